@@ -1,0 +1,6 @@
+"""Interactive explorers, one per chapter; see :mod:`course_utils.widgets.base` for the contract."""
+
+from course_utils.widgets.base import Explorer
+from course_utils.widgets.init_explorer import InitExplorer, init_explorer
+
+__all__ = ["Explorer", "InitExplorer", "init_explorer"]

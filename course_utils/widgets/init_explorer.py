@@ -1,0 +1,92 @@
+"""Chapter 03's explorer: weight-init scheme, std, activation, depth and width."""
+
+from __future__ import annotations
+
+import numpy as np
+import ipywidgets
+from matplotlib.figure import Figure
+
+from course_utils import activations as _activations
+from course_utils.init import SCHEMES, forward_activations, init_std
+from course_utils.plots import HIST_RANGE, LayerHistogramFigure
+from course_utils.widgets.base import Explorer, IntSlider, LogSlider
+
+__all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
+
+#: Widths the explorer offers. At 4096 a move costs a 6 x 4096 x 4096 forward pass.
+WIDTHS = (64, 256, 1024, 2048, 4096)
+_DESCRIPTION = {"scheme": "scheme", "std": "std", "activation": "activation",
+                "depth": "depth", "width": "width"}
+
+
+class InitExplorer(Explorer):
+    """Per-layer activation histograms and std of the lecture's network, live.
+
+    ``result`` is the list returned by
+    :func:`course_utils.init.forward_activations` for the current controls (``n_samples``
+    and ``seed`` are fixed at construction).
+    """
+
+    name = "InitExplorer"
+
+    def __init__(self, scheme="normal", std=0.01, activation="tanh", depth=6, width=4096,
+                 n_samples=16, seed=0, figsize=(9.0, 4.2), dpi=80):
+        self.n_samples = n_samples
+        self.seed = seed
+        style = {"description_width": "70px"}
+        controls = {
+            "scheme": ipywidgets.Dropdown(options=SCHEMES, value=scheme,
+                                          description="scheme", style=style),
+            "std": LogSlider(value=std, base=10, min=-4, max=1, step=0.01,
+                             description="std", readout_format=".3g", style=style),
+            "activation": ipywidgets.Dropdown(options=[a for a in _activations.NAMES
+                                                       if a in HIST_RANGE],
+                                              value=activation, description="activation",
+                                              style=style),
+            "depth": IntSlider(value=depth, min=1, max=10, description="depth", style=style),
+            "width": ipywidgets.SelectionSlider(options=WIDTHS, value=width,
+                                                description="width", style=style),
+        }
+        self._plot = None
+        super().__init__(controls, Figure(figsize=figsize, dpi=dpi))
+        controls["scheme"].observe(self._sync_std_enabled, names="value")
+        self._sync_std_enabled()
+        self.update()
+
+    def compute(self, scheme, std, activation, depth, width):
+        return forward_activations(depth=depth, width=width, n_samples=self.n_samples,
+                                   activation=activation, scheme=scheme, std=std,
+                                   seed=self.seed)
+
+    def layout(self, scheme, std, activation, depth, width) -> bool:
+        plot = self._plot
+        if plot is not None and plot.depth == depth and plot.activation == activation:
+            return False
+        self._plot = LayerHistogramFigure(self.figure, depth, activation, animated=True)
+        return True
+
+    def render(self, result, scheme, std, activation, depth, width) -> list:
+        sigma = init_std(scheme, width, width, std=std)
+        title = (f"{activation}, {scheme} init: W ~ N(0, {sigma:.3g}²), "
+                 f"{depth} layers x {width} units, {self.n_samples} samples")
+        return self._plot.update(result, title)
+
+    def warning(self, result) -> str:
+        for layer, a in enumerate(result, start=1):
+            if not np.isfinite(a).all():
+                return (f"activations overflow float32 from layer {layer} on: this std is "
+                        "far too large for the activation")
+        return ""
+
+    def _sync_std_enabled(self, change=None):
+        # std only matters for the "normal" scheme; Xavier and Kaiming derive it.
+        self.controls["std"].disabled = self.controls["scheme"].value != "normal"
+
+
+def init_explorer(**defaults) -> InitExplorer:
+    """Build chapter 03's explorer; keyword arguments set the controls' starting values.
+
+    Accepted: ``scheme``, ``std``, ``activation``, ``depth``, ``width`` (controls) and
+    ``n_samples``, ``seed``, ``figsize``, ``dpi``. See :class:`InitExplorer`.
+    """
+    return InitExplorer(**defaults)
