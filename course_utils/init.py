@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils import activations as _activations
+from course_utils.tables import format_table
 
 __all__ = [
     "SCHEMES",
@@ -42,6 +43,8 @@ __all__ = [
     "layer_stats",
     "GradientSignals",
     "gradient_signals",
+    "LECTURE_CASES",
+    "cases_table",
 ]
 
 #: Initialisation schemes accepted by :func:`init_std` and :func:`sample_weights`.
@@ -58,6 +61,17 @@ MAX_DEPTH = 100
 #: Saturation threshold used by :func:`layer_stats`: a tanh unit with ``|a| > 0.99``
 #: has a local gradient ``1 - a**2 < 0.02``.
 SATURATION = 0.99
+
+
+#: The lecture's four figures and the chapter's contrast, as arguments of
+#: :func:`forward_activations` (each on the lecture's 6 x 4096 network, 16 samples).
+LECTURE_CASES: dict[str, dict] = {
+    "tanh, N(0, 0.01^2)": dict(activation="tanh", scheme="normal", std=0.01),
+    "tanh, N(0, 0.05^2)": dict(activation="tanh", scheme="normal", std=0.05),
+    "tanh, Xavier": dict(activation="tanh", scheme="xavier"),
+    "ReLU, Kaiming": dict(activation="relu", scheme="kaiming"),
+    "ReLU, Xavier": dict(activation="relu", scheme="xavier"),
+}
 
 
 # --------------------------------------------------------------------------- checks
@@ -379,6 +393,24 @@ class LayerStats:
     saturated: np.ndarray  #: share of units with |a| > SATURATION
     zero: np.ndarray  #: share of units exactly 0 (dead ReLUs)
 
+    _TITLES = {"mean": "mean", "std": "std", "saturated": "|a|>0.99", "zero": "a==0"}
+
+    def table(self, *fields: str) -> str:
+        """A printable per-layer table of the named fields (default: mean and std).
+
+        ``saturated`` and ``zero`` are shown as percentages.
+        """
+        fields = fields or ("mean", "std")
+        unknown = [f for f in fields if f not in self._TITLES]
+        if unknown:
+            raise ValueError(
+                f"fields must be among {', '.join(self._TITLES)}; got {', '.join(map(repr, unknown))}"
+            )
+        return format_table(
+            {self._TITLES[f]: getattr(self, f) for f in fields},
+            percent=[self._TITLES[f] for f in fields if f in ("saturated", "zero")],
+        )
+
 
 def layer_stats(activations) -> LayerStats:
     """Mean, std, share saturated (``|a| > 0.99``) and share exactly zero, per layer.
@@ -399,6 +431,37 @@ def layer_stats(activations) -> LayerStats:
             )
     mean, std, saturated, zero = (np.array(col) for col in zip(*rows))
     return LayerStats(mean=mean, std=std, saturated=saturated, zero=zero)
+
+
+def cases_table(cases: dict | None = None, depth: int = 6, width: int = 4096,
+                n_samples: int = 16, seed: int = 0) -> str:
+    """One line per network: std of layers 1 and ``depth``, and their saturated share.
+
+    Parameters
+    ----------
+    cases : dict of str -> dict, optional
+        Name -> keyword arguments of :func:`forward_activations`; default
+        :data:`LECTURE_CASES`.
+    depth, width, n_samples, seed
+        As in :func:`forward_activations`, shared by every case.
+
+    Returns
+    -------
+    str
+        A table; the saturated share is shown for tanh networks only (it is a tanh notion).
+    """
+    cases = LECTURE_CASES if cases is None else cases
+    first, last = "layer 1", f"layer {depth}"
+    columns: dict[str, list] = {f"std, {first}": [], f"std, {last}": [],
+                                f"|a|>0.99, {first}": [], f"|a|>0.99, {last}": []}
+    for kwargs in cases.values():
+        stats = layer_stats(forward_activations(depth, width, n_samples, seed=seed, **kwargs))
+        tanh = kwargs.get("activation", "tanh") == "tanh"
+        for title, value in zip(columns, (stats.std[0], stats.std[-1],
+                                          stats.saturated[0], stats.saturated[-1])):
+            columns[title].append(value if tanh or title.startswith("std") else "-")
+    return format_table(columns, index=list(cases), index_name="network",
+                        percent=[t for t in columns if t.startswith("|a|")])
 
 
 #: A local gradient below this counts as "near 0" in :func:`gradient_signals`.

@@ -111,7 +111,7 @@ class LayerHistogramFigure:
         ncols = depth if depth <= 6 else math.ceil(depth / 2)
         nrows = 1 if depth <= 6 else 2
         grid = figure.add_gridspec(nrows + 1, ncols, height_ratios=[1] * nrows + [0.9],
-                                   left=0.06, right=0.98, top=0.9, bottom=0.1,
+                                   left=0.06, right=0.98, top=0.86, bottom=0.1,
                                    hspace=0.55, wspace=0.12)
         lo, hi = HIST_RANGE[self.activation]
         edges = np.linspace(lo, hi, bins + 1)
@@ -140,8 +140,10 @@ class LayerHistogramFigure:
         ax.set_ylabel("std of a", fontsize=8)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
-        self.title = figure.text(0.5, 0.975, "", ha="center", va="top", fontsize=9,
-                                 animated=animated)
+        # Held by an axes, not the figure: savefig skips animated figure-level artists.
+        self.title = self.hist_axes[0].text(0.5, 0.99, "", transform=figure.transFigure,
+                                            ha="center", va="top", fontsize=9,
+                                            animated=animated)
 
     @property
     def artists(self) -> list:

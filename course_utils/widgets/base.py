@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 
 import ipywidgets
 from matplotlib.figure import Figure
@@ -63,7 +64,11 @@ def make_canvas(figure: Figure):
     from ipympl.backend_nbagg import Canvas, FigureManager
 
     canvas = Canvas(figure)
-    FigureManager(canvas, 0)
+    with warnings.catch_warnings():
+        # ipympl 0.10's Toolbar passes the canvas on to traitlets, which warns; harmless.
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments to super\\(Toolbar\\)",
+                                DeprecationWarning)
+        FigureManager(canvas, 0)
     canvas.header_visible = False
     canvas.resizable = False
     canvas.footer_visible = False
@@ -159,7 +164,7 @@ class Explorer:
                 lo = control.base ** control.min if hasattr(control, "base") else control.min
                 hi = control.base ** control.max if hasattr(control, "base") else control.max
                 notes.append(
-                    f"{name} = {raw!r} is out of range (allowed {lo:g} to {hi:g}); "
+                    f"{name} = {raw:g} is out of range (allowed {lo:g} to {hi:g}); "
                     f"using {control.value:g}"
                 )
         return notes

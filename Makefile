@@ -1,0 +1,89 @@
+# Training Neural Networks, interactively -- developer entry points.
+#
+#   make lab        set up .venv (first run only) and open JupyterLab on notebooks/
+#   make test       set up .venv (first run only) and run every test (unit + nbval)
+#
+# The environment is a plain venv in .venv, filled with the exact pins of requirements.txt
+# plus this repository's course_utils in editable mode. The install is remembered by the
+# stamp file .venv/.installed: it is redone only when requirements.txt or pyproject.toml
+# change (or the stamp is missing, e.g. a .venv made by hand).
+#
+# Variables:
+#   PYTHON=python3.11   interpreter used to create .venv (default: python3)
+#   PIP_FLAGS=          pip verbosity (default: -q; errors are always shown)
+#   LAB_ARGS=...        extra arguments for `jupyter lab`
+#   REPEAT=N            repetitions for benchmarks/notebooks.py (default: 3)
+# CPU-only torch on a fresh Linux machine (pip reads this from the environment):
+#   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu make lab
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON    ?= python3
+PIP_FLAGS ?= -q
+LAB_ARGS  ?=
+REPEAT    ?= 3
+
+VENV  := .venv
+BIN   := $(VENV)/bin
+VPY   := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+# Tools that call others by name (nbgrader -> alembic, jupyter -> its subcommands) must
+# find the venv's executables first.
+RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
+
+# JupyterLab refuses to start as root without --allow-root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: help install lab test notebooks bench release clean
+
+help:
+	@echo "make lab        create .venv if needed, install pins, open JupyterLab on notebooks/"
+	@echo "make test       create .venv if needed, install pins, run unit tests + nbval on notebooks"
+	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
+	@echo "make bench      widget latency + per-notebook time/memory benchmarks"
+	@echo "make release    student versions (nbgrader preprocessors) into release/"
+	@echo "make clean      remove .venv and caches"
+
+# --- environment -------------------------------------------------------------------------
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt pyproject.toml | $(VPY)
+	$(VPY) -m pip install $(PIP_FLAGS) -r requirements.txt
+	$(VPY) -m pip install $(PIP_FLAGS) --no-deps -e .
+	$(VPY) -m pip check
+	touch $@
+
+install: $(STAMP)
+
+# --- everyday targets --------------------------------------------------------------------
+
+lab: $(STAMP)
+	$(RUN) $(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/
+
+# nbval runs in strict mode: every stored output is compared, except cells marked
+# `# NBVAL_IGNORE_OUTPUT`. pytest exits 5 when it collects nothing; make fails on it.
+test: $(STAMP)
+	$(RUN) $(VPY) -m pytest -n 2 --dist loadscope --nbval --nbval-current-env tests notebooks
+
+notebooks: $(STAMP)
+	$(RUN) $(VPY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+bench: $(STAMP)
+	$(RUN) $(VPY) benchmarks/widget_latency.py
+	$(RUN) $(VPY) benchmarks/notebooks.py --repeat $(REPEAT) $(NOTEBOOKS)
+
+release: $(STAMP)
+	$(RUN) $(VPY) tools/make_student_versions.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build release
+	find . -path ./.git -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints -o -name '*.egg-info' \) -prune -exec rm -rf {} +

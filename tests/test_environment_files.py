@@ -1,0 +1,190 @@
+"""The environment files agree with each other and with pyproject.toml.
+
+requirements.txt is the one list of exact, tested pins; environment.yml (conda) and
+binder/environment.yml (Binder / repo2docker) must repeat it exactly, and every pin must
+satisfy the ranges declared in pyproject.toml. Also checks that CI runs `make test` and
+that the README tells a newcomer the two commands.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the course runs on 3.11, pyproject allows 3.10
+    tomllib = pytest.importorskip("tomli")
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = ROOT / "requirements.txt"
+CONDA_ENV = ROOT / "environment.yml"
+BINDER_ENV = ROOT / "binder" / "environment.yml"
+PYPROJECT = ROOT / "pyproject.toml"
+TORCH_VERSION = "2.13.0"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+# --- parsing helpers ----------------------------------------------------------------------
+
+
+def _exact_pins(lines: list[str], source: str) -> dict[str, Version]:
+    """Map canonical name -> pinned version for requirement lines; options are skipped.
+
+    Fails if a requirement is not an exact `==` pin or if a name appears twice.
+    """
+    pins: dict[str, Version] = {}
+    for raw in lines:
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#") or line.startswith("-"):
+            continue  # blank, comment, or a pip option (-e ., --extra-index-url ...)
+        req = Requirement(line)
+        specs = list(req.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version, (
+            f"{source}: {line!r} is not an exact `==` pin"
+        )
+        assert req.marker is None and not req.extras and req.url is None, (
+            f"{source}: {line!r} should be a plain `name==version` pin"
+        )
+        name = canonicalize_name(req.name)
+        assert name not in pins, f"{source}: {req.name} is pinned twice"
+        pins[name] = Version(specs[0].version)
+    return pins
+
+
+def _requirements_lines() -> list[str]:
+    return REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+
+
+def _conda_pip_lines(path: Path) -> list[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pip_sections = [d["pip"] for d in data["dependencies"] if isinstance(d, dict) and "pip" in d]
+    assert len(pip_sections) == 1, f"{path}: expected exactly one `pip:` section"
+    return [str(item) for item in pip_sections[0]]
+
+
+def _conda_specs(path: Path) -> list[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [d for d in data["dependencies"] if isinstance(d, str)]
+
+
+def _pyproject() -> dict:
+    return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+
+
+def _pyproject_requirements() -> list[Requirement]:
+    project = _pyproject()["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]]
+    reqs += [Requirement(r) for r in project.get("optional-dependencies", {}).get("dev", [])]
+    return reqs
+
+
+# --- the three pin lists agree ---------------------------------------------------------------
+
+
+def test_requirements_are_exact_pins():
+    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+    assert len(pins) >= 10, "requirements.txt looks empty"
+
+
+@pytest.mark.parametrize("path", [CONDA_ENV, BINDER_ENV], ids=["environment.yml", "binder"])
+def test_conda_files_repeat_requirements_exactly(path):
+    expected = _exact_pins(_requirements_lines(), "requirements.txt")
+    actual = _exact_pins(_conda_pip_lines(path), str(path.relative_to(ROOT)))
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    assert not missing and not extra, f"{path.name}: missing {missing}, not in requirements {extra}"
+    differ = {n: (str(expected[n]), str(actual[n])) for n in expected if expected[n] != actual[n]}
+    assert not differ, f"{path.name}: versions differ from requirements.txt (req, yml): {differ}"
+
+
+@pytest.mark.parametrize("path", [CONDA_ENV, BINDER_ENV], ids=["environment.yml", "binder"])
+def test_conda_files_use_python_311_pip_and_cpu_torch(path):
+    specs = _conda_specs(path)
+    assert "python=3.11" in specs, f"{path.name}: conda should provide python=3.11"
+    assert "pip" in specs, f"{path.name}: conda should provide pip"
+    options = [shlex.split(line) for line in _conda_pip_lines(path) if line.startswith("-")]
+    assert ["--extra-index-url", CPU_INDEX] in options, (
+        f"{path.name}: the pip section should use PyTorch's CPU-only index"
+    )
+
+
+def test_root_environment_installs_course_utils():
+    options = [shlex.split(line) for line in _conda_pip_lines(CONDA_ENV) if line.startswith("-")]
+    assert ["-e", "."] in options
+
+
+def test_binder_postbuild_installs_course_utils():
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    assert re.search(r"^pip install --no-deps -e \.\s*$", post_build.read_text(), re.M)
+
+
+@pytest.mark.parametrize(
+    "source", ["requirements.txt", "environment.yml", "binder/environment.yml"]
+)
+def test_torch_is_pinned_to_the_tested_version(source):
+    path = ROOT / source
+    lines = _requirements_lines() if source == "requirements.txt" else _conda_pip_lines(path)
+    pins = _exact_pins(lines, source)
+    assert pins.get("torch") == Version(TORCH_VERSION), f"{source}: torch must be =={TORCH_VERSION}"
+
+
+# --- pins against pyproject.toml -------------------------------------------------------------
+
+
+def test_every_pyproject_dependency_is_pinned():
+    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+    unpinned = sorted(
+        r.name for r in _pyproject_requirements() if canonicalize_name(r.name) not in pins
+    )
+    assert not unpinned, f"pyproject.toml names packages requirements.txt does not pin: {unpinned}"
+
+
+def test_pins_satisfy_pyproject_ranges():
+    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+    bad = []
+    for req in _pyproject_requirements():
+        version = pins.get(canonicalize_name(req.name))
+        if version is not None and not req.specifier.contains(version, prereleases=True):
+            bad.append(f"{req.name}=={version} violates {req}")
+    assert not bad, "; ".join(bad)
+
+
+def test_pinned_python_is_allowed_by_pyproject():
+    from packaging.specifiers import SpecifierSet
+
+    requires = SpecifierSet(_pyproject()["project"]["requires-python"])
+    assert requires.contains("3.11"), "the conda/Binder Python (3.11) must satisfy requires-python"
+
+
+# --- CI and README ---------------------------------------------------------------------------
+
+
+def test_ci_runs_make_test_and_nothing_else():
+    text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert text.startswith("#!"), ".ci/run needs a shebang"
+    commands = [
+        line.strip()
+        for line in text.splitlines()[1:]
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert "set -euo pipefail" in commands
+    assert commands[-1] in ("exec make test", "make test"), f"last command is {commands[-1]!r}"
+    allowed_extra = re.compile(r"^(set -euo pipefail|cd .+)$")
+    others = [c for c in commands[:-1] if not allowed_extra.match(c)]
+    assert not others, f".ci/run should only cd to the repo root and run make test: {others}"
+
+
+def test_readme_names_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make lab" in readme
+    assert "make test" in readme
