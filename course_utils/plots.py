@@ -140,24 +140,28 @@ class LayerHistogramFigure:
         ax.set_ylabel("std of a", fontsize=8)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
-        # Held by an axes, not the figure: savefig skips animated figure-level artists.
-        self.title = self.hist_axes[0].text(0.5, 0.99, "", transform=figure.transFigure,
-                                            ha="center", va="top", fontsize=9,
-                                            animated=animated)
+        # Not animated: it changes with the layout, not with every move (see set_title).
+        self.title = figure.text(0.5, 0.99, "", ha="center", va="top", fontsize=9)
 
     @property
     def artists(self) -> list:
         """Every artist :meth:`update` changes, in drawing order."""
-        return [*self.bars, *self.labels, self.std_line, self.title]
+        return [*self.bars, *self.labels, self.std_line]
 
-    def update(self, activations, title: str = "") -> list:
+    def set_title(self, title: str) -> bool:
+        """Set the figure's title; return True if it changed (the background must be redrawn)."""
+        if self.title.get_text() == title:
+            return False
+        self.title.set_text(title)
+        return True
+
+    def update(self, activations) -> list:
         """Show new activations; return the artists changed (see :attr:`artists`).
 
         Parameters
         ----------
         activations : sequence of ``depth`` arrays
             One array of activations per layer.
-        title : str
         """
         if len(activations) != self.depth:
             raise ValueError(
@@ -177,7 +181,6 @@ class LayerHistogramFigure:
         lo, hi = STD_RANGE[self.activation]
         shown = np.clip(np.nan_to_num(stats.std, nan=hi, posinf=hi), lo, hi)
         self.std_line.set_data(np.arange(1, self.depth + 1), shown)
-        self.title.set_text(title)
         return self.artists
 
 
@@ -191,5 +194,7 @@ def plot_layer_histograms(activations, activation: str, title: str = "",
         Not attached to pyplot; a notebook displays it as a PNG.
     """
     figure = Figure(figsize=figsize, dpi=dpi)
-    LayerHistogramFigure(figure, len(activations), activation).update(activations, title)
+    plot = LayerHistogramFigure(figure, len(activations), activation)
+    plot.update(activations)
+    plot.set_title(title)
     return figure

@@ -81,9 +81,11 @@ def test_std_moves_update_artists_in_place_without_a_full_draw(explorer):
     full = count_full_draws(explorer)
     heights = [b.get_data().values.copy() for b in bars]
     explorer.controls["std"].value = 0.05
-    explorer.controls["scheme"].value = "xavier"
-    explorer.controls["width"].value = 1024
+    explorer.controls["std"].value = 0.03
     assert full["n"] == 0  # blitted: only the data artists were redrawn
+    explorer.controls["scheme"].value = "xavier"  # the title changes: one full draw
+    explorer.controls["width"].value = 1024  # and again (Xavier's std depends on width)
+    assert full["n"] == 2
     assert explorer.figure is figure and explorer.figure.axes == axes
     assert explorer._plot.bars == bars and explorer._plot.std_line is line
     assert any(not np.array_equal(h, b.get_data().values) for h, b in zip(heights, bars))

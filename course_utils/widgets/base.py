@@ -83,7 +83,8 @@ class Explorer:
     - ``compute(**values)``: pure; returns the result or raises ``ValueError``;
     - ``layout(**values) -> bool``: (re)build axes and artists if the values need a new
       layout, return True when it did (a full draw follows);
-    - ``render(result, **values) -> list``: update artists, return those to redraw;
+    - ``render(result, **values) -> list``: update artists, return those to redraw; call
+      :meth:`request_full_draw` if something in the background changed (a title, say);
     - optionally ``warning(result) -> str``: a note about a valid but degenerate result.
 
     Parameters
@@ -103,6 +104,7 @@ class Explorer:
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
         self._animated: list = []
         self._background = None
+        self._full_draw_requested = False
         self.figure.canvas.mpl_connect("draw_event", self._on_draw)
         for control in self.controls.values():
             control.observe(self._on_value, names="value")
@@ -142,13 +144,17 @@ class Explorer:
             self._set_message(str(error), "error")
             return
         self.result = result
-        full = self.layout(**values) or self._background is None
+        self._full_draw_requested = self.layout(**values) or self._background is None
         self._animated = self.render(result, **values)
         self._set_message(self.warning(result), "warning")
-        if full:
+        if self._full_draw_requested:
             self.canvas.draw()
         else:
             self._blit()
+
+    def request_full_draw(self):
+        """Ask the current update to redraw the whole figure instead of blitting."""
+        self._full_draw_requested = True
 
     def _on_value(self, change):
         self.update()

@@ -66,10 +66,13 @@ class InitExplorer(Explorer):
         return True
 
     def render(self, result, scheme, std, activation, depth, width) -> list:
-        sigma = init_std(scheme, width, width, std=std)
-        title = (f"{activation}, {scheme} init: W ~ N(0, {sigma:.3g}²), "
+        # The title changes with the layout, not with std: std moves stay blitted.
+        sigma = "std" if scheme == "normal" else f"{init_std(scheme, width, width):.3g}"
+        title = (f"{activation}, {scheme} init: W ~ N(0, {sigma}²), "
                  f"{depth} layers x {width} units, {self.n_samples} samples")
-        return self._plot.update(result, title)
+        if self._plot.set_title(title):
+            self.request_full_draw()
+        return self._plot.update(result)
 
     def warning(self, result) -> str:
         for layer, a in enumerate(result, start=1):

@@ -1,0 +1,130 @@
+"""How long an explorer takes to react to a control change (recompute + redraw).
+
+Usage::
+
+    .venv/bin/python benchmarks/widget_latency.py [--repeat N] [--moves M] [--no-frontend]
+
+(``make bench`` runs it.) For every scenario below, an explorer is built, warmed up, then
+driven ``--moves`` times (default 24) by setting one control's ``.value``, exactly as a
+browser's slider does; each assignment returns only after the result is recomputed and
+the figure redrawn. The whole scenario runs ``--repeat`` times (default 3) with a new
+explorer. Printed per scenario: the median and 95th percentile of every move's latency in
+ms, pooled over the repeats, the median of each repeat (to show the noise), and the median
+time of the compute function alone for the same moves.
+
+What is timed is what the kernel does in a live JupyterLab session: the explorer's canvas
+is an ipympl canvas told that a front end is attached (the ``initialized`` message
+ipympl's front end sends), so each redraw also encodes the changed pixels as the PNG that
+would go to the browser. ``--no-frontend`` skips that message: ipympl then also encodes a
+full PNG per redraw to keep its ``_data_url`` in sync, as when a notebook is executed
+headless. Browser-side decoding and painting are not included. Device pixel ratio 1: a
+HiDPI screen doubles the figure's dpi and roughly quadruples the drawing cost.
+
+Targets (chapter 03's issue): the init explorer at the lecture's size, 6 x 4096, p50 <= 60 ms
+for std moves. Nothing here is asserted by the tests: timings are for humans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from course_utils import init
+from course_utils.widgets import init_explorer
+
+STD_SWEEP = [float(v) for v in np.geomspace(0.004, 0.1, 12)]
+
+
+@dataclass
+class Scenario:
+    name: str
+    build: Callable  # () -> explorer
+    control: str
+    values: list  # cycled through, so every move really changes the value
+    compute: Callable  # (explorer) -> None: the compute function alone, current controls
+    target_ms: float | None = None
+
+
+def _init_compute(explorer):
+    v = explorer.values
+    init.forward_activations(v["depth"], v["width"], explorer.n_samples, v["activation"],
+                             v["scheme"], v["std"], explorer.seed)
+
+
+SCENARIOS = [
+    Scenario("init 6x4096 (lecture), std", lambda: init_explorer(), "std", STD_SWEEP,
+             _init_compute, target_ms=60),
+    Scenario("init 6x1024, std", lambda: init_explorer(width=1024), "std", STD_SWEEP,
+             _init_compute),
+    Scenario("init 6x4096, scheme", lambda: init_explorer(), "scheme",
+             ["xavier", "kaiming", "normal"], _init_compute),
+    Scenario("init 6x4096, activation", lambda: init_explorer(), "activation",
+             ["relu", "sigmoid", "tanh"], _init_compute),
+    Scenario("init 4096, depth 4..8", lambda: init_explorer(), "depth", [4, 5, 7, 8, 6],
+             _init_compute),
+]
+
+
+def run_scenario(scenario: Scenario, moves: int, frontend: bool):
+    explorer = scenario.build()
+    if frontend:
+        explorer.canvas._handle_message(explorer.canvas, {"type": "initialized"}, [])
+    control = explorer.controls[scenario.control]
+    values = [v for v in scenario.values if v != control.value] + [control.value]
+    for value in values:  # warm-up: caches filled, every layout seen once
+        control.value = value
+    latencies, computes = [], []
+    for move in range(moves):
+        value = values[move % len(values)]
+        start = time.perf_counter()
+        control.value = value
+        latencies.append((time.perf_counter() - start) * 1e3)
+        if explorer.message:
+            raise RuntimeError(f"{scenario.name}: unexpected message {explorer.message!r}")
+        start = time.perf_counter()
+        scenario.compute(explorer)
+        computes.append((time.perf_counter() - start) * 1e3)
+    return latencies, computes
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--moves", type=int, default=24)
+    parser.add_argument("--no-frontend", action="store_true")
+    args = parser.parse_args(argv)
+    if args.moves < 20:
+        parser.error("--moves must be at least 20")
+    mode = "headless (no front end)" if args.no_frontend else "live front end simulated"
+    print(f"explorer latency, {args.moves} moves x {args.repeat} repeats, {mode}")
+    header = (f"{'scenario':<28} {'p50 ms':>7} {'p95 ms':>7} {'compute p50':>11}  "
+              f"{'p50 per repeat':<22} target")
+    print(header)
+    print("-" * len(header))
+    for scenario in SCENARIOS:
+        pooled, computes, per_run = [], [], []
+        for _ in range(args.repeat):
+            latencies, compute = run_scenario(scenario, args.moves, not args.no_frontend)
+            pooled += latencies
+            computes += compute
+            per_run.append(statistics.median(latencies))
+        p50 = statistics.median(pooled)
+        p95 = float(np.percentile(pooled, 95))
+        target = ""
+        if scenario.target_ms is not None:
+            verdict = "PASS" if p50 <= scenario.target_ms else "FAIL"
+            target = f"p50 <= {scenario.target_ms:g}: {verdict}"
+        runs = ", ".join(f"{m:.0f}" for m in per_run)
+        print(f"{scenario.name:<28} {p50:7.1f} {p95:7.1f} {statistics.median(computes):11.1f}  "
+              f"{runs:<22} {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""course_utils.plots and course_utils.tables."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils import init
+from course_utils.plots import HIST_RANGE, LayerHistogramFigure, histogram, plot_layer_histograms
+from course_utils.tables import format_table
+
+
+# ---------------------------------------------------------------- histogram
+def test_histogram_shares_add_up():
+    a = np.random.default_rng(0).uniform(-1.2, 1.2, size=10_000)
+    shares, edges, outside, zero = histogram(a, "tanh", bins=20)
+    assert shares.shape == (20,) and edges.shape == (21,)
+    assert (edges[0], edges[-1]) == HIST_RANGE["tanh"]
+    assert zero == 0
+    assert outside == pytest.approx(np.mean(np.abs(a) > 1))
+    assert shares.sum() + outside == pytest.approx(1.0)
+
+
+def test_relu_zeros_are_counted_apart():
+    a = np.array([0.0, 0.0, 0.0, 1.0, 2.0, 10.0, np.inf, 0.5])
+    shares, _, outside, zero = histogram(a, "relu", bins=8)
+    assert zero == pytest.approx(3 / 8)
+    assert outside == pytest.approx(2 / 8)  # 10 is beyond 4, inf is not finite
+    assert shares.sum() == pytest.approx(3 / 8)
+
+
+def test_histogram_rejects_unknown_activation():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        histogram(np.zeros(3), "softplus")
+
+
+# ---------------------------------------------------------------- layer figure
+def test_static_figure_shows_every_layer_and_the_std_line():
+    acts = init.forward_activations(depth=4, width=128, activation="tanh", scheme="xavier")
+    fig = plot_layer_histograms(acts, "tanh", title="xavier")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 5
+    assert fig.texts[0].get_text() == "xavier"
+    line = fig.axes[-1].lines[0]
+    np.testing.assert_allclose(line.get_ydata(), init.layer_stats(acts).std, rtol=1e-6)
+
+
+def test_figure_update_sets_bars_and_labels():
+    acts = init.forward_activations(depth=2, width=64, activation="relu", scheme="kaiming")
+    plot = LayerHistogramFigure(Figure(), depth=2, activation="relu", bins=10)
+    changed = plot.update(acts)
+    assert changed == plot.artists
+    shares = histogram(acts[0], "relu", bins=10)[0]
+    np.testing.assert_allclose(plot.bars[0].get_data().values, shares / shares.max())
+    assert "at 0" in plot.labels[0].get_text()
+
+
+def test_figure_layout_two_rows_past_six_layers():
+    plot = LayerHistogramFigure(Figure(), depth=9, activation="sigmoid")
+    assert len(plot.hist_axes) == 9
+    assert plot.hist_axes[5].get_subplotspec().rowspan.start == 1
+
+
+def test_std_line_clips_overflow_and_label_says_so():
+    acts = [np.array([[1.0, 2.0]]), np.array([[np.inf, 1.0]])]
+    plot = LayerHistogramFigure(Figure(), depth=2, activation="relu")
+    plot.update(acts)
+    assert plot.std_line.get_ydata()[1] == plot.std_axes.get_ylim()[1]
+    assert "overflow" in plot.labels[1].get_text()
+
+
+@pytest.mark.parametrize("depth", [0, 13])
+def test_figure_rejects_depths_it_cannot_lay_out(depth):
+    with pytest.raises(ValueError, match="depth must be between 1 and 12"):
+        LayerHistogramFigure(Figure(), depth=depth, activation="tanh")
+
+
+def test_update_rejects_wrong_number_of_layers():
+    plot = LayerHistogramFigure(Figure(), depth=3, activation="tanh")
+    with pytest.raises(ValueError, match="activations must hold 3 layers"):
+        plot.update([np.zeros((2, 2))] * 2)
+
+
+def test_set_title_reports_changes():
+    plot = LayerHistogramFigure(Figure(), depth=1, activation="tanh")
+    assert plot.set_title("a") is True
+    assert plot.set_title("a") is False
+
+
+# ---------------------------------------------------------------- tables
+def test_format_table_layout():
+    text = format_table({"std": [0.4944, 0.2891], "share": [0.4111, 0.0]}, percent=["share"])
+    assert text.splitlines() == [
+        "layer    std  share",
+        "-----  -----  -----",
+        "1      0.494  41.1%",
+        "2      0.289   0.0%",
+    ]
+
+
+def test_format_table_no_negative_zero_and_non_finite():
+    text = format_table({"x": [-0.0001, float("inf"), float("nan"), "-"]}, digits=3)
+    assert text.split("\n")[2:] == [
+        "1         0.000", "2      overflow", "3           nan", "4             -"]
+
+
+def test_format_table_custom_index():
+    text = format_table({"v": [1, 2]}, index=["a", "bb"], index_name="name", digits=1)
+    assert text.splitlines()[2:] == ["a     1.0", "bb    2.0"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(columns={}), "columns must hold at least one column"),
+    (dict(columns={"a": [1], "b": [1, 2]}), "columns must have equal lengths"),
+    (dict(columns={"a": [1]}, percent=["b"]), "percent names columns that do not exist"),
+    (dict(columns={"a": [1]}, index=[1, 2]), "index must have 1 labels; got 2"),
+])
+def test_format_table_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        format_table(**kwargs)
+
+
+def test_layer_stats_table_names_fields():
+    stats = init.layer_stats([np.array([0.0, 1.0]), np.array([0.5, -1.0])])
+    assert stats.table("zero").splitlines()[2] == "1      50.0%"
+    with pytest.raises(ValueError, match="fields must be among mean, std, saturated, zero"):
+        stats.table("median")
+
+
+def test_cases_table_reproduces_the_lecture_summary():
+    lines = init.cases_table().splitlines()
+    assert lines[2].split()[-4:] == ["0.494", "0.046", "0.0%", "0.0%"]
+    assert lines[3].split()[-4:] == ["0.872", "0.849", "41.1%", "32.8%"]
+    assert lines[5].split()[-4:] == ["0.833", "0.805", "-", "-"]
+    assert lines[6].split()[-4:] == ["0.589", "0.101", "-", "-"]
