@@ -29,6 +29,8 @@ def test_larger_normal_init_saturates_tanh():
     stats = init.layer_stats(acts)
     assert np.all(stats.saturated >= 0.25)
     assert stats.saturated[0] == pytest.approx(0.41, abs=0.02)
+    # "a third of every later layer's" units
+    np.testing.assert_allclose(stats.saturated[1:], 1 / 3, atol=0.02)
 
 
 def test_xavier_keeps_tanh_well_scaled():
@@ -47,6 +49,13 @@ def test_xavier_collapses_relu():
     s = stds(activation="relu", scheme="xavier")
     assert s[-1] < 0.2
     np.testing.assert_allclose(s[[0, -1]], [0.59, 0.10], atol=0.01)
+    # "falls by a factor of about 1/sqrt(2) per layer"
+    np.testing.assert_allclose(s[1:] / s[:-1], 1 / math.sqrt(2), atol=0.02)
+    # same weights up to scale, so the same units are off
+    k = init.layer_stats(init.forward_activations(**LECTURE, activation="relu", scheme="kaiming"))
+    x = init.layer_stats(init.forward_activations(**LECTURE, activation="relu", scheme="xavier"))
+    np.testing.assert_array_equal(k.zero, x.zero)
+    np.testing.assert_allclose(k.zero, 0.5, atol=0.01)
 
 
 def test_gradient_factors_small_init_has_tiny_inputs():
@@ -54,13 +63,17 @@ def test_gradient_factors_small_init_has_tiny_inputs():
     # dz/dW = a: the input of layer 6 is ~14x smaller than the network's input.
     assert g.input_abs_mean[-1] < 0.07
     assert g.input_abs_mean[0] == pytest.approx(math.sqrt(2 / math.pi), abs=0.01)
+    x = init.gradient_signals(**LECTURE, activation="tanh", scheme="xavier")
+    assert x.input_abs_mean[-1] == pytest.approx(0.26, abs=0.01)
+    assert x.input_abs_mean[-1] / g.input_abs_mean[-1] > 4  # "scaled down four-fold"
     # and tanh'(z) is not the problem there: the units sit in tanh's linear part.
     assert np.all(g.local_grad_mean[1:] > 0.9)
 
 
 def test_gradient_factors_saturated_init_has_tiny_local_gradients():
     g = init.gradient_signals(**LECTURE, activation="tanh", scheme="normal", std=0.05)
-    assert np.all(g.local_grad_mean < 0.3)
+    assert np.all((g.local_grad_mean > 0.2) & (g.local_grad_mean < 0.3))  # "0.24 to 0.28"
+    assert np.all(g.input_abs_mean > 0.75)  # the inputs themselves are large
     assert np.all(g.local_grad_small > 0.3)  # a third of the units pass back < 2% of it
     x = init.gradient_signals(**LECTURE, activation="tanh", scheme="xavier")
     assert np.all(x.local_grad_mean > 0.6)
@@ -145,6 +158,11 @@ def test_init_std_formulas(fan_in, fan_out):
 
 def test_lecture_xavier_is_one_over_sqrt_fan_in_for_square_layers():
     assert init.init_std("xavier", 4096, 4096) == pytest.approx(1 / 64)
+    assert round(init.init_std("xavier", 4096, 4096), 4) == 0.0156
+    assert round(init.init_std("kaiming", 4096, 4096), 4) == 0.0221
+    # per-layer scale factor sqrt(n_in) * sigma_W: 0.64, 3.2, 1, sqrt(2)
+    assert math.sqrt(4096) * 0.01 == pytest.approx(0.64)
+    assert math.sqrt(4096) * init.init_std("kaiming", 4096, 4096) == pytest.approx(math.sqrt(2))
 
 
 TORCH_INIT = {
