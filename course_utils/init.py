@@ -318,7 +318,8 @@ def forward_pass(
         depth, width, n_samples, activation, scheme, std, seed
     )
     f, _ = _activations.get(activation)
-    sigma = np.float32(init_std(scheme, width, width, std=std))
+    weight_std = init_std(scheme, width, width, std=std)
+    sigma = np.float32(weight_std)
     pre, post = [], []
     # Huge stds overflow float32 on purpose (the lecture's "exploding" case): no warning,
     # the inf/nan shows up in the statistics instead.
@@ -337,7 +338,7 @@ def forward_pass(
         inputs=_inputs(seed, width, n_samples).copy(),
         pre_activations=pre,
         activations=post,
-        weight_std=float(sigma),
+        weight_std=weight_std,
         activation=activation.lower(),
         seed=seed,
     )

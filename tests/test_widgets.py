@@ -142,6 +142,17 @@ def test_nan_std_shows_a_message_and_clears_the_result(explorer):
     assert_result_matches(explorer)
 
 
+def test_messages_combine_without_repeating(explorer):
+    explorer.controls["depth"].value = 0  # clamped to 1
+    explorer.controls["std"].value = float("nan")  # rejected
+    explorer.controls["depth"].value = 99  # clamped to 10 while std is still bad
+    assert explorer.message.splitlines() == [
+        "depth = 99 is out of range (allowed 1 to 10); using 10",
+        "std must be a positive finite number; got nan",
+    ]
+    assert explorer.result is None
+
+
 def test_depth_out_of_range_is_clamped_with_a_message(explorer):
     explorer.controls["depth"].value = 0
     assert "depth = 0 is out of range (allowed 1 to 10); using 1" in explorer.message

@@ -101,6 +101,7 @@ class Explorer:
         self.canvas = make_canvas(figure)
         self.result = None
         self.message = ""
+        self._text, self._level = "", "warning"
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
         self._animated: list = []
         self._background = None
@@ -160,7 +161,7 @@ class Explorer:
         self.update()
 
     def _on_clamp(self, change):
-        self._set_message(self.message, "error" if self.result is None else "warning")
+        self._set_message(self._text, self._level)
 
     def _clamp_notes(self) -> list:
         notes = []
@@ -176,6 +177,7 @@ class Explorer:
         return notes
 
     def _set_message(self, text: str, level: str):
+        self._text, self._level = text, level
         lines = self._clamp_notes() + ([text] if text else [])
         self.message = "\n".join(lines)
         colour = {"error": "#b00020", "warning": "#8a5a00"}[level]
