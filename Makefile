@@ -87,3 +87,12 @@ release: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache build release
 	find . -path ./.git -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+
+# --- browser test ------------------------------------------------------------------------
+# End-to-end check in JupyterLab + headless Debian Chromium, driven by Playwright
+# (tests/browser). Chromium comes from apt: `playwright install` cannot download here.
+.PHONY: test-browser
+test-browser: $(STAMP)
+	@$(VPY) -c "import playwright" 2>/dev/null || $(VPY) -m pip install $(PIP_FLAGS) playwright==1.65.2
+	@test -x /usr/bin/chromium || { echo "/usr/bin/chromium is missing; install it with: apt-get update && apt-get install -y chromium"; exit 1; }
+	$(RUN) $(VPY) -m pytest -m browser tests/browser -p no:xdist -v -rP

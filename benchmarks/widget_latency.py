@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/widget_latency.py [--repeat N] [--moves M] [--no-frontend]
+    .venv/bin/python benchmarks/widget_latency.py [--repeat N] [--moves M]
 
 (``make bench`` runs it.) For every scenario below, an explorer is built, warmed up, then
 driven ``--moves`` times (default 24) by setting one control's ``.value``, exactly as a
@@ -13,12 +13,11 @@ ms, pooled over the repeats, the median of each repeat (to show the noise), and 
 time of the compute function alone for the same moves.
 
 What is timed is what the kernel does in a live JupyterLab session: the explorer's canvas
-is an ipympl canvas told that a front end is attached (the ``initialized`` message
-ipympl's front end sends), so each redraw also encodes the changed pixels as the PNG that
-would go to the browser. ``--no-frontend`` skips that message: ipympl then also encodes a
-full PNG per redraw to keep its ``_data_url`` in sync, as when a notebook is executed
-headless. Browser-side decoding and painting are not included. Device pixel ratio 1: a
-HiDPI screen doubles the figure's dpi and roughly quadruples the drawing cost.
+is an ipympl canvas, sent the ``initialized`` message ipympl's front end sends, and each
+redraw ends by encoding the changed pixels as the PNG that goes to the browser.
+Browser-side decoding and painting are not included (tests/browser measures input to
+changed pixels end to end). Device pixel ratio 1: a HiDPI screen doubles the figure's dpi
+and roughly quadruples the pixels drawn.
 
 Targets (chapter 03's issue): the init explorer at the lecture's size, 6 x 4096, p50 <= 60 ms
 for std moves. Nothing here is asserted by the tests: timings are for humans.
@@ -71,10 +70,9 @@ SCENARIOS = [
 ]
 
 
-def run_scenario(scenario: Scenario, moves: int, frontend: bool):
+def run_scenario(scenario: Scenario, moves: int):
     explorer = scenario.build()
-    if frontend:
-        explorer.canvas._handle_message(explorer.canvas, {"type": "initialized"}, [])
+    explorer.canvas._handle_message(explorer.canvas, {"type": "initialized"}, [])
     control = explorer.controls[scenario.control]
     values = [v for v in scenario.values if v != control.value] + [control.value]
     for value in values:  # warm-up: caches filled, every layout seen once
@@ -97,12 +95,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--moves", type=int, default=24)
-    parser.add_argument("--no-frontend", action="store_true")
     args = parser.parse_args(argv)
     if args.moves < 20:
         parser.error("--moves must be at least 20")
-    mode = "headless (no front end)" if args.no_frontend else "live front end simulated"
-    print(f"explorer latency, {args.moves} moves x {args.repeat} repeats, {mode}")
+    print(f"explorer latency, {args.moves} moves x {args.repeat} repeats")
     header = (f"{'scenario':<28} {'p50 ms':>7} {'p95 ms':>7} {'compute p50':>11}  "
               f"{'p50 per repeat':<22} target")
     print(header)
@@ -110,7 +106,7 @@ def main(argv=None) -> int:
     for scenario in SCENARIOS:
         pooled, computes, per_run = [], [], []
         for _ in range(args.repeat):
-            latencies, compute = run_scenario(scenario, args.moves, not args.no_frontend)
+            latencies, compute = run_scenario(scenario, args.moves)
             pooled += latencies
             computes += compute
             per_run.append(statistics.median(latencies))

@@ -122,11 +122,11 @@ class LayerHistogramFigure:
             ax.set_ylim(0, 1.35)
             ax.set_yticks([])
             ax.set_xticks([lo, (lo + hi) / 2, hi])
-            ax.tick_params(labelsize=7, length=2, pad=1)
-            ax.set_title(f"layer {layer + 1}", fontsize=8, pad=2)
+            ax.tick_params(labelsize=8, length=2, pad=1)
+            ax.set_title(f"layer {layer + 1}", fontsize=9, pad=2)
             bars = ax.stairs(np.zeros(bins), edges, fill=True, color="C0", animated=animated)
             label = ax.text(0.5, 0.97, "", transform=ax.transAxes, ha="center", va="top",
-                            fontsize=7, animated=animated)
+                            fontsize=8, animated=animated)
             self.hist_axes.append(ax)
             self.bars.append(bars)
             self.labels.append(label)
@@ -135,13 +135,13 @@ class LayerHistogramFigure:
         ax.set_ylim(*STD_RANGE[self.activation])
         ax.set_xlim(0.5, depth + 0.5)
         ax.set_xticks(range(1, depth + 1))
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("layer", fontsize=8, labelpad=1)
-        ax.set_ylabel("std of a", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("layer", fontsize=9, labelpad=1)
+        ax.set_ylabel("std of a", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
         # Not animated: it changes with the layout, not with every move (see set_title).
-        self.title = figure.text(0.5, 0.99, "", ha="center", va="top", fontsize=9)
+        self.title = figure.text(0.5, 0.99, "", ha="center", va="top", fontsize=10)
 
     @property
     def artists(self) -> list:

@@ -69,6 +69,11 @@ def make_canvas(figure: Figure):
         warnings.filterwarnings("ignore", "Passing unrecognized arguments to super\\(Toolbar\\)",
                                 DeprecationWarning)
         FigureManager(canvas, 0)
+    # ipympl 0.10.0: until the front end says "initialized", Canvas.send_binary sends the raw
+    # RGBA buffer where the browser expects a PNG. An explorer draws before it is displayed,
+    # so the browser got a broken first image and never sized the canvas (found by
+    # tests/browser). Send PNGs from the start; explorers keep their own PNG fallback.
+    canvas.syncing_data_url = False
     canvas.header_visible = False
     canvas.resizable = False
     canvas.footer_visible = False

@@ -30,7 +30,7 @@ class InitExplorer(Explorer):
     name = "InitExplorer"
 
     def __init__(self, scheme="normal", std=0.01, activation="tanh", depth=6, width=4096,
-                 n_samples=16, seed=0, figsize=(9.0, 4.2), dpi=80):
+                 n_samples=16, seed=0, figsize=(8.5, 4.0), dpi=96):
         self.n_samples = n_samples
         self.seed = seed
         style = {"description_width": "70px"}
