@@ -44,6 +44,17 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
+def test_canvas_sends_png_frames_before_the_front_end_is_ready(explorer):
+    # ipympl 0.10 sends raw RGBA (a broken image in the browser) while syncing_data_url is
+    # True; the explorer draws before it is displayed, so it must be off from the start.
+    assert explorer.canvas.syncing_data_url is False
+    sent = []
+    explorer.canvas.send = lambda content, buffers=None: sent.append(buffers)
+    explorer.controls["std"].value = 0.02
+    frames = [b[0] for b in sent if b]
+    assert frames and all(bytes(f[:8]) == b"\x89PNG\r\n\x1a\n" for f in frames)
+
+
 def test_defaults_are_the_lecture():
     ex = init_explorer()
     assert ex.values == dict(scheme="normal", std=0.01, activation="tanh", depth=6, width=4096)
