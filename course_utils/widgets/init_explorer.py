@@ -43,9 +43,12 @@ class InitExplorer(Explorer):
                                                        if a in HIST_RANGE],
                                               value=activation, description="activation",
                                               style=style),
-            "depth": IntSlider(value=depth, min=1, max=10, description="depth", style=style),
-            "width": ipywidgets.SelectionSlider(options=WIDTHS, value=width,
-                                                description="width", style=style),
+            # A new depth rebuilds the axes (~0.2 s) and a new width redraws the weights:
+            # update on release, not on every step of a drag.
+            "depth": IntSlider(value=depth, min=1, max=10, description="depth", style=style,
+                               continuous_update=False),
+            "width": ipywidgets.SelectionSlider(options=WIDTHS, value=width, description="width",
+                                                style=style, continuous_update=False),
         }
         self._plot = None
         super().__init__(controls, Figure(figsize=figsize, dpi=dpi))
