@@ -1,7 +1,10 @@
 """The init explorer, driven in a plain Python process as a student's browser would."""
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from course_utils import init
 from course_utils.plots import histogram
@@ -53,6 +56,16 @@ def test_canvas_sends_png_frames_before_the_front_end_is_ready(explorer):
     explorer.controls["std"].value = 0.02
     frames = [b[0] for b in sent if b]
     assert frames and all(bytes(f[:8]) == b"\x89PNG\r\n\x1a\n" for f in frames)
+
+
+def test_full_frame_is_a_lossless_png_of_the_canvas(explorer):
+    sent = []
+    explorer.canvas.send = lambda content, buffers=None: sent.append(buffers)
+    explorer.canvas.handle_refresh(None)  # the front end asks for a full frame
+    explorer.canvas.draw()
+    frame = Image.open(io.BytesIO(bytes(sent[-1][0])))
+    rendered = np.asarray(explorer.canvas.get_renderer().buffer_rgba())
+    np.testing.assert_array_equal(np.asarray(frame), rendered)
 
 
 def test_defaults_are_the_lecture():
