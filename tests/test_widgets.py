@@ -210,3 +210,18 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
 def test_status_escapes_html(explorer):
     explorer._set_message("<b>x</b>", "error")
     assert "&lt;b&gt;" in explorer._status.value
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(scheme="he"), "scheme must be one of normal, xavier, kaiming; got 'he'"),
+    (dict(activation="elu"), "activation must be one of tanh, relu, sigmoid; got 'elu'"),
+    (dict(std=0), "std must be a number between 0.0001 and 10; got 0"),
+    (dict(std=float("nan")), "std must be a number between 0.0001 and 10; got nan"),
+    (dict(depth=11), "depth must be an integer between 1 and 10; got 11"),
+    (dict(width=300), "width must be one of 64, 256, 1024, 2048, 4096; got 300"),
+    (dict(n_samples=0), "n_samples must be an integer >= 1; got 0"),
+    (dict(seed=-2), "seed must be an integer >= 0; got -2"),
+])
+def test_bad_starting_values_are_value_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        init_explorer(**kwargs)

@@ -15,8 +15,27 @@ __all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
 
 #: Widths the explorer offers. At 4096 a move costs a 6 x 4096 x 4096 forward pass.
 WIDTHS = (64, 256, 1024, 2048, 4096)
-_DESCRIPTION = {"scheme": "scheme", "std": "std", "activation": "activation",
-                "depth": "depth", "width": "width"}
+STD_RANGE = (1e-4, 10.0)
+DEPTH_RANGE = (1, 10)
+
+
+def _check_defaults(scheme, std, activation, depth, width, n_samples, seed):
+    # The controls would raise traitlets errors or clamp silently: say what is allowed.
+    activations = [a for a in _activations.NAMES if a in HIST_RANGE]
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}; got {scheme!r}")
+    if activation not in activations:
+        raise ValueError(f"activation must be one of {', '.join(activations)}; got {activation!r}")
+    if not (isinstance(std, (int, float)) and STD_RANGE[0] <= std <= STD_RANGE[1]):
+        raise ValueError(f"std must be a number between {STD_RANGE[0]:g} and {STD_RANGE[1]:g}; "
+                         f"got {std!r}")
+    if isinstance(depth, bool) or depth not in range(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1):
+        raise ValueError(f"depth must be an integer between {DEPTH_RANGE[0]} and "
+                         f"{DEPTH_RANGE[1]}; got {depth!r}")
+    if isinstance(width, bool) or width not in WIDTHS:
+        raise ValueError(f"width must be one of {', '.join(map(str, WIDTHS))}; got {width!r}")
+    # n_samples and seed: the compute function's own checks
+    forward_activations(depth=1, width=1, n_samples=n_samples, seed=seed)
 
 
 class InitExplorer(Explorer):
@@ -31,22 +50,24 @@ class InitExplorer(Explorer):
 
     def __init__(self, scheme="normal", std=0.01, activation="tanh", depth=6, width=4096,
                  n_samples=16, seed=0, figsize=(8.5, 4.0), dpi=96):
+        _check_defaults(scheme, std, activation, depth, width, n_samples, seed)
         self.n_samples = n_samples
         self.seed = seed
         style = {"description_width": "70px"}
         controls = {
             "scheme": ipywidgets.Dropdown(options=SCHEMES, value=scheme,
                                           description="scheme", style=style),
-            "std": LogSlider(value=std, base=10, min=-4, max=1, step=0.01,
+            "std": LogSlider(value=std, base=10, min=np.log10(STD_RANGE[0]),
+                             max=np.log10(STD_RANGE[1]), step=0.01,
                              description="std", readout_format=".3g", style=style),
             "activation": ipywidgets.Dropdown(options=[a for a in _activations.NAMES
                                                        if a in HIST_RANGE],
                                               value=activation, description="activation",
                                               style=style),
-            # A new depth rebuilds the axes (~0.2 s) and a new width redraws the weights:
-            # update on release, not on every step of a drag.
-            "depth": IntSlider(value=depth, min=1, max=10, description="depth", style=style,
-                               continuous_update=False),
+            # A new depth rebuilds the axes (~0.2 s) and a new width draws new weights
+            # the first time: update on release, not on every step of a drag.
+            "depth": IntSlider(value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
+                               description="depth", style=style, continuous_update=False),
             "width": ipywidgets.SelectionSlider(options=WIDTHS, value=width, description="width",
                                                 style=style, continuous_update=False),
         }
