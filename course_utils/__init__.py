@@ -1,7 +1,8 @@
 """course_utils: the package behind "Training Neural Networks, interactively".
 
 One module per chapter concept (:mod:`~course_utils.activations`, :mod:`~course_utils.init`,
-...), shared plotting in :mod:`~course_utils.plots`, explorers in
+...), per-layer statistics in :mod:`~course_utils.stats`, printed tables in
+:mod:`~course_utils.tables`, shared plotting in :mod:`~course_utils.plots`, explorers in
 :mod:`~course_utils.widgets`, exercise feedback in :mod:`~course_utils.checks`.
 Submodules are imported on use, so ``import course_utils`` stays cheap.
 """

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils import activations as _activations
+from course_utils.stats import LayerStats, layer_stats  # noqa: F401  (part of this API)
 from course_utils.tables import format_table
 
 __all__ = [
@@ -58,9 +59,6 @@ _DEFAULT_GAIN = {"xavier": 1.0, "kaiming": math.sqrt(2.0)}
 MAX_WIDTH = 16384
 MAX_DEPTH = 100
 
-#: Saturation threshold used by :func:`layer_stats`: a tanh unit with ``|a| > 0.99``
-#: has a local gradient ``1 - a**2 < 0.02``.
-SATURATION = 0.99
 
 
 #: The lecture's four figures and the chapter's contrast, as arguments of
@@ -385,55 +383,8 @@ def forward_activations(
 
 
 # --------------------------------------------------------------------------- summaries
-@dataclass(frozen=True)
-class LayerStats:
-    """Per-layer summaries of activations; every field is an array of shape (depth,)."""
-
-    mean: np.ndarray
-    std: np.ndarray
-    saturated: np.ndarray  #: share of units with |a| > SATURATION
-    zero: np.ndarray  #: share of units exactly 0 (dead ReLUs)
-
-    _TITLES = {"mean": "mean", "std": "std", "saturated": "|a|>0.99", "zero": "a==0"}
-
-    def table(self, *fields: str) -> str:
-        """A printable per-layer table of the named fields (default: mean and std).
-
-        ``saturated`` and ``zero`` are shown as percentages.
-        """
-        fields = fields or ("mean", "std")
-        unknown = [f for f in fields if f not in self._TITLES]
-        if unknown:
-            raise ValueError(
-                f"fields must be among {', '.join(self._TITLES)}; got {', '.join(map(repr, unknown))}"
-            )
-        return format_table(
-            {self._TITLES[f]: getattr(self, f) for f in fields},
-            percent=[self._TITLES[f] for f in fields if f in ("saturated", "zero")],
-        )
-
-
-def layer_stats(activations) -> LayerStats:
-    """Mean, std, share saturated (``|a| > 0.99``) and share exactly zero, per layer.
-
-    Parameters
-    ----------
-    activations : sequence of ndarray
-        One array per layer, any shape (e.g. the output of :func:`forward_activations`).
-    """
-    if len(activations) == 0:
-        raise ValueError("activations must hold at least one layer; got an empty sequence")
-    rows = []
-    with np.errstate(over="ignore", invalid="ignore"):
-        for a in activations:
-            a64 = np.asarray(a, dtype=np.float64)
-            rows.append(
-                (a64.mean(), a64.std(), np.mean(np.abs(a64) > SATURATION), np.mean(a64 == 0))
-            )
-    mean, std, saturated, zero = (np.array(col) for col in zip(*rows))
-    return LayerStats(mean=mean, std=std, saturated=saturated, zero=zero)
-
-
+# Per-layer statistics (LayerStats, layer_stats) live in course_utils.stats, for every
+# chapter; they are imported above so that ``init.layer_stats`` reads naturally here.
 def cases_table(cases: dict | None = None, depth: int = 6, width: int = 4096,
                 n_samples: int = 16, seed: int = 0) -> str:
     """One line per network: std of layers 1 and ``depth``, and their saturated share.

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import activations as _activations
-from course_utils.init import layer_stats
+from course_utils.stats import layer_stats
 
 __all__ = ["HIST_RANGE", "histogram", "LayerHistogramFigure", "plot_layer_histograms"]
 
