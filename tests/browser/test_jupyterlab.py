@@ -341,10 +341,16 @@ def _run_and_check(page, lab, deadline, tmp_path, console):
 
     # Pixels before the move, and proof that they are settled (no late redraw to mistake
     # for the slider's effect).
+    # A frame can still be on its way after the kernel is idle (the canvas's first full
+    # frame, a resize once it scrolls into view): wait, up to 20 s, for 0.7 s without change.
+    settle_until = time.monotonic() + deadline.seconds(20)
+    while True:
+        size = canvas.evaluate(KEEP_JS)
+        page.wait_for_timeout(700)
+        if canvas.evaluate(CHANGED_JS) == 0:
+            break
+        assert time.monotonic() < settle_until, "canvas still changing before the slider moved"
     ink_before = canvas.evaluate(INK_JS)
-    size = canvas.evaluate(KEEP_JS)
-    page.wait_for_timeout(700)
-    assert canvas.evaluate(CHANGED_JS) == 0, "canvas still changing before the slider moved"
     before_png = tmp_path / "explorer_before.png"
     cell.screenshot(path=before_png, timeout=deadline.ms(10))
 
