@@ -185,7 +185,7 @@ class LayerHistogramFigure:
 
 
 def plot_layer_histograms(activations, activation: str, title: str = "",
-                          figsize=(9.0, 3.2), dpi: int = 80) -> Figure:
+                          figsize=(9.0, 3.25), dpi: int = 96) -> Figure:
     """A static figure of :class:`LayerHistogramFigure` for one set of activations.
 
     Returns
