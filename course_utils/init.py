@@ -39,6 +39,7 @@ __all__ = [
     "sample_weights",
     "forward_pass",
     "forward_activations",
+    "validate_experiment",
     "ForwardPass",
     "LayerStats",
     "layer_stats",
@@ -219,6 +220,7 @@ class _UnitWeightCache:
             self._items.move_to_end(key)
             return self._items[key]
         value = make()
+        value.flags.writeable = False  # shared by every caller: nobody may change it
         self._items[key] = value
         while len(self._items) > 1 and self.nbytes > self.max_bytes:
             self._items.popitem(last=False)
@@ -268,7 +270,7 @@ class ForwardPass:
     Attributes
     ----------
     inputs : ndarray, shape (n_samples, width)
-        :math:`a_0 = x \\sim N(0, 1)`.
+        :math:`a_0 = x \\sim N(0, 1)`; read-only (shared with the weight cache).
     pre_activations : list of ndarray, each (n_samples, width)
         :math:`z_l = a_{l-1} W_l`, for l = 1..depth.
     activations : list of ndarray, each (n_samples, width)
@@ -287,7 +289,9 @@ class ForwardPass:
     seed: int
 
 
-def _validate_experiment(depth, width, n_samples, activation, scheme, std, seed):
+def validate_experiment(depth, width, n_samples, activation, scheme, std, seed):
+    """Check the arguments of :func:`forward_activations`; return the normalised
+    ``(depth, width, n_samples, seed)`` or raise ``ValueError`` saying what is allowed."""
     depth = _check_positive_int("depth", depth, maximum=MAX_DEPTH)
     width = _check_positive_int("width", width, maximum=MAX_WIDTH)
     n_samples = _check_positive_int("n_samples", n_samples)
@@ -312,7 +316,7 @@ def forward_pass(
 
     Arguments as in :func:`forward_activations`.
     """
-    depth, width, n_samples, seed = _validate_experiment(
+    depth, width, n_samples, seed = validate_experiment(
         depth, width, n_samples, activation, scheme, std, seed
     )
     f, _ = _activations.get(activation)
@@ -333,7 +337,7 @@ def forward_pass(
             pre.append(z)
             post.append(a)
     return ForwardPass(
-        inputs=_inputs(seed, width, n_samples).copy(),
+        inputs=_inputs(seed, width, n_samples),  # read-only, shared with the cache
         pre_activations=pre,
         activations=post,
         weight_std=weight_std,

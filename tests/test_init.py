@@ -95,6 +95,8 @@ def test_forward_activations_is_deterministic_and_fresh():
         np.testing.assert_array_equal(x, y)
         assert x is not y
     a[0][:] = 123.0  # mutating a result never touches the cache
+    run = init.forward_pass(depth=2, width=128, std=0.1, seed=3)
+    assert not run.inputs.flags.writeable  # the cached inputs cannot be changed either
     c = init.forward_activations(depth=2, width=128, std=0.1, seed=3)
     np.testing.assert_array_equal(c[0], b[0])
 

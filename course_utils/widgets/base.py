@@ -23,6 +23,7 @@ the data artists.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import warnings
@@ -57,7 +58,9 @@ class IntSlider(_NoticesClamping, ipywidgets.IntSlider):
     """``IntSlider`` that records an out-of-range value in ``clamped_from``."""
 
 
+@functools.cache
 def _fast_png_canvas_class():
+    # Built on first use (ipympl is imported lazily) and once: every explorer shares it.
     from ipympl.backend_nbagg import Canvas
 
     class FastPNGCanvas(Canvas):

@@ -7,7 +7,7 @@ import ipywidgets
 from matplotlib.figure import Figure
 
 from course_utils import activations as _activations
-from course_utils.init import SCHEMES, forward_activations, init_std
+from course_utils.init import SCHEMES, forward_activations, init_std, validate_experiment
 from course_utils.plots import HIST_RANGE, LayerHistogramFigure
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
@@ -15,17 +15,18 @@ __all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
 
 #: Widths the explorer offers. At 4096 a move costs a 6 x 4096 x 4096 forward pass.
 WIDTHS = (64, 256, 1024, 2048, 4096)
+#: Activations the explorer offers: those the histograms have a fixed range for.
+ACTIVATIONS = tuple(a for a in _activations.NAMES if a in HIST_RANGE)
 STD_RANGE = (1e-4, 10.0)
 DEPTH_RANGE = (1, 10)
 
 
 def _check_defaults(scheme, std, activation, depth, width, n_samples, seed):
     # The controls would raise traitlets errors or clamp silently: say what is allowed.
-    activations = [a for a in _activations.NAMES if a in HIST_RANGE]
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}; got {scheme!r}")
-    if activation not in activations:
-        raise ValueError(f"activation must be one of {', '.join(activations)}; got {activation!r}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
     if not (isinstance(std, (int, float)) and STD_RANGE[0] <= std <= STD_RANGE[1]):
         raise ValueError(f"std must be a number between {STD_RANGE[0]:g} and {STD_RANGE[1]:g}; "
                          f"got {std!r}")
@@ -34,8 +35,8 @@ def _check_defaults(scheme, std, activation, depth, width, n_samples, seed):
                          f"{DEPTH_RANGE[1]}; got {depth!r}")
     if isinstance(width, bool) or width not in WIDTHS:
         raise ValueError(f"width must be one of {', '.join(map(str, WIDTHS))}; got {width!r}")
-    # n_samples and seed: the compute function's own checks
-    forward_activations(depth=1, width=1, n_samples=n_samples, seed=seed)
+    # n_samples and seed: the compute function's own checks, without computing anything
+    validate_experiment(depth, width, n_samples, activation, scheme, std, seed)
 
 
 class InitExplorer(Explorer):
@@ -60,10 +61,8 @@ class InitExplorer(Explorer):
             "std": LogSlider(value=std, base=10, min=np.log10(STD_RANGE[0]),
                              max=np.log10(STD_RANGE[1]), step=0.01,
                              description="std", readout_format=".3g", style=style),
-            "activation": ipywidgets.Dropdown(options=[a for a in _activations.NAMES
-                                                       if a in HIST_RANGE],
-                                              value=activation, description="activation",
-                                              style=style),
+            "activation": ipywidgets.Dropdown(options=ACTIVATIONS, value=activation,
+                                              description="activation", style=style),
             # A new depth rebuilds the axes (~0.2 s) and a new width draws new weights
             # the first time: update on release, not on every step of a drag.
             "depth": IntSlider(value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
