@@ -2,8 +2,10 @@
 
 requirements.txt is the one list of exact, tested pins; environment.yml (conda) and
 binder/environment.yml (Binder / repo2docker) must repeat it exactly, and every pin must
-satisfy the ranges declared in pyproject.toml. Also checks that CI runs `make test` and
-that the README tells a newcomer the two commands.
+satisfy the ranges declared in pyproject.toml (the build backend included). conda and Binder
+install course_utils itself non-editably, as a JupyterHub admin would (only the Makefile's
+developer install is editable). Also checks that CI runs `make test` and that the README tells
+a newcomer the two commands.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ REQUIREMENTS = ROOT / "requirements.txt"
 CONDA_ENV = ROOT / "environment.yml"
 BINDER_ENV = ROOT / "binder" / "environment.yml"
 PYPROJECT = ROOT / "pyproject.toml"
+POST_BUILD = ROOT / "binder" / "postBuild"
 TORCH_VERSION = "2.13.0"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -46,6 +49,8 @@ def _exact_pins(lines: list[str], source: str) -> dict[str, Version]:
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#") or line.startswith("-"):
             continue  # blank, comment, or a pip option (-e ., --extra-index-url ...)
+        if _is_local_path(line):
+            continue  # this repository itself (`.`), not a pin
         req = Requirement(line)
         specs = list(req.specifier)
         assert len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version, (
@@ -58,6 +63,10 @@ def _exact_pins(lines: list[str], source: str) -> dict[str, Version]:
         assert name not in pins, f"{source}: {req.name} is pinned twice"
         pins[name] = Version(specs[0].version)
     return pins
+
+
+def _is_local_path(line: str) -> bool:
+    return line in (".", "./") or line.startswith(("./", "../", "/"))
 
 
 def _requirements_lines() -> list[str]:
@@ -117,15 +126,22 @@ def test_conda_files_use_python_311_pip_and_cpu_torch(path):
     )
 
 
-def test_root_environment_installs_course_utils():
-    options = [shlex.split(line) for line in _conda_pip_lines(CONDA_ENV) if line.startswith("-")]
-    assert ["-e", "."] in options
+def test_root_environment_installs_course_utils_non_editable():
+    lines = [line.strip() for line in _conda_pip_lines(CONDA_ENV)]
+    assert "." in lines, "environment.yml should install this repository (`- .`)"
+    editable = [line for line in lines if shlex.split(line)[0] in ("-e", "--editable")]
+    assert not editable, f"environment.yml: install course_utils non-editably, not {editable}"
 
 
-def test_binder_postbuild_installs_course_utils():
-    post_build = ROOT / "binder" / "postBuild"
-    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
-    assert re.search(r"^pip install --no-deps -e \.\s*$", post_build.read_text(), re.M)
+def test_binder_postbuild_installs_course_utils_non_editable():
+    assert POST_BUILD.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    text = POST_BUILD.read_text(encoding="utf-8")
+    assert re.search(r"^pip install --no-deps \.\s*$", text, re.M), (
+        "binder/postBuild should run `pip install --no-deps .`"
+    )
+    pip_lines = [line for line in text.splitlines() if line.lstrip().startswith("pip ")]
+    editable = [line for line in pip_lines if {"-e", "--editable"} & set(shlex.split(line))]
+    assert not editable, f"binder/postBuild: install course_utils non-editably, not {editable}"
 
 
 @pytest.mark.parametrize(
@@ -157,6 +173,19 @@ def test_pins_satisfy_pyproject_ranges():
         if version is not None and not req.specifier.contains(version, prereleases=True):
             bad.append(f"{req.name}=={version} violates {req}")
     assert not bad, "; ".join(bad)
+
+
+def test_build_backend_is_pinned_within_build_system_requires():
+    """tests/test_packaging.py builds offline (--no-build-isolation) with the pinned backend."""
+    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+    requires = [Requirement(r) for r in _pyproject()["build-system"]["requires"]]
+    assert requires, "pyproject.toml [build-system] requires nothing"
+    for req in requires:
+        version = pins.get(canonicalize_name(req.name))
+        assert version is not None, f"requirements.txt does not pin the build backend {req.name}"
+        assert req.specifier.contains(version, prereleases=True), (
+            f"{req.name}=={version} violates [build-system] requires {req}"
+        )
 
 
 def test_pinned_python_is_allowed_by_pyproject():
