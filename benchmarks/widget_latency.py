@@ -20,8 +20,10 @@ changed pixels end to end). Device pixel ratio 1, except in the HiDPI
 scenario (ratio 2, as ipympl sets it for a retina screen: the figure's dpi doubles and
 there are four times the pixels to draw and encode).
 
-Targets (chapter 03's issue): the init explorer at the lecture's size, 6 x 4096, p50 <= 60 ms
-for std moves. Nothing here is asserted by the tests: timings are for humans.
+Targets (issue 5): the init explorer at the lecture's size, 6 x 4096, p50 <= 60 ms for std
+moves in the kernel; in the browser (tests/browser) every control p50 <= 300 ms, which leaves
+the kernel about 150 ms per move. Nothing here is asserted by the tests: timings are for
+humans.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from typing import Callable
 
 import numpy as np
 
-from course_utils import init
 from course_utils.widgets import init_explorer
 
 STD_SWEEP = [float(v) for v in np.geomspace(0.004, 0.1, 12)]
@@ -52,9 +53,7 @@ class Scenario:
 
 
 def _init_compute(explorer):
-    v = explorer.values
-    init.forward_activations(v["depth"], v["width"], explorer.n_samples, v["activation"],
-                             v["scheme"], v["std"], explorer.seed)
+    explorer.compute(**explorer.values)
 
 
 def _hidpi(explorer):
@@ -75,8 +74,10 @@ SCENARIOS = [
              ["xavier", "kaiming", "normal"], _init_compute),
     Scenario("init 6x4096, activation", lambda: init_explorer(), "activation",
              ["relu", "sigmoid", "tanh"], _init_compute),
-    Scenario("init 4096, depth 4..8", lambda: init_explorer(), "depth", [4, 5, 7, 8, 6],
-             _init_compute),
+    Scenario("init 4096, depth 1..10", lambda: init_explorer(), "depth",
+             [4, 5, 7, 8, 9, 10, 3, 1, 2, 6], _init_compute, target_ms=150),
+    Scenario("init 6 layers, width", lambda: init_explorer(), "width",
+             [64, 256, 1024, 2048, 4096], _init_compute, target_ms=150),
 ]
 
 

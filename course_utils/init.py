@@ -3,7 +3,9 @@ r"""Weight initialisation: the standard deviations, the samplers, and the lectur
 The lecture (seed section 三、权重初始化) pushes 16 samples :math:`x \sim N(0, 1)` through a
 6-layer fully connected network of 4096 units,
 :math:`a_0 = x,\; z_l = a_{l-1} W_l,\; a_l = f(z_l)`, and looks at a histogram of
-:math:`a_l` per layer for four initialisations of :math:`W_l`.
+:math:`a_l` per layer for four initialisations of :math:`W_l`. One run of it is an
+:class:`Experiment`; the network itself is :mod:`course_utils.network` (forward and
+backward), fed with cached weights by :mod:`course_utils.weight_cache`.
 
 Conventions follow ``torch.nn.init``: the same fan and gain give the same std, and a uniform
 sampler uses the bound :math:`\sqrt{3}\,\sigma`, so that its std is :math:`\sigma`. One
@@ -20,14 +22,15 @@ difference: here a weight matrix is ``(fan_in, fan_out)`` because the lecture wr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from course_utils import activations as _activations
+from course_utils import network, weight_cache
 from course_utils.stats import LayerStats, layer_stats  # noqa: F401  (part of this API)
 from course_utils.tables import format_table
 
@@ -37,14 +40,16 @@ __all__ = [
     "default_gain",
     "init_std",
     "sample_weights",
+    "Experiment",
     "forward_pass",
     "forward_activations",
-    "validate_experiment",
-    "ForwardPass",
     "LayerStats",
     "layer_stats",
     "GradientSignals",
     "gradient_signals",
+    "GradientSizes",
+    "gradient_sizes",
+    "symmetry_table",
     "LECTURE_CASES",
     "cases_table",
 ]
@@ -56,23 +61,19 @@ DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform")
 
 _DEFAULT_GAIN = {"xavier": 1.0, "kaiming": math.sqrt(2.0)}
 
-#: Largest network :func:`forward_activations` builds: one 16384 x 16384 float32 layer is 1 GiB.
-MAX_WIDTH = 16384
+# Limits: every call must fit a 2 GB Binder next to the rest of a kernel (~300 MB with torch)
+# and answer in a few seconds on 2 CPU cores. They are checked before anything is allocated.
 MAX_DEPTH = 100
-
-
-
-#: The lecture's four figures and the chapter's contrast, as arguments of
-#: :func:`forward_activations` (each on the lecture's 6 x 4096 network, 16 samples).
-LECTURE_CASES: dict[str, dict] = {
-    "tanh, N(0, 0.01^2)": dict(activation="tanh", scheme="normal", std=0.01),
-    "tanh, N(0, 0.05^2)": dict(activation="tanh", scheme="normal", std=0.05),
-    "tanh, Xavier": dict(activation="tanh", scheme="xavier"),
-    "ReLU, Kaiming": dict(activation="relu", scheme="kaiming"),
-    "ReLU, Xavier": dict(activation="relu", scheme="xavier"),
-}
-
-
+MAX_WIDTH = 8192
+#: Weights of one :class:`Experiment` (depth x width^2 float32): the lecture's network takes
+#: 384 MiB, the explorer's deepest (10 x 4096) 640 MiB.
+MAX_WEIGHT_BYTES = 640 * 2**20
+#: Per-layer arrays of one run (z and a, forward; their gradients, backward), float32.
+MAX_ACTIVATION_BYTES = 256 * 2**20
+#: Multiply-adds of one forward pass, depth x n_samples x width^2: about 2 s here.
+MAX_MULTIPLY_ADDS = 50 * 10**9
+#: Entries of one matrix drawn by :func:`sample_weights` (float64: 512 MiB).
+MAX_SAMPLED_ENTRIES = 2**26
 # --------------------------------------------------------------------------- checks
 def _check_scheme(scheme):
     if scheme not in SCHEMES:
@@ -193,6 +194,11 @@ def sample_weights(
         )
     if scheme == "normal" and distribution != "normal":
         raise ValueError("scheme 'normal' samples from a normal distribution only")
+    if fan_in * fan_out > MAX_SAMPLED_ENTRIES:
+        raise ValueError(
+            f"fan_in x fan_out = {fan_in * fan_out:,} entries is too many to draw here; the "
+            f"limit is {MAX_SAMPLED_ENTRIES:,} (512 MiB in float64, so that a 2 GB Binder "
+            "copes): use smaller fans")
     rng = np.random.default_rng(rng)
     if distribution == "normal":
         w = rng.standard_normal((fan_in, fan_out), dtype=np.float64) * sigma
@@ -202,148 +208,105 @@ def sample_weights(
     return w.astype(dtype, copy=False)
 
 
-# --------------------------------------------------------------------------- forward
-class _UnitWeightCache:
-    """Unit-variance float32 weights, one ``(width, width)`` matrix per (seed, width, layer).
-
-    Layer ``l`` of a network is the same matrix whatever the depth, so a 3-layer network is
-    the first three layers of a 6-layer one and both share memory. Least recently used
-    matrices are dropped past ``max_bytes``.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict = OrderedDict()
-
-    def get(self, key, make):
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        value = make()
-        value.flags.writeable = False  # shared by every caller: nobody may change it
-        self._items[key] = value
-        while len(self._items) > 1 and self.nbytes > self.max_bytes:
-            self._items.popitem(last=False)
-        return value
-
-    @property
-    def nbytes(self) -> int:
-        return sum(v.nbytes for v in self._items.values())
-
-    def clear(self):
-        self._items.clear()
-
-
-# 10 layers of 4096 x 4096 float32 = 640 MiB: the explorer's largest network fits.
-_CACHE = _UnitWeightCache(max_bytes=640 * 2**20)
-
-
-def _unit_weights(seed: int, width: int, layer: int) -> np.ndarray:
-    def make():
-        rng = np.random.default_rng([seed, 1, width, layer])
-        return rng.standard_normal((width, width), dtype=np.float32)
-
-    return _CACHE.get(("W", seed, width, layer), make)
-
-
-def _inputs(seed: int, width: int, n_samples: int) -> np.ndarray:
-    # Row i is the same sample whatever n_samples is: rows are drawn in order.
-    def make():
-        rng = np.random.default_rng([seed, 0, width])
-        return rng.standard_normal((n_samples, width), dtype=np.float32)
-
-    return _CACHE.get(("x", seed, width, n_samples), make)
-
-
-def _first_product(seed: int, width: int, n_samples: int) -> np.ndarray:
-    # x @ W_1 does not depend on the scheme or std: cache it and rescale.
-    def make():
-        return _inputs(seed, width, n_samples) @ _unit_weights(seed, width, 0)
-
-    return _CACHE.get(("xW1", seed, width, n_samples), make)
+# --------------------------------------------------------------------------- the experiment
+def _mib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:,.0f} MiB"
 
 
 @dataclass(frozen=True)
-class ForwardPass:
-    """One run of the lecture's experiment.
+class Experiment:
+    r"""One run of the lecture's experiment: the network, its batch and its initialisation.
+
+    Validated when made (``ValueError`` saying what is allowed), immutable, hashable.
+    ``Experiment()`` is the lecture's first figure; :meth:`replace` makes a variant.
 
     Attributes
     ----------
-    inputs : ndarray, shape (n_samples, width)
-        :math:`a_0 = x \\sim N(0, 1)`; read-only (shared with the weight cache).
-    pre_activations : list of ndarray, each (n_samples, width)
-        :math:`z_l = a_{l-1} W_l`, for l = 1..depth.
-    activations : list of ndarray, each (n_samples, width)
-        :math:`a_l = f(z_l)`.
-    weight_std : float
-        The std :math:`\\sigma` every :math:`W_l` was drawn with.
+    depth : int
+        Number of layers, 1 to :data:`MAX_DEPTH`.
+    width : int
+        Units per layer (and input dimension), 1 to :data:`MAX_WIDTH`.
+    n_samples : int
+        Rows of the batch :math:`x \sim N(0, 1)`, >= 1.
     activation : str
+        A name from :data:`course_utils.activations.NAMES`.
+    scheme : {"normal", "xavier", "kaiming"}
+        How :math:`\sigma` is chosen, see :func:`init_std` (default gains).
+    std : float
+        :math:`\sigma` for ``scheme="normal"``; ignored by the other schemes.
     seed : int
+        Fixes the batch and the weights.
+
+    The whole run must fit a 2 GB Binder and take a few seconds: the weights
+    (``depth * width**2`` float32) at most :data:`MAX_WEIGHT_BYTES`, the per-layer arrays at
+    most :data:`MAX_ACTIVATION_BYTES`, the forward pass at most :data:`MAX_MULTIPLY_ADDS`.
     """
 
-    inputs: np.ndarray
-    pre_activations: list
-    activations: list
-    weight_std: float
-    activation: str
-    seed: int
+    depth: int = 6
+    width: int = 4096
+    n_samples: int = 16
+    activation: str = "tanh"
+    scheme: str = "normal"
+    std: float = 0.01
+    seed: int = 0
+
+    def __post_init__(self):
+        set_ = object.__setattr__.__get__(self)
+        set_("depth", _check_positive_int("depth", self.depth, maximum=MAX_DEPTH))
+        set_("width", _check_positive_int("width", self.width, maximum=MAX_WIDTH))
+        set_("n_samples", _check_positive_int("n_samples", self.n_samples))
+        set_("seed", _check_seed(self.seed))
+        _activations.get(self.activation)
+        set_("activation", self.activation.lower())
+        _check_scheme(self.scheme)
+        if self.scheme == "normal":
+            set_("std", _check_positive_finite("std", self.std))
+        self._check_size()
+
+    def _check_size(self):
+        depth, width, n = self.depth, self.width, self.n_samples
+        weight_bytes = depth * width * width * 4
+        if weight_bytes > MAX_WEIGHT_BYTES:
+            raise ValueError(
+                f"depth={depth}, width={width} needs {_mib(weight_bytes)} of float32 weights; "
+                f"the limit is {_mib(MAX_WEIGHT_BYTES)} (what fits a 2 GB Binder next to the "
+                "rest of the kernel): lower depth or width")
+        array_bytes = 2 * depth * n * width * 4
+        if array_bytes > MAX_ACTIVATION_BYTES:
+            raise ValueError(
+                f"n_samples={n} with depth={depth}, width={width} keeps {_mib(array_bytes)} of "
+                f"per-layer arrays; the limit is {_mib(MAX_ACTIVATION_BYTES)} (2 GB Binder): "
+                f"use at most {MAX_ACTIVATION_BYTES // (8 * depth * width)} samples")
+        work = depth * n * width * width
+        if work > MAX_MULTIPLY_ADDS:
+            raise ValueError(
+                f"n_samples={n} with depth={depth}, width={width} is {work / 1e9:.0f} billion "
+                f"multiply-adds; the limit is {MAX_MULTIPLY_ADDS / 1e9:.0f} billion (a few "
+                f"seconds on 2 cores): use at most {MAX_MULTIPLY_ADDS // (depth * width**2)} "
+                "samples")
+
+    @property
+    def weight_std(self) -> float:
+        r""":math:`\sigma`, the std every :math:`W_l` is drawn with (:func:`init_std`)."""
+        return init_std(self.scheme, self.width, self.width, std=self.std)
+
+    def replace(self, **changes) -> "Experiment":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
 
 
-def validate_experiment(depth, width, n_samples, activation, scheme, std, seed):
-    """Check the arguments of :func:`forward_activations`; return the normalised
-    ``(depth, width, n_samples, seed)`` or raise ``ValueError`` saying what is allowed."""
-    depth = _check_positive_int("depth", depth, maximum=MAX_DEPTH)
-    width = _check_positive_int("width", width, maximum=MAX_WIDTH)
-    n_samples = _check_positive_int("n_samples", n_samples)
-    seed = _check_seed(seed)
-    _activations.get(activation)
-    _check_scheme(scheme)
-    if scheme == "normal":
-        _check_positive_finite("std", std)
-    return depth, width, n_samples, seed
+def forward_pass(experiment: Experiment) -> network.Forward:
+    """Run the lecture's experiment and keep every layer's input, :math:`z_l` and :math:`a_l`.
 
-
-def forward_pass(
-    depth: int = 6,
-    width: int = 4096,
-    n_samples: int = 16,
-    activation: str = "tanh",
-    scheme: str = "normal",
-    std: float = 0.01,
-    seed: int = 0,
-) -> ForwardPass:
-    """Run the lecture's experiment and keep both :math:`z_l` and :math:`a_l`.
-
-    Arguments as in :func:`forward_activations`.
+    Returns
+    -------
+    course_utils.network.Forward
+        float32 arrays of shape ``(n_samples, width)``; ``inputs[0]``, the batch, is
+        read-only (shared with the weight cache).
     """
-    depth, width, n_samples, seed = validate_experiment(
-        depth, width, n_samples, activation, scheme, std, seed
-    )
-    f, _ = _activations.get(activation)
-    weight_std = init_std(scheme, width, width, std=std)
-    sigma = np.float32(weight_std)
-    pre, post = [], []
-    # Huge stds overflow float32 on purpose (the lecture's "exploding" case): no warning,
-    # the inf/nan shows up in the statistics instead.
-    with np.errstate(over="ignore", invalid="ignore"):
-        a = None
-        for layer in range(depth):
-            if layer == 0:
-                z = _first_product(seed, width, n_samples) * sigma
-            else:
-                z = a @ _unit_weights(seed, width, layer)
-                z *= sigma
-            a = f(z)
-            pre.append(z)
-            post.append(a)
-    return ForwardPass(
-        inputs=_inputs(seed, width, n_samples),  # read-only, shared with the cache
-        pre_activations=pre,
-        activations=post,
-        weight_std=weight_std,
-        activation=activation.lower(),
-        seed=seed,
-    )
+    if not isinstance(experiment, Experiment):
+        raise ValueError(f"experiment must be an init.Experiment; got {experiment!r}")
+    return weight_cache.run(experiment)
 
 
 def forward_activations(
@@ -358,68 +321,20 @@ def forward_activations(
     r"""Activations of every layer of the lecture's network.
 
     :math:`a_0 = x \sim N(0, 1)`, :math:`a_l = f(a_{l-1} W_l)` with
-    :math:`W_l \sim N(0, \sigma^2)` of shape ``(width, width)``, no bias.
-
-    Parameters
-    ----------
-    depth : int
-        Number of layers, >= 1.
-    width : int
-        Units per layer (and input dimension), >= 1.
-    n_samples : int
-        Number of input samples, >= 1.
-    activation : str
-        A name from :data:`course_utils.activations.NAMES`.
-    scheme : {"normal", "xavier", "kaiming"}
-        How :math:`\sigma` is chosen, see :func:`init_std` (default gains).
-    std : float
-        :math:`\sigma` for ``scheme="normal"``; ignored otherwise.
-    seed : int
-        Fixes the inputs and the weights. Layer ``l``'s unit-variance weights depend on
-        ``(seed, width, l)`` only, so a shallower network is a prefix of a deeper one.
+    :math:`W_l \sim N(0, \sigma^2)` of shape ``(width, width)``, no bias. The arguments are
+    those of :class:`Experiment` (same checks and limits). Layer ``l``'s weights depend on
+    ``(seed, width, l)`` only, so a shallower network is a prefix of a deeper one.
 
     Returns
     -------
     list of ``depth`` float32 arrays, each of shape ``(n_samples, width)``
         Fresh arrays on every call.
     """
-    return forward_pass(depth, width, n_samples, activation, scheme, std, seed).activations
+    experiment = Experiment(depth, width, n_samples, activation, scheme, std, seed)
+    return forward_pass(experiment).activations
 
 
-# --------------------------------------------------------------------------- summaries
-# Per-layer statistics (LayerStats, layer_stats) live in course_utils.stats, for every
-# chapter; they are imported above so that ``init.layer_stats`` reads naturally here.
-def cases_table(cases: dict | None = None, depth: int = 6, width: int = 4096,
-                n_samples: int = 16, seed: int = 0) -> str:
-    """One line per network: std of layers 1 and ``depth``, and their saturated share.
-
-    Parameters
-    ----------
-    cases : dict of str -> dict, optional
-        Name -> keyword arguments of :func:`forward_activations`; default
-        :data:`LECTURE_CASES`.
-    depth, width, n_samples, seed
-        As in :func:`forward_activations`, shared by every case.
-
-    Returns
-    -------
-    str
-        A table; the saturated share is shown for tanh networks only (it is a tanh notion).
-    """
-    cases = LECTURE_CASES if cases is None else cases
-    first, last = "layer 1", f"layer {depth}"
-    columns: dict[str, list] = {f"std, {first}": [], f"std, {last}": [],
-                                f"|a|>0.99, {first}": [], f"|a|>0.99, {last}": []}
-    for kwargs in cases.values():
-        stats = layer_stats(forward_activations(depth, width, n_samples, seed=seed, **kwargs))
-        tanh = kwargs.get("activation", "tanh") == "tanh"
-        for title, value in zip(columns, (stats.std[0], stats.std[-1],
-                                          stats.saturated[0], stats.saturated[-1])):
-            columns[title].append(value if tanh or title.startswith("std") else "-")
-    return format_table(columns, index=list(cases), index_name="network",
-                        percent=[t for t in columns if t.startswith("|a|")])
-
-
+# --------------------------------------------------------------------------- gradients
 #: A local gradient below this counts as "near 0" in :func:`gradient_signals`.
 SMALL_LOCAL_GRAD = 0.02
 
@@ -439,26 +354,152 @@ class GradientSignals:
     local_grad_small: np.ndarray  #: share of units with f'(z_l) < SMALL_LOCAL_GRAD
 
 
-def gradient_signals(
-    depth: int = 6,
-    width: int = 4096,
-    n_samples: int = 16,
-    activation: str = "tanh",
-    scheme: str = "normal",
-    std: float = 0.01,
-    seed: int = 0,
-) -> GradientSignals:
+def gradient_signals(experiment: Experiment) -> GradientSignals:
     """Measure the lecture's two gradient factors in every layer of one forward pass.
 
-    Arguments as in :func:`forward_activations`. Layer 1's input is :math:`x`.
+    Layer 1's input is :math:`x`.
     """
-    run = forward_pass(depth, width, n_samples, activation, scheme, std, seed)
-    _, df = _activations.get(activation)
-    layer_inputs = [run.inputs] + run.activations[:-1]
+    run = forward_pass(experiment)
+    _, df = _activations.get(experiment.activation)
     with np.errstate(over="ignore", invalid="ignore"):
         local = [df(z.astype(np.float64)) for z in run.pre_activations]
         return GradientSignals(
-            input_abs_mean=np.array([np.mean(np.abs(a, dtype=np.float64)) for a in layer_inputs]),
+            input_abs_mean=np.array([np.mean(np.abs(a, dtype=np.float64)) for a in run.inputs]),
             local_grad_mean=np.array([g.mean() for g in local]),
             local_grad_small=np.array([np.mean(g < SMALL_LOCAL_GRAD) for g in local]),
         )
+
+
+def _rms(a: np.ndarray) -> float:
+    # Summed in float64 without a float64 copy (a 4096 x 4096 gradient is 64 MiB).
+    return float(np.sqrt(np.einsum("ij,ij->", a, a, dtype=np.float64) / a.size))
+
+
+@dataclass(frozen=True)
+class GradientSizes:
+    r"""Root-mean-square size of the real gradients, per layer; each field has shape (depth,)."""
+
+    weights: np.ndarray  #: RMS of dL/dW_l
+    activations: np.ndarray  #: RMS of dL/da_l, the gradient reaching layer l's output
+    local: np.ndarray  #: mean f'(z_l)
+
+
+def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSizes:
+    r"""Backpropagate through the lecture's network and measure every layer's gradients.
+
+    The loss is :math:`L = \sum_{ij} G_{ij}\, (a_L)_{ij}` with a fixed
+    :math:`G \sim N(0, 1)` (seeded by ``upstream_seed``): whatever sits on top of the
+    network sends back :math:`\partial L/\partial a_L = G`, the same for every
+    initialisation, so the sizes compare the initialisations alone.
+
+    Returns
+    -------
+    GradientSizes
+    """
+    upstream_seed = _check_seed(upstream_seed)
+    run = forward_pass(experiment)
+    weights = weight_cache.weights(experiment)
+    rng = np.random.default_rng([experiment.seed, 2, upstream_seed])
+    upstream = rng.standard_normal(run.output.shape, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grads = network.backward(run, weights, upstream, experiment.activation)
+        buffer = np.empty((experiment.width, experiment.width), dtype=np.float32)
+        _, df = _activations.get(experiment.activation)
+        return GradientSizes(
+            weights=np.array([_rms(grads.weight(layer, out=buffer))
+                              for layer in range(1, experiment.depth + 1)]),
+            activations=np.array([_rms(g) for g in grads.activations]),
+            local=np.array([np.mean(df(z), dtype=np.float64) for z in run.pre_activations]),
+        )
+
+
+def symmetry_table(init: str, value: float = 0.5, sizes=(3, 5, 5, 2), n_samples: int = 4,
+                   activation: str = "tanh", seed: int = 0) -> str:
+    r"""Why weights start random: what a zero or constant initialisation does, in numbers.
+
+    A small network with layer sizes ``sizes`` is initialised with ``init``:
+    ``"zero"`` (every weight 0), ``"constant"`` (every weight ``value``) or ``"random"``
+    (:math:`N(0, \text{value}^2)`). One forward and backward pass (upstream gradient
+    :math:`G \sim N(0, 1)`) later, per hidden layer: how far apart the units' activations
+    are (largest spread across units, over the batch), how far apart the columns of
+    :math:`\partial L/\partial W_l` are (the gradients of different units), and the RMS
+    of :math:`\partial L/\partial W_l`. A spread of 0 means every unit computes, and learns,
+    the same thing: the layer has one unit's worth of capacity.
+
+    Returns
+    -------
+    str
+        A table, one row per hidden layer.
+    """
+    inits = ("zero", "constant", "random")
+    if init not in inits:
+        raise ValueError(f"init must be one of {', '.join(inits)}; got {init!r}")
+    value = _check_positive_finite("value", value)
+    if (not isinstance(sizes, (tuple, list)) or len(sizes) < 3
+            or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 1 <= s <= 64
+                   for s in sizes)):
+        raise ValueError("sizes must list at least 3 layer sizes (input, hidden..., output), "
+                         f"each an integer between 1 and 64; got {sizes!r}")
+    n_samples = _check_positive_int("n_samples", n_samples, maximum=64)
+    rng = np.random.default_rng(_check_seed(seed))
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    if init == "zero":
+        weights = [np.zeros(shape) for shape in shapes]
+    elif init == "constant":
+        weights = [np.full(shape, value) for shape in shapes]
+    else:
+        weights = [rng.normal(0.0, value, shape) for shape in shapes]
+    x = rng.standard_normal((n_samples, sizes[0]))
+    run = network.forward(x, weights, activation)
+    grads = network.backward(run, weights, rng.standard_normal(run.output.shape), activation)
+    hidden = range(1, len(sizes) - 1)
+    spread = lambda m, axis: np.max(np.ptp(m, axis=axis))  # noqa: E731
+    return format_table({
+        "units' outputs spread": [spread(run.activations[l - 1], 1) for l in hidden],
+        "dL/dW columns spread": [spread(grads.weight(l), 1) for l in hidden],
+        "RMS dL/dW": [_rms(grads.weight(l)) for l in hidden],
+    }, index=[f"hidden {l}" for l in hidden])
+
+
+# --------------------------------------------------------------------------- summaries
+#: The lecture's four figures and the chapter's contrast, each on the lecture's
+#: 6 x 4096 network with 16 samples.
+LECTURE_CASES: dict[str, Experiment] = {
+    "tanh, N(0, 0.01^2)": Experiment(activation="tanh", scheme="normal", std=0.01),
+    "tanh, N(0, 0.05^2)": Experiment(activation="tanh", scheme="normal", std=0.05),
+    "tanh, Xavier": Experiment(activation="tanh", scheme="xavier"),
+    "ReLU, Kaiming": Experiment(activation="relu", scheme="kaiming"),
+    "ReLU, Xavier": Experiment(activation="relu", scheme="xavier"),
+}
+
+
+def cases_table(cases: dict | None = None) -> str:
+    """One line per network: std of the first and last layer, and their saturated share.
+
+    Parameters
+    ----------
+    cases : dict of str -> Experiment, optional
+        Default :data:`LECTURE_CASES`. All must have the same depth.
+
+    Returns
+    -------
+    str
+        A table; the saturated share is shown for tanh networks only (it is a tanh notion).
+    """
+    cases = LECTURE_CASES if cases is None else cases
+    if not cases or not all(isinstance(c, Experiment) for c in cases.values()):
+        raise ValueError("cases must map names to init.Experiment objects")
+    depths = {c.depth for c in cases.values()}
+    if len(depths) != 1:
+        raise ValueError(f"cases must share one depth; got depths {sorted(depths)}")
+    first, last = "layer 1", f"layer {depths.pop()}"
+    columns: dict[str, list] = {f"std, {first}": [], f"std, {last}": [],
+                                f"|a|>0.99, {first}": [], f"|a|>0.99, {last}": []}
+    for experiment in cases.values():
+        stats = layer_stats(forward_pass(experiment).activations)
+        tanh = experiment.activation == "tanh"
+        for title, value in zip(columns, (stats.std[0], stats.std[-1],
+                                          stats.saturated[0], stats.saturated[-1])):
+            columns[title].append(value if tanh or title.startswith("std") else "-")
+    return format_table(columns, index=list(cases), index_name="network",
+                        percent=[t for t in columns if t.startswith("|a|")])

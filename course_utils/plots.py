@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from course_utils import activations as _activations
 from course_utils.stats import layer_stats
@@ -20,7 +21,7 @@ __all__ = ["HIST_RANGE", "histogram", "LayerHistogramFigure", "plot_layer_histog
 #: Fixed x-range of the activation histograms per activation. Fixed ranges keep the axes
 #: still, so an explorer redraws only the bars (see ``LayerHistogramFigure``).
 HIST_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 4.0)}
-#: Fixed y-range (log scale) of the per-layer std panel.
+#: Fixed y-range (log scale) of an explorer's per-layer std panel.
 STD_RANGE = {"tanh": (1e-3, 2.0), "sigmoid": (1e-3, 1.0), "relu": (1e-3, 1e3)}
 
 
@@ -81,95 +82,126 @@ def _format_std(value: float) -> str:
 class LayerHistogramFigure:
     """One histogram of activations per layer, plus the per-layer std on a log scale.
 
-    The axes have fixed limits and the data artists (``StepPatch`` bars, texts, the std
-    line) are the only things :meth:`update` changes, so a caller can redraw just them
-    (blitting). Bars are scaled so each panel's tallest bin touches the top: the shape is
-    what the eye compares; the printed std gives the scale.
+    The figure holds ``panels`` histogram panels; :meth:`update` shows the first
+    ``len(activations)`` of them and greys out the rest, so an explorer can change the
+    depth without building new axes. Every artist that changes with the data (bars, texts,
+    the std line, the grey covers, the title) is one of :attr:`artists`; with
+    ``animated=True`` a caller redraws just those (blitting). Only :meth:`set_activation`
+    changes the axes themselves. Bars are scaled so each panel's tallest bin touches the
+    top: the shape is what the eye compares; the printed std gives the scale.
 
     Parameters
     ----------
     figure : matplotlib.figure.Figure
-        Cleared and filled with ``depth`` histogram panels and one std panel.
-    depth : int
-        Number of layers (1 to 12).
+        Cleared and filled with the panels and one std panel below them.
+    panels : int
+        Number of histogram panels (1 to 12): one row up to 6, else two rows.
     activation : str
         Fixes the histogram range (:data:`HIST_RANGE`).
     bins : int
     animated : bool
         Mark the data artists animated, for blitting.
+    std_range : (float, float) or None
+        y-range of the std panel; ``None`` fits it to the data on every update (static
+        figures), a fixed range keeps the axes still (explorers; values beyond are clipped).
     """
 
-    def __init__(self, figure: Figure, depth: int, activation: str, bins: int = 50,
-                 animated: bool = False):
-        if not 1 <= depth <= 12:
-            raise ValueError(f"depth must be between 1 and 12 to be plotted; got {depth!r}")
+    def __init__(self, figure: Figure, panels: int, activation: str, bins: int = 50,
+                 animated: bool = False, std_range: tuple | None = None):
+        if isinstance(panels, bool) or not isinstance(panels, int) or not 1 <= panels <= 12:
+            raise ValueError(f"panels must be an integer between 1 and 12; got {panels!r}")
         self.figure = figure
-        self.depth = depth
-        self.activation = _activation_key(activation)
+        self.panels = panels
         self.bins = bins
+        self.std_range = std_range
+        self.activation = None
         figure.clear()
-        ncols = depth if depth <= 6 else math.ceil(depth / 2)
-        nrows = 1 if depth <= 6 else 2
+        ncols = panels if panels <= 6 else math.ceil(panels / 2)
+        nrows = 1 if panels <= 6 else 2
         grid = figure.add_gridspec(nrows + 1, ncols, height_ratios=[1] * nrows + [0.9],
-                                   left=0.06, right=0.98, top=0.86, bottom=0.1,
-                                   hspace=0.55, wspace=0.12)
-        lo, hi = HIST_RANGE[self.activation]
-        edges = np.linspace(lo, hi, bins + 1)
-        self.hist_axes, self.bars, self.labels = [], [], []
-        for layer in range(depth):
+                                   left=0.085, right=0.985, top=0.87, bottom=0.1,
+                                   hspace=0.6, wspace=0.16)
+        self.hist_axes, self.bars, self.labels, self.covers = [], [], [], []
+        for layer in range(panels):
             ax = figure.add_subplot(grid[layer // ncols, layer % ncols])
-            ax.set_xlim(lo, hi)
             ax.set_ylim(0, 1.35)
             ax.set_yticks([])
-            ax.set_xticks([lo, (lo + hi) / 2, hi])
             ax.tick_params(labelsize=8, length=2, pad=1)
             ax.set_title(f"layer {layer + 1}", fontsize=9, pad=2)
-            bars = ax.stairs(np.zeros(bins), edges, fill=True, color="C0", animated=animated)
+            bars = ax.stairs(np.zeros(bins), np.linspace(0, 1, bins + 1), fill=True,
+                             color="C0", animated=animated)
             label = ax.text(0.5, 0.97, "", transform=ax.transAxes, ha="center", va="top",
-                            fontsize=8, animated=animated)
+                            fontsize=8, animated=animated, zorder=4)
+            cover = ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, zorder=3,
+                                           facecolor="0.93", edgecolor="none",
+                                           animated=animated, visible=False))
             self.hist_axes.append(ax)
             self.bars.append(bars)
             self.labels.append(label)
+            self.covers.append(cover)
         self.std_axes = ax = figure.add_subplot(grid[nrows, :])
         ax.set_yscale("log")
-        ax.set_ylim(*STD_RANGE[self.activation])
-        ax.set_xlim(0.5, depth + 0.5)
-        ax.set_xticks(range(1, depth + 1))
+        ax.set_xlim(0.5, panels + 0.5)
+        ax.set_xticks(range(1, panels + 1))
         ax.tick_params(labelsize=8)
         ax.set_xlabel("layer", fontsize=9, labelpad=1)
         ax.set_ylabel("std of a", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
-        # Not animated: it changes with the layout, not with every move (see set_title).
-        self.title = figure.text(0.5, 0.99, "", ha="center", va="top", fontsize=10)
+        self.title = figure.text(0.5, 0.99, "", ha="center", va="top", fontsize=10,
+                                 animated=animated)
+        self.set_activation(activation)
 
     @property
     def artists(self) -> list:
-        """Every artist :meth:`update` changes, in drawing order."""
-        return [*self.bars, *self.labels, self.std_line]
+        """Every artist :meth:`update` or :meth:`set_title` changes, in drawing order."""
+        return [*self.bars, *self.covers, *self.labels, self.std_line, self.title]
 
-    def set_title(self, title: str) -> bool:
-        """Set the figure's title; return True if it changed (the background must be redrawn)."""
-        if self.title.get_text() == title:
+    def set_activation(self, activation: str) -> bool:
+        """Set the histograms' range for ``activation``; return True if the axes changed
+        (then the whole figure must be redrawn)."""
+        activation = _activation_key(activation)
+        if activation == self.activation:
             return False
-        self.title.set_text(title)
+        self.activation = activation
+        lo, hi = HIST_RANGE[activation]
+        edges = np.linspace(lo, hi, self.bins + 1)
+        for ax, bars in zip(self.hist_axes, self.bars):
+            ax.set_xlim(lo, hi)
+            ax.set_xticks([lo, (lo + hi) / 2, hi], [f"{v:g}" for v in (lo, (lo + hi) / 2, hi)])
+            # End labels lean inwards, so neighbouring panels' labels never touch.
+            for tick, align in zip(ax.get_xticklabels(), ("left", "center", "right")):
+                tick.set_horizontalalignment(align)
+            bars.set_data(edges=edges)
+        if self.std_range is not None:
+            self.std_axes.set_ylim(*self.std_range[activation]
+                                   if isinstance(self.std_range, dict) else self.std_range)
         return True
+
+    def set_title(self, title: str) -> None:
+        """Set the figure's title (one of the :attr:`artists`)."""
+        self.title.set_text(title)
 
     def update(self, activations) -> list:
         """Show new activations; return the artists changed (see :attr:`artists`).
 
         Parameters
         ----------
-        activations : sequence of ``depth`` arrays
-            One array of activations per layer.
+        activations : sequence of 1 to ``panels`` arrays
+            One array of activations per layer; panels beyond them are greyed out.
         """
-        if len(activations) != self.depth:
-            raise ValueError(
-                f"activations must hold {self.depth} layers for this figure; got {len(activations)}"
-            )
+        depth = len(activations)
+        if not 1 <= depth <= self.panels:
+            raise ValueError(f"activations must hold 1 to {self.panels} layers for this "
+                             f"figure; got {depth}")
         stats = layer_stats(activations)
-        for layer, a in enumerate(activations):
-            shares, _, outside, zero = histogram(a, self.activation, self.bins)
+        for layer in range(self.panels):
+            if layer >= depth:
+                self.bars[layer].set_data(np.zeros(self.bins))
+                self.labels[layer].set_text("not in\nthis network")
+                self.covers[layer].set_visible(True)
+                continue
+            shares, _, outside, zero = histogram(activations[layer], self.activation, self.bins)
             peak = shares.max()
             self.bars[layer].set_data(shares / peak if peak > 0 else shares)
             text = _format_std(stats.std[layer])
@@ -178,9 +210,14 @@ class LayerHistogramFigure:
             if outside > 0.005:
                 text += f"\n{outside:.0%} off range"
             self.labels[layer].set_text(text)
-        lo, hi = STD_RANGE[self.activation]
+            self.covers[layer].set_visible(False)
+        if self.std_range is None:
+            finite = stats.std[np.isfinite(stats.std) & (stats.std > 0)]
+            lo, hi = (finite.min() / 2, finite.max() * 2) if finite.size else (1e-3, 1.0)
+            self.std_axes.set_ylim(lo, hi)
+        lo, hi = self.std_axes.get_ylim()
         shown = np.clip(np.nan_to_num(stats.std, nan=hi, posinf=hi), lo, hi)
-        self.std_line.set_data(np.arange(1, self.depth + 1), shown)
+        self.std_line.set_data(np.arange(1, depth + 1), shown)
         return self.artists
 
 

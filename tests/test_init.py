@@ -1,6 +1,8 @@
 """course_utils.init: the chapter's claims, torch.nn.init parity, and bad input."""
 
+import dataclasses
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -59,11 +61,11 @@ def test_xavier_collapses_relu():
 
 
 def test_gradient_factors_small_init_has_tiny_inputs():
-    g = init.gradient_signals(**LECTURE, activation="tanh", scheme="normal", std=0.01)
+    g = init.gradient_signals(init.Experiment(activation="tanh", scheme="normal", std=0.01))
     # dz/dW = a: the input of layer 6 is ~14x smaller than the network's input.
     assert g.input_abs_mean[-1] < 0.07
     assert g.input_abs_mean[0] == pytest.approx(math.sqrt(2 / math.pi), abs=0.01)
-    x = init.gradient_signals(**LECTURE, activation="tanh", scheme="xavier")
+    x = init.gradient_signals(init.Experiment(activation="tanh", scheme="xavier"))
     assert x.input_abs_mean[-1] == pytest.approx(0.26, abs=0.01)
     assert x.input_abs_mean[-1] / g.input_abs_mean[-1] > 4  # "scaled down four-fold"
     # and tanh'(z) is not the problem there: the units sit in tanh's linear part.
@@ -71,13 +73,75 @@ def test_gradient_factors_small_init_has_tiny_inputs():
 
 
 def test_gradient_factors_saturated_init_has_tiny_local_gradients():
-    g = init.gradient_signals(**LECTURE, activation="tanh", scheme="normal", std=0.05)
+    g = init.gradient_signals(init.Experiment(activation="tanh", scheme="normal", std=0.05))
     assert np.all((g.local_grad_mean > 0.2) & (g.local_grad_mean < 0.3))  # "0.24 to 0.28"
     assert np.all(g.input_abs_mean > 0.75)  # the inputs themselves are large
     assert np.all(g.local_grad_small > 0.3)  # a third of the units pass back < 2% of it
-    x = init.gradient_signals(**LECTURE, activation="tanh", scheme="xavier")
+    x = init.gradient_signals(init.Experiment(activation="tanh", scheme="xavier"))
     assert np.all(x.local_grad_mean > 0.6)
     assert np.all(x.local_grad_small < 0.01)
+
+
+def test_backward_small_init_gives_small_weight_gradients_in_every_layer():
+    small = init.gradient_sizes(init.Experiment(std=0.01))
+    xavier = init.gradient_sizes(init.Experiment(scheme="xavier"))
+    # "several times smaller than under Xavier in every layer"
+    assert np.all(xavier.weights / small.weights > 4)
+    np.testing.assert_allclose(small.weights, 0.29, atol=0.01)
+    # small W on the way back: dL/da shrinks from the last layer towards the input
+    assert np.all(np.diff(small.activations) > 0)
+    assert small.activations[0] < 0.1 * small.activations[-1]
+
+
+def test_backward_saturated_init_has_small_local_factor_yet_large_weight_gradients():
+    big = init.gradient_sizes(init.Experiment(std=0.05))
+    xavier = init.gradient_sizes(init.Experiment(scheme="xavier"))
+    assert np.all((big.local > 0.2) & (big.local < 0.3))  # tanh'(z) is small on average
+    assert np.all(big.weights > xavier.weights)  # ... yet the weight gradients are not small
+    assert np.all(np.diff(big.weights) < 0)  # and they grow towards the input
+    assert big.weights[0] / big.weights[-1] > 5
+    assert big.weights[0] == pytest.approx(8.64, abs=0.01)
+
+
+def test_backward_sizes_match_torch_autograd():
+    # The whole backward pass of the cached fast path (scaled float32 weights) vs autograd
+    exp = init.Experiment(depth=3, width=128, n_samples=5, std=0.1)
+    sizes = init.gradient_sizes(exp, upstream_seed=4)
+    run = init.forward_pass(exp)
+    x = torch.tensor(run.inputs[0], dtype=torch.float64)
+    from course_utils import weight_cache
+    weights = [torch.tensor(weight_cache.unit_weights(0, 128, l).astype(np.float64) * 0.1,
+                            requires_grad=True) for l in range(3)]
+    a, outs = x, []
+    for w in weights:
+        a = torch.tanh(a @ w)
+        a.retain_grad()
+        outs.append(a)
+    rng = np.random.default_rng([0, 2, 4])
+    upstream = torch.tensor(rng.standard_normal((5, 128), dtype=np.float32), dtype=torch.float64)
+    (a * upstream).sum().backward()
+    rms = lambda t: float(t.pow(2).mean().sqrt())  # noqa: E731
+    np.testing.assert_allclose(sizes.weights, [rms(w.grad) for w in weights], rtol=1e-4)
+    np.testing.assert_allclose(sizes.activations, [rms(o.grad) for o in outs], rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["zero", "constant"])
+def test_zero_or_constant_init_keeps_every_unit_identical(kind):
+    table = init.symmetry_table(kind)
+    for line in table.splitlines()[2:]:
+        spread_out, spread_grad = line.split()[2:4]
+        assert (spread_out, spread_grad) == ("0.000", "0.000")
+
+
+def test_random_init_breaks_the_symmetry():
+    for line in init.symmetry_table("random").splitlines()[2:]:
+        assert all(float(v) > 0.5 for v in line.split()[2:5])
+
+
+def test_zero_init_has_no_gradient_at_all_constant_init_has_one():
+    rms = lambda kind: [float(l.split()[-1]) for l in init.symmetry_table(kind).splitlines()[2:]]  # noqa: E731,E501
+    assert rms("zero") == [0.0, 0.0]
+    assert rms("constant")[0] > 0.5
 
 
 # ---------------------------------------------------------------- the experiment's shape
@@ -86,19 +150,6 @@ def test_forward_activations_shapes_and_dtype():
     assert isinstance(acts, list) and len(acts) == 3
     for a in acts:
         assert a.shape == (5, 64) and a.dtype == np.float32
-
-
-def test_forward_activations_is_deterministic_and_fresh():
-    a = init.forward_activations(depth=2, width=128, std=0.1, seed=3)
-    b = init.forward_activations(depth=2, width=128, std=0.1, seed=3)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
-        assert x is not y
-    a[0][:] = 123.0  # mutating a result never touches the cache
-    run = init.forward_pass(depth=2, width=128, std=0.1, seed=3)
-    assert not run.inputs.flags.writeable  # the cached inputs cannot be changed either
-    c = init.forward_activations(depth=2, width=128, std=0.1, seed=3)
-    np.testing.assert_array_equal(c[0], b[0])
 
 
 def test_other_seed_other_network():
@@ -114,23 +165,6 @@ def test_shallow_network_is_prefix_of_deep_one():
         np.testing.assert_array_equal(x, y)
 
 
-def test_forward_matches_a_plain_float64_reimplementation():
-    depth, width, n = 3, 200, 7
-    run = init.forward_pass(depth, width, n, "tanh", "normal", 0.07, seed=5)
-    a = run.inputs.astype(np.float64)
-    for layer in range(depth):
-        w = init._unit_weights(5, width, layer).astype(np.float64) * 0.07
-        a = np.tanh(a @ w)
-        np.testing.assert_allclose(run.activations[layer], a, rtol=1e-4, atol=1e-5)
-
-
-def test_weights_are_standard_normal_and_independent_per_layer():
-    w0 = init._unit_weights(0, 512, 0)
-    w1 = init._unit_weights(0, 512, 1)
-    assert abs(w0.mean()) < 0.01 and abs(w0.std() - 1) < 0.01
-    assert abs(np.corrcoef(w0.ravel(), w1.ravel())[0, 1]) < 0.01
-
-
 def test_huge_std_overflows_without_warnings():
     with np.errstate(all="raise"):
         acts = init.forward_activations(depth=8, width=256, activation="relu",
@@ -139,12 +173,58 @@ def test_huge_std_overflows_without_warnings():
     assert not np.isfinite(init.layer_stats(acts).std[-1])
 
 
-def test_weight_cache_is_bounded():
-    cache = init._UnitWeightCache(max_bytes=3 * 400)
-    for k in range(6):
-        cache.get(k, lambda: np.zeros(100, dtype=np.float32))
-    assert cache.nbytes <= 3 * 400 and len(cache._items) == 3
-    assert list(cache._items) == [3, 4, 5]
+def test_experiment_defaults_are_the_lecture_and_it_is_immutable():
+    exp = init.Experiment()
+    assert (exp.depth, exp.width, exp.n_samples, exp.activation, exp.scheme, exp.std,
+            exp.seed) == (6, 4096, 16, "tanh", "normal", 0.01, 0)
+    assert exp.weight_std == 0.01
+    assert init.Experiment(scheme="xavier").weight_std == pytest.approx(1 / 64)
+    assert exp.replace(std=0.05) == init.Experiment(std=0.05)
+    assert init.Experiment(activation="TANH") == exp  # names are normalised
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        exp.std = 0.1
+    with pytest.raises(ValueError, match="std must be a positive finite number; got 0"):
+        exp.replace(std=0)
+
+
+def test_forward_activations_is_the_experiment_and_fresh_on_every_call():
+    a = init.forward_activations(depth=2, width=128, std=0.1, seed=3)
+    b = init.forward_pass(init.Experiment(depth=2, width=128, std=0.1, seed=3)).activations
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+        assert x is not y
+    a[0][:] = 123.0  # mutating a result never changes the next one
+    c = init.forward_activations(depth=2, width=128, std=0.1, seed=3)
+    np.testing.assert_array_equal(c[0], b[0])
+
+
+def test_cached_fast_path_equals_the_readable_network_with_explicit_weights():
+    from course_utils import network, weight_cache
+    exp = init.Experiment(depth=3, width=200, n_samples=7, std=0.07, seed=5)
+    fast = init.forward_pass(exp)
+    weights = [weight_cache.unit_weights(5, 200, l) * np.float32(0.07) for l in range(3)]
+    slow = network.forward(fast.inputs[0], weights, "tanh")
+    for x, y in zip(fast.activations, slow.activations):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    # and the weights are N(0, 0.07^2), independent between layers
+    w0, w1 = weights[0].ravel(), weights[1].ravel()
+    assert w0.std() == pytest.approx(0.07, rel=0.02) and abs(w0.mean()) < 0.002
+    assert abs(np.corrcoef(w0, w1)[0, 1]) < 0.02
+
+
+def test_narrow_network_as_a_corner_of_the_wide_one():
+    from course_utils import weight_cache
+    exp = init.Experiment(depth=2, width=64, n_samples=4, std=0.2)
+    corner = weight_cache.run(exp, full_width=256)
+    wide = weight_cache.unit_weights(0, 256, 0)
+    x = weight_cache.inputs(0, 256, 4)[:, :64]
+    np.testing.assert_allclose(corner.pre_activations[0], (x @ wide[:64, :64]) * np.float32(0.2),
+                               rtol=1e-6)
+    same = weight_cache.run(exp.replace(width=256), full_width=256)
+    np.testing.assert_array_equal(same.activations[-1],
+                                  weight_cache.run(exp.replace(width=256)).activations[-1])
+    with pytest.raises(ValueError, match="full_width must be >= width"):
+        weight_cache.run(exp, full_width=32)
 
 
 # ---------------------------------------------------------------- stds and torch parity
@@ -156,15 +236,6 @@ def test_init_std_formulas(fan_in, fan_out):
     assert init.init_std("normal", fan_in, fan_out, std=0.01) == 0.01
     assert init.init_std("xavier", fan_in, fan_out, gain=5 / 3) == pytest.approx(
         5 / 3 * math.sqrt(2 / (fan_in + fan_out)))
-
-
-def test_lecture_xavier_is_one_over_sqrt_fan_in_for_square_layers():
-    assert init.init_std("xavier", 4096, 4096) == pytest.approx(1 / 64)
-    assert round(init.init_std("xavier", 4096, 4096), 4) == 0.0156
-    assert round(init.init_std("kaiming", 4096, 4096), 4) == 0.0221
-    # per-layer scale factor sqrt(n_in) * sigma_W: 0.64, 3.2, 1, sqrt(2)
-    assert math.sqrt(4096) * 0.01 == pytest.approx(0.64)
-    assert math.sqrt(4096) * init.init_std("kaiming", 4096, 4096) == pytest.approx(math.sqrt(2))
 
 
 TORCH_INIT = {
@@ -205,6 +276,36 @@ def test_default_gains_are_torchs():
     assert init.default_gain("kaiming") == pytest.approx(torch.nn.init.calculate_gain("relu"))
 
 
+# ---------------------------------------------------------------- limits: no call kills a kernel
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_samples=10**7), "n_samples=10000000 with depth=6, width=4096 keeps"),
+    (dict(n_samples=10**6), "use at most 1365 samples"),
+    (dict(n_samples=1200), "is 121 billion multiply-adds; the limit is 50 billion"),
+    (dict(depth=100, width=8192), "needs 25,600 MiB of float32 weights; the limit is 640 MiB"),
+    (dict(depth=11), "depth=11, width=4096 needs 704 MiB"),
+    (dict(width=16384), "width must be an integer between 1 and 8192; got 16384"),
+])
+def test_experiments_too_big_for_a_binder_are_refused_before_allocating(kwargs, message):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message):
+            init.forward_activations(**kwargs)
+        assert tracemalloc.get_traced_memory()[1] < 2**20  # nothing big was allocated
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_largest_allowed_experiments_are_the_explorers():
+    init.Experiment(depth=10, width=4096)  # the explorer's deepest network
+    init.Experiment(depth=100, width=256, n_samples=256)
+    init.Experiment(depth=2, width=8192)
+
+
+def test_sample_weights_refuses_huge_matrices():
+    with pytest.raises(ValueError, match="too many to draw here; the limit is 67,108,864"):
+        init.sample_weights("xavier", 10**5, 10**5)
+
+
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("kwargs, message", [
     (dict(scheme="he"), "scheme must be one of normal, xavier, kaiming; got 'he'"),
@@ -216,8 +317,8 @@ def test_default_gains_are_torchs():
     (dict(std="0.01"), "std must be a positive finite number; got '0.01'"),
     (dict(depth=0), "depth must be an integer between 1 and 100; got 0"),
     (dict(depth=2.5), "depth must be an integer"),
-    (dict(width=0), "width must be an integer between 1 and 16384; got 0"),
-    (dict(width=10**6), "width must be an integer between 1 and 16384; got 1000000"),
+    (dict(width=0), "width must be an integer between 1 and 8192; got 0"),
+    (dict(width=10**6), "width must be an integer between 1 and 8192; got 1000000"),
     (dict(n_samples=0), "n_samples must be an integer >= 1; got 0"),
     (dict(seed=-1), "seed must be an integer >= 0; got -1"),
 ])

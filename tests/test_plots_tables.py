@@ -46,7 +46,7 @@ def test_static_figure_shows_every_layer_and_the_std_line():
 
 def test_figure_update_sets_bars_and_labels():
     acts = init.forward_activations(depth=2, width=64, activation="relu", scheme="kaiming")
-    plot = LayerHistogramFigure(Figure(), depth=2, activation="relu", bins=10)
+    plot = LayerHistogramFigure(Figure(), 2, activation="relu", bins=10)
     changed = plot.update(acts)
     assert changed == plot.artists
     shares = histogram(acts[0], "relu", bins=10)[0]
@@ -55,35 +55,62 @@ def test_figure_update_sets_bars_and_labels():
 
 
 def test_figure_layout_two_rows_past_six_layers():
-    plot = LayerHistogramFigure(Figure(), depth=9, activation="sigmoid")
+    plot = LayerHistogramFigure(Figure(), 9, activation="sigmoid")
     assert len(plot.hist_axes) == 9
     assert plot.hist_axes[5].get_subplotspec().rowspan.start == 1
 
 
+def test_fewer_layers_than_panels_grey_out_the_rest():
+    plot = LayerHistogramFigure(Figure(), 5, activation="tanh", std_range=(1e-3, 2.0))
+    plot.update([np.full((2, 3), 0.5)] * 3)
+    assert [c.get_visible() for c in plot.covers] == [False, False, False, True, True]
+    assert plot.labels[4].get_text() == "not in\nthis network"
+    assert len(plot.std_line.get_xdata()) == 3
+    assert plot.std_axes.get_ylim() == pytest.approx((1e-3, 2.0))  # fixed: explorers blit
+
+
+def test_static_figure_fits_the_std_axis_to_the_data():
+    # ReLU + Xavier falls from 0.59 to 0.10: on a fitted axis that is most of its height
+    acts = init.forward_activations(activation="relu", scheme="xavier")
+    plot = LayerHistogramFigure(Figure(), 6, activation="relu")
+    plot.update(acts)
+    lo, hi = plot.std_axes.get_ylim()
+    assert hi / lo < 30
+
+
+def test_neighbouring_tick_labels_lean_inwards():
+    plot = LayerHistogramFigure(Figure(), 6, activation="tanh")
+    labels = plot.hist_axes[0].get_xticklabels()
+    assert [t.get_text() for t in labels] == ["-1", "0", "1"]
+    assert [t.get_horizontalalignment() for t in labels] == ["left", "center", "right"]
+
+
+def test_set_activation_reports_whether_the_axes_changed():
+    plot = LayerHistogramFigure(Figure(), 2, activation="tanh")
+    assert plot.set_activation("tanh") is False
+    assert plot.set_activation("relu") is True
+    assert plot.hist_axes[1].get_xlim() == (0.0, 4.0)
+
+
 def test_std_line_clips_overflow_and_label_says_so():
     acts = [np.array([[1.0, 2.0]]), np.array([[np.inf, 1.0]])]
-    plot = LayerHistogramFigure(Figure(), depth=2, activation="relu")
+    plot = LayerHistogramFigure(Figure(), 2, activation="relu", std_range=(1e-3, 1e3))
     plot.update(acts)
     assert plot.std_line.get_ydata()[1] == plot.std_axes.get_ylim()[1]
     assert "overflow" in plot.labels[1].get_text()
 
 
-@pytest.mark.parametrize("depth", [0, 13])
-def test_figure_rejects_depths_it_cannot_lay_out(depth):
-    with pytest.raises(ValueError, match="depth must be between 1 and 12"):
-        LayerHistogramFigure(Figure(), depth=depth, activation="tanh")
+@pytest.mark.parametrize("panels", [0, 13, True])
+def test_figure_rejects_panel_counts_it_cannot_lay_out(panels):
+    with pytest.raises(ValueError, match="panels must be an integer between 1 and 12"):
+        LayerHistogramFigure(Figure(), panels, activation="tanh")
 
 
-def test_update_rejects_wrong_number_of_layers():
-    plot = LayerHistogramFigure(Figure(), depth=3, activation="tanh")
-    with pytest.raises(ValueError, match="activations must hold 3 layers"):
-        plot.update([np.zeros((2, 2))] * 2)
-
-
-def test_set_title_reports_changes():
-    plot = LayerHistogramFigure(Figure(), depth=1, activation="tanh")
-    assert plot.set_title("a") is True
-    assert plot.set_title("a") is False
+@pytest.mark.parametrize("layers", [0, 4])
+def test_update_rejects_wrong_number_of_layers(layers):
+    plot = LayerHistogramFigure(Figure(), 3, activation="tanh")
+    with pytest.raises(ValueError, match=f"activations must hold 1 to 3 layers .*; got {layers}"):
+        plot.update([np.zeros((2, 2))] * layers)
 
 
 # ---------------------------------------------------------------- tables

@@ -1,40 +1,73 @@
-"""The explorer contract every chapter follows, and its plumbing.
+"""The explorer contract every chapter follows, and how to add an explorer.
 
 An explorer is a pure compute function behind a set of ipywidgets controls and one
-persistent matplotlib figure:
+persistent matplotlib figure on an ipympl canvas. Its public contract:
 
 - ``.controls``: dict of named ipywidgets controls;
-- ``.figure``: the :class:`matplotlib.figure.Figure`, drawn on an ipympl canvas;
+- ``.figure``: the :class:`matplotlib.figure.Figure`;
 - ``.result``: what the last recompute returned (a new object each time), or ``None``
   while the controls hold a value the compute function rejects;
 - ``.message``: the text shown above the figure (an error, a warning or ``""``).
 
 Setting a control's ``.value`` (from the browser or from plain Python) recomputes and
-redraws before the assignment returns, so tests and benchmarks drive an explorer without
-a browser. Bad input never raises: ``ValueError`` from the compute function, a value a
-slider had to clamp, or an overflow shows up as ``.message``.
+redraws before the assignment returns, so tests and benchmarks drive an explorer without a
+browser. Bad input never raises: a ``ValueError`` from the compute function, a value a
+slider had to clamp, or a warning about the result shows up as ``.message``.
 
-Drawing is blitted: subclasses mark their data artists ``animated``; a full draw (on first
-display, after a layout change, or when the front end asks) paints everything else and
-keeps it as the background, and each later update restores that background and draws only
-the data artists.
+Adding an explorer (about 60 lines; :mod:`course_utils.widgets.init_explorer` is the
+worked example)
+--------------------------------------------------------------------------------------
+1. **Compute**: a pure function in the chapter's module (``course_utils/<concept>.py``),
+   arguments in, result out, ``ValueError`` for bad arguments. It is unit-tested there.
+2. **View**: a class (usually in :mod:`course_utils.plots`) that builds its axes once with
+   fixed limits and has ``update(result) -> artists``, changing data in place
+   (``set_data``, ``set_text``; never a new axes per move). Pass ``animated=True`` to its
+   artists: the base then blits them over a cached background (~10x cheaper than a full
+   draw). Anything that changes the axes (limits, ticks, a non-animated text) must call
+   :meth:`Explorer.request_full_draw`.
+3. **Explorer**: subclass :class:`Explorer`::
+
+       class MyExplorer(Explorer):
+           def __init__(self, rate=0.1, kind="a"):
+               self.view = MyView(Figure(figsize=(8, 4), dpi=96), animated=True)
+               controls = {"rate": LogSlider(min=-3, max=0, description="rate"),
+                           "kind": ipywidgets.Dropdown(options=("a", "b"), description="kind")}
+               super().__init__(controls, self.view.figure, rate=rate, kind=kind)
+
+           def compute(self, rate, kind):
+               return my_module.my_function(rate=rate, kind=kind)
+
+           def render(self, result, rate, kind):
+               return self.view.update(result)
+
+   The base checks the starting values against the controls (``ValueError`` saying what is
+   allowed), wires the controls, and does the first update. Optional hooks: ``warning``
+   (a note about a valid but degenerate result) and ``on_display`` (runs when a browser
+   first shows the figure, e.g. to warm a cache).
+4. **Export** a factory (``my_explorer(**start) -> MyExplorer``) from
+   :mod:`course_utils.widgets`, test it in a plain process (set each control's ``.value``,
+   compare ``.result`` with a direct call of the compute function, check messages for bad
+   input), add a scenario to ``benchmarks/widget_latency.py`` and a row to the browser test
+   table in ``tests/browser``.
+
+Heavy controls (a new layout, a big recompute) take ``continuous_update=False``.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
-import warnings
+import math
+import numbers
 
 import ipywidgets
-import numpy as np
-from PIL import Image
 from matplotlib.figure import Figure
 from traitlets import Any, HasTraits, validate
 
-__all__ = ["Explorer", "LogSlider", "IntSlider", "make_canvas"]
+from course_utils.widgets.canvas import make_canvas
+
+__all__ = ["Explorer", "LogSlider", "IntSlider", "check_start_value"]
 
 
 class _NoticesClamping(HasTraits):
@@ -58,93 +91,66 @@ class IntSlider(_NoticesClamping, ipywidgets.IntSlider):
     """``IntSlider`` that records an out-of-range value in ``clamped_from``."""
 
 
-@functools.cache
-def _fast_png_canvas_class():
-    # Built on first use (ipympl is imported lazily) and once: every explorer shares it.
-    from ipympl.backend_nbagg import Canvas
-
-    class FastPNGCanvas(Canvas):
-        """ipympl's canvas, sending its frames as PNGs compressed at zlib level 1.
-
-        Every redraw goes to the browser as a PNG of the changed pixels. matplotlib
-        encodes it at zlib's default level 6, which at a device pixel ratio of 2 took
-        35 ms of a 45 ms blit here; level 1 is several times faster and, for diff frames
-        that are mostly zeros, barely larger. Same logic as
-        ``FigureCanvasWebAggCore.get_diff_image`` (matplotlib 3.11) otherwise.
-        """
-
-        def get_diff_image(self):
-            if not self._png_is_old:
-                return None
-            pixels = np.asarray(self.get_renderer().buffer_rgba())
-            buff = pixels.view(np.uint32).squeeze(2)
-            if (self._force_full or buff.shape != self._last_buff.shape
-                    or (pixels[:, :, 3] != 255).any()):
-                self.set_image_mode("full")
-                output = buff
-            else:
-                self.set_image_mode("diff")
-                output = np.where(buff != self._last_buff, buff, 0)
-            self._last_buff = buff.copy()
-            self._force_full = False
-            self._png_is_old = False
-            data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
-            with io.BytesIO() as png:
-                Image.fromarray(data).save(png, format="png", compress_level=1)
-                return png.getvalue()
-
-    return FastPNGCanvas
+def _bounds(control) -> tuple:
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        return control.base ** control.min, control.base ** control.max
+    return control.min, control.max
 
 
-def make_canvas(figure: Figure):
-    """Attach an ipympl canvas (and its manager) to ``figure``; return the canvas widget.
+def check_start_value(name: str, control, value):
+    """Raise ``ValueError`` unless ``control`` can hold ``value`` as it is.
 
-    Works in a kernel and in a plain Python process alike. The canvas has a fixed size:
-    resizing would change the axes under the blitted background.
+    A control would otherwise clamp it silently or fail with a traitlets error; this says
+    what is allowed instead.
     """
-    from ipympl.backend_nbagg import FigureManager
-
-    canvas = _fast_png_canvas_class()(figure)
-    with warnings.catch_warnings():
-        # ipympl 0.10's Toolbar passes the canvas on to traitlets, which warns; harmless.
-        warnings.filterwarnings("ignore", "Passing unrecognized arguments to super\\(Toolbar\\)",
-                                DeprecationWarning)
-        FigureManager(canvas, 0)
-    # ipympl 0.10.0: until the front end says "initialized", Canvas.send_binary sends the raw
-    # RGBA buffer where the browser expects a PNG. An explorer draws before it is displayed,
-    # so the browser got a broken first image and never sized the canvas (found by
-    # tests/browser). Send PNGs from the start; explorers keep their own PNG fallback.
-    canvas.syncing_data_url = False
-    canvas.header_visible = False
-    canvas.resizable = False
-    canvas.footer_visible = False
-    return canvas
+    if hasattr(control, "options"):
+        allowed = [option[1] if isinstance(option, tuple) else option
+                   for option in control.options]
+        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
+            raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; "
+                             f"got {value!r}")
+    elif isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False; got {value!r}")
+    elif isinstance(control, ipywidgets.IntSlider):
+        lo, hi = _bounds(control)
+        if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                or not lo <= value <= hi):
+            raise ValueError(f"{name} must be an integer between {lo} and {hi}; got {value!r}")
+    elif isinstance(control, (ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)):
+        lo, hi = _bounds(control)
+        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not math.isfinite(value) or not lo <= value <= hi):
+            raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}; "
+                             f"got {value!r}")
 
 
 class Explorer:
     """Base class: controls -> ``compute`` -> ``render`` (artists updated in place).
 
-    Subclasses implement:
-
-    - ``compute(**values)``: pure; returns the result or raises ``ValueError``;
-    - ``layout(**values) -> bool``: (re)build axes and artists if the values need a new
-      layout, return True when it did (a full draw follows);
-    - ``render(result, **values) -> list``: update artists, return those to redraw; call
-      :meth:`request_full_draw` if something in the background changed (a title, say);
-    - optionally ``warning(result) -> str``: a note about a valid but degenerate result.
-
     Parameters
     ----------
     controls : dict of str -> ipywidgets.ValueWidget
+        Named controls; their names are the keyword arguments of ``compute`` and ``render``.
     figure : matplotlib.figure.Figure
+        Drawn on an ipympl canvas (see :mod:`course_utils.widgets.canvas`).
+    **start
+        Starting value per control (checked, see :func:`check_start_value`); controls
+        not named keep theirs.
     """
 
-    name = "Explorer"
-
-    def __init__(self, controls: dict, figure: Figure):
+    def __init__(self, controls: dict, figure: Figure, **start):
+        unknown = set(start) - set(controls)
+        if unknown:
+            raise ValueError(f"no control named {', '.join(sorted(unknown))}; "
+                             f"the controls are {', '.join(controls)}")
+        for name, value in start.items():
+            check_start_value(name, controls[name], value)
+            controls[name].value = value
         self.controls = dict(controls)
         self.figure = figure
         self.canvas = make_canvas(figure)
+        self.canvas.displayed_callbacks.append(self.on_display)
         self.result = None
         self.message = ""
         self._text, self._level = "", "warning"
@@ -161,21 +167,29 @@ class Explorer:
             [self._control_box(), self._status, self.canvas],
             layout=ipywidgets.Layout(width="auto"),
         )
+        self.update()
 
     # ------------------------------------------------------------------ to override
     def compute(self, **values):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def layout(self, **values) -> bool:  # pragma: no cover - abstract
+        """Pure: the result for these control values, or ``ValueError``."""
         raise NotImplementedError
 
     def render(self, result, **values) -> list:  # pragma: no cover - abstract
+        """Update the figure's artists in place; return the animated ones to redraw."""
         raise NotImplementedError
 
     def warning(self, result) -> str:
+        """A note about a valid but degenerate result (shown as ``.message``), or ""."""
         return ""
 
+    def on_display(self):
+        """Called when a browser first shows the figure."""
+
     # ------------------------------------------------------------------ the loop
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
     @property
     def values(self) -> dict:
         """Current value of every control, by name."""
@@ -191,7 +205,7 @@ class Explorer:
             self._set_message(str(error), "error")
             return
         self.result = result
-        self._full_draw_requested = self.layout(**values) or self._background is None
+        self._full_draw_requested = self._background is None
         self._animated = self.render(result, **values)
         self._set_message(self.warning(result), "warning")
         if self._full_draw_requested:
@@ -214,12 +228,9 @@ class Explorer:
         for name, control in self.controls.items():
             raw = getattr(control, "clamped_from", None)
             if raw is not None:
-                lo = control.base ** control.min if hasattr(control, "base") else control.min
-                hi = control.base ** control.max if hasattr(control, "base") else control.max
-                notes.append(
-                    f"{name} = {raw:g} is out of range (allowed {lo:g} to {hi:g}); "
-                    f"using {control.value:g}"
-                )
+                lo, hi = _bounds(control)
+                notes.append(f"{name} = {raw:g} is out of range (allowed {lo:g} to {hi:g}); "
+                             f"using {control.value:g}")
         return notes
 
     def _set_message(self, text: str, level: str):
@@ -250,9 +261,8 @@ class Explorer:
 
     # ------------------------------------------------------------------ display
     def _control_box(self):
-        children = list(self.controls.values())
         return ipywidgets.GridBox(
-            children,
+            list(self.controls.values()),
             layout=ipywidgets.Layout(grid_template_columns="repeat(3, 300px)",
                                      grid_gap="2px 8px"),
         )

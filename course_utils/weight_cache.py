@@ -1,0 +1,171 @@
+"""Cached random weights for the lecture's network: the fast path behind
+:func:`course_utils.init.forward_activations` and the init explorer.
+
+The lecture's network is big (six 4096 x 4096 matrices, 384 MiB in float32) and drawing it
+takes about two seconds here, so an explorer cannot draw new weights on every move. This
+module draws each layer's *unit-variance* weights :math:`U_l \\sim N(0, 1)` once, keeps them
+read-only, and scales on the fly: :math:`a (\\sigma U) = \\sigma (a U)`, so the std of the
+weights costs one multiplication of a small ``(N, width)`` array, not a new matrix.
+
+- Layer ``l``'s matrix depends on ``(seed, width, l)`` only: a shallower network is the
+  prefix of a deeper one and shares its memory.
+- ``run(experiment, full_width=4096)`` (the explorer) takes a narrower network as the
+  top-left corner of the 4096-wide one: a new width costs nothing. A corner of an i.i.d.
+  N(0, 1) matrix is again i.i.d. N(0, 1), so the statistics are the lecture's; the draws
+  differ from ``forward_activations`` except at the full width.
+- The cache is bounded (least recently used matrices go first).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from course_utils import network
+
+__all__ = ["ScaledMatrix", "unit_weights", "inputs", "weights", "run", "prefetch", "is_cached",
+           "MAX_CACHE_BYTES"]
+
+#: 10 layers of 4096 x 4096 float32 (the init explorer's largest network) and room to spare.
+MAX_CACHE_BYTES = 704 * 2**20
+
+
+class _Cache:
+    """Read-only arrays by key, least recently used dropped past ``max_bytes``.
+
+    Thread-safe: :func:`prefetch` fills it from a background thread. Arrays are made
+    outside the lock, so a reader never waits for a draw it does not need.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        value.flags.writeable = False  # shared by every caller: nobody may change it
+        with self._lock:
+            value = self._items.setdefault(key, value)
+            self._items.move_to_end(key)
+            while len(self._items) > 1 and self.nbytes > self.max_bytes:
+                self._items.popitem(last=False)
+        return value
+
+    def __contains__(self, key) -> bool:
+        with self._lock:
+            return key in self._items
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self._items.values())
+
+
+_CACHE = _Cache(MAX_CACHE_BYTES)
+
+
+def unit_weights(seed: int, width: int, layer: int) -> np.ndarray:
+    """``U_l``: the read-only ``(width, width)`` float32 N(0, 1) matrix of 0-based ``layer``."""
+    def make():
+        rng = np.random.default_rng([seed, 1, width, layer])
+        return rng.standard_normal((width, width), dtype=np.float32)
+
+    return _CACHE.get(("W", seed, width, layer), make)
+
+
+def is_cached(seed: int, width: int, layer: int) -> bool:
+    """Whether :func:`unit_weights` would answer from the cache (no new draw)."""
+    return ("W", seed, width, layer) in _CACHE
+
+
+def inputs(seed: int, width: int, n_samples: int) -> np.ndarray:
+    """The read-only ``(n_samples, width)`` float32 batch :math:`x \\sim N(0, 1)`.
+
+    Row i is the same sample whatever ``n_samples`` is: rows are drawn in order.
+    """
+    def make():
+        rng = np.random.default_rng([seed, 0, width])
+        return rng.standard_normal((n_samples, width), dtype=np.float32)
+
+    return _CACHE.get(("x", seed, width, n_samples), make)
+
+
+class ScaledMatrix:
+    r""":math:`\sigma U` without forming it: ``a @ ScaledMatrix(U, s)`` is ``(a @ U) * s``.
+
+    Enough of a matrix for :func:`course_utils.network.forward` and ``backward``
+    (``a @ W`` and ``W.T``).
+    """
+
+    __array_ufunc__ = None  # numpy hands `a @ self` over to __rmatmul__
+
+    def __init__(self, unit: np.ndarray, scale):
+        self.unit = unit
+        self.scale = scale
+        self.shape = unit.shape
+
+    def __rmatmul__(self, a):
+        z = a @ self.unit
+        z *= self.scale
+        return z
+
+    @property
+    def T(self) -> "ScaledMatrix":
+        return ScaledMatrix(self.unit.T, self.scale)
+
+
+def weights(experiment, full_width: int | None = None) -> list:
+    """The network's weights as :class:`ScaledMatrix` objects (see :func:`run`)."""
+    sigma = np.float32(experiment.weight_std)
+    width = experiment.width
+    source = width if full_width is None else full_width
+    if source < width:
+        raise ValueError(f"full_width must be >= width ({width}); got {full_width!r}")
+    return [ScaledMatrix(unit_weights(experiment.seed, source, layer)[:width, :width], sigma)
+            for layer in range(experiment.depth)]
+
+
+def run(experiment, full_width: int | None = None) -> network.Forward:
+    """The lecture's forward pass for ``experiment`` with cached float32 weights.
+
+    Parameters
+    ----------
+    experiment : course_utils.init.Experiment
+        Validated arguments (depth, width, n_samples, activation, weight std, seed).
+    full_width : int, optional
+        Take the weights and inputs as the top-left corner of the ``full_width`` network
+        (the explorer: any width is then free). Default: the network's own width.
+
+    Returns
+    -------
+    course_utils.network.Forward
+        float32 arrays; ``inputs[0]`` is read-only (it is the cached batch).
+    """
+    source = experiment.width if full_width is None else full_width
+    x = inputs(experiment.seed, source, experiment.n_samples)[:, :experiment.width]
+    ws = weights(experiment, full_width)
+    # Huge stds overflow float32 on purpose (the lecture's "exploding" case): no warning,
+    # the inf/nan shows up in the statistics instead.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return network.forward(x, ws, experiment.activation)
+
+
+def prefetch(seed: int, width: int, depth: int) -> threading.Thread:
+    """Draw layers ``0..depth-1`` of the ``width`` network in a background thread.
+
+    NumPy releases the GIL while it draws, so the kernel stays responsive. Returns the
+    (started, daemon) thread.
+    """
+    def fill():
+        for layer in range(depth):
+            unit_weights(seed, width, layer)
+
+    thread = threading.Thread(target=fill, name="weight-prefetch", daemon=True)
+    thread.start()
+    return thread
