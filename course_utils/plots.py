@@ -118,8 +118,11 @@ class LayerHistogramFigure:
         figure.clear()
         ncols = panels if panels <= 6 else math.ceil(panels / 2)
         nrows = 1 if panels <= 6 else 2
+        # Margins in inches, so the title and the x label fit whatever the figure's height.
+        width, height = figure.get_size_inches()
         grid = figure.add_gridspec(nrows + 1, ncols, height_ratios=[1] * nrows + [0.9],
-                                   left=0.085, right=0.985, top=0.87, bottom=0.1,
+                                   left=0.75 / width, right=1 - 0.12 / width,
+                                   top=1 - 0.48 / height, bottom=0.42 / height,
                                    hspace=0.6, wspace=0.16)
         self.hist_axes, self.bars, self.labels, self.covers = [], [], [], []
         for layer in range(panels):
@@ -148,8 +151,11 @@ class LayerHistogramFigure:
         ax.set_ylabel("std of a", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
-        self.title = figure.text(0.5, 0.99, "", ha="center", va="top", fontsize=10,
-                                 animated=animated)
+        # Held by an axes, not the figure: savefig (the explorer's snapshot) draws an
+        # animated artist of an axes, but skips an animated figure text.
+        self.title = self.hist_axes[0].text(0.5, 1 - 0.06 / height, "", ha="center", va="top",
+                                            fontsize=10, transform=figure.transFigure,
+                                            animated=animated)
         self.set_activation(activation)
 
     @property
@@ -198,7 +204,7 @@ class LayerHistogramFigure:
         for layer in range(self.panels):
             if layer >= depth:
                 self.bars[layer].set_data(np.zeros(self.bins))
-                self.labels[layer].set_text("not in\nthis network")
+                self.labels[layer].set_text("")  # the grey cover says it; text is costly
                 self.covers[layer].set_visible(True)
                 continue
             shares, _, outside, zero = histogram(activations[layer], self.activation, self.bins)

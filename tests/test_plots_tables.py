@@ -64,7 +64,7 @@ def test_fewer_layers_than_panels_grey_out_the_rest():
     plot = LayerHistogramFigure(Figure(), 5, activation="tanh", std_range=(1e-3, 2.0))
     plot.update([np.full((2, 3), 0.5)] * 3)
     assert [c.get_visible() for c in plot.covers] == [False, False, False, True, True]
-    assert plot.labels[4].get_text() == "not in\nthis network"
+    assert plot.labels[4].get_text() == ""
     assert len(plot.std_line.get_xdata()) == 3
     assert plot.std_axes.get_ylim() == pytest.approx((1e-3, 2.0))  # fixed: explorers blit
 
