@@ -503,3 +503,180 @@ def cases_table(cases: dict | None = None) -> str:
             columns[title].append(value if tanh or title.startswith("std") else "-")
     return format_table(columns, index=list(cases), index_name="network",
                         percent=[t for t in columns if t.startswith("|a|")])
+
+
+# --------------------------------------------------------------------------- chapter 03 extras
+#: Nonlinearities :func:`calculate_gain` knows, as ``torch.nn.init.calculate_gain`` names them.
+GAIN_NONLINEARITIES: tuple[str, ...] = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid",
+                                        "tanh", "relu", "leaky_relu", "selu")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    r"""The recommended gain :math:`g` for a nonlinearity, as ``torch.nn.init.calculate_gain``.
+
+    ``linear``/``conv*``/``sigmoid``: 1; ``tanh``: 5/3; ``relu``: :math:`\sqrt{2}`;
+    ``leaky_relu`` with negative slope :math:`s` (``param``, default 0.01):
+    :math:`\sqrt{2/(1+s^2)}`; ``selu``: 3/4. The std of a scheme is multiplied by :math:`g`
+    (:func:`init_std`'s ``gain``).
+
+    Parameters
+    ----------
+    nonlinearity : str
+        One of :data:`GAIN_NONLINEARITIES`.
+    param : float, optional
+        The negative slope of ``leaky_relu``; not allowed for the others.
+    """
+    if nonlinearity not in GAIN_NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {', '.join(GAIN_NONLINEARITIES)}; "
+                         f"got {nonlinearity!r}")
+    if param is not None and nonlinearity != "leaky_relu":
+        raise ValueError(f"param is the negative slope of leaky_relu only; got param={param!r} "
+                         f"for {nonlinearity!r}")
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real) or not math.isfinite(
+                slope):
+            raise ValueError(f"param (negative slope) must be a finite number; got {param!r}")
+        return math.sqrt(2.0 / (1.0 + slope ** 2))
+    return {"tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "selu": 0.75}.get(nonlinearity, 1.0)
+
+
+def conv_fans(c_in: int, c_out: int, kernel_size) -> tuple[int, int]:
+    r"""``(fan_in, fan_out)`` of a convolution layer, as torch computes them.
+
+    An output unit sums over :math:`C_\text{in}` channels times the :math:`k_h \times k_w`
+    window: :math:`n_\text{in} = C_\text{in} k_h k_w`; likewise
+    :math:`n_\text{out} = C_\text{out} k_h k_w` (torch's weight is
+    ``(C_out, C_in, k_h, k_w)``).
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    kernel_size : int or tuple of int
+        :math:`k` (square kernel) or the kernel's sides, e.g. ``(3, 3)``.
+    """
+    c_in = _check_positive_int("c_in", c_in)
+    c_out = _check_positive_int("c_out", c_out)
+    sides = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * 2
+    if len(sides) == 0:
+        raise ValueError(f"kernel_size must be an integer >= 1 or a tuple of them; "
+                         f"got {kernel_size!r}")
+    window = math.prod(_check_positive_int("kernel_size", k) for k in sides)
+    return c_in * window, c_out * window
+
+
+def torch_linear_default_std(fan_in: int) -> float:
+    r"""Std of PyTorch's default ``nn.Linear`` (and ``nn.Conv*d``) weights.
+
+    ``reset_parameters`` calls ``kaiming_uniform_(weight, a=sqrt(5))``: gain
+    :math:`\sqrt{2/(1+5)} = 1/\sqrt{3}`, bound :math:`\sqrt{3}\,g/\sqrt{n_\text{in}}
+    = 1/\sqrt{n_\text{in}}`, i.e. :math:`U(-1/\sqrt{n_\text{in}}, 1/\sqrt{n_\text{in}})`, whose
+    std is :math:`1/\sqrt{3 n_\text{in}}`.
+    """
+    fan_in = _check_positive_int("fan_in", fan_in)
+    return init_std("kaiming", fan_in, 1, gain=calculate_gain("leaky_relu", math.sqrt(5.0)))
+
+
+@dataclass(frozen=True)
+class VarianceGains:
+    r"""How one linear layer scales the variance of its input and of its gradient."""
+
+    forward: float  #: Var(z) / Var(x) for z = x W; theory n_in sigma^2
+    backward: float  #: Var(g W^T) / Var(g); theory n_out sigma^2
+
+
+def layer_variance_gains(fan_in: int, fan_out: int, std: float, n_samples: int = 1024,
+                         seed: int = 0) -> VarianceGains:
+    r"""Measure the forward and backward variance gains of one linear layer.
+
+    With :math:`W \sim N(0, \sigma^2)` of shape ``(fan_in, fan_out)``, inputs
+    :math:`x \sim N(0, 1)` of shape ``(n_samples, fan_in)`` and upstream gradients
+    :math:`g = \partial L/\partial z \sim N(0, 1)` of shape ``(n_samples, fan_out)``:
+
+    .. math::
+
+        \frac{\operatorname{Var}(xW)}{\operatorname{Var}(x)} \approx n_\text{in}\sigma^2,
+        \qquad
+        \frac{\operatorname{Var}(gW^\top)}{\operatorname{Var}(g)} \approx n_\text{out}\sigma^2.
+
+    Xavier's two conditions (Glorot & Bengio, 2010) ask for both to be 1.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        Between 1 and 4096.
+    std : float
+        :math:`\sigma`, positive.
+    n_samples : int
+        Rows of x and g, between 1 and 4096.
+    seed : int
+    """
+    fan_in = _check_positive_int("fan_in", fan_in, maximum=4096)
+    fan_out = _check_positive_int("fan_out", fan_out, maximum=4096)
+    std = _check_positive_finite("std", std)
+    n_samples = _check_positive_int("n_samples", n_samples, maximum=4096)
+    rng = np.random.default_rng([_check_seed(seed), 3])
+    w = sample_weights("normal", fan_in, fan_out, std=std, rng=rng)
+    x = rng.standard_normal((n_samples, fan_in))
+    g = rng.standard_normal((n_samples, fan_out))
+    return VarianceGains(forward=float((x @ w).var() / x.var()),
+                         backward=float((g @ w.T).var() / g.var()))
+
+
+def _mean_square(a) -> float:
+    a = np.asarray(a)
+    return float(np.einsum("ij,ij->", a, a, dtype=np.float64) / a.size)
+
+
+@dataclass(frozen=True)
+class SecondMoments:
+    r"""The forward variance rule, measured per layer; each field has shape (depth,)."""
+
+    predicted_z: np.ndarray  #: n_in sigma^2 E[a_{l-1}^2], the rule's E[z_l^2]
+    z: np.ndarray  #: measured E[z_l^2]
+    a: np.ndarray  #: measured E[a_l^2]
+
+    @property
+    def kept(self) -> np.ndarray:
+        """E[a_l^2] / E[z_l^2]: the share of the second moment the activation passes on."""
+        return self.a / self.z
+
+
+def second_moments(experiment: Experiment) -> SecondMoments:
+    r"""Check :math:`E[z_l^2] = n_\text{in}\sigma^2 E[a_{l-1}^2]` and measure what f keeps.
+
+    For independent zero-mean weights,
+    :math:`E[z_l^2] = n_\text{in}\,\sigma^2\,E[a_{l-1}^2]`. ReLU keeps half of it,
+    :math:`E[\mathrm{relu}(z)^2] = E[z^2]/2` for a symmetric z (He et al., 2015); tanh keeps
+    less the larger z is.
+    """
+    run = forward_pass(experiment)
+    sigma2 = experiment.weight_std ** 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        return SecondMoments(
+            predicted_z=np.array([a.shape[1] * sigma2 * _mean_square(a) for a in run.inputs]),
+            z=np.array([_mean_square(z) for z in run.pre_activations]),
+            a=np.array([_mean_square(a) for a in run.activations]),
+        )
+
+
+def backward_gain(experiment: Experiment) -> np.ndarray:
+    r"""The backward variance rule: the predicted factor from RMS dL/da_l to RMS dL/da_{l-1}.
+
+    :math:`\partial L/\partial a_{l-1} = (\partial L/\partial a_l \odot f'(z_l))\,W_l^\top`,
+    so, for independent factors,
+    :math:`\mathrm{RMS}(\partial L/\partial a_{l-1}) \approx \sqrt{n_\text{out}}\,\sigma\,
+    \mathrm{RMS}(f'(z_l))\;\mathrm{RMS}(\partial L/\partial a_l)`.
+
+    Returns
+    -------
+    ndarray, shape (depth,)
+        Entry ``l - 1`` is :math:`\sqrt{n_\text{out}}\,\sigma\,\sqrt{E[f'(z_l)^2]}` for
+        layer l (entry 0 would lead to dL/dx).
+    """
+    run = forward_pass(experiment)
+    _, df = _activations.get(experiment.activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.array([math.sqrt(z.shape[1] * _mean_square(df(z))) * experiment.weight_std
+                         for z in run.pre_activations])

@@ -57,11 +57,30 @@ def histogram(a: np.ndarray, activation: str, bins: int = 50):
         nonzero = values[values != 0]
         zero = 1.0 - nonzero.size / n
         values = nonzero
-    finite = values[np.isfinite(values)]
-    counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+    counts = _uniform_bin_counts(values, lo, hi, bins)
+    edges = np.linspace(lo, hi, bins + 1)
     shares = counts / n
     outside = 1.0 - zero - shares.sum()
     return shares, edges, max(outside, 0.0), zero
+
+
+def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """``np.histogram(values, bins, range=(lo, hi))[0]``, several times faster.
+
+    An explorer bins every layer on every move; NumPy's general routine took 1.3 ms per
+    layer of 65,536 values here, this one a fraction of it. Same result: values outside
+    ``[lo, hi]`` (and NaN) are left out, ``hi`` falls in the last bin.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        kept = values[(values >= lo) & (values <= hi)]
+    index = ((kept - lo) * (bins / (hi - lo))).astype(np.intp)
+    np.minimum(index, bins - 1, out=index)  # hi itself belongs to the last bin
+    # A value on an edge can round into the neighbouring bin: move it as NumPy does.
+    edges = np.linspace(lo, hi, bins + 1)
+    index[kept < edges[index]] -= 1
+    index[(kept >= edges[index + 1]) & (index != bins - 1)] += 1
+    return np.bincount(index, minlength=bins)
 
 
 def _activation_key(activation):
@@ -151,17 +170,18 @@ class LayerHistogramFigure:
         ax.set_ylabel("std of a", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
-        # Held by an axes, not the figure: savefig (the explorer's snapshot) draws an
-        # animated artist of an axes, but skips an animated figure text.
-        self.title = self.hist_axes[0].text(0.5, 1 - 0.06 / height, "", ha="center", va="top",
-                                            fontsize=10, transform=figure.transFigure,
-                                            animated=animated)
+        self.note = ax.text(0.995, 0.96, "", transform=ax.transAxes, ha="right", va="top",
+                            fontsize=8, animated=animated)
+        # Not animated: a title changes with the layout, not with every move, and its ~70
+        # glyphs would cost 8 ms per blit. Per-move facts go to `note`.
+        self.title = figure.text(0.5, 1 - 0.06 / height, "", ha="center", va="top",
+                                 fontsize=10)
         self.set_activation(activation)
 
     @property
     def artists(self) -> list:
-        """Every artist :meth:`update` or :meth:`set_title` changes, in drawing order."""
-        return [*self.bars, *self.covers, *self.labels, self.std_line, self.title]
+        """Every artist :meth:`update` or :meth:`set_note` changes, in drawing order."""
+        return [*self.bars, *self.covers, *self.labels, self.std_line, self.note]
 
     def set_activation(self, activation: str) -> bool:
         """Set the histograms' range for ``activation``; return True if the axes changed
@@ -184,9 +204,17 @@ class LayerHistogramFigure:
                                    if isinstance(self.std_range, dict) else self.std_range)
         return True
 
-    def set_title(self, title: str) -> None:
-        """Set the figure's title (one of the :attr:`artists`)."""
+    def set_title(self, title: str) -> bool:
+        """Set the figure's title; return True if it changed (then the whole figure must be
+        redrawn: the title is not one of the :attr:`artists`)."""
+        if self.title.get_text() == title:
+            return False
         self.title.set_text(title)
+        return True
+
+    def set_note(self, note: str) -> None:
+        """A short text in the std panel's corner (one of the :attr:`artists`)."""
+        self.note.set_text(note)
 
     def update(self, activations) -> list:
         """Show new activations; return the artists changed (see :attr:`artists`).

@@ -120,13 +120,30 @@ class ScaledMatrix:
         return ScaledMatrix(self.unit.T, self.scale)
 
 
+class _FirstLayer(ScaledMatrix):
+    """Layer 1 of :func:`run`: its input is always the cached batch, so ``x @ U_1`` (a sixth
+    of a forward pass) is cached too and only rescaled."""
+
+    def __init__(self, unit, scale, key):
+        super().__init__(unit, scale)
+        self.key = key
+
+    def __rmatmul__(self, a):
+        product = _CACHE.get(self.key, lambda: a @ self.unit)
+        return product * self.scale
+
+
+def _source_width(experiment, full_width):
+    source = experiment.width if full_width is None else full_width
+    if source < experiment.width:
+        raise ValueError(f"full_width must be >= width ({experiment.width}); got {full_width!r}")
+    return source
+
+
 def weights(experiment, full_width: int | None = None) -> list:
     """The network's weights as :class:`ScaledMatrix` objects (see :func:`run`)."""
     sigma = np.float32(experiment.weight_std)
-    width = experiment.width
-    source = width if full_width is None else full_width
-    if source < width:
-        raise ValueError(f"full_width must be >= width ({width}); got {full_width!r}")
+    width, source = experiment.width, _source_width(experiment, full_width)
     return [ScaledMatrix(unit_weights(experiment.seed, source, layer)[:width, :width], sigma)
             for layer in range(experiment.depth)]
 
@@ -147,9 +164,11 @@ def run(experiment, full_width: int | None = None) -> network.Forward:
     course_utils.network.Forward
         float32 arrays; ``inputs[0]`` is read-only (it is the cached batch).
     """
-    source = experiment.width if full_width is None else full_width
-    x = inputs(experiment.seed, source, experiment.n_samples)[:, :experiment.width]
+    seed, width, n = experiment.seed, experiment.width, experiment.n_samples
+    source = _source_width(experiment, full_width)
+    x = inputs(seed, source, n)[:, :width]
     ws = weights(experiment, full_width)
+    ws[0] = _FirstLayer(ws[0].unit, ws[0].scale, key=("xW1", seed, source, n, width))
     # Huge stds overflow float32 on purpose (the lecture's "exploding" case): no warning,
     # the inf/nan shows up in the statistics instead.
     with np.errstate(over="ignore", invalid="ignore"):

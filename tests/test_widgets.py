@@ -89,15 +89,17 @@ def test_a_sequence_of_moves_matches_direct_calls(explorer):
         assert_result_matches(explorer)
 
 
-def test_only_a_new_activation_redraws_the_whole_figure(explorer):
+def test_only_a_new_scheme_or_activation_redraws_the_whole_figure(explorer):
     figure, axes = explorer.figure, list(explorer.figure.axes)
     full = count_full_draws(explorer)
-    for name, value in [("std", 0.05), ("std", 0.03), ("scheme", "xavier"), ("width", 1024),
-                        ("depth", 9), ("depth", 2)]:
+    for name, value in [("std", 0.05), ("std", 0.03), ("width", 1024), ("depth", 9),
+                        ("depth", 2), ("width", 64)]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # all blitted: only the data artists were redrawn
-    explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
+    explorer.controls["scheme"].value = "xavier"  # a new title
     assert full["n"] == 1
+    explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
+    assert full["n"] == 2
     assert explorer.figure is figure and explorer.figure.axes == axes  # same axes throughout
     assert figure.axes[0].get_xlim() == (0.0, 4.0)
 

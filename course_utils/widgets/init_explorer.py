@@ -64,9 +64,11 @@ class InitExplorer(Explorer):
     def render(self, result, scheme, std, activation, depth, width) -> list:
         if self.view.set_activation(activation):
             self.request_full_draw()  # new histogram range: new ticks
+        if self.view.set_title(f"{activation} network, {scheme} init, "
+                               f"{self.n_samples} samples"):
+            self.request_full_draw()
         sigma = init_std(scheme, width, width, std=std)
-        self.view.set_title(f"{activation}, {scheme} init: W ~ N(0, {sigma:.3g}²), "
-                            f"{depth} layers x {width} units, {self.n_samples} samples")
+        self.view.set_note(f"W ~ N(0, {sigma:.3g}²), {depth} x {width}")
         return self.view.update(result)
 
     def warning(self, result) -> str:
