@@ -397,6 +397,12 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
     GradientSizes
     """
     upstream_seed = _check_seed(upstream_seed)
+    arrays = 4 * experiment.depth * experiment.n_samples * experiment.width * 4
+    if arrays > MAX_ACTIVATION_BYTES:  # forward keeps 2 arrays per layer, backward 2 more
+        raise ValueError(
+            f"the backward pass of this experiment keeps {_mib(arrays)} of per-layer arrays; "
+            f"the limit is {_mib(MAX_ACTIVATION_BYTES)} (2 GB Binder): use at most "
+            f"{MAX_ACTIVATION_BYTES // (16 * experiment.depth * experiment.width)} samples")
     run = forward_pass(experiment)
     weights = weight_cache.weights(experiment)
     rng = np.random.default_rng([experiment.seed, 2, upstream_seed])

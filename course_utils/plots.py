@@ -8,6 +8,7 @@ saved in the notebook and an explorer's persistent figure updated in place.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -50,6 +51,7 @@ def histogram(a: np.ndarray, activation: str, bins: int = 50):
         Share of units exactly 0 for ReLU, else 0.
     """
     lo, hi = HIST_RANGE[_activation_key(activation)]
+    bins = _check_bins(bins)
     values = np.ravel(a)
     n = values.size
     zero = 0.0
@@ -81,6 +83,33 @@ def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> 
     index[kept < edges[index]] -= 1
     index[(kept >= edges[index + 1]) & (index != bins - 1)] += 1
     return np.bincount(index, minlength=bins)
+
+
+#: Most bins a histogram may have, and the largest figure (pixels a side) a plot may make:
+#: beyond them a typo (bins=10**9, dpi=96000) would fill a student's memory.
+MAX_BINS = 1000
+MAX_PIXELS = 4000
+
+
+def _check_bins(bins):
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 1 <= bins <= MAX_BINS:
+        raise ValueError(f"bins must be an integer between 1 and {MAX_BINS}; got {bins!r}")
+    return int(bins)
+
+
+def check_figure_size(figsize, dpi) -> None:
+    """Raise ``ValueError`` unless ``figsize`` (inches) at ``dpi`` makes a sane figure."""
+    try:
+        width, height = (float(v) for v in figsize)
+        dpi = float(dpi)
+    except (TypeError, ValueError):
+        raise ValueError(f"figsize must be (width, height) in inches and dpi a number; got "
+                         f"figsize={figsize!r}, dpi={dpi!r}") from None
+    if not all(math.isfinite(v) and v > 0 for v in (width, height, dpi)):
+        raise ValueError(f"figsize and dpi must be positive; got figsize={figsize!r}, dpi={dpi!r}")
+    if max(width, height) * dpi > MAX_PIXELS:
+        raise ValueError(f"figsize={figsize!r} at dpi={dpi:g} is {width * dpi:.0f} x "
+                         f"{height * dpi:.0f} pixels; at most {MAX_PIXELS} a side")
 
 
 def _activation_key(activation):
@@ -131,7 +160,7 @@ class LayerHistogramFigure:
             raise ValueError(f"panels must be an integer between 1 and 12; got {panels!r}")
         self.figure = figure
         self.panels = panels
-        self.bins = bins
+        self.bins = _check_bins(bins)
         self.std_range = std_range
         self.activation = None
         figure.clear()
@@ -264,6 +293,7 @@ def plot_layer_histograms(activations, activation: str, title: str = "",
     matplotlib.figure.Figure
         Not attached to pyplot; a notebook displays it as a PNG.
     """
+    check_figure_size(figsize, dpi)
     figure = Figure(figsize=figsize, dpi=dpi)
     plot = LayerHistogramFigure(figure, len(activations), activation)
     plot.update(activations)

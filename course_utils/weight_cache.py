@@ -70,8 +70,17 @@ class _Cache:
 _CACHE = _Cache(MAX_CACHE_BYTES)
 
 
+def _check_size(name: str, n_bytes: int, limit: int):
+    # Callers (init.Experiment) validate first; this guards direct calls.
+    if n_bytes > limit:
+        raise ValueError(f"{name} would take {n_bytes / 2**20:,.0f} MiB; the cache holds at most "
+                         f"{limit / 2**20:,.0f} MiB (what fits a 2 GB Binder)")
+
+
 def unit_weights(seed: int, width: int, layer: int) -> np.ndarray:
     """``U_l``: the read-only ``(width, width)`` float32 N(0, 1) matrix of 0-based ``layer``."""
+    _check_size(f"a {width} x {width} weight matrix", 4 * width * width, MAX_CACHE_BYTES)
+
     def make():
         rng = np.random.default_rng([seed, 1, width, layer])
         return rng.standard_normal((width, width), dtype=np.float32)
@@ -89,6 +98,8 @@ def inputs(seed: int, width: int, n_samples: int) -> np.ndarray:
 
     Row i is the same sample whatever ``n_samples`` is: rows are drawn in order.
     """
+    _check_size(f"a batch of {n_samples} x {width}", 4 * n_samples * width, MAX_CACHE_BYTES // 4)
+
     def make():
         rng = np.random.default_rng([seed, 0, width])
         return rng.standard_normal((n_samples, width), dtype=np.float32)

@@ -349,3 +349,20 @@ def test_std_is_ignored_by_derived_schemes():
 def test_helpers_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_backward_refuses_what_the_forward_alone_would_allow():
+    experiment = init.Experiment(depth=100, width=256, n_samples=1000)  # forward: fine
+    with pytest.raises(ValueError, match="keeps 391 MiB of per-layer arrays.*use at most 655"):
+        init.gradient_sizes(experiment)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: __import__("course_utils.weight_cache").weight_cache.unit_weights(0, 10**5, 0),
+     "a 100000 x 100000 weight matrix would take 38,147 MiB"),
+    (lambda: __import__("course_utils.weight_cache").weight_cache.inputs(0, 4096, 10**5),
+     "a batch of 100000 x 4096 would take 1,562 MiB"),
+])
+def test_cache_refuses_direct_calls_that_do_not_fit(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -174,3 +174,14 @@ def test_histogram_counts_equal_numpys(activation):
     np.testing.assert_array_equal(np.round(shares * values.size).astype(int), counts)
     np.testing.assert_allclose(edges, np.linspace(lo, hi, 51))
     assert outside == pytest.approx(1 - zero - counts.sum() / values.size)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: histogram(np.zeros(3), "tanh", bins=10**9), "bins must be an integer between 1 and 1000"),
+    (lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", dpi=96000), "at most 4000 a side"),
+    (lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize=(0, 3)), "must be positive"),
+    (lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize="big"), "figsize must be"),
+])
+def test_plots_refuse_sizes_that_would_fill_memory(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

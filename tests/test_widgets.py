@@ -206,3 +206,8 @@ def test_a_browser_showing_it_prefetches_the_deepest_network(explorer):
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         init_explorer(**kwargs)
+
+
+def test_explorer_refuses_a_figure_that_would_fill_memory():
+    with pytest.raises(ValueError, match="at most 4000 a side"):
+        init_explorer(dpi=10**4)

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from course_utils import weight_cache
 from course_utils.init import SCHEMES, Experiment, init_std
-from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure
+from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure, check_figure_size
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
 __all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
@@ -35,6 +35,7 @@ class InitExplorer(Explorer):
                  n_samples=16, seed=0, figsize=(8.5, 4.6), dpi=96):
         # n_samples and seed: the experiment's own checks, for the largest network offered
         Experiment(depth=MAX_DEPTH, width=max(WIDTHS), n_samples=n_samples, seed=seed)
+        check_figure_size(figsize, dpi)
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display
         self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), MAX_DEPTH,
