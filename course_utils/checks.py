@@ -93,7 +93,8 @@ def check_std_search(std_for_last_layer: Callable) -> None:
             sigma = float(sigma)
             got = last_layer_std(sigma, activation, depth, width)
         except (TypeError, ValueError):
-            raise AssertionError(f"{call} returned {sigma!r}: expected a positive number") from None
+            raise AssertionError(
+                f"{call} returned {sigma!r}: expected a positive number") from None
         ok = math.isclose(got, target, rel_tol=STD_SEARCH_REL_TOL)
         print(f"{'ok ' if ok else 'WRONG'} {call} = {sigma:.4g} = {sigma * math.sqrt(width):.3f}"
               f"/sqrt({width}): last-layer std {got:.4f}, target {target:g}")
