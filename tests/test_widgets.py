@@ -21,6 +21,7 @@ def direct_call(ex):
     v = ex.values
     experiment = init.Experiment(v["depth"], v["width"], ex.n_samples, v["activation"],
                                  v["scheme"], v["std"], ex.seed)
+    assert ex.experiment == experiment
     return weight_cache.run(experiment, full_width=4096).activations
 
 

@@ -58,9 +58,16 @@ class InitExplorer(Explorer):
         controls["scheme"].observe(self._sync_std_enabled, names="value")
         self._sync_std_enabled()
 
-    def compute(self, scheme, std, activation, depth, width):
-        experiment = Experiment(depth, width, self.n_samples, activation, scheme, std, self.seed)
-        return weight_cache.run(experiment, full_width=max(WIDTHS)).activations
+    @property
+    def experiment(self) -> Experiment:
+        """The :class:`~course_utils.init.Experiment` the controls describe now."""
+        return self._experiment(**self.values)
+
+    def _experiment(self, scheme, std, activation, depth, width) -> Experiment:
+        return Experiment(depth, width, self.n_samples, activation, scheme, std, self.seed)
+
+    def compute(self, **values):
+        return weight_cache.run(self._experiment(**values), full_width=max(WIDTHS)).activations
 
     def render(self, result, scheme, std, activation, depth, width) -> list:
         if self.view.set_activation(activation):
