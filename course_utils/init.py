@@ -592,7 +592,7 @@ class VarianceGains:
     backward: float  #: Var(g W^T) / Var(g); theory n_out sigma^2
 
 
-def layer_variance_gains(fan_in: int, fan_out: int, std: float, n_samples: int = 1024,
+def layer_variance_gains(fan_in: int, fan_out: int, std: float, n_samples: int = 512,
                          seed: int = 0) -> VarianceGains:
     r"""Measure the forward and backward variance gains of one linear layer.
 

@@ -147,8 +147,8 @@ def test_layer_variance_gains_table_as_printed():
             init.init_std("xavier", fan_in, fan_out)]
     np.testing.assert_allclose(stds, [0.0625, 0.03125, 0.0395285], rtol=1e-5)
     gains = [init.layer_variance_gains(fan_in, fan_out, s, seed=0) for s in stds]
-    np.testing.assert_allclose([g.forward for g in gains], [0.998, 0.250, 0.399], **PRINTED)
-    np.testing.assert_allclose([g.backward for g in gains], [3.998, 1.000, 1.599], **PRINTED)
+    np.testing.assert_allclose([g.forward for g in gains], [0.997, 0.249, 0.399], **PRINTED)
+    np.testing.assert_allclose([g.backward for g in gains], [3.987, 0.997, 1.595], **PRINTED)
     # theory: n_in sigma^2 and n_out sigma^2 ("1.00 ... 4"; "0.40 and 1.60")
     np.testing.assert_allclose([fan_in * s**2 for s in stds], [1.0, 0.25, 0.4])
     np.testing.assert_allclose([fan_out * s**2 for s in stds], [4.0, 1.0, 1.6])
@@ -262,6 +262,19 @@ def test_text_gain_1_keeps_falling_in_a_deeper_network_gain_53_settles():
         **deep, std=init.init_std("xavier", 1024, 1024, gain=5 / 3))).std
     assert np.all(np.diff(gain1) < 0) and gain1[-1] < 0.2
     assert np.all(np.abs(gain53[5:] - gain53[-1]) < 0.03) and gain53[-1] > 0.6
+
+
+def test_text_relu_needs_no_search_scaling_sigma_by_c_scales_the_last_std_by_c_to_the_l():
+    # After exercise 2: "multiplying sigma by c multiplies the last layer's std by c^L"
+    def last(sigma):
+        acts = init.forward_activations(4, 256, 16, "relu", "normal", sigma, 0)
+        return init.layer_stats(acts).std[-1]
+
+    assert last(0.2) / last(0.1) == pytest.approx(2 ** 4, rel=1e-5)
+    sigma0, target = 0.05, 0.8
+    sigma = sigma0 * (target / last(sigma0)) ** (1 / 4)
+    assert last(sigma) == pytest.approx(target, rel=1e-5)
+    assert sigma * 16 == pytest.approx(1.402, abs=5e-4)  # the check's printed 1.402/sqrt(256)
 
 
 # ---------------------------------------------------------------- the explorer, driven

@@ -1,9 +1,9 @@
-"""Chapter 03's exercise: the visible check, the hidden tests, and the student version.
+"""Chapter 03's exercises: the visible checks, the hidden tests, and the student version.
 
-The grading test cell of the instructor notebook is run against three answers: the
-reference solution (passes), the student stub (fails with the stub's message), and a
-plausible wrong answer that ignores ``gain`` (passes the visible check, fails the hidden
-tests). This is what nbgrader's autograder does with each test cell.
+Each grading test cell of the instructor notebook is run against the reference solution
+(passes), the student stub (fails with the stub's message), and plausible wrong answers,
+which must already fail the *visible* check: the visible check catches what the hidden tests
+grade. This is what nbgrader's autograder does with each test cell.
 """
 
 import math
@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.checks import check_cases, check_init_std_functions
+from course_utils.checks import check_cases, check_init_std_functions, check_std_search
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "03_weight_initialization.ipynb"
@@ -42,51 +42,130 @@ def grade(solution_source, test_source):
     exec(compile(test_source, "<tests>", "exec"), namespace)
 
 
-def test_exercise_cells_carry_nbgrader_metadata(instructor):
+EXERCISES = {"init_std": 2, "std_search": 1}  # exercise -> number of stubs in its solution cell
+
+
+def visible_part(test_source):
+    return test_source.split("### BEGIN HIDDEN TESTS")[0]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_exercise_cells_carry_nbgrader_metadata(instructor, exercise):
     cells = nbgrader_cells(instructor)
-    assert set(cells) == {"init_std_solution", "init_std_tests"}
-    assert cells["init_std_solution"].metadata["nbgrader"]["solution"] is True
-    tests = cells["init_std_tests"].metadata["nbgrader"]
+    assert set(cells) == {f"{name}_{kind}" for name in EXERCISES for kind in ("solution", "tests")}
+    solution = cells[f"{exercise}_solution"].metadata["nbgrader"]
+    assert solution["solution"] is True and solution["grade"] is False
+    assert solution["locked"] is False and solution["schema_version"] == 3
+    tests = cells[f"{exercise}_tests"].metadata["nbgrader"]
     assert tests["grade"] is True and tests["locked"] is True and tests["points"] > 0
+    assert tests["solution"] is False and tests["schema_version"] == 3
+    source = cells[f"{exercise}_tests"].source
+    assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source
+    # the grade cell follows its solution cell
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in instructor.cells]
+    assert order.index(f"{exercise}_tests") == order.index(f"{exercise}_solution") + 1
 
 
-def test_reference_solution_passes_visible_and_hidden_tests(instructor, capsys):
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_reference_solution_passes_visible_and_hidden_tests(instructor, capsys, exercise):
     cells = nbgrader_cells(instructor)
-    grade(cells["init_std_solution"].source, cells["init_std_tests"].source)
+    grade(cells[f"{exercise}_solution"].source, cells[f"{exercise}_tests"].source)
     assert "All visible checks passed" in capsys.readouterr().out
+
+
+def test_reference_search_rediscovers_kaiming_for_relu(instructor, capsys):
+    # The text after exercise 2: "for ReLU it lands close to Kaiming's sqrt(2) ~ 1.41"
+    cells = nbgrader_cells(instructor)
+    grade(cells["std_search_solution"].source, visible_part(cells["std_search_tests"].source))
+    out = capsys.readouterr().out
+    assert "= 0.0569 = 1.287/sqrt(512): last-layer std 0.4999, target 0.5" in out
+    assert "= 0.08765 = 1.402/sqrt(256): last-layer std 0.8009, target 0.8" in out
+    assert round(1.402, 1) == round(math.sqrt(2), 1)
 
 
 def test_student_version_has_stubs_and_no_hidden_tests(student):
     cells = nbgrader_cells(student)
     text = "\n".join(c.source for c in student.cells)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    assert "gain * math.sqrt" not in text  # the answer is gone
-    assert cells["init_std_solution"].source.count(STUB) == 2
+    assert "gain * math.sqrt" not in text  # the answers are gone
+    assert "hi / lo" not in text and "last_layer_std(sigma" not in text
+    for exercise, stubs in EXERCISES.items():
+        assert cells[f"{exercise}_solution"].source.count(STUB) == stubs
+    # what the student needs stays: the imports and the signature
+    assert "def std_for_last_layer(target, activation=\"tanh\", depth=6, width=512, seed=0):" in (
+        cells["std_search_solution"].source)
+    assert "from course_utils import init" in cells["std_search_solution"].source
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
     # The static figures and the rest of the notebook are still there for the student.
     assert len(student.cells) == len(nbformat.read(NOTEBOOK, as_version=4).cells)
 
 
-def test_student_stub_fails_the_grading_cell_with_the_exercise_message(student, instructor):
-    solution = nbgrader_cells(student)["init_std_solution"].source
-    tests = nbgrader_cells(instructor)["init_std_tests"].source
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_student_stub_fails_the_grading_cell_with_the_exercise_message(student, instructor,
+                                                                        exercise):
+    solution = nbgrader_cells(student)[f"{exercise}_solution"].source
+    tests = nbgrader_cells(instructor)[f"{exercise}_tests"].source
     with pytest.raises(NotImplementedError, match="Exercise: replace this line"):
         grade(solution, tests)
 
 
-def test_answer_that_ignores_gain_passes_visible_but_fails_hidden(instructor):
-    wrong = (
-        "import math\n"
-        "def xavier_std(fan_in, fan_out, gain=1.0):\n"
-        "    return math.sqrt(2.0 / (fan_in + fan_out))\n"
-        "def kaiming_std(fan_in, gain=math.sqrt(2.0)):\n"
-        "    return math.sqrt(2.0 / fan_in)\n"
-    )
-    cells = nbgrader_cells(instructor)
-    visible = cells["init_std_tests"].source.split("### BEGIN HIDDEN TESTS")[0]
-    grade(wrong, visible)  # the visible check is satisfied...
+IGNORES_GAIN = (
+    "import math\n"
+    "def xavier_std(fan_in, fan_out, gain=1.0):\n"
+    "    return math.sqrt(2.0 / (fan_in + fan_out))\n"
+    "def kaiming_std(fan_in, gain=math.sqrt(2.0)):\n"
+    "    return math.sqrt(2.0 / fan_in)\n"
+)
+IGNORES_ACTIVATION = (  # searches the tanh network whatever the activation
+    "import math\n"
+    "from course_utils import init\n"
+    "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
+    "    if not 0 < target < 1:\n"
+    "        raise ValueError(target)\n"
+    "    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)\n"
+    "    while hi / lo > 1.0001:\n"
+    "        mid = math.sqrt(lo * hi)\n"
+    "        acts = init.forward_activations(depth, width, 16, 'tanh', 'normal', mid, seed)\n"
+    "        lo, hi = (mid, hi) if init.layer_stats(acts).std[-1] < target else (lo, mid)\n"
+    "    return math.sqrt(lo * hi)\n"
+)
+NEVER_RAISES = (  # a correct search, but an unreachable target returns the search's edge
+    "import math\n"
+    "from course_utils import init\n"
+    "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
+    "    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)\n"
+    "    while hi / lo > 1.0001:\n"
+    "        mid = math.sqrt(lo * hi)\n"
+    "        acts = init.forward_activations(depth, width, 16, activation, 'normal', mid, seed)\n"
+    "        lo, hi = (mid, hi) if init.layer_stats(acts).std[-1] < target else (lo, mid)\n"
+    "    return math.sqrt(lo * hi)\n"
+)
+FIRST_LAYER = (  # checks the targets, but aims the first layer's std at the target
+    "import math\n"
+    "from course_utils import init\n"
+    "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
+    "    if not target > 0 or (activation == 'tanh' and target >= 1):\n"
+    "        raise ValueError(target)\n"
+    "    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)\n"
+    "    while hi / lo > 1.0001:\n"
+    "        mid = math.sqrt(lo * hi)\n"
+    "        acts = init.forward_activations(depth, width, 16, activation, 'normal', mid, seed)\n"
+    "        lo, hi = (mid, hi) if init.layer_stats(acts).std[0] < target else (lo, mid)\n"
+    "    return math.sqrt(lo * hi)\n"
+)
+
+
+@pytest.mark.parametrize("exercise, wrong", [
+    ("init_std", IGNORES_GAIN), ("std_search", IGNORES_ACTIVATION),
+    ("std_search", NEVER_RAISES), ("std_search", FIRST_LAYER)],
+    ids=["ignores gain", "ignores activation", "never raises", "measures layer 1"])
+def test_plausible_wrong_answer_fails_the_visible_check(instructor, exercise, wrong, capsys):
+    tests = nbgrader_cells(instructor)[f"{exercise}_tests"].source
     with pytest.raises(AssertionError):
-        grade(wrong, cells["init_std_tests"].source)  # ...the hidden tests are not
+        grade(wrong, visible_part(tests))  # the student sees it before grading...
+    assert "WRONG" in capsys.readouterr().out
+    with pytest.raises(AssertionError):
+        grade(wrong, tests)  # ...and the grader agrees
 
 
 # ---------------------------------------------------------------- the visible check
@@ -99,8 +178,40 @@ def test_check_names_the_wrong_case(capsys):
     assert "ok  xavier_std(4096, 4096)" in out and "WRONG xavier_std(512, 2048)" in out
 
 
+def test_check_names_the_ignored_gain():
+    def xavier(fan_in, fan_out, gain=1.0):
+        return gain * math.sqrt(2 / (fan_in + fan_out))
+
+    def kaiming(fan_in, gain=math.sqrt(2)):
+        return gain / math.sqrt(fan_in)
+
+    with pytest.raises(AssertionError, match=r"xavier_std\(512, 2048, gain=1.66667\) = "
+                                             r"0.0279508, expected 0.0465847"):
+        check_init_std_functions(lambda fan_in, fan_out, gain=1.0: xavier(fan_in, fan_out),
+                                 kaiming)
+    with pytest.raises(AssertionError, match=r"kaiming_std\(512, gain=1\) = 0.0625, "
+                                             r"expected 0.0441942"):
+        check_init_std_functions(xavier, lambda fan_in, gain=math.sqrt(2): kaiming(fan_in))
+
+
 def test_check_rejects_non_numbers_and_non_functions():
     with pytest.raises(AssertionError, match="returned None: expected a number"):
         check_cases("f", lambda x: None, [((1,), {})], lambda x: 1.0)
     with pytest.raises(TypeError, match="f must be a function; got int"):
         check_cases("f", 3, [((1,), {})], lambda x: 1.0)
+    with pytest.raises(TypeError, match="std_for_last_layer must be a function; got float"):
+        check_std_search(0.05)
+    for bad in (None, -0.1, "a lot", math.nan):
+        with pytest.raises(AssertionError, match="expected a positive number"):
+            check_std_search(lambda target, activation="tanh", depth=6, width=512, seed=0: bad)
+
+
+def test_std_search_check_states_what_is_wrong(capsys):
+    def xavier(target, activation="tanh", depth=6, width=512, seed=0):
+        return 1 / math.sqrt(width)
+
+    with pytest.raises(AssertionError, match=r"gives a last-layer std of 0.2\d+, not 0.5 "
+                                             r"\(relative tolerance 0.01\)"):
+        check_std_search(xavier)
+    assert "WRONG std_for_last_layer(0.5, 'tanh', depth=6, width=512) = 0.04419" in (
+        capsys.readouterr().out)
