@@ -23,7 +23,7 @@ __all__ = ["HIST_RANGE", "histogram", "LayerHistogramFigure", "plot_layer_histog
 #: still, so an explorer redraws only the bars (see ``LayerHistogramFigure``).
 HIST_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 4.0)}
 #: Fixed y-range (log scale) of an explorer's per-layer std panel.
-STD_RANGE = {"tanh": (1e-3, 2.0), "sigmoid": (1e-3, 1.0), "relu": (1e-3, 1e3)}
+STD_RANGE = {"tanh": (1e-3, 2.0), "sigmoid": (1e-3, 1.0), "relu": (1e-2, 1e2)}
 
 
 def histogram(a: np.ndarray, activation: str, bins: int = 50):
@@ -152,16 +152,23 @@ class LayerHistogramFigure:
     std_range : (float, float) or None
         y-range of the std panel; ``None`` fits it to the data on every update (static
         figures), a fixed range keeps the axes still (explorers; values beyond are clipped).
+    std_labels : bool
+        Print each layer's std above its histogram (static figures). Explorers pass
+        ``False`` and show the numbers beside the figure, as text: drawing a text costs
+        more than all the bars of a blit. Either way a panel notes its share of units at 0
+        (ReLU) and beyond the plotted range.
     """
 
     def __init__(self, figure: Figure, panels: int, activation: str, bins: int = 50,
-                 animated: bool = False, std_range: tuple | None = None):
+                 animated: bool = False, std_range: tuple | None = None,
+                 std_labels: bool = True):
         if isinstance(panels, bool) or not isinstance(panels, int) or not 1 <= panels <= 12:
             raise ValueError(f"panels must be an integer between 1 and 12; got {panels!r}")
         self.figure = figure
         self.panels = panels
         self.bins = _check_bins(bins)
         self.std_range = std_range
+        self.std_labels = bool(std_labels)
         self.activation = None
         figure.clear()
         ncols = panels if panels <= 6 else math.ceil(panels / 2)
@@ -199,18 +206,16 @@ class LayerHistogramFigure:
         ax.set_ylabel("std of a", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
-        self.note = ax.text(0.995, 0.96, "", transform=ax.transAxes, ha="right", va="top",
-                            fontsize=8, animated=animated)
         # Not animated: a title changes with the layout, not with every move, and its ~70
-        # glyphs would cost 8 ms per blit. Per-move facts go to `note`.
+        # glyphs would cost 8 ms per blit.
         self.title = figure.text(0.5, 1 - 0.06 / height, "", ha="center", va="top",
                                  fontsize=10)
         self.set_activation(activation)
 
     @property
     def artists(self) -> list:
-        """Every artist :meth:`update` or :meth:`set_note` changes, in drawing order."""
-        return [*self.bars, *self.covers, *self.labels, self.std_line, self.note]
+        """Every artist :meth:`update` changes, in drawing order."""
+        return [*self.bars, *self.covers, *self.labels, self.std_line]
 
     def set_activation(self, activation: str) -> bool:
         """Set the histograms' range for ``activation``; return True if the axes changed
@@ -241,12 +246,10 @@ class LayerHistogramFigure:
         self.title.set_text(title)
         return True
 
-    def set_note(self, note: str) -> None:
-        """A short text in the std panel's corner (one of the :attr:`artists`)."""
-        self.note.set_text(note)
-
     def update(self, activations) -> list:
         """Show new activations; return the artists changed (see :attr:`artists`).
+
+        Their :class:`~course_utils.stats.LayerStats` are kept as ``.stats``.
 
         Parameters
         ----------
@@ -257,7 +260,7 @@ class LayerHistogramFigure:
         if not 1 <= depth <= self.panels:
             raise ValueError(f"activations must hold 1 to {self.panels} layers for this "
                              f"figure; got {depth}")
-        stats = layer_stats(activations)
+        self.stats = stats = layer_stats(activations)
         for layer in range(self.panels):
             if layer >= depth:
                 self.bars[layer].set_data(np.zeros(self.bins))
@@ -267,12 +270,12 @@ class LayerHistogramFigure:
             shares, _, outside, zero = histogram(activations[layer], self.activation, self.bins)
             peak = shares.max()
             self.bars[layer].set_data(shares / peak if peak > 0 else shares)
-            text = _format_std(stats.std[layer])
+            lines = [_format_std(stats.std[layer])] if self.std_labels else []
             if zero > 0:
-                text += f"\n{zero:.0%} at 0"
+                lines.append(f"{zero:.0%} at 0")
             if outside > 0.005:
-                text += f"\n{outside:.0%} off range"
-            self.labels[layer].set_text(text)
+                lines.append(f"{outside:.0%} off range")
+            self.labels[layer].set_text("\n".join(lines))
             self.covers[layer].set_visible(False)
         if self.std_range is None:
             finite = stats.std[np.isfinite(stats.std) & (stats.std > 0)]

@@ -90,19 +90,20 @@ def test_a_sequence_of_moves_matches_direct_calls(explorer):
         assert_result_matches(explorer)
 
 
-def test_only_a_new_scheme_or_activation_redraws_the_whole_figure(explorer):
+def test_only_a_new_activation_redraws_the_whole_figure_and_only_once(explorer):
     figure, axes = explorer.figure, list(explorer.figure.axes)
     full = count_full_draws(explorer)
     for name, value in [("std", 0.05), ("std", 0.03), ("width", 1024), ("depth", 9),
-                        ("depth", 2), ("width", 64)]:
+                        ("depth", 2), ("width", 64), ("scheme", "xavier")]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # all blitted: only the data artists were redrawn
-    explorer.controls["scheme"].value = "xavier"  # a new title
-    assert full["n"] == 1
     explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
-    assert full["n"] == 2
+    assert full["n"] == 1
+    for value in ["tanh", "relu", "tanh"]:  # layouts seen before: their bitmaps are kept
+        explorer.controls["activation"].value = value
+    assert full["n"] == 1
     assert explorer.figure is figure and explorer.figure.axes == axes  # same axes throughout
-    assert figure.axes[0].get_xlim() == (0.0, 4.0)
+    assert figure.axes[0].get_xlim() == (-1.0, 1.0)
 
 
 def test_what_is_drawn_is_the_new_result(explorer):
@@ -118,8 +119,8 @@ def test_what_is_drawn_is_the_new_result(explorer):
 
 def test_blitted_frames_equal_a_full_redraw(explorer):
     explorer.figure.savefig(__import__("io").BytesIO(), format="png")  # a snapshot in between
-    for name, value in [("std", 0.05), ("depth", 8), ("width", 64), ("scheme", "kaiming"),
-                        ("depth", 3)]:
+    for name, value in [("std", 0.05), ("depth", 8), ("activation", "relu"), ("width", 64),
+                        ("activation", "tanh"), ("scheme", "kaiming"), ("depth", 3)]:
         explorer.controls[name].value = value
     blitted = pixels(explorer)
     explorer.canvas.draw()
@@ -212,3 +213,13 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 def test_explorer_refuses_a_figure_that_would_fill_memory():
     with pytest.raises(ValueError, match="at most 4000 a side"):
         init_explorer(dpi=10**4)
+
+
+def test_summary_gives_the_weight_std_and_every_layers_std_as_text(explorer):
+    explorer.controls["scheme"].value = "xavier"
+    stds = init.layer_stats(explorer.result).std
+    assert explorer.summary == ("W ~ N(0, 0.0625²); std of a per layer: "
+                                + "  ".join(f"{s:.3g}" for s in stds))  # 1/sqrt(256)
+    assert "std of a per layer" in explorer._summary.value
+    explorer.controls["std"].value = float("nan")  # an error keeps the last good summary
+    assert explorer.result is None and explorer.summary.startswith("W ~ N(0, 0.0625²)")  # as drawn

@@ -7,7 +7,8 @@ persistent matplotlib figure on an ipympl canvas. Its public contract:
 - ``.figure``: the :class:`matplotlib.figure.Figure`;
 - ``.result``: what the last recompute returned (a new object each time), or ``None``
   while the controls hold a value the compute function rejects;
-- ``.message``: the text shown above the figure (an error, a warning or ``""``).
+- ``.message``: the text shown above the figure (an error, a warning or ``""``);
+- ``.summary``: the numbers shown as text beside the figure (``""`` if none).
 
 Setting a control's ``.value`` (from the browser or from plain Python) recomputes and
 redraws before the assignment returns, so tests and benchmarks drive an explorer without a
@@ -41,9 +42,13 @@ worked example)
                return self.view.update(result)
 
    The base checks the starting values against the controls (``ValueError`` saying what is
-   allowed), wires the controls, and does the first update. Optional hooks: ``warning``
-   (a note about a valid but degenerate result) and ``on_display`` (runs when a browser
-   first shows the figure, e.g. to warm a cache).
+   allowed), wires the controls, and does the first update. Optional hooks: ``describe``
+   (the result's key numbers as one line of text, shown beside the figure: a widget's text
+   costs nothing to draw, a figure's text is the costliest artist to blit), ``warning``
+   (a note about a valid but degenerate result), ``on_display`` (runs when a browser
+   first shows the figure, e.g. to warm a cache) and ``background_key`` (what the static
+   part of the figure depends on: its bitmap is then kept per key, so going back to a
+   layout seen before is a blit, not a full draw).
 4. **Export** a factory (``my_explorer(**start) -> MyExplorer``) from
    :mod:`course_utils.widgets`, test it in a plain process (set each control's ``.value``,
    compare ``.result`` with a direct call of the compute function, check messages for bad
@@ -153,10 +158,14 @@ class Explorer:
         self.canvas.displayed_callbacks.append(self.on_display)
         self.result = None
         self.message = ""
+        self.summary = ""
         self._text, self._level = "", "warning"
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
+        self._summary = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
         self._animated: list = []
         self._background = None
+        self._backgrounds: dict = {}  # (background_key, canvas size) -> bitmap
+        self._background_id = None
         self._full_draw_requested = False
         self.figure.canvas.mpl_connect("draw_event", self._on_draw)
         for control in self.controls.values():
@@ -164,7 +173,7 @@ class Explorer:
             if isinstance(control, _NoticesClamping):
                 control.observe(self._on_clamp, names="clamped_from")
         self.widget = ipywidgets.VBox(
-            [self._control_box(), self._status, self.canvas],
+            [self._control_box(), self._status, self._summary, self.canvas],
             layout=ipywidgets.Layout(width="auto"),
         )
         self.update()
@@ -182,8 +191,20 @@ class Explorer:
         """A note about a valid but degenerate result (shown as ``.message``), or ""."""
         return ""
 
+    def describe(self, result, **values) -> str:
+        """The result's key numbers as one line of text (shown as ``.summary``), or ""."""
+        return ""
+
     def on_display(self):
         """Called when a browser first shows the figure."""
+
+    def background_key(self, **values):
+        """What the non-animated part of the figure depends on (hashable), or ``None``.
+
+        With a key, a full draw requested for a layout seen before restores that layout's
+        bitmap instead (ticks and titles cost most of a full draw).
+        """
+        return None
 
     # ------------------------------------------------------------------ the loop
     @property
@@ -208,10 +229,17 @@ class Explorer:
         self._full_draw_requested = self._background is None
         self._animated = self.render(result, **values)
         self._set_message(self.warning(result), "warning")
+        self.summary = self.describe(result, **values)
+        self._summary.value = f"<code>{html.escape(self.summary)}</code>" if self.summary else ""
+        key = self.background_key(**values)
+        self._background_id = None if key is None else (key, self.figure.bbox.bounds)
         if self._full_draw_requested:
-            self.canvas.draw()
-        else:
-            self._blit()
+            cached = self._backgrounds.get(self._background_id)
+            if cached is None:
+                self.canvas.draw()
+                return
+            self._background = cached
+        self._blit()
 
     def request_full_draw(self):
         """Ask the current update to redraw the whole figure instead of blitting."""
@@ -249,6 +277,8 @@ class Explorer:
         if canvas.is_saving():  # savefig draws the animated artists too: not a background
             return
         self._background = canvas.copy_from_bbox(self.figure.bbox)
+        if self._background_id is not None:
+            self._backgrounds[self._background_id] = self._background
         for artist in self._animated:
             self.figure.draw_artist(artist)
 

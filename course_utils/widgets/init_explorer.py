@@ -40,7 +40,8 @@ class InitExplorer(Explorer):
         self.prefetch_thread = None  # started by on_display
         self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), MAX_DEPTH,
                                          activation if activation in HIST_RANGE else "tanh",
-                                         animated=True, std_range=STD_RANGE)
+                                         animated=True, std_range=STD_RANGE,
+                                         std_labels=False)
         style = {"description_width": "70px"}
         controls = {
             "scheme": ipywidgets.Dropdown(options=SCHEMES, description="scheme", style=style),
@@ -72,12 +73,19 @@ class InitExplorer(Explorer):
     def render(self, result, scheme, std, activation, depth, width) -> list:
         if self.view.set_activation(activation):
             self.request_full_draw()  # new histogram range: new ticks
-        if self.view.set_title(f"{activation} network, {scheme} init, "
+        if self.view.set_title(f"{activation} network, activations per layer, "
                                f"{self.n_samples} samples"):
             self.request_full_draw()
-        sigma = init_std(scheme, width, width, std=std)
-        self.view.set_note(f"W ~ N(0, {sigma:.3g}²), {depth} x {width}")
         return self.view.update(result)
+
+    def describe(self, result, scheme, std, activation, depth, width) -> str:
+        stds = self.view.stats.std  # computed by render for this very result
+        sigma = init_std(scheme, width, width, std=std)
+        return (f"W ~ N(0, {sigma:.3g}²); std of a per layer: "
+                + "  ".join("overflow" if not np.isfinite(s) else f"{s:.3g}" for s in stds))
+
+    def background_key(self, scheme, std, activation, depth, width):
+        return activation  # the histograms' range and the title; the rest is animated
 
     def warning(self, result) -> str:
         for layer, a in enumerate(result, start=1):
