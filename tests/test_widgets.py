@@ -221,5 +221,7 @@ def test_summary_gives_the_weight_std_and_every_layers_std_as_text(explorer):
     assert explorer.summary == ("W ~ N(0, 0.0625²); std of a per layer: "
                                 + "  ".join(f"{s:.3g}" for s in stds))  # 1/sqrt(256)
     assert "std of a per layer" in explorer._summary.value
-    explorer.controls["std"].value = float("nan")  # an error keeps the last good summary
-    assert explorer.result is None and explorer.summary.startswith("W ~ N(0, 0.0625²)")  # as drawn
+    explorer.controls["scheme"].value = "normal"
+    shown = explorer.summary
+    explorer.controls["std"].value = float("nan")  # an error keeps the figure and its numbers
+    assert explorer.result is None and explorer.summary == shown
