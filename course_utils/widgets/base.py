@@ -46,9 +46,11 @@ worked example)
    (the result's key numbers as one line of text, shown beside the figure: a widget's text
    costs nothing to draw, a figure's text is the costliest artist to blit), ``warning``
    (a note about a valid but degenerate result), ``on_display`` (runs when a browser
-   first shows the figure, e.g. to warm a cache) and ``background_key`` (what the static
+   first shows the figure, e.g. to warm a cache), ``background_key`` (what the static
    part of the figure depends on: its bitmap is then kept per key, so going back to a
-   layout seen before is a blit, not a full draw).
+   layout seen before is a blit, not a full draw), and ``cache_key`` with ``neighbours``
+   (results kept by key, and the likely next values computed in the background while the
+   student looks: see :mod:`course_utils.widgets.prefetch`).
 4. **Export** a factory (``my_explorer(**start) -> MyExplorer``) from
    :mod:`course_utils.widgets`, test it in a plain process (set each control's ``.value``,
    compare ``.result`` with a direct call of the compute function, check messages for bad
@@ -71,6 +73,7 @@ from matplotlib.figure import Figure
 from traitlets import Any, HasTraits, validate
 
 from course_utils.widgets.canvas import make_canvas
+from course_utils.widgets.prefetch import ResultCache
 
 __all__ = ["Explorer", "LogSlider", "IntSlider", "check_start_value"]
 
@@ -159,6 +162,7 @@ class Explorer:
         self.result = None
         self.message = ""
         self.summary = ""
+        self._results = ResultCache(self.compute)
         self._text, self._level = "", "warning"
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
         self._summary = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
@@ -198,6 +202,16 @@ class Explorer:
     def on_display(self):
         """Called when a browser first shows the figure."""
 
+    def cache_key(self, **values):
+        """A hashable key equal for values that give the same result, or ``None`` (the
+        default: results are not kept, nothing is prefetched)."""
+        return None
+
+    def neighbours(self, **values) -> list:
+        """Control values a next move would likely give, most likely first (dicts of all
+        control values); their results are computed in the background once idle."""
+        return []
+
     def background_key(self, **values):
         """What the non-animated part of the figure depends on (hashable), or ``None``.
 
@@ -219,8 +233,9 @@ class Explorer:
     def update(self):
         """Recompute from the controls and redraw; never raises for bad control values."""
         values = self.values
+        key = self.cache_key(**values)
         try:
-            result = self.compute(**values)
+            result = self.compute(**values) if key is None else self._results.get(key, values)
         except ValueError as error:
             self.result = None
             self._set_message(str(error), "error")
@@ -231,15 +246,16 @@ class Explorer:
         self._set_message(self.warning(result), "warning")
         self.summary = self.describe(result, **values)
         self._summary.value = f"<code>{html.escape(self.summary)}</code>" if self.summary else ""
-        key = self.background_key(**values)
-        self._background_id = None if key is None else (key, self.figure.bbox.bounds)
-        if self._full_draw_requested:
-            cached = self._backgrounds.get(self._background_id)
-            if cached is None:
-                self.canvas.draw()
-                return
-            self._background = cached
-        self._blit()
+        layout = self.background_key(**values)
+        self._background_id = None if layout is None else (layout, self.figure.bbox.bounds)
+        cached = self._backgrounds.get(self._background_id) if self._full_draw_requested else None
+        if self._full_draw_requested and cached is None:
+            self.canvas.draw()
+        else:
+            self._background = cached if cached is not None else self._background
+            self._blit()
+        if key is not None:
+            self._results.prefetch([(self.cache_key(**v), v) for v in self.neighbours(**values)])
 
     def request_full_draw(self):
         """Ask the current update to redraw the whole figure instead of blitting."""

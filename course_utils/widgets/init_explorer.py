@@ -68,7 +68,35 @@ class InitExplorer(Explorer):
         return Experiment(depth, width, self.n_samples, activation, scheme, std, self.seed)
 
     def compute(self, **values):
-        return weight_cache.run(self._experiment(**values), full_width=max(WIDTHS)).activations
+        activations = weight_cache.run(self._experiment(**values),
+                                       full_width=max(WIDTHS)).activations
+        for a in activations:  # results are kept and shared: nobody may change them
+            a.flags.writeable = False
+        return activations
+
+    def cache_key(self, scheme, std, activation, depth, width):
+        # The network only sees the float32 weight std: equal keys, identical results.
+        try:
+            sigma = np.float32(init_std(scheme, width, width, std=std))
+        except ValueError:
+            return ("invalid", scheme, std)  # compute raises the message; nothing to share
+        return (activation, depth, width, sigma)
+
+    def neighbours(self, scheme, std, activation, depth, width) -> list:
+        """One keyboard step of each slider, then the dropdowns' other options."""
+        now = dict(scheme=scheme, std=std, activation=activation, depth=depth, width=width)
+        steps = []
+        if scheme == "normal" and np.isfinite(std) and std > 0:
+            control = self.controls["std"]
+            exponent = round(np.log10(std) / control.step) * control.step
+            steps += [dict(now, std=float(10 ** (exponent + d * control.step)))
+                      for d in (1, -1) if control.min <= exponent + d * control.step <= control.max]
+        steps += [dict(now, depth=d) for d in (depth + 1, depth - 1) if 1 <= d <= MAX_DEPTH]
+        i = WIDTHS.index(width) if width in WIDTHS else -1
+        steps += [dict(now, width=WIDTHS[j]) for j in (i + 1, i - 1) if 0 <= j < len(WIDTHS)]
+        steps += [dict(now, scheme=s) for s in SCHEMES if s != scheme]
+        steps += [dict(now, activation=a) for a in ACTIVATIONS if a != activation]
+        return steps
 
     def render(self, result, scheme, std, activation, depth, width) -> list:
         if self.view.set_activation(activation):
