@@ -73,15 +73,21 @@ def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> 
     layer of 65,536 values here, this one a fraction of it. Same result: values outside
     ``[lo, hi]`` (and NaN) are left out, ``hi`` falls in the last bin.
     """
-    values = np.asarray(values, dtype=np.float64)
+    values = np.asarray(values)
     with np.errstate(invalid="ignore"):
-        kept = values[(values >= lo) & (values <= hi)]
-    index = ((kept - lo) * (bins / (hi - lo))).astype(np.intp)
+        kept = values[(values >= lo) & (values <= hi)].astype(np.float64)
+    scaled = kept - lo  # in float64, as NumPy does; in place below: fewer temporaries
+    scaled *= bins / (hi - lo)
+    index = scaled.astype(np.intp)
     np.minimum(index, bins - 1, out=index)  # hi itself belongs to the last bin
-    # A value on an edge can round into the neighbouring bin: move it as NumPy does.
+    # A value on an edge can round into the neighbouring bin: move it as NumPy does. (Few
+    # and small temporaries: on this machine a fresh 512 KiB array costs ~0.5 ms of page
+    # faults, more than the arithmetic.)
     edges = np.linspace(lo, hi, bins + 1)
+    upper = edges[1:].copy()
+    upper[-1] = np.inf  # the last bin keeps hi
     index[kept < edges[index]] -= 1
-    index[(kept >= edges[index + 1]) & (index != bins - 1)] += 1
+    index[kept >= upper[index]] += 1
     return np.bincount(index, minlength=bins)
 
 
