@@ -375,6 +375,17 @@ def _rms(a: np.ndarray) -> float:
     return float(np.sqrt(np.einsum("ij,ij->", a, a, dtype=np.float64) / a.size))
 
 
+def _weight_gradient_rms(layer_input: np.ndarray, grad_z: np.ndarray) -> float:
+    r"""RMS of :math:`\partial L/\partial W = a^\top \delta` without forming it.
+
+    :math:`\|a^\top \delta\|_F^2 = \sum_{ij} (a a^\top)_{ij} (\delta \delta^\top)_{ij}`: two
+    ``(N, N)`` products instead of one ``(D, D)`` matrix (64 MiB for the lecture's layers).
+    ``Gradients.weight`` forms it; the tests check that both agree.
+    """
+    a, d = layer_input.astype(np.float64), grad_z.astype(np.float64)
+    return float(np.sqrt(np.sum((a @ a.T) * (d @ d.T)) / (a.shape[1] * d.shape[1])))
+
+
 @dataclass(frozen=True)
 class GradientSizes:
     r"""Root-mean-square size of the real gradients, per layer; each field has shape (depth,)."""
@@ -409,11 +420,10 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
     upstream = rng.standard_normal(run.output.shape, dtype=np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         grads = network.backward(run, weights, upstream, experiment.activation)
-        buffer = np.empty((experiment.width, experiment.width), dtype=np.float32)
         _, df = _activations.get(experiment.activation)
         return GradientSizes(
-            weights=np.array([_rms(grads.weight(layer, out=buffer))
-                              for layer in range(1, experiment.depth + 1)]),
+            weights=np.array([_weight_gradient_rms(a, dz)
+                              for a, dz in zip(grads.layer_inputs, grads.z)]),
             activations=np.array([_rms(g) for g in grads.activations]),
             local=np.array([np.mean(df(z), dtype=np.float64) for z in run.pre_activations]),
         )

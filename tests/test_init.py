@@ -366,3 +366,15 @@ def test_backward_refuses_what_the_forward_alone_would_allow():
 def test_cache_refuses_direct_calls_that_do_not_fit(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_weight_gradient_rms_equals_the_rms_of_the_formed_gradient():
+    from course_utils import network, weight_cache
+    exp = init.Experiment(depth=3, width=300, n_samples=7, std=0.08, seed=2)
+    run = init.forward_pass(exp)
+    weights = weight_cache.weights(exp)
+    upstream = np.random.default_rng([2, 2, 1]).standard_normal((7, 300), dtype=np.float32)
+    grads = network.backward(run, weights, upstream, "tanh")
+    formed = [float(np.sqrt(np.mean(np.square(grads.weight(l), dtype=np.float64))))
+              for l in (1, 2, 3)]
+    np.testing.assert_allclose(init.gradient_sizes(exp).weights, formed, rtol=1e-5)
