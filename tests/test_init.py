@@ -378,3 +378,12 @@ def test_weight_gradient_rms_equals_the_rms_of_the_formed_gradient():
     formed = [float(np.sqrt(np.mean(np.square(grads.weight(l), dtype=np.float64))))
               for l in (1, 2, 3)]
     np.testing.assert_allclose(init.gradient_sizes(exp).weights, formed, rtol=1e-5)
+
+
+def test_layers_drawn_in_parallel_are_the_layers_drawn_one_by_one():
+    from course_utils import weight_cache
+    weight_cache.draw_layers(7, 96, 4)  # seed 7: drawn here first, two at a time
+    for layer in range(4):
+        alone = np.random.default_rng([7, 1, 96, layer]).standard_normal((96, 96),
+                                                                         dtype=np.float32)
+        np.testing.assert_array_equal(weight_cache.unit_weights(7, 96, layer), alone)
