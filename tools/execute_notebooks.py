@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -34,6 +35,10 @@ def execute(path: Path, timeout: int = 600) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     notebook.metadata.pop("widgets", None)
+    # A cell that prints, computes, then prints again gives one stream output or two,
+    # depending on when stdout was flushed: merge them, so the stored file is the same on
+    # every run (nbval merges them too before comparing).
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
     nbformat.write(notebook, path)
     return seconds
 
