@@ -1,0 +1,36 @@
+"""course_utils.data: offline data, fixed splits, bad arguments."""
+
+import numpy as np
+import pytest
+
+from course_utils import data
+
+
+def test_digits_split_is_fixed_stratified_and_scaled():
+    d = data.load_digits()
+    assert d.x_train.shape == (1347, 64) and d.x_val.shape == (450, 64)
+    assert d.x_train.dtype == np.float64 and d.y_train.dtype == np.int64
+    assert 0.0 == min(d.x_train.min(), d.x_val.min()) and max(d.x_train.max(), d.x_val.max()) == 1.0
+    np.testing.assert_array_equal(np.bincount(d.y_val, minlength=10) > 40, True)
+    again = data.load_digits()
+    np.testing.assert_array_equal(again.x_train, d.x_train)
+    assert not np.array_equal(data.load_digits(seed=1).y_train, d.y_train)
+    assert d.num_classes == 10
+
+
+def test_sample_photos_are_the_two_bundled_images():
+    photos = data.load_sample_photos()
+    assert sorted(photos) == ["china", "flower"]
+    assert all(p.shape == (427, 640, 3) and p.dtype == np.uint8 for p in photos.values())
+    photos["china"][0, 0] = 0  # fresh arrays: nothing shared is changed
+    assert data.load_sample_photos()["china"].flags.writeable
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(validation=0), "validation must be a share strictly between 0 and 1; got 0"),
+    (dict(validation=1.5), "validation must be a share"),
+    (dict(seed=-1), "seed must be an integer >= 0; got -1"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.load_digits(**kwargs)
