@@ -1,22 +1,52 @@
-"""Activation functions and their derivatives.
+r"""Activation functions and their derivatives (chapter 01).
 
 Every activation is a pair ``(f, df)`` of NumPy functions of the pre-activation
 ``z`` (any shape): ``a = f(z)`` and ``da/dz = df(z)``. Look one up by name with
-:func:`get`; :data:`NAMES` lists the names known. Chapter 01 extends the registry.
+:func:`get`; :data:`NAMES` lists the names known. The parametrised ones take their
+parameter as a keyword with torch.nn.functional's default:
+``leaky_relu(z, negative_slope=0.01)``, ``elu(z, alpha=1.0)``,
+``softplus(z, beta=1.0, threshold=20.0)``.
 
 Both functions keep the input's floating dtype (float32 in, float32 out), so a
-float32 forward pass stays float32.
+float32 forward pass stays float32; integer input is computed in float64. None of them
+overflows, whatever the size of ``z``.
+
+Maxout (Goodfellow et al., ICML 2013) has weights of its own, so it is not in :func:`get`:
+:func:`maxout_forward` / :func:`maxout_backward` follow the ``(out, cache)`` /
+``grads`` contract of a layer.
+
+At a kink (z = 0) the derivative is the one torch's autograd uses: 0 for ReLU,
+``negative_slope`` for Leaky ReLU, ``alpha`` for ELU.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Callable
 
 import numpy as np
+from scipy.special import erf as _erf
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
-__all__ = ["NAMES", "get", "tanh", "tanh_grad", "relu", "relu_grad", "sigmoid", "sigmoid_grad"]
+__all__ = ["NAMES", "get", "tanh", "tanh_grad", "relu", "relu_grad", "sigmoid", "sigmoid_grad",
+           "leaky_relu", "leaky_relu_grad", "elu", "elu_grad", "gelu", "gelu_grad",
+           "silu", "silu_grad", "softplus", "softplus_grad",
+           "maxout", "maxout_forward", "maxout_backward"]
+
+
+def _float(z) -> np.ndarray:
+    z = np.asarray(z)
+    return z if np.issubdtype(z.dtype, np.floating) else z.astype(np.float64)
+
+
+def _check_param(name: str, value, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or (positive and value <= 0):
+        allowed = "a positive finite number" if positive else "a finite number"
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return float(value)
 
 
 def tanh(z: np.ndarray) -> np.ndarray:
@@ -31,14 +61,14 @@ def tanh_grad(z: np.ndarray) -> np.ndarray:
 
 
 def relu(z: np.ndarray) -> np.ndarray:
-    r"""Rectified linear unit, :math:`\max(0, z)` (Nair & Hinton, 2010)."""
-    return np.maximum(z, 0)
+    r"""Rectified linear unit, :math:`\max(0, z)` (Nair & Hinton, ICML 2010)."""
+    return np.maximum(_float(z), 0)
 
 
 def relu_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of ReLU: 1 where z > 0, else 0 (the subgradient 0 is used at z = 0)."""
-    z = np.asarray(z)
-    return (z > 0).astype(z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64)
+    z = _float(z)
+    return (z > 0).astype(z.dtype)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -57,13 +87,177 @@ def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     return s * (1 - s)
 
 
+def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    r"""Leaky ReLU, :math:`z` for :math:`z > 0`, else :math:`\alpha z` with
+    :math:`\alpha` = ``negative_slope`` (Maas, Hannun & Ng, ICML 2013 workshop)."""
+    slope = _check_param("negative_slope", negative_slope)
+    z = _float(z)
+    return np.where(z > 0, z, z * slope)
+
+
+def leaky_relu_grad(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    r"""Derivative of Leaky ReLU: 1 for :math:`z > 0`, else ``negative_slope``."""
+    slope = _check_param("negative_slope", negative_slope)
+    z = _float(z)
+    return np.where(z > 0, z.dtype.type(1), z.dtype.type(slope))
+
+
+def elu(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    r"""Exponential linear unit, :math:`z` for :math:`z > 0`, else
+    :math:`\alpha(e^z - 1)` (Clevert, Unterthiner & Hochreiter, ICLR 2016)."""
+    alpha = _check_param("alpha", alpha)
+    z = _float(z)
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+
+
+def elu_grad(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    r"""Derivative of ELU: 1 for :math:`z > 0`, else :math:`\alpha e^z`."""
+    alpha = _check_param("alpha", alpha)
+    z = _float(z)
+    return np.where(z > 0, z.dtype.type(1), alpha * np.exp(np.minimum(z, 0)))
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def gelu(z: np.ndarray) -> np.ndarray:
+    r"""Gaussian error linear unit, exact form :math:`z\,\Phi(z)` with
+    :math:`\Phi(z) = \tfrac12(1 + \operatorname{erf}(z/\sqrt2))` (Hendrycks & Gimpel, 2016;
+    torch's default ``approximate="none"``)."""
+    z = _float(z)
+    return z * (0.5 * (1 + _erf(z * _SQRT_HALF)))
+
+
+def gelu_grad(z: np.ndarray) -> np.ndarray:
+    r"""Derivative of GELU: :math:`\Phi(z) + z\,\varphi(z)`, :math:`\varphi` the normal density."""
+    z = _float(z)
+    zc = np.clip(z, -40, 40)  # beyond, z·φ(z) is 0 in float64; clipping keeps z² finite
+    return 0.5 * (1 + _erf(z * _SQRT_HALF)) + zc * (_INV_SQRT_2PI * np.exp(-0.5 * zc * zc))
+
+
+def silu(z: np.ndarray) -> np.ndarray:
+    r"""SiLU / Swish, :math:`z\,\sigma(z)` (Elfwing, Uchibe & Doya, 2018; Ramachandran,
+    Zoph & Le, 2017)."""
+    z = _float(z)
+    return z * sigmoid(z)
+
+
+def silu_grad(z: np.ndarray) -> np.ndarray:
+    r"""Derivative of SiLU: :math:`\sigma(z)\,(1 + z(1 - \sigma(z)))`."""
+    z = _float(z)
+    s = sigmoid(z)
+    return s * (1 + z * (1 - s))
+
+
+def softplus(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    r"""Softplus, :math:`\tfrac1\beta\log(1 + e^{\beta z})`, a smooth ReLU (Dugas et al., 2001).
+
+    As in torch, it returns :math:`z` itself where :math:`\beta z >` ``threshold``. Computed as
+    :math:`\max(\beta z, 0) + \log(1 + e^{-|\beta z|})`, which never overflows.
+    """
+    beta = _check_param("beta", beta, positive=True)
+    threshold = _check_param("threshold", threshold)
+    z = _float(z)
+    bz = beta * z
+    soft = (np.maximum(bz, 0) + np.log1p(np.exp(-np.abs(bz)))) / beta
+    return np.where(bz > threshold, z, soft)
+
+
+def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    r"""Derivative of softplus: :math:`\sigma(\beta z)` (1 where :math:`\beta z >` ``threshold``)."""
+    beta = _check_param("beta", beta, positive=True)
+    threshold = _check_param("threshold", threshold)
+    z = _float(z)
+    bz = beta * z
+    return np.where(bz > threshold, z.dtype.type(1), sigmoid(bz))
+
+
+# ---------------------------------------------------------------------------- Maxout
+def _check_maxout(x, W, b):
+    x, W, b = _float(x), _float(W), _float(b)
+    if x.ndim != 2 or W.ndim != 3 or b.ndim != 2:
+        raise ValueError(f"maxout needs x (N, D_in), W (k, D_in, D_out), b (k, D_out); got "
+                         f"shapes {x.shape}, {W.shape}, {b.shape}")
+    k, d_in, d_out = W.shape
+    if x.shape[1] != d_in or b.shape != (k, d_out) or k < 1:
+        raise ValueError(f"maxout shapes do not fit: x {x.shape}, W {W.shape}, b {b.shape}; "
+                         "need x (N, D_in), W (k, D_in, D_out), b (k, D_out), k >= 1")
+    return x, W, b
+
+
+def maxout_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray):
+    r"""Maxout unit (Goodfellow, Warde-Farley, Mirza, Courville & Bengio, ICML 2013).
+
+    .. math:: \text{out}_{nj} = \max_{i=1..k} \big(x W_i + b_i\big)_{nj}
+
+    the maximum of k linear pieces. ReLU is the case k = 2 with one piece fixed at 0,
+    Leaky ReLU the case of two lines through the origin.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D_in)
+    W : ndarray, shape (k, D_in, D_out)
+    b : ndarray, shape (k, D_out)
+
+    Returns
+    -------
+    out : ndarray, shape (N, D_out)
+    cache : tuple
+        What :func:`maxout_backward` needs.
+    """
+    x, W, b = _check_maxout(x, W, b)
+    pieces = np.einsum("nd,kde->nke", x, W) + b[None]  # (N, k, D_out)
+    winner = pieces.argmax(axis=1)  # (N, D_out): first piece on ties, as torch.max
+    out = np.take_along_axis(pieces, winner[:, None, :], axis=1)[:, 0, :]
+    return out, (x, W, winner)
+
+
+def maxout_backward(dout: np.ndarray, cache):
+    r"""Gradients of a maxout layer: only the winning piece of each output gets any.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, D_out)
+        Upstream gradient :math:`\partial L/\partial \text{out}`.
+    cache : tuple
+        From :func:`maxout_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, D_in)
+    dW : ndarray, shape (k, D_in, D_out)
+    db : ndarray, shape (k, D_out)
+    """
+    x, W, winner = cache
+    k = W.shape[0]
+    dout = np.asarray(dout)
+    if dout.shape != winner.shape:
+        raise ValueError(f"dout must have the output's shape {winner.shape}; got {dout.shape}")
+    dpieces = np.where(np.arange(k)[None, :, None] == winner[:, None, :], dout[:, None, :], 0.0)
+    dx = np.einsum("nke,kde->nd", dpieces, W)
+    dW = np.einsum("nd,nke->kde", x, dpieces)
+    db = dpieces.sum(axis=0)
+    return dx, dW, db
+
+
+def maxout(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The output of :func:`maxout_forward` alone, shape (N, D_out)."""
+    return maxout_forward(x, W, b)[0]
+
+
 _REGISTRY: dict[str, tuple[ArrayFn, ArrayFn]] = {
     "tanh": (tanh, tanh_grad),
     "relu": (relu, relu_grad),
     "sigmoid": (sigmoid, sigmoid_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
+    "elu": (elu, elu_grad),
+    "gelu": (gelu, gelu_grad),
+    "silu": (silu, silu_grad),
+    "softplus": (softplus, softplus_grad),
 }
 
-#: Names accepted by :func:`get`, in display order.
+#: Names accepted by :func:`get`, in display order (chapter 03's three first).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
@@ -73,7 +267,8 @@ def get(name: str) -> tuple[ArrayFn, ArrayFn]:
     Parameters
     ----------
     name : str
-        One of :data:`NAMES` (case-insensitive), e.g. ``"tanh"``.
+        One of :data:`NAMES` (case-insensitive), e.g. ``"tanh"``. Parametrised activations
+        come with torch.nn.functional's defaults (Leaky ReLU slope 0.01, ELU alpha 1).
 
     Returns
     -------

@@ -1,24 +1,72 @@
-"""course_utils.activations: values, derivatives (against torch autograd), lookup."""
+"""course_utils.activations: values, derivatives (against torch autograd), lookup, Maxout."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from course_utils import activations
 
-TORCH = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
+TORCH = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
+         "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu, "silu": F.silu,
+         "softplus": F.softplus}
+# A grid with large |z| (saturation, overflow territory) that avoids the kink at 0.
+GRID = np.concatenate([np.linspace(-50, 50, 2001) + 1e-3, np.linspace(-6, 6, 1201) + 1e-4,
+                       [-1e4, -700.0, 700.0, 1e4]])
+
+
+def torch_pair(fn, z):
+    zt = torch.tensor(z, requires_grad=True)
+    out = fn(zt)
+    out.sum().backward()
+    return out.detach().numpy(), zt.grad.numpy()
 
 
 @pytest.mark.parametrize("name", activations.NAMES)
 def test_values_and_derivatives_match_torch(name):
-    z = np.linspace(-6, 6, 1201)
-    z = z[z != 0]  # ReLU has no derivative at 0; the convention there is tested below
     f, df = activations.get(name)
-    zt = torch.tensor(z, requires_grad=True)
-    out = TORCH[name](zt)
-    out.sum().backward()
-    np.testing.assert_allclose(f(z), out.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(df(z), zt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    want_f, want_df = torch_pair(TORCH[name], GRID)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+        got_f, got_df = f(GRID), df(GRID)
+    np.testing.assert_allclose(got_f, want_f, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got_df, want_df, rtol=1e-6, atol=1e-6)
+
+
+def test_names_keep_chapter_03s_first():
+    assert activations.NAMES[:3] == ("tanh", "relu", "sigmoid")
+    assert set(activations.NAMES) == set(TORCH)
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.5])
+def test_leaky_relu_slope_matches_torch(slope):
+    want_f, want_df = torch_pair(lambda t: F.leaky_relu(t, negative_slope=slope), GRID)
+    np.testing.assert_allclose(activations.leaky_relu(GRID, negative_slope=slope), want_f, rtol=1e-12)
+    np.testing.assert_allclose(activations.leaky_relu_grad(GRID, negative_slope=slope), want_df,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
+def test_elu_alpha_matches_torch(alpha):
+    want_f, want_df = torch_pair(lambda t: F.elu(t, alpha=alpha), GRID)
+    np.testing.assert_allclose(activations.elu(GRID, alpha=alpha), want_f, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(activations.elu_grad(GRID, alpha=alpha), want_df, rtol=1e-6,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.5, 2.0])
+def test_softplus_beta_matches_torch(beta):
+    want_f, want_df = torch_pair(lambda t: F.softplus(t, beta=beta), GRID)
+    np.testing.assert_allclose(activations.softplus(GRID, beta=beta), want_f, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(activations.softplus_grad(GRID, beta=beta), want_df, rtol=1e-6,
+                               atol=1e-9)
+
+
+def test_derivatives_at_the_kink_follow_autograd():
+    zero = np.array([0.0])
+    for name in ("relu", "leaky_relu", "elu"):
+        _, df = activations.get(name)
+        _, want = torch_pair(TORCH[name], zero)
+        assert df(zero)[0] == want[0], name
 
 
 @pytest.mark.parametrize("name", activations.NAMES)
@@ -27,6 +75,14 @@ def test_float32_stays_float32(name):
     z = np.linspace(-3, 3, 11, dtype=np.float32)
     assert f(z).dtype == np.float32
     assert df(z).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_shape_kept_and_integers_become_float64(name):
+    f, df = activations.get(name)
+    z = np.arange(-6, 6).reshape(3, 4)
+    assert f(z).shape == df(z).shape == (3, 4)
+    assert f(z).dtype == df(z).dtype == np.float64
 
 
 def test_derivative_bounds_the_lecture_uses():
@@ -43,6 +99,14 @@ def test_relu_derivative_at_zero_is_zero():
     assert drelu(np.array([0.0]))[0] == 0.0
 
 
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_no_overflow_at_extreme_inputs(name):
+    f, df = activations.get(name)
+    z = np.array([-1e300, -1000.0, 1000.0, 1e300])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert np.isfinite(f(z)[1:3]).all() and np.isfinite(df(z)).all()
+
+
 def test_sigmoid_does_not_overflow():
     f, _ = activations.get("sigmoid")
     with np.errstate(all="raise"):
@@ -54,7 +118,49 @@ def test_lookup_is_case_insensitive():
     assert activations.get("TanH") is activations.get("tanh")
 
 
-@pytest.mark.parametrize("bad", ["softmax", "", None, 3])
+@pytest.mark.parametrize("bad", ["softmax", "", None, 3, "maxout"])
 def test_unknown_activation_is_a_value_error(bad):
-    with pytest.raises(ValueError, match="activation must be one of tanh, relu, sigmoid"):
+    with pytest.raises(ValueError, match="activation must be one of tanh, relu, sigmoid, "
+                                         "leaky_relu, elu, gelu, silu, softplus; got"):
         activations.get(bad)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: activations.leaky_relu(np.zeros(2), negative_slope=float("nan")), "negative_slope"),
+    (lambda: activations.elu_grad(np.zeros(2), alpha="1"), "alpha must be a finite number"),
+    (lambda: activations.softplus(np.zeros(2), beta=0), "beta must be a positive"),
+])
+def test_bad_parameters_are_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------------- Maxout
+def test_maxout_matches_torch_autograd():
+    rng = np.random.default_rng(0)
+    x, W, b = rng.normal(size=(7, 5)), rng.normal(size=(3, 5, 4)), rng.normal(size=(3, 4))
+    dout = rng.normal(size=(7, 4))
+    out, cache = activations.maxout_forward(x, W, b)
+    dx, dW, db = activations.maxout_backward(dout, cache)
+    xt, Wt, bt = (torch.tensor(v, requires_grad=True) for v in (x, W, b))
+    pieces = torch.einsum("nd,kde->nke", xt, Wt) + bt[None]
+    out_t = pieces.max(dim=1).values
+    (out_t * torch.tensor(dout)).sum().backward()
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(activations.maxout(x, W, b), out, rtol=0)
+    for got, want in ((dx, xt.grad), (dW, Wt.grad), (db, bt.grad)):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_maxout_with_a_zero_piece_is_relu():
+    x = np.linspace(-3, 3, 13)[:, None] + 1e-3
+    W = np.array([[[1.0]], [[0.0]]])
+    b = np.zeros((2, 1))
+    np.testing.assert_array_equal(activations.maxout(x, W, b), activations.relu(x))
+
+
+def test_maxout_shapes_are_checked():
+    with pytest.raises(ValueError, match="maxout shapes do not fit"):
+        activations.maxout(np.zeros((2, 3)), np.zeros((2, 4, 1)), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="maxout needs x"):
+        activations.maxout(np.zeros(3), np.zeros((2, 3, 1)), np.zeros((2, 1)))
