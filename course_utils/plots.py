@@ -308,3 +308,76 @@ def plot_layer_histograms(activations, activation: str, title: str = "",
     plot.update(activations)
     plot.set_title(title)
     return figure
+
+
+# ------------------------------------------------------------------ chapter 02: 2-D clouds
+#: Fixed limits of the 2-D scatter panels (chapter 02): every cloud of the explorer fits.
+CLOUD_LIMIT = 6.0
+
+
+class ScatterPanels:
+    """A row of 2-D scatter panels with fixed, equal limits (chapter 02's figures).
+
+    Parameters
+    ----------
+    figure : Figure
+    titles : sequence of str
+        One panel per title.
+    limit : float
+        Every axis spans ``[-limit, limit]``; fixed, so an explorer redraws only the points.
+    animated : bool
+        Mark the point clouds animated, for blitting.
+    """
+
+    def __init__(self, figure: Figure, titles, limit: float = CLOUD_LIMIT,
+                 animated: bool = False, marker_size: float = 4.0):
+        self.figure = figure
+        axes = figure.subplots(1, len(titles), squeeze=False)[0]
+        self.axes = list(axes)
+        self.clouds = []
+        for ax, title in zip(self.axes, titles):
+            ax.set_xlim(-limit, limit)
+            ax.set_ylim(-limit, limit)
+            ax.set_aspect("equal")
+            ax.axhline(0, color="0.8", lw=0.8, zorder=0)
+            ax.axvline(0, color="0.8", lw=0.8, zorder=0)
+            ax.set_title(title, fontsize=9)
+            ax.tick_params(labelsize=7)
+            self.clouds.append(ax.scatter(np.zeros(0), np.zeros(0), s=marker_size, alpha=0.6,
+                                          color="C0", linewidths=0, animated=animated))
+        figure.subplots_adjust(left=0.05, right=0.98, bottom=0.1, top=0.88, wspace=0.25)
+
+    def update(self, clouds) -> list:
+        """Set each panel's points ((n, 2) arrays, one per panel); return the artists."""
+        if len(clouds) != len(self.clouds):
+            raise ValueError(f"clouds must hold {len(self.clouds)} arrays; got {len(clouds)}")
+        for artist, points in zip(self.clouds, clouds):
+            artist.set_offsets(np.asarray(points, dtype=np.float64))
+        return list(self.clouds)
+
+
+def plot_standardization(X, figsize=(8.5, 3.0), dpi=96) -> Figure:
+    """The seed's standardisation picture: original, zero-centred, normalised (X (n, 2))."""
+    from course_utils.preprocessing import Standardizer
+
+    check_figure_size(figsize, dpi)
+    X = np.asarray(X, dtype=np.float64)
+    scaler = Standardizer().fit(X)
+    panels = ScatterPanels(Figure(figsize=figsize, dpi=dpi),
+                           ["original data", "zero-centred: X − μ", "normalised: (X − μ) / σ"])
+    panels.update([X, X - scaler.mean_, scaler.transform(X)])
+    return panels.figure
+
+
+def plot_whitening(demo, figsize=(8.5, 2.6), dpi=96) -> Figure:
+    """The seed's whitening picture plus ZCA: original, decorrelated, PCA- and ZCA-whitened.
+
+    ``demo`` is a :class:`course_utils.preprocessing.WhiteningDemo`.
+    """
+    check_figure_size(figsize, dpi)
+    panels = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES)
+    panels.update([demo.original, demo.decorrelated, demo.pca, demo.zca])
+    return panels.figure
+
+
+WHITENING_TITLES = ("original", "decorrelated: (X−μ)U", "PCA-whitened", "ZCA-whitened")

@@ -1,0 +1,344 @@
+"""Chapter 02: data preprocessing. Standardisation, PCA decorrelation and whitening, ZCA, and
+the mean-subtraction recipes of AlexNet, VGG and ResNet.
+
+Conventions (stated once, used everywhere):
+
+- Data are rows: ``X`` has shape (N, D), one example per row. A transform is
+  ``X_new = (X - mu) @ W`` with a (D, D) matrix ``W``.
+- The covariance divides by N (``ddof=0``): :math:`\\Sigma = \\frac1N X_c^\\top X_c` with
+  :math:`X_c = X - \\mu`. scikit-learn's ``PCA.explained_variance_`` divides by N - 1, so its
+  whitened data are ours times :math:`\\sqrt{(N-1)/N}`.
+- :math:`\\Sigma = U \\Lambda U^\\top` (eigendecomposition, eigenvalues in decreasing order;
+  each eigenvector's sign fixed so that its largest-magnitude entry is positive).
+
+In the column-vector notation of the notebook, decorrelation is :math:`U^\\top x`, PCA
+whitening :math:`\\Lambda_\\epsilon^{-1/2} U^\\top x` and ZCA whitening
+:math:`U \\Lambda_\\epsilon^{-1/2} U^\\top x`, with :math:`\\Lambda_\\epsilon = \\Lambda +
+\\epsilon I` (Bell & Sejnowski 1997; Kessy, Lewin & Strimmer 2018). Every statistic is fit on
+training data (``fit``) and reused on any other data (``transform``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "MAX_FEATURES", "MAX_VALUES", "WHITENING_METHODS", "IMAGE_MODES", "covariance",
+    "Standardizer", "Whitener", "whiten", "decorrelate", "ImageNormalizer", "photo_tiles",
+    "split_rows", "correlated_gaussian", "WhiteningDemo", "whitening_demo",
+    "max_identity_deviation",
+]
+
+#: Largest D accepted for a (D, D) covariance: 4096² float64 is 128 MiB, and ``eigh`` needs
+#: a few copies of it. A 2 GB Binder kernel stays safe.
+MAX_FEATURES = 4096
+#: Largest number of values (N * D, or N * H * W * C) converted to float64 at once: 256 MiB.
+MAX_VALUES = 2**25
+WHITENING_METHODS = ("pca", "zca", "decorrelate")
+IMAGE_MODES = ("image", "channel", "channel_std")
+
+
+# ------------------------------------------------------------------ input checks
+def _check_array(X, name: str, ndim: int, what: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise ValueError(f"{name} must be an array of numbers; got dtype {X.dtype}")
+    if X.ndim != ndim:
+        raise ValueError(f"{name} must have shape {what}; got shape {X.shape}")
+    if X.size > MAX_VALUES:
+        raise ValueError(f"{name} has {X.size:,} values; at most {MAX_VALUES:,} (memory "
+                         "bound for a 2 GB kernel): use fewer examples")
+    X = X.astype(np.float64, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} must be finite; it holds NaN or infinity")
+    return X
+
+
+def _check_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
+    X = _check_array(X, name, 2, "(N, D)")
+    n, d = X.shape
+    if n < min_rows or d < 1:
+        raise ValueError(f"{name} must have at least {min_rows} rows and 1 column; "
+                         f"got shape {X.shape}")
+    if d > MAX_FEATURES:
+        raise ValueError(f"{name} has D = {d} features; at most {MAX_FEATURES} (the D x D "
+                         "covariance must fit a 2 GB kernel)")
+    return X
+
+
+def _check_eps(eps) -> float:
+    if (isinstance(eps, bool) or not isinstance(eps, numbers.Real)
+            or not np.isfinite(eps) or eps <= 0):
+        raise ValueError(f"eps must be a positive finite number; got {eps!r}")
+    return float(eps)
+
+
+def _check_choice(name: str, value, allowed) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+class _Fitted:
+    def _require_fit(self):
+        if getattr(self, "mean_", None) is None:
+            raise ValueError(f"{type(self).__name__} is not fitted: call fit(X_train) first")
+
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
+
+def covariance(X) -> np.ndarray:
+    """Covariance of the rows of ``X``, dividing by N (ddof=0).
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, D)
+
+    Returns
+    -------
+    ndarray, shape (D, D), float64: :math:`\\frac1N (X-\\mu)^\\top (X-\\mu)`.
+    """
+    X = _check_matrix(X)
+    centred = X - X.mean(axis=0)
+    return centred.T @ centred / X.shape[0]
+
+
+def max_identity_deviation(X) -> float:
+    """``max |cov(X) - I|``: 0 for perfectly whitened data."""
+    cov = covariance(X)
+    return float(np.abs(cov - np.eye(cov.shape[0])).max())
+
+
+# ------------------------------------------------------------------ standardisation
+class Standardizer(_Fitted):
+    """:math:`X_{std} = (X - \\mu) / \\sigma` per feature, :math:`\\mu, \\sigma` fit on training data.
+
+    Like ``sklearn.preprocessing.StandardScaler`` (std with ddof=0; a feature with zero std
+    is only centred, its scale set to 1).
+
+    Attributes
+    ----------
+    mean_, scale_ : ndarray, shape (D,)
+    """
+
+    def __init__(self):
+        self.mean_ = self.scale_ = None
+
+    def fit(self, X) -> "Standardizer":
+        """Learn the per-feature mean and std of ``X`` (N, D)."""
+        X = _check_matrix(X)
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """``(X - mean_) / scale_``, shape (N, D), float64."""
+        self._require_fit()
+        X = _check_matrix(X)
+        if X.shape[1] != self.mean_.size:
+            raise ValueError(f"X must have {self.mean_.size} columns, as the data fit; "
+                             f"got shape {X.shape}")
+        return (X - self.mean_) / self.scale_
+
+
+# ------------------------------------------------------------------ whitening
+class Whitener(_Fitted):
+    """PCA decorrelation, PCA whitening or ZCA whitening, fit on training data.
+
+    Parameters
+    ----------
+    method : {"pca", "zca", "decorrelate"}
+        ``"decorrelate"``: rotate onto the eigenvectors, :math:`W = U` (rows:
+        ``X_c @ U``); ``"pca"``: also divide by the std of each component,
+        :math:`W = U \\Lambda_\\epsilon^{-1/2}`; ``"zca"``: rotate back,
+        :math:`W = U \\Lambda_\\epsilon^{-1/2} U^\\top` (symmetric).
+    eps : float > 0
+        Added to every eigenvalue before the inverse square root: a direction of (almost)
+        zero variance is not blown up to unit variance (it is mostly noise), and nothing
+        divides by 0. The whitened covariance is :math:`\\Lambda / (\\Lambda + \\epsilon)`.
+
+    Attributes
+    ----------
+    mean_ : ndarray (D,); eigenvalues_ : ndarray (D,), decreasing; eigenvectors_ : (D, D),
+    columns; matrix_ : (D, D), the ``W`` of ``(X - mean_) @ W``.
+    """
+
+    def __init__(self, method: str = "zca", eps: float = 1e-5):
+        self.method = _check_choice("method", method, WHITENING_METHODS)
+        self.eps = _check_eps(eps)
+        self.mean_ = self.eigenvalues_ = self.eigenvectors_ = self.matrix_ = None
+
+    def fit(self, X) -> "Whitener":
+        """Learn mean, covariance eigendecomposition and ``matrix_`` from ``X`` (N, D)."""
+        X = _check_matrix(X, min_rows=2)
+        self.mean_ = X.mean(axis=0)
+        centred = X - self.mean_
+        cov = centred.T @ centred / X.shape[0]
+        values, vectors = np.linalg.eigh(cov)
+        order = np.argsort(values)[::-1]
+        values = np.clip(values[order], 0.0, None)  # round-off can make 0 slightly negative
+        vectors = vectors[:, order]
+        biggest = np.abs(vectors).argmax(axis=0)
+        vectors *= np.sign(vectors[biggest, np.arange(vectors.shape[1])])
+        self.eigenvalues_, self.eigenvectors_ = values, vectors
+        inv_sqrt = 1.0 / np.sqrt(values + self.eps)
+        if self.method == "decorrelate":
+            self.matrix_ = vectors
+        elif self.method == "pca":
+            self.matrix_ = vectors * inv_sqrt
+        else:
+            self.matrix_ = (vectors * inv_sqrt) @ vectors.T
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """``(X - mean_) @ matrix_``, shape (N, D), float64."""
+        self._require_fit()
+        X = _check_matrix(X)
+        if X.shape[1] != self.mean_.size:
+            raise ValueError(f"X must have {self.mean_.size} columns, as the data fit; "
+                             f"got shape {X.shape}")
+        return (X - self.mean_) @ self.matrix_
+
+
+def whiten(X, method: str = "zca", eps: float = 1e-5) -> np.ndarray:
+    """Whitened ``X`` (N, D), statistics fit on ``X`` itself; ``method`` "pca" or "zca"."""
+    _check_choice("method", method, ("pca", "zca"))
+    return Whitener(method, eps).fit_transform(X)
+
+
+def decorrelate(X) -> np.ndarray:
+    """``X`` centred and rotated onto its principal axes (N, D): diagonal covariance Λ."""
+    return Whitener("decorrelate").fit_transform(X)
+
+
+# ------------------------------------------------------------------ image recipes
+class ImageNormalizer(_Fitted):
+    """The seed's three recipes for image batches (N, H, W, C), fit on training images.
+
+    Parameters
+    ----------
+    mode : {"image", "channel", "channel_std"}
+        ``"image"`` (AlexNet, Krizhevsky et al. 2012): subtract the mean image, one mean per
+        pixel position and channel, ``mean_`` shape (H, W, C). ``"channel"`` (VGG, Simonyan
+        & Zisserman 2015): subtract one mean per colour channel, ``mean_`` shape (C,).
+        ``"channel_std"`` (ResNet, He et al. 2016; torchvision's ``Normalize``): subtract the
+        per-channel mean and divide by the per-channel std (ddof=0), both shape (C,).
+    """
+
+    def __init__(self, mode: str = "channel_std"):
+        self.mode = _check_choice("mode", mode, IMAGE_MODES)
+        self.mean_ = None
+        self.std_ = None
+
+    def fit(self, images) -> "ImageNormalizer":
+        images = _check_array(images, "images", 4, "(N, H, W, C)")
+        if self.mode == "image":
+            self.mean_ = images.mean(axis=0)
+        else:
+            self.mean_ = images.mean(axis=(0, 1, 2))
+            if self.mode == "channel_std":
+                std = images.std(axis=(0, 1, 2))
+                self.std_ = np.where(std > 0, std, 1.0)
+        self._shape = images.shape[1:]
+        return self
+
+    def transform(self, images) -> np.ndarray:
+        """The normalised batch, same shape, float64."""
+        self._require_fit()
+        images = _check_array(images, "images", 4, "(N, H, W, C)")
+        need = self._shape if self.mode == "image" else self._shape[-1:]
+        if images.shape[-len(need):] != need:
+            raise ValueError(f"images must have shape (N, {', '.join(map(str, need))}) "
+                             f"ending like the training images for mode {self.mode!r}; "
+                             f"got {images.shape}")
+        out = images - self.mean_
+        return out / self.std_ if self.std_ is not None else out
+
+
+def photo_tiles(photos, size: int = 32) -> np.ndarray:
+    """Cut each (H, W, C) photo into non-overlapping ``size`` x ``size`` tiles.
+
+    Returns
+    -------
+    ndarray, shape (N, size, size, C), the photos' dtype; tiles row by row, photo by photo.
+    """
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"size must be an integer >= 1; got {size!r}")
+    tiles = []
+    for photo in photos:
+        photo = np.asarray(photo)
+        if photo.ndim != 3 or photo.shape[0] < size or photo.shape[1] < size:
+            raise ValueError(f"every photo must have shape (H, W, C) with H, W >= {size}; "
+                             f"got {photo.shape}")
+        h, w = photo.shape[0] // size, photo.shape[1] // size
+        grid = photo[:h * size, :w * size].reshape(h, size, w, size, photo.shape[2])
+        tiles.append(grid.swapaxes(1, 2).reshape(h * w, size, size, photo.shape[2]))
+    return np.concatenate(tiles)
+
+
+def split_rows(n: int, test_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random split of ``range(n)``: (train indices, test indices), each sorted."""
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share must be strictly between 0 and 1; got {test_share!r}")
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * test_share)))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+# ------------------------------------------------------------------ the 2-D demo
+def correlated_gaussian(correlation: float = 0.8, angle: float = 0.0, scale: float = 1.5,
+                        n: int = 500, seed: int = 0, offset=(1.5, 1.0)) -> np.ndarray:
+    """A seeded 2-D Gaussian sample (n, 2).
+
+    Before rotation the coordinates have stds 1 and ``scale`` and correlation
+    ``correlation``: :math:`\\Sigma_0 = [[1, \\rho s], [\\rho s, s^2]]`; then the cloud is
+    rotated by ``angle`` degrees (:math:`\\Sigma = R \\Sigma_0 R^\\top`) and shifted by
+    ``offset``. The same seed gives the same standard-normal draws for every parameter.
+    """
+    for name, value in (("correlation", correlation), ("angle", angle), ("scale", scale)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if not -1 < correlation < 1:
+        raise ValueError(f"correlation must be strictly between -1 and 1; got {correlation:g} "
+                         "(at ±1 the points lie on a line: the covariance is singular and "
+                         "whitening would divide by a zero variance)")
+    if scale <= 0:
+        raise ValueError(f"scale must be a positive number; got {scale:g}")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 2 <= n <= 100_000:
+        raise ValueError(f"n must be an integer between 2 and 100000; got {n!r}")
+    z = np.random.default_rng(seed).standard_normal((n, 2))
+    t = np.deg2rad(angle)
+    rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    lower = np.array([[1.0, 0.0],
+                      [correlation * scale, scale * np.sqrt(1 - correlation**2)]])
+    factor = rotation @ lower  # Σ = factor @ factor.T
+    return z @ factor.T + np.asarray(offset, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class WhiteningDemo:
+    """One 2-D sample and its transforms, each (n, 2), with covariances (2, 2)."""
+
+    original: np.ndarray
+    decorrelated: np.ndarray
+    pca: np.ndarray
+    zca: np.ndarray
+    cov_original: np.ndarray
+    cov_pca: np.ndarray
+    cov_zca: np.ndarray
+
+
+def whitening_demo(correlation: float = 0.8, angle: float = 0.0, scale: float = 1.5,
+                   n: int = 500, seed: int = 0, eps: float = 1e-5) -> WhiteningDemo:
+    """:func:`correlated_gaussian` decorrelated, PCA-whitened and ZCA-whitened (fit on it)."""
+    X = correlated_gaussian(correlation, angle, scale, n, seed)
+    pca = Whitener("pca", eps).fit(X)
+    white = pca.transform(X)
+    zca = white @ pca.eigenvectors_.T  # ZCA = PCA whitening rotated back
+    return WhiteningDemo(X, (X - pca.mean_) @ pca.eigenvectors_, white, zca,
+                         covariance(X), covariance(white), covariance(zca))
