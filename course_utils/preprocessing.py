@@ -29,7 +29,7 @@ __all__ = [
     "MAX_FEATURES", "MAX_VALUES", "WHITENING_METHODS", "IMAGE_MODES", "covariance",
     "Standardizer", "Whitener", "whiten", "decorrelate", "ImageNormalizer", "photo_tiles",
     "split_rows", "correlated_gaussian", "WhiteningDemo", "whitening_demo",
-    "max_identity_deviation",
+    "max_identity_deviation", "whitening_distances", "recipe_table", "leakage_table",
 ]
 
 #: Largest D accepted for a (D, D) covariance: 4096² float64 is 128 MiB, and ``eigh`` needs
@@ -342,3 +342,87 @@ def whitening_demo(correlation: float = 0.8, angle: float = 0.0, scale: float = 
     zca = white @ pca.eigenvectors_.T  # ZCA = PCA whitening rotated back
     return WhiteningDemo(X, (X - pca.mean_) @ pca.eigenvectors_, white, zca,
                          covariance(X), covariance(white), covariance(zca))
+
+
+# ------------------------------------------------------------------ the notebook's claims
+def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100,
+                        seed: int = 0) -> dict:
+    """Mean squared distance :math:`\\frac1N\\sum_n \\|x^{white}_n - (x_n - \\mu)\\|^2` from
+    the centred data to several whitenings of it: PCA, ZCA, and the closest of
+    ``n_rotations`` random rotations of the PCA-whitened data (all are whitenings: any
+    rotation of white data is white). ZCA is the closest (Kessy, Lewin & Strimmer 2018).
+
+    Returns
+    -------
+    dict with keys "PCA", "ZCA", "best of random rotations".
+    """
+    X = _check_matrix(X, min_rows=2)
+    if (isinstance(n_rotations, bool) or not isinstance(n_rotations, numbers.Integral)
+            or not 1 <= n_rotations <= 10_000):
+        raise ValueError(f"n_rotations must be an integer between 1 and 10000; got {n_rotations!r}")
+    centred = X - X.mean(axis=0)
+    pca = Whitener("pca", eps).fit(X)
+    white = pca.transform(X)
+
+    def distance(Y):
+        return float(((Y - centred) ** 2).sum(axis=1).mean())
+
+    rng = np.random.default_rng(seed)
+    best = float("inf")
+    for _ in range(n_rotations):
+        q, r = np.linalg.qr(rng.standard_normal((X.shape[1], X.shape[1])))
+        best = min(best, distance(white @ (q * np.sign(np.diag(r)))))
+    return {"PCA": distance(white), "ZCA": distance(white @ pca.eigenvectors_.T),
+            "best of random rotations": best}
+
+
+def _triple(values, digits: int) -> str:
+    return " ".join(f"{round(float(v), digits) + 0.0:.{digits}f}" for v in np.ravel(values))
+
+
+def recipe_table(train, test, digits: int = 1) -> str:
+    """The seed's table computed: for each recipe, what it subtracts (and divides by), fit
+    on ``train`` (N, H, W, C), and the per-channel mean and std of the result on ``train``
+    and on ``test``.
+    """
+    from course_utils.tables import format_table
+
+    rows = {"subtracts": [], "divides by": [], "train mean": [], "train std": [],
+            "test mean": [], "test std": []}
+    for mode in IMAGE_MODES:
+        recipe = ImageNormalizer(mode).fit(train)
+        if mode == "image":
+            m = recipe.mean_.reshape(-1, recipe.mean_.shape[-1])
+            rows["subtracts"].append(f"mean image {recipe.mean_.shape}: "
+                                     f"{m.min():.{digits}f} to {m.max():.{digits}f}")
+        else:
+            rows["subtracts"].append(f"channel means {_triple(recipe.mean_, digits)}")
+        rows["divides by"].append("-" if recipe.std_ is None else _triple(recipe.std_, digits))
+        for name, images in (("train", train), ("test", test)):
+            out = recipe.transform(images)
+            rows[f"{name} mean"].append(_triple(out.mean(axis=(0, 1, 2)), 2))
+            rows[f"{name} std"].append(_triple(out.std(axis=(0, 1, 2)), 2))
+    return format_table(rows, index=IMAGE_MODES, index_name="recipe")
+
+
+def leakage_table(train, test) -> str:
+    """Standardisation fit on the training data only (right) vs on training + test data
+    (a leak): how far its statistics move, and how the test data then look.
+
+    Columns: max |Δμ| and max |Δσ| against the train-only fit (per feature), and the test
+    set's average |mean| and average std per feature after the transform.
+    """
+    from course_utils.tables import format_table
+
+    train, test = _check_matrix(train), _check_matrix(test)
+    right = Standardizer().fit(train)
+    leak = Standardizer().fit(np.concatenate([train, test]))
+    rows = {"max |Δμ|": [], "max |Δσ|": [], "test: mean |μ|": [], "test: mean σ": []}
+    for fit in (right, leak):
+        rows["max |Δμ|"].append(float(np.abs(fit.mean_ - right.mean_).max()))
+        rows["max |Δσ|"].append(float(np.abs(fit.scale_ - right.scale_).max()))
+        out = fit.transform(test)
+        rows["test: mean |μ|"].append(float(np.abs(out.mean(axis=0)).mean()))
+        rows["test: mean σ"].append(float(out.std(axis=0).mean()))
+    return format_table(rows, index=["train only (right)", "train + test (leak)"],
+                        index_name="scaler fit on", digits=4)
