@@ -285,3 +285,90 @@ def get(name: str) -> tuple[ArrayFn, ArrayFn]:
     if key not in _REGISTRY:
         raise ValueError(f"activation must be one of {', '.join(NAMES)}; got {name!r}")
     return _REGISTRY[key]
+
+
+# ---------------------------------------------------------------------------- the explorer's compute
+#: Saturation threshold: a unit whose local gradient |f'(z)| is below it passes back less
+#: than 1% of the gradient it receives.
+SATURATION = 0.01
+MAX_SAMPLES = 1_000_000
+_NORMAL_CACHE: dict = {}
+
+
+def _standard_normal(n: int, seed: int) -> np.ndarray:
+    key = (n, seed)
+    if key not in _NORMAL_CACHE:
+        eps = np.random.default_rng(seed).standard_normal(n)
+        eps.flags.writeable = False
+        _NORMAL_CACHE.clear()  # one sample kept: the explorer's
+        _NORMAL_CACHE[key] = eps
+    return _NORMAL_CACHE[key]
+
+
+class UnitResponse:
+    r"""What an activation does to pre-activations :math:`z \sim N(\text{bias}, \text{scale}^2)`.
+
+    Attributes
+    ----------
+    z, a, grad : ndarray, shape (n,)
+        The sample, :math:`a = f(z)` and :math:`f'(z)` (read-only).
+    saturated : float
+        Share of units with :math:`|f'(z)| <` :data:`SATURATION`, dead units left out.
+    dead : float
+        Share of units on a side where the derivative is 0 by design (ReLU's
+        :math:`z \le 0`); 0 for the other activations, which only saturate.
+    mean, std : float
+        Of the outputs ``a``.
+    """
+
+    __slots__ = ("activation", "scale", "bias", "z", "a", "grad", "saturated", "dead",
+                 "mean", "std")
+
+    def __init__(self, activation, scale, bias, z, a, grad):
+        self.activation, self.scale, self.bias = activation, scale, bias
+        for array in (z, a, grad):
+            array.flags.writeable = False
+        self.z, self.a, self.grad = z, a, grad
+        small = np.abs(grad) < SATURATION
+        dead = z <= 0 if activation == "relu" else np.zeros(0, dtype=bool)
+        n = z.size
+        self.dead = float(np.count_nonzero(dead)) / n
+        self.saturated = float(np.count_nonzero(small)) / n - self.dead  # ReLU: z <= 0 has f' = 0
+        self.mean, self.std = float(a.mean()), float(a.std())
+
+
+def unit_response(activation: str = "tanh", scale: float = 1.0, bias: float = 0.0,
+                  n: int = 20_000, seed: int = 0) -> UnitResponse:
+    r"""Apply an activation to a fixed sample :math:`z = \text{bias} + \text{scale}\cdot\epsilon`,
+    :math:`\epsilon \sim N(0, 1)`, and measure saturation and dead units.
+
+    Parameters
+    ----------
+    activation : str
+        One of :data:`NAMES`.
+    scale : float
+        Std of the pre-activations, in (0, 1e6].
+    bias : float
+        Their mean, |bias| <= 1e6.
+    n : int
+        Sample size, 1 to 1,000,000 (the sample is drawn once per (n, seed) and reused).
+    seed : int
+
+    Returns
+    -------
+    UnitResponse
+    """
+    f, df = get(activation)
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale) \
+            or not 0 < scale <= 1e6:
+        raise ValueError(f"scale must be a number in (0, 1e6]; got {scale!r}")
+    if isinstance(bias, bool) or not isinstance(bias, numbers.Real) or not math.isfinite(bias) \
+            or abs(bias) > 1e6:
+        raise ValueError(f"bias must be a number between -1e6 and 1e6; got {bias!r}")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_SAMPLES:
+        raise ValueError(f"n must be an integer between 1 and {MAX_SAMPLES}; got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    z = _standard_normal(int(n), int(seed)) * float(scale)
+    z += float(bias)
+    return UnitResponse(activation.lower(), float(scale), float(bias), z, f(z), df(z))

@@ -381,3 +381,147 @@ def plot_whitening(demo, figsize=(8.5, 2.6), dpi=96) -> Figure:
 
 
 WHITENING_TITLES = ("original", "decorrelated: (X−μ)U", "PCA-whitened", "ZCA-whitened")
+
+
+# ---------------------------------------------------------------------------- chapter 01
+#: Chapter 01: x-range of the activation curves, and of each activation's output histogram.
+CURVE_RANGE = (-6.0, 6.0)
+OUTPUT_RANGE = {"tanh": (-1.1, 1.1), "sigmoid": (-0.1, 1.1), "relu": (-1.0, 5.0),
+                "leaky_relu": (-1.0, 5.0), "elu": (-1.5, 5.0), "gelu": (-1.0, 5.0),
+                "silu": (-1.0, 5.0), "softplus": (-1.0, 5.0)}
+#: Pieces of the one-dimensional Maxout example: slopes and intercepts of k = 3 lines.
+MAXOUT_EXAMPLE = ((-0.5, -0.5), (0.3, 0.0), (1.2, -1.0))
+ACTIVATION_TITLES = {"sigmoid": "sigmoid σ(z)", "tanh": "tanh(z)", "relu": "ReLU",
+                     "leaky_relu": "Leaky ReLU", "elu": "ELU (α = 1)", "maxout": "Maxout (k = 3)",
+                     "gelu": "GELU", "silu": "SiLU / Swish", "softplus": "softplus"}
+
+
+def activation_curve(name: str, z: np.ndarray, leaky_slope: float = 0.1):
+    """``(f(z), f'(z))`` for the figure: the registry's pairs, Leaky ReLU with a visible
+    slope, and :data:`MAXOUT_EXAMPLE` as a one-input Maxout (max of 3 lines)."""
+    if name == "maxout":
+        W = np.array([[[w]] for w, _ in MAXOUT_EXAMPLE])
+        b = np.array([[c] for _, c in MAXOUT_EXAMPLE])
+        out, cache = _activations.maxout_forward(z[:, None], W, b)
+        dx, _, _ = _activations.maxout_backward(np.ones_like(out), cache)
+        return out[:, 0], dx[:, 0]
+    if name == "leaky_relu":
+        return (_activations.leaky_relu(z, negative_slope=leaky_slope),
+                _activations.leaky_relu_grad(z, negative_slope=leaky_slope))
+    f, df = _activations.get(name)
+    return f(z), df(z)
+
+
+def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "elu", "maxout",
+                                     "gelu", "silu", "softplus"),
+                              figsize=(9.0, 6.6), dpi: int = 96) -> Figure:
+    """Each activation (solid) with its derivative (dashed) on z in [-6, 6], three a row.
+
+    Leaky ReLU is drawn with slope 0.1 (0.01 would look like ReLU), Maxout as the max of the
+    three lines of :data:`MAXOUT_EXAMPLE`.
+    """
+    check_figure_size(figsize, dpi)
+    names = list(names)
+    for name in names:
+        if name not in ACTIVATION_TITLES:
+            raise ValueError(f"names must be among {', '.join(ACTIVATION_TITLES)}; got {name!r}")
+    figure = Figure(figsize=figsize, dpi=dpi)
+    rows = max(1, math.ceil(len(names) / 3))
+    grid = figure.add_gridspec(rows, 3, left=0.06, right=0.98, bottom=0.06, top=0.93,
+                               hspace=0.45, wspace=0.25)
+    z = np.linspace(*CURVE_RANGE, 601)
+    for i, name in enumerate(names):
+        ax = figure.add_subplot(grid[i // 3, i % 3])
+        f, df = activation_curve(name, z)
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.axvline(0, color="0.8", lw=0.8)
+        ax.plot(z, f, color="C0", lw=1.8, label="f(z)")
+        ax.plot(z, df, color="C3", lw=1.4, ls="--", label="f'(z)")
+        ax.set_title(ACTIVATION_TITLES[name], fontsize=10)
+        ax.set_xlim(*CURVE_RANGE)
+        ax.set_ylim(-1.6, 3.2)
+        ax.tick_params(labelsize=8)
+        if i == 0:
+            ax.legend(fontsize=8, loc="upper left", frameon=False)
+    figure.suptitle("Activation functions (solid) and their derivatives (dashed)", fontsize=11)
+    return figure
+
+
+class ActivationResponseFigure:
+    """Chapter 01's explorer view: the input distribution on the curve, the output histogram.
+
+    Left: f(z) and f'(z) on [-6, 6] (static per activation) and a histogram of the
+    pre-activations z (animated; the share beyond ±6 is in the explorer's summary). Right:
+    the histogram of the outputs a = f(z) on :data:`OUTPUT_RANGE` (animated); ReLU's dead
+    units (a = 0 exactly) are left out of the bars and counted in the summary.
+    Both histograms are scaled to their own peak.
+    """
+
+    def __init__(self, figure: Figure, activation: str = "tanh", bins: int = 60,
+                 animated: bool = False):
+        self.figure = figure
+        self.bins = _check_bins(bins)
+        width, height = figure.get_size_inches()
+        self.curve_axes = figure.add_axes(_inches(figure, 0.5, 0.45, width / 2 - 0.75, height - 0.8))
+        self.out_axes = figure.add_axes(_inches(figure, width / 2 + 0.35, 0.45,
+                                                width / 2 - 0.55, height - 0.8))
+        self.z_edges = np.linspace(*CURVE_RANGE, self.bins + 1)
+        self.z_bars = self.curve_axes.stairs(np.zeros(self.bins), self.z_edges, fill=True,
+                                             color="0.6", alpha=0.5, animated=animated,
+                                             label="z (input)")
+        self.out_bars = self.out_axes.stairs(np.zeros(self.bins), np.arange(self.bins + 1.0),
+                                             fill=True, color="C0", animated=animated)
+        self.curve_axes.set_xlim(*CURVE_RANGE)
+        self.curve_axes.set_ylim(-1.6, 3.2)
+        self.curve_axes.set_xlabel("pre-activation z", fontsize=9)
+        self.out_axes.set_ylim(0, 1.05)
+        self.out_axes.set_yticks([])
+        self.out_axes.set_xlabel("output a = f(z)", fontsize=9)
+        for ax in (self.curve_axes, self.out_axes):
+            ax.tick_params(labelsize=8)
+        self._curves = []
+        self.activation = None
+        self.set_activation(activation)
+
+    @property
+    def artists(self) -> list:
+        return [self.z_bars, self.out_bars]
+
+    def set_activation(self, activation: str) -> bool:
+        """Draw this activation's curves and output range; ``True`` if anything changed."""
+        _activations.get(activation)
+        if activation == self.activation:
+            return False
+        self.activation = activation
+        for line in self._curves:
+            line.remove()
+        z = np.linspace(*CURVE_RANGE, 401)
+        f, df = activation_curve(activation, z, leaky_slope=0.01)
+        self._curves = [self.curve_axes.plot(z, f, color="C0", lw=1.8, label="f(z)")[0],
+                        self.curve_axes.plot(z, df, color="C3", lw=1.4, ls="--",
+                                             label="f'(z)")[0]]
+        self.curve_axes.legend(fontsize=8, loc="upper left", frameon=False)
+        self.curve_axes.set_title(f"{ACTIVATION_TITLES[activation]} and the input z", fontsize=10)
+        lo, hi = OUTPUT_RANGE[activation]
+        self.out_edges = np.linspace(lo, hi, self.bins + 1)
+        self.out_bars.set_data(np.zeros(self.bins), self.out_edges)
+        self.out_axes.set_xlim(lo, hi)
+        self.out_axes.set_title(f"histogram of the outputs ({activation})", fontsize=10)
+        return True
+
+    def update(self, response) -> list:
+        """Show a :class:`course_utils.activations.UnitResponse`; returns the artists."""
+        z_counts = _uniform_bin_counts(response.z, *CURVE_RANGE, self.bins).astype(float)
+        peak = z_counts.max()
+        self.z_bars.set_data(z_counts / peak * 3.0 if peak > 0 else z_counts, self.z_edges)
+        a = response.a[response.z > 0] if response.activation == "relu" else response.a
+        lo, hi = OUTPUT_RANGE[self.activation]
+        counts = _uniform_bin_counts(a, lo, hi, self.bins).astype(float)
+        peak = counts.max()
+        self.out_bars.set_data(counts / peak if peak > 0 else counts, self.out_edges)
+        return self.artists
+
+
+def _inches(figure: Figure, left, bottom, width, height):
+    w, h = figure.get_size_inches()
+    return [left / w, bottom / h, max(width, 0.1) / w, max(height, 0.1) / h]
