@@ -1,0 +1,273 @@
+"""Chapter 02: every number the notebook prints or its text states, and its exercise.
+
+The assertions are on the package's functions, not on the notebook (nbval compares the
+notebook's outputs with the stored ones; these tests say why those outputs are right).
+"""
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from course_utils import preprocessing as P
+from course_utils.data import load_digits, load_sample_photos
+from course_utils.widgets.whitening_explorer import whitening_explorer
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "02_data_preprocessing.ipynb"
+SEED = 0
+PRINTED = dict(atol=5e-4, rtol=0)  # printed with 3 decimals
+
+
+def numbers(line: str) -> list:
+    out = []
+    for cell in line.replace(":", " ").split():
+        try:
+            out.append(float(cell))
+        except ValueError:
+            pass
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return P.whitening_demo(correlation=0.8, angle=0.0, scale=1.5, n=500, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return load_sample_photos()
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(seed=SEED)
+
+
+# ---------------------------------------------------------------- 1. standardisation
+def test_standardisation_centres_and_scales_but_keeps_the_correlation():
+    cloud = P.correlated_gaussian(correlation=0.5, angle=0.0, scale=2.0, seed=SEED)
+    out = P.Standardizer().fit(cloud).transform(cloud)
+    np.testing.assert_allclose(cloud.mean(axis=0), [1.412, 0.898], **PRINTED)
+    np.testing.assert_allclose(cloud.std(axis=0), [0.984, 1.949], **PRINTED)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=0), 1, atol=1e-12)
+    before, after = np.corrcoef(cloud.T)[0, 1], np.corrcoef(out.T)[0, 1]
+    assert before == pytest.approx(0.511, abs=5e-4) and after == pytest.approx(before)
+
+
+# ---------------------------------------------------------------- 2. whitening
+def test_decorrelated_covariance_is_diagonal_with_the_eigenvalues(demo):
+    np.testing.assert_allclose(demo.cov_original, [[0.969, 1.168], [1.168, 2.167]], **PRINTED)
+    cov = P.covariance(demo.decorrelated)
+    np.testing.assert_allclose(np.diag(cov), [2.881, 0.255], **PRINTED)
+    np.testing.assert_allclose(np.diag(cov), np.linalg.eigvalsh(demo.cov_original)[::-1])
+    assert abs(cov[0, 1]) < 1e-12
+
+
+def test_identity_deviation_is_what_eps_predicts(demo):
+    table = P.identity_table(demo.original, eps_values=(1e-5, 1e-10))
+    rows = table.splitlines()[2:]
+    assert numbers(rows[0])[1:] == [3.92e-05, 2.95e-05, 3.92e-05]
+    assert numbers(rows[1])[1:] == [3.92e-10, 2.95e-10, 3.92e-10]
+    for method in ("pca", "zca"):
+        assert P.max_identity_deviation(P.whiten(demo.original, method, eps=1e-10)) < 1e-6
+
+
+def test_photo_patches_whiten_and_agree_with_sklearn(photos):
+    patches = P.photo_tiles(photos.values(), size=8)
+    rows = patches.reshape(len(patches), -1)
+    assert rows.shape == (8480, 192)
+    assert P.max_identity_deviation(P.whiten(rows, "zca", eps=1e-10)) < 1e-6
+    assert np.sqrt(8480 / 8479) == pytest.approx(1.000059, abs=5e-7)
+    assert P.sklearn_difference(rows) < 1e-6
+
+
+def test_zca_is_the_closest_whitening(demo):
+    distances = P.whitening_distances(demo.original, eps=1e-5, n_rotations=100, seed=SEED)
+    assert list(distances.values()) == pytest.approx([3.892, 0.731, 0.736], abs=5e-4)
+    assert distances["ZCA"] < distances["best of random rotations"] < distances["PCA"]
+
+
+# ---------------------------------------------------------------- 3. the seed's table
+def test_recipe_table_on_photo_tiles(photos):
+    tiles = P.photo_tiles(photos.values(), size=32)
+    train, test = P.split_rows(len(tiles), test_share=0.25, seed=SEED)
+    assert tiles[train].shape == (390, 32, 32, 3) and tiles[test].shape == (130, 32, 32, 3)
+    image = P.ImageNormalizer("image").fit(tiles[train])
+    assert (round(image.mean_.min(), 1), round(image.mean_.max(), 1)) == (97.2, 118.4)
+    resnet = P.ImageNormalizer("channel_std").fit(tiles[train])
+    np.testing.assert_allclose(resnet.mean_, [103.0, 112.4, 102.7], atol=0.05)
+    np.testing.assert_allclose(resnet.std_, [95.9, 77.3, 84.4], atol=0.05)
+    std_image = image.transform(tiles[train]).std(axis=(0, 1, 2))
+    std_channel = P.ImageNormalizer("channel").fit(tiles[train]).transform(tiles[train]).std(
+        axis=(0, 1, 2))
+    np.testing.assert_allclose(std_image, [95.89, 77.30, 84.40], atol=0.005)
+    np.testing.assert_allclose(std_channel, [95.90, 77.32, 84.43], atol=0.005)
+    test_out = resnet.transform(tiles[test])
+    np.testing.assert_allclose(test_out.mean(axis=(0, 1, 2)), [-0.09, -0.10, -0.11], atol=0.005)
+    np.testing.assert_allclose(test_out.std(axis=(0, 1, 2)), [0.98, 0.96, 0.95], atol=0.005)
+    raw = image.transform(tiles[test]).mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(raw, [-8.78, -7.38, -9.18], atol=0.005)
+    table = P.recipe_table(tiles[train], tiles[test])
+    assert "mean image (32, 32, 3): 97.2 to 118.4" in table
+    assert "channel means 103.0 112.4 102.7  95.9 77.3 84.4" in table
+
+
+def test_recipe_table_on_digits(digits):
+    as_images = lambda x: (16 * x).reshape(-1, 8, 8, 1)  # noqa: E731
+    train, val = as_images(digits.x_train), as_images(digits.x_val)
+    image = P.ImageNormalizer("image").fit(train)
+    assert (round(image.mean_.min(), 1), round(image.mean_.max(), 1)) == (0.0, 12.1)
+    assert image.transform(train).std() == pytest.approx(4.33, abs=0.005)
+    assert P.ImageNormalizer("channel").fit(train).transform(train).std() == pytest.approx(
+        6.02, abs=0.005)
+    assert "mean image (8, 8, 1): 0.0 to 12.1" in P.recipe_table(train, val)
+
+
+# ---------------------------------------------------------------- 4. the train-only rule
+def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
+    table = P.leakage_table(digits.x_train, digits.x_val)
+    rows = [numbers(line) for line in table.splitlines()[2:]]
+    assert rows[0] == [0.0, 0.0, 0.0346, 1.0092]
+    assert rows[1] == [0.0099, 0.9979, 0.0255, 0.9753]
+    right = P.Standardizer().fit(digits.x_train)
+    leak = P.Standardizer().fit(np.concatenate([digits.x_train, digits.x_val]))
+    pixel = np.argmax(np.abs(leak.scale_ - right.scale_))
+    assert digits.x_train[:, pixel].std() == 0 and right.scale_[pixel] == 1.0
+    assert leak.scale_[pixel] == pytest.approx(0.002, abs=5e-4)
+    assert leak.transform(digits.x_val)[:, pixel].max() >= 10
+
+
+# ---------------------------------------------------------------- 5. the explorer cell
+def test_explorer_cell_numbers():
+    ex = whitening_explorer(correlation=0.8, angle=0.0, scale=1.5, seed=SEED)
+    ex.controls["correlation"].value = 1.0
+    assert "singular" in ex.message
+    ex.controls["correlation"].value = 0.95
+    ex.controls["scale"].value = 0.5
+    assert ex.message == ""
+    assert np.linalg.eigvalsh(ex.result.cov_original)[0] == pytest.approx(0.018, abs=1e-3)
+    assert "after PCA [[1.000, 0.000], [0.000, 0.999]]" in ex.summary
+
+
+def test_notebook_structure():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert sum("SEED = " in s for s in sources) == 1
+    assert sum(s.startswith("explorer = whitening_explorer(") for s in sources) == 1
+    assert "from course_utils.widgets.whitening_explorer import whitening_explorer" in sources[0]
+    assert "数据预处理" in nb.cells[0].source
+
+
+# ---------------------------------------------------------------- 6. the exercise
+nbgrader = pytest.importorskip("nbgrader")
+from tools.make_student_versions import STUB, student_version  # noqa: E402
+
+
+def nbgrader_cells(notebook):
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
+            if "nbgrader" in c.metadata}
+
+
+@pytest.fixture(scope="module")
+def instructor():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def grade(solution_source, test_source):
+    namespace = {}
+    exec(compile(solution_source, "<solution>", "exec"), namespace)
+    exec(compile(test_source, "<tests>", "exec"), namespace)
+
+
+def visible_part(test_source):
+    return test_source.split("### BEGIN HIDDEN TESTS")[0]
+
+
+def test_exercise_cells_carry_nbgrader_metadata(instructor):
+    cells = nbgrader_cells(instructor)
+    assert set(cells) == {"zca_solution", "zca_tests"}
+    solution = cells["zca_solution"].metadata["nbgrader"]
+    assert solution == {"grade": False, "grade_id": "zca_solution", "locked": False,
+                        "schema_version": 3, "solution": True, "task": False}
+    tests = cells["zca_tests"].metadata["nbgrader"]
+    assert tests["grade"] is True and tests["locked"] is True and tests["points"] > 0
+    assert tests["solution"] is False and tests["schema_version"] == 3
+    source = cells["zca_tests"].source
+    assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source
+    assert "check_zca_whiten(zca_whiten)" in visible_part(source)
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in instructor.cells]
+    assert order.index("zca_tests") == order.index("zca_solution") + 1
+
+
+def test_reference_solution_passes_visible_and_hidden_tests(instructor, capsys):
+    cells = nbgrader_cells(instructor)
+    grade(cells["zca_solution"].source, cells["zca_tests"].source)
+    assert "All visible checks passed" in capsys.readouterr().out
+
+
+def test_student_version_has_the_stub_and_no_hidden_tests(instructor):
+    student = student_version(NOTEBOOK)
+    cells = nbgrader_cells(student)
+    text = "\n".join(c.source for c in student.cells)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert "np.linalg.eigh(cov)" not in text
+    assert cells["zca_solution"].source.count(STUB) == 1
+    assert "def zca_whiten(X, eps=1e-5):" in cells["zca_solution"].source
+    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+    assert len(student.cells) == len(instructor.cells)
+    with pytest.raises(NotImplementedError, match="Exercise: replace this line"):
+        grade(cells["zca_solution"].source, nbgrader_cells(instructor)["zca_tests"].source)
+
+
+HEAD = "import numpy as np\ndef zca_whiten(X, eps=1e-5):\n"
+PCA_INSTEAD = HEAD + (
+    "    c = X - X.mean(axis=0)\n"
+    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
+    "    W = U / np.sqrt(lam + eps)\n"
+    "    return c @ W, W\n")
+FORGETS_MEAN = HEAD + (
+    "    c = X - X.mean(axis=0)\n"
+    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
+    "    W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T\n"
+    "    return X @ W, W\n")
+IGNORES_EPS = HEAD + (
+    "    c = X - X.mean(axis=0)\n"
+    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
+    "    W = U @ np.diag(1 / np.sqrt(lam + 1e-5)) @ U.T\n"
+    "    return c @ W, W\n")
+DIVIDES_BY_N_MINUS_1 = HEAD + (
+    "    c = X - X.mean(axis=0)\n"
+    "    lam, U = np.linalg.eigh(np.cov(c, rowvar=False))\n"
+    "    W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T\n"
+    "    return c @ W, W\n")
+FLOAT32 = HEAD + (
+    "    X = X.astype(np.float32)\n"
+    "    c = X - X.mean(axis=0)\n"
+    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
+    "    W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T\n"
+    "    return c @ W, W\n")
+
+
+@pytest.mark.parametrize("wrong", [PCA_INSTEAD, FORGETS_MEAN, IGNORES_EPS, DIVIDES_BY_N_MINUS_1,
+                                   FLOAT32],
+                         ids=["PCA instead of ZCA", "forgets the mean", "ignores eps",
+                              "divides by N - 1", "float32"])
+def test_plausible_wrong_answer_fails_the_visible_check(instructor, wrong, capsys):
+    tests = nbgrader_cells(instructor)["zca_tests"].source
+    with pytest.raises(AssertionError):
+        grade(wrong, visible_part(tests))  # the student sees it before grading...
+    assert "WRONG" in capsys.readouterr().out
+    with pytest.raises(AssertionError):
+        grade(wrong, tests)  # ...and the grader agrees
+
+
+def test_check_rejects_non_functions_and_wrong_return_types():
+    from course_utils.checks import check_zca_whiten
+
+    with pytest.raises(TypeError, match="zca_whiten must be a function; got int"):
+        check_zca_whiten(3)
+    with pytest.raises(AssertionError, match=r"must return \(X_white, W\)"):
+        check_zca_whiten(lambda X, eps=1e-5: X)
