@@ -28,6 +28,7 @@ from course_utils import network
 from course_utils.data import load_digits
 
 __all__ = ["TrainResult", "train_relu_classifier", "dead_units", "dead_relu_table",
+           "sign_counts_per_neuron",
            "SignCounts", "weight_gradient_signs"]
 
 MAX_HIDDEN = 4096
@@ -217,3 +218,25 @@ def weight_gradient_signs(inputs: np.ndarray, upstream: np.ndarray) -> SignCount
     mixed_count = int(mixed.sum())
     total = upstream.size
     return SignCounts(mixed=mixed_count, same_sign=total - mixed_count, neurons=total)
+
+
+def sign_counts_per_neuron(x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""For one example: how many incoming weights of each neuron get a positive, and how
+    many a negative gradient :math:`\partial L/\partial w_{ij} = x_i\,\delta_j`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (D_in,)
+        The example's inputs to the layer.
+    delta : ndarray, shape (D_out,)
+        :math:`\partial L/\partial z_j` for the example.
+
+    Returns
+    -------
+    positive, negative : ndarray of int, shape (D_out,)
+    """
+    x, delta = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
+    if x.ndim != 1 or delta.ndim != 1:
+        raise ValueError(f"x and delta must be 1-D (one example); got {x.shape} and {delta.shape}")
+    grad = np.outer(x, delta)
+    return (grad > 0).sum(axis=0), (grad < 0).sum(axis=0)
