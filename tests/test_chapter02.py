@@ -271,3 +271,15 @@ def test_check_rejects_non_functions_and_wrong_return_types():
         check_zca_whiten(3)
     with pytest.raises(AssertionError, match=r"must return \(X_white, W\)"):
         check_zca_whiten(lambda X, eps=1e-5: X)
+
+
+def test_turning_the_cloud_moves_zca_but_not_pca_whitening():
+    # The explorer's text: PCA-whitened points do not depend on the angle (up to signs),
+    # ZCA-whitened points turn with the data.
+    start = P.whitening_demo(angle=0.0)
+    for angle in (30.0, 60.0):
+        turned = P.whitening_demo(angle=angle)
+        np.testing.assert_allclose(np.abs(turned.pca), np.abs(start.pca), atol=1e-12)
+        t = np.deg2rad(angle)
+        rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        np.testing.assert_allclose(turned.zca, start.zca @ rotation.T, atol=1e-12)
