@@ -30,6 +30,7 @@ __all__ = [
     "Standardizer", "Whitener", "whiten", "decorrelate", "ImageNormalizer", "photo_tiles",
     "split_rows", "correlated_gaussian", "WhiteningDemo", "whitening_demo",
     "max_identity_deviation", "whitening_distances", "recipe_table", "leakage_table",
+    "identity_table", "sklearn_difference",
 ]
 
 #: Largest D accepted for a (D, D) covariance: 4096² float64 is 128 MiB, and ``eigh`` needs
@@ -426,3 +427,32 @@ def leakage_table(train, test) -> str:
         rows["test: mean σ"].append(float(out.std(axis=0).mean()))
     return format_table(rows, index=["train only (right)", "train + test (leak)"],
                         index_name="scaler fit on", digits=4)
+
+
+def identity_table(X, eps_values=(1e-5, 1e-10)) -> str:
+    """``max |cov - I|`` of ``X`` PCA- and ZCA-whitened (fit on ``X``) for each eps, beside
+    the prediction :math:`\\epsilon / (\\lambda_{min} + \\epsilon)` (exact for PCA, whose
+    covariance is the diagonal :math:`\\Lambda / (\\Lambda + \\epsilon)`)."""
+    from course_utils.tables import format_table
+
+    rows = {"PCA": [], "ZCA": [], "eps / (λ_min + eps)": []}
+    for eps in eps_values:
+        for method in ("pca", "zca"):
+            rows[method.upper()].append(f"{max_identity_deviation(whiten(X, method, eps)):.2e}")
+        lam = Whitener("pca", eps).fit(X).eigenvalues_[-1]
+        rows["eps / (λ_min + eps)"].append(f"{eps / (lam + eps):.2e}")
+    return format_table(rows, index=[f"{eps:g}" for eps in eps_values], index_name="eps")
+
+
+def sklearn_difference(X, eps: float = 1e-12) -> float:
+    """Largest difference between our PCA whitening of ``X`` and scikit-learn's
+    ``PCA(whiten=True)`` rescaled by :math:`\\sqrt{N/(N-1)}` (its ddof=1), each component's
+    sign aligned with ours."""
+    from sklearn.decomposition import PCA
+
+    X = _check_matrix(X, min_rows=2)
+    n = X.shape[0]
+    ours = Whitener("pca", eps).fit_transform(X)
+    theirs = PCA(whiten=True).fit_transform(X) * np.sqrt(n / (n - 1))
+    theirs *= np.sign((ours * theirs).sum(axis=0))
+    return float(np.abs(ours - theirs).max())
