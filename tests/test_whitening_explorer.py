@@ -151,3 +151,9 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 def test_a_singular_starting_correlation_is_allowed_and_shown_as_a_message():
     ex = whitening_explorer(correlation=1.0)
     assert ex.result is None and "singular" in ex.message
+
+
+def test_control_labels_are_the_names_the_browser_test_finds(explorer):
+    # tests/browser finds a control by its exact on-screen label
+    assert {name: c.description for name, c in explorer.controls.items()} == {
+        "correlation": "correlation", "angle": "angle", "scale": "scale"}

@@ -46,7 +46,7 @@ class WhiteningExplorer(Explorer):
         controls = {
             "correlation": FloatSlider(min=-1.0, max=1.0, step=0.01, description="correlation",
                                        style=style, readout_format=".2f"),
-            "angle": FloatSlider(min=-90.0, max=90.0, step=1.0, description="angle (°)",
+            "angle": FloatSlider(min=-90.0, max=90.0, step=1.0, description="angle",
                                  style=style, readout_format=".0f"),
             "scale": FloatSlider(min=0.2, max=3.0, step=0.05, description="scale",
                                  style=style, readout_format=".2f"),
