@@ -95,13 +95,17 @@ def test_summary_reports_saturation_and_dead_units(explorer):
     explorer.controls["scale"].value = 10.0
     assert f"saturated (|f'(z)| < 0.01): {explorer.result.saturated:.1%}" in explorer.summary
     assert explorer.result.saturated > 0.6
-    assert "of the units pass back less than 1% of their gradient" in explorer.message
+    assert explorer.message == (f"{explorer.result.saturated:.0%} of the units are saturated: "
+                                "they pass back less than 1% of their gradient")
     explorer.controls["activation"].value = "relu"
     assert "dead (z ≤ 0, f' = 0): " in explorer.summary
     assert explorer.result.dead == pytest.approx(0.5, abs=0.01)
     explorer.controls["bias"].value = -3.0
     explorer.controls["scale"].value = 1.0
     assert explorer.result.dead > 0.99
+    assert explorer.message == "100% of the units are dead for this input: f'(z) = 0"
+    explorer.controls["bias"].value = 0.0
+    assert explorer.message == ""  # half dead at bias 0 is ReLU's normal state
 
 
 @pytest.mark.parametrize("value", [0, -1.0, 1e9])

@@ -29,6 +29,8 @@ class ActivationExplorer(Explorer):
     sample of ``n`` standard-normal values (drawn once with ``seed``).
     """
 
+    prefetch_thread = None  # nothing to prefetch: every move is a few milliseconds of compute
+
     def __init__(self, activation="tanh", scale=1.0, bias=0.0, n=20_000, seed=0,
                  figsize=(8.5, 3.4), dpi=96):
         activations.unit_response("tanh", 1.0, 0.0, n=n, seed=seed)  # checks n and seed
@@ -74,9 +76,12 @@ class ActivationExplorer(Explorer):
         return "; ".join(parts)
 
     def warning(self, result) -> str:
-        if result.saturated + result.dead > 0.5:
-            return (f"{result.saturated + result.dead:.0%} of the units pass back less than "
-                    f"{activations.SATURATION:.0%} of their gradient")
+        # ReLU's half of dead units at bias 0 is normal; warn only when most units are lost.
+        if result.saturated > 0.5:
+            return (f"{result.saturated:.0%} of the units are saturated: they pass back less "
+                    f"than {activations.SATURATION:.0%} of their gradient")
+        if result.dead > 0.75:
+            return f"{result.dead:.0%} of the units are dead for this input: f'(z) = 0"
         return ""
 
 
