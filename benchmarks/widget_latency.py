@@ -111,8 +111,9 @@ def without_result_cache(explorer):
 def run_scenario(scenario: Scenario, moves: int):
     explorer = scenario.build()
     explorer.canvas._handle_message(explorer.canvas, {"type": "initialized"}, [])
-    if explorer.prefetch_thread is not None:
-        explorer.prefetch_thread.join()  # the deepest network's weights, drawn once
+    warming = getattr(explorer, "prefetch_thread", None)  # the init explorer's weights
+    if warming is not None:
+        warming.join()
     control = explorer.controls[scenario.control]
     values = [v for v in scenario.values if v != control.value] + [control.value]
     for value in ([] if scenario.pause else values):  # warm-up: every layout seen once
