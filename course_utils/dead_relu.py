@@ -23,6 +23,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from course_utils import network
 from course_utils.data import load_digits
@@ -132,7 +133,9 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: i
     dead_at_init = dead_units(x_all, W1).mean()
     dead_after_first = dead_at_init
     loss = float("nan")
-    with np.errstate(over="ignore", invalid="ignore"):  # a huge lr may overflow: reported as nan
+    # Small matrices: one BLAS thread is fastest, and several threads on a busy 2-core machine
+    # were 10x slower (threadpoolctl comes with scikit-learn).
+    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):  # huge lr: nan
         for step in range(steps):
             record = network.forward(x, [W1], "relu")
             h = record.output
