@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from course_utils.widgets import init_explorer
+from course_utils.widgets import init_explorer, whitening_explorer
 
 # 12 distinct stds: each move a new value (as a drag gives), never a float32 tie
 STD_SWEEP = [float(v) for v in np.geomspace(0.004, 0.1, 12)]
@@ -98,6 +98,13 @@ SCENARIOS = [
     # was computed in the background meanwhile (widgets/prefetch.py).
     Scenario("init 6x4096, std, key steps", lambda: init_explorer(), "std",
              [_key_step(+1)] * 3 + [_key_step(-1)] * 3, _init_compute, pause=0.5),
+    # Chapter 02: the whitening explorer keeps no results; every move recomputes.
+    Scenario("whitening 2-D, correlation", whitening_explorer, "correlation",
+             [round(-0.95 + 0.1 * i, 2) for i in range(20)], _init_compute, target_ms=50),
+    Scenario("whitening 2-D, angle", whitening_explorer, "angle",
+             [float(a) for a in range(-90, 91, 10)], _init_compute, target_ms=50),
+    Scenario("whitening 2-D, scale", whitening_explorer, "scale",
+             [round(0.2 + 0.15 * i, 2) for i in range(19)], _init_compute, target_ms=50),
 ]
 
 

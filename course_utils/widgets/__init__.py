@@ -2,5 +2,7 @@
 
 from course_utils.widgets.base import Explorer
 from course_utils.widgets.init_explorer import InitExplorer, init_explorer
+from course_utils.widgets.whitening_explorer import WhiteningExplorer, whitening_explorer
 
-__all__ = ["Explorer", "InitExplorer", "init_explorer"]
+__all__ = ["Explorer", "InitExplorer", "init_explorer", "WhiteningExplorer",
+           "whitening_explorer"]

@@ -31,9 +31,6 @@ class WhiteningExplorer(Explorer):
     draws for every move, so only the shape of the cloud changes).
     """
 
-    #: Nothing is prefetched (every move is a few ms of NumPy); the benchmark reads it.
-    prefetch_thread = None
-
     def __init__(self, correlation=0.8, angle=0.0, scale=1.5, n=500, seed=0, eps=1e-5,
                  figsize=(8.5, 2.6), dpi=96):
         correlated_gaussian(n=n, seed=seed)  # n and seed: the sampler's own checks

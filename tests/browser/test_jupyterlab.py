@@ -99,6 +99,11 @@ EXPLORERS = [
         slider("depth"),
         slider("width"),
     )),
+    ExplorerRow("02_data_preprocessing.ipynb", "explorer = whitening_explorer(", (
+        slider("correlation"),
+        slider("angle"),
+        slider("scale"),
+    )),
 ]
 
 MOVES = 5  # timed moves per control
