@@ -29,7 +29,7 @@ from course_utils import network
 from course_utils.data import load_digits
 
 __all__ = ["TrainResult", "train_relu_classifier", "dead_units", "dead_relu_table",
-           "sign_counts_per_neuron",
+           "sign_counts_per_neuron", "batch_gradient_mixed",
            "SignCounts", "weight_gradient_signs"]
 
 MAX_HIDDEN = 4096
@@ -243,3 +243,28 @@ def sign_counts_per_neuron(x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray
         raise ValueError(f"x and delta must be 1-D (one example); got {x.shape} and {delta.shape}")
     grad = np.outer(x, delta)
     return (grad > 0).sum(axis=0), (grad < 0).sum(axis=0)
+
+
+def batch_gradient_mixed(inputs: np.ndarray, upstream: np.ndarray) -> int:
+    r"""Neurons whose *mini-batch* weight gradient :math:`\partial L/\partial W = X^\top\Delta`
+    has incoming weights of both signs.
+
+    Summed over examples with different :math:`\delta_j` the per-example sign rule no longer
+    holds: the zig-zag argument is about each example's (or a batch of one's) step.
+
+    Parameters
+    ----------
+    inputs : ndarray, shape (N, D_in)
+    upstream : ndarray, shape (N, D_out)
+
+    Returns
+    -------
+    int
+        Out of D_out neurons.
+    """
+    inputs, upstream = np.asarray(inputs, dtype=float), np.asarray(upstream, dtype=float)
+    if inputs.ndim != 2 or upstream.ndim != 2 or len(inputs) != len(upstream):
+        raise ValueError(f"inputs must be (N, D_in) and upstream (N, D_out); got "
+                         f"{inputs.shape} and {upstream.shape}")
+    grad = inputs.T @ upstream
+    return int(((grad > 0).any(axis=0) & (grad < 0).any(axis=0)).sum())

@@ -164,3 +164,24 @@ def test_maxout_shapes_are_checked():
         activations.maxout(np.zeros((2, 3)), np.zeros((2, 4, 1)), np.zeros((2, 1)))
     with pytest.raises(ValueError, match="maxout needs x"):
         activations.maxout(np.zeros(3), np.zeros((2, 3, 1)), np.zeros((2, 1)))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(scale=0.0), r"scale must be a number in \(0, 1e6\]; got 0.0"),
+    (dict(scale=float("inf")), "scale must be"),
+    (dict(bias=float("nan")), "bias must be a number between -1e6 and 1e6; got nan"),
+    (dict(n=10**7), "n must be an integer between 1 and 1000000"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(activation="maxout"), "activation must be one of"),
+])
+def test_unit_response_checks_its_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        activations.unit_response(**kwargs)
+
+
+def test_unit_response_counts_saturation_against_the_derivative():
+    r = activations.unit_response("sigmoid", 3.0, 1.0, n=5000, seed=2)
+    np.testing.assert_array_equal(r.a, activations.sigmoid(r.z))
+    assert r.saturated == np.mean(np.abs(activations.sigmoid_grad(r.z)) < activations.SATURATION)
+    relu = activations.unit_response("relu", 3.0, 1.0, n=5000, seed=2)
+    assert relu.dead == np.mean(relu.z <= 0) and relu.saturated == 0

@@ -45,6 +45,13 @@ def test_positive_inputs_give_one_sign_per_neuron_zero_centred_inputs_mix():
     assert set(pos.tolist()) == {53, 47} and (pos + neg == 100).all()
 
 
+def test_a_mini_batch_mixes_signs_again_for_most_neurons():
+    sig, tanh, delta = sign_inputs()
+    assert dead_relu.batch_gradient_mixed(sig, delta) == 35
+    assert dead_relu.batch_gradient_mixed(tanh, delta) == 50
+    assert dead_relu.batch_gradient_mixed(sig[:1], delta[:1]) == 0  # a batch of one: the rule
+
+
 def test_sign_counts_agree_with_the_formed_gradient():
     rng = np.random.default_rng(3)
     x, delta = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
