@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from course_utils.widgets import init_explorer, whitening_explorer
+from course_utils.widgets import activation_explorer, init_explorer, whitening_explorer
 
 # 12 distinct stds: each move a new value (as a drag gives), never a float32 tie
 STD_SWEEP = [float(v) for v in np.geomspace(0.004, 0.1, 12)]
@@ -98,6 +98,14 @@ SCENARIOS = [
     # was computed in the background meanwhile (widgets/prefetch.py).
     Scenario("init 6x4096, std, key steps", lambda: init_explorer(), "std",
              [_key_step(+1)] * 3 + [_key_step(-1)] * 3, _init_compute, pause=0.5),
+    # Chapter 01: the activation explorer keeps no results; every move recomputes.
+    Scenario("activation, scale", activation_explorer, "scale",
+             [0.1, 0.2, 0.5, 1.0, 1.5, 2.0], _init_compute, target_ms=50),
+    Scenario("activation, bias", activation_explorer, "bias",
+             [-2.0, -1.5, -0.5, 0.5, 1.5, 2.0], _init_compute, target_ms=50),
+    Scenario("activation, activation", activation_explorer, "activation",
+             ["relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh"],
+             _init_compute, target_ms=150),
     # Chapter 02: the whitening explorer keeps no results; every move recomputes.
     Scenario("whitening 2-D, correlation", whitening_explorer, "correlation",
              [round(-0.95 + 0.1 * i, 2) for i in range(20)], _init_compute, target_ms=50),

@@ -12,7 +12,8 @@ from typing import Callable, Sequence
 
 from course_utils import init as _init
 
-__all__ = ["check_cases", "check_init_std_functions", "last_layer_std", "check_std_search"]
+__all__ = ["check_cases", "check_init_std_functions", "last_layer_std", "check_std_search",
+           "zca_check_data", "check_zca_whiten", "check_leaky_relu"]
 
 
 def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],

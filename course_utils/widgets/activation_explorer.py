@@ -29,7 +29,6 @@ class ActivationExplorer(Explorer):
     sample of ``n`` standard-normal values (drawn once with ``seed``).
     """
 
-    prefetch_thread = None  # nothing to prefetch: every move is a few milliseconds of compute
 
     def __init__(self, activation="tanh", scale=1.0, bias=0.0, n=20_000, seed=0,
                  figsize=(8.5, 3.4), dpi=96):

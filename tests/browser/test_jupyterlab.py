@@ -92,6 +92,11 @@ class ExplorerRow:
 #     ExplorerRow("04_optimizers.ipynb", "explorer = optimizer_explorer(", (
 #         dropdown("optimizer"), slider("lr"), slider("steps", continuous=False))),
 EXPLORERS = [
+    ExplorerRow("01_activation_functions.ipynb", "explorer = activation_explorer(", (
+        dropdown("activation"),
+        slider("scale"),
+        slider("bias"),
+    )),
     ExplorerRow("03_weight_initialization.ipynb", "explorer = init_explorer(", (
         dropdown("scheme"),
         slider("std"),
