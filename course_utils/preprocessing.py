@@ -88,6 +88,15 @@ class _Fitted:
         if getattr(self, "mean_", None) is None:
             raise ValueError(f"{type(self).__name__} is not fitted: call fit(X_train) first")
 
+    def _fitted_matrix(self, X) -> np.ndarray:
+        """``X`` checked: fitted already, an (N, D) matrix with the fitted data's D."""
+        self._require_fit()
+        X = _check_matrix(X)
+        if X.shape[1] != self.mean_.size:
+            raise ValueError(f"X must have {self.mean_.size} columns, as the data fit; "
+                             f"got shape {X.shape}")
+        return X
+
     def fit_transform(self, X):
         return self.fit(X).transform(X)
 
@@ -139,11 +148,7 @@ class Standardizer(_Fitted):
 
     def transform(self, X) -> np.ndarray:
         """``(X - mean_) / scale_``, shape (N, D), float64."""
-        self._require_fit()
-        X = _check_matrix(X)
-        if X.shape[1] != self.mean_.size:
-            raise ValueError(f"X must have {self.mean_.size} columns, as the data fit; "
-                             f"got shape {X.shape}")
+        X = self._fitted_matrix(X)
         return (X - self.mean_) / self.scale_
 
 
@@ -198,11 +203,7 @@ class Whitener(_Fitted):
 
     def transform(self, X) -> np.ndarray:
         """``(X - mean_) @ matrix_``, shape (N, D), float64."""
-        self._require_fit()
-        X = _check_matrix(X)
-        if X.shape[1] != self.mean_.size:
-            raise ValueError(f"X must have {self.mean_.size} columns, as the data fit; "
-                             f"got shape {X.shape}")
+        X = self._fitted_matrix(X)
         return (X - self.mean_) @ self.matrix_
 
 

@@ -6,6 +6,7 @@ import ipywidgets
 import numpy as np
 import pytest
 
+from explorer_testing import count_full_draws, pixels
 from course_utils import activations
 from course_utils.widgets.activation_explorer import activation_explorer
 
@@ -26,15 +27,6 @@ def assert_result_matches(ex):
         np.testing.assert_array_equal(getattr(ex.result, field), getattr(want, field))
     assert (ex.result.saturated, ex.result.dead) == (want.saturated, want.dead)
 
-
-def count_full_draws(ex):
-    counter = {"n": 0}
-    ex.figure.canvas.mpl_connect("draw_event", lambda e: counter.__setitem__("n", counter["n"] + 1))
-    return counter
-
-
-def pixels(ex):
-    return np.asarray(ex.canvas.get_renderer().buffer_rgba()).copy()
 
 
 def test_contract(explorer):

@@ -6,6 +6,7 @@ import ipywidgets
 import numpy as np
 import pytest
 
+from explorer_testing import count_full_draws, pixels
 from course_utils import preprocessing
 from course_utils.widgets.whitening_explorer import whitening_explorer
 
@@ -25,15 +26,6 @@ def assert_result_matches(ex):
                                               expected.pca, expected.zca)):
         np.testing.assert_array_equal(cloud.get_offsets(), points)  # what is drawn
 
-
-def count_full_draws(ex):
-    counter = {"n": 0}
-    ex.figure.canvas.mpl_connect("draw_event", lambda e: counter.__setitem__("n", counter["n"] + 1))
-    return counter
-
-
-def pixels(ex):
-    return np.asarray(ex.canvas.get_renderer().buffer_rgba()).copy()
 
 
 def test_contract(explorer):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import ipywidgets
 
+from explorer_testing import count_full_draws, pixels
 from course_utils import init, weight_cache
 from course_utils.plots import histogram
 from course_utils.widgets import init_explorer
@@ -31,15 +32,6 @@ def assert_result_matches(ex):
     for got, want in zip(ex.result, expected):
         np.testing.assert_array_equal(got, want)
 
-
-def count_full_draws(ex):
-    counter = {"n": 0}
-    ex.figure.canvas.mpl_connect("draw_event", lambda e: counter.__setitem__("n", counter["n"] + 1))
-    return counter
-
-
-def pixels(ex):
-    return np.asarray(ex.canvas.get_renderer().buffer_rgba()).copy()
 
 
 def test_contract(explorer):
