@@ -164,26 +164,12 @@ def test_notebook_structure():
 # ---------------------------------------------------------------- 6. the exercise
 nbgrader = pytest.importorskip("nbgrader")
 from tools.make_student_versions import STUB, student_version  # noqa: E402
-
-
-def nbgrader_cells(notebook):
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
-            if "nbgrader" in c.metadata}
+from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def instructor():
     return nbformat.read(NOTEBOOK, as_version=4)
-
-
-def grade(solution_source, test_source):
-    namespace = {}
-    exec(compile(solution_source, "<solution>", "exec"), namespace)
-    exec(compile(test_source, "<tests>", "exec"), namespace)
-
-
-def visible_part(test_source):
-    return test_source.split("### BEGIN HIDDEN TESTS")[0]
 
 
 def test_exercise_cells_carry_nbgrader_metadata(instructor):

@@ -19,11 +19,7 @@ NOTEBOOK = ROOT / "notebooks" / "03_weight_initialization.ipynb"
 
 pytest.importorskip("nbgrader")
 from tools.make_student_versions import STUB, student_version  # noqa: E402
-
-
-def nbgrader_cells(notebook):
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
-            if "nbgrader" in c.metadata}
+from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +32,7 @@ def student():
     return student_version(NOTEBOOK)
 
 
-def grade(solution_source, test_source):
-    namespace = {}
-    exec(compile(solution_source, "<solution>", "exec"), namespace)
-    exec(compile(test_source, "<tests>", "exec"), namespace)
-
-
 EXERCISES = {"init_std": 2, "std_search": 1}  # exercise -> number of stubs in its solution cell
-
-
-def visible_part(test_source):
-    return test_source.split("### BEGIN HIDDEN TESTS")[0]
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -14,18 +14,12 @@ NOTEBOOK = ROOT / "notebooks" / "01_activation_functions.ipynb"
 
 pytest.importorskip("nbgrader")
 from tools.make_student_versions import STUB, student_version  # noqa: E402
+from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cells():
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.metadata}
-
-
-def run(solution_source, test_source):
-    namespace = {}
-    exec(compile(solution_source, "<solution>", "exec"), namespace)
-    exec(compile(test_source, "<tests>", "exec"), namespace)
+    return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
 
 
 def test_exercise_cells_carry_nbgrader_metadata(cells):
@@ -36,22 +30,21 @@ def test_exercise_cells_carry_nbgrader_metadata(cells):
     tests = cells["leaky_relu_tests"].metadata["nbgrader"]
     assert tests["grade"] is True and tests["locked"] is True and tests["points"] > 0
     source = cells["leaky_relu_tests"].source
-    assert "check_leaky_relu(" in source.split("### BEGIN HIDDEN TESTS")[0]
+    assert "check_leaky_relu(" in visible_part(source)
     assert "### END HIDDEN TESTS" in source
 
 
 def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    run(cells["leaky_relu_solution"].source, cells["leaky_relu_tests"].source)
+    grade(cells["leaky_relu_solution"].source, cells["leaky_relu_tests"].source)
     assert "All visible checks passed" in capsys.readouterr().out
 
 
 def test_student_version_has_stubs_and_no_hidden_tests():
-    student = {c.metadata["nbgrader"]["grade_id"]: c for c in student_version(NOTEBOOK).cells
-               if "nbgrader" in c.metadata}
+    student = nbgrader_cells(student_version(NOTEBOOK))
     assert student["leaky_relu_solution"].source.count(STUB) == 2
     assert "BEGIN HIDDEN TESTS" not in student["leaky_relu_tests"].source
     with pytest.raises(NotImplementedError, match="Exercise"):
-        run(student["leaky_relu_solution"].source, student["leaky_relu_tests"].source)
+        grade(student["leaky_relu_solution"].source, student["leaky_relu_tests"].source)
 
 
 WRONG = {
