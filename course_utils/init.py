@@ -371,8 +371,7 @@ def gradient_signals(experiment: Experiment) -> GradientSignals:
 
 
 def _rms(a: np.ndarray) -> float:
-    # Summed in float64 without a float64 copy (a 4096 x 4096 gradient is 64 MiB).
-    return float(np.sqrt(np.einsum("ij,ij->", a, a, dtype=np.float64) / a.size))
+    return math.sqrt(_mean_square(a))
 
 
 def _weight_gradient_rms(layer_input: np.ndarray, grad_z: np.ndarray) -> float:
@@ -641,6 +640,7 @@ def layer_variance_gains(fan_in: int, fan_out: int, std: float, n_samples: int =
 
 
 def _mean_square(a) -> float:
+    # Summed in float64 without a float64 copy (a 4096 x 4096 gradient is 64 MiB).
     a = np.asarray(a)
     return float(np.einsum("ij,ij->", a, a, dtype=np.float64) / a.size)
 
