@@ -1,0 +1,478 @@
+"""Build and train small networks on the course's offline data: one loop for chapters 04-10.
+
+- :func:`build_mlp`: a fully connected network in torch, hidden block by hidden block:
+  ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``, then a ``Linear`` to the class
+  scores. The init (``"torch"`` default, ``"normal"`` with a given std, ``"xavier"``,
+  ``"kaiming"``) and the seed are arguments, so chapter 04 can start the same network from a
+  bad init with and without Batch Norm.
+- :func:`make_optimizer`: ``torch.optim`` by name (``"sgd"``, ``"momentum"``, ``"adam"``, ...).
+- :func:`train`: minibatch training with cross-entropy; returns a :class:`History` (the loss
+  of every step, the learning rate of every step, and full-set loss and accuracy on training
+  and validation data at step 0 and after every epoch, or every ``eval_every`` steps).
+  A ``tqdm.auto`` progress bar shows by default (``progress=False`` turns it off, as in the
+  notebooks' checked cells). A loss that becomes NaN or inf ends the run as a *result*:
+  ``history.status == "diverged"``, ``history.diverged_at`` and ``history.message`` say when.
+- :func:`hidden_activations`: the output of every hidden activation of a built MLP on a batch
+  (the per-layer histograms of chapters 04 and 09).
+
+Seeded: the same ``seed`` gives the same initial weights, the same minibatch order and the
+same dropout masks, so two runs give identical histories. Torch's global random state is
+left as it was (``torch.random.fork_rng``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_STEPS",
+           "build_mlp", "make_optimizer", "History", "train", "evaluate", "hidden_activations"]
+
+#: Activation names accepted by :func:`build_mlp` (torch.nn module names).
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity")
+#: Init schemes accepted by :func:`build_mlp`.
+INITS = ("torch", "normal", "xavier", "kaiming")
+#: Optimiser names accepted by :func:`make_optimizer` and :func:`train`.
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
+
+#: At most this many parameters (64 MiB of float32 weights, plus as much again for the
+#: gradients and twice that for Adam's state: well inside a 2 GB Binder kernel).
+MAX_PARAMETERS = 16 * 2**20
+#: At most this many optimisation steps per call (minutes, not hours, on two cores).
+MAX_STEPS = 200_000
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {allowed}; got {value}")
+    return int(value)
+
+
+def _check_real(name: str, value, low: float, high: float | None = None,
+                low_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if (value <= low if low_open else value < low) or (high is not None and value > high):
+        lower = f"> {low}" if low_open else f">= {low}"
+        allowed = lower if high is None else f"{lower} and <= {high}"
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return float(value)
+
+
+def build_mlp(in_features: int, num_classes: int, depth: int = 2, width: int = 64,
+              activation: str = "relu", init: str = "kaiming", std: float | None = None,
+              batchnorm: bool = False, dropout: float = 0.0, seed: int = 0):
+    """A fully connected classifier: ``depth`` hidden blocks of ``width`` units, then scores.
+
+    Each hidden block is ``Linear -> [BatchNorm1d] -> activation -> [Dropout(p=dropout)]``.
+    With Batch Norm the ``Linear`` has no bias: BN's shift beta takes its place.
+
+    Parameters
+    ----------
+    in_features, num_classes : int
+        Input size (64 for the digits) and number of classes (10).
+    depth : int
+        Number of hidden blocks (0 gives a softmax classifier, a single ``Linear``).
+    width : int
+        Units per hidden block.
+    activation : str
+        One of :data:`ACTIVATIONS`.
+    init : str
+        ``"torch"`` keeps ``nn.Linear``'s default (uniform, std = 1/sqrt(3 fan_in));
+        ``"normal"`` draws every weight, the output layer's included, from N(0, std^2);
+        ``"xavier"`` and ``"kaiming"`` use ``torch.nn.init``'s normal versions with the
+        activation's gain (biases 0 in all three).
+    std : float or None
+        The weight std for ``init="normal"`` (required there, not allowed elsewhere).
+    batchnorm : bool
+        Insert ``BatchNorm1d`` between each hidden ``Linear`` and its activation.
+    dropout : float
+        Probability of *dropping* a unit after each hidden activation (``torch.nn.Dropout``'s
+        ``p``), in [0, 1).
+    seed : int
+        Fixes the initial weights.
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
+    import torch
+    from torch import nn
+
+    in_features = _check_int("in_features", in_features, 1)
+    num_classes = _check_int("num_classes", num_classes, 2)
+    depth = _check_int("depth", depth, 0, 100)
+    width = _check_int("width", width, 1, 8192)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}; got {init!r}")
+    if init == "normal":
+        if std is None:
+            raise ValueError('init="normal" needs std, the weight standard deviation (> 0)')
+        std = _check_real("std", std, 0.0, 1e3, low_open=True)
+    elif std is not None:
+        raise ValueError(f"std is only used with init='normal'; got std={std!r} with init={init!r}")
+    if not isinstance(batchnorm, bool):
+        raise ValueError(f"batchnorm must be True or False; got {batchnorm!r}")
+    dropout = _check_real("dropout", dropout, 0.0, 1.0)
+    if dropout == 1.0:
+        raise ValueError("dropout must be < 1: p = 1 drops every unit")
+    seed = _check_int("seed", seed, 0)
+    sizes = [in_features] + [width] * depth + [num_classes]
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMETERS:
+        raise ValueError(f"depth={depth}, width={width} gives {n_params:,} parameters; at most "
+                         f"{MAX_PARAMETERS:,} are allowed (memory of a 2 GB kernel)")
+
+    modules = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+               "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "identity": nn.Identity}
+    gain_name = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid",
+                 "leaky_relu": "leaky_relu", "gelu": "relu", "identity": "linear"}[activation]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers: list = []
+        for fan_in in sizes[:-2]:
+            layers.append(nn.Linear(fan_in, width, bias=not batchnorm))
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(width))
+            layers.append(modules[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(sizes[-2], num_classes))
+        model = nn.Sequential(*layers)
+        if init != "torch":
+            for module in model:
+                if not isinstance(module, nn.Linear):
+                    continue
+                if init == "normal":
+                    nn.init.normal_(module.weight, 0.0, std)
+                elif init == "xavier":
+                    nn.init.xavier_normal_(module.weight, gain=nn.init.calculate_gain(gain_name))
+                else:  # Kaiming (fan_in): std = gain / sqrt(fan_in), as kaiming_normal_
+                    gain = nn.init.calculate_gain(gain_name)
+                    nn.init.normal_(module.weight, 0.0, gain / math.sqrt(module.in_features))
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+    return model
+
+
+def make_optimizer(name: str, params, lr: float, **kwargs):
+    """A ``torch.optim`` optimiser by name.
+
+    ``"sgd"`` is plain SGD, ``"momentum"`` is SGD with ``momentum=0.9`` unless given,
+    ``"nesterov"`` adds ``nesterov=True``; the others are torch's classes of that name
+    (Adagrad, RMSprop, Adadelta, Adam, AdamW). Extra keyword arguments go to the class, so
+    torch validates them (``weight_decay=...``, ``betas=...``).
+    """
+    import torch
+
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
+    lr = _check_real("lr", lr, 0.0, low_open=True)
+    classes = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD,
+               "nesterov": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
+               "rmsprop": torch.optim.RMSprop, "adadelta": torch.optim.Adadelta,
+               "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+    if name in ("momentum", "nesterov"):
+        kwargs.setdefault("momentum", 0.9)
+    if name == "nesterov":
+        kwargs["nesterov"] = True
+    return classes[name](params, lr=lr, **kwargs)
+
+
+@dataclass
+class History:
+    """What a training run recorded.
+
+    Attributes
+    ----------
+    step_loss : list of float
+        The minibatch objective (cross-entropy plus ``penalty``) at every step, 1..steps.
+    lr : list of float
+        The learning rate used at every step.
+    eval_step : list of int
+        The steps at which the full sets were evaluated: 0 (before training), then the end of
+        every epoch (or every ``eval_every`` steps).
+    train_loss, train_acc, val_loss, val_acc : list of float
+        Cross-entropy (without the penalty) and accuracy on all training and validation
+        examples, in eval mode, at each ``eval_step``.
+    status : str
+        ``"completed"``, or ``"diverged"`` when the loss became NaN or inf.
+    diverged_at : int or None
+        The step whose loss was not finite.
+    message : str
+        One line for a human: how the run ended.
+    """
+
+    step_loss: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    eval_step: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    status: str = "running"
+    diverged_at: int | None = None
+    message: str = ""
+
+    @property
+    def steps(self) -> int:
+        """Steps taken (the diverging step included)."""
+        return len(self.step_loss)
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    def final(self) -> dict:
+        """The last evaluation: ``{"step", "train_loss", "train_acc", "val_loss", "val_acc"}``."""
+        return {"step": self.eval_step[-1], "train_loss": self.train_loss[-1],
+                "train_acc": self.train_acc[-1], "val_loss": self.val_loss[-1],
+                "val_acc": self.val_acc[-1]}
+
+
+def _tensors(data):
+    import torch
+
+    arrays = []
+    for name in ("x_train", "y_train", "x_val", "y_val"):
+        if not hasattr(data, name):
+            raise ValueError(f"data must have x_train, y_train, x_val, y_val (e.g. "
+                             f"course_utils.data.load_digits()); it has no {name!r}")
+        arrays.append(np.asarray(getattr(data, name)))
+    x_train, y_train, x_val, y_val = arrays
+    for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
+        if x.ndim != 2 or y.shape != (len(x),):
+            raise ValueError(f"x_{split} must be (N, D) and y_{split} (N,); got "
+                             f"{x.shape} and {y.shape}")
+        if len(x) == 0:
+            raise ValueError(f"x_{split} is empty")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"x_{split} contains NaN or inf")
+    if x_train.shape[1] != x_val.shape[1]:
+        raise ValueError(f"x_train has {x_train.shape[1]} features and x_val "
+                         f"{x_val.shape[1]}; they must agree")
+    return (torch.as_tensor(x_train, dtype=torch.float32),
+            torch.as_tensor(y_train, dtype=torch.int64),
+            torch.as_tensor(x_val, dtype=torch.float32),
+            torch.as_tensor(y_val, dtype=torch.int64))
+
+
+def evaluate(model, x, y) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``(x, y)`` in eval mode, no gradients.
+
+    The model's train/eval mode is restored afterwards.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            scores = model(torch.as_tensor(x, dtype=torch.float32))
+            y = torch.as_tensor(y, dtype=torch.int64)
+            loss = F.cross_entropy(scores, y).item()
+            acc = (scores.argmax(dim=1) == y).double().mean().item()
+    finally:
+        model.train(was_training)
+    return loss, acc
+
+
+def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epochs: int = 10,
+          batch_size: int = 64, seed: int = 0, lr_schedule: Sequence[float] | None = None,
+          scheduler: Callable | None = None, penalty: Callable | None = None,
+          eval_every: int | None = None, callback: Callable | None = None,
+          progress: bool = True, **optimizer_kwargs) -> History:
+    """Train ``model`` on ``data`` with minibatch cross-entropy; return its :class:`History`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps (N, D) float32 inputs to (N, C) class scores; trained in place.
+    data : object with ``x_train (N, D), y_train (N,), x_val, y_val``
+        E.g. :func:`course_utils.data.load_digits`.
+    optimizer : str or callable
+        A name from :data:`OPTIMIZERS` (built with ``lr`` and ``**optimizer_kwargs`` by
+        :func:`make_optimizer`), or ``callable(parameters) -> torch.optim.Optimizer``.
+    lr : float
+        Learning rate for a named optimiser.
+    epochs, batch_size : int
+        Passes over the training data, examples per step (the last batch of an epoch may be
+        smaller; a batch of one example is skipped when the model has Batch Norm).
+    seed : int
+        Fixes the minibatch order and the dropout masks.
+    lr_schedule : sequence of float, optional
+        The learning rate of every step (``course_utils.schedules`` returns these), at least
+        ``epochs * steps_per_epoch`` long; overrides the optimiser's lr.
+    scheduler : callable, optional
+        ``callable(optimizer) -> torch.optim.lr_scheduler.LRScheduler``, stepped after every
+        optimisation step (not per epoch).
+    penalty : callable, optional
+        ``penalty(model) -> scalar tensor`` added to each minibatch loss (e.g. an L2 term).
+    eval_every : int, optional
+        Evaluate every this many steps instead of at the end of each epoch.
+    callback : callable, optional
+        ``callback(history, model)`` after every step (live plots, monitoring).
+    progress : bool
+        Show a ``tqdm.auto`` progress bar.
+
+    Returns
+    -------
+    History
+        ``status`` is ``"diverged"`` (and training stops) as soon as a minibatch loss is NaN
+        or inf; otherwise ``"completed"``.
+    """
+    import torch
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    epochs = _check_int("epochs", epochs, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    seed = _check_int("seed", seed, 0)
+    if eval_every is not None:
+        eval_every = _check_int("eval_every", eval_every, 1)
+    x_train, y_train, x_val, y_val = _tensors(data)
+    n = len(x_train)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total = epochs * steps_per_epoch
+    if total > MAX_STEPS:
+        raise ValueError(f"epochs={epochs} at batch_size={batch_size} is {total:,} steps; at "
+                         f"most {MAX_STEPS:,} are allowed")
+    if lr_schedule is not None:
+        lr_schedule = np.asarray(lr_schedule, dtype=np.float64)
+        if lr_schedule.ndim != 1 or len(lr_schedule) < total:
+            raise ValueError(f"lr_schedule must give one learning rate per step, at least "
+                             f"{total} values; got shape {lr_schedule.shape}")
+        if not np.all(np.isfinite(lr_schedule)) or np.any(lr_schedule < 0):
+            raise ValueError("lr_schedule must hold finite learning rates >= 0")
+    if isinstance(optimizer, str):
+        opt = make_optimizer(optimizer, model.parameters(), lr, **optimizer_kwargs)
+    elif callable(optimizer):
+        if optimizer_kwargs:
+            raise ValueError(f"optimizer keyword arguments {sorted(optimizer_kwargs)} only "
+                             "apply to an optimiser given by name")
+        opt = optimizer(model.parameters())
+    else:
+        raise ValueError(f"optimizer must be a name from {OPTIMIZERS} or a callable; got "
+                         f"{optimizer!r}")
+    sched = scheduler(opt) if scheduler is not None else None
+    has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                        for m in model.modules())
+
+    history = History()
+
+    def record_eval(step: int) -> None:
+        loss, acc = evaluate(model, x_train, y_train)
+        vloss, vacc = evaluate(model, x_val, y_val)
+        history.eval_step.append(step)
+        history.train_loss.append(loss)
+        history.train_acc.append(acc)
+        history.val_loss.append(vloss)
+        history.val_acc.append(vacc)
+
+    model.train()
+    bar = tqdm(total=total, disable=not progress, desc="training", unit="step")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        shuffle = torch.Generator().manual_seed(seed)
+        record_eval(0)
+        step = 0
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=shuffle)
+            for start in range(0, n, batch_size):
+                index = order[start:start + batch_size]
+                if has_batchnorm and len(index) == 1:
+                    continue
+                step += 1
+                if lr_schedule is not None:
+                    for group in opt.param_groups:
+                        group["lr"] = float(lr_schedule[step - 1])
+                history.lr.append(float(opt.param_groups[0]["lr"]))
+                loss = F.cross_entropy(model(x_train[index]), y_train[index])
+                if penalty is not None:
+                    loss = loss + penalty(model)
+                value = loss.item()
+                history.step_loss.append(value)
+                if not math.isfinite(value):
+                    history.status = "diverged"
+                    history.diverged_at = step
+                    history.message = (f"diverged at step {step}: the loss became {value} "
+                                       "(learning rate too high?)")
+                    break
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                bar.update(1)
+                if eval_every is not None and step % eval_every == 0:
+                    record_eval(step)
+                if callback is not None:
+                    callback(history, model)
+            if history.diverged:
+                break
+            if eval_every is None:
+                record_eval(step)
+                bar.set_postfix(val_acc=f"{history.val_acc[-1]:.3f}")
+    bar.close()
+    if not history.diverged:
+        history.status = "completed"
+        final = history.final()
+        history.message = (f"completed {step} steps: validation accuracy "
+                           f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}")
+    return history
+
+
+def hidden_activations(model, x, batch_statistics: bool = False) -> list:
+    """The output of every hidden activation module of ``model`` on ``x``.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        As built by :func:`build_mlp`.
+    x : array-like, shape (N, D)
+    batch_statistics : bool
+        ``False``: eval mode (Batch Norm uses its running statistics, dropout is off).
+        ``True``: Batch Norm normalises with the statistics of this batch, as in training
+        (run on a copy, so the model's running statistics are not touched); dropout stays off.
+
+    Returns
+    -------
+    list of ndarray, shape (N, width) each, float32
+        One per hidden block, after its activation (before dropout).
+    """
+    import copy
+
+    import torch
+    from torch import nn
+
+    if not isinstance(batch_statistics, bool):
+        raise ValueError(f"batch_statistics must be True or False; got {batch_statistics!r}")
+    kinds = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.Identity)
+    net = copy.deepcopy(model) if batch_statistics else model
+    was_training = net.training
+    net.eval()
+    if batch_statistics:
+        for module in net.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.train()
+    outputs = []
+    try:
+        with torch.no_grad():
+            h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+            for module in net:
+                h = module(h)
+                if isinstance(module, kinds):
+                    outputs.append(h.numpy().copy())
+    finally:
+        net.train(was_training)
+    return outputs
