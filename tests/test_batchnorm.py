@@ -1,0 +1,195 @@
+"""course_utils.batchnorm: NumPy Batch Norm against torch.nn.BatchNorm1d and autograd."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import batchnorm as B
+from course_utils import network
+
+
+def batch(n=8, d=5, seed=0, scale=3.0, shift=2.0):
+    rng = np.random.default_rng(seed)
+    return shift + scale * rng.standard_normal((n, d))
+
+
+def torch_bn(d, gamma, beta, momentum=0.1, eps=1e-5):
+    bn = torch.nn.BatchNorm1d(d, eps=eps, momentum=momentum).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+    return bn
+
+
+@pytest.mark.parametrize("momentum, eps", [(0.1, 1e-5), (0.3, 1e-3)])
+def test_train_and_eval_match_torch_including_running_statistics(momentum, eps):
+    d = 5
+    rng = np.random.default_rng(1)
+    gamma, beta = rng.uniform(0.5, 2, d), rng.normal(0, 1, d)
+    bn = torch_bn(d, gamma, beta, momentum, eps)
+    mean, var = np.zeros(d), np.ones(d)
+    for step in range(6):  # several training steps, batches of different sizes
+        x = batch(n=4 + 3 * step, d=d, seed=step)
+        out, cache = B.batchnorm_forward(x, gamma, beta, mean, var, momentum, eps, train=True)
+        mean, var = cache.running_mean, cache.running_var
+        bn.train()
+        expected = bn(torch.tensor(x)).detach().numpy()
+        np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mean, bn.running_mean.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(var, bn.running_var.numpy(), rtol=1e-12, atol=1e-14)
+    x = batch(n=7, d=d, seed=99)
+    out, _ = B.batchnorm_forward(x, gamma, beta, mean, var, momentum, eps, train=False)
+    bn.eval()
+    np.testing.assert_allclose(out, bn(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_running_variance_uses_the_unbiased_batch_variance():
+    x = batch(n=4, d=3)
+    _, cache = B.batchnorm_forward(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3),
+                                   momentum=1.0)
+    np.testing.assert_allclose(cache.running_var, x.var(axis=0, ddof=1))
+    np.testing.assert_allclose(cache.batch_var, x.var(axis=0, ddof=0))
+    np.testing.assert_allclose(cache.running_mean, x.mean(axis=0))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_gradients_match_autograd(train):
+    d, n = 6, 10
+    rng = np.random.default_rng(2)
+    x, dout = batch(n=n, d=d, seed=3), rng.standard_normal((n, d))
+    gamma, beta = rng.uniform(0.5, 2, d), rng.normal(0, 1, d)
+    rmean, rvar = rng.normal(0, 1, d), rng.uniform(0.5, 3, d)
+    out, cache = B.batchnorm_forward(x, gamma, beta, rmean, rvar, train=train)
+    dx, dgamma, dbeta = B.batchnorm_backward(dout, cache)
+    bn = torch_bn(d, gamma, beta)
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.tensor(rmean))
+        bn.running_var.copy_(torch.tensor(rvar))
+    bn.train(train)
+    xt = torch.tensor(x, requires_grad=True)
+    (bn(xt) * torch.tensor(dout)).sum().backward()
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(dgamma, bn.weight.grad.numpy(), rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(dbeta, bn.bias.grad.numpy(), rtol=1e-5, atol=1e-10)
+
+
+def test_train_output_has_zero_mean_unit_variance_then_gamma_beta():
+    x = batch(n=64, d=4)
+    out, _ = B.batchnorm_forward(x, np.ones(4), np.zeros(4))
+    np.testing.assert_allclose(out.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(0), 1, atol=1e-5)
+    gamma, beta = np.array([2.0, 0.5, 1.0, 3.0]), np.array([1.0, -1.0, 0.0, 5.0])
+    out, _ = B.batchnorm_forward(x, gamma, beta)
+    np.testing.assert_allclose(out.mean(0), beta, atol=1e-12)
+    np.testing.assert_allclose(out.std(0), gamma, rtol=1e-5)
+
+
+def test_scale_of_the_weights_does_not_matter():
+    rng = np.random.default_rng(0)
+    a, w = rng.standard_normal((32, 10)), rng.standard_normal((10, 6))
+    ref, _ = B.batchnorm_forward(a @ w, np.ones(6), np.zeros(6), eps=1e-12)
+    for c in (0.01, 10.0, 1000.0):
+        out, _ = B.batchnorm_forward(a @ (c * w), np.ones(6), np.zeros(6), eps=1e-12)
+        np.testing.assert_allclose(out, ref, atol=1e-8)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_batchnorm_step_runs_the_lecture_network_and_matches_torch(activation):
+    rng = np.random.default_rng(4)
+    sizes, n = (5, 7, 4), 6
+    x, up = rng.standard_normal((n, sizes[0])), rng.standard_normal((n, sizes[-1]))
+    weights = [rng.normal(0, 0.8, (i, o)) for i, o in zip(sizes[:-1], sizes[1:])]
+    gammas = [rng.uniform(0.5, 2, d) for d in sizes[1:]]
+    betas = [rng.normal(0, 1, d) for d in sizes[1:]]
+    step = B.BatchNormStep(gammas, betas)
+    record = network.forward(x, weights, activation, step=step)
+    grads = network.backward(record, weights, up, activation, step=step)
+    f = {"tanh": torch.tanh, "relu": torch.relu}[activation]
+    xt = torch.tensor(x, requires_grad=True)
+    wt = [torch.tensor(w, requires_grad=True) for w in weights]
+    bns = [torch_bn(len(g), g, b) for g, b in zip(gammas, betas)]
+    a = xt
+    for w, bn in zip(wt, bns):
+        a = f(bn(a @ w))
+    (a * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(record.output, a.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grads.input, xt.grad.numpy(), rtol=1e-5, atol=1e-10)
+    for layer, (w, bn) in enumerate(zip(wt, bns)):
+        np.testing.assert_allclose(grads.weight(layer + 1), w.grad.numpy(), rtol=1e-5, atol=1e-10)
+        np.testing.assert_allclose(step.grads[layer][0], bn.weight.grad.numpy(), rtol=1e-5, atol=1e-10)
+        np.testing.assert_allclose(step.grads[layer][1], bn.bias.grad.numpy(), rtol=1e-5, atol=1e-10)
+        np.testing.assert_allclose(step.running_vars[layer], bn.running_var.numpy(), rtol=1e-10)
+
+
+def test_batch_of_two_is_plus_minus_one():
+    x = batch(n=2, d=50, scale=5.0)
+    out = B.pair_normalised(x)
+    gap = np.abs(x[0] - x[1])  # exactly ±|d| / sqrt(d² + 4 eps): ±1 up to eps
+    np.testing.assert_allclose(np.abs(out), np.broadcast_to(gap / np.sqrt(gap**2 + 4e-5), (2, 50)), rtol=1e-10)
+    assert np.all(np.abs(out) < 1) and np.all(np.abs(out) > 0.99)
+    np.testing.assert_allclose(np.abs(B.pair_normalised(x, eps=1e-12)), 1.0, atol=1e-8)
+    np.testing.assert_array_equal(np.sign(out[0]), -np.sign(out[1]))
+
+
+def test_critical_std_and_eps_effect():
+    c = B.relu_variance_share()
+    assert math.isclose(c, 0.5 - 1 / (2 * math.pi))
+    crit = B.critical_std(64)
+    assert math.isclose(crit, math.sqrt(1e-5 / (64 * c)))
+    assert 6.5e-4 < crit < 7.0e-4
+    healthy = B.eps_effect(0.1)
+    np.testing.assert_allclose(healthy.bn_std, 1.0, atol=1e-3)
+    tiny = B.eps_effect(0.001)
+    assert np.all(tiny.var_z < 1e-4) and np.all(tiny.bn_std < 0.9)
+    np.testing.assert_allclose(tiny.bn_std, tiny.predicted, rtol=1e-6)
+    below = B.eps_effect(1e-4)  # below the critical std: BN's output fades layer by layer
+    assert np.all(np.diff(below.bn_std) < 0) and below.bn_std[-1] < 0.05
+
+
+def test_batch_size_effect_shrinks_like_one_over_sqrt_n():
+    x = np.random.default_rng(0).standard_normal((2000, 8))
+    eff = B.batch_size_effect(x, (4, 16, 64), n_batches=300)
+    ratio = eff.mean_spread[:-1] / eff.mean_spread[1:]
+    np.testing.assert_allclose(ratio, 2.0, rtol=0.15)
+    assert np.all(np.diff(eff.train_eval_gap) < 0)
+    assert "batch size" in eff.table()
+
+
+def test_explorer_activations_shapes_and_normalisation():
+    acts = B.explorer_activations(0.001, True, 64)
+    assert len(acts) == B.EXPLORER_DEPTH and acts[0].shape == (64, B.EXPLORER_WIDTH)
+    plain = B.explorer_activations(0.001, False, 64)
+    assert np.std(plain[-1]) < 1e-6 < np.std(acts[-1])
+    pair = B.explorer_activations(1.0, True, 2, activation="relu")
+    for a in pair:  # relu(±1): half the units at 0, the others at 1 (up to eps)
+        assert np.mean(a == 0) == 0.5
+        assert np.mean(np.abs(a[a > 0] - 1) < 1e-3) > 0.95
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: B.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)), "x must be a 2-D array"),
+    (lambda: B.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)), "at least 2 examples"),
+    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(3,\)"),
+    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0), "eps must be > 0"),
+    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), momentum=1.5), "momentum must be <= 1"),
+    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=False), "needs running_mean"),
+    (lambda: B.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), "NaN or inf"),
+    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=1), "train must be True or False"),
+    (lambda: B.batchnorm_backward(np.ones((4, 3)), None), "cache must be the BatchNormCache"),
+    (lambda: B.batchnorm_forward(np.zeros((2**12, 2**12)), np.ones(2**12), np.zeros(2**12)), "at most"),
+    (lambda: B.explorer_activations(0.0, True, 8), "std must be > 0"),
+    (lambda: B.explorer_activations(0.1, True, 1), "batch_size must be between 2 and 256"),
+    (lambda: B.init_comparison(stds=()), "stds must hold 1 to 8 values"),
+    (lambda: B.critical_std(0), "width must be >= 1"),
+])
+def test_bad_arguments_are_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_recalibrated_needs_batchnorm():
+    model = B.bad_init_mlp(0.1, False)
+    with pytest.raises(ValueError, match="no Batch Norm layer"):
+        B.recalibrated(model, np.zeros((4, 64)))
