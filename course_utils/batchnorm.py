@@ -56,7 +56,7 @@ __all__ = ["EPS", "MOMENTUM", "MAX_ELEMENTS", "BatchNormCache", "batchnorm_forwa
            "batchnorm_backward", "BatchNormStep", "relu_variance_share", "critical_std",
            "EpsEffect", "eps_effect", "BatchSizeEffect", "batch_size_effect",
            "pair_normalised", "bad_init_mlp", "InitComparison", "init_comparison",
-           "recalibrated", "explorer_activations", "EXPLORER_WIDTH", "EXPLORER_DEPTH",
+           "recalibrated", "ExplorerRun", "explorer_run", "explorer_activations", "EXPLORER_WIDTH", "EXPLORER_DEPTH",
            "EXPLORER_MAX_BATCH"]
 
 #: torch.nn.BatchNorm1d's defaults.
@@ -555,15 +555,23 @@ def _explorer_arrays(seed: int, width: int, depth: int):
     return x, unit
 
 
-def explorer_activations(std: float, batchnorm: bool, batch_size: int,
-                         activation: str = "tanh", depth: int = EXPLORER_DEPTH,
-                         width: int = EXPLORER_WIDTH, eps: float = EPS, seed: int = 0) -> list:
-    r"""Per-layer activations of a ``depth`` x ``width`` network, weights :math:`N(0, \sigma^2)`.
+@dataclass(frozen=True)
+class ExplorerRun:
+    """What :func:`explorer_run` computed: per-layer activations and batch variances of z."""
+
+    activations: list  #: depth arrays (batch_size, width): a_l
+    var_z: np.ndarray  #: (depth,) mean over units of the batch variance of z_l (before BN)
+
+
+def explorer_run(std: float, batchnorm: bool, batch_size: int, activation: str = "tanh",
+                 depth: int = EXPLORER_DEPTH, width: int = EXPLORER_WIDTH, eps: float = EPS,
+                 seed: int = 0) -> ExplorerRun:
+    r"""A ``depth`` x ``width`` network with weights :math:`N(0, \sigma^2)`, with or without BN.
 
     The first ``batch_size`` of a fixed set of :math:`N(0, 1)` inputs go through
     :func:`course_utils.network.forward`, with :class:`BatchNormStep` (training mode,
-    gamma 1, beta 0) when ``batchnorm``. Returns ``depth`` arrays of shape
-    (batch_size, width).
+    gamma 1, beta 0) before each activation when ``batchnorm``. The weights are fixed
+    unit-variance draws times ``std``, so only the scale changes between calls.
     """
     std = _check_real("std", std, 0.0, 1e3, low_open=True)
     if not isinstance(batchnorm, bool):
@@ -575,4 +583,14 @@ def explorer_activations(std: float, batchnorm: bool, batch_size: int,
     weights = [std * w for w in unit]
     step = BatchNormStep(eps=eps) if batchnorm else None
     with np.errstate(over="ignore", invalid="ignore"):
-        return network.forward(x[:batch_size], weights, activation, step=step).activations
+        record = network.forward(x[:batch_size], weights, activation, step=step)
+        if batchnorm:
+            var_z = np.array([c.batch_var.mean() for c in record.step_caches])
+        else:
+            var_z = np.array([z.var(axis=0).mean() for z in record.pre_activations])
+    return ExplorerRun(record.activations, var_z)
+
+
+def explorer_activations(std: float, batchnorm: bool, batch_size: int, **kwargs) -> list:
+    """The activations of :func:`explorer_run` (same arguments)."""
+    return explorer_run(std, batchnorm, batch_size, **kwargs).activations
