@@ -13,6 +13,8 @@
 #   PIP_FLAGS=          pip verbosity (default: -q; errors are always shown)
 #   LAB_ARGS=...        extra arguments for `jupyter lab`
 #   REPEAT=N            repetitions for benchmarks/notebooks.py (default: 3)
+#   SUBMISSIONS=dir     for make grade: one sub-folder of notebooks per student
+#   GRADES=file         for make grade: the CSV written (default: grades.csv)
 # CPU-only torch on a fresh Linux machine (pip reads this from the environment):
 #   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu make lab
 
@@ -26,6 +28,7 @@ PYTHON    ?= python3
 PIP_FLAGS ?= -q
 LAB_ARGS  ?=
 REPEAT    ?= 3
+GRADES    ?= grades.csv
 
 VENV  := .venv
 BIN   := $(VENV)/bin
@@ -41,14 +44,15 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help install lab test notebooks bench release clean
+.PHONY: help install lab test notebooks bench assignments release grade clean
 
 help:
 	@echo "make lab        create .venv if needed, install pins, open JupyterLab on notebooks/"
 	@echo "make test       create .venv if needed, install pins, run unit tests + nbval on notebooks"
 	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make bench      widget latency + per-notebook time/memory benchmarks"
-	@echo "make release    student versions (nbgrader preprocessors) into release/"
+	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
+	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks -> grades.csv"
 	@echo "make clean      remove .venv and caches"
 
 # --- environment -------------------------------------------------------------------------
@@ -81,8 +85,16 @@ bench: $(STAMP)
 	$(RUN) $(VPY) benchmarks/widget_latency.py
 	$(RUN) $(VPY) benchmarks/notebooks.py --repeat $(REPEAT) $(NOTEBOOKS)
 
-release: $(STAMP)
+# Instructors: student versions (solutions stubbed, hidden tests removed, outputs cleared,
+# cells locked and checksummed by nbgrader's preprocessors), then grading of submissions.
+assignments: $(STAMP)
 	$(RUN) $(VPY) tools/make_student_versions.py
+
+release: assignments
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-with-one-folder-per-student [GRADES=grades.csv]"; exit 2; }
+	$(RUN) $(VPY) tools/grade.py "$(SUBMISSIONS)" --output "$(GRADES)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache build release

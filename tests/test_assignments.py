@@ -1,0 +1,224 @@
+"""Classroom assignments for every notebook: student versions leak nothing, grading is right.
+
+For each instructor notebook in ``notebooks/``:
+
+- it has at least one exercise (a solution cell and a locked grade cell with points);
+- its student version (``tools/make_student_versions.py``, nbgrader's preprocessors) holds none
+  of the solution lines and none of the hidden-test lines, and no outputs;
+- graded by ``tools/grade.py`` (what ``make grade`` runs): the instructor version scores full
+  marks; the untouched student version scores zero, and in that run only exercise cells fail
+  (the student version plus the hidden tests, so every other cell runs for a student who has
+  not answered yet: later cells never depend on an answer); a submission with one deliberately
+  wrong answer, whose locked test cells were edited to pass or deleted, loses exactly that
+  exercise's points and is graded with the instructor's tests.
+
+Each notebook's grading runs form one test class, so ``pytest -n 2 --dist loadscope`` spreads
+the notebooks over both workers.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytest.importorskip("nbgrader")
+from nbgrader.utils import is_grade, is_solution  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools import grade as grading  # noqa: E402
+from tools.make_student_versions import student_version  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
+           "### END HIDDEN TESTS")
+
+
+def secret_lines(notebook) -> set:
+    """Lines of solution regions and hidden tests that appear nowhere else in the notebook."""
+    secret, public = set(), set()
+    for cell in notebook.cells:
+        inside = None
+        for raw in cell.source.splitlines():
+            line = raw.strip()
+            if line in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+                inside = line
+                continue
+            if line in ("### END SOLUTION", "### END HIDDEN TESTS"):
+                inside = None
+                continue
+            if not line:
+                continue
+            (secret if inside else public).add(line)
+    return secret - public
+
+
+def exercise_points(notebook) -> dict:
+    """{grade_id of the test cell: points} in notebook order."""
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in notebook.cells if is_grade(c) and not is_solution(c)}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_has_an_exercise(path):
+    notebook = nbformat.read(path, as_version=4)
+    points = exercise_points(notebook)
+    assert points, f"{path.name} has no graded exercise"
+    assert all(p > 0 for p in points.values())
+    solutions = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if is_solution(c)]
+    assert solutions, f"{path.name} has no solution cell"
+    # the convention tools and tests rely on: <exercise>_solution, then its <exercise>_tests
+    assert all(s.endswith("_solution") and tests_of(s) in points for s in solutions)
+    for cell in notebook.cells:
+        if is_grade(cell) and not is_solution(cell):
+            assert cell.metadata["nbgrader"]["locked"] is True
+            assert "### BEGIN HIDDEN TESTS" in cell.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_version_leaks_nothing(path):
+    instructor = nbformat.read(path, as_version=4)
+    student = student_version(path)
+    secrets = secret_lines(instructor)
+    assert secrets, f"{path.name}: no solution or hidden-test lines found"
+    student_lines = {line.strip() for c in student.cells for line in c.source.splitlines()}
+    leaked = sorted(secrets & student_lines)
+    assert not leaked, f"{path.name}: the student version shows {leaked[:5]}"
+    assert not any(marker in c.source for c in student.cells for marker in MARKERS[2:])
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    assert [c.get("id") for c in student.cells] == [c.get("id") for c in instructor.cells]
+
+
+# --- grading -------------------------------------------------------------------------------
+
+PERTURB = '''
+
+def _deliberately_wrong(function):
+    import functools
+
+    def perturb(value):
+        if isinstance(value, tuple) and value:
+            return (perturb(value[0]),) + value[1:]
+        try:
+            return value * 1.25 + 0.1
+        except TypeError:
+            return None
+
+    @functools.wraps(function)
+    def wrong(*args, **kwargs):
+        return perturb(function(*args, **kwargs))
+    return wrong
+
+'''
+
+
+def wrong_answer(source: str) -> str:
+    """The reference solution with every function it defines returning a wrong value."""
+    names = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    if not names:
+        return source + '\nraise RuntimeError("a deliberately wrong answer")\n'
+    wraps = "".join(f"{name} = _deliberately_wrong({name})\n" for name in names)
+    return source + PERTURB + wraps
+
+
+def tampered_submission(instructor, wrong_id: str):
+    """Wrong answer to the exercise ``wrong_id``; its test cell edited to pass, others deleted."""
+    submission = student_version_of(instructor)
+    reference = {c.metadata["nbgrader"]["grade_id"]: c for c in instructor.cells
+                 if "nbgrader" in c.metadata}
+    cells = []
+    for cell in submission.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if is_solution(cell):
+            cell.source = reference[meta["grade_id"]].source
+            if meta["grade_id"] == wrong_id:
+                cell.source = wrong_answer(cell.source)
+        elif is_grade(cell):
+            if meta["grade_id"] == tests_of(wrong_id):
+                cell.source = "pass  # the student edited the locked test"
+            else:
+                continue  # deleted
+        cells.append(cell)
+    submission.cells = cells
+    return submission
+
+
+def tests_of(solution_id: str) -> str:
+    return solution_id.replace("_solution", "_tests")
+
+
+_student_cache: dict = {}
+
+
+def student_version_of(instructor):
+    return copy.deepcopy(_student_cache[id(instructor)])
+
+
+def graded(instructor, submission, path):
+    executed = grading.run(grading.assemble(instructor, submission), path.parent)
+    scores = {}
+    for cell in executed.cells:
+        if is_grade(cell) and not is_solution(cell):
+            got, _ = grading.determine_grade(cell)
+            scores[cell.metadata["nbgrader"]["grade_id"]] = float(got or 0.0)
+    return scores, executed
+
+
+def errors(executed):
+    """[(cell index, is an exercise cell, error name)] for every cell that raised."""
+    found = []
+    for i, cell in enumerate(executed.cells):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                found.append((i, "nbgrader" in cell.metadata, output.ename))
+    return found
+
+
+@pytest.fixture(scope="class")
+def instructor(request):
+    """The instructor notebook of the test class (its student version cached beside it)."""
+    notebook = nbformat.read(request.cls.path, as_version=4)
+    _student_cache[id(notebook)] = student_version(request.cls.path)
+    return notebook
+
+
+class GradingSuite:
+    """The three grading runs of one notebook (one fresh kernel each)."""
+
+    path: Path
+
+    def test_instructor_version_scores_full_marks(self, instructor):
+        scores, executed = graded(instructor, instructor, self.path)
+        assert scores == exercise_points(instructor)
+        assert errors(executed) == []
+
+    def test_untouched_student_version_scores_zero_and_only_exercises_fail(self, instructor):
+        scores, executed = graded(instructor, student_version_of(instructor), self.path)
+        assert scores == {k: 0.0 for k in exercise_points(instructor)}
+        failed = errors(executed)
+        assert failed and all(in_exercise for _, in_exercise, _ in failed), (
+            f"cells outside the exercises failed for an untouched student version: {failed}")
+        assert "NotImplementedError" in {name for _, _, name in failed}
+
+    def test_wrong_answer_loses_exactly_its_points_despite_edited_tests(self, instructor):
+        points = exercise_points(instructor)
+        solutions = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells
+                     if is_solution(c)]
+        wrong_id = solutions[-1]
+        scores, _ = graded(instructor, tampered_submission(instructor, wrong_id), self.path)
+        expected = dict(points)
+        expected[tests_of(wrong_id)] = 0.0
+        assert scores == expected
+
+
+for _path in NOTEBOOKS:
+    _name = "TestGrading_" + _path.stem
+    globals()[_name] = type(_name, (GradingSuite,), {"path": _path})
+del _path, _name
