@@ -53,7 +53,8 @@ import numpy as np
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
            "MAX_PARAMETERS", "adam_step", "lecture_momentum", "pytorch_momentum",
-           "FAMILY_EDGES", "plot_family_graph"]
+           "FAMILY_EDGES", "plot_family_graph", "decay_only", "weight_norm", "digits_race",
+           "plot_loss_curves", "TorchAdapter"]
 
 #: At most this many numbers over all ``params`` (the state needs up to 3 copies more).
 MAX_PARAMETERS = 16 * 2**20
@@ -610,3 +611,144 @@ def plot_family_graph(ax):
     ax.set_ylim(-2.1, 1.3)
     ax.set_axis_off()
     return boxes + arrows
+
+
+# ---------------------------------------------------------------- weight decay: L2 vs decoupled
+def decay_only(theta0: float = 1.0, lr: float = 0.01, weight_decay: float = 0.1,
+               steps: int = 100) -> dict:
+    """A parameter whose loss gradient is 0, under Adam + L2 and under AdamW.
+
+    Adam + L2 feeds :math:`g = \\lambda\\theta` through Adam's normalisation, so
+    :math:`\\hat m/\\sqrt{\\hat v} \\approx \\operatorname{sign}(\\theta)` and :math:`\\theta` falls
+    by about :math:`\\eta` per step *whatever* :math:`\\lambda` is; AdamW multiplies it by
+    :math:`1-\\eta\\lambda` per step (Loshchilov & Hutter, ICLR 2019). Runs :class:`Adam`
+    and :class:`AdamW` of this module.
+
+    Returns
+    -------
+    dict of ``"Adam + L2"`` and ``"AdamW"`` -> ndarray, shape (steps + 1,)
+        :math:`\\theta_0, \\theta_1, \\dots`.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= 100_000:
+        raise ValueError(f"steps must be an integer between 1 and 100000; got {steps!r}")
+    out = {}
+    for label, cls in (("Adam + L2", Adam), ("AdamW", AdamW)):
+        theta = np.array([float(theta0)])
+        opt = cls([theta], lr=lr, weight_decay=weight_decay)
+        path = [theta[0]]
+        for _ in range(steps):
+            opt.step([np.zeros(1)])
+            path.append(theta[0])
+        out[label] = np.array(path)
+    return out
+
+
+class _Threads:
+    """Run torch with one thread inside (small matrices: faster on a busy 2-core machine)."""
+
+    def __enter__(self):
+        import torch
+
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        import torch
+
+        torch.set_num_threads(self.before)
+
+
+def weight_norm(model) -> float:
+    """Euclidean norm of all ``weight`` tensors of a torch model (biases excluded)."""
+    import torch
+
+    with torch.no_grad():
+        return float(torch.sqrt(sum((p.double() ** 2).sum() for name, p in model.named_parameters()
+                                    if name.endswith("weight"))))
+
+
+class TorchAdapter:
+    """One of this module's NumPy optimisers, driving the parameters of a torch model.
+
+    The optimiser updates NumPy *views* of the tensors (``p.detach().numpy()`` shares their
+    memory), so :func:`course_utils.training.train` can use it through its callable form:
+    ``train(model, data, optimizer=lambda params: TorchAdapter(Adam, params, lr=1e-3))``.
+    It offers what the loop uses: ``param_groups[0]["lr"]`` (read before every step, so
+    ``lr_schedule`` works), ``zero_grad`` and ``step``. A parameter without a gradient gets
+    a zero gradient (torch.optim would skip it; in an MLP every parameter has one).
+    """
+
+    def __init__(self, optimizer_class, params, **kwargs):
+        if isinstance(optimizer_class, str):
+            if optimizer_class not in OPTIMIZERS:
+                raise ValueError(f"optimizer_class must be one of {', '.join(OPTIMIZERS)}; "
+                                 f"got {optimizer_class!r}")
+            optimizer_class = OPTIMIZERS[optimizer_class]
+        self.tensors = list(params)
+        self.optimizer = optimizer_class([p.detach().numpy() for p in self.tensors], **kwargs)
+        self.param_groups = [{"lr": self.optimizer.lr, "params": self.tensors}]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.tensors:
+            p.grad = None
+
+    def step(self) -> None:
+        self.optimizer.lr = self.param_groups[0]["lr"]
+        self.optimizer.step([np.zeros(p.shape, dtype=np.float32) if p.grad is None
+                             else p.grad.numpy() for p in self.tensors])
+
+
+def digits_race(data, contenders: dict, depth: int = 1, width: int = 64, epochs: int = 4,
+                batch_size: int = 64, seed: int = 0) -> dict:
+    """Train the same MLP (same init, same minibatches) with each of this module's optimisers.
+
+    Uses :func:`course_utils.training.build_mlp` and :func:`~course_utils.training.train`
+    with a :class:`TorchAdapter` (the NumPy optimisers of this module, not torch.optim).
+
+    Parameters
+    ----------
+    data : e.g. :func:`course_utils.data.load_digits`
+    contenders : dict of label -> (class name in :data:`OPTIMIZERS`, kwargs with ``lr``)
+        E.g. ``{"Adam + L2": ("Adam", dict(lr=0.003, weight_decay=0.01))}``.
+    depth, width, epochs, batch_size, seed
+        As :func:`~course_utils.training.build_mlp` and :func:`~course_utils.training.train`.
+
+    Returns
+    -------
+    dict of label -> (History, weight norm after training)
+    """
+    from course_utils.training import build_mlp, train
+
+    out = {}
+    with _Threads():
+        for label, (name, kwargs) in contenders.items():
+            kwargs = dict(kwargs)
+            if name not in OPTIMIZERS:
+                raise ValueError(f"contender {label!r}: optimizer must be one of "
+                                 f"{', '.join(OPTIMIZERS)}; got {name!r}")
+            if "lr" not in kwargs:
+                raise ValueError(f"contender {label!r} needs an lr in its kwargs")
+            model = build_mlp(data.x_train.shape[1], int(data.y_train.max()) + 1, depth=depth,
+                              width=width, seed=seed)
+            history = train(model, data,
+                            optimizer=lambda params: TorchAdapter(name, params, **kwargs),
+                            epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+            out[label] = (history, weight_norm(model))
+    return out
+
+
+def plot_loss_curves(axes, results: dict, smooth: int = 5):
+    """Minibatch loss (moving average over ``smooth`` steps) per optimiser on ``axes[0]``,
+    validation accuracy per epoch on ``axes[1]``; ``results`` as :func:`digits_race`.
+    Returns the lines."""
+    lines = []
+    for label, (history, _) in results.items():
+        loss = np.asarray(history.step_loss)
+        k = min(smooth, len(loss))
+        avg = np.convolve(loss, np.ones(k) / k, mode="valid")
+        lines += axes[0].plot(np.arange(k, len(loss) + 1), avg, label=label, lw=1.3)
+        lines += axes[1].plot(history.eval_step, history.val_acc, marker="o", ms=3, label=label)
+    axes[0].set(xlabel="step", ylabel="minibatch loss", yscale="log")
+    axes[1].set(xlabel="step", ylabel="validation accuracy")
+    axes[1].legend(fontsize=7, loc="lower right")
+    return lines

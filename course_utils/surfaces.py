@@ -345,23 +345,28 @@ def _grid(surface: Surface, n: int = 160):
     return X, Y, surface.value(np.stack([X, Y], axis=-1))
 
 
-def plot_surface(ax, surface, levels: int = 18):
-    """Filled log-spaced contours of ``f - f_min`` on ``ax`` (fixed limits); returns the
-    contour set."""
+def plot_surface(ax, surface, levels: int = 12, lines: bool = True):
+    """The surface as an image of :math:`\log_{10}(f - f_\min)` on ``ax`` (fixed limits),
+    with ``levels`` contour lines; returns the image.
+
+    One image is cheap to draw (the explorer redraws it when the surface changes);
+    ``lines=False`` leaves out the contour lines, the costly part.
+    """
     surface = _surface(surface)
     X, Y, Z = _grid(surface)
     gap = Z - surface.f_min
     lo = max(float(gap[gap > 0].min()), 1e-3 * float(gap.max()))
-    contour = ax.contourf(X, Y, np.log10(np.maximum(gap, lo)),
-                          levels=levels, cmap="Blues_r", alpha=0.85)
-    ax.contour(X, Y, np.log10(np.maximum(gap, lo)), levels=levels, colors="white",
-               linewidths=0.4, alpha=0.6)
+    logs = np.log10(np.maximum(gap, lo))
+    image = ax.imshow(logs, extent=(*surface.xlim, *surface.ylim), origin="lower",
+                      cmap="Blues_r", alpha=0.85, aspect="auto", interpolation="bilinear")
+    if lines:
+        ax.contour(X, Y, logs, levels=levels, colors="white", linewidths=0.5, alpha=0.7)
     ax.plot(*surface.minimum, marker="*", color="gold", markersize=12, markeredgecolor="k",
             zorder=3)
     ax.set_xlim(*surface.xlim)
     ax.set_ylim(*surface.ylim)
     ax.set_title(surface.title, fontsize=10)
-    return contour
+    return image
 
 
 COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
