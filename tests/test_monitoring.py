@@ -1,0 +1,267 @@
+"""course_utils.monitoring: smoothing, update-to-weight ratios, per-layer statistics, the
+Monitor callback. torch is the oracle for every ratio and statistic."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils import monitoring as mon
+from course_utils.data import load_dataset
+from course_utils.training import build_mlp, hidden_activations, train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def small_data(n=120, d=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    y = np.argmax(x[:, :classes], axis=1)
+
+    class Data:
+        x_train, y_train, x_val, y_val = x[:90], y[:90], x[90:], y[90:]
+        num_classes = classes
+    return Data
+
+
+# ------------------------------------------------------------------ ema
+def weighted_average(x, s):
+    """The debiased EMA written as what it is: sum s^(t-i) x_i / sum s^(t-i)."""
+    out = []
+    for t in range(1, len(x) + 1):
+        w = s ** np.arange(t - 1, -1, -1)
+        out.append(np.sum(w * x[:t]) / np.sum(w))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("s", [0.0, 0.3, 0.6, 0.9, 0.99])
+def test_ema_is_the_weighted_average_of_the_past(s):
+    x = np.random.default_rng(1).normal(2.0, 1.0, size=60)
+    np.testing.assert_allclose(mon.ema(x, s), weighted_average(x, s), rtol=1e-12, atol=1e-12)
+
+
+def test_ema_without_bias_correction_starts_near_zero():
+    x = np.full(5, 2.0)
+    np.testing.assert_allclose(mon.ema(x, 0.9, debias=False), 2.0 * (1 - 0.9 ** np.arange(1, 6)))
+    np.testing.assert_allclose(mon.ema(x, 0.9), 2.0)  # corrected: a constant stays constant
+
+
+def test_ema_matches_tensorboards_loop_and_passes_non_finite_values_through():
+    x = np.array([2.3, 2.1, np.nan, 1.9, np.inf, 1.5])
+    # TensorBoard's resetWithSmoothing, transcribed: non-finite values do not count
+    expected, last, count = [], 0.0, 0
+    for v in x:
+        if not math.isfinite(v):
+            expected.append(v)
+            continue
+        last = last * 0.6 + 0.4 * v
+        count += 1
+        expected.append(last / (1 - 0.6 ** count))
+    np.testing.assert_allclose(mon.ema(x, 0.6), expected)
+    assert mon.SMOOTHING == 0.6
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(values=[1, 2], smoothing=1.0), "smoothing must be >= 0 and < 1; got 1.0"),
+    (dict(values=[1, 2], smoothing=-0.1), "smoothing must be >= 0 and < 1"),
+    (dict(values=[1, 2], smoothing=float("nan")), "smoothing must be a finite number"),
+    (dict(values=[[1, 2]]), "values must be one series"),
+    (dict(values=[1, 2], debias=1), "debias must be True or False"),
+])
+def test_ema_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        mon.ema(**kwargs)
+
+
+# ------------------------------------------------------------------ update ratios
+def torch_step(optimizer_class, seed=0, **kwargs):
+    """One optimiser step on a linear layer: (weights before, weights after, grad, lr)."""
+    torch.manual_seed(seed)
+    layer = nn.Linear(20, 10)
+    opt = optimizer_class(layer.parameters(), **kwargs)
+    x, y = torch.randn(32, 20), torch.randint(0, 10, (32,))
+    for _ in range(3):  # a few steps, so momentum and Adam's moments are not trivial
+        before = layer.weight.detach().clone()
+        opt.zero_grad()
+        nn.functional.cross_entropy(layer(x), y).backward()
+        opt.step()
+    return before.numpy(), layer.weight.detach().numpy().copy(), layer.weight.grad.numpy()
+
+
+def test_sgd_update_ratio_equals_the_snapshot_ratio_of_a_torch_sgd_step():
+    before, after, grad = torch_step(torch.optim.SGD, lr=0.05)
+    expected = (torch.linalg.vector_norm(torch.tensor(after, dtype=torch.float64)
+                                         - torch.tensor(before, dtype=torch.float64))
+                / torch.linalg.vector_norm(torch.tensor(before, dtype=torch.float64))).item()
+    assert mon.update_ratio(before, after) == pytest.approx(expected, rel=1e-12)
+    assert mon.sgd_update_ratio(before, grad, lr=0.05) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("optimizer, kwargs", [
+    (torch.optim.SGD, dict(lr=0.05, momentum=0.9)), (torch.optim.Adam, dict(lr=1e-3))])
+def test_snapshot_ratio_measures_any_optimiser_where_the_sgd_formula_does_not(optimizer, kwargs):
+    before, after, grad = torch_step(optimizer, **kwargs)
+    measured = mon.update_ratio(torch.tensor(before), torch.tensor(after))  # tensors accepted
+    direct = np.linalg.norm(after - before) / np.linalg.norm(before)
+    assert measured == pytest.approx(direct, rel=1e-5)
+    naive = mon.sgd_update_ratio(before, grad, lr=kwargs["lr"])
+    assert abs(naive / measured - 1) > 0.2  # lr * grad is not the step momentum / Adam took
+
+
+def test_update_ratio_is_scale_free_and_per_layer():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(5, 4))
+    step = 1e-3 * rng.normal(size=(5, 4))
+    r = mon.update_ratio(w, w + step)
+    assert mon.update_ratio(10 * w, 10 * (w + step)) == pytest.approx(r, rel=1e-12)
+    ratios = mon.update_ratios({"W1": w, "W2": 2 * w}, {"W1": w + step, "W2": 2 * w + step})
+    assert ratios["W1"] == pytest.approx(r) and ratios["W2"] == pytest.approx(r / 2)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mon.update_ratio(np.zeros((2, 2)), np.ones((2, 2))), "before has norm 0"),
+    (lambda: mon.update_ratio(np.ones(3), np.ones(4)), "same shape"),
+    (lambda: mon.update_ratio([], []), "before is empty"),
+    (lambda: mon.update_ratio(np.ones(2), [1, np.nan]), "after contains NaN or inf"),
+    (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(2), lr=0), "lr must be > 0; got 0"),
+    (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(3), lr=0.1), "w and dw must have the same"),
+    (lambda: mon.update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)}), "same layers"),
+    (lambda: mon.linear_layers("model"), "model must be a torch.nn.Module"),
+    (lambda: mon.linear_layers(nn.ReLU()), "no nn.Linear"),
+])
+def test_bad_ratio_arguments_are_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_layers_are_named_w1_to_wl_from_input_to_scores():
+    model = build_mlp(64, 10, depth=3, width=32)
+    layers = mon.linear_layers(model)
+    assert list(layers) == ["W1", "W2", "W3", "W4"]
+    assert [l.out_features for l in layers.values()] == [32, 32, 32, 10]
+    snap = mon.weight_snapshot(model)
+    assert snap["W1"].shape == (32, 64) and snap["W1"].dtype == np.float64
+    np.testing.assert_array_equal(snap["W4"], model[-1].weight.detach().numpy())
+
+
+# ------------------------------------------------------------------ per-layer statistics
+def test_gradient_stats_match_torch():
+    model = build_mlp(6, 3, depth=2, width=16, seed=1)
+    data = small_data()
+    with pytest.raises(ValueError, match="no gradient: call loss.backward"):
+        mon.gradient_stats(model)
+    x = torch.tensor(data.x_train, dtype=torch.float32)
+    nn.functional.cross_entropy(model(x), torch.tensor(data.y_train)).backward()
+    stats = mon.gradient_stats(model)
+    assert stats.layers == ("W1", "W2", "W3")
+    for i, layer in enumerate(mon.linear_layers(model).values()):
+        g, w = layer.weight.grad.double(), layer.weight.detach().double()
+        assert stats["rms"][i] == pytest.approx(g.pow(2).mean().sqrt().item(), rel=1e-9)
+        assert stats["std"][i] == pytest.approx(g.std(unbiased=False).item(), rel=1e-9)
+        assert stats["|dW|/|W|"][i] == pytest.approx((g.norm() / w.norm()).item(), rel=1e-9)
+    assert "|dW|/|W|" in stats.table()
+
+
+def test_activation_stats_are_those_of_the_hidden_activations(digits):
+    model = build_mlp(64, 10, depth=3, width=32)
+    stats = mon.activation_stats(model, digits.x_val)
+    acts = hidden_activations(model, digits.x_val)
+    assert stats.layers == ("h1", "h2", "h3")
+    np.testing.assert_allclose(stats["std"], [a.astype(np.float64).std() for a in acts])
+    np.testing.assert_allclose(stats["a==0"], [np.mean(a == 0) for a in acts])
+
+
+# ------------------------------------------------------------------ Monitor
+def test_monitor_records_the_ratio_of_every_step_as_measured_by_hand(digits):
+    model = build_mlp(64, 10, depth=2, width=32, seed=0)
+    monitor = mon.Monitor(model)
+    seen = {"before": mon.weight_snapshot(model), "ratios": []}
+
+    def both(history, m):
+        monitor(history, m)
+        after = mon.weight_snapshot(m)
+        seen["ratios"].append(mon.update_ratios(seen["before"], after))
+        seen["before"] = after
+
+    history = train(model, digits, "adam", lr=1e-3, epochs=1, batch_size=128, callback=both,
+                    progress=False)
+    assert monitor.steps == list(range(1, history.steps + 1))
+    for name in monitor.layers:
+        np.testing.assert_allclose(monitor.ratios[name], [r[name] for r in seen["ratios"]],
+                                   rtol=1e-6)
+    assert monitor.ratio_array().shape == (history.steps, 3)
+    assert all(v > 0 for v in monitor.grad_rms["W1"])
+
+
+def test_monitor_every_k_steps_and_activations_at_evaluations(digits):
+    model = build_mlp(64, 10, depth=2, width=32, seed=0)
+    start = mon.activation_stats(model, digits.x_val[:64])
+    monitor = mon.Monitor(model, every=3, probe=digits.x_val[:64])
+    history = train(model, digits, "sgd", lr=0.05, epochs=1, batch_size=100, eval_every=5,
+                    callback=monitor, progress=False)
+    assert history.steps == 14
+    assert monitor.steps == [3, 6, 9, 12]
+    assert monitor.eval_steps == [0, 5, 10]
+    np.testing.assert_allclose([monitor.activation_std[n][0] for n in ("h1", "h2")],
+                               start["std"])
+    assert set(monitor.median_ratios()) == {"W1", "W2", "W3"}
+
+
+def test_monitor_checks_its_arguments():
+    model = build_mlp(6, 3, depth=1, width=4)
+    with pytest.raises(ValueError, match="every must be >= 1; got 0"):
+        mon.Monitor(model, every=0)
+    with pytest.raises(ValueError, match="probe must be a non-empty"):
+        mon.Monitor(model, probe=np.zeros(6))
+    monitor = mon.Monitor(model)
+    with pytest.raises(ValueError, match="made for another model"):
+        monitor(None, build_mlp(6, 3, depth=1, width=4))
+    with pytest.raises(ValueError, match="skip=0 leaves no recorded step"):
+        monitor.median_ratios()
+    with pytest.raises(ValueError, match="no probe batch"):
+        monitor.record_activations(0)
+
+
+def test_one_torch_thread_restores_the_setting():
+    before = torch.get_num_threads()
+    with mon.one_torch_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+# ------------------------------------------------------------------ minibatch noise
+def test_minibatch_loss_spread_follows_one_over_sqrt_b(digits):
+    model = build_mlp(64, 10, depth=2, width=32)
+    spread = mon.minibatch_loss_spread(model, digits.x_train, digits.y_train,
+                                       batch_sizes=(8, 32, 128, 512), n_batches=400)
+    np.testing.assert_allclose(spread["measured std"], spread["sigma/sqrt(B) * fpc"], rtol=0.15)
+    full = mon.minibatch_loss_spread(model, digits.x_train, digits.y_train,
+                                     batch_sizes=(len(digits.x_train),), n_batches=3)
+    assert full["measured std"][0] == pytest.approx(0, abs=1e-6)  # the whole set: no noise
+    with pytest.raises(ValueError, match="batch_sizes must be between 1 and"):
+        mon.minibatch_loss_spread(model, digits.x_train, digits.y_train, batch_sizes=(0,))
+
+
+# ------------------------------------------------------------------ runs and summaries
+def test_run_diagnosis_checks_its_settings(digits):
+    with pytest.raises(ValueError, match="unknown settings"):
+        mon.run_diagnosis(digits, lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="must give lr"):
+        mon.run_diagnosis(digits)
+
+
+def test_plateau_steps_and_curve_summary_on_made_up_curves():
+    class H:
+        status, diverged, val_acc = "completed", False, [0.5]
+    flat_then_drop = np.r_[np.full(50, math.log(10)), np.linspace(2.3, 0.5, 50)]
+    assert 50 < mon.plateau_steps(flat_then_drop, math.log(10)) < 70
+    assert mon.plateau_steps(np.full(30, 2.3), math.log(10)) == 30  # never leaves it
+    H.step_loss = list(np.linspace(2.3, 1.3, 200))  # a straight line
+    assert mon.curve_summary(H)["shape"] == pytest.approx(1.0, abs=0.1)
+    H.step_loss = list(0.2 + 2.1 * np.exp(-np.arange(200) / 20))  # fast, then flat
+    assert mon.curve_summary(H)["shape"] > 20
