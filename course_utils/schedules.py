@@ -1,0 +1,578 @@
+"""Learning-rate schedules (chapter 06): the learning rate of every step, as a NumPy array.
+
+Each function returns ``lr`` of shape ``(steps,)``, float64, where ``lr[t]`` is the learning
+rate used by optimisation step ``t + 1`` (``t = 0, 1, ..., steps - 1``). This is exactly the
+sequence a ``torch.optim.lr_scheduler`` scheduler produces when ``scheduler.step()`` is called
+after every optimisation step (as :func:`course_utils.training.train` does with
+``scheduler=``); give the array to ``train(..., lr_schedule=lr)``.
+
+=========================  =====================================================  ==========================
+function                   lr[t]                                                  torch equivalent
+=========================  =====================================================  ==========================
+:func:`constant`           ``base_lr``                                            (none)
+:func:`step_decay`         ``base_lr * gamma ** (t // step_size)``                ``StepLR``
+:func:`multistep`          ``base_lr * gamma ** #{m in milestones: m <= t}``      ``MultiStepLR``
+:func:`exponential`        ``base_lr * gamma ** t``                               ``ExponentialLR``
+:func:`cosine`             ``eta_min + (base_lr - eta_min)(1 + cos(pi t/T))/2``   ``CosineAnnealingLR``
+:func:`linear_warmup`      ``base_lr * (f + (1 - f) min(t, W)/W)``                ``LinearLR``
+:func:`warmup_cosine`      warm-up for ``W`` steps, then :func:`cosine` from 0    ``SequentialLR`` of both
+:func:`warmup_step`        warm-up for ``W`` steps, then :func:`step_decay`       ``SequentialLR`` of both
+=========================  =====================================================  ==========================
+
+All are *closed forms*. Torch computes ``ExponentialLR``, ``CosineAnnealingLR`` and ``LinearLR``
+recursively (each new lr from the previous one, e.g. cosine's
+``lr_t = eta_min + (lr_{t-1} - eta_min) (1 + cos(pi t/T)) / (1 + cos(pi (t-1)/T))``); the
+two agree to rounding, which accumulates over the steps (:func:`torch_schedule` gives torch's
+sequence; the tests find them within 1e-12, e.g. 1e-13 relative after 20 cosine periods).
+
+The papers: step decay by x0.1 at fixed points as in ResNet (He, Zhang, Ren & Sun, CVPR 2016);
+cosine annealing from SGDR (Loshchilov & Hutter, ICLR 2017); linear warm-up from "Accurate,
+Large Minibatch SGD" (Goyal et al., 2017, arXiv:1706.02677).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["MAX_STEPS", "SCHEDULES", "constant", "step_decay", "multistep", "exponential",
+           "cosine", "linear_warmup", "warmup_cosine", "warmup_step", "explorer_schedule",
+           "drop_steps", "torch_schedule"]
+
+#: At most this many steps per schedule (8 MB of float64; ~50x a chapter's longest run).
+MAX_STEPS = 1_000_000
+
+#: The schedules the explorer offers (``explorer_schedule``'s ``schedule`` argument).
+SCHEDULES = ("constant", "step", "multistep", "exponential", "cosine")
+
+
+def _int(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be an integer {allowed}; got {value}")
+    return int(value)
+
+
+def _real(name: str, value, low: float, high: float | None = None, low_open: bool = True,
+          what: str = "") -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if (value <= low if low_open else value < low) or (high is not None and value > high):
+        interval = f"{'(' if low_open else '['}{low:g}, {'' if high is None else f'{high:g}]'}"
+        if high is None:
+            interval += "inf)"
+        raise ValueError(f"{name} must be in {interval}{what}; got {value!r}")
+    return float(value)
+
+
+def _steps(steps) -> int:
+    return _int("steps", steps, 0, MAX_STEPS)
+
+
+def _base_lr(base_lr) -> float:
+    return _real("base_lr", base_lr, 0.0)
+
+
+def _gamma(gamma) -> float:
+    return _real("gamma", gamma, 0.0, 1.0, what=" (the factor applied at each decay)")
+
+
+def constant(base_lr: float, steps: int) -> np.ndarray:
+    """The same learning rate at every step: ``lr[t] = base_lr``, shape ``(steps,)``."""
+    return np.full(_steps(steps), _base_lr(base_lr), dtype=np.float64)
+
+
+def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -> np.ndarray:
+    """Step decay: multiply the rate by ``gamma`` every ``step_size`` steps.
+
+    ``lr[t] = base_lr * gamma ** floor(t / step_size)``, as ``torch.optim.lr_scheduler.StepLR``
+    stepped once per step.
+
+    Parameters
+    ----------
+    base_lr : float
+        Rate of the first ``step_size`` steps, > 0.
+    steps : int
+        Length of the schedule, 0 to :data:`MAX_STEPS`.
+    step_size : int
+        Steps between two decays, >= 1.
+    gamma : float
+        Factor per decay, in (0, 1] (0.1 in ResNet, He et al., CVPR 2016).
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
+    step_size = _int("step_size", step_size, 1)
+    return base_lr * gamma ** (np.arange(steps) // step_size).astype(np.float64)
+
+
+def _milestones(milestones) -> np.ndarray:
+    try:
+        values = list(milestones)
+    except TypeError:
+        raise ValueError(f"milestones must be a sequence of increasing integers; got "
+                         f"{milestones!r}") from None
+    for m in values:
+        _int("each milestone", m, 1)
+    if any(b <= a for a, b in zip(values[:-1], values[1:])):
+        raise ValueError(f"milestones must be strictly increasing; got {values}")
+    return np.asarray(values, dtype=np.int64)
+
+
+def multistep(base_lr: float, steps: int, milestones: Sequence[int],
+              gamma: float = 0.1) -> np.ndarray:
+    """Multi-step decay: multiply the rate by ``gamma`` at each milestone step.
+
+    ``lr[t] = base_lr * gamma ** k(t)``, ``k(t)`` = number of milestones ``m <= t``; as
+    ``torch.optim.lr_scheduler.MultiStepLR``. ResNet on CIFAR-10 (He et al., CVPR 2016):
+    ``base_lr = 0.1``, milestones 32k and 48k iterations, 64k in all, ``gamma = 0.1``.
+
+    Parameters
+    ----------
+    base_lr : float
+        > 0.
+    steps : int
+        Length of the schedule, 0 to :data:`MAX_STEPS`.
+    milestones : sequence of int
+        Strictly increasing steps >= 1 (they may lie beyond ``steps``).
+    gamma : float
+        In (0, 1].
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
+    marks = _milestones(milestones)
+    count = np.searchsorted(marks, np.arange(steps), side="right")
+    return base_lr * gamma ** count.astype(np.float64)
+
+
+def exponential(base_lr: float, steps: int, gamma: float) -> np.ndarray:
+    """Exponential decay: ``lr[t] = base_lr * gamma ** t`` (``ExponentialLR``), ``gamma`` in (0, 1].
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
+    return base_lr * gamma ** np.arange(steps, dtype=np.float64)
+
+
+def cosine(base_lr: float, steps: int, t_max: int, eta_min: float = 0.0) -> np.ndarray:
+    """Cosine annealing (Loshchilov & Hutter, SGDR, ICLR 2017), without restarts.
+
+    ``lr[t] = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / t_max)) / 2``: from
+    ``base_lr`` at ``t = 0`` down to ``eta_min`` at ``t = t_max``. Past ``t_max`` the formula
+    (and torch's ``CosineAnnealingLR``) climbs back up; usually ``t_max = steps - 1`` or ``steps``.
+
+    Parameters
+    ----------
+    base_lr : float
+        > 0.
+    steps : int
+        0 to :data:`MAX_STEPS`.
+    t_max : int
+        Steps of the half cosine, >= 1.
+    eta_min : float
+        Final rate, in [0, base_lr].
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps = _base_lr(base_lr), _steps(steps)
+    t_max = _int("t_max", t_max, 1)
+    eta_min = _real("eta_min", eta_min, 0.0, base_lr, low_open=False, what=" (0 to base_lr)")
+    t = np.arange(steps, dtype=np.float64)
+    return eta_min + (base_lr - eta_min) * (1.0 + np.cos(np.pi * t / t_max)) / 2.0
+
+
+def _start_factor(start_factor) -> float:
+    return _real("start_factor", start_factor, 0.0, 1.0,
+                 what=" (the warm-up starts at start_factor * base_lr)")
+
+
+def linear_warmup(base_lr: float, steps: int, warmup_steps: int,
+                  start_factor: float = 1 / 3) -> np.ndarray:
+    """Linear warm-up (Goyal et al., 2017): ``start_factor * base_lr`` up to ``base_lr``.
+
+    ``lr[t] = base_lr * (f + (1 - f) * min(t, W) / W)`` with ``f = start_factor``,
+    ``W = warmup_steps``; constant ``base_lr`` from step ``W`` on (``LinearLR`` with
+    ``end_factor=1``, ``total_iters=W``).
+
+    Parameters
+    ----------
+    base_lr : float
+        > 0.
+    steps : int
+        0 to :data:`MAX_STEPS`.
+    warmup_steps : int
+        >= 1.
+    start_factor : float
+        In (0, 1]; torch's default is 1/3.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps = _base_lr(base_lr), _steps(steps)
+    warmup_steps = _int("warmup_steps", warmup_steps, 1)
+    f = _start_factor(start_factor)
+    t = np.minimum(np.arange(steps), warmup_steps).astype(np.float64)
+    return base_lr * (f + (1.0 - f) * t / warmup_steps)
+
+
+def _then(base_lr, steps, warmup_steps, start_factor, after) -> np.ndarray:
+    """``warmup_steps`` of linear warm-up, then ``after(steps - warmup_steps)`` from its step 0."""
+    steps = _steps(steps)
+    warmup_steps = _int("warmup_steps", warmup_steps, 1)
+    warm = linear_warmup(base_lr, min(steps, warmup_steps), warmup_steps, start_factor)
+    return np.concatenate([warm, after(max(steps - warmup_steps, 0))])
+
+
+def warmup_cosine(base_lr: float, steps: int, warmup_steps: int, t_max: int,
+                  start_factor: float = 1 / 3, eta_min: float = 0.0) -> np.ndarray:
+    """Linear warm-up for ``warmup_steps`` steps, then cosine annealing over ``t_max`` steps.
+
+    ``lr[t] = base_lr * (f + (1 - f) t / W)`` for ``t < W``, then
+    ``eta_min + (base_lr - eta_min)(1 + cos(pi (t - W) / t_max)) / 2``: torch's
+    ``SequentialLR([LinearLR(opt, f, 1.0, total_iters=W), CosineAnnealingLR(opt, t_max,
+    eta_min)], milestones=[W])``. The usual choice ``t_max = steps - W`` ends at ``eta_min``.
+
+    Parameters
+    ----------
+    base_lr : float
+        Peak rate, reached at step ``W``; > 0.
+    steps : int
+        0 to :data:`MAX_STEPS`.
+    warmup_steps : int
+        ``W`` >= 1.
+    t_max : int
+        Length of the cosine phase, >= 1.
+    start_factor : float
+        ``f`` in (0, 1].
+    eta_min : float
+        In [0, base_lr].
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    _base_lr(base_lr), _start_factor(start_factor)
+    _int("t_max", t_max, 1)
+    return _then(base_lr, steps, warmup_steps, start_factor,
+                 lambda n: cosine(base_lr, n, t_max, eta_min))
+
+
+def warmup_step(base_lr: float, steps: int, warmup_steps: int, step_size: int,
+                gamma: float = 0.1, start_factor: float = 1 / 3) -> np.ndarray:
+    """Linear warm-up for ``warmup_steps`` steps, then :func:`step_decay` counted from there.
+
+    ``SequentialLR([LinearLR(opt, f, 1.0, total_iters=W), StepLR(opt, step_size, gamma)],
+    milestones=[W])`` (Goyal et al., 2017: 5 epochs of warm-up, then ResNet's x0.1 steps).
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    _base_lr(base_lr), _start_factor(start_factor), _gamma(gamma)
+    _int("step_size", step_size, 1)
+    return _then(base_lr, steps, warmup_steps, start_factor,
+                 lambda n: step_decay(base_lr, n, step_size, gamma))
+
+
+def explorer_schedule(schedule: str, base_lr: float, steps: int, warmup_steps: int = 0,
+                      decay_steps: int = 300, gamma: float = 0.1,
+                      start_factor: float = 0.1) -> np.ndarray:
+    """One of :data:`SCHEDULES`, with an optional linear warm-up in front (the explorer's view).
+
+    ``decay_steps`` and ``gamma`` mean, per schedule (counted after the warm-up):
+    ``"step"``: x``gamma`` every ``decay_steps``; ``"multistep"``: x``gamma`` at
+    ``decay_steps`` and ``1.5 * decay_steps`` (ResNet's 32k and 48k); ``"exponential"``: a
+    smooth x``gamma`` per ``decay_steps`` (``gamma ** (1 / decay_steps)`` per step);
+    ``"cosine"``: ``t_max = decay_steps`` (``gamma`` unused); ``"constant"``: both unused.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
+    _base_lr(base_lr), _gamma(gamma), _steps(steps)
+    decay_steps = _int("decay_steps", decay_steps, 1)
+    warmup_steps = _int("warmup_steps", warmup_steps, 0)
+
+    def after(n):
+        if schedule == "step":
+            return step_decay(base_lr, n, decay_steps, gamma)
+        if schedule == "multistep":
+            return multistep(base_lr, n, [decay_steps, (3 * decay_steps) // 2] if decay_steps > 1
+                             else [1], gamma)
+        if schedule == "exponential":
+            return exponential(base_lr, n, gamma ** (1.0 / decay_steps))
+        if schedule == "cosine":
+            return cosine(base_lr, n, decay_steps)
+        return constant(base_lr, n)
+
+    if warmup_steps == 0:
+        return after(steps)
+    return _then(base_lr, steps, warmup_steps, start_factor, after)
+
+
+def drop_steps(lr) -> np.ndarray:
+    """The steps ``t`` (0-based) where ``lr[t] < lr[t - 1]`` by more than rounding.
+
+    Parameters
+    ----------
+    lr : array-like, shape (steps,)
+
+    Returns
+    -------
+    ndarray of int
+    """
+    lr = np.asarray(lr, dtype=np.float64)
+    if lr.ndim != 1:
+        raise ValueError(f"lr must be one-dimensional; got shape {lr.shape}")
+    return np.flatnonzero(lr[1:] < lr[:-1] * (1 - 1e-9)) + 1
+
+
+def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarray:
+    """The same schedule from ``torch.optim.lr_scheduler``: the oracle for the tests.
+
+    Builds SGD on one parameter with ``lr=base_lr`` and the scheduler ``name``
+    (``"step"``: StepLR(step_size, gamma); ``"multistep"``: MultiStepLR(milestones, gamma);
+    ``"exponential"``: ExponentialLR(gamma); ``"cosine"``: CosineAnnealingLR(t_max,
+    eta_min); ``"linear_warmup"``: LinearLR(start_factor, 1.0, warmup_steps);
+    ``"warmup_cosine"`` / ``"warmup_step"``: SequentialLR of LinearLR and the second one,
+    milestone ``warmup_steps``), reads ``group["lr"]`` before each of ``steps`` calls of
+    ``scheduler.step()`` and returns them (float64, shape ``(steps,)``).
+    """
+    import torch
+    from torch.optim import lr_scheduler as S
+
+    steps = _steps(steps)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=float(base_lr))
+    kw = dict(kwargs)
+    f = kw.pop("start_factor", 1 / 3)
+    if name == "step":
+        sched = S.StepLR(opt, kw.pop("step_size"), kw.pop("gamma", 0.1))
+    elif name == "multistep":
+        sched = S.MultiStepLR(opt, list(kw.pop("milestones")), kw.pop("gamma", 0.1))
+    elif name == "exponential":
+        sched = S.ExponentialLR(opt, kw.pop("gamma"))
+    elif name == "cosine":
+        sched = S.CosineAnnealingLR(opt, kw.pop("t_max"), kw.pop("eta_min", 0.0))
+    elif name == "linear_warmup":
+        sched = S.LinearLR(opt, f, 1.0, total_iters=kw.pop("warmup_steps"))
+    elif name in ("warmup_cosine", "warmup_step"):
+        w = kw.pop("warmup_steps")
+        warm = S.LinearLR(opt, f, 1.0, total_iters=w)
+        if name == "warmup_cosine":
+            rest = S.CosineAnnealingLR(opt, kw.pop("t_max"), kw.pop("eta_min", 0.0))
+        else:
+            rest = S.StepLR(opt, kw.pop("step_size"), kw.pop("gamma", 0.1))
+        sched = S.SequentialLR(opt, [warm, rest], milestones=[w])
+    else:
+        raise ValueError(f"name must be step, multistep, exponential, cosine, linear_warmup, "
+                         f"warmup_cosine or warmup_step; got {name!r}")
+    if kw:
+        raise ValueError(f"unused arguments for {name}: {sorted(kw)}")
+    lrs = np.empty(steps, dtype=np.float64)
+    for t in range(steps):
+        lrs[t] = opt.param_groups[0]["lr"]
+        opt.step()
+        sched.step()
+    return lrs
+
+
+# ---------------------------------------------------------------------------------------------
+# Why decay helps: SGD's noise floor on a quadratic
+# ---------------------------------------------------------------------------------------------
+
+#: At most this many steps x walkers for :func:`noisy_quadratic` (80 MB of float64 work).
+MAX_WALKER_STEPS = 10_000_000
+
+
+def stationary_loss(lr, curvature: float = 1.0, noise: float = 1.0):
+    """Expected loss SGD settles at on ``f(w) = h w^2 / 2`` with gradient noise of std ``noise``.
+
+    With ``g = h w + xi``, ``E xi = 0``, ``Var xi = s^2``, the step ``w <- w - lr g`` has the
+    stationary variance ``v = (1 - lr h)^2 v + lr^2 s^2``, so
+    ``v = lr s^2 / (h (2 - lr h))`` and ``E f = h v / 2 = lr s^2 / (2 (2 - lr h))``, about
+    ``lr s^2 / 4`` for small ``lr h``: proportional to the learning rate.
+
+    Parameters
+    ----------
+    lr : float or ndarray
+        In (0, 2 / curvature) (beyond it the iteration diverges).
+    curvature, noise : float
+        ``h`` > 0 and ``s`` >= 0.
+
+    Returns
+    -------
+    float or ndarray (``lr``'s shape)
+    """
+    h = _real("curvature", curvature, 0.0)
+    s = _real("noise", noise, 0.0, low_open=False)
+    lr_arr = np.asarray(lr, dtype=np.float64)
+    if not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0) or np.any(lr_arr * h >= 2):
+        raise ValueError(f"lr must be in (0, 2 / curvature) = (0, {2 / h:g}); got {lr!r}")
+    out = lr_arr * s**2 / (2.0 * (2.0 - lr_arr * h))
+    return float(out) if out.ndim == 0 else out
+
+
+def noisy_quadratic(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 3.0,
+                    walkers: int = 2000, seed: int = 0) -> np.ndarray:
+    """Mean loss of SGD on ``f(w) = h w^2 / 2`` with noisy gradients, step by step.
+
+    ``walkers`` independent runs start at ``w0`` and take ``w <- w - lr[t] (h w + xi_t)``,
+    ``xi_t ~ N(0, noise^2)``; the result is their mean ``h w^2 / 2`` after each step, an
+    estimate of the expected loss (:func:`stationary_loss` is its limit for a constant lr).
+
+    Parameters
+    ----------
+    lr : array-like, shape (steps,)
+        A schedule (e.g. from :func:`step_decay`), each value in [0, 2 / curvature).
+    curvature, noise, w0 : float
+    walkers : int
+        1 to 100,000; steps x walkers at most :data:`MAX_WALKER_STEPS`.
+    seed : int
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    h = _real("curvature", curvature, 0.0)
+    s = _real("noise", noise, 0.0, low_open=False)
+    w0 = _real("w0", w0, -math.inf, low_open=True)
+    walkers = _int("walkers", walkers, 1, 100_000)
+    seed = _int("seed", seed, 0)
+    lr = np.asarray(lr, dtype=np.float64)
+    if lr.ndim != 1:
+        raise ValueError(f"lr must be a 1-D schedule; got shape {lr.shape}")
+    if not np.all(np.isfinite(lr)) or np.any(lr < 0) or np.any(lr * h >= 2):
+        raise ValueError(f"lr values must be in [0, 2 / curvature) = [0, {2 / h:g})")
+    if len(lr) * walkers > MAX_WALKER_STEPS:
+        raise ValueError(f"steps x walkers = {len(lr) * walkers:,} is more than "
+                         f"{MAX_WALKER_STEPS:,}; use fewer walkers or steps")
+    rng = np.random.default_rng(seed)
+    w = np.full(walkers, w0)
+    losses = np.empty(len(lr))
+    for t, eta in enumerate(lr):
+        w -= eta * (h * w + s * rng.standard_normal(walkers))
+        losses[t] = 0.5 * h * np.mean(w * w)
+    return losses
+
+
+# ---------------------------------------------------------------------------------------------
+# The chapter's training runs (course_utils.training, digits)
+# ---------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _one_thread():
+    """Torch on one thread: small matrices train fastest so on a busy 2-core machine, and the
+    runs repeat bit for bit whatever the machine's core count (reductions keep one order)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _digits():
+    from course_utils.data import load_digits
+    return load_digits()
+
+
+def decay_runs(lr: float = 0.2, epochs: int = 12, milestones=(4, 8), gamma: float = 0.1,
+               batch_size: int = 32, weight_decay: float = 1e-3, width: int = 64,
+               seed: int = 0, data=None) -> dict:
+    """The ResNet recipe on digits: SGD + momentum 0.9 at a constant lr, and with step decay.
+
+    Both runs train the same MLP (2 hidden ReLU layers of ``width``, same init and minibatch
+    order) with ``weight_decay``; the second multiplies the lr by ``gamma`` at the start of
+    each epoch in ``milestones`` (ResNet: x0.1, He et al., CVPR 2016).
+
+    Returns
+    -------
+    dict
+        ``"constant"``, ``"decay"``: :class:`course_utils.training.History` (full training
+        and validation sets evaluated after every epoch); ``"steps_per_epoch"``;
+        ``"milestones"`` (epochs); ``"drops"``: per milestone ``(epoch, loss before, loss
+        after)``, the full training-set loss at the end of the epoch before the decay and
+        one epoch after it, for the decayed run.
+    """
+    from course_utils import training
+
+    data = _digits() if data is None else data
+    epochs = _int("epochs", epochs, 1, 200)
+    marks = [int(m) for m in _milestones(milestones)]
+    if marks and marks[-1] >= epochs:
+        raise ValueError(f"milestones must be epochs before the last ({epochs}); got {marks}")
+    steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
+    steps = epochs * steps_per_epoch
+    schedules = {"constant": constant(lr, steps),
+                 "decay": multistep(lr, steps, [m * steps_per_epoch for m in marks], gamma)}
+    runs = {}
+    with _one_thread():
+        for name, schedule in schedules.items():
+            model = training.build_mlp(data.x_train.shape[1], 10, depth=2, width=width,
+                                       seed=seed)
+            runs[name] = training.train(model, data, "momentum", lr=lr, epochs=epochs,
+                                        batch_size=batch_size, seed=seed,
+                                        lr_schedule=schedule, progress=False,
+                                        weight_decay=weight_decay)
+    loss = runs["decay"].train_loss  # index e = after epoch e
+    runs["drops"] = [(m, loss[m], loss[m + 1]) for m in marks]
+    runs["steps_per_epoch"] = steps_per_epoch
+    runs["milestones"] = marks
+    return runs
+
+
+def warmup_runs(lr: float = 0.1, epochs: int = 5, warmup_epochs: int = 2,
+                start_factor: float = 0.01, batch_size: int = 64, depth: int = 3,
+                width: int = 128, seed: int = 0, data=None) -> dict:
+    """Adam at a high lr, with and without linear warm-up, both then annealed by a cosine.
+
+    ``"no warm-up"``: :func:`cosine` over all steps; ``"warm-up"``: :func:`warmup_cosine`
+    with ``warmup_epochs`` of warm-up from ``start_factor * lr``, then a cosine over the rest.
+    Same MLP (``depth`` ReLU layers of ``width``), init and minibatch order.
+
+    Returns
+    -------
+    dict
+        ``"no warm-up"``, ``"warm-up"``: :class:`course_utils.training.History`;
+        ``"steps_per_epoch"``, ``"warmup_steps"``.
+    """
+    from course_utils import training
+
+    data = _digits() if data is None else data
+    epochs = _int("epochs", epochs, 1, 200)
+    warmup_epochs = _int("warmup_epochs", warmup_epochs, 1, epochs - 1)
+    steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
+    steps, warm = epochs * steps_per_epoch, warmup_epochs * steps_per_epoch
+    schedules = {"no warm-up": cosine(lr, steps, steps),
+                 "warm-up": warmup_cosine(lr, steps, warm, steps - warm, start_factor)}
+    runs = {}
+    with _one_thread():
+        for name, schedule in schedules.items():
+            model = training.build_mlp(data.x_train.shape[1], 10, depth=depth, width=width,
+                                       seed=seed)
+            runs[name] = training.train(model, data, "adam", lr=lr, epochs=epochs,
+                                        batch_size=batch_size, seed=seed,
+                                        lr_schedule=schedule, progress=False)
+    runs["steps_per_epoch"] = steps_per_epoch
+    runs["warmup_steps"] = warm
+    return runs

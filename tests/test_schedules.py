@@ -1,0 +1,172 @@
+"""course_utils.schedules: every schedule against torch.optim.lr_scheduler, bad arguments,
+and the noise-floor formula against simulation."""
+
+import numpy as np
+import pytest
+
+from course_utils import schedules as S
+
+TOL = 1e-12  # absolute, on learning rates up to 3
+
+CASES = [
+    ("step", S.step_decay, dict(step_size=30, gamma=0.1)),
+    ("step", S.step_decay, dict(step_size=7, gamma=0.5)),
+    ("step", S.step_decay, dict(step_size=1, gamma=1.0)),
+    ("multistep", S.multistep, dict(milestones=[100, 150], gamma=0.1)),
+    ("multistep", S.multistep, dict(milestones=[1, 5, 9, 400], gamma=0.3)),
+    ("multistep", S.multistep, dict(milestones=[], gamma=0.1)),
+    ("exponential", S.exponential, dict(gamma=0.99)),
+    ("exponential", S.exponential, dict(gamma=0.9)),
+    ("cosine", S.cosine, dict(t_max=200)),
+    ("cosine", S.cosine, dict(t_max=199)),
+    ("cosine", S.cosine, dict(t_max=50, eta_min=0.01)),  # 10 or more periods: torch recurses
+    ("cosine", S.cosine, dict(t_max=1)),
+    ("linear_warmup", S.linear_warmup, dict(warmup_steps=20)),
+    ("linear_warmup", S.linear_warmup, dict(warmup_steps=7, start_factor=0.01)),
+    ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=20, t_max=180)),
+    ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=5, t_max=50, start_factor=0.1,
+                                            eta_min=0.001)),
+    ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=300, t_max=100)),  # longer than steps
+    ("warmup_step", S.warmup_step, dict(warmup_steps=10, step_size=60, gamma=0.1)),
+    ("warmup_step", S.warmup_step, dict(warmup_steps=1, step_size=3, gamma=0.5,
+                                        start_factor=0.5)),
+]
+
+
+@pytest.mark.parametrize("name, func, kwargs", CASES)
+@pytest.mark.parametrize("base_lr", [0.1, 1.0, 3.0])
+@pytest.mark.parametrize("steps", [200, 1000])
+def test_equals_torch_lr_scheduler(name, func, kwargs, base_lr, steps):
+    ours = func(base_lr, steps, **kwargs)
+    theirs = S.torch_schedule(name, base_lr, steps, **kwargs)
+    assert ours.shape == (steps,) and ours.dtype == np.float64
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=TOL)
+
+
+def test_the_closed_forms_by_hand():
+    np.testing.assert_array_equal(S.step_decay(1.0, 7, 3, 0.5), [1, 1, 1, .5, .5, .5, .25])
+    np.testing.assert_array_equal(S.multistep(1.0, 6, [2, 5], 0.1)[[0, 1, 2, 4, 5]],
+                                  [1, 1, .1, .1, 0.1 ** 2])
+    np.testing.assert_allclose(S.cosine(2.0, 5, 4), [2, 1 + np.sqrt(.5), 1, 1 - np.sqrt(.5), 0],
+                               atol=1e-15)
+    np.testing.assert_allclose(S.linear_warmup(0.3, 5, 3, 1 / 3), [.1, .1 + 2 / 30, .1 + 4 / 30,
+                                                                   .3, .3], atol=1e-15)
+    lr = S.warmup_cosine(1.0, 10, 4, 6, start_factor=0.25)
+    np.testing.assert_allclose(lr[:5], [0.25, 0.4375, 0.625, 0.8125, 1.0])
+    assert lr[4] == lr.max() and lr[-1] == pytest.approx(0.5 * (1 + np.cos(np.pi * 5 / 6)))
+
+
+def test_torch_cosine_climbs_back_after_t_max_and_so_does_ours():
+    lr = S.cosine(1.0, 30, 10)
+    assert lr[10] == 0.0 and lr[20] == pytest.approx(1.0) and lr[15] == pytest.approx(0.5)
+    np.testing.assert_allclose(lr, S.torch_schedule("cosine", 1.0, 30, t_max=10), atol=TOL)
+
+
+def test_empty_schedule_and_drop_steps():
+    assert S.cosine(0.1, 0, 5).shape == (0,)
+    np.testing.assert_array_equal(S.drop_steps(S.multistep(1.0, 100, [30, 60])), [30, 60])
+    np.testing.assert_array_equal(S.drop_steps(S.warmup_step(1.0, 50, 10, 15)), [25, 40])
+    assert S.drop_steps(S.constant(0.1, 10)).size == 0
+
+
+BAD = [
+    (S.step_decay, (0.1, -1, 10), "steps"),
+    (S.step_decay, (0.1, 10, 0), "step_size"),
+    (S.step_decay, (0.1, 10, 5, 0.0), "gamma"),
+    (S.step_decay, (0.1, 10, 5, 1.5), "gamma"),
+    (S.step_decay, (0.0, 10, 5), "base_lr"),
+    (S.step_decay, (float("nan"), 10, 5), "base_lr"),
+    (S.step_decay, (0.1, 2.5, 5), "steps"),
+    (S.step_decay, (0.1, True, 5), "steps"),
+    (S.step_decay, (0.1, S.MAX_STEPS + 1, 5), "steps"),
+    (S.multistep, (0.1, 10, [5, 3]), "strictly increasing"),
+    (S.multistep, (0.1, 10, [5, 5]), "strictly increasing"),
+    (S.multistep, (0.1, 10, [0, 3]), "milestone"),
+    (S.multistep, (0.1, 10, 5), "milestones"),
+    (S.multistep, (0.1, 10, [2], -0.1), "gamma"),
+    (S.exponential, (0.1, 10, 1.01), "gamma"),
+    (S.cosine, (0.1, 10, 0), "t_max"),
+    (S.cosine, (0.1, 10, 5, 0.2), "eta_min"),
+    (S.cosine, (0.1, 10, 5, -0.1), "eta_min"),
+    (S.linear_warmup, (0.1, 10, 0), "warmup_steps"),
+    (S.linear_warmup, (0.1, 10, 3, 0.0), "start_factor"),
+    (S.linear_warmup, (0.1, 10, 3, 1.5), "start_factor"),
+    (S.warmup_cosine, (0.1, 10, 3, 0), "t_max"),
+    (S.warmup_cosine, (0.1, 10, -3, 5), "warmup_steps"),
+    (S.warmup_step, (0.1, 10, 3, 5, 2.0), "gamma"),
+    (S.explorer_schedule, ("linear", 0.1, 10), "schedule must be one of"),
+    (S.explorer_schedule, ("step", 0.1, 10, 0, 0), "decay_steps"),
+]
+
+
+@pytest.mark.parametrize("func, args, match", BAD)
+def test_bad_arguments_raise_value_error_naming_them(func, args, match):
+    with pytest.raises(ValueError, match=match):
+        func(*args)
+
+
+def test_error_messages_give_value_and_allowed_range():
+    with pytest.raises(ValueError, match=r"gamma must be in \(0, 1\].*got 1.5"):
+        S.step_decay(0.1, 10, 5, 1.5)
+    with pytest.raises(ValueError, match=r"steps must be an integer between 0 and 1000000; got -1"):
+        S.cosine(0.1, -1, 5)
+
+
+@pytest.mark.parametrize("schedule", S.SCHEDULES)
+@pytest.mark.parametrize("warmup", [0, 100])
+def test_explorer_schedule_is_the_named_schedule_after_a_warm_up(schedule, warmup):
+    lr = S.explorer_schedule(schedule, 0.5, 1000, warmup, 300, 0.2)
+    rest = {"constant": S.constant(0.5, 1000 - warmup),
+            "step": S.step_decay(0.5, 1000 - warmup, 300, 0.2),
+            "multistep": S.multistep(0.5, 1000 - warmup, [300, 450], 0.2),
+            "exponential": S.exponential(0.5, 1000 - warmup, 0.2 ** (1 / 300)),
+            "cosine": S.cosine(0.5, 1000 - warmup, 300)}[schedule]
+    np.testing.assert_allclose(lr[warmup:], rest, rtol=1e-12)
+    if warmup:
+        np.testing.assert_allclose(lr[:warmup], S.linear_warmup(0.5, warmup, warmup, 0.1))
+        lr_torch = S.torch_schedule("warmup_step", 0.5, 1000, warmup_steps=warmup,
+                                    step_size=300, gamma=0.2, start_factor=0.1)
+        if schedule == "step":
+            np.testing.assert_allclose(lr, lr_torch, atol=TOL)
+
+
+def test_train_uses_the_schedule_step_by_step():
+    from course_utils import training
+    from course_utils.data import load_digits
+
+    data = load_digits()
+    lr = S.warmup_cosine(0.05, 3 * 43, 20, 3 * 43 - 20)
+    model = training.build_mlp(64, 10, depth=1, width=16, seed=0)
+    history = training.train(model, data, "sgd", lr=1.0, epochs=3, batch_size=32,
+                             lr_schedule=lr, progress=False)
+    np.testing.assert_array_equal(history.lr, lr)
+
+
+# ----------------------------------------------------------------- the noise floor
+def test_stationary_loss_formula_matches_simulation_at_three_rates():
+    lr = S.step_decay(1.0, 900, 300, 0.1)
+    loss = S.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=0)
+    plateaus = [loss[end - 50:end].mean() for end in (300, 600, 900)]
+    np.testing.assert_allclose(plateaus, S.stationary_loss(np.array([1.0, 0.1, 0.01])), rtol=0.05)
+    assert S.stationary_loss(0.1) == pytest.approx(0.1 / (2 * 1.9))
+    assert S.stationary_loss(0.01, curvature=2.0, noise=3.0) == pytest.approx(0.01 * 9 / (2 * 1.98))
+
+
+def test_noisy_quadratic_without_noise_is_plain_gradient_descent():
+    loss = S.noisy_quadratic(S.constant(0.1, 5), curvature=2.0, noise=0.0, w0=1.0, walkers=3)
+    np.testing.assert_allclose(loss, [0.5 * 2 * 0.8 ** (2 * k) for k in range(1, 6)])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lr=[2.0]), "lr values"), (dict(lr=[[0.1]]), "1-D"), (dict(lr=[0.1], walkers=0), "walkers"),
+    (dict(lr=np.full(10_000, 0.1), walkers=2000), "steps x walkers"),
+    (dict(lr=[0.1], curvature=0.0), "curvature")])
+def test_noisy_quadratic_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        S.noisy_quadratic(**kwargs)
+
+
+@pytest.mark.parametrize("lr", [0.0, 2.0, -1.0, float("inf")])
+def test_stationary_loss_needs_a_stable_rate(lr):
+    with pytest.raises(ValueError, match=r"lr must be in \(0, 2 / curvature\)"):
+        S.stationary_loss(lr)
