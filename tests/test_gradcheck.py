@@ -1,0 +1,287 @@
+"""course_utils.gradcheck: numerical gradients, relative errors, network and module checks.
+
+Torch's autograd is the oracle wherever a gradient is compared with a known one.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import activations, gradcheck
+from course_utils.gradcheck import (GradCheck, check_gradient, check_module, check_network,
+                                    difference_errors, norm_error, numerical_gradient,
+                                    relative_error, softmax_cross_entropy)
+from course_utils.training import build_mlp
+
+
+def small_problem(seed=0, n=5, d=8, hidden=6, classes=4):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    weights = [rng.standard_normal((d, hidden)) / math.sqrt(d),
+               rng.standard_normal((hidden, classes)) / math.sqrt(hidden)]
+    y = rng.integers(0, classes, n)
+    return x, weights, y
+
+
+# ---------------------------------------------------------------- numerical_gradient
+def test_numerical_gradient_matches_torch_autograd():
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((4, 3))
+    x = rng.standard_normal((2, 4))
+
+    def f(v):
+        return float(np.sum(np.tanh(v @ A) ** 2))
+
+    xt = torch.tensor(x, requires_grad=True)
+    (torch.tanh(xt @ torch.tensor(A)) ** 2).sum().backward()
+    np.testing.assert_allclose(numerical_gradient(f, x), xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_x_is_restored_bit_for_bit_and_may_be_read_through_a_view():
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    before = x.copy()
+    view = x.reshape(-1)  # f ignores its argument and reads the shared memory
+    grad = numerical_gradient(lambda _: float(np.sum(view ** 3)), x)
+    assert np.array_equal(x, before)
+    np.testing.assert_allclose(grad, 3 * before ** 2, rtol=1e-8)
+
+
+def test_centred_error_is_second_order_forward_first_order():
+    # f = sin at 1: halving h divides the centred error by 4, the forward one by 2
+    def errors(h, method):
+        x = np.array([1.0])
+        return abs(numerical_gradient(lambda v: float(np.sin(v[0])), x, h, method)[0]
+                   - math.cos(1.0))
+
+    assert errors(1e-2, "centred") / errors(5e-3, "centred") == pytest.approx(4, rel=0.01)
+    assert errors(1e-2, "forward") / errors(5e-3, "forward") == pytest.approx(2, rel=0.02)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(x=np.ones(3, dtype=np.float32)), "float64"),
+    (dict(x=[1.0, 2.0]), "float64"),
+    (dict(h=0.0), "h must be a positive"),
+    (dict(h=float("nan")), "h must be a positive"),
+    (dict(method="backward"), "method must be one of"),
+    (dict(f=3.0), "f must be a function"),
+])
+def test_numerical_gradient_rejects_bad_input(kwargs, message):
+    args = dict(f=lambda v: float(v.sum()), x=np.ones(3), h=1e-5, method="centred")
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        numerical_gradient(args["f"], args["x"], args["h"], args["method"])
+
+
+def test_numerical_gradient_bounds_and_writability():
+    with pytest.raises(ValueError, match="at most 100,000"):
+        numerical_gradient(lambda v: 0.0, np.zeros(gradcheck.MAX_ENTRIES + 1))
+    x = np.ones(3)
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"):
+        numerical_gradient(lambda v: 0.0, x)
+
+
+# ---------------------------------------------------------------- relative errors
+def test_relative_error_values():
+    assert relative_error([0.0, 1.0], [0.0, 1.0]) == 0.0  # both 0: agree
+    assert relative_error([1.0], [-1.0]) == 2.0
+    assert relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
+    assert relative_error([1e-20], [0.0], tiny=1e-12) == pytest.approx(1e-8)
+    assert relative_error(np.zeros((0,)), np.zeros((0,))) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        relative_error([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="tiny must be a positive"):
+        relative_error([1.0], [1.0], tiny=0)
+
+
+def test_norm_error_values():
+    assert norm_error([0.0, 0.0], [0.0, 0.0]) == 0.0
+    assert norm_error([3.0, 4.0], [3.0, 4.0]) == 0.0
+    assert norm_error([3.0, 4.0], [0.0, 0.0]) == 1.0
+    assert norm_error([1.0, 0.0], [1.0, 1e-3]) == pytest.approx(1e-3, rel=1e-6)
+
+
+def test_check_gradient_reports_the_worst_entry():
+    x = np.array([1.0, 2.0, 3.0])
+    wrong = 2 * x
+    wrong[1] = 5.0  # the derivative of x^2 at 2 is 4
+    result = check_gradient(lambda v: float(np.sum(v ** 2)), x, wrong, name="v")
+    assert isinstance(result, GradCheck) and not result.passed
+    assert result.worst_index == (1,)
+    assert result.analytic == 5.0 and result.numeric == pytest.approx(4.0, rel=1e-9)
+    assert result.relative_error == pytest.approx(0.2, rel=1e-6)
+    assert "v: relative error" in str(result) and "FAILED" in str(result)
+    assert check_gradient(lambda v: float(np.sum(v ** 2)), x, 2 * x).passed
+    with pytest.raises(ValueError, match="tol must be"):
+        check_gradient(lambda v: 0.0, x, x, tol=-1)
+
+
+# ---------------------------------------------------------------- softmax cross-entropy
+def test_softmax_cross_entropy_matches_torch():
+    rng = np.random.default_rng(3)
+    scores = rng.standard_normal((7, 5)) * 3
+    y = rng.integers(0, 5, 7)
+    st = torch.tensor(scores, requires_grad=True)
+    loss_t = F.cross_entropy(st, torch.tensor(y))
+    loss_t.backward()
+    loss, dscores = softmax_cross_entropy(scores, y)
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    np.testing.assert_allclose(dscores, st.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_softmax_cross_entropy_is_ln_c_for_equal_scores_and_never_overflows():
+    loss, _ = softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9]))
+    assert loss == pytest.approx(math.log(10), rel=1e-14)
+    loss, grad = softmax_cross_entropy(np.array([[1e4, 0.0]]), np.array([1]))
+    assert loss == pytest.approx(1e4) and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("scores, y, message", [
+    (np.zeros((2, 1)), np.array([0, 0]), "scores must be"),
+    (np.zeros((2, 3)), np.array([0, 3]), "labels 0..2"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), "integer labels"),
+    (np.zeros((2, 3)), np.array([0]), "integer labels"),
+])
+def test_softmax_cross_entropy_rejects_bad_input(scores, y, message):
+    with pytest.raises(ValueError, match=message):
+        softmax_cross_entropy(scores, y)
+
+
+# ---------------------------------------------------------------- the course's network
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "gelu", "elu"])
+def test_network_gradients_pass_in_float64(activation):
+    x, weights, y = small_problem()
+    before = [w.copy() for w in weights]
+    checks = check_network(x, weights, y, activation)
+    assert [c.name for c in checks] == ["W1", "W2", "x"]
+    assert all(c.passed and c.norm_error < 1e-7 for c in checks), [str(c) for c in checks]
+    assert all(np.array_equal(w, b) for w, b in zip(weights, before))
+
+
+def test_network_check_catches_a_wrong_derivative():
+    x, weights, y = small_problem()
+    wrong = (activations.tanh, lambda z: 1 - np.tanh(z))  # the square is missing
+    checks = check_network(x, weights, y, wrong)
+    assert all(not c.passed and c.norm_error > 1e-2 for c in checks)
+
+
+def test_network_check_rejects_float32_and_large_problems():
+    x, weights, y = small_problem()
+    with pytest.raises(ValueError, match=r"weights\[1\] must be a float64"):
+        check_network(x, [weights[0], weights[1].astype(np.float32)], y)
+    big = np.zeros((400, 300))
+    with pytest.raises(ValueError, match="at most 100,000"):
+        check_network(big, [np.zeros((300, 2))], np.zeros(400, dtype=int))
+
+
+# ---------------------------------------------------------------- torch modules
+def test_torch_linear_passes_and_is_left_untouched():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(5, 3)
+    weight = layer.weight.detach().clone()
+    x = np.random.default_rng(4).standard_normal((4, 5))
+    checks = check_module(layer, x)
+    assert [c.name for c in checks] == ["weight", "bias", "x"]
+    assert all(c.passed for c in checks), [str(c) for c in checks]
+    assert layer.weight.dtype == torch.float32 and torch.equal(layer.weight, weight)
+
+
+def test_build_mlp_passes_with_a_cross_entropy_loss():
+    model = build_mlp(8, 4, depth=2, width=6, activation="tanh", seed=0)
+    x = torch.randn(5, 8, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 2, 3, 0])
+    checks = check_module(model, x, loss=lambda out: F.cross_entropy(out, y))
+    assert all(c.passed for c in checks), [str(c) for c in checks]
+
+
+class _WrongBackward(torch.autograd.Function):
+    """tanh with a planted bug: the backward forgets to square."""
+
+    @staticmethod
+    def forward(ctx, z):
+        ctx.save_for_backward(z)
+        return torch.tanh(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * (1 - torch.tanh(z))
+
+
+class _Buggy(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        return _WrongBackward.apply(self.linear(x))
+
+
+def test_module_check_catches_a_wrong_backward():
+    torch.manual_seed(0)
+    checks = check_module(_Buggy(), np.random.default_rng(5).standard_normal((3, 4)))
+    assert all(not c.passed and c.norm_error > 1e-2 for c in checks)
+
+
+def test_check_module_rejects_bad_input():
+    with pytest.raises(ValueError, match="torch.nn.Module"):
+        check_module(lambda x: x, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="at most 100,000"):
+        check_module(torch.nn.Linear(400, 300), np.ones((1, 400)))
+    with pytest.raises(ValueError, match="loss must be"):
+        check_module(torch.nn.Linear(2, 2), np.ones((1, 2)), loss=3)
+
+
+def test_single_torch_thread_restores_the_setting():
+    before = torch.get_num_threads()
+    with gradcheck.single_torch_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+# ---------------------------------------------------------------- error against h
+STEPS = np.logspace(-12, -1, 23)
+
+
+def tanh_errors(method="centred", dtype=np.float64):
+    return difference_errors(np.tanh, activations.tanh_grad, 0.5, STEPS, method, dtype)
+
+
+def test_centred_difference_is_best_near_h_1e_5_in_float64():
+    errors = tanh_errors()
+    best = STEPS[np.argmin(errors)]
+    assert 1e-6 <= best <= 1e-4
+    assert errors.min() < 1e-10
+    # truncation regime: a step 10x larger, an error 100x larger
+    assert errors[-1] / errors[-3] == pytest.approx(100, rel=0.05)
+
+
+def test_forward_difference_is_best_near_sqrt_eps_and_worse():
+    errors = tanh_errors("forward")
+    best = STEPS[np.argmin(errors)]
+    assert 1e-9 <= best <= 1e-7
+    assert errors.min() > 100 * tanh_errors().min()
+    assert errors[-1] / errors[-3] == pytest.approx(10, rel=0.1)  # first order
+
+
+def test_float32_cannot_reach_1e_7():
+    errors = tanh_errors(dtype=np.float32)
+    assert errors.min() > 1e-7
+    assert STEPS[np.argmin(errors)] >= 1e-4
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(method="x"), "method must be one of"),
+    (dict(dtype=np.float16), "dtype must be float64 or float32"),
+    (dict(steps=[1e-3, -1.0]), "steps must be"),
+    (dict(steps=[]), "steps must be"),
+    (dict(x0=float("inf")), "x0 must be a finite"),
+])
+def test_difference_errors_rejects_bad_input(kwargs, message):
+    args = dict(f=np.tanh, df=activations.tanh_grad, x0=0.5, steps=[1e-3])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        difference_errors(**args)
