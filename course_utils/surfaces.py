@@ -346,7 +346,7 @@ def _grid(surface: Surface, n: int = 160):
 
 
 def plot_surface(ax, surface, levels: int = 12, lines: bool = True):
-    """The surface as an image of :math:`\log_{10}(f - f_\min)` on ``ax`` (fixed limits),
+    """The surface as an image of :math:`\\log_{10}(f - f_\\min)` on ``ax`` (fixed limits),
     with ``levels`` contour lines; returns the image.
 
     One image is cheap to draw (the explorer redraws it when the surface changes);
