@@ -7,6 +7,11 @@ Usage::
 The kernel runs in this interpreter's environment (the project's .venv). Timing metadata
 and widget state are not stored, so re-running a deterministic notebook changes nothing
 but what really changed. Exits non-zero if a cell raises.
+
+First look: an explorer's output carries a live-widget reference and a static PNG snapshot.
+Without saved widget state, JupyterLab would show "Error displaying widget: model not found"
+for the reference in a notebook that has not been run yet, so the stored output keeps only
+the snapshot (what GitHub shows too); running the cell brings the live widget.
 """
 
 from __future__ import annotations
@@ -19,6 +24,18 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def keep_snapshots_only(notebook) -> None:
+    """Drop the widget reference from outputs that also carry a static image of it."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and "image/png" in data:
+                del data[WIDGET_VIEW]
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -35,6 +52,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     notebook.metadata.pop("widgets", None)
+    keep_snapshots_only(notebook)
     # A cell that prints, computes, then prints again gives one stream output or two,
     # depending on when stdout was flushed: merge them, so the stored file is the same on
     # every run (nbval merges them too before comparing).
