@@ -1,0 +1,123 @@
+"""Chapter 06's explorer: a learning-rate schedule, drawn step by step on a log axis."""
+
+from __future__ import annotations
+
+import ipywidgets
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_utils import schedules
+from course_utils.plots import check_figure_size
+from course_utils.widgets.base import Explorer, IntSlider, LogSlider, _NoticesClamping
+
+__all__ = ["ScheduleView", "ScheduleExplorer", "schedule_explorer", "LR_LIMITS"]
+
+#: The fixed y range of the lr axis (log): the base_lr slider's range, with room below for
+#: decayed rates. Rates below the bottom (cosine's final 0) are drawn on the bottom edge.
+LR_LIMITS = (1e-6, 20.0)
+
+
+class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
+    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
+
+
+class ScheduleView:
+    """One axes: the lr of every step (log scale, fixed limits) and the end of the warm-up.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+    steps : int
+        Length of the x axis.
+    animated : bool
+        Make the changing artists animated (the explorer blits them).
+    """
+
+    def __init__(self, figure: Figure, steps: int, animated: bool = False):
+        self.figure = figure
+        self.steps = steps
+        ax = self.axes = figure.add_axes((0.09, 0.17, 0.88, 0.72))
+        ax.set_yscale("log")
+        ax.set_xlim(0, steps)
+        ax.set_ylim(*LR_LIMITS)
+        ax.set_xlabel("step")
+        ax.set_ylabel("learning rate")
+        ax.grid(True, which="major", alpha=0.3)
+        self.t = np.arange(steps)
+        (self.curve,) = ax.plot(self.t, np.full(steps, 1e-3), color="C0", lw=2,
+                                animated=animated)
+        self.warmup_line = ax.axvline(0, color="C3", ls="--", lw=1, animated=animated)
+
+    def update(self, lr: np.ndarray, warmup_steps: int) -> list:
+        """Show the schedule ``lr`` (shape ``(steps,)``); return the changed artists."""
+        self.curve.set_ydata(np.clip(lr, LR_LIMITS[0], None))
+        self.warmup_line.set_xdata([warmup_steps, warmup_steps])
+        self.warmup_line.set_visible(warmup_steps > 0)
+        return [self.curve, self.warmup_line]
+
+
+class ScheduleExplorer(Explorer):
+    """The lr schedule of :func:`course_utils.schedules.explorer_schedule`, redrawn per move.
+
+    ``result`` is the schedule, a float64 array of shape ``(steps,)``; ``steps`` and
+    ``start_factor`` (the warm-up's first rate, as a fraction of ``base_lr``) are fixed at
+    construction.
+    """
+
+    def __init__(self, schedule="step", base_lr=0.1, warmup_steps=0, decay_steps=300,
+                 gamma=0.1, steps=1000, start_factor=0.1, figsize=(8.0, 3.0), dpi=96):
+        schedules.explorer_schedule("constant", 0.1, steps, start_factor=start_factor)
+        if steps < 10:
+            raise ValueError(f"steps must be at least 10 for the explorer; got {steps}")
+        check_figure_size(figsize, dpi)
+        self.steps, self.start_factor = int(steps), float(start_factor)
+        self.view = ScheduleView(Figure(figsize=figsize, dpi=dpi), self.steps, animated=True)
+        style = {"description_width": "90px"}
+        controls = {
+            "schedule": ipywidgets.Dropdown(options=schedules.SCHEDULES,
+                                            description="schedule", style=style),
+            "base_lr": LogSlider(min=-4, max=1, step=0.1, value=0.1, description="base_lr",
+                                 style=style, readout_format=".2g"),
+            "warmup_steps": IntSlider(min=0, max=self.steps // 2, step=10,
+                                      description="warmup_steps", style=style),
+            "decay_steps": IntSlider(min=10, max=self.steps, step=10, value=300,
+                                     description="decay_steps", style=style),
+            "gamma": FloatSlider(min=0.01, max=1.0, step=0.01, value=0.1, description="gamma",
+                                 style=style, readout_format=".2f"),
+        }
+        super().__init__(controls, self.view.figure, schedule=schedule, base_lr=base_lr,
+                         warmup_steps=warmup_steps, decay_steps=decay_steps, gamma=gamma)
+
+    def compute(self, schedule, base_lr, warmup_steps, decay_steps, gamma):
+        return schedules.explorer_schedule(schedule, base_lr, self.steps, warmup_steps,
+                                           decay_steps, gamma, self.start_factor)
+
+    def render(self, result, schedule, base_lr, warmup_steps, decay_steps, gamma) -> list:
+        return self.view.update(result, warmup_steps)
+
+    def background_key(self, **values):
+        return "fixed"  # fixed limits and labels: only the curve and the marker move
+
+    def describe(self, result, schedule, base_lr, warmup_steps, decay_steps, gamma) -> str:
+        drops = schedules.drop_steps(result)
+        listed = ", ".join(map(str, drops[:6])) + (", ..." if len(drops) > 6 else "")
+        return (f"start {result[0]:.3g}   peak {result.max():.3g}   final {result[-1]:.3g}   "
+                f"mean {result.mean():.3g}   drops at steps: {listed if len(drops) else 'none'}")
+
+    def warning(self, result) -> str:
+        low = result < LR_LIMITS[0]
+        if low.any():
+            return (f"from step {int(np.argmax(low))} the rate is below {LR_LIMITS[0]:g}: "
+                    "drawn on the bottom edge (cosine reaches exactly 0 at t_max)")
+        return ""
+
+
+def schedule_explorer(**start) -> ScheduleExplorer:
+    """Build chapter 06's explorer; keyword arguments set the controls' starting values.
+
+    Accepted: ``schedule`` (one of :data:`course_utils.schedules.SCHEDULES`), ``base_lr``
+    (1e-4 to 10, log slider), ``warmup_steps`` (0 to steps/2), ``decay_steps`` (10 to steps),
+    ``gamma`` (0.01 to 1) (controls) and ``steps``, ``start_factor``, ``figsize``, ``dpi``.
+    See :class:`ScheduleExplorer`.
+    """
+    return ScheduleExplorer(**start)
