@@ -307,7 +307,7 @@ def explorer_schedule(schedule: str, base_lr: float, steps: int, warmup_steps: i
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
-    _base_lr(base_lr), _gamma(gamma), _steps(steps)
+    _base_lr(base_lr), _gamma(gamma), _steps(steps), _start_factor(start_factor)
     decay_steps = _int("decay_steps", decay_steps, 1)
     warmup_steps = _int("warmup_steps", warmup_steps, 0)
 
