@@ -3,10 +3,11 @@
 #   make lab        set up .venv (first run only) and open JupyterLab on notebooks/
 #   make test       set up .venv (first run only) and run every test (unit + nbval)
 #
-# The environment is a plain venv in .venv, filled with the exact pins of requirements.txt
-# plus this repository's course_utils in editable mode. The install is remembered by the
-# stamp file .venv/.installed: it is redone only when requirements.txt or pyproject.toml
-# change (or the stamp is missing, e.g. a .venv made by hand).
+# The environment is a plain venv in .venv, filled with the exact pins of requirements-dev.txt
+# (the runtime pins of requirements.txt plus test and instructor tools) and this repository's
+# course_utils in editable mode. The install is remembered by the stamp file .venv/.installed:
+# it is redone only when a requirements file or pyproject.toml changes (or the stamp is
+# missing, e.g. a .venv made by hand).
 #
 # Variables:
 #   PYTHON=python3.11   interpreter used to create .venv (default: python3)
@@ -60,8 +61,8 @@ help:
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt pyproject.toml | $(VPY)
-	$(VPY) -m pip install $(PIP_FLAGS) -r requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(VPY)
+	$(VPY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
 	$(VPY) -m pip install $(PIP_FLAGS) --no-deps -e .
 	$(VPY) -m pip check
 	touch $@
@@ -102,7 +103,7 @@ clean:
 
 # --- browser test ------------------------------------------------------------------------
 # End-to-end check in JupyterLab + headless Debian Chromium, driven by Playwright
-# (tests/browser; playwright is pinned in requirements.txt). Chromium comes from apt:
+# (tests/browser; playwright is pinned in requirements-dev.txt). Chromium comes from apt:
 # `playwright install` cannot download here. `make test` runs the same test whenever
 # /usr/bin/chromium exists and skips it otherwise.
 .PHONY: test-browser

@@ -1,8 +1,11 @@
 """The environment files agree with each other and with pyproject.toml.
 
-requirements.txt is the one list of exact, tested pins; environment.yml (conda) and
-binder/environment.yml (Binder / repo2docker) must repeat it exactly, and every pin must
-satisfy the ranges declared in pyproject.toml (the build backend included). conda and Binder
+requirements.txt is the one list of exact, tested runtime pins (what a student needs);
+environment.yml (conda) and binder/environment.yml (Binder / repo2docker) must repeat it
+exactly. requirements-dev.txt includes it and adds the pins of the developers' and
+instructors' tools (pyproject's `dev` extra: pytest, nbval, nbgrader, playwright, the build
+backend), which never reach students. Every pin must satisfy the ranges declared in
+pyproject.toml (the build backend included). conda and Binder
 install course_utils itself non-editably, as a JupyterHub admin would (only the Makefile's
 developer install is editable). Also checks that CI runs `make test` and that the README tells
 a newcomer the two commands.
@@ -28,6 +31,8 @@ else:  # pragma: no cover - the course runs on 3.11, pyproject allows 3.10
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.txt"
+REQUIREMENTS_DEV = ROOT / "requirements-dev.txt"
+INSTRUCTOR_TOOLS = ("nbgrader", "pytest", "nbval", "playwright", "sqlalchemy", "alembic")
 CONDA_ENV = ROOT / "environment.yml"
 BINDER_ENV = ROOT / "binder" / "environment.yml"
 PYPROJECT = ROOT / "pyproject.toml"
@@ -73,6 +78,18 @@ def _requirements_lines() -> list[str]:
     return REQUIREMENTS.read_text(encoding="utf-8").splitlines()
 
 
+def _dev_lines() -> list[str]:
+    return REQUIREMENTS_DEV.read_text(encoding="utf-8").splitlines()
+
+
+def _all_pins() -> dict:
+    runtime = _exact_pins(_requirements_lines(), "requirements.txt")
+    dev = _exact_pins(_dev_lines(), "requirements-dev.txt")
+    both = sorted(set(runtime) & set(dev))
+    assert not both, f"pinned in both requirements.txt and requirements-dev.txt: {both}"
+    return {**runtime, **dev}
+
+
 def _conda_pip_lines(path: Path) -> list[str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     pip_sections = [d["pip"] for d in data["dependencies"] if isinstance(d, dict) and "pip" in d]
@@ -89,11 +106,11 @@ def _pyproject() -> dict:
     return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
 
 
-def _pyproject_requirements() -> list[Requirement]:
+def _pyproject_requirements(which: str = "all") -> list[Requirement]:
     project = _pyproject()["project"]
-    reqs = [Requirement(r) for r in project["dependencies"]]
-    reqs += [Requirement(r) for r in project.get("optional-dependencies", {}).get("dev", [])]
-    return reqs
+    runtime = [Requirement(r) for r in project["dependencies"]]
+    dev = [Requirement(r) for r in project.get("optional-dependencies", {}).get("dev", [])]
+    return {"runtime": runtime, "dev": dev, "all": runtime + dev}[which]
 
 
 # --- the three pin lists agree ---------------------------------------------------------------
@@ -102,6 +119,21 @@ def _pyproject_requirements() -> list[Requirement]:
 def test_requirements_are_exact_pins():
     pins = _exact_pins(_requirements_lines(), "requirements.txt")
     assert len(pins) >= 10, "requirements.txt looks empty"
+    assert len(_all_pins()) > len(pins), "requirements-dev.txt adds nothing"
+
+
+def test_dev_requirements_include_the_runtime_pins():
+    lines = [line.strip() for line in _dev_lines() if line.strip() and not line.startswith("#")]
+    assert lines[0] == "-r requirements.txt", "requirements-dev.txt must start from requirements.txt"
+
+
+@pytest.mark.parametrize("source", ["requirements.txt", "environment.yml", "binder/environment.yml"])
+def test_students_do_not_get_the_instructor_tools(source):
+    lines = (_requirements_lines() if source == "requirements.txt"
+             else _conda_pip_lines(ROOT / source))
+    pins = _exact_pins(lines, source)
+    present = sorted(set(INSTRUCTOR_TOOLS) & set(pins))
+    assert not present, f"{source} is what students install; move {present} to requirements-dev.txt"
 
 
 @pytest.mark.parametrize("path", [CONDA_ENV, BINDER_ENV], ids=["environment.yml", "binder"])
@@ -157,16 +189,19 @@ def test_torch_is_pinned_to_the_tested_version(source):
 # --- pins against pyproject.toml -------------------------------------------------------------
 
 
-def test_every_pyproject_dependency_is_pinned():
-    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+@pytest.mark.parametrize("which, source", [("runtime", "requirements.txt"),
+                                           ("dev", "requirements-dev.txt")])
+def test_every_pyproject_dependency_is_pinned(which, source):
+    lines = _requirements_lines() if which == "runtime" else _dev_lines()
+    pins = _exact_pins(lines, source)
     unpinned = sorted(
-        r.name for r in _pyproject_requirements() if canonicalize_name(r.name) not in pins
+        r.name for r in _pyproject_requirements(which) if canonicalize_name(r.name) not in pins
     )
-    assert not unpinned, f"pyproject.toml names packages requirements.txt does not pin: {unpinned}"
+    assert not unpinned, f"pyproject.toml names packages {source} does not pin: {unpinned}"
 
 
 def test_pins_satisfy_pyproject_ranges():
-    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+    pins = _all_pins()
     bad = []
     for req in _pyproject_requirements():
         version = pins.get(canonicalize_name(req.name))
@@ -177,12 +212,12 @@ def test_pins_satisfy_pyproject_ranges():
 
 def test_build_backend_is_pinned_within_build_system_requires():
     """tests/test_packaging.py builds offline (--no-build-isolation) with the pinned backend."""
-    pins = _exact_pins(_requirements_lines(), "requirements.txt")
+    pins = _all_pins()
     requires = [Requirement(r) for r in _pyproject()["build-system"]["requires"]]
     assert requires, "pyproject.toml [build-system] requires nothing"
     for req in requires:
         version = pins.get(canonicalize_name(req.name))
-        assert version is not None, f"requirements.txt does not pin the build backend {req.name}"
+        assert version is not None, f"requirements-dev.txt does not pin the build backend {req.name}"
         assert req.specifier.contains(version, prereleases=True), (
             f"{req.name}=={version} violates [build-system] requires {req}"
         )

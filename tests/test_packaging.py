@@ -87,7 +87,7 @@ def wheel(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("packaging")
     src, dist = tmp / "src", tmp / "dist"
     _copy_sources(src)
-    # --no-build-isolation: the pinned setuptools of requirements.txt, no download.
+    # --no-build-isolation: the pinned setuptools of requirements-dev.txt, no download.
     _run(
         [*PIP, "wheel", ".", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", dist],
         cwd=src,
