@@ -1,0 +1,303 @@
+"""Chapter 09's explorer: a live training dashboard.
+
+Choose a learning rate (log slider) and a number of epochs, press **Start**: the MLP trains
+with :func:`course_utils.training.train`, and its curves (minibatch loss and its smoothed
+line, training and validation accuracy, each layer's update-to-weight ratio) redraw in place
+at every evaluation while a ``tqdm.auto`` progress bar counts the steps.
+
+It follows the explorer contract of :mod:`course_utils.widgets.base`, with one difference a
+training run forces: setting ``lr`` or ``epochs`` does not retrain (a run costs seconds); it
+updates the readout ("press Start to train with lr=...") before returning, and
+``controls["start"].click()`` trains. ``.result`` is the last run's
+:class:`~course_utils.training.History` (``None`` before the first run); ``.monitor`` its
+:class:`~course_utils.monitoring.Monitor`; ``.progress`` its progress bar.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_utils import monitoring
+from course_utils.plots import check_figure_size
+from course_utils.widgets.base import Explorer, IntSlider, LogSlider
+
+__all__ = ["TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
+           "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS"]
+
+#: Learning rates the slider offers (a log scale: each notch multiplies by 10^0.25).
+LR_RANGE = (1e-4, 10.0)
+#: Most epochs the slider offers (the default MLP on the digits: ~22 steps an epoch).
+MAX_EPOCHS = 30
+#: About this many evaluations (and redraws) per run, whatever its length.
+EVALUATIONS = 20
+#: Smoothing of the loss and ratio curves (:func:`course_utils.monitoring.ema`).
+SMOOTHING = 0.9
+RATIO_YLIM = (1e-6, 10.0)
+_LAYER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+class TrainingCurves:
+    """Three panels with fixed limits: loss, accuracy, update-to-weight ratio per layer.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+    layers : sequence of str
+        The monitored layers (``W1`` ... ``WL``).
+    num_classes : int
+        Sets the loss axis: 0 to 1.5 ln C (a fresh classifier starts near ln C).
+    animated : bool
+        Mark the data artists animated (blitted by the explorer).
+    """
+
+    def __init__(self, figure: Figure, layers, num_classes: int = 10, animated: bool = False):
+        self.figure = figure
+        self.layers = tuple(layers)
+        self.loss_ax, self.acc_ax, self.ratio_ax = figure.subplots(1, 3)
+        ax = self.loss_ax
+        self.step_loss, = ax.plot([], [], color="#d62728", alpha=0.25, lw=0.8,
+                                  animated=animated, label="minibatch")
+        self.smooth_loss, = ax.plot([], [], color="#d62728", lw=1.8, animated=animated,
+                                    label=f"smoothed ({SMOOTHING:g})")
+        self.val_loss, = ax.plot([], [], "o-", ms=3, color="#ff7f0e", lw=1, animated=animated,
+                                 label="validation")
+        ax.set_ylim(0.0, 1.5 * math.log(num_classes))
+        ax.set_title("loss", fontsize=10)
+        ax.legend(loc="upper right", fontsize=7)
+        ax = self.acc_ax
+        self.train_acc, = ax.plot([], [], "o-", ms=3, color="#1f77b4", animated=animated,
+                                  label="train")
+        self.val_acc, = ax.plot([], [], "o-", ms=3, color="#ff7f0e", animated=animated,
+                                label="validation")
+        ax.set_ylim(0.0, 1.02)
+        ax.set_title("accuracy", fontsize=10)
+        ax.legend(loc="lower right", fontsize=7)
+        ax = self.ratio_ax
+        self.ratios = [ax.plot([], [], color=_LAYER_COLOURS[i % len(_LAYER_COLOURS)], lw=1.2,
+                               animated=animated, label=name)[0]
+                       for i, name in enumerate(self.layers)]
+        ax.axhline(monitoring.HEALTHY_RATIO, color="k", ls="--", lw=0.8)
+        ax.set_yscale("log")
+        ax.set_ylim(*RATIO_YLIM)
+        ax.set_title("||Δw|| / ||w|| per step", fontsize=10)
+        ax.legend(loc="upper right", fontsize=7, ncol=2)
+        for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
+            ax.set_xlabel("step", fontsize=8)
+            ax.tick_params(labelsize=8)
+        self.set_steps(100)
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.9, wspace=0.25)
+
+    @property
+    def artists(self) -> list:
+        return [self.step_loss, self.smooth_loss, self.val_loss, self.train_acc, self.val_acc,
+                *self.ratios]
+
+    def set_steps(self, total: int) -> None:
+        """Fix the x axes to a run of ``total`` steps (changes the axes: a full draw)."""
+        for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
+            ax.set_xlim(0, max(int(total), 1))
+
+    def update(self, history=None, monitor=None) -> list:
+        """Show ``history`` (and ``monitor``'s ratios); ``None`` empties the panels."""
+        if history is None:
+            for line in self.artists:
+                line.set_data([], [])
+            return self.artists
+        loss = np.asarray(history.step_loss, dtype=np.float64)
+        steps = np.arange(1, len(loss) + 1)
+        self.step_loss.set_data(steps, np.where(np.isfinite(loss), loss, np.nan))
+        self.smooth_loss.set_data(steps, monitoring.ema(loss, SMOOTHING))
+        self.val_loss.set_data(history.eval_step, history.val_loss)
+        self.train_acc.set_data(history.eval_step, history.train_acc)
+        self.val_acc.set_data(history.eval_step, history.val_acc)
+        for line, name in zip(self.ratios, self.layers):
+            if monitor is None or not monitor.steps:
+                line.set_data([], [])
+                continue
+            r = np.asarray(monitor.ratios[name], dtype=np.float64)
+            line.set_data(monitor.steps, monitoring.ema(r, SMOOTHING))
+        return self.artists
+
+
+def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
+    """Steps between evaluations for a run of ``total`` steps: about ``evaluations`` of
+    them, and a divisor of ``total`` where one is close, so the last one is at the last step."""
+    best = min((d for d in range(1, total + 1) if total % d == 0),
+               key=lambda d: abs(total / d - evaluations))
+    if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
+        return max(1, math.ceil(total / evaluations))
+    return best
+
+
+def _progress_bar(total: int):
+    """A ``tqdm.auto`` bar: a widget kept out of the cell's output in a kernel (the dashboard
+    shows it), text on stderr elsewhere."""
+    from tqdm.auto import tqdm
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    if issubclass(tqdm, notebook_tqdm):
+        return tqdm(total=total, desc="training", unit="step", display=False)
+    return tqdm(total=total, desc="training", unit="step")
+
+
+class TrainingDashboard(Explorer):
+    """Train an MLP live: ``lr`` and ``epochs`` set the run, ``start`` runs it.
+
+    ``result`` is the last run's :class:`~course_utils.training.History` (``None`` before
+    the first); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
+    ``lr`` and ``epochs`` it used. The network (``depth``, ``width``, ReLU, Kaiming init),
+    the optimiser (SGD with momentum 0.9 by default), the batch size and the seed are fixed
+    at construction, as in :data:`course_utils.monitoring.BASE_RUN`.
+    """
+
+    def __init__(self, lr=0.01, epochs=5, data=None, dataset="digits", depth=4, width=64,
+                 optimizer="momentum", batch_size=64, seed=0, figsize=(9.0, 3.0), dpi=96):
+        from course_utils.training import OPTIMIZERS, build_mlp
+
+        check_figure_size(figsize, dpi)
+        if data is None:
+            from course_utils.data import load_dataset
+
+            data = load_dataset(dataset)
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
+        self.data = data
+        self.num_classes = int(getattr(data, "num_classes", 0) or np.max(data.y_train) + 1)
+        self.settings = dict(depth=depth, width=width, optimizer=optimizer,
+                             batch_size=batch_size, seed=seed)
+        # build once now: the network's own checks, and the layer names for the legend
+        layers = monitoring.linear_layers(build_mlp(np.asarray(data.x_train).shape[1],
+                                                    self.num_classes, depth, width, seed=seed))
+        self.monitor = None
+        self.progress = None
+        self.run_values = None
+        self._history = None
+        self._running = False
+        self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), layers, self.num_classes,
+                                   animated=True)
+        style = {"description_width": "50px"}
+        controls = {
+            "lr": LogSlider(base=10, min=math.log10(LR_RANGE[0]), max=math.log10(LR_RANGE[1]),
+                            step=0.25, description="lr", readout_format=".3g", style=style,
+                            continuous_update=False),
+            "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
+                                continuous_update=False),
+            "start": ipywidgets.Button(description="Start", button_style="success",
+                                       icon="play", tooltip="train with these settings"),
+        }
+        self._bar_slot = ipywidgets.Box()
+        super().__init__(controls, self.view.figure, lr=lr, epochs=epochs)
+        controls["start"].on_click(self.start)
+        box, *rest = self.widget.children
+        self.widget.children = (box, self._bar_slot, *rest)
+
+    # ------------------------------------------------------------------ contract
+    @property
+    def values(self) -> dict:
+        """The run's settings on the controls (the button has no value)."""
+        return {name: c.value for name, c in self.controls.items() if name != "start"}
+
+    def compute(self, lr, epochs):
+        """Check the settings; the result stays the last run's History (no training here)."""
+        if isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+        return self._history
+
+    def render(self, result, lr, epochs) -> list:
+        return self.view.update(result, self.monitor)
+
+    def describe(self, result, lr, epochs) -> str:
+        planned = f"lr={lr:.3g}, epochs={epochs}"
+        if result is None:
+            return f"press Start to train with {planned}"
+        last = f"lr={self.run_values['lr']:.3g}, epochs={self.run_values['epochs']}"
+        text = f"{last}: {result.message}"
+        if not result.diverged and self.monitor is not None and self.monitor.steps:
+            median = float(np.median(self.monitor.ratio_array()))
+            text += f"; median update ratio {median:.1e} (healthy ~1e-3)"
+        if self.values != self.run_values:
+            text = f"press Start to train with {planned} (shown: {text})"
+        return text
+
+    def warning(self, result) -> str:
+        if result is not None and result.diverged:
+            return (f"The run with lr={self.run_values['lr']:.3g} diverged: the loss became "
+                    f"{result.step_loss[-1]} at step {result.diverged_at}. The learning rate is "
+                    "too high: lower it (try 10x smaller) and press Start.")
+        return ""
+
+    # ------------------------------------------------------------------ training
+    def start(self, button=None):
+        """Train with the controls' settings, redrawing at every evaluation; return the
+        History (``None`` if the settings were rejected: see ``.message``)."""
+        from course_utils.training import build_mlp, train
+
+        if self._running:
+            return None
+        values = self.values
+        try:
+            self.compute(**values)
+        except ValueError as error:
+            self._set_message(str(error), "error")
+            return None
+        s = self.settings
+        x_train = np.asarray(self.data.x_train)
+        steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
+        total = values["epochs"] * steps_per_epoch
+        eval_every = evaluation_interval(total)
+        self._running = True
+        self.controls["start"].disabled = True
+        try:
+            with monitoring.one_torch_thread():
+                model = build_mlp(x_train.shape[1], self.num_classes, s["depth"], s["width"],
+                                  seed=s["seed"])
+                self.monitor = monitor = monitoring.Monitor(model)
+                self.view.set_steps(total)
+                self._history = None
+                self._set_message("", "warning")
+                self.summary = f"training with lr={values['lr']:.3g}, epochs={values['epochs']}"
+                self._summary.value = f"<code>{self.summary}</code>"
+                self._animated = self.view.update(None)
+                self.canvas.draw()  # new x limits: a full draw (keeps the background)
+                self.progress = bar = _progress_bar(total)
+                if hasattr(bar, "container"):
+                    self._bar_slot.children = (bar.container,)
+                drawn = [0]
+
+                def callback(history, model):
+                    monitor(history, model)
+                    bar.update(1)
+                    if len(history.eval_step) > drawn[0]:
+                        drawn[0] = len(history.eval_step)
+                        self._animated = self.view.update(history, monitor)
+                        self._blit()
+
+                history = train(model, self.data, s["optimizer"], lr=values["lr"],
+                                epochs=values["epochs"], batch_size=s["batch_size"],
+                                seed=s["seed"], eval_every=eval_every, callback=callback,
+                                progress=False)
+                bar.close()
+        except ValueError as error:  # e.g. a run too long for train's step limit
+            self._set_message(str(error), "error")
+            return None
+        finally:
+            self._running = False
+            self.controls["start"].disabled = False
+        self._history, self.run_values = history, values
+        self.update()
+        return history
+
+
+def training_dashboard(**start) -> TrainingDashboard:
+    """Build chapter 09's dashboard; keyword arguments set the starting values.
+
+    Accepted: ``lr``, ``epochs`` (controls), and ``data`` (an object with ``x_train``,
+    ``y_train``, ``x_val``, ``y_val``) or ``dataset`` (a name for
+    :func:`course_utils.data.load_dataset`), ``depth``, ``width``, ``optimizer``,
+    ``batch_size``, ``seed``, ``figsize``, ``dpi``. See :class:`TrainingDashboard`.
+    """
+    return TrainingDashboard(**start)
