@@ -54,6 +54,7 @@ help:
 	@echo "make bench      widget latency + per-notebook time/memory benchmarks"
 	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
 	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks -> grades.csv"
+	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
 	@echo "make clean      remove .venv and caches"
 
 # --- environment -------------------------------------------------------------------------
@@ -106,7 +107,8 @@ clean:
 # (tests/browser; playwright is pinned in requirements-dev.txt). Chromium comes from apt:
 # `playwright install` cannot download here. `make test` runs the same test whenever
 # /usr/bin/chromium exists and skips it otherwise.
-.PHONY: test-browser
+.PHONY: e2e test-browser
+e2e: test-browser
 test-browser: $(STAMP)
 	@test -x /usr/bin/chromium || { echo "/usr/bin/chromium is missing; install it with: apt-get update && apt-get install -y chromium"; exit 1; }
 	$(RUN) $(VPY) -m pytest -m browser tests/browser -p no:xdist -v -rP
