@@ -387,9 +387,9 @@ def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarra
     if kw:
         raise ValueError(f"unused arguments for {name}: {sorted(kw)}")
     lrs = np.empty(steps, dtype=np.float64)
+    opt.step()  # once, so torch does not warn that the scheduler stepped first (no gradient: no-op)
     for t in range(steps):
         lrs[t] = opt.param_groups[0]["lr"]
-        opt.step()
         sched.step()
     return lrs
 
@@ -576,3 +576,46 @@ def warmup_runs(lr: float = 0.1, epochs: int = 5, warmup_epochs: int = 2,
     runs["steps_per_epoch"] = steps_per_epoch
     runs["warmup_steps"] = warm
     return runs
+
+
+def first_adam_step(lr: float = 0.1, depth: int = 3, width: int = 128, batch_size: int = 64,
+                    seed: int = 0, data=None) -> list:
+    """How far Adam's first step moves each weight of a fresh MLP, per layer.
+
+    At step 1 Adam's bias-corrected moments are ``m = g`` and ``v = g^2``, so the update
+    ``lr * m / (sqrt(v) + eps) = lr * g / (|g| + eps)`` is ``lr`` in size for every weight
+    whose gradient is not (near) zero, however small that gradient is (Kingma & Ba, ICLR 2015).
+
+    Returns
+    -------
+    list of dict, one per ``Linear`` layer
+        ``"layer"``, ``"weights"`` (count), ``"rms"`` (the weights' root mean square before the
+        step), ``"moved_by_lr"`` (share of weights whose change is within 1% of ``lr``),
+        ``"max_change"``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from course_utils import training
+
+    data = _digits() if data is None else data
+    lr = _base_lr(lr)
+    batch_size = _int("batch_size", batch_size, 1, len(data.x_train))
+    model = training.build_mlp(data.x_train.shape[1], 10, depth=depth, width=width, seed=seed)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    before = [m.weight.detach().clone() for m in linears]
+    opt = training.make_optimizer("adam", model.parameters(), lr)
+    x = torch.as_tensor(data.x_train[:batch_size], dtype=torch.float32)
+    y = torch.as_tensor(data.y_train[:batch_size], dtype=torch.int64)
+    with _one_thread():
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    rows = []
+    for i, (m, w0) in enumerate(zip(linears, before), start=1):
+        change = (m.weight.detach() - w0).abs()
+        rows.append({"layer": i, "weights": int(w0.numel()),
+                     "rms": float(w0.pow(2).mean().sqrt()),
+                     "moved_by_lr": float((change - lr).abs().le(0.01 * lr).double().mean()),
+                     "unchanged": float(change.eq(0).double().mean()),
+                     "max_change": float(change.max())})
+    return rows

@@ -68,7 +68,9 @@ def test_warm_up_then_cosine_is_the_exercise_schedule(explorer):
     np.testing.assert_allclose(explorer.result,
                                schedules.warmup_cosine(0.1, 1000, 100, 900, start_factor=0.1),
                                rtol=1e-12)
-    assert explorer.message.startswith("from step 1000") is False
+    assert explorer.message == ""
+    assert explorer.summary == ("start 0.01   peak 0.1   final 3.05e-07   mean 0.0505   "
+                                "decreases at 899 steps, from step 101")
 
 
 def test_moves_update_in_place_without_a_full_redraw(explorer):
@@ -93,14 +95,15 @@ def test_blitted_frames_equal_a_full_redraw(explorer):
     np.testing.assert_array_equal(blitted, pixels(explorer))
 
 
-def test_cosine_to_zero_warns_that_it_is_drawn_on_the_edge(explorer):
-    explorer.controls["schedule"].value = "cosine"
-    explorer.controls["decay_steps"].value = 500
-    assert explorer.message.startswith("from step 499 the rate is below 1e-06")  # 0.1 (pi/500)^2 / 4 = 9.9e-7
-    assert explorer.summary.startswith("start 0.1   peak 0.1   final 0.1")  # climbs back
-    explorer.controls["decay_steps"].value = 300
-    explorer.controls["schedule"].value = "step"
+def test_rates_below_the_axis_warn_that_they_are_drawn_on_the_edge(explorer):
+    explorer.controls["decay_steps"].value = 100  # x0.1 every 100 steps: 1e-7 from step 600
+    assert explorer.message == ("from step 600 the rate is below 1e-06: drawn on the bottom edge")
+    assert explorer.summary.endswith("drops at steps: 100, 200, 300, 400, 500, 600, 700, 800, 900")
+    explorer.controls["schedule"].value = "cosine"  # 0 at step 100 only, then climbs back
     assert explorer.message == ""
+    assert explorer.summary.startswith("start 0.1   peak 0.1   final 0.1")
+    explorer.controls["schedule"].value = "constant"
+    assert explorer.summary.endswith("never decreases")
 
 
 def test_out_of_range_typed_values_are_clamped_with_a_message(explorer):

@@ -100,15 +100,20 @@ class ScheduleExplorer(Explorer):
 
     def describe(self, result, schedule, base_lr, warmup_steps, decay_steps, gamma) -> str:
         drops = schedules.drop_steps(result)
-        listed = ", ".join(map(str, drops[:6])) + (", ..." if len(drops) > 6 else "")
+        if len(drops) == 0:
+            where = "never decreases"
+        elif len(drops) <= 12:
+            where = "drops at steps: " + ", ".join(map(str, drops))
+        else:
+            where = f"decreases at {len(drops)} steps, from step {drops[0]}"
         return (f"start {result[0]:.3g}   peak {result.max():.3g}   final {result[-1]:.3g}   "
-                f"mean {result.mean():.3g}   drops at steps: {listed if len(drops) else 'none'}")
+                f"mean {result.mean():.3g}   {where}")
 
     def warning(self, result) -> str:
         low = result < LR_LIMITS[0]
-        if low.any():
+        if low.sum() > len(result) // 100:  # not cosine's few steps around its zero
             return (f"from step {int(np.argmax(low))} the rate is below {LR_LIMITS[0]:g}: "
-                    "drawn on the bottom edge (cosine reaches exactly 0 at t_max)")
+                    "drawn on the bottom edge")
         return ""
 
 
