@@ -31,7 +31,7 @@ import numpy as np
 from course_utils.tables import format_table
 
 __all__ = ["Param", "MAX_TRIALS", "MAX_PARAMS", "log_uniform", "decade_shares", "check_space", "grid_configs",
-           "random_configs", "SearchResult", "run_search", "grid_search", "random_search",
+           "random_configs", "SearchResult", "run_search", "combine", "grid_search", "random_search",
            "refine_space", "CoarseToFine", "coarse_to_fine", "edge_report",
            "bergstra_objective", "GridVsRandom", "grid_vs_random", "STRATEGIES",
            "SyntheticSearch", "synthetic_search", "HeldOut", "hold_out_test",
@@ -304,6 +304,14 @@ def run_search(evaluate: Callable, configs, strategy: str = "") -> SearchResult:
     return SearchResult(configs, np.array(scores), strategy)
 
 
+def combine(*results: SearchResult, strategy: str = "") -> SearchResult:
+    """The trials of several results as one, in order (e.g. a search continued later)."""
+    if not results or not all(isinstance(r, SearchResult) for r in results):
+        raise ValueError("combine needs one or more SearchResult")
+    return SearchResult(tuple(c for r in results for c in r.configs),
+                        np.concatenate([r.scores for r in results]), strategy)
+
+
 def grid_search(evaluate: Callable, space, per_axis: int) -> SearchResult:
     """Evaluate the grid of :func:`grid_configs` (``per_axis ** len(space)`` trials)."""
     return run_search(evaluate, grid_configs(space, per_axis), "grid")
@@ -373,9 +381,7 @@ class CoarseToFine:
     @property
     def combined(self) -> SearchResult:
         """All trials of all rounds, in order."""
-        configs = tuple(c for r in self.rounds for c in r.configs)
-        scores = np.concatenate([r.scores for r in self.rounds])
-        return SearchResult(configs, scores, "coarse-to-fine")
+        return combine(*self.rounds, strategy="coarse-to-fine")
 
     @property
     def round_of_trial(self) -> list:
@@ -682,6 +688,10 @@ class TrainingObjective:
 
     ``threads`` torch threads while training (one is fastest for such small matrices on a
     shared machine, and makes every run repeatable bit for bit); the count is restored after.
+
+    Every call is appended to ``records`` (config, ``val_acc``, and ``test_acc`` when
+    ``data`` has ``x_test``, as :func:`hold_out_test` gives: recorded for the lesson on
+    selection bias, never used to choose).
     """
 
     def __init__(self, data, depth: int = 1, width: int = 32, epochs: int = 2,
@@ -705,6 +715,7 @@ class TrainingObjective:
         self.data, self.depth, self.width = data, depth, width
         self.optimizer, self.seed = optimizer, seed
         self.calls = 0
+        self.records = []
 
     def train(self, config):
         """Train one model for ``config``; return ``(model, history)``."""
@@ -730,8 +741,15 @@ class TrainingObjective:
         return model, history
 
     def __call__(self, config) -> float:
-        _, history = self.train(config)
-        return float("nan") if history.diverged else float(history.final()["val_acc"])
+        model, history = self.train(config)
+        score = float("nan") if history.diverged else float(history.final()["val_acc"])
+        test = None
+        if hasattr(self.data, "x_test") and not history.diverged:
+            from course_utils.training import evaluate
+
+            test = evaluate(model, self.data.x_test, self.data.y_test)[1]
+        self.records.append({"config": dict(config), "val_acc": score, "test_acc": test})
+        return score
 
 
 def training_objective(data, **kwargs) -> TrainingObjective:
