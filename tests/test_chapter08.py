@@ -1,0 +1,240 @@
+"""Chapter 08: every number the notebook prints or its text states, beyond test_sanity.py and
+test_gradcheck.py.
+
+Each test names the notebook section whose claim it asserts. The assertions are on the
+package's functions, not on the notebook (nbval compares the notebook's outputs with the
+stored ones; these tests say why those outputs are right). Values printed with 3 decimals are
+compared with atol=5e-4.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import activations, gradcheck, sanity
+from course_utils.data import load_dataset
+
+SEED = 0
+PRINTED = dict(atol=5e-4, rtol=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_dataset("digits", seed=SEED)
+
+
+def test_setup_data_set(data):
+    assert (len(data.x_train), len(data.x_val), data.x_train.shape[1], data.num_classes) == (
+        1347, 450, 64, 10)
+
+
+# ---------------------------------------------------------------- 1. the loss at init
+def test_fresh_models_table(data):
+    models = [sanity.fresh_classifier(64, 10, depth=0, seed=SEED),
+              sanity.fresh_classifier(64, 10, seed=SEED),
+              sanity.fresh_classifier(64, 10, init="torch", output_std=None, seed=SEED),
+              sanity.fresh_classifier(64, 10, output_std=None, seed=SEED)]
+    start = [sanity.initial_loss(m, data.x_train, data.y_train) for m in models]
+    np.testing.assert_allclose([r.score_std for r in start], [0.004, 0.004, 0.101, 0.711],
+                               **PRINTED)
+    np.testing.assert_allclose([r.data_loss for r in start], [2.302, 2.302, 2.303, 2.414],
+                               **PRINTED)
+    np.testing.assert_allclose([r.accuracy for r in start], [0.097, 0.101, 0.112, 0.119],
+                               atol=5e-4)
+    # the claims: within 0.05 of ln 10 with small output weights (and PyTorch's default),
+    # clearly above with Kaiming all the way to the output
+    assert all(abs(r.data_loss - math.log(10)) < 0.05 for r in start[:3])
+    assert abs(start[1].data_loss - math.log(10)) < 0.001
+    assert start[3].data_loss - math.log(10) > 0.1
+
+
+def test_sweep_table(data):
+    sweep = sanity.initial_loss_sweep(data.x_train, data.y_train, 10,
+                                      [1e-3, 1e-2, 0.1, 0.3, 1.0, 3.0], seeds=range(10))
+    np.testing.assert_allclose(sweep.score_std, [0.004, 0.036, 0.364, 1.091, 3.635, 10.906],
+                               **PRINTED)
+    np.testing.assert_allclose(sweep.mean_loss, [2.303, 2.303, 2.365, 2.848, 6.054, 16.941],
+                               **PRINTED)
+    np.testing.assert_allclose(sweep.min_loss, [2.302, 2.296, 2.294, 2.555, 4.419, 11.402],
+                               **PRINTED)
+    np.testing.assert_allclose(sweep.max_loss, [2.303, 2.308, 2.498, 3.766, 11.044, 33.023],
+                               **PRINTED)
+    np.testing.assert_allclose(sweep.predicted, [2.303, 2.303, 2.362, 2.838, 8.250, 55.829],
+                               **PRINTED)
+    # "up to a score std of about 1 the formula and the mean agree to 0.01"
+    assert np.all(np.abs(sweep.mean_loss[:4] - sweep.predicted[:4]) < 0.011)
+    # "one seed can fall below ln C"
+    assert sweep.min_loss[1] < math.log(10) and sweep.min_loss[2] < math.log(10)
+
+
+def test_l2_table(data):
+    model = sanity.fresh_classifier(64, 10, seed=SEED)
+    squares = sum(float((m.weight.detach() ** 2).sum()) for m in model
+                  if isinstance(m, torch.nn.Linear))
+    assert squares == pytest.approx(259.4, abs=0.05)
+    rows = [sanity.initial_loss(model, data.x_train, data.y_train, penalty=sanity.l2_penalty(lam))
+            for lam in (0.0, 1e-3, 1e-2, 1e-1)]
+    np.testing.assert_allclose([r.data_loss for r in rows], [2.302] * 4, **PRINTED)
+    np.testing.assert_allclose([r.penalty for r in rows], [0.0, 0.130, 1.297, 12.971], **PRINTED)
+    np.testing.assert_allclose([r.total for r in rows], [2.302, 2.432, 3.599, 15.273], **PRINTED)
+    assert np.all(np.diff([r.total for r in rows]) > 0)
+
+
+# ---------------------------------------------------------------- 2. overfit
+@pytest.fixture(scope="module")
+def overfit(data):
+    return sanity.overfit_tiny_subset(data, n=20, steps=200, lr=0.1, seed=SEED)
+
+
+def test_overfit_table(data, overfit):
+    h = overfit.history
+    rows = [i for i, step in enumerate(h.eval_step) if step % 20 == 0]
+    assert [h.eval_step[i] for i in rows] == list(range(0, 201, 20))
+    np.testing.assert_allclose([h.train_loss[i] for i in rows],
+                               [2.302, 1.842, 0.994, 0.372, 0.163, 0.090, 0.058, 0.042, 0.032,
+                                0.025, 0.021], **PRINTED)
+    np.testing.assert_allclose([h.val_acc[i] for i in rows][-1], 0.798, atol=5e-4)
+    assert overfit.steps_to_perfect == 30
+    assert all(h.train_acc[i] == 1.0 for i in rows[2:])
+    slow = sanity.overfit_tiny_subset(data, n=20, steps=200, lr=1e-3, seed=SEED)
+    assert slow.steps_to_perfect is None and slow.train_acc == pytest.approx(0.2)
+    np.testing.assert_allclose(slow.history.train_loss[-1], 2.264, **PRINTED)
+
+
+def test_shuffled_labels_are_memorised_too(data):
+    shuffled = dataclasses.replace(
+        data, y_train=np.random.default_rng(SEED).permutation(data.y_train))
+    memorised = sanity.overfit_tiny_subset(shuffled, n=20, steps=200, lr=0.1, seed=SEED)
+    assert memorised.steps_to_perfect == 60
+    assert memorised.train_loss == pytest.approx(0.049, abs=5e-4)
+    assert memorised.val_acc == pytest.approx(0.169, abs=5e-4)  # chance
+
+
+# ---------------------------------------------------------------- 3. error against h
+STEPS = np.logspace(-12, -1, 23)
+
+
+def test_error_against_h_table():
+    centred = gradcheck.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS)
+    forward = gradcheck.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
+                                          "forward")
+    f32 = gradcheck.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
+                                      dtype=np.float32)
+    at = [np.flatnonzero(np.isclose(STEPS, h))[0] for h in (1e-1, 1e-2, 1e-3)]
+    assert [f"{centred[i]:.2e}" for i in at] == ["9.45e-04", "9.42e-06", "9.42e-08"]
+    assert [f"{forward[i]:.2e}" for i in at] == ["3.71e-02", "3.64e-03", "3.64e-04"]
+    assert f32.min() > 1e-7
+    # float32: below h ~ 1e-8, x + h rounds back to x and the quotient is 0
+    assert f32[0] == pytest.approx(activations.tanh_grad(0.5), rel=1e-6)
+    # "the centred float64 error is smallest near h = 1e-5"
+    assert 1e-6 <= STEPS[np.argmin(centred)] <= 1e-4
+
+
+# ---------------------------------------------------------------- 3.2 the course's layers
+@pytest.fixture(scope="module")
+def layers():
+    """The notebook's cell, with the same random stream."""
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    report = {}
+    z = rng.standard_normal(50)
+    for name in ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus"):
+        f, df = activations.get(name)
+        report[name] = [gradcheck.check_gradient(lambda v: float(np.sum(f(v))), z.copy(), df(z))]
+    x_small = rng.standard_normal((5, 8))
+    y_small = np.array([0, 1, 2, 3, 1])
+    weights = [rng.standard_normal((8, 6)) / math.sqrt(8),
+               rng.standard_normal((6, 4)) / math.sqrt(6)]
+    for name in ("tanh", "sigmoid", "relu", "gelu"):
+        report[f"network {name}"] = gradcheck.check_network(x_small, weights, y_small, name)
+    report["linear"] = gradcheck.check_module(torch.nn.Linear(5, 3), rng.standard_normal((4, 5)))
+    mlp = sanity.fresh_classifier(8, 4, depth=2, width=6, activation="tanh", output_std=None,
+                                  seed=SEED)
+    report["mlp"] = gradcheck.check_module(
+        mlp, x_small, loss=lambda out: F.cross_entropy(out, torch.as_tensor(y_small)))
+    return report, rng, x_small, y_small, weights
+
+
+def test_every_layer_passes_at_the_round_off_floor(layers):
+    report = layers[0]
+    assert [len(cs) for cs in report.values()] == [1] * 8 + [3] * 4 + [3, 7]
+    checks = [c for cs in report.values() for c in cs]
+    assert all(c.passed for c in checks)
+    assert max(c.max_abs_error for c in checks) < 1e-9
+    assert max(c.norm_error for c in checks) < 1e-8
+    # the entry-wise measure is worse, at tiny entries only (text of section 3.2)
+    worst = max(checks, key=lambda c: c.relative_error)
+    assert 1e-7 < worst.relative_error < 1e-4
+    assert abs(worst.analytic) < 1e-3
+
+
+def test_planted_bugs_are_caught(layers):
+    _, rng, x_small, y_small, weights = layers
+
+    def tanh_grad_wrong(z):
+        return 1 - np.tanh(z)
+
+    scores, labels = rng.standard_normal((5, 4)), np.array([0, 1, 2, 3, 1])
+    _, dscores = gradcheck.softmax_cross_entropy(scores, labels)
+    W, x_in, G = rng.standard_normal((4, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+
+    def ce_loss(s):
+        return gradcheck.softmax_cross_entropy(s, labels)[0]
+
+    def linear_loss(v):
+        return float(np.sum(G * (v @ W)))
+
+    checks = [
+        gradcheck.check_network(x_small, weights, y_small, (activations.tanh, tanh_grad_wrong))[0],
+        gradcheck.check_gradient(ce_loss, scores.copy(), dscores),
+        gradcheck.check_gradient(ce_loss, scores.copy(), dscores * 5),
+        gradcheck.check_gradient(linear_loss, x_in.copy(), G @ W.T),
+        gradcheck.check_gradient(linear_loss, x_in.copy(), G @ W),
+    ]
+    assert [c.passed for c in checks] == [False, True, False, True, False]
+    assert [f"{checks[i].norm_error:.3f}" for i in (0, 2, 4)] == ["0.267", "0.800", "0.772"]
+    assert checks[2].norm_error == pytest.approx(1 - 1 / 5, abs=1e-8)  # exactly 1 - 1/N
+
+
+def test_kink_table():
+    rows = []
+    for name, z0 in [("relu", 1e-6), ("relu", -1e-6), ("relu", 1e-3), ("leaky_relu", 1e-6),
+                     ("tanh", 1e-6)]:
+        f, df = activations.get(name)
+        point = np.array([z0])
+        numeric = gradcheck.numerical_gradient(lambda v: float(f(v)[0]), point, h=1e-5)[0]
+        rows.append((float(df(point)[0]), numeric, gradcheck.relative_error(df(point), [numeric])))
+    np.testing.assert_allclose(rows, [[1, 0.55, 0.45], [0, 0.45, 1], [1, 1, 0],
+                                      [1, 0.5545, 0.4455], [1, 1, 0]], atol=5e-5)
+
+
+def test_torch_autograd_gradcheck_agrees():
+    torch.manual_seed(SEED)
+    layer = torch.nn.Linear(5, 3).double()
+    inputs = torch.randn(4, 5, dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(SEED), requires_grad=True)
+    assert torch.autograd.gradcheck(layer, (inputs,))
+
+
+# ---------------------------------------------------------------- 4. the checklist
+def test_checklist(data):
+    candidate = sanity.fresh_classifier(64, 10, depth=3, width=32, activation="tanh", seed=SEED)
+    start = sanity.initial_loss(candidate, data.x_train, data.y_train)
+    assert round(start.data_loss, 3) == 2.302 and abs(start.data_loss - math.log(10)) < 0.05
+    penalised = sanity.initial_loss(candidate, data.x_train, data.y_train,
+                                    penalty=sanity.l2_penalty(1e-2))
+    assert round(penalised.total, 3) == 3.681 and penalised.total > start.total
+    small = sanity.fresh_classifier(64, 10, depth=3, width=4, activation="tanh",
+                                    output_std=None, seed=SEED)
+    targets = torch.as_tensor(data.y_train[:2])
+    checks = gradcheck.check_module(small, data.x_train[:2],
+                                    loss=lambda out: F.cross_entropy(out, targets))
+    assert len(checks) == 9 and all(c.passed for c in checks)
+    memorise = sanity.overfit_tiny_subset(data, n=20, steps=200, lr=0.1, seed=SEED,
+                                          model=candidate)
+    assert memorise.perfect and memorise.steps_to_perfect == 10
+    assert round(memorise.train_loss, 3) == 0.045
