@@ -56,7 +56,8 @@ __all__ = ["EPS", "MOMENTUM", "MAX_ELEMENTS", "BatchNormCache", "batchnorm_forwa
            "batchnorm_backward", "BatchNormStep", "relu_variance_share", "critical_std",
            "EpsEffect", "eps_effect", "BatchSizeEffect", "batch_size_effect",
            "pair_normalised", "bad_init_mlp", "InitComparison", "init_comparison",
-           "recalibrated", "ExplorerRun", "explorer_run", "explorer_activations", "EXPLORER_WIDTH", "EXPLORER_DEPTH",
+           "recalibrated", "Invariances", "invariances", "TrainVsEval", "train_vs_eval",
+           "RunningStatsLag", "running_stats_lag", "ExplorerRun", "explorer_run", "explorer_activations", "EXPLORER_WIDTH", "EXPLORER_DEPTH",
            "EXPLORER_MAX_BATCH"]
 
 #: torch.nn.BatchNorm1d's defaults.
@@ -294,6 +295,104 @@ class BatchNormStep(network.LayerStep):
         return dx
 
 
+# ---------------------------------------------------------------------- why it helps
+@dataclass(frozen=True)
+class Invariances:
+    """What :func:`invariances` measured (max absolute differences, ratios)."""
+
+    scales: tuple
+    output_change: np.ndarray  #: max |BN(a cW) - BN(a W)| per scale c
+    grad_ratio: np.ndarray  #: RMS of dL/d(cW) / RMS of dL/dW per scale c (theory: 1/c)
+    bias_change: float  #: max |BN(aW + b) - BN(aW)|
+    identity_error: float  #: max |BN(z) - z| with gamma = sqrt(var + eps), beta = mean
+
+
+def invariances(scales: Sequence[float] = (0.001, 0.1, 10.0, 1000.0), eps: float = EPS,
+                n: int = 64, seed: int = 0) -> Invariances:
+    r"""Batch Norm's invariances on one layer :math:`z = a W` of the digits (64 -> 32 units).
+
+    - Scale: :math:`\mathrm{BN}(a\,cW) = \mathrm{BN}(aW)` for any :math:`c > 0` (the mean
+      and the std both scale by c), exactly when :math:`\epsilon = 0` and approximately
+      while :math:`c^2\operatorname{Var}(z) \gg \epsilon`; and the weight gradient scales by
+      :math:`1/c` (a loss :math:`L = \sum G \odot \mathrm{BN}(z)` with a fixed G).
+    - Bias: :math:`\mathrm{BN}(aW + b) = \mathrm{BN}(aW)`: the batch mean removes any b.
+    - Identity: :math:`\gamma = \sqrt{\sigma^2 + \epsilon}`, :math:`\beta = \mu` undo the
+      normalisation, so BN can represent "do nothing".
+    """
+    eps = _check_real("eps", eps, 0.0, low_open=True)
+    scales = tuple(_check_real("scale", c, 0.0, 1e6, low_open=True) for c in scales)
+    n = _check_int("n", n, 2, 1347)
+    rng = np.random.default_rng(seed)
+    a = _digits_batch(n, seed)
+    w = rng.normal(0.0, 0.1, (a.shape[1], 32))
+    g = rng.standard_normal((n, 32))
+    ones, zeros = np.ones(32), np.zeros(32)
+
+    def run(weights):
+        out, cache = batchnorm_forward(a @ weights, ones, zeros, eps=eps)
+        dz, _, _ = batchnorm_backward(g, cache)
+        return out, a.T @ dz
+
+    ref, grad = run(w)
+    changes, ratios = [], []
+    for c in scales:
+        out, grad_c = run(c * w)
+        changes.append(np.max(np.abs(out - ref)))
+        ratios.append(np.sqrt(np.mean(grad_c**2)) / np.sqrt(np.mean(grad**2)))
+    b = rng.normal(0.0, 5.0, 32)
+    shifted, _ = batchnorm_forward(a @ w + b, ones, zeros, eps=eps)
+    z = a @ w
+    mu, var = z.mean(0), z.var(0)
+    undone, _ = batchnorm_forward(z, np.sqrt(var + eps), mu, eps=eps)
+    return Invariances(scales, np.array(changes), np.array(ratios),
+                       float(np.max(np.abs(shifted - ref))), float(np.max(np.abs(undone - z))))
+
+
+# ---------------------------------------------------------------------- train vs eval mode
+@dataclass(frozen=True)
+class TrainVsEval:
+    """What :func:`train_vs_eval` measured on one batch of digits features."""
+
+    train_out: np.ndarray  #: (N, D) BN in training mode (batch statistics)
+    eval_out: np.ndarray  #: (N, D) BN in evaluation mode (running statistics)
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    train_change: float  #: max change of example 0's train-mode output when the others change
+    eval_change: float  #: the same in eval mode (0: eval mode treats examples one by one)
+
+
+def train_vs_eval(batch_size: int = 8, steps: int = 100, features: int = 4,
+                  momentum: float = MOMENTUM, eps: float = EPS, seed: int = 0) -> TrainVsEval:
+    r"""Train-mode vs eval-mode Batch Norm on the same batch.
+
+    Features :math:`z = xW` of the training digits (a fixed random W, 64 -> ``features``),
+    ``steps`` training-mode calls on random batches of 64 to build the running statistics,
+    then one batch of ``batch_size`` digits through both modes; and the same batch with its
+    other examples replaced.
+    """
+    batch_size = _check_int("batch_size", batch_size, 2, 256)
+    steps = _check_int("steps", steps, 1, 10_000)
+    features = _check_int("features", features, 1, 64)
+    rng = np.random.default_rng(seed)
+    x = _digits_batch(1347, seed)
+    z = x @ rng.normal(0.0, 0.5, (64, features))
+    gamma, beta = np.ones(features), np.zeros(features)
+    mean, var = np.zeros(features), np.ones(features)
+    for _ in range(steps):
+        idx = rng.choice(len(z), 64, replace=False)
+        _, cache = batchnorm_forward(z[idx], gamma, beta, mean, var, momentum, eps)
+        mean, var = cache.running_mean, cache.running_var
+    idx = rng.choice(len(z), 2 * batch_size - 1, replace=False)
+    batch, other = z[idx[:batch_size]], np.vstack([z[idx[:1]], z[idx[batch_size:]]])
+    train_out, _ = batchnorm_forward(batch, gamma, beta, eps=eps)
+    eval_out, _ = batchnorm_forward(batch, gamma, beta, mean, var, eps=eps, train=False)
+    train_other, _ = batchnorm_forward(other, gamma, beta, eps=eps)
+    eval_other, _ = batchnorm_forward(other, gamma, beta, mean, var, eps=eps, train=False)
+    return TrainVsEval(train_out, eval_out, mean, var,
+                       float(np.max(np.abs(train_other[0] - train_out[0]))),
+                       float(np.max(np.abs(eval_other[0] - eval_out[0]))))
+
+
 # ---------------------------------------------------------------------- eps and tiny weights
 def relu_variance_share() -> float:
     r""":math:`\operatorname{Var}(\mathrm{relu}(u))` for :math:`u \sim N(0, 1)`:
@@ -499,14 +598,14 @@ def _one_thread():
 
 
 def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int = 4,
-                    width: int = 64, optimizer: str = "momentum", lr: float = 0.02,
-                    epochs: int = 5, batch_size: int = 64, bad_output: bool = False,
+                    width: int = 64, optimizer: str = "momentum", lr: float = 0.04,
+                    epochs: int = 5, batch_size: int = 128, bad_output: bool = False,
                     seed: int = 0, data=None) -> InitComparison:
     """Train :func:`bad_init_mlp` from each std, without and with BN; final val accuracy.
 
     One loop for all: :func:`course_utils.training.train` (SGD with momentum 0.9 by
-    default, lr 0.02, 5 epochs, batches of 64), evaluated in eval mode (BN's running
-    statistics), as a practitioner would.
+    default, lr 0.04, 5 epochs, batches of 128: 55 steps), evaluated in eval mode (BN's
+    running statistics), as a practitioner would.
     """
     import torch
 
@@ -537,6 +636,51 @@ def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int 
                     batch_size=batch_size, bad_output=bad_output, seed=seed)
     return InitComparison(stds, results[False][0], results[True][0], results[False][1],
                           results[True][1], settings)
+
+
+@dataclass(frozen=True)
+class RunningStatsLag:
+    """What :func:`running_stats_lag` measured on one run with Batch Norm."""
+
+    val_acc: float  #: eval mode with the running statistics training left behind
+    recalibrated_acc: float  #: eval mode with statistics recomputed on all training data
+    weight_norms: tuple  #: Frobenius norm of each hidden weight matrix before training
+    trained_norms: tuple  #: ... and after
+
+
+def running_stats_lag(std: float = 0.01, optimizer: str = "sgd", lr: float = 0.1,
+                      epochs: int = 10, batch_size: int = 64, seed: int = 0,
+                      data=None) -> RunningStatsLag:
+    """Train :func:`bad_init_mlp` with BN; validation accuracy with and without recalibration.
+
+    With BN a weight matrix's scale does not change the output, and its gradient scales like
+    1/scale: tiny weights take huge steps and grow, so the running averages (a memory of
+    about 1/momentum = 10 steps) describe weights that no longer exist.
+    """
+    import torch
+
+    from course_utils.data import load_digits
+    from course_utils.training import evaluate, train
+
+    data = load_digits(seed=seed) if data is None else data
+    model = bad_init_mlp(std, True, seed=seed)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
+    with torch.no_grad():
+        before = tuple(float(m.weight.norm()) for m in linears)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with _one_thread():
+            h = train(model, data, optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
+                      seed=seed, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    if h.diverged:
+        raise ValueError(f"the run diverged ({h.message}); choose a smaller lr")
+    with torch.no_grad():
+        after = tuple(float(m.weight.norm()) for m in linears)
+    _, recal = evaluate(recalibrated(model, data.x_train), data.x_val, data.y_val)
+    return RunningStatsLag(h.final()["val_acc"], recal, before, after)
 
 
 # ---------------------------------------------------------------------- the explorer's network

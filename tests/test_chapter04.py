@@ -1,0 +1,145 @@
+"""Chapter 04: every number the notebook prints or its text states.
+
+The assertions are on the package's functions, not on the notebook (nbval compares the
+notebook's outputs with the stored ones; these tests say why those outputs are right).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from course_utils import batchnorm as bn
+from course_utils.data import load_digits
+from course_utils.training import hidden_activations
+from course_utils.widgets.batchnorm_explorer import batchnorm_explorer
+
+SEED = 0
+PRINTED = dict(atol=5e-4, rtol=0)  # printed with 3 decimals
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(seed=SEED)
+
+
+# ---------------------------------------------------------------- 1. scale invariance
+def test_scale_invariance_holds_above_eps_and_gradients_scale_like_one_over_c():
+    inv = bn.invariances(scales=(0.001, 0.1, 10.0, 1000.0), seed=SEED)
+    np.testing.assert_allclose(inv.output_change, [3.0349, 0.0931, 0.0010, 0.0010], atol=5e-5)
+    np.testing.assert_allclose(inv.grad_ratio, [63.8574, 9.8385, 0.1000, 0.0010], atol=5e-5)
+    np.testing.assert_allclose(inv.grad_ratio[2:], [0.1, 0.001], rtol=1e-3)  # 1/c above eps
+    assert inv.grad_ratio[0] < 0.1 * 1000  # below eps: far from 1/c
+    assert inv.bias_change < 1e-12 and inv.identity_error < 1e-12
+    assert f"{inv.bias_change:.1e}" == "2.0e-14" and f"{inv.identity_error:.1e}" == "2.2e-16"
+
+
+def test_scale_invariance_is_exact_when_eps_is_negligible():
+    inv = bn.invariances(scales=(0.1, 10.0), eps=1e-14, seed=SEED)
+    assert np.all(inv.output_change < 1e-8)
+    np.testing.assert_allclose(inv.grad_ratio, [10.0, 0.1], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- 3. the lecture's claim
+def test_the_comparison_table_as_printed(digits):
+    c = bn.init_comparison(stds=(0.001, 0.01, 0.1, 1.0), optimizer="momentum", lr=0.04,
+                           epochs=5, batch_size=128, seed=SEED, data=digits)
+    np.testing.assert_allclose(c.plain, [0.102, 0.102, 0.480, 0.102], **PRINTED)
+    np.testing.assert_allclose(c.batchnorm, [0.924, 0.971, 0.967, 0.862], **PRINTED)
+    assert c.plain_status == ("completed",) * 4
+    assert "0.001     0.102    0.924" in c.table()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_with_batchnorm_every_init_trains_without_it_bad_inits_stall(seed):
+    c = bn.init_comparison(seed=seed)
+    assert min(c.batchnorm) >= 0.8, c.batchnorm
+    assert max(c.plain[:2]) <= 0.11, c.plain  # chance: one class of ten
+    assert c.plain[3] <= 0.11 or c.plain_status[3] == "diverged"
+    assert c.batchnorm_status == ("completed",) * 4
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_with_a_bad_output_layer_too_batchnorm_still_trains(seed):
+    c = bn.init_comparison(stds=(0.001,), bad_output=True, seed=seed)
+    assert c.batchnorm[0] >= 0.88 and c.plain[0] <= 0.11
+    if seed == 0:
+        assert round(c.batchnorm[0], 3) == 0.882
+
+
+def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
+    batch = digits.x_train[:256]
+    plain = [a.std() for a in hidden_activations(bn.bad_init_mlp(0.01, False, seed=SEED), batch)]
+    with_bn = [a.std() for a in hidden_activations(bn.bad_init_mlp(0.01, True, seed=SEED), batch,
+                                                    batch_statistics=True)]
+    np.testing.assert_allclose(plain, [0.022415, 0.001336, 0.000076, 0.000004], atol=5e-7)
+    np.testing.assert_allclose(with_bn, [0.575492, 0.576361, 0.579062, 0.578284], atol=5e-6)
+    relu_std = math.sqrt(0.5 - 1 / (2 * math.pi))
+    np.testing.assert_allclose(with_bn, relu_std, atol=0.01)
+    ratios = np.array(plain[:-1]) / np.array(plain[1:])
+    assert np.all((ratios > 15) & (ratios < 20))  # "about 18 per layer"
+
+
+def test_eps_table_and_critical_std():
+    e = {s: bn.eps_effect(s, seed=SEED) for s in (1e-4, 1e-3, 1e-2, 1.0)}
+    assert [f"{v:.1e}" for v in e[1e-3].var_z] == ["4.8e-06", "6.6e-06", "8.2e-06", "9.4e-06"]
+    np.testing.assert_allclose(e[1e-3].bn_std, [0.555, 0.619, 0.662, 0.688], **PRINTED)
+    np.testing.assert_allclose(e[1e-4].bn_std, [0.068, 0.010, 0.001, 0.000], **PRINTED)
+    np.testing.assert_allclose(e[1e-2].bn_std, [0.988, 0.997, 0.997, 0.998], **PRINTED)
+    np.testing.assert_allclose(e[1.0].bn_std, 1.0, **PRINTED)
+    assert f"{e[1e-4].var_z[0]:.1e}" == "4.8e-08"
+    assert f"{bn.critical_std(64):.2e}" == "6.77e-04"
+    # the fixed point s² = 1 - eps / (n σ² c) predicts the deep layers at σ = 0.001
+    s = math.sqrt(1 - 1e-5 / (64 * 1e-6 * bn.relu_variance_share()))
+    assert abs(e[1e-3].bn_std[-1] - s) < 0.05
+
+
+def test_running_statistics_lag_behind_growing_weights(digits):
+    lag = bn.running_stats_lag(std=0.01, optimizer="sgd", lr=0.1, epochs=10, seed=SEED,
+                               data=digits)
+    assert round(lag.val_acc, 3) == 0.313 and round(lag.recalibrated_acc, 3) == 0.831
+    np.testing.assert_allclose(lag.weight_norms, [0.64, 0.65, 0.65, 0.64], atol=0.005)
+    np.testing.assert_allclose(lag.trained_norms, [8.24, 7.01, 7.02, 5.16], atol=0.005)
+
+
+# ---------------------------------------------------------------- 4. train vs eval, batch size
+def test_train_vs_eval_on_the_same_batch():
+    t = bn.train_vs_eval(batch_size=8, steps=100, seed=SEED)
+    np.testing.assert_allclose(t.train_out[0, :2], [1.368, -0.620], **PRINTED)
+    np.testing.assert_allclose(t.eval_out[0, :2], [0.754, -0.706], **PRINTED)
+    np.testing.assert_allclose(t.train_out.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(t.train_out.var(0), 1, atol=1e-4)
+    assert round(t.eval_out[:, 0].mean(), 3) == -0.651
+    assert round(t.train_change, 3) == 0.846 and t.eval_change == 0.0
+
+
+def test_a_batch_of_two_digits(digits):
+    pixels = [2, 3, 4, 5, 10, 11, 0, 13]
+    out = bn.pair_normalised(digits.x_train[:2])[:, pixels]
+    np.testing.assert_allclose(out[0], [-1.0, -0.9999, -0.9949, 0.9999, -0.9999, 0.9994, 0.0,
+                                        -0.9999], atol=5e-5)
+    np.testing.assert_array_equal(out[1], -out[0])
+
+
+def test_batch_size_table(digits):
+    e = bn.batch_size_effect(digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=200,
+                             seed=SEED)
+    np.testing.assert_allclose(e.mean_spread, [0.617, 0.496, 0.252, 0.121, 0.057], **PRINTED)
+    np.testing.assert_allclose(e.var_spread, [0.886, 1.891, 1.174, 0.535, 0.271], **PRINTED)
+    np.testing.assert_allclose(e.train_eval_gap, [0.555, 0.401, 0.205, 0.103, 0.048], **PRINTED)
+    ratios = e.mean_spread[1:] / e.mean_spread[:-1]
+    assert np.all(ratios[1:] < 0.55) and np.all(ratios[1:] > 0.45)  # halves per 4x
+
+
+# ---------------------------------------------------------------- explorer cell
+def test_explorer_cell_keeps_the_std_flat_with_batchnorm():
+    ex = batchnorm_explorer(std=0.01, batchnorm=False, batch_size=64, seed=SEED)
+    ex.controls["batchnorm"].value = True
+    rows = {}
+    for std in (0.001, 0.1, 1.0):
+        ex.controls["std"].value = std
+        rows[std] = ex.view.stats.std
+    assert ex.message == ""
+    np.testing.assert_allclose(rows[0.001], [0.625, 0.617, 0.617, 0.616, 0.617, 0.617], **PRINTED)
+    np.testing.assert_allclose(rows[0.1], [0.630, 0.632, 0.632, 0.631, 0.632, 0.632], **PRINTED)
+    np.testing.assert_allclose(rows[1.0], rows[0.1], **PRINTED)
