@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/widget_latency.py [--repeat N] [--moves M]
+    .venv/bin/python benchmarks/widget_latency.py [--repeat N] [--moves M] [--only NAME]
 
 (``make bench`` runs it.) For every scenario below, an explorer is built, warmed up, then
 driven ``--moves`` times (default 24) by setting one control's ``.value``, exactly as a
@@ -154,6 +154,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--moves", type=int, default=24)
+    parser.add_argument("--only", default="", help="run the scenarios whose name contains this")
     args = parser.parse_args(argv)
     if args.moves < 20:
         parser.error("--moves must be at least 20")
@@ -162,7 +163,7 @@ def main(argv=None) -> int:
               f"{'p50 per repeat':<22} target")
     print(header)
     print("-" * len(header))
-    for scenario in SCENARIOS:
+    for scenario in [s for s in SCENARIOS if args.only in s.name]:
         pooled, computes, per_run = [], [], []
         for _ in range(args.repeat):
             latencies, compute = run_scenario(scenario, args.moves)
