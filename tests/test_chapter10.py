@@ -1,0 +1,144 @@
+"""Chapter 10: every number the notebook prints or its text states.
+
+The assertions are on the package's functions, not on the notebook (nbval compares the
+notebook's outputs with the stored ones; these tests say why those outputs are right).
+"""
+
+import numpy as np
+import pytest
+
+from course_utils import tuning
+from course_utils.data import load_dataset
+from course_utils.widgets.search_explorer import search_explorer
+
+SEED = 0
+SPACE = {"lr": tuning.Param(1e-4, 10.0, log=True),
+         "weight_decay": tuning.Param(1e-6, 1.0, log=True)}
+
+
+@pytest.fixture(scope="module")
+def split():
+    return tuning.hold_out_test(load_dataset("digits", seed=SEED), test_share=0.5, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def real(split):
+    """The notebook's searches, in the notebook's order (the objective records every trial)."""
+    objective = tuning.training_objective(split, depth=1, width=32, epochs=2, batch_size=128,
+                                          seed=SEED)
+    search = tuning.coarse_to_fine(objective, SPACE, budgets=(8, 8), top=3, seed=SEED)
+    records = list(objective.records)
+    more = tuning.random_search(objective, SPACE, budget=8, seed=SEED + 1)
+    searches = {
+        "random": tuning.combine(search.rounds[0], more, strategy="random"),
+        "coarse-to-fine": search.combined,
+        "optuna random": tuning.optuna_search(objective, SPACE, 16, "random", seed=SEED),
+        "optuna tpe": tuning.optuna_search(objective, SPACE, 16, "tpe", seed=SEED,
+                                           startup_trials=8),
+    }
+    return search, records, searches
+
+
+def test_split_sizes(split):
+    assert (len(split.x_train), len(split.x_val), len(split.x_test)) == (1347, 227, 223)
+
+
+def test_decade_shares_uniform_vs_log_uniform():
+    rng = np.random.default_rng(SEED)
+    uniform = tuning.decade_shares(rng.uniform(1e-4, 1.0, 100_000), 1e-4, 1.0)
+    logu = tuning.decade_shares(tuning.log_uniform(1e-4, 1.0, 100_000, rng), 1e-4, 1.0)
+    np.testing.assert_allclose(uniform, [0.0008, 0.0089, 0.0919, 0.8984], atol=5e-5)
+    np.testing.assert_allclose(logu, [0.2492, 0.2533, 0.2490, 0.2485], atol=5e-5)
+    # The text: 90% in the top decade, one in a thousand below 1e-3
+    assert uniform[-1] == pytest.approx(0.9, abs=0.005) and uniform[0] < 0.001
+
+
+def test_grid_vs_random_over_100_searches():
+    race = tuning.grid_vs_random(budget=9, repeats=100, seed=SEED)
+    assert (race.grid_distinct_x, race.random_distinct_x) == (3, 9)
+    assert round(race.random_best.mean(), 3) == 0.839 and round(race.grid_best.mean(), 3) == 0.637
+    assert round(race.random_wins, 2) == 0.63
+    assert round(race.random_best.min(), 3) == 0.097 and round(race.grid_best.min(), 3) == 0.223
+
+
+def test_grid_distances_quoted_in_the_text():
+    # For c ~ U(0, 1): a centred grid of k = 3 is at most 1/6 and on average 1/12 away.
+    c = np.linspace(0, 1, 100_001)
+    grid = (np.arange(3) + 0.5) / 3
+    nearest = np.abs(c[:, None] - grid[None, :]).min(axis=1)
+    assert nearest.max() == pytest.approx(1 / 6, abs=1e-5)
+    assert nearest.mean() == pytest.approx(1 / 12, abs=1e-4)
+
+
+def test_explorer_driven_from_code_prints_the_six_summaries():
+    ex = search_explorer(strategy="random", budget=9, seed=SEED)
+    best = {}
+    for budget in (9, 16):
+        ex.controls["budget"].value = budget
+        for strategy in tuning.STRATEGIES:
+            ex.controls["strategy"].value = strategy
+            best[strategy, budget] = round(ex.result.best_score, 3)
+    assert best == {("grid", 9): 0.316, ("random", 9): 0.559, ("coarse-to-fine", 9): 1.012,
+                    ("grid", 16): 1.068, ("random", 16): 0.628, ("coarse-to-fine", 16): 0.901}
+    assert 0.375 in np.round(tuning.synthetic_search("grid", 16).points[:, 0], 3)
+
+
+def test_coarse_round(real):
+    search, _, _ = real
+    coarse = search.rounds[0]
+    assert [round(s, 3) for s in sorted(coarse.scores, reverse=True)] == [
+        0.925, 0.894, 0.872, 0.203, 0.176, 0.159, 0.159, 0.101]
+    good = coarse.scores > 0.8
+    assert good.sum() == 3
+    lr, wd = coarse.values("lr"), coarse.values("weight_decay")
+    assert np.all((lr[good] > 0.1) & (lr[good] < 0.5))
+    assert wd[good].min() == pytest.approx(1.13e-5, rel=0.01)
+    assert wd[good].max() == pytest.approx(0.0239, rel=0.01)
+    assert np.all(coarse.scores[lr <= 2.3e-3] < 0.18) and np.all(coarse.scores[lr >= 1] <= 0.21)
+    assert tuning.edge_report(SPACE, coarse) == {"lr": "inside", "weight_decay": "inside"}
+
+
+def test_fine_round_and_its_ranges(real):
+    search, _, _ = real
+    fine = search.spaces[1]
+    assert (round(fine["lr"].low, 4), round(fine["lr"].high, 3)) == (0.0532, 0.901)
+    assert (float(f"{fine['weight_decay'].low:.3g}"), round(fine["weight_decay"].high, 2)) == (
+        2.47e-07, 1.1)
+    assert round(np.log10(fine["lr"].high / fine["lr"].low), 1) == 1.2
+    assert round(np.log10(fine["weight_decay"].high / fine["weight_decay"].low), 1) == 6.6
+    result = search.combined
+    top6 = np.argsort(-result.scores, kind="stable")[:6]
+    assert [search.round_of_trial[i] for i in top6].count(2) == 3
+    assert round(result.best_score, 3) == 0.943 and search.round_of_trial[result.best_index] == 2
+    # The two fine trials near weight decay 1 collapse
+    fine_round = search.rounds[1]
+    big = fine_round.values("weight_decay") > 0.5
+    assert sorted(np.round(fine_round.scores[big], 3)) == [0.057, 0.101]
+    decay = fine_round.values("lr")[big] * fine_round.values("weight_decay")[big]
+    assert np.all((decay > 0.13) & (decay < 0.15))
+
+
+def test_validation_vs_test(real):
+    search, records, _ = real
+    result = search.combined
+    chosen = records[result.best_index]
+    assert (round(chosen["val_acc"], 3), round(chosen["test_acc"], 3)) == (0.943, 0.888)
+    good = [r for r in records if r["val_acc"] >= 0.85]
+    assert len(good) == 8
+    val = np.mean([r["val_acc"] for r in good])
+    test = np.mean([r["test_acc"] for r in good])
+    assert (round(val, 3), round(test, 3)) == (0.899, 0.848)
+    assert round(100 * (val - test), 1) == 5.1
+    assert round(100 * (chosen["val_acc"] - chosen["test_acc"]), 1) == 5.5
+
+
+def test_optuna_comparison(real):
+    _, _, searches = real
+    assert {k: round(s.best_score, 3) for k, s in searches.items()} == {
+        "random": 0.925, "coarse-to-fine": 0.943, "optuna random": 0.877, "optuna tpe": 0.938}
+    assert {k: int(np.sum(s.scores >= 0.85)) for k, s in searches.items()} == {
+        "random": 3, "coarse-to-fine": 8, "optuna random": 2, "optuna tpe": 6}
+    assert {k: float(f"{s.best_config['lr']:.3g}") for k, s in searches.items()} == {
+        "random": 0.444, "coarse-to-fine": 0.246, "optuna random": 0.103, "optuna tpe": 0.511}
+    assert all(len(s) == 16 for s in searches.values())
+    assert searches["random"].configs[:8] == searches["coarse-to-fine"].configs[:8]
