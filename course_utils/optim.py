@@ -54,7 +54,7 @@ import numpy as np
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
            "MAX_PARAMETERS", "adam_step", "lecture_momentum", "pytorch_momentum",
            "FAMILY_EDGES", "plot_family_graph", "decay_only", "weight_norm", "digits_race",
-           "plot_loss_curves", "TorchAdapter"]
+           "plot_loss_curves", "TorchAdapter", "step_sizes"]
 
 #: At most this many numbers over all ``params`` (the state needs up to 3 copies more).
 MAX_PARAMETERS = 16 * 2**20
@@ -752,3 +752,41 @@ def plot_loss_curves(axes, results: dict, smooth: int = 5):
     axes[1].set(xlabel="step", ylabel="validation accuracy")
     axes[1].legend(fontsize=7, loc="lower right")
     return lines
+
+
+def step_sizes(optimizer: str, steps: int = 1000, gradient: float = 1.0, **kwargs) -> np.ndarray:
+    """How far one parameter moves at each step under a constant gradient.
+
+    Shows the learning-rate schedule an adaptive method builds in: Adagrad's steps shrink
+    like :math:`\\eta/\\sqrt{t}`; RMSprop's settle at :math:`\\eta` (after a first step of
+    :math:`\\eta/\\sqrt{1-\\alpha}`, 10 times larger at :math:`\\alpha = 0.99`); Adam's are
+    :math:`\\eta` from the first step on (its bias correction).
+
+    Parameters
+    ----------
+    optimizer : str
+        A class name of :data:`OPTIMIZERS`.
+    steps : int
+    gradient : float
+        The constant gradient.
+    **kwargs
+        Hyperparameters (``lr`` ...).
+
+    Returns
+    -------
+    ndarray, shape (steps,)
+        :math:`|\\theta_t - \\theta_{t-1}|` for t = 1..steps.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= 100_000:
+        raise ValueError(f"steps must be an integer between 1 and 100000; got {steps!r}")
+    theta = np.zeros(1)
+    opt = OPTIMIZERS[optimizer]([theta], **kwargs)
+    g = np.array([float(gradient)])
+    path = np.empty(steps + 1)
+    path[0] = 0.0
+    for t in range(1, steps + 1):
+        opt.step([g])
+        path[t] = theta[0]
+    return np.abs(np.diff(path))
