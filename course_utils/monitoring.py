@@ -31,10 +31,10 @@ from course_utils.tables import format_table
 
 __all__ = ["SMOOTHING", "HEALTHY_RATIO", "ema", "update_ratio", "sgd_update_ratio",
            "linear_layers", "weight_snapshot", "update_ratios", "gradient_stats",
-           "activation_stats", "Monitor", "minibatch_loss_spread", "DIAGNOSES", "DiagnosisRun",
-           "run_diagnosis", "curve_summary", "plateau_steps", "one_torch_thread",
-           "plot_loss_curves", "plot_accuracy_gap", "plot_update_ratios",
-           "plot_layer_distributions"]
+           "weight_gradients", "activation_stats", "Monitor", "one_torch_thread",
+           "minibatch_loss_spread", "DIAGNOSES", "BASE_RUN", "DiagnosisRun", "base_model",
+           "run_diagnosis", "curve_summary", "plateau_steps", "plot_loss_curves",
+           "plot_accuracy_gap", "plot_update_ratios", "plot_layer_distributions"]
 
 #: Default smoothing weight of :func:`ema` (TensorBoard's default slider value).
 SMOOTHING = 0.6
@@ -239,6 +239,29 @@ def gradient_stats(model) -> LayerTable:
     return LayerTable(tuple(layers), {k: np.array(v) for k, v in rows.items()})
 
 
+def weight_gradients(model, x, y) -> dict:
+    """The cross-entropy gradient of every ``nn.Linear`` weight on ``(x, y)``, by layer name.
+
+    One forward and backward pass in the model's current mode, through
+    ``torch.autograd.grad``: the parameters' ``.grad`` are left as they were.
+
+    Returns
+    -------
+    dict of str -> ndarray, shape (out, in) each, float64
+    """
+    import torch
+    import torch.nn.functional as F
+
+    layers = linear_layers(model)
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
+    if x.ndim != 2 or y.shape != (len(x),):
+        raise ValueError(f"x must be (N, D) and y (N,); got {tuple(x.shape)} and {tuple(y.shape)}")
+    loss = F.cross_entropy(model(x), y)
+    grads = torch.autograd.grad(loss, [layer.weight for layer in layers.values()])
+    return {name: g.double().numpy() for name, g in zip(layers, grads)}
+
+
 def activation_stats(model, x) -> LayerTable:
     """Per hidden layer, the activations on ``x`` (eval mode): mean, std, share exactly 0.
 
@@ -332,16 +355,19 @@ class Monitor:
         self._step += 1
         if self._step % self.every == 0 and self._before is not None:
             self.steps.append(self._step)
+            # float32 norms: w1 - w0 is exact in float32, and a norm's relative error
+            # (~1e-7) is far below anything a ratio of ~1e-3 is read for.
             with torch.no_grad():
                 for name, layer in self._layers.items():
                     w1, w0 = layer.weight.detach(), self._before[name]
-                    norm0 = torch.linalg.vector_norm(w0.double()).item()
-                    step = torch.linalg.vector_norm((w1 - w0).double()).item()
+                    norm0 = float(torch.linalg.vector_norm(w0))
+                    step = float(torch.linalg.vector_norm(w1 - w0))
                     self.ratios[name].append(step / norm0 if norm0 > 0 else math.inf)
                     g = layer.weight.grad
-                    rms = math.nan if g is None else torch.sqrt(torch.mean(g.double() ** 2)).item()
+                    rms = (math.nan if g is None else
+                           float(torch.linalg.vector_norm(g)) / math.sqrt(g.numel()))
                     self.grad_rms[name].append(rms)
-                    self.weight_norm[name].append(torch.linalg.vector_norm(w1.double()).item())
+                    self.weight_norm[name].append(float(torch.linalg.vector_norm(w1)))
         # snapshot now if the *next* step is recorded
         self._before = self._snapshot() if (self._step + 1) % self.every == 0 else None
         if self.probe is not None and len(history.eval_step) > self._evals_seen:
@@ -476,6 +502,21 @@ class DiagnosisRun:
     monitor: Monitor
 
 
+def base_model(data, **settings):
+    """:data:`BASE_RUN`'s MLP for ``data`` (input size and classes from it), with any of
+    ``depth, width, activation, init, std, seed`` changed (other keys are ignored)."""
+    from course_utils.training import build_mlp
+
+    unknown = set(settings) - set(BASE_RUN) - {"lr"}
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: lr, {', '.join(BASE_RUN)}")
+    s = {**BASE_RUN, **settings}
+    x_train = np.asarray(data.x_train)
+    num_classes = getattr(data, "num_classes", None) or int(np.max(data.y_train)) + 1
+    return build_mlp(x_train.shape[1], num_classes, s["depth"], s["width"], s["activation"],
+                     init=s["init"], std=s["std"], seed=s["seed"])
+
+
 def run_diagnosis(data, **settings) -> DiagnosisRun:
     """Build and train :data:`BASE_RUN`'s MLP with ``settings`` changed, monitored every step.
 
@@ -491,7 +532,7 @@ def run_diagnosis(data, **settings) -> DiagnosisRun:
     -------
     DiagnosisRun
     """
-    from course_utils.training import build_mlp, train
+    from course_utils.training import train
 
     eval_every = settings.pop("eval_every", None)
     unknown = set(settings) - set(BASE_RUN) - {"lr"}
@@ -500,11 +541,8 @@ def run_diagnosis(data, **settings) -> DiagnosisRun:
     if "lr" not in settings:
         raise ValueError("settings must give lr, the learning rate")
     s = {**BASE_RUN, **settings}
-    x_train = np.asarray(data.x_train)
-    num_classes = getattr(data, "num_classes", None) or int(np.max(data.y_train)) + 1
     with one_torch_thread():
-        model = build_mlp(x_train.shape[1], num_classes, s["depth"], s["width"],
-                          s["activation"], init=s["init"], std=s["std"], seed=s["seed"])
+        model = base_model(data, **s)
         monitor = Monitor(model, probe=np.asarray(data.x_val)[:256])
         history = train(model, data, s["optimizer"], lr=s["lr"], epochs=s["epochs"],
                         batch_size=s["batch_size"], seed=s["seed"], callback=monitor,
@@ -586,8 +624,8 @@ def plot_loss_curves(runs: dict, smoothing: float = 0.9, ylim=(0.0, 3.5),
         ax.set_xlabel("step")
         ax.set_ylim(*ylim)
         if history.diverged:
-            ax.annotate(f"diverged at step {history.diverged_at}", (0.5, 0.9),
-                        xycoords="axes fraction", ha="center", color=colour, fontsize=9)
+            ax.annotate(f"NaN at step {history.diverged_at}", (0.95, 0.5),
+                        xycoords="axes fraction", ha="right", color=colour, fontsize=9)
     axes[0].set_ylabel("minibatch loss")
     figure.subplots_adjust(left=0.07, right=0.99, bottom=0.16, top=0.9, wspace=0.08)
     return figure
@@ -632,25 +670,29 @@ def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
     return figure
 
 
-def plot_layer_distributions(rows: dict, bins: int = 40, figsize=(9.0, 4.2), dpi: int = 96):
-    """A grid of histograms: one row per entry of ``rows`` (title -> list of per-layer arrays),
-    one column per layer; each panel's std printed in it."""
+def plot_layer_distributions(rows: dict, bins: int = 40, figsize=(9.0, 4.6), dpi: int = 96):
+    """A grid of histograms: one row per entry of ``rows`` (label -> list of per-layer
+    arrays), one column per layer. Each panel spans its array's 0.5th to 99.5th percentile
+    (a few outliers would otherwise squeeze the rest into one bar); compare the x scales."""
     figure = _figure(figsize, dpi)
     n_cols = max(len(arrays) for arrays in rows.values())
     axes = figure.subplots(len(rows), n_cols, squeeze=False)
-    for r, (title, arrays) in enumerate(rows.items()):
+    for r, (label, arrays) in enumerate(rows.items()):
         for c in range(n_cols):
             ax = axes[r, c]
             ax.set_yticks([])
+            ax.tick_params(labelsize=7)
+            if r == 0:
+                ax.set_title(f"layer {c + 1}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
             if c >= len(arrays):
                 ax.set_visible(False)
                 continue
             values = np.ravel(arrays[c]).astype(np.float64)
-            ax.hist(values, bins=bins, color=_COLOURS[4 + r % 3])
-            ax.set_title(f"{title}, layer {c + 1}", fontsize=8)
-            ax.text(0.97, 0.85, f"σ = {values.std():.2g}", transform=ax.transAxes,
-                    ha="right", fontsize=8)
-            ax.tick_params(labelsize=7)
-    figure.subplots_adjust(left=0.02, right=0.99, bottom=0.08, top=0.93, hspace=0.55,
+            lo, hi = np.percentile(values, [0.5, 99.5])
+            counts, edges = np.histogram(values, bins=bins, range=(lo, hi) if hi > lo else None)
+            ax.stairs(counts, edges, fill=True, color=_COLOURS[4 + r % 3])  # one artist
+    figure.subplots_adjust(left=0.17, right=0.99, bottom=0.06, top=0.93, hspace=0.6,
                            wspace=0.12)
     return figure

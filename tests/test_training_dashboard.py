@@ -56,7 +56,7 @@ def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, dig
     # the same run, by hand: same History
     model = build_mlp(64, 10, 4, 64, seed=0)
     expected = train(model, digits, "momentum", lr=0.03, epochs=2, batch_size=64, seed=0,
-                     eval_every=2, progress=False)
+                     eval_every=evaluation_interval(44), progress=False)
     np.testing.assert_allclose(history.step_loss, expected.step_loss, rtol=1e-6)
     assert history.eval_step == expected.eval_step
     # what is drawn is the run
@@ -152,7 +152,7 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(dashboard):
     assert bundle["text/plain"] == "TrainingDashboard(lr=0.01, epochs=2)"
 
 
-@pytest.mark.parametrize("total, expected", [(22, 1), (44, 2), (110, 5), (660, 33), (23, 1),
-                                             (661, 34)])
-def test_about_twenty_evaluations_the_last_at_the_last_step_when_possible(total, expected):
+@pytest.mark.parametrize("total, expected", [(22, 2), (44, 4), (110, 10), (660, 44), (23, 1),
+                                             (661, 45)])
+def test_about_fifteen_evaluations_the_last_at_the_last_step_when_possible(total, expected):
     assert evaluation_interval(total) == expected

@@ -33,7 +33,7 @@ LR_RANGE = (1e-4, 10.0)
 #: Most epochs the slider offers (the default MLP on the digits: ~22 steps an epoch).
 MAX_EPOCHS = 30
 #: About this many evaluations (and redraws) per run, whatever its length.
-EVALUATIONS = 20
+EVALUATIONS = 15
 #: Smoothing of the loss and ratio curves (:func:`course_utils.monitoring.ema`).
 SMOOTHING = 0.9
 RATIO_YLIM = (1e-6, 10.0)
