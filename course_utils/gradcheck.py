@@ -48,7 +48,8 @@ import numpy as np
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
            "norm_error", "check_gradient", "softmax_cross_entropy", "check_network", "check_module",
-           "difference_errors", "single_torch_thread"]
+           "difference_errors", "EPSILON", "StepTradeoff", "step_tradeoff",
+           "single_torch_thread"]
 
 #: At most this many entries per numerical gradient (two evaluations of ``f`` each): a
 #: gradient check is meant for a small model or a few examples, not a full network.
@@ -490,3 +491,97 @@ def difference_errors(f: Callable[[np.ndarray], np.ndarray],
             quotient = (f(x + step) - f(x)) / step
         errors[k] = abs(float(quotient) - exact)
     return errors
+
+
+#: Machine epsilon of the two precisions :func:`step_tradeoff` knows.
+EPSILON = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
+
+
+@dataclass(frozen=True)
+class StepTradeoff:
+    r"""The error of a difference quotient of tanh at ``x0`` over a grid of steps.
+
+    Attributes
+    ----------
+    steps : ndarray, shape (K,)
+        The grid of h, log-spaced from 1e-12 to 1e-1.
+    errors : ndarray, shape (K,)
+        Measured :math:`|\text{quotient} - \tanh'(x_0)|` (:func:`difference_errors`).
+    truncation : ndarray, shape (K,)
+        The model of the truncation error: :math:`\frac{h^2}{6}|f^{(3)}|` (centred) or
+        :math:`\frac{h}{2}|f^{(2)}|` (forward).
+    roundoff : ndarray, shape (K,)
+        The model of the round-off error, :math:`\epsilon |f| / h`.
+    h, quotient, exact, error : float
+        The chosen step, the difference quotient there (in ``dtype``), :math:`\tanh'(x_0)`
+        and the error.
+    best_h, best_error : float
+        The grid step with the smallest measured error, and that error.
+    method, dtype : str
+    """
+
+    steps: np.ndarray
+    errors: np.ndarray
+    truncation: np.ndarray
+    roundoff: np.ndarray
+    h: float
+    quotient: float
+    exact: float
+    error: float
+    best_h: float
+    best_error: float
+    method: str
+    dtype: str
+
+
+def step_tradeoff(h: float = 1e-5, method: str = "centred", dtype: str = "float64",
+                  x0: float = 0.5, num: int = 111) -> StepTradeoff:
+    r"""Truncation against round-off for the difference quotient of :math:`f = \tanh`.
+
+    Parameters
+    ----------
+    h : float
+        The step to report, between 1e-12 and 0.1.
+    method : {"centred", "forward"}
+    dtype : {"float64", "float32"}
+    x0 : float
+        The point, |x0| <= 3.
+    num : int
+        Grid points between 1e-12 and 1e-1 (2 to 1,000).
+
+    Returns
+    -------
+    StepTradeoff
+    """
+    from course_utils import activations
+
+    h = _check_h(h)
+    if not 1e-12 <= h <= 0.1:
+        raise ValueError(f"h must be between 1e-12 and 0.1; got {h!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    if dtype not in EPSILON:
+        raise ValueError(f"dtype must be one of {tuple(EPSILON)}; got {dtype!r}")
+    if isinstance(x0, bool) or not isinstance(x0, numbers.Real) or not abs(x0) <= 3:
+        raise ValueError(f"x0 must be a number between -3 and 3; got {x0!r}")
+    if isinstance(num, bool) or not isinstance(num, numbers.Integral) or not 2 <= num <= 1000:
+        raise ValueError(f"num must be an integer between 2 and 1000; got {num!r}")
+    steps = np.logspace(-12, -1, int(num))
+    errors = difference_errors(np.tanh, activations.tanh_grad, float(x0), steps, method, dtype)
+    t = math.tanh(x0)
+    second = -2 * t * (1 - t * t)                   # tanh''
+    third = (1 - t * t) * (6 * t * t - 2)           # tanh'''
+    truncation = (steps ** 2 * abs(third) / 6 if method == "centred"
+                  else steps * abs(second) / 2)
+    roundoff = EPSILON[dtype] * abs(t) / steps
+    exact = float(activations.tanh_grad(np.float64(x0)))
+    kind = np.dtype(dtype).type
+    x, step = kind(x0), kind(h)
+    if method == "centred":
+        quotient = float((np.tanh(x + step) - np.tanh(x - step)) / (kind(2) * step))
+    else:
+        quotient = float((np.tanh(x + step) - np.tanh(x)) / step)
+    best = int(np.argmin(errors))
+    return StepTradeoff(steps, errors, truncation, roundoff, h, quotient, exact,
+                        abs(quotient - exact), float(steps[best]), float(errors[best]),
+                        method, dtype)

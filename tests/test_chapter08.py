@@ -238,3 +238,17 @@ def test_checklist(data):
                                           model=candidate)
     assert memorise.perfect and memorise.steps_to_perfect == 10
     assert round(memorise.train_loss, 3) == 0.045
+
+
+# ---------------------------------------------------------------- the explorer cell
+def test_explorer_cell():
+    from course_utils.widgets.sanity_explorer import sanity_explorer
+
+    explorer = sanity_explorer(h=1e-5, method="centred", dtype="float64")
+    assert repr(explorer) == "SanityExplorer(h=1e-05, method='centred', dtype='float64')"
+    explorer.controls["method"].value = "forward"
+    explorer.controls["h"].value = 1e-2
+    at_h = np.argmin(np.abs(explorer.result.steps - 1e-2))
+    assert f"{explorer.result.error:.2e}" == "3.64e-03"
+    assert f"{explorer.result.truncation[at_h]:.2e}" == "3.63e-03"
+    assert explorer.message.startswith("error 3.6e-03 > 1e-7")
