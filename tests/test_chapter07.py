@@ -32,32 +32,34 @@ def one_thread():
 
 # ---------------------------------------------------------------- 1. L1 vs L2
 def test_l1_leaves_far_more_near_zero_weights_than_l2():
-    trained = {kind: R.penalty_weights(kind, 1e-3, seed=SEED) for kind in ("l1", "l2")}
+    trained = {kind: R.penalty_weights(kind, 2e-3, epochs=5, seed=SEED) for kind in ("l1", "l2")}
     shares = {k: [R.near_zero_share(w, t) for t in (1e-3, 1e-2)] for k, w in trained.items()}
-    np.testing.assert_allclose(shares["l1"], [0.065, 0.113], atol=5e-4)  # printed as 6.5%, 11.3%
-    np.testing.assert_allclose(shares["l2"], [0.005, 0.038], atol=5e-4)  # 0.5%, 3.8%
+    np.testing.assert_allclose(shares["l1"], [0.0625, 0.1131], atol=5e-4)  # printed 6.2%, 11.3%
+    np.testing.assert_allclose(shares["l2"], [0.0046, 0.0393], atol=5e-4)  # printed 0.5%, 3.9%
     assert shares["l1"][0] > 10 * shares["l2"][0]  # "far more"
 
 
 def test_l1_pull_per_step_bounds_how_far_weights_travel():
-    """The text: the L1 pull moves a weight by lr * lam = 1e-4 per step, 0.022 in 220 steps."""
+    """The text: the L1 pull moves a weight by lr * lam = 2e-4 per step, 0.022 in 110 steps."""
     from course_utils.data import load_digits
 
-    steps = 10 * -(-len(load_digits(seed=SEED).x_train) // 64)
-    assert steps == 220 and 0.1 * 1e-3 * steps == pytest.approx(0.022)
+    steps = 5 * -(-len(load_digits(seed=SEED).x_train) // 64)
+    assert steps == 110 and 0.1 * 2e-3 * steps == pytest.approx(0.022)
 
 
 # ---------------------------------------------------------------- 4. the gap
 @pytest.fixture(scope="module")
 def gap_results():
-    return {noise: R.gap_runs(R.small_digits(100, label_noise=noise, seed=SEED), SETTINGS,
-                              seed=SEED) for noise in (0.0, 0.2)}
+    return {0.2: R.gap_runs(R.small_digits(100, label_noise=0.2, seed=SEED), SETTINGS, seed=SEED),
+            0.0: R.gap_runs(R.small_digits(100, label_noise=0.0, seed=SEED),
+                            {"none": {}, "dropout 0.5": {"dropout": 0.5}}, seed=SEED)}
 
 
 def test_gap_table_as_printed(gap_results):
-    printed = {0.0: [(1.0, 0.927), (1.0, 0.891), (0.98, 0.876)],
-               0.2: [(1.0, 0.689), (1.0, 0.736), (0.88, 0.722)]}
+    printed = {0.0: [(1.0, 0.920), (1.0, 0.902)],
+               0.2: [(1.0, 0.693), (0.97, 0.740), (0.83, 0.716)]}
     for noise, rows in printed.items():
+        assert len(gap_results[noise]) == len(rows)
         for run, (train_acc, val_acc) in zip(gap_results[noise], rows):
             assert run.train_acc == pytest.approx(train_acc, **PRINTED)
             assert run.val_acc == pytest.approx(val_acc, **PRINTED)
@@ -66,23 +68,24 @@ def test_gap_table_as_printed(gap_results):
 def test_with_wrong_labels_dropout_and_l2_shrink_the_gap(gap_results):
     none, drop, l2 = gap_results[0.2]
     assert none.train_acc == 1.0  # the wrong labels are memorised
-    assert drop.gap < none.gap - 0.03 and l2.gap < none.gap - 0.1
-    assert drop.val_acc > none.val_acc + 0.03 and l2.val_acc > none.val_acc + 0.02
-    assert l2.train_acc < 0.9  # the L2 network no longer fits the wrong labels
-
-
-def test_with_correct_labels_neither_helps(gap_results):
-    """The nuance the notebook states: on 100 clean digits the gap does not shrink."""
-    none, drop, l2 = gap_results[0.0]
-    assert drop.gap >= none.gap and l2.gap >= none.gap
-    assert drop.val_acc <= none.val_acc and l2.val_acc <= none.val_acc
+    assert (round(none.gap, 2), round(drop.gap, 2), round(l2.gap, 2)) == (0.31, 0.23, 0.11)
+    assert drop.val_acc > none.val_acc + 0.04 and l2.val_acc > none.val_acc + 0.02
+    assert l2.train_acc < 0.85  # the L2 network no longer fits the wrong labels
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_wrong_label_claim_holds_for_other_seeds(seed):
     none, drop, l2 = R.gap_runs(R.small_digits(100, label_noise=0.2, seed=seed), SETTINGS,
                                 seed=seed)
-    assert drop.gap < none.gap and l2.gap < none.gap
+    assert drop.gap < none.gap - 0.05 and l2.gap < none.gap - 0.05
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_with_correct_labels_dropout_changes_the_gap_by_less_than_two_points(seed):
+    """The nuance the notebook states: on 100 clean digits the gap barely moves."""
+    none, drop = R.gap_runs(R.small_digits(100, label_noise=0.0, seed=seed),
+                            {"none": {}, "dropout 0.5": {"dropout": 0.5}}, seed=seed)
+    assert abs(drop.gap - none.gap) < 0.02
 
 
 def test_small_digits_replaces_exactly_the_share_of_labels():

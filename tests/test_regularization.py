@@ -314,8 +314,8 @@ def test_notebook_stochastic_depth_counts():
 def test_expectation_is_exact_for_linear_parts_and_biased_after_nonlinearities():
     gaps = R.expectation_gaps(n_draws=10_000, p=0.5, seed=0)
     printed = {"dropout, linear layer": 0.0086, "DropConnect, linear layer": 0.0089,
-               "dropout, then tanh": 0.2013, "stochastic depth, 1 block": 0.0003,
-               "stochastic depth, 12 blocks": 0.1669}
+               "dropout, then tanh": 0.2013, "stochastic depth, 1 block": 0.0004,
+               "stochastic depth, 12 blocks": 0.1811}
     for name, value in printed.items():
         assert gaps[name] == pytest.approx(value, abs=5e-5), name
     for name in ("dropout, linear layer", "DropConnect, linear layer", "stochastic depth, 1 block"):
