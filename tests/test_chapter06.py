@@ -16,6 +16,9 @@ def test_noise_floor_table():
     np.testing.assert_allclose(plateau, [0.5007, 0.0263, 0.0026], atol=5e-5)
     np.testing.assert_allclose(schedules.stationary_loss(np.array([1.0, 0.1, 0.01])),
                                [0.5, 0.02632, 0.002513], rtol=1e-3)
+    settle = [int(np.argmax(loss[start:start + 300] < 1.1 * schedules.stationary_loss(eta)))
+              for start, eta in ((300, 0.1), (600, 0.01))]
+    assert settle == [25, 218]  # the variance contracts by (1 - eta h)^2 per step: 0.81 vs 0.98
     # each division by 10 divides the floor by about 10, within 5% of the formula
     np.testing.assert_allclose(plateau, schedules.stationary_loss(np.array([1.0, 0.1, 0.01])),
                                rtol=0.05)
