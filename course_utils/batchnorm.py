@@ -724,7 +724,9 @@ def explorer_run(std: float, batchnorm: bool, batch_size: int, activation: str =
     depth = _check_int("depth", depth, 1, 12)
     width = _check_int("width", width, 2, 1024)
     x, unit = _explorer_arrays(_check_int("seed", seed, 0), width, depth)
-    weights = [std * w for w in unit]
+    from course_utils.weight_cache import ScaledMatrix
+
+    weights = [ScaledMatrix(w, std) for w in unit]  # (a @ U) * std: no scaled copy of U
     step = BatchNormStep(eps=eps) if batchnorm else None
     with np.errstate(over="ignore", invalid="ignore"):
         record = network.forward(x[:batch_size], weights, activation, step=step)

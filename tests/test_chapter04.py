@@ -143,3 +143,11 @@ def test_explorer_cell_keeps_the_std_flat_with_batchnorm():
     np.testing.assert_allclose(rows[0.001], [0.625, 0.617, 0.617, 0.616, 0.617, 0.617], **PRINTED)
     np.testing.assert_allclose(rows[0.1], [0.630, 0.632, 0.632, 0.631, 0.632, 0.632], **PRINTED)
     np.testing.assert_allclose(rows[1.0], rows[0.1], **PRINTED)
+
+
+def test_torch_refuses_a_batch_of_one_in_training_mode_as_the_text_says():
+    import torch
+
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
+        torch.nn.BatchNorm1d(3).train()(torch.ones(1, 3))
+    torch.nn.BatchNorm1d(3).eval()(torch.ones(1, 3))  # eval mode: running statistics, fine

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from course_utils import batchnorm as _bn
 from course_utils.plots import STD_RANGE, LayerHistogramFigure, check_figure_size
@@ -14,6 +14,8 @@ from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 __all__ = ["BatchNormExplorer", "batchnorm_explorer"]
 
 STD_RANGE_EXPLORER = (1e-4, 10.0)
+#: Inspected once: a new threadpool_limits per move costs ~3.5 ms of library scanning.
+_THREADS = ThreadpoolController()
 #: Activations the explorer offers (a constructor argument, not a control).
 ACTIVATIONS = ("tanh", "relu")
 
@@ -39,8 +41,6 @@ class BatchNormExplorer(Explorer):
         self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), _bn.EXPLORER_DEPTH,
                                          activation, animated=True, std_range=STD_RANGE,
                                          std_labels=False)
-        self.view.set_title(f"{activation} network, {_bn.EXPLORER_DEPTH} layers of "
-                            f"{_bn.EXPLORER_WIDTH} units: activations per layer")
         style = {"description_width": "80px"}
         controls = {
             "std": LogSlider(base=10, min=np.log10(STD_RANGE_EXPLORER[0]),
@@ -56,11 +56,17 @@ class BatchNormExplorer(Explorer):
     def compute(self, std, batchnorm, batch_size):
         # Small matrices: one BLAS thread is fastest, and several on a busy 2-core machine
         # were 8x slower here (as in course_utils.dead_relu).
-        with threadpool_limits(1):
+        with _THREADS.limit(limits=1):
             return _bn.explorer_run(std, batchnorm, batch_size, self.activation, eps=self.eps,
                                     seed=self.seed)
 
+    def title(self, batchnorm) -> str:
+        return (f"{self.activation} network, {_bn.EXPLORER_DEPTH} layers of "
+                f"{_bn.EXPLORER_WIDTH} units, {'with' if batchnorm else 'without'} Batch Norm")
+
     def render(self, result, std, batchnorm, batch_size) -> list:
+        if self.view.set_title(self.title(batchnorm)):
+            self.request_full_draw()  # the title is not animated; its bitmap is kept per key
         return self.view.update(result.activations)
 
     def describe(self, result, std, batchnorm, batch_size) -> str:
@@ -70,7 +76,7 @@ class BatchNormExplorer(Explorer):
                 + f"   |   var(z) layer 1: {result.var_z[0]:.3g}")
 
     def background_key(self, std, batchnorm, batch_size):
-        return "fixed"  # fixed ranges and title: only the bars, labels and std line change
+        return batchnorm  # the title; ranges are fixed, bars, labels and std line animated
 
     def warning(self, result) -> str:
         if not all(np.isfinite(a).all() for a in result.activations):
