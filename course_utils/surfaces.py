@@ -377,6 +377,7 @@ def plot_trajectories(ax, trajectories: dict):
     lines = []
     for (label, tr), colour in zip(trajectories.items(), COLOURS):
         text = label + (f" (diverged at step {tr.diverged_at})" if tr.diverged else "")
+        dots = len(tr.points) <= 300  # markers on long paths cost more than they show
         lines += ax.plot(tr.points[:, 0], tr.points[:, 1], "-", color=colour, lw=1.4,
-                         marker=".", markersize=2.5, label=text)
+                         marker="." if dots else None, markersize=2.5, label=text)
     return lines
