@@ -30,11 +30,11 @@ import numpy as np
 
 from course_utils.tables import format_table
 
-__all__ = ["Param", "MAX_TRIALS", "MAX_PARAMS", "log_uniform", "decade_shares", "check_space", "grid_configs",
-           "random_configs", "SearchResult", "run_search", "combine", "grid_search", "random_search",
-           "refine_space", "CoarseToFine", "coarse_to_fine", "edge_report",
-           "bergstra_objective", "GridVsRandom", "grid_vs_random", "STRATEGIES",
-           "SyntheticSearch", "synthetic_search", "HeldOut", "hold_out_test",
+__all__ = ["Param", "MAX_TRIALS", "MAX_PARAMS", "log_uniform", "decade_shares", "check_space",
+           "grid_configs", "random_configs", "SearchResult", "run_search", "combine",
+           "grid_search", "random_search", "refine_space", "CoarseToFine", "coarse_to_fine",
+           "edge_report", "bergstra_objective", "GridVsRandom", "grid_vs_random", "STRATEGIES",
+           "EXPLORER_PEAK", "SyntheticSearch", "synthetic_search", "HeldOut", "hold_out_test",
            "TrainingObjective", "training_objective", "optuna_search"]
 
 #: At most this many trials per search (a synthetic objective costs microseconds, a training
@@ -120,7 +120,8 @@ def log_uniform(low: float, high: float, size: int, rng: np.random.Generator) ->
     """``size`` values drawn log-uniformly from ``[low, high]``.
 
     .. math:: \\ln v \\sim U(\\ln \\mathrm{low}, \\ln \\mathrm{high}), \\qquad
-              P(v \\le t) = \\frac{\\ln t - \\ln \\mathrm{low}}{\\ln \\mathrm{high} - \\ln \\mathrm{low}}
+              P(v \\le t) = \\frac{\\ln t - \\ln \\mathrm{low}}
+                                  {\\ln \\mathrm{high} - \\ln \\mathrm{low}}
 
     so every decade (every factor of 10) between the bounds gets the same share of the draws.
     A uniform draw from [1e-4, 1] would put 90% of them in [0.1, 1].
@@ -161,7 +162,8 @@ def decade_shares(values, low: float, high: float) -> np.ndarray:
     low, high = _check_real("low", low), _check_real("high", high)
     k0, k1 = math.log10(low) if low > 0 else math.nan, math.log10(high) if high > 0 else math.nan
     if not (0 < low < high and k0 == round(k0) and k1 == round(k1)):
-        raise ValueError(f"low and high must be powers of 10 with low < high; got {low!r}, {high!r}")
+        raise ValueError(f"low and high must be powers of 10 with low < high; got {low!r}, "
+                         f"{high!r}")
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0:
         raise ValueError("values is empty")

@@ -142,3 +142,10 @@ def test_optuna_comparison(real):
         "random": 0.444, "coarse-to-fine": 0.246, "optuna random": 0.103, "optuna tpe": 0.511}
     assert all(len(s) == 16 for s in searches.values())
     assert searches["random"].configs[:8] == searches["coarse-to-fine"].configs[:8]
+
+
+def test_nearest_of_nine_random_points_is_about_one_twentieth_away():
+    # The text: for an interior optimum, E[min |U_i - c|] = 1 / (2 (n + 1)) = 0.05 for n = 9.
+    rng = np.random.default_rng(SEED)
+    points = rng.uniform(0, 1, (200_000, 9))
+    assert np.abs(points - 0.5).min(axis=1).mean() == pytest.approx(0.05, abs=5e-4)

@@ -43,10 +43,11 @@ class SearchView:
         self.peak, self.width, self.weight = peak, width, weight
         left, bottom, w, h = rect
         side = 0.22  # share of the rect given to each projection panel
-        self.ax = figure.add_axes((left, bottom, w * (1 - side), h * (1 - side)))
-        self.ax_x = figure.add_axes((left, bottom + h * (1 - side), w * (1 - side), h * side * 0.85),
+        main_w, main_h = w * (1 - side), h * (1 - side)
+        self.ax = figure.add_axes((left, bottom, main_w, main_h))
+        self.ax_x = figure.add_axes((left, bottom + main_h, main_w, h * side * 0.85),
                                     sharex=self.ax)
-        self.ax_y = figure.add_axes((left + w * (1 - side), bottom, w * side * 0.85, h * (1 - side)),
+        self.ax_y = figure.add_axes((left + main_w, bottom, w * side * 0.85, main_h),
                                     sharey=self.ax)
         grid = np.linspace(0.0, 1.0, 161)
         image = tuning.bergstra_objective(grid[None, :], grid[:, None], peak, width, weight)
