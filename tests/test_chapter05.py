@@ -41,6 +41,9 @@ def test_rates_table_as_printed():
     assert f"{surfaces.contraction_rate(gd, first=100):.3f}" == "0.980"
     assert f"{surfaces.contraction_rate(heavy, first=100):.3f}" == "0.818"
     assert (surfaces.steps_to(gd, 1e-6), surfaces.steps_to(heavy, 1e-6)) == (691, 86)
+    slow = surfaces.run("quadratic", "SGD", lr=best["gd_lr"], momentum=best["momentum"], steps=1000)
+    assert f"{surfaces.contraction_rate(slow, first=100):.3f}" == "0.929"
+    assert surfaces.steps_to(slow, 1e-6) == 191  # momentum beats GD at GD's own best lr
     fast = surfaces.run("quadratic", "SGD", lr=best["momentum_lr"], steps=300)
     assert fast.message.split(":")[0] == "diverged at step 8"
     assert best["momentum_lr"] > 2 / 10  # above plain GD's stability limit
