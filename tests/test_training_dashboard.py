@@ -46,6 +46,17 @@ def test_moving_a_slider_updates_the_readout_but_does_not_train(dashboard):
     assert full["n"] == 0  # blitted, not redrawn
 
 
+def test_moving_a_slider_changes_the_line_above_the_panels(dashboard):
+    dashboard.canvas.draw()
+    before = pixels(dashboard)
+    dashboard.controls["lr"].value = 0.1
+    assert dashboard.view.plan.get_text() == "press Start to train with lr = 0.1, 2 epochs"
+    after = pixels(dashboard)
+    assert (before != after).any()  # a browser sees the move on the canvas too
+    dashboard.controls["epochs"].value = 4
+    assert (pixels(dashboard) != after).any()
+
+
 def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, digits):
     dashboard.controls["lr"].value = 0.03
     dashboard.controls["start"].click()
@@ -68,6 +79,7 @@ def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, dig
                                monitoring.ema(dashboard.monitor.ratios["W1"], 0.9))
     assert view.loss_ax.get_xlim() == (0, 44)
     assert dashboard.summary.startswith("lr=0.03, epochs=2: completed 44 steps: validation accuracy")
+    assert view.plan.get_text() == "shown: lr = 0.03, 2 epochs (completed)"
     assert "median update ratio" in dashboard.summary and dashboard.message == ""
 
 

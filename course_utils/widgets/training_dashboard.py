@@ -88,13 +88,17 @@ class TrainingCurves:
         for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
             ax.set_xlabel("step", fontsize=8)
             ax.tick_params(labelsize=8)
+        #: One line above the panels: the run shown, or the one Start will train.
+        # (an axes' child, not a figure text: savefig draws animated artists of axes only)
+        self.plan = self.loss_ax.text(-0.12, 1.13, "", transform=self.loss_ax.transAxes,
+                                      va="bottom", fontsize=9, animated=animated, clip_on=False)
         self.set_steps(100)
-        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.9, wspace=0.25)
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.83, wspace=0.25)
 
     @property
     def artists(self) -> list:
         return [self.step_loss, self.smooth_loss, self.val_loss, self.train_acc, self.val_acc,
-                *self.ratios]
+                *self.ratios, self.plan]
 
     def set_steps(self, total: int) -> None:
         """Fix the x axes to a run of ``total`` steps (changes the axes: a full draw)."""
@@ -104,7 +108,7 @@ class TrainingCurves:
     def update(self, history=None, monitor=None) -> list:
         """Show ``history`` (and ``monitor``'s ratios); ``None`` empties the panels."""
         if history is None:
-            for line in self.artists:
+            for line in self.artists[:-1]:
                 line.set_data([], [])
             return self.artists
         loss = np.asarray(history.step_loss, dtype=np.float64)
@@ -131,6 +135,10 @@ def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
     if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
         return max(1, math.ceil(total / evaluations))
     return best
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
 def _progress_bar(total: int):
@@ -208,7 +216,12 @@ class TrainingDashboard(Explorer):
         return self._history
 
     def render(self, result, lr, epochs) -> list:
-        return self.view.update(result, self.monitor)
+        artists = self.view.update(result, self.monitor)
+        if result is not None and self.run_values == {"lr": lr, "epochs": epochs}:
+            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} ({result.status})")
+        else:
+            self.view.plan.set_text(f"press Start to train with lr = {lr:.3g}, {_epochs(epochs)}")
+        return artists
 
     def describe(self, result, lr, epochs) -> str:
         planned = f"lr={lr:.3g}, epochs={epochs}"
@@ -262,6 +275,8 @@ class TrainingDashboard(Explorer):
                 self.summary = f"training with lr={values['lr']:.3g}, epochs={values['epochs']}"
                 self._summary.value = f"<code>{self.summary}</code>"
                 self._animated = self.view.update(None)
+                self.view.plan.set_text(f"training: lr = {values['lr']:.3g}, "
+                                        f"{_epochs(values['epochs'])}")
                 self.canvas.draw()  # new x limits: a full draw (keeps the background)
                 self.progress = bar = _progress_bar(total)
                 if hasattr(bar, "container"):
