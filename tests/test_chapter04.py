@@ -151,3 +151,17 @@ def test_torch_refuses_a_batch_of_one_in_training_mode_as_the_text_says():
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
         torch.nn.BatchNorm1d(3).train()(torch.ones(1, 3))
     torch.nn.BatchNorm1d(3).eval()(torch.ones(1, 3))  # eval mode: running statistics, fine
+
+
+def test_tiny_weights_grow_out_of_the_eps_regime_in_the_first_epoch(digits):
+    import torch
+
+    from course_utils.training import train
+
+    model = bn.bad_init_mlp(0.001, True, seed=SEED)
+    hidden = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
+    train(model, digits, "momentum", lr=0.04, epochs=1, batch_size=128, seed=SEED,
+          progress=False)
+    with torch.no_grad():
+        stds = [float(m.weight.std()) for m in hidden]
+    assert all(0.17 <= s <= 0.25 for s in stds), stds
