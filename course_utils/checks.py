@@ -666,6 +666,11 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
         wrong(f"sample_log_uniform(1e-3, 1.0, 5, rng) returned a {got}",
               "Return a NumPy float64 array of shape (size,).")
     print("ok  sample_log_uniform(1e-3, 1.0, 5, rng) is a float64 array of shape (5,)")
+    empty = sample_log_uniform(1e-3, 1.0, 0, np.random.default_rng(0))
+    if np.shape(empty) != (0,):
+        wrong(f"sample_log_uniform(1e-3, 1.0, 0, rng) returned shape {np.shape(empty)}",
+              "size = 0 asks for an empty array, shape (0,).")
+    print("ok  size 0 gives an empty array")
     again = sample_log_uniform(1e-3, 1.0, 5, np.random.default_rng(0))
     other = sample_log_uniform(1e-3, 1.0, 5, np.random.default_rng(1))
     if not np.array_equal(out, again) or np.array_equal(out, other):
