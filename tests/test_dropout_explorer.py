@@ -56,7 +56,11 @@ def test_every_control_recomputes_before_returning(explorer, name, value):
 
 def test_version_moves_the_scale_between_train_and_test(explorer):
     two = explorer.result
+    clim = explorer.view.train.get_clim()
+    assert clim == explorer.view.test.get_clim()
+    assert clim[1] == pytest.approx(2 * np.abs(two.a @ two.W).max())
     explorer.controls["version"].value = 1
+    assert explorer.view.train.get_clim() == clim  # one fixed scale: version 1 looks dimmer
     one = explorer.result
     np.testing.assert_array_equal(one.mask, two.mask)  # same seed, same mask
     np.testing.assert_allclose(one.train, two.train * 0.5)

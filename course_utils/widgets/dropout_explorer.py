@@ -37,8 +37,9 @@ class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
 class DropoutView:
     """Four panels built once: keep-mask, train output, test output, mean train vs test.
 
-    ``update(demo, method)`` changes the images' data and colour limits and the scatter's
-    points in place and returns the (animated) artists.
+    ``update(demo, method)`` changes the images' data and the scatter's points in place and
+    returns the (animated) artists. The two output images share one colour scale, twice the
+    largest ``|a W|``: fixed, so versions and drop probabilities compare by colour.
     """
 
     def __init__(self, figure: Figure, n: int = 16, d: int = 16, animated: bool = False):
@@ -86,7 +87,9 @@ class DropoutView:
     def update(self, demo: R.DropoutDemo, method: str) -> list:
         self.set_method(method)
         self.mask.set_data(demo.mask.astype(float))
-        limit = float(max(np.abs(demo.train).max(), np.abs(demo.test).max(), 1e-12))
+        # One fixed colour scale for every p and version (the layer a, W never changes):
+        # version 1's outputs look dimmer, large kept values at high p saturate.
+        limit = float(max(2.0 * np.abs(demo.a @ demo.W).max(), 1e-12))
         for image, values in ((self.train, demo.train), (self.test, demo.test)):
             image.set_data(values)
             image.set_clim(-limit, limit)
@@ -141,7 +144,7 @@ class DropoutExplorer(Explorer):
 
     def warning(self, result) -> str:
         if result.kept == 0:
-            return "every unit of this mask is dropped: the training output is all zero"
+            return "this mask drops everything: the training output is all zero"
         return ""
 
 
