@@ -265,3 +265,32 @@ def test_plateau_steps_and_curve_summary_on_made_up_curves():
     assert mon.curve_summary(H)["shape"] == pytest.approx(1.0, abs=0.1)
     H.step_loss = list(0.2 + 2.1 * np.exp(-np.arange(200) / 20))  # fast, then flat
     assert mon.curve_summary(H)["shape"] > 20
+
+
+def test_figures_draw_one_panel_per_run_or_layer(digits):
+    from matplotlib.figure import Figure
+
+    run = mon.run_diagnosis(digits, lr=0.01, epochs=1)
+    fig = mon.plot_loss_curves({"a": run.history, "b": run.history})
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert len(mon.plot_accuracy_gap({"a": run.history}).axes) == 1
+    ratios = mon.plot_update_ratios({"a": run.monitor})
+    assert len(ratios.axes[0].get_lines()) == 5 + 1  # W1..W5 and the 1e-3 line
+    grads = list(mon.weight_gradients(run.model, digits.x_train[:64], digits.y_train[:64]).values())
+    grid = mon.plot_layer_distributions({"dW": grads[:3], "dW again": grads[:2]})
+    assert len(grid.axes) == 6 and not grid.axes[5].get_visible()
+    with pytest.raises(ValueError, match="figsize"):
+        mon.plot_loss_curves({"a": run.history}, figsize=(0, 3))
+
+
+def test_weight_gradients_leave_grad_untouched_and_match_backward():
+    model = build_mlp(6, 3, depth=1, width=8, seed=2)
+    data = small_data()
+    grads = mon.weight_gradients(model, data.x_train, data.y_train)
+    assert all(p.grad is None for p in model.parameters())
+    x = torch.tensor(data.x_train, dtype=torch.float32)
+    nn.functional.cross_entropy(model(x), torch.tensor(data.y_train)).backward()
+    for name, layer in mon.linear_layers(model).items():
+        np.testing.assert_allclose(grads[name], layer.weight.grad.numpy(), rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="x must be"):
+        mon.weight_gradients(model, data.x_train, data.y_train[:5])
