@@ -312,3 +312,25 @@ def test_step_tradeoff_models_and_measurement():
 def test_step_tradeoff_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         gradcheck.step_tradeoff(**kwargs)
+
+
+def test_check_module_can_sample_entries():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(30, 20)
+    x = np.random.default_rng(6).standard_normal((4, 30))
+    sampled = check_module(layer, x, max_entries=25)
+    assert all(c.passed for c in sampled)
+    weight = sampled[0]
+    assert len(weight.worst_index) == 2 and 0 <= weight.worst_index[0] < 20
+    # the worst entry is reported in the parameter's shape, with its analytic value
+    full = check_module(layer, x)
+    analytic = layer.weight.grad  # untouched: check_module works on a copy
+    assert analytic is None and full[0].passed
+    buggy = check_module(_Buggy(), np.random.default_rng(5).standard_normal((3, 4)),
+                         max_entries=3)
+    assert all(not c.passed for c in buggy)
+    with pytest.raises(ValueError, match="max_entries must be None or an integer >= 1"):
+        check_module(layer, x, max_entries=0)
+    # the bound counts checked entries: a large layer passes when sampled
+    big = torch.nn.Linear(400, 300)
+    assert all(c.passed for c in check_module(big, np.ones((1, 400)), max_entries=20))
