@@ -118,11 +118,11 @@ class Optimizer:
             raise ValueError(f"grads must hold one array per parameter ({len(self.params)}); "
                              f"got {len(grads)}")
         for i, (p, g, state) in enumerate(zip(self.params, grads, self.state)):
-            g = np.asarray(g, dtype=p.dtype)
+            g = np.array(g, dtype=p.dtype)  # a copy: the updates may change it in place
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}; params[{i}] has {p.shape}")
             state["step"] = state.get("step", 0) + 1
-            self._update(p, g.copy(), state)
+            self._update(p, g, state)
 
     def _update(self, p, g, state) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
