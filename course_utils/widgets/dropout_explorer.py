@@ -48,11 +48,11 @@ class DropoutView:
         self.axes = list(axes)
         blank = np.zeros((n, d))
         self.mask = axes[0].imshow(np.zeros((n, d)), cmap="gray", vmin=0, vmax=1,
-                                   interpolation="nearest", animated=animated)
+                                   interpolation="none", animated=animated)
         self.train = axes[1].imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
-                                    interpolation="nearest", animated=animated)
+                                    interpolation="none", animated=animated)
         self.test = axes[2].imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
-                                   interpolation="nearest", animated=animated)
+                                   interpolation="none", animated=animated)
         titles = ("keep-mask (white: kept)", "train: z with this mask", "test: z",
                   "mean of train z vs test z")
         for ax, title in zip(axes, titles):
