@@ -25,17 +25,17 @@ def test_noise_floor_table():
 
 
 def test_parity_table_every_schedule_within_1e_12_of_torch():
-    cases = [("step", schedules.step_decay, dict(step_size=300, gamma=0.1), True),
-             ("multistep", schedules.multistep, dict(milestones=[500, 750]), True),
+    cases = [("step", schedules.step_decay, dict(step_size=150, gamma=0.1), True),
+             ("multistep", schedules.multistep, dict(milestones=[250, 375]), True),
              ("exponential", schedules.exponential, dict(gamma=0.995), False),
-             ("cosine", schedules.cosine, dict(t_max=1000), False),
+             ("cosine", schedules.cosine, dict(t_max=500), False),
              ("cosine", schedules.cosine, dict(t_max=50, eta_min=0.001), False),
              ("linear_warmup", schedules.linear_warmup, dict(warmup_steps=100), False),
              ("warmup_cosine", schedules.warmup_cosine,
-              dict(warmup_steps=100, t_max=900, start_factor=0.1), False),
-             ("warmup_step", schedules.warmup_step, dict(warmup_steps=100, step_size=300), False)]
+              dict(warmup_steps=100, t_max=400, start_factor=0.1), False),
+             ("warmup_step", schedules.warmup_step, dict(warmup_steps=100, step_size=150), False)]
     for name, ours, kwargs, exact in cases:
-        gap = np.abs(ours(0.1, 1000, **kwargs) - schedules.torch_schedule(name, 0.1, 1000, **kwargs)).max()
+        gap = np.abs(ours(0.1, 500, **kwargs) - schedules.torch_schedule(name, 0.1, 500, **kwargs)).max()
         assert gap < 1e-12, name
         if exact:
             assert gap == 0, name
@@ -48,16 +48,16 @@ def test_cosine_climbs_back_after_t_max():
 
 @pytest.fixture(scope="module")
 def decay():
-    return schedules.decay_runs(lr=0.2, epochs=12, milestones=(4, 8), gamma=0.1, seed=SEED)
+    return schedules.decay_runs(lr=0.2, epochs=8, milestones=(4, 6), gamma=0.1, seed=SEED)
 
 
 def test_step_decay_drops_the_loss_right_after_each_decay(decay):
     assert decay["steps_per_epoch"] == 43
-    np.testing.assert_array_equal(schedules.drop_steps(decay["decay"].lr), [172, 344])
+    np.testing.assert_array_equal(schedules.drop_steps(decay["decay"].lr), [172, 258])
     (e1, before1, after1), (e2, before2, after2) = decay["drops"]
-    assert (e1, e2) == (4, 8)
+    assert (e1, e2) == (4, 6)
     assert (round(before1, 4), round(after1, 4)) == (0.3258, 0.1005)
-    assert (round(before2, 4), round(after2, 4)) == (0.0661, 0.0601)
+    assert (round(before2, 4), round(after2, 4)) == (0.0830, 0.0766)
     assert after1 < 0.4 * before1        # the first drop: a factor of 3 in one epoch
     assert after2 < 0.95 * before2       # the second: real, but small
     assert before1 - after1 > 10 * (before2 - after2)
@@ -66,11 +66,11 @@ def test_step_decay_drops_the_loss_right_after_each_decay(decay):
 def test_constant_rate_bounces_and_ends_worse(decay):
     const, dec = decay["constant"], decay["decay"]
     np.testing.assert_array_equal(const.train_loss[:5], dec.train_loss[:5])  # same run until the decay
-    assert [round(const.train_loss[e], 4) for e in (4, 5, 8, 9)] == [0.3258, 0.1454, 0.2015, 0.2210]
+    assert [round(const.train_loss[e], 4) for e in (4, 5, 6, 7)] == [0.3258, 0.1454, 0.4502, 0.2651]
     later = np.array(const.train_loss[4:])
-    assert round(later.min(), 2) == 0.15 and round(later.max(), 2) == 0.66
-    assert round(const.train_loss[-1], 4) == 0.1711 and round(dec.train_loss[-1], 4) == 0.0559
-    assert round(const.val_acc[-1], 3) == 0.927 and round(dec.val_acc[-1], 3) == 0.969
+    assert round(later.min(), 2) == 0.15 and round(later.max(), 2) == 0.45
+    assert round(const.train_loss[-1], 4) == 0.2015 and round(dec.train_loss[-1], 4) == 0.0748
+    assert round(const.val_acc[-1], 3) == 0.916 and round(dec.val_acc[-1], 3) == 0.958
     assert (round(1 - dec.val_acc[4], 3), round(1 - dec.val_acc[5], 3)) == (0.127, 0.044)
 
 
@@ -101,7 +101,7 @@ def test_warm_up_rescues_adam_at_a_high_rate():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(milestones=(4, 12)), "milestones must be epochs before the last"),
+    (dict(milestones=(4, 8)), "milestones must be epochs before the last"),
     (dict(milestones=(8, 4)), "strictly increasing"), (dict(epochs=0), "epochs")])
 def test_decay_runs_checks_its_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
