@@ -62,7 +62,8 @@ def test_summary_gives_trials_distinct_values_and_best_score(explorer):
                                 "(the maximum is 1.100)")
     explorer.controls["strategy"].value = "grid"
     explorer.controls["budget"].value = 10
-    assert explorer.summary.startswith("grid: 9 of 10 trials (a 3 x 3 grid), 3 distinct values of x")
+    assert explorer.summary.startswith(
+        "grid: 9 of 10 trials (a 3 x 3 grid), 3 distinct values of x")
     assert "best score 0.316" in explorer.summary
 
 
