@@ -87,6 +87,9 @@ def test_minibatch_spread_as_printed(runs, data):
                                atol=5e-4)
     ratio = spread["measured std"] / spread["sigma/sqrt(B) * fpc"]
     assert np.all(np.abs(ratio - 1) < 0.12)  # "within about 11%"
+    at64 = monitoring.minibatch_loss_spread(runs["good lr"].model, data.x_train, data.y_train,
+                                            batch_sizes=(64,), n_batches=400, seed=SEED)
+    assert at64["sigma/sqrt(B) * fpc"][0] == pytest.approx(0.05, abs=0.005)  # "about ±0.05"
     # "nine times less": sqrt(64) = 8, and the correction at B = 512 (38% of N) is 0.79
     assert spread["measured std"][0] / spread["measured std"][-1] == pytest.approx(8.8, abs=0.1)
     n = len(data.x_train)
