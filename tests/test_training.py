@@ -194,3 +194,17 @@ def test_hidden_activations_eval_and_batch_statistics():
     assert not np.allclose(eval_out[0].std(axis=0), 1, atol=1e-2)
     assert all(torch.equal(a, b) for a, b in zip(before, model.buffers()))
     assert model.training
+
+
+def test_training_runs_on_one_torch_thread_and_restores_the_setting():
+    before = torch.get_num_threads()
+    seen = []
+    training.train(training.build_mlp(8, 3), small_data(), epochs=1, progress=False,
+                   callback=lambda h, m: seen.append(torch.get_num_threads()))
+    assert set(seen) == {1} and torch.get_num_threads() == before
+    seen.clear()
+    training.train(training.build_mlp(8, 3), small_data(), epochs=1, progress=False,
+                   threads=None, callback=lambda h, m: seen.append(torch.get_num_threads()))
+    assert set(seen) == {before}
+    with pytest.raises(ValueError, match="threads"):
+        training.train(training.build_mlp(8, 3), small_data(), progress=False, threads=0)
