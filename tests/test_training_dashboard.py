@@ -168,3 +168,12 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(dashboard):
                                              (661, 45)])
 def test_about_fifteen_evaluations_the_last_at_the_last_step_when_possible(total, expected):
     assert evaluation_interval(total) == expected
+
+
+def test_nan_lr_shows_a_message_and_start_refuses_it(dashboard):
+    dashboard.controls["lr"].value = float("nan")
+    assert dashboard.result is None
+    assert dashboard.message == "lr must be a positive finite number; got nan"
+    assert dashboard.start() is None and dashboard.result is None
+    dashboard.controls["lr"].value = 0.01
+    assert dashboard.message == ""
