@@ -294,17 +294,21 @@ def plot_augmentations(images: dict, cols: int = 3, figsize=(8.5, 4.0), dpi=96) 
     return figure
 
 
-def plot_weight_histograms(weights: dict, threshold: float = 1e-3, limit: float = 0.3,
-                           figsize=(8.5, 2.6), dpi=96) -> Figure:
-    """One histogram per entry (title -> weight array), on a shared range ``[-limit,
-    limit]``, with the share of ``|w| < threshold`` in each title."""
+def plot_weight_histograms(weights: dict, threshold: float = 1e-3, limit: float | None = None,
+                           bins: int = 121, figsize=(8.5, 2.6), dpi=96) -> Figure:
+    """One histogram per entry (title -> weight array or list of arrays), on a shared range
+    ``[-limit, limit]`` (default: the largest ``|w|`` of all entries), log counts, with the
+    share of ``|w| < threshold`` in each title."""
     check_figure_size(figsize, dpi)
+    pooled = {title: np.concatenate([np.ravel(x) for x in w]) if isinstance(w, (list, tuple))
+              else np.ravel(w) for title, w in weights.items()}
+    if limit is None:
+        limit = float(max(np.abs(w).max() for w in pooled.values()))
     figure = Figure(figsize=figsize, dpi=dpi)
-    axes = figure.subplots(1, len(weights), squeeze=False)[0]
-    bins = np.linspace(-limit, limit, 121)
-    for ax, (title, w) in zip(axes, weights.items()):
-        w = np.concatenate([np.ravel(x) for x in w]) if isinstance(w, (list, tuple)) else np.ravel(w)
-        ax.hist(np.clip(w, -limit, limit), bins=bins, color="C0")
+    axes = figure.subplots(1, len(pooled), squeeze=False)[0]
+    edges = np.linspace(-limit, limit, bins + 1)
+    for ax, (title, w) in zip(axes, pooled.items()):
+        ax.hist(w, bins=edges, color="C0")
         share = R.near_zero_share(w, threshold)
         ax.set_title(f"{title}: {share:.1%} of |w| < {threshold:g}", fontsize=9)
         ax.set_yscale("log")
