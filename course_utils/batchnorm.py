@@ -93,14 +93,16 @@ def _check_batch(x, name="x") -> np.ndarray:
     if shape[0] * shape[1] > MAX_ELEMENTS:
         raise ValueError(f"{name} has {shape[0] * shape[1]:,} values; at most {MAX_ELEMENTS:,} "
                          "are allowed (memory of a 2 GB kernel)")
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    if x.dtype not in (np.float32, np.float64):  # float32 stays (the explorer's fast path)
+        x = x.astype(np.float64)
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or inf")
     return x
 
 
-def _check_vector(name, value, d) -> np.ndarray:
-    v = np.asarray(value, dtype=np.float64)
+def _check_vector(name, value, d, dtype=np.float64) -> np.ndarray:
+    v = np.asarray(value, dtype=dtype)
     if v.shape != (d,):
         raise ValueError(f"{name} must have shape ({d},), one value per feature; got {v.shape}")
     return v
@@ -143,6 +145,7 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
     Parameters
     ----------
     x : ndarray, shape (N, D)
+        Computed in float64, or in float32 if ``x`` is float32.
     gamma, beta : ndarray, shape (D,)
         Scale and shift.
     running_mean, running_var : ndarray, shape (D,), optional
@@ -166,8 +169,8 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
         raise ValueError(f"train must be True or False; got {train!r}")
     x = _check_batch(x)
     n, d = x.shape
-    gamma = _check_vector("gamma", gamma, d)
-    beta = _check_vector("beta", beta, d)
+    gamma = _check_vector("gamma", gamma, d, x.dtype)
+    beta = _check_vector("beta", beta, d, x.dtype)
     eps = _check_real("eps", eps, 0.0, low_open=True)
     if momentum is None:
         raise ValueError("momentum must be a number in [0, 1]; got None (torch's cumulative "
@@ -176,8 +179,8 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must be given together")
     if running_mean is not None:
-        running_mean = _check_vector("running_mean", running_mean, d)
-        running_var = _check_vector("running_var", running_var, d)
+        running_mean = _check_vector("running_mean", running_mean, d, x.dtype)
+        running_var = _check_vector("running_var", running_var, d, x.dtype)
     if train:
         if n < 2:
             raise ValueError(f"x must hold at least 2 examples in training mode (a batch of "
@@ -689,11 +692,20 @@ EXPLORER_DEPTH = 6
 EXPLORER_MAX_BATCH = 256
 
 
+@lru_cache(maxsize=1)
+def _threads():
+    """A ThreadpoolController, inspected once (a new threadpool_limits costs ~3.5 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 @lru_cache(maxsize=2)
 def _explorer_arrays(seed: int, width: int, depth: int):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((EXPLORER_MAX_BATCH, width))
-    unit = [rng.standard_normal((width, width)) for _ in range(depth)]
+    # float32, as the lecture's network in chapter 03: half the time of float64 per move
+    x = rng.standard_normal((EXPLORER_MAX_BATCH, width), dtype=np.float32)
+    unit = [rng.standard_normal((width, width), dtype=np.float32) for _ in range(depth)]
     for a in (x, *unit):
         a.flags.writeable = False
     return x, unit
@@ -728,12 +740,15 @@ def explorer_run(std: float, batchnorm: bool, batch_size: int, activation: str =
 
     weights = [ScaledMatrix(w, std) for w in unit]  # (a @ U) * std: no scaled copy of U
     step = BatchNormStep(eps=eps) if batchnorm else None
-    with np.errstate(over="ignore", invalid="ignore"):
+    # One BLAS thread: fastest for these small matrices on a busy 2-core machine, and the
+    # same summation order (hence the same float32 result) in the explorer and a direct call.
+    with _threads().limit(limits=1), np.errstate(over="ignore", invalid="ignore"):
         record = network.forward(x[:batch_size], weights, activation, step=step)
         if batchnorm:
-            var_z = np.array([c.batch_var.mean() for c in record.step_caches])
+            var_z = np.array([c.batch_var.mean(dtype=np.float64) for c in record.step_caches])
         else:
-            var_z = np.array([z.var(axis=0).mean() for z in record.pre_activations])
+            var_z = np.array([z.var(axis=0, dtype=np.float64).mean()
+                              for z in record.pre_activations])
     return ExplorerRun(record.activations, var_z)
 
 

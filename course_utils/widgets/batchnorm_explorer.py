@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
-from threadpoolctl import ThreadpoolController
 
 from course_utils import batchnorm as _bn
 from course_utils.plots import STD_RANGE, LayerHistogramFigure, check_figure_size
@@ -14,8 +13,6 @@ from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 __all__ = ["BatchNormExplorer", "batchnorm_explorer"]
 
 STD_RANGE_EXPLORER = (1e-4, 10.0)
-#: Inspected once: a new threadpool_limits per move costs ~3.5 ms of library scanning.
-_THREADS = ThreadpoolController()
 #: Activations the explorer offers (a constructor argument, not a control).
 ACTIVATIONS = ("tanh", "relu")
 
@@ -54,11 +51,8 @@ class BatchNormExplorer(Explorer):
                          batch_size=batch_size)
 
     def compute(self, std, batchnorm, batch_size):
-        # Small matrices: one BLAS thread is fastest, and several on a busy 2-core machine
-        # were 8x slower here (as in course_utils.dead_relu).
-        with _THREADS.limit(limits=1):
-            return _bn.explorer_run(std, batchnorm, batch_size, self.activation, eps=self.eps,
-                                    seed=self.seed)
+        return _bn.explorer_run(std, batchnorm, batch_size, self.activation, eps=self.eps,
+                                seed=self.seed)
 
     def title(self, batchnorm) -> str:
         return (f"{self.activation} network, {_bn.EXPLORER_DEPTH} layers of "
