@@ -193,3 +193,13 @@ def test_recalibrated_needs_batchnorm():
     model = B.bad_init_mlp(0.1, False)
     with pytest.raises(ValueError, match="no Batch Norm layer"):
         B.recalibrated(model, np.zeros((4, 64)))
+
+
+def test_float32_input_stays_float32_and_agrees_with_float64():
+    x = batch(n=32, d=6)
+    out64, _ = B.batchnorm_forward(x, np.ones(6), np.zeros(6))
+    out32, cache = B.batchnorm_forward(x.astype(np.float32), np.ones(6), np.zeros(6))
+    assert out32.dtype == np.float32 and cache.batch_var.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, atol=1e-5)
+    out_int, _ = B.batchnorm_forward(np.arange(12).reshape(4, 3), np.ones(3), np.zeros(3))
+    assert out_int.dtype == np.float64
