@@ -7,12 +7,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import batchnorm as _bn
-from course_utils.plots import STD_RANGE, LayerHistogramFigure, check_figure_size
+from course_utils.plots import LayerHistogramFigure, check_figure_size
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
 __all__ = ["BatchNormExplorer", "batchnorm_explorer"]
 
 STD_RANGE_EXPLORER = (1e-4, 10.0)
+#: y-range of the std panel: down to 1e-6, so the collapse without Batch Norm stays visible.
+STD_AXIS = {"tanh": (1e-6, 2.0), "relu": (1e-6, 1e2)}
 #: Activations the explorer offers (a constructor argument, not a control).
 ACTIVATIONS = ("tanh", "relu")
 
@@ -36,7 +38,7 @@ class BatchNormExplorer(Explorer):
         check_figure_size(figsize, dpi)
         self.activation, self.eps, self.seed = activation, eps, seed
         self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), _bn.EXPLORER_DEPTH,
-                                         activation, animated=True, std_range=STD_RANGE,
+                                         activation, animated=True, std_range=STD_AXIS,
                                          std_labels=False)
         style = {"description_width": "80px"}
         controls = {
