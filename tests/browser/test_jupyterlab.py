@@ -55,7 +55,7 @@ except ImportError:  # the tests skip; nothing else in this file needs playwrigh
 
 # --- the table: one row per notebook ---------------------------------------------------------
 
-SLIDER, DROPDOWN = "slider", "dropdown"
+SLIDER, DROPDOWN, CHECKBOX = "slider", "dropdown", "checkbox"
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,9 @@ class Control:
     """One control, found by its ``.widget-label`` text.
 
     ``kind``: ``SLIDER`` (any ipywidgets slider; moved by ArrowRight / ArrowLeft on its
-    handle, timed from the keydown) or ``DROPDOWN`` (its ``<select>`` set to the next or
-    previous option, timed from the input event).
+    handle, timed from the keydown), ``DROPDOWN`` (its ``<select>`` set to the next or
+    previous option, timed from the input event) or ``CHECKBOX`` (toggled by the space key
+    on the focused box, timed from the keydown).
     ``continuous``: the control updates the figure while it moves (a slider with the default
     ``continuous_update=True``); it only selects the stricter latency target.
     """
@@ -80,6 +81,10 @@ def slider(label: str, continuous: bool = True) -> Control:
 
 def dropdown(label: str) -> Control:
     return Control(label, DROPDOWN)
+
+
+def checkbox(label: str) -> Control:
+    return Control(label, CHECKBOX)
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,48 @@ EXPLORERS = [
         slider("correlation"),
         slider("angle"),
         slider("scale"),
+    )),
+    ExplorerRow("04_batch_norm.ipynb", "explorer = batchnorm_explorer(", (
+        slider("std"),
+        checkbox("batchnorm"),
+        slider("batch_size"),
+    )),
+    ExplorerRow("05_optimizers.ipynb", "explorer = optimizer_explorer(", (
+        dropdown("optimizer"),
+        slider("lr"),
+        slider("momentum"),
+        slider("beta2"),
+        slider("steps", continuous=False),
+        dropdown("surface"),
+    )),
+    ExplorerRow("06_learning_rate_schedules.ipynb", "explorer = schedule_explorer(", (
+        dropdown("schedule"),
+        slider("base_lr"),
+        slider("warmup_steps"),
+        slider("decay_steps"),
+        slider("gamma"),
+    )),
+    ExplorerRow("07_regularization.ipynb", "explorer = dropout_explorer(", (
+        slider("p"),
+        dropdown("version"),
+        dropdown("method"),
+        slider("seed"),
+    )),
+    ExplorerRow("08_sanity_checks.ipynb", "explorer = sanity_explorer(", (
+        slider("h"),
+        dropdown("method"),
+        dropdown("dtype"),
+    )),
+    # The dashboard's sliders set the next run (a text line on the canvas changes); training
+    # starts with its button, which this row does not press.
+    ExplorerRow("09_monitoring.ipynb", "dashboard = training_dashboard(", (
+        slider("lr", continuous=False),
+        slider("epochs", continuous=False),
+    )),
+    ExplorerRow("10_hyperparameter_tuning.ipynb", "explorer = search_explorer(", (
+        dropdown("strategy"),
+        slider("budget"),
+        slider("seed"),
     )),
 ]
 
@@ -254,7 +301,8 @@ STDERR_JS = """() => [...document.querySelectorAll(
 # Run All stops at a failing cell: done when every cell ran or a traceback shows.
 DONE_JS = f"""() => ({ALL_RUN_JS})() || ({STDERR_JS})().some(t => t.includes('Traceback'))"""
 # Where a control stands: [index, count] (slider: aria value and range; select: option index).
-POSITION_JS = """e => e.tagName === 'SELECT'
+POSITION_JS = """e => e.type === 'checkbox' ? [e.checked ? 1 : 0, 1]
+    : e.tagName === 'SELECT'
     ? [e.selectedIndex, e.options.length - 1]
     : [Number(e.getAttribute('aria-valuenow')) - Number(e.getAttribute('aria-valuemin')),
        Number(e.getAttribute('aria-valuemax')) - Number(e.getAttribute('aria-valuemin'))]"""
@@ -513,8 +561,9 @@ def test_every_explorer_cell_has_a_row():
 
     for name in ALL_NOTEBOOKS:
         notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-        builds = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "code"
-                  and re.match(r"^\w+ = \w+_(explorer|dashboard)\(", c.source)]
+        builds = [m.group(0) for c in notebook.cells if c.cell_type == "code"
+                  for m in [re.search(r"^\w+ = \w+_(explorer|dashboard)\(", c.source, re.M)]
+                  if m]
         if builds:
             assert name in ROWS, f"{name} builds {builds} but has no row in EXPLORERS"
 
@@ -579,8 +628,8 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
     status_bar = page.locator("#jp-main-statusbar")
 
     cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has=page.locator(
-        ".jp-InputArea-editor .cm-content", has_text=re.compile("^" + re.escape(row.cell))))
-    assert cell.count() == 1, f"expected exactly one cell starting with {row.cell!r}"
+        ".jp-InputArea-editor .cm-line", has_text=re.compile("^" + re.escape(row.cell))))
+    assert cell.count() == 1, f"expected exactly one cell with a line starting {row.cell!r}"
     # A live widget, not its text or PNG fallback.
     labels = [label.strip() for label in cell.locator(".widget-label").all_text_contents()]
     for control in row.controls:
@@ -639,7 +688,7 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
 
 
 # The page event a move is timed from.
-CAUSE = {SLIDER: "keydown", DROPDOWN: "input"}
+CAUSE = {SLIDER: "keydown", DROPDOWN: "input", CHECKBOX: "keydown"}
 
 
 def _step(control: Control, target, page, index: int, step: int) -> str:
@@ -649,6 +698,10 @@ def _step(control: Control, target, page, index: int, step: int) -> str:
         target.focus()
         page.keyboard.press(key)
         return key
+    if control.kind == CHECKBOX:
+        target.focus()
+        page.keyboard.press("Space")
+        return "Space"
     # A <select> is set the way a mouse user picks an option. ArrowDown / ArrowUp on a focused,
     # closed <select> never reach it in JupyterLab 4.6: the notebook takes them and the active
     # cell moves (measured here; jupyter-widgets/ipywidgets#3912, open).
@@ -658,10 +711,18 @@ def _step(control: Control, target, page, index: int, step: int) -> str:
 
 def _move_control(control: Control, cell, page, canvas, status_bar, deadline: Deadline) -> dict:
     """Move one control MOVES times, timing each input -> changed pixels; put it back."""
-    box = cell.locator(".widget-inline-hbox").filter(has=page.locator(
-        ".widget-label", has_text=re.compile(rf"^\s*{re.escape(control.label)}\s*$")))
+    exact = re.compile(rf"^\s*{re.escape(control.label)}\s*$")
+    if control.kind == CHECKBOX:  # ipywidgets 8: the description is the label of the box
+        box = cell.locator(".widget-checkbox").filter(has=page.locator(
+            "label", has_text=exact))
+    else:
+        box = cell.locator(".widget-inline-hbox").filter(has=page.locator(
+            ".widget-label", has_text=exact))
     assert box.count() == 1, f"expected exactly one control labelled {control.label!r}"
-    if control.kind == SLIDER:
+    if control.kind == CHECKBOX:
+        target = box.locator("input[type=checkbox]")
+        value = lambda: str(target.is_checked())  # noqa: E731
+    elif control.kind == SLIDER:
         target, readout = box.locator(".noUi-handle"), box.locator(".widget-readout")
         value = lambda: readout.text_content().strip()  # noqa: E731
     elif control.kind == DROPDOWN:
