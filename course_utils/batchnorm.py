@@ -610,8 +610,6 @@ def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int 
     default, lr 0.04, 5 epochs, batches of 128: 55 steps), evaluated in eval mode (BN's
     running statistics), as a practitioner would.
     """
-    import torch
-
     from course_utils.data import load_digits
     from course_utils.training import train
 
@@ -620,21 +618,16 @@ def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int 
         raise ValueError(f"stds must hold 1 to 8 values; got {len(stds)}")
     data = load_digits(seed=seed) if data is None else data
     results = {}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with _one_thread():
-            for bn in (False, True):
-                accs, statuses = [], []
-                for std in stds:
-                    model = bad_init_mlp(std, bn, depth, width, bad_output, seed)
-                    h = train(model, data, optimizer, lr=lr, epochs=epochs,
-                              batch_size=batch_size, seed=seed, progress=False)
-                    statuses.append(h.status)
-                    accs.append(float("nan") if h.diverged else h.final()["val_acc"])
-                results[bn] = (tuple(accs), tuple(statuses))
-    finally:
-        torch.set_num_threads(threads)
+    with _one_thread():  # torch's own threads: train() runs on one
+        for bn in (False, True):
+            accs, statuses = [], []
+            for std in stds:
+                model = bad_init_mlp(std, bn, depth, width, bad_output, seed)
+                h = train(model, data, optimizer, lr=lr, epochs=epochs,
+                          batch_size=batch_size, seed=seed, progress=False)
+                statuses.append(h.status)
+                accs.append(float("nan") if h.diverged else h.final()["val_acc"])
+            results[bn] = (tuple(accs), tuple(statuses))
     settings = dict(depth=depth, width=width, optimizer=optimizer, lr=lr, epochs=epochs,
                     batch_size=batch_size, bad_output=bad_output, seed=seed)
     return InitComparison(stds, results[False][0], results[True][0], results[False][1],
@@ -670,14 +663,9 @@ def running_stats_lag(std: float = 0.01, optimizer: str = "sgd", lr: float = 0.1
     linears = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
     with torch.no_grad():
         before = tuple(float(m.weight.norm()) for m in linears)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with _one_thread():
-            h = train(model, data, optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
-                      seed=seed, progress=False)
-    finally:
-        torch.set_num_threads(threads)
+    with _one_thread():  # torch's own threads: train() runs on one
+        h = train(model, data, optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
+                  seed=seed, progress=False)
     if h.diverged:
         raise ValueError(f"the run diverged ({h.message}); choose a smaller lr")
     with torch.no_grad():

@@ -41,11 +41,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+from course_utils.training import single_torch_thread  # re-exported: one copy, in training
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
            "norm_error", "check_gradient", "softmax_cross_entropy", "check_network", "check_module",
@@ -57,23 +58,6 @@ __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "Gr
 MAX_ENTRIES = 100_000
 #: Difference quotients known to :func:`numerical_gradient`.
 METHODS = ("centred", "forward")
-
-
-@contextmanager
-def single_torch_thread():
-    """Run torch on one intra-op thread inside the block, then restore the setting.
-
-    Tiny models on a shared 2-core machine ran 10-70x slower with torch's default thread
-    count (threads waiting for each other); one thread is the fast choice at this size.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_h(h) -> float:

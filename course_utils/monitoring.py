@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_utils.tables import format_table
+from course_utils.training import single_torch_thread as one_torch_thread  # one copy
 
 __all__ = ["SMOOTHING", "HEALTHY_RATIO", "ema", "update_ratio", "sgd_update_ratio",
            "linear_layers", "weight_snapshot", "update_ratios", "gradient_stats",
@@ -398,20 +398,6 @@ class Monitor:
         if len(self.steps) <= skip:
             raise ValueError(f"skip={skip} leaves no recorded step (recorded {len(self.steps)})")
         return {name: float(np.median(self.ratios[name][skip:])) for name in self._layers}
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run torch on one thread inside the block (small matrices: threads only cost time on a
-    busy 2-core machine), then restore the previous setting."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ------------------------------------------------------------------ minibatch noise

@@ -643,21 +643,6 @@ def decay_only(theta0: float = 1.0, lr: float = 0.01, weight_decay: float = 0.1,
     return out
 
 
-class _Threads:
-    """Run torch with one thread inside (small matrices: faster on a busy 2-core machine)."""
-
-    def __enter__(self):
-        import torch
-
-        self.before = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        import torch
-
-        torch.set_num_threads(self.before)
-
-
 def weight_norm(model) -> float:
     """Euclidean norm of all ``weight`` tensors of a torch model (biases excluded)."""
     import torch
@@ -717,10 +702,10 @@ def digits_race(data, contenders: dict, depth: int = 1, width: int = 64, epochs:
     -------
     dict of label -> (History, weight norm after training)
     """
-    from course_utils.training import build_mlp, train
+    from course_utils.training import build_mlp, single_torch_thread, train
 
     out = {}
-    with _Threads():
+    with single_torch_thread():
         for label, (name, kwargs) in contenders.items():
             kwargs = dict(kwargs)
             if name not in OPTIMIZERS:

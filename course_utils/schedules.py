@@ -32,12 +32,13 @@ Large Minibatch SGD" (Goyal et al., 2017, arXiv:1706.02677).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 from typing import Sequence
 
 import numpy as np
+
+from course_utils.training import single_torch_thread as _one_thread
 
 __all__ = ["MAX_STEPS", "SCHEDULES", "constant", "step_decay", "multistep", "exponential",
            "cosine", "linear_warmup", "warmup_cosine", "warmup_step", "explorer_schedule",
@@ -476,20 +477,6 @@ def noisy_quadratic(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 
 # ---------------------------------------------------------------------------------------------
 # The chapter's training runs (course_utils.training, digits)
 # ---------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _one_thread():
-    """Torch on one thread: small matrices train fastest so on a busy 2-core machine, and the
-    runs repeat bit for bit whatever the machine's core count (reductions keep one order)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
 
 def _digits():
     from course_utils.data import load_digits

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
 __all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_STEPS",
-           "build_mlp", "make_optimizer", "History", "train", "evaluate", "hidden_activations"]
+           "build_mlp", "make_optimizer", "History", "train", "evaluate", "hidden_activations",
+           "torch_threads", "single_torch_thread"]
 
 #: Activation names accepted by :func:`build_mlp` (torch.nn module names).
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity")
@@ -64,6 +66,32 @@ def _check_real(name: str, value, low: float, high: float | None = None,
         allowed = lower if high is None else f"{lower} and <= {high}"
         raise ValueError(f"{name} must be {allowed}; got {value!r}")
     return float(value)
+
+
+@contextmanager
+def torch_threads(threads: int | None = 1):
+    """Torch's intra-op thread count inside the block, restored afterwards (None: unchanged).
+
+    One thread is the fast choice for the course's small matrices (more threads mostly wait
+    for each other on a busy 2-core machine: 300 steps of a small MLP took 2.5 s on one
+    thread, 23.7 s on two), and it makes results independent of the machine's core count.
+    """
+    import torch
+
+    if threads is not None:
+        threads = _check_int("threads", threads, 1, 64)
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def single_torch_thread():
+    """``torch_threads(1)``: run torch on one thread inside the block."""
+    return torch_threads(1)
 
 
 def build_mlp(in_features: int, num_classes: int, depth: int = 2, width: int = 64,
@@ -345,7 +373,7 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
     if eval_every is not None:
         eval_every = _check_int("eval_every", eval_every, 1)
     if threads is not None:
-        threads = _check_int("threads", threads, 1, 64)
+        threads = _check_int("threads", threads, 1, 64)  # checked before any work
     x_train, y_train, x_val, y_val = _tensors(data)
     n = len(x_train)
     steps_per_epoch = math.ceil(n / batch_size)
@@ -387,14 +415,11 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
 
     model.train()
     bar = tqdm(total=total, disable=not progress, desc="training", unit="step")
-    threads_before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
     try:
-        _loop(model, opt, sched, history, record_eval, x_train, y_train, n, batch_size, epochs,
-              seed, lr_schedule, penalty, eval_every, callback, has_batchnorm, bar)
+        with torch_threads(threads):
+            _loop(model, opt, sched, history, record_eval, x_train, y_train, n, batch_size,
+                  epochs, seed, lr_schedule, penalty, eval_every, callback, has_batchnorm, bar)
     finally:
-        torch.set_num_threads(threads_before)
         bar.close()
     if not history.diverged:
         history.status = "completed"

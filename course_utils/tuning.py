@@ -721,8 +721,6 @@ class TrainingObjective:
 
     def train(self, config):
         """Train one model for ``config``; return ``(model, history)``."""
-        import torch
-
         from course_utils import training
 
         if not isinstance(config, Mapping) or set(config) != {"lr", "weight_decay"}:
@@ -730,15 +728,10 @@ class TrainingObjective:
                              f"got {config!r}")
         model = training.build_mlp(self.in_features, self.num_classes, depth=self.depth,
                                    width=self.width, seed=self.seed)
-        before = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            history = training.train(model, self.data, optimizer=self.optimizer,
-                                     lr=config["lr"], epochs=self.epochs,
-                                     batch_size=self.batch_size, seed=self.seed,
-                                     progress=False, weight_decay=config["weight_decay"])
-        finally:
-            torch.set_num_threads(before)
+        history = training.train(model, self.data, optimizer=self.optimizer,
+                                 lr=config["lr"], epochs=self.epochs,
+                                 batch_size=self.batch_size, seed=self.seed, progress=False,
+                                 threads=self.threads, weight_decay=config["weight_decay"])
         self.calls += 1
         return model, history
 
