@@ -631,7 +631,8 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
         ".jp-InputArea-editor .cm-line", has_text=re.compile("^" + re.escape(row.cell))))
     assert cell.count() == 1, f"expected exactly one cell with a line starting {row.cell!r}"
     # A live widget, not its text or PNG fallback.
-    labels = [label.strip() for label in cell.locator(".widget-label").all_text_contents()]
+    labels = [label.strip() for label in cell.locator(
+        ".widget-label, .widget-checkbox label").all_text_contents()]
     for control in row.controls:
         assert control.label in labels, f"control {control.label!r} missing; labels {labels}; " \
             "explorer output: " + "; ".join(
