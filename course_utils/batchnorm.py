@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -50,6 +49,8 @@ from typing import Sequence
 import numpy as np
 
 from course_utils import network
+from course_utils.validation import check_int as _check_int
+from course_utils.validation import check_real as _check_real
 from course_utils.tables import format_table
 
 __all__ = ["EPS", "MOMENTUM", "MAX_ELEMENTS", "BatchNormCache", "batchnorm_forward",
@@ -65,25 +66,6 @@ EPS = 1e-5
 MOMENTUM = 0.1
 #: Largest batch (N * D values) the functions accept: 64 MiB of float64 per array.
 MAX_ELEMENTS = 8 * 2**20
-
-
-def _check_real(name, value, low=None, high=None, low_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}; got {value!r}")
-    return float(value)
-
-
-def _check_int(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer; got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {allowed}; got {value}")
-    return int(value)
 
 
 def _check_batch(x, name="x") -> np.ndarray:

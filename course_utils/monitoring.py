@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_utils.tables import format_table
+from course_utils.validation import check_int as _check_int
+from course_utils.validation import check_real as _check_real
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
 
 __all__ = ["SMOOTHING", "HEALTHY_RATIO", "ema", "update_ratio", "sgd_update_ratio",
@@ -43,28 +45,6 @@ SMOOTHING = 0.6
 HEALTHY_RATIO = 1e-3
 #: At most this many values per series (a 2 GB kernel holds far more; a typo does not).
 MAX_VALUES = 10_000_000
-
-
-def _check_real(name, value, low=None, high=None, low_open=False, high_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high:
-        lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
-        hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
-        raise ValueError(f"{name} must be {' and '.join(p for p in (lo, hi) if p)}; "
-                         f"got {value!r}")
-    return float(value)
-
-
-def _check_int(name, value, low, high=None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer; got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {allowed}; got {value}")
-    return int(value)
 
 
 # ------------------------------------------------------------------ smoothing

@@ -23,12 +23,14 @@ left as it was (``torch.random.fork_rng``).
 from __future__ import annotations
 
 import math
-import numbers
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+
+from course_utils.validation import check_int as _check_int
+from course_utils.validation import check_real as _check_real
 
 __all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_STEPS",
            "build_mlp", "make_optimizer", "History", "train", "evaluate", "hidden_activations",
@@ -46,26 +48,6 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "
 MAX_PARAMETERS = 16 * 2**20
 #: At most this many optimisation steps per call (minutes, not hours, on two cores).
 MAX_STEPS = 200_000
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer; got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {allowed}; got {value}")
-    return int(value)
-
-
-def _check_real(name: str, value, low: float, high: float | None = None,
-                low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    if (value <= low if low_open else value < low) or (high is not None and value > high):
-        lower = f"> {low}" if low_open else f">= {low}"
-        allowed = lower if high is None else f"{lower} and <= {high}"
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
-    return float(value)
 
 
 @contextmanager

@@ -173,7 +173,7 @@ def test_explorer_activations_shapes_and_normalisation():
     (lambda: B.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)), "at least 2 examples"),
     (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(3,\)"),
     (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0), "eps must be > 0"),
-    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), momentum=1.5), "momentum must be <= 1"),
+    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), momentum=1.5), "momentum must be >= 0 and <= 1; got 1.5"),
     (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=False), "needs running_mean"),
     (lambda: B.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), "NaN or inf"),
     (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=1), "train must be True or False"),
