@@ -90,8 +90,11 @@ def checkbox(label: str) -> Control:
 @dataclass(frozen=True)
 class ExplorerRow:
     notebook: str  # file name in the notebooks folder
-    cell: str  # how the explorer cell's source starts (exactly one cell may match)
+    cell: str  # how a line of the explorer cell starts (exactly one cell may match)
     controls: tuple[Control, ...]  # moved in this order, each put back before the next
+    # Dropdowns set (label, option text) before the moves, as a student would, so that every
+    # control listed acts on the figure (e.g. an optimiser that uses both momentum and beta2).
+    setup: tuple[tuple[str, str], ...] = ()
 
 
 # One row per notebook with an explorer; each row is one test (one notebook run). A new
@@ -122,6 +125,7 @@ EXPLORERS = [
         checkbox("batchnorm"),
         slider("batch_size"),
     )),
+    # RMSprop uses all three of lr, momentum and beta2 (its alpha); plain SGD ignores beta2.
     ExplorerRow("05_optimizers.ipynb", "explorer = optimizer_explorer(", (
         dropdown("optimizer"),
         slider("lr"),
@@ -129,7 +133,7 @@ EXPLORERS = [
         slider("beta2"),
         slider("steps", continuous=False),
         dropdown("surface"),
-    )),
+    ), setup=(("optimizer", "RMSprop"),)),
     ExplorerRow("06_learning_rate_schedules.ipynb", "explorer = schedule_explorer(", (
         dropdown("schedule"),
         slider("base_lr"),
@@ -658,6 +662,14 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
     ink_before = canvas.evaluate("c => window.__courseTest.ink(c)")
     before_png = tmp_path / "explorer_before.png"
     cell.screenshot(path=before_png, timeout=deadline.ms(10))
+
+    for label, option in row.setup:
+        box = cell.locator(".widget-inline-hbox").filter(has=page.locator(
+            ".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+        box.locator("select").select_option(label=option, timeout=deadline.ms(10))
+        _wait_ready(page, canvas, status_bar, deadline, f"after setting {label} to {option}")
+    if row.setup:
+        print("set up first: " + ", ".join(f"{label} = {option}" for label, option in row.setup))
 
     status_lines, results = set(), {}
     for control in row.controls:
