@@ -256,3 +256,25 @@ def test_readme_names_the_two_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make lab" in readme
     assert "make test" in readme
+
+
+# --- the oldest supported versions (make test-oldest) ----------------------------------------
+
+
+def test_constraints_oldest_pin_exactly_the_lower_bound_of_every_runtime_dependency():
+    """constraints-oldest.txt is what `make test-oldest` installs: each runtime range's floor.
+
+    One `==` pin per pyproject.toml runtime dependency and nothing else, each equal to the
+    range's `>=` bound, so raising a bound without re-testing it (or the reverse) fails here.
+    """
+    pins = _exact_pins((ROOT / "constraints-oldest.txt").read_text(encoding="utf-8").splitlines(),
+                       "constraints-oldest.txt")
+    wrong = []
+    for req in _pyproject_requirements("runtime"):
+        floors = [Version(s.version) for s in req.specifier if s.operator == ">="]
+        assert len(floors) == 1, f"pyproject.toml: {req} needs exactly one `>=` lower bound"
+        pinned = pins.pop(canonicalize_name(req.name), None)
+        if pinned != floors[0]:
+            wrong.append(f"{req.name}: pinned {pinned}, lower bound {floors[0]}")
+    assert not wrong, "constraints-oldest.txt does not pin the lower bounds: " + "; ".join(wrong)
+    assert not pins, f"constraints-oldest.txt pins packages pyproject.toml does not name: {sorted(pins)}"
