@@ -100,7 +100,7 @@ grade: $(STAMP)
 	$(RUN) $(VPY) tools/grade.py "$(SUBMISSIONS)" --output "$(GRADES)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache build release
+	rm -rf $(VENV) .venv-oldest .pytest_cache build release
 	find . -path ./.git -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints -o -name '*.egg-info' \) -prune -exec rm -rf {} +
 
 # --- browser test ------------------------------------------------------------------------

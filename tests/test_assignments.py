@@ -73,7 +73,7 @@ def test_every_notebook_has_an_exercise(path):
     solutions = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if is_solution(c)]
     assert solutions, f"{path.name} has no solution cell"
     # the convention tools and tests rely on: <exercise>_solution, then its <exercise>_tests
-    assert all(s.endswith("_solution") and tests_of(s) in points for s in solutions)
+    assert all(s.endswith("_solution") and _tests_of(s) in points for s in solutions)
     for cell in notebook.cells:
         if is_grade(cell) and not is_solution(cell):
             assert cell.metadata["nbgrader"]["locked"] is True
@@ -141,7 +141,7 @@ def tampered_submission(instructor, wrong_id: str):
             if meta["grade_id"] == wrong_id:
                 cell.source = wrong_answer(cell.source)
         elif is_grade(cell):
-            if meta["grade_id"] == tests_of(wrong_id):
+            if meta["grade_id"] == _tests_of(wrong_id):
                 cell.source = "pass  # the student edited the locked test"
             else:
                 continue  # deleted
@@ -150,7 +150,7 @@ def tampered_submission(instructor, wrong_id: str):
     return submission
 
 
-def tests_of(solution_id: str) -> str:
+def _tests_of(solution_id: str) -> str:
     return solution_id.replace("_solution", "_tests")
 
 
@@ -214,7 +214,7 @@ class GradingSuite:
         wrong_id = solutions[-1]
         scores, _ = graded(instructor, tampered_submission(instructor, wrong_id), self.path)
         expected = dict(points)
-        expected[tests_of(wrong_id)] = 0.0
+        expected[_tests_of(wrong_id)] = 0.0
         assert scores == expected
 
 
