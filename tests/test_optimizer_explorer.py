@@ -147,3 +147,20 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 def test_control_labels_are_the_names_the_browser_test_finds(explorer):
     assert {name: c.description for name, c in explorer.controls.items()} == {
         name: name for name in explorer.controls}
+
+
+def test_controls_an_optimiser_ignores_are_greyed_out():
+    from course_utils import surfaces
+    from course_utils.widgets.optimizer_explorer import optimizer_explorer
+
+    explorer = optimizer_explorer()
+    for name in surfaces.EXPLORER_OPTIMIZERS:
+        explorer.controls["momentum"].value = 0.5  # Nesterov needs some
+        explorer.controls["optimizer"].value = name
+        for control in ("momentum", "beta2"):
+            before = explorer.result
+            explorer.controls[control].value = 0.9 if control == "momentum" else 0.95
+            changed = not np.array_equal(before.points, explorer.result.points)
+            # greyed out exactly when moving it changes nothing
+            assert explorer.controls[control].disabled == (not changed), (name, control)
+            explorer.controls[control].value = 0.5 if control == "momentum" else 0.999

@@ -131,3 +131,19 @@ def test_nan_gamma_shows_a_message_and_clears_the_result(explorer):
 def test_bad_start_values_raise(start, match):
     with pytest.raises(ValueError, match=match):
         schedule_explorer(**start)
+
+
+def test_controls_a_schedule_ignores_are_greyed_out():
+    from course_utils import schedules
+    from course_utils.widgets.schedule_explorer import schedule_explorer
+
+    explorer = schedule_explorer()
+    for name in schedules.SCHEDULES:
+        explorer.controls["schedule"].value = name
+        for control, other in (("decay_steps", 500), ("gamma", 0.5)):
+            before = explorer.result.copy()
+            old = explorer.controls[control].value
+            explorer.controls[control].value = other
+            changed = not np.array_equal(before, explorer.result)
+            assert explorer.controls[control].disabled == (not changed), (name, control)
+            explorer.controls[control].value = old
