@@ -3,7 +3,6 @@ solution, the student stub, and plausible wrong answers that the visible check m
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -12,41 +11,13 @@ from course_utils.checks import check_bn_forward
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "04_batch_norm.ipynb"
 
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
+from exercise_testing import standard_exercise_tests  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cells():
-    return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
-
-
-def test_exercise_cells_carry_nbgrader_metadata(cells):
-    assert set(cells) == {"bn_forward_solution", "bn_forward_tests"}
-    assert cells["bn_forward_solution"].metadata["nbgrader"] == {
-        "grade": False, "grade_id": "bn_forward_solution", "locked": False,
-        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["bn_forward_tests"].metadata["nbgrader"]
-    assert tests["grade"] is True and tests["locked"] is True and tests["points"] == 2
-    source = cells["bn_forward_tests"].source
-    assert "check_bn_forward(" in visible_part(source)
-    assert "### END HIDDEN TESTS" in source
-    assert "### BEGIN SOLUTION" in cells["bn_forward_solution"].source
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    grade(cells["bn_forward_solution"].source, cells["bn_forward_tests"].source)
-    assert "All visible checks passed" in capsys.readouterr().out
-
-
-def test_student_version_has_a_stub_and_no_hidden_tests():
-    pytest.importorskip("nbgrader")
-    from tools.make_student_versions import STUB, student_version
-
-    student = nbgrader_cells(student_version(NOTEBOOK))
-    assert student["bn_forward_solution"].source.count(STUB) == 1
-    assert "BEGIN HIDDEN TESTS" not in student["bn_forward_tests"].source
-    with pytest.raises(NotImplementedError, match="Exercise"):
-        grade(student["bn_forward_solution"].source, student["bn_forward_tests"].source)
+(test_exercise_cells_carry_nbgrader_metadata,
+ test_reference_solution_passes_visible_and_hidden_tests,
+ test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
+    NOTEBOOK, "bn_forward", check="check_bn_forward", points=2)
 
 
 def _bn(x, gamma, beta, eps, axis=0, ddof=0, eps_outside=False, order="scale-shift"):

@@ -3,7 +3,6 @@ stub, and plausible wrong answers that the visible check must already catch."""
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -13,38 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "05_optimizers.ipynb"
 
 pytest.importorskip("nbgrader")
-from tools.make_student_versions import STUB, student_version  # noqa: E402
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
+from exercise_testing import standard_exercise_tests  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cells():
-    return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
-
-
-def test_exercise_cells_carry_nbgrader_metadata(cells):
-    assert set(cells) == {"adam_step_solution", "adam_step_tests"}
-    assert cells["adam_step_solution"].metadata["nbgrader"] == {
-        "grade": False, "grade_id": "adam_step_solution", "locked": False,
-        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["adam_step_tests"].metadata["nbgrader"]
-    assert tests["grade"] is True and tests["locked"] is True and tests["points"] == 3
-    source = cells["adam_step_tests"].source
-    assert "check_adam_step(" in visible_part(source)
-    assert "### END HIDDEN TESTS" in source
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    grade(cells["adam_step_solution"].source, cells["adam_step_tests"].source)
-    assert "All visible checks passed" in capsys.readouterr().out
-
-
-def test_student_version_has_a_stub_and_no_hidden_tests():
-    student = nbgrader_cells(student_version(NOTEBOOK))
-    assert student["adam_step_solution"].source.count(STUB) == 1
-    assert "BEGIN HIDDEN TESTS" not in student["adam_step_tests"].source
-    with pytest.raises(NotImplementedError, match="Exercise"):
-        grade(student["adam_step_solution"].source, student["adam_step_tests"].source)
+(test_exercise_cells_carry_nbgrader_metadata,
+ test_reference_solution_passes_visible_and_hidden_tests,
+ test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
+    NOTEBOOK, "adam_step", check="check_adam_step", points=3)
 
 
 def _adam(correct_m=True, correct_v=True, eps_inside=False, eps_before=False, swap=False,

@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
 
 pytest.importorskip("nbgrader")
-from tools.make_student_versions import STUB, student_version  # noqa: E402
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
+from exercise_testing import nbgrader_cells, standard_exercise_tests  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -23,30 +22,10 @@ def cells():
     return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
 
 
-def test_exercise_cells_carry_nbgrader_metadata(cells):
-    assert set(cells) == {"dropout_solution", "dropout_tests"}
-    assert cells["dropout_solution"].metadata["nbgrader"] == {
-        "grade": False, "grade_id": "dropout_solution", "locked": False,
-        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["dropout_tests"].metadata["nbgrader"]
-    assert tests == {"grade": True, "grade_id": "dropout_tests", "locked": True, "points": 2,
-                     "schema_version": 3, "solution": False, "task": False}
-    source = cells["dropout_tests"].source
-    assert "check_inverted_dropout(" in visible_part(source)
-    assert "### END HIDDEN TESTS" in source
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    grade(cells["dropout_solution"].source, cells["dropout_tests"].source)
-    assert "All visible checks passed" in capsys.readouterr().out
-
-
-def test_student_version_has_a_stub_and_no_hidden_tests():
-    student = nbgrader_cells(student_version(NOTEBOOK))
-    assert student["dropout_solution"].source.count(STUB) == 1
-    assert "BEGIN HIDDEN TESTS" not in student["dropout_tests"].source
-    with pytest.raises(NotImplementedError, match="Exercise"):
-        grade(student["dropout_solution"].source, student["dropout_tests"].source)
+(test_exercise_cells_carry_nbgrader_metadata,
+ test_reference_solution_passes_visible_and_hidden_tests,
+ test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
+    NOTEBOOK, "dropout", check="check_inverted_dropout", points=2)
 
 
 def _inverted(mask_fn):

@@ -4,7 +4,6 @@ already catch."""
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -14,39 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "08_sanity_checks.ipynb"
 
 pytest.importorskip("nbgrader")
-from tools.make_student_versions import STUB, student_version  # noqa: E402
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
+from exercise_testing import standard_exercise_tests  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cells():
-    return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
-
-
-def test_exercise_cells_carry_nbgrader_metadata(cells):
-    assert set(cells) == {"numerical_gradient_solution", "numerical_gradient_tests"}
-    assert cells["numerical_gradient_solution"].metadata["nbgrader"] == {
-        "grade": False, "grade_id": "numerical_gradient_solution", "locked": False,
-        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["numerical_gradient_tests"].metadata["nbgrader"]
-    assert tests["grade"] is True and tests["locked"] is True and tests["points"] > 0
-    source = cells["numerical_gradient_tests"].source
-    assert "check_numerical_gradient(" in visible_part(source)
-    assert "### END HIDDEN TESTS" in source
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    grade(cells["numerical_gradient_solution"].source, cells["numerical_gradient_tests"].source)
-    assert "All visible checks passed" in capsys.readouterr().out
-
-
-def test_student_version_has_a_stub_and_no_hidden_tests():
-    student = nbgrader_cells(student_version(NOTEBOOK))
-    assert student["numerical_gradient_solution"].source.count(STUB) == 1
-    assert "BEGIN HIDDEN TESTS" not in student["numerical_gradient_tests"].source
-    with pytest.raises(NotImplementedError, match="Exercise"):
-        grade(student["numerical_gradient_solution"].source,
-              student["numerical_gradient_tests"].source)
+(test_exercise_cells_carry_nbgrader_metadata,
+ test_reference_solution_passes_visible_and_hidden_tests,
+ test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
+    NOTEBOOK, "numerical_gradient", check="check_numerical_gradient", points=2)
 
 
 def centred(f, x, h=1e-5):

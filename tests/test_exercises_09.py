@@ -3,7 +3,6 @@ the student stub, and plausible wrong answers that the visible check must alread
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -14,38 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "09_monitoring.ipynb"
 
 pytest.importorskip("nbgrader")
-from tools.make_student_versions import STUB, student_version  # noqa: E402
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
+from exercise_testing import standard_exercise_tests  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cells():
-    return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
-
-
-def test_exercise_cells_carry_nbgrader_metadata(cells):
-    assert set(cells) == {"update_ratio_solution", "update_ratio_tests"}
-    assert cells["update_ratio_solution"].metadata["nbgrader"] == {
-        "grade": False, "grade_id": "update_ratio_solution", "locked": False,
-        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["update_ratio_tests"].metadata["nbgrader"]
-    assert tests["grade"] is True and tests["locked"] is True and tests["points"] == 2
-    source = cells["update_ratio_tests"].source
-    assert "check_update_ratio(update_ratio)" in visible_part(source)
-    assert "### END HIDDEN TESTS" in source
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    grade(cells["update_ratio_solution"].source, cells["update_ratio_tests"].source)
-    assert "All visible checks passed (relative tolerance 1e-06)." in capsys.readouterr().out
-
-
-def test_student_version_has_a_stub_and_no_hidden_tests():
-    student = nbgrader_cells(student_version(NOTEBOOK))
-    assert student["update_ratio_solution"].source.count(STUB) == 1
-    assert "BEGIN HIDDEN TESTS" not in student["update_ratio_tests"].source
-    with pytest.raises(NotImplementedError, match="Exercise"):
-        grade(student["update_ratio_solution"].source, student["update_ratio_tests"].source)
+(test_exercise_cells_carry_nbgrader_metadata,
+ test_reference_solution_passes_visible_and_hidden_tests,
+ test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
+    NOTEBOOK, "update_ratio", check="check_update_ratio", points=2)
 
 
 def _in_place(w, dw, lr):

@@ -3,7 +3,6 @@ student stub, and plausible wrong answers that the visible check must already ca
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -13,38 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "10_hyperparameter_tuning.ipynb"
 
 pytest.importorskip("nbgrader")
-from tools.make_student_versions import STUB, student_version  # noqa: E402
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
+from exercise_testing import standard_exercise_tests  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cells():
-    return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
-
-
-def test_exercise_cells_carry_nbgrader_metadata(cells):
-    assert set(cells) == {"log_uniform_solution", "log_uniform_tests"}
-    assert cells["log_uniform_solution"].metadata["nbgrader"] == {
-        "grade": False, "grade_id": "log_uniform_solution", "locked": False,
-        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["log_uniform_tests"].metadata["nbgrader"]
-    assert tests["grade"] is True and tests["locked"] is True and tests["points"] == 2
-    source = cells["log_uniform_tests"].source
-    assert "check_log_uniform(sample_log_uniform)" in visible_part(source)
-    assert "### END HIDDEN TESTS" in source
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(cells, capsys):
-    grade(cells["log_uniform_solution"].source, cells["log_uniform_tests"].source)
-    assert "All visible checks passed" in capsys.readouterr().out
-
-
-def test_student_version_has_a_stub_and_no_hidden_tests():
-    student = nbgrader_cells(student_version(NOTEBOOK))
-    assert student["log_uniform_solution"].source.count(STUB) == 1
-    assert "BEGIN HIDDEN TESTS" not in student["log_uniform_tests"].source
-    with pytest.raises(NotImplementedError, match="Exercise"):
-        grade(student["log_uniform_solution"].source, student["log_uniform_tests"].source)
+(test_exercise_cells_carry_nbgrader_metadata,
+ test_reference_solution_passes_visible_and_hidden_tests,
+ test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
+    NOTEBOOK, "log_uniform", check="check_log_uniform", points=2)
 
 
 def _checked(low, high):
