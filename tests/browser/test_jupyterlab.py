@@ -495,15 +495,7 @@ def test_explorer_is_live_in_jupyterlab(row: ExplorerRow, lab, browser, tmp_path
         pytest.fail(f"{row.notebook} is not in {NOTEBOOKS}: fix the EXPLORERS table")
     deadline = Deadline(OPEN_BUDGET + CONTROL_BUDGET * len(row.controls),
                         f"the browser test of {row.notebook}")
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  device_scale_factor=1)
-    context.add_init_script(PAGE_HELPERS)
-    page = context.new_page()
-    page.set_default_timeout(deadline.ms(30))
-    console = []
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    context, page, console = _new_page(browser, deadline)
     try:
         _run_and_check(row, page, lab, deadline, tmp_path, console)
     except BaseException:
