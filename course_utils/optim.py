@@ -66,6 +66,22 @@ def _real(name: str, value) -> float:
     return value  # as given, so that messages print it as torch does
 
 
+#: At most this many steps for the demonstrations below.
+MAX_STEPS = 100_000
+
+
+def _check_steps(steps) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) \
+            or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}; got {steps!r}")
+
+
+def _torch_check(ok: bool, message: str) -> None:
+    """Raise ``ValueError(message)`` unless ``ok``: torch.optim's own checks and wording."""
+    if not ok:
+        raise ValueError(message)
+
+
 def _flag(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False; got {value!r}")
@@ -227,16 +243,11 @@ class Adagrad(Optimizer):
         lr, lr_decay = _real("lr", lr), _real("lr_decay", lr_decay)
         weight_decay, eps = _real("weight_decay", weight_decay), _real("eps", eps)
         initial = _real("initial_accumulator_value", initial_accumulator_value)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        _torch_check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
+        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _torch_check(0.0 <= initial, f"Invalid initial_accumulator_value value: {initial}")
+        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         super().__init__(params, lr)
         self.lr_decay, self.weight_decay = lr_decay, weight_decay
         self.initial_accumulator_value, self.eps = initial, eps
@@ -285,16 +296,11 @@ class RMSprop(Optimizer):
                  centered=False, *, maximize=False):
         lr, alpha, eps = _real("lr", lr), _real("alpha", alpha), _real("eps", eps)
         weight_decay, momentum = _real("weight_decay", weight_decay), _real("momentum", momentum)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _torch_check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
+        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _torch_check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
         super().__init__(params, lr)
         self.alpha, self.eps, self.weight_decay, self.momentum = alpha, eps, weight_decay, momentum
         self.centered, self.maximize = _flag("centered", centered), _flag("maximize", maximize)
@@ -352,14 +358,10 @@ class Adadelta(Optimizer):
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
         lr, rho, eps = _real("lr", lr), _real("rho", rho), _real("eps", eps)
         weight_decay = _real("weight_decay", weight_decay)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        _torch_check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
+        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, lr)
         self.rho, self.eps, self.weight_decay = rho, eps, weight_decay
         self.maximize = _flag("maximize", maximize)
@@ -417,16 +419,11 @@ class Adam(Optimizer):
         except (TypeError, ValueError):
             raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}") from None
         beta1, beta2 = _real("betas[0]", beta1), _real("betas[1]", beta2)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= beta1 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
-        if not 0.0 <= beta2 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _torch_check(0.0 <= beta1 < 1.0, f"Invalid beta parameter at index 0: {beta1}")
+        _torch_check(0.0 <= beta2 < 1.0, f"Invalid beta parameter at index 1: {beta2}")
+        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = (beta1, beta2), eps, weight_decay
         self.amsgrad, self.maximize = _flag("amsgrad", amsgrad), _flag("maximize", maximize)
@@ -516,8 +513,7 @@ def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 def _momentum_args(grad, x0, lr, momentum, steps):
     if not callable(grad):
         raise ValueError(f"grad must be a function x -> gradient; got {type(grad).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= 100_000:
-        raise ValueError(f"steps must be an integer between 1 and 100000; got {steps!r}")
+    _check_steps(steps)
     lr = np.broadcast_to(np.asarray(lr, dtype=np.float64), (steps,))
     if not np.all(np.isfinite(lr)) or np.any(lr < 0):
         raise ValueError("lr must be finite and >= 0 (a number or one value per step)")
@@ -629,8 +625,7 @@ def decay_only(theta0: float = 1.0, lr: float = 0.01, weight_decay: float = 0.1,
     dict of ``"Adam + L2"`` and ``"AdamW"`` -> ndarray, shape (steps + 1,)
         :math:`\\theta_0, \\theta_1, \\dots`.
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= 100_000:
-        raise ValueError(f"steps must be an integer between 1 and 100000; got {steps!r}")
+    _check_steps(steps)
     out = {}
     for label, cls in (("Adam + L2", Adam), ("AdamW", AdamW)):
         theta = np.array([float(theta0)])
@@ -764,8 +759,7 @@ def step_sizes(optimizer: str, steps: int = 1000, gradient: float = 1.0, **kwarg
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= 100_000:
-        raise ValueError(f"steps must be an integer between 1 and 100000; got {steps!r}")
+    _check_steps(steps)
     theta = np.zeros(1)
     opt = OPTIMIZERS[optimizer]([theta], **kwargs)
     g = np.array([float(gradient)])
