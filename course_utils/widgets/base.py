@@ -45,7 +45,9 @@ worked example)
    allowed), wires the controls, and does the first update. Optional hooks: ``describe``
    (the result's key numbers as one line of text, shown beside the figure: a widget's text
    costs nothing to draw, a figure's text is the costliest artist to blit), ``warning``
-   (a note about a valid but degenerate result), ``on_display`` (runs when a browser
+   (a note about a valid but degenerate result), ``ignored_controls`` with the class
+   attribute ``may_ignore`` (the controls the current values make irrelevant: greyed out,
+   so no move of a control does nothing), ``on_display`` (runs when a browser
    first shows the figure, e.g. to warm a cache), ``background_key`` (what the static
    part of the figure depends on: its bitmap is then kept per key, so going back to a
    layout seen before is a blit, not a full draw), and ``cache_key`` with ``neighbours``
@@ -199,6 +201,13 @@ class Explorer:
         """The result's key numbers as one line of text (shown as ``.summary``), or ""."""
         return ""
 
+    #: Controls that :meth:`ignored_controls` may grey out (the others are left alone).
+    may_ignore: tuple = ()
+
+    def ignored_controls(self, **values) -> set:
+        """Names (from ``may_ignore``) of the controls these values make irrelevant."""
+        return set()
+
     def on_display(self):
         """Called when a browser first shows the figure."""
 
@@ -233,6 +242,9 @@ class Explorer:
     def update(self):
         """Recompute from the controls and redraw; never raises for bad control values."""
         values = self.values
+        ignored = self.ignored_controls(**values)
+        for name in self.may_ignore:
+            self.controls[name].disabled = name in ignored
         key = self.cache_key(**values)
         try:
             result = self.compute(**values) if key is None else self._results.get(key, values)

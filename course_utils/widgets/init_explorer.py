@@ -56,8 +56,12 @@ class InitExplorer(Explorer):
         }
         super().__init__(controls, self.view.figure, scheme=scheme, std=std,
                          activation=activation, depth=depth, width=width)
-        controls["scheme"].observe(self._sync_std_enabled, names="value")
-        self._sync_std_enabled()
+
+    may_ignore = ("std",)
+
+    def ignored_controls(self, scheme, **values) -> set:
+        # std only matters for the "normal" scheme; Xavier and Kaiming derive it.
+        return set() if scheme == "normal" else {"std"}
 
     @property
     def experiment(self) -> Experiment:
@@ -127,10 +131,6 @@ class InitExplorer(Explorer):
         # the explorer: a new depth then costs no new weights (640 MiB for 10 x 4096).
         if self.prefetch_thread is None:
             self.prefetch_thread = weight_cache.prefetch(self.seed, max(WIDTHS), MAX_DEPTH)
-
-    def _sync_std_enabled(self, change=None):
-        # std only matters for the "normal" scheme; Xavier and Kaiming derive it.
-        self.controls["std"].disabled = self.controls["scheme"].value != "normal"
 
 
 def init_explorer(**start) -> InitExplorer:

@@ -115,17 +115,14 @@ class OptimizerExplorer(Explorer):
         }
         super().__init__(controls, self.view.figure, optimizer=optimizer, lr=lr,
                          momentum=momentum, beta2=beta2, steps=steps, surface=surface)
-        controls["optimizer"].observe(self._sync_enabled, names="value")
-        self._sync_enabled()
 
     #: Controls each optimiser ignores (see surfaces.optimizer_settings): greyed out.
     UNUSED = {"SGD": ("beta2",), "Nesterov": ("beta2",), "Adagrad": ("momentum", "beta2"),
               "Adadelta": ("momentum",)}
+    may_ignore = ("momentum", "beta2")
 
-    def _sync_enabled(self, change=None):
-        unused = self.UNUSED.get(self.controls["optimizer"].value, ())
-        for name in ("momentum", "beta2"):
-            self.controls[name].disabled = name in unused
+    def ignored_controls(self, optimizer, **values) -> set:
+        return set(self.UNUSED.get(optimizer, ()))
 
     def compute(self, optimizer, lr, momentum, beta2, steps, surface):
         return surfaces.explore(surface, optimizer, lr, momentum, beta2, steps)

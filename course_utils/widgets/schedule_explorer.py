@@ -87,16 +87,13 @@ class ScheduleExplorer(Explorer):
         }
         super().__init__(controls, self.view.figure, schedule=schedule, base_lr=base_lr,
                          warmup_steps=warmup_steps, decay_steps=decay_steps, gamma=gamma)
-        controls["schedule"].observe(self._sync_enabled, names="value")
-        self._sync_enabled()
 
     #: Controls each schedule ignores (see schedules.explorer_schedule): greyed out.
     UNUSED = {"constant": ("decay_steps", "gamma"), "cosine": ("gamma",)}
+    may_ignore = ("decay_steps", "gamma")
 
-    def _sync_enabled(self, change=None):
-        unused = self.UNUSED.get(self.controls["schedule"].value, ())
-        for name in ("decay_steps", "gamma"):
-            self.controls[name].disabled = name in unused
+    def ignored_controls(self, schedule, **values) -> set:
+        return set(self.UNUSED.get(schedule, ()))
 
     def compute(self, schedule, base_lr, warmup_steps, decay_steps, gamma):
         return schedules.explorer_schedule(schedule, base_lr, self.steps, warmup_steps,
