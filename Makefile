@@ -55,6 +55,7 @@ help:
 	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
 	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks -> grades.csv"
 	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
+	@echo "make test-portable  notebooks (nbval) + claim tests under three CPUs: native, AVX2, SSE4"
 	@echo "make test-oldest  .venv-oldest at the lowest versions pyproject.toml allows; unit tests + notebooks"
 	@echo "make clean      remove .venv and caches"
 
@@ -113,6 +114,17 @@ e2e: test-browser
 test-browser: $(STAMP)
 	@test -x /usr/bin/chromium || { echo "/usr/bin/chromium is missing; install it with: apt-get update && apt-get install -y chromium"; exit 1; }
 	$(RUN) $(VPY) -m pytest -m browser tests/browser -p no:xdist -v -rP
+
+# --- every CPU -----------------------------------------------------------------------------
+# numpy, OpenBLAS and torch choose their kernels by CPU, so results differ in the last bits
+# between machines. The notebooks (nbval, strict) and the computing unit tests run under the
+# native CPU, an emulated AVX2 one and the SSE4 baseline (tools/test_portable.py prints and
+# checks the kernels each run used); all three must pass with the same committed outputs.
+#   CPUS=sse4 make test-portable      one CPU only
+.PHONY: test-portable
+CPUS ?= native,avx2,sse4
+test-portable: $(STAMP)
+	$(RUN) $(VPY) tools/test_portable.py --cpu $(CPUS)
 
 # --- oldest supported versions -----------------------------------------------------------
 # pyproject.toml promises ranges; this proves their lower ends. A second venv, .venv-oldest,

@@ -112,3 +112,30 @@ def test_initialized_message_calls_the_displayed_callbacks():
     canvas.displayed_callbacks.append(lambda: calls.append(1))
     canvas._handle_message(canvas, {"type": "initialized"}, [])
     assert calls == [1]
+
+
+def test_creating_an_explorer_leaves_pyplots_backend_alone():
+    # ipympl's __init__ switches pyplot to ipympl whenever matplotlib is imported; later
+    # `plt` figures would then be stored as text/html canvases (nbval compares those byte
+    # for byte). A fresh interpreter, since this one has imported ipympl already.
+    import subprocess
+    import sys
+
+    code = """
+import matplotlib
+matplotlib.use("agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from course_utils.widgets.canvas import make_canvas
+from course_utils.widgets import activation_explorer
+make_canvas(Figure())
+activation_explorer()
+assert matplotlib.get_backend() == "agg", matplotlib.get_backend()
+fig = plt.figure()
+assert type(fig.canvas).__module__.startswith("matplotlib.backends.backend_agg"), type(fig.canvas)
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -31,3 +31,16 @@ def test_committed_outputs_show_snapshots_not_missing_widgets(path):
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code), (
         f"{path.name}: committed with cells that were not run")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_static_figures_are_stored_as_png_not_html(path):
+    # nbval compares text/html byte for byte but not images: a figure stored as HTML (an
+    # ipympl canvas's static view) would make the test compare pixels, which differ
+    # between CPUs. Explorers keep their PNG snapshot; everything else is plain image/png.
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            assert "text/html" not in data or "image/png" not in data, (
+                f"{path.name} cell {index}: a figure is stored as text/html")

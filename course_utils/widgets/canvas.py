@@ -15,13 +15,24 @@ checked again against the new code:
    ``FigureCanvasWebAggCore.get_diff_image`` otherwise.
 
 It also tells its explorer when a browser shows it (``on_displayed``).
+
+Importing ipympl does not change pyplot's backend: ipympl's ``__init__`` calls
+``matplotlib.use("module://ipympl.backend_nbagg")`` whenever matplotlib is already imported,
+which would turn every later ``plt`` figure of the kernel into a live canvas (stored as
+``text/html``, which nbval compares byte for byte, and shown twice on a second Run All).
+:func:`_import_ipympl_backend` imports it with that call skipped; the explorers attach their
+canvas to their own ``Figure`` and never go through pyplot.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import io
+import sys
 import warnings
+
+import matplotlib
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -30,10 +41,22 @@ from PIL import Image
 __all__ = ["make_canvas", "fast_png_canvas_class"]
 
 
+def _import_ipympl_backend():
+    """``ipympl.backend_nbagg``, imported without switching pyplot's backend to ipympl."""
+    if "ipympl" not in sys.modules:
+        use = matplotlib.use
+        matplotlib.use = lambda *args, **kwargs: None  # the one call in ipympl/__init__.py
+        try:
+            importlib.import_module("ipympl")
+        finally:
+            matplotlib.use = use
+    return importlib.import_module("ipympl.backend_nbagg")
+
+
 @functools.cache
 def fast_png_canvas_class():
     """The canvas class (built on first use, since ipympl is imported lazily, and once)."""
-    from ipympl.backend_nbagg import Canvas
+    Canvas = _import_ipympl_backend().Canvas
 
     class FastPNGCanvas(Canvas):
         """ipympl's canvas: PNG frames at zlib level 1, and an ``on_displayed`` hook."""
@@ -77,7 +100,7 @@ def make_canvas(figure: Figure):
     Works in a kernel and in a plain Python process alike. The canvas has a fixed size:
     resizing would change the axes under the blitted background.
     """
-    from ipympl.backend_nbagg import FigureManager
+    FigureManager = _import_ipympl_backend().FigureManager
 
     canvas = fast_png_canvas_class()(figure)
     with warnings.catch_warnings():
