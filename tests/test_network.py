@@ -100,6 +100,7 @@ def test_record_holds_every_layer_with_its_shape():
     assert record.inputs[0] is x
     assert [a.shape for a in record.activations] == [(N, d) for d in SIZES[1:]]
     assert [a.shape for a in record.inputs] == [(N, d) for d in SIZES[:-1]]
+    # Bit for bit: forward computes exactly this expression (same operations, same process).
     np.testing.assert_array_equal(record.activations[0], np.tanh(x @ weights[0]))
     assert record.output is record.activations[-1]
     grads = network.backward(record, weights, upstream, "tanh")

@@ -20,6 +20,7 @@ def assert_result_matches(ex):
     v = ex.values
     expected = surfaces.explore(v["surface"], v["optimizer"], v["lr"], v["momentum"], v["beta2"],
                                 v["steps"])
+    # Bit for bit: the same function on the same inputs in one process (exact by construction).
     np.testing.assert_array_equal(ex.result.points, expected.points)
     assert ex.result.status == expected.status
     _, path, end = ex.view.paths[v["surface"]]

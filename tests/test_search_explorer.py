@@ -22,6 +22,7 @@ def assert_result_matches(ex):
     v = ex.values
     expected = tuning.synthetic_search(v["strategy"], v["budget"], v["seed"], ex.peak, ex.width,
                                        ex.weight)
+    # Bit for bit: the same function on the same inputs in one process (exact by construction).
     np.testing.assert_array_equal(ex.result.points, expected.points)
     np.testing.assert_array_equal(ex.result.scores, expected.scores)
     x, y = ex.view.points.get_data()  # what is drawn

@@ -21,6 +21,7 @@ def assert_result_matches(ex):
     expected = preprocessing.whitening_demo(v["correlation"], v["angle"], v["scale"],
                                             n=ex.n, seed=ex.seed, eps=ex.eps)
     for field in ("original", "decorrelated", "pca", "zca", "cov_original", "cov_pca"):
+        # Bit for bit: the same function on the same inputs in one process (exact by construction).
         np.testing.assert_array_equal(getattr(ex.result, field), getattr(expected, field))
     for cloud, points in zip(ex.view.clouds, (expected.original, expected.decorrelated,
                                               expected.pca, expected.zca)):

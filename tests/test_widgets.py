@@ -30,6 +30,7 @@ def assert_result_matches(ex):
     expected = direct_call(ex)
     assert len(ex.result) == len(expected)
     for got, want in zip(ex.result, expected):
+        # Bit for bit: the same function on the same inputs in one process (exact by construction).
         np.testing.assert_array_equal(got, want)
 
 
@@ -47,6 +48,7 @@ def test_defaults_are_the_lecture_and_equal_forward_activations():
     ex = init_explorer()
     assert ex.values == dict(scheme="normal", std=0.01, activation="tanh", depth=6, width=4096)
     assert (ex.n_samples, ex.seed) == (16, 0)
+    # Bit for bit: forward_activations runs the same cached weights through the same code.
     for got, want in zip(ex.result, init.forward_activations()):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(init.layer_stats(ex.result).std,
