@@ -24,6 +24,9 @@ recursively (each new lr from the previous one, e.g. cosine's
 ``lr_t = eta_min + (lr_{t-1} - eta_min) (1 + cos(pi t/T)) / (1 + cos(pi (t-1)/T))``); the
 two agree to rounding, which accumulates over the steps (:func:`torch_schedule` gives torch's
 sequence; the tests find them within 1e-12, e.g. 1e-13 relative after 20 cosine periods).
+Step and multi-step decay take ``gamma ** k`` as ``k`` multiplications, the way torch does:
+they equal torch's ``StepLR`` and ``MultiStepLR`` bit for bit, on every CPU (IEEE products
+are correctly rounded; NumPy's vectorised power is not, and differs by an ulp between CPUs).
 
 The papers: step decay by x0.1 at fixed points as in ResNet (He, Zhang, Ren & Sun, CVPR 2016);
 cosine annealing from SGDR (Loshchilov & Hutter, ICLR 2017); linear warm-up from "Accurate,
@@ -84,6 +87,21 @@ def _gamma(gamma) -> float:
     return _real("gamma", gamma, 0.0, 1.0, what=" (the factor applied at each decay)")
 
 
+def _decayed(base_lr: float, gamma: float, k: np.ndarray) -> np.ndarray:
+    """``base_lr * gamma ** k`` for integers ``k >= 0`` (any shape), float64.
+
+    The power is taken as ``k`` successive multiplications, ``((base_lr * gamma) * gamma)...``,
+    exactly as torch's ``StepLR`` and ``MultiStepLR`` update the rate at each decay. Each IEEE
+    product is correctly rounded, so the result is the same bit for bit on every CPU, and
+    equal to torch's. (NumPy's vectorised ``gamma ** k`` is not: its SIMD power differs by an
+    ulp between CPUs, e.g. ``0.1 ** 2`` is 0.01 on AVX-512 and 0.010000000000000002 here.)
+    """
+    k = np.asarray(k, dtype=np.int64)
+    factors = np.full(int(k.max(initial=0)) + 1, gamma, dtype=np.float64)
+    factors[0] = base_lr
+    return np.multiply.accumulate(factors)[k]  # levels[j] = base_lr * gamma * ... (j times)
+
+
 def constant(base_lr: float, steps: int) -> np.ndarray:
     """The same learning rate at every step: ``lr[t] = base_lr``, shape ``(steps,)``."""
     return np.full(_steps(steps), _base_lr(base_lr), dtype=np.float64)
@@ -112,7 +130,7 @@ def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -
     """
     base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
     step_size = _int("step_size", step_size, 1)
-    return base_lr * gamma ** (np.arange(steps) // step_size).astype(np.float64)
+    return _decayed(base_lr, gamma, np.arange(steps) // step_size)
 
 
 def _milestones(milestones) -> np.ndarray:
@@ -154,7 +172,7 @@ def multistep(base_lr: float, steps: int, milestones: Sequence[int],
     base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
     marks = _milestones(milestones)
     count = np.searchsorted(marks, np.arange(steps), side="right")
-    return base_lr * gamma ** count.astype(np.float64)
+    return _decayed(base_lr, gamma, count)
 
 
 def exponential(base_lr: float, steps: int, gamma: float) -> np.ndarray:

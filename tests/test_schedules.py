@@ -44,9 +44,11 @@ def test_equals_torch_lr_scheduler(name, func, kwargs, base_lr, steps):
 
 
 def test_the_closed_forms_by_hand():
+    # exact by construction: powers of 0.5 are exact, and step decay multiplies the rate by
+    # gamma once per decay (1.0 * 0.1 * 0.1), each product correctly rounded on every CPU
     np.testing.assert_array_equal(S.step_decay(1.0, 7, 3, 0.5), [1, 1, 1, .5, .5, .5, .25])
     np.testing.assert_array_equal(S.multistep(1.0, 6, [2, 5], 0.1)[[0, 1, 2, 4, 5]],
-                                  [1, 1, .1, .1, 0.1 ** 2])
+                                  [1, 1, .1, .1, 1.0 * 0.1 * 0.1])
     np.testing.assert_allclose(S.cosine(2.0, 5, 4), [2, 1 + np.sqrt(.5), 1, 1 - np.sqrt(.5), 0],
                                atol=1e-15)
     np.testing.assert_allclose(S.linear_warmup(0.3, 5, 3, 1 / 3), [.1, .1 + 2 / 30, .1 + 4 / 30,
@@ -54,6 +56,23 @@ def test_the_closed_forms_by_hand():
     lr = S.warmup_cosine(1.0, 10, 4, 6, start_factor=0.25)
     np.testing.assert_allclose(lr[:5], [0.25, 0.4375, 0.625, 0.8125, 1.0])
     assert lr[4] == lr.max() and lr[-1] == pytest.approx(0.5 * (1 + np.cos(np.pi * 5 / 6)))
+
+
+@pytest.mark.parametrize("name, func, kwargs", [c for c in CASES if c[0] in ("step", "multistep")])
+@pytest.mark.parametrize("base_lr", [0.1, 0.3, 3.0])
+def test_step_and_multistep_equal_torch_bit_for_bit(name, func, kwargs, base_lr):
+    # exact by construction: both multiply the rate by gamma once per decay, in the same order
+    # (base_lr * gamma * gamma ...), and an IEEE product is correctly rounded on every CPU
+    np.testing.assert_array_equal(func(base_lr, 1000, **kwargs),
+                                  S.torch_schedule(name, base_lr, 1000, **kwargs))
+
+
+def test_decay_levels_are_repeated_products_not_a_vectorised_power():
+    lr = S.step_decay(0.3, 60, 1, 0.7)
+    level = 0.3
+    for t in range(60):  # the same products in Python floats: exact by construction, as above
+        assert lr[t] == level, t
+        level *= 0.7
 
 
 def test_torch_cosine_climbs_back_after_t_max_and_so_does_ours():
