@@ -18,6 +18,7 @@ a unit whose gradient is then 0 on every example, so gradient descent can never 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ from course_utils import network
 from course_utils.data import load_digits
 
 __all__ = ["TrainResult", "train_relu_classifier", "dead_units", "dead_relu_table",
-           "sign_counts_per_neuron", "batch_gradient_mixed",
+           "runs_table", "dead_at_init_over_seeds", "Spread", "spread", "train_over_seeds",
+           "over_seeds_table",
+           "sign_counts_per_neuron", "batch_gradient_mixed", "batch_gradient_mixed_over_seeds",
            "SignCounts", "weight_gradient_signs"]
 
 MAX_HIDDEN = 4096
@@ -70,6 +73,12 @@ def _check(name, value, lo, hi, integer=False):
     return value
 
 
+@functools.lru_cache(maxsize=1)
+def _default_digits():
+    """The digits, loaded once per process (loading takes about a second)."""
+    return load_digits()
+
+
 def _with_bias(x: np.ndarray) -> np.ndarray:
     return np.hstack([x, np.ones((len(x), 1))])
 
@@ -92,6 +101,14 @@ def _softmax_loss(scores: np.ndarray, y: np.ndarray):
     dscores = np.exp(log_p)
     dscores[np.arange(len(y)), y] -= 1
     return loss, dscores / len(y)
+
+
+def _initial_weights(seed: int, d_in: int, hidden: int, classes: int):
+    """W1 (Kaiming, std sqrt(2/d_in)) and W2 (std 1/sqrt(hidden)), drawn in this order."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.normal(0.0, math.sqrt(2.0 / d_in), size=(d_in, hidden))
+    W2 = rng.normal(0.0, 1 / math.sqrt(hidden), size=(hidden, classes))
+    return W1, W2
 
 
 def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: int = 0,
@@ -124,12 +141,10 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: i
     _check("hidden", hidden, 1, MAX_HIDDEN, integer=True)
     _check("steps", steps, 1, MAX_STEPS, integer=True)
     _check("seed", seed, 0, 2**32 - 1, integer=True)
-    data = load_digits() if digits is None else digits
+    data = _default_digits() if digits is None else digits
     x, y = _with_bias(data.x_train), data.y_train
     x_all = np.vstack([x, _with_bias(data.x_val)])
-    rng = np.random.default_rng(seed)
-    W1 = rng.normal(0.0, math.sqrt(2.0 / x.shape[1]), size=(x.shape[1], hidden))
-    W2 = rng.normal(0.0, 1 / math.sqrt(hidden), size=(hidden, data.num_classes))
+    W1, W2 = _initial_weights(seed, x.shape[1], hidden, data.num_classes)
     dead_at_init = dead_units(x_all, W1).mean()
     dead_after_first = dead_at_init
     loss = float("nan")
@@ -153,22 +168,162 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: i
                        float(final_loss) if np.isfinite(final_loss) else float("nan"), accuracy)
 
 
+def runs_table(results, steps: int = 50) -> str:
+    """The printed table of some runs, one row per run (learning rate)."""
+    from course_utils.tables import format_table
+
+    if not results or not all(isinstance(r, TrainResult) for r in results):
+        raise ValueError("results must be a non-empty sequence of TrainResult")
+    return format_table({"dead at init": [r.dead_at_init for r in results],
+                         "after 1 step": [r.dead_after_first_step for r in results],
+                         f"after {steps} steps": [r.dead for r in results],
+                         "train loss": [r.train_loss for r in results],
+                         "val accuracy": [r.val_accuracy for r in results]},
+                        index=[f"{r.lr:g}" for r in results], index_name="learning rate",
+                        percent=["dead at init", "after 1 step", f"after {steps} steps",
+                                 "val accuracy"])
+
+
 def dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden: int = 128, steps: int = 50,
                     seed: int = 0) -> tuple[str, list]:
     """Train once per learning rate; return the printed table and the results."""
+    results = [train_relu_classifier(lr, hidden, steps, seed) for lr in lrs]
+    return runs_table(results, steps), results
+
+
+# ------------------------------------------------------------------ over seeds
+@dataclass(frozen=True)
+class Spread:
+    """One quantity measured once per seed, and how it spreads over the seeds.
+
+    Attributes
+    ----------
+    values : ndarray, shape (n_seeds,)
+        The quantity at each seed, in the order of the seeds.
+    """
+
+    values: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation over the seeds (ddof=1; 0 for one seed)."""
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else 0.0
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.values))
+
+    @property
+    def min(self) -> float:
+        return float(np.min(self.values))
+
+    @property
+    def max(self) -> float:
+        return float(np.max(self.values))
+
+    def describe(self, digits: int = 1, percent: bool = False, sd: bool = True) -> str:
+        """``"mean 3.1% (SD 1.7%), median 3.1%, range 0.0% to 10.2% over 200 seeds"``."""
+        f = (lambda v: f"{v:.{digits}%}") if percent else (lambda v: f"{v + 0.0:.{digits}f}")
+        mean = f"mean {f(self.mean)} (SD {f(self.sd)}), " if sd else ""
+        return (f"{mean}median {f(self.median)}, range {f(self.min)} to {f(self.max)} "
+                f"over {self.n} seeds")
+
+
+def spread(values) -> Spread:
+    """A :class:`Spread` of per-seed values (a non-empty 1-D sequence of finite numbers)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(f"values must be a non-empty 1-D sequence of finite numbers; got shape "
+                         f"{values.shape}")
+    values.flags.writeable = False
+    return Spread(values)
+
+
+def _check_seeds(seeds) -> list:
+    seeds = list(seeds)
+    if not seeds or len(seeds) > 10_000 or any(
+            isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 0 <= s < 2**32
+            for s in seeds):
+        raise ValueError("seeds must be 1 to 10,000 integers between 0 and 2**32 - 1; "
+                         f"got {seeds[:5]!r}{'...' if len(seeds) > 5 else ''}")
+    return [int(s) for s in seeds]
+
+
+def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) -> Spread:
+    r"""Share of hidden units dead before training, for each seed of
+    :func:`train_relu_classifier` (the same initial weights, drawn the same way).
+
+    A unit is dead when :math:`x_n^\top w_j \le 0` on every image, training and validation.
+    Only the initial weights are drawn: no training, so 200 seeds cost one matrix product.
+
+    Returns
+    -------
+    Spread
+        One share per seed.
+    """
+    seeds = _check_seeds(seeds)
+    _check("hidden", hidden, 1, MAX_HIDDEN, integer=True)
+    data = _default_digits() if digits is None else digits
+    x_all = _with_bias(np.vstack([data.x_train, data.x_val]))
+    shares = []
+    for start in range(0, len(seeds), 50):  # 50 seeds at a time: at most 50 x 4096 columns
+        block = seeds[start:start + 50]
+        W1 = np.hstack([_initial_weights(s, x_all.shape[1], hidden, data.num_classes)[0]
+                        for s in block])
+        with threadpool_limits(1):  # as in training: one thread is fastest on a busy machine
+            dead = dead_units(x_all, W1).reshape(len(block), hidden)
+        shares.extend(dead.mean(axis=1))
+    return spread(shares)
+
+
+def train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128,
+                     steps: int = 50) -> dict:
+    """:func:`train_relu_classifier` for every learning rate and seed.
+
+    Returns
+    -------
+    dict of float -> list of TrainResult
+        Per learning rate, one result per seed, in the order of ``seeds``.
+    """
+    seeds = _check_seeds(seeds)
+    if len(seeds) * len(lrs) > 100:
+        raise ValueError(f"at most 100 runs (each takes ~0.1 s); got {len(lrs)} learning rates "
+                         f"x {len(seeds)} seeds")
+    return {float(lr): [train_relu_classifier(lr, hidden, steps, s) for s in seeds]
+            for lr in lrs}
+
+
+def over_seeds_table(runs: dict, steps: int = 50) -> str:
+    """Per learning rate, each column of :func:`runs_table` over the seeds:
+    ``median (smallest to largest)``; "newly dead" counts the units that died in training."""
     from course_utils.tables import format_table
 
-    digits = load_digits()
-    results = [train_relu_classifier(lr, hidden, steps, seed, digits) for lr in lrs]
-    table = format_table({"dead at init": [r.dead_at_init for r in results],
-                          "after 1 step": [r.dead_after_first_step for r in results],
-                          f"after {steps} steps": [r.dead for r in results],
-                          "train loss": [r.train_loss for r in results],
-                          "val accuracy": [r.val_accuracy for r in results]},
-                         index=[f"{lr:g}" for lr in lrs], index_name="learning rate",
-                         percent=["dead at init", "after 1 step", f"after {steps} steps",
-                                  "val accuracy"])
-    return table, results
+    if not runs or not all(isinstance(v, list) and v for v in runs.values()):
+        raise ValueError("runs must map learning rates to non-empty lists of TrainResult "
+                         "(see train_over_seeds)")
+
+    def cell(values, percent=True):
+        s = spread(values)
+        f = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.2f}")
+        return f"{f(s.median)} ({f(s.min)} to {f(s.max)})"
+
+    columns = {"after 1 step": [], f"after {steps} steps": [], "newly dead": [],
+               "train loss": [], "val accuracy": []}
+    for results in runs.values():
+        columns["after 1 step"].append(cell([r.dead_after_first_step for r in results]))
+        columns[f"after {steps} steps"].append(cell([r.dead for r in results]))
+        columns["newly dead"].append(cell([r.dead - r.dead_at_init for r in results]))
+        columns["train loss"].append(cell([r.train_loss for r in results], percent=False))
+        columns["val accuracy"].append(cell([r.val_accuracy for r in results]))
+    return format_table(columns, index=[f"{lr:g}" for lr in runs], index_name="learning rate")
 
 
 @dataclass(frozen=True)
@@ -268,3 +423,29 @@ def batch_gradient_mixed(inputs: np.ndarray, upstream: np.ndarray) -> int:
                          f"{inputs.shape} and {upstream.shape}")
     grad = inputs.T @ upstream
     return int(((grad > 0).any(axis=0) & (grad < 0).any(axis=0)).sum())
+
+
+def batch_gradient_mixed_over_seeds(seeds=range(200), batch: int = 32, d_in: int = 100,
+                                    d_out: int = 50) -> dict:
+    r""":func:`batch_gradient_mixed` for sigmoid and tanh inputs, once per seed.
+
+    Each seed draws, as chapter 01's cell does, pre-activations ``z`` (batch, d_in) and then
+    :math:`\delta` (batch, d_out) from ``numpy.random.default_rng(seed).normal``.
+
+    Returns
+    -------
+    dict with keys "sigmoid", "tanh": Spread of the number of neurons (of d_out) whose
+    mini-batch weight gradient has both signs.
+    """
+    from course_utils import activations
+
+    seeds = _check_seeds(seeds)
+    for name, value in (("batch", batch), ("d_in", d_in), ("d_out", d_out)):
+        _check(name, value, 1, 4096, integer=True)
+    counts = {"sigmoid": [], "tanh": []}
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        z, delta = rng.normal(size=(batch, d_in)), rng.normal(size=(batch, d_out))
+        counts["sigmoid"].append(batch_gradient_mixed(activations.sigmoid(z), delta))
+        counts["tanh"].append(batch_gradient_mixed(activations.tanh(z), delta))
+    return {name: spread(values) for name, values in counts.items()}

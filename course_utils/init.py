@@ -50,6 +50,9 @@ __all__ = [
     "GradientSizes",
     "gradient_sizes",
     "symmetry_table",
+    "SymmetryOverSeeds",
+    "symmetry_over_seeds",
+    "symmetry_seeds_table",
     "LECTURE_CASES",
     "cases_table",
 ]
@@ -428,35 +431,13 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
         )
 
 
-def symmetry_table(init: str, value: float = 0.5, sizes=(3, 5, 5, 2), n_samples: int = 4,
-                   activation: str = "tanh", seed: int = 0) -> str:
-    r"""Why weights start random: what a zero or constant initialisation does, in numbers.
+def _symmetry_run(init: str, value: float, sizes, n_samples: int, activation: str,
+                  seed: int) -> np.ndarray:
+    """One forward and backward pass of :func:`symmetry_table`'s network.
 
-    A small network with layer sizes ``sizes`` is initialised with ``init``:
-    ``"zero"`` (every weight 0), ``"constant"`` (every weight ``value``) or ``"random"``
-    (:math:`N(0, \text{value}^2)`). One forward and backward pass (upstream gradient
-    :math:`G \sim N(0, 1)`) later, per hidden layer: how far apart the units' activations
-    are (largest spread across units, over the batch), how far apart the columns of
-    :math:`\partial L/\partial W_l` are (the gradients of different units), and the RMS
-    of :math:`\partial L/\partial W_l`. A spread of 0 means every unit computes, and learns,
-    the same thing: the layer has one unit's worth of capacity.
-
-    Returns
-    -------
-    str
-        A table, one row per hidden layer.
+    Returns an array (3, hidden layers): units' outputs spread, dL/dW columns spread, RMS.
     """
-    inits = ("zero", "constant", "random")
-    if init not in inits:
-        raise ValueError(f"init must be one of {', '.join(inits)}; got {init!r}")
-    value = _check_positive_finite("value", value)
-    if (not isinstance(sizes, (tuple, list)) or len(sizes) < 3
-            or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 1 <= s <= 64
-                   for s in sizes)):
-        raise ValueError("sizes must list at least 3 layer sizes (input, hidden..., output), "
-                         f"each an integer between 1 and 64; got {sizes!r}")
-    n_samples = _check_positive_int("n_samples", n_samples, maximum=64)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(seed)
     shapes = list(zip(sizes[:-1], sizes[1:]))
     if init == "zero":
         weights = [np.zeros(shape) for shape in shapes]
@@ -469,11 +450,115 @@ def symmetry_table(init: str, value: float = 0.5, sizes=(3, 5, 5, 2), n_samples:
     grads = network.backward(run, weights, rng.standard_normal(run.output.shape), activation)
     hidden = range(1, len(sizes) - 1)
     spread = lambda m, axis: np.max(np.ptp(m, axis=axis))  # noqa: E731
-    return format_table({
-        "units' outputs spread": [spread(run.activations[l - 1], 1) for l in hidden],
-        "dL/dW columns spread": [spread(grads.weight(l), 1) for l in hidden],
-        "RMS dL/dW": [_rms(grads.weight(l)) for l in hidden],
-    }, index=[f"hidden {l}" for l in hidden])
+    return np.array([[spread(run.activations[l - 1], 1) for l in hidden],
+                     [spread(grads.weight(l), 1) for l in hidden],
+                     [_rms(grads.weight(l)) for l in hidden]])
+
+
+_SYMMETRY_INITS = ("zero", "constant", "random")
+
+
+def _check_symmetry_args(init, value, sizes, n_samples):
+    if init not in _SYMMETRY_INITS:
+        raise ValueError(f"init must be one of {', '.join(_SYMMETRY_INITS)}; got {init!r}")
+    value = _check_positive_finite("value", value)
+    if (not isinstance(sizes, (tuple, list)) or len(sizes) < 3
+            or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 1 <= s <= 64
+                   for s in sizes)):
+        raise ValueError("sizes must list at least 3 layer sizes (input, hidden..., output), "
+                         f"each an integer between 1 and 64; got {sizes!r}")
+    return value, tuple(int(s) for s in sizes), _check_positive_int("n_samples", n_samples,
+                                                                    maximum=64)
+
+
+def symmetry_table(init: str, value: float = 0.5, sizes=(3, 5, 5, 2), n_samples: int = 4,
+                   activation: str = "tanh", seed: int = 0) -> str:
+    r"""Why weights start random: what a zero or constant initialisation does, in numbers.
+
+    A small network with layer sizes ``sizes`` is initialised with ``init``:
+    ``"zero"`` (every weight 0), ``"constant"`` (every weight ``value``) or ``"random"``
+    (:math:`N(0, \text{value}^2)`). One forward and backward pass (inputs
+    :math:`x \sim N(0, 1)`, upstream gradient :math:`G \sim N(0, 1)`, both drawn from
+    ``seed``) later, per hidden layer: how far apart the units' activations are (largest
+    spread across units, over the batch), how far apart the columns of
+    :math:`\partial L/\partial W_l` are (the gradients of different units), and the RMS
+    of :math:`\partial L/\partial W_l`. A spread of 0 means every unit computes, and learns,
+    the same thing: the layer has one unit's worth of capacity.
+
+    Returns
+    -------
+    str
+        A table, one row per hidden layer.
+    """
+    value, sizes, n_samples = _check_symmetry_args(init, value, sizes, n_samples)
+    out = _symmetry_run(init, value, sizes, n_samples, activation, _check_seed(seed))
+    return format_table({"units' outputs spread": out[0], "dL/dW columns spread": out[1],
+                         "RMS dL/dW": out[2]},
+                        index=[f"hidden {l}" for l in range(1, len(sizes) - 1)])
+
+
+@dataclass(frozen=True)
+class SymmetryOverSeeds:
+    r""":func:`symmetry_table`'s three columns at each seed; each field (n_seeds, hidden layers).
+
+    With a zero or constant initialisation every unit of a hidden layer computes the same sum
+    of the same numbers in the same order, and gets the same gradient: both spreads are
+    exactly 0 by construction, at every seed. The RMS of :math:`\partial L/\partial W_l`
+    depends on the seed's inputs and upstream gradient.
+    """
+
+    init: str
+    outputs_spread: np.ndarray
+    columns_spread: np.ndarray
+    rms: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.rms)
+
+    @property
+    def identical_units(self) -> int:
+        """Seeds at which every hidden layer's units are exact copies (both spreads 0)."""
+        return int(np.sum((self.outputs_spread == 0).all(axis=1)
+                          & (self.columns_spread == 0).all(axis=1)))
+
+
+def symmetry_over_seeds(init: str, value: float = 0.5, seeds=range(100), sizes=(3, 5, 5, 2),
+                        n_samples: int = 4, activation: str = "tanh") -> SymmetryOverSeeds:
+    """:func:`symmetry_table`'s network once per seed (new inputs, upstream gradient and,
+    for ``"random"``, weights). The arguments are :func:`symmetry_table`'s; ``seeds``
+    1 to 10,000 integers >= 0."""
+    value, sizes, n_samples = _check_symmetry_args(init, value, sizes, n_samples)
+    seeds = list(seeds)
+    if not 1 <= len(seeds) <= 10_000:
+        raise ValueError(f"seeds must hold 1 to 10,000 seeds; got {len(seeds)}")
+    runs = np.array([_symmetry_run(init, value, sizes, n_samples, activation, _check_seed(s))
+                     for s in seeds])
+    return SymmetryOverSeeds(init, runs[:, 0], runs[:, 1], runs[:, 2])
+
+
+def symmetry_seeds_table(results: dict) -> str:
+    """One row per (case, hidden layer): in how many seeds the units are identical, the
+    smallest and largest dL/dW columns spread, and the RMS of dL/dW, median (range).
+
+    Parameters
+    ----------
+    results : dict of str -> SymmetryOverSeeds
+    """
+    if not results or not all(isinstance(r, SymmetryOverSeeds) for r in results.values()):
+        raise ValueError("results must map case names to SymmetryOverSeeds "
+                         "(see symmetry_over_seeds)")
+    rows = {"units identical": [], "dL/dW columns spread": [], "RMS dL/dW, median (range)": []}
+    index = []
+    for name, r in results.items():
+        for layer in range(r.rms.shape[1]):
+            index.append(f"{name}, hidden {layer + 1}")
+            rows["units identical"].append(f"{r.identical_units} of {r.n} seeds")
+            cols, rms = r.columns_spread[:, layer], r.rms[:, layer]
+            rows["dL/dW columns spread"].append(f"{cols.min():.3f} to {cols.max():.3f}")
+            rows["RMS dL/dW, median (range)"].append(
+                f"{np.median(rms):.3f} ({rms.min():.3f} to {rms.max():.3f})")
+    return format_table(rows, index=index, index_name="initialisation")
 
 
 # --------------------------------------------------------------------------- summaries

@@ -30,7 +30,8 @@ __all__ = [
     "Standardizer", "Whitener", "whiten", "decorrelate", "ImageNormalizer", "photo_tiles",
     "split_rows", "correlated_gaussian", "WhiteningDemo", "whitening_demo",
     "max_identity_deviation", "whitening_distances", "recipe_table", "leakage_table",
-    "identity_table", "sklearn_difference",
+    "identity_table", "sklearn_difference", "SplitOffsets", "test_offsets_over_splits",
+    "offsets_table", "LeakageOverSplits", "leakage_over_splits",
 ]
 
 #: Largest D accepted for a (D, D) covariance: 4096² float64 is 128 MiB, and ``eigh`` needs
@@ -457,3 +458,183 @@ def sklearn_difference(X, eps: float = 1e-12) -> float:
     theirs = PCA(whiten=True).fit_transform(X) * np.sqrt(n / (n - 1))
     theirs *= np.sign((ours * theirs).sum(axis=0))
     return float(np.abs(ours - theirs).max())
+
+
+# ------------------------------------------------------------------ over random splits
+# The course's one summary of a quantity measured once per seed (median, range, SD).
+from course_utils.dead_relu import Spread, spread  # noqa: E402
+
+
+@dataclass(frozen=True)
+class SplitOffsets:
+    """How far the test set's per-channel means land from 0 after a recipe fit on the
+    training set, once per random split; each field has shape (n_splits, C).
+
+    Attributes
+    ----------
+    raw : ndarray
+        After ``ImageNormalizer("channel")``: test channel mean minus training channel mean
+        (pixel units).
+    standardised : ndarray
+        After ``ImageNormalizer("channel_std")``: the same divided by the training std.
+    seeds : tuple of int
+        The split of row ``i`` is ``split_rows(n, test_share, seeds[i])``.
+    """
+
+    raw: np.ndarray
+    standardised: np.ndarray
+    seeds: tuple
+
+
+def test_offsets_over_splits(images, test_share: float = 0.25, seeds=range(200)) -> SplitOffsets:
+    """Per-channel test-set means after the channel recipes, for many random splits.
+
+    The same numbers as the "test mean" columns of :func:`recipe_table` for
+    ``split_rows(len(images), test_share, seed)``, computed from per-image sums so that
+    hundreds of splits cost one pass over the images.
+
+    Parameters
+    ----------
+    images : array, shape (N, H, W, C)
+    test_share : float
+        Strictly between 0 and 1.
+    seeds : iterable of int
+        One split per seed.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or len(images) < 2:
+        raise ValueError(f"images must have shape (N, H, W, C) with N >= 2; got {images.shape}")
+    if images.size > MAX_VALUES:
+        raise ValueError(f"images hold {images.size:,} values; the limit is {MAX_VALUES:,}")
+    seeds = tuple(seeds)
+    if not 1 <= len(seeds) <= 10_000 or any(
+            isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be 1 to 10,000 integers >= 0; got {seeds[:5]!r}")
+    x = images.astype(np.float64).reshape(len(images), -1, images.shape[-1])
+    # Per image and channel: sum and sum of squares, (N, C) each. For integer pixels (photos,
+    # 0..255) every such sum is an integer below 2**53, so float64 holds it exactly, in any
+    # order of summation: the statistics below do not depend on the CPU's SIMD kernels.
+    sums, squares, pixels = x.sum(axis=1), (x ** 2).sum(axis=1), x.shape[1]
+    raw, standardised = [], []
+    for seed in seeds:
+        train, test = split_rows(len(images), test_share, int(seed))
+        n_train = len(train) * pixels
+        mean = sums[train].sum(axis=0) / n_train
+        std = np.sqrt(squares[train].sum(axis=0) / n_train - mean ** 2)
+        offset = sums[test].sum(axis=0) / (len(test) * pixels) - mean
+        raw.append(offset)
+        standardised.append(offset / std)
+    return SplitOffsets(np.array(raw), np.array(standardised), tuple(int(s) for s in seeds))
+
+
+def offsets_table(offsets: SplitOffsets) -> str:
+    """Per recipe: the first split's per-channel offsets, and over all splits their mean, SD
+    and range (all channels together)."""
+    from course_utils.tables import format_table
+
+    rows = {f"seed {offsets.seeds[0]}": [], "mean": [], "SD": [], "smallest to largest": []}
+    for values, digits in ((offsets.raw, 2), (offsets.standardised, 3)):
+        rows[f"seed {offsets.seeds[0]}"].append(_triple(values[0], digits))
+        rows["mean"].append(_triple(values.mean(axis=0), digits))
+        rows["SD"].append(_triple(values.std(axis=0, ddof=1), digits))
+        rows["smallest to largest"].append(
+            f"{values.min() + 0.0:.{digits}f} to {values.max() + 0.0:.{digits}f}")
+    return format_table(rows, index=["channel", "channel_std"], index_name="recipe")
+
+
+@dataclass(frozen=True)
+class LeakageOverSplits:
+    """:func:`leakage_table`'s columns once per random split; each field has shape (n_splits,).
+
+    Attributes
+    ----------
+    max_mean_change, max_scale_change : ndarray
+        Largest change of a feature's mean / scale when the test set is fit too.
+    test_mean_right, test_mean_leak : ndarray
+        The test set's average |mean| per feature, fit on training data only / with the leak.
+    """
+
+    max_mean_change: np.ndarray
+    max_scale_change: np.ndarray
+    test_mean_right: np.ndarray
+    test_mean_leak: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.test_mean_right)
+
+    @property
+    def leak_looks_better(self) -> int:
+        """Splits in which the leak makes the test set look better centred."""
+        return int(np.sum(self.test_mean_leak < self.test_mean_right))
+
+    @property
+    def blank_pixel_splits(self) -> int:
+        """Splits in which some scale moves by more than 0.5: a feature constant in the
+        training set (std 0, scale 1) that varies once the test set is added."""
+        return int(np.sum(self.max_scale_change > 0.5))
+
+    @property
+    def largest_other_scale_change(self) -> float:
+        """The largest max |Δσ| among the splits without such a feature (nan if none)."""
+        other = self.max_scale_change[self.max_scale_change <= 0.5]
+        return float(other.max()) if other.size else float("nan")
+
+    def spreads(self) -> dict:
+        """Each field as a :class:`~course_utils.dead_relu.Spread`."""
+        return {name: spread(getattr(self, name)) for name in
+                ("max_mean_change", "max_scale_change", "test_mean_right", "test_mean_leak")}
+
+    def table(self) -> str:
+        """Median and range over the splits of :func:`leakage_table`'s columns."""
+        from course_utils.tables import format_table
+
+        titles = {"max_mean_change": "max |Δμ|", "max_scale_change": "max |Δσ|",
+                  "test_mean_right": "test: mean |μ|, right", "test_mean_leak":
+                  "test: mean |μ|, leak"}
+        spreads = self.spreads()
+        return format_table({"median": [s.median for s in spreads.values()],
+                             "smallest": [s.min for s in spreads.values()],
+                             "largest": [s.max for s in spreads.values()]},
+                            index=list(titles.values()), index_name=f"over {self.n} splits",
+                            digits=4)
+
+
+def leakage_over_splits(x, y, test_share: float = 0.25, n_splits: int = 50,
+                        seed: int = 0) -> LeakageOverSplits:
+    """:func:`leakage_table` for ``n_splits`` random stratified splits of ``(x, y)``.
+
+    Parameters
+    ----------
+    x : array, shape (N, D)
+    y : array, shape (N,)
+        Class labels: every split keeps their proportions (as
+        :func:`course_utils.data.load_digits` does).
+    test_share : float
+    n_splits : int
+        1 to 1000.
+    seed : int
+        Fixes the splits (scikit-learn's ``StratifiedShuffleSplit``).
+    """
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    x = _check_matrix(x, min_rows=4)
+    y = np.asarray(y)
+    if y.shape != (len(x),):
+        raise ValueError(f"y must have shape ({len(x)},), one label per row of x; got {y.shape}")
+    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) \
+            or not 1 <= n_splits <= 1000:
+        raise ValueError(f"n_splits must be an integer between 1 and 1000; got {n_splits!r}")
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share must be strictly between 0 and 1; got {test_share!r}")
+    splitter = StratifiedShuffleSplit(n_splits=int(n_splits), test_size=test_share,
+                                      random_state=int(seed))
+    columns = [[], [], [], []]
+    for train, test in splitter.split(x, y):
+        right = Standardizer().fit(x[train])
+        leak = Standardizer().fit(x)  # train + test: every row
+        columns[0].append(np.abs(leak.mean_ - right.mean_).max())
+        columns[1].append(np.abs(leak.scale_ - right.scale_).max())
+        columns[2].append(np.abs(right.transform(x[test]).mean(axis=0)).mean())
+        columns[3].append(np.abs(leak.transform(x[test]).mean(axis=0)).mean())
+    return LeakageOverSplits(*(np.array(c) for c in columns))

@@ -72,12 +72,76 @@ def test_dead_relus_after_a_too_large_learning_rate():
     _, (slow, sane, large) = dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50,
                                                        seed=SEED)
     for run in (slow, sane, large):
-        assert run.dead_at_init == pytest.approx(0.055, abs=0.001)  # 7 of 128
-    assert slow.dead == sane.dead == sane.dead_at_init
+        assert run.dead_at_init == 7 / 128  # a count of units over 128: exact by construction
+    assert slow.dead == sane.dead == sane.dead_at_init  # counts over 128, as above
     assert sane.val_accuracy > 0.93
     assert large.dead_after_first_step == pytest.approx(0.172, abs=0.001)
     assert large.dead > 0.95 and large.val_accuracy < 0.15
     assert large.train_loss == pytest.approx(np.log(10), abs=0.05)
+
+
+# ---------------------------------------------------------------- the same claims over seeds
+def test_dead_at_init_over_200_seeds():
+    # "5.5% at seed 0; 3.1% on average over 200 seeds (SD 1.7%, from 0% to 10.2%)"
+    dead = dead_relu.dead_at_init_over_seeds(seeds=range(200))
+    assert dead.n == 200 and dead.values[0] == 7 / 128  # seed 0 is the table's run
+    # every value is a count over 128 units (exact); the summaries are plain float arithmetic
+    assert dead.mean == pytest.approx(0.0311, abs=5e-4) and dead.sd == pytest.approx(0.0169, abs=5e-4)
+    assert (dead.min, dead.max, dead.median) == (0.0, 13 / 128, 4 / 128)  # order statistics
+    assert dead.describe(percent=True) == (
+        "mean 3.1% (SD 1.7%), median 3.1%, range 0.0% to 10.2% over 200 seeds")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return dead_relu.train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden=128, steps=50)
+
+
+def test_runs_over_seeds_start_with_the_seed_0_table(runs):
+    _, seed0 = dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50, seed=SEED)
+    assert [r[0] for r in runs.values()] == seed0  # the same computation, repeated
+    assert dead_relu.runs_table(seed0) == dead_relu.dead_relu_table(seed=SEED)[0]
+
+
+def test_dead_relu_claims_hold_in_every_seed(runs):
+    slow, sane, large = runs[0.3], runs[1.0], runs[10.0]
+    # "hardly any further unit dies (none at seed 0, at most one of 128 in any of the five seeds)"
+    assert all(r.dead - r.dead_at_init <= 1 / 128 + 1e-12 for r in slow + sane)
+    # "94.0% to 96.7% over the five seeds" at lr 1 (counts over 450 validation images)
+    accuracy = [r.val_accuracy for r in sane]
+    assert (round(min(accuracy), 3), round(max(accuracy), 3)) == (0.940, 0.967)
+    # lr 10: "kills 17% at seed 0 (7% to 26% over the five seeds)"; "95% to 98% dead in every seed"
+    first = [r.dead_after_first_step for r in large]
+    assert (round(min(first), 2), round(max(first), 2)) == (0.07, 0.26)
+    assert all(0.95 <= r.dead <= 0.98 for r in large)
+    assert all(r.val_accuracy <= 0.21 for r in large)  # "at or near chance ... at most 20%"
+    assert all(r.train_loss == pytest.approx(np.log(10), abs=0.1) for r in large)
+    table = dead_relu.over_seeds_table(runs)
+    assert "96.9% (95.3% to 97.7%)" in table and "0.0% (0.0% to 0.8%)" in table
+
+
+def test_sign_mixing_over_200_seeds():
+    # "35 of the 50 at seed 0 and 34.4 on average over 200 draws (SD 3.3, from 27 to 42)"
+    mixed = dead_relu.batch_gradient_mixed_over_seeds(seeds=range(200))
+    sig = mixed["sigmoid"]
+    assert sig.values[0] == 35 and (sig.min, sig.max) == (27, 42)  # integer counts: exact
+    assert sig.mean == pytest.approx(34.39, abs=0.01) and sig.sd == pytest.approx(3.28, abs=0.01)
+    assert np.all(mixed["tanh"].values == 50)  # every neuron mixes with zero-centred inputs
+
+
+def test_spread_summary_and_its_checks():
+    s = dead_relu.spread([1.0, 2.0, 4.0])
+    assert (s.n, s.median, s.min, s.max) == (3, 2.0, 1.0, 4.0)
+    assert s.mean == pytest.approx(7 / 3) and s.sd == pytest.approx(np.std([1, 2, 4], ddof=1))
+    assert s.describe(digits=2, sd=False) == "median 2.00, range 1.00 to 4.00 over 3 seeds"
+    assert dead_relu.spread([5.0]).sd == 0.0
+    for bad in ([], [[1.0]], [float("nan")]):
+        with pytest.raises(ValueError, match="values must be a non-empty 1-D sequence"):
+            dead_relu.spread(bad)
+    with pytest.raises(ValueError, match="seeds must be 1 to 10,000 integers"):
+        dead_relu.dead_at_init_over_seeds(seeds=[-1])
+    with pytest.raises(ValueError, match="at most 100 runs"):
+        dead_relu.train_over_seeds(lrs=(1.0,) * 30, seeds=range(5))
 
 
 def test_dead_units_get_no_gradient():

@@ -135,9 +135,50 @@ def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
     right = P.Standardizer().fit(digits.x_train)
     leak = P.Standardizer().fit(np.concatenate([digits.x_train, digits.x_val]))
     pixel = np.argmax(np.abs(leak.scale_ - right.scale_))
+    # exact by construction: a column of zeros has std 0, and the scaler then sets scale 1.0
     assert digits.x_train[:, pixel].std() == 0 and right.scale_[pixel] == 1.0
     assert leak.scale_[pixel] == pytest.approx(0.002, abs=5e-4)
     assert leak.transform(digits.x_val)[:, pixel].max() >= 10
+
+
+def test_test_offsets_over_200_splits(photos):
+    # "over 200 random splits the offset averages close to 0 (+0.7 raw, +0.01 standardised) with
+    # an SD of 7 to 9 per channel (0.09 to 0.10 standardised), anywhere from -24 to +25"
+    tiles = P.photo_tiles(photos.values(), size=32)
+    offsets = P.test_offsets_over_splits(tiles, test_share=0.25, seeds=range(200))
+    train, test = P.split_rows(len(tiles), test_share=0.25, seed=SEED)
+    # seed 0 is the recipe table's split; the sums-based statistics agree with ImageNormalizer
+    # to rounding (1e-9: values up to 255, sums of up to 10^8 terms)
+    for mode, got in (("channel", offsets.raw[0]), ("channel_std", offsets.standardised[0])):
+        fitted = P.ImageNormalizer(mode).fit(tiles[train])
+        np.testing.assert_allclose(got, fitted.transform(tiles[test]).mean(axis=(0, 1, 2)),
+                                   atol=1e-9)
+    np.testing.assert_allclose(offsets.raw.mean(axis=0), [0.75, 0.72, 0.75], atol=0.005)
+    np.testing.assert_allclose(offsets.raw.std(axis=0, ddof=1), [8.74, 7.04, 8.12], atol=0.005)
+    np.testing.assert_allclose(offsets.standardised.std(axis=0, ddof=1), [0.092, 0.092, 0.098],
+                               atol=5e-4)
+    assert np.all(np.abs(offsets.standardised.mean(axis=0)) < 0.015)
+    assert (round(offsets.raw.min()), round(offsets.raw.max())) == (-24, 25)
+    table = P.offsets_table(offsets)
+    assert "-8.78 -7.38 -9.18     0.75 0.72 0.75     8.74 7.04 8.12      -23.59 to 24.67" in table
+
+
+def test_leakage_over_50_splits(digits):
+    x = np.concatenate([digits.x_train, digits.x_val])
+    y = np.concatenate([digits.y_train, digits.y_val])
+    leak = P.leakage_over_splits(x, y, n_splits=50, seed=SEED)
+    assert leak.n == 50
+    assert leak.leak_looks_better == 50  # "better in each of the 50 splits"
+    assert leak.blank_pixel_splits == 17  # "it happens in 17"
+    assert leak.largest_other_scale_change < 0.02  # "in the others ... less than 0.02"
+    spreads = leak.spreads()
+    assert round(spreads["test_mean_right"].median, 4) == pytest.approx(0.0329, abs=1e-9)
+    assert round(spreads["test_mean_leak"].median, 4) == pytest.approx(0.0246, abs=1e-9)
+    assert round(spreads["max_scale_change"].max, 4) == pytest.approx(0.9985, abs=1e-9)
+    with pytest.raises(ValueError, match="y must have shape"):
+        P.leakage_over_splits(x, y[:-1])
+    with pytest.raises(ValueError, match="n_splits must be an integer"):
+        P.leakage_over_splits(x, y, n_splits=0)
 
 
 # ---------------------------------------------------------------- 5. the explorer cell
