@@ -178,7 +178,7 @@ def test_experiment_defaults_are_the_lecture_and_it_is_immutable():
     exp = init.Experiment()
     assert (exp.depth, exp.width, exp.n_samples, exp.activation, exp.scheme, exp.std,
             exp.seed) == (6, 4096, 16, "tanh", "normal", 0.01, 0)
-    assert exp.weight_std == 0.01
+    assert exp.weight_std == 0.01  # the std given, passed through: exact
     assert init.Experiment(scheme="xavier").weight_std == pytest.approx(1 / 64)
     assert exp.replace(std=0.05) == init.Experiment(std=0.05)
     assert init.Experiment(activation="TANH") == exp  # names are normalised
@@ -234,7 +234,7 @@ def test_init_std_formulas(fan_in, fan_out):
     assert init.init_std("xavier", fan_in, fan_out) == pytest.approx(
         math.sqrt(2 / (fan_in + fan_out)))
     assert init.init_std("kaiming", fan_in, fan_out) == pytest.approx(math.sqrt(2 / fan_in))
-    assert init.init_std("normal", fan_in, fan_out, std=0.01) == 0.01
+    assert init.init_std("normal", fan_in, fan_out, std=0.01) == 0.01  # passed through: exact
     assert init.init_std("xavier", fan_in, fan_out, gain=5 / 3) == pytest.approx(
         5 / 3 * math.sqrt(2 / (fan_in + fan_out)))
 
@@ -273,7 +273,7 @@ def test_sampler_matches_torch_nn_init(scheme, distribution, fan_in, fan_out, ga
 
 
 def test_default_gains_are_torchs():
-    assert init.default_gain("xavier") == 1.0
+    assert init.default_gain("xavier") == 1.0  # a constant: exact
     assert init.default_gain("kaiming") == pytest.approx(torch.nn.init.calculate_gain("relu"))
 
 
