@@ -618,42 +618,97 @@ def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int 
 
 @dataclass(frozen=True)
 class RunningStatsLag:
-    """What :func:`running_stats_lag` measured on one run with Batch Norm."""
+    """What :func:`running_stats_lag` measured: one column per seed, one row per init std.
 
-    val_acc: float  #: eval mode with the running statistics training left behind
-    recalibrated_acc: float  #: eval mode with statistics recomputed on all training data
-    weight_norms: tuple  #: Frobenius norm of each hidden weight matrix before training
-    trained_norms: tuple  #: ... and after
+    Every run is evaluated after the same number of steps, once with the running statistics
+    training left behind and once with statistics recomputed on the training data.
+    """
+
+    stds: tuple
+    seeds: tuple
+    steps: int  #: training steps before the evaluation (the same for every run)
+    val_acc: np.ndarray  #: (stds, seeds) eval mode with the running statistics
+    recalibrated_acc: np.ndarray  #: (stds, seeds) eval mode with recomputed statistics
+    var_ratio: np.ndarray  #: (stds, seeds) median over BN units of running var / true var
+    settings: dict
+
+    @property
+    def gain(self) -> np.ndarray:
+        """Recalibrated minus running-statistics accuracy, (stds, seeds)."""
+        return self.recalibrated_acc - self.val_acc
+
+    def table(self) -> str:
+        """Per init std: in how many seeds eval mode with the running statistics is below
+        0.5, recalibration gains more than 0.5, or changes the accuracy by less than 0.1;
+        and the median running var / true var. Counts with wide margins: a digit more or
+        fewer right in one run does not change them."""
+        n = len(self.seeds)
+
+        def count(mask):
+            return [f"{int(m.sum())} of {n}" for m in mask]
+
+        return format_table({"running stats: acc < 0.5": count(self.val_acc < 0.5),
+                             "recalibration gains > 0.5": count(self.gain > 0.5),
+                             "|gain| < 0.1": count(np.abs(self.gain) < 0.1),
+                             "running var / true var": [f"{np.median(v):.1f}"
+                                                        for v in self.var_ratio]},
+                            index=[f"{s:g}" for s in self.stds], index_name="init std")
 
 
-def running_stats_lag(std: float = 0.01, optimizer: str = "sgd", lr: float = 0.1,
-                      epochs: int = 10, batch_size: int = 64, seed: int = 0,
+def running_stats_lag(stds: Sequence[float] = (0.01, 0.18), seeds: Sequence[int] = range(8),
+                      lr: float = 0.1, epochs: int = 2, batch_size: int = 128,
                       data=None) -> RunningStatsLag:
-    """Train :func:`bad_init_mlp` with BN; validation accuracy with and without recalibration.
+    r"""Train :func:`bad_init_mlp` with BN (plain SGD) from each std and seed; after the last
+    step, validation accuracy in eval mode with the running statistics and recalibrated.
 
-    With BN a weight matrix's scale does not change the output, and its gradient scales like
-    1/scale: tiny weights take huge steps and grow, so the running averages (a memory of
-    about 1/momentum = 10 steps) describe weights that no longer exist.
+    The running variance starts at 1 and keeps a share :math:`(1 - m)^t` of it after t
+    steps (0.9^22 = 0.10), plus an average of the last ~1/m = 10 batch variances. For a
+    network started from tiny weights the true variance of z is far below 1 (and was smaller
+    still a few steps ago), so the running statistics describe a network that no longer
+    exists, and evaluation normalises with the wrong scale. ``var_ratio`` measures it: the
+    median over every BN unit of running variance / variance over the training data.
+    Defaults: batches of 128, lr 0.1, 2 epochs (22 steps), where the runs are stable (a
+    longer run at this learning rate becomes chaotic: its decimals depend on the CPU).
     """
     import torch
 
     from course_utils.data import load_digits
     from course_utils.training import evaluate, train
 
-    data = load_digits(seed=seed) if data is None else data
-    model = bad_init_mlp(std, True, seed=seed)
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
-    with torch.no_grad():
-        before = tuple(float(m.weight.norm()) for m in linears)
+    stds = tuple(_check_real("std", s, 0.0, 1e3, low_open=True) for s in stds)
+    seeds = tuple(_check_int("seed", s, 0) for s in seeds)
+    if not 1 <= len(stds) <= 8 or not 1 <= len(seeds) <= 32:
+        raise ValueError(f"stds must hold 1 to 8 values and seeds 1 to 32; got {len(stds)} "
+                         f"and {len(seeds)}")
+    lr = _check_real("lr", lr, 0.0, 10.0, low_open=True)
+    epochs = _check_int("epochs", epochs, 1, 50)
+    batch_size = _check_int("batch_size", batch_size, 2, 1347)
+    data = load_digits(seed=0) if data is None else data
+    steps = epochs * math.ceil(len(data.x_train) / batch_size)
+    acc, recal, ratio = (np.empty((len(stds), len(seeds))) for _ in range(3))
     with _one_thread():  # torch's own threads: train() runs on one
-        h = train(model, data, optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
-                  seed=seed, progress=False)
-    if h.diverged:
-        raise ValueError(f"the run diverged ({h.message}); choose a smaller lr")
-    with torch.no_grad():
-        after = tuple(float(m.weight.norm()) for m in linears)
-    _, recal = evaluate(recalibrated(model, data.x_train), data.x_val, data.y_val)
-    return RunningStatsLag(h.final()["val_acc"], recal, before, after)
+        for i, std in enumerate(stds):
+            for j, seed in enumerate(seeds):
+                model = bad_init_mlp(std, True, seed=seed)
+                h = train(model, data, "sgd", lr=lr, epochs=epochs, batch_size=batch_size,
+                          seed=seed, eval_every=steps, progress=False)
+                if h.diverged:
+                    raise ValueError(f"the run std={std:g}, seed={seed} diverged "
+                                     f"({h.message}); choose a smaller lr")
+                fresh = recalibrated(model, data.x_train)
+                acc[i, j] = h.final()["val_acc"]
+                recal[i, j] = evaluate(fresh, data.x_val, data.y_val)[1]
+                pairs = [(a.running_var, b.running_var) for a, b in
+                         zip(_bn_layers(model), _bn_layers(fresh))]
+                ratio[i, j] = float(torch.median(torch.cat([a / b for a, b in pairs])))
+    settings = dict(optimizer="sgd", lr=lr, epochs=epochs, batch_size=batch_size)
+    return RunningStatsLag(stds, seeds, steps, acc, recal, ratio, settings)
+
+
+def _bn_layers(model) -> list:
+    import torch
+
+    return [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
 
 
 # ---------------------------------------------------------------------- the explorer's network

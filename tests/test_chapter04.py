@@ -26,12 +26,13 @@ def digits():
 # ---------------------------------------------------------------- 1. scale invariance
 def test_scale_invariance_holds_above_eps_and_gradients_scale_like_one_over_c():
     inv = bn.invariances(scales=(0.001, 0.1, 10.0, 1000.0), seed=SEED)
+    # printed with 4 decimals; a stable float64 computation (moves ~1e-12 between CPUs)
     np.testing.assert_allclose(inv.output_change, [3.0349, 0.0931, 0.0010, 0.0010], atol=5e-5)
     np.testing.assert_allclose(inv.grad_ratio, [63.8574, 9.8385, 0.1000, 0.0010], atol=5e-5)
     np.testing.assert_allclose(inv.grad_ratio[2:], [0.1, 0.001], rtol=1e-3)  # 1/c above eps
     assert inv.grad_ratio[0] < 0.1 * 1000  # below eps: far from 1/c
+    # printed as "below 1e-12": rounding error only, whose last digits differ between CPUs
     assert inv.bias_change < 1e-12 and inv.identity_error < 1e-12
-    assert f"{inv.bias_change:.1e}" == "2.0e-14" and f"{inv.identity_error:.1e}" == "2.2e-16"
 
 
 def test_scale_invariance_is_exact_when_eps_is_negligible():
@@ -63,8 +64,6 @@ def test_with_batchnorm_every_init_trains_without_it_bad_inits_stall(seed):
 def test_with_a_bad_output_layer_too_batchnorm_still_trains(seed):
     c = bn.init_comparison(stds=(0.001,), bad_output=True, seed=seed)
     assert c.batchnorm[0] >= 0.88 and c.plain[0] <= 0.11
-    if seed == 0:
-        assert round(c.batchnorm[0], 3) == 0.882
 
 
 def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
@@ -82,24 +81,42 @@ def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
 
 def test_eps_table_and_critical_std():
     e = {s: bn.eps_effect(s, seed=SEED) for s in (1e-4, 1e-3, 1e-2, 1.0)}
-    assert [f"{v:.1e}" for v in e[1e-3].var_z] == ["4.8e-06", "6.6e-06", "8.2e-06", "9.4e-06"]
+    # printed with 2 significant digits; stable float64 sums (they move ~1e-16 between CPUs)
+    np.testing.assert_allclose(e[1e-3].var_z, [4.8e-06, 6.6e-06, 8.2e-06, 9.4e-06], rtol=0.011)
     np.testing.assert_allclose(e[1e-3].bn_std, [0.555, 0.619, 0.662, 0.688], **PRINTED)
     np.testing.assert_allclose(e[1e-4].bn_std, [0.068, 0.010, 0.001, 0.000], **PRINTED)
     np.testing.assert_allclose(e[1e-2].bn_std, [0.988, 0.997, 0.997, 0.998], **PRINTED)
     np.testing.assert_allclose(e[1.0].bn_std, 1.0, **PRINTED)
-    assert f"{e[1e-4].var_z[0]:.1e}" == "4.8e-08"
+    assert e[1e-4].var_z[0] == pytest.approx(4.8e-08, rel=0.011)
     assert f"{bn.critical_std(64):.2e}" == "6.77e-04"
     # the fixed point s² = 1 - eps / (n σ² c) predicts the deep layers at σ = 0.001
     s = math.sqrt(1 - 1e-5 / (64 * 1e-6 * bn.relu_variance_share()))
     assert abs(e[1e-3].bn_std[-1] - s) < 0.05
 
 
-def test_running_statistics_lag_behind_growing_weights(digits):
-    lag = bn.running_stats_lag(std=0.01, optimizer="sgd", lr=0.1, epochs=10, seed=SEED,
-                               data=digits)
-    assert round(lag.val_acc, 3) == 0.313 and round(lag.recalibrated_acc, 3) == 0.831
-    np.testing.assert_allclose(lag.weight_norms, [0.64, 0.65, 0.65, 0.64], atol=0.005)
-    np.testing.assert_allclose(lag.trained_norms, [8.24, 7.01, 7.02, 5.16], atol=0.005)
+def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digits):
+    """The table as printed: counts over 8 seeds, compared at the same step (22)."""
+    lag = bn.running_stats_lag(stds=(0.01, 0.18), seeds=range(8), lr=0.1, epochs=2,
+                               batch_size=128, data=digits)
+    assert lag.steps == 22
+    tiny, kaiming = 0, 1
+    # sigma = 0.01: eval mode below 0.5 and a gain above 0.5 in every seed (the closest seeds
+    # are 0.43 and 0.54: 30 and 20 validation digits away from the thresholds)
+    assert np.all(lag.val_acc[tiny] < 0.5) and np.all(lag.gain[tiny] > 0.5)
+    assert np.all(lag.recalibrated_acc[tiny] > 0.9)
+    # Kaiming's std, the same step: the two evaluations agree within 0.1 in every seed
+    assert np.all(np.abs(lag.gain[kaiming]) < 0.1) and np.all(lag.val_acc[kaiming] > 0.5)
+    # the cause: a running variance ~5 times the true one (printed 4.9 and 1.0)
+    np.testing.assert_allclose(np.median(lag.var_ratio, axis=1), [4.9, 1.0], atol=0.05)
+    assert lag.table().splitlines()[2].split() == ["0.01", "8", "of", "8", "8", "of", "8",
+                                                  "0", "of", "8", "4.9"]
+
+
+def test_running_stats_lag_checks_its_arguments():
+    with pytest.raises(ValueError, match="stds must hold 1 to 8 values and seeds 1 to 32"):
+        bn.running_stats_lag(seeds=())
+    with pytest.raises(ValueError, match="lr"):
+        bn.running_stats_lag(lr=0)
 
 
 # ---------------------------------------------------------------- 4. train vs eval, batch size
@@ -109,8 +126,11 @@ def test_train_vs_eval_on_the_same_batch():
     np.testing.assert_allclose(t.eval_out[0, :2], [0.754, -0.706], **PRINTED)
     np.testing.assert_allclose(t.train_out.mean(0), 0, atol=1e-12)
     np.testing.assert_allclose(t.train_out.var(0), 1, atol=1e-4)
-    assert round(t.eval_out[:, 0].mean(), 3) == -0.651
-    assert round(t.train_change, 3) == 0.846 and t.eval_change == 0.0
+    assert t.eval_out[:, 0].mean() == pytest.approx(-0.651, abs=5e-4)  # printed, 3 decimals
+    assert t.train_change == pytest.approx(0.846, abs=5e-4)
+    # Exact by construction: in eval mode example 0's output is computed from example 0 and
+    # the running statistics alone, element by element, whatever the other rows hold.
+    assert t.eval_change == 0.0
 
 
 def test_a_batch_of_two_digits(digits):
@@ -118,6 +138,8 @@ def test_a_batch_of_two_digits(digits):
     out = bn.pair_normalised(digits.x_train[:2])[:, pixels]
     np.testing.assert_allclose(out[0], [-1.0, -0.9999, -0.9949, 0.9999, -0.9999, 0.9994, 0.0,
                                         -0.9999], atol=5e-5)
+    # Exact by construction: the pixels are multiples of 1/16, so the pair's mean and both
+    # differences from it are exact in float64, and the two rows are exact negatives.
     np.testing.assert_array_equal(out[1], -out[0])
 
 
