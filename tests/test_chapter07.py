@@ -48,44 +48,77 @@ def test_l1_pull_per_step_bounds_how_far_weights_travel():
 
 
 # ---------------------------------------------------------------- 4. the gap
+EXPERIMENTS = {0.2: SETTINGS, 0.0: {"none": {}, "dropout 0.5": {"dropout": 0.5}}}
+MEAN = dict(abs=5e-3 + 1e-12)  # printed as a mean with 2 decimals (0.905 shows as 0.91)
+
+
 @pytest.fixture(scope="module")
-def gap_results():
-    return {0.2: R.gap_runs(R.small_digits(100, label_noise=0.2, seed=SEED), SETTINGS, seed=SEED),
-            0.0: R.gap_runs(R.small_digits(100, label_noise=0.0, seed=SEED),
-                            {"none": {}, "dropout 0.5": {"dropout": 0.5}}, seed=SEED)}
+def study():
+    return R.gap_over_seeds(EXPERIMENTS, seeds=range(8))
 
 
-def test_gap_table_as_printed(gap_results):
-    printed = {0.0: [(1.0, 0.920), (1.0, 0.902)],
-               0.2: [(1.0, 0.693), (0.97, 0.740), (0.83, 0.716)]}
-    for noise, rows in printed.items():
-        assert len(gap_results[noise]) == len(rows)
-        for run, (train_acc, val_acc) in zip(gap_results[noise], rows):
-            assert run.train_acc == pytest.approx(train_acc, **PRINTED)
-            assert run.val_acc == pytest.approx(val_acc, **PRINTED)
+def _mean(study, noise, name, what):
+    return getattr(study, what)[study.rows.index((noise, name))].mean()
 
 
-def test_with_wrong_labels_dropout_and_l2_shrink_the_gap(gap_results):
-    none, drop, l2 = gap_results[0.2]
-    assert none.train_acc == 1.0  # the wrong labels are memorised
-    assert (round(none.gap, 2), round(drop.gap, 2), round(l2.gap, 2)) == (0.31, 0.23, 0.11)
-    assert drop.val_acc > none.val_acc + 0.04 and l2.val_acc > none.val_acc + 0.02
-    assert l2.train_acc < 0.85  # the L2 network no longer fits the wrong labels
+def test_gap_table_as_printed(study):
+    """The means over 8 seeds the notebook prints (mean ± SD, two decimals)."""
+    printed = {(0.2, "none"): (0.91, 0.70, 0.20), (0.2, "dropout 0.5"): (0.81, 0.76, 0.06),
+               (0.2, "L2 0.03"): (0.77, 0.71, 0.06),
+               (0.0, "none"): (1.00, 0.88, 0.12), (0.0, "dropout 0.5"): (0.98, 0.85, 0.13)}
+    assert study.rows == tuple(printed) and study.seeds == tuple(range(8))
+    for (noise, name), (train_acc, val_acc, gap) in printed.items():
+        assert _mean(study, noise, name, "train_acc") == pytest.approx(train_acc, **MEAN)
+        assert _mean(study, noise, name, "val_acc") == pytest.approx(val_acc, **MEAN)
+        assert _mean(study, noise, name, "gap") == pytest.approx(gap, **MEAN)
+    assert "none         0.91 ± 0.03  0.70 ± 0.03  0.20 ± 0.04" in study.table(0.2)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_the_wrong_label_claim_holds_for_other_seeds(seed):
-    none, drop, l2 = R.gap_runs(R.small_digits(100, label_noise=0.2, seed=seed), SETTINGS,
-                                seed=seed)
-    assert drop.gap < none.gap - 0.05 and l2.gap < none.gap - 0.05
+def test_with_wrong_labels_dropout_and_l2_shrink_the_gap_in_every_seed(study):
+    for name in ("dropout 0.5", "L2 0.03"):
+        shrink = -study.fewer(0.2, name)  # the same seed, data, start and step
+        assert np.all(shrink > 0.05), (name, shrink)  # printed: "in 8 of 8 seeds"
+        assert shrink.mean() > 0.1
+    none_train = _mean(study, 0.2, "none", "train_acc")
+    assert none_train > 0.85  # most of the 20 wrong labels are memorised
+    assert _mean(study, 0.2, "L2 0.03", "train_acc") < 0.8  # L2 no longer fits them
+    assert study.fewer(0.2, "dropout 0.5", what="val_acc").mean() > 0.04  # "6 points"
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_with_correct_labels_dropout_changes_the_gap_by_less_than_two_points(seed):
-    """The nuance the notebook states: on 100 clean digits the gap barely moves."""
-    none, drop = R.gap_runs(R.small_digits(100, label_noise=0.0, seed=seed),
-                            {"none": {}, "dropout 0.5": {"dropout": 0.5}}, seed=seed)
-    assert abs(drop.gap - none.gap) < 0.02
+def test_with_correct_labels_dropout_does_not_shrink_the_gap(study):
+    """The nuance the notebook states: on 100 clean digits dropout does not help here."""
+    assert study.fewer(0.0, "dropout 0.5").mean() > 0  # 0.12 -> 0.13
+    assert study.fewer(0.0, "dropout 0.5", what="val_acc").mean() < -0.02  # 0.88 -> 0.85
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_stacked_runs_are_the_runs_train_makes(seed):
+    """gap_over_seeds trains all networks at once; each gets train()'s steps for it alone.
+
+    Without dropout (whose masks come from another generator) the final accuracies agree
+    within one validation digit: bmm and mm round differently in the last bit, and these
+    smooth (GELU) runs do not amplify that.
+    """
+    settings = {"none": {}, "L2 0.03": {"l2": 0.03}}
+    stacked = R.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
+    alone = R.gap_runs(R.small_digits(100, label_noise=0.2, seed=seed), settings, width=64,
+                       depth=2, lr=0.2, epochs=20, batch_size=50, seed=seed, activation="gelu")
+    for row, run in enumerate(alone):
+        assert stacked.train_acc[row, 0] == pytest.approx(run.train_acc, abs=0.011)
+        assert stacked.val_acc[row, 0] == pytest.approx(run.val_acc, abs=1 / 450 + 1e-9)
+
+
+def test_gap_over_seeds_checks_its_arguments():
+    with pytest.raises(ValueError, match="unknown keys"):
+        R.gap_over_seeds({0.2: {"x": {"dropuot": 0.5}}})
+    with pytest.raises(ValueError, match="seeds must hold 1 to 32 different seeds"):
+        R.gap_over_seeds({0.2: {"none": {}}}, seeds=(1, 1))
+    with pytest.raises(ValueError, match="activation must be 'relu' or 'gelu'"):
+        R.gap_over_seeds({0.2: {"none": {}}}, activation="tanh")
+    with pytest.raises(ValueError, match="experiments must be a dict"):
+        R.gap_over_seeds({})
+    with pytest.raises(ValueError, match=r"lr must be a number in \(0, 10\]"):
+        R.gap_over_seeds({0.2: {"none": {}}}, lr=0)
 
 
 def test_small_digits_replaces_exactly_the_share_of_labels():
