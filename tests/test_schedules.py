@@ -259,3 +259,16 @@ def test_train_seeds_shapes_and_seed_independence(digits):
     # seed 5 alone and beside seed 0: the same networks; batched products may round differently
     np.testing.assert_allclose(both["b"].step_loss[1], alone["b"].step_loss[0], rtol=1e-12)
     np.testing.assert_array_equal(both["a"].step_loss[:, 0], both["b"].step_loss[:, 0])
+
+
+def test_a_schedule_that_starts_like_the_first_branches_off_with_the_same_numbers(digits):
+    steps = 2 * 43
+    decay = S.multistep(0.1, steps, [43])
+    both = S.train_seeds(digits, {"constant": S.constant(0.1, steps), "decay": decay,
+                                  "same": S.constant(0.1, steps)}, seeds=[0, 1], epochs=2)
+    alone = S.train_seeds(digits, {"decay": decay}, seeds=[0, 1], epochs=2)["decay"]
+    # exact by construction: the branch copies the first run's weights and optimiser state at
+    # step 43, then does the same operations as a run trained alone
+    for key in ("step_loss", "train_loss", "val_acc"):
+        np.testing.assert_array_equal(getattr(both["decay"], key), getattr(alone, key))
+        np.testing.assert_array_equal(getattr(both["same"], key), getattr(both["constant"], key))
