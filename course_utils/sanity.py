@@ -27,10 +27,13 @@ import numpy as np
 
 from course_utils import training as _training
 from course_utils.gradcheck import single_torch_thread
+from course_utils.monitoring import lean_optimizer
+from course_utils.monitoring import spread  # median (min to max) over seeds
 
 __all__ = ["expected_initial_loss", "small_score_loss", "fresh_classifier", "InitialLoss",
-           "initial_loss", "LossSweep", "initial_loss_sweep", "l2_penalty", "Subset", "tiny_subset", "OverfitResult",
-           "overfit_tiny_subset"]
+           "initial_loss", "LossSweep", "initial_loss_sweep", "l2_penalty", "Subset", "tiny_subset",
+           "OverfitResult", "overfit_tiny_subset", "Memorisation", "memorisation_over_seeds",
+           "spread"]
 
 
 def _check_classes(num_classes) -> int:
@@ -431,7 +434,9 @@ def overfit_tiny_subset(data, n: int = 20, steps: int = 200, lr: float = 0.1,
         model = fresh_classifier(subset.x_train.shape[1], max(num_classes, 2), depth=depth,
                                  width=width, activation=activation, seed=seed)
     with single_torch_thread():
-        history = _training.train(model, subset, optimizer=optimizer, lr=lr, epochs=int(steps),
+        # plain SGD and momentum without torch.optim (its first import costs ~2 s), same steps
+        history = _training.train(model, subset, optimizer=lean_optimizer(optimizer, lr), lr=lr,
+                                  epochs=int(steps),
                                   batch_size=len(subset.y_train), seed=seed,
                                   eval_every=eval_every, progress=False)
     if history.eval_step[-1] != history.steps and not history.diverged:
@@ -448,3 +453,94 @@ def overfit_tiny_subset(data, n: int = 20, steps: int = 200, lr: float = 0.1,
                          steps_to_perfect=perfect[0] if perfect else None,
                          train_acc=history.train_acc[-1], train_loss=history.train_loss[-1],
                          val_acc=history.val_acc[-1])
+
+
+@dataclass(frozen=True)
+class Memorisation:
+    """:func:`overfit_tiny_subset` over many seeds (:func:`memorisation_over_seeds`).
+
+    Attributes
+    ----------
+    seeds : tuple of int, length S
+    steps_to_perfect : ndarray, shape (S,), float
+        First evaluated step with 100% training accuracy; NaN where never reached.
+    train_loss, val_acc : ndarray, shape (S,)
+        At the end of each run.
+    runs : course_utils.monitoring.SeedRuns
+        The runs themselves.
+    """
+
+    seeds: tuple
+    steps_to_perfect: np.ndarray
+    train_loss: np.ndarray
+    val_acc: np.ndarray
+    runs: object
+
+    @property
+    def memorised(self) -> np.ndarray:
+        """shape (S,), bool: which seeds reached 100% training accuracy."""
+        return ~np.isnan(self.steps_to_perfect)
+
+
+def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200,
+                            lr: float = 0.1, shuffle_labels: bool = False, eval_every: int = 10,
+                            depth: int = 2, width: int = 64,
+                            activation: str = "relu") -> Memorisation:
+    """:func:`overfit_tiny_subset` for every seed, all seeds trained at once.
+
+    Seed ``s`` takes the subset ``tiny_subset(data, n, s)`` and the network
+    ``fresh_classifier(..., seed=s)``, as ``overfit_tiny_subset(data, seed=s)`` does, and
+    trains it full batch with plain SGD, vectorised over the seeds by
+    :func:`course_utils.monitoring.train_seeds` (so to rounding, not bit for bit, the same
+    runs). With ``shuffle_labels`` the training labels are first permuted by
+    ``numpy.random.default_rng(s)`` (Zhang et al., ICLR 2017: random labels are memorised
+    too); validation labels stay true.
+
+    Parameters
+    ----------
+    data : object with ``x_train, y_train, x_val, y_val``
+    seeds : sequence of int (1 to 200)
+    n, steps, lr, depth, width, activation
+        As for :func:`overfit_tiny_subset`.
+    shuffle_labels : bool
+    eval_every : int
+        Training and validation accuracy are evaluated every this many steps (and at the end).
+
+    Returns
+    -------
+    Memorisation
+    """
+    import types
+
+    from course_utils import monitoring
+
+    if not isinstance(shuffle_labels, bool):
+        raise ValueError(f"shuffle_labels must be True or False; got {shuffle_labels!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) \
+            or not 1 <= steps <= 10_000:
+        raise ValueError(f"steps must be an integer between 1 and 10000; got {steps!r}")
+    seeds = tuple(seeds)
+    for name in ("x_train", "y_train", "x_val", "y_val"):
+        if not hasattr(data, name):
+            raise ValueError(f"data must have x_train, y_train, x_val, y_val; it has no {name!r}")
+    y = np.asarray(data.y_train)
+    subsets = []
+    for seed in seeds:
+        labelled = data
+        if shuffle_labels:
+            labelled = types.SimpleNamespace(
+                x_train=data.x_train, y_train=np.random.default_rng(int(seed)).permutation(y),
+                x_val=data.x_val, y_val=data.y_val)
+        subsets.append(tiny_subset(labelled, n, seed))
+    num_classes = max(getattr(data, "num_classes", int(np.max(y)) + 1), 2)
+    features = subsets[0].x_train.shape[1]
+    runs = monitoring.train_seeds(
+        subsets, seeds, lr=lr, optimizer="sgd", batch_size=None, epochs=int(steps),
+        eval_every=eval_every,
+        build=lambda seed: fresh_classifier(features, num_classes, depth=depth, width=width,
+                                            activation=activation, seed=seed))
+    perfect = runs.train_acc == 1.0  # an accuracy is a count / n: exactly 1 when all are right
+    first = np.where(perfect.any(axis=1), runs.eval_step[np.argmax(perfect, axis=1)], np.nan)
+    return Memorisation(seeds, first.astype(float), runs.train_loss[:, -1], runs.val_acc[:, -1],
+                        runs)
+

@@ -2,7 +2,10 @@
 functions it calls (the exercise is tested in tests/test_exercises_09.py).
 
 Each test names the notebook section whose claim it asserts. Runs are seeded and trained on
-one thread, so the numbers repeat exactly; printed values are compared at their rounding.
+one thread, so they repeat on one machine; across CPUs their last bits differ (the vectorised
+kernels), so every number is asserted at its printed precision, which was chosen with a margin
+(checked under native, AVX2 and SSE4 kernels and with initial weights perturbed by 1e-6), and
+the claims themselves (what holds over the 10 seeds) are asserted as properties.
 """
 
 import math
@@ -24,8 +27,14 @@ def data():
 
 @pytest.fixture(scope="module")
 def runs(data):
-    return {name: monitoring.run_diagnosis(data, seed=SEED, **settings)
+    """The notebook's runs: every setting for the 10 seeds at once; seed 0 is the first."""
+    return {name: monitoring.train_seeds(data, seeds=monitoring.SEEDS, **settings)
             for name, settings in monitoring.DIAGNOSES.items()}
+
+
+def first(run):
+    """Seed 0's history (the notebook's pictures and its seed-0 tables)."""
+    return run.history(run.seeds.index(SEED))
 
 
 # ---------------------------------------------------------------- 1. smoothing
@@ -42,52 +51,99 @@ def test_the_runs_use_the_stated_network(runs):
     assert monitoring.BASE_RUN == dict(depth=4, width=64, activation="relu", init="kaiming",
                                        std=None, optimizer="momentum", batch_size=64, epochs=8,
                                        seed=0)
-    assert runs["good lr"].monitor.layers == ("W1", "W2", "W3", "W4", "W5")
-    assert runs["good lr"].history.steps == 176  # 8 epochs of 22 steps
+    assert monitoring.SEEDS == tuple(range(10)) and monitoring.SEEDS[0] == SEED
+    assert runs["good lr"].layers == ("W1", "W2", "W3", "W4", "W5")
+    assert first(runs["good lr"]).steps == 176  # 8 epochs of 22 steps
     # N(0, 0.1^2) is 0.57 times Kaiming's sqrt(2/64)
     assert 0.1 / math.sqrt(2 / 64) == pytest.approx(0.57, abs=0.005)
 
 
-def test_curve_summary_table_as_printed(runs):
-    s = {name: monitoring.curve_summary(run.history) for name, run in runs.items()}
+def test_seed_0_table_as_printed(runs):
+    s = {name: monitoring.curve_summary(first(run)) for name, run in runs.items()}
     assert [s[n]["status"] for n in runs] == ["diverged", "completed", "completed", "completed"]
+    # integers derived from the runs; stable under the kernels and 1e-6 perturbations tried
     assert [s[n]["steps"] for n in runs] == [13, 176, 176, 176]
     assert [s[n]["plateau"] for n in runs] == [13, 125, 18, 107]
-    for name, first, second, shape, acc in [("lr too low", 0.13, 0.21, 0.61, 0.50),
-                                            ("good lr", 2.03, 0.08, 26.34, 0.95),
-                                            ("bad init", 0.12, 1.39, 0.08, 0.78)]:
-        assert s[name]["first half"] == pytest.approx(first, abs=0.005)
-        assert s[name]["second half"] == pytest.approx(second, abs=0.005)
-        assert s[name]["shape"] == pytest.approx(shape, abs=0.005)
+    for name, first_half, second_half, shape, acc in [("lr too low", 0.13, 0.21, "0.61", 0.50),
+                                                      ("good lr", 2.03, 0.08, "26", 0.95),
+                                                      ("bad init", 0.12, 1.39, "0.083", 0.78)]:
+        # printed with 2 decimals (shape with 2 significant digits): within half a unit
+        assert s[name]["first half"] == pytest.approx(first_half, abs=0.005)
+        assert s[name]["second half"] == pytest.approx(second_half, abs=0.005)
+        assert f"{s[name]['shape']:.2g}" == shape
         assert s[name]["val_acc"] == pytest.approx(acc, abs=0.005)
     assert s["lr too high"]["val_acc"] == pytest.approx(0.10, abs=0.005)
 
 
-def test_too_high_explodes_to_nan_at_step_13(runs):
-    high = runs["lr too high"].history
+def test_seed_table_as_printed(runs):
+    assert monitoring.seed_table(runs).splitlines()[2:] == [
+        "lr too high     10  10 of 10                    -                -                    -  2e-01 in steps 1-10",
+        "lr too low      10   0 of 10  0.40 (0.32 to 0.50)  134 (87 to 170)  0.41 (0.25 to 0.65)                1e-04",
+        "good lr         10   0 of 10  0.95 (0.92 to 0.96)    18 (13 to 20)  0.91 (0.89 to 0.96)                2e-03",
+        "bad init        10   0 of 10  0.77 (0.66 to 0.82)  103 (89 to 119)  0.09 (0.06 to 0.14)                2e-03",
+    ]
+
+
+def test_claims_over_seeds_tell_the_four_curves_apart(runs):
+    m = {name: monitoring.seed_metrics(run) for name, run in runs.items()}
+    # too high: every seed fails, some by NaN and some by dead ReLUs (which ones: rounding)
+    high = m["lr too high"]
+    assert np.all(high["diverged"] | (high["val_acc"] < monitoring.FAILED_BELOW))
+    assert 1 <= high["diverged"].sum() <= 9
+    assert np.all(high["early ratio"] > 0.05)  # far above the rule of thumb from the start
+    for name in ("lr too low", "good lr", "bad init"):
+        assert not m[name]["diverged"].any() and np.all(m[name]["val_acc"] > 0.3), name
+    # fast then flat vs straight vs plateau-then-drop: the first half's share of the fall
+    assert np.all(m["good lr"]["first share"] > 0.8)
+    assert np.all((m["lr too low"]["first share"] > 0.2) & (m["lr too low"]["first share"] < 0.7))
+    assert np.all(m["bad init"]["first share"] < 0.2)
+    # the plateau: short with a good lr, long from a bad init
+    assert np.all(m["good lr"]["plateau"] < 30) and np.all(m["bad init"]["plateau"] > 80)
+    # the ratio: ~1e-3 for a good lr and a bad init, ten times less for a low lr
+    assert np.all((m["good lr"]["ratio"] > 1e-3) & (m["good lr"]["ratio"] < 3e-3))
+    assert np.all(m["lr too low"]["ratio"] < 2e-4)
+    assert np.all(m["bad init"]["ratio"] > 5e-4)
+
+
+def test_too_high_explodes_at_seed_0(runs):
+    high = first(runs["lr too high"])
     assert high.status == "diverged" and high.diverged_at == 13
     assert high.message == "diverged at step 13: the loss became nan (learning rate too high?)"
-    assert high.step_loss[0] == pytest.approx(2.33, abs=0.005)
-    assert 6e33 < high.step_loss[11] < 7e33 and math.isnan(high.step_loss[12])
+    # the printed orders of magnitude (each value at least 5% from a power of ten)
+    magnitudes = [math.floor(math.log10(v)) for v in high.step_loss[:-1]]
+    assert magnitudes == [0, 0, 0, 0, 1, 1, 3, 5, 9, 19, 15, 33] and math.isnan(high.step_loss[-1])
 
 
 def test_text_too_low_good_and_plateau(runs):
-    low = monitoring.curve_summary(runs["lr too low"].history)
-    assert low["end"] == pytest.approx(1.96, abs=0.005)  # "from 2.30 to 1.96"
-    good = monitoring.curve_summary(runs["good lr"].history)
+    low = monitoring.curve_summary(first(runs["lr too low"]))
+    assert low["shape"] < 1  # "even slightly accelerating"
+    good = monitoring.curve_summary(first(runs["good lr"]))
     assert good["shape"] > 20 and good["val_acc"] > 0.94
+
+
+def test_seed_runs_are_train_runs_to_rounding(runs, data):
+    """The batched runs are the runs train() makes (seed 0, the stable settings)."""
+    for name in ("good lr", "bad init"):
+        reference = monitoring.run_diagnosis(data, seed=SEED, **monitoring.DIAGNOSES[name])
+        mine = first(runs[name])
+        # float32 arithmetic in a different order: equal to ~1e-6 after 176 steps
+        np.testing.assert_allclose(mine.step_loss, reference.history.step_loss, rtol=1e-4)
+        np.testing.assert_allclose(runs[name].median_ratios()[0],
+                                   list(reference.monitor.median_ratios().values()), rtol=1e-4)
 
 
 # ---------------------------------------------------------------- 3. minibatch noise
 def test_minibatch_spread_as_printed(runs, data):
-    spread = monitoring.minibatch_loss_spread(runs["good lr"].model, data.x_train, data.y_train,
-                                              n_batches=400, seed=SEED)
+    good = runs["good lr"].models[0]
+    spread = monitoring.minibatch_loss_spread(good, data.x_train, data.y_train, n_batches=400,
+                                              seed=SEED)
+    # printed with 3 decimals: within half a unit
     np.testing.assert_allclose(spread["measured std"], [0.121, 0.066, 0.033, 0.014], atol=5e-4)
     np.testing.assert_allclose(spread["sigma/sqrt(B) * fpc"], [0.136, 0.067, 0.032, 0.013],
                                atol=5e-4)
     ratio = spread["measured std"] / spread["sigma/sqrt(B) * fpc"]
     assert np.all(np.abs(ratio - 1) < 0.12)  # "within about 11%"
-    at64 = monitoring.minibatch_loss_spread(runs["good lr"].model, data.x_train, data.y_train,
+    at64 = monitoring.minibatch_loss_spread(good, data.x_train, data.y_train,
                                             batch_sizes=(64,), n_batches=400, seed=SEED)
     assert at64["sigma/sqrt(B) * fpc"][0] == pytest.approx(0.05, abs=0.005)  # "about ±0.05"
     # "nine times less": sqrt(64) = 8, and the correction at B = 512 (38% of N) is 0.79
@@ -98,17 +154,26 @@ def test_minibatch_spread_as_printed(runs, data):
 
 
 # ---------------------------------------------------------------- 4. train vs validation
-def test_overfitting_gap_as_printed(runs):
-    small = load_dataset("digits", max_train=100, seed=SEED)
-    overfit = monitoring.run_diagnosis(small, lr=0.01, epochs=50, seed=SEED).history
-    assert overfit.steps == 100
-    full = runs["good lr"].history.final()
+def test_overfitting_gap_as_printed(runs, data):
+    from course_utils.sanity import tiny_subset
+
+    small = [tiny_subset(data, 100, seed=s) for s in monitoring.SEEDS]
+    overfit = monitoring.train_seeds(small, seeds=monitoring.SEEDS, lr=0.01, epochs=50,
+                                     eval_every=10)
+    assert first(overfit).steps == 100
+    full = first(runs["good lr"]).final()
+    # printed with 3 decimals: within half a unit
     assert (full["train_acc"], full["val_acc"]) == pytest.approx((0.959, 0.947), abs=5e-4)
     assert full["train_acc"] - full["val_acc"] == pytest.approx(0.013, abs=5e-4)
-    final = overfit.final()
-    assert final["train_acc"] == 1.0
-    assert final["val_acc"] == pytest.approx(0.847, abs=5e-4)
-    assert final["train_acc"] - final["val_acc"] == pytest.approx(0.153, abs=5e-4)
+    final = first(overfit).final()
+    assert final["train_acc"] == 1.0  # an accuracy of 1 is exact: every example right
+    assert final["val_acc"] == pytest.approx(0.871, abs=5e-4)
+    assert final["train_acc"] - final["val_acc"] == pytest.approx(0.129, abs=5e-4)
+    full_gap = monitoring.seed_metrics(runs["good lr"])["gap"]
+    small_gap = monitoring.seed_metrics(overfit)["gap"]
+    assert f"{np.median(full_gap):.2f}" == "0.02" and np.all(full_gap < 0.05)
+    assert monitoring.spread(small_gap, ".2f") == "0.14 (0.12 to 0.17)"
+    assert np.all(small_gap > full_gap.max())  # 100 examples overfit more, in every seed
 
 
 # ---------------------------------------------------------------- 5. update-to-weight ratio
@@ -118,13 +183,12 @@ def test_median_update_ratios_as_printed(runs):
                "good lr": [2.3e-03, 2.0e-03, 1.8e-03, 1.8e-03, 4.3e-03],
                "bad init": [1.7e-03, 1.4e-03, 1.4e-03, 1.7e-03, 4.2e-03]}
     for name, values in printed.items():
-        got = list(runs[name].monitor.median_ratios().values())
+        got = runs[name].median_ratios()[0]
         assert [f"{v:.1e}" for v in got] == [f"{v:.1e}" for v in values], name
 
 
 def test_ratio_rule_of_thumb_separates_the_learning_rates(runs):
-    med = {name: np.array(list(run.monitor.median_ratios().values()))
-           for name, run in runs.items()}
+    med = {name: run.median_ratios()[0] for name, run in runs.items()}
     assert np.all((med["good lr"] > 1e-3) & (med["good lr"] < 5e-3))  # near 1e-3
     assert np.all(med["lr too high"] > 0.5)  # far above
     assert np.all(med["lr too low"] < 3e-4)  # far below: ten times and more
@@ -160,6 +224,7 @@ def test_dashboard_cell_as_printed(data):
 
     d = training_dashboard(data=data, lr=0.01, epochs=5, seed=SEED)
     d.controls["start"].click()
+    # the printed line; its numbers were checked with a margin (kernels, 1e-6 perturbations)
     assert d.summary == ("lr=0.01, epochs=5: completed 110 steps: validation accuracy 0.907, "
                          "loss 0.323; median update ratio 2.4e-03 (healthy ~1e-3)")
     assert d.message == ""

@@ -294,3 +294,122 @@ def test_weight_gradients_leave_grad_untouched_and_match_backward():
         np.testing.assert_allclose(grads[name], layer.weight.grad.numpy(), rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="x must be"):
         mon.weight_gradients(model, data.x_train, data.y_train[:5])
+
+
+# ------------------------------------------------------------------ a lean SGD
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_lean_sgd_steps_are_torch_sgds_bit_for_bit(momentum):
+    # exact by construction: the same float32 operations as torch.optim.SGD's single-tensor
+    # path, in the same order (clone, mul_, add_, add_ with alpha=-lr)
+    a, b = build_mlp(6, 3, depth=2, width=8, seed=4), build_mlp(6, 3, depth=2, width=8, seed=4)
+    mine = mon.LeanSGD(a.parameters(), lr=0.05, momentum=momentum)
+    theirs = torch.optim.SGD(b.parameters(), lr=0.05, momentum=momentum)
+    x = torch.tensor(small_data().x_train, dtype=torch.float32)
+    y = torch.tensor(small_data().y_train)
+    for step in range(6):
+        for model, opt in ((a, mine), (b, theirs)):
+            if step == 3:
+                opt.param_groups[0]["lr"] = 0.02  # a schedule changes lr between steps
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_lean_optimizer_gives_train_the_same_run_as_the_name(digits):
+    for name in ("sgd", "momentum"):
+        a, b = build_mlp(64, 10, depth=1, width=16, seed=1), build_mlp(64, 10, depth=1, width=16,
+                                                                       seed=1)
+        ha = train(a, digits, mon.lean_optimizer(name, 0.05), epochs=1, progress=False)
+        hb = train(b, digits, name, lr=0.05, epochs=1, progress=False)
+        assert ha.step_loss == hb.step_loss  # bit for bit, as above
+    assert mon.lean_optimizer("adam", 1e-3) == "adam"
+    with pytest.raises(ValueError, match="lr must be"):
+        mon.lean_optimizer("sgd", 0.0)
+    with pytest.raises(ValueError, match="momentum must be"):
+        mon.LeanSGD(build_mlp(6, 3, depth=0).parameters(), lr=0.1, momentum=1.0)
+
+
+# ------------------------------------------------------------------ many seeds at once
+def test_train_seeds_gives_each_seed_the_run_train_and_monitor_give(digits):
+    runs = mon.train_seeds(digits, seeds=(3, 5), lr=0.02, epochs=2)
+    assert runs.step_loss.shape == (2, 44) and runs.ratios.shape == (2, 44, 5)
+    assert runs.eval_step.tolist() == [0, 22, 44] and not runs.diverged.any()
+    for i, seed in enumerate((3, 5)):
+        reference = mon.run_diagnosis(digits, lr=0.02, epochs=2, seed=seed)
+        h = runs.history(i)
+        # float32 in another order (batched products): equal to rounding, not bit for bit
+        np.testing.assert_allclose(h.step_loss, reference.history.step_loss, rtol=1e-5)
+        np.testing.assert_allclose(h.val_acc, reference.history.val_acc, atol=1 / 450 + 1e-12)
+        np.testing.assert_allclose(runs.ratios[i], reference.monitor.ratio_array(), rtol=1e-4)
+        # the trained weights are handed back in one nn.Module per seed
+        for p, q in zip(runs.models[i].parameters(), reference.model.parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_train_seeds_per_seed_data_build_and_plain_sgd():
+    data = [small_data(seed=s) for s in (0, 1)]
+    runs = mon.train_seeds(data, seeds=(0, 1), lr=0.1, optimizer="sgd", batch_size=None,
+                           epochs=5, eval_every="end",
+                           build=lambda s: build_mlp(6, 3, depth=1, width=8, seed=s))
+    assert runs.eval_step.tolist() == [0, 5] and runs.ratios.shape == (2, 5, 2)
+    for i, s in enumerate((0, 1)):
+        model = build_mlp(6, 3, depth=1, width=8, seed=s)
+        h = train(model, data[i], "sgd", lr=0.1, epochs=5, batch_size=90, seed=s, progress=False)
+        np.testing.assert_allclose(runs.history(i).step_loss, h.step_loss, rtol=1e-5)
+
+
+def test_train_seeds_stops_only_the_seeds_that_diverge():
+    calm, wild = small_data(seed=0), small_data(seed=0)
+    wild.x_train = calm.x_train * 1e20  # the same problem, inputs 10^20 times larger
+    runs = mon.train_seeds([calm, wild], seeds=(0, 0), lr=1.0, optimizer="sgd", epochs=3,
+                           build=lambda s: build_mlp(6, 3, depth=0, seed=s))
+    assert runs.diverged.tolist() == [False, True]
+    stop = runs.diverged_at[1]
+    assert np.isnan(runs.step_loss[1, stop:]).all() and np.isfinite(runs.step_loss[0]).all()
+    h = runs.history(1)
+    assert h.status == "diverged" and h.steps == stop and h.message.startswith(
+        f"diverged at step {stop}")
+    assert all(step < stop for step in h.eval_step)
+
+
+def test_train_seeds_checks_its_arguments(digits):
+    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'momentum'"):
+        mon.train_seeds(digits, optimizer="adam")
+    with pytest.raises(ValueError, match="seeds must hold 1 to 200"):
+        mon.train_seeds(digits, seeds=())
+    with pytest.raises(ValueError, match="unknown settings"):
+        mon.train_seeds(digits, momentum=0.5)
+    with pytest.raises(ValueError, match="data gives 2 data sets for 3 seeds"):
+        mon.train_seeds([digits, digits], seeds=(0, 1, 2))
+    with pytest.raises(ValueError, match="either build or network settings"):
+        mon.train_seeds(digits, depth=2, build=lambda s: build_mlp(64, 10, seed=s))
+    with pytest.raises(ValueError, match="no Batch Norm, no dropout"):
+        mon.train_seeds(digits, seeds=(0,), build=lambda s: build_mlp(64, 10, dropout=0.5))
+
+
+def test_seed_metrics_table_and_spread():
+    runs = mon.train_seeds([small_data(seed=s) for s in range(3)], seeds=range(3), lr=0.05,
+                           epochs=10, build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s))
+    m = mon.seed_metrics(runs, num_classes=3)
+    assert set(m) >= {"val_acc", "gap", "plateau", "first share", "ratio", "early ratio"}
+    assert all(len(v) == 3 for v in m.values())
+    np.testing.assert_allclose(m["first share"],
+                               m["first half"] / (m["first half"] + m["second half"]))
+    table = mon.seed_table({"a": runs}, num_classes=3).splitlines()
+    assert table[0].split()[:4] == ["setting", "seeds", "failed", "val"]
+    assert table[2].startswith("a") and "of 3" in table[2]
+    assert mon.spread([3.0, 1.0, 2.0], ".1f") == "2.0 (1.0 to 3.0)"
+    assert mon.spread([0.5, np.nan], ".0f", percent=True) == "50% (50% to 50%)"
+    assert mon.spread([np.nan]) == "-"
+    with pytest.raises(ValueError, match="runs must be a SeedRuns"):
+        mon.seed_metrics({"a": runs})
+
+
+def test_update_ratio_figure_draws_a_seed_run_too():
+    runs = mon.train_seeds([small_data()], seeds=(0,), lr=0.05, epochs=2,
+                           build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s))
+    figure = mon.plot_update_ratios({"a": runs})
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 3 + 1  # W1..W3 and the 1e-3 line
+    np.testing.assert_allclose(lines[0].get_ydata(), mon.ema(runs.ratios[0, :, 0], 0.9))

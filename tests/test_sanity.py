@@ -181,3 +181,37 @@ def test_a_tiny_learning_rate_does_not_overfit(data):
 def test_overfit_rejects_bad_steps(data):
     with pytest.raises(ValueError, match="steps must be an integer between 1 and 10000"):
         sanity.overfit_tiny_subset(data, steps=0)
+
+
+# ---------------------------------------------------------------- claim: over seeds
+def test_memorisation_over_seeds_is_overfit_tiny_subset_for_each_seed(data):
+    over = sanity.memorisation_over_seeds(data, seeds=(0, 4), steps=60)
+    for i, seed in enumerate((0, 4)):
+        single = sanity.overfit_tiny_subset(data, steps=60, seed=seed)
+        # vectorised float32 products in another order: the same run to rounding
+        np.testing.assert_allclose(over.runs.history(i).train_loss, single.history.train_loss,
+                                   rtol=1e-4)
+        expected = np.nan if single.steps_to_perfect is None else single.steps_to_perfect
+        np.testing.assert_equal(over.steps_to_perfect[i], expected)
+        assert over.val_acc[i] == pytest.approx(single.val_acc, abs=1 / 450 + 1e-12)
+    assert over.memorised.tolist() == [not np.isnan(s) for s in over.steps_to_perfect]
+
+
+def test_shuffled_labels_permute_the_training_labels_only(data):
+    import dataclasses
+
+    over = sanity.memorisation_over_seeds(data, seeds=(2,), steps=30, shuffle_labels=True)
+    shuffled = dataclasses.replace(
+        data, y_train=np.random.default_rng(2).permutation(data.y_train))
+    single = sanity.overfit_tiny_subset(shuffled, steps=30, seed=2)
+    np.testing.assert_allclose(over.runs.history(0).train_loss, single.history.train_loss,
+                               rtol=1e-4)
+
+
+def test_memorisation_over_seeds_rejects_bad_input(data):
+    with pytest.raises(ValueError, match="shuffle_labels must be True or False"):
+        sanity.memorisation_over_seeds(data, shuffle_labels=1)
+    with pytest.raises(ValueError, match="steps must be an integer between 1 and 10000"):
+        sanity.memorisation_over_seeds(data, steps=0)
+    with pytest.raises(ValueError, match="data must have"):
+        sanity.memorisation_over_seeds(object())

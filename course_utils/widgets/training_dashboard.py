@@ -291,7 +291,9 @@ class TrainingDashboard(Explorer):
                         self._animated = self.view.update(history, monitor)
                         self._blit()
 
-                history = train(model, self.data, s["optimizer"], lr=values["lr"],
+                # SGD and momentum without torch.optim (its import costs ~2 s), same steps
+                optimizer = monitoring.lean_optimizer(s["optimizer"], values["lr"])
+                history = train(model, self.data, optimizer, lr=values["lr"],
                                 epochs=values["epochs"], batch_size=s["batch_size"],
                                 seed=s["seed"], eval_every=eval_every, callback=callback,
                                 progress=False)
