@@ -13,6 +13,12 @@
 - :func:`minibatch_loss_spread`: why the per-step loss is noisy, and how batch size changes it.
 - :data:`DIAGNOSES`, :func:`run_diagnosis`, :func:`curve_summary`: the classic loss curves
   (learning rate too high, too low, good; a bad initialisation's plateau) from real runs.
+- :func:`train_seeds`, :func:`seed_metrics`, :func:`seed_table`, :func:`spread`: one setting
+  for many seeds at once (the networks stacked, batched matrix products), and what holds over
+  the seeds (median and range), since one run's exact decimals are an accident of its seed
+  and of the CPU's rounding.
+- :class:`LeanSGD`, :func:`lean_optimizer`: ``torch.optim.SGD``'s steps, bit for bit, without
+  the ~2 s import of ``torch._dynamo`` that the first ``torch.optim`` optimiser triggers.
 - Figures (:func:`plot_loss_curves`, :func:`plot_accuracy_gap`, :func:`plot_update_ratios`,
   :func:`plot_layer_distributions`) draw on a :class:`~matplotlib.figure.Figure` they make and
   return; the compute functions above never plot.

@@ -86,6 +86,8 @@ def test_numerical_gradient_bounds_and_writability():
 
 # ---------------------------------------------------------------- relative errors
 def test_relative_error_values():
+    # the equalities below are exact in floats: 0 / floor = 0, |1 - (-1)| / 1 = 2, and an
+    # empty array has no error
     assert relative_error([0.0, 1.0], [0.0, 1.0]) == 0.0  # both 0: agree
     assert relative_error([1.0], [-1.0]) == 2.0
     assert relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
@@ -98,6 +100,7 @@ def test_relative_error_values():
 
 
 def test_norm_error_values():
+    # exact in floats: equal arrays give 0; ||(3, 4)|| = 5 exactly, 5 / 5 = 1
     assert norm_error([0.0, 0.0], [0.0, 0.0]) == 0.0
     assert norm_error([3.0, 4.0], [3.0, 4.0]) == 0.0
     assert norm_error([3.0, 4.0], [0.0, 0.0]) == 1.0

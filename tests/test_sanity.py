@@ -18,7 +18,7 @@ def data():
 
 # ---------------------------------------------------------------- ln C
 def test_expected_initial_loss_is_ln_c():
-    assert sanity.expected_initial_loss(10) == math.log(10)
+    assert sanity.expected_initial_loss(10) == math.log(10)  # exact: it is math.log(10)
     assert round(sanity.expected_initial_loss(10), 3) == 2.303
     assert sanity.expected_initial_loss(2) == pytest.approx(0.6931, abs=1e-4)
 
@@ -37,7 +37,7 @@ def test_small_score_loss_matches_monte_carlo():
         labels = torch.randint(0, 10, (200_000,), generator=g)
         measured = torch.nn.functional.cross_entropy(scores, labels).item()
         assert sanity.small_score_loss(10, sigma) == pytest.approx(measured, abs=2e-3)
-    assert sanity.small_score_loss(10, 0.0) == math.log(10)
+    assert sanity.small_score_loss(10, 0.0) == math.log(10)  # exact: ln C + 0
     with pytest.raises(ValueError, match="score_std must be a finite number >= 0"):
         sanity.small_score_loss(10, -0.1)
 
@@ -67,10 +67,11 @@ def test_fresh_classifier_rejects_bad_output_std(bad):
 # ---------------------------------------------------------------- claim: ln(10) at init
 def test_claim_initial_loss_within_0_05_of_ln_10(data):
     result = sanity.initial_loss(sanity.fresh_classifier(64, 10), data.x_train, data.y_train)
-    assert result.expected == math.log(10)
+    assert result.expected == math.log(10)  # exact: the same math.log call
     assert abs(result.data_loss - math.log(10)) < 0.05
     assert result.data_loss == pytest.approx(evaluate(sanity.fresh_classifier(64, 10),
                                                       data.x_train, data.y_train)[0])
+    # exact by construction: no penalty is 0.0, and x + 0.0 == x
     assert result.penalty == 0.0 and result.total == result.data_loss
     assert 0.05 < result.accuracy < 0.15  # chance is 1/10
     # a softmax classifier (no hidden layer) too
@@ -167,7 +168,7 @@ def test_claim_overfits_20_examples_in_a_few_hundred_steps(data):
     result = sanity.overfit_tiny_subset(data, n=20, steps=200)
     assert result.n == 20 and result.history.status == "completed"
     assert result.perfect and result.steps_to_perfect <= 100
-    assert result.train_acc == 1.0 and result.train_loss < 0.05
+    assert result.train_acc == 1.0 and result.train_loss < 0.05  # accuracy 1.0: all right, exact
     assert result.val_acc < 0.9  # memorised, not learned
     assert result.history.eval_step[-1] == 200
 
