@@ -94,19 +94,19 @@ def test_dead_at_init_over_200_seeds():
 
 @pytest.fixture(scope="module")
 def runs():
-    return dead_relu.train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden=128, steps=50)
+    return dead_relu.train_over_seeds(lrs=(1.0, 10.0), seeds=range(5), hidden=128, steps=50)
 
 
 def test_runs_over_seeds_start_with_the_seed_0_table(runs):
-    _, seed0 = dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50, seed=SEED)
-    assert [r[0] for r in runs.values()] == seed0  # the same computation, repeated
-    assert dead_relu.runs_table(seed0) == dead_relu.dead_relu_table(seed=SEED)[0]
+    table, seed0 = dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50, seed=SEED)
+    assert [r[0] for r in runs.values()] == seed0[1:]  # the same computation, repeated
+    assert dead_relu.runs_table(seed0) == table
 
 
 def test_dead_relu_claims_hold_in_every_seed(runs):
-    slow, sane, large = runs[0.3], runs[1.0], runs[10.0]
-    # "hardly any further unit dies (none at seed 0, at most one of 128 in any of the five seeds)"
-    assert all(r.dead - r.dead_at_init <= 1 / 128 + 1e-12 for r in slow + sane)
+    sane, large = runs[1.0], runs[10.0]
+    # "at 1, at most one of 128 in any of the five seeds" (shares are counts over 128)
+    assert all(r.dead - r.dead_at_init <= 1 / 128 + 1e-12 for r in sane)
     # "94.0% to 96.7% over the five seeds" at lr 1 (counts over 450 validation images)
     accuracy = [r.val_accuracy for r in sane]
     assert (round(min(accuracy), 3), round(max(accuracy), 3)) == (0.940, 0.967)
