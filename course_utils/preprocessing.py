@@ -462,7 +462,7 @@ def sklearn_difference(X, eps: float = 1e-12) -> float:
 
 # ------------------------------------------------------------------ over random splits
 # The course's one summary of a quantity measured once per seed (median, range, SD).
-from course_utils.dead_relu import Spread, spread  # noqa: E402
+from course_utils.stats import Spread, spread  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -581,7 +581,7 @@ class LeakageOverSplits:
         return float(other.max()) if other.size else float("nan")
 
     def spreads(self) -> dict:
-        """Each field as a :class:`~course_utils.dead_relu.Spread`."""
+        """Each field as a :class:`~course_utils.stats.Spread`."""
         return {name: spread(getattr(self, name)) for name in
                 ("max_mean_change", "max_scale_change", "test_mean_right", "test_mean_leak")}
 

@@ -4,7 +4,7 @@ exercise is tested in tests/test_exercises_01.py)."""
 import numpy as np
 import pytest
 
-from course_utils import activations, dead_relu
+from course_utils import activations, dead_relu, stats
 
 SEED = 0
 
@@ -130,14 +130,14 @@ def test_sign_mixing_over_200_seeds():
 
 
 def test_spread_summary_and_its_checks():
-    s = dead_relu.spread([1.0, 2.0, 4.0])
+    s = stats.spread([1.0, 2.0, 4.0])
     assert (s.n, s.median, s.min, s.max) == (3, 2.0, 1.0, 4.0)
     assert s.mean == pytest.approx(7 / 3) and s.sd == pytest.approx(np.std([1, 2, 4], ddof=1))
     assert s.describe(digits=2, sd=False) == "median 2.00, range 1.00 to 4.00 over 3 seeds"
-    assert dead_relu.spread([5.0]).sd == 0.0
+    assert stats.spread([5.0]).sd == 0.0
     for bad in ([], [[1.0]], [float("nan")]):
         with pytest.raises(ValueError, match="values must be a non-empty 1-D sequence"):
-            dead_relu.spread(bad)
+            stats.spread(bad)
     with pytest.raises(ValueError, match="seeds must be 1 to 10,000 integers"):
         dead_relu.dead_at_init_over_seeds(seeds=[-1])
     with pytest.raises(ValueError, match="at most 100 runs"):
