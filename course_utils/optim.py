@@ -51,6 +51,8 @@ import numbers
 
 import numpy as np
 
+from course_utils.references import reference_answer
+
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
            "MAX_PARAMETERS", "adam_step", "lecture_momentum", "pytorch_momentum",
            "FAMILY_EDGES", "plot_family_graph", "decay_only", "weight_norm", "digits_race",
@@ -429,6 +431,7 @@ class Adam(Optimizer):
         self.amsgrad, self.maximize = _flag("amsgrad", amsgrad), _flag("maximize", maximize)
         self.decoupled_weight_decay = _flag("decoupled_weight_decay", decoupled_weight_decay)
 
+    @reference_answer("adam_step")
     def _update(self, p, g, state):
         beta1, beta2 = self.betas
         if self.maximize:
@@ -470,6 +473,7 @@ class AdamW(Adam):
 OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW)}
 
 
+@reference_answer("adam_step")
 def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One Adam update, written as the paper does (the chapter's exercise; pure).
 

@@ -1,0 +1,47 @@
+"""What every visible check shares: one case compared, one line printed.
+
+Each check prints one line per case with the value found, the value expected and the
+tolerance, and raises ``AssertionError`` naming the first wrong case, so an nbgrader test
+cell that calls it fails when the answer is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+__all__ = ["check_cases"]
+
+
+def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
+                expected: Callable, rel_tol: float = 1e-6) -> None:
+    """Compare ``func(*args, **kwargs)`` with ``expected(*args, **kwargs)`` for each case.
+
+    Parameters
+    ----------
+    name : str
+        Name of the student's function, for the messages.
+    func, expected : callable
+    cases : sequence of (args, kwargs)
+    rel_tol : float
+        Relative tolerance (``math.isclose``).
+    """
+    if not callable(func):
+        raise TypeError(f"{name} must be a function; got {type(func).__name__}")
+    for args, kwargs in cases:
+        call = ", ".join([*(repr(a) for a in args), *(f"{k}={v:g}" for k, v in kwargs.items())])
+        want = expected(*args, **kwargs)
+        got = func(*args, **kwargs)
+        try:
+            ok = math.isclose(float(got), want, rel_tol=rel_tol)
+        except (TypeError, ValueError):
+            raise AssertionError(f"{name}({call}) returned {got!r}: expected a number") from None
+        mark = "ok " if ok else "WRONG"
+        print(f"{mark} {name}({call}) = {float(got):.6g}   expected {want:.6g}")
+        if not ok:
+            raise AssertionError(
+                f"{name}({call}) = {float(got):.6g}, expected {want:.6g} "
+                f"(relative tolerance {rel_tol:g}). Check the formula in the text above."
+            )
+
+
