@@ -42,7 +42,7 @@ def standard_exercise_tests(notebook, exercise, check, points, stubs=1):
 
     def test_exercise_cells_carry_nbgrader_metadata():
         cells = instructor_cells()
-        assert set(cells) == {solution_id, tests_id}
+        assert {solution_id, tests_id} <= set(cells)
         assert cells[solution_id].metadata["nbgrader"] == {
             "grade": False, "grade_id": solution_id, "locked": False, "schema_version": 3,
             "solution": True, "task": False}
@@ -68,3 +68,37 @@ def standard_exercise_tests(notebook, exercise, check, points, stubs=1):
     return (test_exercise_cells_carry_nbgrader_metadata,
             test_reference_solution_passes_visible_and_hidden_tests,
             test_student_version_has_a_stub_and_no_hidden_tests)
+
+
+def spec_failures(solution_source, grade_id):
+    """``make grade`` 's verdict on an answer, in-process: the failures its spec finds.
+
+    ``solution_source`` is run in a fresh namespace (as the student's cell); the spec of the
+    test cell ``grade_id`` calls its functions through the grader's codec, inside
+    ``references.hidden``, and judges here. ``[]`` means full points.
+    """
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tools.grading.exercises import spec_for
+    from tools.grading.spec import run_in_process
+
+    namespace = {}
+    exec(compile(solution_source, "<solution>", "exec"), namespace)
+    return run_in_process(spec_for(grade_id), namespace)
+
+
+def hidden_tests_pass(solution_source, test_source):
+    """Whether the test cell (visible check and hidden tests) passes on ``solution_source``."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            grade(solution_source, test_source)
+        except Exception:  # noqa: BLE001 - any failure of the cell is a failed test
+            return False
+    return True
