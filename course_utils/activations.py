@@ -28,6 +28,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import erf as _erf
 
+from course_utils.references import reference_answer
+
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 __all__ = ["NAMES", "get", "tanh", "tanh_grad", "relu", "relu_grad", "sigmoid", "sigmoid_grad",
@@ -87,6 +89,7 @@ def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     return s * (1 - s)
 
 
+@reference_answer("leaky_relu")
 def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     r"""Leaky ReLU, :math:`z` for :math:`z > 0`, else :math:`\alpha z` with
     :math:`\alpha` = ``negative_slope`` (Maas, Hannun & Ng, ICML 2013 workshop)."""
@@ -95,6 +98,7 @@ def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     return np.where(z > 0, z, z * slope)
 
 
+@reference_answer("leaky_relu")
 def leaky_relu_grad(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     r"""Derivative of Leaky ReLU: 1 for :math:`z > 0`, else ``negative_slope``."""
     slope = _check_param("negative_slope", negative_slope)

@@ -31,6 +31,7 @@ import numpy as np
 
 from course_utils import activations as _activations
 from course_utils import network, weight_cache
+from course_utils.references import reference_answer
 from course_utils.stats import LayerStats, layer_stats  # noqa: F401  (part of this API)
 from course_utils.tables import format_table
 
@@ -114,6 +115,7 @@ def default_gain(scheme: str) -> float:
     return _DEFAULT_GAIN[scheme]
 
 
+@reference_answer("init_std")
 def init_std(
     scheme: str,
     fan_in: int,

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.references import reference_answer
+
 __all__ = [
     "MAX_FEATURES", "MAX_VALUES", "WHITENING_METHODS", "IMAGE_MODES", "covariance",
     "Standardizer", "Whitener", "whiten", "decorrelate", "ImageNormalizer", "photo_tiles",
@@ -199,13 +201,26 @@ class Whitener(_Fitted):
         elif self.method == "pca":
             self.matrix_ = vectors * inv_sqrt
         else:
-            self.matrix_ = (vectors * inv_sqrt) @ vectors.T
+            self.matrix_ = _zca_matrix(vectors, inv_sqrt)
         return self
 
     def transform(self, X) -> np.ndarray:
         """``(X - mean_) @ matrix_``, shape (N, D), float64."""
         X = self._fitted_matrix(X)
         return (X - self.mean_) @ self.matrix_
+
+
+@reference_answer("zca")
+def _zca_matrix(vectors: np.ndarray, inv_sqrt: np.ndarray) -> np.ndarray:
+    """ZCA's :math:`W = U (\\Lambda + \\epsilon)^{-1/2} U^\\top` from the eigenvectors ``vectors``
+    (D, D), as columns, and :math:`(\\lambda_k + \\epsilon)^{-1/2}` ``inv_sqrt`` (D,).
+
+    Chapter 02's exercise asks for this matrix, so it is the one piece of :class:`Whitener`
+    marked as its reference answer: while an answer to the exercise runs, ``Whitener("zca")``
+    and :func:`whiten` with ``"zca"`` refuse to fit; PCA whitening, decorrelation and the
+    explorer (``whitening_demo``) work as usual.
+    """
+    return (vectors * inv_sqrt) @ vectors.T
 
 
 def whiten(X, method: str = "zca", eps: float = 1e-5) -> np.ndarray:
