@@ -2,9 +2,12 @@
 
 - :func:`ema`: the smoothed loss curve, an exponential moving average *with bias correction*,
   exactly TensorBoard's scalar smoothing (its slider is ``smoothing``, default 0.6).
-- :func:`update_ratio` (any optimiser, from weights before and after a step) and
-  :func:`sgd_update_ratio` (CS231n's formula for plain SGD): the update-to-weight ratio
-  ``||Δw|| / ||w||`` whose healthy size is about 1e-3 (Karpathy's rule of thumb, CS231n).
+- :func:`update_ratio` (any optimiser, from weights before and after a step),
+  :func:`sgd_update_ratio` (CS231n's formula for plain SGD) and
+  :func:`momentum_update_ratios` (per layer, one step of SGD with momentum): the
+  update-to-weight ratio ``||Δw|| / ||w||`` whose healthy size is about 1e-3 (Karpathy's rule
+  of thumb, CS231n). They are the reference answers of chapter 09's exercises
+  (:func:`course_utils.references.reference_answer`).
 - :func:`weight_snapshot`, :func:`update_ratios`, :func:`gradient_stats`,
   :func:`activation_stats`: per-layer numbers of a model built by
   :func:`course_utils.training.build_mlp` (layers named ``W1`` ... ``WL``, input to output).
@@ -33,12 +36,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course_utils.references import reference_answer
 from course_utils.tables import format_table
 from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
 
 __all__ = ["SMOOTHING", "HEALTHY_RATIO", "ema", "update_ratio", "sgd_update_ratio",
+           "momentum_update_ratios",
            "linear_layers", "weight_snapshot", "update_ratios", "gradient_stats",
            "weight_gradients", "activation_stats", "Monitor", "one_torch_thread",
            "minibatch_loss_spread", "DIAGNOSES", "BASE_RUN", "DiagnosisRun", "base_model",
@@ -113,6 +118,7 @@ def _as_float64(name, value) -> np.ndarray:
     return a
 
 
+@reference_answer("update_ratio", "momentum_update_ratios")
 def update_ratio(before, after) -> float:
     """Size of one optimiser step relative to the weights: ``||w_after - w_before|| / ||w_before||``.
 
@@ -140,6 +146,7 @@ def update_ratio(before, after) -> float:
     return float(np.linalg.norm((w1 - w0).ravel())) / scale
 
 
+@reference_answer("update_ratio", "momentum_update_ratios")
 def sgd_update_ratio(w, dw, lr: float) -> float:
     """CS231n's update-to-weight ratio for plain SGD: ``||-lr * dw|| / ||w||``.
 
@@ -163,6 +170,58 @@ def sgd_update_ratio(w, dw, lr: float) -> float:
     return update_ratio(w, w - lr * dw)
 
 
+@reference_answer("momentum_update_ratios")
+def momentum_update_ratios(weights: dict, grads: dict, velocities: dict, lr: float,
+                           momentum: float = 0.9) -> dict:
+    """Per layer, the update-to-weight ratio of one step of SGD with momentum (PyTorch's rule).
+
+    .. math:: v' = \\mu v + g, \\qquad W' = W - \\eta v', \\qquad
+              r = \\frac{\\lVert W' - W \\rVert_F}{\\lVert W \\rVert_F}
+                = \\frac{\\eta \\lVert v' \\rVert_F}{\\lVert W \\rVert_F}
+
+    ``torch.optim.SGD(momentum=mu)``'s step (and :class:`LeanSGD`'s): the step is the
+    *updated velocity* times the learning rate, not ``lr * g``; zero velocities give the first
+    step, ``v' = g``. Polyak, USSR Comput. Math. Math. Phys., 1964; the ratio as in CS231n.
+
+    Parameters
+    ----------
+    weights, grads, velocities : dict of str -> array-like
+        The same layer names; per layer three arrays of one shape: the weights :math:`W`
+        before the step, their gradient :math:`g`, the momentum buffer :math:`v` before it.
+    lr : float
+        Learning rate :math:`\\eta > 0`.
+    momentum : float
+        :math:`\\mu` in [0, 1); 0 is plain SGD.
+
+    Returns
+    -------
+    dict of str -> float
+        The ratio of every layer; the inputs are not changed.
+    """
+    lr = _check_real("lr", lr, 0.0, low_open=True)
+    mu = _check_real("momentum", momentum, 0.0, 1.0, high_open=True)
+    for name, value in (("weights", weights), ("grads", grads), ("velocities", velocities)):
+        if not isinstance(value, dict) or not value:
+            raise ValueError(f"{name} must be a non-empty dict of layer name -> array; got "
+                             f"{type(value).__name__}")
+    if not set(weights) == set(grads) == set(velocities):
+        raise ValueError(f"weights, grads and velocities must name the same layers; got "
+                         f"{sorted(weights)}, {sorted(grads)} and {sorted(velocities)}")
+    ratios = {}
+    for name in weights:
+        w = _as_float64(f"weights[{name!r}]", weights[name])
+        g = _as_float64(f"grads[{name!r}]", grads[name])
+        v = _as_float64(f"velocities[{name!r}]", velocities[name])
+        if not w.shape == g.shape == v.shape:
+            raise ValueError(f"layer {name!r}: weights, grads and velocities must have one "
+                             f"shape; got {w.shape}, {g.shape} and {v.shape}")
+        scale = float(np.linalg.norm(w.ravel()))
+        if scale == 0.0:
+            raise ValueError(f"weights[{name!r}] has norm 0: the ratio is undefined")
+        ratios[name] = lr * float(np.linalg.norm((mu * v + g).ravel())) / scale
+    return ratios
+
+
 def linear_layers(model) -> dict:
     """The model's ``nn.Linear`` modules by name, ``W1`` (first) to ``WL`` (scores)."""
     from torch import nn
@@ -182,6 +241,7 @@ def weight_snapshot(model) -> dict:
             for name, layer in linear_layers(model).items()}
 
 
+@reference_answer("update_ratio", "momentum_update_ratios")
 def update_ratios(before: dict, after: dict) -> dict:
     """:func:`update_ratio` per layer of two :func:`weight_snapshot` s: ``{"W1": r1, ...}``."""
     if set(before) != set(after):
@@ -205,6 +265,7 @@ class LayerTable:
         return self.columns[column]
 
 
+@reference_answer("update_ratio")
 def gradient_stats(model) -> LayerTable:
     """Per layer, the weight gradient left by the last ``backward``: mean, std, RMS, and
     ``||dW|| / ||W||`` (the update ratio plain SGD would take at lr = 1).
@@ -605,6 +666,7 @@ class LeanSGD:
             elif p.grad is not None:
                 p.grad.zero_()
 
+    @reference_answer("momentum_update_ratios")
     def step(self) -> None:
         import torch
 
