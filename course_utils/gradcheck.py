@@ -34,6 +34,11 @@ straddles one is not a derivative.
 - :func:`softmax_cross_entropy`: the loss of a softmax classifier and its gradient.
 - :func:`difference_errors`: the error of a difference quotient as a function of ``h``
   (round-off against truncation).
+
+:func:`numerical_gradient` (and its sampled form ``_centred_at``) is chapter 08's exercise:
+both are marked with :func:`course_utils.references.reference_answer`, so they raise while a
+student's answer runs inside ``references.hidden("numerical_gradient")`` and work as usual
+everywhere else (the checks below call them outside).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from course_utils.references import reference_answer
 from course_utils.training import single_torch_thread  # re-exported: one copy, in training
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
@@ -73,6 +79,7 @@ def _check_tol(tol) -> float:
     return float(tol)
 
 
+@reference_answer("numerical_gradient")
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5,
                        method: str = "centred") -> np.ndarray:
     r"""The gradient of a scalar function by finite differences, one entry at a time.
@@ -128,6 +135,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     return grad
 
 
+@reference_answer("numerical_gradient")
 def _centred_at(f: Callable, x: np.ndarray, h: float, flat: np.ndarray) -> np.ndarray:
     """Centred differences of ``f`` at the entries ``flat`` (flat indices) of ``x`` only."""
     if not x.flags.c_contiguous:

@@ -11,7 +11,14 @@ a non-linearity, approximates) the expectation of the training-time output.
 - Dropout (Srivastava et al., JMLR 2014): :func:`dropout`, version 1 (drop at train time,
   scale by the keep probability at test time) and version 2 (inverted: divide by the keep
   probability at train time, identity at test time); :class:`DropoutStep` plugs it into the
-  lecture's NumPy network (:mod:`course_utils.network`).
+  lecture's NumPy network (:mod:`course_utils.network`); :func:`dropout_net_loss` is a
+  two-layer ReLU network with inverted dropout, forward and backward (chapter 07's second
+  exercise).
+
+The functions that compute an exercise's answer (``dropout``, ``apply_dropout``,
+``dropout_mask``, ``monte_carlo_dropout``, ``DropoutStep``, ``dropout_net_loss``) are marked
+with :func:`course_utils.references.reference_answer`: they raise while a student's answer
+to that exercise runs inside ``references.hidden(...)``, and work as usual everywhere else.
 - DropConnect (Wan et al., ICML 2013): :func:`dropconnect` drops weights, not units.
 - Stochastic depth (Huang et al., ECCV 2016): :func:`stochastic_depth` skips residual blocks.
 - Cutout (DeVries & Taylor, arXiv 2017) and random erasing (Zhong et al., AAAI 2020):
@@ -37,10 +44,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from course_utils.network import LayerStep
+from course_utils.references import reference_answer
 from course_utils.tables import format_table
 
 __all__ = ["MAX_ELEMENTS", "l2_penalty", "l2_grad", "l1_penalty", "l1_grad", "torch_penalty",
-           "dropout_mask", "apply_dropout", "dropout", "DropoutStep", "monte_carlo_dropout",
+           "dropout_mask", "apply_dropout", "dropout", "DropoutStep", "dropout_net_loss",
+           "monte_carlo_dropout",
            "MonteCarloResult", "dropconnect", "dropconnect_mask", "linear_survival",
            "stochastic_depth", "cutout", "random_erasing", "random_flip", "random_crop",
            "color_jitter", "near_zero_share", "small_digits", "GapRun", "gap_runs",
@@ -210,6 +219,7 @@ def near_zero_share(weights, threshold: float = 1e-3) -> float:
 
 
 # ------------------------------------------------------------------ dropout
+@reference_answer("dropout", "dropout_network")
 def dropout_mask(shape, p: float, rng: np.random.Generator | None = None) -> np.ndarray:
     """A boolean keep-mask: each entry is ``True`` (kept) with probability ``1 - p``.
 
@@ -235,6 +245,7 @@ def dropout_mask(shape, p: float, rng: np.random.Generator | None = None) -> np.
     return _check_rng(rng).random(shape) >= p
 
 
+@reference_answer("dropout", "dropout_network")
 def apply_dropout(x, mask, p: float, version: int = 2) -> np.ndarray:
     r"""Training-time dropout with a given keep-mask (``p`` = probability of DROPPING).
 
@@ -250,6 +261,7 @@ def apply_dropout(x, mask, p: float, version: int = 2) -> np.ndarray:
     return out / (1.0 - p) if version == 2 else out
 
 
+@reference_answer("dropout", "dropout_network")
 def dropout(x, p: float, train: bool, version: int = 2,
             rng: np.random.Generator | None = None) -> np.ndarray:
     r"""Dropout (Srivastava et al., JMLR 2014); ``p`` is the probability of DROPPING a unit,
@@ -323,6 +335,7 @@ class DropoutStep(LayerStep):
     def _skips(self, layer: int) -> bool:
         return self.depth is not None and layer == self.depth - 1
 
+    @reference_answer("dropout", "dropout_network")
     def forward(self, h, layer):
         if self._skips(layer):
             return h, None
@@ -332,12 +345,81 @@ class DropoutStep(LayerStep):
         scale = 1.0 / (1.0 - self.p) if self.version == 2 else 1.0
         return h * mask * scale, mask * scale
 
+    @reference_answer("dropout_network")
     def backward(self, grad, cache, layer):
         if self._skips(layer):
             return grad
         if not self.train:
             return grad * (1.0 - self.p) if self.version == 1 else grad
         return grad * cache
+
+
+@reference_answer("dropout_network")
+def dropout_net_loss(X, Y, W1, b1, W2, b2, p: float, train: bool,
+                     rng: np.random.Generator | None = None) -> tuple[float, dict]:
+    r"""Loss and gradients of a two-layer ReLU network with inverted dropout on its hidden
+    layer; ``p`` is the probability of DROPPING a hidden unit.
+
+    Forward (:math:`\odot` element-wise, :math:`N` examples):
+
+    .. math::
+
+        z = X W_1 + b_1, \quad h = \max(0, z), \quad
+        \tilde h = h \odot m / (1 - p) \ \text{(training)}, \ \tilde h = h \ \text{(test)},
+
+        s = \tilde h W_2 + b_2, \qquad L = \frac{1}{2N}\sum_{n,c} (s_{nc} - Y_{nc})^2,
+
+    with one keep-mask :math:`m` drawn as ``rng.random(h.shape) >= p``. Backward, with the
+    SAME mask and scale (the mask is a constant of the forward pass):
+    :math:`\partial L/\partial s = (s - Y)/N`, :math:`\partial L/\partial h =
+    (\partial L/\partial \tilde h) \odot m / (1 - p)`, then the ReLU and the two affine
+    layers as usual.
+
+    Parameters
+    ----------
+    X : ndarray, (N, D)
+    Y : ndarray, (N, C)
+        Regression targets.
+    W1 : ndarray, (D, H); b1 : ndarray, (H,)
+    W2 : ndarray, (H, C); b2 : ndarray, (C,)
+    p : float in [0, 1)
+    train : bool
+        Training mode (one mask from ``rng``) or test mode (no mask, no scale).
+    rng : numpy.random.Generator, optional
+        Draws the mask (a fresh unseeded generator if ``None``); unused at test time.
+
+    Returns
+    -------
+    loss : float
+    grads : dict
+        ``{"W1", "b1", "W2", "b2"}``, float64 arrays of the parameters' shapes.
+    """
+    p, train = _check_p(p), _check_bool("train", train)
+    X, Y, W1, b1, W2, b2 = (_check_array(name, a).astype(np.float64, copy=False) for name, a in
+                            zip(("X", "Y", "W1", "b1", "W2", "b2"), (X, Y, W1, b1, W2, b2)))
+    if X.ndim != 2 or W1.ndim != 2 or W2.ndim != 2 or b1.ndim != 1 or b2.ndim != 1:
+        raise ValueError("X, W1 and W2 must be 2-D and b1, b2 1-D; got shapes "
+                         f"{X.shape}, {W1.shape}, {W2.shape}, {b1.shape}, {b2.shape}")
+    (n, d), hidden = X.shape, W1.shape[1]
+    if n == 0 or W1.shape[0] != d or b1.shape != (hidden,) or W2.shape[0] != hidden \
+            or b2.shape != (W2.shape[1],) or Y.shape != (n, W2.shape[1]):
+        raise ValueError(f"shapes must be X (N, D), Y (N, C), W1 (D, H), b1 (H,), W2 (H, C), "
+                         f"b2 (C,) with N >= 1; got X {X.shape}, Y {Y.shape}, W1 {W1.shape}, "
+                         f"b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}")
+    if n * hidden > MAX_ELEMENTS:
+        raise ValueError(f"the hidden layer would have {n * hidden:,} elements; at most "
+                         f"{MAX_ELEMENTS:,} are allowed")
+    z = X @ W1 + b1
+    h = np.maximum(z, 0.0)
+    scale = (_check_rng(rng).random(h.shape) >= p) / (1.0 - p) if train else 1.0
+    h_tilde = h * scale
+    scores = h_tilde @ W2 + b2
+    loss = float(0.5 * np.sum((scores - Y) ** 2) / n)
+    dscores = (scores - Y) / n
+    dh = (dscores @ W2.T) * scale            # the forward pass's mask and 1/(1 - p)
+    dz = dh * (z > 0)
+    return loss, {"W1": X.T @ dz, "b1": dz.sum(axis=0),
+                  "W2": h_tilde.T @ dscores, "b2": dscores.sum(axis=0)}
 
 
 @dataclass(frozen=True)
@@ -365,6 +447,7 @@ class MonteCarloResult:
     n_masks: int
 
 
+@reference_answer("dropout", "dropout_network")
 def monte_carlo_dropout(x, p: float, version: int = 2, n_masks: int = 10_000,
                         rng: np.random.Generator | None = None,
                         chunk: int = 1000) -> MonteCarloResult:

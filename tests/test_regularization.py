@@ -215,6 +215,60 @@ def test_dropout_step_without_depth_drops_every_layer_and_checks_arguments():
         R.DropoutStep(0.5, train="yes")
 
 
+
+# ------------------------------------------------------------------ chapter 07's second exercise
+def _net(seed=3, n=6, d=5, hidden=7, c=3):
+    draw = rng(seed)
+    return (draw.standard_normal((n, d)), draw.standard_normal((n, c)),
+            draw.standard_normal((d, hidden)) / np.sqrt(d), 0.1 * draw.standard_normal(hidden),
+            draw.standard_normal((hidden, c)) / np.sqrt(hidden), 0.1 * draw.standard_normal(c))
+
+
+@pytest.mark.parametrize("p, train", [(0.3, True), (0.75, True), (0.3, False), (0.0, True)])
+def test_dropout_net_loss_matches_torch_autograd_with_the_same_mask(p, train):
+    X, Y, W1, b1, W2, b2 = _net()
+    loss, grads = R.dropout_net_loss(X, Y, W1, b1, W2, b2, p, train, rng(11))
+    keep = rng(11).random((6, 7)) >= p  # the mask the function draws first
+    tp = {k: torch.tensor(v, requires_grad=True) for k, v in
+          {"W1": W1, "b1": b1, "W2": W2, "b2": b2}.items()}
+    h = torch.relu(torch.tensor(X) @ tp["W1"] + tp["b1"])
+    if train:
+        h = h * torch.tensor(keep) / (1 - p)
+    scores = h @ tp["W2"] + tp["b2"]
+    want = 0.5 * ((scores - torch.tensor(Y)) ** 2).sum() / len(X)
+    want.backward()
+    assert loss == pytest.approx(want.item(), rel=1e-12)
+    assert set(grads) == {"W1", "b1", "W2", "b2"}
+    for name, param in tp.items():
+        np.testing.assert_allclose(grads[name], param.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_dropout_net_loss_p0_is_the_test_mode_and_the_mask_comes_from_rng():
+    X, Y, W1, b1, W2, b2 = _net()
+    test_loss, test_grads = R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.4, False)
+    # p = 0 in training keeps every unit with scale 1: the plain network, as at test time
+    plain = R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.0, True, rng(0))
+    assert plain[0] == pytest.approx(test_loss, rel=1e-12)
+    for name in test_grads:
+        np.testing.assert_allclose(plain[1][name], test_grads[name], rtol=1e-12)
+    # the mask comes from rng: three seeds, three masks, three losses
+    draws = [R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.4, True, rng(s))[0] for s in range(3)]
+    assert len(set(draws)) == 3
+
+
+def test_dropout_net_loss_refuses_bad_input():
+    X, Y, W1, b1, W2, b2 = _net()
+    with pytest.raises(ValueError, match="must be in \\[0, 1\\)"):
+        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 1.0, True, rng(0))
+    with pytest.raises(ValueError, match="shapes must be"):
+        R.dropout_net_loss(X, Y[:, :2], W1, b1, W2, b2, 0.5, True, rng(0))
+    with pytest.raises(ValueError, match="must be 2-D"):
+        R.dropout_net_loss(X, Y, W1, b1[None], W2, b2, 0.5, True, rng(0))
+    with pytest.raises(ValueError, match="train must be True or False"):
+        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, "yes", rng(0))
+    with pytest.raises(ValueError, match="rng must be"):
+        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, True, 0)
+
 def test_notebook_network_table():
     """Section 2.3's printed table (one mask per layer, seed 0)."""
     draw = rng(0)
