@@ -49,6 +49,7 @@ from typing import Sequence
 import numpy as np
 
 from course_utils import network
+from course_utils.references import reference_answer
 from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
 from course_utils.tables import format_table
@@ -119,6 +120,7 @@ class BatchNormCache:
     running_var: np.ndarray | None
 
 
+@reference_answer("bn_forward")
 def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
                       momentum: float | None = MOMENTUM, eps: float = EPS,
                       train: bool = True):
@@ -187,6 +189,7 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
     return gamma * x_hat + beta, cache
 
 
+@reference_answer("bn_backward")
 def batchnorm_backward(dout, cache: BatchNormCache):
     r"""Gradients of Batch Norm: the compact formula of the module docstring.
 
@@ -265,6 +268,7 @@ class BatchNormStep(network.LayerStep):
         beta = self.betas[layer] if self.betas is not None else np.zeros(d)
         return gamma, beta
 
+    @reference_answer("bn_forward")
     def forward(self, h, layer):
         gamma, beta = self._params(layer, h.shape[1])
         mean = self.running_means.get(layer, np.zeros(h.shape[1]))
@@ -274,6 +278,7 @@ class BatchNormStep(network.LayerStep):
         self.running_means[layer], self.running_vars[layer] = cache.running_mean, cache.running_var
         return out, cache
 
+    @reference_answer("bn_backward")
     def backward(self, grad, cache, layer):
         dx, dgamma, dbeta = batchnorm_backward(grad, cache)
         self.grads[layer] = (dgamma, dbeta)

@@ -28,6 +28,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from course_utils.references import reference_answer
 from course_utils.tables import format_table
 
 __all__ = ["Param", "MAX_TRIALS", "MAX_PARAMS", "log_uniform", "decade_shares", "check_space",
@@ -89,6 +90,7 @@ class Param:
         if self.log and low <= 0:
             raise ValueError(f"a log-scale range needs low > 0; got low={low!r}")
 
+    @reference_answer("log_uniform")
     def from_unit(self, u):
         """Values for positions ``u`` in [0, 1] (array-like, any shape)."""
         u = np.asarray(u, dtype=np.float64)
@@ -116,6 +118,7 @@ def check_space(space) -> dict:
     return dict(space)
 
 
+@reference_answer("log_uniform")
 def log_uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.ndarray:
     """``size`` values drawn log-uniformly from ``[low, high]``.
 

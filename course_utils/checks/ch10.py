@@ -1,10 +1,16 @@
-"""Chapter 10's exercise: log-uniform sampling."""
+"""Chapter 10's exercise: log-uniform sampling.
+
+The check runs the student's sampler inside ``references.hidden("log_uniform")``, so an
+answer that calls the course's sampler (``tuning.log_uniform``, ``tuning.Param.from_unit``)
+fails with ``ReferenceUnavailable``.
+"""
 
 from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["LOG_UNIFORM_DRAWS", "LOG_UNIFORM_KS_TOL", "check_log_uniform"]
+__all__ = ["LOG_UNIFORM_DRAWS", "LOG_UNIFORM_KS_TOL", "log_uniform_range_mistake",
+           "check_log_uniform"]
 
 
 #: Chapter 10's exercise: draws per distribution test, and the largest distance allowed
@@ -12,6 +18,43 @@ __all__ = ["LOG_UNIFORM_DRAWS", "LOG_UNIFORM_KS_TOL", "check_log_uniform"]
 #: sampler stays below 0.0138 with probability 99.9% at 20,000 draws).
 LOG_UNIFORM_DRAWS = 20_000
 LOG_UNIFORM_KS_TOL = 0.02
+
+
+def log_uniform_range_mistake(low: float, high: float, lo: float, hi: float) -> str:
+    """The likely mistake behind draws from ``[low, high]`` that span ``[lo, hi]`` instead.
+
+    Each usual wrong range is computed and compared with the span (within 2% on a log scale,
+    or within 0.02 for a span that includes numbers <= 0); the first that matches names the
+    mistake. A generic hint if none does.
+    """
+    import math
+
+    def near(a, b):
+        if a > 0 and b > 0:
+            return abs(math.log(a / b)) < 0.02
+        return abs(a - b) < 0.02
+
+    ln_a, ln_b, lg_a, lg_b = math.log(low), math.log(high), math.log10(low), math.log10(high)
+    candidates = [
+        ((ln_a, ln_b), "The draws are the logarithms: undo the logarithm, np.exp(...) of the "
+                       "uniform draws."),
+        ((lg_a, lg_b), "The draws are the base-10 logarithms: undo them, 10 ** (...)."),
+        ((math.exp(lg_a), math.exp(lg_b)), "The bounds are base-10 logarithms but np.exp "
+                                           "undoes a natural one: use the same base twice "
+                                           "(np.log and np.exp, or np.log10 and 10 ** ...)."),
+        ((10.0 ** ln_a, 10.0 ** ln_b), "The bounds are natural logarithms but 10 ** ... undoes "
+                                       "a base-10 one: use the same base twice (np.log and "
+                                       "np.exp, or np.log10 and 10 ** ...)."),
+        ((low, low * high), "The exponent is drawn from [0, ln(high)] and then multiplied by low: "
+                            "draw it from [ln(low), ln(high)] instead."),
+        ((low, high / 10), "The top decade is missing: draw the exponent up to ln(high)."),
+        ((low * 10, high), "The bottom decade is missing: draw the exponent from ln(low)."),
+    ]
+    for (a, b), hint in candidates:
+        if near(lo, a) and near(hi, b):
+            return hint
+    return ("The draws must cover [low, high] and no more: take the logarithm of both bounds, "
+            "draw uniformly between them, then undo the logarithm with the same base.")
 
 
 def check_log_uniform(sample_log_uniform: Callable) -> None:
@@ -27,6 +70,8 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
     """
     import numpy as np
 
+    from course_utils import references
+
     if not callable(sample_log_uniform):
         raise TypeError(f"sample_log_uniform must be a function; got "
                         f"{type(sample_log_uniform).__name__}")
@@ -35,36 +80,69 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
         print(f"WRONG {what}")
         raise AssertionError(f"{what}. {hint}")
 
-    out = sample_log_uniform(1e-3, 1.0, 5, np.random.default_rng(0))
+    def sample(low, high, size, rng):
+        """The student's sampler, with the course's own unavailable while it runs."""
+        try:
+            with references.hidden("log_uniform"):
+                return sample_log_uniform(low, high, size, rng)
+        except references.ReferenceUnavailable as error:
+            print(f"WRONG sample_log_uniform({low:g}, {high:g}, {size}, rng) called the "
+                  "course's reference")
+            raise AssertionError(f"sample_log_uniform: ReferenceUnavailable: {error}") from None
+
+    out = sample(1e-3, 1.0, 5, np.random.default_rng(0))
     if not isinstance(out, np.ndarray) or out.shape != (5,) or out.dtype != np.float64:
         got = (f"{type(out).__name__} of shape {getattr(out, 'shape', '?')}, dtype "
                f"{getattr(out, 'dtype', '?')}")
-        wrong(f"sample_log_uniform(1e-3, 1.0, 5, rng) returned a {got}",
-              "Return a NumPy float64 array of shape (size,).")
+        if isinstance(out, (list, tuple)):
+            hint = ("Return the NumPy array itself (np.exp of rng.uniform(..., size)), not a "
+                    "Python list.")
+        elif isinstance(out, np.ndarray) and out.shape == (5,):
+            hint = (f"The dtype is {out.dtype}: keep NumPy's float64 (no astype(np.float32) or "
+                    "rounding to integers).")
+        elif isinstance(out, np.ndarray):
+            hint = ("Pass size to rng.uniform(low_exponent, high_exponent, size): one draw per "
+                    "requested value, shape (size,).")
+        else:
+            hint = "Return a NumPy float64 array of shape (size,)."
+        wrong(f"sample_log_uniform(1e-3, 1.0, 5, rng) returned a {got}", hint)
     print("ok  sample_log_uniform(1e-3, 1.0, 5, rng) is a float64 array of shape (5,)")
-    empty = sample_log_uniform(1e-3, 1.0, 0, np.random.default_rng(0))
+    empty = sample(1e-3, 1.0, 0, np.random.default_rng(0))
     if np.shape(empty) != (0,):
         wrong(f"sample_log_uniform(1e-3, 1.0, 0, rng) returned shape {np.shape(empty)}",
               "size = 0 asks for an empty array, shape (0,).")
     print("ok  size 0 gives an empty array")
-    again = sample_log_uniform(1e-3, 1.0, 5, np.random.default_rng(0))
-    other = sample_log_uniform(1e-3, 1.0, 5, np.random.default_rng(1))
-    if not np.array_equal(out, again) or np.array_equal(out, other):
-        wrong("the draws do not follow rng (same seed: different draws, or another seed: the "
-              "same draws)", "Draw with the rng you are given (rng.uniform(...)), not "
-              "np.random.* or a new default_rng().")
+    again = sample(1e-3, 1.0, 5, np.random.default_rng(0))
+    other = sample(1e-3, 1.0, 5, np.random.default_rng(1))
+    if len(out) and np.all(out == out[0]):
+        wrong(f"sample_log_uniform(1e-3, 1.0, 5, rng) gave the same value {out[0]:g} five "
+              "times", "The uniform draw's range is empty: draw the exponent from ln(low) to "
+              "ln(high), then undo the logarithm.")
+    if not np.array_equal(out, again):
+        wrong("two generators with the same seed gave different draws",
+              "The draws come from somewhere else than rng (np.random.uniform, the global "
+              "state?): draw with the rng you are given, rng.uniform(...).")
+    if np.array_equal(out, other):
+        wrong("generators with different seeds gave the same draws",
+              "The function ignores rng (a new np.random.default_rng(...) inside?): draw with "
+              "the rng you are given, rng.uniform(...).")
     print("ok  the same rng seed gives the same draws, another seed other draws")
     for low, high in ((1e-5, 1e-1), (2.0, 50.0)):
-        x = np.asarray(sample_log_uniform(low, high, LOG_UNIFORM_DRAWS,
-                                          np.random.default_rng(2)), dtype=np.float64)
+        x = np.asarray(sample(low, high, LOG_UNIFORM_DRAWS, np.random.default_rng(2)),
+                       dtype=np.float64)
         if x.shape != (LOG_UNIFORM_DRAWS,) or not np.all(np.isfinite(x)):
             wrong(f"sample_log_uniform({low:g}, {high:g}, {LOG_UNIFORM_DRAWS}, rng) returned "
                   f"shape {x.shape} or non-finite values", "Return size finite draws.")
-        if x.min() < low or x.max() > high or x.min() > low * 1.02 or x.max() < high / 1.02:
+        if low == 1e-5 and np.all((x >= low) & (x <= high)) and np.mean(x >= 1e-2) > 0.8:
+            wrong(f"{np.mean(x >= 1e-2):.0%} of {LOG_UNIFORM_DRAWS} draws from [1e-5, 1e-1] "
+                  "are in the top decade [1e-2, 1e-1]", "These are uniform draws, which crowd "
+                  "the top decade: draw the *logarithm* uniformly, then undo it.")
+        # exp(ln(low)) can round one ulp below low: a relative slack of 1e-12 for rounding
+        if (x.min() < low * (1 - 1e-12) or x.max() > high * (1 + 1e-12)
+                or x.min() > low * 1.02 or x.max() < high / 1.02):
             wrong(f"{LOG_UNIFORM_DRAWS} draws from [{low:g}, {high:g}] span "
-                  f"[{x.min():.4g}, {x.max():.4g}]", "The draws must cover [low, high] and no "
-                  "more: take the logarithm of both bounds, draw uniformly between them, then "
-                  "undo the logarithm with the same base.")
+                  f"[{x.min():.4g}, {x.max():.4g}]",
+                  log_uniform_range_mistake(low, high, float(x.min()), float(x.max())))
         print(f"ok  {LOG_UNIFORM_DRAWS} draws from [{low:g}, {high:g}] span "
               f"[{x.min():.4g}, {x.max():.4g}]")
         if low == 1e-5:
@@ -72,8 +150,9 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
             text = ", ".join(f"{s:.1%}" for s in shares)
             if np.abs(shares - 0.25).max() > 0.02:
                 wrong(f"shares of the draws per decade of [1e-5, 1e-1]: {text} (expected 25% "
-                      "each, within 2 points)", "Uniform draws crowd the top decade: draw the "
-                      "*logarithm* uniformly.")
+                      "each, within 2 points)", "Every decade must get the same share: draw "
+                      "the logarithm *uniformly* (rng.uniform between the two log bounds), and "
+                      "apply nothing else to it before undoing the logarithm.")
             print(f"ok  shares per decade of [1e-5, 1e-1]: {text} (25% each, within 2 points)")
         t = np.sort(x)
         cdf = np.log(t / low) / np.log(high / low)
@@ -88,9 +167,11 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
     for low, high in ((0.0, 1.0), (-1.0, 1.0), (1.0, 0.1), (0.5, 0.5)):
         try:
             with np.errstate(all="ignore"):
-                sample_log_uniform(low, high, 3, np.random.default_rng(0))
+                sample(low, high, 3, np.random.default_rng(0))
         except ValueError:
             continue
+        except AssertionError:  # the reference was called: already reported
+            raise
         except Exception as error:  # e.g. numpy's OverflowError for log(0) = -inf
             wrong(f"sample_log_uniform({low:g}, {high:g}, 3, rng) raised "
                   f"{type(error).__name__}, not ValueError",
