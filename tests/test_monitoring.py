@@ -113,6 +113,39 @@ def test_snapshot_ratio_measures_any_optimiser_where_the_sgd_formula_does_not(op
     assert abs(naive / measured - 1) > 0.2  # lr * grad is not the step momentum / Adam took
 
 
+def test_momentum_update_ratios_equal_the_steps_of_torch_sgd_with_momentum():
+    # float64 tensors: torch's step and the formula agree to rounding (~1e-15 relative)
+    rng = np.random.default_rng(3)
+    shapes = {"W1": (6, 4), "W2": (4, 4), "b": (4,)}
+    params = {k: torch.tensor(rng.normal(0.0, 0.5, size=s)) for k, s in shapes.items()}
+    opt = torch.optim.SGD(list(params.values()), lr=0.03, momentum=0.9)
+    velocities = {k: np.zeros(s) for k, s in shapes.items()}
+    for step in range(4):
+        grads = {k: rng.normal(0.0, 0.1, size=s) + 0.05 for k, s in shapes.items()}
+        weights = {k: p.detach().numpy().copy() for k, p in params.items()}
+        ratios = mon.momentum_update_ratios(weights, grads, velocities, lr=0.03, momentum=0.9)
+        for k, p in params.items():
+            p.grad = torch.tensor(grads[k])
+        opt.step()
+        for k, p in params.items():
+            measured = mon.update_ratio(weights[k], p.detach().numpy())
+            assert ratios[k] == pytest.approx(measured, rel=1e-10), (step, k)
+            velocities[k] = opt.state[p]["momentum_buffer"].numpy().copy()
+        if step == 0:  # zero velocities: the first step is plain SGD's
+            assert ratios["W1"] == pytest.approx(mon.sgd_update_ratio(weights["W1"],
+                                                                      grads["W1"], 0.03))
+    # the gradients share a drift: the velocity, and the step, outgrow lr * g
+    assert ratios["W1"] > 2 * mon.sgd_update_ratio(weights["W1"], grads["W1"], 0.03)
+
+
+def test_momentum_update_ratios_change_no_input():
+    w, g, v = np.ones((2, 2)), np.full((2, 2), 0.5), np.full((2, 2), 0.25)
+    weights, grads, velocities = {"W": w}, {"W": g}, {"W": v}
+    r = mon.momentum_update_ratios(weights, grads, velocities, lr=0.1, momentum=0.5)
+    assert r == {"W": pytest.approx(0.1 * 0.625)}  # ||0.1 * (0.5 * 0.25 + 0.5)|| / ||1||
+    assert weights == {"W": w} and np.all(w == 1) and np.all(g == 0.5) and np.all(v == 0.25)
+
+
 def test_update_ratio_is_scale_free_and_per_layer():
     rng = np.random.default_rng(0)
     w = rng.normal(size=(5, 4))
@@ -131,6 +164,18 @@ def test_update_ratio_is_scale_free_and_per_layer():
     (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(2), lr=0), "lr must be > 0; got 0"),
     (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(3), lr=0.1), "w and dw must have the same"),
     (lambda: mon.update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)}), "same layers"),
+    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)},
+                                        {"W1": np.ones(2)}, 0.1), "name the same layers"),
+    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W1": np.ones((2, 1))},
+                                        {"W1": np.ones(2)}, 0.1), "layer 'W1'.*one shape"),
+    (lambda: mon.momentum_update_ratios({"W1": np.zeros(2)}, {"W1": np.ones(2)},
+                                        {"W1": np.ones(2)}, 0.1), "norm 0"),
+    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W1": np.ones(2)},
+                                        {"W1": np.ones(2)}, 0.1, momentum=1.0),
+     "momentum must be"),
+    (lambda: mon.momentum_update_ratios({}, {}, {}, 0.1), "non-empty dict"),
+    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W1": [np.nan, 1]},
+                                        {"W1": np.ones(2)}, 0.1), "NaN or inf"),
     (lambda: mon.linear_layers("model"), "model must be a torch.nn.Module"),
     (lambda: mon.linear_layers(nn.ReLU()), "no nn.Linear"),
 ])

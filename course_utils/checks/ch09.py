@@ -305,8 +305,8 @@ def check_momentum_update_ratios(momentum_update_ratios: Callable) -> None:
     Compared with :func:`course_utils.monitoring.momentum_update_ratios` (computed first; the
     student's function runs inside ``references.hidden("momentum_update_ratios")``) on
     :func:`momentum_ratios_check_cases` within :data:`MOMENTUM_RATIOS_TOL` (relative, per
-    layer); the input dicts and arrays must not be changed; layer names that differ between
-    the dicts must raise ``ValueError``. A wrong answer is matched against
+    layer); the input dicts and arrays must not be changed; layer names or shapes that differ
+    between the dicts must raise ``ValueError``. A wrong answer is matched against
     :func:`momentum_ratios_mistakes` to say which slip it is.
     """
     import numpy as np
@@ -343,10 +343,13 @@ def check_momentum_update_ratios(momentum_update_ratios: Callable) -> None:
         print(f"ok  {label}: " + ", ".join(f"{k} {v:.4g}" for k, v in want.items()))
 
     weights, grads, velocities = momentum_ratios_check_cases()[0][1:4]
+    narrow = {**grads, "W2": grads["W2"][:, :1]}  # (8, 1): NumPy would broadcast it silently
     for what, g, v in (("grads names other layers", {"W1": grads["W1"], "W9": grads["W2"],
                                                      "W3": grads["W3"]}, velocities),
                        ("velocities lacks a layer", grads,
-                        {"W1": velocities["W1"], "W2": velocities["W2"]})):
+                        {"W1": velocities["W1"], "W2": velocities["W2"]}),
+                       ("grads['W2'] has shape (8, 1), weights['W2'] (8, 8)", narrow,
+                        velocities)):
         call = f"momentum_update_ratios(...) where {what}"
         try:
             with references.hidden("momentum_update_ratios"):
@@ -361,8 +364,9 @@ def check_momentum_update_ratios(momentum_update_ratios: Callable) -> None:
             problem = f"raised {type(error).__name__}: {error}"
         else:
             problem = "returned without an error"
+        problem += ("; it must raise ValueError naming the layers or shapes (check that the "
+                    "three dicts have the same keys, and each layer one shape, before "
+                    "computing anything)")
         print(f"WRONG {call}: {problem}")
-        raise AssertionError(
-            f"{call}: {problem}; it must raise ValueError naming the layers (check that the "
-            "three dicts have the same keys before computing anything)")
+        raise AssertionError(f"{call}: {problem}")
     print(f"All visible checks passed (relative tolerance {MOMENTUM_RATIOS_TOL:g}).")
