@@ -1,4 +1,5 @@
-"""Chapter 02: every number the notebook prints or its text states, and its exercise.
+"""Chapter 02: every number the notebook prints or its text states (its exercise is tested in
+tests/test_exercises_02.py).
 
 The assertions are on the package's functions, not on the notebook (nbval compares the
 notebook's outputs with the stored ones; these tests say why those outputs are right).
@@ -201,104 +202,6 @@ def test_notebook_structure():
     # sources[0] is the Colab set-up cell (tools/launch_links.py), then the chapter's setup
     assert "from course_utils.widgets.whitening_explorer import whitening_explorer" in sources[1]
     assert "数据预处理" in nb.cells[1].source  # the title, after the launch badges
-
-
-# ---------------------------------------------------------------- 6. the exercise
-nbgrader = pytest.importorskip("nbgrader")
-from tools.make_student_versions import STUB, student_version  # noqa: E402
-from exercise_testing import grade, nbgrader_cells, visible_part  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def instructor():
-    return nbformat.read(NOTEBOOK, as_version=4)
-
-
-def test_exercise_cells_carry_nbgrader_metadata(instructor):
-    cells = nbgrader_cells(instructor)
-    assert set(cells) == {"zca_solution", "zca_tests"}
-    solution = cells["zca_solution"].metadata["nbgrader"]
-    assert solution == {"grade": False, "grade_id": "zca_solution", "locked": False,
-                        "schema_version": 3, "solution": True, "task": False}
-    tests = cells["zca_tests"].metadata["nbgrader"]
-    assert tests["grade"] is True and tests["locked"] is True and tests["points"] > 0
-    assert tests["solution"] is False and tests["schema_version"] == 3
-    source = cells["zca_tests"].source
-    assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source
-    assert "check_zca_whiten(zca_whiten)" in visible_part(source)
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in instructor.cells]
-    assert order.index("zca_tests") == order.index("zca_solution") + 1
-
-
-def test_reference_solution_passes_visible_and_hidden_tests(instructor, capsys):
-    cells = nbgrader_cells(instructor)
-    grade(cells["zca_solution"].source, cells["zca_tests"].source)
-    assert "All visible checks passed" in capsys.readouterr().out
-
-
-def test_student_version_has_the_stub_and_no_hidden_tests(instructor):
-    student = student_version(NOTEBOOK)
-    cells = nbgrader_cells(student)
-    text = "\n".join(c.source for c in student.cells)
-    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    assert "np.linalg.eigh(cov)" not in text
-    assert cells["zca_solution"].source.count(STUB) == 1
-    assert "def zca_whiten(X, eps=1e-5):" in cells["zca_solution"].source
-    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
-    assert len(student.cells) == len(instructor.cells)
-    with pytest.raises(NotImplementedError, match="Exercise: replace this line"):
-        grade(cells["zca_solution"].source, nbgrader_cells(instructor)["zca_tests"].source)
-
-
-HEAD = "import numpy as np\ndef zca_whiten(X, eps=1e-5):\n"
-PCA_INSTEAD = HEAD + (
-    "    c = X - X.mean(axis=0)\n"
-    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
-    "    W = U / np.sqrt(lam + eps)\n"
-    "    return c @ W, W\n")
-FORGETS_MEAN = HEAD + (
-    "    c = X - X.mean(axis=0)\n"
-    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
-    "    W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T\n"
-    "    return X @ W, W\n")
-IGNORES_EPS = HEAD + (
-    "    c = X - X.mean(axis=0)\n"
-    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
-    "    W = U @ np.diag(1 / np.sqrt(lam + 1e-5)) @ U.T\n"
-    "    return c @ W, W\n")
-DIVIDES_BY_N_MINUS_1 = HEAD + (
-    "    c = X - X.mean(axis=0)\n"
-    "    lam, U = np.linalg.eigh(np.cov(c, rowvar=False))\n"
-    "    W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T\n"
-    "    return c @ W, W\n")
-FLOAT32 = HEAD + (
-    "    X = X.astype(np.float32)\n"
-    "    c = X - X.mean(axis=0)\n"
-    "    lam, U = np.linalg.eigh(c.T @ c / len(X))\n"
-    "    W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T\n"
-    "    return c @ W, W\n")
-
-
-@pytest.mark.parametrize("wrong", [PCA_INSTEAD, FORGETS_MEAN, IGNORES_EPS, DIVIDES_BY_N_MINUS_1,
-                                   FLOAT32],
-                         ids=["PCA instead of ZCA", "forgets the mean", "ignores eps",
-                              "divides by N - 1", "float32"])
-def test_plausible_wrong_answer_fails_the_visible_check(instructor, wrong, capsys):
-    tests = nbgrader_cells(instructor)["zca_tests"].source
-    with pytest.raises(AssertionError):
-        grade(wrong, visible_part(tests))  # the student sees it before grading...
-    assert "WRONG" in capsys.readouterr().out
-    with pytest.raises(AssertionError):
-        grade(wrong, tests)  # ...and the grader agrees
-
-
-def test_check_rejects_non_functions_and_wrong_return_types():
-    from course_utils.checks import check_zca_whiten
-
-    with pytest.raises(TypeError, match="zca_whiten must be a function; got int"):
-        check_zca_whiten(3)
-    with pytest.raises(AssertionError, match=r"must return \(X_white, W\)"):
-        check_zca_whiten(lambda X, eps=1e-5: X)
 
 
 def test_turning_the_cloud_moves_zca_but_not_pca_whitening():
