@@ -54,7 +54,7 @@ import numpy as np
 from course_utils.references import reference_answer
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
-           "MAX_PARAMETERS", "adam_step", "lecture_momentum", "pytorch_momentum",
+           "MAX_PARAMETERS", "adam_step", "nesterov_step", "lecture_momentum", "pytorch_momentum",
            "FAMILY_EDGES", "plot_family_graph", "decay_only", "weight_norm", "digits_race",
            "plot_loss_curves", "TorchAdapter", "step_sizes"]
 
@@ -198,6 +198,7 @@ class SGD(Optimizer):
         self.momentum, self.dampening, self.weight_decay = momentum, dampening, weight_decay
         self.nesterov, self.maximize = nesterov, maximize
 
+    @reference_answer("nesterov_step")  # with nesterov=True, the exercise after a change of variables
     def _update(self, p, g, state):
         if self.maximize:
             g = -g
@@ -512,6 +513,52 @@ def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     m_hat = m / (1 - beta1**t)
     v_hat = v / (1 - beta2**t)
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@reference_answer("nesterov_step")
+def nesterov_step(grad, x, v, lr, momentum):
+    """One step of Nesterov momentum in the lecture's velocity form (the chapter's exercise; pure).
+
+    The gradient is taken at the look-ahead point, where the velocity is about to carry the
+    parameters (Sutskever, Martens, Dahl & Hinton, ICML 2013's form of Nesterov 1983).
+
+    Parameters
+    ----------
+    grad : callable, array (D...) -> gradient (D...)
+        :math:`\\nabla f`.
+    x, v : ndarray, same shape
+        :math:`\\theta_{t-1}` and the velocity :math:`v_{t-1}` (zeros before the first step).
+    lr : float
+        :math:`\\eta` >= 0.
+    momentum : float
+        :math:`\\rho` in [0, 1).
+
+    Returns
+    -------
+    (x_next, v_next) : tuple of ndarray
+        New arrays; the inputs are not changed.
+
+    Formula
+    -------
+    :math:`v_t = \\rho\\,v_{t-1} - \\eta\\,\\nabla f(\\theta_{t-1} + \\rho\\,v_{t-1})`,
+    :math:`\\theta_t = \\theta_{t-1} + v_t`. With :math:`\\phi = \\theta + \\rho v` and
+    :math:`b = -v/\\eta` it is ``SGD(nesterov=True)``'s step on :math:`\\phi` (constant
+    :math:`\\eta`).
+    """
+    if not callable(grad):
+        raise ValueError(f"grad must be a function x -> gradient; got {type(grad).__name__}")
+    x, v = np.asarray(x, dtype=np.float64), np.asarray(v, dtype=np.float64)
+    if x.shape != v.shape:
+        raise ValueError(f"x and v must have one shape; got {x.shape} and {v.shape}")
+    if not _real("lr", lr) >= 0:
+        raise ValueError(f"lr must be >= 0; got {lr!r}")
+    if not 0 <= _real("momentum", momentum) < 1:
+        raise ValueError(f"momentum must be in [0, 1); got {momentum!r}")
+    g = np.asarray(grad(x + momentum * v), dtype=np.float64)
+    if g.shape != x.shape:
+        raise ValueError(f"grad returned shape {g.shape}; x has {x.shape}")
+    v_next = momentum * v - lr * g
+    return x + v_next, v_next
 
 
 def _momentum_args(grad, x0, lr, momentum, steps):
