@@ -42,6 +42,7 @@ from typing import Sequence
 
 import numpy as np
 
+from course_utils.references import reference_answer
 from course_utils.training import single_torch_thread as _one_thread
 
 __all__ = ["MAX_STEPS", "SCHEDULES", "constant", "step_decay", "multistep", "exponential",
@@ -255,6 +256,7 @@ def linear_warmup(base_lr: float, steps: int, warmup_steps: int,
     return base_lr * (f + (1.0 - f) * t / warmup_steps)
 
 
+@reference_answer("warmup_cosine")  # with a cosine after, the exercise
 def _then(base_lr, steps, warmup_steps, start_factor, after) -> np.ndarray:
     """``warmup_steps`` of linear warm-up, then ``after(steps - warmup_steps)`` from its step 0."""
     steps = _steps(steps)
@@ -263,6 +265,7 @@ def _then(base_lr, steps, warmup_steps, start_factor, after) -> np.ndarray:
     return np.concatenate([warm, after(max(steps - warmup_steps, 0))])
 
 
+@reference_answer("warmup_cosine")
 def warmup_cosine(base_lr: float, steps: int, warmup_steps: int, t_max: int,
                   start_factor: float = 1 / 3, eta_min: float = 0.0) -> np.ndarray:
     """Linear warm-up for ``warmup_steps`` steps, then cosine annealing over ``t_max`` steps.
@@ -314,6 +317,7 @@ def warmup_step(base_lr: float, steps: int, warmup_steps: int, step_size: int,
                  lambda n: step_decay(base_lr, n, step_size, gamma))
 
 
+@reference_answer("warmup_cosine")  # "cosine" with a warm-up is the exercise
 def explorer_schedule(schedule: str, base_lr: float, steps: int, warmup_steps: int = 0,
                       decay_steps: int = 300, gamma: float = 0.1,
                       start_factor: float = 0.1) -> np.ndarray:
@@ -369,6 +373,7 @@ def drop_steps(lr) -> np.ndarray:
     return np.flatnonzero(lr[1:] < lr[:-1] * (1 - 1e-9)) + 1
 
 
+@reference_answer("warmup_cosine")  # its "warmup_cosine" is the exercise (to 1e-12)
 def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarray:
     """The same schedule from ``torch.optim.lr_scheduler``: the oracle for the tests.
 
