@@ -46,7 +46,10 @@ def _matches(got, candidate, tol) -> bool:
 
 # ----------------------------------------------------------------------------- forward pass
 def bn_forward_cases():
-    """The batches :func:`check_bn_forward` tries: (name, x, gamma, beta, eps)."""
+    """The batches :func:`check_bn_forward` tries: (name, x, gamma, beta, eps).
+
+    ``eps=None``: the answer is called without ``eps``, so its default (1e-5) is used.
+    """
     import numpy as np
 
     rng = np.random.default_rng(4)
@@ -57,7 +60,7 @@ def bn_forward_cases():
     x5 = rng.standard_normal((5, 3))
     x5[:, 1] = 2.5  # a feature that is constant over the batch
     return [
-        ("4 x 3, gamma 1, beta 0", x1, np.ones(3), np.zeros(3), 1e-5),
+        ("4 x 3, gamma 1, beta 0, eps by default", x1, np.ones(3), np.zeros(3), None),
         ("16 x 5, features of very different scales", x2, rng.uniform(0.5, 2.0, 5),
          rng.normal(0.0, 1.0, 5), 1e-5),
         ("a batch of 2", x3, np.full(6, 2.0), np.full(6, -1.0), 1e-5),
@@ -129,17 +132,19 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
     import numpy as np
 
     from course_utils import references
-    from course_utils.batchnorm import batchnorm_forward
+    from course_utils.batchnorm import EPS, batchnorm_forward
 
     if not callable(bn_forward_train):
         raise TypeError(f"bn_forward_train must be a function; got "
                         f"{type(bn_forward_train).__name__}")
     for name, x, gamma, beta, eps in bn_forward_cases():
+        kwargs = {} if eps is None else {"eps": eps}
+        eps = EPS if eps is None else eps
         want, _ = batchnorm_forward(x, gamma, beta, eps=eps)
         given = (x.copy(), gamma.copy(), beta.copy())
         try:
             with references.hidden("bn_forward"):
-                got = bn_forward_train(*given, eps=eps)
+                got = bn_forward_train(*given, **kwargs)
         except references.ReferenceUnavailable as error:
             print(f"WRONG {name}: bn_forward_train called the course's reference")
             raise AssertionError(f"bn_forward_train on '{name}': ReferenceUnavailable: "
@@ -169,6 +174,8 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
             problem = (f"gives {float(array[i, j]):.8g} at row {int(i)}, column {int(j)}; "
                        f"expected {float(want[i, j]):.8g}")
             hint = bn_forward_mistake(x, gamma, beta, eps, array)
+            if not kwargs and hint.startswith("Normalise each feature"):
+                hint += " Called without eps: is the default eps=1e-5?"
         if problem:
             print(f"WRONG {name}: {problem}")
             raise AssertionError(f"bn_forward_train on '{name}' {problem}. {hint}")
@@ -181,13 +188,14 @@ def bn_backward_cases():
     """The batches :func:`check_bn_backward` tries: (name, dout, x, gamma, eps).
 
     N differs from D in every case, so a sum over the wrong axis shows in the shape.
+    ``eps=None``: the answer is called without ``eps``, so its default (1e-5) is used.
     """
     import numpy as np
 
     rng = np.random.default_rng(44)
     return [
-        ("4 x 3", rng.standard_normal((4, 3)), 3.0 + 2.0 * rng.standard_normal((4, 3)),
-         np.array([1.0, 0.5, 2.0]), 1e-5),
+        ("4 x 3, eps by default", rng.standard_normal((4, 3)),
+         3.0 + 2.0 * rng.standard_normal((4, 3)), np.array([1.0, 0.5, 2.0]), None),
         ("16 x 5, features of very different scales", rng.standard_normal((16, 5)),
          rng.standard_normal((16, 5)) * np.array([0.01, 0.1, 1.0, 10.0, 100.0]),
          rng.uniform(0.5, 2.0, 5), 1e-5),
@@ -393,12 +401,14 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
     import numpy as np
 
     from course_utils import references
-    from course_utils.batchnorm import batchnorm_backward, batchnorm_forward
+    from course_utils.batchnorm import EPS, batchnorm_backward, batchnorm_forward
 
     if not callable(bn_backward_train):
         raise TypeError(f"bn_backward_train must be a function; got "
                         f"{type(bn_backward_train).__name__}")
     for name, dout, x, gamma, eps in bn_backward_cases():
+        kwargs = {} if eps is None else {"eps": eps}
+        eps = EPS if eps is None else eps
         _, cache = batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
         want = batchnorm_backward(dout, cache)
         numerical = bn_numerical_gradients(dout, x, gamma, eps)
@@ -409,7 +419,7 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
         given = (dout.copy(), x.copy(), gamma.copy())
         try:
             with references.hidden("bn_backward"):
-                got = bn_backward_train(*given, eps=eps)
+                got = bn_backward_train(*given, **kwargs)
         except references.ReferenceUnavailable as error:
             print(f"WRONG {name}: bn_backward_train called the course's reference")
             raise AssertionError(f"bn_backward_train on '{name}': ReferenceUnavailable: "
@@ -448,6 +458,8 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
                                f"{float(want[index][k]):.6g}, and a numerical gradient "
                                f"{float(numerical[index][k]):.6g}")
                     hint = bn_backward_mistake(part, dout, x, gamma, eps, array)
+                    if not kwargs and hint.startswith(("dbeta = sum", "dx_i = gamma")):
+                        hint += " Called without eps: is the default eps=1e-5?"
                 elif _numerical_error(array, numerical[index], scales[index]) > BN_NUMERICAL_TOL:
                     # cannot happen for an answer equal to the reference: a safety net that
                     # keeps the reference itself honest

@@ -58,6 +58,8 @@ def _judge_forward(calls, outcomes):
             hint = ""
             if got.shape == want.shape and got.dtype.kind in "fiu":
                 hint = " " + bn_forward_mistake(x, gamma, beta, eps, got.astype(np.float64))
+                if "eps" not in call.kwargs and hint.startswith(" Normalise each feature"):
+                    hint += " Called without eps: is the default eps=1e-5?"
             failures.append(f"{describe(call)}: {why}.{hint}")
     return failures
 
@@ -100,6 +102,9 @@ def _judge_backward(calls, outcomes):
                 if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fiu":
                     hint = " " + bn_backward_mistake(part, dout, x, gamma, eps,
                                                      np.asarray(value, dtype=np.float64))
+                    if "eps" not in call.kwargs and hint.startswith((" dbeta = sum",
+                                                                     " dx_i = gamma")):
+                        hint += " Called without eps: is the default eps=1e-5?"
                 failures.append(f"{describe(call)}: {why}.{hint}")
                 break
     return failures
