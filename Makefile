@@ -1,13 +1,16 @@
 # Training Neural Networks, interactively -- developer entry points.
 #
-#   make lab        set up .venv (first run only) and open JupyterLab on notebooks/
+#   make lab        set up .venv (first run only) and open JupyterLab on notebooks/ (students)
 #   make test       set up .venv (first run only) and run every test (unit + nbval)
 #
-# The environment is a plain venv in .venv, filled with the exact pins of requirements-dev.txt
-# (the runtime pins of requirements.txt plus test and instructor tools) and this repository's
-# course_utils in editable mode. The install is remembered by the stamp file .venv/.installed:
-# it is redone only when a requirements file or pyproject.toml changes (or the stamp is
-# missing, e.g. a .venv made by hand).
+# The environment is a plain venv in .venv with this repository's course_utils in editable
+# mode. `make lab` installs only what a student needs, the runtime pins of requirements.txt
+# (stamp .venv/.installed-runtime), and opens a student's JupyterLab: no nbgrader menu or
+# panels, even in a .venv that also has the instructor tools. Every other target installs
+# requirements-dev.txt (the runtime pins plus the test and instructor tools; stamp
+# .venv/.installed); `make lab-instructor` opens JupyterLab with nbgrader's menu and panels.
+# An install is redone only when a requirements file or pyproject.toml changes (or its stamp
+# is missing, e.g. a .venv made by hand).
 #
 # Variables:
 #   PYTHON=python3.11   interpreter used to create .venv (default: python3)
@@ -16,6 +19,8 @@
 #   REPEAT=N            repetitions for benchmarks/notebooks.py (default: 3)
 #   SUBMISSIONS=dir     for make grade: one sub-folder of notebooks per student
 #   GRADES=file         for make grade: the CSV written (default: grades.csv)
+#   JOBS=N              for make grade: notebooks graded at once (default: 2)
+#   GRADE_ARGS=...      for make grade: more options of tools/grade.py (--isolation, timeouts)
 # CPU-only torch on a fresh Linux machine (pip reads this from the environment):
 #   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu make lab
 
@@ -30,11 +35,14 @@ PIP_FLAGS ?= -q
 LAB_ARGS  ?=
 REPEAT    ?= 3
 GRADES    ?= grades.csv
+JOBS      ?= 2
+GRADE_ARGS ?=
 
 VENV  := .venv
 BIN   := $(VENV)/bin
 VPY   := $(BIN)/python
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 # Tools that call others by name (nbgrader -> alembic, jupyter -> its subcommands) must
 # find the venv's executables first.
@@ -45,15 +53,16 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help install lab test notebooks bench assignments release grade clean
+.PHONY: help install lab lab-instructor test notebooks bench assignments release grade clean
 
 help:
-	@echo "make lab        create .venv if needed, install pins, open JupyterLab on notebooks/"
+	@echo "make lab        create .venv if needed, install the runtime pins, open a student's JupyterLab"
+	@echo "make lab-instructor  JupyterLab with the instructor tools (nbgrader's menu and panels)"
 	@echo "make test       create .venv if needed, install pins, run unit tests + nbval on notebooks"
 	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make bench      widget latency + per-notebook time/memory benchmarks"
 	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
-	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks -> grades.csv"
+	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks (sandboxed) -> grades.csv + feedback/"
 	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
 	@echo "make test-portable  notebooks (nbval) + claim tests under three CPUs: native, AVX2, SSE4"
 	@echo "make test-oldest  .venv-oldest at the lowest versions pyproject.toml allows; unit tests + notebooks"
@@ -70,11 +79,32 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(VPY)
 	$(VPY) -m pip check
 	touch $@
 
+$(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VPY)
+	$(VPY) -m pip install $(PIP_FLAGS) -r requirements.txt
+	$(VPY) -m pip install $(PIP_FLAGS) --no-deps -e .
+	$(VPY) -m pip check
+	touch $@
+
 install: $(STAMP)
 
 # --- everyday targets --------------------------------------------------------------------
 
-lab: $(STAMP)
+# A student's lab: nbgrader's lab extension and server extensions are switched off through a
+# Jupyter config folder of its own (written into .venv), in case this .venv also holds the
+# instructor tools. JupyterLab keeps that folder's settings (theme...) between runs.
+STUDENT_CONFIG := $(VENV)/student-jupyter-config
+NBGRADER_OFF := "nbgrader.server_extensions.formgrader": false, \
+    "nbgrader.server_extensions.validate_assignment": false, \
+    "nbgrader.server_extensions.assignment_list": false, \
+    "nbgrader.server_extensions.course_list": false
+
+lab: $(RUNTIME_STAMP)
+	mkdir -p $(STUDENT_CONFIG)/labconfig
+	echo '{"disabledExtensions": {"@jupyter/nbgrader": true}}' > $(STUDENT_CONFIG)/labconfig/page_config.json
+	echo '{"ServerApp": {"jpserver_extensions": {$(NBGRADER_OFF)}}}' > $(STUDENT_CONFIG)/jupyter_server_config.json
+	$(RUN) JUPYTER_CONFIG_DIR="$(CURDIR)/$(STUDENT_CONFIG)" $(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/
+
+lab-instructor: $(STAMP)
 	$(RUN) $(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/
 
 # nbval runs in strict mode: every stored output is compared, except cells marked
@@ -97,8 +127,8 @@ assignments: $(STAMP)
 release: assignments
 
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-with-one-folder-per-student [GRADES=grades.csv]"; exit 2; }
-	$(RUN) $(VPY) tools/grade.py "$(SUBMISSIONS)" --output "$(GRADES)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-with-one-folder-per-student [GRADES=grades.csv] [JOBS=2]"; exit 2; }
+	$(RUN) $(VPY) tools/grade.py "$(SUBMISSIONS)" --output "$(GRADES)" --jobs $(JOBS) $(GRADE_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-oldest .pytest_cache build release

@@ -5,15 +5,17 @@ For each instructor notebook in ``notebooks/``:
 - it has at least one exercise (a solution cell and a locked grade cell with points);
 - its student version (``tools/make_student_versions.py``, nbgrader's preprocessors) holds none
   of the solution lines and none of the hidden-test lines, and no outputs;
-- graded by ``tools/grade.py`` (what ``make grade`` runs): the instructor version scores full
-  marks; the untouched student version scores zero, and in that run only exercise cells fail
-  (the student version plus the hidden tests, so every other cell runs for a student who has
-  not answered yet: later cells never depend on an answer); a submission with one deliberately
-  wrong answer, whose locked test cells were edited to pass or deleted, loses exactly that
-  exercise's points and is graded with the instructor's tests.
+- every test cell has a grading spec (``tools/grading/exercises``), and grade_ids are unique;
+- graded by ``tools/grade.py`` (what ``make grade`` runs, sandboxed when bubblewrap is
+  installed), a class of three: the instructor version scores full marks with no cell failing;
+  the untouched student version scores zero, and in that run only solution cells fail (so
+  every other cell runs for a student who has not answered yet: later cells never depend on an
+  answer); a submission with one deliberately wrong answer, whose locked test cells were edited
+  to pass or deleted, loses exactly that exercise's points (the grader never runs test cells
+  from a submission).
 
-Each notebook's grading runs form one test class, so ``pytest -n 2 --dist loadscope`` spreads
-the notebooks over both workers.
+Each notebook's class is one test class, so ``pytest -n 2 --dist loadscope`` spreads the
+notebooks over both workers. Hostile submissions: ``tests/test_grading_hostile.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from nbgrader.utils import is_grade, is_solution  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools import grade as grading  # noqa: E402
+from tools.grading.exercises import spec_for  # noqa: E402
+from tools.grading.sandbox import find_bwrap  # noqa: E402
 from tools.make_student_versions import student_version  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -98,6 +102,16 @@ def test_student_version_leaks_nothing(path):
 
 # --- grading -------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_test_cell_has_a_grading_spec_and_ids_are_unique(path):
+    notebook = nbformat.read(path, as_version=4)
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids)), f"{path.name}: duplicate grade_ids {ids}"
+    for grade_id in exercise_points(notebook):
+        spec = spec_for(grade_id)
+        assert spec.hides, grade_id
+
+
 PERTURB = '''
 
 def _deliberately_wrong(function):
@@ -128,9 +142,13 @@ def wrong_answer(source: str) -> str:
     return source + PERTURB + wraps
 
 
-def tampered_submission(instructor, wrong_id: str):
+def _tests_of(solution_id: str) -> str:
+    return solution_id.replace("_solution", "_tests")
+
+
+def tampered_submission(instructor, student, wrong_id: str):
     """Wrong answer to the exercise ``wrong_id``; its test cell edited to pass, others deleted."""
-    submission = student_version_of(instructor)
+    submission = copy.deepcopy(student)
     reference = {c.metadata["nbgrader"]["grade_id"]: c for c in instructor.cells
                  if "nbgrader" in c.metadata}
     cells = []
@@ -150,72 +168,49 @@ def tampered_submission(instructor, wrong_id: str):
     return submission
 
 
-def _tests_of(solution_id: str) -> str:
-    return solution_id.replace("_solution", "_tests")
-
-
-_student_cache: dict = {}
-
-
-def student_version_of(instructor):
-    return copy.deepcopy(_student_cache[id(instructor)])
-
-
-def graded(instructor, submission, path):
-    executed = grading.run(grading.assemble(instructor, submission), path.parent)
-    scores = {}
-    for cell in executed.cells:
-        if is_grade(cell) and not is_solution(cell):
-            got, _ = grading.determine_grade(cell)
-            scores[cell.metadata["nbgrader"]["grade_id"]] = float(got or 0.0)
-    return scores, executed
-
-
-def errors(executed):
-    """[(cell index, is an exercise cell, error name)] for every cell that raised."""
-    found = []
-    for i, cell in enumerate(executed.cells):
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                found.append((i, "nbgrader" in cell.metadata, output.ename))
-    return found
-
-
-@pytest.fixture(scope="class")
-def instructor(request):
-    """The instructor notebook of the test class (its student version cached beside it)."""
-    notebook = nbformat.read(request.cls.path, as_version=4)
-    _student_cache[id(notebook)] = student_version(request.cls.path)
-    return notebook
-
-
 class GradingSuite:
-    """The three grading runs of one notebook (one fresh kernel each)."""
+    """A class of three graded by ``tools/grade.py`` 's ``grade_all`` (one kernel each)."""
 
     path: Path
 
-    def test_instructor_version_scores_full_marks(self, instructor):
-        scores, executed = graded(instructor, instructor, self.path)
-        assert scores == exercise_points(instructor)
-        assert errors(executed) == []
-
-    def test_untouched_student_version_scores_zero_and_only_exercises_fail(self, instructor):
-        scores, executed = graded(instructor, student_version_of(instructor), self.path)
-        assert scores == {k: 0.0 for k in exercise_points(instructor)}
-        failed = errors(executed)
-        assert failed and all(in_exercise for _, in_exercise, _ in failed), (
-            f"cells outside the exercises failed for an untouched student version: {failed}")
-        assert "NotImplementedError" in {name for _, _, name in failed}
-
-    def test_wrong_answer_loses_exactly_its_points_despite_edited_tests(self, instructor):
-        points = exercise_points(instructor)
+    @pytest.fixture(scope="class")
+    def graded(self, tmp_path_factory):
+        instructor = nbformat.read(self.path, as_version=4)
+        student = student_version(self.path)
         solutions = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells
                      if is_solution(c)]
         wrong_id = solutions[-1]
-        scores, _ = graded(instructor, tampered_submission(instructor, wrong_id), self.path)
-        expected = dict(points)
-        expected[_tests_of(wrong_id)] = 0.0
-        assert scores == expected
+        folder = tmp_path_factory.mktemp("class")
+        for name, notebook in [("instructor", instructor), ("untouched", student),
+                               ("tampered", tampered_submission(instructor, student, wrong_id))]:
+            (folder / name).mkdir()
+            nbformat.write(notebook, folder / name / self.path.name)
+        scores, reports = grading.grade_all(folder, [self.path], jobs=1, bwrap=find_bwrap(),
+                                            cell_timeout=300, timeout=900)
+        by_student = {}
+        for s in scores:
+            by_student.setdefault(s.student, {})[s.exercise] = s.score
+        return {"scores": by_student, "reports": reports, "wrong_id": wrong_id,
+                "points": exercise_points(instructor)}
+
+    def _errors(self, graded, student):
+        return graded["reports"][(student, self.path.name)].get("errors", [])
+
+    def test_instructor_version_scores_full_marks(self, graded):
+        assert graded["scores"]["instructor"] == graded["points"]
+        assert self._errors(graded, "instructor") == []
+
+    def test_untouched_student_version_scores_zero_and_only_solutions_fail(self, graded):
+        assert graded["scores"]["untouched"] == {k: 0.0 for k in graded["points"]}
+        failed = self._errors(graded, "untouched")
+        assert failed and all(origin == "solution" for _, origin, _ in failed), (
+            f"cells outside the exercises failed for an untouched student version: {failed}")
+        assert any(error.startswith("NotImplementedError") for _, _, error in failed)
+
+    def test_wrong_answer_loses_exactly_its_points_despite_edited_tests(self, graded):
+        expected = dict(graded["points"])
+        expected[_tests_of(graded["wrong_id"])] = 0.0
+        assert graded["scores"]["tampered"] == expected
 
 
 for _path in NOTEBOOKS:

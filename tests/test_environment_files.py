@@ -246,11 +246,12 @@ def test_ci_runs_make_test_then_the_cross_cpu_run_and_nothing_else():
     assert commands[-2:] == ["make test", "make test-portable CPUS=avx2,sse4"], commands[-2:]
     allowed_extra = re.compile(
         r"^(set -euo pipefail|cd .+|"
-        r"if \[ ! -x /usr/bin/chromium \]; then apt-get update -qq && "
-        r"apt-get install -y -qq chromium >/dev/null; fi)$")
+        r"if \[ ! -x /usr/bin/chromium \] \|\| \[ ! -x /usr/bin/bwrap \]; then "
+        r"apt-get update -qq && apt-get install -y -qq chromium bubblewrap >/dev/null; fi)$")
     others = [c for c in commands[:-2] if not allowed_extra.match(c)]
-    assert not others, (f".ci/run should only cd to the repo root, install Chromium when it is "
-                        f"missing and run make test and make test-portable: {others}")
+    assert not others, (f".ci/run should only cd to the repo root, install Chromium and "
+                        f"bubblewrap when they are missing and run make test and make "
+                        f"test-portable: {others}")
 
 
 def test_readme_names_the_two_commands():

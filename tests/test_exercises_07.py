@@ -282,10 +282,6 @@ def test_a_numpy_scalar_loss_passes_the_visible_check_and_the_hidden_tests(cells
     assert hidden_tests_pass(NUMPY_SCALAR_LOSS, cells["dropout_network_tests"].source)
 
 
-@pytest.mark.xfail(strict=True, reason="tools/grading/codec.py encodes a np.float64 (a float "
-                   "subclass) as {'float': 'np.float64(...)'}, which decodes as Unsupported: "
-                   "a shared file, reported; remove this mark once the codec encodes "
-                   "float(value)")
 def test_a_numpy_scalar_loss_passes_the_spec():
     assert spec_failures(NUMPY_SCALAR_LOSS, "dropout_network_tests") == []
 

@@ -130,10 +130,6 @@ def run_check(check, name, source):
 
 #: answers that return a NumPy scalar (np.float64), not a float: make grade's codec cannot carry
 #: one yet (it encodes it by repr, "np.float64(0.5)", which it cannot read back)
-NUMPY_SCALAR = pytest.mark.xfail(
-    strict=True, reason="tools/grading/codec.py: encode() sends np.float64 as repr() "
-    "('np.float64(0.5)'), decode() reads it as Unsupported('float'); reported to the lead")
-
 
 @pytest.mark.parametrize("name", RATIO_RIGHT)
 def test_other_right_ratios_pass_the_visible_check_and_the_hidden_tests(cells, name, capsys):
@@ -142,9 +138,7 @@ def test_other_right_ratios_pass_the_visible_check_and_the_hidden_tests(cells, n
     assert hidden_tests_pass(RATIO_RIGHT[name], cells["update_ratio_tests"].source)
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=NUMPY_SCALAR) if n in ("norms of ravel", "abs(lr) outside") else n
-    for n in RATIO_RIGHT])
+@pytest.mark.parametrize("name", list(RATIO_RIGHT))
 def test_other_right_ratios_pass_the_spec(name):
     assert spec_failures(RATIO_RIGHT[name], "update_ratio_tests") == []
 
@@ -356,7 +350,6 @@ def test_an_answer_reusing_a_right_update_ratio_passes(cells, capsys):
     assert hidden_tests_pass(REUSING_UPDATE_RATIO, cells["momentum_update_ratios_tests"].source)
 
 
-@NUMPY_SCALAR
 def test_an_answer_reusing_a_right_update_ratio_passes_the_spec():
     assert spec_failures(REUSING_UPDATE_RATIO, "momentum_update_ratios_tests") == []
 

@@ -1,54 +1,64 @@
-"""Autograde submitted notebooks against the instructor versions' tests; write a CSV.
+"""Autograde a class's notebooks, safely: one CSV row per student and exercise, always.
 
 Usage::
 
-    make grade SUBMISSIONS=submissions [GRADES=grades.csv]
-    .venv/bin/python tools/grade.py SUBMISSIONS [--output grades.csv] [--jobs 2]
+    make grade SUBMISSIONS=submissions [GRADES=grades.csv] [JOBS=2]
+    .venv/bin/python tools/grade.py SUBMISSIONS [--output grades.csv] [--feedback DIR]
+        [--jobs 2] [--isolation auto|bwrap|none] [--cell-timeout 120] [--timeout 600]
+        [--memory-mb 4096]
 
 ``SUBMISSIONS`` holds one folder per student; each holds that student's notebooks, named as
-in ``notebooks/`` (``03_weight_initialization.ipynb``), at any depth (so nbgrader's
+in ``notebooks/`` (``05_optimizers.ipynb``), at any depth (so nbgrader's
 ``submitted/<student>/<assignment>/`` and a GitHub Classroom checkout both work).
 
-How a submission is graded (what ``nbgrader autograde`` does, without a course database):
+How it is safe (details in :mod:`tools.grading.runner` and :mod:`tools.grading.sandbox`):
 
-1. The notebook that runs is rebuilt from the **instructor** version: every cell comes from it,
-   except the solution cells (``nbgrader.solution``), whose source is taken from the
-   submission by ``grade_id``. A missing solution cell keeps the student stub (no credit).
-   Cells the student added (their cell id is not in the instructor version) run in place.
-   So a locked test cell that was deleted or edited is graded as the instructor wrote it,
-   hidden tests included.
-2. It runs top to bottom in a fresh kernel (``nbclient``, errors allowed, from the
-   instructor notebook's folder).
-3. Each grade cell scores with ``nbgrader.utils.determine_grade``: full points unless it
-   raised (all or nothing per test cell, as in nbgrader).
+- **Isolated.** Each notebook is graded by a worker process of its own, in a fresh kernel
+  inside bubblewrap: a temporary folder holding only that student's notebook, everything else
+  read-only or absent (no instructor notebook, no hidden test, no other submission), no
+  network, limits on memory, file size and CPU time. Without bubblewrap it still grades, and
+  says at the top, loudly, that it is not isolated.
+- **Fault-tolerant.** A cell over ``--cell-timeout`` is interrupted; a kernel that ignores
+  that, dies, or runs past ``--timeout`` is killed; a missing, empty, malformed or linked file
+  scores 0; a worker that dies scores 0 for that notebook. Each case is written as the reason
+  in the CSV and in the student's feedback file, and grading goes on. Every process a
+  submission started is killed when its grading ends.
+- **Decided here.** The test cells never reach the student's kernel: the grader calls the
+  student's functions on inputs it chose, gets the results back as data, and compares them
+  with the course's reference in its own process (``tools/grading/exercises/``). Prints and
+  warnings cost nothing; wrong results, errors and timeouts cost the exercise. While the
+  student's functions run, the course's reference answers refuse to run
+  (``course_utils.references``).
 
-Why not ``nbgrader autograde``: it needs a course folder and a gradebook database, which a
-GitHub Classroom instructor does not have; nbgrader's own pipeline remains available for
-courses that use it (README, "For instructors"). The two agree on what is run and scored.
-
-The CSV has one row per student, notebook and exercise:
-``student,notebook,exercise,score,max_score``.
+Output: the CSV (``student,notebook,exercise,score,max_score,reason``) and, in ``--feedback``
+(default: ``feedback/`` beside the CSV), one ``<student>.md`` per student.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
+import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbgrader.utils import determine_grade, is_grade, is_solution
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import nbformat  # noqa: E402
+
+from tools.grading.runner import Job, exercises_of, reference_names  # noqa: E402
+from tools.grading.sandbox import isolation, kill_tree  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
-STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
-CELL_TIMEOUT = 300  # seconds; a student's infinite loop ends as an error, not a hang
 
 
 @dataclass(frozen=True)
@@ -58,124 +68,180 @@ class Score:
     exercise: str
     score: float
     max_score: float
-
-
-def grade_ids(notebook) -> dict:
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
-            if "nbgrader" in c.metadata and "grade_id" in c.metadata["nbgrader"]}
-
-
-def assemble(instructor, submission):
-    """The notebook to run: the instructor's cells, the student's solutions and added cells."""
-    submitted = grade_ids(submission)
-    known_ids = {c.get("id") for c in instructor.cells}
-    added_after = {}  # instructor cell id -> student cells that follow it
-    previous = None
-    for cell in submission.cells:
-        if cell.get("id") in known_ids:
-            previous = cell.get("id")
-        elif cell.cell_type == "code" and "nbgrader" not in cell.metadata:
-            added_after.setdefault(previous, []).append(cell)
-    graded = copy.deepcopy(instructor)
-    cells = [copy.deepcopy(c) for c in added_after.get(None, [])]
-    for cell in graded.cells:
-        if is_solution(cell):
-            grade_id = cell.metadata["nbgrader"]["grade_id"]
-            student = submitted.get(grade_id)
-            cell.source = student.source if student is not None and is_solution(student) else STUB
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        cells.append(cell)
-        cells.extend(copy.deepcopy(c) for c in added_after.get(cell.get("id"), []))
-    graded.cells = cells
-    return graded
-
-
-def run(notebook, cwd: Path):
-    """Execute ``notebook`` in a fresh kernel; errors are recorded in the outputs, not raised."""
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            allow_errors=True, resources={"metadata": {"path": str(cwd)}})
-    client.execute()
-    return notebook
-
-
-def score_notebook(instructor_path: Path, submission_path: Path | None, student: str):
-    """Scores of one student's notebook (``None``: not submitted, zero for every exercise)."""
-    instructor = nbformat.read(instructor_path, as_version=4)
-    tests = [c for c in instructor.cells if is_grade(c)]
-    if submission_path is None:
-        return [Score(student, instructor_path.name, c.metadata["nbgrader"]["grade_id"], 0.0,
-                      float(c.metadata["nbgrader"]["points"])) for c in tests], None
-    try:
-        submission = nbformat.read(submission_path, as_version=4)
-    except Exception as error:  # unreadable JSON: graded as not submitted, and said so
-        print(f"{student}/{submission_path.name}: unreadable ({error}); scored 0",
-              file=sys.stderr)
-        return score_notebook(instructor_path, None, student)
-    executed = run(assemble(instructor, submission), instructor_path.parent)
-    scores = []
-    for cell in executed.cells:
-        if is_grade(cell) and not is_solution(cell):
-            points, max_points = determine_grade(cell)
-            scores.append(Score(student, instructor_path.name, cell.metadata["nbgrader"]["grade_id"],
-                                float(points or 0.0), float(max_points)))
-    return scores, executed
+    reason: str = ""
 
 
 def find_submissions(folder: Path, instructor_names: set) -> dict:
-    """{student: {notebook name: path}} for every student folder in ``folder``."""
+    """{student: {notebook name: path}} for every student folder in ``folder``.
+
+    Symbolic links are not followed into folders, but a notebook that is a link is listed
+    (the runner scores it 0 and says why)."""
     found = {}
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
         paths = {}
-        for path in sorted(student_dir.rglob("*.ipynb")):
-            if ".ipynb_checkpoints" in path.parts or path.name not in instructor_names:
-                continue
-            paths.setdefault(path.name, path)
+        for dirpath, dirnames, filenames in os.walk(student_dir, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
+            for filename in sorted(filenames):
+                if filename in instructor_names:
+                    paths.setdefault(filename, Path(dirpath) / filename)
         found[student_dir.name] = paths
     return found
 
 
-def grade_all(submissions: Path, instructor_paths: list, jobs: int = 2):
+def _zero_rows(student: str, instructor: Path, reason: str) -> list:
+    notebook = nbformat.read(instructor, as_version=4)
+    return [Score(student, instructor.name, gid, 0.0, points, reason)
+            for gid, points in exercises_of(notebook)]
+
+
+def grade_one(job: Job, scratch: Path, timeout: float) -> tuple[list, dict]:
+    """Scores of one notebook, from a worker process; 0 with the reason if the worker fails."""
+    instructor = Path(job.instructor)
+    tag = f"{len(list(scratch.iterdir()))}-{os.getpid()}-{time.monotonic_ns()}"
+    job_path, result_path = scratch / f"{tag}.job.json", scratch / f"{tag}.result.json"
+    job_path.write_text(json.dumps(job.__dict__))
+    process = subprocess.Popen([sys.executable, "-m", "tools.grading.runner", str(job_path),
+                                str(result_path)], cwd=ROOT, start_new_session=True,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        _, err = process.communicate(timeout=timeout)
+        failure = None if process.returncode == 0 else (
+            f"the grader's worker for this notebook stopped (exit code {process.returncode})")
+    except subprocess.TimeoutExpired:
+        kill_tree(process.pid)
+        process.communicate()
+        failure = f"grading this notebook took over {timeout:g} s and was stopped"
+    report = {}
+    if failure is None:
+        try:
+            report = json.loads(result_path.read_text())
+        except (OSError, ValueError):
+            failure = "the grader's worker wrote no result"
+    if failure is not None:
+        return _zero_rows(job.student, instructor, failure), {"notes": [failure]}
+    rows = [Score(job.student, instructor.name, e["exercise"], float(e["score"]),
+                  float(e["max_score"]), e.get("reason", "")) for e in report["exercises"]]
+    return rows, report
+
+
+def grade_all(submissions: Path, instructor_paths: list, jobs: int = 2, *, bwrap=None,
+              cell_timeout: float = 120.0, timeout: float = 600.0,
+              memory: int = 4 * 2**30) -> tuple[list, dict]:
+    """(scores, {(student, notebook): worker report}) for every student and notebook."""
     names = {p.name: p for p in instructor_paths}
     students = find_submissions(submissions, set(names))
-    work = [(student, names[name], paths.get(name))
-            for student, paths in students.items() for name in sorted(names)]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda w: score_notebook(w[1], w[2], w[0])[0], work))
-    return [score for scores in results for score in scores]
+    from tools.grading.exercises import spec_for
+    exercises = {e for p in instructor_paths
+                 for gid, _ in exercises_of(nbformat.read(p, as_version=4))
+                 for e in spec_for(gid).hides}
+    references = reference_names(sorted(exercises))
+    work = []
+    for student, paths in students.items():
+        for name in sorted(names):
+            path = paths.get(name)
+            work.append(Job(student=student, instructor=str(names[name].resolve()),
+                            submission=None if path is None else str(path.absolute()),
+                            student_root=str((submissions / student).resolve()),
+                            cell_timeout=cell_timeout, total_timeout=timeout, memory=memory,
+                            bwrap=bwrap, references=references))
+    scratch = Path(tempfile.mkdtemp(prefix="grade-"))  # private (0700): not in any sandbox
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(lambda j: grade_one(j, scratch, timeout + 120), work))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    scores = [s for rows, _ in results for s in rows]
+    reports = {(j.student, Path(j.instructor).name): r for j, (_, r) in zip(work, results)}
+    return scores, reports
 
 
 def write_csv(scores, path: Path) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "notebook", "exercise", "score", "max_score"])
+        writer.writerow(["student", "notebook", "exercise", "score", "max_score", "reason"])
         for s in scores:
-            writer.writerow([s.student, s.notebook, s.exercise, f"{s.score:g}", f"{s.max_score:g}"])
+            writer.writerow([s.student, s.notebook, s.exercise, f"{s.score:g}",
+                             f"{s.max_score:g}", s.reason])
+
+
+def write_feedback(scores, reports: dict, folder: Path, isolation_line: str) -> None:
+    """One Markdown file per student: every exercise, its score, and what went wrong."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for student in sorted({s.student for s in scores}):
+        mine = [s for s in scores if s.student == student]
+        lines = [f"# Feedback for {student}", "",
+                 f"Total: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}",
+                 "", f"_{isolation_line}_", ""]
+        for notebook in sorted({s.notebook for s in mine}):
+            report = reports.get((student, notebook), {})
+            lines += [f"## {notebook}", ""]
+            details = {e["exercise"]: e for e in report.get("exercises", [])}
+            for s in (s for s in mine if s.notebook == notebook):
+                lines.append(f"- **{s.exercise}**: {s.score:g} / {s.max_score:g}"
+                             + (f": {s.reason}" if s.reason else ""))
+                for more in details.get(s.exercise, {}).get("feedback", [])[1:]:
+                    lines.append(f"  - {more}")
+            for note in report.get("notes", []):
+                lines.append(f"- note: {note}")
+            lines.append("")
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)
+        (folder / f"{safe}.md").write_text("\n".join(lines))
 
 
 def with_exercises(paths) -> list:
-    return [p for p in paths
-            if any(is_grade(c) for c in nbformat.read(p, as_version=4).cells)]
+    return [p for p in paths if exercises_of(nbformat.read(p, as_version=4))]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder with one sub-folder per student")
     parser.add_argument("--output", type=Path, default=Path("grades.csv"))
+    parser.add_argument("--feedback", type=Path, default=None,
+                        help="folder for one feedback file per student (default: feedback/ "
+                             "beside the CSV)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks graded at once")
+    parser.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "none"))
+    parser.add_argument("--cell-timeout", type=float, default=120.0,
+                        help="seconds a cell may run before it is interrupted")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds a whole notebook may run")
+    parser.add_argument("--memory-mb", type=int, default=4096,
+                        help="address-space limit of a student's kernel")
     parser.add_argument("--instructor", type=Path, nargs="*",
                         default=sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder (one sub-folder per student)")
+    if args.jobs < 1 or args.cell_timeout <= 0 or args.timeout <= 0 or args.memory_mb < 256:
+        parser.error("--jobs >= 1, timeouts > 0 and --memory-mb >= 256 are required")
+    from tools.grading.exercises import spec_for
+    instructor_paths = with_exercises(args.instructor)
+    for path in instructor_paths:
+        for grade_id, _ in exercises_of(nbformat.read(path, as_version=4)):
+            try:
+                spec_for(grade_id)
+            except ValueError as error:
+                parser.error(f"{path.name}: {error}")
+    bwrap, line = isolation(args.isolation)
+    print(line, file=sys.stderr if bwrap is None else sys.stdout, flush=True)
     start = time.perf_counter()
-    scores = grade_all(args.submissions, with_exercises(args.instructor), jobs=args.jobs)
-    write_csv(scores, args.output)
-    students = sorted({s.student for s in scores})
-    for student in students:
+    scores, reports = [], {}
+    try:
+        scores, reports = grade_all(args.submissions, instructor_paths,
+                                    jobs=args.jobs, bwrap=bwrap, cell_timeout=args.cell_timeout,
+                                    timeout=args.timeout, memory=args.memory_mb * 2**20)
+    finally:
+        write_csv(scores, args.output)
+        feedback = args.feedback or args.output.parent / "feedback"
+        write_feedback(scores, reports, feedback, line)
+    for student in sorted({s.student for s in scores}):
         mine = [s for s in scores if s.student == student]
         print(f"{student}: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}")
-    print(f"{len(students)} students graded in {time.perf_counter() - start:.1f} s -> {args.output}")
+    print(f"{len({s.student for s in scores})} students graded in "
+          f"{time.perf_counter() - start:.1f} s -> {args.output}, feedback in {feedback}/")
+    if bwrap is None:
+        print(line, file=sys.stderr)
     return 0
 
 

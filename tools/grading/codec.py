@@ -65,12 +65,12 @@ def encode(value, depth: int = 0):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        return {"float": repr(value)}
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, (np.ndarray, np.generic)):  # before float: np.float64 is a float
         if np.asarray(value).dtype.kind in "biufc":
             return _array(value)
         return {"unsupported": f"numpy array of dtype {np.asarray(value).dtype}"}
+    if isinstance(value, float):
+        return {"float": repr(float(value))}
     if isinstance(value, Rng):
         return {"rng": int(value.seed)}
     if isinstance(value, Expr):
