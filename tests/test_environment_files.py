@@ -280,3 +280,31 @@ def test_constraints_oldest_pin_exactly_the_lower_bound_of_every_runtime_depende
             wrong.append(f"{req.name}: pinned {pinned}, lower bound {floors[0]}")
     assert not wrong, "constraints-oldest.txt does not pin the lower bounds: " + "; ".join(wrong)
     assert not pins, f"constraints-oldest.txt pins packages pyproject.toml does not name: {sorted(pins)}"
+
+
+# --- make lab is a student's lab (issue 16) ---------------------------------------------------
+
+
+def _make_dry_run(target: str) -> str:
+    import subprocess
+
+    process = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60)
+    assert process.returncode == 0, process.stderr
+    return process.stdout
+
+
+def test_make_lab_installs_only_the_runtime_pins_and_switches_nbgrader_off():
+    commands = _make_dry_run("lab")
+    assert "-r requirements.txt" in commands
+    assert "requirements-dev.txt" not in commands, "students must not get the instructor tools"
+    assert '"@jupyter/nbgrader": true' in commands
+    for extension in ("formgrader", "validate_assignment", "assignment_list", "course_list"):
+        assert f'"nbgrader.server_extensions.{extension}": false' in commands
+    assert "JUPYTER_CONFIG_DIR=" in commands
+
+
+def test_make_lab_instructor_has_the_instructor_tools():
+    commands = _make_dry_run("lab-instructor")
+    assert "-r requirements-dev.txt" in commands
+    assert "JUPYTER_CONFIG_DIR" not in commands
