@@ -75,9 +75,10 @@ def find_submissions(folder: Path, instructor_names: set) -> dict:
     """{student: {notebook name: path}} for every student folder in ``folder``.
 
     Symbolic links are not followed into folders, but a notebook that is a link is listed
-    (the runner scores it 0 and says why)."""
+    (the runner scores it 0 and says why). Hidden folders (``.git``) are not students."""
     found = {}
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
+    for student_dir in sorted(p for p in folder.iterdir()
+                              if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
         paths = {}
         for dirpath, dirnames, filenames in os.walk(student_dir, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
