@@ -217,3 +217,43 @@ for _path in NOTEBOOKS:
     _name = "TestGrading_" + _path.stem
     globals()[_name] = type(_name, (GradingSuite,), {"path": _path})
 del _path, _name
+
+
+def _solution_lines(source: str) -> list:
+    """The substantive lines of a solution region (long enough to be code, not a comment)."""
+    lines, inside = [], False
+    for raw in source.splitlines():
+        line = raw.strip()
+        if line == "### BEGIN SOLUTION":
+            inside = True
+        elif line == "### END SOLUTION":
+            inside = False
+        elif inside and len(line) >= 25 and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def _cell_text(cell) -> str:
+    texts = [cell.source]
+    for output in cell.get("outputs", []):
+        texts.append(str(output.get("text", "")))
+        texts.append(str(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_answer_is_shown_before_its_exercise(path):
+    """No cell before a solution cell (its source or its printed output) holds a line of that
+    solution, so that no exercise is transcription; no cell prints a function's source
+    (``inspect.getsource``) before the last exercise."""
+    notebook = nbformat.read(path, as_version=4)
+    solutions = [i for i, c in enumerate(notebook.cells) if is_solution(c)]
+    for index in solutions:
+        lines = _solution_lines(notebook.cells[index].source)
+        before = "\n".join(_cell_text(c) for c in notebook.cells[:index])
+        shown = [line for line in lines if line in before]
+        assert not shown, (f"{path.name}: the answer to "
+                           f"{notebook.cells[index].metadata['nbgrader']['grade_id']} is shown "
+                           f"before it: {shown[:3]}")
+    for cell in notebook.cells[:solutions[-1]]:
+        assert "getsource(" not in cell.source, f"{path.name} prints source code before an exercise"
