@@ -8,9 +8,9 @@ For each instructor notebook in ``notebooks/``:
 - every test cell has a grading spec (``tools/grading/exercises``), and grade_ids are unique;
 - graded by ``tools/grade.py`` (what ``make grade`` runs, sandboxed when bubblewrap is
   installed), a class of three: the instructor version scores full marks with no cell failing;
-  the untouched student version scores zero, and in that run only solution cells fail (so
-  every other cell runs for a student who has not answered yet: later cells never depend on an
-  answer); a submission with one deliberately wrong answer, whose locked test cells were edited
+  the untouched student version scores zero because of the stubs' ``NotImplementedError``, and
+  in that run no cell but a solution cell fails (so every other cell runs for a student who
+  has not answered yet: later cells never depend on an answer); a submission with one deliberately wrong answer, whose locked test cells were edited
   to pass or deleted, loses exactly that exercise's points (the grader never runs test cells
   from a submission).
 
@@ -168,30 +168,35 @@ def tampered_submission(instructor, student, wrong_id: str):
     return submission
 
 
+@pytest.fixture(scope="class")
+def graded(request, tmp_path_factory):
+    """The class of three for the test class's notebook (module level: a class-scoped
+    fixture method shared by generated classes trips pytest's finalizers)."""
+    path = request.cls.path
+    instructor = nbformat.read(path, as_version=4)
+    student = student_version(path)
+    solutions = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells
+                 if is_solution(c)]
+    wrong_id = solutions[-1]
+    folder = tmp_path_factory.mktemp("class")
+    for name, notebook in [("instructor", instructor), ("untouched", student),
+                           ("tampered", tampered_submission(instructor, student, wrong_id))]:
+        (folder / name).mkdir()
+        nbformat.write(notebook, folder / name / path.name)
+    scores, reports = grading.grade_all(folder, [path], jobs=1, bwrap=find_bwrap(),
+                                        cell_timeout=300, timeout=900)
+    by_student, reasons = {}, {}
+    for s in scores:
+        by_student.setdefault(s.student, {})[s.exercise] = s.score
+        reasons.setdefault(s.student, {})[s.exercise] = s.reason
+    return {"scores": by_student, "reasons": reasons, "reports": reports, "wrong_id": wrong_id,
+            "points": exercise_points(instructor)}
+
+
 class GradingSuite:
     """A class of three graded by ``tools/grade.py`` 's ``grade_all`` (one kernel each)."""
 
     path: Path
-
-    @pytest.fixture(scope="class")
-    def graded(self, tmp_path_factory):
-        instructor = nbformat.read(self.path, as_version=4)
-        student = student_version(self.path)
-        solutions = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells
-                     if is_solution(c)]
-        wrong_id = solutions[-1]
-        folder = tmp_path_factory.mktemp("class")
-        for name, notebook in [("instructor", instructor), ("untouched", student),
-                               ("tampered", tampered_submission(instructor, student, wrong_id))]:
-            (folder / name).mkdir()
-            nbformat.write(notebook, folder / name / self.path.name)
-        scores, reports = grading.grade_all(folder, [self.path], jobs=1, bwrap=find_bwrap(),
-                                            cell_timeout=300, timeout=900)
-        by_student = {}
-        for s in scores:
-            by_student.setdefault(s.student, {})[s.exercise] = s.score
-        return {"scores": by_student, "reports": reports, "wrong_id": wrong_id,
-                "points": exercise_points(instructor)}
 
     def _errors(self, graded, student):
         return graded["reports"][(student, self.path.name)].get("errors", [])
@@ -202,10 +207,11 @@ class GradingSuite:
 
     def test_untouched_student_version_scores_zero_and_only_solutions_fail(self, graded):
         assert graded["scores"]["untouched"] == {k: 0.0 for k in graded["points"]}
-        failed = self._errors(graded, "untouched")
-        assert failed and all(origin == "solution" for _, origin, _ in failed), (
+        failed = self._errors(graded, "untouched")  # a stub inside a def fails only when called
+        assert all(origin == "solution" for _, origin, _ in failed), (
             f"cells outside the exercises failed for an untouched student version: {failed}")
-        assert any(error.startswith("NotImplementedError") for _, _, error in failed)
+        for exercise, reason in graded["reasons"]["untouched"].items():
+            assert "NotImplementedError" in reason, (exercise, reason)
 
     def test_wrong_answer_loses_exactly_its_points_despite_edited_tests(self, graded):
         expected = dict(graded["points"])
