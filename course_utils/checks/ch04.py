@@ -454,9 +454,11 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
                                      atol=BN_BACKWARD_TOL):
                     k = np.unravel_index(np.argmax(np.abs(array - want[index])), array.shape)
                     at = ", ".join(str(int(i)) for i in k)
-                    problem = (f"gives {part}[{at}] = {float(array[k]):.6g}; the formula gives "
-                               f"{float(want[index][k]):.6g}, and a numerical gradient "
-                               f"{float(numerical[index][k]):.6g}")
+                    mine, right = float(array[k]), float(want[index][k])
+                    digits = ".6g" if f"{mine:.6g}" != f"{right:.6g}" else ".12g"
+                    problem = (f"gives {part}[{at}] = {mine:{digits}}; the formula gives "
+                               f"{right:{digits}}, and a numerical gradient "
+                               f"{float(numerical[index][k]):{digits}}")
                     hint = bn_backward_mistake(part, dout, x, gamma, eps, array)
                     if not kwargs and hint.startswith(("dbeta = sum", "dx_i = gamma")):
                         hint += " Called without eps: is the default eps=1e-5?"
