@@ -198,7 +198,7 @@ class SGD(Optimizer):
         self.momentum, self.dampening, self.weight_decay = momentum, dampening, weight_decay
         self.nesterov, self.maximize = nesterov, maximize
 
-    @reference_answer("nesterov_step")  # with nesterov=True, the exercise after a change of variables
+    @reference_answer("nesterov_step", "momentum_update_ratios")  # its step answers both
     def _update(self, p, g, state):
         if self.maximize:
             g = -g
