@@ -322,7 +322,8 @@ class TestWithoutSandbox:
     """The same grader with ``--isolation none``: it still grades, and says it is not safe."""
 
     @pytest.fixture(scope="class")
-    def graded(self, tmp_path_factory):
+    @classmethod
+    def graded(cls, tmp_path_factory):
         tmp = tmp_path_factory.mktemp("unsandboxed")
         instructor = _course(tmp)
         submissions = _class(tmp, instructor, SAFE_WITHOUT_SANDBOX)
