@@ -10,9 +10,9 @@ For each instructor notebook in ``notebooks/``:
   installed), a class of three: the instructor version scores full marks with no cell failing;
   the untouched student version scores zero because of the stubs' ``NotImplementedError``, and
   in that run no cell but a solution cell fails (so every other cell runs for a student who
-  has not answered yet: later cells never depend on an answer); a submission with one deliberately wrong answer, whose locked test cells were edited
-  to pass or deleted, loses exactly that exercise's points (the grader never runs test cells
-  from a submission).
+  has not answered yet: later cells never depend on an answer); a submission with one
+  deliberately wrong answer, whose locked test cells were edited to pass or deleted, loses
+  exactly that exercise's points (the grader never runs test cells from a submission).
 
 Each notebook's class is one test class, so ``pytest -n 2 --dist loadscope`` spreads the
 notebooks over both workers. Hostile submissions: ``tests/test_grading_hostile.py``.
@@ -262,4 +262,5 @@ def test_no_answer_is_shown_before_its_exercise(path):
                            f"{notebook.cells[index].metadata['nbgrader']['grade_id']} is shown "
                            f"before it: {shown[:3]}")
     for cell in notebook.cells[:solutions[-1]]:
-        assert "getsource(" not in cell.source, f"{path.name} prints source code before an exercise"
+        assert "getsource(" not in cell.source, (
+            f"{path.name} prints source code before an exercise")

@@ -210,7 +210,8 @@ def _class(tmp: Path, instructor: Path, names) -> Path:
             other.source, other.id = IMPORT + WRONG, "copy-of-the-solution"
             notebook.cells.insert(index + 1, other)
             if content.endswith("REVERSED"):
-                notebook.cells[index].source, other.source = other.source, notebook.cells[index].source
+                first = notebook.cells[index]
+                first.source, other.source = other.source, first.source
             nbformat.write(notebook, target)
         else:
             target.write_text(content)

@@ -126,7 +126,8 @@ def limit_command(limits: Limits) -> list[str]:
     """``python -c ...`` that sets the limits, then becomes the kernel (argv after it)."""
     code = ("import os, resource, sys\n"
             f"resource.setrlimit(resource.RLIMIT_AS, ({limits.memory}, {limits.memory}))\n"
-            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limits.file_size}, {limits.file_size}))\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limits.file_size}, "
+            f"{limits.file_size}))\n"
             f"resource.setrlimit(resource.RLIMIT_CPU, ({limits.cpu_seconds}, "
             f"{limits.cpu_seconds}))\n"
             "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
@@ -155,9 +156,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     Call :meth:`configure` (the submission's work folder, shared with the sandbox, the kernel's
     folder, the limits, the ``bwrap`` path or ``None``) before starting it. Asynchronous, as
-    nbclient expects: a blocking client would wait forever on a kernel that died mid-cell. Interrupts go as a control message (the grader cannot signal
-    a process inside the sandbox's namespace), and :meth:`kill_all` ends every process the
-    kernel started.
+    nbclient expects: a blocking client would wait forever on a kernel that died mid-cell.
+    Interrupts go as a control message (the grader cannot signal a process inside the
+    sandbox's namespace), and :meth:`kill_all` ends every process the kernel started.
     """
 
     workdir: Path

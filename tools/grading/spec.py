@@ -25,7 +25,7 @@ import numpy as np
 from tools.grading.codec import Expr, Rng, Unsupported, decode, encode
 
 __all__ = ["Call", "Outcome", "Exercise", "Rng", "Expr", "Unsupported", "run_in_process",
-           "close", "raised", "describe", "unchanged_failures", "judge_all"]
+           "close", "raised", "returned", "describe", "unchanged_failures", "judge_all"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,15 @@ def describe(call: Call, limit: int = 120) -> str:
     parts = [short(a) for a in call.args] + [f"{k}={short(v)}" for k, v in call.kwargs.items()]
     text = f"{call.function}({', '.join(parts)})"
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def returned(calls: Sequence[Call], outcomes: Sequence[Outcome], failures: list):
+    """(call, outcome) for each call that returned; a failure message for each that raised."""
+    for call, outcome in zip(calls, outcomes):
+        if outcome.ok:
+            yield call, outcome
+        else:
+            failures.append(f"{describe(call)} {raised(outcome)}")
 
 
 def raised(outcome: Outcome) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.preprocessing import Whitener
-from tools.grading.spec import Call, Exercise, close, describe, raised
+from tools.grading.spec import Call, Exercise, close, describe, returned
 
 #: The notebook's hidden tests' tolerances: W and X_white to 1e-8 (absolute), the whitened
 #: covariance to 1e-6 of the identity for a tiny eps.
@@ -34,10 +34,7 @@ def _zca_calls():
 
 def _judge_zca(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
         if not (isinstance(got, tuple) and len(got) == 2):
             failures.append(f"{describe(call)} must return (X_white, W); got "

@@ -12,7 +12,7 @@ import numpy as np
 
 from course_utils import batchnorm
 from course_utils.checks.ch04 import bn_backward_mistake, bn_forward_mistake
-from tools.grading.spec import Call, Exercise, close, describe, raised
+from tools.grading.spec import Call, Exercise, close, describe, returned
 
 TOL = 1e-8  # absolute and relative, as the hidden tests (float64 arithmetic)
 
@@ -41,10 +41,7 @@ def _forward_calls():
 
 def _judge_forward(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         x, gamma, beta = call.args
         eps = call.kwargs.get("eps", batchnorm.EPS)
         want, _ = batchnorm.batchnorm_forward(x, gamma, beta, eps=eps)
@@ -80,10 +77,7 @@ def _backward_calls():
 
 def _judge_backward(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         dout, x, gamma = call.args
         eps = call.kwargs.get("eps", batchnorm.EPS)
         _, cache = batchnorm.batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import optim
-from tools.grading.spec import Call, Exercise, Expr, close, describe, raised
+from tools.grading.spec import Call, Exercise, Expr, close, describe, returned
 
 
 def _adam_calls():
@@ -31,10 +31,7 @@ def _adam_calls():
 
 def _judge_adam(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
         if not (isinstance(got, tuple) and len(got) == 3):
             failures.append(f"{describe(call)} must return (x_next, m, v); got "
@@ -87,10 +84,7 @@ def _nesterov_calls():
 
 def _judge_nesterov(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
         if not (isinstance(got, tuple) and len(got) == 2):
             failures.append(f"{describe(call)} must return (x_next, v_next); got "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import schedules
-from tools.grading.spec import Call, Exercise, close, describe, raised
+from tools.grading.spec import Call, Exercise, close, describe, returned
 
 
 def _warmup_cosine_calls():
@@ -31,10 +31,7 @@ def _warmup_cosine_calls():
 
 def _judge_warmup_cosine(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
         want = schedules.warmup_cosine(*call.args, **call.kwargs)
         if not isinstance(got, np.ndarray) or got.dtype != np.float64:

@@ -10,7 +10,7 @@ import numpy as np
 
 from course_utils import monitoring
 from tools.grading.codec import Unsupported
-from tools.grading.spec import Call, Exercise, close, describe, raised
+from tools.grading.spec import Call, Exercise, close, describe, raised, returned
 
 
 def _number(value):
@@ -41,10 +41,7 @@ def _update_ratio_calls():
 
 def _judge_update_ratio(calls, outcomes):
     failures = []
-    for call, outcome in zip(calls, outcomes):
-        if not outcome.ok:
-            failures.append(f"{describe(call)} {raised(outcome)}")
-            continue
+    for call, outcome in returned(calls, outcomes, failures):
         got, why = _number(outcome.value)
         if why is None:
             why = close(got, monitoring.sgd_update_ratio(*call.args), rtol=1e-9, atol=0.0)
