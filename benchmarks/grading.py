@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def make_class(chapter: Path, students: int, folder: Path) -> dict:
-    """Write the submissions; return {student: 'honest' | 'untouched' | 'wrong'}."""
+def make_class(chapter: Path, students: int, folder: Path) -> tuple[dict, float]:
+    """Write the submissions; return ({student: 'honest' | 'untouched' | 'wrong'}, the points
+    a wrong student loses: those of the last exercise)."""
     from tools.make_student_versions import student_version
 
     instructor = nbformat.read(chapter, as_version=4)
@@ -58,7 +59,10 @@ def make_class(chapter: Path, students: int, folder: Path) -> dict:
         (folder / name).mkdir(parents=True)
         nbformat.write(notebook, folder / name / chapter.name)
         kinds[name] = kind
-    return kinds
+    lost = next(float(c.metadata["nbgrader"]["points"]) for c in instructor.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == last.replace("_solution",
+                                                                                   "_tests"))
+    return kinds, lost
 
 
 def main(argv=None) -> int:
@@ -74,7 +78,7 @@ def main(argv=None) -> int:
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
             tmp = Path(tmp)
-            kinds = make_class(chapter, args.students, tmp / "submissions")
+            kinds, lost = make_class(chapter, args.students, tmp / "submissions")
             start = time.perf_counter()
             process = subprocess.run(
                 [sys.executable, str(ROOT / "tools" / "grade.py"), str(tmp / "submissions"),
@@ -93,7 +97,7 @@ def main(argv=None) -> int:
             wrong = [s for s, k in kinds.items()
                      if (k == "honest" and totals[s] != maxima[s])
                      or (k == "untouched" and totals[s] != 0)
-                     or (k == "wrong" and not 0 < totals[s] < maxima[s])]
+                     or (k == "wrong" and totals[s] != maxima[s] - lost)]
             print(process.stdout.splitlines()[0])
             print(f"run: {walls[-1]:.1f} s for {args.students} students "
                   f"({walls[-1] / args.students:.2f} s each, jobs={args.jobs}); "
