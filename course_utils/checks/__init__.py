@@ -22,5 +22,5 @@ from course_utils.checks.ch08 import *  # noqa: F403
 from course_utils.checks.ch09 import *  # noqa: F403
 from course_utils.checks.ch10 import *  # noqa: F403
 
-__all__ = [*_common_all, *(name for module in (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10)
-                           for name in module.__all__)]
+_CHAPTERS = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10)
+__all__ = [*_common_all, *(name for module in _CHAPTERS for name in module.__all__)]

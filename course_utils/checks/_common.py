@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-__all__ = ["check_cases"]
+__all__ = ["check_cases", "call_answer"]
 
 
 def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
@@ -45,3 +45,17 @@ def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
             )
 
 
+
+
+def call_answer(exercise: str, label: str, function: Callable, *args, **kwargs):
+    """``function(*args, **kwargs)`` (the student's answer) with the references of ``exercise``
+    hidden (:mod:`course_utils.references`): an answer that calls one of them fails the check
+    with an ``AssertionError`` naming it; anything else it raises propagates."""
+    from course_utils import references
+
+    try:
+        with references.hidden(exercise):
+            return function(*args, **kwargs)
+    except references.ReferenceUnavailable as error:
+        print(f"WRONG {label}: called the course's reference answer")
+        raise AssertionError(f"{label}: ReferenceUnavailable: {error}") from None

@@ -6,6 +6,7 @@ import math
 from typing import Callable
 
 from course_utils import init as _init
+from course_utils.checks._common import call_answer
 
 __all__ = ["INIT_STD_TOL", "XAVIER_CASES", "KAIMING_CASES", "init_std_mistake",
            "check_init_std_functions", "STD_SEARCH_CASES", "STD_SEARCH_UNREACHABLE",
@@ -83,7 +84,6 @@ def check_init_std_functions(xavier_std: Callable, kaiming_std: Callable) -> Non
     so calling ``init.init_std`` fails with ``ReferenceUnavailable``. A wrong value is compared
     with the usual mistakes (:func:`init_std_mistake`) to say which one it looks like.
     """
-    from course_utils import references
 
     for name, func in (("xavier_std", xavier_std), ("kaiming_std", kaiming_std)):
         if not callable(func):
@@ -96,12 +96,7 @@ def check_init_std_functions(xavier_std: Callable, kaiming_std: Callable) -> Non
              for args, kwargs in KAIMING_CASES]
     for name, func, args, kwargs, want in runs:
         call = f"{name}({', '.join([*(repr(a) for a in args), *(f'{k}={v:g}' for k, v in kwargs.items())])})"
-        try:
-            with references.hidden("init_std"):
-                got = func(*args, **kwargs)
-        except references.ReferenceUnavailable as error:
-            print(f"WRONG {call}: called the course's reference")
-            raise AssertionError(f"{call}: ReferenceUnavailable: {error}") from None
+        got = call_answer("init_std", call, func, *args, **kwargs)
         if _as_float(got) is None:
             print(f"WRONG {call} returned {got!r}")
             raise AssertionError(f"{call} returned {got!r}: expected a number (a float)")
@@ -170,7 +165,6 @@ def check_std_search(std_for_last_layer: Callable) -> None:
     answer runs inside ``references.hidden("std_search")``; ``init.forward_activations`` is
     the intended tool and stays available.
     """
-    from course_utils import references
 
     if not callable(std_for_last_layer):
         raise TypeError("std_for_last_layer must be a function; "
@@ -178,11 +172,8 @@ def check_std_search(std_for_last_layer: Callable) -> None:
     for target, activation, depth, width in STD_SEARCH_CASES:
         call = f"std_for_last_layer({target:g}, {activation!r}, depth={depth}, width={width})"
         try:
-            with references.hidden("std_search"):
-                sigma = std_for_last_layer(target, activation, depth=depth, width=width)
-        except references.ReferenceUnavailable as error:
-            print(f"WRONG {call}: called the course's reference")
-            raise AssertionError(f"{call}: ReferenceUnavailable: {error}") from None
+            sigma = call_answer("std_search", call, std_for_last_layer, target, activation,
+                                depth=depth, width=width)
         except ValueError as error:
             print(f"WRONG {call} raised ValueError: {error}")
             hint = ("ReLU's output has no upper bound (relu(cx) = c relu(x)): every target > 0 is "
@@ -212,8 +203,7 @@ def check_std_search(std_for_last_layer: Callable) -> None:
     for target, activation in STD_SEARCH_UNREACHABLE:
         call = f"std_for_last_layer({target:g}, {activation!r})"
         try:
-            with references.hidden("std_search"):
-                sigma = std_for_last_layer(target, activation)
+            sigma = call_answer("std_search", call, std_for_last_layer, target, activation)
         except ValueError:
             print(f"ok  {call} raises ValueError: no std reaches this target")
             continue

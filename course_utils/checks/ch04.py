@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from course_utils.checks._common import call_answer
+
 __all__ = ["BN_FORWARD_TOL", "bn_forward_cases", "bn_forward_mistake", "check_bn_forward",
            "BN_BACKWARD_TOL", "BN_NUMERICAL_TOL", "bn_backward_cases", "bn_numerical_gradients",
            "bn_backward_mistake", "check_bn_backward"]
@@ -131,7 +133,6 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
     """
     import numpy as np
 
-    from course_utils import references
     from course_utils.batchnorm import EPS, batchnorm_forward
 
     if not callable(bn_forward_train):
@@ -142,13 +143,8 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
         eps = EPS if eps is None else eps
         want, _ = batchnorm_forward(x, gamma, beta, eps=eps)
         given = (x.copy(), gamma.copy(), beta.copy())
-        try:
-            with references.hidden("bn_forward"):
-                got = bn_forward_train(*given, **kwargs)
-        except references.ReferenceUnavailable as error:
-            print(f"WRONG {name}: bn_forward_train called the course's reference")
-            raise AssertionError(f"bn_forward_train on '{name}': ReferenceUnavailable: "
-                                 f"{error}") from None
+        got = call_answer("bn_forward", f"bn_forward_train on '{name}'", bn_forward_train,
+                          *given, **kwargs)
         problem = hint = None
         array = _as_float_array(got) if isinstance(got, np.ndarray) else None
         if not all(np.array_equal(a, b) for a, b in zip(given, (x, gamma, beta))):
@@ -400,7 +396,6 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
     """
     import numpy as np
 
-    from course_utils import references
     from course_utils.batchnorm import EPS, batchnorm_backward, batchnorm_forward
 
     if not callable(bn_backward_train):
@@ -417,13 +412,8 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
                   float(np.max(np.sum(np.abs(dout * cache.x_hat), axis=0))),
                   float(np.max(np.sum(np.abs(dout), axis=0))))
         given = (dout.copy(), x.copy(), gamma.copy())
-        try:
-            with references.hidden("bn_backward"):
-                got = bn_backward_train(*given, **kwargs)
-        except references.ReferenceUnavailable as error:
-            print(f"WRONG {name}: bn_backward_train called the course's reference")
-            raise AssertionError(f"bn_backward_train on '{name}': ReferenceUnavailable: "
-                                 f"{error}") from None
+        got = call_answer("bn_backward", f"bn_backward_train on '{name}'", bn_backward_train,
+                          *given, **kwargs)
         problem = hint = None
         if not all(np.array_equal(a, b) for a, b in zip(given, (dout, x, gamma))):
             problem = "changed an input array (dout, x or gamma) in place"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from course_utils.checks._common import call_answer
 from course_utils.references import reference_answer
 
 __all__ = ["ADAM_STEP_TOL", "NESTEROV_STEP_TOL", "check_adam_step", "check_nesterov_step"]
@@ -30,14 +31,7 @@ def _run_hidden(exercise: str, title: str, function: Callable, *args, **kwargs):
     ``ReferenceUnavailable``; any other error (the stub's ``NotImplementedError``, a bug in the
     answer) propagates with its own traceback, which is what the student needs to see.
     """
-    from course_utils import references
-
-    try:
-        with references.hidden(exercise):
-            return function(*args, **kwargs)
-    except references.ReferenceUnavailable as error:
-        print(f"WRONG {title}: ReferenceUnavailable: {error}")
-        raise AssertionError(f"{title}: ReferenceUnavailable: {error}") from None
+    return call_answer(exercise, title, function, *args, **kwargs)
 
 
 def _as_float_array(value):

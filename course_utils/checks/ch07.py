@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from course_utils.checks._common import call_answer
+
 __all__ = ["INVERTED_DROPOUT_PS", "INVERTED_DROPOUT_SHAPE", "INVERTED_DROPOUT_TOL",
            "check_inverted_dropout", "DROPOUT_NETWORK_TOL", "DROPOUT_NETWORK_NUMERIC_TOL",
            "dropout_network_problem", "dropout_network_variant", "dropout_network_mistake",
@@ -32,13 +34,7 @@ def _fail(call, problem, hint):
 
 def _guarded(exercise, function, call, *args):
     """``function(*args)`` with the exercise's references hidden; a call to one fails."""
-    from course_utils import references
-
-    with references.hidden(exercise):
-        try:
-            return function(*args)
-        except references.ReferenceUnavailable as error:
-            _fail(call, "called the course's reference answer", f"ReferenceUnavailable: {error}")
+    return call_answer(exercise, call, function, *args)
 
 
 # ------------------------------------------------------------------ inverted dropout
@@ -379,7 +375,6 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
         _fail(call, f"{what}: {problem}", hint)
 
     base = dropout_network_problem()
-    shapes = dict(zip(_PARAMS, (a.shape for a in base[2:])))
 
     call = "dropout_net_loss(X, Y, W1, b1, W2, b2, p=0.3, train=False, rng)"
     got = run(call, base, 0.3, False, 0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from course_utils.checks._common import call_answer
+
 __all__ = ["LOG_UNIFORM_DRAWS", "LOG_UNIFORM_KS_TOL", "log_uniform_range_mistake",
            "check_log_uniform"]
 
@@ -70,7 +72,6 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
     """
     import numpy as np
 
-    from course_utils import references
 
     if not callable(sample_log_uniform):
         raise TypeError(f"sample_log_uniform must be a function; got "
@@ -82,13 +83,8 @@ def check_log_uniform(sample_log_uniform: Callable) -> None:
 
     def sample(low, high, size, rng):
         """The student's sampler, with the course's own unavailable while it runs."""
-        try:
-            with references.hidden("log_uniform"):
-                return sample_log_uniform(low, high, size, rng)
-        except references.ReferenceUnavailable as error:
-            print(f"WRONG sample_log_uniform({low:g}, {high:g}, {size}, rng) called the "
-                  "course's reference")
-            raise AssertionError(f"sample_log_uniform: ReferenceUnavailable: {error}") from None
+        return call_answer("log_uniform", f"sample_log_uniform({low:g}, {high:g}, {size}, rng)",
+                           sample_log_uniform, low, high, size, rng)
 
     out = sample(1e-3, 1.0, 5, np.random.default_rng(0))
     if not isinstance(out, np.ndarray) or out.shape != (5,) or out.dtype != np.float64:
