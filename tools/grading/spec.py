@@ -25,7 +25,8 @@ import numpy as np
 from tools.grading.codec import Expr, Rng, Unsupported, decode, encode
 
 __all__ = ["Call", "Outcome", "Exercise", "Rng", "Expr", "Unsupported", "run_in_process",
-           "close", "raised", "returned", "describe", "unchanged_failures", "judge_all"]
+           "close", "raised", "returned", "not_a_tuple", "describe", "unchanged_failures",
+           "judge_all", "isclose"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,14 @@ def returned(calls: Sequence[Call], outcomes: Sequence[Outcome], failures: list)
             yield call, outcome
         else:
             failures.append(f"{describe(call)} {raised(outcome)}")
+
+
+def not_a_tuple(call: Call, value, names: Sequence[str]) -> str | None:
+    """Why ``value`` is not the tuple ``(names...)`` the call must return, or ``None``."""
+    if isinstance(value, tuple) and len(value) == len(names):
+        return None
+    return (f"{describe(call)} must return ({', '.join(names)}); got "
+            f"{type(value).__name__}")
 
 
 def raised(outcome: Outcome) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.preprocessing import Whitener
-from tools.grading.spec import Call, Exercise, close, describe, returned
+from tools.grading.spec import Call, Exercise, close, describe, not_a_tuple, returned
 
 #: The notebook's hidden tests' tolerances: W and X_white to 1e-8 (absolute), the whitened
 #: covariance to 1e-6 of the identity for a tiny eps.
@@ -36,9 +36,8 @@ def _judge_zca(calls, outcomes):
     failures = []
     for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
-        if not (isinstance(got, tuple) and len(got) == 2):
-            failures.append(f"{describe(call)} must return (X_white, W); got "
-                            f"{type(got).__name__}")
+        if why := not_a_tuple(call, got, ("X_white", "W")):
+            failures.append(why)
             continue
         X = call.args[0]
         eps = call.kwargs.get("eps", 1e-5)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import optim
-from tools.grading.spec import Call, Exercise, Expr, close, describe, returned
+from tools.grading.spec import (Call, Exercise, Expr, close, describe, not_a_tuple,
+                                returned)
 
 
 def _adam_calls():
@@ -33,9 +34,8 @@ def _judge_adam(calls, outcomes):
     failures = []
     for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
-        if not (isinstance(got, tuple) and len(got) == 3):
-            failures.append(f"{describe(call)} must return (x_next, m, v); got "
-                            f"{type(got).__name__}")
+        if why := not_a_tuple(call, got, ("x_next", "m", "v")):
+            failures.append(why)
             continue
         want = optim.adam_step(*call.args, **call.kwargs)
         for name, g, w in zip(("x_next", "m", "v"), got, want):
@@ -86,9 +86,8 @@ def _judge_nesterov(calls, outcomes):
     failures = []
     for call, outcome in returned(calls, outcomes, failures):
         got = outcome.value
-        if not (isinstance(got, tuple) and len(got) == 2):
-            failures.append(f"{describe(call)} must return (x_next, v_next); got "
-                            f"{type(got).__name__}")
+        if why := not_a_tuple(call, got, ("x_next", "v_next")):
+            failures.append(why)
             continue
         grad, *rest = call.args
         want = optim.nesterov_step(grad.build(), *rest)
