@@ -9,8 +9,8 @@ here, as the notebooks do: ``from course_utils.checks import check_adam_step``.
 """
 
 from course_utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10
-from course_utils.checks._common import *  # noqa: F403
-from course_utils.checks._common import __all__ as _common_all
+from course_utils.checking import *  # noqa: F403
+from course_utils.checking import __all__ as _common_all
 from course_utils.checks.ch01 import *  # noqa: F403
 from course_utils.checks.ch02 import *  # noqa: F403
 from course_utils.checks.ch03 import *  # noqa: F403

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["LEAKY_RELU_INPUTS", "LEAKY_RELU_SLOPES", "LEAKY_RELU_TOL", "check_leaky_relu",
            "leaky_relu_mistake"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["ZCA_COV_TOL", "ZCA_MATCH_TOL", "zca_check_data", "zca_mistake", "check_zca_whiten"]
 

@@ -6,7 +6,7 @@ import math
 from typing import Callable
 
 from course_utils import init as _init
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["INIT_STD_TOL", "XAVIER_CASES", "KAIMING_CASES", "init_std_mistake",
            "check_init_std_functions", "STD_SEARCH_CASES", "STD_SEARCH_UNREACHABLE",

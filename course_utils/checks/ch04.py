@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["BN_FORWARD_TOL", "bn_forward_cases", "bn_forward_mistake", "check_bn_forward",
            "BN_BACKWARD_TOL", "BN_NUMERICAL_TOL", "bn_backward_cases", "bn_numerical_gradients",

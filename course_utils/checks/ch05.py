@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 from course_utils.references import reference_answer
 
 __all__ = ["ADAM_STEP_TOL", "NESTEROV_STEP_TOL", "check_adam_step", "check_nesterov_step"]

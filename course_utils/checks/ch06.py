@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 from course_utils.references import reference_answer
 
 __all__ = ["WARMUP_COSINE_CASES", "WARMUP_COSINE_TOL", "check_warmup_cosine"]

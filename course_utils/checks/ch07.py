@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["INVERTED_DROPOUT_PS", "INVERTED_DROPOUT_SHAPE", "INVERTED_DROPOUT_TOL",
            "check_inverted_dropout", "DROPOUT_NETWORK_TOL", "DROPOUT_NETWORK_NUMERIC_TOL",

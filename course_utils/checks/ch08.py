@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["NUMERICAL_GRADIENT_TOL", "NUMERICAL_GRADIENT_MATCH_TOL", "numerical_gradient_cases",
            "numerical_gradient_mistake", "check_numerical_gradient"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["UPDATE_RATIO_TOL", "update_ratio_check_cases", "update_ratio_mistakes",
            "check_update_ratio", "MOMENTUM_RATIOS_TOL", "momentum_ratios_check_cases",

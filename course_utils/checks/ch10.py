@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from course_utils.checks._common import call_answer
+from course_utils.checking import call_answer
 
 __all__ = ["LOG_UNIFORM_DRAWS", "LOG_UNIFORM_KS_TOL", "log_uniform_range_mistake",
            "check_log_uniform"]
