@@ -145,7 +145,8 @@ def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple 
                 limit: int = MAX_ELEMENTS) -> np.ndarray:
     """``value`` as a numpy array of ``dtype``, checked before anything is computed.
 
-    ``ndim``: the allowed number(s) of dimensions; ``shape``: the sizes required, ``None``
+    ``dtype``: the dtype to convert to, or ``None`` to keep a float array's own (float32
+    stays float32; integers become float64); ``ndim``: the allowed number(s) of dimensions; ``shape``: the sizes required, ``None``
     for any size (``(None, 2)``: any number of rows of 2); ``finite``: no NaN or inf;
     ``min_size``: entries required; ``limit``: at most this many entries. Accepts numpy
     arrays, torch tensors (moved to numpy) and (nested) lists of numbers.
@@ -163,8 +164,11 @@ def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple 
         raise ValueError(f"{name} has {len(value)} entries; at most {limit} fit in memory here")
     try:
         array = np.asarray(value, dtype=dtype)
+        if dtype is None and array.dtype.kind not in "fc":
+            array = array.astype(np.float64)
     except (TypeError, ValueError, OverflowError) as error:
-        raise ValueError(f"{name} must be an array of {np.dtype(dtype).name} values; "
+        kind = "numeric" if dtype is None else np.dtype(dtype).name
+        raise ValueError(f"{name} must be an array of {kind} values; "
                          f"got {_short(value)} ({error})") from None
     if array.size > limit:
         raise ValueError(f"{name} has {array.size} entries; at most {limit} fit in memory here")
