@@ -64,6 +64,9 @@ def _is_real(value) -> bool:
 
 def check_int(name: str, value, low: int, high: int | None = None) -> int:
     """``value`` as an ``int`` in ``[low, high]`` (no upper limit when ``high`` is None)."""
+    for bound in (low, high):
+        if bound is not None and not _is_int(bound):
+            raise ValueError(f"the bounds of {name} must be integers; got {bound!r}")
     if not _is_int(value):
         raise ValueError(f"{name} must be an integer; got {value!r}")
     if value < low or (high is not None and value > high):
@@ -100,6 +103,8 @@ def check_bool(name: str, value) -> bool:
 
 def check_choice(name: str, value, options: Sequence):
     """``value`` if it is one of ``options`` (strings compared exactly), else ``ValueError``."""
+    if len(options) > MAX_ITEMS:
+        raise ValueError(f"the options of {name} must be at most {MAX_ITEMS}; got {len(options)}")
     try:
         found = any(value == option and type(value) is type(option) for option in options)
     except (TypeError, ValueError):  # an array compared with a string, say
