@@ -36,6 +36,11 @@ class Control:
     kind: str
     continuous: bool = False
 
+    @property
+    def label(self) -> str:
+        """The text of the control's ``.widget-label`` in the browser (its name)."""
+        return self.name
+
 
 def slider(name: str, continuous: bool = True) -> Control:
     return Control(name, SLIDER, continuous)
