@@ -159,3 +159,14 @@ def test_mimebundle_has_the_live_widget_a_static_png_and_stable_text(case):
     assert bundle["image/png"]
     assert bundle["text/plain"] == repr(explorer)
     assert repr(explorer).startswith(type(explorer).__name__ + "(")
+
+
+def test_every_explorer_and_control_is_benchmarked():
+    """benchmarks/widget_latency.py times every registered explorer's controls."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "benchmarks" / "widget_latency.py").read_text()
+    for entry in EXPLORERS:
+        assert entry.function in source, f"no benchmark scenario builds {entry.function}"
+        for control in entry.controls:
+            assert f'"{control.name}"' in source, f"{entry.name}: {control.name} is not timed"
