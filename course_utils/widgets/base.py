@@ -130,6 +130,9 @@ def make_controls(continuous: tuple | None = None, **specs) -> dict:
     ``continuous``: names of the sliders that redraw while they move (default: every slider;
     heavy ones redraw on release).
     """
+    if continuous is not None and (isinstance(continuous, str) or not all(
+            isinstance(c, str) for c in continuous)):
+        raise ValueError(f"continuous must be a tuple of control names; got {continuous!r}")
     style = {"description_width": "initial"}
     controls = {}
     for name, spec in specs.items():

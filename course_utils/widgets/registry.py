@@ -128,7 +128,7 @@ def entry(name: str) -> Entry:
     """The entry called ``name`` (``"init"``) or whose factory is ``name``
     (``"init_explorer"``)."""
     for e in EXPLORERS:
-        if name in (e.name, e.function):
+        if isinstance(name, str) and name in (e.name, e.function):
             return e
     names = ", ".join(e.name for e in EXPLORERS)
     raise ValueError(f"no explorer called {name!r}; the explorers are {names}")
