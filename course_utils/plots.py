@@ -94,6 +94,8 @@ def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> 
 
 #: Most bins a histogram may have, and the largest figure (pixels a side) a plot may make:
 #: beyond them a typo (bins=10**9, dpi=96000) would fill a student's memory.
+#: The lowest resolution a figure may have: below it FreeType cannot render the labels.
+MIN_DPI = 10
 #: Bars of one histogram: a thousand is finer than a panel's pixels.
 MAX_BINS = 1000
 
@@ -121,6 +123,8 @@ def check_figure_size(figsize, dpi) -> None:
                          f"figsize={figsize!r}, dpi={dpi!r}") from None
     if not all(math.isfinite(v) and v > 0 for v in (width, height, dpi)):
         raise ValueError(f"figsize and dpi must be positive; got figsize={figsize!r}, dpi={dpi!r}")
+    if dpi < MIN_DPI:
+        raise ValueError(f"dpi must be >= {MIN_DPI} (text cannot be drawn smaller); got {dpi:g}")
     if max(width, height) * dpi > MAX_PIXELS:
         raise ValueError(f"figsize={figsize!r} at dpi={dpi:g} is {width * dpi:.0f} x "
                          f"{height * dpi:.0f} pixels; at most {MAX_PIXELS} a side")
