@@ -1,4 +1,4 @@
-"""Chapter 01's exercise: Leaky ReLU and its derivative."""
+"""Chapter 01's visible check: the Leaky ReLU exercise (and its derivative)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chapter 02's exercise: ZCA whitening."""
+"""Chapter 02's visible check: the ZCA whitening exercise."""
 
 from __future__ import annotations
 

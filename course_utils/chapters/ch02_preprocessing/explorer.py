@@ -6,8 +6,10 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils.plots import WHITENING_TITLES, ScatterPanels, check_figure_size
-from course_utils.preprocessing import correlated_gaussian, whitening_demo
+from course_utils.chapters.ch02_preprocessing.figures import WHITENING_TITLES, ScatterPanels
+from course_utils.chapters.ch02_preprocessing.runs import correlated_gaussian, whitening_demo
+from course_utils.plots import check_figure_size
+from course_utils.validation import MAX_SEED
 from course_utils.widgets.base import Explorer, _NoticesClamping
 
 __all__ = ["WhiteningExplorer", "whitening_explorer"]
@@ -25,16 +27,18 @@ def _matrix(cov) -> str:
 class WhiteningExplorer(Explorer):
     """Four panels (original, decorrelated, PCA-whitened, ZCA-whitened) of one 2-D sample.
 
-    ``result`` is the :class:`course_utils.preprocessing.WhiteningDemo` of
-    :func:`course_utils.preprocessing.whitening_demo` for the controls' correlation, angle
-    and scale (``n``, ``seed`` and ``eps`` fixed at construction: the same standard-normal
-    draws for every move, so only the shape of the cloud changes).
+    ``result`` is the :class:`.runs.WhiteningDemo` of :func:`.runs.whitening_demo` for the
+    controls' correlation, angle and scale (``n``, ``seed`` and ``eps`` fixed at
+    construction: the same standard-normal draws for every move, so only the shape of the
+    cloud changes).
     """
 
     def __init__(self, correlation=0.8, angle=0.0, scale=1.5, n=500, seed=0, eps=1e-5,
                  figsize=(8.5, 2.6), dpi=96):
         correlated_gaussian(n=n, seed=seed)  # n and seed: the sampler's own checks
         whitening_demo(n=2, eps=eps)  # eps: the whitener's check
+        if isinstance(seed, np.random.Generator):  # the same draws for every move
+            seed = int(seed.integers(MAX_SEED, endpoint=True))
         check_figure_size(figsize, dpi)
         self.n, self.seed, self.eps = n, seed, eps
         self.view = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES,
