@@ -10,10 +10,11 @@ parameter as a keyword with torch.nn.functional's default:
 Both functions keep the input's floating dtype (float32 in, float32 out), so a
 float32 forward pass stays float32; integer input is computed in float64. None of them
 overflows, whatever the size of ``z``. They refuse what is not an array of real numbers, or
-one over :data:`~course_utils.validation.MAX_ELEMENTS` entries, but compute NaN and inf
-through, element by element, as numpy and torch do: every chapter's forward pass
-(:func:`course_utils.network.forward`) calls them, and a diverging run's NaN has to reach
-the loss it records (chapter 01's learning rate 10 shows one).
+one over :data:`~course_utils.validation.MAX_ELEMENTS` entries. Called by name
+(``activations.relu(z)``) they refuse NaN and inf in ``z`` too; the pairs :func:`get` hands
+out compute them through, element by element, as numpy and torch do, because every
+chapter's forward pass (:func:`course_utils.network.forward`) calls those, and chapter 03's
+exploding network has to show its inf and NaN in its statistics.
 
 Maxout (Goodfellow et al., ICML 2013) has weights of its own, so it is not in :func:`get`:
 :func:`maxout_forward` / :func:`maxout_backward` follow the ``(out, cache)`` /
@@ -25,6 +26,7 @@ At a kink (z = 0) the derivative is the one torch's autograd uses: 0 for ReLU,
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
@@ -267,6 +269,28 @@ _REGISTRY: dict[str, tuple[ArrayFn, ArrayFn]] = {
 
 #: Names accepted by :func:`get`, in display order (chapter 03's three first).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def _refusing_nan(f: ArrayFn) -> ArrayFn:
+    """``f`` as called by name: the same, but NaN or inf in ``z`` is a ``ValueError``."""
+    @functools.wraps(f)
+    def by_name(*args, **kwargs):
+        if args or "z" in kwargs:
+            z = _float(args[0] if args else kwargs["z"])
+            if not np.isfinite(z).all():
+                raise ValueError(f"z must hold finite numbers; it has NaN or inf "
+                                 f"(get({f.__name__!r}) gives the pair that computes them "
+                                 "through)")
+        return f(*args, **kwargs)
+
+    del by_name.__wrapped__  # leaky_relu's: no way around the reference guard of ``f``
+    return by_name
+
+
+# The module's names become the checked functions; _REGISTRY keeps the forward pass's.
+(tanh, tanh_grad, relu, relu_grad, sigmoid, sigmoid_grad, leaky_relu, leaky_relu_grad, elu,
+ elu_grad, gelu, gelu_grad, silu, silu_grad, softplus, softplus_grad) = (
+    _refusing_nan(f) for pair in _REGISTRY.values() for f in pair)
 
 
 def get(name: str) -> tuple[ArrayFn, ArrayFn]:

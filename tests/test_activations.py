@@ -139,11 +139,16 @@ def test_bad_parameters_are_value_errors(call, message):
 
 
 @pytest.mark.parametrize("name", activations.NAMES)
-def test_nan_passes_through_as_in_numpy(name):
-    # The module's note: a diverging run's NaN must reach its loss through the forward pass.
+def test_nan_passes_through_the_forward_pass_but_not_a_call_by_name(name):
+    # The module's note: chapter 03's exploding network shows its inf/NaN in its statistics.
     f, df = activations.get(name)
     z = np.array([np.nan, 0.5])
     assert np.isnan(f(z)[0]) and np.isfinite(f(z)[1]) and np.isfinite(df(z)[1])
+    for by_name in (getattr(activations, name), getattr(activations, name + "_grad")):
+        with pytest.raises(ValueError, match="z must hold finite numbers"):
+            by_name(z)
+        np.testing.assert_array_equal(by_name(z[1:]), (f if by_name.__name__ == name
+                                                       else df)(z[1:]))
 
 
 # ---------------------------------------------------------------------------- Maxout

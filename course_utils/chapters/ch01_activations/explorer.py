@@ -14,8 +14,8 @@ from course_utils.chapters.ch01_activations.figures import (ACTIVATION_TITLES, C
                                                             activation_curve)
 from course_utils.chapters.ch01_activations.runs import SATURATION, UnitResponse, unit_response
 from course_utils.plots import MAX_BINS, _uniform_bin_counts, check_figure_size
-from course_utils.validation import MAX_SEED, check_int
-from course_utils.widgets.base import Explorer, LogSlider, _NoticesClamping
+from course_utils.validation import MAX_SEED, check_int, check_real
+from course_utils.widgets.base import Explorer, FloatSlider, LogSlider, check_start_value
 
 __all__ = ["ActivationExplorer", "activation_explorer", "ActivationResponseFigure",
            "SCALE_RANGE", "BIAS_RANGE", "OUTPUT_RANGE"]
@@ -114,10 +114,6 @@ def _inches(figure: Figure, left, bottom, width, height):
     return [left / w, bottom / h, max(width, 0.1) / w, max(height, 0.1) / h]
 
 
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
-
-
 class ActivationExplorer(Explorer):
     """Pre-activations z ~ N(bias, scale²) through an activation, live.
 
@@ -131,23 +127,25 @@ class ActivationExplorer(Explorer):
         unit_response("tanh", 1.0, 0.0, n=n, seed=seed)  # checks n and seed
         if isinstance(seed, np.random.Generator):  # one fixed sample for every move
             seed = int(seed.integers(MAX_SEED, endpoint=True))
+        check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
         check_figure_size(figsize, dpi)
         self.n, self.seed = n, seed
-        self.view = ActivationResponseFigure(
-            Figure(figsize=figsize, dpi=dpi),
-            activation if activation in activations.NAMES else "tanh", animated=True)
         style = {"description_width": "70px"}
         controls = {
             "activation": ipywidgets.Dropdown(options=activations.NAMES,
                                               description="activation", style=style),
-            "scale": LogSlider(base=10, min=np.log10(SCALE_RANGE[0]), max=np.log10(SCALE_RANGE[1]),
-                               step=0.02, value=1.0, description="scale", readout_format=".3g",
-                               style=style),
+            "scale": LogSlider(base=10, min=np.log10(SCALE_RANGE[0]),
+                               max=np.log10(SCALE_RANGE[1]), step=0.02, value=1.0,
+                               description="scale", readout_format=".3g", style=style),
             "bias": FloatSlider(min=BIAS_RANGE[0], max=BIAS_RANGE[1], step=0.1,
-                                           value=0.0, description="bias", style=style),
+                                value=0.0, description="bias", style=style),
         }
-        super().__init__(controls, self.view.figure, activation=activation, scale=scale,
-                         bias=bias)
+        start = dict(activation=activation, scale=scale, bias=bias)
+        for name, value in start.items():  # before the figure, the costly part
+            check_start_value(name, controls[name], value)
+        self.view = ActivationResponseFigure(Figure(figsize=figsize, dpi=dpi), activation,
+                                             animated=True)
+        super().__init__(controls, self.view.figure, **start)
 
     def compute(self, activation, scale, bias):
         return unit_response(activation, scale, bias, n=self.n, seed=self.seed)

@@ -81,6 +81,7 @@ def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "e
                            lambda name, value: check_choice(name, value, tuple(ACTIVATION_TITLES)),
                            max_len=3 * 12)
     if figure is None:
+        check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
         check_figure_size(figsize, dpi)
         figure = Figure(figsize=figsize, dpi=dpi)
     elif not isinstance(figure, Figure):

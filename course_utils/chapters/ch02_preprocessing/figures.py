@@ -114,5 +114,6 @@ def plot_whitening(demo, figsize=(8.5, 2.6), dpi=96, figure: Figure | None = Non
 def _new_figure(figure, figsize, dpi) -> Figure:
     if figure is not None:
         return _check_figure(figure)
+    check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
     check_figure_size(figsize, dpi)
     return Figure(figsize=figsize, dpi=dpi)

@@ -33,6 +33,14 @@ MAX_POINTS = 100_000
 MAX_TRIALS = 10_000
 
 
+def _check_images(name: str, images, shape=None) -> np.ndarray:
+    """A batch (N, H, W, C); as a list at most MAX_ITEMS images (a longer set: an array)."""
+    if isinstance(images, (list, tuple)) and len(images) > MAX_ITEMS:
+        raise ValueError(f"{name} must be an array (N, H, W, C), or a list of at most "
+                         f"{MAX_ITEMS} images; got a list of {len(images)} items")
+    return check_array(name, images, ndim=4, shape=shape)
+
+
 def _check_share(test_share) -> float:
     return check_real("test_share", test_share, low=0, high=1, low_open=True, high_open=True)
 
@@ -181,8 +189,8 @@ def recipe_table(train, test, digits: int = 1) -> str:
     and on ``test`` (N', H, W, C); ``digits`` decimals for the statistics of the recipe.
     """
     digits = check_int("digits", digits, 0, MAX_DIGITS)
-    train = check_array("train", train, ndim=4)
-    test = check_array("test", test, shape=(None, *train.shape[1:]))
+    train = _check_images("train", train)
+    test = _check_images("test", test, shape=(None, *train.shape[1:]))
     rows = {"subtracts": [], "divides by": [], "train mean": [], "train std": [],
             "test mean": [], "test std": []}
     for mode in IMAGE_MODES:
@@ -300,7 +308,7 @@ def test_offsets_over_splits(images, test_share: float = 0.25, seeds=range(200))
     seeds : iterable of int
         One split per seed.
     """
-    images = check_array("images", images, ndim=4)
+    images = _check_images("images", images)
     if len(images) < 2:
         raise ValueError(f"images must have at least 2 images; got shape {images.shape}")
     test_share = _check_share(test_share)
