@@ -75,6 +75,8 @@ CASES = [
     (tables.format_table, dict(columns={"a": [1.0, 2.5], "b": [3, 4]}, index=["x", "y"],
                                index_name="row", digits=3, percent=())),
     (plots.histogram, dict(a=np.linspace(-1, 1, 50), activation="tanh", bins=10)),
+    (plots.uniform_bin_counts, dict(values=np.linspace(-1, 1, 50), lo=-1.0, hi=1.0, bins=10)),
+    (plots.check_figure_size, dict(figsize=(4.0, 3.0), dpi=96)),
     (plots.LayerHistogramFigure, dict(figure=Figure(), panels=2, activation="tanh", bins=10)),
     (plots.plot_layer_histograms, dict(activations=[np.linspace(-1, 1, 40).reshape(8, 5)] * 2,
                                        activation="tanh", title="t")),

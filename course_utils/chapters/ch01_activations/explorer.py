@@ -13,7 +13,7 @@ from course_utils import activations
 from course_utils.chapters.ch01_activations.figures import (ACTIVATION_TITLES, CURVE_RANGE,
                                                             activation_curve)
 from course_utils.chapters.ch01_activations.runs import SATURATION, UnitResponse, unit_response
-from course_utils.plots import MAX_BINS, _uniform_bin_counts, check_figure_size
+from course_utils.plots import MAX_BINS, uniform_bin_counts, check_figure_size
 from course_utils.validation import MAX_SEED, check_int, check_real
 from course_utils.widgets.base import Explorer, FloatSlider, LogSlider, check_start_value
 
@@ -98,12 +98,12 @@ class ActivationResponseFigure:
         the artists."""
         if not isinstance(response, UnitResponse):
             raise ValueError(f"response must be a UnitResponse; got {type(response).__name__}")
-        z_counts = _uniform_bin_counts(response.z, *CURVE_RANGE, self.bins).astype(float)
+        z_counts = uniform_bin_counts(response.z, *CURVE_RANGE, self.bins).astype(float)
         peak = z_counts.max()
         self.z_bars.set_data(z_counts / peak * 3.0 if peak > 0 else z_counts, self.z_edges)
         a = response.a[response.z > 0] if response.activation == "relu" else response.a
         lo, hi = OUTPUT_RANGE[self.activation]
-        counts = _uniform_bin_counts(a, lo, hi, self.bins).astype(float)
+        counts = uniform_bin_counts(a, lo, hi, self.bins).astype(float)
         peak = counts.max()
         self.out_bars.set_data(counts / peak if peak > 0 else counts, self.out_edges)
         return self.artists
