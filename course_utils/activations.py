@@ -88,9 +88,12 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return half * (1 + np.tanh(half * z))
 
 
+_sigmoid = sigmoid  # what the other activations call: the forward pass's, passing NaN through
+
+
 def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of the sigmoid: :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, at most 0.25."""
-    s = sigmoid(z)
+    s = _sigmoid(z)
     return s * (1 - s)
 
 
@@ -149,13 +152,13 @@ def silu(z: np.ndarray) -> np.ndarray:
     r"""SiLU / Swish, :math:`z\,\sigma(z)` (Elfwing, Uchibe & Doya, 2018; Ramachandran,
     Zoph & Le, 2017)."""
     z = _float(z)
-    return z * sigmoid(z)
+    return z * _sigmoid(z)
 
 
 def silu_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of SiLU: :math:`\sigma(z)\,(1 + z(1 - \sigma(z)))`."""
     z = _float(z)
-    s = sigmoid(z)
+    s = _sigmoid(z)
     return s * (1 + z * (1 - s))
 
 
@@ -179,7 +182,7 @@ def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
     threshold = _check_param("threshold", threshold)
     z = _float(z)
     bz = beta * z
-    return np.where(bz > threshold, z.dtype.type(1), sigmoid(bz))
+    return np.where(bz > threshold, z.dtype.type(1), _sigmoid(bz))
 
 
 # ---------------------------------------------------------------------------- Maxout
