@@ -7,7 +7,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import weight_cache
-from course_utils.init import SCHEMES, Experiment, init_std
+from course_utils.chapters.ch03_initialization.runs import Experiment
+from course_utils.init import SCHEMES, init_std
 from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure, check_figure_size
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
@@ -27,7 +28,7 @@ class InitExplorer(Explorer):
     ``result`` is the list of per-layer activations of the network the controls describe
     (``n_samples`` and ``seed`` fixed at construction). Its weights are the top-left
     corner of the 4096-wide network's (see :mod:`course_utils.weight_cache`), so at width
-    4096 it equals :func:`course_utils.init.forward_activations` and any width costs no new
+    4096 it equals :func:`.runs.forward_activations` and any width costs no new
     weights.
     """
 
@@ -65,7 +66,7 @@ class InitExplorer(Explorer):
 
     @property
     def experiment(self) -> Experiment:
-        """The :class:`~course_utils.init.Experiment` the controls describe now."""
+        """The :class:`~.runs.Experiment` the controls describe now."""
         return self._experiment(**self.values)
 
     def _experiment(self, scheme, std, activation, depth, width) -> Experiment:
