@@ -229,8 +229,8 @@ def run(experiment, full_width: int | None = None) -> network.Forward:
     course_utils.network.Forward
         float32 arrays; ``inputs[0]`` is read-only (it is the cached batch).
     """
-    seed, width, n = experiment.seed, experiment.width, experiment.n_samples
     source = _source_width(experiment, full_width)
+    seed, width, n = experiment.seed, experiment.width, experiment.n_samples
     x = inputs(seed, source, n)[:, :width]
     ws = weights(experiment, full_width)
     ws[0] = _FirstLayer(ws[0].unit, ws[0].scale, key=("xW1", seed, source, n, width))

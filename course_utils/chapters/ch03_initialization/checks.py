@@ -6,9 +6,10 @@ import math
 from typing import Callable
 
 from course_utils.chapters.ch03_initialization.runs import forward_activations
-from course_utils.init import init_std
+from course_utils.init import MAX_FAN, init_std
 from course_utils.stats import layer_stats
 from course_utils.checking import call_answer
+from course_utils.validation import check_choice, check_int, check_real
 
 __all__ = ["INIT_STD_TOL", "XAVIER_CASES", "KAIMING_CASES", "init_std_mistake",
            "check_init_std_functions", "STD_SEARCH_CASES", "STD_SEARCH_UNREACHABLE",
@@ -35,6 +36,12 @@ def init_std_mistake(name: str, got: float, fan_in: int, fan_out: int | None,
                      gain: float) -> str | None:
     """The usual mistake that gives ``got`` for ``name`` (``"xavier_std"`` or
     ``"kaiming_std"``) at these fans and gain, or None if none does."""
+    check_choice("name", name, ("xavier_std", "kaiming_std"))
+    got = check_real("got", got)
+    fan_in = check_int("fan_in", fan_in, 1, MAX_FAN)
+    if name == "xavier_std":
+        fan_out = check_int("fan_out", fan_out, 1, MAX_FAN)
+    gain = check_real("gain", gain, 0.0, 1e6, low_open=True)
     if name == "xavier_std":
         n = fan_in + fan_out
         candidates = [

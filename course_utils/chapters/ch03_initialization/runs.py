@@ -306,7 +306,7 @@ def cases_table(cases: dict | None = None) -> str:
         A table; the saturated share is shown for tanh networks only (it is a tanh notion).
     """
     cases = LECTURE_CASES if cases is None else cases
-    if not cases or not all(isinstance(c, Experiment) for c in cases.values()):
+    if not isinstance(cases, dict) or not cases or not all(isinstance(c, Experiment) for c in cases.values()):
         raise ValueError("cases must map names to Experiment objects")
     depths = {c.depth for c in cases.values()}
     if len(depths) != 1:

@@ -160,7 +160,7 @@ def symmetry_seeds_table(results: dict) -> str:
     ----------
     results : dict of str -> SymmetryOverSeeds
     """
-    if not results or not all(isinstance(r, SymmetryOverSeeds) for r in results.values()):
+    if not isinstance(results, dict) or not results or not all(isinstance(r, SymmetryOverSeeds) for r in results.values()):
         raise ValueError("results must map case names to SymmetryOverSeeds "
                          "(see symmetry_over_seeds)")
     identical = f"units identical (spreads <= {SAME_UNITS_TOLERANCE:g})"
