@@ -10,7 +10,7 @@ from course_utils import weight_cache
 from course_utils.chapters.ch03_initialization.runs import Experiment
 from course_utils.init import SCHEMES, init_std
 from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure, check_figure_size
-from course_utils.validation import MAX_PIXELS, check_real
+from course_utils.validation import check_real
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
 __all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
@@ -39,7 +39,7 @@ class InitExplorer(Explorer):
                  n_samples=16, seed=0, figsize=(8.5, 4.6), dpi=96):
         # n_samples and seed: the experiment's own checks, for the largest network offered
         Experiment(depth=MAX_DEPTH, width=max(WIDTHS), n_samples=n_samples, seed=seed)
-        check_real("dpi", dpi, MIN_DPI, MAX_PIXELS)  # below ~10 dpi the fonts cannot be drawn
+        check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
         check_figure_size(figsize, dpi)
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display

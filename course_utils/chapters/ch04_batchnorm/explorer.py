@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from course_utils import network
 from course_utils.batchnorm import EPS, BatchNormStep
 from course_utils.plots import LayerHistogramFigure, check_figure_size
-from course_utils.validation import MAX_PIXELS, MAX_SEED, check_bool, check_choice, check_int, check_real
+from course_utils.validation import MAX_SEED, check_bool, check_choice, check_int, check_real
 from course_utils.weight_cache import ScaledMatrix
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
@@ -126,7 +126,7 @@ class BatchNormExplorer(Explorer):
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; "
                              f"got {activation!r}")
         explorer_run(1.0, True, 2, activation, depth=1, eps=eps, seed=seed)  # their checks
-        check_real("dpi", dpi, MIN_DPI, MAX_PIXELS)  # below ~10 dpi the fonts cannot be drawn
+        check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
         check_figure_size(figsize, dpi)
         self.activation, self.eps, self.seed = activation, eps, seed
         self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), EXPLORER_DEPTH,
