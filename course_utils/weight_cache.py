@@ -1,5 +1,6 @@
 """Cached random weights for the lecture's network: the fast path behind
-:func:`course_utils.init.forward_activations` and the init explorer.
+:func:`course_utils.chapters.ch03_initialization.runs.forward_activations`, the init
+explorer and chapter 04's explorer (:class:`ScaledMatrix`).
 
 The lecture's network is big (six 4096 x 4096 matrices, 384 MiB in float32) and drawing it
 takes about two seconds here, so an explorer cannot draw new weights on every move. This
@@ -25,12 +26,27 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from course_utils import network
+from course_utils.validation import MAX_SEED, check_array, check_int, check_real
 
 __all__ = ["ScaledMatrix", "unit_weights", "inputs", "weights", "draw_layers", "run", "prefetch",
-           "is_cached", "MAX_CACHE_BYTES"]
+           "is_cached", "MAX_CACHE_BYTES", "MAX_CACHED_LAYERS", "MAX_CACHED_WIDTH"]
 
 #: 10 layers of 4096 x 4096 float32 (the init explorer's largest network) and room to spare.
 MAX_CACHE_BYTES = 704 * 2**20
+#: Layers one call may draw: chapter 03's deepest network (Experiment's MAX_DEPTH).
+MAX_CACHED_LAYERS = 100
+#: Width of a cached matrix: chapter 03's widest network (8192^2 float32 is 256 MiB).
+MAX_CACHED_WIDTH = 8192
+
+
+def _check_key(seed, width, layer=None, depth=None) -> None:
+    """Check the integers that name cached arrays, before anything is drawn or looped over."""
+    check_int("seed", seed, 0, MAX_SEED)
+    check_int("width", width, 1, MAX_CACHED_WIDTH)
+    if layer is not None:
+        check_int("layer", layer, 0, MAX_CACHED_LAYERS - 1)
+    if depth is not None:
+        check_int("depth", depth, 1, MAX_CACHED_LAYERS)
 
 
 class _Cache:
@@ -72,7 +88,7 @@ _CACHE = _Cache(MAX_CACHE_BYTES)
 
 
 def _check_size(name: str, n_bytes: int, limit: int):
-    # Callers (init.Experiment) validate first; this guards direct calls.
+    # Callers (chapter 03's Experiment) validate first; this guards direct calls.
     if n_bytes > limit:
         raise ValueError(f"{name} would take {n_bytes / 2**20:,.0f} MiB; the cache holds at most "
                          f"{limit / 2**20:,.0f} MiB (what fits a 2 GB Binder)")
@@ -80,6 +96,7 @@ def _check_size(name: str, n_bytes: int, limit: int):
 
 def unit_weights(seed: int, width: int, layer: int) -> np.ndarray:
     """``U_l``: the read-only ``(width, width)`` float32 N(0, 1) matrix of 0-based ``layer``."""
+    _check_key(seed, width, layer=layer)
     _check_size(f"a {width} x {width} weight matrix", 4 * width * width, MAX_CACHE_BYTES)
 
     def make():
@@ -91,6 +108,7 @@ def unit_weights(seed: int, width: int, layer: int) -> np.ndarray:
 
 def is_cached(seed: int, width: int, layer: int) -> bool:
     """Whether :func:`unit_weights` would answer from the cache (no new draw)."""
+    _check_key(seed, width, layer=layer)
     return ("W", seed, width, layer) in _CACHE
 
 
@@ -99,6 +117,8 @@ def inputs(seed: int, width: int, n_samples: int) -> np.ndarray:
 
     Row i is the same sample whatever ``n_samples`` is: rows are drawn in order.
     """
+    _check_key(seed, width)
+    check_int("n_samples", n_samples, 1)
     _check_size(f"a batch of {n_samples} x {width}", 4 * n_samples * width, MAX_CACHE_BYTES // 4)
 
     def make():
@@ -118,6 +138,9 @@ class ScaledMatrix:
     __array_ufunc__ = None  # numpy hands `a @ self` over to __rmatmul__
 
     def __init__(self, unit: np.ndarray, scale):
+        if not isinstance(unit, np.ndarray) or unit.ndim != 2:
+            unit = check_array("unit", unit, ndim=2, dtype=np.float32)
+        check_real("scale", scale)
         self.unit = unit
         self.scale = scale
         self.shape = unit.shape
@@ -145,7 +168,20 @@ class _FirstLayer(ScaledMatrix):
         return product * self.scale
 
 
+_EXPERIMENT_FIELDS = ("depth", "width", "n_samples", "activation", "seed", "weight_std")
+
+
+def _check_experiment(experiment):
+    # Duck-typed: the validated Experiment lives in chapter 03's runs, which imports this.
+    if not all(hasattr(experiment, f) for f in _EXPERIMENT_FIELDS):
+        raise ValueError("experiment must be a chapter 03 Experiment (with "
+                         f"{', '.join(_EXPERIMENT_FIELDS)}); got {experiment!r}")
+
+
 def _source_width(experiment, full_width):
+    _check_experiment(experiment)
+    if full_width is not None:
+        check_int("full_width", full_width, 1, MAX_CACHED_WIDTH)
     source = experiment.width if full_width is None else full_width
     if source < experiment.width:
         raise ValueError(f"full_width must be >= width ({experiment.width}); got {full_width!r}")
@@ -159,6 +195,9 @@ def draw_layers(seed: int, width: int, depth: int) -> None:
     GIL) gives the same matrices, about 2.5x faster here: the lecture's six layers take
     ~0.8 s instead of ~2 s.
     """
+    _check_key(seed, width, depth=depth)
+    _check_size(f"{depth} layers of {width} x {width}", 4 * depth * width * width,
+                MAX_CACHE_BYTES)
     missing = [layer for layer in range(depth) if not is_cached(seed, width, layer)]
     if len(missing) > 1:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="weight-draw") as pool:
@@ -167,8 +206,8 @@ def draw_layers(seed: int, width: int, depth: int) -> None:
 
 def weights(experiment, full_width: int | None = None) -> list:
     """The network's weights as :class:`ScaledMatrix` objects (see :func:`run`)."""
-    sigma = np.float32(experiment.weight_std)
-    width, source = experiment.width, _source_width(experiment, full_width)
+    source = _source_width(experiment, full_width)
+    sigma, width = np.float32(experiment.weight_std), experiment.width
     draw_layers(experiment.seed, source, experiment.depth)
     return [ScaledMatrix(unit_weights(experiment.seed, source, layer)[:width, :width], sigma)
             for layer in range(experiment.depth)]
@@ -179,7 +218,7 @@ def run(experiment, full_width: int | None = None) -> network.Forward:
 
     Parameters
     ----------
-    experiment : course_utils.init.Experiment
+    experiment : course_utils.chapters.ch03_initialization.runs.Experiment
         Validated arguments (depth, width, n_samples, activation, weight std, seed).
     full_width : int, optional
         Take the weights and inputs as the top-left corner of the ``full_width`` network
@@ -190,8 +229,8 @@ def run(experiment, full_width: int | None = None) -> network.Forward:
     course_utils.network.Forward
         float32 arrays; ``inputs[0]`` is read-only (it is the cached batch).
     """
-    seed, width, n = experiment.seed, experiment.width, experiment.n_samples
     source = _source_width(experiment, full_width)
+    seed, width, n = experiment.seed, experiment.width, experiment.n_samples
     x = inputs(seed, source, n)[:, :width]
     ws = weights(experiment, full_width)
     ws[0] = _FirstLayer(ws[0].unit, ws[0].scale, key=("xW1", seed, source, n, width))
@@ -207,6 +246,10 @@ def prefetch(seed: int, width: int, depth: int) -> threading.Thread:
     NumPy releases the GIL while it draws, so the kernel stays responsive. Returns the
     (started, daemon) thread.
     """
+    _check_key(seed, width, depth=depth)
+    _check_size(f"{depth} layers of {width} x {width}", 4 * depth * width * width,
+                MAX_CACHE_BYTES)
+
     def fill():
         draw_layers(seed, width, depth)
 

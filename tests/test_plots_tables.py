@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from course_utils import init
+from course_utils.chapters.ch03_initialization import runs
 from course_utils.plots import HIST_RANGE, LayerHistogramFigure, histogram, plot_layer_histograms
+from course_utils.stats import layer_stats
 from course_utils.tables import format_table
 
 
@@ -35,17 +36,17 @@ def test_histogram_rejects_unknown_activation():
 
 # ---------------------------------------------------------------- layer figure
 def test_static_figure_shows_every_layer_and_the_std_line():
-    acts = init.forward_activations(depth=4, width=128, activation="tanh", scheme="xavier")
+    acts = runs.forward_activations(depth=4, width=128, activation="tanh", scheme="xavier")
     fig = plot_layer_histograms(acts, "tanh", title="xavier")
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 5
     assert fig.texts[0].get_text() == "xavier"
     line = fig.axes[-1].lines[0]
-    np.testing.assert_allclose(line.get_ydata(), init.layer_stats(acts).std, rtol=1e-6)
+    np.testing.assert_allclose(line.get_ydata(), layer_stats(acts).std, rtol=1e-6)
 
 
 def test_figure_update_sets_bars_and_labels():
-    acts = init.forward_activations(depth=2, width=64, activation="relu", scheme="kaiming")
+    acts = runs.forward_activations(depth=2, width=64, activation="relu", scheme="kaiming")
     plot = LayerHistogramFigure(Figure(), 2, activation="relu", bins=10)
     changed = plot.update(acts)
     assert changed == plot.artists
@@ -71,7 +72,7 @@ def test_fewer_layers_than_panels_grey_out_the_rest():
 
 def test_static_figure_fits_the_std_axis_to_the_data():
     # ReLU + Xavier falls from 0.59 to 0.10: on a fitted axis that is most of its height
-    acts = init.forward_activations(activation="relu", scheme="xavier")
+    acts = runs.forward_activations(activation="relu", scheme="xavier")
     plot = LayerHistogramFigure(Figure(), 6, activation="relu")
     plot.update(acts)
     lo, hi = plot.std_axes.get_ylim()
@@ -147,14 +148,14 @@ def test_format_table_rejects_bad_arguments(kwargs, message):
 
 
 def test_layer_stats_table_names_fields():
-    stats = init.layer_stats([np.array([0.0, 1.0]), np.array([0.5, -1.0])])
+    stats = layer_stats([np.array([0.0, 1.0]), np.array([0.5, -1.0])])
     assert stats.table("zero").splitlines()[2] == "1      50.0%"
     with pytest.raises(ValueError, match="fields must be among mean, std, saturated, zero"):
         stats.table("median")
 
 
 def test_cases_table_reproduces_the_lecture_summary():
-    lines = init.cases_table().splitlines()
+    lines = runs.cases_table().splitlines()
     assert lines[2].split()[-4:] == ["0.494", "0.046", "0.0%", "0.0%"]
     assert lines[3].split()[-4:] == ["0.872", "0.849", "41.1%", "32.8%"]
     assert lines[5].split()[-4:] == ["0.833", "0.805", "-", "-"]

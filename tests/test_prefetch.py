@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from course_utils.widgets.prefetch import ResultCache
-from course_utils.widgets import init_explorer
+from course_utils.chapters.ch03_initialization.explorer import init_explorer
 
 
 class Counting:

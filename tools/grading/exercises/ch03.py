@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from course_utils import init
-from course_utils.checks.ch03 import STD_SEARCH_REL_TOL, last_layer_std
+from course_utils.chapters.ch03_initialization.checks import STD_SEARCH_REL_TOL, last_layer_std
 from tools.grading.spec import Call, Exercise, describe, isclose, raised, returned
 
 #: Relative tolerance of the stds (the hidden tests use 1e-9).

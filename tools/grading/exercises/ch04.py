@@ -2,8 +2,8 @@
 ``course_utils.batchnorm.batchnorm_forward`` / ``batchnorm_backward`` here.
 
 The feedback names the likely mistake with the visible checks' own diagnoses
-(``course_utils.checks.ch04.bn_forward_mistake`` / ``bn_backward_mistake``), computed here from
-the returned arrays.
+(``bn_forward_mistake`` / ``bn_backward_mistake`` of
+``course_utils.chapters.ch04_batchnorm.checks``), computed here from the returned arrays.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import batchnorm
-from course_utils.checks.ch04 import bn_backward_mistake, bn_forward_mistake
+from course_utils.chapters.ch04_batchnorm.checks import bn_backward_mistake, bn_forward_mistake
 from tools.grading.spec import Call, Exercise, close, describe, returned
 
 TOL = 1e-8  # absolute and relative, as the hidden tests (float64 arithmetic)

@@ -6,7 +6,7 @@ Each grading test cell of the instructor notebook is run against the reference s
 which must already fail the *visible* check, with a hint specific to the mistake: the visible
 check catches what the hidden tests and ``make grade`` 's spec grade. ``init.init_std`` is
 hidden while an answer to the first exercise runs; the second has no reference to hide (the
-student is meant to call ``init.forward_activations``).
+student is meant to call ``runs.forward_activations``).
 """
 
 import math
@@ -16,10 +16,13 @@ import nbformat
 import numpy as np
 import pytest
 
+from course_utils.chapters.ch03_initialization import runs
+from course_utils.stats import layer_stats
 from course_utils import init, references
-from course_utils.checks import check_cases, check_init_std_functions, check_std_search
+from course_utils.chapters.ch03_initialization.checks import check_init_std_functions, check_std_search
+from course_utils.checking import check_cases
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "03_weight_initialization.ipynb"
 
 pytest.importorskip("nbgrader")
@@ -87,7 +90,8 @@ def test_student_version_has_stubs_and_no_hidden_tests(student):
     # what the student needs stays: the imports and the signature
     assert "def std_for_last_layer(target, activation=\"tanh\", depth=6, width=512, seed=0):" in (
         cells["std_search_solution"].source)
-    assert "from course_utils import init" in cells["std_search_solution"].source
+    assert ("from course_utils.chapters.ch03_initialization import runs"
+            in cells["std_search_solution"].source)
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
     # The static figures and the rest of the notebook are still there for the student.
     assert len(student.cells) == len(nbformat.read(NOTEBOOK, as_version=4).cells)
@@ -112,38 +116,44 @@ IGNORES_GAIN = (
 IGNORES_ACTIVATION = (  # searches the tanh network whatever the activation
     "import math\n"
     "from course_utils import init\n"
+    "from course_utils.chapters.ch03_initialization import runs\n"
+    "from course_utils.stats import layer_stats\n"
     "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
     "    if not 0 < target < 1:\n"
     "        raise ValueError(target)\n"
     "    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)\n"
     "    while hi / lo > 1.0001:\n"
     "        mid = math.sqrt(lo * hi)\n"
-    "        acts = init.forward_activations(depth, width, 16, 'tanh', 'normal', mid, seed)\n"
-    "        lo, hi = (mid, hi) if init.layer_stats(acts).std[-1] < target else (lo, mid)\n"
+    "        acts = runs.forward_activations(depth, width, 16, 'tanh', 'normal', mid, seed)\n"
+    "        lo, hi = (mid, hi) if layer_stats(acts).std[-1] < target else (lo, mid)\n"
     "    return math.sqrt(lo * hi)\n"
 )
 NEVER_RAISES = (  # a correct search, but an unreachable target returns the search's edge
     "import math\n"
     "from course_utils import init\n"
+    "from course_utils.chapters.ch03_initialization import runs\n"
+    "from course_utils.stats import layer_stats\n"
     "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
     "    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)\n"
     "    while hi / lo > 1.0001:\n"
     "        mid = math.sqrt(lo * hi)\n"
-    "        acts = init.forward_activations(depth, width, 16, activation, 'normal', mid, seed)\n"
-    "        lo, hi = (mid, hi) if init.layer_stats(acts).std[-1] < target else (lo, mid)\n"
+    "        acts = runs.forward_activations(depth, width, 16, activation, 'normal', mid, seed)\n"
+    "        lo, hi = (mid, hi) if layer_stats(acts).std[-1] < target else (lo, mid)\n"
     "    return math.sqrt(lo * hi)\n"
 )
 FIRST_LAYER = (  # checks the targets, but aims the first layer's std at the target
     "import math\n"
     "from course_utils import init\n"
+    "from course_utils.chapters.ch03_initialization import runs\n"
+    "from course_utils.stats import layer_stats\n"
     "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
     "    if not target > 0 or (activation == 'tanh' and target >= 1):\n"
     "        raise ValueError(target)\n"
     "    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)\n"
     "    while hi / lo > 1.0001:\n"
     "        mid = math.sqrt(lo * hi)\n"
-    "        acts = init.forward_activations(depth, width, 16, activation, 'normal', mid, seed)\n"
-    "        lo, hi = (mid, hi) if init.layer_stats(acts).std[0] < target else (lo, mid)\n"
+    "        acts = runs.forward_activations(depth, width, 16, activation, 'normal', mid, seed)\n"
+    "        lo, hi = (mid, hi) if layer_stats(acts).std[0] < target else (lo, mid)\n"
     "    return math.sqrt(lo * hi)\n"
 )
 
@@ -215,6 +225,8 @@ def test_std_search_check_states_what_is_wrong(capsys):
 def _stds(xavier, kaiming):
     return ("import math\n"
             "from course_utils import init\n"
+    "from course_utils.chapters.ch03_initialization import runs\n"
+    "from course_utils.stats import layer_stats\n"
             "def xavier_std(fan_in, fan_out, gain=1.0):\n"
             f"    return {xavier}\n"
             "def kaiming_std(fan_in, gain=math.sqrt(2.0)):\n"
@@ -247,22 +259,24 @@ INIT_STD_WRONG = {
     "one import": (_stds("init.init_std('xavier', fan_in, fan_out, gain=gain)",
                          "init.init_std('kaiming', fan_in, 1, gain=gain)"), "ReferenceUnavailable"),
     "one import via an experiment": (
-        _stds(RIGHT_XAVIER, "init.Experiment(depth=1, width=fan_in, n_samples=1, scheme='kaiming')"
+        _stds(RIGHT_XAVIER, "runs.Experiment(depth=1, width=fan_in, n_samples=1, scheme='kaiming')"
                             ".weight_std * gain / math.sqrt(2)"), "ReferenceUnavailable"),
 }
 
 
-def _search(check_target, measure="init.layer_stats(acts).std[-1]", activation="activation",
+def _search(check_target, measure="layer_stats(acts).std[-1]", activation="activation",
             shape="depth, width", scale="1", result="math.sqrt(lo * hi)"):
     return ("import math\n"
             "from course_utils import init\n"
+    "from course_utils.chapters.ch03_initialization import runs\n"
+    "from course_utils.stats import layer_stats\n"
             "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
             f"    if {check_target}:\n"
             "        raise ValueError(target)\n"
             "    lo, hi = 0.1 / math.sqrt(width), 10 / math.sqrt(width)\n"
             "    while hi / lo > 1.001:\n"
             "        mid = math.sqrt(lo * hi)\n"
-            f"        acts = init.forward_activations({shape}, 16, {activation}, 'normal', mid, seed)\n"
+            f"        acts = runs.forward_activations({shape}, 16, {activation}, 'normal', mid, seed)\n"
             f"        lo, hi = (mid, hi) if {measure} < target else (lo, mid)\n"
             f"    return {result}\n")
 
@@ -320,7 +334,9 @@ def test_the_search_may_use_the_lesson_tools_and_a_homogeneity_shortcut(instruct
     shortcut = (
         "import math\n"
         "from course_utils import init\n"
-        "from course_utils.checks import last_layer_std\n"
+    "from course_utils.chapters.ch03_initialization import runs\n"
+    "from course_utils.stats import layer_stats\n"
+        "from course_utils.chapters.ch03_initialization.checks import last_layer_std\n"
         "def std_for_last_layer(target, activation='tanh', depth=6, width=512, seed=0):\n"
         "    if not target > 0 or (activation == 'tanh' and target >= 1):\n"
         "        raise ValueError(target)\n"
@@ -342,10 +358,10 @@ def test_init_std_is_hidden_only_inside_its_exercise():
         with pytest.raises(references.ReferenceUnavailable, match="'init_std'"):
             init.init_std("xavier", 300, 100)
         with pytest.raises(references.ReferenceUnavailable):
-            init.Experiment(scheme="xavier").weight_std  # through the lesson's objects too
+            runs.Experiment(scheme="xavier").weight_std  # through the lesson's objects too
         assert init.calculate_gain("tanh") == 5 / 3  # not an answer: stays available
     with references.hidden("std_search"):  # the second exercise's tools stay available
-        acts = init.forward_activations(2, 64, 4, "relu", "kaiming", seed=0)
+        acts = runs.forward_activations(2, 64, 4, "relu", "kaiming", seed=0)
     assert len(acts) == 2 and acts[-1].shape == (4, 64)
     assert init.init_std("xavier", 300, 100) == math.sqrt(2 / 400)  # same expression
     assert references.guard_holds("init_std", init.init_std)

@@ -9,10 +9,11 @@ import math
 import numpy as np
 import pytest
 
+from course_utils.chapters.ch04_batchnorm import runs
 from course_utils import batchnorm as bn
 from course_utils.data import load_digits
 from course_utils.training import hidden_activations
-from course_utils.widgets.batchnorm_explorer import batchnorm_explorer
+from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 
 SEED = 0
 PRINTED = dict(atol=5e-4, rtol=0)  # printed with 3 decimals
@@ -25,7 +26,7 @@ def digits():
 
 # ---------------------------------------------------------------- 1. scale invariance
 def test_scale_invariance_holds_above_eps_and_gradients_scale_like_one_over_c():
-    inv = bn.invariances(scales=(0.001, 0.1, 10.0, 1000.0), seed=SEED)
+    inv = runs.invariances(scales=(0.001, 0.1, 10.0, 1000.0), seed=SEED)
     # printed with 4 decimals; a stable float64 computation (moves ~1e-12 between CPUs)
     np.testing.assert_allclose(inv.output_change, [3.0349, 0.0931, 0.0010, 0.0010], atol=5e-5)
     np.testing.assert_allclose(inv.grad_ratio, [63.8574, 9.8385, 0.1000, 0.0010], atol=5e-5)
@@ -36,14 +37,14 @@ def test_scale_invariance_holds_above_eps_and_gradients_scale_like_one_over_c():
 
 
 def test_scale_invariance_is_exact_when_eps_is_negligible():
-    inv = bn.invariances(scales=(0.1, 10.0), eps=1e-14, seed=SEED)
+    inv = runs.invariances(scales=(0.1, 10.0), eps=1e-14, seed=SEED)
     assert np.all(inv.output_change < 1e-8)
     np.testing.assert_allclose(inv.grad_ratio, [10.0, 0.1], rtol=1e-6)
 
 
 # ---------------------------------------------------------------- 3. the lecture's claim
 def test_the_comparison_table_as_printed(digits):
-    c = bn.init_comparison(stds=(0.001, 0.01, 0.1, 1.0), optimizer="momentum", lr=0.04,
+    c = runs.init_comparison(stds=(0.001, 0.01, 0.1, 1.0), optimizer="momentum", lr=0.04,
                            epochs=5, batch_size=128, seed=SEED, data=digits)
     np.testing.assert_allclose(c.plain, [0.102, 0.102, 0.480, 0.102], **PRINTED)
     np.testing.assert_allclose(c.batchnorm, [0.924, 0.971, 0.967, 0.862], **PRINTED)
@@ -53,7 +54,7 @@ def test_the_comparison_table_as_printed(digits):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_with_batchnorm_every_init_trains_without_it_bad_inits_stall(seed):
-    c = bn.init_comparison(seed=seed)
+    c = runs.init_comparison(seed=seed)
     assert min(c.batchnorm) >= 0.8, c.batchnorm
     assert max(c.plain[:2]) <= 0.11, c.plain  # chance: one class of ten
     assert c.plain[3] <= 0.11 or c.plain_status[3] == "diverged"
@@ -62,14 +63,14 @@ def test_with_batchnorm_every_init_trains_without_it_bad_inits_stall(seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_with_a_bad_output_layer_too_batchnorm_still_trains(seed):
-    c = bn.init_comparison(stds=(0.001,), bad_output=True, seed=seed)
+    c = runs.init_comparison(stds=(0.001,), bad_output=True, seed=seed)
     assert c.batchnorm[0] >= 0.88 and c.plain[0] <= 0.11
 
 
 def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
     batch = digits.x_train[:256]
-    plain = [a.std() for a in hidden_activations(bn.bad_init_mlp(0.01, False, seed=SEED), batch)]
-    with_bn = [a.std() for a in hidden_activations(bn.bad_init_mlp(0.01, True, seed=SEED), batch,
+    plain = [a.std() for a in hidden_activations(runs.bad_init_mlp(0.01, False, seed=SEED), batch)]
+    with_bn = [a.std() for a in hidden_activations(runs.bad_init_mlp(0.01, True, seed=SEED), batch,
                                                     batch_statistics=True)]
     np.testing.assert_allclose(plain, [0.022415, 0.001336, 0.000076, 0.000004], atol=5e-7)
     np.testing.assert_allclose(with_bn, [0.575492, 0.576361, 0.579062, 0.578284], atol=5e-6)
@@ -80,7 +81,7 @@ def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
 
 
 def test_eps_table_and_critical_std():
-    e = {s: bn.eps_effect(s, seed=SEED) for s in (1e-4, 1e-3, 1e-2, 1.0)}
+    e = {s: runs.eps_effect(s, seed=SEED) for s in (1e-4, 1e-3, 1e-2, 1.0)}
     # printed with 2 significant digits; stable float64 sums (they move ~1e-16 between CPUs)
     np.testing.assert_allclose(e[1e-3].var_z, [4.8e-06, 6.6e-06, 8.2e-06, 9.4e-06], rtol=0.011)
     np.testing.assert_allclose(e[1e-3].bn_std, [0.555, 0.619, 0.662, 0.688], **PRINTED)
@@ -88,15 +89,15 @@ def test_eps_table_and_critical_std():
     np.testing.assert_allclose(e[1e-2].bn_std, [0.988, 0.997, 0.997, 0.998], **PRINTED)
     np.testing.assert_allclose(e[1.0].bn_std, 1.0, **PRINTED)
     assert e[1e-4].var_z[0] == pytest.approx(4.8e-08, rel=0.011)
-    assert f"{bn.critical_std(64):.2e}" == "6.77e-04"
+    assert f"{runs.critical_std(64):.2e}" == "6.77e-04"
     # the fixed point s² = 1 - eps / (n σ² c) predicts the deep layers at σ = 0.001
-    s = math.sqrt(1 - 1e-5 / (64 * 1e-6 * bn.relu_variance_share()))
+    s = math.sqrt(1 - 1e-5 / (64 * 1e-6 * runs.relu_variance_share()))
     assert abs(e[1e-3].bn_std[-1] - s) < 0.05
 
 
 def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digits):
     """The table as printed: counts over 8 seeds, compared at the same step (22)."""
-    lag = bn.running_stats_lag(stds=(0.01, 0.18), seeds=range(8), lr=0.1, epochs=2,
+    lag = runs.running_stats_lag(stds=(0.01, 0.18), seeds=range(8), lr=0.1, epochs=2,
                                batch_size=128, data=digits)
     assert lag.steps == 22
     tiny, kaiming = 0, 1
@@ -113,15 +114,15 @@ def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digit
 
 
 def test_running_stats_lag_checks_its_arguments():
-    with pytest.raises(ValueError, match="stds must hold 1 to 8 values and seeds 1 to 32"):
-        bn.running_stats_lag(seeds=())
+    with pytest.raises(ValueError, match="seeds must have between 1 and 32 items"):
+        runs.running_stats_lag(seeds=())
     with pytest.raises(ValueError, match="lr"):
-        bn.running_stats_lag(lr=0)
+        runs.running_stats_lag(lr=0)
 
 
 # ---------------------------------------------------------------- 4. train vs eval, batch size
 def test_train_vs_eval_on_the_same_batch():
-    t = bn.train_vs_eval(batch_size=8, steps=100, seed=SEED)
+    t = runs.train_vs_eval(batch_size=8, steps=100, seed=SEED)
     np.testing.assert_allclose(t.train_out[0, :2], [1.368, -0.620], **PRINTED)
     np.testing.assert_allclose(t.eval_out[0, :2], [0.754, -0.706], **PRINTED)
     np.testing.assert_allclose(t.train_out.mean(0), 0, atol=1e-12)
@@ -135,7 +136,7 @@ def test_train_vs_eval_on_the_same_batch():
 
 def test_a_batch_of_two_digits(digits):
     pixels = [2, 3, 4, 5, 10, 11, 0, 13]
-    out = bn.pair_normalised(digits.x_train[:2])[:, pixels]
+    out = runs.pair_normalised(digits.x_train[:2])[:, pixels]
     np.testing.assert_allclose(out[0], [-1.0, -0.9999, -0.9949, 0.9999, -0.9999, 0.9994, 0.0,
                                         -0.9999], atol=5e-5)
     # Exact by construction: the pixels are multiples of 1/16, so the pair's mean and both
@@ -144,7 +145,7 @@ def test_a_batch_of_two_digits(digits):
 
 
 def test_batch_size_table(digits):
-    e = bn.batch_size_effect(digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=200,
+    e = runs.batch_size_effect(digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=200,
                              seed=SEED)
     np.testing.assert_allclose(e.mean_spread, [0.617, 0.496, 0.252, 0.121, 0.057], **PRINTED)
     np.testing.assert_allclose(e.var_spread, [0.886, 1.891, 1.174, 0.535, 0.271], **PRINTED)
@@ -180,10 +181,60 @@ def test_tiny_weights_grow_out_of_the_eps_regime_in_the_first_epoch(digits):
 
     from course_utils.training import train
 
-    model = bn.bad_init_mlp(0.001, True, seed=SEED)
+    model = runs.bad_init_mlp(0.001, True, seed=SEED)
     hidden = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
     train(model, digits, "momentum", lr=0.04, epochs=1, batch_size=128, seed=SEED,
           progress=False)
     with torch.no_grad():
         stds = [float(m.weight.std()) for m in hidden]
     assert all(0.17 <= s <= 0.25 for s in stds), stds
+
+
+# ---------------------------------------------------------------- small runs, direct
+def test_batch_of_two_is_plus_minus_one():
+    x = 5.0 * np.random.default_rng(0).standard_normal((2, 50))
+    out = runs.pair_normalised(x)
+    gap = np.abs(x[0] - x[1])  # exactly ±|d| / sqrt(d² + 4 eps): ±1 up to eps
+    np.testing.assert_allclose(np.abs(out), np.broadcast_to(gap / np.sqrt(gap**2 + 4e-5), (2, 50)), rtol=1e-10)
+    assert np.all(np.abs(out) < 1) and np.all(np.abs(out) > 0.99)
+    np.testing.assert_allclose(np.abs(runs.pair_normalised(x, eps=1e-12)), 1.0, atol=1e-8)
+    np.testing.assert_array_equal(np.sign(out[0]), -np.sign(out[1]))
+
+
+def test_critical_std_and_eps_effect():
+    c = runs.relu_variance_share()
+    assert math.isclose(c, 0.5 - 1 / (2 * math.pi))
+    crit = runs.critical_std(64)
+    assert math.isclose(crit, math.sqrt(1e-5 / (64 * c)))
+    assert 6.5e-4 < crit < 7.0e-4
+    healthy = runs.eps_effect(0.1)
+    np.testing.assert_allclose(healthy.bn_std, 1.0, atol=1e-3)
+    tiny = runs.eps_effect(0.001)
+    assert np.all(tiny.var_z < 1e-4) and np.all(tiny.bn_std < 0.9)
+    np.testing.assert_allclose(tiny.bn_std, tiny.predicted, rtol=1e-6)
+    below = runs.eps_effect(1e-4)  # below the critical std: BN's output fades layer by layer
+    assert np.all(np.diff(below.bn_std) < 0) and below.bn_std[-1] < 0.05
+
+
+def test_batch_size_effect_shrinks_like_one_over_sqrt_n():
+    x = np.random.default_rng(0).standard_normal((2000, 8))
+    eff = runs.batch_size_effect(x, (4, 16, 64), n_batches=300)
+    ratio = eff.mean_spread[:-1] / eff.mean_spread[1:]
+    np.testing.assert_allclose(ratio, 2.0, rtol=0.15)
+    assert np.all(np.diff(eff.train_eval_gap) < 0)
+    assert "batch size" in eff.table()
+
+
+def test_recalibrated_needs_batchnorm():
+    model = runs.bad_init_mlp(0.1, False)
+    with pytest.raises(ValueError, match="no Batch Norm layer"):
+        runs.recalibrated(model, np.zeros((4, 64)))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: runs.init_comparison(stds=()), "stds must have between 1 and 8 items"),
+    (lambda: runs.critical_std(0), "width must be >= 1"),
+])
+def test_bad_arguments_are_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

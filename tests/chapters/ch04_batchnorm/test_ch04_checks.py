@@ -13,9 +13,10 @@ import pytest
 
 from course_utils import batchnorm as bn
 from course_utils import references
-from course_utils.checks import ch04, check_bn_backward, check_bn_forward
+from course_utils.chapters.ch04_batchnorm import checks
+from course_utils.chapters.ch04_batchnorm.checks import check_bn_backward, check_bn_forward
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "04_batch_norm.ipynb"
 
 pytest.importorskip("nbgrader")
@@ -378,16 +379,16 @@ def test_the_numerical_gradient_agrees_with_the_reference_far_below_the_toleranc
     """The check's numerical gradients on its own batches are ~1e-9 of the gradient's size
     from the formula: a margin of 1000 under BN_NUMERICAL_TOL (so no correct answer fails on
     it, on any CPU)."""
-    for _, dout, x, gamma, eps in ch04.bn_backward_cases():
+    for _, dout, x, gamma, eps in checks.bn_backward_cases():
         eps = bn.EPS if eps is None else eps
         _, cache = bn.batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
         want = bn.batchnorm_backward(dout, cache)
-        numerical = ch04.bn_numerical_gradients(dout, x, gamma, eps)
+        numerical = checks.bn_numerical_gradients(dout, x, gamma, eps)
         scales = (np.max(np.abs(gamma * cache.inv_std * dout)),
                   np.max(np.sum(np.abs(dout * cache.x_hat), axis=0)),
                   np.max(np.sum(np.abs(dout), axis=0)))
         for w, n, s in zip(want, numerical, scales):
-            assert np.max(np.abs(w - n)) / s < ch04.BN_NUMERICAL_TOL / 1000
+            assert np.max(np.abs(w - n)) / s < checks.BN_NUMERICAL_TOL / 1000
 
 
 # ----------------------------------------------------------------------------- references

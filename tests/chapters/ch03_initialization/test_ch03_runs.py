@@ -1,4 +1,4 @@
-"""Chapter 03: every number the notebook prints or its text states, beyond tests/test_init.py.
+"""Chapter 03: every number the notebook prints or its text states, beyond test_ch03_experiment.py.
 
 Each test names the notebook section whose claim it asserts. The assertions are on the
 package's functions, not on the notebook (nbval compares the notebook's outputs with the
@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils.chapters.ch03_initialization import runs, runs_symmetry
+from course_utils.stats import layer_stats
 from course_utils import init
 
 PRINTED = dict(atol=5e-4, rtol=0)  # a value printed with 3 decimals
-LECTURE = init.Experiment()  # tanh, N(0, 0.01^2), 6 x 4096, 16 samples, seed 0
+LECTURE = runs.Experiment()  # tanh, N(0, 0.01^2), 6 x 4096, 16 samples, seed 0
 TANH_CASES = {"0.01": LECTURE, "0.05": LECTURE.replace(std=0.05),
               "xavier": LECTURE.replace(scheme="xavier")}
 
@@ -39,16 +41,16 @@ def _is_number(text: str) -> bool:
 
 @pytest.fixture(scope="module")
 def sizes():
-    return {name: init.gradient_sizes(exp) for name, exp in TANH_CASES.items()}
+    return {name: runs.gradient_sizes(exp) for name, exp in TANH_CASES.items()}
 
 
 # ---------------------------------------------------------------- symmetry breaking
 def test_symmetry_tables_as_printed():
     # rows: hidden 1, hidden 2; columns: outputs spread, dL/dW columns spread, RMS dL/dW
-    assert table_values(init.symmetry_table("zero", value=0.5)) == [[1, 0, 0, 0], [2, 0, 0, 0]]
-    constant = table_values(init.symmetry_table("constant", value=0.5))
+    assert table_values(runs_symmetry.symmetry_table("zero", value=0.5)) == [[1, 0, 0, 0], [2, 0, 0, 0]]
+    constant = table_values(runs_symmetry.symmetry_table("constant", value=0.5))
     np.testing.assert_allclose(constant, [[1, 0, 0, 0.954], [2, 0, 0, 0.004]], atol=5e-4)
-    random = table_values(init.symmetry_table("random", value=0.5))
+    random = table_values(runs_symmetry.symmetry_table("random", value=0.5))
     np.testing.assert_allclose(random, [[1, 1.256, 1.721, 0.897], [2, 1.295, 3.167, 0.774]],
                                atol=5e-4)
     # "seed 0's spreads are above 1"
@@ -57,7 +59,7 @@ def test_symmetry_tables_as_printed():
 
 @pytest.fixture(scope="module")
 def symmetry():
-    return {kind: init.symmetry_over_seeds(kind, value=0.5, seeds=range(100))
+    return {kind: runs_symmetry.symmetry_over_seeds(kind, value=0.5, seeds=range(100))
             for kind in ("zero", "constant", "random")}
 
 
@@ -82,13 +84,13 @@ def test_symmetry_rms_over_seeds_as_printed(symmetry):
     assert np.all(rms > 0) and rms[:, 0].max() == pytest.approx(6.103, abs=5e-4)
     # random: "the columns of dL/dW are at least 0.31 apart"
     assert symmetry["random"].columns_spread.min() == pytest.approx(0.312, abs=5e-4)
-    table = init.symmetry_seeds_table({"constant": symmetry["constant"]})
+    table = runs_symmetry.symmetry_seeds_table({"constant": symmetry["constant"]})
     assert "100 of 100 seeds        0.000 to 0.000     0.201 (0.000 to 6.103)" in table
     assert "units identical (spreads <= 1e-12)" in table
     with pytest.raises(ValueError, match="results must map case names"):
-        init.symmetry_seeds_table({})
-    with pytest.raises(ValueError, match="seeds must hold 1 to 10,000 seeds"):
-        init.symmetry_over_seeds("zero", seeds=[])
+        runs_symmetry.symmetry_seeds_table({})
+    with pytest.raises(ValueError, match="seeds must have between 1 and 10000 items"):
+        runs_symmetry.symmetry_over_seeds("zero", seeds=[])
 
 
 # ---------------------------------------------------------------- 1.4 the real backward pass
@@ -129,8 +131,8 @@ def test_text_small_init_gradients_are_small_in_every_layer(sizes):
 
 def test_text_small_init_gradients_shrink_with_depth():
     # "3.9 times smaller at depth 6 than at depth 3" (the same first three layers' weights)
-    shallow = init.gradient_sizes(LECTURE.replace(depth=3)).weights
-    deep = init.gradient_sizes(LECTURE).weights
+    shallow = runs.gradient_sizes(LECTURE.replace(depth=3)).weights
+    deep = runs.gradient_sizes(LECTURE).weights
     assert round(shallow.mean() / deep.mean(), 1) == 3.9
     np.testing.assert_allclose(shallow / deep[:3], 0.64 ** -3, rtol=0.05)
 
@@ -146,7 +148,7 @@ def test_text_saturated_init_gradients_grow_towards_the_input(sizes):
 
 def test_backward_gain_table_as_printed(sizes):
     measured = {n: s.activations[:-1] / s.activations[1:] for n, s in sizes.items()}
-    predicted = {n: init.backward_gain(exp)[1:] for n, exp in TANH_CASES.items()}
+    predicted = {n: runs.backward_gain(exp)[1:] for n, exp in TANH_CASES.items()}
     np.testing.assert_allclose(measured["0.01"], [0.589, 0.622, 0.631, 0.638, 0.638], **PRINTED)
     np.testing.assert_allclose(predicted["0.01"], [0.590, 0.620, 0.632, 0.637, 0.639], **PRINTED)
     np.testing.assert_allclose(measured["0.05"], [1.389, 1.397, 1.395, 1.396, 1.406], **PRINTED)
@@ -167,17 +169,17 @@ def test_backward_gain_table_as_printed(sizes):
 def test_text_rms_of_tanh_prime_at_std_005():
     # "3.2 from the weights times 0.43 to 0.44, the RMS of tanh'(z)"
     exp = TANH_CASES["0.05"]
-    rms_local = init.backward_gain(exp) / (math.sqrt(exp.width) * exp.weight_std)
+    rms_local = runs.backward_gain(exp) / (math.sqrt(exp.width) * exp.weight_std)
     assert math.sqrt(exp.width) * exp.weight_std == pytest.approx(3.2)
     assert (rms_local[1:].min().round(2), rms_local[1:].max().round(2)) == (0.43, 0.44)
 
 
 def test_backward_gain_is_the_rms_of_the_local_gradient_times_the_weight_scale():
-    exp = init.Experiment(depth=2, width=64, n_samples=8, std=0.3)
-    run = init.forward_pass(exp)
+    exp = runs.Experiment(depth=2, width=64, n_samples=8, std=0.3)
+    run = runs.forward_pass(exp)
     want = [math.sqrt(64) * 0.3 * math.sqrt(np.mean((1 - np.tanh(z.astype(np.float64)) ** 2) ** 2))
             for z in run.pre_activations]
-    np.testing.assert_allclose(init.backward_gain(exp), want, rtol=1e-6)
+    np.testing.assert_allclose(runs.backward_gain(exp), want, rtol=1e-6)
 
 
 # ---------------------------------------------------------------- 2. Xavier's two conditions
@@ -186,15 +188,15 @@ def test_layer_variance_gains_table_as_printed():
     stds = [1 / math.sqrt(fan_in), 1 / math.sqrt(fan_out),
             init.init_std("xavier", fan_in, fan_out)]
     np.testing.assert_allclose(stds, [0.0625, 0.03125, 0.0395285], rtol=1e-5)
-    gains = [init.layer_variance_gains(fan_in, fan_out, s, seed=0) for s in stds]
+    gains = [runs.layer_variance_gains(fan_in, fan_out, s, seed=0) for s in stds]
     np.testing.assert_allclose([g.forward for g in gains], [0.997, 0.249, 0.399], **PRINTED)
     np.testing.assert_allclose([g.backward for g in gains], [3.987, 0.997, 1.595], **PRINTED)
-    # theory: n_in sigma^2 and n_out sigma^2 ("1.00 ... 4"; "0.40 and 1.60")
-    np.testing.assert_allclose([fan_in * s**2 for s in stds], [1.0, 0.25, 0.4])
-    np.testing.assert_allclose([fan_out * s**2 for s in stds], [4.0, 1.0, 1.6])
-    for g, s in zip(gains, stds):
-        assert g.forward == pytest.approx(fan_in * s**2, rel=0.01)
-        assert g.backward == pytest.approx(fan_out * s**2, rel=0.01)
+    # theory: n_in sigma^2 and n_out sigma^2 ("1.00 ... 4"; "0.40 and 1.60"): the measured
+    # gains of the package within 1%, and Glorot's std gives the printed 0.40 and 1.60
+    np.testing.assert_allclose([g.forward for g in gains], [1.0, 0.25, 0.4], rtol=0.01)
+    np.testing.assert_allclose([g.backward for g in gains], [4.0, 1.0, 1.6], rtol=0.01)
+    glorot = init.init_std("xavier", fan_in, fan_out)
+    assert (fan_in * glorot**2, fan_out * glorot**2) == (pytest.approx(0.4), pytest.approx(1.6))
 
 
 def test_glorot_uniform_bound_has_the_xavier_variance():
@@ -209,8 +211,8 @@ def test_glorot_uniform_bound_has_the_xavier_variance():
 
 # ---------------------------------------------------------------- 3. Kaiming
 def test_second_moments_table_as_printed():
-    kaiming = init.second_moments(init.Experiment(activation="relu", scheme="kaiming"))
-    xavier = init.second_moments(init.Experiment(activation="relu", scheme="xavier"))
+    kaiming = runs.second_moments(runs.Experiment(activation="relu", scheme="kaiming"))
+    xavier = runs.second_moments(runs.Experiment(activation="relu", scheme="xavier"))
     np.testing.assert_allclose(kaiming.predicted_z, [2.027, 2.030, 1.977, 1.950, 1.974, 1.915],
                                **PRINTED)
     np.testing.assert_allclose(kaiming.z, [2.022, 2.000, 1.950, 1.989, 1.940, 1.904], **PRINTED)
@@ -230,13 +232,13 @@ def test_second_moments_table_as_printed():
 def test_text_relu_std_is_below_the_rms_because_of_the_positive_mean():
     # "for z_1 ~ N(0, 2), E[a] = 1/sqrt(pi) and std(a) = sqrt(1 - 1/pi) = 0.83"
     assert round(math.sqrt(1 - 1 / math.pi), 2) == 0.83
-    stats = init.layer_stats(init.forward_activations(activation="relu", scheme="kaiming"))
+    stats = layer_stats(runs.forward_activations(activation="relu", scheme="kaiming"))
     assert stats.mean[0] == pytest.approx(1 / math.sqrt(math.pi), abs=0.01)
     assert stats.std[0] == pytest.approx(math.sqrt(1 - 1 / math.pi), abs=0.01)
 
 
 def test_second_moments_rule_holds_for_tanh_and_tanh_keeps_less():
-    m = init.second_moments(init.Experiment(scheme="xavier"))
+    m = runs.second_moments(runs.Experiment(scheme="xavier"))
     np.testing.assert_allclose(m.predicted_z, m.z, rtol=0.03)
     assert np.all(m.kept < 1)  # E[tanh(z)^2] < E[z^2]: section 2's drift
 
@@ -283,8 +285,8 @@ def test_gain_table_as_printed():
 def test_tanh_gain_table_as_printed():
     sigma = init.init_std("xavier", 4096, 4096, gain=init.calculate_gain("tanh"))
     assert round(sigma, 4) == 0.0260  # "5/3 x 1/64 = 0.0260"
-    gain1 = init.layer_stats(init.forward_activations(scheme="xavier"))
-    gain53 = init.layer_stats(init.forward_activations(std=sigma))
+    gain1 = layer_stats(runs.forward_activations(scheme="xavier"))
+    gain53 = layer_stats(runs.forward_activations(std=sigma))
     np.testing.assert_allclose(gain1.std, [0.629, 0.486, 0.408, 0.358, 0.321, 0.294], **PRINTED)
     np.testing.assert_allclose(gain53.std, [0.760, 0.693, 0.668, 0.660, 0.654, 0.651], **PRINTED)
     np.testing.assert_allclose(gain1.saturated, [0.009, 0, 0, 0, 0, 0], atol=5e-4)
@@ -298,8 +300,8 @@ def test_tanh_gain_table_as_printed():
 def test_text_gain_1_keeps_falling_in_a_deeper_network_gain_53_settles():
     # 30 layers of 1024 units (120 MiB of weights): "keeps falling" vs "settles"
     deep = dict(depth=30, width=1024)
-    gain1 = init.layer_stats(init.forward_activations(**deep, scheme="xavier")).std
-    gain53 = init.layer_stats(init.forward_activations(
+    gain1 = layer_stats(runs.forward_activations(**deep, scheme="xavier")).std
+    gain53 = layer_stats(runs.forward_activations(
         **deep, std=init.init_std("xavier", 1024, 1024, gain=5 / 3))).std
     assert np.all(np.diff(gain1) < 0) and gain1[-1] < 0.2
     assert np.all(np.abs(gain53[5:] - gain53[-1]) < 0.03) and gain53[-1] > 0.6
@@ -308,8 +310,8 @@ def test_text_gain_1_keeps_falling_in_a_deeper_network_gain_53_settles():
 def test_text_relu_needs_no_search_scaling_sigma_by_c_scales_the_last_std_by_c_to_the_l():
     # After exercise 2: "multiplying sigma by c multiplies the last layer's std by c^L"
     def last(sigma):
-        acts = init.forward_activations(4, 256, 16, "relu", "normal", sigma, 0)
-        return init.layer_stats(acts).std[-1]
+        acts = runs.forward_activations(4, 256, 16, "relu", "normal", sigma, 0)
+        return layer_stats(acts).std[-1]
 
     assert last(0.2) / last(0.1) == pytest.approx(2 ** 4, rel=1e-5)
     sigma0, target = 0.05, 0.8
@@ -321,7 +323,7 @@ def test_text_relu_needs_no_search_scaling_sigma_by_c_scales_the_last_std_by_c_t
 # ---------------------------------------------------------------- the explorer, driven
 def test_explorer_cell_std_0026_as_printed():
     # The explorer at width 4096 equals forward_activations (tests/test_widgets.py)
-    stats = init.layer_stats(init.forward_activations(std=0.026))
+    stats = layer_stats(runs.forward_activations(std=0.026))
     np.testing.assert_allclose(stats.std, [0.760, 0.692, 0.668, 0.659, 0.653, 0.650], **PRINTED)
 
 
@@ -343,8 +345,8 @@ def test_torch_linear_default_std_is_torchs():
 
 def test_torch_default_table_as_printed():
     sigma = init.torch_linear_default_std(4096)
-    tanh = init.layer_stats(init.forward_activations(std=sigma)).std
-    relu = init.layer_stats(init.forward_activations(activation="relu", std=sigma)).std
+    tanh = layer_stats(runs.forward_activations(std=sigma)).std
+    relu = layer_stats(runs.forward_activations(activation="relu", std=sigma)).std
     np.testing.assert_allclose(tanh, [0.462, 0.249, 0.141, 0.081, 0.047, 0.027], **PRINTED)
     np.testing.assert_allclose(relu, [0.340, 0.137, 0.055, 0.023, 0.009, 0.004], **PRINTED)
     assert round(sigma * math.sqrt(3), 5) == round(1 / 64, 5)  # "1/sqrt(3) of Xavier's std"
@@ -352,21 +354,21 @@ def test_torch_default_table_as_printed():
 
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("call, message", [
-    (lambda: init.calculate_gain("gelu"), "nonlinearity must be one of linear"),
+    (lambda: init.calculate_gain("gelu"), "nonlinearity must be one of 'linear'"),
     (lambda: init.calculate_gain("tanh", 0.1), "param is the negative slope of leaky_relu only"),
     (lambda: init.calculate_gain("leaky_relu", "a"), "param .negative slope. must be a finite"),
     (lambda: init.calculate_gain("leaky_relu", math.inf), "must be a finite number"),
-    (lambda: init.conv_fans(0, 3, 3), "c_in must be an integer >= 1"),
-    (lambda: init.conv_fans(3, 3, 0), "kernel_size must be an integer >= 1"),
-    (lambda: init.conv_fans(3, 3, ()), "kernel_size must be an integer >= 1 or a tuple"),
-    (lambda: init.torch_linear_default_std(0), "fan_in must be an integer >= 1"),
-    (lambda: init.layer_variance_gains(0, 4, 0.1), "fan_in must be an integer between 1 and 4096"),
-    (lambda: init.layer_variance_gains(4, 5000, 0.1), "fan_out must be an integer between 1"),
-    (lambda: init.layer_variance_gains(4, 4, -1.0), "std must be a positive finite number"),
-    (lambda: init.layer_variance_gains(4, 4, 0.1, n_samples=0), "n_samples must be an integer"),
-    (lambda: init.layer_variance_gains(4, 4, 0.1, seed=-1), "seed must be an integer >= 0"),
-    (lambda: init.second_moments("lecture"), "experiment must be an init.Experiment"),
-    (lambda: init.backward_gain(None), "experiment must be an init.Experiment"),
+    (lambda: init.conv_fans(0, 3, 3), "c_in must be between 1 and"),
+    (lambda: init.conv_fans(3, 3, 0), "kernel_size must be between 1 and"),
+    (lambda: init.conv_fans(3, 3, ()), "kernel_size must have between 1 and 3 items"),
+    (lambda: init.torch_linear_default_std(0), "fan_in must be between 1 and"),
+    (lambda: runs.layer_variance_gains(0, 4, 0.1), "fan_in must be between 1 and 4096"),
+    (lambda: runs.layer_variance_gains(4, 5000, 0.1), "fan_out must be between 1"),
+    (lambda: runs.layer_variance_gains(4, 4, -1.0), "std must be > 0"),
+    (lambda: runs.layer_variance_gains(4, 4, 0.1, n_samples=0), "n_samples must be between 1 and 4096"),
+    (lambda: runs.layer_variance_gains(4, 4, 0.1, seed=-1), "seed must be between 0 and 4294967295"),
+    (lambda: runs.second_moments("lecture"), "experiment must be an Experiment"),
+    (lambda: runs.backward_gain(None), "experiment must be an Experiment"),
 ])
 def test_chapter03_extras_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):

@@ -5,9 +5,11 @@ import pytest
 import ipywidgets
 
 from explorer_testing import count_full_draws, pixels
+from course_utils.chapters.ch03_initialization import runs
+from course_utils.stats import layer_stats
 from course_utils import init, weight_cache
 from course_utils.plots import histogram
-from course_utils.widgets import init_explorer
+from course_utils.chapters.ch03_initialization.explorer import init_explorer
 
 SMALL = dict(width=256, depth=4)  # a small network: fast tests, same code path
 
@@ -20,7 +22,7 @@ def explorer():
 def direct_call(ex):
     """What the explorer shows: the lecture's network, as a corner of the 4096-wide one."""
     v = ex.values
-    experiment = init.Experiment(v["depth"], v["width"], ex.n_samples, v["activation"],
+    experiment = runs.Experiment(v["depth"], v["width"], ex.n_samples, v["activation"],
                                  v["scheme"], v["std"], ex.seed)
     assert ex.experiment == experiment
     return weight_cache.run(experiment, full_width=4096).activations
@@ -49,16 +51,16 @@ def test_defaults_are_the_lecture_and_equal_forward_activations():
     assert ex.values == dict(scheme="normal", std=0.01, activation="tanh", depth=6, width=4096)
     assert (ex.n_samples, ex.seed) == (16, 0)
     # Bit for bit: forward_activations runs the same cached weights through the same code.
-    for got, want in zip(ex.result, init.forward_activations()):
+    for got, want in zip(ex.result, runs.forward_activations()):
         np.testing.assert_array_equal(got, want)
-    np.testing.assert_allclose(init.layer_stats(ex.result).std,
+    np.testing.assert_allclose(layer_stats(ex.result).std,
                                [0.49, 0.29, 0.18, 0.11, 0.07, 0.05], atol=0.01)
 
 
 def test_narrower_widths_have_the_lectures_statistics():
     ex = init_explorer(width=1024, scheme="xavier")
-    ours = init.layer_stats(ex.result).std
-    own_draw = init.layer_stats(init.forward_activations(width=1024, scheme="xavier")).std
+    ours = layer_stats(ex.result).std
+    own_draw = layer_stats(runs.forward_activations(width=1024, scheme="xavier")).std
     np.testing.assert_allclose(ours, own_draw, rtol=0.05)
 
 
@@ -107,7 +109,7 @@ def test_what_is_drawn_is_the_new_result(explorer):
         shares = histogram(a, "tanh")[0]
         np.testing.assert_allclose(view.bars[layer].get_data().values, shares / shares.max())
     np.testing.assert_allclose(view.std_line.get_ydata(),
-                               init.layer_stats(explorer.result).std, rtol=1e-6)
+                               layer_stats(explorer.result).std, rtol=1e-6)
     assert [c.get_visible() for c in view.covers] == [False] * 4 + [True] * 6
 
 
@@ -139,7 +141,7 @@ def test_out_of_range_std_is_clamped_with_a_message(explorer, value):
 def test_nan_std_shows_a_message_and_clears_the_result(explorer):
     explorer.controls["std"].value = float("nan")
     assert explorer.result is None
-    assert explorer.message == "std must be a positive finite number; got nan"
+    assert explorer.message == "std must be a finite number; got nan"
     explorer.controls["std"].value = 0.01
     assert explorer.message == ""
     assert_result_matches(explorer)
@@ -151,7 +153,7 @@ def test_messages_combine_without_repeating(explorer):
     explorer.controls["depth"].value = 99  # clamped to 10 while std is still bad
     assert explorer.message.splitlines() == [
         "depth = 99 is out of range (allowed 1 to 10); using 10",
-        "std must be a positive finite number; got nan",
+        "std must be a finite number; got nan",
     ]
     assert explorer.result is None
 
@@ -182,7 +184,7 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
 
 def test_a_browser_showing_it_prefetches_the_deepest_network(explorer):
     assert explorer.prefetch_thread is None  # nothing big happens without a browser
-    explorer.canvas._handle_message(explorer.canvas, {"type": "initialized"}, [])
+    explorer.on_display()  # the hook the explorer's canvas calls once a browser shows it
     explorer.prefetch_thread.join(timeout=60)
     assert all(weight_cache.is_cached(0, 4096, layer) for layer in range(10))
 
@@ -195,9 +197,9 @@ def test_a_browser_showing_it_prefetches_the_deepest_network(explorer):
     (dict(depth=11), "depth must be an integer between 1 and 10; got 11"),
     (dict(depth=True), "depth must be an integer between 1 and 10; got True"),
     (dict(width=300), "width must be one of 64, 256, 1024, 2048, 4096; got 300"),
-    (dict(n_samples=0), "n_samples must be an integer >= 1; got 0"),
+    (dict(n_samples=0), "n_samples must be >= 1; got 0"),
     (dict(n_samples=10**6), "use at most"),
-    (dict(seed=-2), "seed must be an integer >= 0; got -2"),
+    (dict(seed=-2), "seed must be between 0 and 4294967295; got -2"),
 ])
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
@@ -211,10 +213,9 @@ def test_explorer_refuses_a_figure_that_would_fill_memory():
 
 def test_summary_gives_the_weight_std_and_every_layers_std_as_text(explorer):
     explorer.controls["scheme"].value = "xavier"
-    stds = init.layer_stats(explorer.result).std
+    stds = layer_stats(explorer.result).std
     assert explorer.summary == ("W ~ N(0, 0.0625²); std of a per layer: "
                                 + "  ".join(f"{s:.3g}" for s in stds))  # 1/sqrt(256)
-    assert "std of a per layer" in explorer._summary.value
     explorer.controls["scheme"].value = "normal"
     shown = explorer.summary
     explorer.controls["std"].value = float("nan")  # an error keeps the figure and its numbers

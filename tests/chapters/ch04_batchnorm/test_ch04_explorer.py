@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from explorer_testing import count_full_draws, pixels
+from course_utils.chapters.ch04_batchnorm import explorer as E
 from course_utils import batchnorm as B
-from course_utils.widgets.batchnorm_explorer import batchnorm_explorer
+from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 
 
 @pytest.fixture
@@ -18,9 +19,9 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = B.explorer_run(v["std"], v["batchnorm"], v["batch_size"], ex.activation,
+    expected = E.explorer_run(v["std"], v["batchnorm"], v["batch_size"], ex.activation,
                               eps=ex.eps, seed=ex.seed)
-    assert len(ex.result.activations) == B.EXPLORER_DEPTH
+    assert len(ex.result.activations) == E.EXPLORER_DEPTH
     for ours, theirs in zip(ex.result.activations, expected.activations):
         np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(ex.result.var_z, expected.var_z)
@@ -145,3 +146,23 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 def test_control_labels_are_the_names_the_browser_test_finds(explorer):
     assert {name: c.description for name, c in explorer.controls.items()} == {
         "std": "std", "batchnorm": "batchnorm", "batch_size": "batch_size"}
+
+
+def test_explorer_activations_shapes_and_normalisation():
+    acts = E.explorer_activations(0.001, True, 64)
+    assert len(acts) == E.EXPLORER_DEPTH and acts[0].shape == (64, E.EXPLORER_WIDTH)
+    plain = E.explorer_activations(0.001, False, 64)
+    assert np.std(plain[-1]) < 1e-6 < np.std(acts[-1])
+    pair = E.explorer_activations(1.0, True, 2, activation="relu")
+    for a in pair:  # relu(±1): half the units at 0, the others at 1 (up to eps)
+        assert np.mean(a == 0) == 0.5
+        assert np.mean(np.abs(a[a > 0] - 1) < 1e-3) > 0.95
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: E.explorer_activations(0.0, True, 8), "std must be > 0"),
+    (lambda: E.explorer_activations(0.1, True, 1), "batch_size must be between 2 and 256"),
+])
+def test_explorer_run_refuses_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -7,8 +7,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import weight_cache
-from course_utils.init import SCHEMES, Experiment, init_std
+from course_utils.chapters.ch03_initialization.runs import Experiment
+from course_utils.init import SCHEMES, init_std
 from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure, check_figure_size
+from course_utils.validation import check_real
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
 __all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
@@ -19,6 +21,8 @@ WIDTHS = (64, 256, 1024, 2048, 4096)
 ACTIVATIONS = tuple(HIST_RANGE)
 STD_RANGE_EXPLORER = (1e-4, 10.0)
 MAX_DEPTH = 10
+#: Lowest dpi of the explorer's figure: FreeType cannot size its fonts much below it.
+MIN_DPI = 10
 
 
 class InitExplorer(Explorer):
@@ -27,7 +31,7 @@ class InitExplorer(Explorer):
     ``result`` is the list of per-layer activations of the network the controls describe
     (``n_samples`` and ``seed`` fixed at construction). Its weights are the top-left
     corner of the 4096-wide network's (see :mod:`course_utils.weight_cache`), so at width
-    4096 it equals :func:`course_utils.init.forward_activations` and any width costs no new
+    4096 it equals :func:`.runs.forward_activations` and any width costs no new
     weights.
     """
 
@@ -35,6 +39,7 @@ class InitExplorer(Explorer):
                  n_samples=16, seed=0, figsize=(8.5, 4.6), dpi=96):
         # n_samples and seed: the experiment's own checks, for the largest network offered
         Experiment(depth=MAX_DEPTH, width=max(WIDTHS), n_samples=n_samples, seed=seed)
+        check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
         check_figure_size(figsize, dpi)
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display
@@ -65,7 +70,7 @@ class InitExplorer(Explorer):
 
     @property
     def experiment(self) -> Experiment:
-        """The :class:`~course_utils.init.Experiment` the controls describe now."""
+        """The :class:`~.runs.Experiment` the controls describe now."""
         return self._experiment(**self.values)
 
     def _experiment(self, scheme, std, activation, depth, width) -> Experiment:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from course_utils import init as _init
+from course_utils.chapters.ch03_initialization.runs import forward_activations
+from course_utils.init import MAX_FAN, init_std
+from course_utils.stats import layer_stats
 from course_utils.checking import call_answer
+from course_utils.validation import check_choice, check_int, check_real
 
 __all__ = ["INIT_STD_TOL", "XAVIER_CASES", "KAIMING_CASES", "init_std_mistake",
            "check_init_std_functions", "STD_SEARCH_CASES", "STD_SEARCH_UNREACHABLE",
@@ -33,6 +36,12 @@ def init_std_mistake(name: str, got: float, fan_in: int, fan_out: int | None,
                      gain: float) -> str | None:
     """The usual mistake that gives ``got`` for ``name`` (``"xavier_std"`` or
     ``"kaiming_std"``) at these fans and gain, or None if none does."""
+    check_choice("name", name, ("xavier_std", "kaiming_std"))
+    got = check_real("got", got)
+    fan_in = check_int("fan_in", fan_in, 1, MAX_FAN)
+    if name == "xavier_std":
+        fan_out = check_int("fan_out", fan_out, 1, MAX_FAN)
+    gain = check_real("gain", gain, 0.0, 1e6, low_open=True)
     if name == "xavier_std":
         n = fan_in + fan_out
         candidates = [
@@ -89,10 +98,10 @@ def check_init_std_functions(xavier_std: Callable, kaiming_std: Callable) -> Non
         if not callable(func):
             raise TypeError(f"{name} must be a function; got {type(func).__name__}")
     runs = [("xavier_std", xavier_std, args, kwargs,
-             _init.init_std("xavier", *args, gain=kwargs.get("gain", 1.0)))
+             init_std("xavier", *args, gain=kwargs.get("gain", 1.0)))
             for args, kwargs in XAVIER_CASES]
     runs += [("kaiming_std", kaiming_std, args, kwargs,
-              _init.init_std("kaiming", args[0], 1, gain=kwargs.get("gain", math.sqrt(2.0))))
+              init_std("kaiming", args[0], 1, gain=kwargs.get("gain", math.sqrt(2.0))))
              for args, kwargs in KAIMING_CASES]
     for name, func, args, kwargs, want in runs:
         call = f"{name}({', '.join([*(repr(a) for a in args), *(f'{k}={v:g}' for k, v in kwargs.items())])})"
@@ -122,10 +131,10 @@ STD_SEARCH_REL_TOL = 0.01
 
 
 def last_layer_std(sigma: float, activation: str, depth: int, width: int, seed: int = 0) -> float:
-    """Std of the last layer of ``init.forward_activations(depth, width, 16, activation,
+    """Std of the last layer of ``runs.forward_activations(depth, width, 16, activation,
     "normal", sigma, seed)``: what the second exercise aims at."""
-    acts = _init.forward_activations(depth, width, 16, activation, "normal", sigma, seed)
-    return float(_init.layer_stats(acts).std[-1])
+    acts = forward_activations(depth, width, 16, activation, "normal", sigma, seed)
+    return float(layer_stats(acts).std[-1])
 
 
 def std_search_mistake(sigma: float, target: float, activation: str, depth: int, width: int,
@@ -144,8 +153,8 @@ def std_search_mistake(sigma: float, target: float, activation: str, depth: int,
         return f"This σ hits the target in a {other} network: pass `activation` to the forward pass."
     if (depth, width) != (6, 512) and hits(last_layer_std(sigma, activation, 6, 512, seed)):
         return "This σ hits the target at depth 6, width 512: use the depth and width given."
-    acts = _init.forward_activations(depth, width, 16, activation, "normal", sigma, seed)
-    if hits(float(_init.layer_stats(acts).std[0])):
+    acts = forward_activations(depth, width, 16, activation, "normal", sigma, seed)
+    if hits(float(layer_stats(acts).std[0])):
         return "This σ gives the FIRST layer the target std: measure the last layer (std[-1])."
     if hits(last_layer_std(sigma, activation, depth, 16, seed)):
         return "This σ was found with 16 units per layer: 16 is the batch, width is the layer."
@@ -162,7 +171,7 @@ def check_std_search(std_for_last_layer: Callable) -> None:
     For each case of :data:`STD_SEARCH_CASES` the returned std must give a last-layer std
     within 1% of the target (any method that gets there is right; a ReLU target above 1 is
     reachable); each target of :data:`STD_SEARCH_UNREACHABLE` must raise ``ValueError``. The
-    answer runs inside ``references.hidden("std_search")``; ``init.forward_activations`` is
+    answer runs inside ``references.hidden("std_search")``; ``runs.forward_activations`` is
     the intended tool and stays available.
     """
 

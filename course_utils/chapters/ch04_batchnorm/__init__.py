@@ -1,0 +1,10 @@
+"""Chapter 04, ``notebooks/04_batch_norm.ipynb``: Batch Normalisation.
+
+The lesson (forward, backward, the layer step of the NumPy network) is
+:mod:`course_utils.batchnorm`. Here:
+
+- ``runs.py``: the chapter's experiments (invariances, train vs eval mode, eps, batch size,
+  training on the digits with and without Batch Norm, running statistics);
+- ``explorer.py``: the Batch Norm explorer and the network it computes;
+- ``checks.py``: the visible checks of the exercises (forward and backward in training mode).
+"""
