@@ -20,7 +20,7 @@ from explorer_testing import count_full_draws, pixels
 from course_utils.widgets.registry import CHECKBOX, DROPDOWN, EXPLORERS, SLIDER
 
 SLIDERS = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)
-KINDS = {SLIDER: SLIDERS, DROPDOWN: (ipywidgets.Dropdown,), CHECKBOX: (ipywidgets.Checkbox,)}
+KINDS = {SLIDER: SLIDERS + (ipywidgets.SelectionSlider,), DROPDOWN: (ipywidgets.Dropdown,), CHECKBOX: (ipywidgets.Checkbox,)}
 
 
 @pytest.fixture(scope="module", params=EXPLORERS, ids=lambda e: e.name)
@@ -35,7 +35,7 @@ def _other_value(control):
     """A valid value of ``control`` different from its current one."""
     if isinstance(control, ipywidgets.Checkbox):
         return not control.value
-    if isinstance(control, ipywidgets.Dropdown):
+    if isinstance(control, (ipywidgets.Dropdown, ipywidgets.SelectionSlider)):
         values = [o[1] if isinstance(o, tuple) else o for o in control.options]
         i = values.index(control.value)
         return values[(i + 1) % len(values)]
