@@ -6,7 +6,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils import surfaces
+from course_utils.chapters.ch05_optimizers import surfaces
 from course_utils.plots import check_figure_size
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider, _NoticesClamping
 

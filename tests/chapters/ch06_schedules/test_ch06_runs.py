@@ -5,34 +5,36 @@ import numpy as np
 import pytest
 
 from course_utils import schedules
+from course_utils.chapters.ch06_schedules import seed_runs
+from course_utils.chapters.ch06_schedules import runs as ch06_runs
 
 SEED = 0
 
 
 def test_noise_floor_table():
     lr = schedules.step_decay(1.0, steps=900, step_size=300, gamma=0.1)
-    loss = schedules.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=SEED)
+    loss = ch06_runs.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=SEED)
     plateau = [loss[end - 50:end].mean() for end in (300, 600, 900)]
     np.testing.assert_allclose(plateau, [0.5007, 0.0263, 0.0026], atol=5e-5)
-    np.testing.assert_allclose(schedules.stationary_loss(np.array([1.0, 0.1, 0.01])),
+    np.testing.assert_allclose(ch06_runs.stationary_loss(np.array([1.0, 0.1, 0.01])),
                                [0.5, 0.02632, 0.002513], rtol=1e-3)
     # NumPy's generator is scalar code (the same numbers on every CPU); at the crossings the loss
     # is 6e-4 (relative) away from the level, so last-bit differences in the means cannot move it
-    settle = [schedules.steps_within(loss, start, 1.1 * schedules.stationary_loss(eta))
+    settle = [ch06_runs.steps_within(loss, start, 1.1 * ch06_runs.stationary_loss(eta))
               for start, eta in ((300, 0.1), (600, 0.01))]
     assert settle == [26, 219]  # the variance contracts by (1 - eta h)^2 per step: 0.81 vs 0.98
-    assert [schedules.settle_steps(1.0, 0.1), schedules.settle_steps(0.1, 0.01)] == [25, 227]
+    assert [ch06_runs.settle_steps(1.0, 0.1), ch06_runs.settle_steps(0.1, 0.01)] == [25, 227]
     # each division by 10 divides the floor by about 10, within 5% of the formula
-    np.testing.assert_allclose(plateau, schedules.stationary_loss(np.array([1.0, 0.1, 0.01])),
+    np.testing.assert_allclose(plateau, ch06_runs.stationary_loss(np.array([1.0, 0.1, 0.01])),
                                rtol=0.05)
 
 
 def test_settling_steps_over_seeds_as_the_text_says():
     # "26 and 219 steps (seed 0; 22 to 28 and 198 to 253 over seeds 0-19)", expectation 25 and 227
     lr = schedules.step_decay(1.0, steps=900, step_size=300, gamma=0.1)
-    settle = np.array([[schedules.steps_within(loss, start, 1.1 * schedules.stationary_loss(eta))
+    settle = np.array([[ch06_runs.steps_within(loss, start, 1.1 * ch06_runs.stationary_loss(eta))
                         for start, eta in ((300, 0.1), (600, 0.01))]
-                       for loss in (schedules.noisy_quadratic(lr, walkers=2000, seed=seed)
+                       for loss in (ch06_runs.noisy_quadratic(lr, walkers=2000, seed=seed)
                                     for seed in range(20))])
     assert settle[:, 0].min() == 22 and settle[:, 0].max() == 28
     assert settle[:, 1].min() == 198 and settle[:, 1].max() == 253
@@ -61,20 +63,20 @@ def test_cosine_climbs_back_after_t_max():
     np.testing.assert_allclose(lr[[0, 10, 20, 30, 40]], [0.1, 0.05, 0.0, 0.05, 0.1], atol=1e-15)
 
 
-# The runs below are float64, from NumPy-drawn weights (schedules.train_seeds): the same seed
+# The runs below are float64, from NumPy-drawn weights (seed_runs.train_seeds): the same seed
 # gives the same numbers on every CPU to ~1e-10 (measured native against SSE4), and every
 # printed number is at least 4e-5 (relative) away from a rounding boundary.
 
 @pytest.fixture(scope="module")
 def decay():
-    return schedules.decay_runs(lr=0.1, epochs=8, milestones=(4, 6), gamma=0.1, width=32,
+    return ch06_runs.decay_runs(lr=0.1, epochs=8, milestones=(4, 6), gamma=0.1, width=32,
                                 seeds=range(10))
 
 
 def test_decay_table_as_printed(decay):
     assert decay["steps_per_epoch"] == 43
     np.testing.assert_array_equal(schedules.drop_steps(decay["decay"].lr), [172, 258])
-    assert schedules.decay_table(decay) == """\
+    assert ch06_runs.decay_table(decay) == """\
 10 seeds (0-9), median [min, max] over the seeds
 loss after epoch           constant lr            step decay   decay / constant  decay lower
 ----------------  --------------------  --------------------  -----------------  -----------
@@ -121,7 +123,7 @@ def test_train_seeds_trains_as_training_train_does():
                  np.stack([ls[k].bias.detach().numpy() for ls in linears]).astype(np.float64))
                 for k in range(3)]
         lr_schedule = schedules.constant(lr, 2 * 43)
-        runs = schedules.train_seeds(data, {"run": lr_schedule}, optimizer, seeds=seeds, width=32,
+        runs = seed_runs.train_seeds(data, {"run": lr_schedule}, optimizer, seeds=seeds, width=32,
                                      epochs=2, init=init, **kwargs)["run"]
         for i, seed in enumerate(seeds):
             history = training.train(models[i], data, optimizer, lr=lr, epochs=2, batch_size=32,
@@ -135,7 +137,7 @@ def test_train_seeds_trains_as_training_train_does():
 
 
 def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
-    rows = schedules.first_adam_step(lr=0.2, depth=2, width=32, seed=SEED)
+    rows = ch06_runs.first_adam_step(lr=0.2, depth=2, width=32, seed=SEED)
     assert [r["weights"] for r in rows] == [2048, 1024, 320]
     for r in rows:
         assert r["max_change"] == pytest.approx(0.2, rel=1e-6)  # float32 weights
@@ -146,23 +148,23 @@ def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
     ratio = [0.2 / r["rms"] for r in rows]
     assert f"{min(ratio):.0%}" == "74%" and f"{max(ratio):.0%}" == "113%"
     # the text: over seeds 0-4 all but at most 0.2% of a layer; 63% to 94% moved
-    other = [r for seed in range(5) for r in schedules.first_adam_step(seed=seed)]
+    other = [r for seed in range(5) for r in ch06_runs.first_adam_step(seed=seed)]
     assert min(r["moved_by_lr"] + r["unchanged"] for r in other) >= 0.998
     moved = [r["moved_by_lr"] for r in other]
     assert f"{min(moved):.0%}" == "63%" and f"{max(moved):.0%}" == "94%"
-    small = schedules.first_adam_step(lr=0.001, seed=SEED)
+    small = ch06_runs.first_adam_step(lr=0.001, seed=SEED)
     assert max(0.001 / r["rms"] for r in small) < 0.01
 
 
 @pytest.fixture(scope="module")
 def warm():
-    return schedules.warmup_runs(lr=0.2, epochs=5, warmup_epochs=2, start_factor=0.01, depth=2,
+    return ch06_runs.warmup_runs(lr=0.2, epochs=5, warmup_epochs=2, start_factor=0.01, depth=2,
                                  width=32, seeds=range(10))
 
 
 def test_warmup_table_as_printed(warm):
     assert (warm["steps_per_epoch"], warm["warmup_steps"]) == (22, 44)
-    assert schedules.warmup_table(warm) == """\
+    assert ch06_runs.warmup_table(warm) == """\
 10 seeds (0-9), median [min, max] over the seeds
 Adam        largest minibatch loss  at steps  final val accuracy
 ----------  ----------------------  --------  ------------------
@@ -191,7 +193,7 @@ def test_warm_up_rescues_adam_at_a_high_rate_but_the_peak_can_spike(warm):
 
 def test_warm_up_wins_in_every_one_of_30_more_seeds():
     # the text: "higher than without warm-up in every seed (in all 40 of seeds 0-39)"
-    more = schedules.warmup_runs(seeds=range(10, 40))["summary"]
+    more = ch06_runs.warmup_runs(seeds=range(10, 40))["summary"]
     assert np.all(more["warm-up"]["final_val_acc"] > more["no warm-up"]["final_val_acc"])
 
 
@@ -200,9 +202,9 @@ def test_warm_up_wins_in_every_one_of_30_more_seeds():
     (dict(milestones=(8, 4)), "strictly increasing"), (dict(epochs=0), "epochs")])
 def test_decay_runs_checks_its_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        schedules.decay_runs(**kwargs)
+        ch06_runs.decay_runs(**kwargs)
 
 
 def test_warmup_runs_checks_its_arguments():
     with pytest.raises(ValueError, match="warmup_epochs"):
-        schedules.warmup_runs(epochs=3, warmup_epochs=3)
+        ch06_runs.warmup_runs(epochs=3, warmup_epochs=3)
