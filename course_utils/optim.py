@@ -201,7 +201,9 @@ def lecture_momentum(grad, x0, lr, momentum, steps):
         v = momentum * v - lr[k] * grad(x)
         x = x + v
         path.append(x.copy())
-    return np.array(path)
+    path = np.array(path)
+    check_finite_result("the path", path, "it diverged: use a smaller lr")
+    return path
 
 
 def pytorch_momentum(grad, x0, lr, momentum, steps):
@@ -220,7 +222,9 @@ def pytorch_momentum(grad, x0, lr, momentum, steps):
         opt.lr = float(lr[k])
         opt.step([grad(x)])
         path.append(x.copy())
-    return np.array(path)
+    path = np.array(path)
+    check_finite_result("the path", path, "it diverged: use a smaller lr")
+    return path
 
 
 @reference_answer("nesterov_step")
@@ -533,10 +537,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
         lr, eps, weight_decay = _real("lr", lr), _real("eps", eps), _real("weight_decay", weight_decay)
-        try:
-            beta1, beta2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}") from None
+        beta1, beta2 = check_sequence("betas", betas, min_len=2, max_len=2)
         beta1, beta2 = _real("betas[0]", beta1), _real("betas[1]", beta2)
         _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
         _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")

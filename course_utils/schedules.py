@@ -42,13 +42,15 @@ from typing import Sequence
 import numpy as np
 
 from course_utils.references import reference_answer
+from course_utils.training import MAX_LR
+from course_utils.validation import check_array
 
-__all__ = ["MAX_STEPS", "SCHEDULES", "constant", "step_decay", "multistep", "exponential",
+__all__ = ["MAX_SCHEDULE_STEPS", "SCHEDULES", "constant", "step_decay", "multistep", "exponential",
            "cosine", "linear_warmup", "warmup_cosine", "warmup_step", "explorer_schedule",
            "drop_steps", "torch_schedule"]
 
 #: At most this many steps per schedule (8 MB of float64; ~50x a chapter's longest run).
-MAX_STEPS = 1_000_000
+MAX_SCHEDULE_STEPS = 1_000_000
 
 #: The schedules the explorer offers (``explorer_schedule``'s ``schedule`` argument).
 SCHEDULES = ("constant", "step", "multistep", "exponential", "cosine")
@@ -60,6 +62,8 @@ def _int(name: str, value, low: int, high: int | None = None) -> int:
     if value < low or (high is not None and value > high):
         allowed = f">= {low}" if high is None else f"between {low} and {high}"
         raise ValueError(f"{name} must be an integer {allowed}; got {value}")
+    if value > MAX_SCHEDULE_STEPS:  # a length in steps: beyond any schedule's length
+        raise ValueError(f"{name} must be at most {MAX_SCHEDULE_STEPS}; got {value}")
     return int(value)
 
 
@@ -76,11 +80,11 @@ def _real(name: str, value, low: float, high: float | None = None, low_open: boo
 
 
 def _steps(steps) -> int:
-    return _int("steps", steps, 0, MAX_STEPS)
+    return _int("steps", steps, 0, MAX_SCHEDULE_STEPS)
 
 
 def _base_lr(base_lr) -> float:
-    return _real("base_lr", base_lr, 0.0)
+    return _real("base_lr", base_lr, 0.0, MAX_LR)
 
 
 def _gamma(gamma) -> float:
@@ -118,7 +122,7 @@ def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -
     base_lr : float
         Rate of the first ``step_size`` steps, > 0.
     steps : int
-        Length of the schedule, 0 to :data:`MAX_STEPS`.
+        Length of the schedule, 0 to :data:`MAX_SCHEDULE_STEPS`.
     step_size : int
         Steps between two decays, >= 1.
     gamma : float
@@ -159,7 +163,7 @@ def multistep(base_lr: float, steps: int, milestones: Sequence[int],
     base_lr : float
         > 0.
     steps : int
-        Length of the schedule, 0 to :data:`MAX_STEPS`.
+        Length of the schedule, 0 to :data:`MAX_SCHEDULE_STEPS`.
     milestones : sequence of int
         Strictly increasing steps >= 1 (they may lie beyond ``steps``).
     gamma : float
@@ -198,7 +202,7 @@ def cosine(base_lr: float, steps: int, t_max: int, eta_min: float = 0.0) -> np.n
     base_lr : float
         > 0.
     steps : int
-        0 to :data:`MAX_STEPS`.
+        0 to :data:`MAX_SCHEDULE_STEPS`.
     t_max : int
         Steps of the half cosine, >= 1.
     eta_min : float
@@ -233,7 +237,7 @@ def linear_warmup(base_lr: float, steps: int, warmup_steps: int,
     base_lr : float
         > 0.
     steps : int
-        0 to :data:`MAX_STEPS`.
+        0 to :data:`MAX_SCHEDULE_STEPS`.
     warmup_steps : int
         >= 1.
     start_factor : float
@@ -274,7 +278,7 @@ def warmup_cosine(base_lr: float, steps: int, warmup_steps: int, t_max: int,
     base_lr : float
         Peak rate, reached at step ``W``; > 0.
     steps : int
-        0 to :data:`MAX_STEPS`.
+        0 to :data:`MAX_SCHEDULE_STEPS`.
     warmup_steps : int
         ``W`` >= 1.
     t_max : int
@@ -361,9 +365,7 @@ def drop_steps(lr) -> np.ndarray:
     -------
     ndarray of int
     """
-    lr = np.asarray(lr, dtype=np.float64)
-    if lr.ndim != 1:
-        raise ValueError(f"lr must be one-dimensional; got shape {lr.shape}")
+    lr = check_array("lr", lr, ndim=1, min_size=0, limit=MAX_SCHEDULE_STEPS)
     return np.flatnonzero(lr[1:] < lr[:-1] * (1 - 1e-9)) + 1
 
 

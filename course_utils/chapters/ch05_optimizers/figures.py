@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
+
+from course_utils.validation import check_int, check_sequence
 
 __all__ = ["FAMILY_EDGES", "plot_family_graph", "plot_loss_curves"]
 
@@ -30,6 +33,7 @@ def plot_family_graph(ax):
     -------
     list of matplotlib artists (the boxes, then the arrows).
     """
+    check_axes("ax", ax)
     boxes, arrows = [], []
     for name, (x, y) in _FAMILY_POSITIONS.items():
         boxes.append(ax.text(x, y, name, ha="center", va="center", fontsize=11,
@@ -51,6 +55,15 @@ def plot_loss_curves(axes, results: dict, smooth: int = 5):
     """Minibatch loss (moving average over ``smooth`` steps) per optimiser on ``axes[0]``,
     validation accuracy per epoch on ``axes[1]``; ``results`` as :func:`digits_race`.
     Returns the lines."""
+    axes = check_sequence("axes", axes, item=check_axes, min_len=2, max_len=2)
+    smooth = check_int("smooth", smooth, 1, 1000)
+    if not isinstance(results, dict) or not results:
+        raise ValueError(f"results must be a non-empty dict as digits_race returns; got "
+                         f"{type(results).__name__}")
+    for label, value in results.items():
+        if not (isinstance(value, tuple) and len(value) == 2 and hasattr(value[0], "step_loss")):
+            raise ValueError(f"results[{label!r}] must be (History, weight norm) as "
+                             f"digits_race returns")
     lines = []
     for label, (history, _) in results.items():
         loss = np.asarray(history.step_loss)
@@ -64,3 +77,8 @@ def plot_loss_curves(axes, results: dict, smooth: int = 5):
     return lines
 
 
+def check_axes(name: str, ax) -> Axes:
+    """``ax`` if it is a matplotlib ``Axes``, else ``ValueError`` (the chapter's plots draw on it)."""
+    if not isinstance(ax, Axes):
+        raise ValueError(f"{name} must be a matplotlib Axes; got {type(ax).__name__}")
+    return ax

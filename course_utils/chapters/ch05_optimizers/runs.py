@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.chapters.ch05_optimizers.surfaces import _check_contenders
 from course_utils.optim import MAX_TRAJECTORY_STEPS, OPTIMIZERS, Adam, AdamW
-from course_utils.validation import check_int
+from course_utils.validation import check_choice, check_int, check_real, check_sequence
 
 __all__ = ["decay_only", "weight_norm", "TorchAdapter", "digits_race", "step_sizes"]
 
@@ -46,6 +47,8 @@ def weight_norm(model) -> float:
     """Euclidean norm of all ``weight`` tensors of a torch model (biases excluded)."""
     import torch
 
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     with torch.no_grad():
         return float(torch.sqrt(sum((p.double() ** 2).sum() for name, p in model.named_parameters()
                                     if name.endswith("weight"))))
@@ -63,12 +66,19 @@ class TorchAdapter:
     """
 
     def __init__(self, optimizer_class, params, **kwargs):
+        import torch
+
         if isinstance(optimizer_class, str):
-            if optimizer_class not in OPTIMIZERS:
-                raise ValueError(f"optimizer_class must be one of {', '.join(OPTIMIZERS)}; "
-                                 f"got {optimizer_class!r}")
-            optimizer_class = OPTIMIZERS[optimizer_class]
-        self.tensors = list(params)
+            optimizer_class = OPTIMIZERS[check_choice("optimizer_class", optimizer_class,
+                                                      tuple(OPTIMIZERS))]
+        elif optimizer_class not in OPTIMIZERS.values():
+            raise ValueError(f"optimizer_class must be one of {', '.join(OPTIMIZERS)}; "
+                             f"got {optimizer_class!r}")
+        self.tensors = check_sequence("params", list(params) if not isinstance(
+            params, (str, bytes, list, tuple)) else params)
+        for i, p in enumerate(self.tensors):
+            if not isinstance(p, torch.Tensor):
+                raise ValueError(f"params[{i}] must be a torch tensor; got {type(p).__name__}")
         self.optimizer = optimizer_class([p.detach().numpy() for p in self.tensors], **kwargs)
         self.param_groups = [{"lr": self.optimizer.lr, "params": self.tensors}]
 
@@ -103,6 +113,10 @@ def digits_race(data, contenders: dict, depth: int = 1, width: int = 64, epochs:
     """
     from course_utils.training import build_mlp, single_torch_thread, train
 
+    if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_val", "y_val")):
+        raise ValueError(f"data must be a dataset as course_utils.data.load_digits returns; "
+                         f"got {type(data).__name__}")
+    _check_contenders(contenders)
     out = {}
     with single_torch_thread():
         for label, (name, kwargs) in contenders.items():
@@ -145,8 +159,8 @@ def step_sizes(optimizer: str, steps: int = 1000, gradient: float = 1.0, **kwarg
     ndarray, shape (steps,)
         :math:`|\\theta_t - \\theta_{t-1}|` for t = 1..steps.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
+    check_choice("optimizer", optimizer, tuple(OPTIMIZERS))
+    gradient = check_real("gradient", gradient)
     steps = check_int("steps", steps, 1, MAX_TRAJECTORY_STEPS)
     theta = np.zeros(1)
     opt = OPTIMIZERS[optimizer]([theta], **kwargs)

@@ -7,12 +7,14 @@ import math
 
 import numpy as np
 
-from course_utils.chapters.ch06_schedules.seed_runs import _digits, kaiming_weights, train_seeds
+from course_utils.chapters.ch06_schedules.seed_runs import (_check_data, _digits, _seeds,
+                                                          kaiming_weights, train_seeds)
 from course_utils.schedules import (_base_lr, _int, _milestones, _real, constant, cosine,
                                     multistep, warmup_cosine)
 from course_utils.training import single_torch_thread as _one_thread
+from course_utils.validation import MAX_DIGITS, check_array, check_int, check_real, make_rng
 
-__all__ = ['MAX_WALKER_STEPS', 'stationary_loss', 'settle_steps', 'steps_within', 'noisy_quadratic', 'median_range', 'decay_runs', 'warmup_runs', 'decay_table', 'warmup_table', 'first_adam_step']
+__all__ = ['MAX_WALKER_STEPS', 'MAX_TOY_SCALE', 'stationary_loss', 'settle_steps', 'steps_within', 'noisy_quadratic', 'median_range', 'decay_runs', 'warmup_runs', 'decay_table', 'warmup_table', 'first_adam_step']
 
 
 # Why decay helps: SGD's noise floor on a quadratic
@@ -20,6 +22,9 @@ __all__ = ['MAX_WALKER_STEPS', 'stationary_loss', 'settle_steps', 'steps_within'
 
 #: At most this many steps x walkers for :func:`noisy_quadratic` (80 MB of float64 work).
 MAX_WALKER_STEPS = 10_000_000
+#: Largest curvature, noise or start of the toy quadratic: squared, larger values overflow
+#: float64 in the loss (and no lesson needs them).
+MAX_TOY_SCALE = 1e6
 
 
 def stationary_loss(lr, curvature: float = 1.0, noise: float = 1.0):
@@ -41,9 +46,9 @@ def stationary_loss(lr, curvature: float = 1.0, noise: float = 1.0):
     -------
     float or ndarray (``lr``'s shape)
     """
-    h = _real("curvature", curvature, 0.0)
-    s = _real("noise", noise, 0.0, low_open=False)
-    lr_arr = np.asarray(lr, dtype=np.float64)
+    h = _real("curvature", curvature, 0.0, MAX_TOY_SCALE)
+    s = _real("noise", noise, 0.0, MAX_TOY_SCALE, low_open=False)
+    lr_arr = check_array("lr", lr, finite=False)
     if not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0) or np.any(lr_arr * h >= 2):
         raise ValueError(f"lr must be in (0, 2 / curvature) = (0, {2 / h:g}); got {lr!r}")
     out = lr_arr * s**2 / (2.0 * (2.0 - lr_arr * h))
@@ -75,7 +80,8 @@ def steps_within(loss, start: int, level: float) -> int:
     ``loss[t]`` is the loss after step ``t + 1`` (:func:`noisy_quadratic`); the result is the
     first ``k >= 1`` with ``loss[start + k - 1] < level``, or -1 if it never does.
     """
-    loss = np.asarray(loss, dtype=np.float64)
+    loss = check_array("loss", loss, ndim=1, finite=False)
+    level = check_real("level", level)
     start = _int("start", start, 0, max(len(loss) - 1, 0))
     below = np.flatnonzero(loss[start:] < level)
     return int(below[0]) + 1 if below.size else -1
@@ -102,20 +108,17 @@ def noisy_quadratic(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 
     -------
     ndarray, shape (steps,), float64
     """
-    h = _real("curvature", curvature, 0.0)
-    s = _real("noise", noise, 0.0, low_open=False)
-    w0 = _real("w0", w0, -math.inf, low_open=True)
+    h = _real("curvature", curvature, 0.0, MAX_TOY_SCALE)
+    s = _real("noise", noise, 0.0, MAX_TOY_SCALE, low_open=False)
+    w0 = check_real("w0", w0, -MAX_TOY_SCALE, MAX_TOY_SCALE)
     walkers = _int("walkers", walkers, 1, 100_000)
-    seed = _int("seed", seed, 0)
-    lr = np.asarray(lr, dtype=np.float64)
-    if lr.ndim != 1:
-        raise ValueError(f"lr must be a 1-D schedule; got shape {lr.shape}")
+    rng = make_rng(seed)
+    lr = check_array("lr", lr, ndim=1, finite=False, limit=MAX_WALKER_STEPS)
     if not np.all(np.isfinite(lr)) or np.any(lr < 0) or np.any(lr * h >= 2):
         raise ValueError(f"lr values must be in [0, 2 / curvature) = [0, {2 / h:g})")
     if len(lr) * walkers > MAX_WALKER_STEPS:
         raise ValueError(f"steps x walkers = {len(lr) * walkers:,} is more than "
                          f"{MAX_WALKER_STEPS:,}; use fewer walkers or steps")
-    rng = np.random.default_rng(seed)
     w = np.full(walkers, w0)
     losses = np.empty(len(lr))
     for t, eta in enumerate(lr):
@@ -130,9 +133,8 @@ def median_range(values, digits: int = 2, percent: bool = False) -> str:
     With ``percent=True`` the values are shares shown as percentages with ``digits - 2``
     decimals (0.953 -> ``"95%"`` for ``digits=2``).
     """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"values must be a non-empty 1-D array; got shape {values.shape}")
+    values = check_array("values", values, ndim=1)
+    digits = check_int("digits", digits, 0, MAX_DIGITS)
     fmt = (lambda v: f"{v:.{max(digits - 2, 0)}%}") if percent else (lambda v: f"{v:.{digits}f}")
     return f"{fmt(np.median(values))} [{fmt(values.min())}, {fmt(values.max())}]"
 
@@ -156,7 +158,8 @@ def decay_runs(lr: float = 0.1, epochs: int = 8, milestones=(4, 6), gamma: float
         ``"constant"``, ``"decay"`` and their ``"ratio"`` (decay / constant, shape ``(n,)``):
         the decay against its baseline at the same epoch, one epoch after the decay.
     """
-    data = _digits() if data is None else data
+    _seeds(seeds)  # checked before the data is loaded
+    data = _digits() if data is None else _check_data(data)
     epochs = _int("epochs", epochs, 1, 200)
     marks = [int(m) for m in _milestones(milestones)]
     if marks and marks[-1] >= epochs:
@@ -196,7 +199,8 @@ def warmup_runs(lr: float = 0.2, epochs: int = 5, warmup_epochs: int = 2,
         after the warm-up on), ``"back_above_at"`` (the first step after the warm-up whose loss
         is above the step-1 loss, -1 if none) and ``"final_val_acc"``.
     """
-    data = _digits() if data is None else data
+    _seeds(seeds)  # checked before the data is loaded
+    data = _digits() if data is None else _check_data(data)
     epochs = _int("epochs", epochs, 2, 200)
     warmup_epochs = _int("warmup_epochs", warmup_epochs, 1, epochs - 1)
     steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
@@ -237,6 +241,8 @@ def decay_table(runs: dict) -> str:
     """
     from course_utils.tables import format_table
 
+    _check_runs(runs, ("constant", "decay", "milestones", "after_decay"), "decay_runs")
+
     const, dec = runs["constant"], runs["decay"]
     n, marks = len(const.seeds), runs["milestones"]
     last = const.train_loss.shape[1] - 1
@@ -267,6 +273,7 @@ def warmup_table(runs: dict) -> str:
     """
     from course_utils.tables import format_table
 
+    _check_runs(runs, ("no warm-up", "warm-up", "summary", "warmup_steps"), "warmup_runs")
     summary, names = runs["summary"], ["no warm-up", "warm-up"]
     n = len(runs["warm-up"].seeds)
     table = format_table(
@@ -312,7 +319,7 @@ def first_adam_step(lr: float = 0.2, depth: int = 2, width: int = 32, batch_size
 
     from course_utils import training
 
-    data = _digits() if data is None else data
+    data = _digits() if data is None else _check_data(data)
     lr = _base_lr(lr)
     batch_size = _int("batch_size", batch_size, 1, len(data.x_train))
     model = training.build_mlp(data.x_train.shape[1], 10, depth=depth, width=width, seed=seed)
@@ -338,3 +345,8 @@ def first_adam_step(lr: float = 0.2, depth: int = 2, width: int = 32, batch_size
                      "unchanged": float(change.eq(0).double().mean()),
                      "max_change": float(change.max())})
     return rows
+
+
+def _check_runs(runs, keys, maker: str) -> None:
+    if not isinstance(runs, dict) or not all(k in runs for k in keys):
+        raise ValueError(f"runs must be the dict {maker} returns (with {', '.join(map(repr, keys))})")

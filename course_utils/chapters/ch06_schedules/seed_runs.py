@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils.schedules import _int, _real
+from course_utils.validation import check_seed, check_sequence
 from course_utils.training import single_torch_thread as _one_thread
 
 __all__ = ['MAX_NETWORKS', 'SEED_OPTIMIZERS', 'SeedRuns', 'kaiming_weights', 'train_seeds']
@@ -29,12 +30,19 @@ def _digits():
     return load_digits()
 
 
+def _check_data(data):
+    """``data`` if it has the splits the runs train on (as :func:`~course_utils.data.load_digits`)."""
+    if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_val", "y_val")):
+        raise ValueError(f"data must be a dataset as course_utils.data.load_digits returns; "
+                         f"got {type(data).__name__}")
+    return data
+
+
 def _seeds(seeds) -> np.ndarray:
-    try:
-        values = [_int("each seed", s, 0) for s in seeds]
-    except TypeError:
-        raise ValueError(f"seeds must be a sequence of integers >= 0; got {seeds!r}") from None
-    if not values or len(set(values)) != len(values):
+    values = check_sequence("seeds", seeds, item=check_seed, max_len=MAX_NETWORKS)
+    if any(isinstance(v, np.random.Generator) for v in values):
+        raise ValueError("seeds must be integers (one network per seed), not Generators")
+    if len(set(values)) != len(values):
         raise ValueError(f"seeds must be distinct integers >= 0, at least one; got {values}")
     return np.asarray(values, dtype=np.int64)
 
@@ -87,6 +95,7 @@ def kaiming_weights(seeds, sizes) -> list:
         float64 (``x @ weights + biases``, so ``weights`` is ``nn.Linear.weight`` transposed).
     """
     seeds = _seeds(seeds)
+    sizes = check_sequence("sizes", sizes, min_len=0, max_len=100)
     sizes = [_int("each layer size", k, 1, 8192) for k in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes must hold at least the input and output sizes; got {sizes}")

@@ -138,7 +138,7 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     (dict(steps=5), "steps must be an integer between 10 and 1000; got 5"),
     (dict(surface="bowl"), "surface must be one of quadratic, saddle, rosenbrock"),
     (dict(dpi=10**4), "at most 4000 a side"),
-    (dict(size=3), "unexpected keyword"),
+    (dict(size=3), "no control named size"),
 ])
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
