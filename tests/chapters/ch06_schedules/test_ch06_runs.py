@@ -1,5 +1,5 @@
-"""Chapter 06's printed claims, asserted on the package functions the notebook calls (the
-exercise is tested in tests/test_exercises_06.py, the explorer in test_schedule_explorer.py)."""
+"""Chapter 06's printed claims and runs, asserted on the package functions the notebook calls
+(the exercise is tested in test_ch06_checks.py, the explorer in test_ch06_explorer.py)."""
 
 import numpy as np
 import pytest
@@ -108,14 +108,13 @@ def test_one_epoch_after_the_decay_the_decayed_run_is_lower_in_every_seed(decay)
     assert np.ptp(va_d) < 0.5 * np.ptp(va_c)
 
 
-def test_train_seeds_trains_as_training_train_does():
+def test_train_seeds_trains_as_training_train_does(digits):
     """Seed for seed the same steps as training.train (same init, minibatches, torch optimiser)."""
     import torch
 
     from course_utils import training
-    from course_utils.data import load_digits
 
-    data, seeds = load_digits(), [0, 3]
+    data, seeds = digits, [0, 3]
     for optimizer, lr, kwargs in (("momentum", 0.05, dict(weight_decay=1e-3)), ("adam", 1e-3, {})):
         models = [training.build_mlp(64, 10, depth=2, width=32, seed=s) for s in seeds]
         linears = [[m for m in model if isinstance(m, torch.nn.Linear)] for model in models]
@@ -208,3 +207,104 @@ def test_decay_runs_checks_its_arguments(kwargs, match):
 def test_warmup_runs_checks_its_arguments():
     with pytest.raises(ValueError, match="warmup_epochs"):
         ch06_runs.warmup_runs(epochs=3, warmup_epochs=3)
+
+
+# ---------------------------------------------------------------- moved from tests/test_schedules.py (runs, seed runs)
+# ----------------------------------------------------------------- the noise floor
+def test_stationary_loss_formula_matches_simulation_at_three_rates():
+    lr = schedules.step_decay(1.0, 900, 300, 0.1)
+    loss = ch06_runs.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=0)
+    plateaus = [loss[end - 50:end].mean() for end in (300, 600, 900)]
+    np.testing.assert_allclose(plateaus, ch06_runs.stationary_loss(np.array([1.0, 0.1, 0.01])), rtol=0.05)
+    assert ch06_runs.stationary_loss(0.1) == pytest.approx(0.1 / (2 * 1.9))
+    assert ch06_runs.stationary_loss(0.01, curvature=2.0, noise=3.0) == pytest.approx(0.01 * 9 / (2 * 1.98))
+
+
+def test_noisy_quadratic_without_noise_is_plain_gradient_descent():
+    loss = ch06_runs.noisy_quadratic(schedules.constant(0.1, 5), curvature=2.0, noise=0.0, w0=1.0, walkers=3)
+    np.testing.assert_allclose(loss, [0.5 * 2 * 0.8 ** (2 * k) for k in range(1, 6)])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lr=[2.0]), "lr values"), (dict(lr=[[0.1]]), "lr must have 1 dimension"), (dict(lr=[0.1], walkers=0), "walkers"),
+    (dict(lr=np.full(10_000, 0.1), walkers=2000), "steps x walkers"),
+    (dict(lr=[0.1], curvature=0.0), "curvature")])
+def test_noisy_quadratic_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ch06_runs.noisy_quadratic(**kwargs)
+
+
+@pytest.mark.parametrize("lr", [0.0, 2.0, -1.0, float("inf")])
+def test_stationary_loss_needs_a_stable_rate(lr):
+    with pytest.raises(ValueError, match=r"lr must be in \(0, 2 / curvature\)"):
+        ch06_runs.stationary_loss(lr)
+
+
+# ----------------------------------------------------------------- several seeds at once
+def test_settle_steps_is_the_first_step_the_expected_loss_is_within_the_band():
+    for before, after in ((1.0, 0.1), (0.1, 0.01), (1.5, 0.3)):
+        k = ch06_runs.settle_steps(before, after)
+        f0, floor, a = ch06_runs.stationary_loss(before), ch06_runs.stationary_loss(after), (1 - after) ** 2
+        expected = lambda j: floor + (f0 - floor) * a ** j  # noqa: E731
+        assert expected(k) <= 1.1 * floor < expected(k - 1)
+    assert ch06_runs.settle_steps(0.1, 0.1) == 0
+
+
+def test_steps_within_counts_steps_after_start():
+    loss = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+    assert ch06_runs.steps_within(loss, 1, 2.5) == 3 and ch06_runs.steps_within(loss, 0, 0.5) == -1
+
+
+def test_median_range_formats_median_and_extremes():
+    assert ch06_runs.median_range([3.0, 1.0, 2.0, 10.0], 1) == "2.5 [1.0, 10.0]"
+    assert ch06_runs.median_range([0.953, 0.5, 0.96], 2, percent=True) == "95% [50%, 96%]"
+    with pytest.raises(ValueError, match="values must have at least 1 entries"):
+        ch06_runs.median_range([])
+
+
+def test_kaiming_weights_are_drawn_per_seed_with_std_sqrt_2_over_fan_in():
+    layers = seed_runs.kaiming_weights([0, 1, 2], [64, 32, 10])
+    assert [(w.shape, b.shape) for w, b in layers] == [((3, 64, 32), (3, 32)), ((3, 32, 10), (3, 10))]
+    w = layers[0][0]
+    assert abs(w.std() / np.sqrt(2 / 64) - 1) < 0.05 and not np.array_equal(w[0], w[1])
+    # a seed's weights do not depend on the other seeds it is drawn with
+    np.testing.assert_array_equal(seed_runs.kaiming_weights([2], [64, 32, 10])[0][0][0], w[2])
+    assert all(np.all(b == 0) for _, b in layers)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(optimizer="sgd"), "optimizer must be one of"),
+    (dict(seeds=[1, 1]), "distinct"), (dict(seeds=[]), "seeds must have between 1 and"), (dict(seeds=[-1]), "seed"),
+    (dict(seeds=range(300)), "256"), (dict(epochs=0), "epochs"),
+    (dict(weight_decay=-1.0), "weight_decay"), (dict(lr_schedules={}), "non-empty dict"),
+    (dict(lr_schedules={"a": np.full(10, 0.1)}), "one rate per step"),
+    (dict(lr_schedules={"a": np.full(43, -0.1)}), "finite rates >= 0"),
+    (dict(init=[(np.zeros((1, 64, 32)), np.zeros((1, 32)))]), "init must hold")])
+def test_train_seeds_rejects_bad_input(digits, kwargs, match):
+    args = dict(lr_schedules={"a": schedules.constant(0.1, 43)}, seeds=[0], epochs=1)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        seed_runs.train_seeds(digits, **args)
+
+
+def test_train_seeds_shapes_and_seed_independence(digits):
+    lr = {"a": schedules.constant(0.05, 43), "b": schedules.constant(0.01, 43)}
+    both = seed_runs.train_seeds(digits, lr, seeds=[0, 5], epochs=1)
+    alone = seed_runs.train_seeds(digits, lr, seeds=[5], epochs=1)
+    assert both["a"].step_loss.shape == (2, 43) and both["a"].val_acc.shape == (2, 2)
+    # seed 5 alone and beside seed 0: the same networks; batched products may round differently
+    np.testing.assert_allclose(both["b"].step_loss[1], alone["b"].step_loss[0], rtol=1e-12)
+    np.testing.assert_array_equal(both["a"].step_loss[:, 0], both["b"].step_loss[:, 0])
+
+
+def test_a_schedule_that_starts_like_the_first_branches_off_with_the_same_numbers(digits):
+    steps = 2 * 43
+    decay = schedules.multistep(0.1, steps, [43])
+    both = seed_runs.train_seeds(digits, {"constant": schedules.constant(0.1, steps), "decay": decay,
+                                  "same": schedules.constant(0.1, steps)}, seeds=[0, 1], epochs=2)
+    alone = seed_runs.train_seeds(digits, {"decay": decay}, seeds=[0, 1], epochs=2)["decay"]
+    # exact by construction: the branch copies the first run's weights and optimiser state at
+    # step 43, then does the same operations as a run trained alone
+    for key in ("step_loss", "train_loss", "val_acc"):
+        np.testing.assert_array_equal(getattr(both["decay"], key), getattr(alone, key))
+        np.testing.assert_array_equal(getattr(both["same"], key), getattr(both["constant"], key))
