@@ -42,8 +42,12 @@ Implemented options: ``momentum``, ``dampening``, ``nesterov``, ``weight_decay``
 *what*: ``foreach``, ``fused``, ``capturable``, ``differentiable``; also tensor-valued
 ``lr``/``betas`` and parameter groups (one learning rate for all ``params`` here; set
 ``opt.lr`` to change it, as a scheduler would).
-"""
 
+Beside the classes, the steps as functions: :func:`adam_step` (Adam as the paper writes it,
+pure: the chapter's exercise), :func:`adam_update` (the same step in torch's form, in place:
+:class:`Adam` calls it), :func:`nesterov_step` (the lecture's velocity form), and the two
+momentum conventions, :func:`lecture_momentum` and :func:`pytorch_momentum`.
+"""
 
 from __future__ import annotations
 
