@@ -9,7 +9,12 @@ parameter as a keyword with torch.nn.functional's default:
 
 Both functions keep the input's floating dtype (float32 in, float32 out), so a
 float32 forward pass stays float32; integer input is computed in float64. None of them
-overflows, whatever the size of ``z``.
+overflows, whatever the size of ``z``. They refuse what is not an array of real numbers, or
+one over :data:`~course_utils.validation.MAX_ELEMENTS` entries. Called by name
+(``activations.relu(z)``) they refuse NaN and inf in ``z`` too; the pairs :func:`get` hands
+out compute them through, element by element, as numpy and torch do, because every
+chapter's forward pass (:func:`course_utils.network.forward`) calls those, and chapter 03's
+exploding network has to show its inf and NaN in its statistics.
 
 Maxout (Goodfellow et al., ICML 2013) has weights of its own, so it is not in :func:`get`:
 :func:`maxout_forward` / :func:`maxout_backward` follow the ``(out, cache)`` /
@@ -21,14 +26,15 @@ At a kink (z = 0) the derivative is the one torch's autograd uses: 0 for ReLU,
 
 from __future__ import annotations
 
+import functools
 import math
-import numbers
 from typing import Callable
 
 import numpy as np
 from scipy.special import erf as _erf
 
 from course_utils.references import reference_answer
+from course_utils.validation import check_array, check_elements, check_real, check_work
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
@@ -38,27 +44,26 @@ __all__ = ["NAMES", "get", "tanh", "tanh_grad", "relu", "relu_grad", "sigmoid", 
            "maxout", "maxout_forward", "maxout_backward"]
 
 
-def _float(z) -> np.ndarray:
-    z = np.asarray(z)
-    return z if np.issubdtype(z.dtype, np.floating) else z.astype(np.float64)
+def _float(z, name: str = "z") -> np.ndarray:
+    """``z`` as an array of floats: float32 stays float32, integers and bools become float64."""
+    z = check_array(name, z, dtype=None, finite=False, min_size=0)
+    if z.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be an array of real numbers; got dtype {z.dtype}")
+    return z if z.dtype.kind == "f" else z.astype(np.float64)
 
 
 def _check_param(name: str, value, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or (positive and value <= 0):
-        allowed = "a positive finite number" if positive else "a finite number"
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
-    return float(value)
+    return check_real(name, value, low=0 if positive else None, low_open=positive)
 
 
 def tanh(z: np.ndarray) -> np.ndarray:
     r"""Hyperbolic tangent, :math:`\tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z})`, range (-1, 1)."""
-    return np.tanh(z)
+    return np.tanh(_float(z))
 
 
 def tanh_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of tanh: :math:`\tanh'(z) = 1 - \tanh^2(z)`, at most 1 (at z = 0)."""
-    a = np.tanh(z)
+    a = np.tanh(_float(z))
     return 1 - a * a
 
 
@@ -78,14 +83,17 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
     Computed as :math:`(1 + \tanh(z/2)) / 2`, which never overflows.
     """
-    z = np.asarray(z)
-    half = z.dtype.type(0.5) if np.issubdtype(z.dtype, np.floating) else 0.5
+    z = _float(z)
+    half = z.dtype.type(0.5)
     return half * (1 + np.tanh(half * z))
+
+
+_sigmoid = sigmoid  # what the other activations call: the forward pass's, passing NaN through
 
 
 def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of the sigmoid: :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, at most 0.25."""
-    s = sigmoid(z)
+    s = _sigmoid(z)
     return s * (1 - s)
 
 
@@ -144,13 +152,13 @@ def silu(z: np.ndarray) -> np.ndarray:
     r"""SiLU / Swish, :math:`z\,\sigma(z)` (Elfwing, Uchibe & Doya, 2018; Ramachandran,
     Zoph & Le, 2017)."""
     z = _float(z)
-    return z * sigmoid(z)
+    return z * _sigmoid(z)
 
 
 def silu_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of SiLU: :math:`\sigma(z)\,(1 + z(1 - \sigma(z)))`."""
     z = _float(z)
-    s = sigmoid(z)
+    s = _sigmoid(z)
     return s * (1 + z * (1 - s))
 
 
@@ -174,19 +182,19 @@ def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
     threshold = _check_param("threshold", threshold)
     z = _float(z)
     bz = beta * z
-    return np.where(bz > threshold, z.dtype.type(1), sigmoid(bz))
+    return np.where(bz > threshold, z.dtype.type(1), _sigmoid(bz))
 
 
 # ---------------------------------------------------------------------------- Maxout
 def _check_maxout(x, W, b):
-    x, W, b = _float(x), _float(W), _float(b)
-    if x.ndim != 2 or W.ndim != 3 or b.ndim != 2:
-        raise ValueError(f"maxout needs x (N, D_in), W (k, D_in, D_out), b (k, D_out); got "
-                         f"shapes {x.shape}, {W.shape}, {b.shape}")
+    x, W, b = (check_array(name, value, ndim=ndim) for name, value, ndim
+               in (("x", x, 2), ("W", W, 3), ("b", b, 2)))
     k, d_in, d_out = W.shape
-    if x.shape[1] != d_in or b.shape != (k, d_out) or k < 1:
+    if x.shape[1] != d_in or b.shape != (k, d_out):
         raise ValueError(f"maxout shapes do not fit: x {x.shape}, W {W.shape}, b {b.shape}; "
-                         "need x (N, D_in), W (k, D_in, D_out), b (k, D_out), k >= 1")
+                         "need x (N, D_in), W (k, D_in, D_out), b (k, D_out)")
+    check_work("maxout", x.shape[0] * k * d_in * d_out, advice="use fewer rows or pieces")
+    check_elements("maxout's pieces (N, k, D_out)", (x.shape[0], k, d_out))
     return x, W, b
 
 
@@ -233,11 +241,12 @@ def maxout_backward(dout: np.ndarray, cache):
     dW : ndarray, shape (k, D_in, D_out)
     db : ndarray, shape (k, D_out)
     """
+    if not (isinstance(cache, tuple) and len(cache) == 3
+            and all(isinstance(part, np.ndarray) for part in cache)):
+        raise ValueError("cache must be the cache returned by maxout_forward")
     x, W, winner = cache
     k = W.shape[0]
-    dout = np.asarray(dout)
-    if dout.shape != winner.shape:
-        raise ValueError(f"dout must have the output's shape {winner.shape}; got {dout.shape}")
+    dout = check_array("dout", dout, shape=winner.shape)
     dpieces = np.where(np.arange(k)[None, :, None] == winner[:, None, :], dout[:, None, :], 0.0)
     dx = np.einsum("nke,kde->nd", dpieces, W)
     dW = np.einsum("nd,nke->kde", x, dpieces)
@@ -265,6 +274,28 @@ _REGISTRY: dict[str, tuple[ArrayFn, ArrayFn]] = {
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
+def _refusing_nan(f: ArrayFn) -> ArrayFn:
+    """``f`` as called by name: the same, but NaN or inf in ``z`` is a ``ValueError``."""
+    @functools.wraps(f)
+    def by_name(*args, **kwargs):
+        if args or "z" in kwargs:
+            z = _float(args[0] if args else kwargs["z"])
+            if not np.isfinite(z).all():
+                raise ValueError(f"z must hold finite numbers; it has NaN or inf "
+                                 f"(get({f.__name__!r}) gives the pair that computes them "
+                                 "through)")
+        return f(*args, **kwargs)
+
+    del by_name.__wrapped__  # leaky_relu's: no way around the reference guard of ``f``
+    return by_name
+
+
+# The module's names become the checked functions; _REGISTRY keeps the forward pass's.
+(tanh, tanh_grad, relu, relu_grad, sigmoid, sigmoid_grad, leaky_relu, leaky_relu_grad, elu,
+ elu_grad, gelu, gelu_grad, silu, silu_grad, softplus, softplus_grad) = (
+    _refusing_nan(f) for pair in _REGISTRY.values() for f in pair)
+
+
 def get(name: str) -> tuple[ArrayFn, ArrayFn]:
     """Return ``(f, df)`` for the activation called ``name``.
 
@@ -285,94 +316,7 @@ def get(name: str) -> tuple[ArrayFn, ArrayFn]:
     ValueError
         If ``name`` is not a known activation.
     """
-    key = name.lower() if isinstance(name, str) else name
+    key = name.lower() if isinstance(name, str) else None
     if key not in _REGISTRY:
         raise ValueError(f"activation must be one of {', '.join(NAMES)}; got {name!r}")
     return _REGISTRY[key]
-
-
-# ---------------------------------------------------------------------------- the explorer's compute
-#: Saturation threshold: a unit whose local gradient |f'(z)| is below it passes back less
-#: than 1% of the gradient it receives.
-SATURATION = 0.01
-MAX_SAMPLES = 1_000_000
-_NORMAL_CACHE: dict = {}
-
-
-def _standard_normal(n: int, seed: int) -> np.ndarray:
-    key = (n, seed)
-    if key not in _NORMAL_CACHE:
-        eps = np.random.default_rng(seed).standard_normal(n)
-        eps.flags.writeable = False
-        _NORMAL_CACHE.clear()  # one sample kept: the explorer's
-        _NORMAL_CACHE[key] = eps
-    return _NORMAL_CACHE[key]
-
-
-class UnitResponse:
-    r"""What an activation does to pre-activations :math:`z \sim N(\text{bias}, \text{scale}^2)`.
-
-    Attributes
-    ----------
-    z, a, grad : ndarray, shape (n,)
-        The sample, :math:`a = f(z)` and :math:`f'(z)` (read-only).
-    saturated : float
-        Share of units with :math:`|f'(z)| <` :data:`SATURATION`, dead units left out.
-    dead : float
-        Share of units on a side where the derivative is 0 by design (ReLU's
-        :math:`z \le 0`); 0 for the other activations, which only saturate.
-    mean, std : float
-        Of the outputs ``a``.
-    """
-
-    __slots__ = ("activation", "scale", "bias", "z", "a", "grad", "saturated", "dead",
-                 "mean", "std")
-
-    def __init__(self, activation, scale, bias, z, a, grad):
-        self.activation, self.scale, self.bias = activation, scale, bias
-        for array in (z, a, grad):
-            array.flags.writeable = False
-        self.z, self.a, self.grad = z, a, grad
-        small = np.abs(grad) < SATURATION
-        dead = z <= 0 if activation == "relu" else np.zeros(0, dtype=bool)
-        n = z.size
-        self.dead = float(np.count_nonzero(dead)) / n
-        self.saturated = float(np.count_nonzero(small)) / n - self.dead  # ReLU: z <= 0 has f' = 0
-        self.mean, self.std = float(a.mean()), float(a.std())
-
-
-def unit_response(activation: str = "tanh", scale: float = 1.0, bias: float = 0.0,
-                  n: int = 20_000, seed: int = 0) -> UnitResponse:
-    r"""Apply an activation to a fixed sample :math:`z = \text{bias} + \text{scale}\cdot\epsilon`,
-    :math:`\epsilon \sim N(0, 1)`, and measure saturation and dead units.
-
-    Parameters
-    ----------
-    activation : str
-        One of :data:`NAMES`.
-    scale : float
-        Std of the pre-activations, in (0, 1e6].
-    bias : float
-        Their mean, |bias| <= 1e6.
-    n : int
-        Sample size, 1 to 1,000,000 (the sample is drawn once per (n, seed) and reused).
-    seed : int
-
-    Returns
-    -------
-    UnitResponse
-    """
-    f, df = get(activation)
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale) \
-            or not 0 < scale <= 1e6:
-        raise ValueError(f"scale must be a number in (0, 1e6]; got {scale!r}")
-    if isinstance(bias, bool) or not isinstance(bias, numbers.Real) or not math.isfinite(bias) \
-            or abs(bias) > 1e6:
-        raise ValueError(f"bias must be a number between -1e6 and 1e6; got {bias!r}")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_SAMPLES:
-        raise ValueError(f"n must be an integer between 1 and {MAX_SAMPLES}; got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-    z = _standard_normal(int(n), int(seed)) * float(scale)
-    z += float(bias)
-    return UnitResponse(activation.lower(), float(scale), float(bias), z, f(z), df(z))

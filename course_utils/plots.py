@@ -16,9 +16,10 @@ from matplotlib.patches import Rectangle
 
 from course_utils import activations as _activations
 from course_utils.stats import layer_stats
-from course_utils.validation import MAX_PIXELS, check_array, check_sequence
+from course_utils.validation import MAX_PIXELS, check_array, check_real, check_sequence
 
-__all__ = ["HIST_RANGE", "histogram", "LayerHistogramFigure", "plot_layer_histograms"]
+__all__ = ["HIST_RANGE", "MAX_BINS", "MIN_DPI", "histogram", "uniform_bin_counts",
+           "LayerHistogramFigure", "plot_layer_histograms", "check_figure_size"]
 
 #: Fixed x-range of the activation histograms per activation. Fixed ranges keep the axes
 #: still, so an explorer redraws only the bars (see ``LayerHistogramFigure``).
@@ -60,21 +61,25 @@ def histogram(a: np.ndarray, activation: str, bins: int = 50):
         nonzero = values[values != 0]
         zero = 1.0 - nonzero.size / n
         values = nonzero
-    counts = _uniform_bin_counts(values, lo, hi, bins)
+    counts = uniform_bin_counts(values, lo, hi, bins)
     edges = np.linspace(lo, hi, bins + 1)
     shares = counts / n
     outside = 1.0 - zero - shares.sum()
     return shares, edges, max(outside, 0.0), zero
 
 
-def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+def uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     """``np.histogram(values, bins, range=(lo, hi))[0]``, several times faster.
 
     An explorer bins every layer on every move; NumPy's general routine took 1.3 ms per
     layer of 65,536 values here, this one a fraction of it. Same result: values outside
     ``[lo, hi]`` (and NaN) are left out, ``hi`` falls in the last bin.
     """
-    values = np.asarray(values)
+    values = check_array("values", values, dtype=None, finite=False, min_size=0)
+    lo, hi = check_real("lo", lo), check_real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi; got lo={lo:g}, hi={hi:g}")
+    bins = _check_bins(bins)
     with np.errstate(invalid="ignore"):
         kept = values[(values >= lo) & (values <= hi)].astype(np.float64)
     scaled = kept - lo  # in float64, as NumPy does; in place below: fewer temporaries
@@ -92,8 +97,8 @@ def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> 
     return np.bincount(index, minlength=bins)
 
 
-#: Most bins a histogram may have, and the largest figure (pixels a side) a plot may make:
-#: beyond them a typo (bins=10**9, dpi=96000) would fill a student's memory.
+#: The lowest resolution a figure may have: below it FreeType cannot render the labels.
+MIN_DPI = 10
 #: Bars of one histogram: a thousand is finer than a panel's pixels.
 MAX_BINS = 1000
 
@@ -121,6 +126,8 @@ def check_figure_size(figsize, dpi) -> None:
                          f"figsize={figsize!r}, dpi={dpi!r}") from None
     if not all(math.isfinite(v) and v > 0 for v in (width, height, dpi)):
         raise ValueError(f"figsize and dpi must be positive; got figsize={figsize!r}, dpi={dpi!r}")
+    if dpi < MIN_DPI:
+        raise ValueError(f"dpi must be >= {MIN_DPI} (text cannot be drawn smaller); got {dpi:g}")
     if max(width, height) * dpi > MAX_PIXELS:
         raise ValueError(f"figsize={figsize!r} at dpi={dpi:g} is {width * dpi:.0f} x "
                          f"{height * dpi:.0f} pixels; at most {MAX_PIXELS} a side")
@@ -319,220 +326,3 @@ def plot_layer_histograms(activations, activation: str, title: str = "",
     plot.update(activations)
     plot.set_title(title)
     return figure
-
-
-# ------------------------------------------------------------------ chapter 02: 2-D clouds
-#: Fixed limits of the 2-D scatter panels (chapter 02): every cloud of the explorer fits.
-CLOUD_LIMIT = 6.0
-
-
-class ScatterPanels:
-    """A row of 2-D scatter panels with fixed, equal limits (chapter 02's figures).
-
-    Parameters
-    ----------
-    figure : Figure
-    titles : sequence of str
-        One panel per title.
-    limit : float
-        Every axis spans ``[-limit, limit]``; fixed, so an explorer redraws only the points.
-    animated : bool
-        Mark the point clouds animated, for blitting.
-    """
-
-    def __init__(self, figure: Figure, titles, limit: float = CLOUD_LIMIT,
-                 animated: bool = False, marker_size: float = 4.0):
-        self.figure = figure
-        axes = figure.subplots(1, len(titles), squeeze=False)[0]
-        self.axes = list(axes)
-        self.clouds = []
-        for ax, title in zip(self.axes, titles):
-            ax.set_xlim(-limit, limit)
-            ax.set_ylim(-limit, limit)
-            ax.set_aspect("equal")
-            ax.axhline(0, color="0.8", lw=0.8, zorder=0)
-            ax.axvline(0, color="0.8", lw=0.8, zorder=0)
-            ax.set_title(title, fontsize=9)
-            ax.tick_params(labelsize=7)
-            self.clouds.append(ax.scatter(np.zeros(0), np.zeros(0), s=marker_size, alpha=0.6,
-                                          color="C0", linewidths=0, animated=animated))
-        figure.subplots_adjust(left=0.05, right=0.98, bottom=0.1, top=0.88, wspace=0.25)
-
-    def update(self, clouds) -> list:
-        """Set each panel's points ((n, 2) arrays, one per panel); return the artists."""
-        if len(clouds) != len(self.clouds):
-            raise ValueError(f"clouds must hold {len(self.clouds)} arrays; got {len(clouds)}")
-        for artist, points in zip(self.clouds, clouds):
-            artist.set_offsets(np.asarray(points, dtype=np.float64))
-        return list(self.clouds)
-
-
-def plot_standardization(X, figsize=(8.5, 3.0), dpi=96) -> Figure:
-    """The seed's standardisation picture: original, zero-centred, normalised (X (n, 2))."""
-    from course_utils.preprocessing import Standardizer
-
-    check_figure_size(figsize, dpi)
-    X = np.asarray(X, dtype=np.float64)
-    scaler = Standardizer().fit(X)
-    panels = ScatterPanels(Figure(figsize=figsize, dpi=dpi),
-                           ["original data", "zero-centred: X − μ", "normalised: (X − μ) / σ"])
-    panels.update([X, X - scaler.mean_, scaler.transform(X)])
-    return panels.figure
-
-
-def plot_whitening(demo, figsize=(8.5, 2.6), dpi=96) -> Figure:
-    """The seed's whitening picture plus ZCA: original, decorrelated, PCA- and ZCA-whitened.
-
-    ``demo`` is a :class:`course_utils.preprocessing.WhiteningDemo`.
-    """
-    check_figure_size(figsize, dpi)
-    panels = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES)
-    panels.update([demo.original, demo.decorrelated, demo.pca, demo.zca])
-    return panels.figure
-
-
-WHITENING_TITLES = ("original", "decorrelated: (X−μ)U", "PCA-whitened", "ZCA-whitened")
-
-
-# ---------------------------------------------------------------------------- chapter 01
-#: Chapter 01: x-range of the activation curves, and of each activation's output histogram.
-CURVE_RANGE = (-6.0, 6.0)
-OUTPUT_RANGE = {"tanh": (-1.1, 1.1), "sigmoid": (-0.1, 1.1), "relu": (-1.0, 5.0),
-                "leaky_relu": (-1.0, 5.0), "elu": (-1.5, 5.0), "gelu": (-1.0, 5.0),
-                "silu": (-1.0, 5.0), "softplus": (-1.0, 5.0)}
-#: Pieces of the one-dimensional Maxout example: slopes and intercepts of k = 3 lines.
-MAXOUT_EXAMPLE = ((-0.5, -0.5), (0.3, 0.0), (1.2, -1.0))
-ACTIVATION_TITLES = {"sigmoid": "sigmoid σ(z)", "tanh": "tanh(z)", "relu": "ReLU",
-                     "leaky_relu": "Leaky ReLU", "elu": "ELU (α = 1)", "maxout": "Maxout (k = 3)",
-                     "gelu": "GELU", "silu": "SiLU / Swish", "softplus": "softplus"}
-
-
-def activation_curve(name: str, z: np.ndarray, leaky_slope: float = 0.1):
-    """``(f(z), f'(z))`` for the figure: the registry's pairs, Leaky ReLU with a visible
-    slope, and :data:`MAXOUT_EXAMPLE` as a one-input Maxout (max of 3 lines)."""
-    if name == "maxout":
-        W = np.array([[[w]] for w, _ in MAXOUT_EXAMPLE])
-        b = np.array([[c] for _, c in MAXOUT_EXAMPLE])
-        out, cache = _activations.maxout_forward(z[:, None], W, b)
-        dx, _, _ = _activations.maxout_backward(np.ones_like(out), cache)
-        return out[:, 0], dx[:, 0]
-    if name == "leaky_relu":
-        return (_activations.leaky_relu(z, negative_slope=leaky_slope),
-                _activations.leaky_relu_grad(z, negative_slope=leaky_slope))
-    f, df = _activations.get(name)
-    return f(z), df(z)
-
-
-def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "elu", "maxout",
-                                     "gelu", "silu", "softplus"),
-                              figsize=(9.0, 6.6), dpi: int = 96) -> Figure:
-    """Each activation (solid) with its derivative (dashed) on z in [-6, 6], three a row.
-
-    Leaky ReLU is drawn with slope 0.1 (0.01 would look like ReLU), Maxout as the max of the
-    three lines of :data:`MAXOUT_EXAMPLE`.
-    """
-    check_figure_size(figsize, dpi)
-    names = list(names)
-    for name in names:
-        if name not in ACTIVATION_TITLES:
-            raise ValueError(f"names must be among {', '.join(ACTIVATION_TITLES)}; got {name!r}")
-    figure = Figure(figsize=figsize, dpi=dpi)
-    rows = max(1, math.ceil(len(names) / 3))
-    grid = figure.add_gridspec(rows, 3, left=0.06, right=0.98, bottom=0.06, top=0.93,
-                               hspace=0.45, wspace=0.25)
-    z = np.linspace(*CURVE_RANGE, 601)
-    for i, name in enumerate(names):
-        ax = figure.add_subplot(grid[i // 3, i % 3])
-        f, df = activation_curve(name, z)
-        ax.axhline(0, color="0.8", lw=0.8)
-        ax.axvline(0, color="0.8", lw=0.8)
-        ax.plot(z, f, color="C0", lw=1.8, label="f(z)")
-        ax.plot(z, df, color="C3", lw=1.4, ls="--", label="f'(z)")
-        ax.set_title(ACTIVATION_TITLES[name], fontsize=10)
-        ax.set_xlim(*CURVE_RANGE)
-        ax.set_ylim(-1.6, 3.2)
-        ax.tick_params(labelsize=8)
-        if i == 0:
-            ax.legend(fontsize=8, loc="upper left", frameon=False)
-    figure.suptitle("Activation functions (solid) and their derivatives (dashed)", fontsize=11)
-    return figure
-
-
-class ActivationResponseFigure:
-    """Chapter 01's explorer view: the input distribution on the curve, the output histogram.
-
-    Left: f(z) and f'(z) on [-6, 6] (static per activation) and a histogram of the
-    pre-activations z (animated; the share beyond ±6 is in the explorer's summary). Right:
-    the histogram of the outputs a = f(z) on :data:`OUTPUT_RANGE` (animated); ReLU's dead
-    units (a = 0 exactly) are left out of the bars and counted in the summary.
-    Both histograms are scaled to their own peak.
-    """
-
-    def __init__(self, figure: Figure, activation: str = "tanh", bins: int = 60,
-                 animated: bool = False):
-        self.figure = figure
-        self.bins = _check_bins(bins)
-        width, height = figure.get_size_inches()
-        self.curve_axes = figure.add_axes(_inches(figure, 0.5, 0.45, width / 2 - 0.75, height - 0.8))
-        self.out_axes = figure.add_axes(_inches(figure, width / 2 + 0.35, 0.45,
-                                                width / 2 - 0.55, height - 0.8))
-        self.z_edges = np.linspace(*CURVE_RANGE, self.bins + 1)
-        self.z_bars = self.curve_axes.stairs(np.zeros(self.bins), self.z_edges, fill=True,
-                                             color="0.6", alpha=0.5, animated=animated,
-                                             label="z (input)")
-        self.out_bars = self.out_axes.stairs(np.zeros(self.bins), np.arange(self.bins + 1.0),
-                                             fill=True, color="C0", animated=animated)
-        self.curve_axes.set_xlim(*CURVE_RANGE)
-        self.curve_axes.set_ylim(-1.6, 3.2)
-        self.curve_axes.set_xlabel("pre-activation z", fontsize=9)
-        self.out_axes.set_ylim(0, 1.05)
-        self.out_axes.set_yticks([])
-        self.out_axes.set_xlabel("output a = f(z)", fontsize=9)
-        for ax in (self.curve_axes, self.out_axes):
-            ax.tick_params(labelsize=8)
-        self._curves = []
-        self.activation = None
-        self.set_activation(activation)
-
-    @property
-    def artists(self) -> list:
-        return [self.z_bars, self.out_bars]
-
-    def set_activation(self, activation: str) -> bool:
-        """Draw this activation's curves and output range; ``True`` if anything changed."""
-        _activations.get(activation)
-        if activation == self.activation:
-            return False
-        self.activation = activation
-        for line in self._curves:
-            line.remove()
-        z = np.linspace(*CURVE_RANGE, 401)
-        f, df = activation_curve(activation, z, leaky_slope=0.01)
-        self._curves = [self.curve_axes.plot(z, f, color="C0", lw=1.8, label="f(z)")[0],
-                        self.curve_axes.plot(z, df, color="C3", lw=1.4, ls="--",
-                                             label="f'(z)")[0]]
-        self.curve_axes.legend(fontsize=8, loc="upper left", frameon=False)
-        self.curve_axes.set_title(f"{ACTIVATION_TITLES[activation]} and the input z", fontsize=10)
-        lo, hi = OUTPUT_RANGE[activation]
-        self.out_edges = np.linspace(lo, hi, self.bins + 1)
-        self.out_bars.set_data(np.zeros(self.bins), self.out_edges)
-        self.out_axes.set_xlim(lo, hi)
-        self.out_axes.set_title(f"histogram of the outputs ({activation})", fontsize=10)
-        return True
-
-    def update(self, response) -> list:
-        """Show a :class:`course_utils.activations.UnitResponse`; returns the artists."""
-        z_counts = _uniform_bin_counts(response.z, *CURVE_RANGE, self.bins).astype(float)
-        peak = z_counts.max()
-        self.z_bars.set_data(z_counts / peak * 3.0 if peak > 0 else z_counts, self.z_edges)
-        a = response.a[response.z > 0] if response.activation == "relu" else response.a
-        lo, hi = OUTPUT_RANGE[self.activation]
-        counts = _uniform_bin_counts(a, lo, hi, self.bins).astype(float)
-        peak = counts.max()
-        self.out_bars.set_data(counts / peak if peak > 0 else counts, self.out_edges)
-        return self.artists
-
-
-def _inches(figure: Figure, left, bottom, width, height):
-    w, h = figure.get_size_inches()
-    return [left / w, bottom / h, max(width, 0.1) / w, max(height, 0.1) / h]

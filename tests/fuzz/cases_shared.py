@@ -12,13 +12,13 @@ from matplotlib.figure import Figure
 
 from course_utils import (checking, data, network, plots, references, stats, tables, training,
                           validation)
-from course_utils.widgets import base, canvas, prefetch
+from course_utils.widgets import base, canvas, prefetch, registry
 
 MODULES = ["course_utils.data", "course_utils.network", "course_utils.training",
            "course_utils.stats", "course_utils.tables", "course_utils.plots",
            "course_utils.validation", "course_utils.checking", "course_utils.references",
            "course_utils.widgets.base", "course_utils.widgets.canvas",
-           "course_utils.widgets.prefetch"]
+           "course_utils.widgets.prefetch", "course_utils.widgets.registry"]
 
 
 def _fake_cifar10() -> Path:
@@ -75,6 +75,8 @@ CASES = [
     (tables.format_table, dict(columns={"a": [1.0, 2.5], "b": [3, 4]}, index=["x", "y"],
                                index_name="row", digits=3, percent=())),
     (plots.histogram, dict(a=np.linspace(-1, 1, 50), activation="tanh", bins=10)),
+    (plots.uniform_bin_counts, dict(values=np.linspace(-1, 1, 50), lo=-1.0, hi=1.0, bins=10)),
+    (plots.check_figure_size, dict(figsize=(4.0, 3.0), dpi=96)),
     (plots.LayerHistogramFigure, dict(figure=Figure(), panels=2, activation="tanh", bins=10)),
     (plots.plot_layer_histograms, dict(activations=[np.linspace(-1, 1, 40).reshape(8, 5)] * 2,
                                        activation="tanh", title="t")),
@@ -99,12 +101,18 @@ CASES = [
     (canvas.make_canvas, dict(figure=Figure())),
     (canvas.fast_png_canvas_class, dict()),
     (prefetch.ResultCache, dict(compute=abs, max_items=4, delay=0.1)),
+    (base.make_controls, dict(continuous=("rate",))),
+    (registry.entry, dict(name="search")),
+    (registry.build, dict(name="schedule")),
 ]
 
 EXEMPT = {
     base.Explorer: "abstract: fuzzed through every chapter's explorer",
     base.LogSlider: "an ipywidgets control: its traits validate (and clamp, shown as a message)",
     base.IntSlider: "an ipywidgets control: its traits validate (and clamp, shown as a message)",
+    base.FloatSlider: "an ipywidgets control: its traits validate (and clamp, shown as a message)",
+    base.Dropdown: "ipywidgets.Dropdown itself (its traits validate)",
+    base.Checkbox: "ipywidgets.Checkbox itself (its traits validate)",
     network.LayerStep: "takes no arguments (a base class to override)",
     references.reference_answer: "takes exercise names as *args only (tests/test_grading.py)",
     references.hidden: "takes exercise names as *args only (tests/test_grading.py)",

@@ -64,7 +64,7 @@ def _array_probes(value: np.ndarray) -> list:
     if value.ndim >= 2:
         probes.append(("one dimension fewer", value.reshape(-1)))
     probes.append(("two dimensions more", value[None, None]))
-    huge = (10**5,) * max(value.ndim, 2) if value.ndim >= 2 else (10**10,)
+    huge = (10**5, 10**5) + (1,) * (value.ndim - 2) if value.ndim >= 2 else (10**10,)
     probes.append((f"a broadcast view of shape {huge}", np.broadcast_to(np.zeros((), value.dtype),
                                                                         huge)))
     if value.dtype.kind in "fc" and value.size:

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils.chapters.ch05_optimizers import surfaces
 from course_utils.plots import check_figure_size
 from course_utils.validation import check_real
-from course_utils.widgets.base import (Explorer, IntSlider, LogSlider, _NoticesClamping,
-                                      check_start_value)
+from course_utils.widgets.base import (Explorer, FloatSlider, check_start_value, log_range,
+                                      make_controls)
 
-__all__ = ["OptimizerExplorer", "optimizer_explorer", "LOSS_RANGE"]
+__all__ = ["OptimizerExplorer", "optimizer_explorer", "LOSS_RANGE", "START"]
 
 #: The loss panel's fixed y range, f - f_min (log scale).
 LOSS_RANGE = (1e-10, 1e4)
 #: The steps control's maximum (and the loss panel's x limit).
 STEPS_MAX = 1000
-
-
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
 
 
 class TrajectoryView:
@@ -86,23 +81,21 @@ class TrajectoryView:
         return self.artists
 
 
+#: The controls' starting values; each control is declared once, in :func:`_controls`.
+START = dict(optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999, steps=200, surface="quadratic")
+
+
 def _controls() -> dict:
-    """The explorer's controls, declared once: their names are ``explore``'s arguments."""
-    style = {"description_width": "70px"}
-    return {
-        "optimizer": ipywidgets.Dropdown(options=surfaces.EXPLORER_OPTIMIZERS,
-                                         description="optimizer", style=style),
-        "lr": LogSlider(min=-4, max=1, step=0.05, base=10, value=0.15, description="lr",
-                        style=style, readout_format=".3g"),
-        "momentum": FloatSlider(min=0.0, max=0.99, step=0.01, value=0.0,
-                                description="momentum", style=style, readout_format=".2f"),
-        "beta2": FloatSlider(min=0.5, max=0.999, step=0.001, value=0.999, description="beta2",
-                             style=style, readout_format=".3f"),
-        "steps": IntSlider(min=10, max=STEPS_MAX, step=10, value=200, description="steps",
-                           style=style, continuous_update=False),
-        "surface": ipywidgets.Dropdown(options=tuple(surfaces.SURFACES), description="surface",
-                                       style=style),
-    }
+    """The explorer's controls, named as ``surfaces.explore``'s arguments."""
+    return make_controls(
+        continuous=("lr", "momentum", "beta2"),
+        optimizer=surfaces.EXPLORER_OPTIMIZERS,
+        lr=log_range(1e-4, 10.0, 0.05),
+        momentum=(0.0, 0.99, 0.01),
+        beta2=FloatSlider(min=0.5, max=0.999, step=0.001, description="beta2",
+                          readout_format=".3f", style={"description_width": "initial"}),
+        steps=(10, STEPS_MAX, 10),
+        surface=tuple(surfaces.SURFACES))
 
 
 class OptimizerExplorer(Explorer):
@@ -129,7 +122,7 @@ class OptimizerExplorer(Explorer):
         check_figure_size(figsize, dpi)
         check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
         self.view = TrajectoryView(Figure(figsize=figsize, dpi=dpi))
-        super().__init__(controls, self.view.figure, **start)
+        super().__init__(controls, self.view.figure, **{**START, **start})
 
     #: Controls each optimiser ignores (see surfaces.optimizer_settings): greyed out.
     UNUSED = {"SGD": ("beta2",), "Nesterov": ("beta2",), "Adagrad": ("momentum", "beta2"),

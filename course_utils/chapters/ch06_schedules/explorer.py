@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import schedules
 from course_utils.plots import check_figure_size
 from course_utils.validation import check_bool, check_int, check_real
-from course_utils.widgets.base import (Explorer, IntSlider, LogSlider, _NoticesClamping,
-                                      check_start_value)
+from course_utils.widgets.base import Explorer, check_start_value, log_range, make_controls
 
 __all__ = ["ScheduleView", "ScheduleExplorer", "schedule_explorer", "LR_LIMITS",
-           "MAX_EXPLORER_STEPS"]
+           "MAX_EXPLORER_STEPS", "START"]
 
 #: The fixed y range of the lr axis (log): the base_lr slider's range, with room below for
 #: decayed rates. Rates below the bottom (cosine's final 0) are drawn on the bottom edge.
@@ -21,10 +19,6 @@ LR_LIMITS = (1e-6, 20.0)
 #: The longest schedule the explorer draws: one line of 100,000 points still redraws in
 #: tens of milliseconds (the lessons use 1,000).
 MAX_EXPLORER_STEPS = 100_000
-
-
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
 
 
 class ScheduleView:
@@ -66,21 +60,15 @@ class ScheduleView:
         return [self.curve, self.warmup_line]
 
 
+#: The controls' starting values; each control is declared once, in :func:`_controls`.
+START = dict(schedule="step", base_lr=0.1, warmup_steps=0, decay_steps=300, gamma=0.1)
+
+
 def _controls(steps: int) -> dict:
-    """The explorer's controls, declared once: their names are ``explorer_schedule``'s."""
-    style = {"description_width": "90px"}
-    return {
-        "schedule": ipywidgets.Dropdown(options=schedules.SCHEDULES, value="step",
-                                        description="schedule", style=style),
-        "base_lr": LogSlider(min=-4, max=1, step=0.1, value=0.1, description="base_lr",
-                             style=style, readout_format=".2g"),
-        "warmup_steps": IntSlider(min=0, max=steps // 2, step=10, description="warmup_steps",
-                                  style=style),
-        "decay_steps": IntSlider(min=10, max=steps, step=10, value=min(300, steps),
-                                 description="decay_steps", style=style),
-        "gamma": FloatSlider(min=0.01, max=1.0, step=0.01, value=0.1, description="gamma",
-                             style=style, readout_format=".2f"),
-    }
+    """The explorer's controls, named as ``explorer_schedule``'s arguments."""
+    return make_controls(schedule=schedules.SCHEDULES, base_lr=log_range(1e-4, 10.0, 0.1),
+                         warmup_steps=(0, steps // 2, 10), decay_steps=(10, steps, 10),
+                         gamma=(0.01, 1.0, 0.01))
 
 
 class ScheduleExplorer(Explorer):
@@ -105,8 +93,8 @@ class ScheduleExplorer(Explorer):
         check_figure_size(figsize, dpi)
         check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
         self.view = ScheduleView(Figure(figsize=figsize, dpi=dpi), self.steps, animated=True)
-        super().__init__(controls, self.view.figure, **{"decay_steps": min(300, self.steps),
-                                                        **start})
+        super().__init__(controls, self.view.figure,
+                         **{**START, "decay_steps": min(300, self.steps), **start})
 
     #: Controls each schedule ignores (see schedules.explorer_schedule): greyed out.
     UNUSED = {"constant": ("decay_steps", "gamma"), "cosine": ("gamma",)}

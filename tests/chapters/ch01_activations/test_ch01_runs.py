@@ -1,10 +1,12 @@
-"""Chapter 01's printed claims, asserted on the package functions the notebook calls (the
-exercise is tested in tests/test_exercises_01.py)."""
+"""Chapter 01's printed claims, asserted on the package functions the notebook calls
+(:mod:`course_utils.chapters.ch01_activations.runs` and ``runs_dead_relu``; the exercise is
+tested in test_ch01_checks.py, the figure in test_ch01_figures.py)."""
 
 import numpy as np
 import pytest
 
-from course_utils import activations, dead_relu, stats
+from course_utils import activations, stats
+from course_utils.chapters.ch01_activations import runs, runs_dead_relu
 
 SEED = 0
 
@@ -29,35 +31,35 @@ def sign_inputs():
 
 def test_positive_inputs_give_one_sign_per_neuron_zero_centred_inputs_mix():
     sig, tanh, delta = sign_inputs()
-    positive = dead_relu.weight_gradient_signs(sig, delta)
-    centred = dead_relu.weight_gradient_signs(tanh, delta)
+    positive = runs.weight_gradient_signs(sig, delta)
+    centred = runs.weight_gradient_signs(tanh, delta)
     assert (positive.same_sign, positive.mixed) == (1600, 0)
     assert (centred.same_sign, centred.mixed) == (0, 1600)
-    pos, neg = dead_relu.sign_counts_per_neuron(sig[0], delta[0, :5])
+    pos, neg = runs.sign_counts_per_neuron(sig[0], delta[0, :5])
     assert sorted(zip(pos.tolist(), neg.tolist())) == [(0, 100)] + [(100, 0)] * 4
-    pos, neg = dead_relu.sign_counts_per_neuron(tanh[0], delta[0, :5])
+    pos, neg = runs.sign_counts_per_neuron(tanh[0], delta[0, :5])
     assert set(pos.tolist()) == {53, 47} and (pos + neg == 100).all()
 
 
 def test_a_mini_batch_mixes_signs_again_for_most_neurons():
     sig, tanh, delta = sign_inputs()
-    assert dead_relu.batch_gradient_mixed(sig, delta) == 35
-    assert dead_relu.batch_gradient_mixed(tanh, delta) == 50
-    assert dead_relu.batch_gradient_mixed(sig[:1], delta[:1]) == 0  # a batch of one: the rule
+    assert runs.batch_gradient_mixed(sig, delta) == 35
+    assert runs.batch_gradient_mixed(tanh, delta) == 50
+    assert runs.batch_gradient_mixed(sig[:1], delta[:1]) == 0  # a batch of one: the rule
 
 
 def test_sign_counts_agree_with_the_formed_gradient():
     rng = np.random.default_rng(3)
     x, delta = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
-    counts = dead_relu.weight_gradient_signs(x, delta)
+    counts = runs.weight_gradient_signs(x, delta)
     mixed = sum(len(set(np.sign(np.outer(x[n], delta[n])[:, j]))) > 1
                 for n in range(4) for j in range(3))
     assert counts.mixed == mixed
 
 
 def test_response_table_numbers():
-    r1 = {n: activations.unit_response(n, 1.0, 0.0, seed=SEED) for n in activations.NAMES}
-    r5 = {n: activations.unit_response(n, 5.0, 0.0, seed=SEED) for n in activations.NAMES}
+    r1 = {n: runs.unit_response(n, 1.0, 0.0, seed=SEED) for n in activations.NAMES}
+    r5 = {n: runs.unit_response(n, 5.0, 0.0, seed=SEED) for n in activations.NAMES}
     assert abs(r1["tanh"].mean) < 0.01
     assert r1["sigmoid"].mean == pytest.approx(0.5, abs=0.005)
     assert r1["relu"].mean == pytest.approx(0.40, abs=0.005)  # 1/sqrt(2 pi) = 0.399
@@ -69,8 +71,8 @@ def test_response_table_numbers():
 
 
 def test_dead_relus_after_a_too_large_learning_rate():
-    _, (slow, sane, large) = dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50,
-                                                       seed=SEED)
+    _, (slow, sane, large) = runs_dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128,
+                                                            steps=50, seed=SEED)
     for run in (slow, sane, large):
         assert run.dead_at_init == 7 / 128  # a count of units over 128: exact by construction
     assert slow.dead == sane.dead == sane.dead_at_init  # counts over 128, as above
@@ -83,7 +85,7 @@ def test_dead_relus_after_a_too_large_learning_rate():
 # ---------------------------------------------------------------- the same claims over seeds
 def test_dead_at_init_over_200_seeds():
     # "5.5% at seed 0; 3.1% on average over 200 seeds (SD 1.7%, from 0% to 10.2%)"
-    dead = dead_relu.dead_at_init_over_seeds(seeds=range(200))
+    dead = runs_dead_relu.dead_at_init_over_seeds(seeds=range(200))
     assert dead.n == 200 and dead.values[0] == 7 / 128  # seed 0 is the table's run
     # every value is a count over 128 units (exact); the summaries are plain float arithmetic
     assert dead.mean == pytest.approx(0.0311, abs=5e-4) and dead.sd == pytest.approx(0.0169, abs=5e-4)
@@ -93,18 +95,19 @@ def test_dead_at_init_over_200_seeds():
 
 
 @pytest.fixture(scope="module")
-def runs():
-    return dead_relu.train_over_seeds(lrs=(1.0, 10.0), seeds=range(5), hidden=128, steps=50)
+def by_lr():
+    return runs_dead_relu.train_over_seeds(lrs=(1.0, 10.0), seeds=range(5), hidden=128, steps=50)
 
 
-def test_runs_over_seeds_start_with_the_seed_0_table(runs):
-    table, seed0 = dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50, seed=SEED)
-    assert [r[0] for r in runs.values()] == seed0[1:]  # the same computation, repeated
-    assert dead_relu.runs_table(seed0) == table
+def test_runs_over_seeds_start_with_the_seed_0_table(by_lr):
+    table, seed0 = runs_dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50,
+                                                  seed=SEED)
+    assert [r[0] for r in by_lr.values()] == seed0[1:]  # the same computation, repeated
+    assert runs_dead_relu.runs_table(seed0) == table
 
 
-def test_dead_relu_claims_hold_in_every_seed(runs):
-    sane, large = runs[1.0], runs[10.0]
+def test_dead_relu_claims_hold_in_every_seed(by_lr):
+    sane, large = by_lr[1.0], by_lr[10.0]
     # "at 1, at most one of 128 in any of the five seeds" (shares are counts over 128)
     assert all(r.dead - r.dead_at_init <= 1 / 128 + 1e-12 for r in sane)
     # "94.0% to 96.7% over the five seeds" at lr 1 (counts over 450 validation images)
@@ -116,13 +119,13 @@ def test_dead_relu_claims_hold_in_every_seed(runs):
     assert all(0.95 <= r.dead <= 0.98 for r in large)
     assert all(r.val_accuracy <= 0.21 for r in large)  # "at or near chance ... at most 20%"
     assert all(r.train_loss == pytest.approx(np.log(10), abs=0.1) for r in large)
-    table = dead_relu.over_seeds_table(runs)
+    table = runs_dead_relu.over_seeds_table(by_lr)
     assert "96.9% (95.3% to 97.7%)" in table and "0.0% (0.0% to 0.8%)" in table
 
 
 def test_sign_mixing_over_200_seeds():
     # "35 of the 50 at seed 0 and 34.4 on average over 200 draws (SD 3.3, from 27 to 42)"
-    mixed = dead_relu.batch_gradient_mixed_over_seeds(seeds=range(200))
+    mixed = runs.batch_gradient_mixed_over_seeds(seeds=range(200))
     sig = mixed["sigmoid"]
     assert sig.values[0] == 35 and (sig.min, sig.max) == (27, 42)  # integer counts: exact
     assert sig.mean == pytest.approx(34.39, abs=0.01) and sig.sd == pytest.approx(3.28, abs=0.01)
@@ -138,26 +141,29 @@ def test_spread_summary_and_its_checks():
     for bad in ([], [[1.0]], [float("nan")]):
         with pytest.raises(ValueError, match="values must be a non-empty 1-D sequence"):
             stats.spread(bad)
-    with pytest.raises(ValueError, match="seeds must be 1 to 10,000 integers"):
-        dead_relu.dead_at_init_over_seeds(seeds=[-1])
+    with pytest.raises(ValueError, match=r"seeds\[0\] must be between 0 and"):
+        runs_dead_relu.dead_at_init_over_seeds(seeds=[-1])
     with pytest.raises(ValueError, match="at most 100 runs"):
-        dead_relu.train_over_seeds(lrs=(1.0,) * 30, seeds=range(5))
+        runs_dead_relu.train_over_seeds(lrs=(1.0,) * 30, seeds=range(5))
 
 
 def test_dead_units_get_no_gradient():
     x = np.array([[1.0, 2.0], [0.5, 0.1]])
     W = np.array([[1.0, -1.0], [1.0, -2.0]])
-    assert dead_relu.dead_units(x, W).tolist() == [False, True]
+    assert runs_dead_relu.dead_units(x, W).tolist() == [False, True]
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(lr=0), "lr must be"), (dict(lr=float("nan")), "lr must be"),
-    (dict(lr=1.0, hidden=10**6), "hidden must be an integer between 1 and 4096"),
-    (dict(lr=1.0, steps=0), "steps must be an integer"),
+    (dict(lr=1.0, hidden=10**6), "hidden must be between 1 and 4096"),
+    (dict(lr=1.0, steps=0), "steps must be >= 1"),
+    (dict(lr=1.0, steps=10**9), "training would take about"),
+    (dict(lr=1.0, digits="digits"), "digits must be None or a Digits"),
+    (dict(lr=1.0, seed=-1), "seed must be an integer between 0 and"),
 ])
 def test_training_arguments_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        dead_relu.train_relu_classifier(**kwargs)
+        runs_dead_relu.train_relu_classifier(**kwargs)
 
 
 def test_maxout_of_z_and_zero_is_relu():
@@ -166,13 +172,23 @@ def test_maxout_of_z_and_zero_is_relu():
     np.testing.assert_array_equal(got, activations.relu(z))
 
 
-def test_figure_draws_every_activation_and_derivative():
-    from course_utils.plots import plot_activation_functions
-    figure = plot_activation_functions()
-    assert len(figure.axes) == 9
-    for ax in figure.axes:
-        assert [line.get_label() for line in ax.lines][-2:] == ["f(z)", "f'(z)"]
-    curve = figure.axes[0].lines[-1]  # sigmoid'
-    np.testing.assert_allclose(curve.get_ydata(), activations.sigmoid_grad(curve.get_xdata()))
-    with pytest.raises(ValueError, match="names must be among"):
-        plot_activation_functions(["softmax"])
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(scale=0.0), r"scale must be > 0 and <= 1e\+06; got 0.0"),
+    (dict(scale=float("inf")), "scale must be"),
+    (dict(bias=float("nan")), "bias must be a finite number; got nan"),
+    (dict(n=10**7), "n must be between 1 and 1000000"),
+    (dict(seed=-1), "seed must be an integer between 0 and"),
+    (dict(activation="maxout"), "activation must be one of"),
+])
+def test_unit_response_checks_its_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        runs.unit_response(**kwargs)
+
+
+def test_unit_response_counts_saturation_against_the_derivative():
+    r = runs.unit_response("sigmoid", 3.0, 1.0, n=5000, seed=2)
+    np.testing.assert_array_equal(r.a, activations.sigmoid(r.z))
+    # the same count divided by the same n on both sides: exact by construction
+    assert r.saturated == np.mean(np.abs(activations.sigmoid_grad(r.z)) < runs.SATURATION)
+    relu = runs.unit_response("relu", 3.0, 1.0, n=5000, seed=2)
+    assert relu.dead == np.mean(relu.z <= 0) and relu.saturated == 0

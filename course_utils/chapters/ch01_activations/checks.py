@@ -1,4 +1,4 @@
-"""Chapter 01's exercise: Leaky ReLU and its derivative."""
+"""Chapter 01's visible check: the Leaky ReLU exercise (and its derivative)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ def leaky_relu_mistake(name: str, z, got, slope: float) -> str:
     """
     import numpy as np
 
-    z = np.asarray(z, dtype=np.float64)
-    got = np.asarray(got, dtype=np.float64)
+    from course_utils.validation import check_array, check_choice, check_real
+
+    check_choice("name", name, ("leaky_relu", "leaky_relu_grad"))
+    z = check_array("z", z)
+    got = check_array("got", got, shape=z.shape, finite=False)
+    slope = check_real("slope", slope)
     pos = z > 0
     if name == "leaky_relu":
         candidates = [
@@ -57,7 +61,7 @@ def leaky_relu_mistake(name: str, z, got, slope: float) -> str:
                                          "not -negative_slope."),
         ]
     for candidate, hint in candidates:
-        if candidate.shape == got.shape and np.allclose(got, candidate, rtol=0,
+        if np.allclose(got, candidate, rtol=0,
                                                         atol=LEAKY_RELU_TOL):
             return hint
     return ("Follow the table: f(z) = z for z > 0, else negative_slope * z; f'(z) = 1 for z > 0, "

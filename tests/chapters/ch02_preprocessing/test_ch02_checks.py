@@ -11,9 +11,10 @@ import pytest
 
 from course_utils import preprocessing as P
 from course_utils import references
-from course_utils.checks import check_zca_whiten
+from course_utils.chapters.ch02_preprocessing import runs
+from course_utils.chapters.ch02_preprocessing.checks import check_zca_whiten
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "02_data_preprocessing.ipynb"
 
 pytest.importorskip("nbgrader")
@@ -112,7 +113,7 @@ def test_reference_solution_passes_the_grading_spec():
 
 def test_only_the_zca_matrix_is_hidden():
     assert references.references_of("zca") == ["course_utils.preprocessing._zca_matrix"]
-    X = P.correlated_gaussian(0.8, 30.0, 1.5, 200, seed=0)
+    X = runs.correlated_gaussian(0.8, 30.0, 1.5, 200, seed=0)
     zca = P.Whitener("zca", 1e-5).fit(X)
     with references.hidden("zca"):
         for fit in (lambda: P.Whitener("zca", 1e-5).fit(X), lambda: P.whiten(X, "zca"),
@@ -121,10 +122,10 @@ def test_only_the_zca_matrix_is_hidden():
                 fit()
         # the lesson's other tools, and the explorer's computation, stay available
         pca = P.Whitener("pca", 1e-5).fit(X)
-        demo = P.whitening_demo(correlation=0.8, angle=30.0)
+        demo = runs.whitening_demo(correlation=0.8, angle=30.0)
         assert P.max_identity_deviation(P.whiten(X, "pca")) < 1e-3
         assert P.decorrelate(X).shape == X.shape
-    np.testing.assert_allclose(demo.zca, P.whitening_demo(correlation=0.8, angle=30.0).zca,
+    np.testing.assert_allclose(demo.zca, runs.whitening_demo(correlation=0.8, angle=30.0).zca,
                                rtol=0, atol=0)  # same computation, same numbers
     np.testing.assert_allclose(pca.transform(X) @ pca.eigenvectors_.T, zca.transform(X),
                                atol=1e-12)
@@ -133,7 +134,7 @@ def test_only_the_zca_matrix_is_hidden():
 
 
 def test_the_explorer_still_works_under_hidden():
-    from course_utils.widgets.whitening_explorer import whitening_explorer
+    from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer
 
     explorer = whitening_explorer(correlation=0.8, angle=0.0, scale=1.5, seed=0)
     with references.hidden("zca"):

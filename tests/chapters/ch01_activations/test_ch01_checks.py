@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from course_utils import activations, references
-from course_utils.checks import check_leaky_relu
+from course_utils.chapters.ch01_activations.checks import check_leaky_relu
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "01_activation_functions.ipynb"
 
 pytest.importorskip("nbgrader")

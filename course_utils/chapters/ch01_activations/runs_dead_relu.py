@@ -1,5 +1,5 @@
-r"""Chapter 01's experiments: dead ReLUs after a large update, and the zig-zag of
-all-positive inputs.
+r"""Chapter 01's dead ReLUs (``notebooks/01_activation_functions.ipynb``, section 4): a
+large update leaves hidden units that never activate again.
 
 :func:`train_relu_classifier` trains a one-hidden-layer ReLU network on the digits
 (:func:`course_utils.data.load_digits`) with plain gradient descent. The hidden layer is the
@@ -10,34 +10,35 @@ written out here. After training it counts the hidden units that never activate:
 .. math:: \text{dead}_j \iff z_{nj} = x_n^\top w_j \le 0 \text{ for every example } n,
 
 a unit whose gradient is then 0 on every example, so gradient descent can never revive it.
-
-:func:`weight_gradient_signs` counts, per neuron, the signs of
-:math:`\partial L/\partial w_{ij} = x_i\,\partial L/\partial z_j`: with all-positive inputs
-:math:`x_i > 0` all of them share the sign of :math:`\partial L/\partial z_j`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from course_utils import network
-from course_utils.data import load_digits
+from course_utils.data import Digits, load_digits
 from course_utils.stats import Spread, spread
+from course_utils.tables import format_table
+from course_utils.validation import (MAX_SEED, check_array, check_elements, check_int,
+                                     check_real, check_seed, check_sequence, check_work,
+                                     make_rng)
 
 __all__ = ["TrainResult", "train_relu_classifier", "dead_units", "dead_relu_table",
-           "runs_table", "dead_at_init_over_seeds", "train_over_seeds",
-           "over_seeds_table",
-           "sign_counts_per_neuron", "batch_gradient_mixed", "batch_gradient_mixed_over_seeds",
-           "SignCounts", "weight_gradient_signs"]
+           "runs_table", "dead_at_init_over_seeds", "train_over_seeds", "over_seeds_table"]
 
-MAX_HIDDEN = 4096
-MAX_STEPS = 10_000
+#: Hidden units of the dead-ReLU network: 4096 columns of float64 weights per seed block
+#: (50 seeds) is 50 x 65 x 4096 x 8 bytes = 106 MB, what a 2 GB server holds beside the rest.
+MAX_HIDDEN_UNITS = 4096
+#: Training runs one call may start: each takes about 0.1 s at the notebook's sizes, so 100
+#: runs keep a cell under half a minute on two busy cores.
+MAX_RUNS = 100
+
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,34 @@ class TrainResult:
     val_accuracy: float
 
 
-def _check(name, value, lo, hi, integer=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) \
-            or not lo <= value <= hi:
-        what = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {what} between {lo:g} and {hi:g}; got {value!r}")
-    return value
-
-
 @functools.lru_cache(maxsize=1)
 def _default_digits():
     """The digits, loaded once per process (loading takes about a second)."""
     return load_digits()
+
+
+def _check_digits(digits) -> Digits:
+    if digits is None:
+        return _default_digits()
+    if not isinstance(digits, Digits):
+        raise ValueError(f"digits must be None or a Digits (course_utils.data.load_digits()); "
+                         f"got {type(digits).__name__}")
+    return digits
+
+
+def _check_training(hidden, steps, data: Digits, runs: int = 1) -> tuple:
+    """hidden and steps checked, and the cost of ``runs`` runs bounded (before they start)."""
+    hidden = check_int("hidden", hidden, 1, MAX_HIDDEN_UNITS)
+    steps = check_int("steps", steps, 1)
+    d_in = data.x_train.shape[1] + 1
+    # per step: forward and backward through both layers, about 3 products each
+    check_work("training", 3 * runs * steps * len(data.x_train) * hidden
+               * (d_in + data.num_classes), advice="use fewer steps, runs or hidden units")
+    return hidden, steps
+
+
+def _check_lr(name, value):
+    return check_real(name, value, low=0, high=1000, low_open=True)
 
 
 def _with_bias(x: np.ndarray) -> np.ndarray:
@@ -92,6 +108,9 @@ def dead_units(x: np.ndarray, W: np.ndarray) -> np.ndarray:
     x : ndarray, shape (N, D_in)
     W : ndarray, shape (D_in, D_hidden)
     """
+    x = check_array("x", x, ndim=2)
+    W = check_array("W", W, shape=(x.shape[1], None))
+    check_elements("x @ W", (len(x), W.shape[1]))
     return ~((x @ W) > 0).any(axis=0)
 
 
@@ -104,15 +123,15 @@ def _softmax_loss(scores: np.ndarray, y: np.ndarray):
     return loss, dscores / len(y)
 
 
-def _initial_weights(seed: int, d_in: int, hidden: int, classes: int):
+def _initial_weights(seed, d_in: int, hidden: int, classes: int):
     """W1 (Kaiming, std sqrt(2/d_in)) and W2 (std 1/sqrt(hidden)), drawn in this order."""
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     W1 = rng.normal(0.0, math.sqrt(2.0 / d_in), size=(d_in, hidden))
     W2 = rng.normal(0.0, 1 / math.sqrt(hidden), size=(hidden, classes))
     return W1, W2
 
 
-def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: int = 0,
+def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed=0,
                           digits=None) -> TrainResult:
     r"""Train ``x -> relu(x W1) -> softmax(h W2)`` on the digits by full-batch gradient descent.
 
@@ -124,10 +143,11 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: i
     lr : float
         Learning rate :math:`\eta`, in (0, 1000].
     hidden : int
-        Hidden units, 1 to 4096.
+        Hidden units, 1 to :data:`MAX_HIDDEN_UNITS`.
     steps : int
-        Gradient steps, 1 to 10,000.
-    seed : int
+        Gradient steps, at least 1; the run's cost is bounded by
+        :data:`~course_utils.validation.MAX_MULTIPLY_ADDS` (about 10,000 steps at 128 units).
+    seed : int or numpy.random.Generator
         Fixes the initial weights.
     digits : Digits, optional
         The data (default :func:`course_utils.data.load_digits`).
@@ -136,13 +156,10 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: i
     -------
     TrainResult
     """
-    _check("lr", lr, 0, 1000)
-    if lr == 0:
-        raise ValueError("lr must be a number between 0 and 1000, not 0; got 0")
-    _check("hidden", hidden, 1, MAX_HIDDEN, integer=True)
-    _check("steps", steps, 1, MAX_STEPS, integer=True)
-    _check("seed", seed, 0, 2**32 - 1, integer=True)
-    data = _default_digits() if digits is None else digits
+    seed = check_seed("seed", seed)
+    data = _check_digits(digits)
+    lr = _check_lr("lr", lr)
+    hidden, steps = _check_training(hidden, steps, data)
     x, y = _with_bias(data.x_train), data.y_train
     x_all = np.vstack([x, _with_bias(data.x_val)])
     W1, W2 = _initial_weights(seed, x.shape[1], hidden, data.num_classes)
@@ -164,17 +181,22 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed: i
         h_val = np.maximum(_with_bias(data.x_val) @ W1, 0)
         accuracy = float(((h_val @ W2).argmax(axis=1) == data.y_val).mean())
         final_loss = _softmax_loss(np.maximum(x @ W1, 0) @ W2, y)[0]
-    return TrainResult(float(lr), float(dead_at_init), float(dead_after_first),
+    return TrainResult(lr, float(dead_at_init), float(dead_after_first),
                        float(dead_units(x_all, W1).mean()),
                        float(final_loss) if np.isfinite(final_loss) else float("nan"), accuracy)
 
 
-def runs_table(results, steps: int = 50) -> str:
-    """The printed table of some runs, one row per run (learning rate)."""
-    from course_utils.tables import format_table
+def _check_result(name, value):
+    if not isinstance(value, TrainResult):
+        raise ValueError(f"{name} must be a TrainResult; got {type(value).__name__}")
+    return value
 
-    if not results or not all(isinstance(r, TrainResult) for r in results):
-        raise ValueError("results must be a non-empty sequence of TrainResult")
+
+def runs_table(results, steps: int = 50) -> str:
+    """The printed table of some runs, one row per run (learning rate); ``steps`` names the
+    column of the final share."""
+    results = check_sequence("results", results, _check_result)
+    steps = check_int("steps", steps, 1)
     return format_table({"dead at init": [r.dead_at_init for r in results],
                          "after 1 step": [r.dead_after_first_step for r in results],
                          f"after {steps} steps": [r.dead for r in results],
@@ -187,20 +209,21 @@ def runs_table(results, steps: int = 50) -> str:
 
 def dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden: int = 128, steps: int = 50,
                     seed: int = 0) -> tuple[str, list]:
-    """Train once per learning rate; return the printed table and the results."""
+    """Train once per learning rate (at most :data:`MAX_RUNS`); return the printed table and
+    the results."""
+    lrs = check_sequence("lrs", lrs, _check_lr, max_len=MAX_RUNS)
+    _check_training(hidden, steps, _default_digits(), runs=len(lrs))
     results = [train_relu_classifier(lr, hidden, steps, seed) for lr in lrs]
     return runs_table(results, steps), results
 
 
 # ------------------------------------------------------------------ over seeds
-def _check_seeds(seeds) -> list:
-    seeds = list(seeds)
-    if not seeds or len(seeds) > 10_000 or any(
-            isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 0 <= s < 2**32
-            for s in seeds):
-        raise ValueError("seeds must be 1 to 10,000 integers between 0 and 2**32 - 1; "
-                         f"got {seeds[:5]!r}{'...' if len(seeds) > 5 else ''}")
-    return [int(s) for s in seeds]
+def _check_seeds(seeds, max_len=None) -> list:
+    def seed(name, value):
+        return check_int(name, value, 0, MAX_SEED)
+
+    return check_sequence("seeds", seeds, seed, **({} if max_len is None else
+                                                   {"max_len": max_len}))
 
 
 def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) -> Spread:
@@ -216,9 +239,11 @@ def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) ->
         One share per seed.
     """
     seeds = _check_seeds(seeds)
-    _check("hidden", hidden, 1, MAX_HIDDEN, integer=True)
-    data = _default_digits() if digits is None else digits
+    hidden = check_int("hidden", hidden, 1, MAX_HIDDEN_UNITS)
+    data = _check_digits(digits)
     x_all = _with_bias(np.vstack([data.x_train, data.x_val]))
+    check_work("the initial weights of every seed", len(seeds) * x_all.size * hidden,
+               advice="use fewer seeds or hidden units")
     shares = []
     for start in range(0, len(seeds), 50):  # 50 seeds at a time: at most 50 x 4096 columns
         block = seeds[start:start + 50]
@@ -239,10 +264,12 @@ def train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128,
     dict of float -> list of TrainResult
         Per learning rate, one result per seed, in the order of ``seeds``.
     """
-    seeds = _check_seeds(seeds)
-    if len(seeds) * len(lrs) > 100:
-        raise ValueError(f"at most 100 runs (each takes ~0.1 s); got {len(lrs)} learning rates "
-                         f"x {len(seeds)} seeds")
+    lrs = check_sequence("lrs", lrs, _check_lr, max_len=MAX_RUNS)
+    seeds = _check_seeds(seeds, max_len=MAX_RUNS)
+    if len(seeds) * len(lrs) > MAX_RUNS:
+        raise ValueError(f"at most {MAX_RUNS} runs (each takes ~0.1 s); got {len(lrs)} learning "
+                         f"rates x {len(seeds)} seeds")
+    _check_training(hidden, steps, _default_digits(), runs=len(seeds) * len(lrs))
     return {float(lr): [train_relu_classifier(lr, hidden, steps, s) for s in seeds]
             for lr in lrs}
 
@@ -250,11 +277,13 @@ def train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128,
 def over_seeds_table(runs: dict, steps: int = 50) -> str:
     """Per learning rate, each column of :func:`runs_table` over the seeds:
     ``median (smallest to largest)``; "newly dead" counts the units that died in training."""
-    from course_utils.tables import format_table
-
-    if not runs or not all(isinstance(v, list) and v for v in runs.values()):
+    if not isinstance(runs, dict) or not runs:
         raise ValueError("runs must map learning rates to non-empty lists of TrainResult "
-                         "(see train_over_seeds)")
+                         f"(see train_over_seeds); got {type(runs).__name__}")
+    runs = {check_real("a learning rate of runs", lr): check_sequence(f"runs[{lr!r}]", results,
+                                                                      _check_result)
+            for lr, results in runs.items()}
+    steps = check_int("steps", steps, 1)
 
     def cell(values, percent=True):
         s = spread(values)
@@ -270,128 +299,3 @@ def over_seeds_table(runs: dict, steps: int = 50) -> str:
         columns["train loss"].append(cell([r.train_loss for r in results], percent=False))
         columns["val accuracy"].append(cell([r.val_accuracy for r in results]))
     return format_table(columns, index=[f"{lr:g}" for lr in runs], index_name="learning rate")
-
-
-@dataclass(frozen=True)
-class SignCounts:
-    """Per-neuron signs of the weight gradient over one batch.
-
-    Attributes
-    ----------
-    mixed : int
-        Neurons whose incoming weight gradients have both signs.
-    same_sign : int
-        Neurons whose incoming weight gradients all share one sign (all > 0 or all < 0).
-    neurons : int
-    """
-
-    mixed: int
-    same_sign: int
-    neurons: int
-
-
-def weight_gradient_signs(inputs: np.ndarray, upstream: np.ndarray) -> SignCounts:
-    r"""Per example and neuron: do the weight gradients :math:`\partial L/\partial w_{ij}`
-    of the neuron's incoming weights have one sign, or both?
-
-    For one example, :math:`\partial L/\partial w_{ij} = x_i\,\delta_j` with
-    :math:`\delta_j = \partial L/\partial z_j`: if every :math:`x_i > 0`, the column j has the
-    sign of :math:`\delta_j` throughout. Each example is counted on its own (the
-    per-example gradient, what one SGD step of batch size 1 follows).
-
-    Parameters
-    ----------
-    inputs : ndarray, shape (N, D_in)
-        The layer's inputs :math:`x`.
-    upstream : ndarray, shape (N, D_out)
-        :math:`\partial L/\partial z` for each example.
-
-    Returns
-    -------
-    SignCounts
-        Counted over all N x D_out (example, neuron) pairs.
-    """
-    inputs, upstream = np.asarray(inputs, dtype=float), np.asarray(upstream, dtype=float)
-    if inputs.ndim != 2 or upstream.ndim != 2 or len(inputs) != len(upstream):
-        raise ValueError(f"inputs must be (N, D_in) and upstream (N, D_out); got "
-                         f"{inputs.shape} and {upstream.shape}")
-    positive = (inputs > 0).sum(axis=1)[:, None]  # per example, how many x_i > 0
-    negative = (inputs < 0).sum(axis=1)[:, None]
-    # sign(x_i * delta_j): both signs occur iff delta_j != 0 and x has both signs
-    mixed = (positive > 0) & (negative > 0) & (upstream != 0)
-    mixed_count = int(mixed.sum())
-    total = upstream.size
-    return SignCounts(mixed=mixed_count, same_sign=total - mixed_count, neurons=total)
-
-
-def sign_counts_per_neuron(x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r"""For one example: how many incoming weights of each neuron get a positive, and how
-    many a negative gradient :math:`\partial L/\partial w_{ij} = x_i\,\delta_j`.
-
-    Parameters
-    ----------
-    x : ndarray, shape (D_in,)
-        The example's inputs to the layer.
-    delta : ndarray, shape (D_out,)
-        :math:`\partial L/\partial z_j` for the example.
-
-    Returns
-    -------
-    positive, negative : ndarray of int, shape (D_out,)
-    """
-    x, delta = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
-    if x.ndim != 1 or delta.ndim != 1:
-        raise ValueError(f"x and delta must be 1-D (one example); got {x.shape} and {delta.shape}")
-    grad = np.outer(x, delta)
-    return (grad > 0).sum(axis=0), (grad < 0).sum(axis=0)
-
-
-def batch_gradient_mixed(inputs: np.ndarray, upstream: np.ndarray) -> int:
-    r"""Neurons whose *mini-batch* weight gradient :math:`\partial L/\partial W = X^\top\Delta`
-    has incoming weights of both signs.
-
-    Summed over examples with different :math:`\delta_j` the per-example sign rule no longer
-    holds: the zig-zag argument is about each example's (or a batch of one's) step.
-
-    Parameters
-    ----------
-    inputs : ndarray, shape (N, D_in)
-    upstream : ndarray, shape (N, D_out)
-
-    Returns
-    -------
-    int
-        Out of D_out neurons.
-    """
-    inputs, upstream = np.asarray(inputs, dtype=float), np.asarray(upstream, dtype=float)
-    if inputs.ndim != 2 or upstream.ndim != 2 or len(inputs) != len(upstream):
-        raise ValueError(f"inputs must be (N, D_in) and upstream (N, D_out); got "
-                         f"{inputs.shape} and {upstream.shape}")
-    grad = inputs.T @ upstream
-    return int(((grad > 0).any(axis=0) & (grad < 0).any(axis=0)).sum())
-
-
-def batch_gradient_mixed_over_seeds(seeds=range(200), batch: int = 32, d_in: int = 100,
-                                    d_out: int = 50) -> dict:
-    r""":func:`batch_gradient_mixed` for sigmoid and tanh inputs, once per seed.
-
-    Each seed draws, as chapter 01's cell does, pre-activations ``z`` (batch, d_in) and then
-    :math:`\delta` (batch, d_out) from ``numpy.random.default_rng(seed).normal``.
-
-    Returns
-    -------
-    dict with keys "sigmoid", "tanh": Spread of the number of neurons (of d_out) whose
-    mini-batch weight gradient has both signs.
-    """
-    from course_utils import activations
-
-    seeds = _check_seeds(seeds)
-    for name, value in (("batch", batch), ("d_in", d_in), ("d_out", d_out)):
-        _check(name, value, 1, 4096, integer=True)
-    counts = {"sigmoid": [], "tanh": []}
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        z, delta = rng.normal(size=(batch, d_in)), rng.normal(size=(batch, d_out))
-        counts["sigmoid"].append(batch_gradient_mixed(activations.sigmoid(z), delta))
-        counts["tanh"].append(batch_gradient_mixed(activations.tanh(z), delta))
-    return {name: spread(values) for name, values in counts.items()}

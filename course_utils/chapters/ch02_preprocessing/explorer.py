@@ -6,15 +6,13 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils.plots import WHITENING_TITLES, ScatterPanels, check_figure_size
-from course_utils.preprocessing import correlated_gaussian, whitening_demo
-from course_utils.widgets.base import Explorer, _NoticesClamping
+from course_utils.chapters.ch02_preprocessing.figures import WHITENING_TITLES, ScatterPanels
+from course_utils.chapters.ch02_preprocessing.runs import correlated_gaussian, whitening_demo
+from course_utils.plots import check_figure_size
+from course_utils.validation import MAX_SEED, check_real
+from course_utils.widgets.base import Explorer, FloatSlider, check_start_value
 
 __all__ = ["WhiteningExplorer", "whitening_explorer"]
-
-
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
 
 
 def _matrix(cov) -> str:
@@ -25,20 +23,21 @@ def _matrix(cov) -> str:
 class WhiteningExplorer(Explorer):
     """Four panels (original, decorrelated, PCA-whitened, ZCA-whitened) of one 2-D sample.
 
-    ``result`` is the :class:`course_utils.preprocessing.WhiteningDemo` of
-    :func:`course_utils.preprocessing.whitening_demo` for the controls' correlation, angle
-    and scale (``n``, ``seed`` and ``eps`` fixed at construction: the same standard-normal
-    draws for every move, so only the shape of the cloud changes).
+    ``result`` is the :class:`.runs.WhiteningDemo` of :func:`.runs.whitening_demo` for the
+    controls' correlation, angle and scale (``n``, ``seed`` and ``eps`` fixed at
+    construction: the same standard-normal draws for every move, so only the shape of the
+    cloud changes).
     """
 
     def __init__(self, correlation=0.8, angle=0.0, scale=1.5, n=500, seed=0, eps=1e-5,
                  figsize=(8.5, 2.6), dpi=96):
         correlated_gaussian(n=n, seed=seed)  # n and seed: the sampler's own checks
         whitening_demo(n=2, eps=eps)  # eps: the whitener's check
+        if isinstance(seed, np.random.Generator):  # the same draws for every move
+            seed = int(seed.integers(MAX_SEED, endpoint=True))
+        check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
         check_figure_size(figsize, dpi)
         self.n, self.seed, self.eps = n, seed, eps
-        self.view = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES,
-                                  animated=True)
         style = {"description_width": "80px"}
         controls = {
             "correlation": FloatSlider(min=-1.0, max=1.0, step=0.01, description="correlation",
@@ -48,8 +47,12 @@ class WhiteningExplorer(Explorer):
             "scale": FloatSlider(min=0.2, max=3.0, step=0.05, description="scale",
                                  style=style, readout_format=".2f"),
         }
-        super().__init__(controls, self.view.figure, correlation=correlation, angle=angle,
-                         scale=scale)
+        start = dict(correlation=correlation, angle=angle, scale=scale)
+        for name, value in start.items():  # before the figure, the costly part
+            check_start_value(name, controls[name], value)
+        self.view = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES,
+                                  animated=True)
+        super().__init__(controls, self.view.figure, **start)
 
     def compute(self, correlation, angle, scale):
         return whitening_demo(correlation, angle, scale, n=self.n, seed=self.seed, eps=self.eps)

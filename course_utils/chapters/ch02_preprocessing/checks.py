@@ -1,4 +1,4 @@
-"""Chapter 02's exercise: ZCA whitening."""
+"""Chapter 02's visible check: the ZCA whitening exercise."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ def zca_check_data(n: int = 300, d: int = 4, seed: int = 0):
     """Well-conditioned correlated data with a non-zero mean, (n, d) float64."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from course_utils.preprocessing import MAX_FEATURES
+    from course_utils.validation import check_elements, check_int, make_rng
+
+    n, d = check_int("n", n, 2), check_int("d", d, 1, MAX_FEATURES)
+    check_elements("the data (n, d)", (n, d))
+    rng = make_rng(seed)
     mixing = rng.standard_normal((d, d)) + 2 * np.eye(d)
     return rng.standard_normal((n, d)) @ mixing + np.arange(1, d + 1) * 3.0
 

@@ -1,5 +1,5 @@
 """Chapter 02: every number the notebook prints or its text states (its exercise is tested in
-tests/test_exercises_02.py).
+test_ch02_checks.py, its explorer in test_ch02_explorer.py).
 
 The assertions are on the package's functions, not on the notebook (nbval compares the
 notebook's outputs with the stored ones; these tests say why those outputs are right).
@@ -10,12 +10,14 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 
 from course_utils import preprocessing as P
-from course_utils.data import load_digits, load_sample_photos
-from course_utils.widgets.whitening_explorer import whitening_explorer
+from course_utils.chapters.ch02_preprocessing import runs as R
+from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer
+from course_utils.data import load_sample_photos
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "02_data_preprocessing.ipynb"
 SEED = 0
 PRINTED = dict(atol=5e-4, rtol=0)  # printed with 3 decimals
@@ -33,7 +35,7 @@ def numbers(line: str) -> list:
 
 @pytest.fixture(scope="module")
 def demo():
-    return P.whitening_demo(correlation=0.8, angle=0.0, scale=1.5, n=500, seed=SEED)
+    return R.whitening_demo(correlation=0.8, angle=0.0, scale=1.5, n=500, seed=SEED)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +43,9 @@ def photos():
     return load_sample_photos()
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits(seed=SEED)
-
-
 # ---------------------------------------------------------------- 1. standardisation
 def test_standardisation_centres_and_scales_but_keeps_the_correlation():
-    cloud = P.correlated_gaussian(correlation=0.5, angle=0.0, scale=2.0, seed=SEED)
+    cloud = R.correlated_gaussian(correlation=0.5, angle=0.0, scale=2.0, seed=SEED)
     out = P.Standardizer().fit(cloud).transform(cloud)
     np.testing.assert_allclose(cloud.mean(axis=0), [1.412, 0.898], **PRINTED)
     np.testing.assert_allclose(cloud.std(axis=0), [0.984, 1.949], **PRINTED)
@@ -68,7 +65,7 @@ def test_decorrelated_covariance_is_diagonal_with_the_eigenvalues(demo):
 
 
 def test_identity_deviation_is_what_eps_predicts(demo):
-    table = P.identity_table(demo.original, eps_values=(1e-5, 1e-10))
+    table = R.identity_table(demo.original, eps_values=(1e-5, 1e-10))
     rows = table.splitlines()[2:]
     assert numbers(rows[0])[1:] == [3.92e-05, 2.95e-05, 3.92e-05]
     assert numbers(rows[1])[1:] == [3.92e-10, 2.95e-10, 3.92e-10]
@@ -77,24 +74,29 @@ def test_identity_deviation_is_what_eps_predicts(demo):
 
 
 def test_photo_patches_whiten_and_agree_with_sklearn(photos):
-    patches = P.photo_tiles(photos.values(), size=8)
+    patches = R.photo_tiles(photos.values(), size=8)
     rows = patches.reshape(len(patches), -1)
     assert rows.shape == (8480, 192)
     assert P.max_identity_deviation(P.whiten(rows, "zca", eps=1e-10)) < 1e-6
-    assert np.sqrt(8480 / 8479) == pytest.approx(1.000059, abs=5e-7)
-    assert P.sklearn_difference(rows) < 1e-6
+    # the printed factor, and that it is the ratio of our whitened data to scikit-learn's
+    assert R.sklearn_whitening_scale(len(rows)) == pytest.approx(1.000059, abs=5e-7)
+    ours = P.Whitener("pca", 1e-12).fit_transform(rows)
+    theirs = PCA(whiten=True).fit_transform(rows)
+    np.testing.assert_allclose(ours.std(axis=0) / theirs.std(axis=0),
+                               R.sklearn_whitening_scale(len(rows)), rtol=1e-9)
+    assert R.sklearn_difference(rows) < 1e-6
 
 
 def test_zca_is_the_closest_whitening(demo):
-    distances = P.whitening_distances(demo.original, eps=1e-5, n_rotations=100, seed=SEED)
+    distances = R.whitening_distances(demo.original, eps=1e-5, n_rotations=100, seed=SEED)
     assert list(distances.values()) == pytest.approx([3.892, 0.731, 0.736], abs=5e-4)
     assert distances["ZCA"] < distances["best of random rotations"] < distances["PCA"]
 
 
 # ---------------------------------------------------------------- 3. the seed's table
 def test_recipe_table_on_photo_tiles(photos):
-    tiles = P.photo_tiles(photos.values(), size=32)
-    train, test = P.split_rows(len(tiles), test_share=0.25, seed=SEED)
+    tiles = R.photo_tiles(photos.values(), size=32)
+    train, test = R.split_rows(len(tiles), test_share=0.25, seed=SEED)
     assert tiles[train].shape == (390, 32, 32, 3) and tiles[test].shape == (130, 32, 32, 3)
     image = P.ImageNormalizer("image").fit(tiles[train])
     assert (round(image.mean_.min(), 1), round(image.mean_.max(), 1)) == (97.2, 118.4)
@@ -111,7 +113,7 @@ def test_recipe_table_on_photo_tiles(photos):
     np.testing.assert_allclose(test_out.std(axis=(0, 1, 2)), [0.98, 0.96, 0.95], atol=0.005)
     raw = image.transform(tiles[test]).mean(axis=(0, 1, 2))
     np.testing.assert_allclose(raw, [-8.78, -7.38, -9.18], atol=0.005)
-    table = P.recipe_table(tiles[train], tiles[test])
+    table = R.recipe_table(tiles[train], tiles[test])
     assert "mean image (32, 32, 3): 97.2 to 118.4" in table
     assert "channel means 103.0 112.4 102.7  95.9 77.3 84.4" in table
 
@@ -124,12 +126,12 @@ def test_recipe_table_on_digits(digits):
     assert image.transform(train).std() == pytest.approx(4.33, abs=0.005)
     assert P.ImageNormalizer("channel").fit(train).transform(train).std() == pytest.approx(
         6.02, abs=0.005)
-    assert "mean image (8, 8, 1): 0.0 to 12.1" in P.recipe_table(train, val)
+    assert "mean image (8, 8, 1): 0.0 to 12.1" in R.recipe_table(train, val)
 
 
 # ---------------------------------------------------------------- 4. the train-only rule
 def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
-    table = P.leakage_table(digits.x_train, digits.x_val)
+    table = R.leakage_table(digits.x_train, digits.x_val)
     rows = [numbers(line) for line in table.splitlines()[2:]]
     assert rows[0] == [0.0, 0.0, 0.0346, 1.0092]
     assert rows[1] == [0.0099, 0.9979, 0.0255, 0.9753]
@@ -145,9 +147,9 @@ def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
 def test_test_offsets_over_200_splits(photos):
     # "over 200 random splits the offset averages close to 0 (+0.7 raw, +0.01 standardised) with
     # an SD of 7 to 9 per channel (0.09 to 0.10 standardised), anywhere from -24 to +25"
-    tiles = P.photo_tiles(photos.values(), size=32)
-    offsets = P.test_offsets_over_splits(tiles, test_share=0.25, seeds=range(200))
-    train, test = P.split_rows(len(tiles), test_share=0.25, seed=SEED)
+    tiles = R.photo_tiles(photos.values(), size=32)
+    offsets = R.test_offsets_over_splits(tiles, test_share=0.25, seeds=range(200))
+    train, test = R.split_rows(len(tiles), test_share=0.25, seed=SEED)
     # seed 0 is the recipe table's split; the sums-based statistics agree with ImageNormalizer
     # to rounding (1e-9: values up to 255, sums of up to 10^8 terms)
     for mode, got in (("channel", offsets.raw[0]), ("channel_std", offsets.standardised[0])):
@@ -160,14 +162,14 @@ def test_test_offsets_over_200_splits(photos):
                                atol=5e-4)
     assert np.all(np.abs(offsets.standardised.mean(axis=0)) < 0.015)
     assert (round(offsets.raw.min()), round(offsets.raw.max())) == (-24, 25)
-    table = P.offsets_table(offsets)
+    table = R.offsets_table(offsets)
     assert "-8.78 -7.38 -9.18     0.75 0.72 0.75     8.74 7.04 8.12      -23.59 to 24.67" in table
 
 
 def test_leakage_over_50_splits(digits):
     x = np.concatenate([digits.x_train, digits.x_val])
     y = np.concatenate([digits.y_train, digits.y_val])
-    leak = P.leakage_over_splits(x, y, n_splits=50, seed=SEED)
+    leak = R.leakage_over_splits(x, y, n_splits=50, seed=SEED)
     assert leak.n == 50
     assert leak.leak_looks_better == 50  # "better in each of the 50 splits"
     assert leak.blank_pixel_splits == 17  # "it happens in 17"
@@ -177,9 +179,9 @@ def test_leakage_over_50_splits(digits):
     assert round(spreads["test_mean_leak"].median, 4) == pytest.approx(0.0246, abs=1e-9)
     assert round(spreads["max_scale_change"].max, 4) == pytest.approx(0.9985, abs=1e-9)
     with pytest.raises(ValueError, match="y must have shape"):
-        P.leakage_over_splits(x, y[:-1])
-    with pytest.raises(ValueError, match="n_splits must be an integer"):
-        P.leakage_over_splits(x, y, n_splits=0)
+        R.leakage_over_splits(x, y[:-1])
+    with pytest.raises(ValueError, match="n_splits must be between 1 and 1000"):
+        R.leakage_over_splits(x, y, n_splits=0)
 
 
 # ---------------------------------------------------------------- 5. the explorer cell
@@ -200,17 +202,73 @@ def test_notebook_structure():
     assert sum("SEED = " in s for s in sources) == 1
     assert sum(s.startswith("explorer = whitening_explorer(") for s in sources) == 1
     # sources[0] is the Colab set-up cell (tools/launch_links.py), then the chapter's setup
-    assert "from course_utils.widgets.whitening_explorer import whitening_explorer" in sources[1]
+    assert ("from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer"
+            in sources[1])
     assert "数据预处理" in nb.cells[1].source  # the title, after the launch badges
 
 
 def test_turning_the_cloud_moves_zca_but_not_pca_whitening():
     # The explorer's text: PCA-whitened points do not depend on the angle (up to signs),
     # ZCA-whitened points turn with the data.
-    start = P.whitening_demo(angle=0.0)
+    start = R.whitening_demo(angle=0.0)
     for angle in (30.0, 60.0):
-        turned = P.whitening_demo(angle=angle)
+        turned = R.whitening_demo(angle=angle)
         np.testing.assert_allclose(np.abs(turned.pca), np.abs(start.pca), atol=1e-12)
         t = np.deg2rad(angle)
         rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
         np.testing.assert_allclose(turned.zca, start.zca @ rotation.T, atol=1e-12)
+
+
+# ---------------------------------------------------------------- the runs' own contracts
+def test_zca_is_the_whitening_closest_to_the_centred_data():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 5)) @ (rng.standard_normal((5, 5)) + 2 * np.eye(5)) + 4.0
+    centred = X - X.mean(axis=0)
+    distances = R.whitening_distances(X, eps=1e-5, n_rotations=50, seed=0)
+    assert distances["ZCA"] == min(distances.values())  # min returns one of the values: exact
+    assert distances["ZCA"] < distances["PCA"]
+    zca = P.whiten(X, "zca")
+    assert distances["ZCA"] == pytest.approx(((zca - centred) ** 2).sum(axis=1).mean())
+
+
+def test_photo_tiles_cut_without_overlap():
+    photo = np.arange(10 * 12 * 3).reshape(10, 12, 3)
+    tiles = R.photo_tiles([photo, photo], size=4)
+    assert tiles.shape == (12, 4, 4, 3)
+    np.testing.assert_array_equal(tiles[1], photo[0:4, 4:8])
+    np.testing.assert_array_equal(tiles[3], photo[4:8, 0:4])
+
+
+def test_split_rows_is_a_seeded_partition():
+    train, test = R.split_rows(10, 0.3, seed=0)
+    assert len(test) == 3 and sorted(np.r_[train, test]) == list(range(10))
+    assert np.array_equal(R.split_rows(10, 0.3, seed=0)[1], test)
+
+
+def test_whitening_demo_uses_the_same_draws_and_has_the_asked_covariance():
+    demo = R.whitening_demo(correlation=0.5, angle=0.0, scale=2.0, n=20000, seed=0)
+    np.testing.assert_allclose(demo.cov_original, [[1, 1], [1, 4]], atol=0.06)
+    assert P.max_identity_deviation(demo.pca) < 1e-4 and P.max_identity_deviation(demo.zca) < 1e-4
+    a, b = R.correlated_gaussian(0.1, 10, 1, 50, 3), R.correlated_gaussian(0.1, 10, 1, 50, 3)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: R.correlated_gaussian(correlation=1.0), "correlation must be strictly between"),
+    (lambda: R.correlated_gaussian(scale=0.0), "scale must be > 0 and <= 1e6; got 0"),
+    (lambda: R.correlated_gaussian(angle=float("inf")), "angle must be a finite number"),
+    (lambda: R.photo_tiles([np.ones((4, 4, 3))], size=8), r"H, W >= 8"),
+    (lambda: R.split_rows(10**9, 0.2, 0), "n must be between 2 and"),
+    (lambda: R.split_rows(10, 1.0, 0), "test_share must be > 0 and < 1"),
+    (lambda: R.whitening_distances(np.ones((5, 2)), n_rotations=10**9), "n_rotations must be"),
+    (lambda: R.identity_table(np.eye(3), eps_values=[]), "eps_values must have between 1"),
+    (lambda: R.offsets_table("offsets"), "offsets must be a SplitOffsets"),
+    (lambda: R.recipe_table(np.ones((2, 2, 2, 3)), np.ones((2, 2, 2, 1))),
+     r"test must have shape \(any, 2, 2, 3\)"),
+    (lambda: R.leakage_table(np.ones((3, 2)), np.ones((3, 4))), "test must have 2 columns"),
+    (lambda: R.test_offsets_over_splits(np.ones((2, 2, 2, 3)), seeds=[-1]), r"seeds\[0\]"),
+    (lambda: R.leakage_over_splits(np.ones((8, 2)), np.arange(8)), "every class at least twice"),
+])
+def test_bad_input_raises_value_error_saying_what_is_allowed(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
