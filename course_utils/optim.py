@@ -42,72 +42,34 @@ Implemented options: ``momentum``, ``dampening``, ``nesterov``, ``weight_decay``
 *what*: ``foreach``, ``fused``, ``capturable``, ``differentiable``; also tensor-valued
 ``lr``/``betas`` and parameter groups (one learning rate for all ``params`` here; set
 ``opt.lr`` to change it, as a scheduler would).
+
+Beside the classes, the steps as functions: :func:`adam_step` (Adam as the paper writes it,
+pure: the chapter's exercise), :func:`adam_update` (the same step in torch's form, in place:
+:class:`Adam` calls it), :func:`nesterov_step` (the lecture's velocity form), and the two
+momentum conventions, :func:`lecture_momentum` and :func:`pytorch_momentum`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from course_utils.references import reference_answer
+from course_utils.validation import (MAX_ELEMENTS, MAX_ITEMS, check_array, check_bool,
+                                     check_callable, check_finite_result, check_int, check_real,
+                                     check_sequence)
 
-__all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
-           "MAX_PARAMETERS", "adam_step", "nesterov_step", "lecture_momentum", "pytorch_momentum",
-           "FAMILY_EDGES", "plot_family_graph", "decay_only", "weight_norm", "digits_race",
-           "plot_loss_curves", "TorchAdapter", "step_sizes"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
+           "adam_step", "adam_update", "nesterov_step", "lecture_momentum", "pytorch_momentum",
+           "MAX_PARAMETERS", "MAX_TRAJECTORY_STEPS"]
 
-#: At most this many numbers over all ``params`` (the state needs up to 3 copies more).
-MAX_PARAMETERS = 16 * 2**20
-
-
-def _real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ValueError(f"{name} must be a real number; got {value!r}")
-    return value  # as given, so that messages print it as torch does
-
-
-#: At most this many steps for the demonstrations below.
-MAX_STEPS = 100_000
-
-
-def _check_steps(steps) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) \
-            or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}; got {steps!r}")
-
-
-def _torch_check(ok: bool, message: str) -> None:
-    """Raise ``ValueError(message)`` unless ``ok``: torch.optim's own checks and wording."""
-    if not ok:
-        raise ValueError(message)
-
-
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {value!r}")
-    return bool(value)
-
-
-def _check_params(params) -> list:
-    if isinstance(params, np.ndarray):
-        raise ValueError("params must be a list of NumPy arrays (e.g. [w, b]), not one array")
-    params = list(params)
-    if not params:
-        raise ValueError("optimizer got an empty parameter list")
-    total = 0
-    for i, p in enumerate(params):
-        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise ValueError(f"params[{i}] must be a floating-point NumPy array (updated in "
-                             f"place); got {type(p).__name__}"
-                             f"{'' if not isinstance(p, np.ndarray) else ' of ' + str(p.dtype)}")
-        if not p.flags.writeable:
-            raise ValueError(f"params[{i}] is read-only; the optimiser updates it in place")
-        total += p.size
-    if total > MAX_PARAMETERS:
-        raise ValueError(f"params hold {total:,} numbers; at most {MAX_PARAMETERS:,} are allowed")
-    return params
+#: At most this many numbers over all ``params`` (the state needs up to 3 copies more: 16 Mi
+#: float64 numbers and their state are about 0.5 GB, what a 2 GB server can spare).
+MAX_PARAMETERS = MAX_ELEMENTS
+#: At most this many steps of :func:`lecture_momentum` / :func:`pytorch_momentum` (and the
+#: chapter's step-size runs): 10**5 Python-level steps take about a second.
+MAX_TRAJECTORY_STEPS = 100_000
 
 
 class Optimizer:
@@ -131,12 +93,13 @@ class Optimizer:
 
     def step(self, grads) -> None:
         """One update of every parameter from its gradient (same shapes as ``params``)."""
-        grads = list(grads)
+        grads = check_sequence("grads", grads, min_len=0, max_len=len(self.params) + 1)
         if len(grads) != len(self.params):
             raise ValueError(f"grads must hold one array per parameter ({len(self.params)}); "
                              f"got {len(grads)}")
         for i, (p, g, state) in enumerate(zip(self.params, grads, self.state)):
-            g = np.array(g, dtype=p.dtype)  # a copy: the updates may change it in place
+            g = np.array(check_array(f"grads[{i}]", g, dtype=p.dtype, finite=False, min_size=0),
+                         dtype=p.dtype)  # a copy: the updates may change it in place
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}; params[{i}] has {p.shape}")
             state["step"] = state.get("step", 0) + 1
@@ -151,7 +114,6 @@ class Optimizer:
     @property
     def defaults(self) -> dict:
         return {k: v for k, v in vars(self).items() if k not in ("params", "state")}
-
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (heavy-ball or Nesterov) momentum.
@@ -191,7 +153,7 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        nesterov, maximize = _flag("nesterov", nesterov), _flag("maximize", maximize)
+        nesterov, maximize = check_bool("nesterov", nesterov), check_bool("maximize", maximize)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, lr)
@@ -214,6 +176,102 @@ class SGD(Optimizer):
             b = state["momentum_buffer"]
             g = g + self.momentum * b if self.nesterov else b
         p -= self.lr * g
+
+
+# ---------------------------------------------------------------- momentum: two conventions
+def lecture_momentum(grad, x0, lr, momentum, steps):
+    """The lecture's (CS231n's) momentum: :math:`v \\leftarrow \\rho v - \\eta g`,
+    :math:`x \\leftarrow x + v`, from :math:`v = 0`.
+
+    Parameters
+    ----------
+    grad : callable, x (D,) -> gradient (D,)
+    x0 : array-like, shape (D,)
+    lr : float or array of shape (steps,)
+        :math:`\\eta`, constant or one value per step (a schedule).
+    momentum : float
+        :math:`\\rho` in [0, 1).
+    steps : int
+
+    Returns
+    -------
+    ndarray, shape (steps + 1, D)
+        :math:`x_0, x_1, \\dots`.
+    """
+    x, lr = _momentum_args(grad, x0, lr, momentum, steps)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for k in range(steps):
+        v = momentum * v - lr[k] * grad(x)
+        x = x + v
+        path.append(x.copy())
+    path = np.array(path)
+    check_finite_result("the path", path, "it diverged: use a smaller lr")
+    return path
+
+
+def pytorch_momentum(grad, x0, lr, momentum, steps):
+    """PyTorch's momentum (``SGD(momentum=mu)``): :math:`b \\leftarrow \\mu b + g`,
+    :math:`x \\leftarrow x - \\eta b`, run through :class:`SGD` itself.
+
+    Same arguments and return as :func:`lecture_momentum`. With a constant :math:`\\eta` the
+    two give the same points (:math:`v = -\\eta b`); when :math:`\\eta` changes, PyTorch's
+    form rescales the accumulated velocity at once, the lecture's keeps the old step sizes in
+    :math:`v`.
+    """
+    x, lr = _momentum_args(grad, x0, lr, momentum, steps)
+    opt = SGD([x], lr=float(lr[0]), momentum=momentum)
+    path = [x.copy()]
+    for k in range(steps):
+        opt.lr = float(lr[k])
+        opt.step([grad(x)])
+        path.append(x.copy())
+    path = np.array(path)
+    check_finite_result("the path", path, "it diverged: use a smaller lr")
+    return path
+
+
+@reference_answer("nesterov_step")
+def nesterov_step(grad, x, v, lr, momentum):
+    """One step of Nesterov momentum in the lecture's velocity form (the chapter's exercise; pure).
+
+    The gradient is taken at the look-ahead point, where the velocity is about to carry the
+    parameters (Sutskever, Martens, Dahl & Hinton, ICML 2013's form of Nesterov 1983).
+
+    Parameters
+    ----------
+    grad : callable, array (D...) -> gradient (D...)
+        :math:`\\nabla f`.
+    x, v : ndarray, same shape
+        :math:`\\theta_{t-1}` and the velocity :math:`v_{t-1}` (zeros before the first step).
+    lr : float
+        :math:`\\eta` >= 0.
+    momentum : float
+        :math:`\\rho` in [0, 1).
+
+    Returns
+    -------
+    (x_next, v_next) : tuple of ndarray
+        New arrays; the inputs are not changed.
+
+    Formula
+    -------
+    :math:`v_t = \\rho\\,v_{t-1} - \\eta\\,\\nabla f(\\theta_{t-1} + \\rho\\,v_{t-1})`,
+    :math:`\\theta_t = \\theta_{t-1} + v_t`. With :math:`\\phi = \\theta + \\rho v` and
+    :math:`b = -v/\\eta` it is ``SGD(nesterov=True)``'s step on :math:`\\phi` (constant
+    :math:`\\eta`).
+    """
+    check_callable("grad", grad)
+    x = check_array("x", x)
+    v = check_array("v", v, shape=x.shape)
+    lr = check_real("lr", lr, 0)
+    momentum = check_real("momentum", momentum, 0, 1, high_open=True)
+    g = np.asarray(grad(x + momentum * v), dtype=np.float64)
+    if g.shape != x.shape:
+        raise ValueError(f"grad returned shape {g.shape}; x has {x.shape}")
+    v_next = momentum * v - lr * g
+    check_finite_result("nesterov_step's result", v_next, "grad returned NaN or inf, or lr is too large")
+    return x + v_next, v_next
 
 
 class Adagrad(Optimizer):
@@ -254,7 +312,7 @@ class Adagrad(Optimizer):
         super().__init__(params, lr)
         self.lr_decay, self.weight_decay = lr_decay, weight_decay
         self.initial_accumulator_value, self.eps = initial, eps
-        self.maximize = _flag("maximize", maximize)
+        self.maximize = check_bool("maximize", maximize)
         for p, state in zip(self.params, self.state):
             state["sum"] = np.full_like(p, initial)
 
@@ -306,7 +364,7 @@ class RMSprop(Optimizer):
         _torch_check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
         super().__init__(params, lr)
         self.alpha, self.eps, self.weight_decay, self.momentum = alpha, eps, weight_decay, momentum
-        self.centered, self.maximize = _flag("centered", centered), _flag("maximize", maximize)
+        self.centered, self.maximize = check_bool("centered", centered), check_bool("maximize", maximize)
 
     def _update(self, p, g, state):
         if self.maximize:
@@ -367,7 +425,7 @@ class Adadelta(Optimizer):
         _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, lr)
         self.rho, self.eps, self.weight_decay = rho, eps, weight_decay
-        self.maximize = _flag("maximize", maximize)
+        self.maximize = check_bool("maximize", maximize)
 
     def _update(self, p, g, state):
         if self.maximize:
@@ -383,6 +441,72 @@ class Adadelta(Optimizer):
         u *= self.rho
         u += (1 - self.rho) * delta * delta
         p -= self.lr * delta
+
+
+@reference_answer("adam_step")
+def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam update, written as the paper does (the chapter's exercise; pure).
+
+    Parameters
+    ----------
+    x, dx : ndarray, same shape
+        Parameter :math:`\\theta_{t-1}` and its gradient :math:`g_t`.
+    m, v : ndarray, same shape
+        :math:`m_{t-1}`, :math:`v_{t-1}` (zeros before the first step).
+    t : int
+        The step number, 1 for the first update.
+    lr, beta1, beta2, eps : float
+
+    Returns
+    -------
+    (x_next, m, v) : tuple of ndarray
+        New arrays; the inputs are not changed.
+
+    Formula
+    -------
+    :math:`m_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t`,
+    :math:`v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2`,
+    :math:`\\hat m_t = m_t/(1-\\beta_1^t)`, :math:`\\hat v_t = v_t/(1-\\beta_2^t)`,
+    :math:`\\theta_t = \\theta_{t-1} - \\eta\\,\\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)`
+    (Kingma & Ba, ICLR 2015, Algorithm 1).
+    """
+    t = check_int("t", t, 1)
+    lr, eps = check_real("lr", lr, 0), check_real("eps", eps, 0)
+    beta1 = check_real("beta1", beta1, 0, 1, high_open=True)
+    beta2 = check_real("beta2", beta2, 0, 1, high_open=True)
+    x = check_array("x", x)
+    dx, m, v = (check_array(name, a, shape=x.shape) for name, a in (("dx", dx), ("m", m), ("v", v)))
+    if np.any(v < 0):
+        raise ValueError("v must be >= 0 (a running mean of squared gradients)")
+    m = beta1 * m + (1 - beta1) * dx
+    v = beta2 * v + (1 - beta2) * dx**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    x_next = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+    check_finite_result("adam_step's result", x_next, "use a smaller gradient or a larger eps")
+    return x_next, m, v
+
+
+@reference_answer("adam_step")
+def adam_update(p, g, m, v, t, lr, beta1, beta2, eps, v_max=None):
+    """One Adam step in place, as ``torch.optim.Adam`` computes it (the step of :class:`Adam`).
+
+    The same step as :func:`adam_step`, rearranged: m as torch's lerp, the bias corrections
+    folded into the step size, lr / (1 - beta1**t), and into the denominator,
+    sqrt(v) / sqrt(1 - beta2**t) + eps. ``p``, ``m``, ``v`` (and ``v_max``, AMSGrad's running
+    maximum of v) are arrays of one shape, updated in place; ``g`` is the gradient of ``p``,
+    ``t`` the step number (1 for the first).
+    """
+    m += (1 - beta1) * (g - m)  # m = beta1 m + (1 - beta1) g, as torch's lerp
+    v *= beta2
+    v += (1 - beta2) * g * g
+    bias_correction1 = 1 - beta1**t
+    bias_correction2 = 1 - beta2**t
+    if v_max is not None:  # AMSGrad (Reddi, Kale & Kumar, ICLR 2018)
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    denom = np.sqrt(v) / math.sqrt(bias_correction2) + eps
+    p -= (lr / bias_correction1) * m / denom
 
 
 class Adam(Optimizer):
@@ -417,10 +541,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
         lr, eps, weight_decay = _real("lr", lr), _real("eps", eps), _real("weight_decay", weight_decay)
-        try:
-            beta1, beta2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}") from None
+        beta1, beta2 = check_sequence("betas", betas, min_len=2, max_len=2)
         beta1, beta2 = _real("betas[0]", beta1), _real("betas[1]", beta2)
         _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
         _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
@@ -429,12 +550,11 @@ class Adam(Optimizer):
         _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = (beta1, beta2), eps, weight_decay
-        self.amsgrad, self.maximize = _flag("amsgrad", amsgrad), _flag("maximize", maximize)
-        self.decoupled_weight_decay = _flag("decoupled_weight_decay", decoupled_weight_decay)
+        self.amsgrad, self.maximize = check_bool("amsgrad", amsgrad), check_bool("maximize", maximize)
+        self.decoupled_weight_decay = check_bool("decoupled_weight_decay", decoupled_weight_decay)
 
     @reference_answer("adam_step")
     def _update(self, p, g, state):
-        beta1, beta2 = self.betas
         if self.maximize:
             g = -g
         if self.weight_decay != 0:
@@ -446,17 +566,8 @@ class Adam(Optimizer):
             state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
             if self.amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(p)
-        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-        m += (1 - beta1) * (g - m)  # m = beta1 m + (1 - beta1) g, as torch's lerp
-        v *= beta2
-        v += (1 - beta2) * g * g
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
-        if self.amsgrad:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
-        p -= (self.lr / bias_correction1) * m / denom
+        adam_update(p, g, state["exp_avg"], state["exp_avg_sq"], state["step"], self.lr,
+                    *self.betas, self.eps, v_max=state.get("max_exp_avg_sq"))
 
 
 class AdamW(Adam):
@@ -474,349 +585,63 @@ class AdamW(Adam):
 OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW)}
 
 
-@reference_answer("adam_step")
-def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """One Adam update, written as the paper does (the chapter's exercise; pure).
-
-    Parameters
-    ----------
-    x, dx : ndarray, same shape
-        Parameter :math:`\\theta_{t-1}` and its gradient :math:`g_t`.
-    m, v : ndarray, same shape
-        :math:`m_{t-1}`, :math:`v_{t-1}` (zeros before the first step).
-    t : int
-        The step number, 1 for the first update.
-    lr, beta1, beta2, eps : float
-
-    Returns
-    -------
-    (x_next, m, v) : tuple of ndarray
-        New arrays; the inputs are not changed.
-
-    Formula
-    -------
-    :math:`m_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t`,
-    :math:`v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2`,
-    :math:`\\hat m_t = m_t/(1-\\beta_1^t)`, :math:`\\hat v_t = v_t/(1-\\beta_2^t)`,
-    :math:`\\theta_t = \\theta_{t-1} - \\eta\\,\\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)`
-    (Kingma & Ba, ICLR 2015, Algorithm 1).
-    """
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 1:
-        raise ValueError(f"t must be an integer >= 1 (the first step is t = 1); got {t!r}")
-    x, dx = np.asarray(x, dtype=np.float64), np.asarray(dx, dtype=np.float64)
-    m, v = np.asarray(m, dtype=np.float64), np.asarray(v, dtype=np.float64)
-    if not x.shape == dx.shape == m.shape == v.shape:
-        raise ValueError(f"x, dx, m, v must have one shape; got {x.shape}, {dx.shape}, "
-                         f"{m.shape}, {v.shape}")
-    m = beta1 * m + (1 - beta1) * dx
-    v = beta2 * v + (1 - beta2) * dx**2
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+# ---------------------------------------------------------------- argument checks (torch's wording)
+def _real(name: str, value):
+    """``value`` if it is a finite real number (returned as given, so that messages print it
+    as torch does: ``Invalid learning rate: -1``)."""
+    check_real(name, value)
+    return value
 
 
-@reference_answer("nesterov_step")
-def nesterov_step(grad, x, v, lr, momentum):
-    """One step of Nesterov momentum in the lecture's velocity form (the chapter's exercise; pure).
+def _torch_check(ok: bool, message: str) -> None:
+    """Raise ``ValueError(message)`` unless ``ok``: torch.optim's own checks and wording."""
+    if not ok:
+        raise ValueError(message)
 
-    The gradient is taken at the look-ahead point, where the velocity is about to carry the
-    parameters (Sutskever, Martens, Dahl & Hinton, ICML 2013's form of Nesterov 1983).
 
-    Parameters
-    ----------
-    grad : callable, array (D...) -> gradient (D...)
-        :math:`\\nabla f`.
-    x, v : ndarray, same shape
-        :math:`\\theta_{t-1}` and the velocity :math:`v_{t-1}` (zeros before the first step).
-    lr : float
-        :math:`\\eta` >= 0.
-    momentum : float
-        :math:`\\rho` in [0, 1).
+def _check_params(params) -> list:
+    if isinstance(params, np.ndarray):
+        raise ValueError("params must be a list of NumPy arrays (e.g. [w, b]), not one array")
+    if isinstance(params, (list, tuple)) and not params:
+        raise ValueError("optimizer got an empty parameter list")
+    params = check_sequence("params", params if isinstance(params, (list, tuple)) else
+                            _bounded_list("params", params))
+    total = 0
+    for i, p in enumerate(params):
+        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+            raise ValueError(f"params[{i}] must be a floating-point NumPy array (updated in "
+                             f"place); got {type(p).__name__}"
+                             f"{'' if not isinstance(p, np.ndarray) else ' of ' + str(p.dtype)}")
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}] is read-only; the optimiser updates it in place")
+        total += p.size
+    if total > MAX_PARAMETERS:
+        raise ValueError(f"params hold {total:,} numbers; at most {MAX_PARAMETERS:,} are allowed")
+    return params
 
-    Returns
-    -------
-    (x_next, v_next) : tuple of ndarray
-        New arrays; the inputs are not changed.
 
-    Formula
-    -------
-    :math:`v_t = \\rho\\,v_{t-1} - \\eta\\,\\nabla f(\\theta_{t-1} + \\rho\\,v_{t-1})`,
-    :math:`\\theta_t = \\theta_{t-1} + v_t`. With :math:`\\phi = \\theta + \\rho v` and
-    :math:`b = -v/\\eta` it is ``SGD(nesterov=True)``'s step on :math:`\\phi` (constant
-    :math:`\\eta`).
-    """
-    if not callable(grad):
-        raise ValueError(f"grad must be a function x -> gradient; got {type(grad).__name__}")
-    x, v = np.asarray(x, dtype=np.float64), np.asarray(v, dtype=np.float64)
-    if x.shape != v.shape:
-        raise ValueError(f"x and v must have one shape; got {x.shape} and {v.shape}")
-    if not _real("lr", lr) >= 0:
-        raise ValueError(f"lr must be >= 0; got {lr!r}")
-    if not 0 <= _real("momentum", momentum) < 1:
-        raise ValueError(f"momentum must be in [0, 1); got {momentum!r}")
-    g = np.asarray(grad(x + momentum * v), dtype=np.float64)
-    if g.shape != x.shape:
-        raise ValueError(f"grad returned shape {g.shape}; x has {x.shape}")
-    v_next = momentum * v - lr * g
-    return x + v_next, v_next
+def _bounded_list(name: str, items) -> list:
+    """The items of an iterable (a generator of parameters, say), refused past MAX_ITEMS."""
+    try:
+        iterator = iter(items)
+    except TypeError:
+        raise ValueError(f"{name} must be a list of arrays; got {type(items).__name__}") from None
+    out = []
+    for item in iterator:
+        out.append(item)
+        if len(out) > MAX_ITEMS:
+            raise ValueError(f"{name} must have at most {MAX_ITEMS} items")
+    return out
 
 
 def _momentum_args(grad, x0, lr, momentum, steps):
-    if not callable(grad):
-        raise ValueError(f"grad must be a function x -> gradient; got {type(grad).__name__}")
-    _check_steps(steps)
-    lr = np.broadcast_to(np.asarray(lr, dtype=np.float64), (steps,))
-    if not np.all(np.isfinite(lr)) or np.any(lr < 0):
-        raise ValueError("lr must be finite and >= 0 (a number or one value per step)")
-    if not 0 <= _real("momentum", momentum) < 1:
-        raise ValueError(f"momentum must be in [0, 1); got {momentum!r}")
-    return np.array(x0, dtype=np.float64), lr
-
-
-def lecture_momentum(grad, x0, lr, momentum, steps):
-    """The lecture's (CS231n's) momentum: :math:`v \\leftarrow \\rho v - \\eta g`,
-    :math:`x \\leftarrow x + v`, from :math:`v = 0`.
-
-    Parameters
-    ----------
-    grad : callable, x (D,) -> gradient (D,)
-    x0 : array-like, shape (D,)
-    lr : float or array of shape (steps,)
-        :math:`\\eta`, constant or one value per step (a schedule).
-    momentum : float
-        :math:`\\rho` in [0, 1).
-    steps : int
-
-    Returns
-    -------
-    ndarray, shape (steps + 1, D)
-        :math:`x_0, x_1, \\dots`.
-    """
-    x, lr = _momentum_args(grad, x0, lr, momentum, steps)
-    v = np.zeros_like(x)
-    path = [x.copy()]
-    for k in range(steps):
-        v = momentum * v - lr[k] * grad(x)
-        x = x + v
-        path.append(x.copy())
-    return np.array(path)
-
-
-def pytorch_momentum(grad, x0, lr, momentum, steps):
-    """PyTorch's momentum (``SGD(momentum=mu)``): :math:`b \\leftarrow \\mu b + g`,
-    :math:`x \\leftarrow x - \\eta b`, run through :class:`SGD` itself.
-
-    Same arguments and return as :func:`lecture_momentum`. With a constant :math:`\\eta` the
-    two give the same points (:math:`v = -\\eta b`); when :math:`\\eta` changes, PyTorch's
-    form rescales the accumulated velocity at once, the lecture's keeps the old step sizes in
-    :math:`v`.
-    """
-    x, lr = _momentum_args(grad, x0, lr, momentum, steps)
-    opt = SGD([x], lr=float(lr[0]), momentum=momentum)
-    path = [x.copy()]
-    for k in range(steps):
-        opt.lr = float(lr[k])
-        opt.step([grad(x)])
-        path.append(x.copy())
-    return np.array(path)
-
-
-#: The lecture's family graph: (parent, child) edges.
-FAMILY_EDGES = (("SGD", "Momentum"), ("SGD", "AdaGrad"), ("AdaGrad", "RMSProp"),
-                ("AdaGrad", "AdaDelta"), ("Momentum", "Adam"), ("RMSProp", "Adam"),
-                ("Adam", "AdamW"))
-
-_FAMILY_POSITIONS = {"SGD": (0, 0), "Momentum": (1, 0.8), "AdaGrad": (1, -0.8),
-                     "RMSProp": (2, -0.3), "AdaDelta": (2, -1.3), "Adam": (3, 0.25),
-                     "AdamW": (4, 0.25)}
-_FAMILY_NOTES = {"SGD": "θ -= η g", "Momentum": "velocity\n(Polyak 1964)",
-                 "AdaGrad": "Σ g², per coordinate\n(Duchi+ 2011)",
-                 "RMSProp": "running mean of g²\n(Tieleman & Hinton 2012)",
-                 "AdaDelta": "units: RMS[Δθ]/RMS[g]\n(Zeiler 2012)",
-                 "Adam": "m and v, bias-corrected\n(Kingma & Ba 2015)",
-                 "AdamW": "decoupled decay\n(Loshchilov & Hutter 2019)"}
-
-
-def plot_family_graph(ax):
-    """Draw the lecture's optimiser family graph on ``ax`` (matplotlib only, no graphviz).
-
-    Returns
-    -------
-    list of matplotlib artists (the boxes, then the arrows).
-    """
-    boxes, arrows = [], []
-    for name, (x, y) in _FAMILY_POSITIONS.items():
-        boxes.append(ax.text(x, y, name, ha="center", va="center", fontsize=11,
-                             bbox=dict(boxstyle="round,pad=0.4", fc="#e8f0fe", ec="#3367d6")))
-        boxes.append(ax.text(x, y - 0.3, _FAMILY_NOTES[name], ha="center", va="top",
-                             fontsize=7.5, color="#444"))
-    for parent, child in FAMILY_EDGES:
-        (x0, y0), (x1, y1) = _FAMILY_POSITIONS[parent], _FAMILY_POSITIONS[child]
-        arrows.append(ax.annotate("", xy=(x1 - 0.3, y1), xytext=(x0 + 0.3, y0),
-                                  arrowprops=dict(arrowstyle="->", color="#555", lw=1.3)))
-    ax.set_xlim(-0.5, 4.6)
-    ax.set_ylim(-2.1, 1.3)
-    ax.set_axis_off()
-    return boxes + arrows
-
-
-# ---------------------------------------------------------------- weight decay: L2 vs decoupled
-def decay_only(theta0: float = 1.0, lr: float = 0.01, weight_decay: float = 0.1,
-               steps: int = 100) -> dict:
-    """A parameter whose loss gradient is 0, under Adam + L2 and under AdamW.
-
-    Adam + L2 feeds :math:`g = \\lambda\\theta` through Adam's normalisation, so
-    :math:`\\hat m/\\sqrt{\\hat v} \\approx \\operatorname{sign}(\\theta)` and :math:`\\theta` falls
-    by about :math:`\\eta` per step *whatever* :math:`\\lambda` is; AdamW multiplies it by
-    :math:`1-\\eta\\lambda` per step (Loshchilov & Hutter, ICLR 2019). Runs :class:`Adam`
-    and :class:`AdamW` of this module.
-
-    Returns
-    -------
-    dict of ``"Adam + L2"`` and ``"AdamW"`` -> ndarray, shape (steps + 1,)
-        :math:`\\theta_0, \\theta_1, \\dots`.
-    """
-    _check_steps(steps)
-    out = {}
-    for label, cls in (("Adam + L2", Adam), ("AdamW", AdamW)):
-        theta = np.array([float(theta0)])
-        opt = cls([theta], lr=lr, weight_decay=weight_decay)
-        path = [theta[0]]
-        for _ in range(steps):
-            opt.step([np.zeros(1)])
-            path.append(theta[0])
-        out[label] = np.array(path)
-    return out
-
-
-def weight_norm(model) -> float:
-    """Euclidean norm of all ``weight`` tensors of a torch model (biases excluded)."""
-    import torch
-
-    with torch.no_grad():
-        return float(torch.sqrt(sum((p.double() ** 2).sum() for name, p in model.named_parameters()
-                                    if name.endswith("weight"))))
-
-
-class TorchAdapter:
-    """One of this module's NumPy optimisers, driving the parameters of a torch model.
-
-    The optimiser updates NumPy *views* of the tensors (``p.detach().numpy()`` shares their
-    memory), so :func:`course_utils.training.train` can use it through its callable form:
-    ``train(model, data, optimizer=lambda params: TorchAdapter(Adam, params, lr=1e-3))``.
-    It offers what the loop uses: ``param_groups[0]["lr"]`` (read before every step, so
-    ``lr_schedule`` works), ``zero_grad`` and ``step``. A parameter without a gradient gets
-    a zero gradient (torch.optim would skip it; in an MLP every parameter has one).
-    """
-
-    def __init__(self, optimizer_class, params, **kwargs):
-        if isinstance(optimizer_class, str):
-            if optimizer_class not in OPTIMIZERS:
-                raise ValueError(f"optimizer_class must be one of {', '.join(OPTIMIZERS)}; "
-                                 f"got {optimizer_class!r}")
-            optimizer_class = OPTIMIZERS[optimizer_class]
-        self.tensors = list(params)
-        self.optimizer = optimizer_class([p.detach().numpy() for p in self.tensors], **kwargs)
-        self.param_groups = [{"lr": self.optimizer.lr, "params": self.tensors}]
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.tensors:
-            p.grad = None
-
-    def step(self) -> None:
-        self.optimizer.lr = self.param_groups[0]["lr"]
-        self.optimizer.step([np.zeros(p.shape, dtype=np.float32) if p.grad is None
-                             else p.grad.numpy() for p in self.tensors])
-
-
-def digits_race(data, contenders: dict, depth: int = 1, width: int = 64, epochs: int = 4,
-                batch_size: int = 64, seed: int = 0) -> dict:
-    """Train the same MLP (same init, same minibatches) with each of this module's optimisers.
-
-    Uses :func:`course_utils.training.build_mlp` and :func:`~course_utils.training.train`
-    with a :class:`TorchAdapter` (the NumPy optimisers of this module, not torch.optim).
-
-    Parameters
-    ----------
-    data : e.g. :func:`course_utils.data.load_digits`
-    contenders : dict of label -> (class name in :data:`OPTIMIZERS`, kwargs with ``lr``)
-        E.g. ``{"Adam + L2": ("Adam", dict(lr=0.003, weight_decay=0.01))}``.
-    depth, width, epochs, batch_size, seed
-        As :func:`~course_utils.training.build_mlp` and :func:`~course_utils.training.train`.
-
-    Returns
-    -------
-    dict of label -> (History, weight norm after training)
-    """
-    from course_utils.training import build_mlp, single_torch_thread, train
-
-    out = {}
-    with single_torch_thread():
-        for label, (name, kwargs) in contenders.items():
-            kwargs = dict(kwargs)
-            if name not in OPTIMIZERS:
-                raise ValueError(f"contender {label!r}: optimizer must be one of "
-                                 f"{', '.join(OPTIMIZERS)}; got {name!r}")
-            if "lr" not in kwargs:
-                raise ValueError(f"contender {label!r} needs an lr in its kwargs")
-            model = build_mlp(data.x_train.shape[1], int(data.y_train.max()) + 1, depth=depth,
-                              width=width, seed=seed)
-            history = train(model, data,
-                            optimizer=lambda params: TorchAdapter(name, params, **kwargs),
-                            epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
-            out[label] = (history, weight_norm(model))
-    return out
-
-
-def plot_loss_curves(axes, results: dict, smooth: int = 5):
-    """Minibatch loss (moving average over ``smooth`` steps) per optimiser on ``axes[0]``,
-    validation accuracy per epoch on ``axes[1]``; ``results`` as :func:`digits_race`.
-    Returns the lines."""
-    lines = []
-    for label, (history, _) in results.items():
-        loss = np.asarray(history.step_loss)
-        k = min(smooth, len(loss))
-        avg = np.convolve(loss, np.ones(k) / k, mode="valid")
-        lines += axes[0].plot(np.arange(k, len(loss) + 1), avg, label=label, lw=1.3)
-        lines += axes[1].plot(history.eval_step, history.val_acc, marker="o", ms=3, label=label)
-    axes[0].set(xlabel="step", ylabel="minibatch loss", yscale="log")
-    axes[1].set(xlabel="step", ylabel="validation accuracy")
-    axes[1].legend(fontsize=7, loc="lower right")
-    return lines
-
-
-def step_sizes(optimizer: str, steps: int = 1000, gradient: float = 1.0, **kwargs) -> np.ndarray:
-    """How far one parameter moves at each step under a constant gradient.
-
-    Shows the learning-rate schedule an adaptive method builds in: Adagrad's steps shrink
-    like :math:`\\eta/\\sqrt{t}`; RMSprop's settle at :math:`\\eta` (after a first step of
-    :math:`\\eta/\\sqrt{1-\\alpha}`, 10 times larger at :math:`\\alpha = 0.99`); Adam's are
-    :math:`\\eta` from the first step on (its bias correction).
-
-    Parameters
-    ----------
-    optimizer : str
-        A class name of :data:`OPTIMIZERS`.
-    steps : int
-    gradient : float
-        The constant gradient.
-    **kwargs
-        Hyperparameters (``lr`` ...).
-
-    Returns
-    -------
-    ndarray, shape (steps,)
-        :math:`|\\theta_t - \\theta_{t-1}|` for t = 1..steps.
-    """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
-    _check_steps(steps)
-    theta = np.zeros(1)
-    opt = OPTIMIZERS[optimizer]([theta], **kwargs)
-    g = np.array([float(gradient)])
-    path = np.empty(steps + 1)
-    path[0] = 0.0
-    for t in range(1, steps + 1):
-        opt.step([g])
-        path[t] = theta[0]
-    return np.abs(np.diff(path))
+    check_callable("grad", grad)
+    steps = check_int("steps", steps, 1, MAX_TRAJECTORY_STEPS)
+    if np.ndim(lr) == 0:
+        lr = check_real("lr", lr, 0)
+    lr = check_array("lr", np.broadcast_to(np.asarray(lr, dtype=np.float64), (steps,))
+                     if np.ndim(lr) == 0 else lr, ndim=1, shape=(steps,))
+    if np.any(lr < 0):
+        raise ValueError("lr must be >= 0 (a number or one value per step)")
+    check_real("momentum", momentum, 0, 1, high_open=True)
+    return check_array("x0", x0, ndim=1).copy(), lr

@@ -131,7 +131,7 @@ def test_bad_grads_and_bad_types():
         opt.step([np.zeros(3), np.zeros(3)])
     with pytest.raises(ValueError, match=r"grads\[0\] has shape \(2,\)"):
         opt.step([np.zeros(2)])
-    with pytest.raises(ValueError, match="lr must be a real number; got 'a'"):
+    with pytest.raises(ValueError, match="lr must be a finite number; got 'a'"):
         optim.SGD([np.zeros(3)], lr="a")
     with pytest.raises(ValueError, match="nesterov must be True or False"):
         optim.SGD([np.zeros(3)], lr=0.1, momentum=0.9, nesterov=1)
@@ -161,7 +161,7 @@ def test_adam_step_first_step_has_size_lr():
     x, m, v = optim.adam_step(np.zeros(3), np.array([1e-3, -5.0, 2.0]), np.zeros(3),
                               np.zeros(3), 1, lr=0.1, eps=0)
     np.testing.assert_allclose(x, [-0.1, 0.1, -0.1])
-    with pytest.raises(ValueError, match="t must be an integer >= 1"):
+    with pytest.raises(ValueError, match="t must be >= 1"):
         optim.adam_step(x, x, m, v, 0)
 
 
@@ -197,136 +197,10 @@ def test_pytorch_momentum_is_torchs():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(momentum=1.0), "momentum must be in"), (dict(steps=0), "steps must be an integer"),
-    (dict(lr=-1.0), "lr must be finite"), (dict(grad=3), "grad must be a function")])
+    (dict(momentum=1.0), "momentum must be >= 0 and < 1"), (dict(steps=0), "steps must be between 1 and"),
+    (dict(lr=-1.0), "lr must be >= 0"), (dict(grad=3), "grad must be a function")])
 def test_momentum_forms_check_arguments(kwargs, message):
     args = dict(grad=quadratic_grad, x0=[1.0, 1.0], lr=0.01, momentum=0.9, steps=10)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         optim.lecture_momentum(**args)
-
-
-def test_family_graph_has_the_lectures_edges():
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    assert set(optim.FAMILY_EDGES) == {("SGD", "Momentum"), ("SGD", "AdaGrad"),
-                                       ("AdaGrad", "RMSProp"), ("AdaGrad", "AdaDelta"),
-                                       ("Momentum", "Adam"), ("RMSProp", "Adam"),
-                                       ("Adam", "AdamW")}
-    fig = Figure()
-    artists = optim.plot_family_graph(fig.add_subplot())
-    names = [a.get_text() for a in artists if isinstance(a, matplotlib.text.Text)
-             and a.get_text() in optim._FAMILY_POSITIONS]
-    assert sorted(names) == sorted(optim._FAMILY_POSITIONS)
-    assert math.isclose(len(artists), 2 * 7 + 7)
-
-
-# ---------------------------------------------------------------- the chapter's other functions
-def test_step_sizes_as_printed():
-    rows = {"SGD": (dict(lr=0.01, momentum=0.9), [0.01, 0.019, 0.06513, 0.1, 0.1]),
-            "Adagrad": (dict(lr=0.01), [0.01, 0.00707, 0.00316, 0.001, 0.00032]),
-            "RMSprop": (dict(lr=0.01), [0.1, 0.07089, 0.03234, 0.01256, 0.01]),
-            "Adadelta": ({}, [0.00316, 0.00324, 0.00351, 0.00466, 0.01057]),
-            "Adam": (dict(lr=0.01), [0.01] * 5)}
-    for name, (kwargs, printed) in rows.items():
-        sizes = optim.step_sizes(name, 1000, **kwargs)
-        np.testing.assert_allclose(sizes[[0, 1, 9, 99, 999]], printed, atol=5e-6, rtol=0)
-    # Adagrad: lr / sqrt(t); RMSprop's first step lr / sqrt(1 - alpha)
-    np.testing.assert_allclose(optim.step_sizes("Adagrad", 100, lr=0.01), 0.01 / np.sqrt(np.arange(1, 101)),
-                               rtol=1e-6)
-    with pytest.raises(ValueError, match="optimizer must be one of"):
-        optim.step_sizes("LBFGS")
-
-
-def test_decay_only_as_printed():
-    paths = optim.decay_only(theta0=1.0, lr=0.01, weight_decay=0.1, steps=100)
-    np.testing.assert_allclose(paths["Adam + L2"][[0, 10, 50, 100]], [1, 0.900, 0.537, 0.224], atol=5e-4)
-    np.testing.assert_allclose(paths["AdamW"][[0, 10, 50, 100]], [1, 0.990, 0.951, 0.905], atol=5e-4)
-    np.testing.assert_allclose(paths["AdamW"], 0.999 ** np.arange(101), rtol=1e-12)
-    # Adam + L2 is (almost) independent of lambda over the first steps
-    other = optim.decay_only(theta0=1.0, lr=0.01, weight_decay=10.0, steps=10)["Adam + L2"]
-    np.testing.assert_allclose(other, paths["Adam + L2"][:11], atol=1e-6)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    from course_utils.data import load_digits
-
-    return load_digits()
-
-
-@pytest.mark.parametrize("numpy_name, kwargs, torch_name, torch_kwargs", [
-    ("Adam", dict(lr=3e-3, weight_decay=0.01), "adam", dict(lr=3e-3, weight_decay=0.01)),
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), "nesterov", dict(lr=0.1)),
-    ("AdamW", dict(lr=3e-3, weight_decay=0.1), "adamw", dict(lr=3e-3, weight_decay=0.1)),
-    ("Adagrad", dict(lr=0.05), "adagrad", dict(lr=0.05))])
-def test_torch_adapter_trains_as_torch_optim(digits, numpy_name, kwargs, torch_name, torch_kwargs):
-    from course_utils.training import build_mlp, train
-
-    histories = []
-    for optimizer, extra in ((lambda params: optim.TorchAdapter(numpy_name, params, **kwargs), {}),
-                             (torch_name, torch_kwargs)):
-        model = build_mlp(64, 10, depth=1, width=32, seed=1)
-        histories.append(train(model, digits, optimizer=optimizer, epochs=1, batch_size=64,
-                               seed=1, progress=False, **extra))
-    ours, theirs = histories
-    np.testing.assert_allclose(ours.step_loss, theirs.step_loss, rtol=1e-4)
-    np.testing.assert_allclose(ours.val_acc, theirs.val_acc, atol=1 / 450 + 1e-9)
-
-
-def test_torch_adapter_follows_an_lr_schedule(digits):
-    from course_utils.training import build_mlp, train
-
-    model = build_mlp(64, 10, depth=1, width=16, seed=0)
-    made = []
-
-    def make(params):
-        made.append(optim.TorchAdapter(optim.SGD, params, lr=0.1))
-        return made[-1]
-
-    schedule = np.linspace(0.1, 0.02, 22)
-    history = train(model, digits, optimizer=make, epochs=1, lr_schedule=schedule, progress=False)
-    assert history.status == "completed"
-    np.testing.assert_allclose(history.lr, schedule)
-    assert made[0].optimizer.lr == pytest.approx(0.02)  # the last step used the last value
-    with pytest.raises(ValueError, match="optimizer_class must be one of"):
-        optim.TorchAdapter("LBFGS", model.parameters())
-
-
-DECAY = {"Adam, no decay": ("Adam", dict(lr=3e-3)),
-         "Adam + L2, λ = 0.01": ("Adam", dict(lr=3e-3, weight_decay=0.01)),
-         "AdamW, λ = 0.01": ("AdamW", dict(lr=3e-3, weight_decay=0.01)),
-         "AdamW, λ = 1": ("AdamW", dict(lr=3e-3, weight_decay=1.0))}
-CONTENDERS = {"SGD, lr 0.1": ("SGD", dict(lr=0.1)),
-              "momentum 0.9, lr 0.1": ("SGD", dict(lr=0.1, momentum=0.9)),
-              "Nesterov 0.9, lr 0.1": ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-              "Adagrad, lr 0.05": ("Adagrad", dict(lr=0.05)),
-              "RMSprop, lr 0.001": ("RMSprop", dict(lr=1e-3)),
-              "Adadelta, lr 1": ("Adadelta", dict(lr=1.0)),
-              "Adam, lr 0.003": ("Adam", dict(lr=3e-3))}
-
-
-def test_weight_norms_adam_l2_vs_adamw_as_printed(digits):
-    runs = optim.digits_race(digits, DECAY, seed=0)
-    printed = {"Adam, no decay": (14.155, 0.348, 0.922), "Adam + L2, λ = 0.01": (9.738, 0.443, 0.913),
-               "AdamW, λ = 0.01": (14.124, 0.349, 0.922), "AdamW, λ = 1": (11.445, 0.473, 0.916)}
-    for label, (norm, loss, acc) in printed.items():
-        history, got = runs[label]
-        assert history.steps == 88
-        np.testing.assert_allclose([got, history.final()["train_loss"], history.final()["val_acc"]],
-                                   [norm, loss, acc], atol=5e-4)
-    # the claim: L2 inside Adam shrinks the weights far more than AdamW at the same lambda
-    assert runs["Adam + L2, λ = 0.01"][1] < 0.75 * runs["AdamW, λ = 0.01"][1]
-
-
-def test_digits_race_as_printed(digits):
-    runs = optim.digits_race(digits, CONTENDERS, seed=0)
-    printed = [(0.783, 0.816), (0.128, 0.960), (0.101, 0.962), (0.151, 0.951), (0.520, 0.909),
-               (0.387, 0.911), (0.348, 0.922)]
-    got = [(h.final()["train_loss"], h.final()["val_acc"]) for h, _ in runs.values()]
-    np.testing.assert_allclose(got, printed, atol=5e-4)
-    with pytest.raises(ValueError, match="needs an lr"):
-        optim.digits_race(digits, {"x": ("SGD", {})})
-    with pytest.raises(ValueError, match="optimizer must be one of"):
-        optim.digits_race(digits, {"x": ("sgd", dict(lr=0.1))})

@@ -97,7 +97,7 @@ BAD = [
     (S.step_decay, (float("nan"), 10, 5), "base_lr"),
     (S.step_decay, (0.1, 2.5, 5), "steps"),
     (S.step_decay, (0.1, True, 5), "steps"),
-    (S.step_decay, (0.1, S.MAX_STEPS + 1, 5), "steps"),
+    (S.step_decay, (0.1, S.MAX_SCHEDULE_STEPS + 1, 5), "steps"),
     (S.multistep, (0.1, 10, [5, 3]), "strictly increasing"),
     (S.multistep, (0.1, 10, [5, 5]), "strictly increasing"),
     (S.multistep, (0.1, 10, [0, 3]), "milestone"),
@@ -149,126 +149,18 @@ def test_explorer_schedule_is_the_named_schedule_after_a_warm_up(schedule, warmu
             np.testing.assert_allclose(lr, lr_torch, atol=TOL)
 
 
-def test_train_uses_the_schedule_step_by_step():
+def test_train_uses_the_schedule_step_by_step(digits):
     from course_utils import training
-    from course_utils.data import load_digits
 
-    data = load_digits()
+    data = digits
     lr = S.warmup_cosine(0.05, 3 * 43, 20, 3 * 43 - 20)
     model = training.build_mlp(64, 10, depth=1, width=16, seed=0)
     history = training.train(model, data, "sgd", lr=1.0, epochs=3, batch_size=32,
                              lr_schedule=lr, progress=False)
     np.testing.assert_array_equal(history.lr, lr)
 
-
-# ----------------------------------------------------------------- the noise floor
-def test_stationary_loss_formula_matches_simulation_at_three_rates():
-    lr = S.step_decay(1.0, 900, 300, 0.1)
-    loss = S.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=0)
-    plateaus = [loss[end - 50:end].mean() for end in (300, 600, 900)]
-    np.testing.assert_allclose(plateaus, S.stationary_loss(np.array([1.0, 0.1, 0.01])), rtol=0.05)
-    assert S.stationary_loss(0.1) == pytest.approx(0.1 / (2 * 1.9))
-    assert S.stationary_loss(0.01, curvature=2.0, noise=3.0) == pytest.approx(0.01 * 9 / (2 * 1.98))
-
-
-def test_noisy_quadratic_without_noise_is_plain_gradient_descent():
-    loss = S.noisy_quadratic(S.constant(0.1, 5), curvature=2.0, noise=0.0, w0=1.0, walkers=3)
-    np.testing.assert_allclose(loss, [0.5 * 2 * 0.8 ** (2 * k) for k in range(1, 6)])
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(lr=[2.0]), "lr values"), (dict(lr=[[0.1]]), "1-D"), (dict(lr=[0.1], walkers=0), "walkers"),
-    (dict(lr=np.full(10_000, 0.1), walkers=2000), "steps x walkers"),
-    (dict(lr=[0.1], curvature=0.0), "curvature")])
-def test_noisy_quadratic_rejects_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        S.noisy_quadratic(**kwargs)
-
-
-@pytest.mark.parametrize("lr", [0.0, 2.0, -1.0, float("inf")])
-def test_stationary_loss_needs_a_stable_rate(lr):
-    with pytest.raises(ValueError, match=r"lr must be in \(0, 2 / curvature\)"):
-        S.stationary_loss(lr)
-
-
 def test_largest_gap_to_torch_is_about_1e_13_relative():
     # the notebook's sentence: torch's recursion drifts from the closed form by ~1e-13 at most
     worst = max(np.abs(func(base, 1000, **kw) - S.torch_schedule(name, base, 1000, **kw)).max() / base
                 for name, func, kw in CASES for base in (0.1, 1.0, 3.0))
     assert 1e-14 < worst < 2e-13
-
-
-# ----------------------------------------------------------------- several seeds at once
-def test_settle_steps_is_the_first_step_the_expected_loss_is_within_the_band():
-    for before, after in ((1.0, 0.1), (0.1, 0.01), (1.5, 0.3)):
-        k = S.settle_steps(before, after)
-        f0, floor, a = S.stationary_loss(before), S.stationary_loss(after), (1 - after) ** 2
-        expected = lambda j: floor + (f0 - floor) * a ** j  # noqa: E731
-        assert expected(k) <= 1.1 * floor < expected(k - 1)
-    assert S.settle_steps(0.1, 0.1) == 0
-
-
-def test_steps_within_counts_steps_after_start():
-    loss = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
-    assert S.steps_within(loss, 1, 2.5) == 3 and S.steps_within(loss, 0, 0.5) == -1
-
-
-def test_median_range_formats_median_and_extremes():
-    assert S.median_range([3.0, 1.0, 2.0, 10.0], 1) == "2.5 [1.0, 10.0]"
-    assert S.median_range([0.953, 0.5, 0.96], 2, percent=True) == "95% [50%, 96%]"
-    with pytest.raises(ValueError, match="non-empty 1-D"):
-        S.median_range([])
-
-
-def test_kaiming_weights_are_drawn_per_seed_with_std_sqrt_2_over_fan_in():
-    layers = S.kaiming_weights([0, 1, 2], [64, 32, 10])
-    assert [(w.shape, b.shape) for w, b in layers] == [((3, 64, 32), (3, 32)), ((3, 32, 10), (3, 10))]
-    w = layers[0][0]
-    assert abs(w.std() / np.sqrt(2 / 64) - 1) < 0.05 and not np.array_equal(w[0], w[1])
-    # a seed's weights do not depend on the other seeds it is drawn with
-    np.testing.assert_array_equal(S.kaiming_weights([2], [64, 32, 10])[0][0][0], w[2])
-    assert all(np.all(b == 0) for _, b in layers)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    from course_utils.data import load_digits
-    return load_digits()
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(optimizer="sgd"), "optimizer must be one of"),
-    (dict(seeds=[1, 1]), "distinct"), (dict(seeds=[]), "at least one"), (dict(seeds=[-1]), "seed"),
-    (dict(seeds=range(300)), "networks"), (dict(epochs=0), "epochs"),
-    (dict(weight_decay=-1.0), "weight_decay"), (dict(lr_schedules={}), "non-empty dict"),
-    (dict(lr_schedules={"a": np.full(10, 0.1)}), "one rate per step"),
-    (dict(lr_schedules={"a": np.full(43, -0.1)}), "finite rates >= 0"),
-    (dict(init=[(np.zeros((1, 64, 32)), np.zeros((1, 32)))]), "init must hold")])
-def test_train_seeds_rejects_bad_input(digits, kwargs, match):
-    args = dict(lr_schedules={"a": S.constant(0.1, 43)}, seeds=[0], epochs=1)
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        S.train_seeds(digits, **args)
-
-
-def test_train_seeds_shapes_and_seed_independence(digits):
-    lr = {"a": S.constant(0.05, 43), "b": S.constant(0.01, 43)}
-    both = S.train_seeds(digits, lr, seeds=[0, 5], epochs=1)
-    alone = S.train_seeds(digits, lr, seeds=[5], epochs=1)
-    assert both["a"].step_loss.shape == (2, 43) and both["a"].val_acc.shape == (2, 2)
-    # seed 5 alone and beside seed 0: the same networks; batched products may round differently
-    np.testing.assert_allclose(both["b"].step_loss[1], alone["b"].step_loss[0], rtol=1e-12)
-    np.testing.assert_array_equal(both["a"].step_loss[:, 0], both["b"].step_loss[:, 0])
-
-
-def test_a_schedule_that_starts_like_the_first_branches_off_with_the_same_numbers(digits):
-    steps = 2 * 43
-    decay = S.multistep(0.1, steps, [43])
-    both = S.train_seeds(digits, {"constant": S.constant(0.1, steps), "decay": decay,
-                                  "same": S.constant(0.1, steps)}, seeds=[0, 1], epochs=2)
-    alone = S.train_seeds(digits, {"decay": decay}, seeds=[0, 1], epochs=2)["decay"]
-    # exact by construction: the branch copies the first run's weights and optimiser state at
-    # step 43, then does the same operations as a run trained alone
-    for key in ("step_loss", "train_loss", "val_acc"):
-        np.testing.assert_array_equal(getattr(both["decay"], key), getattr(alone, key))
-        np.testing.assert_array_equal(getattr(both["same"], key), getattr(both["constant"], key))

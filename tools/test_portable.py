@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python tools/test_portable.py                    # or: make test-portable
     .venv/bin/python tools/test_portable.py --cpu sse4         # one CPU only
-    .venv/bin/python tools/test_portable.py --cpu avx2 -- notebooks/06_*.ipynb tests/test_chapter06.py
+    .venv/bin/python tools/test_portable.py --cpu avx2 -- notebooks/06_*.ipynb tests/chapters/ch06_schedules/test_ch06_runs.py
 
 Why: numpy (SIMD dispatch), OpenBLAS (a kernel per CPU) and torch (ATen kernels, MKL,
 oneDNN) choose their code by CPU, so the same program gives results that differ in the last

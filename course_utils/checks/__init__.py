@@ -1,22 +1,12 @@
-"""Visible checks for the notebooks' exercises: feedback a student can act on.
+"""Visible checks of the chapters not yet moved into course_utils/chapters (transitional)."""
 
-Each check prints one line per case with the value found, the value expected and the
-tolerance, and raises ``AssertionError`` naming the first wrong case (with a hint about the
-likely mistake), so an nbgrader test cell that calls it fails when the answer is wrong.
-
-One module per chapter (``checks.ch05`` holds chapter 05's); every check is importable from
-here, as the notebooks do: ``from course_utils.checks import check_adam_step``.
-"""
-
-from course_utils.checks import ch05, ch06, ch07, ch08, ch09, ch10
+from course_utils.checks import ch07, ch08, ch09, ch10
 from course_utils.checking import *  # noqa: F403
 from course_utils.checking import __all__ as _common_all
-from course_utils.checks.ch05 import *  # noqa: F403
-from course_utils.checks.ch06 import *  # noqa: F403
 from course_utils.checks.ch07 import *  # noqa: F403
 from course_utils.checks.ch08 import *  # noqa: F403
 from course_utils.checks.ch09 import *  # noqa: F403
 from course_utils.checks.ch10 import *  # noqa: F403
 
-_CHAPTERS = (ch05, ch06, ch07, ch08, ch09, ch10)
+_CHAPTERS = (ch07, ch08, ch09, ch10)
 __all__ = [*_common_all, *(name for module in _CHAPTERS for name in module.__all__)]

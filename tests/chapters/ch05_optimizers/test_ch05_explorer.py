@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from explorer_testing import count_full_draws, pixels
-from course_utils import surfaces
-from course_utils.widgets.optimizer_explorer import optimizer_explorer
+from course_utils.chapters.ch05_optimizers import surfaces
+from course_utils.chapters.ch05_optimizers.explorer import optimizer_explorer
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_out_of_range_and_nan_values_are_messages(explorer):
     assert explorer.message.startswith("lr = 100 is out of range (allowed 0.0001 to 10)")
     explorer.controls["momentum"].value = float("nan")
     assert explorer.result is None
-    assert "momentum must be a real number; got nan" in explorer.message
+    assert "momentum must be a finite number; got nan" in explorer.message
 
 
 def test_saddle_summary_reports_the_escape(explorer):
@@ -138,7 +138,7 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     (dict(steps=5), "steps must be an integer between 10 and 1000; got 5"),
     (dict(surface="bowl"), "surface must be one of quadratic, saddle, rosenbrock"),
     (dict(dpi=10**4), "at most 4000 a side"),
-    (dict(size=3), "unexpected keyword"),
+    (dict(size=3), "no control named size"),
 ])
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -151,8 +151,8 @@ def test_control_labels_are_the_names_the_browser_test_finds(explorer):
 
 
 def test_controls_an_optimiser_ignores_are_greyed_out():
-    from course_utils import surfaces
-    from course_utils.widgets.optimizer_explorer import optimizer_explorer
+    from course_utils.chapters.ch05_optimizers import surfaces
+    from course_utils.chapters.ch05_optimizers.explorer import optimizer_explorer
 
     explorer = optimizer_explorer()
     for name in surfaces.EXPLORER_OPTIMIZERS:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils import surfaces
+from course_utils.chapters.ch05_optimizers import surfaces
 from course_utils.plots import check_figure_size
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider, _NoticesClamping
+from course_utils.validation import check_real
+from course_utils.widgets.base import (Explorer, FloatSlider, check_start_value, log_range,
+                                      make_controls)
 
-__all__ = ["OptimizerExplorer", "optimizer_explorer", "LOSS_RANGE"]
+__all__ = ["OptimizerExplorer", "optimizer_explorer", "LOSS_RANGE", "START"]
 
 #: The loss panel's fixed y range, f - f_min (log scale).
 LOSS_RANGE = (1e-10, 1e4)
 #: The steps control's maximum (and the loss panel's x limit).
 STEPS_MAX = 1000
-
-
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
 
 
 class TrajectoryView:
@@ -84,37 +81,48 @@ class TrajectoryView:
         return self.artists
 
 
+#: The controls' starting values; each control is declared once, in :func:`_controls`.
+START = dict(optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999, steps=200, surface="quadratic")
+
+
+def _controls() -> dict:
+    """The explorer's controls, named as ``surfaces.explore``'s arguments."""
+    return make_controls(
+        continuous=("lr", "momentum", "beta2"),
+        optimizer=surfaces.EXPLORER_OPTIMIZERS,
+        lr=log_range(1e-4, 10.0, 0.05),
+        momentum=(0.0, 0.99, 0.01),
+        beta2=FloatSlider(min=0.5, max=0.999, step=0.001, description="beta2",
+                          readout_format=".3f", style={"description_width": "initial"}),
+        steps=(10, STEPS_MAX, 10),
+        surface=tuple(surfaces.SURFACES))
+
+
 class OptimizerExplorer(Explorer):
     """Pick a surface and an optimiser; drag the learning rate, momentum and beta2.
 
-    ``result`` is the :class:`course_utils.surfaces.Trajectory` of
-    :func:`course_utils.surfaces.explore` for the controls' values. ``momentum`` is SGD's and
-    RMSprop's momentum and Adam's beta1; ``beta2`` is Adam's beta2, RMSprop's alpha and
-    Adadelta's rho (see :func:`course_utils.surfaces.optimizer_settings`). A learning rate
-    that blows up shows ``"diverged at step k"`` as the message, with the path up to there.
+    ``result`` is the :class:`~course_utils.chapters.ch05_optimizers.surfaces.Trajectory` of
+    :func:`~course_utils.chapters.ch05_optimizers.surfaces.explore` for the controls' values
+    (keyword arguments: ``optimizer``, ``lr``, ``momentum``, ``beta2``, ``steps``, ``surface``;
+    defaults SGD, 0.15, 0, 0.999, 200, quadratic). ``momentum`` is SGD's and RMSprop's
+    momentum and Adam's beta1; ``beta2`` is Adam's beta2, RMSprop's alpha and Adadelta's rho
+    (see :func:`~course_utils.chapters.ch05_optimizers.surfaces.optimizer_settings`). A
+    learning rate that blows up shows ``"diverged at step k"`` as the message, with the path
+    up to there.
     """
 
-    def __init__(self, optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999, steps=200,
-                 surface="quadratic", figsize=(8.5, 3.3), dpi=96):
+    def __init__(self, figsize=(8.5, 3.3), dpi=96, **start):
+        controls = _controls()
+        unknown = set(start) - set(controls)
+        if unknown:  # checked before the figure is built: a mistake costs no drawing
+            raise ValueError(f"no control named {', '.join(sorted(unknown))}; "
+                             f"the controls are {', '.join(controls)}")
+        for name, value in start.items():
+            check_start_value(name, controls[name], value)
         check_figure_size(figsize, dpi)
+        check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
         self.view = TrajectoryView(Figure(figsize=figsize, dpi=dpi))
-        style = {"description_width": "70px"}
-        controls = {
-            "optimizer": ipywidgets.Dropdown(options=surfaces.EXPLORER_OPTIMIZERS,
-                                             description="optimizer", style=style),
-            "lr": LogSlider(min=-4, max=1, step=0.05, base=10, description="lr",
-                            style=style, readout_format=".3g"),
-            "momentum": FloatSlider(min=0.0, max=0.99, step=0.01, description="momentum",
-                                    style=style, readout_format=".2f"),
-            "beta2": FloatSlider(min=0.5, max=0.999, step=0.001, description="beta2",
-                                 style=style, readout_format=".3f"),
-            "steps": IntSlider(min=10, max=STEPS_MAX, step=10, description="steps", style=style,
-                               continuous_update=False),
-            "surface": ipywidgets.Dropdown(options=tuple(surfaces.SURFACES),
-                                           description="surface", style=style),
-        }
-        super().__init__(controls, self.view.figure, optimizer=optimizer, lr=lr,
-                         momentum=momentum, beta2=beta2, steps=steps, surface=surface)
+        super().__init__(controls, self.view.figure, **{**START, **start})
 
     #: Controls each optimiser ignores (see surfaces.optimizer_settings): greyed out.
     UNUSED = {"SGD": ("beta2",), "Nesterov": ("beta2",), "Adagrad": ("momentum", "beta2"),
@@ -124,21 +132,21 @@ class OptimizerExplorer(Explorer):
     def ignored_controls(self, optimizer, **values) -> set:
         return set(self.UNUSED.get(optimizer, ()))
 
-    def compute(self, optimizer, lr, momentum, beta2, steps, surface):
-        return surfaces.explore(surface, optimizer, lr, momentum, beta2, steps)
+    def compute(self, **values):
+        return surfaces.explore(**values)
 
-    def render(self, result, optimizer, lr, momentum, beta2, steps, surface) -> list:
+    def render(self, result, surface, **values) -> list:
         if self.view.set_surface(surface):
             self.request_full_draw()
         return self.view.update(result)
 
-    def background_key(self, optimizer, lr, momentum, beta2, steps, surface):
+    def background_key(self, surface, **values):
         return surface
 
     def warning(self, result) -> str:
         return result.message if result.diverged else ""
 
-    def describe(self, result, optimizer, lr, momentum, beta2, steps, surface) -> str:
+    def describe(self, result, surface, **values) -> str:
         x, y = result.points[-1]
         gap = result.values[-1] - surfaces.SURFACES[surface].f_min
         text = f"after {len(result.points) - 1} steps: (x, y) = ({x:.3g}, {y:.3g}), f − f_min = {gap:.3g}"

@@ -1,38 +1,40 @@
-"""Chapter 06's printed claims, asserted on the package functions the notebook calls (the
-exercise is tested in tests/test_exercises_06.py, the explorer in test_schedule_explorer.py)."""
+"""Chapter 06's printed claims and runs, asserted on the package functions the notebook calls
+(the exercise is tested in test_ch06_checks.py, the explorer in test_ch06_explorer.py)."""
 
 import numpy as np
 import pytest
 
 from course_utils import schedules
+from course_utils.chapters.ch06_schedules import seed_runs
+from course_utils.chapters.ch06_schedules import runs as ch06_runs
 
 SEED = 0
 
 
 def test_noise_floor_table():
     lr = schedules.step_decay(1.0, steps=900, step_size=300, gamma=0.1)
-    loss = schedules.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=SEED)
+    loss = ch06_runs.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=SEED)
     plateau = [loss[end - 50:end].mean() for end in (300, 600, 900)]
     np.testing.assert_allclose(plateau, [0.5007, 0.0263, 0.0026], atol=5e-5)
-    np.testing.assert_allclose(schedules.stationary_loss(np.array([1.0, 0.1, 0.01])),
+    np.testing.assert_allclose(ch06_runs.stationary_loss(np.array([1.0, 0.1, 0.01])),
                                [0.5, 0.02632, 0.002513], rtol=1e-3)
     # NumPy's generator is scalar code (the same numbers on every CPU); at the crossings the loss
     # is 6e-4 (relative) away from the level, so last-bit differences in the means cannot move it
-    settle = [schedules.steps_within(loss, start, 1.1 * schedules.stationary_loss(eta))
+    settle = [ch06_runs.steps_within(loss, start, 1.1 * ch06_runs.stationary_loss(eta))
               for start, eta in ((300, 0.1), (600, 0.01))]
     assert settle == [26, 219]  # the variance contracts by (1 - eta h)^2 per step: 0.81 vs 0.98
-    assert [schedules.settle_steps(1.0, 0.1), schedules.settle_steps(0.1, 0.01)] == [25, 227]
+    assert [ch06_runs.settle_steps(1.0, 0.1), ch06_runs.settle_steps(0.1, 0.01)] == [25, 227]
     # each division by 10 divides the floor by about 10, within 5% of the formula
-    np.testing.assert_allclose(plateau, schedules.stationary_loss(np.array([1.0, 0.1, 0.01])),
+    np.testing.assert_allclose(plateau, ch06_runs.stationary_loss(np.array([1.0, 0.1, 0.01])),
                                rtol=0.05)
 
 
 def test_settling_steps_over_seeds_as_the_text_says():
     # "26 and 219 steps (seed 0; 22 to 28 and 198 to 253 over seeds 0-19)", expectation 25 and 227
     lr = schedules.step_decay(1.0, steps=900, step_size=300, gamma=0.1)
-    settle = np.array([[schedules.steps_within(loss, start, 1.1 * schedules.stationary_loss(eta))
+    settle = np.array([[ch06_runs.steps_within(loss, start, 1.1 * ch06_runs.stationary_loss(eta))
                         for start, eta in ((300, 0.1), (600, 0.01))]
-                       for loss in (schedules.noisy_quadratic(lr, walkers=2000, seed=seed)
+                       for loss in (ch06_runs.noisy_quadratic(lr, walkers=2000, seed=seed)
                                     for seed in range(20))])
     assert settle[:, 0].min() == 22 and settle[:, 0].max() == 28
     assert settle[:, 1].min() == 198 and settle[:, 1].max() == 253
@@ -61,20 +63,20 @@ def test_cosine_climbs_back_after_t_max():
     np.testing.assert_allclose(lr[[0, 10, 20, 30, 40]], [0.1, 0.05, 0.0, 0.05, 0.1], atol=1e-15)
 
 
-# The runs below are float64, from NumPy-drawn weights (schedules.train_seeds): the same seed
+# The runs below are float64, from NumPy-drawn weights (seed_runs.train_seeds): the same seed
 # gives the same numbers on every CPU to ~1e-10 (measured native against SSE4), and every
 # printed number is at least 4e-5 (relative) away from a rounding boundary.
 
 @pytest.fixture(scope="module")
 def decay():
-    return schedules.decay_runs(lr=0.1, epochs=8, milestones=(4, 6), gamma=0.1, width=32,
+    return ch06_runs.decay_runs(lr=0.1, epochs=8, milestones=(4, 6), gamma=0.1, width=32,
                                 seeds=range(10))
 
 
 def test_decay_table_as_printed(decay):
     assert decay["steps_per_epoch"] == 43
     np.testing.assert_array_equal(schedules.drop_steps(decay["decay"].lr), [172, 258])
-    assert schedules.decay_table(decay) == """\
+    assert ch06_runs.decay_table(decay) == """\
 10 seeds (0-9), median [min, max] over the seeds
 loss after epoch           constant lr            step decay   decay / constant  decay lower
 ----------------  --------------------  --------------------  -----------------  -----------
@@ -106,14 +108,13 @@ def test_one_epoch_after_the_decay_the_decayed_run_is_lower_in_every_seed(decay)
     assert np.ptp(va_d) < 0.5 * np.ptp(va_c)
 
 
-def test_train_seeds_trains_as_training_train_does():
+def test_train_seeds_trains_as_training_train_does(digits):
     """Seed for seed the same steps as training.train (same init, minibatches, torch optimiser)."""
     import torch
 
     from course_utils import training
-    from course_utils.data import load_digits
 
-    data, seeds = load_digits(), [0, 3]
+    data, seeds = digits, [0, 3]
     for optimizer, lr, kwargs in (("momentum", 0.05, dict(weight_decay=1e-3)), ("adam", 1e-3, {})):
         models = [training.build_mlp(64, 10, depth=2, width=32, seed=s) for s in seeds]
         linears = [[m for m in model if isinstance(m, torch.nn.Linear)] for model in models]
@@ -121,7 +122,7 @@ def test_train_seeds_trains_as_training_train_does():
                  np.stack([ls[k].bias.detach().numpy() for ls in linears]).astype(np.float64))
                 for k in range(3)]
         lr_schedule = schedules.constant(lr, 2 * 43)
-        runs = schedules.train_seeds(data, {"run": lr_schedule}, optimizer, seeds=seeds, width=32,
+        runs = seed_runs.train_seeds(data, {"run": lr_schedule}, optimizer, seeds=seeds, width=32,
                                      epochs=2, init=init, **kwargs)["run"]
         for i, seed in enumerate(seeds):
             history = training.train(models[i], data, optimizer, lr=lr, epochs=2, batch_size=32,
@@ -135,7 +136,7 @@ def test_train_seeds_trains_as_training_train_does():
 
 
 def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
-    rows = schedules.first_adam_step(lr=0.2, depth=2, width=32, seed=SEED)
+    rows = ch06_runs.first_adam_step(lr=0.2, depth=2, width=32, seed=SEED)
     assert [r["weights"] for r in rows] == [2048, 1024, 320]
     for r in rows:
         assert r["max_change"] == pytest.approx(0.2, rel=1e-6)  # float32 weights
@@ -146,23 +147,23 @@ def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
     ratio = [0.2 / r["rms"] for r in rows]
     assert f"{min(ratio):.0%}" == "74%" and f"{max(ratio):.0%}" == "113%"
     # the text: over seeds 0-4 all but at most 0.2% of a layer; 63% to 94% moved
-    other = [r for seed in range(5) for r in schedules.first_adam_step(seed=seed)]
+    other = [r for seed in range(5) for r in ch06_runs.first_adam_step(seed=seed)]
     assert min(r["moved_by_lr"] + r["unchanged"] for r in other) >= 0.998
     moved = [r["moved_by_lr"] for r in other]
     assert f"{min(moved):.0%}" == "63%" and f"{max(moved):.0%}" == "94%"
-    small = schedules.first_adam_step(lr=0.001, seed=SEED)
+    small = ch06_runs.first_adam_step(lr=0.001, seed=SEED)
     assert max(0.001 / r["rms"] for r in small) < 0.01
 
 
 @pytest.fixture(scope="module")
 def warm():
-    return schedules.warmup_runs(lr=0.2, epochs=5, warmup_epochs=2, start_factor=0.01, depth=2,
+    return ch06_runs.warmup_runs(lr=0.2, epochs=5, warmup_epochs=2, start_factor=0.01, depth=2,
                                  width=32, seeds=range(10))
 
 
 def test_warmup_table_as_printed(warm):
     assert (warm["steps_per_epoch"], warm["warmup_steps"]) == (22, 44)
-    assert schedules.warmup_table(warm) == """\
+    assert ch06_runs.warmup_table(warm) == """\
 10 seeds (0-9), median [min, max] over the seeds
 Adam        largest minibatch loss  at steps  final val accuracy
 ----------  ----------------------  --------  ------------------
@@ -191,7 +192,7 @@ def test_warm_up_rescues_adam_at_a_high_rate_but_the_peak_can_spike(warm):
 
 def test_warm_up_wins_in_every_one_of_30_more_seeds():
     # the text: "higher than without warm-up in every seed (in all 40 of seeds 0-39)"
-    more = schedules.warmup_runs(seeds=range(10, 40))["summary"]
+    more = ch06_runs.warmup_runs(seeds=range(10, 40))["summary"]
     assert np.all(more["warm-up"]["final_val_acc"] > more["no warm-up"]["final_val_acc"])
 
 
@@ -200,9 +201,110 @@ def test_warm_up_wins_in_every_one_of_30_more_seeds():
     (dict(milestones=(8, 4)), "strictly increasing"), (dict(epochs=0), "epochs")])
 def test_decay_runs_checks_its_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        schedules.decay_runs(**kwargs)
+        ch06_runs.decay_runs(**kwargs)
 
 
 def test_warmup_runs_checks_its_arguments():
     with pytest.raises(ValueError, match="warmup_epochs"):
-        schedules.warmup_runs(epochs=3, warmup_epochs=3)
+        ch06_runs.warmup_runs(epochs=3, warmup_epochs=3)
+
+
+# ---------------------------------------------------------------- moved from tests/test_schedules.py (runs, seed runs)
+# ----------------------------------------------------------------- the noise floor
+def test_stationary_loss_formula_matches_simulation_at_three_rates():
+    lr = schedules.step_decay(1.0, 900, 300, 0.1)
+    loss = ch06_runs.noisy_quadratic(lr, curvature=1.0, noise=1.0, walkers=2000, seed=0)
+    plateaus = [loss[end - 50:end].mean() for end in (300, 600, 900)]
+    np.testing.assert_allclose(plateaus, ch06_runs.stationary_loss(np.array([1.0, 0.1, 0.01])), rtol=0.05)
+    assert ch06_runs.stationary_loss(0.1) == pytest.approx(0.1 / (2 * 1.9))
+    assert ch06_runs.stationary_loss(0.01, curvature=2.0, noise=3.0) == pytest.approx(0.01 * 9 / (2 * 1.98))
+
+
+def test_noisy_quadratic_without_noise_is_plain_gradient_descent():
+    loss = ch06_runs.noisy_quadratic(schedules.constant(0.1, 5), curvature=2.0, noise=0.0, w0=1.0, walkers=3)
+    np.testing.assert_allclose(loss, [0.5 * 2 * 0.8 ** (2 * k) for k in range(1, 6)])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lr=[2.0]), "lr values"), (dict(lr=[[0.1]]), "lr must have 1 dimension"), (dict(lr=[0.1], walkers=0), "walkers"),
+    (dict(lr=np.full(10_000, 0.1), walkers=2000), "steps x walkers"),
+    (dict(lr=[0.1], curvature=0.0), "curvature")])
+def test_noisy_quadratic_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ch06_runs.noisy_quadratic(**kwargs)
+
+
+@pytest.mark.parametrize("lr", [0.0, 2.0, -1.0, float("inf")])
+def test_stationary_loss_needs_a_stable_rate(lr):
+    with pytest.raises(ValueError, match=r"lr must be in \(0, 2 / curvature\)"):
+        ch06_runs.stationary_loss(lr)
+
+
+# ----------------------------------------------------------------- several seeds at once
+def test_settle_steps_is_the_first_step_the_expected_loss_is_within_the_band():
+    for before, after in ((1.0, 0.1), (0.1, 0.01), (1.5, 0.3)):
+        k = ch06_runs.settle_steps(before, after)
+        f0, floor, a = ch06_runs.stationary_loss(before), ch06_runs.stationary_loss(after), (1 - after) ** 2
+        expected = lambda j: floor + (f0 - floor) * a ** j  # noqa: E731
+        assert expected(k) <= 1.1 * floor < expected(k - 1)
+    assert ch06_runs.settle_steps(0.1, 0.1) == 0
+
+
+def test_steps_within_counts_steps_after_start():
+    loss = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+    assert ch06_runs.steps_within(loss, 1, 2.5) == 3 and ch06_runs.steps_within(loss, 0, 0.5) == -1
+
+
+def test_median_range_formats_median_and_extremes():
+    assert ch06_runs.median_range([3.0, 1.0, 2.0, 10.0], 1) == "2.5 [1.0, 10.0]"
+    assert ch06_runs.median_range([0.953, 0.5, 0.96], 2, percent=True) == "95% [50%, 96%]"
+    with pytest.raises(ValueError, match="values must have at least 1 entries"):
+        ch06_runs.median_range([])
+
+
+def test_kaiming_weights_are_drawn_per_seed_with_std_sqrt_2_over_fan_in():
+    layers = seed_runs.kaiming_weights([0, 1, 2], [64, 32, 10])
+    assert [(w.shape, b.shape) for w, b in layers] == [((3, 64, 32), (3, 32)), ((3, 32, 10), (3, 10))]
+    w = layers[0][0]
+    assert abs(w.std() / np.sqrt(2 / 64) - 1) < 0.05 and not np.array_equal(w[0], w[1])
+    # a seed's weights do not depend on the other seeds it is drawn with
+    np.testing.assert_array_equal(seed_runs.kaiming_weights([2], [64, 32, 10])[0][0][0], w[2])
+    assert all(np.all(b == 0) for _, b in layers)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(optimizer="sgd"), "optimizer must be one of"),
+    (dict(seeds=[1, 1]), "distinct"), (dict(seeds=[]), "seeds must have between 1 and"), (dict(seeds=[-1]), "seed"),
+    (dict(seeds=range(300)), "256"), (dict(epochs=0), "epochs"),
+    (dict(weight_decay=-1.0), "weight_decay"), (dict(lr_schedules={}), "non-empty dict"),
+    (dict(lr_schedules={"a": np.full(10, 0.1)}), "one rate per step"),
+    (dict(lr_schedules={"a": np.full(43, -0.1)}), "finite rates >= 0"),
+    (dict(init=[(np.zeros((1, 64, 32)), np.zeros((1, 32)))]), "init must hold")])
+def test_train_seeds_rejects_bad_input(digits, kwargs, match):
+    args = dict(lr_schedules={"a": schedules.constant(0.1, 43)}, seeds=[0], epochs=1)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        seed_runs.train_seeds(digits, **args)
+
+
+def test_train_seeds_shapes_and_seed_independence(digits):
+    lr = {"a": schedules.constant(0.05, 43), "b": schedules.constant(0.01, 43)}
+    both = seed_runs.train_seeds(digits, lr, seeds=[0, 5], epochs=1)
+    alone = seed_runs.train_seeds(digits, lr, seeds=[5], epochs=1)
+    assert both["a"].step_loss.shape == (2, 43) and both["a"].val_acc.shape == (2, 2)
+    # seed 5 alone and beside seed 0: the same networks; batched products may round differently
+    np.testing.assert_allclose(both["b"].step_loss[1], alone["b"].step_loss[0], rtol=1e-12)
+    np.testing.assert_array_equal(both["a"].step_loss[:, 0], both["b"].step_loss[:, 0])
+
+
+def test_a_schedule_that_starts_like_the_first_branches_off_with_the_same_numbers(digits):
+    steps = 2 * 43
+    decay = schedules.multistep(0.1, steps, [43])
+    both = seed_runs.train_seeds(digits, {"constant": schedules.constant(0.1, steps), "decay": decay,
+                                  "same": schedules.constant(0.1, steps)}, seeds=[0, 1], epochs=2)
+    alone = seed_runs.train_seeds(digits, {"decay": decay}, seeds=[0, 1], epochs=2)["decay"]
+    # exact by construction: the branch copies the first run's weights and optimiser state at
+    # step 43, then does the same operations as a run trained alone
+    for key in ("step_loss", "train_loss", "val_acc"):
+        np.testing.assert_array_equal(getattr(both["decay"], key), getattr(alone, key))
+        np.testing.assert_array_equal(getattr(both["same"], key), getattr(both["constant"], key))

@@ -21,20 +21,23 @@ from a trajectory, :func:`escape_step` the step that leaves the saddle.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from course_utils import optim
+from course_utils.chapters.ch05_optimizers.figures import check_axes
+from course_utils.validation import (MAX_ITEMS, check_array, check_bool, check_choice, check_int,
+                                     check_real)
 
-__all__ = ["Surface", "SURFACES", "Trajectory", "MAX_STEPS", "run", "race",
+__all__ = ["Surface", "SURFACES", "Trajectory", "MAX_SURFACE_STEPS", "run", "race",
            "EXPLORER_OPTIMIZERS", "optimizer_settings", "explore", "quadratic_optimum",
            "contraction_rate", "escape_step", "steps_to", "plot_surface", "plot_trajectories"]
 
-#: At most this many steps per run.
-MAX_STEPS = 20_000
+#: At most this many steps per run on a surface (20,000 Python-level optimiser steps take
+#: about a second).
+MAX_SURFACE_STEPS = 20_000
 
 QUADRATIC_EIGENVALUES = (0.1, 10.0)
 
@@ -156,10 +159,28 @@ class Trajectory:
 
 
 def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) \
-            or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}; got {steps!r}")
-    return int(steps)
+    return check_int("steps", steps, 1, MAX_SURFACE_STEPS)
+
+
+def _check_trajectory(trajectory) -> Trajectory:
+    if not isinstance(trajectory, Trajectory):
+        raise ValueError(f"trajectory must be a Trajectory (as run returns); got "
+                         f"{type(trajectory).__name__}")
+    return trajectory
+
+
+def _check_minimum(minimum) -> np.ndarray:
+    return check_array("minimum", minimum, shape=(2,), limit=2)
+
+
+def _check_contenders(contenders) -> dict:
+    if not isinstance(contenders, dict) or not contenders or len(contenders) > MAX_ITEMS:
+        raise ValueError(f"contenders must be a non-empty dict of label -> (optimizer name, "
+                         f"kwargs); got {type(contenders).__name__}")
+    for label, value in contenders.items():
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict)):
+            raise ValueError(f"contenders[{label!r}] must be (optimizer name, kwargs with lr)")
+    return contenders
 
 
 def run(surface, optimizer: str, lr: float, steps: int = 200, start=None,
@@ -174,7 +195,7 @@ def run(surface, optimizer: str, lr: float, steps: int = 200, start=None,
         A class name of :mod:`course_utils.optim` (``"SGD"``, ``"Adam"``, ...).
     lr : float
     steps : int
-        At most :data:`MAX_STEPS`.
+        At most :data:`MAX_SURFACE_STEPS`.
     start : (float, float), optional
         Default: the surface's start.
     **kwargs
@@ -187,12 +208,9 @@ def run(surface, optimizer: str, lr: float, steps: int = 200, start=None,
     """
     surface = _surface(surface)
     steps = _check_steps(steps)
-    if optimizer not in optim.OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(optim.OPTIMIZERS)}; "
-                         f"got {optimizer!r}")
-    x = np.array(surface.start if start is None else start, dtype=np.float64)
-    if x.shape != (2,) or not np.all(np.isfinite(x)):
-        raise ValueError(f"start must be two finite numbers; got {start!r}")
+    check_choice("optimizer", optimizer, tuple(optim.OPTIMIZERS))
+    x = check_array("start", surface.start if start is None else start, shape=(2,),
+                    limit=2).copy()
     opt = optim.OPTIMIZERS[optimizer]([x], lr=lr, **kwargs)
     points = np.empty((steps + 1, 2))
     points[0] = x
@@ -224,8 +242,9 @@ def race(surface, contenders: dict, steps: int = 200) -> dict:
     -------
     dict of label -> Trajectory
     """
+    _check_steps(steps)
     out = {}
-    for label, (name, kwargs) in contenders.items():
+    for label, (name, kwargs) in _check_contenders(contenders).items():
         kwargs = dict(kwargs)
         if "lr" not in kwargs:
             raise ValueError(f"contender {label!r} needs an lr in its kwargs")
@@ -286,8 +305,8 @@ def quadratic_optimum(eigenvalues=QUADRATIC_EIGENVALUES) -> dict:
     dict with ``kappa``, ``gd_lr``, ``gd_rate``, ``momentum_lr``, ``momentum``,
     ``momentum_rate``.
     """
-    lam = np.asarray(eigenvalues, dtype=np.float64)
-    if lam.ndim != 1 or len(lam) < 2 or not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+    lam = check_array("eigenvalues", eigenvalues, ndim=1, min_size=2, limit=MAX_ITEMS)
+    if not np.all(lam > 0):
         raise ValueError(f"eigenvalues must be two or more positive numbers; got {eigenvalues!r}")
     lo, hi = float(lam.min()), float(lam.max())
     kappa = hi / lo
@@ -310,8 +329,10 @@ def contraction_rate(trajectory: Trajectory, minimum=(0.0, 0.0), first: int = 20
     -------
     float
     """
-    e = np.linalg.norm(trajectory.points - np.asarray(minimum, dtype=np.float64), axis=1)
-    last = len(e) - 1 if last is None else last
+    trajectory, minimum = _check_trajectory(trajectory), _check_minimum(minimum)
+    e = np.linalg.norm(trajectory.points - minimum, axis=1)
+    first = check_int("first", first, 1)
+    last = len(e) - 1 if last is None else check_int("last", last, 1)
     if not 1 <= first < last - 2 or last >= len(e):
         raise ValueError(f"need 1 <= first < last - 2 and last < {len(e)} (steps run); "
                          f"got first={first}, last={last}")
@@ -326,7 +347,9 @@ def contraction_rate(trajectory: Trajectory, minimum=(0.0, 0.0), first: int = 20
 
 def steps_to(trajectory: Trajectory, tol: float, minimum=(0.0, 0.0)) -> int | None:
     """First step with :math:`\\|x_t - x^*\\| < \\text{tol}\\cdot\\|x_0 - x^*\\|`, or None."""
-    e = np.linalg.norm(trajectory.points - np.asarray(minimum, dtype=np.float64), axis=1)
+    trajectory, minimum = _check_trajectory(trajectory), _check_minimum(minimum)
+    tol = check_real("tol", tol, 0, low_open=True)
+    e = np.linalg.norm(trajectory.points - minimum, axis=1)
     hits = np.flatnonzero(e < tol * e[0])
     return int(hits[0]) if len(hits) else None
 
@@ -334,6 +357,8 @@ def steps_to(trajectory: Trajectory, tol: float, minimum=(0.0, 0.0)) -> int | No
 def escape_step(trajectory: Trajectory, threshold: float = 0.5) -> int | None:
     """First step at which the saddle's :math:`|y|` exceeds ``threshold`` (half way to the
     minima at :math:`y = \\pm 1`), or None."""
+    trajectory = _check_trajectory(trajectory)
+    threshold = check_real("threshold", threshold, 0)
     hits = np.flatnonzero(np.abs(trajectory.points[:, 1]) > threshold)
     return int(hits[0]) if len(hits) else None
 
@@ -352,7 +377,10 @@ def plot_surface(ax, surface, levels: int = 12, lines: bool = True):
     One image is cheap to draw (the explorer redraws it when the surface changes);
     ``lines=False`` leaves out the contour lines, the costly part.
     """
+    check_axes("ax", ax)
     surface = _surface(surface)
+    levels = check_int("levels", levels, 1, 100)  # contour levels: beyond 100 they merge
+    lines = check_bool("lines", lines)
     X, Y, Z = _grid(surface)
     gap = Z - surface.f_min
     lo = max(float(gap[gap > 0].min()), 1e-3 * float(gap.max()))
@@ -374,6 +402,12 @@ COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#1
 
 def plot_trajectories(ax, trajectories: dict):
     """One line per trajectory (label -> Trajectory) on ``ax``; returns the lines."""
+    check_axes("ax", ax)
+    if not isinstance(trajectories, dict) or not 1 <= len(trajectories) <= len(COLOURS):
+        raise ValueError(f"trajectories must be a dict of label -> Trajectory with 1 to "
+                         f"{len(COLOURS)} entries; got {type(trajectories).__name__}")
+    for tr in trajectories.values():
+        _check_trajectory(tr)
     lines = []
     for (label, tr), colour in zip(trajectories.items(), COLOURS):
         text = label + (f" (diverged at step {tr.diverged_at})" if tr.diverged else "")

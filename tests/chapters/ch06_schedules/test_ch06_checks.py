@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from course_utils import references, schedules
-from course_utils.checks import check_warmup_cosine
-from course_utils.checks import ch06 as checks_ch06
+from course_utils.chapters.ch06_schedules.checks import check_warmup_cosine
+from course_utils.chapters.ch06_schedules import checks as checks_ch06
 from course_utils.references import ReferenceUnavailable
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "06_learning_rate_schedules.ipynb"
 
 pytest.importorskip("nbgrader")
@@ -194,7 +194,7 @@ def test_every_reference_is_unavailable_inside_the_exercise_and_works_outside():
             lambda: schedules.explorer_schedule("cosine", 0.1, 20, 5, 15),
         "course_utils.schedules.torch_schedule":
             lambda: schedules.torch_schedule("warmup_cosine", 0.1, 20, warmup_steps=5, t_max=15),
-        "course_utils.checks.ch06._variants": lambda: checks_ch06._variants(0.1, 20, 5, 15),
+        "course_utils.chapters.ch06_schedules.checks._variants": lambda: checks_ch06._variants(0.1, 20, 5, 15),
     }
     assert sorted(references.references_of("warmup_cosine")) == sorted(calls)
     for call in calls.values():

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import schedules
 from course_utils.plots import check_figure_size
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider, _NoticesClamping
+from course_utils.validation import check_bool, check_int, check_real
+from course_utils.widgets.base import Explorer, check_start_value, log_range, make_controls
 
-__all__ = ["ScheduleView", "ScheduleExplorer", "schedule_explorer", "LR_LIMITS"]
+__all__ = ["ScheduleView", "ScheduleExplorer", "schedule_explorer", "LR_LIMITS",
+           "MAX_EXPLORER_STEPS", "START"]
 
 #: The fixed y range of the lr axis (log): the base_lr slider's range, with room below for
 #: decayed rates. Rates below the bottom (cosine's final 0) are drawn on the bottom edge.
 LR_LIMITS = (1e-6, 20.0)
-
-
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
+#: The longest schedule the explorer draws: one line of 100,000 points still redraws in
+#: tens of milliseconds (the lessons use 1,000).
+MAX_EXPLORER_STEPS = 100_000
 
 
 class ScheduleView:
@@ -34,6 +34,10 @@ class ScheduleView:
     """
 
     def __init__(self, figure: Figure, steps: int, animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        steps = check_int("steps", steps, 10, MAX_EXPLORER_STEPS)
+        animated = check_bool("animated", animated)
         self.figure = figure
         self.steps = steps
         ax = self.axes = figure.add_axes((0.09, 0.17, 0.88, 0.72))
@@ -56,37 +60,41 @@ class ScheduleView:
         return [self.curve, self.warmup_line]
 
 
+#: The controls' starting values; each control is declared once, in :func:`_controls`.
+START = dict(schedule="step", base_lr=0.1, warmup_steps=0, decay_steps=300, gamma=0.1)
+
+
+def _controls(steps: int) -> dict:
+    """The explorer's controls, named as ``explorer_schedule``'s arguments."""
+    return make_controls(schedule=schedules.SCHEDULES, base_lr=log_range(1e-4, 10.0, 0.1),
+                         warmup_steps=(0, steps // 2, 10), decay_steps=(10, steps, 10),
+                         gamma=(0.01, 1.0, 0.01))
+
+
 class ScheduleExplorer(Explorer):
     """The lr schedule of :func:`course_utils.schedules.explorer_schedule`, redrawn per move.
 
-    ``result`` is the schedule, a float64 array of shape ``(steps,)``; ``steps`` and
-    ``start_factor`` (the warm-up's first rate, as a fraction of ``base_lr``) are fixed at
-    construction.
+    ``result`` is the schedule, a float64 array of shape ``(steps,)``; ``steps`` (10 to
+    :data:`MAX_EXPLORER_STEPS`) and ``start_factor`` (the warm-up's first rate, as a fraction
+    of ``base_lr``) are fixed at construction; the other keyword arguments are the controls'
+    starting values (``schedule``, ``base_lr``, ``warmup_steps``, ``decay_steps``, ``gamma``).
     """
 
-    def __init__(self, schedule="step", base_lr=0.1, warmup_steps=0, decay_steps=300,
-                 gamma=0.1, steps=1000, start_factor=0.1, figsize=(8.0, 3.0), dpi=96):
-        schedules.explorer_schedule("constant", 0.1, steps, start_factor=start_factor)
-        if steps < 10:
-            raise ValueError(f"steps must be at least 10 for the explorer; got {steps}")
+    def __init__(self, steps=1000, start_factor=0.1, figsize=(8.0, 3.0), dpi=96, **start):
+        self.steps = check_int("steps", steps, 10, MAX_EXPLORER_STEPS)
+        self.start_factor = check_real("start_factor", start_factor, 0, 1, low_open=True)
+        controls = _controls(self.steps)
+        unknown = set(start) - set(controls)
+        if unknown:  # checked before the figure is built: a mistake costs no drawing
+            raise ValueError(f"no control named {', '.join(sorted(unknown))}; "
+                             f"the controls are {', '.join(controls)}")
+        for name, value in start.items():
+            check_start_value(name, controls[name], value)
         check_figure_size(figsize, dpi)
-        self.steps, self.start_factor = int(steps), float(start_factor)
+        check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
         self.view = ScheduleView(Figure(figsize=figsize, dpi=dpi), self.steps, animated=True)
-        style = {"description_width": "90px"}
-        controls = {
-            "schedule": ipywidgets.Dropdown(options=schedules.SCHEDULES,
-                                            description="schedule", style=style),
-            "base_lr": LogSlider(min=-4, max=1, step=0.1, value=0.1, description="base_lr",
-                                 style=style, readout_format=".2g"),
-            "warmup_steps": IntSlider(min=0, max=self.steps // 2, step=10,
-                                      description="warmup_steps", style=style),
-            "decay_steps": IntSlider(min=10, max=self.steps, step=10, value=300,
-                                     description="decay_steps", style=style),
-            "gamma": FloatSlider(min=0.01, max=1.0, step=0.01, value=0.1, description="gamma",
-                                 style=style, readout_format=".2f"),
-        }
-        super().__init__(controls, self.view.figure, schedule=schedule, base_lr=base_lr,
-                         warmup_steps=warmup_steps, decay_steps=decay_steps, gamma=gamma)
+        super().__init__(controls, self.view.figure,
+                         **{**START, "decay_steps": min(300, self.steps), **start})
 
     #: Controls each schedule ignores (see schedules.explorer_schedule): greyed out.
     UNUSED = {"constant": ("decay_steps", "gamma"), "cosine": ("gamma",)}
@@ -95,17 +103,17 @@ class ScheduleExplorer(Explorer):
     def ignored_controls(self, schedule, **values) -> set:
         return set(self.UNUSED.get(schedule, ()))
 
-    def compute(self, schedule, base_lr, warmup_steps, decay_steps, gamma):
-        return schedules.explorer_schedule(schedule, base_lr, self.steps, warmup_steps,
-                                           decay_steps, gamma, self.start_factor)
+    def compute(self, **values):
+        return schedules.explorer_schedule(steps=self.steps, start_factor=self.start_factor,
+                                           **values)
 
-    def render(self, result, schedule, base_lr, warmup_steps, decay_steps, gamma) -> list:
+    def render(self, result, warmup_steps, **values) -> list:
         return self.view.update(result, warmup_steps)
 
     def background_key(self, **values):
         return "fixed"  # fixed limits and labels: only the curve and the marker move
 
-    def describe(self, result, schedule, base_lr, warmup_steps, decay_steps, gamma) -> str:
+    def describe(self, result, **values) -> str:
         drops = schedules.drop_steps(result)
         if len(drops) == 0:
             where = "never decreases"

@@ -1,0 +1,8 @@
+"""Chapter 06 (``notebooks/06_learning_rate_schedules.ipynb``): learning-rate schedules.
+
+The lesson (the schedules as closed forms, checked against ``torch.optim.lr_scheduler``) is
+:mod:`course_utils.schedules`. Here: ``runs.py`` (SGD's noise floor on a noisy quadratic, the
+decay and warm-up runs and their tables, Adam's first step), ``seed_runs.py`` (several seeds
+trained side by side in float64), ``explorer.py`` (the schedule explorer), ``checks.py`` (the
+visible check of the warm-up + cosine exercise).
+"""

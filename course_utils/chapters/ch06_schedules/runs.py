@@ -1,0 +1,352 @@
+"""Chapter 06's seeded experiments: SGD's noise floor on a quadratic (why decay helps),
+the decay and warm-up runs on the digits and their tables, Adam's first step."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from course_utils.chapters.ch06_schedules.seed_runs import (_check_data, _digits, _seeds,
+                                                          kaiming_weights, train_seeds)
+from course_utils.schedules import (_base_lr, _int, _milestones, _real, constant, cosine,
+                                    multistep, warmup_cosine)
+from course_utils.training import single_torch_thread as _one_thread
+from course_utils.validation import MAX_DIGITS, check_array, check_int, check_real, make_rng
+
+__all__ = ['MAX_WALKER_STEPS', 'MAX_TOY_SCALE', 'stationary_loss', 'settle_steps', 'steps_within', 'noisy_quadratic', 'median_range', 'decay_runs', 'warmup_runs', 'decay_table', 'warmup_table', 'first_adam_step']
+
+
+# Why decay helps: SGD's noise floor on a quadratic
+# ---------------------------------------------------------------------------------------------
+
+#: At most this many steps x walkers for :func:`noisy_quadratic` (80 MB of float64 work).
+MAX_WALKER_STEPS = 10_000_000
+#: Largest curvature, noise or start of the toy quadratic: squared, larger values overflow
+#: float64 in the loss (and no lesson needs them).
+MAX_TOY_SCALE = 1e6
+
+
+def stationary_loss(lr, curvature: float = 1.0, noise: float = 1.0):
+    """Expected loss SGD settles at on ``f(w) = h w^2 / 2`` with gradient noise of std ``noise``.
+
+    With ``g = h w + xi``, ``E xi = 0``, ``Var xi = s^2``, the step ``w <- w - lr g`` has the
+    stationary variance ``v = (1 - lr h)^2 v + lr^2 s^2``, so
+    ``v = lr s^2 / (h (2 - lr h))`` and ``E f = h v / 2 = lr s^2 / (2 (2 - lr h))``, about
+    ``lr s^2 / 4`` for small ``lr h``: proportional to the learning rate.
+
+    Parameters
+    ----------
+    lr : float or ndarray
+        In (0, 2 / curvature) (beyond it the iteration diverges).
+    curvature, noise : float
+        ``h`` > 0 and ``s`` >= 0.
+
+    Returns
+    -------
+    float or ndarray (``lr``'s shape)
+    """
+    h = _real("curvature", curvature, 0.0, MAX_TOY_SCALE)
+    s = _real("noise", noise, 0.0, MAX_TOY_SCALE, low_open=False)
+    lr_arr = check_array("lr", lr, finite=False)
+    if not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0) or np.any(lr_arr * h >= 2):
+        raise ValueError(f"lr must be in (0, 2 / curvature) = (0, {2 / h:g}); got {lr!r}")
+    out = lr_arr * s**2 / (2.0 * (2.0 - lr_arr * h))
+    return float(out) if out.ndim == 0 else out
+
+
+def settle_steps(eta_before: float, eta_after: float, curvature: float = 1.0,
+                 noise: float = 1.0, within: float = 0.1) -> int:
+    """Steps until the expected loss is within ``within`` of the new floor after a rate change.
+
+    Starting at the floor of ``eta_before`` (:func:`stationary_loss`), the variance recursion
+    of SGD at ``eta_after`` gives the expected loss exactly:
+    ``E f_k = F + (F_0 - F) a^k`` with ``a = (1 - eta_after h)^2``, ``F_0`` and ``F`` the old and
+    new floors. Returns the first ``k`` with ``E f_k <= (1 + within) F``, i.e.
+    ``ceil(log(within F / (F_0 - F)) / log(a))`` (0 if ``F_0 <= (1 + within) F``).
+    """
+    f0 = stationary_loss(eta_before, curvature, noise)
+    floor = stationary_loss(eta_after, curvature, noise)
+    within = _real("within", within, 0.0)
+    if f0 <= (1 + within) * floor:
+        return 0
+    a = (1.0 - eta_after * curvature) ** 2
+    return int(math.ceil(math.log(within * floor / (f0 - floor)) / math.log(a)))
+
+
+def steps_within(loss, start: int, level: float) -> int:
+    """How many steps after ``start`` the loss first falls below ``level``.
+
+    ``loss[t]`` is the loss after step ``t + 1`` (:func:`noisy_quadratic`); the result is the
+    first ``k >= 1`` with ``loss[start + k - 1] < level``, or -1 if it never does.
+    """
+    loss = check_array("loss", loss, ndim=1, finite=False)
+    level = check_real("level", level)
+    start = _int("start", start, 0, max(len(loss) - 1, 0))
+    below = np.flatnonzero(loss[start:] < level)
+    return int(below[0]) + 1 if below.size else -1
+
+
+def noisy_quadratic(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 3.0,
+                    walkers: int = 2000, seed: int = 0) -> np.ndarray:
+    """Mean loss of SGD on ``f(w) = h w^2 / 2`` with noisy gradients, step by step.
+
+    ``walkers`` independent runs start at ``w0`` and take ``w <- w - lr[t] (h w + xi_t)``,
+    ``xi_t ~ N(0, noise^2)``; the result is their mean ``h w^2 / 2`` after each step, an
+    estimate of the expected loss (:func:`stationary_loss` is its limit for a constant lr).
+
+    Parameters
+    ----------
+    lr : array-like, shape (steps,)
+        A schedule (e.g. from :func:`step_decay`), each value in [0, 2 / curvature).
+    curvature, noise, w0 : float
+    walkers : int
+        1 to 100,000; steps x walkers at most :data:`MAX_WALKER_STEPS`.
+    seed : int
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    h = _real("curvature", curvature, 0.0, MAX_TOY_SCALE)
+    s = _real("noise", noise, 0.0, MAX_TOY_SCALE, low_open=False)
+    w0 = check_real("w0", w0, -MAX_TOY_SCALE, MAX_TOY_SCALE)
+    walkers = _int("walkers", walkers, 1, 100_000)
+    rng = make_rng(seed)
+    lr = check_array("lr", lr, ndim=1, finite=False, limit=MAX_WALKER_STEPS)
+    if not np.all(np.isfinite(lr)) or np.any(lr < 0) or np.any(lr * h >= 2):
+        raise ValueError(f"lr values must be in [0, 2 / curvature) = [0, {2 / h:g})")
+    if len(lr) * walkers > MAX_WALKER_STEPS:
+        raise ValueError(f"steps x walkers = {len(lr) * walkers:,} is more than "
+                         f"{MAX_WALKER_STEPS:,}; use fewer walkers or steps")
+    w = np.full(walkers, w0)
+    losses = np.empty(len(lr))
+    for t, eta in enumerate(lr):
+        w -= eta * (h * w + s * rng.standard_normal(walkers))
+        losses[t] = 0.5 * h * np.mean(w * w)
+    return losses
+
+
+def median_range(values, digits: int = 2, percent: bool = False) -> str:
+    """``"median [min, max]"`` of ``values`` (shape ``(n,)``), each with ``digits`` decimals.
+
+    With ``percent=True`` the values are shares shown as percentages with ``digits - 2``
+    decimals (0.953 -> ``"95%"`` for ``digits=2``).
+    """
+    values = check_array("values", values, ndim=1)
+    digits = check_int("digits", digits, 0, MAX_DIGITS)
+    fmt = (lambda v: f"{v:.{max(digits - 2, 0)}%}") if percent else (lambda v: f"{v:.{digits}f}")
+    return f"{fmt(np.median(values))} [{fmt(values.min())}, {fmt(values.max())}]"
+
+
+def decay_runs(lr: float = 0.1, epochs: int = 8, milestones=(4, 6), gamma: float = 0.1,
+               batch_size: int = 32, weight_decay: float = 1e-3, width: int = 32,
+               seeds=range(10), data=None) -> dict:
+    """The ResNet recipe on digits, from several seeds: SGD + momentum at a constant lr, and with step decay.
+
+    Per seed, both runs train the same MLP (2 hidden ReLU layers of ``width``, same init and
+    minibatch order) with ``weight_decay``; the second multiplies the lr by ``gamma`` at the
+    start of the epoch after each of ``milestones`` (ResNet: x0.1 after 50% and 75% of the
+    iterations on CIFAR-10, He et al., CVPR 2016). See :func:`train_seeds`.
+
+    Returns
+    -------
+    dict
+        ``"constant"``, ``"decay"``: :class:`SeedRuns`; ``"steps_per_epoch"``;
+        ``"milestones"`` (epochs); ``"after_decay"``: per milestone ``m`` a dict with
+        ``"epoch"`` (``m + 1``) and the full training-set loss of every seed at that epoch,
+        ``"constant"``, ``"decay"`` and their ``"ratio"`` (decay / constant, shape ``(n,)``):
+        the decay against its baseline at the same epoch, one epoch after the decay.
+    """
+    _seeds(seeds)  # checked before the data is loaded
+    data = _digits() if data is None else _check_data(data)
+    epochs = _int("epochs", epochs, 1, 200)
+    marks = [int(m) for m in _milestones(milestones)]
+    if marks and marks[-1] >= epochs:
+        raise ValueError(f"milestones must be epochs before the last ({epochs}); got {marks}")
+    steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
+    steps = epochs * steps_per_epoch
+    schedules = {"constant": constant(lr, steps),
+                 "decay": multistep(lr, steps, [m * steps_per_epoch for m in marks], gamma)}
+    runs = train_seeds(data, schedules, "momentum", seeds=seeds, depth=2, width=width,
+                       batch_size=batch_size, epochs=epochs, weight_decay=weight_decay)
+    const, dec = runs["constant"].train_loss, runs["decay"].train_loss  # column e: after epoch e
+    runs["after_decay"] = [{"epoch": m + 1, "constant": const[:, m + 1],
+                            "decay": dec[:, m + 1], "ratio": dec[:, m + 1] / const[:, m + 1]}
+                           for m in marks]
+    runs["steps_per_epoch"] = steps_per_epoch
+    runs["milestones"] = marks
+    return runs
+
+
+def warmup_runs(lr: float = 0.2, epochs: int = 5, warmup_epochs: int = 2,
+                start_factor: float = 0.01, batch_size: int = 64, depth: int = 2,
+                width: int = 32, seeds=range(10), data=None) -> dict:
+    """Adam at a high lr from several seeds, with and without linear warm-up, both then annealed by a cosine.
+
+    ``"no warm-up"``: :func:`cosine` over all steps; ``"warm-up"``: :func:`warmup_cosine`
+    with ``warmup_epochs`` of warm-up from ``start_factor * lr``, then a cosine over the rest.
+    Per seed the same MLP (``depth`` ReLU layers of ``width``), init and minibatch order; see
+    :func:`train_seeds`.
+
+    Returns
+    -------
+    dict
+        ``"no warm-up"``, ``"warm-up"``: :class:`SeedRuns`; ``"steps_per_epoch"``,
+        ``"warmup_steps"``; ``"summary"``: per run name a dict of arrays over the seeds,
+        ``"largest"`` (largest minibatch loss), ``"at_step"`` (its step, from 1),
+        ``"initial"`` (the loss of step 1), ``"after_warmup"`` (largest loss from the step
+        after the warm-up on), ``"back_above_at"`` (the first step after the warm-up whose loss
+        is above the step-1 loss, -1 if none) and ``"final_val_acc"``.
+    """
+    _seeds(seeds)  # checked before the data is loaded
+    data = _digits() if data is None else _check_data(data)
+    epochs = _int("epochs", epochs, 2, 200)
+    warmup_epochs = _int("warmup_epochs", warmup_epochs, 1, epochs - 1)
+    steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
+    steps, warm = epochs * steps_per_epoch, warmup_epochs * steps_per_epoch
+    schedules = {"no warm-up": cosine(lr, steps, steps),
+                 "warm-up": warmup_cosine(lr, steps, warm, steps - warm, start_factor)}
+    runs = train_seeds(data, schedules, "adam", seeds=seeds, depth=depth, width=width,
+                       batch_size=batch_size, epochs=epochs, every_epoch=False)
+    runs["summary"] = {name: {"largest": r.step_loss.max(axis=1),
+                              "at_step": r.step_loss.argmax(axis=1) + 1,
+                              "initial": r.step_loss[:, 0],
+                              "after_warmup": r.step_loss[:, warm:].max(axis=1),
+                              "back_above_at": np.array(
+                                  [warm + 1 + int(np.argmax(row[warm:] > row[0]))
+                                   if np.any(row[warm:] > row[0]) else -1
+                                   for row in r.step_loss]),
+                              "final_val_acc": r.val_acc[:, -1]}
+                       for name, r in runs.items()}
+    runs["steps_per_epoch"] = steps_per_epoch
+    runs["warmup_steps"] = warm
+    return runs
+
+
+def _seed_span(seeds) -> str:
+    seeds = list(seeds)
+    contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    return (f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]})" if contiguous and len(seeds) > 1
+            else f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})")
+
+
+def decay_table(runs: dict) -> str:
+    """The printed summary of :func:`decay_runs`: both runs epoch by epoch from the first decay.
+
+    Per epoch (from the first milestone to the end) the median [min, max] over the seeds of the
+    full training-set loss of each run, of their ratio (decay / constant, the decay against its
+    baseline at the same epoch) and how many seeds have the decayed run lower; then the final
+    validation accuracy of both.
+    """
+    from course_utils.tables import format_table
+
+    _check_runs(runs, ("constant", "decay", "milestones", "after_decay"), "decay_runs")
+
+    const, dec = runs["constant"], runs["decay"]
+    n, marks = len(const.seeds), runs["milestones"]
+    last = const.train_loss.shape[1] - 1
+    shown = list(range(marks[0], last + 1)) if marks else [last]
+    ratio = dec.train_loss / const.train_loss
+    names = {m: f"{m} (decay {i})" for i, m in enumerate(marks, start=1)}
+    names.setdefault(last, f"{last} (end)")
+    table = format_table(
+        {"constant lr": [median_range(const.train_loss[:, e], 3) for e in shown],
+         "step decay": [median_range(dec.train_loss[:, e], 3) for e in shown],
+         "decay / constant": [median_range(ratio[:, e], 2) for e in shown],
+         "decay lower": [f"{int((ratio[:, e] < 1).sum())} of {n}" for e in shown]},
+        index=[names.get(e, str(e)) for e in shown], index_name="loss after epoch")
+    va_c, va_d = const.val_acc[:, -1], dec.val_acc[:, -1]
+    higher, ties = int((va_d > va_c).sum()), int((va_d == va_c).sum())
+    return (f"{_seed_span(const.seeds)}, median [min, max] over the seeds\n{table}\n"
+            f"final validation accuracy: constant lr {median_range(va_c, 3, True)}, "
+            f"step decay {median_range(va_d, 3, True)}; step decay higher in {higher} of {n} "
+            f"seeds" + (f" ({ties} tied)" if ties else ""))
+
+
+def warmup_table(runs: dict) -> str:
+    """The printed summary of :func:`warmup_runs`, median [min, max] over the seeds.
+
+    Per run: the largest minibatch loss and the steps where it happened (min-max), the final
+    validation accuracy; then the loss of step 1, how many seeds climb back above it after the
+    warm-up ends, and in how many the warm-up ends with the higher accuracy.
+    """
+    from course_utils.tables import format_table
+
+    _check_runs(runs, ("no warm-up", "warm-up", "summary", "warmup_steps"), "warmup_runs")
+    summary, names = runs["summary"], ["no warm-up", "warm-up"]
+    n = len(runs["warm-up"].seeds)
+    table = format_table(
+        {"largest minibatch loss": [median_range(summary[k]["largest"], 1) for k in names],
+         "at steps": [f"{summary[k]['at_step'].min()}-{summary[k]['at_step'].max()}"
+                      for k in names],
+         "final val accuracy": [median_range(summary[k]["final_val_acc"], 2, True)
+                                for k in names]},
+        index=names, index_name="Adam")
+    warm = summary["warm-up"]
+    back = warm["back_above_at"][warm["back_above_at"] > 0]
+    better = summary["warm-up"]["final_val_acc"] > summary["no warm-up"]["final_val_acc"]
+    return (f"{_seed_span(runs['warm-up'].seeds)}, median [min, max] over the seeds\n{table}\n"
+            f"loss of step 1 (both runs): {median_range(warm['initial'], 2)}\n"
+            f"with warm-up (steps 1-{runs['warmup_steps']}), the loss climbs back above its step-1 "
+            f"value after the warm-up in {len(back)} of {n} seeds"
+            + (f" (at step{'s' if len(back) > 1 else ''} {', '.join(map(str, sorted(back)))})"
+               if len(back) else "")
+            + "\n"
+            f"warm-up ends with the higher validation accuracy in {int(better.sum())} of {n} seeds")
+
+
+def first_adam_step(lr: float = 0.2, depth: int = 2, width: int = 32, batch_size: int = 64,
+                    seed: int = 0, data=None) -> list:
+    """How far Adam's first step moves each weight of a fresh MLP, per layer.
+
+    The MLP is :func:`train_seeds`'s network for ``seed`` (``training.build_mlp`` holding the
+    weights of :func:`kaiming_weights`), the batch the first ``batch_size`` training examples.
+
+    At step 1 Adam's bias-corrected moments are ``m = g`` and ``v = g^2``, so the update
+    ``lr * m / (sqrt(v) + eps) = lr * g / (|g| + eps)`` is ``lr`` in size for every weight
+    whose gradient is not (near) zero, however small that gradient is (Kingma & Ba, ICLR 2015).
+
+    Returns
+    -------
+    list of dict, one per ``Linear`` layer
+        ``"layer"``, ``"weights"`` (count), ``"rms"`` (the weights' root mean square before the
+        step), ``"moved_by_lr"`` (share of weights whose change is within 1% of ``lr``),
+        ``"max_change"``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from course_utils import training
+
+    data = _digits() if data is None else _check_data(data)
+    lr = _base_lr(lr)
+    batch_size = _int("batch_size", batch_size, 1, len(data.x_train))
+    model = training.build_mlp(data.x_train.shape[1], 10, depth=depth, width=width, seed=seed)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    sizes = [data.x_train.shape[1]] + [width] * depth + [10]
+    with torch.no_grad():
+        for m, (w, b) in zip(linears, kaiming_weights([seed], sizes)):
+            m.weight.copy_(torch.as_tensor(w[0].T))
+            m.bias.copy_(torch.as_tensor(b[0]))
+    before = [m.weight.detach().clone() for m in linears]
+    opt = training.make_optimizer("adam", model.parameters(), lr)
+    x = torch.as_tensor(data.x_train[:batch_size], dtype=torch.float32)
+    y = torch.as_tensor(data.y_train[:batch_size], dtype=torch.int64)
+    with _one_thread():
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    rows = []
+    for i, (m, w0) in enumerate(zip(linears, before), start=1):
+        change = (m.weight.detach() - w0).abs()
+        rows.append({"layer": i, "weights": int(w0.numel()),
+                     "rms": float(w0.pow(2).mean().sqrt()),
+                     "moved_by_lr": float((change - lr).abs().le(0.01 * lr).double().mean()),
+                     "unchanged": float(change.eq(0).double().mean()),
+                     "max_change": float(change.max())})
+    return rows
+
+
+def _check_runs(runs, keys, maker: str) -> None:
+    if not isinstance(runs, dict) or not all(k in runs for k in keys):
+        raise ValueError(f"runs must be the dict {maker} returns (with {', '.join(map(repr, keys))})")
