@@ -32,8 +32,10 @@ straddles one is not a derivative.
   softmax cross-entropy loss, every weight matrix and the input.
 - :func:`check_module`: any torch module, every parameter and the input, in float64.
 - :func:`softmax_cross_entropy`: the loss of a softmax classifier and its gradient.
-- :func:`difference_errors`: the error of a difference quotient as a function of ``h``
-  (round-off against truncation).
+
+The error of a difference quotient as a function of ``h`` (round-off against truncation) is
+measured in :mod:`course_utils.chapters.ch08_sanity_checks.runs` and shown by that chapter's
+explorer.
 
 :func:`numerical_gradient` (and its sampled form ``_centred_at``) is chapter 08's exercise:
 both are marked with :func:`course_utils.references.reference_answer`, so they raise while a
@@ -52,12 +54,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course_utils.references import reference_answer
-from course_utils.training import single_torch_thread  # re-exported: one copy, in training
+from course_utils.training import single_torch_thread
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
-           "norm_error", "check_gradient", "softmax_cross_entropy", "check_network", "check_module",
-           "difference_errors", "EPSILON", "StepTradeoff", "step_tradeoff",
-           "single_torch_thread"]
+           "norm_error", "check_gradient", "softmax_cross_entropy", "check_network",
+           "check_module"]
 
 #: At most this many entries per numerical gradient (two evaluations of ``f`` each): a
 #: gradient check is meant for a small model or a few examples, not a full network.
@@ -477,150 +478,3 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
         checks.append(_compare_at("x", analytic_x, value, x_np, h, tol,
                                   _sample(x_np.size, max_entries, rng)))
     return checks
-
-
-def difference_errors(f: Callable[[np.ndarray], np.ndarray],
-                      df: Callable[[np.ndarray], np.ndarray], x0: float,
-                      steps: Sequence[float], method: str = "centred",
-                      dtype=np.float64) -> np.ndarray:
-    r"""Absolute error of a difference quotient of a scalar function, for each step ``h``.
-
-    Truncation error falls with ``h`` (:math:`\frac{h^2}{6}|f'''|` centred,
-    :math:`\frac{h}{2}|f''|` forward); round-off grows like :math:`\epsilon |f| / h`
-    (:math:`\epsilon` the machine epsilon of ``dtype``: 2.2e-16 for float64, 1.2e-7 for
-    float32). The total is smallest near :math:`h \approx \epsilon^{1/3}` (centred) or
-    :math:`\epsilon^{1/2}` (forward).
-
-    Parameters
-    ----------
-    f, df : callable
-        An element-wise function and its exact derivative (NumPy ufunc-like).
-    x0 : float
-        The point.
-    steps : sequence of float, each > 0
-        The values of ``h``.
-    method : {"centred", "forward"}
-    dtype : numpy float dtype
-        Precision in which ``f`` is evaluated (float64 or float32).
-
-    Returns
-    -------
-    ndarray, shape (len(steps),), float64
-        :math:`|\text{difference quotient} - f'(x_0)|`, the exact derivative in float64.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be float64 or float32; got {dtype}")
-    if isinstance(x0, bool) or not isinstance(x0, numbers.Real) or not math.isfinite(x0):
-        raise ValueError(f"x0 must be a finite number; got {x0!r}")
-    hs = np.asarray(steps, dtype=np.float64)
-    if hs.ndim != 1 or hs.size == 0 or hs.size > 10_000 or not np.all(np.isfinite(hs)) \
-            or np.any(hs <= 0):
-        raise ValueError("steps must be a 1-D sequence of 1 to 10,000 positive finite numbers")
-    x = dtype.type(x0)
-    exact = float(df(np.float64(x0)))
-    errors = np.empty(hs.size)
-    for k, h in enumerate(hs):
-        step = dtype.type(h)
-        if method == "centred":
-            quotient = (f(x + step) - f(x - step)) / (dtype.type(2) * step)
-        else:
-            quotient = (f(x + step) - f(x)) / step
-        errors[k] = abs(float(quotient) - exact)
-    return errors
-
-
-#: Machine epsilon of the two precisions :func:`step_tradeoff` knows.
-EPSILON = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
-
-
-@dataclass(frozen=True)
-class StepTradeoff:
-    r"""The error of a difference quotient of tanh at ``x0`` over a grid of steps.
-
-    Attributes
-    ----------
-    steps : ndarray, shape (K,)
-        The grid of h, log-spaced from 1e-12 to 1e-1.
-    errors : ndarray, shape (K,)
-        Measured :math:`|\text{quotient} - \tanh'(x_0)|` (:func:`difference_errors`).
-    truncation : ndarray, shape (K,)
-        The model of the truncation error: :math:`\frac{h^2}{6}|f^{(3)}|` (centred) or
-        :math:`\frac{h}{2}|f^{(2)}|` (forward).
-    roundoff : ndarray, shape (K,)
-        The model of the round-off error, :math:`\epsilon |f| / h`.
-    h, quotient, exact, error : float
-        The chosen step, the difference quotient there (in ``dtype``), :math:`\tanh'(x_0)`
-        and the error.
-    best_h, best_error : float
-        The grid step with the smallest measured error, and that error.
-    method, dtype : str
-    """
-
-    steps: np.ndarray
-    errors: np.ndarray
-    truncation: np.ndarray
-    roundoff: np.ndarray
-    h: float
-    quotient: float
-    exact: float
-    error: float
-    best_h: float
-    best_error: float
-    method: str
-    dtype: str
-
-
-def step_tradeoff(h: float = 1e-5, method: str = "centred", dtype: str = "float64",
-                  x0: float = 0.5, num: int = 111) -> StepTradeoff:
-    r"""Truncation against round-off for the difference quotient of :math:`f = \tanh`.
-
-    Parameters
-    ----------
-    h : float
-        The step to report, between 1e-12 and 0.1.
-    method : {"centred", "forward"}
-    dtype : {"float64", "float32"}
-    x0 : float
-        The point, |x0| <= 3.
-    num : int
-        Grid points between 1e-12 and 1e-1 (2 to 1,000).
-
-    Returns
-    -------
-    StepTradeoff
-    """
-    from course_utils import activations
-
-    h = _check_h(h)
-    if not 1e-12 <= h <= 0.1:
-        raise ValueError(f"h must be between 1e-12 and 0.1; got {h!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    if dtype not in EPSILON:
-        raise ValueError(f"dtype must be one of {tuple(EPSILON)}; got {dtype!r}")
-    if isinstance(x0, bool) or not isinstance(x0, numbers.Real) or not abs(x0) <= 3:
-        raise ValueError(f"x0 must be a number between -3 and 3; got {x0!r}")
-    if isinstance(num, bool) or not isinstance(num, numbers.Integral) or not 2 <= num <= 1000:
-        raise ValueError(f"num must be an integer between 2 and 1000; got {num!r}")
-    steps = np.logspace(-12, -1, int(num))
-    errors = difference_errors(np.tanh, activations.tanh_grad, float(x0), steps, method, dtype)
-    t = math.tanh(x0)
-    second = -2 * t * (1 - t * t)                   # tanh''
-    third = (1 - t * t) * (6 * t * t - 2)           # tanh'''
-    truncation = (steps ** 2 * abs(third) / 6 if method == "centred"
-                  else steps * abs(second) / 2)
-    roundoff = EPSILON[dtype] * abs(t) / steps
-    exact = float(activations.tanh_grad(np.float64(x0)))
-    kind = np.dtype(dtype).type
-    x, step = kind(x0), kind(h)
-    if method == "centred":
-        quotient = float((np.tanh(x + step) - np.tanh(x - step)) / (kind(2) * step))
-    else:
-        quotient = float((np.tanh(x + step) - np.tanh(x)) / step)
-    best = int(np.argmin(errors))
-    return StepTradeoff(steps, errors, truncation, roundoff, h, quotient, exact,
-                        abs(quotient - exact), float(steps[best]), float(errors[best]),
-                        method, dtype)

@@ -12,9 +12,9 @@ import pytest
 
 from course_utils import references
 from course_utils import regularization as R
-from course_utils.checks import check_dropout_network, check_inverted_dropout
+from course_utils.chapters.ch07_regularization.checks import check_dropout_network, check_inverted_dropout
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
 
 pytest.importorskip("nbgrader")

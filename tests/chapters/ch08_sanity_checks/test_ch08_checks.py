@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from course_utils import gradcheck, references
-from course_utils.checks import check_numerical_gradient
+from course_utils.chapters.ch08_sanity_checks.checks import check_numerical_gradient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "08_sanity_checks.ipynb"
 
 pytest.importorskip("nbgrader")
