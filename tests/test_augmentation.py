@@ -76,12 +76,12 @@ def test_color_jitter_factors_and_identity(photo):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: A.cutout(np.ones((4, 4)), 2), r"image must be \(H, W, C\)"),
+    (lambda: A.cutout(np.ones((4, 4)), 2), "image must have 3 dimension"),
     (lambda: A.cutout(np.full((4, 4, 3), 2.0), 2), r"a float image must have values in \[0, 1\]"),
-    (lambda: A.cutout(np.zeros((4, 4, 3)), 0), "size must be an integer between 1 and 4"),
-    (lambda: A.random_flip(np.zeros((4, 4, 3)), p=2), r"p, the probability of flipping, must be in \[0, 1\]"),
+    (lambda: A.cutout(np.zeros((4, 4, 3)), 0), "size must be between 1 and 4; got 0"),
+    (lambda: A.random_flip(np.zeros((4, 4, 3)), p=2), "p must be >= 0 and <= 1; got 2"),
     (lambda: A.random_erasing(np.zeros((4, 4, 3)), scale=(0.5, 0.1)), "scale must be"),
-    (lambda: A.color_jitter(np.zeros((4, 4, 3)), brightness=2), r"brightness must be a strength in \[0, 1\]"),
+    (lambda: A.color_jitter(np.zeros((4, 4, 3)), brightness=2), "brightness must be >= 0 and <= 1; got 2"),
 ])
 def test_image_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message):

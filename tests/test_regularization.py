@@ -52,11 +52,10 @@ def test_torch_penalty_equals_numpy_penalty_on_linear_weights_only():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: R.l2_penalty(np.ones(3), -1.0), "lam, the penalty strength, must be a finite number >= 0; got -1.0"),
-    (lambda: R.l1_penalty([], 1.0), "weights must be an array or a non-empty sequence"),
-    (lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0), "weights contains NaN or inf"),
-    (lambda: R.torch_penalty("l3", 1.0), "kind must be 'l1' or 'l2'; got 'l3'"),
-    (lambda: R.near_zero_share(np.ones(3), 0.0), "threshold must be a number > 0; got 0.0"),
+    (lambda: R.l2_penalty(np.ones(3), -1.0), "lam must be >= 0; got -1.0"),
+    (lambda: R.l1_penalty([], 1.0), "weights must have between 1 and 10000 items; got 0"),
+    (lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0), "weights must hold finite numbers; it has NaN or inf"),
+    (lambda: R.torch_penalty("l3", 1.0), "kind must be one of 'l1', 'l2'; got 'l3'"),
 ])
 def test_penalty_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
@@ -96,17 +95,16 @@ def test_inverted_dropout_scaling_matches_torch(p):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: R.dropout(np.ones(3), 1.0, True), r"p, the probability of dropping, must be in \[0, 1\)"),
-    (lambda: R.dropout(np.ones(3), -0.1, True), r"must be in \[0, 1\)"),
-    (lambda: R.dropout(np.ones(3), "0.5", True), r"p must be a number in \[0, 1\); got '0.5'"),
+    (lambda: R.dropout(np.ones(3), 1.0, True), "p must be >= 0 and < 1; got 1.0"),
+    (lambda: R.dropout(np.ones(3), -0.1, True), "p must be >= 0 and < 1; got -0.1"),
+    (lambda: R.dropout(np.ones(3), "0.5", True), "p must be a finite number; got '0.5'"),
     (lambda: R.dropout(np.ones(3), 0.5, 1), "train must be True or False; got 1"),
-    (lambda: R.dropout(np.ones(3), 0.5, True, version=3), "version must be 1"),
-    (lambda: R.dropout(np.ones(3), 0.5, True, rng=0), "rng must be a numpy.random.Generator"),
-    (lambda: R.dropout(np.array(["a"]), 0.5, True), "x must be a real numeric array"),
-    (lambda: R.dropout(np.array([np.inf]), 0.5, True), "x contains NaN or inf"),
-    (lambda: R.dropout_mask((2**13, 2**12), 0.5), "at most 16,777,216 are allowed"),
+    (lambda: R.dropout(np.ones(3), 0.5, True, version=3), "version must be one of 1, 2; got 3"),
+    (lambda: R.dropout(np.ones(3), 0.5, True, seed=-1), "seed must be an integer between 0"),
+    (lambda: R.dropout(np.array(["a"]), 0.5, True), "x must be an array of float64 values"),
+    (lambda: R.dropout(np.array([np.inf]), 0.5, True), "x must hold finite numbers; it has NaN or inf"),
+    (lambda: R.dropout_mask((2**13, 2**12), 0.5), "at most 16777216 fit in memory here"),
     (lambda: R.apply_dropout(np.ones(3), np.ones(3), 0.5), "mask must be a boolean array"),
-    (lambda: R.monte_carlo_dropout(np.ones(3), 0.5, n_masks=0), "n_masks must be an integer"),
 ])
 def test_dropout_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message):
@@ -115,7 +113,7 @@ def test_dropout_arguments_are_checked(call, message):
 
 def test_dropout_refuses_huge_input_before_allocating():
     huge = np.broadcast_to(np.float64(1.0), (2**13, 2**12))  # a view: no memory yet
-    with pytest.raises(ValueError, match="x has 33,554,432 elements"):
+    with pytest.raises(ValueError, match="x would have 33554432 entries"):
         R.dropout(huge, 0.5, True)
 
 
@@ -156,7 +154,7 @@ def test_dropout_step_without_depth_drops_every_layer_and_checks_arguments():
     step = R.DropoutStep(0.5, seed=0)
     out, cache = step.forward(np.ones((4, 100)), layer=0)
     assert set(np.unique(out)) == {0.0, 2.0}
-    with pytest.raises(ValueError, match="depth must be an integer >= 1 or None; got 0"):
+    with pytest.raises(ValueError, match="depth must be between 1 and 1000; got 0"):
         R.DropoutStep(0.5, depth=0)
     with pytest.raises(ValueError, match="train must be True or False"):
         R.DropoutStep(0.5, train="yes")
@@ -205,7 +203,7 @@ def test_dropout_net_loss_p0_is_the_test_mode_and_the_mask_comes_from_rng():
 
 def test_dropout_net_loss_refuses_bad_input():
     X, Y, W1, b1, W2, b2 = _net()
-    with pytest.raises(ValueError, match="must be in \\[0, 1\\)"):
+    with pytest.raises(ValueError, match="p must be >= 0 and < 1"):
         R.dropout_net_loss(X, Y, W1, b1, W2, b2, 1.0, True, rng(0))
     with pytest.raises(ValueError, match="shapes must be"):
         R.dropout_net_loss(X, Y[:, :2], W1, b1, W2, b2, 0.5, True, rng(0))
@@ -213,8 +211,9 @@ def test_dropout_net_loss_refuses_bad_input():
         R.dropout_net_loss(X, Y, W1, b1[None], W2, b2, 0.5, True, rng(0))
     with pytest.raises(ValueError, match="train must be True or False"):
         R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, "yes", rng(0))
-    with pytest.raises(ValueError, match="rng must be"):
-        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, True, 0)
+    with pytest.raises(ValueError, match="seed must be"):
+        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, True, -1)
+
 
 def test_notebook_network_table():
     """Section 2.3's printed table (one mask per layer, seed 0)."""
@@ -256,7 +255,7 @@ def test_dropconnect_checks_shapes():
 # ------------------------------------------------------------------ stochastic depth
 def test_linear_survival_is_huang_et_al_rule():
     np.testing.assert_allclose(R.linear_survival(4, 0.5), [0.875, 0.75, 0.625, 0.5])
-    with pytest.raises(ValueError, match=r"p_last, a survival probability, must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match="p_last must be > 0 and <= 1; got 0.0"):
         R.linear_survival(4, 0.0)
 
 
@@ -296,7 +295,7 @@ def test_stochastic_depth_one_block_test_output_is_the_expectation():
 def test_stochastic_depth_checks_arguments():
     with pytest.raises(ValueError, match="survival probabilities must be in"):
         R.stochastic_depth(np.ones((1, 2)), [np.tanh], 0.0, True)
-    with pytest.raises(ValueError, match="blocks must be a non-empty sequence"):
+    with pytest.raises(ValueError, match="blocks must have between 1 and 1000 items; got 0"):
         R.stochastic_depth(np.ones((1, 2)), [], 0.5, True)
 
 

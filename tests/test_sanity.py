@@ -25,7 +25,7 @@ def test_expected_initial_loss_is_ln_c():
 
 @pytest.mark.parametrize("bad", [1, 0, 2.5, True, "10", 10**6])
 def test_expected_initial_loss_rejects_bad_class_counts(bad):
-    with pytest.raises(ValueError, match="num_classes must be an integer between 2"):
+    with pytest.raises(ValueError, match="num_classes must be (an integer|between 2 and 100000)"):
         sanity.expected_initial_loss(bad)
 
 
@@ -38,7 +38,7 @@ def test_small_score_loss_matches_monte_carlo():
         measured = torch.nn.functional.cross_entropy(scores, labels).item()
         assert sanity.small_score_loss(10, sigma) == pytest.approx(measured, abs=2e-3)
     assert sanity.small_score_loss(10, 0.0) == math.log(10)  # exact: ln C + 0
-    with pytest.raises(ValueError, match="score_std must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="score_std must be (a finite number|>= 0)"):
         sanity.small_score_loss(10, -0.1)
 
 
@@ -94,7 +94,7 @@ def test_claim_l2_raises_the_initial_loss(data):
 
 def test_initial_loss_rejects_bad_input(data):
     model = sanity.fresh_classifier(64, 10)
-    with pytest.raises(ValueError, match="x must be"):
+    with pytest.raises(ValueError, match="x must (be|have)"):
         sanity.initial_loss(model, data.x_train[0], data.y_train[:1])
     with pytest.raises(ValueError, match="penalty must be"):
         sanity.initial_loss(model, data.x_train, data.y_train, penalty=0.1)
@@ -116,7 +116,7 @@ def test_tiny_subset_is_balanced_and_seeded(data):
 
 @pytest.mark.parametrize("n", [0, 10**6, 2.0])
 def test_tiny_subset_rejects_bad_sizes(data, n):
-    with pytest.raises(ValueError, match="n must be an integer between 1"):
+    with pytest.raises(ValueError, match="n must be (an integer|between 1)"):
         sanity.tiny_subset(data, n)
 
 
@@ -142,5 +142,5 @@ def test_a_tiny_learning_rate_does_not_overfit(data):
 
 
 def test_overfit_rejects_bad_steps(data):
-    with pytest.raises(ValueError, match="steps must be an integer between 1 and 10000"):
+    with pytest.raises(ValueError, match="steps must be between 1 and 10000"):
         sanity.overfit_tiny_subset(data, steps=0)

@@ -8,6 +8,8 @@ notebook's outputs with the stored ones; these tests say why those outputs are r
 
 from pathlib import Path
 
+import math
+
 import nbformat
 import numpy as np
 import pytest
@@ -112,13 +114,13 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
 def test_gap_over_seeds_checks_its_arguments():
     with pytest.raises(ValueError, match="unknown keys"):
         runs.gap_over_seeds({0.2: {"x": {"dropuot": 0.5}}})
-    with pytest.raises(ValueError, match="seeds must hold 1 to 32 different seeds"):
+    with pytest.raises(ValueError, match="seeds must be different from each other"):
         runs.gap_over_seeds({0.2: {"none": {}}}, seeds=(1, 1))
-    with pytest.raises(ValueError, match="activation must be 'relu' or 'gelu'"):
+    with pytest.raises(ValueError, match="activation must be one of 'relu', 'gelu'"):
         runs.gap_over_seeds({0.2: {"none": {}}}, activation="tanh")
     with pytest.raises(ValueError, match="experiments must be a dict"):
         runs.gap_over_seeds({})
-    with pytest.raises(ValueError, match=r"lr must be a number in \(0, 10\]"):
+    with pytest.raises(ValueError, match="lr must be > 0 and <= 10; got 0.0"):
         runs.gap_over_seeds({0.2: {"none": {}}}, lr=0)
 
 
@@ -130,7 +132,7 @@ def test_small_digits_replaces_exactly_the_share_of_labels():
     np.testing.assert_array_equal(clean.x_train, noisy.x_train)
     assert (clean.y_train != noisy.y_train).sum() == 20
     assert len(noisy.x_val) == len(load_digits(seed=SEED).x_val) == 450
-    with pytest.raises(ValueError, match=r"label_noise must be a share in \[0, 1\]; got 1.5"):
+    with pytest.raises(ValueError, match="label_noise must be >= 0 and <= 1; got 1.5"):
         runs.small_digits(100, 1.5)
 
 

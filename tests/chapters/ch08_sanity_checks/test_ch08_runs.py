@@ -302,9 +302,9 @@ def tanh_errors(method="centred", dtype=np.float64):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(method="x"), "method must be one of"),
-    (dict(dtype=np.float16), "dtype must be float64 or float32"),
-    (dict(steps=[1e-3, -1.0]), "steps must be"),
-    (dict(steps=[]), "steps must be"),
+    (dict(dtype=np.float16), "dtype must be numpy.float64 or numpy.float32"),
+    (dict(steps=[1e-3, -1.0]), "steps must hold numbers > 0"),
+    (dict(steps=[]), "steps must have at least 1 entries"),
     (dict(x0=float("inf")), "x0 must be a finite"),
 ])
 def test_difference_errors_rejects_bad_input(kwargs, message):
@@ -326,7 +326,7 @@ def test_claim_larger_init_raises_the_initial_loss_on_average(data):
 
 
 def test_initial_loss_sweep_rejects_bad_sizes(data):
-    with pytest.raises(ValueError, match="output_stds must hold 1 to 20 values"):
+    with pytest.raises(ValueError, match="output_stds must have between 1 and 20 items; got 0"):
         runs.initial_loss_sweep(data.x_train, data.y_train, 10, [], seeds=[0])
 
 
@@ -358,7 +358,7 @@ def test_shuffled_labels_permute_the_training_labels_only(data):
 def test_memorisation_over_seeds_rejects_bad_input(data):
     with pytest.raises(ValueError, match="shuffle_labels must be True or False"):
         runs.memorisation_over_seeds(data, shuffle_labels=1)
-    with pytest.raises(ValueError, match="steps must be an integer between 1 and 10000"):
+    with pytest.raises(ValueError, match="steps must be between 1 and 10000; got 0"):
         runs.memorisation_over_seeds(data, steps=0)
     with pytest.raises(ValueError, match="data must have"):
         runs.memorisation_over_seeds(object())
