@@ -30,9 +30,8 @@ MAX_PADDING = 4096
 
 
 def _check_image(image) -> np.ndarray:
-    image = check_array("image", image, ndim=3, dtype=None)
-    if image.dtype.kind not in "uif":
-        raise ValueError(f"image must hold numbers (uint8 or float); got dtype {image.dtype}")
+    uint8 = getattr(image, "dtype", None) == np.uint8
+    image = check_array("image", image, ndim=3, dtype=np.uint8 if uint8 else None)
     if image.ndim != 3 or image.shape[2] not in (1, 3) or min(image.shape[:2]) < 1:
         raise ValueError(f"image must be (H, W, C) with C = 1 or 3; got shape {image.shape}")
     if image.dtype != np.uint8 and (image.min() < 0 or image.max() > 1):

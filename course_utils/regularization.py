@@ -44,8 +44,8 @@ import numpy as np
 from course_utils.network import LayerStep
 from course_utils.references import reference_answer
 from course_utils.validation import (check_array, check_bool, check_callable, check_choice,
-                                     check_elements, check_int, check_real, check_sequence,
-                                     make_rng)
+                                     check_elements, check_finite_result, check_int, check_real,
+                                     check_sequence, make_rng)
 
 __all__ = ["l2_penalty", "l2_grad", "l1_penalty", "l1_grad", "torch_penalty",
            "dropout_mask", "apply_dropout", "dropout", "DropoutStep", "dropout_net_loss",
@@ -97,7 +97,9 @@ def l2_penalty(weights, lam: float) -> float:
     """
     lam = check_real("lam", lam, 0.0)
     ws, _ = _weight_list(weights)
-    return 0.5 * lam * float(sum(np.sum(w * w) for w in ws))
+    value = 0.5 * lam * float(sum(np.sum(w * w) for w in ws))
+    check_finite_result("l2_penalty", value, "lam or the weights are too large")
+    return value
 
 
 def l2_grad(weights, lam: float):
@@ -124,7 +126,9 @@ def l1_penalty(weights, lam: float) -> float:
     """
     lam = check_real("lam", lam, 0.0)
     ws, _ = _weight_list(weights)
-    return lam * float(sum(np.sum(np.abs(w)) for w in ws))
+    value = lam * float(sum(np.sum(np.abs(w)) for w in ws))
+    check_finite_result("l1_penalty", value, "lam or the weights are too large")
+    return value
 
 
 def l1_grad(weights, lam: float):
@@ -184,6 +188,8 @@ def dropout_mask(shape, p: float, seed=0) -> np.ndarray:
     ndarray of bool, shape ``shape``
     """
     p = check_drop_probability(p)
+    if not isinstance(shape, numbers.Integral):  # at most 32 dimensions, as numpy allows
+        shape = check_sequence("shape", shape, max_len=32)
     shape = check_elements("shape", (shape,) if isinstance(shape, numbers.Integral) else shape)
     return make_rng(seed).random(shape) >= p
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from course_utils.plots import check_figure_size
 from course_utils.regularization import check_drop_probability, dropout_mask
-from course_utils.validation import MAX_ELEMENTS, check_choice, check_int, make_rng
+from course_utils.validation import MAX_ELEMENTS, check_choice, check_int, check_real, make_rng
 from course_utils.widgets.base import Explorer, IntSlider, _NoticesClamping
 
 __all__ = ["METHODS", "DropoutDemo", "dropout_demo", "DropoutView", "DropoutExplorer",
@@ -118,6 +118,9 @@ class DropoutView:
     """
 
     def __init__(self, figure: Figure, n: int = 16, d: int = 16, animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {figure!r:.60}")
+        n, d = check_int("n", n, 1, 256), check_int("d", d, 1, 256)
         self.figure = figure
         axes = figure.subplots(1, 4)
         self.axes = list(axes)
@@ -183,6 +186,8 @@ class DropoutExplorer(Explorer):
 
     def __init__(self, p=0.5, version=2, method="dropout", seed=0, n_masks=1000,
                  figsize=(8.5, 2.6), dpi=96):
+        check_choice("version", version, (1, 2))  # before the figure is built: a quick refusal
+        check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
         # the explorer's layer is 16 x 16: n_masks stacked masks of 256 entries each
         n_masks = check_int("n_masks", n_masks, 1, MAX_ELEMENTS // 256)
         check_figure_size(figsize, dpi)

@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from course_utils import regularization as R
 from course_utils.chapters.ch07_regularization.runs import near_zero_share
 from course_utils.plots import check_figure_size
+from course_utils.validation import (MAX_ITEMS, check_array, check_int, check_real,
+                                     check_sequence, make_rng)
 
 __all__ = ["plot_thinned_networks", "plot_dropout_versions", "plot_stochastic_depth",
            "plot_augmentations", "plot_weight_histograms"]
@@ -59,8 +61,12 @@ def plot_thinned_networks(sizes=(4, 6, 6, 3), p: float = 0.5, seed: int = 0,
 
     Input and output units are never dropped; ``p`` is the probability of DROPPING.
     """
+    # a diagram: 2 to 8 layers of 1 to 12 units (more would be unreadable)
+    sizes = check_sequence("sizes", sizes, min_len=2, max_len=8,
+                           item=lambda n, s: check_int(n, s, 1, 12))
+    p = R.check_drop_probability(p)
+    rng = make_rng(seed)
     check_figure_size(figsize, dpi)
-    rng = np.random.default_rng(seed)
     figure = Figure(figsize=figsize, dpi=dpi)
     axes = figure.subplots(1, 4)
     _draw_network(axes[0], sizes, title="the network")
@@ -82,9 +88,9 @@ def plot_dropout_versions(a, p: float, seed: int = 0, figsize=(8.5, 3.6), dpi=96
     Rows: version 1, version 2; columns: a, the keep-mask, train output, test output, all
     on one colour scale so that the scaling shows.
     """
+    a = check_array("a", a, ndim=2, limit=MAX_ITEMS)  # an image per panel: a few units
+    mask = R.dropout_mask(a.shape, p, seed)
     check_figure_size(figsize, dpi)
-    a = np.asarray(a, dtype=np.float64)
-    mask = R.dropout_mask(a.shape, p, np.random.default_rng(seed))
     figure = Figure(figsize=figsize, dpi=dpi)
     axes = figure.subplots(2, 4)
     vmax = float(np.abs(a).max() / (1 - p))
@@ -112,9 +118,9 @@ def plot_dropout_versions(a, p: float, seed: int = 0, figsize=(8.5, 3.6), dpi=96
 def plot_stochastic_depth(ran, survival, figsize=(8.5, 2.8), dpi=96) -> Figure:
     """Which residual blocks ran (``ran``: (iterations, blocks) bool) and the survival
     probabilities :math:`p_l`, against the share of iterations each block ran."""
+    ran = check_array("ran", ran, ndim=2, dtype=bool, limit=MAX_ITEMS)
+    survival = check_array("survival", survival, shape=(ran.shape[1],))
     check_figure_size(figsize, dpi)
-    ran = np.asarray(ran, dtype=bool)
-    survival = np.asarray(survival, dtype=np.float64)
     figure = Figure(figsize=figsize, dpi=dpi)
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     left.imshow(ran, cmap="Blues", vmin=-0.3, vmax=1, aspect="auto", interpolation="nearest")
@@ -137,6 +143,12 @@ def plot_stochastic_depth(ran, survival, figsize=(8.5, 2.8), dpi=96) -> Figure:
 
 def plot_augmentations(images: dict, cols: int = 3, figsize=(8.5, 4.0), dpi=96) -> Figure:
     """A grid of images, one panel per entry (title -> (H, W, 3) image), in order."""
+    if not isinstance(images, dict) or not 1 <= len(images) <= 48:
+        raise ValueError(f"images must be a dict title -> image with 1 to 48 entries; got "
+                         f"{images!r:.60}")
+    images = {title: check_array(f"images[{title!r}]", image, ndim=(2, 3), dtype=None)
+              for title, image in images.items()}
+    cols = check_int("cols", cols, 1, 12)
     check_figure_size(figsize, dpi)
     figure = Figure(figsize=figsize, dpi=dpi)
     rows = -(-len(images) // cols)
@@ -159,11 +171,19 @@ def plot_weight_histograms(weights: dict, threshold: float = 1e-3, limit: float 
     """One histogram per entry (title -> weight array or list of arrays), on a shared range
     ``[-limit, limit]`` (default: the largest ``|w|`` of all entries), log counts, with the
     share of ``|w| < threshold`` in each title."""
-    check_figure_size(figsize, dpi)
-    pooled = {title: np.concatenate([np.ravel(x) for x in w]) if isinstance(w, (list, tuple))
-              else np.ravel(w) for title, w in weights.items()}
+    if not isinstance(weights, dict) or not 1 <= len(weights) <= 12:
+        raise ValueError(f"weights must be a dict title -> weights with 1 to 12 entries; got "
+                         f"{weights!r:.60}")
+    pooled = {title: np.concatenate([np.ravel(x) for x in check_sequence(
+                  f"weights[{title!r}]", w, item=lambda n, x: check_array(n, x))])
+              if isinstance(w, (list, tuple)) else np.ravel(check_array(f"weights[{title!r}]", w))
+              for title, w in weights.items()}
+    threshold = check_real("threshold", threshold, 0.0, low_open=True)
+    bins = check_int("bins", bins, 1, 1000)
     if limit is None:
         limit = float(max(np.abs(w).max() for w in pooled.values()))
+    limit = check_real("limit", limit, 0.0, low_open=True)
+    check_figure_size(figsize, dpi)
     figure = Figure(figsize=figsize, dpi=dpi)
     axes = figure.subplots(1, len(pooled), squeeze=False)[0]
     edges = np.linspace(-limit, limit, bins + 1)
