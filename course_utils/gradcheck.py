@@ -54,6 +54,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course_utils.references import reference_answer
+from course_utils.validation import check_array
 from course_utils.training import single_torch_thread
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
@@ -176,8 +177,8 @@ def relative_error(analytic, numeric, tiny: float = 1e-12) -> float:
         0 for identical arrays, at most 2 (opposite signs); about 1e-10 for a correct
         float64 gradient of a smooth function.
     """
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
+    a = check_array("analytic", analytic, min_size=0)
+    n = check_array("numeric", numeric, min_size=0)
     if a.shape != n.shape:
         raise ValueError(f"analytic and numeric must have the same shape; got {a.shape} and "
                          f"{n.shape}")
@@ -242,8 +243,8 @@ class GradCheck:
 def norm_error(analytic, numeric) -> float:
     r"""The relative error of a whole gradient,
     :math:`\lVert a - n\rVert_2 / \max(\lVert a\rVert_2, \lVert n\rVert_2)` (0 if both are 0)."""
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
+    a = check_array("analytic", analytic, min_size=0)
+    n = check_array("numeric", numeric, min_size=0)
     if a.shape != n.shape:
         raise ValueError(f"analytic and numeric must have the same shape; got {a.shape} and "
                          f"{n.shape}")
@@ -319,7 +320,7 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     loss : float
     dscores : ndarray, shape (N, C), float64
     """
-    s = np.asarray(scores, dtype=np.float64)
+    s = check_array("scores", scores, ndim=2)
     y = np.asarray(y)
     if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] < 2:
         raise ValueError(f"scores must be (N, C) with N >= 1 and C >= 2; got shape {s.shape}")
@@ -443,13 +444,16 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
                          "are allowed (check a smaller module or fewer examples)")
     model = copy.deepcopy(module).double().eval()
     params = list(model.named_parameters())
-    x_np = np.array(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x,
-                    dtype=np.float64)
+    x_np = np.array(check_array("x", x), dtype=np.float64)  # a copy, float64
     x_t = torch.from_numpy(x_np)  # shares memory: perturbing x_np perturbs x_t
     weights_g = None
     if loss is None:
         with torch.no_grad():
-            out_shape = model(x_t).shape
+            try:
+                out_shape = model(x_t).shape
+            except RuntimeError as error:
+                raise ValueError(f"x: the module cannot run on x of shape {x_np.shape}: "
+                                 f"{error}") from None
         weights_g = torch.randn(out_shape, dtype=torch.float64,
                                 generator=torch.Generator().manual_seed(int(seed)))
 
@@ -459,7 +463,11 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
 
     x_grad = x_t.clone().requires_grad_(True)
     model.zero_grad(set_to_none=True)
-    objective(x_grad).backward()
+    try:
+        objective(x_grad).backward()
+    except RuntimeError as error:  # a shape the module does not take, say
+        raise ValueError(f"x: the module (and loss) cannot run on x of shape {x_np.shape}: "
+                         f"{error}") from None
     analytic = {name: (p.grad.numpy().copy() if p.grad is not None else np.zeros(p.shape))
                 for name, p in params}
     analytic_x = x_grad.grad.numpy().copy()

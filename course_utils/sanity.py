@@ -103,7 +103,8 @@ def small_score_loss(num_classes: int, score_std: float) -> float:
     float
     """
     c = _check_classes(num_classes)
-    sigma = check_real("score_std", score_std, 0.0)
+    # beyond 1e6 the second-order formula means nothing (it holds for sigma <~ 0.5)
+    sigma = check_real("score_std", score_std, 0.0, 1e6)
     return math.log(c) + (c - 1) / (2 * c) * sigma ** 2
 
 
@@ -324,6 +325,7 @@ def overfit_tiny_subset(data, n: int = 20, steps: int = 200, lr: float = 0.1,
     """
     steps = check_int("steps", steps, 1, MAX_OVERFIT_STEPS)
     seed = check_int("seed", seed, 0, MAX_SEED)
+    lr = check_real("lr", lr, 0.0, 1e6, low_open=True)
     eval_every = check_int("eval_every", eval_every, 1)
     subset = tiny_subset(data, n, seed)
     if model is None:

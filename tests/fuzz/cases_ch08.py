@@ -66,7 +66,6 @@ CASES = [
     (runs.memorisation_over_seeds, dict(data=_DATA, seeds=(0,), n=10, steps=3, lr=0.1,
                                         shuffle_labels=False, eval_every=1, depth=1, width=8,
                                         activation="relu")),
-    (runs.spread, dict(values=np.array([1.0, 2.0, 3.0]), fmt=".0f")),
     (runs.difference_errors, dict(f=np.tanh, df=activations.tanh_grad, x0=0.5,
                                   steps=[1e-3, 1e-5], method="centred", dtype=np.float64)),
     (explorer.step_tradeoff, dict(h=1e-5, method="centred", dtype="float64", x0=0.5, num=20)),

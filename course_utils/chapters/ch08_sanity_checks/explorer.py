@@ -121,6 +121,8 @@ class StepView:
     """
 
     def __init__(self, figure: Figure, animated: bool = True):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {figure!r:.60}")
         self.figure = figure
         ax = figure.add_axes((0.1, 0.16, 0.86, 0.74))
         ax.set(xscale="log", yscale="log", xlim=(1e-12, 1e-1), ylim=(1e-16, 10),
@@ -158,6 +160,7 @@ class SanityExplorer(Explorer):
     """
 
     def __init__(self, h=1e-5, method="centred", dtype="float64", figsize=(7.5, 3.6), dpi=96):
+        check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
         check_figure_size(figsize, dpi)
         self.view = StepView(Figure(figsize=figsize, dpi=dpi), animated=True)
         style = {"description_width": "60px"}

@@ -25,8 +25,10 @@ from course_utils.validation import (MAX_ITEMS, MAX_SEED, check_array, check_boo
                                      check_callable, check_choice, check_finite_result,
                                      check_int, check_real, check_sequence, check_work)
 
+# spread (median, min to max over seeds) is course_utils.monitoring's, imported here for the
+# notebook's tables; it is not this module's, so not in __all__.
 __all__ = ["LossSweep", "initial_loss_sweep", "Memorisation", "memorisation_over_seeds",
-           "spread", "difference_errors"]
+           "difference_errors"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200
 
     shuffle_labels = check_bool("shuffle_labels", shuffle_labels)
     steps = check_int("steps", steps, 1, MAX_OVERFIT_STEPS)
+    lr = check_real("lr", lr, 0.0, 1e6, low_open=True)
     eval_every = check_int("eval_every", eval_every, 1)
     seeds = tuple(check_sequence("seeds", seeds, max_len=200,
                                  item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)))
