@@ -186,7 +186,13 @@ class DropoutExplorer(Explorer):
 
     def __init__(self, p=0.5, version=2, method="dropout", seed=0, n_masks=1000,
                  figsize=(8.5, 2.6), dpi=96):
-        check_choice("version", version, (1, 2))  # before the figure is built: a quick refusal
+        # Refuse a bad start value before the figure is built (building it takes ~1 s here);
+        # the ranges are checked by the controls, with the explorer's own messages.
+        check_real("p", p)
+        check_choice("version", version, (1, 2))
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+        check_int("seed", seed, 0)
         check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
         # the explorer's layer is 16 x 16: n_masks stacked masks of 256 entries each
         n_masks = check_int("n_masks", n_masks, 1, MAX_ELEMENTS // 256)

@@ -161,6 +161,12 @@ class SanityExplorer(Explorer):
 
     def __init__(self, h=1e-5, method="centred", dtype="float64", figsize=(7.5, 3.6), dpi=96):
         check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
+        # Refuse a bad start value before the figure is built (building it takes ~1 s here).
+        check_real("h", h)
+        for name, value, options in (("method", method, METHODS),
+                                     ("dtype", dtype, ("float64", "float32"))):
+            if value not in options:
+                raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
         check_figure_size(figsize, dpi)
         self.view = StepView(Figure(figsize=figsize, dpi=dpi), animated=True)
         style = {"description_width": "60px"}
