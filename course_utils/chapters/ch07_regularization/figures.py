@@ -146,8 +146,8 @@ def plot_augmentations(images: dict, cols: int = 3, figsize=(8.5, 4.0), dpi=96) 
     if not isinstance(images, dict) or not 1 <= len(images) <= 48:
         raise ValueError(f"images must be a dict title -> image with 1 to 48 entries; got "
                          f"{images!r:.60}")
-    images = {title: check_array(f"images[{title!r}]", image, ndim=(2, 3), dtype=None)
-              for title, image in images.items()}
+    for title, image in images.items():  # checked, then drawn as given (uint8 stays uint8)
+        check_array(f"images[{title!r}]", image, ndim=(2, 3), dtype=None)
     cols = check_int("cols", cols, 1, 12)
     check_figure_size(figsize, dpi)
     figure = Figure(figsize=figsize, dpi=dpi)
