@@ -20,8 +20,14 @@ import numbers
 
 import numpy as np
 
-from course_utils.validation import (MAX_ELEMENTS, check_array, check_int, check_real,
-                                     check_sequence, make_rng)
+from course_utils.validation import (
+    MAX_ELEMENTS,
+    check_array,
+    check_int,
+    check_real,
+    check_sequence,
+    make_rng,
+)
 
 __all__ = ["cutout", "random_erasing", "random_flip", "random_crop", "color_jitter"]
 

@@ -54,8 +54,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course_utils.references import reference_answer
-from course_utils.validation import check_array
 from course_utils.training import single_torch_thread
+from course_utils.validation import check_array
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
            "norm_error", "check_gradient", "softmax_cross_entropy", "check_network",

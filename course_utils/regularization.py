@@ -43,9 +43,18 @@ import numpy as np
 
 from course_utils.network import LayerStep
 from course_utils.references import reference_answer
-from course_utils.validation import (check_array, check_bool, check_callable, check_choice,
-                                     check_elements, check_finite_result, check_int, check_real,
-                                     check_sequence, make_rng)
+from course_utils.validation import (
+    check_array,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_elements,
+    check_finite_result,
+    check_int,
+    check_real,
+    check_sequence,
+    make_rng,
+)
 
 __all__ = ["l2_penalty", "l2_grad", "l1_penalty", "l1_grad", "torch_penalty",
            "dropout_mask", "apply_dropout", "dropout", "DropoutStep", "dropout_net_loss",

@@ -29,8 +29,14 @@ import numpy as np
 from course_utils import training as _training
 from course_utils.monitoring import lean_optimizer
 from course_utils.training import single_torch_thread
-from course_utils.validation import (MAX_SEED, check_array, check_callable, check_int,
-                                     check_real, make_rng)
+from course_utils.validation import (
+    MAX_SEED,
+    check_array,
+    check_callable,
+    check_int,
+    check_real,
+    make_rng,
+)
 
 __all__ = ["MAX_CLASSES", "MAX_OVERFIT_STEPS", "expected_initial_loss", "small_score_loss",
            "fresh_classifier", "InitialLoss", "initial_loss", "Subset", "tiny_subset",

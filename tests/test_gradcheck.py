@@ -11,9 +11,16 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import activations, gradcheck
-from course_utils.gradcheck import (GradCheck, check_gradient, check_module, check_network,
-                                    norm_error, numerical_gradient,
-                                    relative_error, softmax_cross_entropy)
+from course_utils.gradcheck import (
+    GradCheck,
+    check_gradient,
+    check_module,
+    check_network,
+    norm_error,
+    numerical_gradient,
+    relative_error,
+    softmax_cross_entropy,
+)
 from course_utils.training import build_mlp
 
 

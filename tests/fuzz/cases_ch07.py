@@ -7,11 +7,12 @@ from matplotlib.figure import Figure
 
 from course_utils import augmentation as A
 from course_utils import regularization as R
-from course_utils.chapters.ch07_regularization import checks, explorer, figures, runs
+from course_utils.chapters.ch07_regularization import checks, explorer, figures, runs, runs_gap
 from course_utils.data import load_digits
 
 MODULES = ["course_utils.regularization", "course_utils.augmentation",
            "course_utils.chapters.ch07_regularization.runs",
+           "course_utils.chapters.ch07_regularization.runs_gap",
            "course_utils.chapters.ch07_regularization.figures",
            "course_utils.chapters.ch07_regularization.explorer",
            "course_utils.chapters.ch07_regularization.checks"]
@@ -23,7 +24,7 @@ _NET = dict(X=_RNG.standard_normal((5, 3)), Y=_RNG.standard_normal((5, 2)),
             W1=_RNG.standard_normal((3, 4)), b1=np.zeros(4), W2=_RNG.standard_normal((4, 2)),
             b2=np.zeros(2))
 _DIGITS = load_digits()
-_SMALL = runs.small_digits(20, 0.0, seed=0)
+_SMALL = runs_gap.small_digits(20, 0.0, seed=0)
 
 
 def _inverted_dropout(x, p, train, rng):
@@ -72,11 +73,11 @@ CASES = [
     (runs.decay_equivalence, dict(lam=0.01, lr=0.1, steps=2, seed=0)),
     (runs.monte_carlo_dropout, dict(x=_X, p=0.5, version=2, n_masks=100, seed=0, chunk=50)),
     (runs.expectation_gaps, dict(n_draws=20, p=0.5, seed=0, chunk=10)),
-    (runs.small_digits, dict(n_train=20, label_noise=0.2, seed=0)),
-    (runs.gap_runs, dict(data=_SMALL, settings={"none": {}, "l2": {"l2": 0.01}}, width=8,
+    (runs_gap.small_digits, dict(n_train=20, label_noise=0.2, seed=0)),
+    (runs_gap.gap_runs, dict(data=_SMALL, settings={"none": {}, "l2": {"l2": 0.01}}, width=8,
                          depth=1, lr=0.2, epochs=1, batch_size=10, seed=0, eval_every=None,
                          activation="relu")),
-    (runs.gap_over_seeds, dict(experiments={0.2: {"none": {}, "dropout": {"dropout": 0.5}}},
+    (runs_gap.gap_over_seeds, dict(experiments={0.2: {"none": {}, "dropout": {"dropout": 0.5}}},
                                seeds=(0,), n_train=20, width=8, depth=1, activation="gelu",
                                lr=0.2, epochs=1, batch_size=10)),
     (figures.plot_thinned_networks, dict(sizes=(3, 4, 2), p=0.5, seed=0, figsize=(6, 2), dpi=50)),

@@ -14,8 +14,14 @@ from matplotlib.figure import Figure
 from course_utils import regularization as R
 from course_utils.chapters.ch07_regularization.runs import near_zero_share
 from course_utils.plots import check_figure_size
-from course_utils.validation import (MAX_ITEMS, check_array, check_int, check_real,
-                                     check_sequence, make_rng)
+from course_utils.validation import (
+    MAX_ITEMS,
+    check_array,
+    check_int,
+    check_real,
+    check_sequence,
+    make_rng,
+)
 
 __all__ = ["plot_thinned_networks", "plot_dropout_versions", "plot_stochastic_depth",
            "plot_augmentations", "plot_weight_histograms"]

@@ -18,15 +18,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils.gradcheck import METHODS
-from course_utils.monitoring import spread  # median (min to max) over seeds
-from course_utils.sanity import (MAX_CLASSES, MAX_OVERFIT_STEPS, check_data, fresh_classifier,
-                                 initial_loss, small_score_loss, tiny_subset)
-from course_utils.validation import (MAX_ITEMS, MAX_SEED, check_array, check_bool,
-                                     check_callable, check_choice, check_finite_result,
-                                     check_int, check_real, check_sequence, check_work)
+from course_utils.sanity import (
+    MAX_CLASSES,
+    MAX_OVERFIT_STEPS,
+    check_data,
+    fresh_classifier,
+    initial_loss,
+    small_score_loss,
+    tiny_subset,
+)
+from course_utils.validation import (
+    MAX_ITEMS,
+    MAX_SEED,
+    check_array,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_finite_result,
+    check_int,
+    check_real,
+    check_sequence,
+    check_work,
+)
 
-# spread (median, min to max over seeds) is course_utils.monitoring's, imported here for the
-# notebook's tables; it is not this module's, so not in __all__.
 __all__ = ["LossSweep", "initial_loss_sweep", "Memorisation", "memorisation_over_seeds",
            "difference_errors"]
 

@@ -13,14 +13,21 @@ import pytest
 from course_utils import references
 from course_utils import regularization as R
 from course_utils.chapters.ch07_regularization import runs
-from course_utils.chapters.ch07_regularization.checks import check_dropout_network, check_inverted_dropout
+from course_utils.chapters.ch07_regularization.checks import (
+    check_dropout_network,
+    check_inverted_dropout,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
 
 @pytest.fixture(scope="module")

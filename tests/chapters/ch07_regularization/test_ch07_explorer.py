@@ -5,8 +5,8 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils.chapters.ch07_regularization import explorer as E
 from course_utils.chapters.ch07_regularization.explorer import dropout_explorer
 

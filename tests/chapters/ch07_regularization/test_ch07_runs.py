@@ -6,9 +6,8 @@ The assertions are on the package's functions, not on the notebook (nbval compar
 notebook's outputs with the stored ones; these tests say why those outputs are right).
 """
 
-from pathlib import Path
-
 import math
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 import torch
 
 from course_utils import regularization as R
-from course_utils.chapters.ch07_regularization import runs
+from course_utils.chapters.ch07_regularization import runs, runs_gap
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
@@ -57,7 +56,7 @@ MEAN = dict(abs=5e-3 + 1e-12)  # printed as a mean with 2 decimals (0.905 shows 
 
 @pytest.fixture(scope="module")
 def study():
-    return runs.gap_over_seeds(EXPERIMENTS, seeds=range(8))
+    return runs_gap.gap_over_seeds(EXPERIMENTS, seeds=range(8))
 
 
 def _mean(study, noise, name, what):
@@ -103,8 +102,8 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
     smooth (GELU) runs do not amplify that.
     """
     settings = {"none": {}, "L2 0.03": {"l2": 0.03}}
-    stacked = runs.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
-    alone = runs.gap_runs(runs.small_digits(100, label_noise=0.2, seed=seed), settings, width=64,
+    stacked = runs_gap.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
+    alone = runs_gap.gap_runs(runs_gap.small_digits(100, label_noise=0.2, seed=seed), settings, width=64,
                        depth=2, lr=0.2, epochs=20, batch_size=50, seed=seed, activation="gelu")
     for row, run in enumerate(alone):
         assert stacked.train_acc[row, 0] == pytest.approx(run.train_acc, abs=0.011)
@@ -113,35 +112,35 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
 
 def test_gap_over_seeds_checks_its_arguments():
     with pytest.raises(ValueError, match="unknown keys"):
-        runs.gap_over_seeds({0.2: {"x": {"dropuot": 0.5}}})
+        runs_gap.gap_over_seeds({0.2: {"x": {"dropuot": 0.5}}})
     with pytest.raises(ValueError, match="seeds must be different from each other"):
-        runs.gap_over_seeds({0.2: {"none": {}}}, seeds=(1, 1))
+        runs_gap.gap_over_seeds({0.2: {"none": {}}}, seeds=(1, 1))
     with pytest.raises(ValueError, match="activation must be one of 'relu', 'gelu'"):
-        runs.gap_over_seeds({0.2: {"none": {}}}, activation="tanh")
+        runs_gap.gap_over_seeds({0.2: {"none": {}}}, activation="tanh")
     with pytest.raises(ValueError, match="experiments must be a dict"):
-        runs.gap_over_seeds({})
+        runs_gap.gap_over_seeds({})
     with pytest.raises(ValueError, match="lr must be > 0 and <= 10; got 0.0"):
-        runs.gap_over_seeds({0.2: {"none": {}}}, lr=0)
+        runs_gap.gap_over_seeds({0.2: {"none": {}}}, lr=0)
 
 
 def test_small_digits_replaces_exactly_the_share_of_labels():
     from course_utils.data import load_digits
 
-    clean = runs.small_digits(100, 0.0, seed=SEED)
-    noisy = runs.small_digits(100, 0.2, seed=SEED)
+    clean = runs_gap.small_digits(100, 0.0, seed=SEED)
+    noisy = runs_gap.small_digits(100, 0.2, seed=SEED)
     np.testing.assert_array_equal(clean.x_train, noisy.x_train)
     assert (clean.y_train != noisy.y_train).sum() == 20
     assert len(noisy.x_val) == len(load_digits(seed=SEED).x_val) == 450
     with pytest.raises(ValueError, match="label_noise must be >= 0 and <= 1; got 1.5"):
-        runs.small_digits(100, 1.5)
+        runs_gap.small_digits(100, 1.5)
 
 
 def test_gap_runs_checks_settings():
-    data = runs.small_digits(20, seed=SEED)
+    data = runs_gap.small_digits(20, seed=SEED)
     with pytest.raises(ValueError, match="unknown keys"):
-        runs.gap_runs(data, {"x": {"dropuot": 0.5}})
+        runs_gap.gap_runs(data, {"x": {"dropuot": 0.5}})
     with pytest.raises(ValueError, match="l1 or l2, not both"):
-        runs.gap_runs(data, {"x": {"l1": 0.1, "l2": 0.1}})
+        runs_gap.gap_runs(data, {"x": {"l1": 0.1, "l2": 0.1}})
 
 
 # ---------------------------------------------------------------- the notebook itself

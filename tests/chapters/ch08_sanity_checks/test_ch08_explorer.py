@@ -6,8 +6,8 @@ import math
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils.chapters.ch08_sanity_checks import explorer as E
 from course_utils.chapters.ch08_sanity_checks.explorer import sanity_explorer
 

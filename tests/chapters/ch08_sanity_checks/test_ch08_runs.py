@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from course_utils import activations, gradcheck, regularization, sanity
 from course_utils.chapters.ch08_sanity_checks import runs
-from course_utils.data import load_dataset
+from course_utils.monitoring import spread
 
 SEED = 0
 PRINTED = dict(atol=5e-4, rtol=0)
@@ -134,10 +134,10 @@ def test_memorisation_table_as_printed(memorised):
     true, shuffled = memorised["true"], memorised["shuffled"]
     # evaluated every 10 steps: the steps are multiples of 10, the same under the kernels
     # and the 1e-6 perturbations tried
-    assert runs.spread(true.steps_to_perfect, ".0f") == "30 (10 to 60)"
-    assert runs.spread(shuffled.steps_to_perfect, ".0f") == "65 (40 to 90)"
-    assert runs.spread(true.val_acc, ".0f", percent=True) == "71% (60% to 80%)"
-    assert runs.spread(shuffled.val_acc, ".0f", percent=True) == "10% (3% to 18%)"
+    assert spread(true.steps_to_perfect, ".0f") == "30 (10 to 60)"
+    assert spread(shuffled.steps_to_perfect, ".0f") == "65 (40 to 90)"
+    assert spread(true.val_acc, ".0f", percent=True) == "71% (60% to 80%)"
+    assert spread(shuffled.val_acc, ".0f", percent=True) == "10% (3% to 18%)"
     assert np.sum(shuffled.steps_to_perfect > true.steps_to_perfect) == 8
     assert np.sum(shuffled.steps_to_perfect == true.steps_to_perfect) == 1
 
