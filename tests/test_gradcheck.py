@@ -245,15 +245,6 @@ def test_check_module_rejects_bad_input():
         check_module(torch.nn.Linear(2, 2), np.ones((1, 2)), loss=3)
 
 
-def test_single_torch_thread_restores_the_setting():
-    before = torch.get_num_threads()
-    with gradcheck.single_torch_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-
-
-
-
 def test_check_module_can_sample_entries():
     torch.manual_seed(0)
     layer = torch.nn.Linear(30, 20)
