@@ -32,8 +32,10 @@ straddles one is not a derivative.
   softmax cross-entropy loss, every weight matrix and the input.
 - :func:`check_module`: any torch module, every parameter and the input, in float64.
 - :func:`softmax_cross_entropy`: the loss of a softmax classifier and its gradient.
-- :func:`difference_errors`: the error of a difference quotient as a function of ``h``
-  (round-off against truncation).
+
+The error of a difference quotient as a function of ``h`` (round-off against truncation) is
+measured in :mod:`course_utils.chapters.ch08_sanity_checks.runs` and shown by that chapter's
+explorer.
 
 :func:`numerical_gradient` (and its sampled form ``_centred_at``) is chapter 08's exercise:
 both are marked with :func:`course_utils.references.reference_answer`, so they raise while a
@@ -52,12 +54,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course_utils.references import reference_answer
-from course_utils.training import single_torch_thread  # re-exported: one copy, in training
+from course_utils.training import single_torch_thread
+from course_utils.validation import check_array
 
 __all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
-           "norm_error", "check_gradient", "softmax_cross_entropy", "check_network", "check_module",
-           "difference_errors", "EPSILON", "StepTradeoff", "step_tradeoff",
-           "single_torch_thread"]
+           "norm_error", "check_gradient", "softmax_cross_entropy", "check_network",
+           "check_module"]
 
 #: At most this many entries per numerical gradient (two evaluations of ``f`` each): a
 #: gradient check is meant for a small model or a few examples, not a full network.
@@ -175,8 +177,8 @@ def relative_error(analytic, numeric, tiny: float = 1e-12) -> float:
         0 for identical arrays, at most 2 (opposite signs); about 1e-10 for a correct
         float64 gradient of a smooth function.
     """
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
+    a = check_array("analytic", analytic, min_size=0)
+    n = check_array("numeric", numeric, min_size=0)
     if a.shape != n.shape:
         raise ValueError(f"analytic and numeric must have the same shape; got {a.shape} and "
                          f"{n.shape}")
@@ -241,8 +243,8 @@ class GradCheck:
 def norm_error(analytic, numeric) -> float:
     r"""The relative error of a whole gradient,
     :math:`\lVert a - n\rVert_2 / \max(\lVert a\rVert_2, \lVert n\rVert_2)` (0 if both are 0)."""
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
+    a = check_array("analytic", analytic, min_size=0)
+    n = check_array("numeric", numeric, min_size=0)
     if a.shape != n.shape:
         raise ValueError(f"analytic and numeric must have the same shape; got {a.shape} and "
                          f"{n.shape}")
@@ -318,7 +320,7 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     loss : float
     dscores : ndarray, shape (N, C), float64
     """
-    s = np.asarray(scores, dtype=np.float64)
+    s = check_array("scores", scores, ndim=2)
     y = np.asarray(y)
     if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] < 2:
         raise ValueError(f"scores must be (N, C) with N >= 1 and C >= 2; got shape {s.shape}")
@@ -442,13 +444,16 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
                          "are allowed (check a smaller module or fewer examples)")
     model = copy.deepcopy(module).double().eval()
     params = list(model.named_parameters())
-    x_np = np.array(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x,
-                    dtype=np.float64)
+    x_np = np.array(check_array("x", x), dtype=np.float64)  # a copy, float64
     x_t = torch.from_numpy(x_np)  # shares memory: perturbing x_np perturbs x_t
     weights_g = None
     if loss is None:
         with torch.no_grad():
-            out_shape = model(x_t).shape
+            try:
+                out_shape = model(x_t).shape
+            except RuntimeError as error:
+                raise ValueError(f"x: the module cannot run on x of shape {x_np.shape}: "
+                                 f"{error}") from None
         weights_g = torch.randn(out_shape, dtype=torch.float64,
                                 generator=torch.Generator().manual_seed(int(seed)))
 
@@ -458,7 +463,11 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
 
     x_grad = x_t.clone().requires_grad_(True)
     model.zero_grad(set_to_none=True)
-    objective(x_grad).backward()
+    try:
+        objective(x_grad).backward()
+    except RuntimeError as error:  # a shape the module does not take, say
+        raise ValueError(f"x: the module (and loss) cannot run on x of shape {x_np.shape}: "
+                         f"{error}") from None
     analytic = {name: (p.grad.numpy().copy() if p.grad is not None else np.zeros(p.shape))
                 for name, p in params}
     analytic_x = x_grad.grad.numpy().copy()
@@ -477,150 +486,3 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
         checks.append(_compare_at("x", analytic_x, value, x_np, h, tol,
                                   _sample(x_np.size, max_entries, rng)))
     return checks
-
-
-def difference_errors(f: Callable[[np.ndarray], np.ndarray],
-                      df: Callable[[np.ndarray], np.ndarray], x0: float,
-                      steps: Sequence[float], method: str = "centred",
-                      dtype=np.float64) -> np.ndarray:
-    r"""Absolute error of a difference quotient of a scalar function, for each step ``h``.
-
-    Truncation error falls with ``h`` (:math:`\frac{h^2}{6}|f'''|` centred,
-    :math:`\frac{h}{2}|f''|` forward); round-off grows like :math:`\epsilon |f| / h`
-    (:math:`\epsilon` the machine epsilon of ``dtype``: 2.2e-16 for float64, 1.2e-7 for
-    float32). The total is smallest near :math:`h \approx \epsilon^{1/3}` (centred) or
-    :math:`\epsilon^{1/2}` (forward).
-
-    Parameters
-    ----------
-    f, df : callable
-        An element-wise function and its exact derivative (NumPy ufunc-like).
-    x0 : float
-        The point.
-    steps : sequence of float, each > 0
-        The values of ``h``.
-    method : {"centred", "forward"}
-    dtype : numpy float dtype
-        Precision in which ``f`` is evaluated (float64 or float32).
-
-    Returns
-    -------
-    ndarray, shape (len(steps),), float64
-        :math:`|\text{difference quotient} - f'(x_0)|`, the exact derivative in float64.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be float64 or float32; got {dtype}")
-    if isinstance(x0, bool) or not isinstance(x0, numbers.Real) or not math.isfinite(x0):
-        raise ValueError(f"x0 must be a finite number; got {x0!r}")
-    hs = np.asarray(steps, dtype=np.float64)
-    if hs.ndim != 1 or hs.size == 0 or hs.size > 10_000 or not np.all(np.isfinite(hs)) \
-            or np.any(hs <= 0):
-        raise ValueError("steps must be a 1-D sequence of 1 to 10,000 positive finite numbers")
-    x = dtype.type(x0)
-    exact = float(df(np.float64(x0)))
-    errors = np.empty(hs.size)
-    for k, h in enumerate(hs):
-        step = dtype.type(h)
-        if method == "centred":
-            quotient = (f(x + step) - f(x - step)) / (dtype.type(2) * step)
-        else:
-            quotient = (f(x + step) - f(x)) / step
-        errors[k] = abs(float(quotient) - exact)
-    return errors
-
-
-#: Machine epsilon of the two precisions :func:`step_tradeoff` knows.
-EPSILON = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
-
-
-@dataclass(frozen=True)
-class StepTradeoff:
-    r"""The error of a difference quotient of tanh at ``x0`` over a grid of steps.
-
-    Attributes
-    ----------
-    steps : ndarray, shape (K,)
-        The grid of h, log-spaced from 1e-12 to 1e-1.
-    errors : ndarray, shape (K,)
-        Measured :math:`|\text{quotient} - \tanh'(x_0)|` (:func:`difference_errors`).
-    truncation : ndarray, shape (K,)
-        The model of the truncation error: :math:`\frac{h^2}{6}|f^{(3)}|` (centred) or
-        :math:`\frac{h}{2}|f^{(2)}|` (forward).
-    roundoff : ndarray, shape (K,)
-        The model of the round-off error, :math:`\epsilon |f| / h`.
-    h, quotient, exact, error : float
-        The chosen step, the difference quotient there (in ``dtype``), :math:`\tanh'(x_0)`
-        and the error.
-    best_h, best_error : float
-        The grid step with the smallest measured error, and that error.
-    method, dtype : str
-    """
-
-    steps: np.ndarray
-    errors: np.ndarray
-    truncation: np.ndarray
-    roundoff: np.ndarray
-    h: float
-    quotient: float
-    exact: float
-    error: float
-    best_h: float
-    best_error: float
-    method: str
-    dtype: str
-
-
-def step_tradeoff(h: float = 1e-5, method: str = "centred", dtype: str = "float64",
-                  x0: float = 0.5, num: int = 111) -> StepTradeoff:
-    r"""Truncation against round-off for the difference quotient of :math:`f = \tanh`.
-
-    Parameters
-    ----------
-    h : float
-        The step to report, between 1e-12 and 0.1.
-    method : {"centred", "forward"}
-    dtype : {"float64", "float32"}
-    x0 : float
-        The point, |x0| <= 3.
-    num : int
-        Grid points between 1e-12 and 1e-1 (2 to 1,000).
-
-    Returns
-    -------
-    StepTradeoff
-    """
-    from course_utils import activations
-
-    h = _check_h(h)
-    if not 1e-12 <= h <= 0.1:
-        raise ValueError(f"h must be between 1e-12 and 0.1; got {h!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    if dtype not in EPSILON:
-        raise ValueError(f"dtype must be one of {tuple(EPSILON)}; got {dtype!r}")
-    if isinstance(x0, bool) or not isinstance(x0, numbers.Real) or not abs(x0) <= 3:
-        raise ValueError(f"x0 must be a number between -3 and 3; got {x0!r}")
-    if isinstance(num, bool) or not isinstance(num, numbers.Integral) or not 2 <= num <= 1000:
-        raise ValueError(f"num must be an integer between 2 and 1000; got {num!r}")
-    steps = np.logspace(-12, -1, int(num))
-    errors = difference_errors(np.tanh, activations.tanh_grad, float(x0), steps, method, dtype)
-    t = math.tanh(x0)
-    second = -2 * t * (1 - t * t)                   # tanh''
-    third = (1 - t * t) * (6 * t * t - 2)           # tanh'''
-    truncation = (steps ** 2 * abs(third) / 6 if method == "centred"
-                  else steps * abs(second) / 2)
-    roundoff = EPSILON[dtype] * abs(t) / steps
-    exact = float(activations.tanh_grad(np.float64(x0)))
-    kind = np.dtype(dtype).type
-    x, step = kind(x0), kind(h)
-    if method == "centred":
-        quotient = float((np.tanh(x + step) - np.tanh(x - step)) / (kind(2) * step))
-    else:
-        quotient = float((np.tanh(x + step) - np.tanh(x)) / step)
-    best = int(np.argmin(errors))
-    return StepTradeoff(steps, errors, truncation, roundoff, h, quotient, exact,
-                        abs(quotient - exact), float(steps[best]), float(errors[best]),
-                        method, dtype)

@@ -11,9 +11,16 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import activations, gradcheck
-from course_utils.gradcheck import (GradCheck, check_gradient, check_module, check_network,
-                                    difference_errors, norm_error, numerical_gradient,
-                                    relative_error, softmax_cross_entropy)
+from course_utils.gradcheck import (
+    GradCheck,
+    check_gradient,
+    check_module,
+    check_network,
+    norm_error,
+    numerical_gradient,
+    relative_error,
+    softmax_cross_entropy,
+)
 from course_utils.training import build_mlp
 
 
@@ -236,85 +243,6 @@ def test_check_module_rejects_bad_input():
         check_module(torch.nn.Linear(400, 300), np.ones((1, 400)))
     with pytest.raises(ValueError, match="loss must be"):
         check_module(torch.nn.Linear(2, 2), np.ones((1, 2)), loss=3)
-
-
-def test_single_torch_thread_restores_the_setting():
-    before = torch.get_num_threads()
-    with gradcheck.single_torch_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-
-
-# ---------------------------------------------------------------- error against h
-STEPS = np.logspace(-12, -1, 23)
-
-
-def tanh_errors(method="centred", dtype=np.float64):
-    return difference_errors(np.tanh, activations.tanh_grad, 0.5, STEPS, method, dtype)
-
-
-def test_centred_difference_is_best_near_h_1e_5_in_float64():
-    errors = tanh_errors()
-    best = STEPS[np.argmin(errors)]
-    assert 1e-6 <= best <= 1e-4
-    assert errors.min() < 1e-10
-    # truncation regime: a step 10x larger, an error 100x larger
-    assert errors[-1] / errors[-3] == pytest.approx(100, rel=0.05)
-
-
-def test_forward_difference_is_best_near_sqrt_eps_and_worse():
-    errors = tanh_errors("forward")
-    best = STEPS[np.argmin(errors)]
-    assert 1e-9 <= best <= 1e-7
-    assert errors.min() > 100 * tanh_errors().min()
-    assert errors[-1] / errors[-3] == pytest.approx(10, rel=0.1)  # first order
-
-
-def test_float32_cannot_reach_1e_7():
-    errors = tanh_errors(dtype=np.float32)
-    assert errors.min() > 1e-7
-    assert STEPS[np.argmin(errors)] >= 1e-4
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(method="x"), "method must be one of"),
-    (dict(dtype=np.float16), "dtype must be float64 or float32"),
-    (dict(steps=[1e-3, -1.0]), "steps must be"),
-    (dict(steps=[]), "steps must be"),
-    (dict(x0=float("inf")), "x0 must be a finite"),
-])
-def test_difference_errors_rejects_bad_input(kwargs, message):
-    args = dict(f=np.tanh, df=activations.tanh_grad, x0=0.5, steps=[1e-3])
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=message):
-        difference_errors(**args)
-
-
-# ---------------------------------------------------------------- step_tradeoff (the explorer)
-def test_step_tradeoff_models_and_measurement():
-    result = gradcheck.step_tradeoff(1e-2, "centred", "float64")
-    assert result.steps.shape == (111,) and result.steps[0] == 1e-12
-    # truncation regime: the model h^2 |f'''| / 6 is the measured error
-    np.testing.assert_allclose(result.errors[-10:], result.truncation[-10:], rtol=0.05)
-    assert result.exact == pytest.approx(1 - math.tanh(0.5) ** 2, rel=1e-15)
-    assert result.error == pytest.approx(abs(result.quotient - result.exact))
-    assert result.error == pytest.approx(result.truncation[np.argmin(abs(result.steps - 1e-2))],
-                                         rel=0.05)
-    forward = gradcheck.step_tradeoff(1e-2, "forward")
-    np.testing.assert_allclose(forward.errors[-10:], forward.truncation[-10:], rtol=0.1)
-    f32 = gradcheck.step_tradeoff(1e-5, "centred", "float32")
-    assert f32.error > 1e-5 and f32.best_error > 1e-7
-    assert 1e-6 <= gradcheck.step_tradeoff().best_h <= 1e-4
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(h=1.0), "h must be between"), (dict(h=0.0), "h must be a positive"),
-    (dict(method="x"), "method must be one of"), (dict(dtype="float16"), "dtype must be one of"),
-    (dict(x0=10.0), "x0 must be a number between"), (dict(num=1), "num must be an integer"),
-])
-def test_step_tradeoff_rejects_bad_input(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        gradcheck.step_tradeoff(**kwargs)
 
 
 def test_check_module_can_sample_entries():

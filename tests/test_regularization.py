@@ -51,49 +51,15 @@ def test_torch_penalty_equals_numpy_penalty_on_linear_weights_only():
                                                                       rel=1e-6)
 
 
-def test_sgd_weight_decay_is_l2_and_adam_weight_decay_is_not_adamw():
-    gaps = R.decay_equivalence(lam=0.01, lr=0.1, steps=20, seed=0)
-    assert gaps["sgd: (a) vs (b)"] < 1e-12 and gaps["sgd: (a) vs (c)"] < 1e-12
-    assert gaps["adam: (a) vs (b)"] < 1e-12
-    assert gaps["adam: (a) vs (c)"] == pytest.approx(0.602, abs=5e-4)  # printed
-
-
-def test_decoupled_decay_is_what_torch_adamw_does():
-    # (c) of decay_equivalence, written out for Adam, against torch.optim.AdamW
-    gen = torch.Generator().manual_seed(0)
-    x, y = torch.randn(32, 5, generator=gen, dtype=torch.float64), torch.randint(0, 3, (32,), generator=gen)
-    w0 = torch.randn(5, 3, generator=gen, dtype=torch.float64)
-    runs = []
-    for decoupled in (True, False):
-        w = w0.clone().requires_grad_(True)
-        opt = (torch.optim.Adam([w], lr=0.1) if decoupled
-               else torch.optim.AdamW([w], lr=0.1, weight_decay=0.05))
-        for _ in range(10):
-            loss = torch.nn.functional.cross_entropy(x @ w, y)
-            opt.zero_grad()
-            loss.backward()
-            if decoupled:
-                with torch.no_grad():
-                    w.mul_(1 - 0.1 * 0.05)
-            opt.step()
-        runs.append(w.detach())
-    torch.testing.assert_close(runs[0], runs[1], rtol=1e-12, atol=1e-12)
-
-
 @pytest.mark.parametrize("call, message", [
-    (lambda: R.l2_penalty(np.ones(3), -1.0), "lam, the penalty strength, must be a finite number >= 0; got -1.0"),
-    (lambda: R.l1_penalty([], 1.0), "weights must be an array or a non-empty sequence"),
-    (lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0), "weights contains NaN or inf"),
-    (lambda: R.torch_penalty("l3", 1.0), "kind must be 'l1' or 'l2'; got 'l3'"),
-    (lambda: R.near_zero_share(np.ones(3), 0.0), "threshold must be a number > 0; got 0.0"),
+    (lambda: R.l2_penalty(np.ones(3), -1.0), "lam must be >= 0; got -1.0"),
+    (lambda: R.l1_penalty([], 1.0), "weights must have between 1 and 10000 items; got 0"),
+    (lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0), "weights must hold finite numbers; it has NaN or inf"),
+    (lambda: R.torch_penalty("l3", 1.0), "kind must be one of 'l1', 'l2'; got 'l3'"),
 ])
 def test_penalty_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         call()
-
-
-def test_near_zero_share_pools_all_arrays():
-    assert R.near_zero_share([np.array([0.0, 1.0]), np.array([1e-4, 2.0, -5e-4, 3.0])], 1e-3) == 0.5
 
 
 # ------------------------------------------------------------------ dropout
@@ -128,38 +94,17 @@ def test_inverted_dropout_scaling_matches_torch(p):
     assert abs((theirs != 0).mean() - (1 - p)) < 10 * math.sqrt(p * (1 - p) / theirs.size)
 
 
-@pytest.mark.parametrize("version", [1, 2])
-@pytest.mark.parametrize("p", [0.2, 0.5])
-def test_monte_carlo_mean_equals_test_output_within_one_percent(p, version):
-    units = np.maximum(rng(1).standard_normal(64), 0.0)  # the notebook's
-    result = R.monte_carlo_dropout(units, p, version, n_masks=10_000, rng=rng(0))
-    assert result.rel_error < 0.01
-    assert result.predicted_rel_error == pytest.approx(math.sqrt(p / ((1 - p) * 10_000)))
-    expected = {0.2: 0.0038, 0.5: 0.0070}[p]  # printed, 2 decimals of a percentage
-    assert result.rel_error == pytest.approx(expected, abs=5e-5)
-    np.testing.assert_array_equal(result.test, R.dropout(units, p, False, version))
-
-
-def test_monte_carlo_error_follows_its_standard_error_over_seeds():
-    units = np.maximum(rng(1).standard_normal(64), 0.0)
-    errors = [R.monte_carlo_dropout(units, 0.5, 2, 10_000, rng(s)).rel_error for s in range(20)]
-    assert 0.7 < np.mean(errors) / 0.01 < 1.3  # the predicted 1%: "< 1%" is not guaranteed
-    errors = [R.monte_carlo_dropout(units, 0.5, 2, 40_000, rng(s)).rel_error for s in range(5)]
-    assert max(errors) < 0.01
-
-
 @pytest.mark.parametrize("call, message", [
-    (lambda: R.dropout(np.ones(3), 1.0, True), r"p, the probability of dropping, must be in \[0, 1\)"),
-    (lambda: R.dropout(np.ones(3), -0.1, True), r"must be in \[0, 1\)"),
-    (lambda: R.dropout(np.ones(3), "0.5", True), r"p must be a number in \[0, 1\); got '0.5'"),
+    (lambda: R.dropout(np.ones(3), 1.0, True), "p must be >= 0 and < 1; got 1.0"),
+    (lambda: R.dropout(np.ones(3), -0.1, True), "p must be >= 0 and < 1; got -0.1"),
+    (lambda: R.dropout(np.ones(3), "0.5", True), "p must be a finite number; got '0.5'"),
     (lambda: R.dropout(np.ones(3), 0.5, 1), "train must be True or False; got 1"),
-    (lambda: R.dropout(np.ones(3), 0.5, True, version=3), "version must be 1"),
-    (lambda: R.dropout(np.ones(3), 0.5, True, rng=0), "rng must be a numpy.random.Generator"),
-    (lambda: R.dropout(np.array(["a"]), 0.5, True), "x must be a real numeric array"),
-    (lambda: R.dropout(np.array([np.inf]), 0.5, True), "x contains NaN or inf"),
-    (lambda: R.dropout_mask((2**13, 2**12), 0.5), "at most 16,777,216 are allowed"),
+    (lambda: R.dropout(np.ones(3), 0.5, True, version=3), "version must be one of 1, 2; got 3"),
+    (lambda: R.dropout(np.ones(3), 0.5, True, seed=-1), "seed must be an integer between 0"),
+    (lambda: R.dropout(np.array(["a"]), 0.5, True), "x must be an array of float64 values"),
+    (lambda: R.dropout(np.array([np.inf]), 0.5, True), "x must hold finite numbers; it has NaN or inf"),
+    (lambda: R.dropout_mask((2**13, 2**12), 0.5), "at most 16777216 fit in memory here"),
     (lambda: R.apply_dropout(np.ones(3), np.ones(3), 0.5), "mask must be a boolean array"),
-    (lambda: R.monte_carlo_dropout(np.ones(3), 0.5, n_masks=0), "n_masks must be an integer"),
 ])
 def test_dropout_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message):
@@ -168,7 +113,7 @@ def test_dropout_arguments_are_checked(call, message):
 
 def test_dropout_refuses_huge_input_before_allocating():
     huge = np.broadcast_to(np.float64(1.0), (2**13, 2**12))  # a view: no memory yet
-    with pytest.raises(ValueError, match="x has 33,554,432 elements"):
+    with pytest.raises(ValueError, match="x would have 33554432 entries"):
         R.dropout(huge, 0.5, True)
 
 
@@ -183,7 +128,7 @@ def test_dropout_step_forward_and_backward_match_torch_autograd(version, train):
     x = rng(0).standard_normal((7, SIZES[0]))
     weights = [rng(i + 1).standard_normal((a, b)) for i, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:]))]
     upstream = rng(9).standard_normal((7, SIZES[-1]))
-    step = R.DropoutStep(p, train=train, version=version, rng=rng(5), depth=3)
+    step = R.DropoutStep(p, train=train, version=version, seed=5, depth=3)
     record = network.forward(x, weights, "tanh", step=step)
     grads = network.backward(record, weights, upstream, "tanh", step=step)
     draw = rng(5)  # the step's generator, replayed: one mask per dropped layer, in order
@@ -206,10 +151,10 @@ def test_dropout_step_forward_and_backward_match_torch_autograd(version, train):
 
 
 def test_dropout_step_without_depth_drops_every_layer_and_checks_arguments():
-    step = R.DropoutStep(0.5, rng=rng(0))
+    step = R.DropoutStep(0.5, seed=0)
     out, cache = step.forward(np.ones((4, 100)), layer=0)
     assert set(np.unique(out)) == {0.0, 2.0}
-    with pytest.raises(ValueError, match="depth must be an integer >= 1 or None; got 0"):
+    with pytest.raises(ValueError, match="depth must be between 1 and 1000; got 0"):
         R.DropoutStep(0.5, depth=0)
     with pytest.raises(ValueError, match="train must be True or False"):
         R.DropoutStep(0.5, train="yes")
@@ -258,7 +203,7 @@ def test_dropout_net_loss_p0_is_the_test_mode_and_the_mask_comes_from_rng():
 
 def test_dropout_net_loss_refuses_bad_input():
     X, Y, W1, b1, W2, b2 = _net()
-    with pytest.raises(ValueError, match="must be in \\[0, 1\\)"):
+    with pytest.raises(ValueError, match="p must be >= 0 and < 1"):
         R.dropout_net_loss(X, Y, W1, b1, W2, b2, 1.0, True, rng(0))
     with pytest.raises(ValueError, match="shapes must be"):
         R.dropout_net_loss(X, Y[:, :2], W1, b1, W2, b2, 0.5, True, rng(0))
@@ -266,8 +211,9 @@ def test_dropout_net_loss_refuses_bad_input():
         R.dropout_net_loss(X, Y, W1, b1[None], W2, b2, 0.5, True, rng(0))
     with pytest.raises(ValueError, match="train must be True or False"):
         R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, "yes", rng(0))
-    with pytest.raises(ValueError, match="rng must be"):
-        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, True, 0)
+    with pytest.raises(ValueError, match="seed must be"):
+        R.dropout_net_loss(X, Y, W1, b1, W2, b2, 0.5, True, -1)
+
 
 def test_notebook_network_table():
     """Section 2.3's printed table (one mask per layer, seed 0)."""
@@ -277,7 +223,7 @@ def test_notebook_network_table():
     means = {}
     for version in (1, 2):
         for mode in ("train", "test"):
-            step = R.DropoutStep(0.5, train=(mode == "train"), version=version, rng=rng(0), depth=3)
+            step = R.DropoutStep(0.5, train=(mode == "train"), version=version, seed=0, depth=3)
             means[version, mode] = [a.mean() for a in network.forward(net_x, net_w, "relu", step=step).activations]
     np.testing.assert_allclose(means[2, "train"], [0.557, 0.763, 1.116], atol=5e-4)
     np.testing.assert_allclose(means[2, "test"], [0.555, 0.553, 0.583], atol=5e-4)
@@ -309,14 +255,14 @@ def test_dropconnect_checks_shapes():
 # ------------------------------------------------------------------ stochastic depth
 def test_linear_survival_is_huang_et_al_rule():
     np.testing.assert_allclose(R.linear_survival(4, 0.5), [0.875, 0.75, 0.625, 0.5])
-    with pytest.raises(ValueError, match=r"p_last, a survival probability, must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match="p_last must be > 0 and <= 1; got 0.0"):
         R.linear_survival(4, 0.0)
 
 
 def test_stochastic_depth_train_and_test():
     blocks = [lambda h, k=k: np.tanh(h + k) for k in range(3)]
     x, survival = rng(0).standard_normal((2, 4)), [0.9, 0.6, 0.3]
-    out, ran = R.stochastic_depth(x, blocks, survival, True, rng=rng(1))
+    out, ran = R.stochastic_depth(x, blocks, survival, True, seed=1)
     expected_ran = rng(1).random(3) < survival
     np.testing.assert_array_equal(ran, expected_ran)
     h = x
@@ -349,7 +295,7 @@ def test_stochastic_depth_one_block_test_output_is_the_expectation():
 def test_stochastic_depth_checks_arguments():
     with pytest.raises(ValueError, match="survival probabilities must be in"):
         R.stochastic_depth(np.ones((1, 2)), [np.tanh], 0.0, True)
-    with pytest.raises(ValueError, match="blocks must be a non-empty sequence"):
+    with pytest.raises(ValueError, match="blocks must have between 1 and 1000 items; got 0"):
         R.stochastic_depth(np.ones((1, 2)), [], 0.5, True)
 
 
@@ -358,126 +304,7 @@ def test_notebook_stochastic_depth_counts():
     sd_rng = rng(0)
     block_w = sd_rng.standard_normal((12, 8, 8)) / np.sqrt(8)
     blocks = [lambda h, W=W: np.tanh(h @ W) for W in block_w]
-    ran = np.array([R.stochastic_depth(np.ones((1, 8)), blocks, survival, True, rng=sd_rng)[1]
+    ran = np.array([R.stochastic_depth(np.ones((1, 8)), blocks, survival, True, seed=sd_rng)[1]
                     for _ in range(24)])
     counts = ran.sum(axis=1)
     assert (round(counts.mean(), 2), round(survival.sum(), 2), counts.min(), counts.max()) == (8.71, 8.75, 6, 12)
-
-
-# ------------------------------------------------------------------ the general pattern
-def test_expectation_is_exact_for_linear_parts_and_biased_after_nonlinearities():
-    gaps = R.expectation_gaps(n_draws=10_000, p=0.5, seed=0)
-    printed = {"dropout, linear layer": 0.0086, "DropConnect, linear layer": 0.0089,
-               "dropout, then tanh": 0.2013, "stochastic depth, 1 block": 0.0004,
-               "stochastic depth, 12 blocks": 0.1811}
-    for name, value in printed.items():
-        assert gaps[name] == pytest.approx(value, abs=5e-5), name
-    for name in ("dropout, linear layer", "DropConnect, linear layer", "stochastic depth, 1 block"):
-        assert gaps[name] < 0.01
-    for name in ("dropout, then tanh", "stochastic depth, 12 blocks"):
-        assert gaps[name] > 0.1
-    # noise shrinks with more draws, the bias does not
-    more = R.expectation_gaps(n_draws=40_000, p=0.5, seed=0)
-    assert more["dropout, linear layer"] < 0.7 * gaps["dropout, linear layer"]
-    assert more["dropout, then tanh"] == pytest.approx(gaps["dropout, then tanh"], rel=0.05)
-
-
-# ------------------------------------------------------------------ images
-@pytest.fixture(scope="module")
-def photo():
-    from course_utils.data import load_sample_photos
-
-    return load_sample_photos()["china"][::4, ::4]
-
-
-def test_random_flip(photo):
-    out, flipped = R.random_flip(photo, rng(0), p=1.0)
-    assert flipped and out.dtype == np.uint8
-    np.testing.assert_array_equal(out, photo[:, ::-1])
-    out, flipped = R.random_flip(photo, rng(0), p=0.0)
-    assert not flipped
-    np.testing.assert_array_equal(out, photo)
-    flips = [R.random_flip(photo, rng(s))[1] for s in range(400)]
-    assert 0.4 < np.mean(flips) < 0.6
-
-
-def test_random_crop_pads_with_zeros_and_crops_the_window(photo):
-    out, (top, left) = R.random_crop(photo, (50, 60), padding=8, rng=rng(3))
-    padded = np.pad(photo, ((8, 8), (8, 8), (0, 0)))
-    assert out.shape == (50, 60, 3)
-    np.testing.assert_array_equal(out, padded[top:top + 50, left:left + 60])
-    same, _ = R.random_crop(photo, photo.shape[:2], padding=0, rng=rng(0))
-    np.testing.assert_array_equal(same, photo)
-    with pytest.raises(ValueError, match="size"):
-        R.random_crop(photo, 1000, padding=0)
-
-
-def test_cutout_blanks_a_square_cut_by_the_border(photo):
-    out, (top, left, bottom, right) = R.cutout(photo, 20, rng(1))
-    assert (out[top:bottom, left:right] == 0).all()
-    outside = np.ones(photo.shape[:2], bool)
-    outside[top:bottom, left:right] = False
-    np.testing.assert_array_equal(out[outside], photo[outside])
-    assert bottom - top <= 20 and right - left <= 20
-    sizes = [(b - t) * (r - l) for t, l, b, r in (R.cutout(photo, 20, rng(s))[1] for s in range(200))]
-    assert max(sizes) == 400 and min(sizes) < 400  # partly outside sometimes, as in the paper
-
-
-def test_random_erasing_erases_with_probability_p_a_rectangle_of_the_share(photo):
-    area = photo.shape[0] * photo.shape[1]
-    boxes = [R.random_erasing(photo, rng(s), p=0.5)[1] for s in range(300)]
-    erased = [b for b in boxes if b is not None]
-    assert 0.4 < len(erased) / len(boxes) < 0.6
-    for t, l, b, r in erased:
-        assert 0.015 <= (b - t) * (r - l) / area <= 0.34
-    out, box = R.random_erasing(photo, rng(0), p=0.0)
-    assert box is None
-    np.testing.assert_array_equal(out, photo)
-
-
-def test_color_jitter_factors_and_identity(photo):
-    out, factors = R.color_jitter(photo, rng(0), brightness=0, contrast=0, saturation=0)
-    assert factors == {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0}
-    assert np.abs(out.astype(int) - photo.astype(int)).max() <= 1  # rounding only
-    out, factors = R.color_jitter(photo, rng(0))
-    assert all(0.6 <= f <= 1.4 for f in factors.values())
-    assert out.shape == photo.shape and out.dtype == np.uint8
-    bright, _ = R.color_jitter(photo / 255.0 * 0.5, rng(0), brightness=0.0, contrast=0.0, saturation=0.0)
-    assert bright.dtype == np.float64
-
-
-@pytest.mark.parametrize("call, message", [
-    (lambda: R.cutout(np.ones((4, 4)), 2), r"image must be \(H, W, C\)"),
-    (lambda: R.cutout(np.full((4, 4, 3), 2.0), 2), r"a float image must have values in \[0, 1\]"),
-    (lambda: R.cutout(np.zeros((4, 4, 3)), 0), "size must be an integer between 1 and 4"),
-    (lambda: R.random_flip(np.zeros((4, 4, 3)), p=2), r"p, the probability of flipping, must be in \[0, 1\]"),
-    (lambda: R.random_erasing(np.zeros((4, 4, 3)), scale=(0.5, 0.1)), "scale must be"),
-    (lambda: R.color_jitter(np.zeros((4, 4, 3)), brightness=2), r"brightness must be a strength in \[0, 1\]"),
-])
-def test_image_arguments_are_checked(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
-
-
-# ------------------------------------------------------------------ explorer compute
-@pytest.mark.parametrize("method", R.METHODS)
-@pytest.mark.parametrize("version", [1, 2])
-def test_dropout_demo_matches_a_direct_computation(method, version):
-    demo = R.dropout_demo(0.4, version, method, seed=3, n_masks=500)
-    scale = 1 / 0.6 if version == 2 else 1.0
-    if method == "dropout":
-        np.testing.assert_allclose(demo.train, (demo.a * demo.mask * scale) @ demo.W)
-        assert demo.mask.shape == demo.a.shape
-    else:
-        np.testing.assert_allclose(demo.train, demo.a @ (demo.W * demo.mask * scale))
-        assert demo.mask.shape == demo.W.shape
-    np.testing.assert_allclose(demo.test, demo.a @ demo.W * (0.6 if version == 1 else 1.0))
-    assert demo.rel_error < 0.1
-    assert demo.kept == pytest.approx(demo.mask.mean())
-
-
-def test_dropout_demo_checks_arguments():
-    with pytest.raises(ValueError, match="method must be one of dropout, DropConnect; got 'x'"):
-        R.dropout_demo(method="x")
-    with pytest.raises(ValueError, match="seed must be an integer >= 0; got -1"):
-        R.dropout_demo(seed=-1)

@@ -1,12 +1,10 @@
 """Visible checks of the chapters not yet moved into course_utils/chapters (transitional)."""
 
-from course_utils.checks import ch07, ch08, ch09, ch10
+from course_utils.checks import ch09, ch10
 from course_utils.checking import *  # noqa: F403
 from course_utils.checking import __all__ as _common_all
-from course_utils.checks.ch07 import *  # noqa: F403
-from course_utils.checks.ch08 import *  # noqa: F403
 from course_utils.checks.ch09 import *  # noqa: F403
 from course_utils.checks.ch10 import *  # noqa: F403
 
-_CHAPTERS = (ch07, ch08, ch09, ch10)
+_CHAPTERS = (ch09, ch10)
 __all__ = [*_common_all, *(name for module in _CHAPTERS for name in module.__all__)]

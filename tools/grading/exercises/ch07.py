@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from course_utils import regularization as R
-from course_utils.checks.ch07 import dropout_network_mistake
+from course_utils.chapters.ch07_regularization.checks import dropout_network_mistake
 from tools.grading.spec import Call, Exercise, Rng, describe, raised, returned
 
 # ------------------------------------------------------------------ inverted dropout

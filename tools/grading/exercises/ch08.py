@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import gradcheck
-from course_utils.checks.ch08 import numerical_gradient_mistake
+from course_utils.chapters.ch08_sanity_checks.checks import numerical_gradient_mistake
 from tools.grading.spec import Call, Exercise, Expr, describe, raised
 
 #: Whole-gradient relative error allowed against an exact gradient (h = 1e-5), and against

@@ -86,7 +86,9 @@ def numerical_gradient_mistake(got, f, x, h: float, exact=None) -> str | None:
     import numpy as np
 
     from course_utils.gradcheck import norm_error
+    from course_utils.validation import check_real
 
+    h = check_real("h", h, 0.0, low_open=True)
     got = np.asarray(got, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     if got.shape != x.shape or not np.all(np.isfinite(got)):

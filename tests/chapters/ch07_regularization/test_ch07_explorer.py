@@ -5,10 +5,10 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
-from course_utils import regularization as R
-from course_utils.widgets.dropout_explorer import dropout_explorer
+
+from course_utils.chapters.ch07_regularization import explorer as E
+from course_utils.chapters.ch07_regularization.explorer import dropout_explorer
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = R.dropout_demo(v["p"], v["version"], v["method"], v["seed"], n_masks=ex.n_masks)
+    expected = E.dropout_demo(v["p"], v["version"], v["method"], v["seed"], n_masks=ex.n_masks)
     for field in ("mask", "train", "test", "expected"):
         np.testing.assert_array_equal(getattr(ex.result, field), getattr(expected, field))
     view = ex.view
@@ -125,7 +125,7 @@ def test_out_of_range_p_is_clamped_with_a_message(explorer, value):
 def test_nan_p_shows_a_message_and_clears_the_result(explorer):
     explorer.controls["p"].value = float("nan")
     assert explorer.result is None
-    assert explorer.message.startswith("p must be a number in [0, 1); got nan")
+    assert explorer.message.startswith("p must be a finite number; got nan")
     explorer.controls["p"].value = 0.5
     assert explorer.message == ""
     assert_result_matches(explorer)
@@ -143,7 +143,7 @@ def test_a_mask_that_drops_everything_warns():
     (dict(version=3), "version must be one of 1, 2; got 3"),
     (dict(method="dropconnect"), "method must be one of dropout, DropConnect; got 'dropconnect'"),
     (dict(seed=51), "seed must be an integer between 0 and 50; got 51"),
-    (dict(n_masks=0), "n_masks must be an integer between 1 and 100000; got 0"),
+    (dict(n_masks=0), "n_masks must be between 1 and 65536; got 0"),
     (dict(figsize=(0, 1)), "figsize and dpi must be positive"),
 ])
 def test_bad_start_values_raise_saying_what_is_allowed(start, message):
@@ -151,25 +151,25 @@ def test_bad_start_values_raise_saying_what_is_allowed(start, message):
         dropout_explorer(**start)
 
 
-# ------------------------------------------------------------------ the chapter's static figures
-def test_static_figures_build_and_say_what_they_show():
-    import sys
+# ------------------------------------------------------------------ explorer compute
+@pytest.mark.parametrize("method", E.METHODS)
+@pytest.mark.parametrize("version", [1, 2])
+def test_dropout_demo_matches_a_direct_computation(method, version):
+    demo = E.dropout_demo(0.4, version, method, seed=3, n_masks=500)
+    scale = 1 / 0.6 if version == 2 else 1.0
+    if method == "dropout":
+        np.testing.assert_allclose(demo.train, (demo.a * demo.mask * scale) @ demo.W)
+        assert demo.mask.shape == demo.a.shape
+    else:
+        np.testing.assert_allclose(demo.train, demo.a @ (demo.W * demo.mask * scale))
+        assert demo.mask.shape == demo.W.shape
+    np.testing.assert_allclose(demo.test, demo.a @ demo.W * (0.6 if version == 1 else 1.0))
+    assert demo.rel_error < 0.1
+    assert demo.kept == pytest.approx(demo.mask.mean())
 
-    D = sys.modules["course_utils.widgets.dropout_explorer"]  # the module (the package may
-    # export the factory function under the same name)
 
-    assert len(D.plot_thinned_networks(seed=0).axes) == 4
-    a = np.maximum(np.random.default_rng(0).standard_normal((8, 16)), 0.0)
-    versions = D.plot_dropout_versions(a, p=0.5, seed=0)
-    titles = [ax.get_title() for ax in versions.axes]
-    assert titles[2:4] == ["train: a ⊙ m", "test: 0.5 a"]
-    assert titles[6:8] == ["train: a ⊙ m / 0.5", "test: a"]
-    ran = np.random.default_rng(0).random((24, 12)) < 0.7
-    assert len(D.plot_stochastic_depth(ran, R.linear_survival(12)).axes) == 2
-    photo = np.zeros((20, 30, 3), np.uint8)
-    assert len(D.plot_augmentations({"a": photo, "b": photo}).axes) == 3
-    weights = {"L1": [np.array([0.0, 0.5]), np.array([1e-4, -1.0])], "L2": np.array([0.2, -0.3])}
-    histograms = D.plot_weight_histograms(weights)
-    assert [ax.get_title() for ax in histograms.axes] == ["L1: 50.0% of |w| < 0.001",
-                                                          "L2: 0.0% of |w| < 0.001"]
-    assert histograms.axes[0].get_xlim()[1] >= 1.0  # the shared range covers every weight
+def test_dropout_demo_checks_arguments():
+    with pytest.raises(ValueError, match="method must be one of 'dropout', 'DropConnect'; got 'x'"):
+        E.dropout_demo(method="x")
+    with pytest.raises(ValueError, match="seed must be an integer between 0 and 4294967295"):
+        E.dropout_demo(seed=-1)

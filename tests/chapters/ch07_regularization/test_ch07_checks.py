@@ -12,14 +12,22 @@ import pytest
 
 from course_utils import references
 from course_utils import regularization as R
-from course_utils.checks import check_dropout_network, check_inverted_dropout
+from course_utils.chapters.ch07_regularization import runs
+from course_utils.chapters.ch07_regularization.checks import (
+    check_dropout_network,
+    check_inverted_dropout,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +103,7 @@ DROPOUT_WRONG = {
                                     "seeded inside"),
     "one-import answer": (dropout_answer("""
         from course_utils import regularization
-        return regularization.dropout(x, p, train, version=2, rng=rng)
+        return regularization.dropout(x, p, train, version=2, seed=rng)
         """), "ReferenceUnavailable"),
     "one-import answer, mask helpers": (dropout_answer("""
         from course_utils import regularization as R
@@ -108,10 +116,10 @@ DROPOUT_WRONG = {
         return R.DropoutStep(p, train, 2, rng).forward(np.array(x, dtype=np.float64), 0)[0]
         """), "ReferenceUnavailable"),
     "one-import answer, Monte Carlo with one mask": (dropout_answer("""
-        from course_utils import regularization as R
+        from course_utils.chapters.ch07_regularization import runs
         if not train:
             return np.array(x, dtype=np.float64)
-        return R.monte_carlo_dropout(x, p, 2, n_masks=1, rng=rng).mean_train
+        return runs.monte_carlo_dropout(x, p, 2, n_masks=1, seed=rng).mean_train
         """), "ReferenceUnavailable"),
 }
 
@@ -330,10 +338,10 @@ def test_the_references_are_hidden_only_while_an_answer_runs():
     problem = [np.ones((2, 3)), np.ones((2, 2)), np.ones((3, 4)), np.zeros(4), np.ones((4, 2)),
                np.zeros(2)]
     calls = {
-        "dropout": [lambda: R.dropout(x, 0.5, True, rng=np.random.default_rng(0)),
+        "dropout": [lambda: R.dropout(x, 0.5, True, seed=np.random.default_rng(0)),
                     lambda: R.apply_dropout(x, x > 0, 0.5),
                     lambda: R.dropout_mask(x.shape, 0.5, np.random.default_rng(0)),
-                    lambda: R.monte_carlo_dropout(x, 0.5, n_masks=1),
+                    lambda: runs.monte_carlo_dropout(x, 0.5, n_masks=1),
                     lambda: R.DropoutStep(0.5).forward(x, 0)],
         "dropout_network": [lambda: R.dropout_net_loss(*problem, 0.5, True),
                             lambda: R.DropoutStep(0.5).backward(x, x, 0),

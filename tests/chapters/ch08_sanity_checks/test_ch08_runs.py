@@ -17,16 +17,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import activations, gradcheck, sanity
-from course_utils.data import load_dataset
+from course_utils import activations, gradcheck, regularization, sanity
+from course_utils.chapters.ch08_sanity_checks import runs
+from course_utils.monitoring import spread
 
 SEED = 0
 PRINTED = dict(atol=5e-4, rtol=0)
 
 
 @pytest.fixture(scope="module")
-def data():
-    return load_dataset("digits", seed=SEED)
+def data(digits_dataset):
+    return digits_dataset  # load_dataset("digits", seed=SEED), SEED = 0
 
 
 def test_setup_data_set(data):
@@ -60,7 +61,7 @@ def assert_four_digits(values, printed):
 
 
 def test_sweep_table(data):
-    sweep = sanity.initial_loss_sweep(data.x_train, data.y_train, 10,
+    sweep = runs.initial_loss_sweep(data.x_train, data.y_train, 10,
                                       [1e-3, 1e-2, 0.1, 0.3, 1.0, 3.0], seeds=range(10))
     assert_four_digits(sweep.score_std, ["0.003635", "0.03635", "0.3635", "1.091", "3.635",
                                          "10.91"])
@@ -79,7 +80,7 @@ def test_l2_table(data):
     squares = sum(float((m.weight.detach() ** 2).sum()) for m in model
                   if isinstance(m, torch.nn.Linear))
     assert squares == pytest.approx(259.4, abs=0.05)
-    rows = [sanity.initial_loss(model, data.x_train, data.y_train, penalty=sanity.l2_penalty(lam))
+    rows = [sanity.initial_loss(model, data.x_train, data.y_train, penalty=regularization.torch_penalty("l2", lam))
             for lam in (0.0, 1e-3, 1e-2, 1e-1)]
     np.testing.assert_allclose([r.data_loss for r in rows], [2.302] * 4, **PRINTED)
     np.testing.assert_allclose([r.penalty for r in rows], [0.0, 0.130, 1.297, 12.971], **PRINTED)
@@ -114,8 +115,8 @@ def test_overfit_table(data, overfit):
 @pytest.fixture(scope="module")
 def memorised(data):
     """The notebook's cell: 10 seeds, true and shuffled labels."""
-    return {"true": sanity.memorisation_over_seeds(data, seeds=range(10)),
-            "shuffled": sanity.memorisation_over_seeds(data, seeds=range(10),
+    return {"true": runs.memorisation_over_seeds(data, seeds=range(10)),
+            "shuffled": runs.memorisation_over_seeds(data, seeds=range(10),
                                                        shuffle_labels=True)}
 
 
@@ -133,10 +134,10 @@ def test_memorisation_table_as_printed(memorised):
     true, shuffled = memorised["true"], memorised["shuffled"]
     # evaluated every 10 steps: the steps are multiples of 10, the same under the kernels
     # and the 1e-6 perturbations tried
-    assert sanity.spread(true.steps_to_perfect, ".0f") == "30 (10 to 60)"
-    assert sanity.spread(shuffled.steps_to_perfect, ".0f") == "65 (40 to 90)"
-    assert sanity.spread(true.val_acc, ".0f", percent=True) == "71% (60% to 80%)"
-    assert sanity.spread(shuffled.val_acc, ".0f", percent=True) == "10% (3% to 18%)"
+    assert spread(true.steps_to_perfect, ".0f") == "30 (10 to 60)"
+    assert spread(shuffled.steps_to_perfect, ".0f") == "65 (40 to 90)"
+    assert spread(true.val_acc, ".0f", percent=True) == "71% (60% to 80%)"
+    assert spread(shuffled.val_acc, ".0f", percent=True) == "10% (3% to 18%)"
     assert np.sum(shuffled.steps_to_perfect > true.steps_to_perfect) == 8
     assert np.sum(shuffled.steps_to_perfect == true.steps_to_perfect) == 1
 
@@ -158,10 +159,10 @@ STEPS = np.logspace(-12, -1, 23)
 
 
 def test_error_against_h_table():
-    centred = gradcheck.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS)
-    forward = gradcheck.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
+    centred = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS)
+    forward = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
                                           "forward")
-    f32 = gradcheck.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
+    f32 = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
                                       dtype=np.float32)
     at = [np.flatnonzero(np.isclose(STEPS, h))[0] for h in (1e-1, 1e-2, 1e-3)]
     assert [f"{centred[i]:.2e}" for i in at] == ["9.45e-04", "9.42e-06", "9.42e-08"]
@@ -266,7 +267,7 @@ def test_checklist(data):
     assert start.data_loss == pytest.approx(2.302, abs=5e-4)  # printed with 3 decimals
     assert abs(start.data_loss - math.log(10)) < 0.05
     penalised = sanity.initial_loss(candidate, data.x_train, data.y_train,
-                                    penalty=sanity.l2_penalty(1e-2))
+                                    penalty=regularization.torch_penalty("l2", 1e-2))
     assert penalised.total == pytest.approx(3.681, abs=5e-4)  # printed with 3 decimals
     assert penalised.total > start.total
     small = sanity.fresh_classifier(64, 10, depth=3, width=4, activation="tanh",
@@ -283,7 +284,7 @@ def test_checklist(data):
 
 # ---------------------------------------------------------------- the explorer cell
 def test_explorer_cell():
-    from course_utils.widgets.sanity_explorer import sanity_explorer
+    from course_utils.chapters.ch08_sanity_checks.explorer import sanity_explorer
 
     explorer = sanity_explorer(h=1e-5, method="centred", dtype="float64")
     assert repr(explorer) == "SanityExplorer(h=1e-05, method='centred', dtype='float64')"
@@ -293,3 +294,94 @@ def test_explorer_cell():
     assert f"{explorer.result.error:.2e}" == "3.64e-03"
     assert f"{explorer.result.truncation[at_h]:.2e}" == "3.63e-03"
     assert explorer.message.startswith("error 3.6e-03 > 1e-7")
+
+
+def tanh_errors(method="centred", dtype=np.float64):
+    return runs.difference_errors(np.tanh, activations.tanh_grad, 0.5, STEPS, method, dtype)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(method="x"), "method must be one of"),
+    (dict(dtype=np.float16), "dtype must be numpy.float64 or numpy.float32"),
+    (dict(steps=[1e-3, -1.0]), "steps must hold numbers > 0"),
+    (dict(steps=[]), "steps must have at least 1 entries"),
+    (dict(x0=float("inf")), "x0 must be a finite"),
+])
+def test_difference_errors_rejects_bad_input(kwargs, message):
+    args = dict(f=np.tanh, df=activations.tanh_grad, x0=0.5, steps=[1e-3])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        runs.difference_errors(**args)
+
+
+def test_claim_larger_init_raises_the_initial_loss_on_average(data):
+    sweep = runs.initial_loss_sweep(data.x_train, data.y_train, 10, [1e-3, 0.1, 0.3, 1.0],
+                                      seeds=range(5))
+    assert np.all(np.diff(sweep.mean_loss) > 0)
+    assert np.all(np.diff(sweep.score_std) > 0)
+    # small scores: the second-order formula holds; large ones: it overshoots
+    np.testing.assert_allclose(sweep.mean_loss[:2], sweep.predicted[:2], atol=0.02)
+    assert sweep.predicted[-1] > sweep.mean_loss[-1] + 1
+    assert np.all(sweep.min_loss <= sweep.mean_loss) and np.all(sweep.mean_loss <= sweep.max_loss)
+
+
+def test_initial_loss_sweep_rejects_bad_sizes(data):
+    with pytest.raises(ValueError, match="output_stds must have between 1 and 20 items; got 0"):
+        runs.initial_loss_sweep(data.x_train, data.y_train, 10, [], seeds=[0])
+
+
+# ---------------------------------------------------------------- claim: over seeds
+def test_memorisation_over_seeds_is_overfit_tiny_subset_for_each_seed(data):
+    over = runs.memorisation_over_seeds(data, seeds=(0, 4), steps=60)
+    for i, seed in enumerate((0, 4)):
+        single = sanity.overfit_tiny_subset(data, steps=60, seed=seed)
+        # vectorised float32 products in another order: the same run to rounding
+        np.testing.assert_allclose(over.runs.history(i).train_loss, single.history.train_loss,
+                                   rtol=1e-4)
+        expected = np.nan if single.steps_to_perfect is None else single.steps_to_perfect
+        np.testing.assert_equal(over.steps_to_perfect[i], expected)
+        assert over.val_acc[i] == pytest.approx(single.val_acc, abs=1 / 450 + 1e-12)
+    assert over.memorised.tolist() == [not np.isnan(s) for s in over.steps_to_perfect]
+
+
+def test_shuffled_labels_permute_the_training_labels_only(data):
+    import dataclasses
+
+    over = runs.memorisation_over_seeds(data, seeds=(2,), steps=30, shuffle_labels=True)
+    shuffled = dataclasses.replace(
+        data, y_train=np.random.default_rng(2).permutation(data.y_train))
+    single = sanity.overfit_tiny_subset(shuffled, steps=30, seed=2)
+    np.testing.assert_allclose(over.runs.history(0).train_loss, single.history.train_loss,
+                               rtol=1e-4)
+
+
+def test_memorisation_over_seeds_rejects_bad_input(data):
+    with pytest.raises(ValueError, match="shuffle_labels must be True or False"):
+        runs.memorisation_over_seeds(data, shuffle_labels=1)
+    with pytest.raises(ValueError, match="steps must be between 1 and 10000; got 0"):
+        runs.memorisation_over_seeds(data, steps=0)
+    with pytest.raises(ValueError, match="data must have"):
+        runs.memorisation_over_seeds(object())
+
+
+def test_centred_difference_is_best_near_h_1e_5_in_float64():
+    errors = tanh_errors()
+    best = STEPS[np.argmin(errors)]
+    assert 1e-6 <= best <= 1e-4
+    assert errors.min() < 1e-10
+    # truncation regime: a step 10x larger, an error 100x larger
+    assert errors[-1] / errors[-3] == pytest.approx(100, rel=0.05)
+
+
+def test_forward_difference_is_best_near_sqrt_eps_and_worse():
+    errors = tanh_errors("forward")
+    best = STEPS[np.argmin(errors)]
+    assert 1e-9 <= best <= 1e-7
+    assert errors.min() > 100 * tanh_errors().min()
+    assert errors[-1] / errors[-3] == pytest.approx(10, rel=0.1)  # first order
+
+
+def test_float32_cannot_reach_1e_7():
+    errors = tanh_errors(dtype=np.float32)
+    assert errors.min() > 1e-7
+    assert STEPS[np.argmin(errors)] >= 1e-4

@@ -6,6 +6,7 @@ The assertions are on the package's functions, not on the notebook (nbval compar
 notebook's outputs with the stored ones; these tests say why those outputs are right).
 """
 
+import math
 from pathlib import Path
 
 import nbformat
@@ -14,8 +15,9 @@ import pytest
 import torch
 
 from course_utils import regularization as R
+from course_utils.chapters.ch07_regularization import runs, runs_gap
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
 SEED = 0
 PRINTED = dict(abs=5e-4)  # printed with 3 decimals
@@ -32,8 +34,8 @@ def one_thread():
 
 # ---------------------------------------------------------------- 1. L1 vs L2
 def test_l1_leaves_far_more_near_zero_weights_than_l2():
-    trained = {kind: R.penalty_weights(kind, 2e-3, epochs=5, seed=SEED) for kind in ("l1", "l2")}
-    shares = {k: [R.near_zero_share(w, t) for t in (1e-3, 1e-2)] for k, w in trained.items()}
+    trained = {kind: runs.penalty_weights(kind, 2e-3, epochs=5, seed=SEED) for kind in ("l1", "l2")}
+    shares = {k: [runs.near_zero_share(w, t) for t in (1e-3, 1e-2)] for k, w in trained.items()}
     np.testing.assert_allclose(shares["l1"], [0.0625, 0.1131], atol=5e-4)  # printed 6.2%, 11.3%
     np.testing.assert_allclose(shares["l2"], [0.0046, 0.0393], atol=5e-4)  # printed 0.5%, 3.9%
     assert shares["l1"][0] > 10 * shares["l2"][0]  # "far more"
@@ -54,7 +56,7 @@ MEAN = dict(abs=5e-3 + 1e-12)  # printed as a mean with 2 decimals (0.905 shows 
 
 @pytest.fixture(scope="module")
 def study():
-    return R.gap_over_seeds(EXPERIMENTS, seeds=range(8))
+    return runs_gap.gap_over_seeds(EXPERIMENTS, seeds=range(8))
 
 
 def _mean(study, noise, name, what):
@@ -100,8 +102,8 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
     smooth (GELU) runs do not amplify that.
     """
     settings = {"none": {}, "L2 0.03": {"l2": 0.03}}
-    stacked = R.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
-    alone = R.gap_runs(R.small_digits(100, label_noise=0.2, seed=seed), settings, width=64,
+    stacked = runs_gap.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
+    alone = runs_gap.gap_runs(runs_gap.small_digits(100, label_noise=0.2, seed=seed), settings, width=64,
                        depth=2, lr=0.2, epochs=20, batch_size=50, seed=seed, activation="gelu")
     for row, run in enumerate(alone):
         assert stacked.train_acc[row, 0] == pytest.approx(run.train_acc, abs=0.011)
@@ -110,35 +112,35 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
 
 def test_gap_over_seeds_checks_its_arguments():
     with pytest.raises(ValueError, match="unknown keys"):
-        R.gap_over_seeds({0.2: {"x": {"dropuot": 0.5}}})
-    with pytest.raises(ValueError, match="seeds must hold 1 to 32 different seeds"):
-        R.gap_over_seeds({0.2: {"none": {}}}, seeds=(1, 1))
-    with pytest.raises(ValueError, match="activation must be 'relu' or 'gelu'"):
-        R.gap_over_seeds({0.2: {"none": {}}}, activation="tanh")
+        runs_gap.gap_over_seeds({0.2: {"x": {"dropuot": 0.5}}})
+    with pytest.raises(ValueError, match="seeds must be different from each other"):
+        runs_gap.gap_over_seeds({0.2: {"none": {}}}, seeds=(1, 1))
+    with pytest.raises(ValueError, match="activation must be one of 'relu', 'gelu'"):
+        runs_gap.gap_over_seeds({0.2: {"none": {}}}, activation="tanh")
     with pytest.raises(ValueError, match="experiments must be a dict"):
-        R.gap_over_seeds({})
-    with pytest.raises(ValueError, match=r"lr must be a number in \(0, 10\]"):
-        R.gap_over_seeds({0.2: {"none": {}}}, lr=0)
+        runs_gap.gap_over_seeds({})
+    with pytest.raises(ValueError, match="lr must be > 0 and <= 10; got 0.0"):
+        runs_gap.gap_over_seeds({0.2: {"none": {}}}, lr=0)
 
 
 def test_small_digits_replaces_exactly_the_share_of_labels():
     from course_utils.data import load_digits
 
-    clean = R.small_digits(100, 0.0, seed=SEED)
-    noisy = R.small_digits(100, 0.2, seed=SEED)
+    clean = runs_gap.small_digits(100, 0.0, seed=SEED)
+    noisy = runs_gap.small_digits(100, 0.2, seed=SEED)
     np.testing.assert_array_equal(clean.x_train, noisy.x_train)
     assert (clean.y_train != noisy.y_train).sum() == 20
     assert len(noisy.x_val) == len(load_digits(seed=SEED).x_val) == 450
-    with pytest.raises(ValueError, match=r"label_noise must be a share in \[0, 1\]; got 1.5"):
-        R.small_digits(100, 1.5)
+    with pytest.raises(ValueError, match="label_noise must be >= 0 and <= 1; got 1.5"):
+        runs_gap.small_digits(100, 1.5)
 
 
 def test_gap_runs_checks_settings():
-    data = R.small_digits(20, seed=SEED)
+    data = runs_gap.small_digits(20, seed=SEED)
     with pytest.raises(ValueError, match="unknown keys"):
-        R.gap_runs(data, {"x": {"dropuot": 0.5}})
+        runs_gap.gap_runs(data, {"x": {"dropuot": 0.5}})
     with pytest.raises(ValueError, match="l1 or l2, not both"):
-        R.gap_runs(data, {"x": {"l1": 0.1, "l2": 0.1}})
+        runs_gap.gap_runs(data, {"x": {"l1": 0.1, "l2": 0.1}})
 
 
 # ---------------------------------------------------------------- the notebook itself
@@ -158,3 +160,74 @@ def test_notebook_has_the_spine_and_its_title_carries_the_seed_title():
     assert len(starts) == 1
     assert starts[0].outputs[0]["data"]["text/plain"] == (
         "DropoutExplorer(p=0.5, version=2, method='dropout', seed=0)")
+
+
+def test_sgd_weight_decay_is_l2_and_adam_weight_decay_is_not_adamw():
+    gaps = runs.decay_equivalence(lam=0.01, lr=0.1, steps=20, seed=0)
+    assert gaps["sgd: (a) vs (b)"] < 1e-12 and gaps["sgd: (a) vs (c)"] < 1e-12
+    assert gaps["adam: (a) vs (b)"] < 1e-12
+    assert gaps["adam: (a) vs (c)"] == pytest.approx(0.602, abs=5e-4)  # printed
+
+
+def test_decoupled_decay_is_what_torch_adamw_does():
+    # (c) of decay_equivalence, written out for Adam, against torch.optim.AdamW
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(32, 5, generator=gen, dtype=torch.float64), torch.randint(0, 3, (32,), generator=gen)
+    w0 = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    runs = []
+    for decoupled in (True, False):
+        w = w0.clone().requires_grad_(True)
+        opt = (torch.optim.Adam([w], lr=0.1) if decoupled
+               else torch.optim.AdamW([w], lr=0.1, weight_decay=0.05))
+        for _ in range(10):
+            loss = torch.nn.functional.cross_entropy(x @ w, y)
+            opt.zero_grad()
+            loss.backward()
+            if decoupled:
+                with torch.no_grad():
+                    w.mul_(1 - 0.1 * 0.05)
+            opt.step()
+        runs.append(w.detach())
+    torch.testing.assert_close(runs[0], runs[1], rtol=1e-12, atol=1e-12)
+
+
+def test_near_zero_share_pools_all_arrays():
+    assert runs.near_zero_share([np.array([0.0, 1.0]), np.array([1e-4, 2.0, -5e-4, 3.0])], 1e-3) == 0.5
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_monte_carlo_mean_equals_test_output_within_one_percent(p, version):
+    units = np.maximum(np.random.default_rng(1).standard_normal(64), 0.0)  # the notebook's
+    result = runs.monte_carlo_dropout(units, p, version, n_masks=10_000, seed=0)
+    assert result.rel_error < 0.01
+    assert result.predicted_rel_error == pytest.approx(math.sqrt(p / ((1 - p) * 10_000)))
+    expected = {0.2: 0.0038, 0.5: 0.0070}[p]  # printed, 2 decimals of a percentage
+    assert result.rel_error == pytest.approx(expected, abs=5e-5)
+    np.testing.assert_array_equal(result.test, R.dropout(units, p, False, version))
+
+
+def test_monte_carlo_error_follows_its_standard_error_over_seeds():
+    units = np.maximum(np.random.default_rng(1).standard_normal(64), 0.0)
+    errors = [runs.monte_carlo_dropout(units, 0.5, 2, 10_000, s).rel_error for s in range(20)]
+    assert 0.7 < np.mean(errors) / 0.01 < 1.3  # the predicted 1%: "< 1%" is not guaranteed
+    errors = [runs.monte_carlo_dropout(units, 0.5, 2, 40_000, s).rel_error for s in range(5)]
+    assert max(errors) < 0.01
+
+
+# ------------------------------------------------------------------ the general pattern
+def test_expectation_is_exact_for_linear_parts_and_biased_after_nonlinearities():
+    gaps = runs.expectation_gaps(n_draws=10_000, p=0.5, seed=0)
+    printed = {"dropout, linear layer": 0.0086, "DropConnect, linear layer": 0.0089,
+               "dropout, then tanh": 0.2013, "stochastic depth, 1 block": 0.0004,
+               "stochastic depth, 12 blocks": 0.1811}
+    for name, value in printed.items():
+        assert gaps[name] == pytest.approx(value, abs=5e-5), name
+    for name in ("dropout, linear layer", "DropConnect, linear layer", "stochastic depth, 1 block"):
+        assert gaps[name] < 0.01
+    for name in ("dropout, then tanh", "stochastic depth, 12 blocks"):
+        assert gaps[name] > 0.1
+    # noise shrinks with more draws, the bias does not
+    more = runs.expectation_gaps(n_draws=40_000, p=0.5, seed=0)
+    assert more["dropout, linear layer"] < 0.7 * gaps["dropout, linear layer"]
+    assert more["dropout, then tanh"] == pytest.approx(gaps["dropout, then tanh"], rel=0.05)

@@ -10,14 +10,18 @@ import numpy as np
 import pytest
 
 from course_utils import gradcheck, references
-from course_utils.checks import check_numerical_gradient
+from course_utils.chapters.ch08_sanity_checks.checks import check_numerical_gradient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "08_sanity_checks.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
 (test_exercise_cells_carry_nbgrader_metadata,
  test_reference_solution_passes_visible_and_hidden_tests,

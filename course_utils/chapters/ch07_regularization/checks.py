@@ -162,7 +162,12 @@ def dropout_network_problem(seed: int = 7, n: int = 6, d: int = 4, hidden: int =
     W1 (d, hidden) and W2 (hidden, c) at the 1/sqrt(fan-in) scale, small biases."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from course_utils.validation import check_int, make_rng
+
+    # a check's problem: a few examples and units (64 is far beyond what a check needs)
+    n, d, hidden, c = (check_int(name, v, 1, 64) for name, v in
+                       (("n", n), ("d", d), ("hidden", hidden), ("c", c)))
+    rng = make_rng(seed)
     return (rng.standard_normal((n, d)), rng.standard_normal((n, c)),
             rng.standard_normal((d, hidden)) / np.sqrt(d), 0.1 * rng.standard_normal(hidden),
             rng.standard_normal((hidden, c)) / np.sqrt(hidden), 0.1 * rng.standard_normal(c))
@@ -181,7 +186,18 @@ def dropout_network_variant(X, Y, W1, b1, W2, b2, p, train, seed, keep="drop p",
     """
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from course_utils.regularization import check_drop_probability
+    from course_utils.validation import check_array, check_bool, check_choice, make_rng
+
+    X, Y, W1, b1, W2, b2 = (check_array(name, a) for name, a in
+                            zip(("X", "Y", "W1", "b1", "W2", "b2"), (X, Y, W1, b1, W2, b2)))
+    p, train = check_drop_probability(p), check_bool("train", train)
+    keep = check_choice("keep", keep, ("drop p", "keep p"))
+    scale = check_choice("scale", scale, ("1/(1-p)", "1/p", "none"))
+    backward = check_choice("backward", backward, ("same", "new mask", "no scale", "no mask",
+                                                   "none"))
+    test = check_choice("test", test, ("plain", "drop", "scale"))
+    rng = make_rng(seed)
     z = X @ W1 + b1
     h = np.maximum(z, 0.0)
     if train or test == "drop":

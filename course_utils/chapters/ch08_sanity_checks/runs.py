@@ -1,0 +1,252 @@
+"""Chapter 08's seeded experiments: the numbers ``notebooks/08_sanity_checks.ipynb`` prints.
+
+They run the lesson's checks (:mod:`course_utils.sanity`, :mod:`course_utils.gradcheck`) many
+times:
+
+- :func:`initial_loss_sweep`: the loss at step 0 over output-layer scales and seeds;
+- :func:`memorisation_over_seeds`: overfitting 20 examples for many seeds at once, with true
+  or shuffled labels;
+- :func:`difference_errors`: the error of a difference quotient over a grid of steps ``h``
+  (truncation against round-off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from course_utils.gradcheck import METHODS
+from course_utils.sanity import (
+    MAX_CLASSES,
+    MAX_OVERFIT_STEPS,
+    check_data,
+    fresh_classifier,
+    initial_loss,
+    small_score_loss,
+    tiny_subset,
+)
+from course_utils.validation import (
+    MAX_ITEMS,
+    MAX_SEED,
+    check_array,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_finite_result,
+    check_int,
+    check_real,
+    check_sequence,
+    check_work,
+)
+
+__all__ = ["LossSweep", "initial_loss_sweep", "Memorisation", "memorisation_over_seeds",
+           "difference_errors"]
+
+
+@dataclass(frozen=True)
+class LossSweep:
+    """Initial losses over output-layer scales, each averaged over several seeds.
+
+    Attributes
+    ----------
+    output_std : ndarray, shape (K,)
+    score_std : ndarray, shape (K,)
+        Std of the class scores, mean over the seeds.
+    mean_loss, min_loss, max_loss : ndarray, shape (K,)
+        The data loss over the seeds.
+    predicted : ndarray, shape (K,)
+        :func:`~course_utils.sanity.small_score_loss` at ``score_std``.
+    """
+
+    output_std: np.ndarray
+    score_std: np.ndarray
+    mean_loss: np.ndarray
+    min_loss: np.ndarray
+    max_loss: np.ndarray
+    predicted: np.ndarray
+
+
+def initial_loss_sweep(x, y, num_classes: int, output_stds, seeds=range(10), depth: int = 2,
+                       width: int = 64) -> LossSweep:
+    """The initial loss of :func:`~course_utils.sanity.fresh_classifier` for each ``output_std``, over ``seeds``.
+
+    One seed's loss also carries a first-order term of random sign (the random output weights
+    happen to favour the right classes a little, or the wrong ones); averaged over seeds it
+    cancels and the mean follows :func:`~course_utils.sanity.small_score_loss` for small scores.
+
+    Parameters
+    ----------
+    x : array-like, shape (N, D)
+    y : array-like of int, shape (N,)
+    num_classes : int
+    output_stds : sequence of float, each > 0 (at most 20)
+    seeds : sequence of int (at most 50)
+    depth, width : int
+        Of the classifier.
+
+    Returns
+    -------
+    LossSweep
+    """
+    num_classes = check_int("num_classes", num_classes, 2, MAX_CLASSES)
+    stds = check_sequence("output_stds", output_stds, max_len=20,
+                          item=lambda n, s: check_real(n, s, 0.0, 1e3, low_open=True))
+    seeds = check_sequence("seeds", seeds, max_len=50,
+                           item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1))
+    x = check_array("x", x, ndim=2)
+    check_array("y", y, shape=(len(x),), dtype=np.int64)
+    check_work("initial_loss_sweep", len(stds) * len(seeds) * x.size * width * (depth + 1))
+    rows = []
+    for std in stds:
+        runs = [initial_loss(fresh_classifier(x.shape[1], num_classes, depth=depth, width=width,
+                                              output_std=std, seed=seed), x, y)
+                for seed in seeds]
+        losses = np.array([r.data_loss for r in runs])
+        score = float(np.mean([r.score_std for r in runs]))
+        rows.append((score, losses.mean(), losses.min(), losses.max(),
+                     small_score_loss(num_classes, score)))
+    cols = np.array(rows).T
+    return LossSweep(np.array(stds), *cols)
+
+
+@dataclass(frozen=True)
+class Memorisation:
+    """:func:`~course_utils.sanity.overfit_tiny_subset` over many seeds (:func:`memorisation_over_seeds`).
+
+    Attributes
+    ----------
+    seeds : tuple of int, length S
+    steps_to_perfect : ndarray, shape (S,), float
+        First evaluated step with 100% training accuracy; NaN where never reached.
+    train_loss, val_acc : ndarray, shape (S,)
+        At the end of each run.
+    runs : course_utils.monitoring.SeedRuns
+        The runs themselves.
+    """
+
+    seeds: tuple
+    steps_to_perfect: np.ndarray
+    train_loss: np.ndarray
+    val_acc: np.ndarray
+    runs: object
+
+    @property
+    def memorised(self) -> np.ndarray:
+        """shape (S,), bool: which seeds reached 100% training accuracy."""
+        return ~np.isnan(self.steps_to_perfect)
+
+
+def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200,
+                            lr: float = 0.1, shuffle_labels: bool = False, eval_every: int = 10,
+                            depth: int = 2, width: int = 64,
+                            activation: str = "relu") -> Memorisation:
+    """:func:`~course_utils.sanity.overfit_tiny_subset` for every seed, all seeds trained at once.
+
+    Seed ``s`` takes the subset ``sanity.tiny_subset(data, n, s)`` and the network
+    ``fresh_classifier(..., seed=s)``, as ``overfit_tiny_subset(data, seed=s)`` does, and
+    trains it full batch with plain SGD, vectorised over the seeds by
+    :func:`course_utils.monitoring.train_seeds` (so to rounding, not bit for bit, the same
+    runs). With ``shuffle_labels`` the training labels are first permuted by
+    ``numpy.random.default_rng(s)`` (Zhang et al., ICLR 2017: random labels are memorised
+    too); validation labels stay true.
+
+    Parameters
+    ----------
+    data : object with ``x_train, y_train, x_val, y_val``
+    seeds : sequence of int (1 to 200)
+    n, steps, lr, depth, width, activation
+        As for :func:`~course_utils.sanity.overfit_tiny_subset`.
+    shuffle_labels : bool
+    eval_every : int
+        Training and validation accuracy are evaluated every this many steps (and at the end).
+
+    Returns
+    -------
+    Memorisation
+    """
+    import types
+
+    from course_utils import monitoring
+
+    shuffle_labels = check_bool("shuffle_labels", shuffle_labels)
+    steps = check_int("steps", steps, 1, MAX_OVERFIT_STEPS)
+    lr = check_real("lr", lr, 0.0, 1e6, low_open=True)
+    eval_every = check_int("eval_every", eval_every, 1)
+    seeds = tuple(check_sequence("seeds", seeds, max_len=200,
+                                 item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)))
+    check_data(data)
+    y = np.asarray(data.y_train)
+    subsets = []
+    for seed in seeds:
+        labelled = data
+        if shuffle_labels:
+            labelled = types.SimpleNamespace(
+                x_train=data.x_train, y_train=np.random.default_rng(int(seed)).permutation(y),
+                x_val=data.x_val, y_val=data.y_val)
+        subsets.append(tiny_subset(labelled, n, seed))
+    num_classes = max(getattr(data, "num_classes", int(np.max(y)) + 1), 2)
+    features = subsets[0].x_train.shape[1]
+    runs = monitoring.train_seeds(
+        subsets, seeds, lr=lr, optimizer="sgd", batch_size=None, epochs=int(steps),
+        eval_every=eval_every,
+        build=lambda seed: fresh_classifier(features, num_classes, depth=depth, width=width,
+                                            activation=activation, seed=seed))
+    perfect = runs.train_acc == 1.0  # an accuracy is a count / n: exactly 1 when all are right
+    first = np.where(perfect.any(axis=1), runs.eval_step[np.argmax(perfect, axis=1)], np.nan)
+    return Memorisation(seeds, first.astype(float), runs.train_loss[:, -1], runs.val_acc[:, -1],
+                        runs)
+
+
+def difference_errors(f: Callable[[np.ndarray], np.ndarray],
+                      df: Callable[[np.ndarray], np.ndarray], x0: float,
+                      steps: Sequence[float], method: str = "centred",
+                      dtype=np.float64) -> np.ndarray:
+    r"""Absolute error of a difference quotient of a scalar function, for each step ``h``.
+
+    Truncation error falls with ``h`` (:math:`\frac{h^2}{6}|f'''|` centred,
+    :math:`\frac{h}{2}|f''|` forward); round-off grows like :math:`\epsilon |f| / h`
+    (:math:`\epsilon` the machine epsilon of ``dtype``: 2.2e-16 for float64, 1.2e-7 for
+    float32). The total is smallest near :math:`h \approx \epsilon^{1/3}` (centred) or
+    :math:`\epsilon^{1/2}` (forward).
+
+    Parameters
+    ----------
+    f, df : callable
+        An element-wise function and its exact derivative (NumPy ufunc-like).
+    x0 : float
+        The point.
+    steps : sequence of float, each > 0
+        The values of ``h``.
+    method : {"centred", "forward"}
+    dtype : numpy float dtype
+        Precision in which ``f`` is evaluated (float64 or float32).
+
+    Returns
+    -------
+    ndarray, shape (len(steps),), float64
+        :math:`|\text{difference quotient} - f'(x_0)|`, the exact derivative in float64.
+    """
+    check_callable("f", f)
+    check_callable("df", df)
+    method = check_choice("method", method, METHODS)
+    if dtype not in (np.float64, np.float32, "float64", "float32"):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32; got {dtype!r}")
+    dtype = np.dtype(dtype)
+    x0 = check_real("x0", x0)
+    hs = check_array("steps", steps, ndim=1, limit=MAX_ITEMS)
+    if np.any(hs <= 0):
+        raise ValueError("steps must hold numbers > 0")
+    x = dtype.type(x0)
+    exact = float(df(np.float64(x0)))
+    check_finite_result("df(x0)", exact, "df must be the derivative, finite at x0")
+    errors = np.empty(hs.size)
+    for k, h in enumerate(hs):
+        step = dtype.type(h)
+        if method == "centred":
+            quotient = (f(x + step) - f(x - step)) / (dtype.type(2) * step)
+        else:
+            quotient = (f(x + step) - f(x)) / step
+        errors[k] = abs(float(quotient) - exact)
+    return errors
