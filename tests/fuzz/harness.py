@@ -72,13 +72,11 @@ def _array_probes(value: np.ndarray) -> list:
             v = value.copy()
             v.flat[0] = bad
             probes.append((f"an array holding {bad}", v))
-    if value.dtype.kind in "iu" and value.size:
-        v = value.copy()
-        v.flat[0] = -1
-        probes.append(("an integer array holding -1", v))
-        v = value.copy()
-        v.flat[0] = 10**9
-        probes.append(("an integer array holding 10**9", v))
+    if value.dtype.kind in "biu" and value.size:
+        for bad in (-1, 10**9):  # in int64: a uint8 or bool array cannot hold them
+            v = value.astype(np.int64)
+            v.flat[0] = bad
+            probes.append((f"an integer array holding {bad}", v))
     return probes
 
 
