@@ -8,7 +8,7 @@ from course_utils import optim
 from course_utils.chapters.ch05_optimizers import checks, explorer, figures, runs, surfaces
 from course_utils.data import load_digits
 
-MODULES = ["course_utils.optim", "course_utils.chapters.ch05_optimizers.runs",
+MODULES = ["course_utils.optim", "course_utils.optim.sgd", "course_utils.optim.adaptive", "course_utils.chapters.ch05_optimizers.runs",
            "course_utils.chapters.ch05_optimizers.figures",
            "course_utils.chapters.ch05_optimizers.surfaces",
            "course_utils.chapters.ch05_optimizers.explorer",
