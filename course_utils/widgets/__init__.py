@@ -8,8 +8,6 @@ from course_utils.widgets.init_explorer import InitExplorer, init_explorer
 from course_utils.widgets.optimizer_explorer import OptimizerExplorer, optimizer_explorer
 from course_utils.widgets.sanity_explorer import SanityExplorer, sanity_explorer
 from course_utils.widgets.schedule_explorer import ScheduleExplorer, schedule_explorer
-from course_utils.widgets.search_explorer import SearchExplorer, search_explorer
-from course_utils.widgets.training_dashboard import TrainingDashboard, training_dashboard
 from course_utils.widgets.whitening_explorer import WhiteningExplorer, whitening_explorer
 
 __all__ = ["Explorer",
@@ -20,6 +18,4 @@ __all__ = ["Explorer",
            "OptimizerExplorer", "optimizer_explorer",        # 05
            "ScheduleExplorer", "schedule_explorer",          # 06
            "DropoutExplorer", "dropout_explorer",            # 07
-           "SanityExplorer", "sanity_explorer",              # 08
-           "TrainingDashboard", "training_dashboard",        # 09
-           "SearchExplorer", "search_explorer"]              # 10
+           "SanityExplorer", "sanity_explorer"]              # 08

@@ -11,7 +11,7 @@ from explorer_testing import count_full_draws, pixels
 from course_utils import monitoring
 from course_utils.data import load_dataset
 from course_utils.training import build_mlp, train
-from course_utils.widgets.training_dashboard import (LR_RANGE, MAX_EPOCHS, TrainingDashboard,
+from course_utils.chapters.ch09_monitoring.explorer import (LR_RANGE, MAX_EPOCHS, TrainingDashboard,
                                                      evaluation_interval, training_dashboard)
 
 

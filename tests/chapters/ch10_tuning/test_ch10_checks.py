@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils.checks import check_log_uniform
+from course_utils.chapters.ch10_tuning.checks import check_log_uniform
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "10_hyperparameter_tuning.ipynb"
 
 pytest.importorskip("nbgrader")

@@ -22,6 +22,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import monitoring
+from course_utils.seed_runs import lean_optimizer
+from course_utils.training import single_torch_thread
 from course_utils.plots import check_figure_size
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
@@ -159,7 +161,7 @@ class TrainingDashboard(Explorer):
     the first); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
     ``lr`` and ``epochs`` it used. The network (``depth``, ``width``, ReLU, Kaiming init),
     the optimiser (SGD with momentum 0.9 by default), the batch size and the seed are fixed
-    at construction, as in :data:`course_utils.monitoring.BASE_RUN`.
+    at construction, as in :data:`course_utils.seed_runs.BASE_RUN`.
     """
 
     def __init__(self, lr=0.01, epochs=5, data=None, dataset="digits", depth=4, width=64,
@@ -265,7 +267,7 @@ class TrainingDashboard(Explorer):
         self._running = True
         self.controls["start"].disabled = True
         try:
-            with monitoring.one_torch_thread():
+            with single_torch_thread():
                 model = build_mlp(x_train.shape[1], self.num_classes, s["depth"], s["width"],
                                   seed=s["seed"])
                 self.monitor = monitor = monitoring.Monitor(model)
@@ -292,7 +294,7 @@ class TrainingDashboard(Explorer):
                         self._blit()
 
                 # SGD and momentum without torch.optim (its import costs ~2 s), same steps
-                optimizer = monitoring.lean_optimizer(s["optimizer"], values["lr"])
+                optimizer = lean_optimizer(s["optimizer"], values["lr"])
                 history = train(model, self.data, optimizer, lr=values["lr"],
                                 epochs=values["epochs"], batch_size=s["batch_size"],
                                 seed=s["seed"], eval_every=eval_every, callback=callback,
