@@ -9,20 +9,14 @@ import pytest
 
 from explorer_testing import count_full_draws, pixels
 from course_utils import monitoring
-from course_utils.data import load_dataset
 from course_utils.training import build_mlp, train
 from course_utils.chapters.ch09_monitoring.explorer import (LR_RANGE, MAX_EPOCHS, TrainingDashboard,
                                                      evaluation_interval, training_dashboard)
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
-
-
 @pytest.fixture
-def dashboard(digits):
-    return training_dashboard(data=digits, epochs=2)
+def dashboard(digits_dataset):
+    return training_dashboard(data=digits_dataset, epochs=2)
 
 
 def test_contract_before_any_run(dashboard):
@@ -57,7 +51,7 @@ def test_moving_a_slider_changes_the_line_above_the_panels(dashboard):
     assert (pixels(dashboard) != after).any()
 
 
-def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, digits):
+def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, digits_dataset):
     dashboard.controls["lr"].value = 0.03
     dashboard.controls["start"].click()
     history = dashboard.result
@@ -66,7 +60,7 @@ def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, dig
     assert dashboard.progress.n == history.steps  # the bar counted every step
     # the same run, by hand: same History
     model = build_mlp(64, 10, 4, 64, seed=0)
-    expected = train(model, digits, "momentum", lr=0.03, epochs=2, batch_size=64, seed=0,
+    expected = train(model, digits_dataset, "momentum", lr=0.03, epochs=2, batch_size=64, seed=0,
                      eval_every=evaluation_interval(44), progress=False)
     np.testing.assert_allclose(history.step_loss, expected.step_loss, rtol=1e-6)
     assert history.eval_step == expected.eval_step
@@ -85,12 +79,13 @@ def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, dig
 
 def test_curves_redraw_in_place_at_each_evaluation_while_training(dashboard):
     frames = []
-    blit = dashboard._blit
+    canvas = dashboard.figure.canvas
+    blit = canvas.blit
 
-    def spy():
-        blit()
+    def spy(bbox=None):  # every redraw ends in the canvas's blit: record what it showed
+        blit(bbox)
         frames.append(len(dashboard.view.val_acc.get_xdata()))
-    dashboard._blit = spy
+    canvas.blit = spy
     full = count_full_draws(dashboard)
     axes = list(dashboard.figure.axes)
     dashboard.controls["start"].click()
@@ -149,10 +144,10 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
         training_dashboard(**kwargs)
 
 
-def test_default_is_the_digits_and_the_control_labels_are_the_names(digits):
+def test_default_is_the_digits_and_the_control_labels_are_the_names(digits_dataset):
     d = training_dashboard()
     assert isinstance(d, TrainingDashboard)
-    assert d.data.x_train.shape == digits.x_train.shape
+    assert d.data.x_train.shape == digits_dataset.x_train.shape
     assert {n: c.description for n, c in d.controls.items()} == {
         "lr": "lr", "epochs": "epochs", "start": "Start"}
     assert (10 ** d.controls["lr"].min, 10 ** d.controls["lr"].max) == pytest.approx(LR_RANGE)
