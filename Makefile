@@ -53,12 +53,13 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help install lab lab-instructor test notebooks bench assignments release grade clean
+.PHONY: help install lab lab-instructor test lint notebooks bench assignments release grade clean
 
 help:
 	@echo "make lab        create .venv if needed, install the runtime pins, open a student's JupyterLab"
 	@echo "make lab-instructor  JupyterLab with the instructor tools (nbgrader's menu and panels)"
 	@echo "make test       create .venv if needed, install pins, run unit tests + nbval on notebooks"
+	@echo "make lint       ruff: lint rules and formatting of the package, tests, tools, benchmarks"
 	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make bench      widget latency + per-notebook time/memory benchmarks"
 	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
@@ -109,8 +110,14 @@ lab-instructor: $(STAMP)
 
 # nbval runs in strict mode: every stored output is compared, except cells marked
 # `# NBVAL_IGNORE_OUTPUT`. pytest exits 5 when it collects nothing; make fails on it.
-test: $(STAMP)
+test: lint
 	$(RUN) $(VPY) -m pytest -n 2 --dist loadscope --nbval --nbval-current-env tests notebooks
+
+# ruff (configured in pyproject.toml): lint rules and the formatter, checked, never applied
+# here (`.venv/bin/ruff format . && .venv/bin/ruff check --fix .` applies them).
+lint: $(STAMP)
+	$(BIN)/ruff check course_utils tests tools benchmarks
+	$(BIN)/ruff format --check course_utils tests tools benchmarks
 
 notebooks: $(STAMP)
 	$(RUN) $(VPY) tools/execute_notebooks.py $(NOTEBOOKS)

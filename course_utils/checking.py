@@ -28,6 +28,15 @@ def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
     """
     if not callable(func):
         raise TypeError(f"{name} must be a function; got {type(func).__name__}")
+    from course_utils.validation import check_callable, check_real, check_sequence
+
+    check_callable("func", func)
+    check_callable("expected", expected)
+    rel_tol = check_real("rel_tol", rel_tol, 0.0, 1.0)
+    for i, case in enumerate(check_sequence("cases", cases)):
+        if not (isinstance(case, (tuple, list)) and len(case) == 2
+                and isinstance(case[0], (tuple, list)) and isinstance(case[1], dict)):
+            raise ValueError(f"cases[{i}] must be (args tuple, kwargs dict); got {case!r}")
     for args, kwargs in cases:
         call = ", ".join([*(repr(a) for a in args), *(f"{k}={v:g}" for k, v in kwargs.items())])
         want = expected(*args, **kwargs)

@@ -20,11 +20,12 @@ import hashlib
 import numbers
 import tarfile
 from dataclasses import dataclass
+import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Digits", "load_digits", "load_sample_photos", "CIFAR10_URL", "CIFAR10_MD5",
+__all__ = ["DataNotFoundError", "Digits", "load_digits", "load_sample_photos", "CIFAR10_URL", "CIFAR10_MD5",
            "CIFAR10", "load_cifar10", "Dataset", "DATASETS", "MAX_FEATURE_BYTES", "load_dataset"]
 
 
@@ -168,6 +169,11 @@ def _parse_classes(text: str) -> tuple:
     return names
 
 
+class DataNotFoundError(FileNotFoundError, ValueError):
+    """A data set is not where it was asked for: a ``FileNotFoundError`` that is also the
+    ``ValueError`` every bad argument raises (``root`` named a folder without the data)."""
+
+
 def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
     """CIFAR-10 from its official binary release in ``root``.
 
@@ -191,17 +197,22 @@ def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
 
     Raises
     ------
-    FileNotFoundError
+    DataNotFoundError (a FileNotFoundError and a ValueError)
         Neither the folder nor the archive is in ``root`` (and ``download`` is False): the
         message says what to download, where to put it, and the offline alternative.
     ValueError
         A wrong checksum, a truncated record, a label above 9, a missing member.
     """
+    if not isinstance(root, (str, os.PathLike)):
+        raise ValueError(f"root must be a folder path; got {type(root).__name__}")
+    for name, flag in (("download", download), ("verify", verify)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name} must be True or False; got {flag!r}")
     root = Path(root)
     folder, archive = root / _FOLDER, root / _ARCHIVE
     if not folder.is_dir() and not archive.is_file():
         if not download:
-            raise FileNotFoundError(_missing_message(root))
+            raise DataNotFoundError(_missing_message(root))
         import pooch
 
         root.mkdir(parents=True, exist_ok=True)
@@ -211,7 +222,7 @@ def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
         except ValueError as error:  # pooch: hash mismatch; the file is not kept
             raise ValueError(f"the downloaded CIFAR-10 archive failed its checksum: {error}") from None
         except Exception as error:  # no network, HTTP errors
-            raise FileNotFoundError(f"could not download CIFAR-10 ({error}). "
+            raise DataNotFoundError(f"could not download CIFAR-10 ({error}). "
                                     + _missing_message(root)) from None
         verify = False  # pooch has just checked the MD5
     if folder.is_dir():

@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from course_utils import activations as _activations
+from course_utils.validation import check_array, check_sequence, check_work
 
 __all__ = ["LayerStep", "Forward", "Gradients", "forward", "backward"]
 
@@ -141,6 +142,23 @@ def _check_step(step):
     return step if step is not None else LayerStep()
 
 
+def _check_weights(weights, n_in: int) -> list:
+    """The layers as a list of 2-D matrices (arrays, or objects with a 2-D ``shape`` that
+    support ``a @ W`` and ``W.T``) whose sizes chain from ``n_in`` inputs."""
+    weights = check_sequence("weights", weights)
+    checked = []
+    for i, W in enumerate(weights):
+        if not (hasattr(W, "shape") and hasattr(W, "T")):
+            W = check_array(f"weights[{i}]", W, ndim=2, dtype=None, finite=False)
+        shape = tuple(W.shape)
+        if len(shape) != 2 or shape[0] != n_in:
+            raise ValueError(f"weights[{i}] must have shape ({n_in}, D_{i + 1}) to follow "
+                             f"{'x' if i == 0 else f'weights[{i - 1}]'}; got {shape}")
+        n_in = shape[1]
+        checked.append(W)
+    return checked
+
+
 def forward(x: np.ndarray, weights: Sequence, activation="tanh",
             step: LayerStep | None = None) -> Forward:
     r"""Run the network on a batch and record every layer.
@@ -161,8 +179,9 @@ def forward(x: np.ndarray, weights: Sequence, activation="tanh",
     """
     f, _ = _activation_pair(activation)
     step = _check_step(step)
-    if len(weights) == 0:
-        raise ValueError("weights must hold at least one layer; got none")
+    x = check_array("x", x, ndim=2, dtype=None)
+    weights = _check_weights(weights, x.shape[1])
+    check_work("this forward pass", len(x) * sum(W.shape[0] * W.shape[1] for W in weights))
     record = Forward(inputs=[], pre_activations=[], activations=[], step_caches=[])
     a = x
     for layer, W in enumerate(weights):
@@ -211,6 +230,11 @@ def backward(record: Forward, weights: Sequence, upstream: np.ndarray, activatio
     """
     _, df = _activation_pair(activation)
     step = _check_step(step)
+    if not isinstance(record, Forward):
+        raise ValueError(f"record must be what forward() returned (a Forward); got "
+                         f"{type(record).__name__}")
+    weights = _check_weights(weights, record.inputs[0].shape[1])
+    upstream = check_array("upstream", upstream, ndim=2, dtype=None)
     depth = len(record.activations)
     if len(weights) != depth:
         raise ValueError(f"weights must hold {depth} layers, as in the forward record; "

@@ -16,6 +16,7 @@ from matplotlib.patches import Rectangle
 
 from course_utils import activations as _activations
 from course_utils.stats import layer_stats
+from course_utils.validation import MAX_PIXELS, check_array, check_sequence
 
 __all__ = ["HIST_RANGE", "histogram", "LayerHistogramFigure", "plot_layer_histograms"]
 
@@ -52,7 +53,7 @@ def histogram(a: np.ndarray, activation: str, bins: int = 50):
     """
     lo, hi = HIST_RANGE[_activation_key(activation)]
     bins = _check_bins(bins)
-    values = np.ravel(a)
+    values = np.ravel(check_array("a", a, dtype=None, finite=False))
     n = values.size
     zero = 0.0
     if activation == "relu":
@@ -93,8 +94,8 @@ def _uniform_bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> 
 
 #: Most bins a histogram may have, and the largest figure (pixels a side) a plot may make:
 #: beyond them a typo (bins=10**9, dpi=96000) would fill a student's memory.
+#: Bars of one histogram: a thousand is finer than a panel's pixels.
 MAX_BINS = 1000
-MAX_PIXELS = 4000
 
 
 def _check_bins(bins):
@@ -103,8 +104,15 @@ def _check_bins(bins):
     return int(bins)
 
 
+def _check_figure(figure) -> Figure:
+    if not isinstance(figure, Figure):
+        raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+    return figure
+
+
 def check_figure_size(figsize, dpi) -> None:
     """Raise ``ValueError`` unless ``figsize`` (inches) at ``dpi`` makes a sane figure."""
+    check_sequence("figsize", figsize, min_len=2, max_len=2)
     try:
         width, height = (float(v) for v in figsize)
         dpi = float(dpi)
@@ -170,6 +178,8 @@ class LayerHistogramFigure:
                  std_labels: bool = True):
         if isinstance(panels, bool) or not isinstance(panels, int) or not 1 <= panels <= 12:
             raise ValueError(f"panels must be an integer between 1 and 12; got {panels!r}")
+        _check_figure(figure)
+        _activation_key(activation)
         self.figure = figure
         self.panels = panels
         self.bins = _check_bins(bins)
@@ -303,6 +313,7 @@ def plot_layer_histograms(activations, activation: str, title: str = "",
         Not attached to pyplot; a notebook displays it as a PNG.
     """
     check_figure_size(figsize, dpi)
+    activations = check_sequence("activations", activations, max_len=12)
     figure = Figure(figsize=figsize, dpi=dpi)
     plot = LayerHistogramFigure(figure, len(activations), activation)
     plot.update(activations)

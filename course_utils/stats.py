@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.validation import check_array, check_sequence
+
 from course_utils.tables import format_table
 
 __all__ = ["SATURATION", "LayerStats", "layer_stats", "Spread", "spread"]
@@ -52,8 +54,11 @@ def layer_stats(activations) -> LayerStats:
         One array per layer, any shape (e.g. the output of
         :func:`course_utils.init.forward_activations`).
     """
+    activations = check_sequence("activations", activations, min_len=0)
     if len(activations) == 0:
         raise ValueError("activations must hold at least one layer; got an empty sequence")
+    activations = [check_array(f"activations[{i}]", a, dtype=None, finite=False)
+                   for i, a in enumerate(activations)]
     rows = []
     with np.errstate(over="ignore", invalid="ignore"):
         for a in activations:
@@ -113,7 +118,7 @@ class Spread:
 
 def spread(values) -> Spread:
     """A :class:`Spread` of per-seed values (a non-empty 1-D sequence of finite numbers)."""
-    values = np.asarray(values, dtype=np.float64)
+    values = check_array("values", values, finite=False, min_size=0).copy()
     if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
         raise ValueError(f"values must be a non-empty 1-D sequence of finite numbers; got shape "
                          f"{values.shape}")

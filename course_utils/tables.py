@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
+from course_utils.validation import MAX_DIGITS, MAX_ITEMS, check_int, check_sequence
+
 __all__ = ["format_table"]
 
 
 def _cell(value, digits: int, percent: bool) -> str:
     if isinstance(value, str):
         return value
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"a table cell must be a number or a string; got {value!r}") from None
     if not math.isfinite(value):
         return "overflow" if math.isinf(value) else "nan"
     if percent:
@@ -42,6 +47,17 @@ def format_table(columns: Mapping[str, Sequence], *, index: Sequence | None = No
     -------
     str
     """
+    if not isinstance(columns, Mapping):
+        raise ValueError(f"columns must be a mapping of title -> values; got "
+                         f"{type(columns).__name__}")
+    digits = check_int("digits", digits, 0, MAX_DIGITS)
+    if not isinstance(index_name, str):
+        raise ValueError(f"index_name must be a string; got {index_name!r}")
+    percent = check_sequence("percent", percent, min_len=0)
+    columns = {name: check_sequence(f"columns[{name!r}]", values, min_len=0, max_len=MAX_ITEMS)
+               for name, values in columns.items()}
+    if index is not None:
+        index = check_sequence("index", index, min_len=0)
     lengths = {name: len(values) for name, values in columns.items()}
     if not lengths:
         raise ValueError("columns must hold at least one column; got none")

@@ -29,10 +29,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from course_utils.validation import check_array, check_sequence, check_work
 from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
 
-__all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_STEPS",
+__all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_TRAIN_STEPS", "MAX_LR",
            "build_mlp", "make_optimizer", "History", "train", "evaluate", "hidden_activations",
            "torch_threads", "single_torch_thread"]
 
@@ -47,7 +48,10 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "
 #: gradients and twice that for Adam's state: well inside a 2 GB Binder kernel).
 MAX_PARAMETERS = 16 * 2**20
 #: At most this many optimisation steps per call (minutes, not hours, on two cores).
-MAX_STEPS = 200_000
+MAX_TRAIN_STEPS = 200_000
+#: The largest learning rate accepted: far beyond any rate that trains (the chapters show
+#: divergence from about 10), and float32 optimiser state stays finite.
+MAX_LR = 1e6
 
 
 @contextmanager
@@ -186,7 +190,7 @@ def make_optimizer(name: str, params, lr: float, **kwargs):
 
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
-    lr = _check_real("lr", lr, 0.0, low_open=True)
+    lr = _check_real("lr", lr, 0.0, MAX_LR, low_open=True)
     classes = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD,
                "nesterov": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
                "rmsprop": torch.optim.RMSprop, "adadelta": torch.optim.Adadelta,
@@ -195,6 +199,7 @@ def make_optimizer(name: str, params, lr: float, **kwargs):
         kwargs.setdefault("momentum", 0.9)
     if name == "nesterov":
         kwargs["nesterov"] = True
+    params = _check_parameters(params)
     return classes[name](params, lr=lr, **kwargs)
 
 
@@ -257,7 +262,8 @@ def _tensors(data):
         if not hasattr(data, name):
             raise ValueError(f"data must have x_train, y_train, x_val, y_val (e.g. "
                              f"course_utils.data.load_digits()); it has no {name!r}")
-        arrays.append(np.asarray(getattr(data, name)))
+        arrays.append(check_array(f"data.{name}", getattr(data, name), dtype=None,
+                                  min_size=0))
     x_train, y_train, x_val, y_val = arrays
     for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
         if x.ndim != 2 or y.shape != (len(x),):
@@ -276,6 +282,60 @@ def _tensors(data):
             torch.as_tensor(y_val, dtype=torch.int64))
 
 
+def _check_parameters(params) -> list:
+    """``params`` (a model's ``.parameters()``, or a list of tensors or parameter groups) as
+    a list of at most MAX_ITEMS entries, each a tensor or a dict with "params"."""
+    import torch
+
+    if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise ValueError(f"params must be a model's parameters (model.parameters()); got "
+                         f"{type(params).__name__}")
+    if not isinstance(params, (list, tuple)):
+        params = list(params)
+    params = check_sequence("params", params)
+    for i, p in enumerate(params):
+        if not (isinstance(p, torch.Tensor) or (isinstance(p, dict) and "params" in p)):
+            raise ValueError(f"params[{i}] must be a tensor (or a parameter group dict); got "
+                             f"{type(p).__name__}")
+    return list(params)
+
+
+def _check_model(model):
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module (e.g. build_mlp(...)); got "
+                         f"{type(model).__name__}")
+    return model
+
+
+def _linear_sizes(model) -> tuple:
+    """(input features, classes) of the model's first and last ``Linear``, or None each."""
+    import torch
+
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        return None, None
+    return linears[0].in_features, linears[-1].out_features
+
+
+def _check_batch(model, x, y=None) -> tuple:
+    """``x`` (N, D) finite and matching the model's input; ``y`` (N,) class indices."""
+    _check_model(model)
+    x = check_array("x", x, ndim=2, dtype=None)
+    features, classes = _linear_sizes(model)
+    if features is not None and x.shape[1] != features:
+        raise ValueError(f"x must have {features} features per row (the model's input); got "
+                         f"shape {x.shape}")
+    if y is not None:
+        y = check_array("y", y, shape=(len(x),), dtype=None)
+        if not np.array_equal(y, np.round(y)) or y.min() < 0 or (
+                classes is not None and y.max() >= classes):
+            raise ValueError(f"y must hold class indices 0..{classes - 1 if classes else 'C-1'}"
+                             f"; got values from {y.min():g} to {y.max():g}")
+    return x, y
+
+
 def evaluate(model, x, y) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``(x, y)`` in eval mode, no gradients.
 
@@ -284,6 +344,7 @@ def evaluate(model, x, y) -> tuple[float, float]:
     import torch
     import torch.nn.functional as F
 
+    x, y = _check_batch(model, x, y)
     was_training = model.training
     model.eval()
     try:
@@ -349,9 +410,10 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
     import torch
     from tqdm.auto import tqdm
 
+    model = _check_model(model)
     epochs = _check_int("epochs", epochs, 1)
     batch_size = _check_int("batch_size", batch_size, 1)
-    seed = _check_int("seed", seed, 0)
+    seed = _check_int("seed", seed, 0, 2**32 - 1)
     if eval_every is not None:
         eval_every = _check_int("eval_every", eval_every, 1)
     if threads is not None:
@@ -360,9 +422,12 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
     n = len(x_train)
     steps_per_epoch = math.ceil(n / batch_size)
     total = epochs * steps_per_epoch
-    if total > MAX_STEPS:
+    if total > MAX_TRAIN_STEPS:
         raise ValueError(f"epochs={epochs} at batch_size={batch_size} is {total:,} steps; at "
-                         f"most {MAX_STEPS:,} are allowed")
+                         f"most {MAX_TRAIN_STEPS:,} are allowed")
+    n_params = sum(p.numel() for p in model.parameters())
+    check_work("this training run", 3.0 * epochs * n * n_params,
+               advice="use fewer epochs, fewer examples or a smaller model")
     if lr_schedule is not None:
         lr_schedule = np.asarray(lr_schedule, dtype=np.float64)
         if lr_schedule.ndim != 1 or len(lr_schedule) < total:
@@ -486,6 +551,7 @@ def hidden_activations(model, x, batch_statistics: bool = False) -> list:
 
     if not isinstance(batch_statistics, bool):
         raise ValueError(f"batch_statistics must be True or False; got {batch_statistics!r}")
+    x, _ = _check_batch(model, x)
     kinds = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.Identity)
     net = copy.deepcopy(model) if batch_statistics else model
     was_training = net.training

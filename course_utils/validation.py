@@ -64,6 +64,9 @@ def _is_real(value) -> bool:
 
 def check_int(name: str, value, low: int, high: int | None = None) -> int:
     """``value`` as an ``int`` in ``[low, high]`` (no upper limit when ``high`` is None)."""
+    for bound in (low, high):
+        if bound is not None and not _is_int(bound):
+            raise ValueError(f"the bounds of {name} must be integers; got {bound!r}")
     if not _is_int(value):
         raise ValueError(f"{name} must be an integer; got {value!r}")
     if value < low or (high is not None and value > high):
@@ -100,6 +103,8 @@ def check_bool(name: str, value) -> bool:
 
 def check_choice(name: str, value, options: Sequence):
     """``value`` if it is one of ``options`` (strings compared exactly), else ``ValueError``."""
+    if len(options) > MAX_ITEMS:
+        raise ValueError(f"the options of {name} must be at most {MAX_ITEMS}; got {len(options)}")
     try:
         found = any(value == option and type(value) is type(option) for option in options)
     except (TypeError, ValueError):  # an array compared with a string, say
@@ -145,7 +150,8 @@ def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple 
                 limit: int = MAX_ELEMENTS) -> np.ndarray:
     """``value`` as a numpy array of ``dtype``, checked before anything is computed.
 
-    ``ndim``: the allowed number(s) of dimensions; ``shape``: the sizes required, ``None``
+    ``dtype``: the dtype to convert to, or ``None`` to keep a float array's own (float32
+    stays float32; integers become float64); ``ndim``: the allowed number(s) of dimensions; ``shape``: the sizes required, ``None``
     for any size (``(None, 2)``: any number of rows of 2); ``finite``: no NaN or inf;
     ``min_size``: entries required; ``limit``: at most this many entries. Accepts numpy
     arrays, torch tensors (moved to numpy) and (nested) lists of numbers.
@@ -163,8 +169,11 @@ def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple 
         raise ValueError(f"{name} has {len(value)} entries; at most {limit} fit in memory here")
     try:
         array = np.asarray(value, dtype=dtype)
+        if dtype is None and array.dtype.kind not in "fc":
+            array = array.astype(np.float64)
     except (TypeError, ValueError, OverflowError) as error:
-        raise ValueError(f"{name} must be an array of {np.dtype(dtype).name} values; "
+        kind = "numeric" if dtype is None else np.dtype(dtype).name
+        raise ValueError(f"{name} must be an array of {kind} values; "
                          f"got {_short(value)} ({error})") from None
     if array.size > limit:
         raise ValueError(f"{name} has {array.size} entries; at most {limit} fit in memory here")

@@ -20,3 +20,10 @@ def digits():
 def digits_dataset():
     """The same digits as the training chapters load them (``load_dataset("digits")``)."""
     return load_dataset("digits")
+
+
+def pytest_collection_modifyitems(config, items):
+    """nbval's notebook cells carry the ``notebook`` marker too (``-m "not notebook"``)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)

@@ -38,6 +38,8 @@ from tools.grading.exercises import spec_for  # noqa: E402
 from tools.grading.sandbox import find_bwrap  # noqa: E402
 from tools.make_student_versions import student_version  # noqa: E402
 
+pytestmark = pytest.mark.notebook  # executes notebooks (see tests/conftest.py)
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
            "### END HIDDEN TESTS")

@@ -124,7 +124,7 @@ def test_activation_may_be_a_pair_of_functions():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda x, w, g: network.forward(x, [], "tanh"), "weights must hold at least one layer"),
+    (lambda x, w, g: network.forward(x, [], "tanh"), "weights must have between 1 and 10000 items; got 0"),
     (lambda x, w, g: network.forward(x, w, "softmax"), "activation must be one of"),
     (lambda x, w, g: network.forward(x, w, 3), "activation must be a name"),
     (lambda x, w, g: network.forward(x, w, "tanh", step=object()), "step.where must be"),

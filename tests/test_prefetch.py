@@ -1,7 +1,6 @@
 """course_utils.widgets.prefetch: results kept by key and computed ahead of time."""
 
 import threading
-import time
 
 import pytest
 
@@ -10,23 +9,22 @@ from course_utils.widgets import init_explorer
 
 
 class Counting:
-    def __init__(self, pause=0.0):
-        self.calls, self.pause, self.threads = [], pause, set()
+    """A compute function that records its calls; with ``gate``, a call for x >= 2 waits
+    until the gate opens (so a test controls what runs when, without sleeping)."""
+
+    def __init__(self, gate: threading.Event | None = None):
+        self.calls, self.threads, self.gate = [], set(), gate
+        self.started = threading.Event()
 
     def __call__(self, x):
         if x < 0:
             raise ValueError(f"x must be >= 0; got {x}")
         self.calls.append(x)
         self.threads.add(threading.current_thread().name)
-        time.sleep(self.pause)
+        self.started.set()
+        if self.gate is not None and x >= 2:
+            assert self.gate.wait(10), "the test never opened the gate"
         return [x * 10]
-
-
-def wait_until(condition, seconds=10.0):
-    end = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.01)
 
 
 def test_results_are_kept_by_key_and_each_get_is_a_new_object():
@@ -42,19 +40,22 @@ def test_neighbours_are_computed_in_the_background_once_idle():
     cache = ResultCache(compute, delay=0.05)
     cache.get(1, {"x": 1})
     cache.prefetch([(2, {"x": 2}), (0, {"x": 0})])
-    wait_until(lambda: 2 in cache and 0 in cache)
+    assert cache.join()
+    assert 2 in cache and 0 in cache
     assert any(name.startswith("explorer-prefetch") for name in compute.threads)
     assert cache.get(2, {"x": 2}) == [20]
     assert compute.calls.count(2) == 1  # the move itself computed nothing
 
 
 def test_a_new_move_cancels_what_has_not_started():
-    compute = Counting(pause=0.2)
+    gate = threading.Event()
+    compute = Counting(gate)
     cache = ResultCache(compute, delay=0.0)
     cache.prefetch([(k, {"x": k}) for k in range(2, 8)])
-    wait_until(lambda: compute.calls)  # the first one runs
+    assert compute.started.wait(10)  # the first one runs (and waits at the gate)
     assert cache.get(1, {"x": 1}) == [10]
-    time.sleep(0.5)
+    gate.set()
+    assert cache.join()
     assert len(compute.calls) <= 3  # the running one (and at most one more) finished; no more
 
 
@@ -65,7 +66,7 @@ def test_back_to_back_moves_start_no_prefetch():
         cache.get(x, {"x": x})
         cache.prefetch([(x + 100, {"x": x + 100})])
     cache.get(9, {"x": 9})  # within the delay: the last prefetch is cancelled too
-    time.sleep(0.4)
+    assert cache.join()
     assert compute.calls == [0, 1, 2, 3, 4, 9]
 
 
@@ -73,7 +74,7 @@ def test_value_errors_are_kept_and_raised_again():
     compute = Counting()
     cache = ResultCache(compute, delay=0.0)
     cache.prefetch([(-1, {"x": -1})])
-    wait_until(lambda: -1 in cache)
+    assert cache.join() and -1 in cache
     with pytest.raises(ValueError, match="x must be >= 0; got -1"):
         cache.get(-1, {"x": -1})
 

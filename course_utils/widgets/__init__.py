@@ -1,21 +1,22 @@
-"""Interactive explorers, one per chapter; see :mod:`course_utils.widgets.base` for the contract."""
+"""The explorer framework: the contract (:mod:`~course_utils.widgets.base`), its controls,
+the ipympl canvas, background prefetching, and the registry of every chapter's explorer.
 
-from course_utils.widgets.activation_explorer import ActivationExplorer, activation_explorer
-from course_utils.widgets.base import Explorer
-from course_utils.widgets.batchnorm_explorer import BatchNormExplorer, batchnorm_explorer
-from course_utils.widgets.dropout_explorer import DropoutExplorer, dropout_explorer
-from course_utils.widgets.init_explorer import InitExplorer, init_explorer
-from course_utils.widgets.optimizer_explorer import OptimizerExplorer, optimizer_explorer
-from course_utils.widgets.sanity_explorer import SanityExplorer, sanity_explorer
-from course_utils.widgets.schedule_explorer import ScheduleExplorer, schedule_explorer
-from course_utils.widgets.whitening_explorer import WhiteningExplorer, whitening_explorer
+The explorers themselves live in their chapters (``course_utils/chapters/ch03_.../explorer.py``)
+and are listed in :mod:`~course_utils.widgets.registry`; ``from course_utils.widgets import
+init_explorer`` finds a factory there by name.
+"""
 
-__all__ = ["Explorer",
-           "ActivationExplorer", "activation_explorer",      # 01
-           "WhiteningExplorer", "whitening_explorer",        # 02
-           "InitExplorer", "init_explorer",                  # 03
-           "BatchNormExplorer", "batchnorm_explorer",        # 04
-           "OptimizerExplorer", "optimizer_explorer",        # 05
-           "ScheduleExplorer", "schedule_explorer",          # 06
-           "DropoutExplorer", "dropout_explorer",            # 07
-           "SanityExplorer", "sanity_explorer"]              # 08
+from course_utils.widgets.base import (Checkbox, Dropdown, Explorer, FloatSlider, IntSlider,
+                                       LogSlider, log_range, make_controls)
+from course_utils.widgets.registry import EXPLORERS
+
+__all__ = ["Explorer", "FloatSlider", "LogSlider", "IntSlider", "Dropdown", "Checkbox",
+           "log_range", "make_controls", "EXPLORERS"]
+
+
+def __getattr__(name: str):
+    """A chapter's explorer factory by name (``init_explorer``), imported on first use."""
+    for entry in EXPLORERS:
+        if entry.function == name:
+            return entry.load()
+    raise AttributeError(f"module 'course_utils.widgets' has no attribute {name!r}")

@@ -65,6 +65,7 @@ Heavy controls (a new layout, a big recompute) take ``continuous_update=False``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import math
@@ -77,7 +78,8 @@ from traitlets import Any, HasTraits, validate
 from course_utils.widgets.canvas import make_canvas
 from course_utils.widgets.prefetch import ResultCache
 
-__all__ = ["Explorer", "LogSlider", "IntSlider", "check_start_value"]
+__all__ = ["Explorer", "FloatSlider", "LogSlider", "IntSlider", "Dropdown", "Checkbox",
+           "log_range", "make_controls", "check_start_value"]
 
 
 class _NoticesClamping(HasTraits):
@@ -99,6 +101,60 @@ class LogSlider(_NoticesClamping, ipywidgets.FloatLogSlider):
 
 class IntSlider(_NoticesClamping, ipywidgets.IntSlider):
     """``IntSlider`` that records an out-of-range value in ``clamped_from``."""
+
+
+class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
+    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
+
+
+Dropdown = ipywidgets.Dropdown
+Checkbox = ipywidgets.Checkbox
+
+
+@dataclasses.dataclass(frozen=True)
+class log_range:  # noqa: N801 - reads as a declaration: rate=log_range(1e-4, 1.0)
+    """A log-scale slider from ``low`` to ``high`` (powers of 10) for :func:`make_controls`."""
+
+    low: float
+    high: float
+    step: float = 0.01
+
+
+def make_controls(continuous: tuple | None = None, **specs) -> dict:
+    """Controls declared once, from keyword arguments (as mpl-interactions derives them).
+
+    Each keyword is a control's name (and on-screen label); its value says the kind:
+    a tuple of options -> ``Dropdown``; ``True``/``False`` -> ``Checkbox`` (the start value);
+    ``(low, high, step)`` of ints -> ``IntSlider``, of floats -> ``FloatSlider``;
+    ``log_range(low, high)`` -> ``LogSlider``; an ipywidgets control is used as it is.
+    ``continuous``: names of the sliders that redraw while they move (default: every slider;
+    heavy ones redraw on release).
+    """
+    style = {"description_width": "initial"}
+    controls = {}
+    for name, spec in specs.items():
+        if isinstance(spec, ipywidgets.ValueWidget):
+            controls[name] = spec
+            continue
+        live = continuous is None or name in continuous
+        if isinstance(spec, bool):
+            control = Checkbox(value=spec, description=name, indent=False)
+        elif isinstance(spec, log_range):
+            control = LogSlider(min=math.log10(spec.low), max=math.log10(spec.high),
+                                step=spec.step, value=spec.low, description=name,
+                                continuous_update=live, style=style)
+        elif isinstance(spec, tuple) and len(spec) == 3 and all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec):
+            kind = IntSlider if all(isinstance(v, numbers.Integral) for v in spec) else FloatSlider
+            control = kind(min=spec[0], max=spec[1], step=spec[2], value=spec[0],
+                           description=name, continuous_update=live, style=style)
+        elif isinstance(spec, tuple) and spec:
+            control = Dropdown(options=spec, description=name, style=style)
+        else:
+            raise ValueError(f"control {name}: give a tuple of options, True/False, "
+                             f"(low, high, step) or log_range(low, high); got {spec!r}")
+        controls[name] = control
+    return controls
 
 
 def _bounds(control) -> tuple:

@@ -100,6 +100,8 @@ def make_canvas(figure: Figure):
     Works in a kernel and in a plain Python process alike. The canvas has a fixed size:
     resizing would change the axes under the blitted background.
     """
+    if not isinstance(figure, Figure):
+        raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
     FigureManager = _import_ipympl_backend().FigureManager
 
     canvas = fast_png_canvas_class()(figure)

@@ -14,8 +14,10 @@ responsive while it runs).
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -87,6 +89,22 @@ class ResultCache:
                 self._timer.cancel()
             self._timer = timer
         timer.start()
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until no prefetch is pending or running (at most ``timeout`` s); True if idle.
+
+        Tests and benchmarks use it instead of sleeping: a cancelled prefetch returns at
+        once, a pending one is waited for, then everything it started.
+        """
+        end = time.monotonic() + timeout
+        with self._lock:
+            timer = self._timer
+        if timer is not None:
+            timer.join(max(0.0, end - time.monotonic()))
+        with self._lock:
+            futures = list(self._futures.values())
+        concurrent.futures.wait(futures, timeout=max(0.0, end - time.monotonic()))
+        return all(future.done() for future in futures)
 
     def __contains__(self, key) -> bool:
         with self._lock:

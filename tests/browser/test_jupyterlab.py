@@ -1,7 +1,8 @@
 """Every chapter's explorer, live in JupyterLab: what only a browser can show.
 
-A table, ``EXPLORERS``, lists one row per notebook: the notebook, how its explorer cell's
-source starts, and the controls to move (label and kind). Per row the test opens the notebook
+The registry of explorers (``course_utils.widgets.registry.EXPLORERS``) gives one row per
+notebook: the notebook, how its explorer cell's source starts, and the controls to move
+(label and kind). Per row the test opens the notebook
 in headless Chromium, runs every cell, checks that the explorer is a live widget (controls
 render, the ipympl canvas gets a non-blank frame) and then moves every listed control
 ``MOVES`` times (a slider by an arrow key on its handle, a dropdown by picking a neighbouring
@@ -10,7 +11,7 @@ input -> changed pixels inside the page. The times are printed with the p50 targ
 humans; they are not asserted (CI machines are noisy). No cell may end in an error and no
 widget may fail to display.
 
-Adding a chapter is one ``ExplorerRow(...)`` row. The test relies only on the DOM: ipympl's
+Adding a chapter is one ``Entry`` in the registry. The test relies only on the DOM: ipympl's
 canvas (``.jupyter-matplotlib-canvas-div canvas``, the first one is the image) and the
 controls' ``.widget-label``, never on how an explorer draws.
 
@@ -55,115 +56,13 @@ except ImportError:  # the tests skip; nothing else in this file needs playwrigh
 
 # --- the table: one row per notebook ---------------------------------------------------------
 
-SLIDER, DROPDOWN, CHECKBOX = "slider", "dropdown", "checkbox"
-
-
-@dataclass(frozen=True)
-class Control:
-    """One control, found by its ``.widget-label`` text.
-
-    ``kind``: ``SLIDER`` (any ipywidgets slider; moved by ArrowRight / ArrowLeft on its
-    handle, timed from the keydown), ``DROPDOWN`` (its ``<select>`` set to the next or
-    previous option, timed from the input event) or ``CHECKBOX`` (toggled by the space key
-    on the focused box, timed from the keydown).
-    ``continuous``: the control updates the figure while it moves (a slider with the default
-    ``continuous_update=True``); it only selects the stricter latency target.
-    """
-
-    label: str
-    kind: str
-    continuous: bool = False
-
-
-def slider(label: str, continuous: bool = True) -> Control:
-    return Control(label, SLIDER, continuous)
-
-
-def dropdown(label: str) -> Control:
-    return Control(label, DROPDOWN)
-
-
-def checkbox(label: str) -> Control:
-    return Control(label, CHECKBOX)
-
-
-@dataclass(frozen=True)
-class ExplorerRow:
-    notebook: str  # file name in the notebooks folder
-    cell: str  # how a line of the explorer cell starts (exactly one cell may match)
-    controls: tuple[Control, ...]  # moved in this order, each put back before the next
-    # Dropdowns set (label, option text) before the moves, as a student would, so that every
-    # control listed acts on the figure (e.g. an optimiser that uses both momentum and beta2).
-    setup: tuple[tuple[str, str], ...] = ()
-
-
-# One row per notebook with an explorer; each row is one test (one notebook run). A new
-# chapter adds a row: its notebook, its explorer cell's first characters, and its controls by
-# their on-screen label, e.g.
-#     ExplorerRow("04_optimizers.ipynb", "explorer = optimizer_explorer(", (
-#         dropdown("optimizer"), slider("lr"), slider("steps", continuous=False))),
-EXPLORERS = [
-    ExplorerRow("01_activation_functions.ipynb", "explorer = activation_explorer(", (
-        dropdown("activation"),
-        slider("scale"),
-        slider("bias"),
-    )),
-    ExplorerRow("03_weight_initialization.ipynb", "explorer = init_explorer(", (
-        dropdown("scheme"),
-        slider("std"),
-        dropdown("activation"),
-        slider("depth"),
-        slider("width"),
-    )),
-    ExplorerRow("02_data_preprocessing.ipynb", "explorer = whitening_explorer(", (
-        slider("correlation"),
-        slider("angle"),
-        slider("scale"),
-    )),
-    ExplorerRow("04_batch_norm.ipynb", "explorer = batchnorm_explorer(", (
-        slider("std"),
-        checkbox("batchnorm"),
-        slider("batch_size"),
-    )),
-    # RMSprop uses all three of lr, momentum and beta2 (its alpha); plain SGD ignores beta2.
-    ExplorerRow("05_optimizers.ipynb", "explorer = optimizer_explorer(", (
-        dropdown("optimizer"),
-        slider("lr"),
-        slider("momentum"),
-        slider("beta2"),
-        slider("steps", continuous=False),
-        dropdown("surface"),
-    ), setup=(("optimizer", "RMSprop"),)),
-    ExplorerRow("06_learning_rate_schedules.ipynb", "explorer = schedule_explorer(", (
-        dropdown("schedule"),
-        slider("base_lr"),
-        slider("warmup_steps"),
-        slider("decay_steps"),
-        slider("gamma"),
-    )),
-    ExplorerRow("07_regularization.ipynb", "explorer = dropout_explorer(", (
-        slider("p"),
-        dropdown("version"),
-        dropdown("method"),
-        slider("seed"),
-    )),
-    ExplorerRow("08_sanity_checks.ipynb", "explorer = sanity_explorer(", (
-        slider("h"),
-        dropdown("method"),
-        dropdown("dtype"),
-    )),
-    # The dashboard's sliders set the next run (a text line on the canvas changes); training
-    # starts with its button, which this row does not press.
-    ExplorerRow("09_monitoring.ipynb", "dashboard = training_dashboard(", (
-        slider("lr", continuous=False),
-        slider("epochs", continuous=False),
-    )),
-    ExplorerRow("10_hyperparameter_tuning.ipynb", "explorer = search_explorer(", (
-        dropdown("strategy"),
-        slider("budget"),
-        slider("seed"),
-    )),
-]
+# The rows are course_utils.widgets.registry.EXPLORERS, the one list of explorers (the
+# contract test and the benchmarks read it too): per notebook, its explorer cell's first
+# characters and the controls to move, by their on-screen label (``control.label``), with
+# their kind (SLIDER, DROPDOWN or CHECKBOX) and whether they redraw while moving. A new
+# chapter adds an Entry there.
+from course_utils.widgets.registry import CHECKBOX, DROPDOWN, EXPLORERS, SLIDER, Control  # noqa: E402
+from course_utils.widgets.registry import Entry as ExplorerRow  # noqa: E402
 
 MOVES = 5  # timed moves per control
 TARGET_CONTINUOUS_MS = 150  # p50 targets, printed for humans, never asserted

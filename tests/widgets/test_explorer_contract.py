@@ -1,0 +1,172 @@
+"""The explorer contract (course_utils.widgets.base), checked once for every registered explorer.
+
+Each explorer of ``course_utils.widgets.registry.EXPLORERS`` is built in a plain Python process
+and driven as a browser would, by setting its controls' ``.value``. What every explorer must
+do is tested here; what only one explorer does (its numbers, its messages) is tested in its
+chapter's ``tests/chapters/chNN_*/test_chNN_explorer.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import ipywidgets
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from explorer_testing import count_full_draws, pixels
+from course_utils.widgets.registry import CHECKBOX, DROPDOWN, EXPLORERS, SLIDER
+
+SLIDERS = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)
+KINDS = {SLIDER: SLIDERS, DROPDOWN: (ipywidgets.Dropdown,), CHECKBOX: (ipywidgets.Checkbox,)}
+
+
+@pytest.fixture(scope="module", params=EXPLORERS, ids=lambda e: e.name)
+def case(request):
+    entry = request.param
+    explorer = entry.load()()
+    yield entry, explorer
+    ipywidgets.Widget.close_all()
+
+
+def _other_value(control):
+    """A valid value of ``control`` different from its current one."""
+    if isinstance(control, ipywidgets.Checkbox):
+        return not control.value
+    if isinstance(control, ipywidgets.Dropdown):
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        i = values.index(control.value)
+        return values[(i + 1) % len(values)]
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        lo, hi = control.base ** control.min, control.base ** control.max
+        return hi if not math.isclose(control.value, hi) else lo
+    return control.max if control.value != control.max else control.min
+
+
+def _set(explorer, name, value):
+    explorer.controls[name].value = value
+    return explorer
+
+
+def test_contract_attributes(case):
+    entry, explorer = case
+    assert isinstance(explorer.controls, dict) and explorer.controls
+    assert all(isinstance(c, ipywidgets.ValueWidget) for c in explorer.controls.values())
+    assert isinstance(explorer.figure, Figure) and explorer.canvas.figure is explorer.figure
+    assert explorer.result is not None, explorer.message
+    assert isinstance(explorer.message, str) and isinstance(explorer.summary, str)
+
+
+def test_controls_are_the_registered_ones(case):
+    """The registry (and so the browser test) names real controls, of the right kind, labelled
+    with their name."""
+    entry, explorer = case
+    for control in entry.controls:
+        widget = explorer.controls.get(control.name)
+        assert widget is not None, f"{entry.name}: no control {control.name!r}"
+        assert isinstance(widget, KINDS[control.kind]), f"{control.name} is not a {control.kind}"
+        assert widget.description == control.name
+        if control.kind == SLIDER:
+            assert widget.continuous_update == control.continuous, control.name
+    for option_of, option in entry.setup:
+        assert option in [o[0] if isinstance(o, tuple) else o
+                          for o in explorer.controls[option_of].options]
+
+
+def test_every_control_recomputes_and_redraws_in_place_before_returning(case):
+    entry, explorer = case
+    figure, axes = explorer.figure, list(explorer.figure.axes)
+    for name, control in explorer.controls.items():
+        if control.disabled:
+            continue
+        start = control.value
+        before, frame = explorer.result, pixels(explorer)
+        new = _other_value(control)
+        control.value = new
+        assert control.value == pytest.approx(new) if isinstance(new, float) else new
+        assert explorer.result is not before or explorer.message, (
+            f"{entry.name}: {name} = {new!r} did not recompute")
+        assert explorer.result is None or explorer.values[name] == control.value
+        moved = pixels(explorer)
+        control.value = start
+        assert not np.array_equal(frame, moved) or explorer.result is before or entry.name in (
+            "training",), f"{entry.name}: {name} = {new!r} changed no pixel"
+    assert explorer.figure is figure and explorer.figure.axes == axes
+
+
+def test_blitted_frames_equal_a_full_redraw(case):
+    entry, explorer = case
+    explorer.figure.savefig(io.BytesIO(), format="png")
+    for name, control in list(explorer.controls.items())[:4]:
+        if not control.disabled:
+            control.value = _other_value(control)
+    blitted = pixels(explorer)
+    explorer.canvas.draw()
+    np.testing.assert_array_equal(blitted, pixels(explorer))
+
+
+def test_moves_of_continuous_sliders_are_blitted(case):
+    """A slider that redraws while it moves never triggers a full draw once its layout is
+    drawn (full draws cost ~10x a blit)."""
+    entry, explorer = case
+    continuous = [c.name for c in entry.controls if c.kind == SLIDER and c.continuous]
+    for name in continuous:
+        control = explorer.controls[name]
+        if control.disabled:
+            continue
+        start, other = control.value, _other_value(control)
+        control.value = other  # a layout first seen may draw once
+        control.value = start
+        full = count_full_draws(explorer)
+        control.value = other
+        control.value = start
+        assert full["n"] == 0, f"{entry.name}: moving {name} drew the whole figure"
+
+
+@pytest.mark.parametrize("bad", [math.nan, -1e12, 1e12])
+def test_bad_slider_values_show_a_message_never_raise(case, bad):
+    entry, explorer = case
+    for name, control in explorer.controls.items():
+        if not isinstance(control, SLIDERS) or control.disabled:
+            continue
+        start = control.value
+        if isinstance(control, ipywidgets.IntSlider) and math.isnan(bad):
+            continue  # an IntSlider cannot hold NaN: traitlets refuses it in the browser too
+        try:
+            control.value = int(bad) if isinstance(control, ipywidgets.IntSlider) else bad
+        except Exception as error:  # noqa: BLE001 - the point: nothing may escape
+            pytest.fail(f"{entry.name}: {name} = {bad} raised {error!r}")
+        assert explorer.message, f"{entry.name}: {name} = {bad} showed no message"
+        control.value = start
+        assert explorer.result is not None, explorer.message
+
+
+@pytest.mark.parametrize("bad", [None, "nonsense", math.nan, -10**9, 10**9])
+def test_bad_starting_values_are_value_errors(bad):
+    for entry in EXPLORERS:
+        for control in entry.controls:
+            with pytest.raises(ValueError, match=control.name):
+                entry.load()(**{control.name: bad})
+    ipywidgets.Widget.close_all()
+
+
+def test_mimebundle_has_the_live_widget_a_static_png_and_stable_text(case):
+    entry, explorer = case
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["image/png"]
+    assert bundle["text/plain"] == repr(explorer)
+    assert repr(explorer).startswith(type(explorer).__name__ + "(")
+
+
+def test_every_explorer_and_control_is_benchmarked():
+    """benchmarks/widget_latency.py times every registered explorer's controls."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "benchmarks" / "widget_latency.py").read_text()
+    for entry in EXPLORERS:
+        assert entry.function in source, f"no benchmark scenario builds {entry.function}"
+        for control in entry.controls:
+            assert f'"{control.name}"' in source, f"{entry.name}: {control.name} is not timed"
