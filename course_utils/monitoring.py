@@ -29,10 +29,18 @@ import numpy as np
 
 from course_utils.references import reference_answer
 from course_utils.tables import format_table
-from course_utils.validation import check_int as _check_int
-from course_utils.validation import check_real as _check_real
+from course_utils.training import _check_batch  # x (N, D) and y class indices for the model
+from course_utils.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+    check_work,
+    make_rng,
+)
 
-__all__ = ["SMOOTHING", "HEALTHY_RATIO", "ema", "update_ratio", "sgd_update_ratio",
+__all__ = ["SMOOTHING", "HEALTHY_RATIO", "MAX_SERIES", "ema", "update_ratio", "sgd_update_ratio",
            "momentum_update_ratios", "linear_layers", "weight_snapshot", "update_ratios",
            "LayerTable", "gradient_stats", "weight_gradients", "activation_stats", "Monitor",
            "minibatch_loss_spread"]
@@ -42,12 +50,14 @@ SMOOTHING = 0.6
 #: The rule of thumb for ``||lr * update|| / ||w||`` per step (CS231n, "Babysitting the
 #: learning process"): about 1e-3; far above, the lr is probably too high; far below, too low.
 HEALTHY_RATIO = 1e-3
-#: At most this many values per series (a 2 GB kernel holds far more; a typo does not).
-MAX_VALUES = 10_000_000
+#: At most this many values per smoothed series: :func:`ema` is a Python loop (the lesson's
+#: recursion, step by step), about 1 s per million values; a training run here has far fewer.
+MAX_SERIES = 1_000_000
 
 
 # ------------------------------------------------------------------ smoothing
-def ema(values, smoothing: float = SMOOTHING, debias: bool = True) -> np.ndarray:
+def ema(values, smoothing: float = SMOOTHING, debias: bool = True,
+        nonfinite: str = "raise") -> np.ndarray:
     """Exponential moving average of a series, with bias correction (TensorBoard's smoothing).
 
     .. math::
@@ -56,8 +66,7 @@ def ema(values, smoothing: float = SMOOTHING, debias: bool = True) -> np.ndarray
 
     :math:`\\hat m_t` is the average of :math:`x_1 \\dots x_t` with weights
     :math:`s^{t-i}`: the correction divides by the weights' sum, so the start is not pulled
-    towards 0 (the same correction as Adam's, Kingma & Ba, ICLR 2015). As in TensorBoard, a
-    non-finite value is passed through as it is and does not enter the average.
+    towards 0 (the same correction as Adam's, Kingma & Ba, ICLR 2015).
 
     Parameters
     ----------
@@ -66,19 +75,22 @@ def ema(values, smoothing: float = SMOOTHING, debias: bool = True) -> np.ndarray
         :math:`s` in [0, 1): 0 returns the values; 0.99 averages over about 100 steps.
     debias : bool
         ``False`` gives the plain EMA :math:`m_t` (which starts near 0).
+    nonfinite : {"raise", "pass"}
+        What a NaN or inf in ``values`` does: ``"raise"`` a ValueError, or (``"pass"``, as in
+        TensorBoard, for a diverged run's curve) pass through as it is without entering the
+        average.
 
     Returns
     -------
     ndarray, shape (T,), float64
     """
-    s = _check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
+    s = check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
     if not isinstance(debias, bool):
         raise ValueError(f"debias must be True or False; got {debias!r}")
-    x = np.asarray(values, dtype=np.float64)
+    nonfinite = check_choice("nonfinite", nonfinite, ("raise", "pass"))
+    x = check_array("values", values, finite=nonfinite == "raise", min_size=0, limit=MAX_SERIES)
     if x.ndim != 1:
         raise ValueError(f"values must be one series, shape (T,); got shape {x.shape}")
-    if x.size > MAX_VALUES:
-        raise ValueError(f"values has {x.size:,} entries; at most {MAX_VALUES:,} are allowed")
     out = np.empty_like(x)
     m, count = 0.0, 0
     for t, value in enumerate(x):
@@ -93,14 +105,8 @@ def ema(values, smoothing: float = SMOOTHING, debias: bool = True) -> np.ndarray
 
 # ------------------------------------------------------------------ update-to-weight ratio
 def _as_float64(name, value) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    a = np.asarray(value, dtype=np.float64)
-    if a.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return a
+    """A non-empty finite float64 array (or torch tensor) of at most MAX_ELEMENTS entries."""
+    return check_array(name, value)
 
 
 @reference_answer("update_ratio", "momentum_update_ratios")
@@ -148,7 +154,7 @@ def sgd_update_ratio(w, dw, lr: float) -> float:
     lr : float
         Learning rate :math:`\\eta > 0`.
     """
-    lr = _check_real("lr", lr, 0.0, low_open=True)
+    lr = check_real("lr", lr, 0.0, low_open=True)
     w, dw = _as_float64("w", w), _as_float64("dw", dw)
     if w.shape != dw.shape:
         raise ValueError(f"w and dw must have the same shape; got {w.shape} and {dw.shape}")
@@ -183,8 +189,8 @@ def momentum_update_ratios(weights: dict, grads: dict, velocities: dict, lr: flo
     dict of str -> float
         The ratio of every layer; the inputs are not changed.
     """
-    lr = _check_real("lr", lr, 0.0, low_open=True)
-    mu = _check_real("momentum", momentum, 0.0, 1.0, high_open=True)
+    lr = check_real("lr", lr, 0.0, low_open=True)
+    mu = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
     for name, value in (("weights", weights), ("grads", grads), ("velocities", velocities)):
         if not isinstance(value, dict) or not value:
             raise ValueError(f"{name} must be a non-empty dict of layer name -> array; got "
@@ -288,10 +294,11 @@ def weight_gradients(model, x, y) -> dict:
     import torch.nn.functional as F
 
     layers = linear_layers(model)
-    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
-    if x.ndim != 2 or y.shape != (len(x),):
-        raise ValueError(f"x must be (N, D) and y (N,); got {tuple(x.shape)} and {tuple(y.shape)}")
+    if y is None:
+        raise ValueError("y must be the class indices of x, shape (N,); got None")
+    x, y = _check_batch(model, x, y)
+    x = torch.as_tensor(x, dtype=torch.float32)
+    y = torch.as_tensor(y, dtype=torch.int64)
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, [layer.weight for layer in layers.values()])
     return {name: g.double().numpy() for name, g in zip(layers, grads)}
@@ -363,7 +370,7 @@ class Monitor:
     activation_zero: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.every = _check_int("every", self.every, 1)
+        self.every = check_int("every", self.every, 1)
         self._layers = linear_layers(self.model)
         if self.probe is not None:
             self.probe = np.asarray(self.probe, dtype=np.float32)
@@ -429,7 +436,7 @@ class Monitor:
 
     def median_ratios(self, skip: int = 0) -> dict:
         """Median ratio per layer over the recorded steps after the first ``skip``."""
-        skip = _check_int("skip", skip, 0)
+        skip = check_int("skip", skip, 0)
         if len(self.steps) <= skip:
             raise ValueError(f"skip={skip} leaves no recorded step (recorded {len(self.steps)})")
         return {name: float(np.median(self.ratios[name][skip:])) for name in self._layers}
@@ -457,7 +464,7 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
         Each between 1 and N.
     n_batches : int
         Random minibatches drawn per batch size.
-    seed : int
+    seed : int or numpy.random.Generator
 
     Returns
     -------
@@ -468,16 +475,20 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
     import torch
     import torch.nn.functional as F
 
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.int64)
-    if x.ndim != 2 or y.shape != (len(x),) or len(x) < 2:
-        raise ValueError(f"x must be (N, D) and y (N,) with N >= 2; got {x.shape} and {y.shape}")
+    linear_layers(model)  # a torch model with Linear layers
+    if y is None:
+        raise ValueError("y must be the class indices of x, shape (N,); got None")
+    x, y = _check_batch(model, x, y)
+    x, y = x.astype(np.float32), y.astype(np.int64)
+    if len(x) < 2:
+        raise ValueError(f"x must hold at least 2 examples; got shape {x.shape}")
     n = len(x)
-    sizes = [_check_int("batch_sizes", b, 1, n) for b in batch_sizes]
-    if not sizes:
-        raise ValueError("batch_sizes must name at least one batch size")
-    n_batches = _check_int("n_batches", n_batches, 2, 100_000)
-    seed = _check_int("seed", seed, 0)
+    sizes = check_sequence("batch_sizes", batch_sizes, lambda name, b: check_int(
+        "batch_sizes", b, 1, n), max_len=100)
+    n_batches = check_int("n_batches", n_batches, 2, 100_000)
+    check_work("minibatch_loss_spread", float(n_batches) * sum(sizes), limit=10**8,
+               advice="fewer or smaller batches")
+    rng = make_rng(seed)
     was_training = model.training
     model.eval()
     try:
@@ -487,7 +498,6 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
     finally:
         model.train(was_training)
     sigma = losses.std()  # population std of the N per-example losses
-    rng = np.random.default_rng(seed)
     measured, predicted = [], []
     for b in sizes:
         means = [losses[rng.choice(n, size=b, replace=False)].mean() for _ in range(n_batches)]
@@ -500,12 +510,13 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
 
 # Chapter 08 imported these from here before they moved to course_utils.seed_runs (shared by
 # chapters 08 and 09); resolved lazily (no import cycle). Delete once no chapter uses them.
-_MOVED = ("lean_optimizer", "LeanSGD", "spread", "train_seeds", "SeedRuns", "SEEDS")
+_MOVED = {"lean_optimizer": "lean_optimizer", "LeanSGD": "LeanSGD", "spread": "median_range",
+          "train_seeds": "train_seeds", "SeedRuns": "SeedRuns", "SEEDS": "SEEDS"}
 
 
 def __getattr__(name):
     if name in _MOVED:
         from course_utils import seed_runs
 
-        return getattr(seed_runs, name)
+        return getattr(seed_runs, _MOVED[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

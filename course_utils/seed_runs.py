@@ -6,7 +6,7 @@ the CPU's rounding; what holds over seeds, median and range, is what the noteboo
 - :func:`train_seeds` -> :class:`SeedRuns`: S networks stacked, batched matrix products,
   every step's loss and update-to-weight ratio recorded;
 - :data:`BASE_RUN`, :func:`base_model`: the MLP it trains by default (chapter 09's runs);
-- :func:`spread`: ``"median (min to max)"`` of a number over seeds;
+- :func:`median_range`: ``"median (min to max)"`` of a number over seeds;
 - :class:`LeanSGD`, :func:`lean_optimizer`: ``torch.optim.SGD``'s steps, bit for bit, without
   the ~2 s import of ``torch._dynamo`` that the first ``torch.optim`` optimiser triggers.
 """
@@ -21,22 +21,40 @@ import numpy as np
 from course_utils.monitoring import linear_layers
 from course_utils.references import reference_answer
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
-from course_utils.validation import (MAX_ITEMS, check_callable, check_choice, check_int,
-                                     check_real, check_sequence)
+from course_utils.validation import (
+    MAX_SEED,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+)
 
 __all__ = ["BASE_RUN", "base_model", "LeanSGD", "lean_optimizer", "SEEDS", "SeedRuns",
-           "train_seeds", "spread", "one_torch_thread", "MAX_SEED_STEPS"]
-
-_check_int, _check_real = check_int, check_real
+           "train_seeds", "median_range", "one_torch_thread", "MAX_SEED_STEPS", "MAX_SEEDS"]
 
 #: Seeds times steps of one :func:`train_seeds` call: 2,000,000 small-MLP steps are about a
 #: minute on 2 cores, and the recorded losses and ratios (S x T x L float64) stay ~100 MB.
 MAX_SEED_STEPS = 2_000_000
+#: Seeds of one :func:`train_seeds` call: the statistics need ten; 200 networks stacked still
+#: fit in memory for the course's MLPs.
+MAX_SEEDS = 200
 
 #: The network and training settings shared by :data:`DIAGNOSES`.
 BASE_RUN = dict(depth=4, width=64, activation="relu", init="kaiming", std=None,
                 optimizer="momentum", batch_size=64, epochs=8, seed=0)
 
+
+def _check_data(data, name: str = "data"):
+    """``data`` as (x_train, y_train, x_val, y_val) tensors, checked by training's rules: an
+    object with those four arrays, x finite (N, D), y (N,)."""
+    from course_utils.training import _tensors  # the one check of a data set (training.train's)
+
+    try:
+        return _tensors(data)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def base_model(data, **settings):
@@ -48,8 +66,8 @@ def base_model(data, **settings):
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: lr, {', '.join(BASE_RUN)}")
     s = {**BASE_RUN, **settings}
-    x_train = np.asarray(data.x_train)
-    num_classes = getattr(data, "num_classes", None) or int(np.max(data.y_train)) + 1
+    x_train, y_train = (t.numpy() for t in _check_data(data)[:2])
+    num_classes = getattr(data, "num_classes", None) or int(np.max(y_train)) + 1
     return build_mlp(x_train.shape[1], num_classes, s["depth"], s["width"], s["activation"],
                      init=s["init"], std=s["std"], seed=s["seed"])
 
@@ -79,8 +97,8 @@ class LeanSGD:
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0):
-        lr = _check_real("lr", lr, 0.0, low_open=True)
-        momentum = _check_real("momentum", momentum, 0.0, 1.0, high_open=True)
+        lr = check_real("lr", lr, 0.0, low_open=True)
+        momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
         params = list(params)
         if not params:
             raise ValueError("params is empty: nothing to optimise")
@@ -119,7 +137,7 @@ def lean_optimizer(name: str, lr: float):
     at ``lr`` for ``"sgd"`` and ``"momentum"`` (momentum 0.9, as
     :func:`~course_utils.training.make_optimizer`), the name itself for any other optimiser
     (``train`` then builds it, with ``lr``)."""
-    lr = _check_real("lr", lr, 0.0, low_open=True)
+    lr = check_real("lr", lr, 0.0, low_open=True)
     if name in ("sgd", "momentum"):
         momentum = 0.9 if name == "momentum" else 0.0
         return lambda params: LeanSGD(params, lr, momentum=momentum)
@@ -178,7 +196,7 @@ class SeedRuns:
         """Seed number ``i`` (a position in :attr:`seeds`) as a training ``History``."""
         from course_utils.training import History
 
-        i = _check_int("i", i, 0, len(self.seeds) - 1)
+        i = check_int("i", i, 0, len(self.seeds) - 1)
         stop = int(self.diverged_at[i]) or self.step_loss.shape[1]
         evals = self.eval_step < stop if self.diverged_at[i] else np.ones(len(self.eval_step), bool)
         h = History(step_loss=self.step_loss[i, :stop].tolist(),
@@ -201,7 +219,7 @@ class SeedRuns:
     def median_ratios(self, skip: int = 0) -> np.ndarray:
         """Per seed and layer, the median ratio over the steps after the first ``skip`` (the
         steps a run took; a diverged run's last, NaN, step excluded): shape (S, L)."""
-        skip = _check_int("skip", skip, 0, self.ratios.shape[1] - 1)
+        skip = check_int("skip", skip, 0, self.ratios.shape[1] - 1)
         with np.errstate(all="ignore"):
             import warnings
 
@@ -268,15 +286,15 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
     import torch
     import torch.nn.functional as F
 
-    seeds = tuple(_check_int("seeds", s, 0) for s in seeds)
-    if not 1 <= len(seeds) <= 200:
-        raise ValueError(f"seeds must hold 1 to 200 seeds; got {len(seeds)}")
-    lr = _check_real("lr", lr, 0.0, low_open=True)
-    if optimizer not in ("sgd", "momentum"):
-        raise ValueError(f"optimizer must be 'sgd' or 'momentum'; got {optimizer!r}")
-    epochs = _check_int("epochs", epochs, 1, 10_000)
+    from course_utils.training import MAX_LR
+
+    seeds = tuple(check_sequence("seeds", seeds, lambda name, s: check_int(name, s, 0, MAX_SEED),
+                                 max_len=MAX_SEEDS))
+    lr = check_real("lr", lr, 0.0, MAX_LR, low_open=True)
+    check_choice("optimizer", optimizer, ("sgd", "momentum"))
+    epochs = check_int("epochs", epochs, 1, 10_000)
     if eval_every is not None and eval_every != "end":
-        eval_every = _check_int("eval_every", eval_every, 1)
+        eval_every = check_int("eval_every", eval_every, 1, MAX_SEED_STEPS)
     unknown = set(network) - {"depth", "width", "activation", "init", "std"}
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: depth, width, "
@@ -284,9 +302,8 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
     per_seed = list(data) if isinstance(data, (list, tuple)) else [data] * len(seeds)
     if len(per_seed) != len(seeds):
         raise ValueError(f"data gives {len(per_seed)} data sets for {len(seeds)} seeds")
-    for name in ("x_train", "y_train", "x_val", "y_val"):
-        if not hasattr(per_seed[0], name):
-            raise ValueError(f"data must have x_train, y_train, x_val, y_val; it has no {name!r}")
+    for i, d in enumerate(per_seed[:1] if not isinstance(data, (list, tuple)) else per_seed):
+        _check_data(d, f"data[{i}]" if isinstance(data, (list, tuple)) else "data")
     xt = torch.from_numpy(_stack(per_seed, "x_train", np.float32))
     yt = torch.from_numpy(_stack(per_seed, "y_train", np.int64))
     xv = torch.from_numpy(_stack(per_seed, "x_val", np.float32))
@@ -295,7 +312,7 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
         raise ValueError(f"x_train must be (N, D) and y_train (N,); got {tuple(xt.shape[1:])} "
                          f"and {tuple(yt.shape[1:])}")
     S, n = xt.shape[:2]
-    batch = n if batch_size is None else _check_int("batch_size", batch_size, 1)
+    batch = n if batch_size is None else check_int("batch_size", batch_size, 1, MAX_SEED_STEPS)
     steps_per_epoch = math.ceil(n / batch)
     total = epochs * steps_per_epoch
     if total * S > MAX_SEED_STEPS:
@@ -316,6 +333,14 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
     if any(not isinstance(m, torch.nn.Sequential) for m in models):
         raise ValueError("each model must be a torch.nn.Sequential (training.build_mlp)")
     linear = [list(linear_layers(m).values()) for m in models]
+    features, classes = linear[0][0].in_features, linear[0][-1].out_features
+    if xt.shape[2] != features or xv.shape[2] != features:
+        raise ValueError(f"x_train and x_val must have {features} features (the model's input); "
+                         f"got {xt.shape[2]} and {xv.shape[2]}")
+    for name, y in (("y_train", yt), ("y_val", yv)):
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= classes):
+            raise ValueError(f"{name} must hold class indices 0 to {classes - 1} (the model's "
+                             f"outputs); got {int(y.min())} to {int(y.max())}")
     others = [m for m in models[0] if not isinstance(m, torch.nn.Linear)]
     if len(others) != len(linear[0]) - 1 or any(
             isinstance(m, (torch.nn.Dropout, torch.nn.modules.batchnorm._BatchNorm))
@@ -428,7 +453,7 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
                     val_loss, val_acc, ratios, diverged_at, settings, tuple(models))
 
 
-def spread(values, fmt: str = ".2f", percent: bool = False) -> str:
+def median_range(values, fmt: str = ".2f", percent: bool = False) -> str:
     """``"median (min to max)"`` of ``values`` over seeds, NaN left out (``"-"`` if none).
 
     Parameters
@@ -439,7 +464,10 @@ def spread(values, fmt: str = ".2f", percent: bool = False) -> str:
     percent : bool
         Show ``100 * value`` followed by ``%``.
     """
-    v = np.asarray(values, dtype=float).ravel()
+    v = check_array("values", values, finite=False, min_size=0).ravel()
+    percent = check_bool("percent", percent)
+    if not isinstance(fmt, str):
+        raise ValueError(f"fmt must be a format spec such as '.2f'; got {fmt!r}")
     v = v[~np.isnan(v)]
     if v.size == 0:
         return "-"

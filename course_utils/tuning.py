@@ -27,7 +27,14 @@ import numpy as np
 
 from course_utils.references import reference_answer
 from course_utils.tables import format_table
-from course_utils.validation import check_int, check_real, make_rng
+from course_utils.validation import (
+    MAX_DIGITS,
+    check_array,
+    check_int,
+    check_real,
+    check_sequence,
+    make_rng,
+)
 
 __all__ = ["Param", "MAX_TRIALS", "MAX_PARAMS", "log_uniform", "decade_shares", "check_space",
            "grid_configs", "random_configs", "SearchResult", "run_search", "combine",
@@ -40,14 +47,6 @@ MAX_TRIALS = 10_000
 #: At most this many hyperparameters in one space (a grid of 3 per axis over 10 is 59,049
 #: trials already; no lesson searches more at once).
 MAX_PARAMS = 10
-
-
-def _check_int(name: str, value, low: int, high: int) -> int:
-    return check_int(name, value, low, high)
-
-
-def _check_real(name: str, value) -> float:
-    return check_real(name, value)
 
 
 # ------------------------------------------------------------------ the space
@@ -65,7 +64,7 @@ class Param:
     log: bool = False
 
     def __post_init__(self):
-        low, high = _check_real("low", self.low), _check_real("high", self.high)
+        low, high = check_real("low", self.low), check_real("high", self.high)
         if not isinstance(self.log, bool):
             raise ValueError(f"log must be True or False; got {self.log!r}")
         if not low < high:
@@ -75,15 +74,18 @@ class Param:
 
     @reference_answer("log_uniform")
     def from_unit(self, u):
-        """Values for positions ``u`` in [0, 1] (array-like, any shape)."""
-        u = np.asarray(u, dtype=np.float64)
+        """Values for positions ``u`` in [0, 1] (array-like, any shape, finite)."""
+        u = check_array("u", u, min_size=0)
         if self.log:
             return np.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         return self.low + u * (self.high - self.low)
 
     def to_unit(self, value):
-        """Positions in [0, 1] of ``value`` (array-like; outside the range gives < 0 or > 1)."""
-        v = np.asarray(value, dtype=np.float64)
+        """Positions in [0, 1] of ``value`` (array-like; outside the range gives < 0 or > 1;
+        finite, and > 0 on a log scale)."""
+        v = check_array("value", value, min_size=0)
+        if self.log and np.any(v <= 0):
+            raise ValueError("value must be > 0 on a log scale (its logarithm places it)")
         if self.log:
             return (np.log(v) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
         return (v - self.low) / (self.high - self.low)
@@ -126,11 +128,11 @@ def log_uniform(low: float, high: float, size: int, seed=0) -> np.ndarray:
     -------
     ndarray, shape (size,), float64
     """
-    low, high = _check_real("low", low), _check_real("high", high)
+    low, high = check_real("low", low), check_real("high", high)
     if not 0 < low < high:
         raise ValueError(f"log-uniform sampling needs 0 < low < high; got low={low!r}, "
                          f"high={high!r}")
-    size = _check_int("size", size, 0, MAX_TRIALS * MAX_PARAMS)
+    size = check_int("size", size, 0, MAX_TRIALS * MAX_PARAMS)
     rng = make_rng(seed)
     return np.exp(rng.uniform(math.log(low), math.log(high), size))
 
@@ -144,14 +146,12 @@ def decade_shares(values, low: float, high: float) -> np.ndarray:
     -------
     ndarray, shape (log10(high / low),)
     """
-    low, high = _check_real("low", low), _check_real("high", high)
+    low, high = check_real("low", low), check_real("high", high)
     k0, k1 = math.log10(low) if low > 0 else math.nan, math.log10(high) if high > 0 else math.nan
     if not (0 < low < high and k0 == round(k0) and k1 == round(k1)):
         raise ValueError(f"low and high must be powers of 10 with low < high; got {low!r}, "
                          f"{high!r}")
-    values = np.asarray(values, dtype=np.float64).ravel()
-    if values.size == 0:
-        raise ValueError("values is empty")
+    values = check_array("values", values, finite=False).ravel()
     counts = np.histogram(np.log10(np.clip(values, low, high)), bins=np.arange(k0, k1 + 1))[0]
     return counts / values.size
 
@@ -168,7 +168,7 @@ def grid_configs(space, per_axis: int) -> list:
     list of dict, ``per_axis ** len(space)`` configs
     """
     space = check_space(space)
-    per_axis = _check_int("per_axis", per_axis, 1, MAX_TRIALS)
+    per_axis = check_int("per_axis", per_axis, 1, MAX_TRIALS)
     if per_axis ** len(space) > MAX_TRIALS:
         raise ValueError(f"per_axis={per_axis} over {len(space)} hyperparameters is "
                          f"{per_axis ** len(space):,} trials; at most {MAX_TRIALS:,} are allowed")
@@ -190,7 +190,7 @@ def random_configs(space, budget: int, seed=0) -> list:
         before the next.
     """
     space = check_space(space)
-    budget = _check_int("budget", budget, 1, MAX_TRIALS)
+    budget = check_int("budget", budget, 1, MAX_TRIALS)
     rng = make_rng(seed)
     columns = []
     for param in space.values():
@@ -259,17 +259,29 @@ class SearchResult:
         Hyperparameter values are printed with 3 significant digits, scores with ``digits``
         decimals. ``extra``: more columns (name -> sequence in trial order).
         """
+        digits = check_int("digits", digits, 0, MAX_DIGITS)
+        if extra is not None and not isinstance(extra, Mapping):
+            raise ValueError(f"extra must be a dict of column name -> values in trial order; "
+                             f"got {type(extra).__name__}")
+        extra = {name: check_sequence(f"extra[{name!r}]", values, min_len=len(self),
+                                      max_len=len(self)) for name, values in (extra or {}).items()}
         order = sorted(range(len(self)), key=lambda i: (np.isnan(self.scores[i]),
                                                          -np.nan_to_num(self.scores[i]), i))
         if top is not None:
-            order = order[:_check_int("top", top, 1, MAX_TRIALS)]
+            order = order[:check_int("top", top, 1, MAX_TRIALS)]
         columns = {name: [f"{self.configs[i][name]:.3g}" for i in order] for name in self.names}
-        for name, values in (extra or {}).items():
+        for name, values in extra.items():
             columns[name] = [str(values[i]) if isinstance(values[i], numbers.Integral)
                              else values[i] for i in order]
         columns["score"] = [("failed" if np.isnan(self.scores[i])
                              else f"{self.scores[i]:.{digits}f}") for i in order]
         return format_table(columns, index=[i + 1 for i in order], index_name="trial")
+
+
+def _check_result(result) -> None:
+    if not isinstance(result, SearchResult):
+        raise ValueError(f"result must be a SearchResult (from a search); got "
+                         f"{type(result).__name__}")
 
 
 def run_search(evaluate: Callable, configs, strategy: str = "") -> SearchResult:
@@ -325,10 +337,11 @@ def refine_space(space, result: SearchResult, top: int = 3, margin: float = 0.5,
     dict of str -> Param, on the same scales
     """
     space = check_space(space)
-    top = _check_int("top", top, 1, MAX_TRIALS)
-    margin = _check_real("margin", margin)
-    min_width = _check_real("min_width", min_width)
-    edge = _check_real("edge", edge)
+    _check_result(result)
+    top = check_int("top", top, 1, MAX_TRIALS)
+    margin = check_real("margin", margin)
+    min_width = check_real("min_width", min_width)
+    edge = check_real("edge", edge)
     if not 0 <= edge < 0.5:
         raise ValueError(f"edge must be >= 0 and < 0.5; got {edge!r}")
     if margin < 0 or not 0 < min_width <= 1:
@@ -389,11 +402,11 @@ def coarse_to_fine(evaluate: Callable, space, budgets=(8, 8), top: int = 3,
         One generator for all rounds.
     """
     space = check_space(space)
-    budgets = tuple(budgets)
-    if not 1 <= len(budgets) <= 10:
-        raise ValueError(f"budgets must give 1 to 10 rounds; got {budgets!r}")
-    for b in budgets:
-        _check_int("budgets[i]", b, 1, MAX_TRIALS)
+    if isinstance(budgets, (str, bytes)) or not isinstance(budgets, (list, tuple, range)) \
+            or not 1 <= len(budgets) <= 10:
+        raise ValueError(f"budgets must give 1 to 10 rounds (a list of trial counts); got "
+                         f"{type(budgets).__name__}")
+    budgets = tuple(check_int("budgets[i]", b, 1, MAX_TRIALS) for b in budgets)
     if sum(budgets) > MAX_TRIALS:
         raise ValueError(f"budgets add up to {sum(budgets)} trials; at most {MAX_TRIALS}")
     rng = make_rng(seed)
@@ -415,7 +428,8 @@ def edge_report(space, result: SearchResult, edge: float = 0.1) -> dict:
     again, the optimum may lie outside.
     """
     space = check_space(space)
-    edge = _check_real("edge", edge)
+    _check_result(result)
+    edge = check_real("edge", edge)
     if not 0 < edge < 0.5:
         raise ValueError(f"edge must be between 0 and 0.5; got {edge!r}")
     best = result.best_config

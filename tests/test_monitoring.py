@@ -45,7 +45,7 @@ def test_ema_without_bias_correction_starts_near_zero():
     np.testing.assert_allclose(mon.ema(x, 0.9), 2.0)  # corrected: a constant stays constant
 
 
-def test_ema_matches_tensorboards_loop_and_passes_non_finite_values_through():
+def test_ema_matches_tensorboards_loop_and_can_pass_non_finite_values_through():
     x = np.array([2.3, 2.1, np.nan, 1.9, np.inf, 1.5])
     # TensorBoard's resetWithSmoothing, transcribed: non-finite values do not count
     expected, last, count = [], 0.0, 0
@@ -56,7 +56,9 @@ def test_ema_matches_tensorboards_loop_and_passes_non_finite_values_through():
         last = last * 0.6 + 0.4 * v
         count += 1
         expected.append(last / (1 - 0.6 ** count))
-    np.testing.assert_allclose(mon.ema(x, 0.6), expected)
+    np.testing.assert_allclose(mon.ema(x, 0.6, nonfinite="pass"), expected)
+    with pytest.raises(ValueError, match="values must hold finite numbers"):
+        mon.ema(x, 0.6)  # by default a NaN or inf is refused
     assert mon.SMOOTHING == 0.6
 
 
@@ -153,8 +155,8 @@ def test_update_ratio_is_scale_free_and_per_layer():
 @pytest.mark.parametrize("call, message", [
     (lambda: mon.update_ratio(np.zeros((2, 2)), np.ones((2, 2))), "before has norm 0"),
     (lambda: mon.update_ratio(np.ones(3), np.ones(4)), "same shape"),
-    (lambda: mon.update_ratio([], []), "before is empty"),
-    (lambda: mon.update_ratio(np.ones(2), [1, np.nan]), "after contains NaN or inf"),
+    (lambda: mon.update_ratio([], []), "before must have at least 1 entries"),
+    (lambda: mon.update_ratio(np.ones(2), [1, np.nan]), "after must hold finite numbers"),
     (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(2), lr=0), "lr must be > 0; got 0"),
     (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(3), lr=0.1), "w and dw must have the same"),
     (lambda: mon.update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)}), "same layers"),
@@ -288,5 +290,7 @@ def test_weight_gradients_leave_grad_untouched_and_match_backward():
     nn.functional.cross_entropy(model(x), torch.tensor(data.y_train)).backward()
     for name, layer in mon.linear_layers(model).items():
         np.testing.assert_allclose(grads[name], layer.weight.grad.numpy(), rtol=1e-6, atol=1e-9)
-    with pytest.raises(ValueError, match="x must be"):
+    with pytest.raises(ValueError, match="y must have shape"):
         mon.weight_gradients(model, data.x_train, data.y_train[:5])
+    with pytest.raises(ValueError, match="y must hold class indices 0..2"):
+        mon.weight_gradients(model, data.x_train, data.y_train + 3)

@@ -1,5 +1,5 @@
 """course_utils.seed_runs: LeanSGD (torch.optim.SGD's steps bit for bit), train_seeds (each
-seed's run as train and Monitor give it), spread."""
+seed's run as train and Monitor give it), median_range."""
 
 import numpy as np
 import pytest
@@ -108,9 +108,9 @@ def test_train_seeds_stops_only_the_seeds_that_diverge():
 
 
 def test_train_seeds_checks_its_arguments(digits_dataset):
-    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'momentum'"):
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'momentum'"):
         S.train_seeds(digits_dataset, optimizer="adam")
-    with pytest.raises(ValueError, match="seeds must hold 1 to 200"):
+    with pytest.raises(ValueError, match="seeds must have between 1 and 200 items"):
         S.train_seeds(digits_dataset, seeds=())
     with pytest.raises(ValueError, match="unknown settings"):
         S.train_seeds(digits_dataset, momentum=0.5)

@@ -147,7 +147,9 @@ def test_refine_space_covers_the_best_configs_and_shrinks():
 
 
 def test_refine_space_reaches_past_an_edge_where_the_best_lies():
-    edge = lambda c: math.log10(c["lr"])  # best at the top of the range
+    def edge(c):
+        return math.log10(c["lr"])  # best at the top of the range
+
     coarse = T.random_search(edge, SPACE, 20, seed=0)
     assert T.edge_report(SPACE, coarse)["lr"] == "high edge"
     assert T.refine_space(SPACE, coarse)["lr"].high > SPACE["lr"].high

@@ -22,13 +22,21 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import monitoring
-from course_utils.seed_runs import lean_optimizer
-from course_utils.training import single_torch_thread
 from course_utils.plots import check_figure_size
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider
+from course_utils.seed_runs import _check_data, lean_optimizer
+from course_utils.training import MAX_TRAIN_STEPS, OPTIMIZERS, single_torch_thread
+from course_utils.validation import (
+    MAX_SEED,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+)
+from course_utils.widgets.base import Explorer, IntSlider, LogSlider, check_start_value
 
 __all__ = ["TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
-           "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS"]
+           "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS", "MIN_DPI", "MAX_LAYERS"]
 
 #: Learning rates the slider offers (a log scale: each notch multiplies by 10^0.25).
 LR_RANGE = (1e-4, 10.0)
@@ -39,6 +47,10 @@ EVALUATIONS = 15
 #: Smoothing of the loss and ratio curves (:func:`course_utils.monitoring.ema`).
 SMOOTHING = 0.9
 RATIO_YLIM = (1e-6, 10.0)
+#: Smallest dpi: below it the labels' fonts are under a pixel and FreeType refuses them.
+MIN_DPI = 20
+#: Most layers the ratio panel draws (one line and legend entry each).
+MAX_LAYERS = 50
 _LAYER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 
@@ -57,6 +69,12 @@ class TrainingCurves:
     """
 
     def __init__(self, figure: Figure, layers, num_classes: int = 10, animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        layers = check_sequence("layers", layers, lambda n, v: v if isinstance(v, str) else
+                                check_choice(n, v, ("a layer name (str)",)), max_len=MAX_LAYERS)
+        num_classes = check_int("num_classes", num_classes, 2, 10**6)
+        animated = check_bool("animated", animated)
         self.figure = figure
         self.layers = tuple(layers)
         self.loss_ax, self.acc_ax, self.ratio_ax = figure.subplots(1, 3)
@@ -116,7 +134,7 @@ class TrainingCurves:
         loss = np.asarray(history.step_loss, dtype=np.float64)
         steps = np.arange(1, len(loss) + 1)
         self.step_loss.set_data(steps, np.where(np.isfinite(loss), loss, np.nan))
-        self.smooth_loss.set_data(steps, monitoring.ema(loss, SMOOTHING))
+        self.smooth_loss.set_data(steps, monitoring.ema(loss, SMOOTHING, nonfinite="pass"))
         self.val_loss.set_data(history.eval_step, history.val_loss)
         self.train_acc.set_data(history.eval_step, history.train_acc)
         self.val_acc.set_data(history.eval_step, history.val_acc)
@@ -125,15 +143,22 @@ class TrainingCurves:
                 line.set_data([], [])
                 continue
             r = np.asarray(monitor.ratios[name], dtype=np.float64)
-            line.set_data(monitor.steps, monitoring.ema(r, SMOOTHING))
+            line.set_data(monitor.steps, monitoring.ema(r, SMOOTHING, nonfinite="pass"))
         return self.artists
 
 
 def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
     """Steps between evaluations for a run of ``total`` steps: about ``evaluations`` of
-    them, and a divisor of ``total`` where one is close, so the last one is at the last step."""
-    best = min((d for d in range(1, total + 1) if total % d == 0),
-               key=lambda d: abs(total / d - evaluations))
+    them, and a divisor of ``total`` where one is close, so the last one is at the last step.
+
+    ``total``: 1 to ``training.MAX_TRAIN_STEPS``; ``evaluations``: 1 to ``total``... or more
+    (then every step is evaluated). The divisors are found up to ``sqrt(total)`` in pairs.
+    """
+    total = check_int("total", total, 1, MAX_TRAIN_STEPS)
+    evaluations = check_int("evaluations", evaluations, 1, MAX_TRAIN_STEPS)
+    divisors = {d for k in range(1, math.isqrt(total) + 1) if total % k == 0
+                for d in (k, total // k)}
+    best = min(sorted(divisors), key=lambda d: abs(total / d - evaluations))
     if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
         return max(1, math.ceil(total / evaluations))
     return best
@@ -166,15 +191,32 @@ class TrainingDashboard(Explorer):
 
     def __init__(self, lr=0.01, epochs=5, data=None, dataset="digits", depth=4, width=64,
                  optimizer="momentum", batch_size=64, seed=0, figsize=(9.0, 3.0), dpi=96):
-        from course_utils.training import OPTIMIZERS, build_mlp
+        from course_utils.training import build_mlp
 
+        style = {"description_width": "50px"}
+        controls = {
+            "lr": LogSlider(base=10, min=math.log10(LR_RANGE[0]), max=math.log10(LR_RANGE[1]),
+                            step=0.25, description="lr", readout_format=".3g", style=style,
+                            continuous_update=False),
+            "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
+                                continuous_update=False),
+            "start": ipywidgets.Button(description="Start", button_style="success",
+                                       icon="play", tooltip="train with these settings"),
+        }
+        # every argument checked before anything is built: a bad one is a ValueError here,
+        # never a traceback out of Start's click handler later
+        for name, value in (("lr", lr), ("epochs", epochs)):
+            check_start_value(name, controls[name], value)
+        check_real("dpi", dpi, MIN_DPI)
         check_figure_size(figsize, dpi)
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        seed = check_int("seed", seed, 0, MAX_SEED)  # torch's generator takes an int
         if data is None:
             from course_utils.data import load_dataset
 
             data = load_dataset(dataset)
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
+        n_train = len(_check_data(data)[0])
+        batch_size = check_int("batch_size", batch_size, 1, n_train)
         self.data = data
         self.num_classes = int(getattr(data, "num_classes", 0) or np.max(data.y_train) + 1)
         self.settings = dict(depth=depth, width=width, optimizer=optimizer,
@@ -187,18 +229,8 @@ class TrainingDashboard(Explorer):
         self.run_values = None
         self._history = None
         self._running = False
-        self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), layers, self.num_classes,
-                                   animated=True)
-        style = {"description_width": "50px"}
-        controls = {
-            "lr": LogSlider(base=10, min=math.log10(LR_RANGE[0]), max=math.log10(LR_RANGE[1]),
-                            step=0.25, description="lr", readout_format=".3g", style=style,
-                            continuous_update=False),
-            "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
-                                continuous_update=False),
-            "start": ipywidgets.Button(description="Start", button_style="success",
-                                       icon="play", tooltip="train with these settings"),
-        }
+        self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), tuple(layers),
+                                   self.num_classes, animated=True)
         self._bar_slot = ipywidgets.Box()
         super().__init__(controls, self.view.figure, lr=lr, epochs=epochs)
         controls["start"].on_click(self.start)
@@ -300,8 +332,9 @@ class TrainingDashboard(Explorer):
                                 seed=s["seed"], eval_every=eval_every, callback=callback,
                                 progress=False)
                 bar.close()
-        except ValueError as error:  # e.g. a run too long for train's step limit
-            self._set_message(str(error), "error")
+        except Exception as error:  # noqa: BLE001 - a click handler shows, never raises
+            self._set_message(f"{type(error).__name__}: {error}" if not isinstance(
+                error, ValueError) else str(error), "error")
             return None
         finally:
             self._running = False

@@ -1,13 +1,16 @@
 """Chapter 09's static figures: loss curves, the train/validation gap, update ratios, and
-per-layer distributions. Each draws on a :class:`~matplotlib.figure.Figure` (one panel per
-run) and returns it; no pyplot."""
+per-layer distributions. Each draws one panel per run on a :class:`~matplotlib.figure.Figure`
+(``figure``, or a new one of ``figsize`` at ``dpi``) and returns it; no pyplot."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils.monitoring import HEALTHY_RATIO, ema
+from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
+from course_utils.plots import MAX_BINS, check_figure_size
 from course_utils.seed_runs import SeedRuns
+from course_utils.training import History
+from course_utils.validation import check_array, check_int, check_real, check_sequence
 
 __all__ = ["plot_loss_curves", "plot_accuracy_gap", "plot_update_ratios",
            "plot_layer_distributions"]
@@ -15,24 +18,53 @@ __all__ = ["plot_loss_curves", "plot_accuracy_gap", "plot_update_ratios",
 _COLOURS = ("#d62728", "#9467bd", "#2ca02c", "#ff7f0e", "#1f77b4", "#8c564b", "#17becf")
 
 
-def _figure(figsize, dpi):
+#: Panels side by side in one figure (one colour each): more would be unreadable.
+MAX_PANELS = len(_COLOURS)
+
+
+def _figure(figsize, dpi, figure):
     from matplotlib.figure import Figure
 
-    from course_utils.plots import check_figure_size
-
+    if figure is not None:
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        return figure
     check_figure_size(figsize, dpi)
     return Figure(figsize=figsize, dpi=dpi)
 
 
+def _check_panels(name: str, panels, kinds, what: str) -> dict:
+    """``panels`` as a dict of 1 to MAX_PANELS titles -> objects of ``kinds``."""
+    if not isinstance(panels, dict) or not 1 <= len(panels) <= MAX_PANELS:
+        raise ValueError(f"{name} must be a dict of 1 to {MAX_PANELS} panels: title -> {what}; "
+                         f"got {type(panels).__name__}")
+    for title, value in panels.items():
+        if not isinstance(title, str) or not isinstance(value, kinds):
+            raise ValueError(f"{name} must map titles (str) to {what}; got {title!r}: "
+                             f"{type(value).__name__}")
+    return panels
+
+
+def _check_ylim(ylim, positive=False) -> tuple:
+    low, high = check_sequence("ylim", ylim, lambda n, v: check_real(n, v), 2, 2)
+    if not low < high or (positive and low <= 0):
+        raise ValueError(f"ylim must be (low, high) with {'0 < ' if positive else ''}low < high;"
+                         f" got {ylim!r}")
+    return low, high
+
+
 def plot_loss_curves(runs: dict, smoothing: float = 0.9, ylim=(0.0, 3.5),
-                     figsize=(9.0, 3.2), dpi: int = 96):
+                     figsize=(9.0, 3.2), dpi: int = 96, figure=None):
     """One panel per run: the raw minibatch loss (light) and its :func:`ema` (dark).
 
     Parameters
     ----------
     runs : dict of str -> History
     """
-    figure = _figure(figsize, dpi)
+    runs = _check_panels("runs", runs, History, "History")
+    check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
+    ylim = _check_ylim(ylim)
+    figure = _figure(figsize, dpi, figure)
     axes = figure.subplots(1, len(runs), sharey=True)
     axes = np.atleast_1d(axes)
     for ax, (title, history), colour in zip(axes, runs.items(), _COLOURS):
@@ -40,7 +72,7 @@ def plot_loss_curves(runs: dict, smoothing: float = 0.9, ylim=(0.0, 3.5),
         steps = np.arange(1, len(loss) + 1)
         shown = np.where(np.isfinite(loss), loss, np.nan)
         ax.plot(steps, shown, color=colour, alpha=0.25, lw=0.8)
-        ax.plot(steps, ema(loss, smoothing), color=colour, lw=1.8)
+        ax.plot(steps, ema(loss, smoothing, nonfinite="pass"), color=colour, lw=1.8)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
         ax.set_ylim(*ylim)
@@ -52,9 +84,10 @@ def plot_loss_curves(runs: dict, smoothing: float = 0.9, ylim=(0.0, 3.5),
     return figure
 
 
-def plot_accuracy_gap(runs: dict, figsize=(9.0, 3.0), dpi: int = 96):
+def plot_accuracy_gap(runs: dict, figsize=(9.0, 3.0), dpi: int = 96, figure=None):
     """One panel per run: training and validation accuracy at each evaluation."""
-    figure = _figure(figsize, dpi)
+    runs = _check_panels("runs", runs, History, "History")
+    figure = _figure(figsize, dpi, figure)
     axes = np.atleast_1d(figure.subplots(1, len(runs), sharey=True))
     for ax, (title, history) in zip(axes, runs.items()):
         ax.plot(history.eval_step, history.train_acc, "o-", ms=3, color="#1f77b4", label="train")
@@ -71,7 +104,7 @@ def plot_accuracy_gap(runs: dict, figsize=(9.0, 3.0), dpi: int = 96):
 
 
 def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
-                       figsize=(9.0, 3.2), dpi: int = 96):
+                       figsize=(9.0, 3.2), dpi: int = 96, figure=None):
     """One panel per run: each layer's update-to-weight ratio per step (smoothed, log scale),
     with the 1e-3 rule of thumb as a dashed line.
 
@@ -79,7 +112,10 @@ def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
     ----------
     monitors : dict of str -> Monitor or SeedRuns (drawn: its first seed)
     """
-    figure = _figure(figsize, dpi)
+    monitors = _check_panels("monitors", monitors, (Monitor, SeedRuns), "Monitor or SeedRuns")
+    check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
+    ylim = _check_ylim(ylim, positive=True)
+    figure = _figure(figsize, dpi, figure)
     axes = np.atleast_1d(figure.subplots(1, len(monitors), sharey=True))
     for ax, (title, monitor) in zip(axes, monitors.items()):
         if isinstance(monitor, SeedRuns):  # its first seed
@@ -89,7 +125,7 @@ def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
             steps, series = monitor.steps, monitor.ratios
         for name, colour in zip(series, _COLOURS[4:] + _COLOURS):
             r = np.asarray(series[name], dtype=np.float64)
-            ax.plot(steps, ema(r, smoothing), color=colour, lw=1.2, label=name)
+            ax.plot(steps, ema(r, smoothing, nonfinite="pass"), color=colour, lw=1.2, label=name)
         ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8)
         ax.set_yscale("log")
         ax.set_ylim(*ylim)
@@ -101,11 +137,19 @@ def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
     return figure
 
 
-def plot_layer_distributions(rows: dict, bins: int = 40, figsize=(9.0, 4.6), dpi: int = 96):
+def plot_layer_distributions(rows: dict, bins: int = 40, figsize=(9.0, 4.6), dpi: int = 96,
+                             figure=None):
     """A grid of histograms: one row per entry of ``rows`` (label -> list of per-layer
     arrays), one column per layer. Each panel spans its array's 0.5th to 99.5th percentile
     (a few outliers would otherwise squeeze the rest into one bar); compare the x scales."""
-    figure = _figure(figsize, dpi)
+    if not isinstance(rows, dict) or not 1 <= len(rows) <= MAX_PANELS:
+        raise ValueError(f"rows must be a dict of 1 to {MAX_PANELS} rows: label -> list of "
+                         f"per-layer arrays; got {type(rows).__name__}")
+    rows = {label: [check_array(f"rows[{label!r}][{i}]", a) for i, a in enumerate(
+        check_sequence(f"rows[{label!r}]", arrays, max_len=MAX_PANELS))]
+        for label, arrays in rows.items()}
+    bins = check_int("bins", bins, 1, MAX_BINS)
+    figure = _figure(figsize, dpi, figure)
     n_cols = max(len(arrays) for arrays in rows.values())
     axes = figure.subplots(len(rows), n_cols, squeeze=False)
     for r, (label, arrays) in enumerate(rows.items()):

@@ -6,7 +6,7 @@ initialisation's plateau), read from real runs and summarised over seeds.
 - :func:`curve_summary`, :func:`plateau_steps`: the numbers that tell the curves apart;
 - :func:`seed_metrics`, :func:`seed_table`: the same over :data:`SEEDS`, from
   :func:`~course_utils.seed_runs.train_seeds` (re-exported here with :func:`base_model` and
-  :func:`spread`, as the notebook uses them).
+  :func:`median_range`, as the notebook uses them).
 """
 
 from __future__ import annotations
@@ -18,13 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils.monitoring import Monitor, ema
-from course_utils.seed_runs import (BASE_RUN, SEEDS, SeedRuns, base_model, one_torch_thread,
-                                    spread, train_seeds)
+from course_utils.seed_runs import (
+    BASE_RUN,
+    MAX_SEED_STEPS,
+    SEEDS,
+    SeedRuns,
+    base_model,
+    median_range,
+    one_torch_thread,
+    train_seeds,
+)
 from course_utils.tables import format_table
-from course_utils.validation import check_int as _check_int
-from course_utils.validation import check_real as _check_real
+from course_utils.validation import MAX_ITEMS, check_int, check_real
 
-__all__ = ["DIAGNOSES", "BASE_RUN", "SEEDS", "base_model", "train_seeds", "spread",
+__all__ = ["DIAGNOSES", "BASE_RUN", "SEEDS", "base_model", "train_seeds", "median_range",
            "DiagnosisRun", "run_diagnosis", "plateau_steps", "curve_summary", "seed_metrics",
            "FAILED_BELOW", "seed_table"]
 
@@ -84,8 +91,8 @@ def run_diagnosis(data, **settings) -> DiagnosisRun:
 def plateau_steps(step_loss, initial: float, drop: float = 0.1, smoothing: float = 0.9) -> int:
     """Steps until the smoothed loss first falls ``drop`` (a share) below ``initial``;
     ``len(step_loss)`` if it never does (a plateau that lasts the whole run)."""
-    drop = _check_real("drop", drop, 0.0, 1.0, low_open=True, high_open=True)
-    smooth = ema(step_loss, smoothing)
+    drop = check_real("drop", drop, 0.0, 1.0, low_open=True, high_open=True)
+    smooth = ema(step_loss, smoothing, nonfinite="pass")
     below = np.flatnonzero(smooth < (1 - drop) * initial)
     return int(below[0]) + 1 if below.size else len(smooth)
 
@@ -102,8 +109,13 @@ def curve_summary(history, num_classes: int = 10, smoothing: float = 0.9) -> dic
         large for the fast-then-flat curve of a good lr); ``plateau`` (steps before the smoothed
         loss is 10% below ln C, see :func:`plateau_steps`); ``val_acc`` (last evaluation).
     """
-    start = math.log(_check_int("num_classes", num_classes, 2))
-    smooth = ema(history.step_loss, smoothing)
+    from course_utils.training import History
+
+    if not isinstance(history, History):
+        raise ValueError(f"history must be a training History (from train or SeedRuns.history); "
+                         f"got {type(history).__name__}")
+    start = math.log(check_int("num_classes", num_classes, 2, 10**6))
+    smooth = ema(history.step_loss, smoothing, nonfinite="pass")
     finite = smooth[np.isfinite(smooth)]
     out = {"status": history.status, "start": start, "steps": len(history.step_loss)}
     if history.diverged or finite.size < 3:
@@ -140,7 +152,8 @@ def seed_metrics(runs: SeedRuns, num_classes: int = 10, smoothing: float = 0.9,
     """
     if not isinstance(runs, SeedRuns):
         raise ValueError(f"runs must be a SeedRuns (from train_seeds); got {type(runs).__name__}")
-    early = _check_int("early", early, 1, runs.ratios.shape[1])
+    early = min(check_int("early", early, 1, MAX_SEED_STEPS), runs.ratios.shape[1])
+    num_classes = check_int("num_classes", num_classes, 2, 10**6)
     summaries = [curve_summary(runs.history(i), num_classes, smoothing)
                  for i in range(len(runs.seeds))]
     out = {"diverged": runs.diverged.copy()}
@@ -180,6 +193,10 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
     ----------
     runs : dict of str -> SeedRuns
     """
+    if not isinstance(runs, dict) or not 1 <= len(runs) <= MAX_ITEMS or not all(
+            isinstance(r, SeedRuns) for r in runs.values()):
+        raise ValueError(f"runs must be a dict of 1 to {MAX_ITEMS} settings: name -> SeedRuns "
+                         f"(from train_seeds); got {type(runs).__name__}")
     rows = {"seeds": [], "failed": [], "val accuracy": [], "plateau (steps)": [],
             "fall in 1st half": [], "update ratio": []}
     for name, r in runs.items():
@@ -188,9 +205,9 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
         ok = ~failed
         rows["seeds"].append(str(len(r.seeds)))
         rows["failed"].append(f"{int(failed.sum())} of {len(failed)}")
-        rows["val accuracy"].append(spread(m["val_acc"][ok], ".2f"))
-        rows["plateau (steps)"].append(spread(m["plateau"][ok], ".0f"))
-        rows["fall in 1st half"].append(spread(m["first share"][ok], ".2f"))
+        rows["val accuracy"].append(median_range(m["val_acc"][ok], ".2f"))
+        rows["plateau (steps)"].append(median_range(m["plateau"][ok], ".0f"))
+        rows["fall in 1st half"].append(median_range(m["first share"][ok], ".2f"))
         hidden = r.ratios[:, :, :-1] if r.ratios.shape[2] > 1 else r.ratios
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -10,18 +10,26 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils.chapters.ch10_tuning.figures import SearchView
-from course_utils.chapters.ch10_tuning.runs import (EXPLORER_PEAK, STRATEGIES, bergstra_objective,
-                                                    synthetic_search)
+from course_utils.chapters.ch10_tuning.runs import (
+    EXPLORER_PEAK,
+    STRATEGIES,
+    bergstra_objective,
+    synthetic_search,
+)
 from course_utils.plots import check_figure_size
-from course_utils.widgets.base import Explorer, IntSlider
+from course_utils.validation import check_real
+from course_utils.widgets.base import Explorer, IntSlider, check_start_value
 
-__all__ = ["SearchExplorer", "search_explorer"]
+__all__ = ["SearchExplorer", "search_explorer", "MIN_DPI"]
+
+#: Smallest dpi: below it the labels' fonts are under a pixel and FreeType refuses them.
+MIN_DPI = 20
 
 
 class SearchExplorer(Explorer):
     """Grid, random or coarse-to-fine search of the synthetic objective, for a budget and a seed.
 
-    ``result`` is :func:`course_utils.synthetic_search` for the controls' strategy,
+    ``result`` is :func:`~course_utils.chapters.ch10_tuning.runs.synthetic_search` for the controls' strategy,
     budget and seed (the objective is fixed at construction: peak, width, weight). Left: the
     classic picture; right: the best score after each trial.
     """
@@ -30,7 +38,19 @@ class SearchExplorer(Explorer):
 
     def __init__(self, strategy="random", budget=9, seed=0, peak=EXPLORER_PEAK,
                  width=0.08, weight=0.1, figsize=(8.5, 3.6), dpi=96):
+        style = {"description_width": "60px"}
+        controls = {
+            "strategy": ipywidgets.Dropdown(options=STRATEGIES, description="strategy",
+                                            style=style),
+            "budget": IntSlider(min=4, max=self.MAX_BUDGET, step=1, description="budget",
+                                style=style),
+            "seed": IntSlider(min=0, max=99, step=1, description="seed", style=style),
+        }
+        # every starting value and fixed setting checked before the figure is built
+        for name, value in (("strategy", strategy), ("budget", budget), ("seed", seed)):
+            check_start_value(name, controls[name], value)
         bergstra_objective(0.5, 0.5, peak, width, weight)
+        check_real("dpi", dpi, MIN_DPI)
         check_figure_size(figsize, dpi)
         self.peak, self.width, self.weight = peak, width, weight
         figure = Figure(figsize=figsize, dpi=dpi)
@@ -44,14 +64,6 @@ class SearchExplorer(Explorer):
         self.ax_best.set_title("best score so far", fontsize=9)
         self.ax_best.tick_params(labelsize=7)
         (self.curve,) = self.ax_best.step([], [], where="post", color="C3", animated=True)
-        style = {"description_width": "60px"}
-        controls = {
-            "strategy": ipywidgets.Dropdown(options=STRATEGIES, description="strategy",
-                                            style=style),
-            "budget": IntSlider(min=4, max=self.MAX_BUDGET, step=1, description="budget",
-                                style=style),
-            "seed": IntSlider(min=0, max=99, step=1, description="seed", style=style),
-        }
         super().__init__(controls, figure, strategy=strategy, budget=budget, seed=seed)
 
     def compute(self, strategy, budget, seed):

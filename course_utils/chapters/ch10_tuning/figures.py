@@ -9,10 +9,20 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils.chapters.ch10_tuning.runs import (EXPLORER_PEAK, SyntheticSearch,
-                                                    bergstra_objective, synthetic_search)
+from course_utils.chapters.ch10_tuning.runs import (
+    EXPLORER_PEAK,
+    SyntheticSearch,
+    bergstra_objective,
+    synthetic_search,
+)
 from course_utils.plots import check_figure_size
 from course_utils.tuning import SearchResult, log_uniform
+from course_utils.validation import check_bool, check_int, check_real, check_sequence, make_rng
+
+#: Draws per row of :func:`plot_sampling_scales` (a strip of dots: more is a smear).
+MAX_POINTS = 1000
+#: Searches in :func:`plot_best_so_far` (one line and legend entry each).
+MAX_LINES = 20
 
 __all__ = ["SearchView", "plot_grid_vs_random", "plot_sampling_scales", "plot_search_scatter",
            "plot_best_so_far"]
@@ -23,7 +33,7 @@ _BEST = dict(ls="none", marker="*", ms=12, color="gold", mec="black", mew=0.8, z
 
 
 class SearchView:
-    """The unit square of :func:`course_utils.bergstra_objective` with the points a
+    """The unit square of :func:`~course_utils.chapters.ch10_tuning.runs.bergstra_objective` with the points a
     search tried, and their projections on each hyperparameter (the classic picture).
 
     Three axes inside ``rect`` (figure fraction ``(left, bottom, width, height)``): the
@@ -35,6 +45,12 @@ class SearchView:
     def __init__(self, figure: Figure, rect=(0.07, 0.12, 0.5, 0.8), title: str = "",
                  peak: float = EXPLORER_PEAK, width: float = 0.08, weight: float = 0.1,
                  animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        check_sequence("rect", rect, lambda n, v: check_real(n, v, 0.0, 1.0), 4, 4)
+        if not isinstance(title, str):
+            raise ValueError(f"title must be a string; got {title!r}")
+        animated = check_bool("animated", animated)
         bergstra_objective(0.5, 0.5, peak, width, weight)  # checks the parameters
         self.figure = figure
         self.peak, self.width, self.weight = peak, width, weight
@@ -113,7 +129,9 @@ def plot_sampling_scales(low: float = 1e-4, high: float = 1.0, n: int = 20, seed
     """``n`` learning rates drawn uniformly and log-uniformly from ``[low, high]``, on a log
     axis, with the decades marked."""
     check_figure_size(figsize, dpi)
-    rng = np.random.default_rng(seed)
+    n = check_int("n", n, 1, MAX_POINTS)
+    log_uniform(low, high, 0)  # checks low and high
+    rng = make_rng(seed)
     uniform = rng.uniform(low, high, n)
     logu = log_uniform(low, high, n, rng)
     figure = Figure(figsize=figsize, dpi=dpi)
@@ -137,6 +155,11 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8),
     """Validation accuracy against lr and against weight decay, and the (lr, wd) plane
     coloured by accuracy; ``rounds`` (round number per trial) marks coarse vs fine."""
     check_figure_size(figsize, dpi)
+    if not isinstance(result, SearchResult) or not {"lr", "weight_decay"} <= set(result.names):
+        raise ValueError(f"result must be a SearchResult of lr and weight_decay; got {type(result).__name__}")
+    if rounds is not None:
+        rounds = check_sequence("rounds", rounds, lambda n, v: check_int(n, v, 1, 10),
+                                min_len=len(result), max_len=len(result))
     lr, wd, score = result.values("lr"), result.values("weight_decay"), result.scores
     rounds = np.ones(len(result), int) if rounds is None else np.asarray(rounds)
     figure = Figure(figsize=figsize, dpi=dpi)
@@ -173,6 +196,10 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8),
 def plot_best_so_far(results: dict, figsize=(6.0, 2.8), dpi=96) -> Figure:
     """The best validation score after each trial, one line per search (name -> result)."""
     check_figure_size(figsize, dpi)
+    if not isinstance(results, dict) or not 1 <= len(results) <= MAX_LINES or not all(
+            isinstance(r, SearchResult) for r in results.values()):
+        raise ValueError(f"results must be a dict of 1 to {MAX_LINES} searches: name -> "
+                         f"SearchResult; got {type(results).__name__}")
     figure = Figure(figsize=figsize, dpi=dpi)
     ax = figure.add_axes((0.11, 0.17, 0.55, 0.75))
     for name, result in results.items():

@@ -21,10 +21,19 @@ from typing import Callable, Mapping
 import numpy as np
 
 from course_utils.tables import format_table
-from course_utils.tuning import (MAX_TRIALS, Param, SearchResult, check_space, grid_configs,
-                                 grid_search, random_configs, random_search, refine_space,
-                                 run_search)
-from course_utils.validation import check_int, check_real, make_rng
+from course_utils.tuning import (
+    MAX_TRIALS,
+    Param,
+    SearchResult,
+    check_space,
+    grid_configs,
+    grid_search,
+    random_configs,
+    random_search,
+    refine_space,
+    run_search,
+)
+from course_utils.validation import check_array, check_int, check_real, make_rng
 
 __all__ = ["bergstra_objective", "GridVsRandom", "grid_vs_random", "MAX_REPEATS",
            "STRATEGIES", "EXPLORER_PEAK", "SyntheticSearch", "synthetic_search", "HeldOut",
@@ -33,14 +42,6 @@ __all__ = ["bergstra_objective", "GridVsRandom", "grid_vs_random", "MAX_REPEATS"
 #: At most this many repeated searches in :func:`grid_vs_random` (each a few microseconds
 #: of a 100-trial search: 100,000 of them are seconds).
 MAX_REPEATS = 100_000
-
-
-def _check_int(name: str, value, low: int, high: int) -> int:
-    return check_int(name, value, low, high)
-
-
-def _check_real(name: str, value) -> float:
-    return check_real(name, value)
 
 
 # ------------------------------------------------------------------ Bergstra & Bengio (2012)
@@ -63,12 +64,12 @@ def bergstra_objective(x, y, peak: float = 0.5, width: float = 0.08, weight: flo
     -------
     ndarray (broadcast shape), float64
     """
-    peak, width, weight = (_check_real(n, v) for n, v in
+    peak, width, weight = (check_real(n, v) for n, v in
                            (("peak", peak), ("width", width), ("weight", weight)))
     if not 0 <= peak <= 1 or not width > 0 or weight < 0:
         raise ValueError(f"need 0 <= peak <= 1, width > 0 and weight >= 0; got peak={peak!r}, "
                          f"width={width!r}, weight={weight!r}")
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    x, y = check_array("x", x, min_size=1), check_array("y", y, min_size=1)
     return np.exp(-0.5 * ((x - peak) / width) ** 2) + weight * np.sin(np.pi * y) ** 2
 
 
@@ -129,11 +130,11 @@ def grid_vs_random(budget: int = 9, repeats: int = 100, width: float = 0.08,
     seed : int
         Fixes the peaks and the random searches.
     """
-    budget = _check_int("budget", budget, 4, MAX_TRIALS)
+    budget = check_int("budget", budget, 4, MAX_TRIALS)
     k = math.isqrt(budget)
     if k * k != budget:
         raise ValueError(f"budget must be a perfect square (a k x k grid); got {budget}")
-    repeats = _check_int("repeats", repeats, 1, MAX_REPEATS)
+    repeats = check_int("repeats", repeats, 1, MAX_REPEATS)
     if repeats * budget > 10**7:
         raise ValueError(f"repeats * budget must be at most 10,000,000; got {repeats * budget:,}")
     bergstra_objective(0.5, 0.5, 0.5, width, weight)  # checks width and weight
@@ -217,7 +218,7 @@ def synthetic_search(strategy: str = "random", budget: int = 9, seed: int = 0,
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
-    budget = _check_int("budget", budget, 1, 1000)
+    budget = check_int("budget", budget, 1, 1000)
     rng = make_rng(seed)
     bergstra_objective(0.5, 0.5, peak, width, weight)  # checks peak, width and weight
 
@@ -263,7 +264,7 @@ def hold_out_test(data, test_share: float = 0.5, seed: int = 0) -> HeldOut:
     for name in ("x_train", "y_train", "x_val", "y_val"):
         if not hasattr(data, name):
             raise ValueError(f"data must have x_train, y_train, x_val, y_val; it has no {name!r}")
-    test_share = _check_real("test_share", test_share)
+    test_share = check_real("test_share", test_share)
     if not 0 < test_share < 1:
         raise ValueError(f"test_share must be strictly between 0 and 1; got {test_share!r}")
     rng = make_rng(seed)
@@ -307,13 +308,13 @@ class TrainingObjective:
             if not hasattr(data, name):
                 raise ValueError(f"data must have x_train, y_train, x_val, y_val (e.g. "
                                  f"course_utils.data.load_dataset()); it has no {name!r}")
-        self.threads = _check_int("threads", threads, 1, 64)
+        self.threads = check_int("threads", threads, 1, 64)
         self.in_features = int(np.shape(data.x_train)[1])
         self.num_classes = int(getattr(data, "num_classes", int(np.max(data.y_train)) + 1))
         training.build_mlp(self.in_features, self.num_classes, depth=depth, width=width,
                            seed=seed)  # checks depth, width and seed
-        self.epochs = _check_int("epochs", epochs, 1, 1000)
-        self.batch_size = _check_int("batch_size", batch_size, 1, 10**6)
+        self.epochs = check_int("epochs", epochs, 1, 1000)
+        self.batch_size = check_int("batch_size", batch_size, 1, 10**6)
         if optimizer not in training.OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {training.OPTIMIZERS}; got {optimizer!r}")
         self.data, self.depth, self.width = data, depth, width
@@ -375,9 +376,9 @@ def optuna_search(evaluate: Callable, space, budget: int, sampler: str = "tpe", 
     import optuna
 
     space = check_space(space)
-    budget = _check_int("budget", budget, 1, MAX_TRIALS)
-    seed = _check_int("seed", seed, 0, 2**32 - 1)
-    startup_trials = _check_int("startup_trials", startup_trials, 1, MAX_TRIALS)
+    budget = check_int("budget", budget, 1, MAX_TRIALS)
+    seed = check_int("seed", seed, 0, 2**32 - 1)
+    startup_trials = check_int("startup_trials", startup_trials, 1, MAX_TRIALS)
     if not callable(evaluate):
         raise ValueError(f"evaluate must be a function config -> score; got {evaluate!r}")
     if sampler == "random":

@@ -11,15 +11,21 @@ import numpy as np
 import pytest
 
 from course_utils import monitoring, references
-from course_utils.chapters.ch09_monitoring.checks import check_momentum_update_ratios, check_update_ratio
+from course_utils.chapters.ch09_monitoring.checks import (
+    check_momentum_update_ratios,
+    check_update_ratio,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "09_monitoring.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
-
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
 (test_exercise_cells_carry_nbgrader_metadata,
  test_reference_solution_passes_visible_and_hidden_tests,

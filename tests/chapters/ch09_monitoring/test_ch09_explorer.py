@@ -1,17 +1,21 @@
 """The training dashboard, driven in a plain Python process as a student's browser would:
 set the sliders, click Start, read .result."""
 
-import math
 
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils import monitoring
+from course_utils.chapters.ch09_monitoring.explorer import (
+    LR_RANGE,
+    MAX_EPOCHS,
+    TrainingDashboard,
+    evaluation_interval,
+    training_dashboard,
+)
 from course_utils.training import build_mlp, train
-from course_utils.chapters.ch09_monitoring.explorer import (LR_RANGE, MAX_EPOCHS, TrainingDashboard,
-                                                     evaluation_interval, training_dashboard)
 
 
 @pytest.fixture
@@ -67,10 +71,12 @@ def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, dig
     # what is drawn is the run
     view = dashboard.view
     np.testing.assert_allclose(view.step_loss.get_ydata(), history.step_loss)
-    np.testing.assert_allclose(view.smooth_loss.get_ydata(), monitoring.ema(history.step_loss, 0.9))
+    np.testing.assert_allclose(view.smooth_loss.get_ydata(),
+                               monitoring.ema(history.step_loss, 0.9, nonfinite="pass"))
     np.testing.assert_array_equal(view.val_acc.get_xdata(), history.eval_step)
     np.testing.assert_allclose(view.ratios[0].get_ydata(),
-                               monitoring.ema(dashboard.monitor.ratios["W1"], 0.9))
+                               monitoring.ema(dashboard.monitor.ratios["W1"], 0.9,
+                                              nonfinite="pass"))
     assert view.loss_ax.get_xlim() == (0, 44)
     assert dashboard.summary.startswith("lr=0.03, epochs=2: completed 44 steps: validation accuracy")
     assert view.plan.get_text() == "shown: lr = 0.03, 2 epochs (completed)"
@@ -134,6 +140,10 @@ def test_out_of_range_values_are_clamped_with_a_message(dashboard):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(lr=0), "lr must be a number between 0.0001 and 10; got 0"),
     (dict(epochs=MAX_EPOCHS + 1), f"epochs must be an integer between 1 and {MAX_EPOCHS}"),
+    (dict(batch_size=0), "batch_size must be between 1 and"),  # issue 17: Start raised
+    (dict(seed=-1), "seed must be between 0 and"),
+    (dict(data=object()), "data: data must have x_train"),
+    (dict(dpi=1.5), "dpi must be >= 20"),
     (dict(optimizer="lbfgs"), "optimizer must be one of"),
     (dict(depth=-1), "depth must be between 0 and 100"),
     (dict(dataset="mnist"), "name must be one of"),
@@ -163,6 +173,26 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(dashboard):
                                              (661, 45)])
 def test_about_fifteen_evaluations_the_last_at_the_last_step_when_possible(total, expected):
     assert evaluation_interval(total) == expected
+
+
+def test_start_shows_any_failure_as_a_message(dashboard, monkeypatch):
+    import course_utils.training
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+    monkeypatch.setattr(course_utils.training, "train", broken)
+    assert dashboard.start() is None  # the click handler returns, never raises
+    assert dashboard.message == "RuntimeError: out of memory"
+    assert not dashboard.controls["start"].disabled
+
+
+def test_evaluation_interval_is_bounded():
+    assert evaluation_interval(200_000) == 12500  # a divisor near 200,000 / 15, at once
+    for bad in (0, 10**9, 2**70, 1.5, None):
+        with pytest.raises(ValueError, match="total must be"):
+            evaluation_interval(bad)
+    with pytest.raises(ValueError, match="evaluations must be"):
+        evaluation_interval(44, 0)
 
 
 def test_nan_lr_shows_a_message_and_start_refuses_it(dashboard):

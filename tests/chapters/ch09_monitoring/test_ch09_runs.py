@@ -176,7 +176,7 @@ def test_overfitting_gap_as_printed(runs, data):
     full_gap = ch09.seed_metrics(runs["good lr"])["gap"]
     small_gap = ch09.seed_metrics(overfit)["gap"]
     assert f"{np.median(full_gap):.2f}" == "0.02" and np.all(full_gap < 0.05)
-    assert ch09.spread(small_gap, ".2f") == "0.14 (0.12 to 0.17)"
+    assert ch09.median_range(small_gap, ".2f") == "0.14 (0.12 to 0.17)"
     assert np.all(small_gap > full_gap.max())  # 100 examples overfit more, in every seed
 
 
@@ -253,15 +253,19 @@ def test_run_diagnosis_checks_its_settings(digits_dataset):
 
 
 def test_plateau_steps_and_curve_summary_on_made_up_curves():
-    class H:
-        status, diverged, val_acc = "completed", False, [0.5]
+    from course_utils.training import History
+
+    def H(step_loss):
+        return History(step_loss=step_loss, val_acc=[0.5], status="completed")
     flat_then_drop = np.r_[np.full(50, math.log(10)), np.linspace(2.3, 0.5, 50)]
     assert 50 < ch09.plateau_steps(flat_then_drop, math.log(10)) < 70
     assert ch09.plateau_steps(np.full(30, 2.3), math.log(10)) == 30  # never leaves it
-    H.step_loss = list(np.linspace(2.3, 1.3, 200))  # a straight line
-    assert ch09.curve_summary(H)["shape"] == pytest.approx(1.0, abs=0.1)
-    H.step_loss = list(0.2 + 2.1 * np.exp(-np.arange(200) / 20))  # fast, then flat
-    assert ch09.curve_summary(H)["shape"] > 20
+    line = H(list(np.linspace(2.3, 1.3, 200)))  # a straight line
+    assert ch09.curve_summary(line)["shape"] == pytest.approx(1.0, abs=0.1)
+    fast = H(list(0.2 + 2.1 * np.exp(-np.arange(200) / 20)))  # fast, then flat
+    assert ch09.curve_summary(fast)["shape"] > 20
+    with pytest.raises(ValueError, match="history must be a training History"):
+        ch09.curve_summary({"step_loss": [2.3]})
 
 
 def test_figures_draw_one_panel_per_run_or_layer(digits_dataset):
@@ -280,7 +284,7 @@ def test_figures_draw_one_panel_per_run_or_layer(digits_dataset):
         figures.plot_loss_curves({"a": run.history}, figsize=(0, 3))
 
 
-def test_seed_metrics_table_and_spread():
+def test_seed_metrics_table_and_median_range():
     runs = ch09.train_seeds([small_data(seed=s) for s in range(3)], seeds=range(3), lr=0.05,
                            epochs=10, build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s))
     m = ch09.seed_metrics(runs, num_classes=3)
@@ -291,9 +295,9 @@ def test_seed_metrics_table_and_spread():
     table = ch09.seed_table({"a": runs}, num_classes=3).splitlines()
     assert table[0].split()[:4] == ["setting", "seeds", "failed", "val"]
     assert table[2].startswith("a") and "of 3" in table[2]
-    assert ch09.spread([3.0, 1.0, 2.0], ".1f") == "2.0 (1.0 to 3.0)"
-    assert ch09.spread([0.5, np.nan], ".0f", percent=True) == "50% (50% to 50%)"
-    assert ch09.spread([np.nan]) == "-"
+    assert ch09.median_range([3.0, 1.0, 2.0], ".1f") == "2.0 (1.0 to 3.0)"
+    assert ch09.median_range([0.5, np.nan], ".0f", percent=True) == "50% (50% to 50%)"
+    assert ch09.median_range([np.nan]) == "-"
     with pytest.raises(ValueError, match="runs must be a SeedRuns"):
         ch09.seed_metrics({"a": runs})
 
@@ -304,4 +308,5 @@ def test_update_ratio_figure_draws_a_seed_run_too():
     figure = figures.plot_update_ratios({"a": runs})
     lines = figure.axes[0].get_lines()
     assert len(lines) == 3 + 1  # W1..W3 and the 1e-3 line
-    np.testing.assert_allclose(lines[0].get_ydata(), monitoring.ema(runs.ratios[0, :, 0], 0.9))
+    np.testing.assert_allclose(lines[0].get_ydata(), monitoring.ema(runs.ratios[0, :, 0], 0.9,
+                                                                   nonfinite="pass"))

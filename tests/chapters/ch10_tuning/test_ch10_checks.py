@@ -14,7 +14,6 @@ NOTEBOOK = ROOT / "notebooks" / "10_hyperparameter_tuning.ipynb"
 pytest.importorskip("nbgrader")
 from exercise_testing import standard_exercise_tests  # noqa: E402
 
-
 (test_exercise_cells_carry_nbgrader_metadata,
  test_reference_solution_passes_visible_and_hidden_tests,
  test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
@@ -125,9 +124,9 @@ def test_check_refuses_non_functions():
 import inspect  # noqa: E402
 
 import nbformat  # noqa: E402
+from exercise_testing import hidden_tests_pass, nbgrader_cells, spec_failures  # noqa: E402
 
 from course_utils import references, tuning  # noqa: E402
-from exercise_testing import hidden_tests_pass, nbgrader_cells, spec_failures  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,17 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils import tuning
 from course_utils.chapters.ch10_tuning import runs as ch10
 from course_utils.chapters.ch10_tuning.explorer import search_explorer
-from course_utils.chapters.ch10_tuning.figures import (plot_best_so_far, plot_grid_vs_random,
-                                                       plot_sampling_scales, plot_search_scatter)
+from course_utils.chapters.ch10_tuning.figures import (
+    plot_best_so_far,
+    plot_grid_vs_random,
+    plot_sampling_scales,
+    plot_search_scatter,
+)
 
 
 @pytest.fixture
