@@ -8,7 +8,8 @@ at every evaluation while a ``tqdm.auto`` progress bar counts the steps.
 It follows the explorer contract of :mod:`course_utils.widgets.base`, with one difference a
 training run forces: setting ``lr`` or ``epochs`` does not retrain (a run costs seconds); it
 updates the readout ("press Start to train with lr=...") before returning, and
-``controls["start"].click()`` trains. ``.result`` is the last run's
+``start_button.click()`` (or ``start()``) trains. ``.result`` is a :class:`DashboardState`
+(the settings on the sliders and the run shown); ``.history`` the last run's
 :class:`~course_utils.training.History` (``None`` before the first run); ``.monitor`` its
 :class:`~course_utils.monitoring.Monitor`; ``.progress`` its progress bar.
 """
@@ -16,6 +17,7 @@ updates the readout ("press Start to train with lr=...") before returning, and
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import ipywidgets
 import numpy as np
@@ -35,7 +37,7 @@ from course_utils.validation import (
 )
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider, check_start_value
 
-__all__ = ["TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
+__all__ = ["DashboardState", "TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
            "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS", "MIN_DPI", "MAX_LAYERS"]
 
 #: Learning rates the slider offers (a log scale: each notch multiplies by 10^0.25).
@@ -179,11 +181,28 @@ def _progress_bar(total: int):
     return tqdm(total=total, desc="training", unit="step")
 
 
-class TrainingDashboard(Explorer):
-    """Train an MLP live: ``lr`` and ``epochs`` set the run, ``start`` runs it.
+@dataclass(frozen=True)
+class DashboardState:
+    """What the dashboard shows: the settings on the sliders (``lr``, ``epochs``), and the last
+    run (its :class:`~course_utils.training.History` and settings; ``None`` before Start)."""
 
-    ``result`` is the last run's :class:`~course_utils.training.History` (``None`` before
-    the first); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
+    lr: float
+    epochs: int
+    history: object = None
+    run_values: dict | None = None
+
+    @property
+    def shown(self) -> bool:
+        """True if the run shown used the sliders' settings."""
+        return self.history is not None and self.run_values == {"lr": self.lr,
+                                                                "epochs": self.epochs}
+
+
+class TrainingDashboard(Explorer):
+    """Train an MLP live: ``lr`` and ``epochs`` set the run, ``start_button`` runs it.
+
+    ``history`` is the last run's :class:`~course_utils.training.History` (``None`` before
+    the first; ``result`` a :class:`DashboardState`); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
     ``lr`` and ``epochs`` it used. The network (``depth``, ``width``, ReLU, Kaiming init),
     the optimiser (SGD with momentum 0.9 by default), the batch size and the seed are fixed
     at construction, as in :data:`course_utils.seed_runs.BASE_RUN`.
@@ -200,8 +219,6 @@ class TrainingDashboard(Explorer):
                             continuous_update=False),
             "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
                                 continuous_update=False),
-            "start": ipywidgets.Button(description="Start", button_style="success",
-                                       icon="play", tooltip="train with these settings"),
         }
         # every argument checked before anything is built: a bad one is a ValueError here,
         # never a traceback out of Start's click handler later
@@ -232,49 +249,56 @@ class TrainingDashboard(Explorer):
         self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), tuple(layers),
                                    self.num_classes, animated=True)
         self._bar_slot = ipywidgets.Box()
+        #: Trains with the sliders' settings (not a control: it has no value).
+        self.start_button = ipywidgets.Button(description="Start", button_style="success",
+                                              icon="play", tooltip="train with these settings")
         super().__init__(controls, self.view.figure, lr=lr, epochs=epochs)
-        controls["start"].on_click(self.start)
+        self.start_button.on_click(self.start)
         box, *rest = self.widget.children
-        self.widget.children = (box, self._bar_slot, *rest)
+        self.widget.children = (ipywidgets.HBox([box, self.start_button]), self._bar_slot,
+                                *rest)
 
-    # ------------------------------------------------------------------ contract
     @property
-    def values(self) -> dict:
-        """The run's settings on the controls (the button has no value)."""
-        return {name: c.value for name, c in self.controls.items() if name != "start"}
-
-    def compute(self, lr, epochs):
-        """Check the settings; the result stays the last run's History (no training here)."""
-        if isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+    def history(self):
+        """The last run's :class:`~course_utils.training.History` (``None`` before Start)."""
         return self._history
 
+    # ------------------------------------------------------------------ contract
+    def compute(self, lr, epochs) -> DashboardState:
+        """Check the settings; no training here (Start trains)."""
+        lr = check_real("lr", lr, 0.0, low_open=True)
+        return DashboardState(lr, epochs, self._history, self.run_values)
+
     def render(self, result, lr, epochs) -> list:
-        artists = self.view.update(result, self.monitor)
-        if result is not None and self.run_values == {"lr": lr, "epochs": epochs}:
-            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} ({result.status})")
+        history = result.history
+        artists = self.view.update(history, self.monitor)
+        if result.shown:
+            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} "
+                                    f"({history.status})")
         else:
             self.view.plan.set_text(f"press Start to train with lr = {lr:.3g}, {_epochs(epochs)}")
         return artists
 
     def describe(self, result, lr, epochs) -> str:
         planned = f"lr={lr:.3g}, epochs={epochs}"
-        if result is None:
+        history = result.history
+        if history is None:
             return f"press Start to train with {planned}"
-        last = f"lr={self.run_values['lr']:.3g}, epochs={self.run_values['epochs']}"
-        text = f"{last}: {result.message}"
-        if not result.diverged and self.monitor is not None and self.monitor.steps:
+        last = f"lr={result.run_values['lr']:.3g}, epochs={result.run_values['epochs']}"
+        text = f"{last}: {history.message}"
+        if not history.diverged and self.monitor is not None and self.monitor.steps:
             median = float(np.median(self.monitor.ratio_array()))
             text += f"; median update ratio {median:.1e} (healthy ~1e-3)"
-        if self.values != self.run_values:
+        if not result.shown:
             text = f"press Start to train with {planned} (shown: {text})"
         return text
 
     def warning(self, result) -> str:
-        if result is not None and result.diverged:
-            return (f"The run with lr={self.run_values['lr']:.3g} diverged: the loss became "
-                    f"{result.step_loss[-1]} at step {result.diverged_at}. The learning rate is "
-                    "too high: lower it (try 10x smaller) and press Start.")
+        history = result.history
+        if history is not None and history.diverged:
+            return (f"The run with lr={result.run_values['lr']:.3g} diverged: the loss became "
+                    f"{history.step_loss[-1]} at step {history.diverged_at}. The learning rate "
+                    "is too high: lower it (try 10x smaller) and press Start.")
         return ""
 
     # ------------------------------------------------------------------ training
@@ -297,7 +321,7 @@ class TrainingDashboard(Explorer):
         total = values["epochs"] * steps_per_epoch
         eval_every = evaluation_interval(total)
         self._running = True
-        self.controls["start"].disabled = True
+        self.start_button.disabled = True
         try:
             with single_torch_thread():
                 model = build_mlp(x_train.shape[1], self.num_classes, s["depth"], s["width"],
@@ -338,7 +362,7 @@ class TrainingDashboard(Explorer):
             return None
         finally:
             self._running = False
-            self.controls["start"].disabled = False
+            self.start_button.disabled = False
         self._history, self.run_values = history, values
         self.update()
         return history

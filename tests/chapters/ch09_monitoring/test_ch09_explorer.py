@@ -8,7 +8,7 @@ import pytest
 from explorer_testing import count_full_draws, pixels
 
 from course_utils import monitoring
-from course_utils.chapters.ch09_monitoring.explorer import (
+from course_utils.chapters.ch09_monitoring.explorer import (DashboardState, 
     LR_RANGE,
     MAX_EPOCHS,
     TrainingDashboard,
@@ -24,13 +24,14 @@ def dashboard(digits_dataset):
 
 
 def test_contract_before_any_run(dashboard):
-    assert set(dashboard.controls) == {"lr", "epochs", "start"}
+    assert set(dashboard.controls) == {"lr", "epochs"}  # the button is no control: no value
     assert isinstance(dashboard.controls["lr"], ipywidgets.FloatLogSlider)
     assert isinstance(dashboard.controls["epochs"], ipywidgets.IntSlider)
-    assert isinstance(dashboard.controls["start"], ipywidgets.Button)
+    assert isinstance(dashboard.start_button, ipywidgets.Button)
     assert dashboard.values == {"lr": 0.01, "epochs": 2}
     assert dashboard.figure is dashboard.canvas.figure and len(dashboard.figure.axes) == 3
-    assert dashboard.result is None and dashboard.message == ""
+    assert dashboard.history is None and dashboard.message == ""
+    assert dashboard.result == DashboardState(0.01, 2, None, None)
     assert dashboard.summary == "press Start to train with lr=0.01, epochs=2"
 
 
@@ -40,7 +41,7 @@ def test_moving_a_slider_updates_the_readout_but_does_not_train(dashboard):
     assert dashboard.summary == "press Start to train with lr=0.1, epochs=2"
     dashboard.controls["epochs"].value = 3
     assert dashboard.summary == "press Start to train with lr=0.1, epochs=3"
-    assert dashboard.result is None and dashboard.monitor is None
+    assert dashboard.history is None and dashboard.monitor is None
     assert full["n"] == 0  # blitted, not redrawn
 
 
@@ -57,8 +58,8 @@ def test_moving_a_slider_changes_the_line_above_the_panels(dashboard):
 
 def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, digits_dataset):
     dashboard.controls["lr"].value = 0.03
-    dashboard.controls["start"].click()
-    history = dashboard.result
+    dashboard.start_button.click()
+    history = dashboard.history
     assert history.status == "completed" and history.steps == 2 * 22
     assert dashboard.run_values == {"lr": 0.03, "epochs": 2}
     assert dashboard.progress.n == history.steps  # the bar counted every step
@@ -94,9 +95,9 @@ def test_curves_redraw_in_place_at_each_evaluation_while_training(dashboard):
     canvas.blit = spy
     full = count_full_draws(dashboard)
     axes = list(dashboard.figure.axes)
-    dashboard.controls["start"].click()
-    n_evals = len(dashboard.result.eval_step)
-    assert dashboard.result.eval_step[-1] == dashboard.result.steps  # the end is evaluated
+    dashboard.start_button.click()
+    n_evals = len(dashboard.history.eval_step)
+    assert dashboard.history.eval_step[-1] == dashboard.history.steps  # the end is evaluated
     assert frames[:-1] == list(range(1, n_evals + 1))  # one frame per evaluation, in order
     assert frames[-1] == n_evals  # and the finished run
     assert full["n"] == 1  # one full draw (new x limits) at Start, then only blits
@@ -104,28 +105,28 @@ def test_curves_redraw_in_place_at_each_evaluation_while_training(dashboard):
 
 
 def test_after_a_run_moving_a_slider_says_what_start_will_do(dashboard):
-    dashboard.controls["start"].click()
-    shown = dashboard.result
+    dashboard.start_button.click()
+    shown = dashboard.history
     dashboard.controls["lr"].value = 0.1
-    assert dashboard.result is shown  # still the last run's curves
+    assert dashboard.history is shown  # still the last run's curves
     assert dashboard.summary.startswith("press Start to train with lr=0.1, epochs=2 (shown: "
                                         "lr=0.01, epochs=2: completed")
 
 
 def test_a_diverging_lr_shows_a_clear_message_not_a_traceback(dashboard):
     dashboard.controls["lr"].value = 3.0
-    dashboard.controls["start"].click()
-    assert dashboard.result.status == "diverged"
+    dashboard.start_button.click()
+    assert dashboard.history.status == "diverged"
     assert dashboard.message.startswith("The run with lr=3 diverged: the loss became nan at step")
     assert "too high: lower it" in dashboard.message
-    assert not dashboard.controls["start"].disabled
+    assert not dashboard.start_button.disabled
     dashboard.controls["lr"].value = 0.01
-    dashboard.controls["start"].click()
-    assert dashboard.result.status == "completed" and dashboard.message == ""
+    dashboard.start_button.click()
+    assert dashboard.history.status == "completed" and dashboard.message == ""
 
 
 def test_blitted_frames_equal_a_full_redraw(dashboard):
-    dashboard.controls["start"].click()
+    dashboard.start_button.click()
     blitted = pixels(dashboard)
     dashboard.canvas.draw()
     np.testing.assert_array_equal(blitted, pixels(dashboard))
@@ -158,8 +159,8 @@ def test_default_is_the_digits_and_the_control_labels_are_the_names(digits_datas
     d = training_dashboard()
     assert isinstance(d, TrainingDashboard)
     assert d.data.x_train.shape == digits_dataset.x_train.shape
-    assert {n: c.description for n, c in d.controls.items()} == {
-        "lr": "lr", "epochs": "epochs", "start": "Start"}
+    assert {n: c.description for n, c in d.controls.items()} == {"lr": "lr", "epochs": "epochs"}
+    assert d.start_button.description == "Start"
     assert (10 ** d.controls["lr"].min, 10 ** d.controls["lr"].max) == pytest.approx(LR_RANGE)
 
 
@@ -183,7 +184,7 @@ def test_start_shows_any_failure_as_a_message(dashboard, monkeypatch):
     monkeypatch.setattr(course_utils.training, "train", broken)
     assert dashboard.start() is None  # the click handler returns, never raises
     assert dashboard.message == "RuntimeError: out of memory"
-    assert not dashboard.controls["start"].disabled
+    assert not dashboard.start_button.disabled
 
 
 def test_evaluation_interval_is_bounded():
@@ -197,8 +198,9 @@ def test_evaluation_interval_is_bounded():
 
 def test_nan_lr_shows_a_message_and_start_refuses_it(dashboard):
     dashboard.controls["lr"].value = float("nan")
+    assert dashboard.history is None
     assert dashboard.result is None
-    assert dashboard.message == "lr must be a positive finite number; got nan"
-    assert dashboard.start() is None and dashboard.result is None
+    assert dashboard.message == "lr must be a finite number; got nan"
+    assert dashboard.start() is None and dashboard.history is None
     dashboard.controls["lr"].value = 0.01
     assert dashboard.message == ""

@@ -227,7 +227,7 @@ def test_dashboard_cell_as_printed(data):
     from course_utils.chapters.ch09_monitoring.explorer import training_dashboard
 
     d = training_dashboard(data=data, lr=0.01, epochs=5, seed=SEED)
-    d.controls["start"].click()
+    d.start_button.click()
     # the printed line; its numbers were checked with a margin (kernels, 1e-6 perturbations)
     assert d.summary == ("lr=0.01, epochs=5: completed 110 steps: validation accuracy 0.907, "
                          "loss 0.323; median update ratio 2.4e-03 (healthy ~1e-3)")
