@@ -8,9 +8,10 @@ import pytest
 from explorer_testing import count_full_draws, pixels
 
 from course_utils import monitoring
-from course_utils.chapters.ch09_monitoring.explorer import (DashboardState, 
+from course_utils.chapters.ch09_monitoring.explorer import (
     LR_RANGE,
     MAX_EPOCHS,
+    DashboardState,
     TrainingDashboard,
     evaluation_interval,
     training_dashboard,
