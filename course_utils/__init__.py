@@ -1,9 +1,26 @@
 """course_utils: the package behind "Training Neural Networks, interactively".
 
-One module per chapter concept (:mod:`~course_utils.activations`, :mod:`~course_utils.init`,
-...), per-layer statistics in :mod:`~course_utils.stats`, printed tables in
-:mod:`~course_utils.tables`, shared plotting in :mod:`~course_utils.plots`, explorers in
-:mod:`~course_utils.widgets`, exercise feedback in :mod:`~course_utils.checks`.
+It reads as lesson -> chapters -> widgets framework:
+
+- **the lesson**, one module per concept, from scratch and readable top to bottom
+  (:mod:`~course_utils.activations`, :mod:`~course_utils.preprocessing`,
+  :mod:`~course_utils.init`, :mod:`~course_utils.network`, :mod:`~course_utils.batchnorm`,
+  :mod:`~course_utils.optim`, :mod:`~course_utils.schedules`,
+  :mod:`~course_utils.regularization`, :mod:`~course_utils.augmentation`,
+  :mod:`~course_utils.gradcheck`, :mod:`~course_utils.sanity`,
+  :mod:`~course_utils.monitoring`, :mod:`~course_utils.tuning`);
+- **what the chapters share**: data (:mod:`~course_utils.data`), the torch training loop
+  (:mod:`~course_utils.training`), runs over seeds (:mod:`~course_utils.seed_runs`),
+  statistics, tables and plots (:mod:`~course_utils.stats`, :mod:`~course_utils.tables`,
+  :mod:`~course_utils.plots`), argument checks (:mod:`~course_utils.validation`), the
+  exercises' reference answers and check helpers (:mod:`~course_utils.references`,
+  :mod:`~course_utils.checking`), and the explorers' weight cache
+  (:mod:`~course_utils.weight_cache`);
+- **one folder per notebook** (:mod:`course_utils.chapters`): its runs, figures, explorer and
+  visible checks;
+- **the explorer framework** (:mod:`course_utils.widgets`): the contract, controls, canvas,
+  prefetching and the registry of explorers.
+
 Submodules are imported on use, so ``import course_utils`` stays cheap.
 """
 

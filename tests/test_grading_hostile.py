@@ -98,7 +98,7 @@ CASES = {
                            + SIGNATURE + "    from course_utils import optim\n"
                            "    return optim.adam_step(x, dx, m, v, t, lr, beta1, beta2, eps)\n",
                            0.0),
-    "patches_the_checks": (IMPORT + "import math\nimport course_utils.checks as c\n"
+    "patches_the_checks": (IMPORT + "import math\nimport course_utils.chapters.ch05_optimizers.checks as c\n"
                            "c.check_adam_step = lambda f: print('All visible checks passed')\n"
                            "math.isclose = lambda *a, **k: True\n"
                            "np.allclose = lambda *a, **k: True\n"

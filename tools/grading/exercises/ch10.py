@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from course_utils.checks.ch10 import log_uniform_range_mistake
+from course_utils.chapters.ch10_tuning.checks import log_uniform_range_mistake
 from tools.grading.spec import Call, Exercise, Rng, describe, raised
 
 DRAWS = 50_000

@@ -22,6 +22,11 @@ LOG_UNIFORM_DRAWS = 20_000
 LOG_UNIFORM_KS_TOL = 0.02
 
 
+def _pow10(x: float) -> float:
+    """10 ** x, inf beyond float's range (a wrong range compared with a huge bound)."""
+    return 10.0 ** x if x < 308 else float("inf")
+
+
 def log_uniform_range_mistake(low: float, high: float, lo: float, hi: float) -> str:
     """The likely mistake behind draws from ``[low, high]`` that span ``[lo, hi]`` instead.
 
@@ -30,6 +35,11 @@ def log_uniform_range_mistake(low: float, high: float, lo: float, hi: float) -> 
     mistake. A generic hint if none does.
     """
     import math
+
+    from course_utils.validation import check_real
+
+    low, high = check_real("low", low, 0.0, low_open=True), check_real("high", high, low)
+    lo, hi = check_real("lo", lo), check_real("hi", hi)
 
     def near(a, b):
         if a > 0 and b > 0:
@@ -44,7 +54,7 @@ def log_uniform_range_mistake(low: float, high: float, lo: float, hi: float) -> 
         ((math.exp(lg_a), math.exp(lg_b)), "The bounds are base-10 logarithms but np.exp "
                                            "undoes a natural one: use the same base twice "
                                            "(np.log and np.exp, or np.log10 and 10 ** ...)."),
-        ((10.0 ** ln_a, 10.0 ** ln_b), "The bounds are natural logarithms but 10 ** ... undoes "
+        ((_pow10(ln_a), _pow10(ln_b)), "The bounds are natural logarithms but 10 ** ... undoes "
                                        "a base-10 one: use the same base twice (np.log and "
                                        "np.exp, or np.log10 and 10 ** ...)."),
         ((low, low * high), "The exponent is drawn from [0, ln(high)] and then multiplied by low: "

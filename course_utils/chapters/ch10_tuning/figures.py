@@ -1,24 +1,31 @@
-"""Chapter 10's explorer (grid vs random vs coarse-to-fine search on a synthetic objective),
-and the chapter's static figures.
+"""Chapter 10's static figures, and :class:`SearchView`, the classic picture (Bergstra &
+Bengio, JMLR 2012, figure 1) that the explorer redraws in place.
 
-The figures live here because the classic picture (Bergstra & Bengio, JMLR 2012, figure 1)
-and the explorer share one view, :class:`SearchView`; the others are the chapter's figures of
-a real search. They draw on a :class:`matplotlib.figure.Figure` they make and return it
-(no pyplot).
+Each ``plot_*`` draws on a :class:`matplotlib.figure.Figure` it makes and returns (no pyplot).
 """
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils import tuning
+from course_utils.chapters.ch10_tuning.runs import (
+    EXPLORER_PEAK,
+    SyntheticSearch,
+    bergstra_objective,
+    synthetic_search,
+)
 from course_utils.plots import check_figure_size
-from course_utils.widgets.base import Explorer, IntSlider
+from course_utils.tuning import SearchResult, log_uniform
+from course_utils.validation import check_bool, check_int, check_real, check_sequence, make_rng
 
-__all__ = ["SearchView", "SearchExplorer", "search_explorer", "plot_grid_vs_random",
-           "plot_sampling_scales", "plot_search_scatter", "plot_best_so_far"]
+#: Draws per row of :func:`plot_sampling_scales` (a strip of dots: more is a smear).
+MAX_POINTS = 1000
+#: Searches in :func:`plot_best_so_far` (one line and legend entry each).
+MAX_LINES = 20
+
+__all__ = ["SearchView", "plot_grid_vs_random", "plot_sampling_scales", "plot_search_scatter",
+           "plot_best_so_far"]
 
 # Lines with markers, not scatter collections: the same picture, drawn faster when blitted.
 _POINT = dict(ls="none", marker="o", ms=5, color="C3", mec="white", mew=0.6, zorder=3)
@@ -26,7 +33,7 @@ _BEST = dict(ls="none", marker="*", ms=12, color="gold", mec="black", mew=0.8, z
 
 
 class SearchView:
-    """The unit square of :func:`course_utils.tuning.bergstra_objective` with the points a
+    """The unit square of :func:`~course_utils.chapters.ch10_tuning.runs.bergstra_objective` with the points a
     search tried, and their projections on each hyperparameter (the classic picture).
 
     Three axes inside ``rect`` (figure fraction ``(left, bottom, width, height)``): the
@@ -36,9 +43,15 @@ class SearchView:
     """
 
     def __init__(self, figure: Figure, rect=(0.07, 0.12, 0.5, 0.8), title: str = "",
-                 peak: float = tuning.EXPLORER_PEAK, width: float = 0.08, weight: float = 0.1,
+                 peak: float = EXPLORER_PEAK, width: float = 0.08, weight: float = 0.1,
                  animated: bool = False):
-        tuning.bergstra_objective(0.5, 0.5, peak, width, weight)  # checks the parameters
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        check_sequence("rect", rect, lambda n, v: check_real(n, v, 0.0, 1.0), 4, 4)
+        if not isinstance(title, str):
+            raise ValueError(f"title must be a string; got {title!r}")
+        animated = check_bool("animated", animated)
+        bergstra_objective(0.5, 0.5, peak, width, weight)  # checks the parameters
         self.figure = figure
         self.peak, self.width, self.weight = peak, width, weight
         left, bottom, w, h = rect
@@ -50,7 +63,7 @@ class SearchView:
         self.ax_y = figure.add_axes((left + main_w, bottom, w * side * 0.85, main_h),
                                     sharey=self.ax)
         grid = np.linspace(0.0, 1.0, 161)
-        image = tuning.bergstra_objective(grid[None, :], grid[:, None], peak, width, weight)
+        image = bergstra_objective(grid[None, :], grid[:, None], peak, width, weight)
         self.ax.imshow(image, origin="lower", extent=(0, 1, 0, 1), cmap="Blues", vmin=0,
                        vmax=1.6 * (1 + weight), aspect="auto", interpolation="bilinear")
         self.ax.set_xlim(0, 1)
@@ -60,7 +73,7 @@ class SearchView:
         self.ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8])  # no "1.0" where the panels meet
         self.ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8])
         self.ax.tick_params(labelsize=7)
-        self.ax_x.plot(grid, tuning.bergstra_objective(grid, 0.0, peak, width, 0.0), color="C0")
+        self.ax_x.plot(grid, bergstra_objective(grid, 0.0, peak, width, 0.0), color="C0")
         self.ax_x.set_ylim(-0.08, 1.15)
         self.ax_x.set_yticks([0.5, 1.0])
         self.ax_x.set_ylabel("g(x)", fontsize=8)
@@ -82,10 +95,10 @@ class SearchView:
     def artists(self) -> list:
         return [self.points, self.best, self.proj_x, self.best_x, self.proj_y]
 
-    def update(self, search: tuning.SyntheticSearch) -> list:
+    def update(self, search: SyntheticSearch) -> list:
         """Show ``search``'s points and its best one; return the changed artists."""
         x, y = search.points[:, 0], search.points[:, 1]
-        g = tuning.bergstra_objective(x, 0.0, self.peak, self.width, 0.0)
+        g = bergstra_objective(x, 0.0, self.peak, self.width, 0.0)
         i = search.best_index
         self.points.set_data(x, y)
         self.best.set_data(x[i:i + 1], y[i:i + 1])
@@ -95,74 +108,7 @@ class SearchView:
         return self.artists
 
 
-class SearchExplorer(Explorer):
-    """Grid, random or coarse-to-fine search of the synthetic objective, for a budget and a seed.
-
-    ``result`` is :func:`course_utils.tuning.synthetic_search` for the controls' strategy,
-    budget and seed (the objective is fixed at construction: peak, width, weight). Left: the
-    classic picture; right: the best score after each trial.
-    """
-
-    MAX_BUDGET = 100
-
-    def __init__(self, strategy="random", budget=9, seed=0, peak=tuning.EXPLORER_PEAK,
-                 width=0.08, weight=0.1, figsize=(8.5, 3.6), dpi=96):
-        tuning.bergstra_objective(0.5, 0.5, peak, width, weight)
-        check_figure_size(figsize, dpi)
-        self.peak, self.width, self.weight = peak, width, weight
-        figure = Figure(figsize=figsize, dpi=dpi)
-        self.view = SearchView(figure, (0.07, 0.13, 0.5, 0.8), peak=peak, width=width,
-                               weight=weight, animated=True)
-        self.ax_best = figure.add_axes((0.68, 0.13, 0.3, 0.62))
-        self.ax_best.set_xlim(0, self.MAX_BUDGET + 1)
-        self.ax_best.set_ylim(0, 1.25)
-        self.ax_best.axhline(1 + weight, color="0.6", lw=0.8, ls="--")
-        self.ax_best.set_xlabel("trial", fontsize=8)
-        self.ax_best.set_title("best score so far", fontsize=9)
-        self.ax_best.tick_params(labelsize=7)
-        (self.curve,) = self.ax_best.step([], [], where="post", color="C3", animated=True)
-        style = {"description_width": "60px"}
-        controls = {
-            "strategy": ipywidgets.Dropdown(options=tuning.STRATEGIES, description="strategy",
-                                            style=style),
-            "budget": IntSlider(min=4, max=self.MAX_BUDGET, step=1, description="budget",
-                                style=style),
-            "seed": IntSlider(min=0, max=99, step=1, description="seed", style=style),
-        }
-        super().__init__(controls, figure, strategy=strategy, budget=budget, seed=seed)
-
-    def compute(self, strategy, budget, seed):
-        return tuning.synthetic_search(strategy, budget, seed, self.peak, self.width,
-                                       self.weight)
-
-    def render(self, result, strategy, budget, seed) -> list:
-        best = np.maximum.accumulate(result.scores)
-        trials = np.arange(1, len(best) + 1)
-        self.curve.set_data(np.append(trials, len(best) + 1), np.append(best, best[-1]))
-        return self.view.update(result) + [self.curve]
-
-    def describe(self, result, strategy, budget, seed) -> str:
-        n = len(result.points)
-        used = f"{n} trials" if n == budget else f"{n} of {budget} trials (a {int(np.sqrt(n))}" \
-                                                 f" x {int(np.sqrt(n))} grid)"
-        return (f"{strategy}: {used}, {result.distinct_x} distinct values of x, best score "
-                f"{result.best_score:.3f} (the maximum is {1 + self.weight:.3f})")
-
-    def background_key(self, strategy, budget, seed):
-        return "fixed"  # fixed limits and background: only points and the curve move
-
-
-def search_explorer(**start) -> SearchExplorer:
-    """Build chapter 10's explorer; keyword arguments set the controls' starting values.
-
-    Accepted: ``strategy``, ``budget``, ``seed`` (controls) and ``peak``, ``width``,
-    ``weight``, ``figsize``, ``dpi``. See :class:`SearchExplorer`.
-    """
-    return SearchExplorer(**start)
-
-
-# ------------------------------------------------------------------ static figures
-def plot_grid_vs_random(budget: int = 9, seed: int = 0, peak: float = tuning.EXPLORER_PEAK,
+def plot_grid_vs_random(budget: int = 9, seed: int = 0, peak: float = EXPLORER_PEAK,
                         figsize=(8.5, 3.8), dpi=96) -> Figure:
     """Bergstra & Bengio's figure 1: the same budget on a grid and at random, with the
     projections of the trials on the important (top) and the unimportant (right)
@@ -170,7 +116,7 @@ def plot_grid_vs_random(budget: int = 9, seed: int = 0, peak: float = tuning.EXP
     check_figure_size(figsize, dpi)
     figure = Figure(figsize=figsize, dpi=dpi)
     for left, strategy in ((0.07, "grid"), (0.56, "random")):
-        search = tuning.synthetic_search(strategy, budget, seed, peak)
+        search = synthetic_search(strategy, budget, seed, peak)
         view = SearchView(figure, (left, 0.12, 0.42, 0.8), peak=peak,
                           title=f"{strategy}: {len(search.points)} trials, "
                                 f"{search.distinct_x} values of x, best {search.best_score:.2f}")
@@ -183,9 +129,11 @@ def plot_sampling_scales(low: float = 1e-4, high: float = 1.0, n: int = 20, seed
     """``n`` learning rates drawn uniformly and log-uniformly from ``[low, high]``, on a log
     axis, with the decades marked."""
     check_figure_size(figsize, dpi)
-    rng = np.random.default_rng(seed)
+    n = check_int("n", n, 1, MAX_POINTS)
+    log_uniform(low, high, 0)  # checks low and high
+    rng = make_rng(seed)
     uniform = rng.uniform(low, high, n)
-    logu = tuning.log_uniform(low, high, n, rng)
+    logu = log_uniform(low, high, n, rng)
     figure = Figure(figsize=figsize, dpi=dpi)
     ax = figure.add_axes((0.2, 0.3, 0.77, 0.6))
     ax.scatter(uniform, np.ones(n), color="C1", s=25)
@@ -202,11 +150,16 @@ def plot_sampling_scales(low: float = 1e-4, high: float = 1.0, n: int = 20, seed
     return figure
 
 
-def plot_search_scatter(result: tuning.SearchResult, rounds=None, figsize=(8.5, 2.8),
+def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8),
                         dpi=96) -> Figure:
     """Validation accuracy against lr and against weight decay, and the (lr, wd) plane
     coloured by accuracy; ``rounds`` (round number per trial) marks coarse vs fine."""
     check_figure_size(figsize, dpi)
+    if not isinstance(result, SearchResult) or not {"lr", "weight_decay"} <= set(result.names):
+        raise ValueError(f"result must be a SearchResult of lr and weight_decay; got {type(result).__name__}")
+    if rounds is not None:
+        rounds = check_sequence("rounds", rounds, lambda n, v: check_int(n, v, 1, 10),
+                                min_len=len(result), max_len=len(result))
     lr, wd, score = result.values("lr"), result.values("weight_decay"), result.scores
     rounds = np.ones(len(result), int) if rounds is None else np.asarray(rounds)
     figure = Figure(figsize=figsize, dpi=dpi)
@@ -243,6 +196,10 @@ def plot_search_scatter(result: tuning.SearchResult, rounds=None, figsize=(8.5, 
 def plot_best_so_far(results: dict, figsize=(6.0, 2.8), dpi=96) -> Figure:
     """The best validation score after each trial, one line per search (name -> result)."""
     check_figure_size(figsize, dpi)
+    if not isinstance(results, dict) or not 1 <= len(results) <= MAX_LINES or not all(
+            isinstance(r, SearchResult) for r in results.values()):
+        raise ValueError(f"results must be a dict of 1 to {MAX_LINES} searches: name -> "
+                         f"SearchResult; got {type(results).__name__}")
     figure = Figure(figsize=figsize, dpi=dpi)
     ax = figure.add_axes((0.11, 0.17, 0.55, 0.75))
     for name, result in results.items():

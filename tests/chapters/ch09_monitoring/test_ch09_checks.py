@@ -11,15 +11,21 @@ import numpy as np
 import pytest
 
 from course_utils import monitoring, references
-from course_utils.checks import check_momentum_update_ratios, check_update_ratio
+from course_utils.chapters.ch09_monitoring.checks import (
+    check_momentum_update_ratios,
+    check_update_ratio,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "09_monitoring.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
-
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
 (test_exercise_cells_carry_nbgrader_metadata,
  test_reference_solution_passes_visible_and_hidden_tests,
@@ -456,7 +462,7 @@ def test_each_reference_is_hidden_only_while_its_exercise_runs(name):
 
 
 def test_the_marked_references_are_these():
-    from course_utils import optim  # noqa: F401 - its SGD step is marked too; import it here
+    from course_utils import optim, seed_runs  # noqa: F401 - their SGD steps are marked too
 
     prefix = "course_utils.monitoring."
     assert set(references.references_of("update_ratio")) == {
@@ -464,8 +470,8 @@ def test_the_marked_references_are_these():
                              "gradient_stats")}
     assert set(references.references_of("momentum_update_ratios")) == {
         prefix + n for n in ("update_ratio", "sgd_update_ratio", "update_ratios",
-                             "momentum_update_ratios", "LeanSGD.step")} | {
-        "course_utils.optim.SGD._update"}  # momentum SGD's step on numpy arrays
+                             "momentum_update_ratios")} | {
+        "course_utils.seed_runs.LeanSGD.step", "course_utils.optim.SGD._update"}  # momentum SGD's step on numpy arrays
 
 
 def test_checks_refuse_non_functions():

@@ -79,6 +79,11 @@ def update_ratio_mistakes(w, dw, lr) -> dict:
     """What the usual wrong answers give on ``(w, dw, lr)``: ``{hint: value}``."""
     import numpy as np
 
+    from course_utils.monitoring import sgd_update_ratio
+
+    sgd_update_ratio(w, dw, lr)  # the reference's checks of the arguments (ValueError)
+    w, dw = np.asarray(w, dtype=np.float64), np.asarray(dw, dtype=np.float64)
+
     def norm(a):
         return float(np.linalg.norm(np.ravel(a)))
 
@@ -199,6 +204,12 @@ def momentum_ratios_check_cases():
 def momentum_ratios_mistakes(weights, grads, velocities, lr, momentum) -> dict:
     """What the usual wrong answers give: ``{hint: {layer: ratio}}``."""
     import numpy as np
+
+    from course_utils.monitoring import momentum_update_ratios
+
+    momentum_update_ratios(weights, grads, velocities, lr, momentum)  # checks (ValueError)
+    weights, grads, velocities = ({k: np.asarray(v, dtype=np.float64) for k, v in d.items()}
+                                  for d in (weights, grads, velocities))
 
     def norm(a):
         return float(np.linalg.norm(np.ravel(a)))

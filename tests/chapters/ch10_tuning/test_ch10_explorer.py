@@ -5,12 +5,17 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils import tuning
-from course_utils.widgets.search_explorer import (plot_best_so_far, plot_grid_vs_random,
-                                                  plot_sampling_scales, plot_search_scatter,
-                                                  search_explorer)
+from course_utils.chapters.ch10_tuning import runs as ch10
+from course_utils.chapters.ch10_tuning.explorer import search_explorer
+from course_utils.chapters.ch10_tuning.figures import (
+    plot_best_so_far,
+    plot_grid_vs_random,
+    plot_sampling_scales,
+    plot_search_scatter,
+)
 
 
 @pytest.fixture
@@ -20,7 +25,7 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = tuning.synthetic_search(v["strategy"], v["budget"], v["seed"], ex.peak, ex.width,
+    expected = ch10.synthetic_search(v["strategy"], v["budget"], v["seed"], ex.peak, ex.width,
                                        ex.weight)
     # Bit for bit: the same function on the same inputs in one process (exact by construction).
     np.testing.assert_array_equal(ex.result.points, expected.points)
@@ -40,7 +45,7 @@ def test_contract(explorer):
     assert isinstance(explorer.controls["strategy"], ipywidgets.Dropdown)
     assert isinstance(explorer.controls["budget"], ipywidgets.IntSlider)
     assert isinstance(explorer.controls["seed"], ipywidgets.IntSlider)
-    assert explorer.controls["strategy"].options == tuning.STRATEGIES
+    assert explorer.controls["strategy"].options == ch10.STRATEGIES
     assert explorer.figure is explorer.canvas.figure
     assert explorer.values == dict(strategy="random", budget=9, seed=0)
     assert explorer.message == ""

@@ -8,7 +8,8 @@ at every evaluation while a ``tqdm.auto`` progress bar counts the steps.
 It follows the explorer contract of :mod:`course_utils.widgets.base`, with one difference a
 training run forces: setting ``lr`` or ``epochs`` does not retrain (a run costs seconds); it
 updates the readout ("press Start to train with lr=...") before returning, and
-``controls["start"].click()`` trains. ``.result`` is the last run's
+``start_button.click()`` (or ``start()``) trains. ``.result`` is a :class:`DashboardState`
+(the settings on the sliders and the run shown); ``.history`` the last run's
 :class:`~course_utils.training.History` (``None`` before the first run); ``.monitor`` its
 :class:`~course_utils.monitoring.Monitor`; ``.progress`` its progress bar.
 """
@@ -16,6 +17,7 @@ updates the readout ("press Start to train with lr=...") before returning, and
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import ipywidgets
 import numpy as np
@@ -23,10 +25,20 @@ from matplotlib.figure import Figure
 
 from course_utils import monitoring
 from course_utils.plots import check_figure_size
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider
+from course_utils.seed_runs import _check_data, lean_optimizer
+from course_utils.training import MAX_TRAIN_STEPS, OPTIMIZERS, single_torch_thread
+from course_utils.validation import (
+    MAX_SEED,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+)
+from course_utils.widgets.base import Explorer, IntSlider, LogSlider, check_start_value
 
-__all__ = ["TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
-           "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS"]
+__all__ = ["DashboardState", "TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
+           "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS", "MIN_DPI", "MAX_LAYERS"]
 
 #: Learning rates the slider offers (a log scale: each notch multiplies by 10^0.25).
 LR_RANGE = (1e-4, 10.0)
@@ -37,6 +49,10 @@ EVALUATIONS = 15
 #: Smoothing of the loss and ratio curves (:func:`course_utils.monitoring.ema`).
 SMOOTHING = 0.9
 RATIO_YLIM = (1e-6, 10.0)
+#: Smallest dpi: below it the labels' fonts are under a pixel and FreeType refuses them.
+MIN_DPI = 20
+#: Most layers the ratio panel draws (one line and legend entry each).
+MAX_LAYERS = 50
 _LAYER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 
@@ -55,6 +71,12 @@ class TrainingCurves:
     """
 
     def __init__(self, figure: Figure, layers, num_classes: int = 10, animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        layers = check_sequence("layers", layers, lambda n, v: v if isinstance(v, str) else
+                                check_choice(n, v, ("a layer name (str)",)), max_len=MAX_LAYERS)
+        num_classes = check_int("num_classes", num_classes, 2, 10**6)
+        animated = check_bool("animated", animated)
         self.figure = figure
         self.layers = tuple(layers)
         self.loss_ax, self.acc_ax, self.ratio_ax = figure.subplots(1, 3)
@@ -114,7 +136,7 @@ class TrainingCurves:
         loss = np.asarray(history.step_loss, dtype=np.float64)
         steps = np.arange(1, len(loss) + 1)
         self.step_loss.set_data(steps, np.where(np.isfinite(loss), loss, np.nan))
-        self.smooth_loss.set_data(steps, monitoring.ema(loss, SMOOTHING))
+        self.smooth_loss.set_data(steps, monitoring.ema(loss, SMOOTHING, nonfinite="pass"))
         self.val_loss.set_data(history.eval_step, history.val_loss)
         self.train_acc.set_data(history.eval_step, history.train_acc)
         self.val_acc.set_data(history.eval_step, history.val_acc)
@@ -123,15 +145,22 @@ class TrainingCurves:
                 line.set_data([], [])
                 continue
             r = np.asarray(monitor.ratios[name], dtype=np.float64)
-            line.set_data(monitor.steps, monitoring.ema(r, SMOOTHING))
+            line.set_data(monitor.steps, monitoring.ema(r, SMOOTHING, nonfinite="pass"))
         return self.artists
 
 
 def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
     """Steps between evaluations for a run of ``total`` steps: about ``evaluations`` of
-    them, and a divisor of ``total`` where one is close, so the last one is at the last step."""
-    best = min((d for d in range(1, total + 1) if total % d == 0),
-               key=lambda d: abs(total / d - evaluations))
+    them, and a divisor of ``total`` where one is close, so the last one is at the last step.
+
+    ``total``: 1 to ``training.MAX_TRAIN_STEPS``; ``evaluations``: 1 to ``total``... or more
+    (then every step is evaluated). The divisors are found up to ``sqrt(total)`` in pairs.
+    """
+    total = check_int("total", total, 1, MAX_TRAIN_STEPS)
+    evaluations = check_int("evaluations", evaluations, 1, MAX_TRAIN_STEPS)
+    divisors = {d for k in range(1, math.isqrt(total) + 1) if total % k == 0
+                for d in (k, total // k)}
+    best = min(sorted(divisors), key=lambda d: abs(total / d - evaluations))
     if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
         return max(1, math.ceil(total / evaluations))
     return best
@@ -152,27 +181,59 @@ def _progress_bar(total: int):
     return tqdm(total=total, desc="training", unit="step")
 
 
-class TrainingDashboard(Explorer):
-    """Train an MLP live: ``lr`` and ``epochs`` set the run, ``start`` runs it.
+@dataclass(frozen=True)
+class DashboardState:
+    """What the dashboard shows: the settings on the sliders (``lr``, ``epochs``), and the last
+    run (its :class:`~course_utils.training.History` and settings; ``None`` before Start)."""
 
-    ``result`` is the last run's :class:`~course_utils.training.History` (``None`` before
-    the first); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
+    lr: float
+    epochs: int
+    history: object = None
+    run_values: dict | None = None
+
+    @property
+    def shown(self) -> bool:
+        """True if the run shown used the sliders' settings."""
+        return self.history is not None and self.run_values == {"lr": self.lr,
+                                                                "epochs": self.epochs}
+
+
+class TrainingDashboard(Explorer):
+    """Train an MLP live: ``lr`` and ``epochs`` set the run, ``start_button`` runs it.
+
+    ``history`` is the last run's :class:`~course_utils.training.History` (``None`` before
+    the first; ``result`` a :class:`DashboardState`); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
     ``lr`` and ``epochs`` it used. The network (``depth``, ``width``, ReLU, Kaiming init),
     the optimiser (SGD with momentum 0.9 by default), the batch size and the seed are fixed
-    at construction, as in :data:`course_utils.monitoring.BASE_RUN`.
+    at construction, as in :data:`course_utils.seed_runs.BASE_RUN`.
     """
 
     def __init__(self, lr=0.01, epochs=5, data=None, dataset="digits", depth=4, width=64,
                  optimizer="momentum", batch_size=64, seed=0, figsize=(9.0, 3.0), dpi=96):
-        from course_utils.training import OPTIMIZERS, build_mlp
+        from course_utils.training import build_mlp
 
+        style = {"description_width": "50px"}
+        controls = {
+            "lr": LogSlider(base=10, min=math.log10(LR_RANGE[0]), max=math.log10(LR_RANGE[1]),
+                            step=0.25, description="lr", readout_format=".3g", style=style,
+                            continuous_update=False),
+            "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
+                                continuous_update=False),
+        }
+        # every argument checked before anything is built: a bad one is a ValueError here,
+        # never a traceback out of Start's click handler later
+        for name, value in (("lr", lr), ("epochs", epochs)):
+            check_start_value(name, controls[name], value)
+        check_real("dpi", dpi, MIN_DPI)
         check_figure_size(figsize, dpi)
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        seed = check_int("seed", seed, 0, MAX_SEED)  # torch's generator takes an int
         if data is None:
             from course_utils.data import load_dataset
 
             data = load_dataset(dataset)
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
+        n_train = len(_check_data(data)[0])
+        batch_size = check_int("batch_size", batch_size, 1, n_train)
         self.data = data
         self.num_classes = int(getattr(data, "num_classes", 0) or np.max(data.y_train) + 1)
         self.settings = dict(depth=depth, width=width, optimizer=optimizer,
@@ -185,62 +246,59 @@ class TrainingDashboard(Explorer):
         self.run_values = None
         self._history = None
         self._running = False
-        self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), layers, self.num_classes,
-                                   animated=True)
-        style = {"description_width": "50px"}
-        controls = {
-            "lr": LogSlider(base=10, min=math.log10(LR_RANGE[0]), max=math.log10(LR_RANGE[1]),
-                            step=0.25, description="lr", readout_format=".3g", style=style,
-                            continuous_update=False),
-            "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
-                                continuous_update=False),
-            "start": ipywidgets.Button(description="Start", button_style="success",
-                                       icon="play", tooltip="train with these settings"),
-        }
+        self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), tuple(layers),
+                                   self.num_classes, animated=True)
         self._bar_slot = ipywidgets.Box()
+        #: Trains with the sliders' settings (not a control: it has no value).
+        self.start_button = ipywidgets.Button(description="Start", button_style="success",
+                                              icon="play", tooltip="train with these settings")
         super().__init__(controls, self.view.figure, lr=lr, epochs=epochs)
-        controls["start"].on_click(self.start)
+        self.start_button.on_click(self.start)
         box, *rest = self.widget.children
-        self.widget.children = (box, self._bar_slot, *rest)
+        self.widget.children = (ipywidgets.HBox([box, self.start_button]), self._bar_slot,
+                                *rest)
 
-    # ------------------------------------------------------------------ contract
     @property
-    def values(self) -> dict:
-        """The run's settings on the controls (the button has no value)."""
-        return {name: c.value for name, c in self.controls.items() if name != "start"}
-
-    def compute(self, lr, epochs):
-        """Check the settings; the result stays the last run's History (no training here)."""
-        if isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+    def history(self):
+        """The last run's :class:`~course_utils.training.History` (``None`` before Start)."""
         return self._history
 
+    # ------------------------------------------------------------------ contract
+    def compute(self, lr, epochs) -> DashboardState:
+        """Check the settings; no training here (Start trains)."""
+        lr = check_real("lr", lr, 0.0, low_open=True)
+        return DashboardState(lr, epochs, self._history, self.run_values)
+
     def render(self, result, lr, epochs) -> list:
-        artists = self.view.update(result, self.monitor)
-        if result is not None and self.run_values == {"lr": lr, "epochs": epochs}:
-            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} ({result.status})")
+        history = result.history
+        artists = self.view.update(history, self.monitor)
+        if result.shown:
+            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} "
+                                    f"({history.status})")
         else:
             self.view.plan.set_text(f"press Start to train with lr = {lr:.3g}, {_epochs(epochs)}")
         return artists
 
     def describe(self, result, lr, epochs) -> str:
         planned = f"lr={lr:.3g}, epochs={epochs}"
-        if result is None:
+        history = result.history
+        if history is None:
             return f"press Start to train with {planned}"
-        last = f"lr={self.run_values['lr']:.3g}, epochs={self.run_values['epochs']}"
-        text = f"{last}: {result.message}"
-        if not result.diverged and self.monitor is not None and self.monitor.steps:
+        last = f"lr={result.run_values['lr']:.3g}, epochs={result.run_values['epochs']}"
+        text = f"{last}: {history.message}"
+        if not history.diverged and self.monitor is not None and self.monitor.steps:
             median = float(np.median(self.monitor.ratio_array()))
             text += f"; median update ratio {median:.1e} (healthy ~1e-3)"
-        if self.values != self.run_values:
+        if not result.shown:
             text = f"press Start to train with {planned} (shown: {text})"
         return text
 
     def warning(self, result) -> str:
-        if result is not None and result.diverged:
-            return (f"The run with lr={self.run_values['lr']:.3g} diverged: the loss became "
-                    f"{result.step_loss[-1]} at step {result.diverged_at}. The learning rate is "
-                    "too high: lower it (try 10x smaller) and press Start.")
+        history = result.history
+        if history is not None and history.diverged:
+            return (f"The run with lr={result.run_values['lr']:.3g} diverged: the loss became "
+                    f"{history.step_loss[-1]} at step {history.diverged_at}. The learning rate "
+                    "is too high: lower it (try 10x smaller) and press Start.")
         return ""
 
     # ------------------------------------------------------------------ training
@@ -263,9 +321,9 @@ class TrainingDashboard(Explorer):
         total = values["epochs"] * steps_per_epoch
         eval_every = evaluation_interval(total)
         self._running = True
-        self.controls["start"].disabled = True
+        self.start_button.disabled = True
         try:
-            with monitoring.one_torch_thread():
+            with single_torch_thread():
                 model = build_mlp(x_train.shape[1], self.num_classes, s["depth"], s["width"],
                                   seed=s["seed"])
                 self.monitor = monitor = monitoring.Monitor(model)
@@ -292,18 +350,19 @@ class TrainingDashboard(Explorer):
                         self._blit()
 
                 # SGD and momentum without torch.optim (its import costs ~2 s), same steps
-                optimizer = monitoring.lean_optimizer(s["optimizer"], values["lr"])
+                optimizer = lean_optimizer(s["optimizer"], values["lr"])
                 history = train(model, self.data, optimizer, lr=values["lr"],
                                 epochs=values["epochs"], batch_size=s["batch_size"],
                                 seed=s["seed"], eval_every=eval_every, callback=callback,
                                 progress=False)
                 bar.close()
-        except ValueError as error:  # e.g. a run too long for train's step limit
-            self._set_message(str(error), "error")
+        except Exception as error:  # noqa: BLE001 - a click handler shows, never raises
+            self._set_message(f"{type(error).__name__}: {error}" if not isinstance(
+                error, ValueError) else str(error), "error")
             return None
         finally:
             self._running = False
-            self.controls["start"].disabled = False
+            self.start_button.disabled = False
         self._history, self.run_values = history, values
         self.update()
         return history

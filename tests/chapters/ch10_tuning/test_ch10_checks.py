@@ -6,14 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils.checks import check_log_uniform
+from course_utils.chapters.ch10_tuning.checks import check_log_uniform
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "10_hyperparameter_tuning.ipynb"
 
 pytest.importorskip("nbgrader")
 from exercise_testing import standard_exercise_tests  # noqa: E402
-
 
 (test_exercise_cells_carry_nbgrader_metadata,
  test_reference_solution_passes_visible_and_hidden_tests,
@@ -125,9 +124,9 @@ def test_check_refuses_non_functions():
 import inspect  # noqa: E402
 
 import nbformat  # noqa: E402
+from exercise_testing import hidden_tests_pass, nbgrader_cells, spec_failures  # noqa: E402
 
 from course_utils import references, tuning  # noqa: E402
-from exercise_testing import hidden_tests_pass, nbgrader_cells, spec_failures  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,7 @@
+"""Chapter 09, ``notebooks/09_monitoring.ipynb``: watch a network train.
+
+The lesson (EMA smoothing, update-to-weight ratios, per-layer statistics, the ``Monitor``
+callback) is :mod:`course_utils.monitoring`. Here: ``runs`` (the classic loss curves over
+seeds), ``figures`` (their static figures), ``explorer`` (the live training dashboard) and
+``checks`` (the visible checks of the two exercises).
+"""

@@ -1,0 +1,476 @@
+"""Train one network per seed, all seeds at once: statistics over runs at the cost of one.
+
+Shared by chapters 08 and 09 (one run's exact decimals are an accident of its seed and of
+the CPU's rounding; what holds over seeds, median and range, is what the notebooks print):
+
+- :func:`train_seeds` -> :class:`SeedRuns`: S networks stacked, batched matrix products,
+  every step's loss and update-to-weight ratio recorded;
+- :data:`BASE_RUN`, :func:`base_model`: the MLP it trains by default (chapter 09's runs);
+- :func:`median_range`: ``"median (min to max)"`` of a number over seeds;
+- :class:`LeanSGD`, :func:`lean_optimizer`: ``torch.optim.SGD``'s steps, bit for bit, without
+  the ~2 s import of ``torch._dynamo`` that the first ``torch.optim`` optimiser triggers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from course_utils.monitoring import linear_layers
+from course_utils.references import reference_answer
+from course_utils.training import single_torch_thread as one_torch_thread  # one copy
+from course_utils.validation import (
+    MAX_SEED,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+)
+
+__all__ = ["BASE_RUN", "base_model", "LeanSGD", "lean_optimizer", "SEEDS", "SeedRuns",
+           "train_seeds", "median_range", "one_torch_thread", "MAX_SEED_STEPS", "MAX_SEEDS"]
+
+#: Seeds times steps of one :func:`train_seeds` call: 2,000,000 small-MLP steps are about a
+#: minute on 2 cores, and the recorded losses and ratios (S x T x L float64) stay ~100 MB.
+MAX_SEED_STEPS = 2_000_000
+#: Seeds of one :func:`train_seeds` call: the statistics need ten; 200 networks stacked still
+#: fit in memory for the course's MLPs.
+MAX_SEEDS = 200
+
+#: The network and training settings shared by :data:`DIAGNOSES`.
+BASE_RUN = dict(depth=4, width=64, activation="relu", init="kaiming", std=None,
+                optimizer="momentum", batch_size=64, epochs=8, seed=0)
+
+
+def _check_data(data, name: str = "data"):
+    """``data`` as (x_train, y_train, x_val, y_val) tensors, checked by training's rules: an
+    object with those four arrays, x finite (N, D), y (N,)."""
+    from course_utils.training import _tensors  # the one check of a data set (training.train's)
+
+    try:
+        return _tensors(data)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+def base_model(data, **settings):
+    """:data:`BASE_RUN`'s MLP for ``data`` (input size and classes from it), with any of
+    ``depth, width, activation, init, std, seed`` changed (other keys are ignored)."""
+    from course_utils.training import build_mlp
+
+    unknown = set(settings) - set(BASE_RUN) - {"lr"}
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: lr, {', '.join(BASE_RUN)}")
+    s = {**BASE_RUN, **settings}
+    x_train, y_train = (t.numpy() for t in _check_data(data)[:2])
+    num_classes = getattr(data, "num_classes", None) or int(np.max(y_train)) + 1
+    return build_mlp(x_train.shape[1], num_classes, s["depth"], s["width"], s["activation"],
+                     init=s["init"], std=s["std"], seed=s["seed"])
+
+
+# ------------------------------------------------------------------ a lean SGD
+class LeanSGD:
+    r"""SGD, plain or with momentum, with ``torch.optim.SGD``'s arithmetic, without torch.optim.
+
+    The first ``torch.optim`` optimiser a process builds imports ``torch._dynamo`` (about 2 s
+    of a notebook's run). This class does the same operations in the same order as
+    ``torch.optim.SGD``'s single-tensor CPU path (no weight decay, dampening or Nesterov), so
+    its steps equal torch's bit for bit (a unit test checks it):
+
+    .. math:: v \leftarrow \mu v + g \ (v = g \text{ at the first step}), \qquad
+              w \leftarrow w - \eta v
+
+    It offers what :func:`course_utils.training.train` uses: ``param_groups`` (``"lr"`` may
+    be changed between steps), ``zero_grad`` and ``step``.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor
+    lr : float
+        > 0.
+    momentum : float
+        In [0, 1); 0 is plain SGD.
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.0):
+        lr = check_real("lr", lr, 0.0, low_open=True)
+        momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
+        params = list(params)
+        if not params:
+            raise ValueError("params is empty: nothing to optimise")
+        self.param_groups = [{"params": params, "lr": lr, "momentum": momentum}]
+        self.state: dict = {}
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.param_groups[0]["params"]:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    @reference_answer("momentum_update_ratios")
+    def step(self) -> None:
+        import torch
+
+        group = self.param_groups[0]
+        with torch.no_grad():
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d_p = p.grad
+                if group["momentum"] != 0:
+                    buf = self.state.get(p)
+                    if buf is None:
+                        buf = self.state[p] = d_p.detach().clone()
+                    else:
+                        buf.mul_(group["momentum"]).add_(d_p, alpha=1)
+                    d_p = buf
+                p.add_(d_p, alpha=-group["lr"])
+
+
+def lean_optimizer(name: str, lr: float):
+    """For :func:`course_utils.training.train`'s ``optimizer``: a builder of :class:`LeanSGD`
+    at ``lr`` for ``"sgd"`` and ``"momentum"`` (momentum 0.9, as
+    :func:`~course_utils.training.make_optimizer`), the name itself for any other optimiser
+    (``train`` then builds it, with ``lr``)."""
+    lr = check_real("lr", lr, 0.0, low_open=True)
+    if name in ("sgd", "momentum"):
+        momentum = 0.9 if name == "momentum" else 0.0
+        return lambda params: LeanSGD(params, lr, momentum=momentum)
+    return name
+
+# ------------------------------------------------------------------ many seeds at once
+#: Seeds for the statistics over runs: enough for a median and a range, cheap when vectorised.
+SEEDS = tuple(range(10))
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """One training setting run once per seed, all seeds at once (:func:`train_seeds`).
+
+    Attributes
+    ----------
+    seeds : tuple of int, length S
+    step_loss : ndarray, shape (S, T)
+        Minibatch loss of every step; NaN after a seed's run diverged.
+    eval_step : ndarray of int, shape (E,)
+        Steps at which the full sets were evaluated (0, then every epoch or ``eval_every``).
+    train_loss, train_acc, val_loss, val_acc : ndarray, shape (S, E)
+        As :class:`~course_utils.training.History`'s; NaN at and after divergence.
+    ratios : ndarray, shape (S, T, L)
+        Update-to-weight ratio ``||ΔW|| / ||W||`` of every layer ``W1 ... WL`` at every step
+        (:func:`update_ratio`); NaN after divergence.
+    diverged_at : ndarray of int, shape (S,)
+        The step whose loss was NaN or inf; 0 for runs that completed.
+    settings : dict
+    models : tuple of torch.nn.Module, length S
+        Each seed's network with its weights at the end of the run.
+    """
+
+    seeds: tuple
+    step_loss: np.ndarray
+    eval_step: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    ratios: np.ndarray
+    diverged_at: np.ndarray
+    settings: dict
+    models: tuple = ()
+
+    @property
+    def layers(self) -> tuple:
+        return tuple(f"W{i}" for i in range(1, self.ratios.shape[2] + 1))
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """shape (S,), bool: which seeds' runs ended in NaN or inf."""
+        return self.diverged_at > 0
+
+    def history(self, i: int):
+        """Seed number ``i`` (a position in :attr:`seeds`) as a training ``History``."""
+        from course_utils.training import History
+
+        i = check_int("i", i, 0, len(self.seeds) - 1)
+        stop = int(self.diverged_at[i]) or self.step_loss.shape[1]
+        evals = self.eval_step < stop if self.diverged_at[i] else np.ones(len(self.eval_step), bool)
+        h = History(step_loss=self.step_loss[i, :stop].tolist(),
+                    lr=[float(self.settings["lr"])] * stop,
+                    eval_step=self.eval_step[evals].tolist(),
+                    train_loss=self.train_loss[i, evals].tolist(),
+                    train_acc=self.train_acc[i, evals].tolist(),
+                    val_loss=self.val_loss[i, evals].tolist(),
+                    val_acc=self.val_acc[i, evals].tolist())
+        if self.diverged_at[i]:
+            h.status, h.diverged_at = "diverged", stop
+            h.message = (f"diverged at step {stop}: the loss became {h.step_loss[-1]} "
+                         "(learning rate too high?)")
+        else:
+            h.status = "completed"
+            h.message = (f"completed {stop} steps: validation accuracy {h.val_acc[-1]:.3f}, "
+                         f"loss {h.val_loss[-1]:.3f}")
+        return h
+
+    def median_ratios(self, skip: int = 0) -> np.ndarray:
+        """Per seed and layer, the median ratio over the steps after the first ``skip`` (the
+        steps a run took; a diverged run's last, NaN, step excluded): shape (S, L)."""
+        skip = check_int("skip", skip, 0, self.ratios.shape[1] - 1)
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: diverged before skip
+                return np.nanmedian(self.ratios[:, skip:, :], axis=1)
+
+
+def _stack(data_per_seed, name, dtype):
+    arrays = [np.asarray(getattr(d, name)) for d in data_per_seed]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"every seed's data must have the same shapes; {name} has {sorted(shapes)}")
+    return np.stack(arrays).astype(dtype)
+
+
+def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum",
+                batch_size: int | None = 64, epochs: int = 8, eval_every=None, build=None,
+                **network) -> SeedRuns:
+    """Train one network per seed, all seeds in one vectorised loop; every step recorded.
+
+    Seed ``s`` starts from the weights of :func:`base_model` with ``seed=s`` (the same as
+    :func:`run_diagnosis`'s) and visits the minibatches in the order
+    :func:`course_utils.training.train` uses for ``seed=s``; the S networks are stacked and
+    multiplied with batched matrix products (``torch.baddbmm``). The arithmetic is not
+    ``nn.Linear``'s, so a seed's run agrees with ``train``'s to rounding (and, for a stable
+    run, to ~1e-5 after hundreds of steps), not bit for bit: what it is for is statistics
+    over seeds at the cost of about one run. Updates (torch's conventions):
+
+    .. math:: \\text{sgd: } W \\leftarrow W - \\eta g; \\qquad
+              \\text{momentum: } v \\leftarrow 0.9\\,v + g,\\ W \\leftarrow W - \\eta v
+
+    A seed whose minibatch loss becomes NaN or inf stops there (``diverged_at``), as in
+    ``train``; the others go on.
+
+    Parameters
+    ----------
+    data : object with ``x_train (N, D), y_train (N,), x_val (M, D), y_val (M,)``
+        Shared by all seeds, or a sequence of S such objects (one per seed, equal shapes:
+        e.g. a different subset per seed).
+    seeds : sequence of int
+        1 to 200 seeds.
+    lr : float
+    optimizer : {"sgd", "momentum"}
+    batch_size : int or None
+        None: full batch (one step per epoch).
+    epochs : int
+    eval_every : int or "end", optional
+        Evaluate every this many steps instead of at the end of every epoch, or (``"end"``)
+        only at step 0 and at the end (evaluating every seed on the full sets costs about
+        as much as training). The last step is always evaluated.
+    build : callable, optional
+        ``build(seed) -> torch.nn.Sequential`` (e.g. chapter 08's ``sanity.fresh_classifier``):
+        Linear layers, each but the last followed by one activation. Default:
+        :func:`base_model` with ``**network``.
+    **network
+        Any of ``depth, width, activation, init, std`` (default :data:`BASE_RUN`'s).
+
+    Returns
+    -------
+    SeedRuns
+        Its ``models`` are the S networks (built as above), holding the trained weights.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from course_utils.training import MAX_LR
+
+    seeds = tuple(check_sequence("seeds", seeds, lambda name, s: check_int(name, s, 0, MAX_SEED),
+                                 max_len=MAX_SEEDS))
+    lr = check_real("lr", lr, 0.0, MAX_LR, low_open=True)
+    check_choice("optimizer", optimizer, ("sgd", "momentum"))
+    epochs = check_int("epochs", epochs, 1, 10_000)
+    if eval_every is not None and eval_every != "end":
+        eval_every = check_int("eval_every", eval_every, 1, MAX_SEED_STEPS)
+    unknown = set(network) - {"depth", "width", "activation", "init", "std"}
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: depth, width, "
+                         "activation, init, std")
+    per_seed = list(data) if isinstance(data, (list, tuple)) else [data] * len(seeds)
+    if len(per_seed) != len(seeds):
+        raise ValueError(f"data gives {len(per_seed)} data sets for {len(seeds)} seeds")
+    for i, d in enumerate(per_seed[:1] if not isinstance(data, (list, tuple)) else per_seed):
+        _check_data(d, f"data[{i}]" if isinstance(data, (list, tuple)) else "data")
+    xt = torch.from_numpy(_stack(per_seed, "x_train", np.float32))
+    yt = torch.from_numpy(_stack(per_seed, "y_train", np.int64))
+    xv = torch.from_numpy(_stack(per_seed, "x_val", np.float32))
+    yv = torch.from_numpy(_stack(per_seed, "y_val", np.int64))
+    if xt.ndim != 3 or yt.shape != xt.shape[:2] or xv.ndim != 3 or yv.shape != xv.shape[:2]:
+        raise ValueError(f"x_train must be (N, D) and y_train (N,); got {tuple(xt.shape[1:])} "
+                         f"and {tuple(yt.shape[1:])}")
+    S, n = xt.shape[:2]
+    batch = n if batch_size is None else check_int("batch_size", batch_size, 1, MAX_SEED_STEPS)
+    steps_per_epoch = math.ceil(n / batch)
+    total = epochs * steps_per_epoch
+    if total * S > MAX_SEED_STEPS:
+        raise ValueError(f"{len(seeds)} seeds of {total} steps is too much; at most "
+                         f"{MAX_SEED_STEPS:,} seed-steps")
+    settings = {"lr": lr, "optimizer": optimizer, "batch_size": batch_size, "epochs": epochs}
+    if build is None:
+        arch = {k: network.get(k, BASE_RUN[k]) for k in ("depth", "width", "activation", "init",
+                                                          "std")}
+        settings.update(arch)
+        models = [base_model(d, seed=s, **arch) for d, s in zip(per_seed, seeds)]
+    elif network:
+        raise ValueError(f"give either build or network settings, not both; got {sorted(network)}")
+    elif not callable(build):
+        raise ValueError(f"build must be a function seed -> model; got {build!r}")
+    else:
+        models = [build(s) for s in seeds]
+    if any(not isinstance(m, torch.nn.Sequential) for m in models):
+        raise ValueError("each model must be a torch.nn.Sequential (training.build_mlp)")
+    linear = [list(linear_layers(m).values()) for m in models]
+    features, classes = linear[0][0].in_features, linear[0][-1].out_features
+    if xt.shape[2] != features or xv.shape[2] != features:
+        raise ValueError(f"x_train and x_val must have {features} features (the model's input); "
+                         f"got {xt.shape[2]} and {xv.shape[2]}")
+    for name, y in (("y_train", yt), ("y_val", yv)):
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= classes):
+            raise ValueError(f"{name} must hold class indices 0 to {classes - 1} (the model's "
+                             f"outputs); got {int(y.min())} to {int(y.max())}")
+    others = [m for m in models[0] if not isinstance(m, torch.nn.Linear)]
+    if len(others) != len(linear[0]) - 1 or any(
+            isinstance(m, (torch.nn.Dropout, torch.nn.modules.batchnorm._BatchNorm))
+            for m in others):
+        raise ValueError("each model must be a torch.nn.Sequential of Linear layers, each but "
+                         "the last followed by one activation (no Batch Norm, no dropout)")
+    act = others[0] if others else None
+    with torch.no_grad():
+        weights = [torch.stack([ls[k].weight.T for ls in linear]).contiguous()
+                   for k in range(len(linear[0]))]                       # (S, in, out)
+        biases = [torch.stack([ls[k].bias for ls in linear])[:, None, :].contiguous()
+                  for k in range(len(linear[0]))]                        # (S, 1, out)
+    params = [p.requires_grad_() for pair in zip(weights, biases) for p in pair]
+
+    def forward(x):
+        h = x
+        for k, (w, b) in enumerate(zip(weights, biases)):
+            h = torch.baddbmm(b, h, w)
+            if k < len(weights) - 1:
+                h = act(h)
+        return h
+
+    def evaluate(x, y):
+        with torch.no_grad():
+            scores = forward(x)
+            loss = F.cross_entropy(scores.flatten(0, 1), y.flatten(), reduction="none")
+            acc = (scores.argmax(-1) == y).double().mean(1)
+        return loss.view(S, -1).double().mean(1).numpy(), acc.numpy()
+
+    L = len(weights)
+    nan = float("nan")
+    step_loss = torch.full((total, S), nan, dtype=torch.float64)
+    ratios = torch.full((total, L, S), nan, dtype=torch.float64)
+    evals, tl, ta, vl, va = [], [], [], [], []
+    diverged_at = torch.zeros(S, dtype=torch.int64)
+    alive = torch.ones(S, dtype=torch.bool)
+
+    def record(step):
+        loss_t, acc_t = evaluate(xt, yt)
+        loss_v, acc_v = evaluate(xv, yv)
+        dead = ~alive.numpy()
+        for arr, values in ((tl, loss_t), (ta, acc_t), (vl, loss_v), (va, acc_v)):
+            arr.append(np.where(dead, np.nan, values))
+        evals.append(step)
+
+    shuffles = [torch.Generator().manual_seed(s) for s in seeds]
+    rows = torch.arange(S)[:, None]
+    buffers = None
+    with one_torch_thread():
+        record(0)
+        step = 0
+        for _ in range(epochs):
+            order = torch.stack([torch.randperm(n, generator=g) for g in shuffles])
+            x_epoch, y_epoch = xt[rows, order], yt[rows, order]  # each seed's order, as train's
+            for start in range(0, n, batch):
+                scores = forward(x_epoch[:, start:start + batch])
+                loss = F.cross_entropy(scores.flatten(0, 1),
+                                       y_epoch[:, start:start + batch].flatten(),
+                                       reduction="none").view(S, -1).mean(1)
+                value = loss.detach()
+                step_loss[step] = torch.where(alive, value.double(), nan)
+                step += 1
+                bad = alive & ~torch.isfinite(value)
+                if bool(bad.any()):  # as train(): a NaN or inf loss ends that seed's run
+                    diverged_at[bad] = step
+                    alive &= ~bad
+                    if not bool(alive.any()):
+                        break
+                everyone = bool(alive.all())
+                objective = loss.sum() if everyone else torch.where(alive, loss, 0.0).sum()
+                grads = torch.autograd.grad(objective, params)
+                with torch.no_grad():
+                    if optimizer == "sgd":
+                        updates = grads
+                    elif buffers is None:
+                        updates = buffers = [g.clone() for g in grads]
+                    else:
+                        torch._foreach_mul_(buffers, 0.9)
+                        torch._foreach_add_(buffers, grads)
+                        updates = buffers
+                    # ||ΔW|| / ||W|| with ΔW = -lr * update and W before the step
+                    ratios[step - 1] = torch.where(alive, torch.stack([
+                        lr * torch.linalg.vector_norm(u, dim=(1, 2))
+                        / torch.linalg.vector_norm(w, dim=(1, 2))
+                        for u, w in zip(updates[0::2], weights)]).double(), nan)
+                    if everyone:
+                        torch._foreach_add_(params, updates, alpha=-lr)
+                    else:  # a diverged seed's weights stay as they were
+                        for p, u in zip(params, updates):
+                            keep = alive.view(S, *([1] * (p.ndim - 1)))
+                            p.sub_(torch.where(keep, lr * u, 0.0))
+                if isinstance(eval_every, int) and step % eval_every == 0:
+                    record(step)
+            if not bool(alive.any()):
+                break
+            if eval_every is None:
+                record(step)
+        if eval_every == "end" or evals[-1] != step:
+            record(step)  # the last step is always evaluated
+    with torch.no_grad():  # the trained weights, back into one nn.Module per seed
+        for i, layers in enumerate(linear):
+            for layer, w, b in zip(layers, weights, biases):
+                layer.weight.copy_(w[i].T)
+                layer.bias.copy_(b[i, 0])
+    step_loss = step_loss.T.numpy()
+    ratios = ratios.permute(2, 0, 1).numpy()
+    diverged_at = diverged_at.numpy()
+    train_loss, train_acc, val_loss, val_acc = (np.array(a).T for a in (tl, ta, vl, va))
+    return SeedRuns(seeds, step_loss, np.array(evals, dtype=np.int64), train_loss, train_acc,
+                    val_loss, val_acc, ratios, diverged_at, settings, tuple(models))
+
+
+def median_range(values, fmt: str = ".2f", percent: bool = False) -> str:
+    """``"median (min to max)"`` of ``values`` over seeds, NaN left out (``"-"`` if none).
+
+    Parameters
+    ----------
+    values : array-like, shape (S,)
+    fmt : str
+        A format spec for each of the three numbers (``".2f"``, ``".0f"``, ``".1e"``).
+    percent : bool
+        Show ``100 * value`` followed by ``%``.
+    """
+    v = check_array("values", values, finite=False, min_size=0).ravel()
+    percent = check_bool("percent", percent)
+    if not isinstance(fmt, str):
+        raise ValueError(f"fmt must be a format spec such as '.2f'; got {fmt!r}")
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return "-"
+    scale, unit = (100.0, "%") if percent else (1.0, "")
+    med, lo, hi = (scale * float(f(v)) for f in (np.median, np.min, np.max))
+    return f"{med:{fmt}}{unit} ({lo:{fmt}}{unit} to {hi:{fmt}}{unit})"

@@ -1,0 +1,122 @@
+"""course_utils.seed_runs: LeanSGD (torch.optim.SGD's steps bit for bit), train_seeds (each
+seed's run as train and Monitor give it), median_range."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils import seed_runs as S
+from course_utils.chapters.ch09_monitoring.runs import run_diagnosis
+from course_utils.training import build_mlp, train
+
+
+def small_data(n=120, d=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    y = np.argmax(x[:, :classes], axis=1)
+
+    class Data:
+        x_train, y_train, x_val, y_val = x[:90], y[:90], x[90:], y[90:]
+        num_classes = classes
+    return Data
+
+
+def test_one_torch_thread_restores_the_setting():
+    before = torch.get_num_threads()
+    with S.one_torch_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+
+# ------------------------------------------------------------------ a lean SGD
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_lean_sgd_steps_are_torch_sgds_bit_for_bit(momentum):
+    # exact by construction: the same float32 operations as torch.optim.SGD's single-tensor
+    # path, in the same order (clone, mul_, add_, add_ with alpha=-lr)
+    a, b = build_mlp(6, 3, depth=2, width=8, seed=4), build_mlp(6, 3, depth=2, width=8, seed=4)
+    mine = S.LeanSGD(a.parameters(), lr=0.05, momentum=momentum)
+    theirs = torch.optim.SGD(b.parameters(), lr=0.05, momentum=momentum)
+    x = torch.tensor(small_data().x_train, dtype=torch.float32)
+    y = torch.tensor(small_data().y_train)
+    for step in range(6):
+        for model, opt in ((a, mine), (b, theirs)):
+            if step == 3:
+                opt.param_groups[0]["lr"] = 0.02  # a schedule changes lr between steps
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_lean_optimizer_gives_train_the_same_run_as_the_name(digits_dataset):
+    for name in ("sgd", "momentum"):
+        a, b = build_mlp(64, 10, depth=1, width=16, seed=1), build_mlp(64, 10, depth=1, width=16,
+                                                                       seed=1)
+        ha = train(a, digits_dataset, S.lean_optimizer(name, 0.05), epochs=1, progress=False)
+        hb = train(b, digits_dataset, name, lr=0.05, epochs=1, progress=False)
+        assert ha.step_loss == hb.step_loss  # bit for bit, as above
+    assert S.lean_optimizer("adam", 1e-3) == "adam"
+    with pytest.raises(ValueError, match="lr must be"):
+        S.lean_optimizer("sgd", 0.0)
+    with pytest.raises(ValueError, match="momentum must be"):
+        S.LeanSGD(build_mlp(6, 3, depth=0).parameters(), lr=0.1, momentum=1.0)
+
+
+# ------------------------------------------------------------------ many seeds at once
+def test_train_seeds_gives_each_seed_the_run_train_and_monitor_give(digits_dataset):
+    runs = S.train_seeds(digits_dataset, seeds=(3, 5), lr=0.02, epochs=2)
+    assert runs.step_loss.shape == (2, 44) and runs.ratios.shape == (2, 44, 5)
+    assert runs.eval_step.tolist() == [0, 22, 44] and not runs.diverged.any()
+    for i, seed in enumerate((3, 5)):
+        reference = run_diagnosis(digits_dataset, lr=0.02, epochs=2, seed=seed)
+        h = runs.history(i)
+        # float32 in another order (batched products): equal to rounding, not bit for bit
+        np.testing.assert_allclose(h.step_loss, reference.history.step_loss, rtol=1e-5)
+        np.testing.assert_allclose(h.val_acc, reference.history.val_acc, atol=1 / 450 + 1e-12)
+        np.testing.assert_allclose(runs.ratios[i], reference.monitor.ratio_array(), rtol=1e-4)
+        # the trained weights are handed back in one nn.Module per seed
+        for p, q in zip(runs.models[i].parameters(), reference.model.parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_train_seeds_per_seed_data_build_and_plain_sgd():
+    data = [small_data(seed=s) for s in (0, 1)]
+    runs = S.train_seeds(data, seeds=(0, 1), lr=0.1, optimizer="sgd", batch_size=None,
+                           epochs=5, eval_every="end",
+                           build=lambda s: build_mlp(6, 3, depth=1, width=8, seed=s))
+    assert runs.eval_step.tolist() == [0, 5] and runs.ratios.shape == (2, 5, 2)
+    for i, s in enumerate((0, 1)):
+        model = build_mlp(6, 3, depth=1, width=8, seed=s)
+        h = train(model, data[i], "sgd", lr=0.1, epochs=5, batch_size=90, seed=s, progress=False)
+        np.testing.assert_allclose(runs.history(i).step_loss, h.step_loss, rtol=1e-5)
+
+
+def test_train_seeds_stops_only_the_seeds_that_diverge():
+    calm, wild = small_data(seed=0), small_data(seed=0)
+    wild.x_train = calm.x_train * 1e20  # the same problem, inputs 10^20 times larger
+    runs = S.train_seeds([calm, wild], seeds=(0, 0), lr=1.0, optimizer="sgd", epochs=3,
+                           build=lambda s: build_mlp(6, 3, depth=0, seed=s))
+    assert runs.diverged.tolist() == [False, True]
+    stop = runs.diverged_at[1]
+    assert np.isnan(runs.step_loss[1, stop:]).all() and np.isfinite(runs.step_loss[0]).all()
+    h = runs.history(1)
+    assert h.status == "diverged" and h.steps == stop and h.message.startswith(
+        f"diverged at step {stop}")
+    assert all(step < stop for step in h.eval_step)
+
+
+def test_train_seeds_checks_its_arguments(digits_dataset):
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'momentum'"):
+        S.train_seeds(digits_dataset, optimizer="adam")
+    with pytest.raises(ValueError, match="seeds must have between 1 and 200 items"):
+        S.train_seeds(digits_dataset, seeds=())
+    with pytest.raises(ValueError, match="unknown settings"):
+        S.train_seeds(digits_dataset, momentum=0.5)
+    with pytest.raises(ValueError, match="data gives 2 data sets for 3 seeds"):
+        S.train_seeds([digits_dataset, digits_dataset], seeds=(0, 1, 2))
+    with pytest.raises(ValueError, match="either build or network settings"):
+        S.train_seeds(digits_dataset, depth=2, build=lambda s: build_mlp(64, 10, seed=s))
+    with pytest.raises(ValueError, match="no Batch Norm, no dropout"):
+        S.train_seeds(digits_dataset, seeds=(0,), build=lambda s: build_mlp(64, 10, dropout=0.5))
