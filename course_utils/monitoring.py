@@ -29,7 +29,7 @@ import numpy as np
 
 from course_utils.references import reference_answer
 from course_utils.tables import format_table
-from course_utils.training import _check_batch  # x (N, D) and y class indices for the model
+from course_utils.training import check_batch  # x (N, D) and y class indices for the model
 from course_utils.validation import (
     check_array,
     check_choice,
@@ -296,7 +296,7 @@ def weight_gradients(model, x, y) -> dict:
     layers = linear_layers(model)
     if y is None:
         raise ValueError("y must be the class indices of x, shape (N,); got None")
-    x, y = _check_batch(model, x, y)
+    x, y = check_batch(model, x, y)
     x = torch.as_tensor(x, dtype=torch.float32)
     y = torch.as_tensor(y, dtype=torch.int64)
     loss = F.cross_entropy(model(x), y)
@@ -478,7 +478,7 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
     linear_layers(model)  # a torch model with Linear layers
     if y is None:
         raise ValueError("y must be the class indices of x, shape (N,); got None")
-    x, y = _check_batch(model, x, y)
+    x, y = check_batch(model, x, y)
     x, y = x.astype(np.float32), y.astype(np.int64)
     if len(x) < 2:
         raise ValueError(f"x must hold at least 2 examples; got shape {x.shape}")
@@ -506,17 +506,3 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
     return LayerTable(tuple(f"B={b}" for b in sizes),
                       {"measured std": np.array(measured),
                        "sigma/sqrt(B) * fpc": np.array(predicted)})
-
-
-# Chapter 08 imported these from here before they moved to course_utils.seed_runs (shared by
-# chapters 08 and 09); resolved lazily (no import cycle). Delete once no chapter uses them.
-_MOVED = {"lean_optimizer": "lean_optimizer", "LeanSGD": "LeanSGD", "spread": "median_range",
-          "train_seeds": "train_seeds", "SeedRuns": "SeedRuns", "SEEDS": "SEEDS"}
-
-
-def __getattr__(name):
-    if name in _MOVED:
-        from course_utils import seed_runs
-
-        return getattr(seed_runs, _MOVED[name])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

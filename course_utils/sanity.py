@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils import training as _training
-from course_utils.monitoring import lean_optimizer
+from course_utils.seed_runs import lean_optimizer
 from course_utils.training import single_torch_thread
 from course_utils.validation import (
     MAX_SEED,

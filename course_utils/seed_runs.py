@@ -49,10 +49,10 @@ BASE_RUN = dict(depth=4, width=64, activation="relu", init="kaiming", std=None,
 def _check_data(data, name: str = "data"):
     """``data`` as (x_train, y_train, x_val, y_val) tensors, checked by training's rules: an
     object with those four arrays, x finite (N, D), y (N,)."""
-    from course_utils.training import _tensors  # the one check of a data set (training.train's)
+    from course_utils.training import check_data  # the one check of a data set (training.train's)
 
     try:
-        return _tensors(data)
+        return check_data(data)
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
 

@@ -34,7 +34,7 @@ from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
 
 __all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_TRAIN_STEPS", "MAX_LR",
-           "build_mlp", "make_optimizer", "History", "train", "evaluate", "hidden_activations",
+           "build_mlp", "check_data", "check_batch", "make_optimizer", "History", "train", "evaluate", "hidden_activations",
            "torch_threads", "single_torch_thread"]
 
 #: Activation names accepted by :func:`build_mlp` (torch.nn module names).
@@ -254,7 +254,9 @@ class History:
                 "val_acc": self.val_acc[-1]}
 
 
-def _tensors(data):
+def check_data(data):
+    """``data``'s four arrays as torch tensors (x float32, y int64), checked: shapes, sizes,
+    finite values, matching features. :func:`train` and the seed runs use it."""
     import torch
 
     arrays = []
@@ -319,7 +321,7 @@ def _linear_sizes(model) -> tuple:
     return linears[0].in_features, linears[-1].out_features
 
 
-def _check_batch(model, x, y=None) -> tuple:
+def check_batch(model, x, y=None) -> tuple:
     """``x`` (N, D) finite and matching the model's input; ``y`` (N,) class indices."""
     _check_model(model)
     x = check_array("x", x, ndim=2, dtype=None)
@@ -344,7 +346,7 @@ def evaluate(model, x, y) -> tuple[float, float]:
     import torch
     import torch.nn.functional as F
 
-    x, y = _check_batch(model, x, y)
+    x, y = check_batch(model, x, y)
     was_training = model.training
     model.eval()
     try:
@@ -418,7 +420,7 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
         eval_every = _check_int("eval_every", eval_every, 1)
     if threads is not None:
         threads = _check_int("threads", threads, 1, 64)  # checked before any work
-    x_train, y_train, x_val, y_val = _tensors(data)
+    x_train, y_train, x_val, y_val = check_data(data)
     n = len(x_train)
     steps_per_epoch = math.ceil(n / batch_size)
     total = epochs * steps_per_epoch
@@ -551,7 +553,7 @@ def hidden_activations(model, x, batch_statistics: bool = False) -> list:
 
     if not isinstance(batch_statistics, bool):
         raise ValueError(f"batch_statistics must be True or False; got {batch_statistics!r}")
-    x, _ = _check_batch(model, x)
+    x, _ = check_batch(model, x)
     kinds = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.Identity)
     net = copy.deepcopy(model) if batch_statistics else model
     was_training = net.training

@@ -66,6 +66,8 @@ CASES = [
     (training.make_optimizer, dict(name="sgd", params=list(_MODEL.parameters()), lr=0.1)),
     (training.train, dict(model=_MODEL, data=_DATA, optimizer="sgd", lr=0.1, epochs=1,
                           batch_size=32, seed=0, progress=False)),
+    (training.check_data, dict(data=_DATA)),
+    (training.check_batch, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
     (training.evaluate, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
     (training.hidden_activations, dict(model=_MODEL, x=_DATA.x_val)),
     (training.torch_threads, dict(threads=1)),

@@ -151,7 +151,7 @@ def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=ran
 
     from course_utils import training
 
-    x_train32, y_train, _, y_val = training._tensors(data)  # checks the data
+    x_train32, y_train, _, y_val = training.check_data(data)  # checks the data
     x_train = torch.as_tensor(np.asarray(data.x_train), dtype=torch.float64)
     x_val = torch.as_tensor(np.asarray(data.x_val), dtype=torch.float64)
     if optimizer not in SEED_OPTIMIZERS:

@@ -122,7 +122,7 @@ class Memorisation:
         First evaluated step with 100% training accuracy; NaN where never reached.
     train_loss, val_acc : ndarray, shape (S,)
         At the end of each run.
-    runs : course_utils.monitoring.SeedRuns
+    runs : course_utils.seed_runs.SeedRuns
         The runs themselves.
     """
 
@@ -147,7 +147,7 @@ def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200
     Seed ``s`` takes the subset ``sanity.tiny_subset(data, n, s)`` and the network
     ``fresh_classifier(..., seed=s)``, as ``overfit_tiny_subset(data, seed=s)`` does, and
     trains it full batch with plain SGD, vectorised over the seeds by
-    :func:`course_utils.monitoring.train_seeds` (so to rounding, not bit for bit, the same
+    :func:`course_utils.seed_runs.train_seeds` (so to rounding, not bit for bit, the same
     runs). With ``shuffle_labels`` the training labels are first permuted by
     ``numpy.random.default_rng(s)`` (Zhang et al., ICLR 2017: random labels are memorised
     too); validation labels stay true.
@@ -168,7 +168,7 @@ def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200
     """
     import types
 
-    from course_utils import monitoring
+    from course_utils import seed_runs
 
     shuffle_labels = check_bool("shuffle_labels", shuffle_labels)
     steps = check_int("steps", steps, 1, MAX_OVERFIT_STEPS)
@@ -188,7 +188,7 @@ def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200
         subsets.append(tiny_subset(labelled, n, seed))
     num_classes = max(getattr(data, "num_classes", int(np.max(y)) + 1), 2)
     features = subsets[0].x_train.shape[1]
-    runs = monitoring.train_seeds(
+    runs = seed_runs.train_seeds(
         subsets, seeds, lr=lr, optimizer="sgd", batch_size=None, epochs=int(steps),
         eval_every=eval_every,
         build=lambda seed: fresh_classifier(features, num_classes, depth=depth, width=width,

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from course_utils import activations, gradcheck, regularization, sanity
 from course_utils.chapters.ch08_sanity_checks import runs
-from course_utils.monitoring import spread
+from course_utils.seed_runs import median_range as spread
 
 SEED = 0
 PRINTED = dict(atol=5e-4, rtol=0)

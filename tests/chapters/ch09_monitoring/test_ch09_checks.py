@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_utils import monitoring, references
+from course_utils import monitoring, references, seed_runs
 from course_utils.chapters.ch09_monitoring.checks import (
     check_momentum_update_ratios,
     check_update_ratio,
@@ -320,7 +320,7 @@ MOMENTUM_ONE_IMPORT = {
         for k in weights:
             p = torch.tensor(weights[k], requires_grad=True)
             p.grad = torch.tensor(grads[k])
-            optimizer = monitoring.LeanSGD([p], lr, momentum=momentum)
+            optimizer = seed_runs.LeanSGD([p], lr, momentum=momentum)
             if np.any(velocities[k]):
                 optimizer.state[p] = torch.tensor(velocities[k])
             optimizer.step()
@@ -411,7 +411,7 @@ def _torch_step_ratio():
     w = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64, requires_grad=True)
     w.grad = torch.tensor([[0.1, 0.2], [-0.3, 0.4]], dtype=torch.float64)
     before = w.detach().clone()
-    monitoring.LeanSGD([w], 0.1, momentum=0.9).step()
+    seed_runs.LeanSGD([w], 0.1, momentum=0.9).step()
     return float(torch.linalg.vector_norm(w.detach() - before) / torch.linalg.vector_norm(before))
 
 
