@@ -40,8 +40,11 @@ def make_class(chapter: Path, students: int, folder: Path) -> tuple[dict, float]
 
     instructor = nbformat.read(chapter, as_version=4)
     release = student_version(chapter)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in instructor.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in instructor.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     last = list(solutions)[-1]
     kinds = {}
     for i in range(students):
@@ -53,15 +56,20 @@ def make_class(chapter: Path, students: int, folder: Path) -> tuple[dict, float]
             if kind != "untouched" and grade_id in solutions:
                 cell.source = solutions[grade_id]
                 if kind == "wrong" and grade_id == last:  # every function it defines: None
-                    names = [n.name for n in ast.parse(cell.source).body
-                             if isinstance(n, ast.FunctionDef)]
+                    names = [
+                        n.name
+                        for n in ast.parse(cell.source).body
+                        if isinstance(n, ast.FunctionDef)
+                    ]
                     cell.source += "".join(f"\n{n} = lambda *a, **k: None" for n in names)
         (folder / name).mkdir(parents=True)
         nbformat.write(notebook, folder / name / chapter.name)
         kinds[name] = kind
-    lost = next(float(c.metadata["nbgrader"]["points"]) for c in instructor.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == last.replace("_solution",
-                                                                                   "_tests"))
+    lost = next(
+        float(c.metadata["nbgrader"]["points"])
+        for c in instructor.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == last.replace("_solution", "_tests")
+    )
     return kinds, lost
 
 
@@ -81,10 +89,22 @@ def main(argv=None) -> int:
             kinds, lost = make_class(chapter, args.students, tmp / "submissions")
             start = time.perf_counter()
             process = subprocess.run(
-                [sys.executable, str(ROOT / "tools" / "grade.py"), str(tmp / "submissions"),
-                 "--output", str(tmp / "grades.csv"), "--instructor", str(chapter),
-                 "--jobs", str(args.jobs), "--isolation", args.isolation],
-                capture_output=True, text=True)
+                [
+                    sys.executable,
+                    str(ROOT / "tools" / "grade.py"),
+                    str(tmp / "submissions"),
+                    "--output",
+                    str(tmp / "grades.csv"),
+                    "--instructor",
+                    str(chapter),
+                    "--jobs",
+                    str(args.jobs),
+                    "--isolation",
+                    args.isolation,
+                ],
+                capture_output=True,
+                text=True,
+            )
             walls.append(time.perf_counter() - start)
             if process.returncode != 0:
                 print(process.stdout, process.stderr)
@@ -94,16 +114,23 @@ def main(argv=None) -> int:
                 for row in csv.DictReader(f):
                     totals[row["student"]] = totals.get(row["student"], 0) + float(row["score"])
                     maxima[row["student"]] = maxima.get(row["student"], 0) + float(row["max_score"])
-            wrong = [s for s, k in kinds.items()
-                     if (k == "honest" and totals[s] != maxima[s])
-                     or (k == "untouched" and totals[s] != 0)
-                     or (k == "wrong" and totals[s] != maxima[s] - lost)]
+            wrong = [
+                s
+                for s, k in kinds.items()
+                if (k == "honest" and totals[s] != maxima[s])
+                or (k == "untouched" and totals[s] != 0)
+                or (k == "wrong" and totals[s] != maxima[s] - lost)
+            ]
             print(process.stdout.splitlines()[0])
-            print(f"run: {walls[-1]:.1f} s for {args.students} students "
-                  f"({walls[-1] / args.students:.2f} s each, jobs={args.jobs}); "
-                  f"scores as expected: {'yes' if not wrong else 'NO: ' + ', '.join(wrong)}")
-    print(f"{chapter.name}: median {statistics.median(walls):.1f} s for a class of "
-          f"{args.students} on {args.jobs} jobs (runs: {', '.join(f'{w:.1f}' for w in walls)})")
+            print(
+                f"run: {walls[-1]:.1f} s for {args.students} students "
+                f"({walls[-1] / args.students:.2f} s each, jobs={args.jobs}); "
+                f"scores as expected: {'yes' if not wrong else 'NO: ' + ', '.join(wrong)}"
+            )
+    print(
+        f"{chapter.name}: median {statistics.median(walls):.1f} s for a class of "
+        f"{args.students} on {args.jobs} jobs (runs: {', '.join(f'{w:.1f}' for w in walls)})"
+    )
     return 0
 
 

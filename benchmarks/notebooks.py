@@ -161,7 +161,9 @@ async def run_once(path: Path, timeout: float) -> Run:
     client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=CURRENT_ENV_KERNEL)
     start = time.perf_counter()
     # no IPython history database: the run leaves nothing behind
-    await km.start_kernel(cwd=str(path.parent), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    await km.start_kernel(
+        cwd=str(path.parent), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+    )
     error = None
     monitor = PeakRSS(km.provisioner.process.pid)
     try:
@@ -183,9 +185,7 @@ async def run_once(path: Path, timeout: float) -> Run:
 
 
 def format_table(results: list[Result], repeat: int) -> str:
-    header = (
-        f"{'notebook':<40} {'runs':>4} {'median s':>9} {'median MB':>10} {'max MB':>8}  result"
-    )
+    header = f"{'notebook':<40} {'runs':>4} {'median s':>9} {'median MB':>10} {'max MB':>8}  result"
     lines = [
         f"targets: median <= {TARGET_SECONDS:g} s, peak <= {TARGET_MB:g} MB "
         f"(kernel + children RSS, MB = 10^6 B); {repeat} run(s) each, fresh kernel per run",

@@ -42,10 +42,18 @@ from typing import Callable
 
 import numpy as np
 
-from course_utils.widgets import (activation_explorer, batchnorm_explorer, dropout_explorer,
-                                  init_explorer, optimizer_explorer, sanity_explorer,
-                                  schedule_explorer, search_explorer, training_dashboard,
-                                  whitening_explorer)
+from course_utils.widgets import (
+    activation_explorer,
+    batchnorm_explorer,
+    dropout_explorer,
+    init_explorer,
+    optimizer_explorer,
+    sanity_explorer,
+    schedule_explorer,
+    search_explorer,
+    training_dashboard,
+    whitening_explorer,
+)
 
 # 12 distinct stds: each move a new value (as a drag gives), never a float32 tie
 STD_SWEEP = [float(v) for v in np.geomspace(0.004, 0.1, 12)]
@@ -69,8 +77,9 @@ def _init_compute(explorer):
 
 def _hidpi(explorer):
     # What ipympl does when the browser reports devicePixelRatio 2: the figure's dpi doubles.
-    explorer.canvas._handle_message(explorer.canvas, {"type": "set_device_pixel_ratio",
-                                                      "device_pixel_ratio": 2}, [])
+    explorer.canvas._handle_message(
+        explorer.canvas, {"type": "set_device_pixel_ratio", "device_pixel_ratio": 2}, []
+    )
     return explorer
 
 
@@ -85,97 +94,298 @@ def _key_step(direction):
 
 SCENARIOS = [
     # Every move recomputes (no kept results): the worst case, a fast drag.
-    Scenario("init 6x4096 (lecture), std", _cold(), "std", STD_SWEEP, _init_compute,
-             target_ms=60),
-    Scenario("init 6x4096, std, HiDPI", lambda: _hidpi(_cold()()), "std", STD_SWEEP,
-             _init_compute),
+    Scenario("init 6x4096 (lecture), std", _cold(), "std", STD_SWEEP, _init_compute, target_ms=60),
+    Scenario("init 6x4096, std, HiDPI", lambda: _hidpi(_cold()()), "std", STD_SWEEP, _init_compute),
     Scenario("init 6x1024, std", _cold(width=1024), "std", STD_SWEEP, _init_compute),
-    Scenario("init 6x4096, scheme", _cold(), "scheme", ["xavier", "kaiming", "normal"],
-             _init_compute, target_ms=150),
-    Scenario("init 6x4096, activation", _cold(), "activation", ["relu", "sigmoid", "tanh"],
-             _init_compute, target_ms=150),
-    Scenario("init 4096, depth 1..10", _cold(), "depth", [4, 5, 7, 8, 9, 10, 3, 1, 2, 6],
-             _init_compute, target_ms=150),
-    Scenario("init 6 layers, width", _cold(), "width", [64, 256, 1024, 2048, 4096],
-             _init_compute, target_ms=150),
+    Scenario(
+        "init 6x4096, scheme",
+        _cold(),
+        "scheme",
+        ["xavier", "kaiming", "normal"],
+        _init_compute,
+        target_ms=150,
+    ),
+    Scenario(
+        "init 6x4096, activation",
+        _cold(),
+        "activation",
+        ["relu", "sigmoid", "tanh"],
+        _init_compute,
+        target_ms=150,
+    ),
+    Scenario(
+        "init 4096, depth 1..10",
+        _cold(),
+        "depth",
+        [4, 5, 7, 8, 9, 10, 3, 1, 2, 6],
+        _init_compute,
+        target_ms=150,
+    ),
+    Scenario(
+        "init 6 layers, width",
+        _cold(),
+        "width",
+        [64, 256, 1024, 2048, 4096],
+        _init_compute,
+        target_ms=150,
+    ),
     # Key presses 0.5 s apart, as a student steps with the keyboard: the next step's result
     # was computed in the background meanwhile (widgets/prefetch.py).
-    Scenario("init 6x4096, std, key steps", lambda: init_explorer(), "std",
-             [_key_step(+1)] * 3 + [_key_step(-1)] * 3, _init_compute, pause=0.5),
+    Scenario(
+        "init 6x4096, std, key steps",
+        lambda: init_explorer(),
+        "std",
+        [_key_step(+1)] * 3 + [_key_step(-1)] * 3,
+        _init_compute,
+        pause=0.5,
+    ),
     # Chapter 01: the activation explorer keeps no results; every move recomputes.
-    Scenario("activation, scale", activation_explorer, "scale",
-             [0.1, 0.2, 0.5, 1.0, 1.5, 2.0], _init_compute, target_ms=50),
-    Scenario("activation, bias", activation_explorer, "bias",
-             [-2.0, -1.5, -0.5, 0.5, 1.5, 2.0], _init_compute, target_ms=50),
-    Scenario("activation, activation", activation_explorer, "activation",
-             ["relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh"],
-             _init_compute, target_ms=150),
+    Scenario(
+        "activation, scale",
+        activation_explorer,
+        "scale",
+        [0.1, 0.2, 0.5, 1.0, 1.5, 2.0],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "activation, bias",
+        activation_explorer,
+        "bias",
+        [-2.0, -1.5, -0.5, 0.5, 1.5, 2.0],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "activation, activation",
+        activation_explorer,
+        "activation",
+        ["relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh"],
+        _init_compute,
+        target_ms=150,
+    ),
     # Chapter 02: the whitening explorer keeps no results; every move recomputes.
-    Scenario("whitening 2-D, correlation", whitening_explorer, "correlation",
-             [round(-0.95 + 0.1 * i, 2) for i in range(20)], _init_compute, target_ms=50),
-    Scenario("whitening 2-D, angle", whitening_explorer, "angle",
-             [float(a) for a in range(-90, 91, 10)], _init_compute, target_ms=50),
-    Scenario("whitening 2-D, scale", whitening_explorer, "scale",
-             [round(0.2 + 0.15 * i, 2) for i in range(19)], _init_compute, target_ms=50),
+    Scenario(
+        "whitening 2-D, correlation",
+        whitening_explorer,
+        "correlation",
+        [round(-0.95 + 0.1 * i, 2) for i in range(20)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "whitening 2-D, angle",
+        whitening_explorer,
+        "angle",
+        [float(a) for a in range(-90, 91, 10)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "whitening 2-D, scale",
+        whitening_explorer,
+        "scale",
+        [round(0.2 + 0.15 * i, 2) for i in range(19)],
+        _init_compute,
+        target_ms=50,
+    ),
     # Chapters 04-10, at their notebooks' default sizes. Targets (issues 7-9): p50 <= 50 ms.
-    Scenario("batchnorm, std", batchnorm_explorer, "std",
-             [float(v) for v in np.geomspace(0.001, 1.0, 12)], _init_compute, target_ms=50),
-    Scenario("batchnorm, batchnorm", batchnorm_explorer, "batchnorm", [True, False],
-             _init_compute, target_ms=50),
-    Scenario("batchnorm, batch_size", batchnorm_explorer, "batch_size",
-             [2, 4, 8, 16, 32, 48, 96, 128, 200, 256], _init_compute, target_ms=50),
-    Scenario("optimizer, optimizer", lambda: optimizer_explorer(momentum=0.5), "optimizer",
-             ["Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "SGD"],
-             _init_compute, target_ms=50),
-    Scenario("optimizer, lr", optimizer_explorer, "lr",
-             [float(v) for v in np.geomspace(0.01, 0.19, 12)], _init_compute, target_ms=50),
-    Scenario("optimizer, momentum", optimizer_explorer, "momentum",
-             [round(0.05 * i, 2) for i in range(1, 19)], _init_compute, target_ms=50),
-    Scenario("optimizer, beta2", optimizer_explorer, "beta2",
-             [0.9, 0.95, 0.99, 0.995, 0.998, 0.999], _init_compute, target_ms=50),
-    Scenario("optimizer, steps", optimizer_explorer, "steps",
-             [50, 100, 150, 250, 300, 400, 500], _init_compute, target_ms=50),
-    Scenario("optimizer, surface", lambda: optimizer_explorer(optimizer="Adam", lr=0.05),
-             "surface",
-             ["saddle", "rosenbrock", "quadratic"], _init_compute, target_ms=50),
-    Scenario("schedule, schedule", schedule_explorer, "schedule",
-             ["constant", "multistep", "exponential", "cosine", "step"], _init_compute,
-             target_ms=50),
-    Scenario("schedule, base_lr", schedule_explorer, "base_lr",
-             [float(v) for v in np.geomspace(0.001, 1.0, 12)], _init_compute, target_ms=50),
-    Scenario("schedule, warmup_steps", schedule_explorer, "warmup_steps",
-             list(range(10, 300, 30)), _init_compute, target_ms=50),
-    Scenario("schedule, decay_steps", schedule_explorer, "decay_steps",
-             list(range(250, 800, 50)), _init_compute, target_ms=50),
-    Scenario("schedule, gamma", schedule_explorer, "gamma",
-             [0.05, 0.2, 0.3, 0.5, 0.7, 0.9], _init_compute, target_ms=50),
-    Scenario("dropout, p", dropout_explorer, "p",
-             [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8], _init_compute, target_ms=50),
-    Scenario("dropout, version", dropout_explorer, "version", [1, 2], _init_compute,
-             target_ms=50),
-    Scenario("dropout, method", dropout_explorer, "method", ["DropConnect", "dropout"],
-             _init_compute, target_ms=50),
-    Scenario("dropout, seed", dropout_explorer, "seed", list(range(1, 13)), _init_compute,
-             target_ms=50),
+    Scenario(
+        "batchnorm, std",
+        batchnorm_explorer,
+        "std",
+        [float(v) for v in np.geomspace(0.001, 1.0, 12)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "batchnorm, batchnorm",
+        batchnorm_explorer,
+        "batchnorm",
+        [True, False],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "batchnorm, batch_size",
+        batchnorm_explorer,
+        "batch_size",
+        [2, 4, 8, 16, 32, 48, 96, 128, 200, 256],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "optimizer, optimizer",
+        lambda: optimizer_explorer(momentum=0.5),
+        "optimizer",
+        ["Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "SGD"],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "optimizer, lr",
+        optimizer_explorer,
+        "lr",
+        [float(v) for v in np.geomspace(0.01, 0.19, 12)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "optimizer, momentum",
+        optimizer_explorer,
+        "momentum",
+        [round(0.05 * i, 2) for i in range(1, 19)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "optimizer, beta2",
+        optimizer_explorer,
+        "beta2",
+        [0.9, 0.95, 0.99, 0.995, 0.998, 0.999],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "optimizer, steps",
+        optimizer_explorer,
+        "steps",
+        [50, 100, 150, 250, 300, 400, 500],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "optimizer, surface",
+        lambda: optimizer_explorer(optimizer="Adam", lr=0.05),
+        "surface",
+        ["saddle", "rosenbrock", "quadratic"],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "schedule, schedule",
+        schedule_explorer,
+        "schedule",
+        ["constant", "multistep", "exponential", "cosine", "step"],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "schedule, base_lr",
+        schedule_explorer,
+        "base_lr",
+        [float(v) for v in np.geomspace(0.001, 1.0, 12)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "schedule, warmup_steps",
+        schedule_explorer,
+        "warmup_steps",
+        list(range(10, 300, 30)),
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "schedule, decay_steps",
+        schedule_explorer,
+        "decay_steps",
+        list(range(250, 800, 50)),
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "schedule, gamma",
+        schedule_explorer,
+        "gamma",
+        [0.05, 0.2, 0.3, 0.5, 0.7, 0.9],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "dropout, p",
+        dropout_explorer,
+        "p",
+        [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario("dropout, version", dropout_explorer, "version", [1, 2], _init_compute, target_ms=50),
+    Scenario(
+        "dropout, method",
+        dropout_explorer,
+        "method",
+        ["DropConnect", "dropout"],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "dropout, seed", dropout_explorer, "seed", list(range(1, 13)), _init_compute, target_ms=50
+    ),
     # The sanity explorer says when a correct gradient would fail a 1e-7 check: that message
     # is the lesson, so it is allowed here.
-    Scenario("sanity, h", sanity_explorer, "h",
-             [float(v) for v in np.geomspace(1e-10, 1e-2, 12)], _init_compute, target_ms=50,
-             messages_ok=True),
-    Scenario("sanity, method", sanity_explorer, "method", ["forward", "centred"],
-             _init_compute, target_ms=50, messages_ok=True),
-    Scenario("sanity, dtype", sanity_explorer, "dtype", ["float32", "float64"],
-             _init_compute, target_ms=50, messages_ok=True),
-    Scenario("dashboard, lr", training_dashboard, "lr",
-             [10 ** (-3 + 0.25 * k) for k in range(8)], _init_compute, target_ms=50),
-    Scenario("dashboard, epochs", training_dashboard, "epochs", [2, 3, 4, 6, 8],
-             _init_compute, target_ms=50),
-    Scenario("search, strategy", search_explorer, "strategy",
-             ["grid", "coarse-to-fine", "random"], _init_compute, target_ms=50),
-    Scenario("search, budget", search_explorer, "budget",
-             [4, 9, 16, 25, 36, 49, 64, 81, 100, 12], _init_compute, target_ms=50),
-    Scenario("search, seed", search_explorer, "seed", list(range(1, 20)), _init_compute,
-             target_ms=50),
+    Scenario(
+        "sanity, h",
+        sanity_explorer,
+        "h",
+        [float(v) for v in np.geomspace(1e-10, 1e-2, 12)],
+        _init_compute,
+        target_ms=50,
+        messages_ok=True,
+    ),
+    Scenario(
+        "sanity, method",
+        sanity_explorer,
+        "method",
+        ["forward", "centred"],
+        _init_compute,
+        target_ms=50,
+        messages_ok=True,
+    ),
+    Scenario(
+        "sanity, dtype",
+        sanity_explorer,
+        "dtype",
+        ["float32", "float64"],
+        _init_compute,
+        target_ms=50,
+        messages_ok=True,
+    ),
+    Scenario(
+        "dashboard, lr",
+        training_dashboard,
+        "lr",
+        [10 ** (-3 + 0.25 * k) for k in range(8)],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "dashboard, epochs",
+        training_dashboard,
+        "epochs",
+        [2, 3, 4, 6, 8],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "search, strategy",
+        search_explorer,
+        "strategy",
+        ["grid", "coarse-to-fine", "random"],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "search, budget",
+        search_explorer,
+        "budget",
+        [4, 9, 16, 25, 36, 49, 64, 81, 100, 12],
+        _init_compute,
+        target_ms=50,
+    ),
+    Scenario(
+        "search, seed", search_explorer, "seed", list(range(1, 20)), _init_compute, target_ms=50
+    ),
 ]
 
 
@@ -194,7 +404,7 @@ def run_scenario(scenario: Scenario, moves: int):
         warming.join()
     control = explorer.controls[scenario.control]
     values = [v for v in scenario.values if v != control.value] + [control.value]
-    for value in ([] if scenario.pause else values):  # warm-up: every layout seen once
+    for value in [] if scenario.pause else values:  # warm-up: every layout seen once
         control.value = value
     latencies, computes = [], []
     for move in range(moves):
@@ -222,8 +432,10 @@ def main(argv=None) -> int:
     if args.moves < 20:
         parser.error("--moves must be at least 20")
     print(f"explorer latency, {args.moves} moves x {args.repeat} repeats")
-    header = (f"{'scenario':<28} {'p50 ms':>7} {'p95 ms':>7} {'compute p50':>11}  "
-              f"{'p50 per repeat':<22} target")
+    header = (
+        f"{'scenario':<28} {'p50 ms':>7} {'p95 ms':>7} {'compute p50':>11}  "
+        f"{'p50 per repeat':<22} target"
+    )
     print(header)
     print("-" * len(header))
     for scenario in [s for s in SCENARIOS if args.only in s.name]:
@@ -240,8 +452,10 @@ def main(argv=None) -> int:
             verdict = "PASS" if p50 <= scenario.target_ms else "FAIL"
             target = f"p50 <= {scenario.target_ms:g}: {verdict}"
         runs = ", ".join(f"{m:.0f}" for m in per_run)
-        print(f"{scenario.name:<28} {p50:7.1f} {p95:7.1f} {statistics.median(computes):11.1f}  "
-              f"{runs:<22} {target}")
+        print(
+            f"{scenario.name:<28} {p50:7.1f} {p95:7.1f} {statistics.median(computes):11.1f}  "
+            f"{runs:<22} {target}"
+        )
     return 0
 
 

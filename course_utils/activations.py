@@ -38,10 +38,29 @@ from course_utils.validation import check_array, check_elements, check_real, che
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
-__all__ = ["NAMES", "get", "tanh", "tanh_grad", "relu", "relu_grad", "sigmoid", "sigmoid_grad",
-           "leaky_relu", "leaky_relu_grad", "elu", "elu_grad", "gelu", "gelu_grad",
-           "silu", "silu_grad", "softplus", "softplus_grad",
-           "maxout", "maxout_forward", "maxout_backward"]
+__all__ = [
+    "NAMES",
+    "get",
+    "tanh",
+    "tanh_grad",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "elu",
+    "elu_grad",
+    "gelu",
+    "gelu_grad",
+    "silu",
+    "silu_grad",
+    "softplus",
+    "softplus_grad",
+    "maxout",
+    "maxout_forward",
+    "maxout_backward",
+]
 
 
 def _float(z, name: str = "z") -> np.ndarray:
@@ -187,12 +206,16 @@ def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
 
 # ---------------------------------------------------------------------------- Maxout
 def _check_maxout(x, W, b):
-    x, W, b = (check_array(name, value, ndim=ndim) for name, value, ndim
-               in (("x", x, 2), ("W", W, 3), ("b", b, 2)))
+    x, W, b = (
+        check_array(name, value, ndim=ndim)
+        for name, value, ndim in (("x", x, 2), ("W", W, 3), ("b", b, 2))
+    )
     k, d_in, d_out = W.shape
     if x.shape[1] != d_in or b.shape != (k, d_out):
-        raise ValueError(f"maxout shapes do not fit: x {x.shape}, W {W.shape}, b {b.shape}; "
-                         "need x (N, D_in), W (k, D_in, D_out), b (k, D_out)")
+        raise ValueError(
+            f"maxout shapes do not fit: x {x.shape}, W {W.shape}, b {b.shape}; "
+            "need x (N, D_in), W (k, D_in, D_out), b (k, D_out)"
+        )
     check_work("maxout", x.shape[0] * k * d_in * d_out, advice="use fewer rows or pieces")
     check_elements("maxout's pieces (N, k, D_out)", (x.shape[0], k, d_out))
     return x, W, b
@@ -241,8 +264,11 @@ def maxout_backward(dout: np.ndarray, cache):
     dW : ndarray, shape (k, D_in, D_out)
     db : ndarray, shape (k, D_out)
     """
-    if not (isinstance(cache, tuple) and len(cache) == 3
-            and all(isinstance(part, np.ndarray) for part in cache)):
+    if not (
+        isinstance(cache, tuple)
+        and len(cache) == 3
+        and all(isinstance(part, np.ndarray) for part in cache)
+    ):
         raise ValueError("cache must be the cache returned by maxout_forward")
     x, W, winner = cache
     k = W.shape[0]
@@ -276,14 +302,17 @@ NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 def _refusing_nan(f: ArrayFn) -> ArrayFn:
     """``f`` as called by name: the same, but NaN or inf in ``z`` is a ``ValueError``."""
+
     @functools.wraps(f)
     def by_name(*args, **kwargs):
         if args or "z" in kwargs:
             z = _float(args[0] if args else kwargs["z"])
             if not np.isfinite(z).all():
-                raise ValueError(f"z must hold finite numbers; it has NaN or inf "
-                                 f"(get({f.__name__!r}) gives the pair that computes them "
-                                 "through)")
+                raise ValueError(
+                    f"z must hold finite numbers; it has NaN or inf "
+                    f"(get({f.__name__!r}) gives the pair that computes them "
+                    "through)"
+                )
         return f(*args, **kwargs)
 
     del by_name.__wrapped__  # leaky_relu's: no way around the reference guard of ``f``
@@ -291,9 +320,24 @@ def _refusing_nan(f: ArrayFn) -> ArrayFn:
 
 
 # The module's names become the checked functions; _REGISTRY keeps the forward pass's.
-(tanh, tanh_grad, relu, relu_grad, sigmoid, sigmoid_grad, leaky_relu, leaky_relu_grad, elu,
- elu_grad, gelu, gelu_grad, silu, silu_grad, softplus, softplus_grad) = (
-    _refusing_nan(f) for pair in _REGISTRY.values() for f in pair)
+(
+    tanh,
+    tanh_grad,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    leaky_relu,
+    leaky_relu_grad,
+    elu,
+    elu_grad,
+    gelu,
+    gelu_grad,
+    silu,
+    silu_grad,
+    softplus,
+    softplus_grad,
+) = (_refusing_nan(f) for pair in _REGISTRY.values() for f in pair)
 
 
 def get(name: str) -> tuple[ArrayFn, ArrayFn]:

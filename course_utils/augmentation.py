@@ -56,8 +56,7 @@ def _like(values: np.ndarray, image: np.ndarray) -> np.ndarray:
     return values.astype(image.dtype)
 
 
-def cutout(image, size: int, seed=0,
-           fill: float = 0.0) -> tuple[np.ndarray, tuple]:
+def cutout(image, size: int, seed=0, fill: float = 0.0) -> tuple[np.ndarray, tuple]:
     """Cutout (DeVries & Taylor, arXiv 2017): blank a ``size x size`` square at a random centre.
 
     The centre is uniform over the image, so the square may be cut by the border (as in the
@@ -89,9 +88,9 @@ def cutout(image, size: int, seed=0,
     return _like(out, image), (top, left, bottom, right)
 
 
-def random_erasing(image, seed=0, p: float = 0.5,
-                   scale=(0.02, 0.33), ratio=(0.3, 3.3),
-                   max_attempts: int = 10) -> tuple[np.ndarray, tuple | None]:
+def random_erasing(
+    image, seed=0, p: float = 0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), max_attempts: int = 10
+) -> tuple[np.ndarray, tuple | None]:
     """Random erasing (Zhong et al., AAAI 2020): with probability ``p`` replace a random
     rectangle by random values.
 
@@ -125,13 +124,12 @@ def random_erasing(image, seed=0, p: float = 0.5,
         if 1 <= eh < h and 1 <= ew < w:
             top, left = int(rng.integers(h - eh + 1)), int(rng.integers(w - ew + 1))
             out = _as_float(image)
-            out[top:top + eh, left:left + ew] = rng.random((eh, ew, image.shape[2]))
+            out[top : top + eh, left : left + ew] = rng.random((eh, ew, image.shape[2]))
             return _like(out, image), (top, left, top + eh, left + ew)
     return image.copy(), None
 
 
-def random_flip(image, seed=0,
-                p: float = 0.5) -> tuple[np.ndarray, bool]:
+def random_flip(image, seed=0, p: float = 0.5) -> tuple[np.ndarray, bool]:
     """Mirror the image left-right with probability ``p`` (the probability of FLIPPING, as
     in ``torchvision.transforms.RandomHorizontalFlip(p)``). Returns ``(out, flipped)``."""
     image = _check_image(image)
@@ -140,8 +138,7 @@ def random_flip(image, seed=0,
     return (image[:, ::-1].copy() if flipped else image.copy()), flipped
 
 
-def random_crop(image, size, padding: int = 0,
-                seed=0) -> tuple[np.ndarray, tuple]:
+def random_crop(image, size, padding: int = 0, seed=0) -> tuple[np.ndarray, tuple]:
     """Pad with zeros by ``padding`` pixels on every side, then crop a random ``size`` window
     (``torchvision.transforms.RandomCrop(size, padding)``; CIFAR's usual is 32 with 4).
 
@@ -160,21 +157,27 @@ def random_crop(image, size, padding: int = 0,
     """
     image = _check_image(image)
     padding = check_int("padding", padding, 0, MAX_PADDING)
-    ch, cw = ((size, size) if isinstance(size, numbers.Integral)
-              else check_sequence("size", size, min_len=2, max_len=2))
+    ch, cw = (
+        (size, size)
+        if isinstance(size, numbers.Integral)
+        else check_sequence("size", size, min_len=2, max_len=2)
+    )
     h, w = image.shape[0] + 2 * padding, image.shape[1] + 2 * padding
     ch, cw = check_int("size[0]", ch, 1, h), check_int("size[1]", cw, 1, w)
     if h * w * image.shape[2] > MAX_ELEMENTS:
-        raise ValueError(f"padding: the padded image would have {h * w * image.shape[2]:,} "
-                         f"entries; at most {MAX_ELEMENTS:,} fit in memory here")
+        raise ValueError(
+            f"padding: the padded image would have {h * w * image.shape[2]:,} "
+            f"entries; at most {MAX_ELEMENTS:,} fit in memory here"
+        )
     padded = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))
     rng = make_rng(seed)
     top, left = int(rng.integers(h - ch + 1)), int(rng.integers(w - cw + 1))
-    return padded[top:top + ch, left:left + cw].copy(), (top, left)
+    return padded[top : top + ch, left : left + cw].copy(), (top, left)
 
 
-def color_jitter(image, seed=0, brightness: float = 0.4,
-                 contrast: float = 0.4, saturation: float = 0.4) -> tuple[np.ndarray, dict]:
+def color_jitter(
+    image, seed=0, brightness: float = 0.4, contrast: float = 0.4, saturation: float = 0.4
+) -> tuple[np.ndarray, dict]:
     """Random brightness, contrast and saturation, in this order (as torchvision's
     ``ColorJitter`` without hue, whose order is itself random).
 
@@ -193,11 +196,9 @@ def color_jitter(image, seed=0, brightness: float = 0.4,
     rng = make_rng(seed)
     factors = {name: float(rng.uniform(1 - s, 1 + s)) for name, s in strengths.items()}
     out = np.clip(_as_float(image) * factors["brightness"], 0, 1)
-    luma = np.array([0.299, 0.587, 0.114])[:image.shape[2]] if image.shape[2] == 3 else np.ones(1)
+    luma = np.array([0.299, 0.587, 0.114])[: image.shape[2]] if image.shape[2] == 3 else np.ones(1)
     grey = (out @ luma)[..., None]
     out = np.clip(factors["contrast"] * out + (1 - factors["contrast"]) * grey.mean(), 0, 1)
     grey = (out @ luma)[..., None]
     out = np.clip(factors["saturation"] * out + (1 - factors["saturation"]) * grey, 0, 1)
     return _like(out, image), factors
-
-

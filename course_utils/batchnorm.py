@@ -48,8 +48,16 @@ from course_utils import network
 from course_utils.references import reference_answer
 from course_utils.validation import check_array, check_bool, check_real, check_sequence
 
-__all__ = ["EPS", "MOMENTUM", "MAX_BATCH_ELEMENTS", "check_batch", "BatchNormCache",
-           "batchnorm_forward", "batchnorm_backward", "BatchNormStep"]
+__all__ = [
+    "EPS",
+    "MOMENTUM",
+    "MAX_BATCH_ELEMENTS",
+    "check_batch",
+    "BatchNormCache",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "BatchNormStep",
+]
 
 #: torch.nn.BatchNorm1d's defaults.
 EPS = 1e-5
@@ -103,9 +111,16 @@ class BatchNormCache:
 
 
 @reference_answer("bn_forward")
-def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
-                      momentum: float | None = MOMENTUM, eps: float = EPS,
-                      train: bool = True):
+def batchnorm_forward(
+    x,
+    gamma,
+    beta,
+    running_mean=None,
+    running_var=None,
+    momentum: float | None = MOMENTUM,
+    eps: float = EPS,
+    train: bool = True,
+):
     r"""Batch Norm of a (N, D) batch: :math:`y = \gamma \hat x + \beta` (module docstring).
 
     Parameters
@@ -138,8 +153,10 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
     beta = _check_vector("beta", beta, d, x.dtype)
     eps = check_real("eps", eps, 0.0, low_open=True)
     if momentum is None:
-        raise ValueError("momentum must be a number in [0, 1]; got None (torch's cumulative "
-                         "average is not implemented here)")
+        raise ValueError(
+            "momentum must be a number in [0, 1]; got None (torch's cumulative "
+            "average is not implemented here)"
+        )
     momentum = check_real("momentum", momentum, 0.0, 1.0)
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must be given together")
@@ -148,8 +165,10 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
         running_var = _check_vector("running_var", running_var, d, x.dtype)
     if train:
         if n < 2:
-            raise ValueError(f"x must hold at least 2 examples in training mode (a batch of "
-                             f"one has variance 0); got N = {n}")
+            raise ValueError(
+                f"x must hold at least 2 examples in training mode (a batch of "
+                f"one has variance 0); got N = {n}"
+            )
         mean = x.mean(axis=0)
         centred = x - mean
         var = (centred**2).mean(axis=0)  # biased: the normalisation's variance
@@ -158,15 +177,13 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None,
         if running_mean is not None:
             running_mean = (1 - momentum) * running_mean + momentum * mean
             running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
-        cache = BatchNormCache(x_hat, inv_std, gamma, True, mean, var, running_mean,
-                               running_var)
+        cache = BatchNormCache(x_hat, inv_std, gamma, True, mean, var, running_mean, running_var)
     else:
         if running_mean is None:
             raise ValueError("evaluation mode (train=False) needs running_mean and running_var")
         inv_std = 1.0 / np.sqrt(running_var + eps)
         x_hat = (x - running_mean) * inv_std
-        cache = BatchNormCache(x_hat, inv_std, gamma, False, None, None, running_mean,
-                               running_var)
+        cache = BatchNormCache(x_hat, inv_std, gamma, False, None, None, running_mean, running_var)
     return gamma * x_hat + beta, cache
 
 
@@ -190,8 +207,9 @@ def batchnorm_backward(dout, cache: BatchNormCache):
     :math:`\partial L/\partial x = \gamma\, g / \sqrt{\text{running\_var} + \epsilon}`.
     """
     if not isinstance(cache, BatchNormCache):
-        raise ValueError(f"cache must be the BatchNormCache from batchnorm_forward; got "
-                         f"{type(cache).__name__}")
+        raise ValueError(
+            f"cache must be the BatchNormCache from batchnorm_forward; got {type(cache).__name__}"
+        )
     dout = check_array("dout", dout, shape=cache.x_hat.shape)
     x_hat = cache.x_hat
     dbeta = dout.sum(axis=0)
@@ -228,14 +246,30 @@ class BatchNormStep(network.LayerStep):
 
     where = "z"
 
-    def __init__(self, gammas=None, betas=None, train: bool = True,
-                 momentum: float = MOMENTUM, eps: float = EPS):
-        self.gammas = None if gammas is None else [check_array(f"gammas[{i}]", g, ndim=1)
-                                                   for i, g in enumerate(check_sequence(
-                                                       "gammas", gammas))]
-        self.betas = None if betas is None else [check_array(f"betas[{i}]", b, ndim=1)
-                                                 for i, b in enumerate(check_sequence(
-                                                     "betas", betas))]
+    def __init__(
+        self,
+        gammas=None,
+        betas=None,
+        train: bool = True,
+        momentum: float = MOMENTUM,
+        eps: float = EPS,
+    ):
+        self.gammas = (
+            None
+            if gammas is None
+            else [
+                check_array(f"gammas[{i}]", g, ndim=1)
+                for i, g in enumerate(check_sequence("gammas", gammas))
+            ]
+        )
+        self.betas = (
+            None
+            if betas is None
+            else [
+                check_array(f"betas[{i}]", b, ndim=1)
+                for i, b in enumerate(check_sequence("betas", betas))
+            ]
+        )
         self.train = check_bool("train", train)
         self.momentum = check_real("momentum", momentum, 0.0, 1.0)
         self.eps = check_real("eps", eps, 0.0, low_open=True)
@@ -253,8 +287,9 @@ class BatchNormStep(network.LayerStep):
         gamma, beta = self._params(layer, h.shape[1])
         mean = self.running_means.get(layer, np.zeros(h.shape[1]))
         var = self.running_vars.get(layer, np.ones(h.shape[1]))
-        out, cache = batchnorm_forward(h, gamma, beta, mean, var, self.momentum, self.eps,
-                                       self.train)
+        out, cache = batchnorm_forward(
+            h, gamma, beta, mean, var, self.momentum, self.eps, self.train
+        )
         self.running_means[layer], self.running_vars[layer] = cache.running_mean, cache.running_var
         return out, cache
 

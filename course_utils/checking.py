@@ -13,8 +13,13 @@ from typing import Callable, Sequence
 __all__ = ["check_cases", "call_answer"]
 
 
-def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
-                expected: Callable, rel_tol: float = 1e-6) -> None:
+def check_cases(
+    name: str,
+    func: Callable,
+    cases: Sequence[tuple[tuple, dict]],
+    expected: Callable,
+    rel_tol: float = 1e-6,
+) -> None:
     """Compare ``func(*args, **kwargs)`` with ``expected(*args, **kwargs)`` for each case.
 
     Parameters
@@ -34,8 +39,12 @@ def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
     check_callable("expected", expected)
     rel_tol = check_real("rel_tol", rel_tol, 0.0, 1.0)
     for i, case in enumerate(check_sequence("cases", cases)):
-        if not (isinstance(case, (tuple, list)) and len(case) == 2
-                and isinstance(case[0], (tuple, list)) and isinstance(case[1], dict)):
+        if not (
+            isinstance(case, (tuple, list))
+            and len(case) == 2
+            and isinstance(case[0], (tuple, list))
+            and isinstance(case[1], dict)
+        ):
             raise ValueError(f"cases[{i}] must be (args tuple, kwargs dict); got {case!r}")
     for args, kwargs in cases:
         call = ", ".join([*(repr(a) for a in args), *(f"{k}={v:g}" for k, v in kwargs.items())])
@@ -52,8 +61,6 @@ def check_cases(name: str, func: Callable, cases: Sequence[tuple[tuple, dict]],
                 f"{name}({call}) = {float(got):.6g}, expected {want:.6g} "
                 f"(relative tolerance {rel_tol:g}). Check the formula in the text above."
             )
-
-
 
 
 def call_answer(exercise: str, label: str, function: Callable, *args, **kwargs):

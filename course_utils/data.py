@@ -18,15 +18,27 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+import os
 import tarfile
 from dataclasses import dataclass
-import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataNotFoundError", "Digits", "load_digits", "load_sample_photos", "CIFAR10_URL", "CIFAR10_MD5",
-           "CIFAR10", "load_cifar10", "Dataset", "DATASETS", "MAX_FEATURE_BYTES", "load_dataset"]
+__all__ = [
+    "DataNotFoundError",
+    "Digits",
+    "load_digits",
+    "load_sample_photos",
+    "CIFAR10_URL",
+    "CIFAR10_MD5",
+    "CIFAR10",
+    "load_cifar10",
+    "Dataset",
+    "DATASETS",
+    "MAX_FEATURE_BYTES",
+    "load_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -69,8 +81,11 @@ def load_digits(validation: float = 0.25, seed: int = 0) -> Digits:
     from sklearn.datasets import load_digits as _load
     from sklearn.model_selection import train_test_split
 
-    if (isinstance(validation, bool) or not isinstance(validation, numbers.Real)
-            or not 0 < validation < 1):
+    if (
+        isinstance(validation, bool)
+        or not isinstance(validation, numbers.Real)
+        or not 0 < validation < 1
+    ):
         raise ValueError(f"validation must be a share strictly between 0 and 1; got {validation!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
@@ -78,7 +93,8 @@ def load_digits(validation: float = 0.25, seed: int = 0) -> Digits:
     x = digits.data.astype(np.float64) / 16.0
     y = digits.target.astype(np.int64)
     x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=validation, random_state=int(seed), stratify=y)
+        x, y, test_size=validation, random_state=int(seed), stratify=y
+    )
     return Digits(x_train, y_train, x_val, y_val)
 
 
@@ -95,8 +111,10 @@ def load_sample_photos() -> dict:
     from sklearn.datasets import load_sample_images
 
     images = load_sample_images()
-    return {Path(name).stem: np.array(image, dtype=np.uint8)
-            for name, image in zip(images.filenames, images.images)}
+    return {
+        Path(name).stem: np.array(image, dtype=np.uint8)
+        for name, image in zip(images.filenames, images.images)
+    }
 
 
 # --- CIFAR-10, binary release ------------------------------------------------------------
@@ -134,10 +152,12 @@ class CIFAR10:
 
 
 def _missing_message(root: Path) -> str:
-    return (f"CIFAR-10 is not in {root}. Download the binary version ({CIFAR10_URL}, 162 MB, "
-            f"MD5 {CIFAR10_MD5}) and put {_ARCHIVE} (or the extracted folder {_FOLDER}/) in "
-            f"{root}, or call load_cifar10({str(root)!r}, download=True) once online. "
-            'Offline, use the bundled digits instead: load_dataset("digits").')
+    return (
+        f"CIFAR-10 is not in {root}. Download the binary version ({CIFAR10_URL}, 162 MB, "
+        f"MD5 {CIFAR10_MD5}) and put {_ARCHIVE} (or the extracted folder {_FOLDER}/) in "
+        f"{root}, or call load_cifar10({str(root)!r}, download=True) once online. "
+        'Offline, use the bundled digits instead: load_dataset("digits").'
+    )
 
 
 def _md5(path: Path) -> str:
@@ -151,9 +171,11 @@ def _md5(path: Path) -> str:
 def _parse_records(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Records of 1 label byte + 3072 pixel bytes -> images (N, 32, 32, 3) uint8, labels (N,)."""
     if len(raw) == 0 or len(raw) % _RECORD:
-        raise ValueError(f"{name} has {len(raw):,} bytes: not a whole number of {_RECORD}-byte "
-                         "CIFAR-10 records (1 label byte + 3,072 pixel bytes); the file is "
-                         "truncated or not from the binary release")
+        raise ValueError(
+            f"{name} has {len(raw):,} bytes: not a whole number of {_RECORD}-byte "
+            "CIFAR-10 records (1 label byte + 3,072 pixel bytes); the file is "
+            "truncated or not from the binary release"
+        )
     records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _RECORD)
     labels = records[:, 0].astype(np.int64)
     if labels.max() > 9:
@@ -217,15 +239,24 @@ def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
 
         root.mkdir(parents=True, exist_ok=True)
         try:
-            pooch.retrieve(CIFAR10_URL, known_hash=f"md5:{CIFAR10_MD5}", fname=_ARCHIVE,
-                           path=root, progressbar=False)
+            pooch.retrieve(
+                CIFAR10_URL,
+                known_hash=f"md5:{CIFAR10_MD5}",
+                fname=_ARCHIVE,
+                path=root,
+                progressbar=False,
+            )
         except ValueError as error:  # pooch: hash mismatch; the file is not kept
-            raise ValueError(f"the downloaded CIFAR-10 archive failed its checksum: {error}") from None
+            raise ValueError(
+                f"the downloaded CIFAR-10 archive failed its checksum: {error}"
+            ) from None
         except Exception as error:  # no network, HTTP errors
-            raise DataNotFoundError(f"could not download CIFAR-10 ({error}). "
-                                    + _missing_message(root)) from None
+            raise DataNotFoundError(
+                f"could not download CIFAR-10 ({error}). " + _missing_message(root)
+            ) from None
         verify = False  # pooch has just checked the MD5
     if folder.is_dir():
+
         def read(name: str) -> bytes:
             path = folder / name
             if not path.is_file():
@@ -233,8 +264,10 @@ def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
             return path.read_bytes()
     else:
         if verify and _md5(archive) != CIFAR10_MD5:
-            raise ValueError(f"{archive} does not have the published MD5 {CIFAR10_MD5}: the "
-                             "download is corrupted or incomplete; delete it and download again")
+            raise ValueError(
+                f"{archive} does not have the published MD5 {CIFAR10_MD5}: the "
+                "download is corrupted or incomplete; delete it and download again"
+            )
         try:
             tar = tarfile.open(archive, "r:gz")
         except (tarfile.TarError, OSError) as error:
@@ -244,7 +277,9 @@ def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
             for name in (*_TRAIN_FILES, _TEST_FILE, _META_FILE):
                 try:
                     member = tar.getmember(f"{_FOLDER}/{name}")
-                    members[name] = tar.extractfile(member).read()  # read in memory, never extracted
+                    members[name] = tar.extractfile(
+                        member
+                    ).read()  # read in memory, never extracted
                 except (KeyError, AttributeError):
                     raise ValueError(f"{archive} has no regular file {_FOLDER}/{name}") from None
                 except (tarfile.TarError, OSError, EOFError) as error:
@@ -256,8 +291,13 @@ def load_cifar10(root, download: bool = False, verify: bool = True) -> CIFAR10:
     parts = [_parse_records(read(name), name) for name in _TRAIN_FILES]
     x_test, y_test = _parse_records(read(_TEST_FILE), _TEST_FILE)
     classes = _parse_classes(read(_META_FILE).decode("ascii", errors="replace"))
-    return CIFAR10(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                   x_test, y_test, classes)
+    return CIFAR10(
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        x_test,
+        y_test,
+        classes,
+    )
 
 
 # --- the notebooks' data chooser ----------------------------------------------------------
@@ -299,8 +339,13 @@ def _subset(x, y, limit, rng):
     return x[keep], y[keep]
 
 
-def load_dataset(name: str = "digits", root="data", max_train: int | None = None,
-                 max_val: int | None = None, seed: int = 0) -> Dataset:
+def load_dataset(
+    name: str = "digits",
+    root="data",
+    max_train: int | None = None,
+    max_val: int | None = None,
+    seed: int = 0,
+) -> Dataset:
     """The data set a notebook trains on, chosen by name.
 
     Parameters
@@ -324,8 +369,9 @@ def load_dataset(name: str = "digits", root="data", max_train: int | None = None
     if name not in DATASETS:
         raise ValueError(f"name must be one of {DATASETS}; got {name!r}")
     for label, value in (("max_train", max_train), ("max_val", max_val)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-                                  or value < 1):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
+        ):
             raise ValueError(f"{label} must be None or an integer >= 1; got {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
@@ -334,19 +380,21 @@ def load_dataset(name: str = "digits", root="data", max_train: int | None = None
         d = load_digits(seed=seed)
         x_train, y_train = _subset(d.x_train, d.y_train, max_train, rng)
         x_val, y_val = _subset(d.x_val, d.y_val, max_val, rng)
-        return Dataset(x_train, y_train, x_val, y_val, tuple(str(i) for i in range(10)),
-                       "digits")
+        return Dataset(x_train, y_train, x_val, y_val, tuple(str(i) for i in range(10)), "digits")
     max_train = 10_000 if max_train is None else max_train
     max_val = 2_000 if max_val is None else max_val
     wanted = (min(max_train, 50_000) + min(max_val, 10_000)) * 3072 * 8
     if wanted > MAX_FEATURE_BYTES:
-        raise ValueError(f"max_train={max_train} and max_val={max_val} need {wanted / 2**20:.0f} "
-                         f"MiB of float64 features; at most {MAX_FEATURE_BYTES // 2**20} MiB are "
-                         "allowed (a 2 GB kernel): lower them")
+        raise ValueError(
+            f"max_train={max_train} and max_val={max_val} need {wanted / 2**20:.0f} "
+            f"MiB of float64 features; at most {MAX_FEATURE_BYTES // 2**20} MiB are "
+            "allowed (a 2 GB kernel): lower them"
+        )
     c = load_cifar10(root)
     x_train, y_train = _subset(c.x_train, c.y_train, max_train, rng)
     x_val, y_val = _subset(c.x_test, c.y_test, max_val, rng)
 
     def flat(x):
         return x.reshape(len(x), -1).astype(np.float64) / 255.0
+
     return Dataset(flat(x_train), y_train, flat(x_val), y_val, c.classes, "cifar10")

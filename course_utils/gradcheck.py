@@ -57,9 +57,18 @@ from course_utils.references import reference_answer
 from course_utils.training import single_torch_thread
 from course_utils.validation import check_array
 
-__all__ = ["MAX_ENTRIES", "METHODS", "numerical_gradient", "relative_error", "GradCheck",
-           "norm_error", "check_gradient", "softmax_cross_entropy", "check_network",
-           "check_module"]
+__all__ = [
+    "MAX_ENTRIES",
+    "METHODS",
+    "numerical_gradient",
+    "relative_error",
+    "GradCheck",
+    "norm_error",
+    "check_gradient",
+    "softmax_cross_entropy",
+    "check_network",
+    "check_module",
+]
 
 #: At most this many entries per numerical gradient (two evaluations of ``f`` each): a
 #: gradient check is meant for a small model or a few examples, not a full network.
@@ -75,15 +84,20 @@ def _check_h(h) -> float:
 
 
 def _check_tol(tol) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not math.isfinite(tol) \
-            or tol <= 0:
+    if (
+        isinstance(tol, bool)
+        or not isinstance(tol, numbers.Real)
+        or not math.isfinite(tol)
+        or tol <= 0
+    ):
         raise ValueError(f"tol must be a positive finite number; got {tol!r}")
     return float(tol)
 
 
 @reference_answer("numerical_gradient")
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5,
-                       method: str = "centred") -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5, method: str = "centred"
+) -> np.ndarray:
     r"""The gradient of a scalar function by finite differences, one entry at a time.
 
     Parameters
@@ -111,14 +125,18 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise ValueError("x must be a float64 NumPy array (float32 round-off swamps the "
-                         f"differences); got {type(x).__name__} "
-                         f"{getattr(x, 'dtype', '')}".rstrip())
+        raise ValueError(
+            "x must be a float64 NumPy array (float32 round-off swamps the "
+            f"differences); got {type(x).__name__} "
+            f"{getattr(x, 'dtype', '')}".rstrip()
+        )
     if not x.flags.writeable:
         raise ValueError("x must be writable: it is perturbed in place and restored")
     if x.size > MAX_ENTRIES:
-        raise ValueError(f"x has {x.size:,} entries; at most {MAX_ENTRIES:,} are allowed "
-                         "(check a smaller model or fewer examples)")
+        raise ValueError(
+            f"x has {x.size:,} entries; at most {MAX_ENTRIES:,} are allowed "
+            "(check a smaller model or fewer examples)"
+        )
     grad = np.zeros(x.shape, dtype=np.float64)
     base = float(f(x)) if method == "forward" else None
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
@@ -180,8 +198,9 @@ def relative_error(analytic, numeric, tiny: float = 1e-12) -> float:
     a = check_array("analytic", analytic, min_size=0)
     n = check_array("numeric", numeric, min_size=0)
     if a.shape != n.shape:
-        raise ValueError(f"analytic and numeric must have the same shape; got {a.shape} and "
-                         f"{n.shape}")
+        raise ValueError(
+            f"analytic and numeric must have the same shape; got {a.shape} and {n.shape}"
+        )
     if isinstance(tiny, bool) or not isinstance(tiny, numbers.Real) or not tiny > 0:
         raise ValueError(f"tiny must be a positive number; got {tiny!r}")
     if a.size == 0:
@@ -235,9 +254,11 @@ class GradCheck:
 
     def __str__(self) -> str:
         verdict = "ok" if self.passed else "FAILED"
-        return (f"{self.name}: relative error {self.norm_error:.1e} ({verdict}, tol "
-                f"{self.tol:g}); worst entry {self.worst_index}: analytic {self.analytic:.6g}, "
-                f"numeric {self.numeric:.6g}")
+        return (
+            f"{self.name}: relative error {self.norm_error:.1e} ({verdict}, tol "
+            f"{self.tol:g}); worst entry {self.worst_index}: analytic {self.analytic:.6g}, "
+            f"numeric {self.numeric:.6g}"
+        )
 
 
 def norm_error(analytic, numeric) -> float:
@@ -246,8 +267,9 @@ def norm_error(analytic, numeric) -> float:
     a = check_array("analytic", analytic, min_size=0)
     n = check_array("numeric", numeric, min_size=0)
     if a.shape != n.shape:
-        raise ValueError(f"analytic and numeric must have the same shape; got {a.shape} and "
-                         f"{n.shape}")
+        raise ValueError(
+            f"analytic and numeric must have the same shape; got {a.shape} and {n.shape}"
+        )
     scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(n)))
     return 0.0 if scale == 0 else float(np.linalg.norm(a - n)) / scale
 
@@ -256,18 +278,29 @@ def _compare(name: str, analytic, numeric, tol: float, tiny: float = 1e-12) -> G
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape:
-        raise ValueError(f"the analytic gradient of {name} has shape {a.shape}; the parameter "
-                         f"has shape {n.shape}")
+        raise ValueError(
+            f"the analytic gradient of {name} has shape {a.shape}; the parameter "
+            f"has shape {n.shape}"
+        )
     if a.size == 0:
         return GradCheck(name, 0.0, 0.0, 0.0, (), 0.0, 0.0, tol)
     errors = _entrywise(a, n, tiny)
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(errors)), errors.shape))
-    return GradCheck(name, float(errors[worst]), norm_error(a, n),
-                     float(np.max(np.abs(a - n))), worst, float(a[worst]), float(n[worst]), tol)
+    return GradCheck(
+        name,
+        float(errors[worst]),
+        norm_error(a, n),
+        float(np.max(np.abs(a - n))),
+        worst,
+        float(a[worst]),
+        float(n[worst]),
+        tol,
+    )
 
 
-def _compare_at(name: str, analytic, f: Callable, x: np.ndarray, h: float, tol: float,
-                flat: np.ndarray | None) -> GradCheck:
+def _compare_at(
+    name: str, analytic, f: Callable, x: np.ndarray, h: float, tol: float, flat: np.ndarray | None
+) -> GradCheck:
     """Compare all entries (``flat`` None) or the sampled ones; worst index in ``x``'s shape."""
     if flat is None:
         return _compare(name, analytic, numerical_gradient(f, x, h), tol)
@@ -277,8 +310,14 @@ def _compare_at(name: str, analytic, f: Callable, x: np.ndarray, h: float, tol: 
     return dataclasses.replace(result, worst_index=worst)
 
 
-def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic,
-                   h: float = 1e-5, tol: float = 1e-7, name: str = "x") -> GradCheck:
+def check_gradient(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic,
+    h: float = 1e-5,
+    tol: float = 1e-7,
+    name: str = "x",
+) -> GradCheck:
     """Compare ``analytic`` with the centred numerical gradient of ``f`` at ``x``.
 
     Parameters
@@ -325,8 +364,9 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] < 2:
         raise ValueError(f"scores must be (N, C) with N >= 1 and C >= 2; got shape {s.shape}")
     if y.shape != (s.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be integer labels of shape ({s.shape[0]},); got "
-                         f"{y.dtype} {y.shape}")
+        raise ValueError(
+            f"y must be integer labels of shape ({s.shape[0]},); got {y.dtype} {y.shape}"
+        )
     if y.min() < 0 or y.max() >= s.shape[1]:
         raise ValueError(f"y must hold labels 0..{s.shape[1] - 1}; got {y.min()}..{y.max()}")
     shifted = s - s.max(axis=1, keepdims=True)  # exp never overflows
@@ -338,8 +378,14 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return loss, dscores / n
 
 
-def check_network(x: np.ndarray, weights: Sequence[np.ndarray], y: np.ndarray,
-                  activation="tanh", h: float = 1e-5, tol: float = 1e-7) -> list[GradCheck]:
+def check_network(
+    x: np.ndarray,
+    weights: Sequence[np.ndarray],
+    y: np.ndarray,
+    activation="tanh",
+    h: float = 1e-5,
+    tol: float = 1e-7,
+) -> list[GradCheck]:
     r"""Gradient check of the course's NumPy network under a softmax cross-entropy loss.
 
     The loss is :math:`L = \mathrm{CE}(a_L, y)` with :math:`a_L` the output of
@@ -373,12 +419,16 @@ def check_network(x: np.ndarray, weights: Sequence[np.ndarray], y: np.ndarray,
     for k, a in enumerate(arrays):
         if not isinstance(a, np.ndarray) or a.dtype != np.float64:
             what = "x" if k == 0 else f"weights[{k - 1}]"
-            raise ValueError(f"{what} must be a float64 NumPy array; got "
-                             f"{type(a).__name__} {getattr(a, 'dtype', '')}".rstrip())
+            raise ValueError(
+                f"{what} must be a float64 NumPy array; got "
+                f"{type(a).__name__} {getattr(a, 'dtype', '')}".rstrip()
+            )
     total = sum(a.size for a in arrays)
     if total > MAX_ENTRIES:
-        raise ValueError(f"x and the weights have {total:,} entries; at most {MAX_ENTRIES:,} "
-                         "are allowed (check a smaller network or fewer examples)")
+        raise ValueError(
+            f"x and the weights have {total:,} entries; at most {MAX_ENTRIES:,} "
+            "are allowed (check a smaller network or fewer examples)"
+        )
 
     def loss() -> float:
         return softmax_cross_entropy(network.forward(x, weights, activation).output, y)[0]
@@ -386,14 +436,23 @@ def check_network(x: np.ndarray, weights: Sequence[np.ndarray], y: np.ndarray,
     record = network.forward(x, weights, activation)
     _, upstream = softmax_cross_entropy(record.output, y)
     grads = network.backward(record, weights, upstream, activation)
-    checks = [_compare(f"W{l}", grads.weight(l), numerical_gradient(lambda _: loss(), W, h), tol)
-              for l, W in enumerate(weights, start=1)]
+    checks = [
+        _compare(f"W{l}", grads.weight(l), numerical_gradient(lambda _: loss(), W, h), tol)
+        for l, W in enumerate(weights, start=1)
+    ]
     checks.append(_compare("x", grads.input, numerical_gradient(lambda _: loss(), x, h), tol))
     return checks
 
 
-def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: float = 1e-7,
-                 seed: int = 0, max_entries: int | None = None) -> list[GradCheck]:
+def check_module(
+    module,
+    x,
+    loss: Callable | None = None,
+    h: float = 1e-5,
+    tol: float = 1e-7,
+    seed: int = 0,
+    max_entries: int | None = None,
+) -> list[GradCheck]:
     r"""Gradient check of a torch module in float64: autograd against centred differences.
 
     The module is copied and converted to float64 (the original is not touched) and put in
@@ -433,15 +492,19 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
     if loss is not None and not callable(loss):
         raise ValueError(f"loss must be a function of the module's output; got {loss!r}")
-    if max_entries is not None and (isinstance(max_entries, bool)
-                                    or not isinstance(max_entries, numbers.Integral)
-                                    or max_entries < 1):
+    if max_entries is not None and (
+        isinstance(max_entries, bool)
+        or not isinstance(max_entries, numbers.Integral)
+        or max_entries < 1
+    ):
         raise ValueError(f"max_entries must be None or an integer >= 1; got {max_entries!r}")
     cap = (lambda n: n) if max_entries is None else (lambda n: min(n, int(max_entries)))
     total = sum(cap(p.numel()) for p in module.parameters()) + cap(int(np.prod(np.shape(x))))
     if total > MAX_ENTRIES:
-        raise ValueError(f"the module and x have {total:,} entries; at most {MAX_ENTRIES:,} "
-                         "are allowed (check a smaller module or fewer examples)")
+        raise ValueError(
+            f"the module and x have {total:,} entries; at most {MAX_ENTRIES:,} "
+            "are allowed (check a smaller module or fewer examples)"
+        )
     model = copy.deepcopy(module).double().eval()
     params = list(model.named_parameters())
     x_np = np.array(check_array("x", x), dtype=np.float64)  # a copy, float64
@@ -452,10 +515,12 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
             try:
                 out_shape = model(x_t).shape
             except RuntimeError as error:
-                raise ValueError(f"x: the module cannot run on x of shape {x_np.shape}: "
-                                 f"{error}") from None
-        weights_g = torch.randn(out_shape, dtype=torch.float64,
-                                generator=torch.Generator().manual_seed(int(seed)))
+                raise ValueError(
+                    f"x: the module cannot run on x of shape {x_np.shape}: {error}"
+                ) from None
+        weights_g = torch.randn(
+            out_shape, dtype=torch.float64, generator=torch.Generator().manual_seed(int(seed))
+        )
 
     def objective(inp: torch.Tensor) -> torch.Tensor:
         out = model(inp)
@@ -466,10 +531,13 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
     try:
         objective(x_grad).backward()
     except RuntimeError as error:  # a shape the module does not take, say
-        raise ValueError(f"x: the module (and loss) cannot run on x of shape {x_np.shape}: "
-                         f"{error}") from None
-    analytic = {name: (p.grad.numpy().copy() if p.grad is not None else np.zeros(p.shape))
-                for name, p in params}
+        raise ValueError(
+            f"x: the module (and loss) cannot run on x of shape {x_np.shape}: {error}"
+        ) from None
+    analytic = {
+        name: (p.grad.numpy().copy() if p.grad is not None else np.zeros(p.shape))
+        for name, p in params
+    }
     analytic_x = x_grad.grad.numpy().copy()
 
     def value(_: np.ndarray) -> float:
@@ -481,8 +549,12 @@ def check_module(module, x, loss: Callable | None = None, h: float = 1e-5, tol: 
     with torch.no_grad(), single_torch_thread():
         for name, p in params:
             view = p.data.numpy()  # float64 CPU: shares memory with the parameter
-            checks.append(_compare_at(name, analytic[name], value, view, h, tol,
-                                      _sample(view.size, max_entries, rng)))
-        checks.append(_compare_at("x", analytic_x, value, x_np, h, tol,
-                                  _sample(x_np.size, max_entries, rng)))
+            checks.append(
+                _compare_at(
+                    name, analytic[name], value, view, h, tol, _sample(view.size, max_entries, rng)
+                )
+            )
+        checks.append(
+            _compare_at("x", analytic_x, value, x_np, h, tol, _sample(x_np.size, max_entries, rng))
+        )
     return checks

@@ -27,12 +27,27 @@ import math
 import numpy as np
 
 from course_utils.references import reference_answer
-from course_utils.validation import (check_choice, check_elements, check_int, check_real,
-                                     check_sequence, make_rng)
+from course_utils.validation import (
+    check_choice,
+    check_elements,
+    check_int,
+    check_real,
+    check_sequence,
+    make_rng,
+)
 
-__all__ = ["SCHEMES", "DISTRIBUTIONS", "MAX_SAMPLED_ENTRIES", "default_gain", "init_std",
-           "sample_weights", "GAIN_NONLINEARITIES", "calculate_gain", "conv_fans",
-           "torch_linear_default_std"]
+__all__ = [
+    "SCHEMES",
+    "DISTRIBUTIONS",
+    "MAX_SAMPLED_ENTRIES",
+    "default_gain",
+    "init_std",
+    "sample_weights",
+    "GAIN_NONLINEARITIES",
+    "calculate_gain",
+    "conv_fans",
+    "torch_linear_default_std",
+]
 
 #: Initialisation schemes accepted by :func:`init_std` and :func:`sample_weights`.
 SCHEMES: tuple[str, ...] = ("normal", "xavier", "kaiming")
@@ -156,8 +171,17 @@ def sample_weights(
 
 # --------------------------------------------------------------------------- gains and fans
 #: Nonlinearities :func:`calculate_gain` knows, as ``torch.nn.init.calculate_gain`` names them.
-GAIN_NONLINEARITIES: tuple[str, ...] = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid",
-                                        "tanh", "relu", "leaky_relu", "selu")
+GAIN_NONLINEARITIES: tuple[str, ...] = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "selu",
+)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -178,11 +202,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """
     check_choice("nonlinearity", nonlinearity, GAIN_NONLINEARITIES)
     if param is not None and nonlinearity != "leaky_relu":
-        raise ValueError(f"param is the negative slope of leaky_relu only; got param={param!r} "
-                         f"for {nonlinearity!r}")
+        raise ValueError(
+            f"param is the negative slope of leaky_relu only; got param={param!r} "
+            f"for {nonlinearity!r}"
+        )
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else check_real("param (negative slope)", param, -1e6, 1e6)
-        return math.sqrt(2.0 / (1.0 + slope ** 2))
+        return math.sqrt(2.0 / (1.0 + slope**2))
     return {"tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "selu": 0.75}.get(nonlinearity, 1.0)
 
 
@@ -204,14 +230,15 @@ def conv_fans(c_in: int, c_out: int, kernel_size) -> tuple[int, int]:
     c_in = _check_fan("c_in", c_in)
     c_out = _check_fan("c_out", c_out)
     if isinstance(kernel_size, (tuple, list)):
-        sides = check_sequence("kernel_size", kernel_size, lambda n, k: _check_fan(n, k),
-                               max_len=3)
+        sides = check_sequence("kernel_size", kernel_size, lambda n, k: _check_fan(n, k), max_len=3)
     else:
         sides = [_check_fan("kernel_size", kernel_size)] * 2
     window = math.prod(sides)
     if max(c_in, c_out) * window > MAX_FAN:
-        raise ValueError(f"the fans C * window = {max(c_in, c_out) * window} would be over "
-                         f"{MAX_FAN}; use fewer channels or a smaller kernel")
+        raise ValueError(
+            f"the fans C * window = {max(c_in, c_out) * window} would be over "
+            f"{MAX_FAN}; use fewer channels or a smaller kernel"
+        )
     return c_in * window, c_out * window
 
 

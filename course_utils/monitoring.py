@@ -40,10 +40,24 @@ from course_utils.validation import (
     make_rng,
 )
 
-__all__ = ["SMOOTHING", "HEALTHY_RATIO", "MAX_SERIES", "ema", "update_ratio", "sgd_update_ratio",
-           "momentum_update_ratios", "linear_layers", "weight_snapshot", "update_ratios",
-           "LayerTable", "gradient_stats", "weight_gradients", "activation_stats", "Monitor",
-           "minibatch_loss_spread"]
+__all__ = [
+    "SMOOTHING",
+    "HEALTHY_RATIO",
+    "MAX_SERIES",
+    "ema",
+    "update_ratio",
+    "sgd_update_ratio",
+    "momentum_update_ratios",
+    "linear_layers",
+    "weight_snapshot",
+    "update_ratios",
+    "LayerTable",
+    "gradient_stats",
+    "weight_gradients",
+    "activation_stats",
+    "Monitor",
+    "minibatch_loss_spread",
+]
 
 #: Default smoothing weight of :func:`ema` (TensorBoard's default slider value).
 SMOOTHING = 0.6
@@ -56,8 +70,9 @@ MAX_SERIES = 1_000_000
 
 
 # ------------------------------------------------------------------ smoothing
-def ema(values, smoothing: float = SMOOTHING, debias: bool = True,
-        nonfinite: str = "raise") -> np.ndarray:
+def ema(
+    values, smoothing: float = SMOOTHING, debias: bool = True, nonfinite: str = "raise"
+) -> np.ndarray:
     """Exponential moving average of a series, with bias correction (TensorBoard's smoothing).
 
     .. math::
@@ -99,7 +114,7 @@ def ema(values, smoothing: float = SMOOTHING, debias: bool = True,
             continue
         m = s * m + (1.0 - s) * value
         count += 1
-        out[t] = m / (1.0 - s ** count) if debias else m
+        out[t] = m / (1.0 - s**count) if debias else m
     return out
 
 
@@ -129,8 +144,9 @@ def update_ratio(before, after) -> float:
     """
     w0, w1 = _as_float64("before", before), _as_float64("after", after)
     if w0.shape != w1.shape:
-        raise ValueError(f"before and after must have the same shape; got {w0.shape} and "
-                         f"{w1.shape}")
+        raise ValueError(
+            f"before and after must have the same shape; got {w0.shape} and {w1.shape}"
+        )
     scale = float(np.linalg.norm(w0.ravel()))
     if scale == 0.0:
         raise ValueError("before has norm 0: the ratio is undefined (all-zero weights)")
@@ -162,8 +178,9 @@ def sgd_update_ratio(w, dw, lr: float) -> float:
 
 
 @reference_answer("momentum_update_ratios")
-def momentum_update_ratios(weights: dict, grads: dict, velocities: dict, lr: float,
-                           momentum: float = 0.9) -> dict:
+def momentum_update_ratios(
+    weights: dict, grads: dict, velocities: dict, lr: float, momentum: float = 0.9
+) -> dict:
     """Per layer, the update-to-weight ratio of one step of SGD with momentum (PyTorch's rule).
 
     .. math:: v' = \\mu v + g, \\qquad W' = W - \\eta v', \\qquad
@@ -193,19 +210,25 @@ def momentum_update_ratios(weights: dict, grads: dict, velocities: dict, lr: flo
     mu = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
     for name, value in (("weights", weights), ("grads", grads), ("velocities", velocities)):
         if not isinstance(value, dict) or not value:
-            raise ValueError(f"{name} must be a non-empty dict of layer name -> array; got "
-                             f"{type(value).__name__}")
+            raise ValueError(
+                f"{name} must be a non-empty dict of layer name -> array; got "
+                f"{type(value).__name__}"
+            )
     if not set(weights) == set(grads) == set(velocities):
-        raise ValueError(f"weights, grads and velocities must name the same layers; got "
-                         f"{sorted(weights)}, {sorted(grads)} and {sorted(velocities)}")
+        raise ValueError(
+            f"weights, grads and velocities must name the same layers; got "
+            f"{sorted(weights)}, {sorted(grads)} and {sorted(velocities)}"
+        )
     ratios = {}
     for name in weights:
         w = _as_float64(f"weights[{name!r}]", weights[name])
         g = _as_float64(f"grads[{name!r}]", grads[name])
         v = _as_float64(f"velocities[{name!r}]", velocities[name])
         if not w.shape == g.shape == v.shape:
-            raise ValueError(f"layer {name!r}: weights, grads and velocities must have one "
-                             f"shape; got {w.shape}, {g.shape} and {v.shape}")
+            raise ValueError(
+                f"layer {name!r}: weights, grads and velocities must have one "
+                f"shape; got {w.shape}, {g.shape} and {v.shape}"
+            )
         scale = float(np.linalg.norm(w.ravel()))
         if scale == 0.0:
             raise ValueError(f"weights[{name!r}] has norm 0: the ratio is undefined")
@@ -218,8 +241,10 @@ def linear_layers(model) -> dict:
     from torch import nn
 
     if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module (e.g. from training.build_mlp); "
-                         f"got {type(model).__name__}")
+        raise ValueError(
+            f"model must be a torch.nn.Module (e.g. from training.build_mlp); "
+            f"got {type(model).__name__}"
+        )
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not layers:
         raise ValueError("model has no nn.Linear layer to monitor")
@@ -228,16 +253,19 @@ def linear_layers(model) -> dict:
 
 def weight_snapshot(model) -> dict:
     """A float64 copy of every ``nn.Linear`` weight matrix: ``{"W1": (out, in) array, ...}``."""
-    return {name: layer.weight.detach().cpu().numpy().astype(np.float64)
-            for name, layer in linear_layers(model).items()}
+    return {
+        name: layer.weight.detach().cpu().numpy().astype(np.float64)
+        for name, layer in linear_layers(model).items()
+    }
 
 
 @reference_answer("update_ratio", "momentum_update_ratios")
 def update_ratios(before: dict, after: dict) -> dict:
     """:func:`update_ratio` per layer of two :func:`weight_snapshot` s: ``{"W1": r1, ...}``."""
     if set(before) != set(after):
-        raise ValueError(f"before and after must name the same layers; got {sorted(before)} "
-                         f"and {sorted(after)}")
+        raise ValueError(
+            f"before and after must name the same layers; got {sorted(before)} and {sorted(after)}"
+        )
     return {name: update_ratio(before[name], after[name]) for name in before}
 
 
@@ -249,8 +277,9 @@ class LayerTable:
     columns: dict
 
     def table(self, digits: int = 4, percent=()) -> str:
-        return format_table(self.columns, index=list(self.layers), digits=digits,
-                            percent=list(percent))
+        return format_table(
+            self.columns, index=list(self.layers), digits=digits, percent=list(percent)
+        )
 
     def __getitem__(self, column) -> np.ndarray:
         return self.columns[column]
@@ -326,8 +355,9 @@ def activation_stats(model, x) -> LayerTable:
         rows["mean"].append(a.mean())
         rows["std"].append(a.std())
         rows["a==0"].append(np.mean(a == 0))
-    return LayerTable(tuple(f"h{i}" for i in range(1, len(acts) + 1)),
-                      {k: np.array(v) for k, v in rows.items()})
+    return LayerTable(
+        tuple(f"h{i}" for i in range(1, len(acts) + 1)), {k: np.array(v) for k, v in rows.items()}
+    )
 
 
 # ------------------------------------------------------------------ the callback
@@ -375,8 +405,9 @@ class Monitor:
         if self.probe is not None:
             self.probe = np.asarray(self.probe, dtype=np.float32)
             if self.probe.ndim != 2 or len(self.probe) == 0:
-                raise ValueError(f"probe must be a non-empty (N, D) array; got shape "
-                                 f"{self.probe.shape}")
+                raise ValueError(
+                    f"probe must be a non-empty (N, D) array; got shape {self.probe.shape}"
+                )
         for name in self._layers:
             self.ratios[name], self.grad_rms[name], self.weight_norm[name] = [], [], []
         self._step = 0
@@ -406,8 +437,11 @@ class Monitor:
                     step = float(torch.linalg.vector_norm(w1 - w0))
                     self.ratios[name].append(step / norm0 if norm0 > 0 else math.inf)
                     g = layer.weight.grad
-                    rms = (math.nan if g is None else
-                           float(torch.linalg.vector_norm(g)) / math.sqrt(g.numel()))
+                    rms = (
+                        math.nan
+                        if g is None
+                        else float(torch.linalg.vector_norm(g)) / math.sqrt(g.numel())
+                    )
                     self.grad_rms[name].append(rms)
                     self.weight_norm[name].append(float(torch.linalg.vector_norm(w1)))
         # snapshot now if the *next* step is recorded
@@ -419,7 +453,9 @@ class Monitor:
     def record_activations(self, step: int) -> None:
         """Record the probe's per-layer activation std and share of zeros now."""
         if self.probe is None:
-            raise ValueError("this Monitor has no probe batch: pass probe=... to record activations")
+            raise ValueError(
+                "this Monitor has no probe batch: pass probe=... to record activations"
+            )
         stats = activation_stats(self.model, self.probe)
         self.eval_steps.append(int(step))
         for name, std, zero in zip(stats.layers, stats["std"], stats["a==0"]):
@@ -443,8 +479,9 @@ class Monitor:
 
 
 # ------------------------------------------------------------------ minibatch noise
-def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches: int = 200,
-                          seed: int = 0) -> LayerTable:
+def minibatch_loss_spread(
+    model, x, y, batch_sizes=(8, 32, 128, 512), n_batches: int = 200, seed: int = 0
+) -> LayerTable:
     """How much the loss of a random minibatch scatters around the full-set loss, per batch size.
 
     A minibatch loss is the mean of :math:`B` per-example losses drawn without replacement
@@ -483,18 +520,26 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
     if len(x) < 2:
         raise ValueError(f"x must hold at least 2 examples; got shape {x.shape}")
     n = len(x)
-    sizes = check_sequence("batch_sizes", batch_sizes, lambda name, b: check_int(
-        "batch_sizes", b, 1, n), max_len=100)
+    sizes = check_sequence(
+        "batch_sizes", batch_sizes, lambda name, b: check_int("batch_sizes", b, 1, n), max_len=100
+    )
     n_batches = check_int("n_batches", n_batches, 2, 100_000)
-    check_work("minibatch_loss_spread", float(n_batches) * sum(sizes), limit=10**8,
-               advice="fewer or smaller batches")
+    check_work(
+        "minibatch_loss_spread",
+        float(n_batches) * sum(sizes),
+        limit=10**8,
+        advice="fewer or smaller batches",
+    )
     rng = make_rng(seed)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            losses = F.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y),
-                                     reduction="none").double().numpy()
+            losses = (
+                F.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y), reduction="none")
+                .double()
+                .numpy()
+            )
     finally:
         model.train(was_training)
     sigma = losses.std()  # population std of the N per-example losses
@@ -503,6 +548,7 @@ def minibatch_loss_spread(model, x, y, batch_sizes=(8, 32, 128, 512), n_batches:
         means = [losses[rng.choice(n, size=b, replace=False)].mean() for _ in range(n_batches)]
         measured.append(np.std(means, ddof=1))
         predicted.append(sigma / math.sqrt(b) * math.sqrt((n - b) / (n - 1)) if n > 1 else 0.0)
-    return LayerTable(tuple(f"B={b}" for b in sizes),
-                      {"measured std": np.array(measured),
-                       "sigma/sqrt(B) * fpc": np.array(predicted)})
+    return LayerTable(
+        tuple(f"B={b}" for b in sizes),
+        {"measured std": np.array(measured), "sigma/sqrt(B) * fpc": np.array(predicted)},
+    )

@@ -129,11 +129,16 @@ class Gradients:
 def _activation_pair(activation) -> tuple[Callable, Callable]:
     if isinstance(activation, str):
         return _activations.get(activation)
-    if (isinstance(activation, tuple) and len(activation) == 2
-            and all(callable(f) for f in activation)):
+    if (
+        isinstance(activation, tuple)
+        and len(activation) == 2
+        and all(callable(f) for f in activation)
+    ):
         return activation
-    raise ValueError("activation must be a name from course_utils.activations.NAMES or a "
-                     f"pair (f, df) of functions; got {activation!r}")
+    raise ValueError(
+        "activation must be a name from course_utils.activations.NAMES or a "
+        f"pair (f, df) of functions; got {activation!r}"
+    )
 
 
 def _check_step(step):
@@ -152,15 +157,18 @@ def _check_weights(weights, n_in: int) -> list:
             W = check_array(f"weights[{i}]", W, ndim=2, dtype=None, finite=False)
         shape = tuple(W.shape)
         if len(shape) != 2 or shape[0] != n_in:
-            raise ValueError(f"weights[{i}] must have shape ({n_in}, D_{i + 1}) to follow "
-                             f"{'x' if i == 0 else f'weights[{i - 1}]'}; got {shape}")
+            raise ValueError(
+                f"weights[{i}] must have shape ({n_in}, D_{i + 1}) to follow "
+                f"{'x' if i == 0 else f'weights[{i - 1}]'}; got {shape}"
+            )
         n_in = shape[1]
         checked.append(W)
     return checked
 
 
-def forward(x: np.ndarray, weights: Sequence, activation="tanh",
-            step: LayerStep | None = None) -> Forward:
+def forward(
+    x: np.ndarray, weights: Sequence, activation="tanh", step: LayerStep | None = None
+) -> Forward:
     r"""Run the network on a batch and record every layer.
 
     Parameters
@@ -199,8 +207,13 @@ def forward(x: np.ndarray, weights: Sequence, activation="tanh",
     return record
 
 
-def backward(record: Forward, weights: Sequence, upstream: np.ndarray, activation="tanh",
-             step: LayerStep | None = None) -> Gradients:
+def backward(
+    record: Forward,
+    weights: Sequence,
+    upstream: np.ndarray,
+    activation="tanh",
+    step: LayerStep | None = None,
+) -> Gradients:
     r"""Backpropagate ``upstream`` = :math:`\partial L/\partial a_L` through the network.
 
     Per layer, from the last to the first (:math:`\odot` is the element-wise product):
@@ -231,17 +244,21 @@ def backward(record: Forward, weights: Sequence, upstream: np.ndarray, activatio
     _, df = _activation_pair(activation)
     step = _check_step(step)
     if not isinstance(record, Forward):
-        raise ValueError(f"record must be what forward() returned (a Forward); got "
-                         f"{type(record).__name__}")
+        raise ValueError(
+            f"record must be what forward() returned (a Forward); got {type(record).__name__}"
+        )
     weights = _check_weights(weights, record.inputs[0].shape[1])
     upstream = check_array("upstream", upstream, ndim=2, dtype=None)
     depth = len(record.activations)
     if len(weights) != depth:
-        raise ValueError(f"weights must hold {depth} layers, as in the forward record; "
-                         f"got {len(weights)}")
+        raise ValueError(
+            f"weights must hold {depth} layers, as in the forward record; got {len(weights)}"
+        )
     if np.shape(upstream) != np.shape(record.output):
-        raise ValueError(f"upstream must have the shape of the last layer's output "
-                         f"{np.shape(record.output)}; got {np.shape(upstream)}")
+        raise ValueError(
+            f"upstream must have the shape of the last layer's output "
+            f"{np.shape(record.output)}; got {np.shape(upstream)}"
+        )
     grad_z, grad_a = [None] * depth, [None] * depth
     grad = upstream
     for layer in reversed(range(depth)):

@@ -18,8 +18,16 @@ from course_utils import activations as _activations
 from course_utils.stats import layer_stats
 from course_utils.validation import MAX_PIXELS, check_array, check_real, check_sequence
 
-__all__ = ["HIST_RANGE", "MAX_BINS", "MIN_DPI", "histogram", "uniform_bin_counts",
-           "LayerHistogramFigure", "plot_layer_histograms", "check_figure_size"]
+__all__ = [
+    "HIST_RANGE",
+    "MAX_BINS",
+    "MIN_DPI",
+    "histogram",
+    "uniform_bin_counts",
+    "LayerHistogramFigure",
+    "plot_layer_histograms",
+    "check_figure_size",
+]
 
 #: Fixed x-range of the activation histograms per activation. Fixed ranges keep the axes
 #: still, so an explorer redraws only the bars (see ``LayerHistogramFigure``).
@@ -104,7 +112,11 @@ MAX_BINS = 1000
 
 
 def _check_bins(bins):
-    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 1 <= bins <= MAX_BINS:
+    if (
+        isinstance(bins, bool)
+        or not isinstance(bins, numbers.Integral)
+        or not 1 <= bins <= MAX_BINS
+    ):
         raise ValueError(f"bins must be an integer between 1 and {MAX_BINS}; got {bins!r}")
     return int(bins)
 
@@ -122,15 +134,19 @@ def check_figure_size(figsize, dpi) -> None:
         width, height = (float(v) for v in figsize)
         dpi = float(dpi)
     except (TypeError, ValueError):
-        raise ValueError(f"figsize must be (width, height) in inches and dpi a number; got "
-                         f"figsize={figsize!r}, dpi={dpi!r}") from None
+        raise ValueError(
+            f"figsize must be (width, height) in inches and dpi a number; got "
+            f"figsize={figsize!r}, dpi={dpi!r}"
+        ) from None
     if not all(math.isfinite(v) and v > 0 for v in (width, height, dpi)):
         raise ValueError(f"figsize and dpi must be positive; got figsize={figsize!r}, dpi={dpi!r}")
     if dpi < MIN_DPI:
         raise ValueError(f"dpi must be >= {MIN_DPI} (text cannot be drawn smaller); got {dpi:g}")
     if max(width, height) * dpi > MAX_PIXELS:
-        raise ValueError(f"figsize={figsize!r} at dpi={dpi:g} is {width * dpi:.0f} x "
-                         f"{height * dpi:.0f} pixels; at most {MAX_PIXELS} a side")
+        raise ValueError(
+            f"figsize={figsize!r} at dpi={dpi:g} is {width * dpi:.0f} x "
+            f"{height * dpi:.0f} pixels; at most {MAX_PIXELS} a side"
+        )
 
 
 def _activation_key(activation):
@@ -180,9 +196,16 @@ class LayerHistogramFigure:
         (ReLU) and beyond the plotted range.
     """
 
-    def __init__(self, figure: Figure, panels: int, activation: str, bins: int = 50,
-                 animated: bool = False, std_range: tuple | None = None,
-                 std_labels: bool = True):
+    def __init__(
+        self,
+        figure: Figure,
+        panels: int,
+        activation: str,
+        bins: int = 50,
+        animated: bool = False,
+        std_range: tuple | None = None,
+        std_labels: bool = True,
+    ):
         if isinstance(panels, bool) or not isinstance(panels, int) or not 1 <= panels <= 12:
             raise ValueError(f"panels must be an integer between 1 and 12; got {panels!r}")
         _check_figure(figure)
@@ -198,10 +221,17 @@ class LayerHistogramFigure:
         nrows = 1 if panels <= 6 else 2
         # Margins in inches, so the title and the x label fit whatever the figure's height.
         width, height = figure.get_size_inches()
-        grid = figure.add_gridspec(nrows + 1, ncols, height_ratios=[1] * nrows + [0.9],
-                                   left=0.75 / width, right=1 - 0.12 / width,
-                                   top=1 - 0.48 / height, bottom=0.42 / height,
-                                   hspace=0.6, wspace=0.16)
+        grid = figure.add_gridspec(
+            nrows + 1,
+            ncols,
+            height_ratios=[1] * nrows + [0.9],
+            left=0.75 / width,
+            right=1 - 0.12 / width,
+            top=1 - 0.48 / height,
+            bottom=0.42 / height,
+            hspace=0.6,
+            wspace=0.16,
+        )
         self.hist_axes, self.bars, self.labels, self.covers = [], [], [], []
         for layer in range(panels):
             ax = figure.add_subplot(grid[layer // ncols, layer % ncols])
@@ -209,13 +239,37 @@ class LayerHistogramFigure:
             ax.set_yticks([])
             ax.tick_params(labelsize=8, length=2, pad=1)
             ax.set_title(f"layer {layer + 1}", fontsize=9, pad=2)
-            bars = ax.stairs(np.zeros(bins), np.linspace(0, 1, bins + 1), fill=True,
-                             color="C0", animated=animated)
-            label = ax.text(0.5, 0.97, "", transform=ax.transAxes, ha="center", va="top",
-                            fontsize=8, animated=animated, zorder=4)
-            cover = ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, zorder=3,
-                                           facecolor="0.93", edgecolor="none",
-                                           animated=animated, visible=False))
+            bars = ax.stairs(
+                np.zeros(bins),
+                np.linspace(0, 1, bins + 1),
+                fill=True,
+                color="C0",
+                animated=animated,
+            )
+            label = ax.text(
+                0.5,
+                0.97,
+                "",
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize=8,
+                animated=animated,
+                zorder=4,
+            )
+            cover = ax.add_patch(
+                Rectangle(
+                    (0, 0),
+                    1,
+                    1,
+                    transform=ax.transAxes,
+                    zorder=3,
+                    facecolor="0.93",
+                    edgecolor="none",
+                    animated=animated,
+                    visible=False,
+                )
+            )
             self.hist_axes.append(ax)
             self.bars.append(bars)
             self.labels.append(label)
@@ -231,8 +285,7 @@ class LayerHistogramFigure:
         (self.std_line,) = ax.plot([], [], "o-", color="C1", ms=4, animated=animated)
         # Not animated: a title changes with the layout, not with every move, and its ~70
         # glyphs would cost 8 ms per blit.
-        self.title = figure.text(0.5, 1 - 0.06 / height, "", ha="center", va="top",
-                                 fontsize=10)
+        self.title = figure.text(0.5, 1 - 0.06 / height, "", ha="center", va="top", fontsize=10)
         self.set_activation(activation)
 
     @property
@@ -257,8 +310,9 @@ class LayerHistogramFigure:
                 tick.set_horizontalalignment(align)
             bars.set_data(edges=edges)
         if self.std_range is not None:
-            self.std_axes.set_ylim(*self.std_range[activation]
-                                   if isinstance(self.std_range, dict) else self.std_range)
+            self.std_axes.set_ylim(
+                *self.std_range[activation] if isinstance(self.std_range, dict) else self.std_range
+            )
         return True
 
     def set_title(self, title: str) -> bool:
@@ -281,8 +335,9 @@ class LayerHistogramFigure:
         """
         depth = len(activations)
         if not 1 <= depth <= self.panels:
-            raise ValueError(f"activations must hold 1 to {self.panels} layers for this "
-                             f"figure; got {depth}")
+            raise ValueError(
+                f"activations must hold 1 to {self.panels} layers for this figure; got {depth}"
+            )
         self.stats = stats = layer_stats(activations)
         for layer in range(self.panels):
             if layer >= depth:
@@ -310,8 +365,9 @@ class LayerHistogramFigure:
         return self.artists
 
 
-def plot_layer_histograms(activations, activation: str, title: str = "",
-                          figsize=(9.0, 3.25), dpi: int = 96) -> Figure:
+def plot_layer_histograms(
+    activations, activation: str, title: str = "", figsize=(9.0, 3.25), dpi: int = 96
+) -> Figure:
     """A static figure of :class:`LayerHistogramFigure` for one set of activations.
 
     Returns

@@ -29,8 +29,16 @@ from course_utils.references import reference_answer
 from course_utils.validation import check_array, check_choice, check_real, check_work
 
 __all__ = [
-    "MAX_FEATURES", "WHITENING_METHODS", "IMAGE_MODES", "covariance", "max_identity_deviation",
-    "Standardizer", "Whitener", "whiten", "decorrelate", "ImageNormalizer",
+    "MAX_FEATURES",
+    "WHITENING_METHODS",
+    "IMAGE_MODES",
+    "covariance",
+    "max_identity_deviation",
+    "Standardizer",
+    "Whitener",
+    "whiten",
+    "decorrelate",
+    "ImageNormalizer",
 ]
 
 #: Largest D accepted for a (D, D) covariance: 4096² float64 is 128 MiB, and ``eigh`` needs
@@ -46,11 +54,14 @@ def _check_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
     X = check_array(name, X, ndim=2)
     n, d = X.shape
     if n < min_rows or d < 1:
-        raise ValueError(f"{name} must have at least {min_rows} rows and 1 column; "
-                         f"got shape {X.shape}")
+        raise ValueError(
+            f"{name} must have at least {min_rows} rows and 1 column; got shape {X.shape}"
+        )
     if d > MAX_FEATURES:
-        raise ValueError(f"{name} has D = {d} features; at most {MAX_FEATURES} (the D x D "
-                         "covariance must fit a 2 GB kernel)")
+        raise ValueError(
+            f"{name} has D = {d} features; at most {MAX_FEATURES} (the D x D "
+            "covariance must fit a 2 GB kernel)"
+        )
     check_work(f"the covariance of {name}", n * d * d, advice="use fewer rows or features")
     return X
 
@@ -69,8 +80,9 @@ class _Fitted:
         self._require_fit()
         X = _check_matrix(X)
         if X.shape[1] != self.mean_.size:
-            raise ValueError(f"X must have {self.mean_.size} columns, as the data fit; "
-                             f"got shape {X.shape}")
+            raise ValueError(
+                f"X must have {self.mean_.size} columns, as the data fit; got shape {X.shape}"
+            )
         return X
 
     def fit_transform(self, X):
@@ -243,9 +255,11 @@ class ImageNormalizer(_Fitted):
         self._require_fit()
         images = check_array("images", images, ndim=4)
         need = self._shape if self.mode == "image" else self._shape[-1:]
-        if images.shape[-len(need):] != need:
-            raise ValueError(f"images must have shape (N, {', '.join(map(str, need))}) "
-                             f"ending like the training images for mode {self.mode!r}; "
-                             f"got {images.shape}")
+        if images.shape[-len(need) :] != need:
+            raise ValueError(
+                f"images must have shape (N, {', '.join(map(str, need))}) "
+                f"ending like the training images for mode {self.mode!r}; "
+                f"got {images.shape}"
+            )
         out = images - self.mean_
         return out / self.std_ if self.std_ is not None else out

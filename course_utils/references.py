@@ -27,8 +27,14 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-__all__ = ["ReferenceUnavailable", "reference_answer", "hidden", "references_of",
-           "guard_holds", "EXERCISES"]
+__all__ = [
+    "ReferenceUnavailable",
+    "reference_answer",
+    "hidden",
+    "references_of",
+    "guard_holds",
+    "EXERCISES",
+]
 
 
 class ReferenceUnavailable(RuntimeError):
@@ -36,8 +42,8 @@ class ReferenceUnavailable(RuntimeError):
 
 
 _lock = threading.Lock()
-_hidden: dict[str, int] = {}            # exercise -> nesting depth of hidden() blocks
-_registry: dict[str, list[str]] = {}    # exercise -> qualified names of its references
+_hidden: dict[str, int] = {}  # exercise -> nesting depth of hidden() blocks
+_registry: dict[str, list[str]] = {}  # exercise -> qualified names of its references
 
 #: The exercises whose references this package marks (names as used in the notebooks).
 EXERCISES: tuple[str, ...] = ()
@@ -69,7 +75,8 @@ def reference_answer(*exercises: str) -> Callable:
                 raise ReferenceUnavailable(
                     f"{name} is the course's reference answer to the exercise "
                     f"{blocked[0]!r}: an answer has to compute the result itself, not call it. "
-                    "(It works as usual outside the exercise.)")
+                    "(It works as usual outside the exercise.)"
+                )
             return function(*args, **kwargs)
 
         del guarded.__wrapped__  # no one-attribute way back to the unguarded function

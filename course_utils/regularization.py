@@ -56,9 +56,22 @@ from course_utils.validation import (
     make_rng,
 )
 
-__all__ = ["l2_penalty", "l2_grad", "l1_penalty", "l1_grad", "torch_penalty",
-           "dropout_mask", "apply_dropout", "dropout", "DropoutStep", "dropout_net_loss",
-           "dropconnect_mask", "dropconnect", "linear_survival", "stochastic_depth"]
+__all__ = [
+    "l2_penalty",
+    "l2_grad",
+    "l1_penalty",
+    "l1_grad",
+    "torch_penalty",
+    "dropout_mask",
+    "apply_dropout",
+    "dropout",
+    "DropoutStep",
+    "dropout_net_loss",
+    "dropconnect_mask",
+    "dropconnect",
+    "linear_survival",
+    "stochastic_depth",
+]
 
 #: Layers of a DropoutStep network and residual blocks of a stochastic-depth stack: the
 #: lecture's deepest example has 110 layers; a thousand is beyond any lesson and bounds the loop.
@@ -175,8 +188,6 @@ def torch_penalty(kind: str, lam: float) -> Callable:
     return penalty
 
 
-
-
 # ------------------------------------------------------------------ dropout
 @reference_answer("dropout", "dropout_network")
 def dropout_mask(shape, p: float, seed=0) -> np.ndarray:
@@ -213,15 +224,15 @@ def apply_dropout(x, mask, p: float, version: int = 2) -> np.ndarray:
     x = check_array("x", x)
     mask = np.asarray(mask)
     if mask.shape != x.shape or mask.dtype != bool:
-        raise ValueError(f"mask must be a boolean array of x's shape {x.shape}; got "
-                         f"{mask.dtype} {mask.shape}")
+        raise ValueError(
+            f"mask must be a boolean array of x's shape {x.shape}; got {mask.dtype} {mask.shape}"
+        )
     out = x * mask
     return out / (1.0 - p) if version == 2 else out
 
 
 @reference_answer("dropout", "dropout_network")
-def dropout(x, p: float, train: bool, version: int = 2,
-            seed=0) -> np.ndarray:
+def dropout(x, p: float, train: bool, version: int = 2, seed=0) -> np.ndarray:
     r"""Dropout (Srivastava et al., JMLR 2014); ``p`` is the probability of DROPPING a unit,
     as in ``torch.nn.Dropout(p)``.
 
@@ -282,8 +293,9 @@ class DropoutStep(LayerStep):
 
     where = "a"
 
-    def __init__(self, p: float, train: bool = True, version: int = 2,
-                 seed=0, depth: int | None = None):
+    def __init__(
+        self, p: float, train: bool = True, version: int = 2, seed=0, depth: int | None = None
+    ):
         self.p, self.version = check_drop_probability(p), _check_version(version)
         self.train = check_bool("train", train)
         self.rng = make_rng(seed)
@@ -312,8 +324,7 @@ class DropoutStep(LayerStep):
 
 
 @reference_answer("dropout_network")
-def dropout_net_loss(X, Y, W1, b1, W2, b2, p: float, train: bool,
-                     seed=0) -> tuple[float, dict]:
+def dropout_net_loss(X, Y, W1, b1, W2, b2, p: float, train: bool, seed=0) -> tuple[float, dict]:
     r"""Loss and gradients of a two-layer ReLU network with inverted dropout on its hidden
     layer; ``p`` is the probability of DROPPING a hidden unit.
 
@@ -352,17 +363,29 @@ def dropout_net_loss(X, Y, W1, b1, W2, b2, p: float, train: bool,
         ``{"W1", "b1", "W2", "b2"}``, float64 arrays of the parameters' shapes.
     """
     p, train = check_drop_probability(p), check_bool("train", train)
-    X, Y, W1, b1, W2, b2 = (check_array(name, a) for name, a in
-                            zip(("X", "Y", "W1", "b1", "W2", "b2"), (X, Y, W1, b1, W2, b2)))
+    X, Y, W1, b1, W2, b2 = (
+        check_array(name, a)
+        for name, a in zip(("X", "Y", "W1", "b1", "W2", "b2"), (X, Y, W1, b1, W2, b2))
+    )
     if X.ndim != 2 or W1.ndim != 2 or W2.ndim != 2 or b1.ndim != 1 or b2.ndim != 1:
-        raise ValueError("X, W1 and W2 must be 2-D and b1, b2 1-D; got shapes "
-                         f"{X.shape}, {W1.shape}, {W2.shape}, {b1.shape}, {b2.shape}")
+        raise ValueError(
+            "X, W1 and W2 must be 2-D and b1, b2 1-D; got shapes "
+            f"{X.shape}, {W1.shape}, {W2.shape}, {b1.shape}, {b2.shape}"
+        )
     (n, d), hidden = X.shape, W1.shape[1]
-    if n == 0 or W1.shape[0] != d or b1.shape != (hidden,) or W2.shape[0] != hidden \
-            or b2.shape != (W2.shape[1],) or Y.shape != (n, W2.shape[1]):
-        raise ValueError(f"shapes must be X (N, D), Y (N, C), W1 (D, H), b1 (H,), W2 (H, C), "
-                         f"b2 (C,) with N >= 1; got X {X.shape}, Y {Y.shape}, W1 {W1.shape}, "
-                         f"b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}")
+    if (
+        n == 0
+        or W1.shape[0] != d
+        or b1.shape != (hidden,)
+        or W2.shape[0] != hidden
+        or b2.shape != (W2.shape[1],)
+        or Y.shape != (n, W2.shape[1])
+    ):
+        raise ValueError(
+            f"shapes must be X (N, D), Y (N, C), W1 (D, H), b1 (H,), W2 (H, C), "
+            f"b2 (C,) with N >= 1; got X {X.shape}, Y {Y.shape}, W1 {W1.shape}, "
+            f"b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}"
+        )
     check_elements("the hidden layer (N, H)", (n, hidden))
     z = X @ W1 + b1
     h = np.maximum(z, 0.0)
@@ -371,11 +394,14 @@ def dropout_net_loss(X, Y, W1, b1, W2, b2, p: float, train: bool,
     scores = h_tilde @ W2 + b2
     loss = float(0.5 * np.sum((scores - Y) ** 2) / n)
     dscores = (scores - Y) / n
-    dh = (dscores @ W2.T) * scale            # the forward pass's mask and 1/(1 - p)
+    dh = (dscores @ W2.T) * scale  # the forward pass's mask and 1/(1 - p)
     dz = dh * (z > 0)
-    return loss, {"W1": X.T @ dz, "b1": dz.sum(axis=0),
-                  "W2": h_tilde.T @ dscores, "b2": dscores.sum(axis=0)}
-
+    return loss, {
+        "W1": X.T @ dz,
+        "b1": dz.sum(axis=0),
+        "W2": h_tilde.T @ dscores,
+        "b2": dscores.sum(axis=0),
+    }
 
 
 # ------------------------------------------------------------------ DropConnect
@@ -385,8 +411,7 @@ def dropconnect_mask(shape, p: float, seed=0) -> np.ndarray:
     return dropout_mask(shape, p, seed)
 
 
-def dropconnect(x, W, p: float, train: bool, version: int = 2,
-                seed=0) -> np.ndarray:
+def dropconnect(x, W, p: float, train: bool, version: int = 2, seed=0) -> np.ndarray:
     r"""A linear layer with DropConnect (Wan et al., ICML 2013): drop weights, not units.
 
     ``p`` is the probability of DROPPING each weight, as ``torch.nn.Dropout``'s ``p`` is for
@@ -441,8 +466,9 @@ def linear_survival(n_blocks: int, p_last: float = 0.5) -> np.ndarray:
     return 1.0 - l / n_blocks * (1.0 - p_last)
 
 
-def stochastic_depth(x, blocks: Sequence[Callable], survival, train: bool, version: int = 1,
-                     seed=0) -> tuple[np.ndarray, np.ndarray]:
+def stochastic_depth(
+    x, blocks: Sequence[Callable], survival, train: bool, version: int = 1, seed=0
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Residual blocks with stochastic depth (Huang et al., ECCV 2016).
 
     Block :math:`l` computes :math:`h_l = h_{l-1} + b_l\,f_l(h_{l-1})` with
@@ -478,13 +504,16 @@ def stochastic_depth(x, blocks: Sequence[Callable], survival, train: bool, versi
     blocks = check_sequence("blocks", blocks, item=check_callable, max_len=MAX_DEPTH)
     survival = check_array("survival", survival, ndim=(0, 1))
     if survival.ndim == 1 and survival.size != len(blocks):
-        raise ValueError(f"survival must be one probability or one per block ({len(blocks)}); "
-                         f"got {survival.size}")
+        raise ValueError(
+            f"survival must be one probability or one per block ({len(blocks)}); "
+            f"got {survival.size}"
+        )
     survival = np.broadcast_to(survival, (len(blocks),))
     if not np.all((survival > 0) & (survival <= 1)):
         raise ValueError(f"survival probabilities must be in (0, 1]; got {survival.tolist()}")
-    ran = (make_rng(seed).random(len(blocks)) < survival if train
-           else np.ones(len(blocks), dtype=bool))
+    ran = (
+        make_rng(seed).random(len(blocks)) < survival if train else np.ones(len(blocks), dtype=bool)
+    )
     h = x
     for l, (f, keep, p_l) in enumerate(zip(blocks, ran, survival)):
         if train and not keep:
@@ -495,5 +524,3 @@ def stochastic_depth(x, blocks: Sequence[Callable], survival, train: bool, versi
         else:
             h = h + (p_l * out if version == 1 else out)
     return h, ran
-
-

@@ -38,9 +38,19 @@ from course_utils.validation import (
     make_rng,
 )
 
-__all__ = ["MAX_CLASSES", "MAX_OVERFIT_STEPS", "expected_initial_loss", "small_score_loss",
-           "fresh_classifier", "InitialLoss", "initial_loss", "Subset", "tiny_subset",
-           "OverfitResult", "overfit_tiny_subset"]
+__all__ = [
+    "MAX_CLASSES",
+    "MAX_OVERFIT_STEPS",
+    "expected_initial_loss",
+    "small_score_loss",
+    "fresh_classifier",
+    "InitialLoss",
+    "initial_loss",
+    "Subset",
+    "tiny_subset",
+    "OverfitResult",
+    "overfit_tiny_subset",
+]
 
 #: Classes of a classifier: ImageNet-21k has about 21,000; 100,000 bounds the output layer.
 MAX_CLASSES = 100_000
@@ -111,12 +121,20 @@ def small_score_loss(num_classes: int, score_std: float) -> float:
     c = _check_classes(num_classes)
     # beyond 1e6 the second-order formula means nothing (it holds for sigma <~ 0.5)
     sigma = check_real("score_std", score_std, 0.0, 1e6)
-    return math.log(c) + (c - 1) / (2 * c) * sigma ** 2
+    return math.log(c) + (c - 1) / (2 * c) * sigma**2
 
 
-def fresh_classifier(in_features: int, num_classes: int, depth: int = 2, width: int = 64,
-                     activation: str = "relu", init: str = "kaiming", std: float | None = None,
-                     output_std: float | None = 1e-3, seed: int = 0):
+def fresh_classifier(
+    in_features: int,
+    num_classes: int,
+    depth: int = 2,
+    width: int = 64,
+    activation: str = "relu",
+    init: str = "kaiming",
+    std: float | None = None,
+    output_std: float | None = 1e-3,
+    seed: int = 0,
+):
     """A freshly initialised MLP whose output layer starts small (Karpathy's "init well").
 
     :func:`course_utils.training.build_mlp` with the given init, then, unless ``output_std``
@@ -138,8 +156,16 @@ def fresh_classifier(in_features: int, num_classes: int, depth: int = 2, width: 
     import torch
 
     seed = check_int("seed", seed, 0, MAX_SEED - 1)  # the output layer is drawn with seed + 1
-    model = _training.build_mlp(in_features, num_classes, depth=depth, width=width,
-                                activation=activation, init=init, std=std, seed=seed)
+    model = _training.build_mlp(
+        in_features,
+        num_classes,
+        depth=depth,
+        width=width,
+        activation=activation,
+        init=init,
+        std=std,
+        seed=seed,
+    )
     if output_std is not None:
         output_std = check_real("output_std", output_std, 0.0, 1e3, low_open=True)
         last = model[-1]
@@ -214,9 +240,13 @@ def initial_loss(model, x, y, penalty=None) -> InitialLoss:
         finally:
             model.train(was_training)
     num_classes = scores.shape[1]
-    return InitialLoss(expected=expected_initial_loss(num_classes), data_loss=data_loss,
-                       penalty=value, accuracy=accuracy,
-                       score_std=float(scores.double().std(unbiased=False)))
+    return InitialLoss(
+        expected=expected_initial_loss(num_classes),
+        data_loss=data_loss,
+        penalty=value,
+        accuracy=accuracy,
+        score_std=float(scores.double().std(unbiased=False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -264,11 +294,11 @@ def tiny_subset(data, n: int = 20, seed: int = 0) -> Subset:
     n = check_int("n", n, 1, len(y))
     rng = make_rng(seed)
     per_class = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
-    order = [idx[k] for k in range(max(len(p) for p in per_class))
-             for idx in per_class if k < len(idx)]
+    order = [
+        idx[k] for k in range(max(len(p) for p in per_class)) for idx in per_class if k < len(idx)
+    ]
     indices = np.array(order[:n], dtype=np.int64)
-    return Subset(x[indices], y[indices], np.asarray(data.x_val), np.asarray(data.y_val),
-                  indices)
+    return Subset(x[indices], y[indices], np.asarray(data.x_val), np.asarray(data.y_val), indices)
 
 
 @dataclass(frozen=True)
@@ -300,10 +330,19 @@ class OverfitResult:
         return self.steps_to_perfect is not None
 
 
-def overfit_tiny_subset(data, n: int = 20, steps: int = 200, lr: float = 0.1,
-                        optimizer: str = "sgd", depth: int = 2, width: int = 64,
-                        activation: str = "relu", eval_every: int = 10, seed: int = 0,
-                        model=None) -> OverfitResult:
+def overfit_tiny_subset(
+    data,
+    n: int = 20,
+    steps: int = 200,
+    lr: float = 0.1,
+    optimizer: str = "sgd",
+    depth: int = 2,
+    width: int = 64,
+    activation: str = "relu",
+    eval_every: int = 10,
+    seed: int = 0,
+    model=None,
+) -> OverfitResult:
     """Train on ``n`` examples only, full batch, until the model memorises them.
 
     Parameters
@@ -336,14 +375,27 @@ def overfit_tiny_subset(data, n: int = 20, steps: int = 200, lr: float = 0.1,
     subset = tiny_subset(data, n, seed)
     if model is None:
         num_classes = getattr(data, "num_classes", int(np.max(np.asarray(data.y_train))) + 1)
-        model = fresh_classifier(subset.x_train.shape[1], max(num_classes, 2), depth=depth,
-                                 width=width, activation=activation, seed=seed)
+        model = fresh_classifier(
+            subset.x_train.shape[1],
+            max(num_classes, 2),
+            depth=depth,
+            width=width,
+            activation=activation,
+            seed=seed,
+        )
     with single_torch_thread():
         # plain SGD and momentum without torch.optim (its first import costs ~2 s), same steps
-        history = _training.train(model, subset, optimizer=lean_optimizer(optimizer, lr), lr=lr,
-                                  epochs=int(steps),
-                                  batch_size=len(subset.y_train), seed=seed,
-                                  eval_every=eval_every, progress=False)
+        history = _training.train(
+            model,
+            subset,
+            optimizer=lean_optimizer(optimizer, lr),
+            lr=lr,
+            epochs=int(steps),
+            batch_size=len(subset.y_train),
+            seed=seed,
+            eval_every=eval_every,
+            progress=False,
+        )
     if history.eval_step[-1] != history.steps and not history.diverged:
         # the last step is always evaluated
         loss, acc = _training.evaluate(model, subset.x_train, subset.y_train)
@@ -354,7 +406,11 @@ def overfit_tiny_subset(data, n: int = 20, steps: int = 200, lr: float = 0.1,
         history.val_loss.append(vloss)
         history.val_acc.append(vacc)
     perfect = [s for s, a in zip(history.eval_step, history.train_acc) if a == 1.0]
-    return OverfitResult(history=history, n=len(subset.y_train),
-                         steps_to_perfect=perfect[0] if perfect else None,
-                         train_acc=history.train_acc[-1], train_loss=history.train_loss[-1],
-                         val_acc=history.val_acc[-1])
+    return OverfitResult(
+        history=history,
+        n=len(subset.y_train),
+        steps_to_perfect=perfect[0] if perfect else None,
+        train_acc=history.train_acc[-1],
+        train_loss=history.train_loss[-1],
+        val_acc=history.val_acc[-1],
+    )

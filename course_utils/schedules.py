@@ -45,9 +45,21 @@ from course_utils.references import reference_answer
 from course_utils.training import MAX_LR
 from course_utils.validation import check_array
 
-__all__ = ["MAX_SCHEDULE_STEPS", "SCHEDULES", "constant", "step_decay", "multistep", "exponential",
-           "cosine", "linear_warmup", "warmup_cosine", "warmup_step", "explorer_schedule",
-           "drop_steps", "torch_schedule"]
+__all__ = [
+    "MAX_SCHEDULE_STEPS",
+    "SCHEDULES",
+    "constant",
+    "step_decay",
+    "multistep",
+    "exponential",
+    "cosine",
+    "linear_warmup",
+    "warmup_cosine",
+    "warmup_step",
+    "explorer_schedule",
+    "drop_steps",
+    "torch_schedule",
+]
 
 #: At most this many steps per schedule (8 MB of float64; ~50x a chapter's longest run).
 MAX_SCHEDULE_STEPS = 1_000_000
@@ -67,8 +79,9 @@ def _int(name: str, value, low: int, high: int | None = None) -> int:
     return int(value)
 
 
-def _real(name: str, value, low: float, high: float | None = None, low_open: bool = True,
-          what: str = "") -> float:
+def _real(
+    name: str, value, low: float, high: float | None = None, low_open: bool = True, what: str = ""
+) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
     if (value <= low if low_open else value < low) or (high is not None and value > high):
@@ -141,8 +154,9 @@ def _milestones(milestones) -> np.ndarray:
     try:
         values = list(milestones)
     except TypeError:
-        raise ValueError(f"milestones must be a sequence of increasing integers; got "
-                         f"{milestones!r}") from None
+        raise ValueError(
+            f"milestones must be a sequence of increasing integers; got {milestones!r}"
+        ) from None
     for m in values:
         _int("each milestone", m, 1)
     if any(b <= a for a, b in zip(values[:-1], values[1:])):
@@ -150,8 +164,9 @@ def _milestones(milestones) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def multistep(base_lr: float, steps: int, milestones: Sequence[int],
-              gamma: float = 0.1) -> np.ndarray:
+def multistep(
+    base_lr: float, steps: int, milestones: Sequence[int], gamma: float = 0.1
+) -> np.ndarray:
     """Multi-step decay: multiply the rate by ``gamma`` at each milestone step.
 
     ``lr[t] = base_lr * gamma ** k(t)``, ``k(t)`` = number of milestones ``m <= t``; as
@@ -220,12 +235,18 @@ def cosine(base_lr: float, steps: int, t_max: int, eta_min: float = 0.0) -> np.n
 
 
 def _start_factor(start_factor) -> float:
-    return _real("start_factor", start_factor, 0.0, 1.0,
-                 what=" (the warm-up starts at start_factor * base_lr)")
+    return _real(
+        "start_factor",
+        start_factor,
+        0.0,
+        1.0,
+        what=" (the warm-up starts at start_factor * base_lr)",
+    )
 
 
-def linear_warmup(base_lr: float, steps: int, warmup_steps: int,
-                  start_factor: float = 1 / 3) -> np.ndarray:
+def linear_warmup(
+    base_lr: float, steps: int, warmup_steps: int, start_factor: float = 1 / 3
+) -> np.ndarray:
     """Linear warm-up (Goyal et al., 2017): ``start_factor * base_lr`` up to ``base_lr``.
 
     ``lr[t] = base_lr * (f + (1 - f) * min(t, W) / W)`` with ``f = start_factor``,
@@ -264,8 +285,14 @@ def _then(base_lr, steps, warmup_steps, start_factor, after) -> np.ndarray:
 
 
 @reference_answer("warmup_cosine")
-def warmup_cosine(base_lr: float, steps: int, warmup_steps: int, t_max: int,
-                  start_factor: float = 1 / 3, eta_min: float = 0.0) -> np.ndarray:
+def warmup_cosine(
+    base_lr: float,
+    steps: int,
+    warmup_steps: int,
+    t_max: int,
+    start_factor: float = 1 / 3,
+    eta_min: float = 0.0,
+) -> np.ndarray:
     """Linear warm-up for ``warmup_steps`` steps, then cosine annealing over ``t_max`` steps.
 
     ``lr[t] = base_lr * (f + (1 - f) t / W)`` for ``t < W``, then
@@ -294,12 +321,19 @@ def warmup_cosine(base_lr: float, steps: int, warmup_steps: int, t_max: int,
     """
     _base_lr(base_lr), _start_factor(start_factor)
     _int("t_max", t_max, 1)
-    return _then(base_lr, steps, warmup_steps, start_factor,
-                 lambda n: cosine(base_lr, n, t_max, eta_min))
+    return _then(
+        base_lr, steps, warmup_steps, start_factor, lambda n: cosine(base_lr, n, t_max, eta_min)
+    )
 
 
-def warmup_step(base_lr: float, steps: int, warmup_steps: int, step_size: int,
-                gamma: float = 0.1, start_factor: float = 1 / 3) -> np.ndarray:
+def warmup_step(
+    base_lr: float,
+    steps: int,
+    warmup_steps: int,
+    step_size: int,
+    gamma: float = 0.1,
+    start_factor: float = 1 / 3,
+) -> np.ndarray:
     """Linear warm-up for ``warmup_steps`` steps, then :func:`step_decay` counted from there.
 
     ``SequentialLR([LinearLR(opt, f, 1.0, total_iters=W), StepLR(opt, step_size, gamma)],
@@ -311,14 +345,25 @@ def warmup_step(base_lr: float, steps: int, warmup_steps: int, step_size: int,
     """
     _base_lr(base_lr), _start_factor(start_factor), _gamma(gamma)
     _int("step_size", step_size, 1)
-    return _then(base_lr, steps, warmup_steps, start_factor,
-                 lambda n: step_decay(base_lr, n, step_size, gamma))
+    return _then(
+        base_lr,
+        steps,
+        warmup_steps,
+        start_factor,
+        lambda n: step_decay(base_lr, n, step_size, gamma),
+    )
 
 
 @reference_answer("warmup_cosine")  # "cosine" with a warm-up is the exercise
-def explorer_schedule(schedule: str, base_lr: float, steps: int, warmup_steps: int = 0,
-                      decay_steps: int = 300, gamma: float = 0.1,
-                      start_factor: float = 0.1) -> np.ndarray:
+def explorer_schedule(
+    schedule: str,
+    base_lr: float,
+    steps: int,
+    warmup_steps: int = 0,
+    decay_steps: int = 300,
+    gamma: float = 0.1,
+    start_factor: float = 0.1,
+) -> np.ndarray:
     """One of :data:`SCHEDULES`, with an optional linear warm-up in front (the explorer's view).
 
     ``decay_steps`` and ``gamma`` mean, per schedule (counted after the warm-up):
@@ -341,8 +386,9 @@ def explorer_schedule(schedule: str, base_lr: float, steps: int, warmup_steps: i
         if schedule == "step":
             return step_decay(base_lr, n, decay_steps, gamma)
         if schedule == "multistep":
-            return multistep(base_lr, n, [decay_steps, (3 * decay_steps) // 2] if decay_steps > 1
-                             else [1], gamma)
+            return multistep(
+                base_lr, n, [decay_steps, (3 * decay_steps) // 2] if decay_steps > 1 else [1], gamma
+            )
         if schedule == "exponential":
             return exponential(base_lr, n, gamma ** (1.0 / decay_steps))
         if schedule == "cosine":
@@ -407,8 +453,10 @@ def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarra
             rest = S.StepLR(opt, kw.pop("step_size"), kw.pop("gamma", 0.1))
         sched = S.SequentialLR(opt, [warm, rest], milestones=[w])
     else:
-        raise ValueError(f"name must be step, multistep, exponential, cosine, linear_warmup, "
-                         f"warmup_cosine or warmup_step; got {name!r}")
+        raise ValueError(
+            f"name must be step, multistep, exponential, cosine, linear_warmup, "
+            f"warmup_cosine or warmup_step; got {name!r}"
+        )
     if kw:
         raise ValueError(f"unused arguments for {name}: {sorted(kw)}")
     lrs = np.empty(steps, dtype=np.float64)

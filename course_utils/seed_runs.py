@@ -31,8 +31,19 @@ from course_utils.validation import (
     check_sequence,
 )
 
-__all__ = ["BASE_RUN", "base_model", "LeanSGD", "lean_optimizer", "SEEDS", "SeedRuns",
-           "train_seeds", "median_range", "one_torch_thread", "MAX_SEED_STEPS", "MAX_SEEDS"]
+__all__ = [
+    "BASE_RUN",
+    "base_model",
+    "LeanSGD",
+    "lean_optimizer",
+    "SEEDS",
+    "SeedRuns",
+    "train_seeds",
+    "median_range",
+    "one_torch_thread",
+    "MAX_SEED_STEPS",
+    "MAX_SEEDS",
+]
 
 #: Seeds times steps of one :func:`train_seeds` call: 2,000,000 small-MLP steps are about a
 #: minute on 2 cores, and the recorded losses and ratios (S x T x L float64) stay ~100 MB.
@@ -42,8 +53,17 @@ MAX_SEED_STEPS = 2_000_000
 MAX_SEEDS = 200
 
 #: The network and training settings shared by :data:`DIAGNOSES`.
-BASE_RUN = dict(depth=4, width=64, activation="relu", init="kaiming", std=None,
-                optimizer="momentum", batch_size=64, epochs=8, seed=0)
+BASE_RUN = dict(
+    depth=4,
+    width=64,
+    activation="relu",
+    init="kaiming",
+    std=None,
+    optimizer="momentum",
+    batch_size=64,
+    epochs=8,
+    seed=0,
+)
 
 
 def _check_data(data, name: str = "data"):
@@ -68,8 +88,16 @@ def base_model(data, **settings):
     s = {**BASE_RUN, **settings}
     x_train, y_train = (t.numpy() for t in _check_data(data)[:2])
     num_classes = getattr(data, "num_classes", None) or int(np.max(y_train)) + 1
-    return build_mlp(x_train.shape[1], num_classes, s["depth"], s["width"], s["activation"],
-                     init=s["init"], std=s["std"], seed=s["seed"])
+    return build_mlp(
+        x_train.shape[1],
+        num_classes,
+        s["depth"],
+        s["width"],
+        s["activation"],
+        init=s["init"],
+        std=s["std"],
+        seed=s["seed"],
+    )
 
 
 # ------------------------------------------------------------------ a lean SGD
@@ -143,6 +171,7 @@ def lean_optimizer(name: str, lr: float):
         return lambda params: LeanSGD(params, lr, momentum=momentum)
     return name
 
+
 # ------------------------------------------------------------------ many seeds at once
 #: Seeds for the statistics over runs: enough for a median and a range, cheap when vectorised.
 SEEDS = tuple(range(10))
@@ -199,21 +228,27 @@ class SeedRuns:
         i = check_int("i", i, 0, len(self.seeds) - 1)
         stop = int(self.diverged_at[i]) or self.step_loss.shape[1]
         evals = self.eval_step < stop if self.diverged_at[i] else np.ones(len(self.eval_step), bool)
-        h = History(step_loss=self.step_loss[i, :stop].tolist(),
-                    lr=[float(self.settings["lr"])] * stop,
-                    eval_step=self.eval_step[evals].tolist(),
-                    train_loss=self.train_loss[i, evals].tolist(),
-                    train_acc=self.train_acc[i, evals].tolist(),
-                    val_loss=self.val_loss[i, evals].tolist(),
-                    val_acc=self.val_acc[i, evals].tolist())
+        h = History(
+            step_loss=self.step_loss[i, :stop].tolist(),
+            lr=[float(self.settings["lr"])] * stop,
+            eval_step=self.eval_step[evals].tolist(),
+            train_loss=self.train_loss[i, evals].tolist(),
+            train_acc=self.train_acc[i, evals].tolist(),
+            val_loss=self.val_loss[i, evals].tolist(),
+            val_acc=self.val_acc[i, evals].tolist(),
+        )
         if self.diverged_at[i]:
             h.status, h.diverged_at = "diverged", stop
-            h.message = (f"diverged at step {stop}: the loss became {h.step_loss[-1]} "
-                         "(learning rate too high?)")
+            h.message = (
+                f"diverged at step {stop}: the loss became {h.step_loss[-1]} "
+                "(learning rate too high?)"
+            )
         else:
             h.status = "completed"
-            h.message = (f"completed {stop} steps: validation accuracy {h.val_acc[-1]:.3f}, "
-                         f"loss {h.val_loss[-1]:.3f}")
+            h.message = (
+                f"completed {stop} steps: validation accuracy {h.val_acc[-1]:.3f}, "
+                f"loss {h.val_loss[-1]:.3f}"
+            )
         return h
 
     def median_ratios(self, skip: int = 0) -> np.ndarray:
@@ -232,13 +267,23 @@ def _stack(data_per_seed, name, dtype):
     arrays = [np.asarray(getattr(d, name)) for d in data_per_seed]
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"every seed's data must have the same shapes; {name} has {sorted(shapes)}")
+        raise ValueError(
+            f"every seed's data must have the same shapes; {name} has {sorted(shapes)}"
+        )
     return np.stack(arrays).astype(dtype)
 
 
-def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum",
-                batch_size: int | None = 64, epochs: int = 8, eval_every=None, build=None,
-                **network) -> SeedRuns:
+def train_seeds(
+    data,
+    seeds=SEEDS,
+    lr: float = 0.01,
+    optimizer: str = "momentum",
+    batch_size: int | None = 64,
+    epochs: int = 8,
+    eval_every=None,
+    build=None,
+    **network,
+) -> SeedRuns:
     """Train one network per seed, all seeds in one vectorised loop; every step recorded.
 
     Seed ``s`` starts from the weights of :func:`base_model` with ``seed=s`` (the same as
@@ -288,8 +333,11 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
 
     from course_utils.training import MAX_LR
 
-    seeds = tuple(check_sequence("seeds", seeds, lambda name, s: check_int(name, s, 0, MAX_SEED),
-                                 max_len=MAX_SEEDS))
+    seeds = tuple(
+        check_sequence(
+            "seeds", seeds, lambda name, s: check_int(name, s, 0, MAX_SEED), max_len=MAX_SEEDS
+        )
+    )
     lr = check_real("lr", lr, 0.0, MAX_LR, low_open=True)
     check_choice("optimizer", optimizer, ("sgd", "momentum"))
     epochs = check_int("epochs", epochs, 1, 10_000)
@@ -297,8 +345,9 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
         eval_every = check_int("eval_every", eval_every, 1, MAX_SEED_STEPS)
     unknown = set(network) - {"depth", "width", "activation", "init", "std"}
     if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: depth, width, "
-                         "activation, init, std")
+        raise ValueError(
+            f"unknown settings {sorted(unknown)}; allowed: depth, width, activation, init, std"
+        )
     per_seed = list(data) if isinstance(data, (list, tuple)) else [data] * len(seeds)
     if len(per_seed) != len(seeds):
         raise ValueError(f"data gives {len(per_seed)} data sets for {len(seeds)} seeds")
@@ -309,19 +358,24 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
     xv = torch.from_numpy(_stack(per_seed, "x_val", np.float32))
     yv = torch.from_numpy(_stack(per_seed, "y_val", np.int64))
     if xt.ndim != 3 or yt.shape != xt.shape[:2] or xv.ndim != 3 or yv.shape != xv.shape[:2]:
-        raise ValueError(f"x_train must be (N, D) and y_train (N,); got {tuple(xt.shape[1:])} "
-                         f"and {tuple(yt.shape[1:])}")
+        raise ValueError(
+            f"x_train must be (N, D) and y_train (N,); got {tuple(xt.shape[1:])} "
+            f"and {tuple(yt.shape[1:])}"
+        )
     S, n = xt.shape[:2]
     batch = n if batch_size is None else check_int("batch_size", batch_size, 1, MAX_SEED_STEPS)
     steps_per_epoch = math.ceil(n / batch)
     total = epochs * steps_per_epoch
     if total * S > MAX_SEED_STEPS:
-        raise ValueError(f"{len(seeds)} seeds of {total} steps is too much; at most "
-                         f"{MAX_SEED_STEPS:,} seed-steps")
+        raise ValueError(
+            f"{len(seeds)} seeds of {total} steps is too much; at most "
+            f"{MAX_SEED_STEPS:,} seed-steps"
+        )
     settings = {"lr": lr, "optimizer": optimizer, "batch_size": batch_size, "epochs": epochs}
     if build is None:
-        arch = {k: network.get(k, BASE_RUN[k]) for k in ("depth", "width", "activation", "init",
-                                                          "std")}
+        arch = {
+            k: network.get(k, BASE_RUN[k]) for k in ("depth", "width", "activation", "init", "std")
+        }
         settings.update(arch)
         models = [base_model(d, seed=s, **arch) for d, s in zip(per_seed, seeds)]
     elif network:
@@ -335,24 +389,34 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
     linear = [list(linear_layers(m).values()) for m in models]
     features, classes = linear[0][0].in_features, linear[0][-1].out_features
     if xt.shape[2] != features or xv.shape[2] != features:
-        raise ValueError(f"x_train and x_val must have {features} features (the model's input); "
-                         f"got {xt.shape[2]} and {xv.shape[2]}")
+        raise ValueError(
+            f"x_train and x_val must have {features} features (the model's input); "
+            f"got {xt.shape[2]} and {xv.shape[2]}"
+        )
     for name, y in (("y_train", yt), ("y_val", yv)):
         if y.numel() and (int(y.min()) < 0 or int(y.max()) >= classes):
-            raise ValueError(f"{name} must hold class indices 0 to {classes - 1} (the model's "
-                             f"outputs); got {int(y.min())} to {int(y.max())}")
+            raise ValueError(
+                f"{name} must hold class indices 0 to {classes - 1} (the model's "
+                f"outputs); got {int(y.min())} to {int(y.max())}"
+            )
     others = [m for m in models[0] if not isinstance(m, torch.nn.Linear)]
     if len(others) != len(linear[0]) - 1 or any(
-            isinstance(m, (torch.nn.Dropout, torch.nn.modules.batchnorm._BatchNorm))
-            for m in others):
-        raise ValueError("each model must be a torch.nn.Sequential of Linear layers, each but "
-                         "the last followed by one activation (no Batch Norm, no dropout)")
+        isinstance(m, (torch.nn.Dropout, torch.nn.modules.batchnorm._BatchNorm)) for m in others
+    ):
+        raise ValueError(
+            "each model must be a torch.nn.Sequential of Linear layers, each but "
+            "the last followed by one activation (no Batch Norm, no dropout)"
+        )
     act = others[0] if others else None
     with torch.no_grad():
-        weights = [torch.stack([ls[k].weight.T for ls in linear]).contiguous()
-                   for k in range(len(linear[0]))]                       # (S, in, out)
-        biases = [torch.stack([ls[k].bias for ls in linear])[:, None, :].contiguous()
-                  for k in range(len(linear[0]))]                        # (S, 1, out)
+        weights = [
+            torch.stack([ls[k].weight.T for ls in linear]).contiguous()
+            for k in range(len(linear[0]))
+        ]  # (S, in, out)
+        biases = [
+            torch.stack([ls[k].bias for ls in linear])[:, None, :].contiguous()
+            for k in range(len(linear[0]))
+        ]  # (S, 1, out)
     params = [p.requires_grad_() for pair in zip(weights, biases) for p in pair]
 
     def forward(x):
@@ -396,10 +460,16 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
             order = torch.stack([torch.randperm(n, generator=g) for g in shuffles])
             x_epoch, y_epoch = xt[rows, order], yt[rows, order]  # each seed's order, as train's
             for start in range(0, n, batch):
-                scores = forward(x_epoch[:, start:start + batch])
-                loss = F.cross_entropy(scores.flatten(0, 1),
-                                       y_epoch[:, start:start + batch].flatten(),
-                                       reduction="none").view(S, -1).mean(1)
+                scores = forward(x_epoch[:, start : start + batch])
+                loss = (
+                    F.cross_entropy(
+                        scores.flatten(0, 1),
+                        y_epoch[:, start : start + batch].flatten(),
+                        reduction="none",
+                    )
+                    .view(S, -1)
+                    .mean(1)
+                )
                 value = loss.detach()
                 step_loss[step] = torch.where(alive, value.double(), nan)
                 step += 1
@@ -422,10 +492,18 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
                         torch._foreach_add_(buffers, grads)
                         updates = buffers
                     # ||ΔW|| / ||W|| with ΔW = -lr * update and W before the step
-                    ratios[step - 1] = torch.where(alive, torch.stack([
-                        lr * torch.linalg.vector_norm(u, dim=(1, 2))
-                        / torch.linalg.vector_norm(w, dim=(1, 2))
-                        for u, w in zip(updates[0::2], weights)]).double(), nan)
+                    ratios[step - 1] = torch.where(
+                        alive,
+                        torch.stack(
+                            [
+                                lr
+                                * torch.linalg.vector_norm(u, dim=(1, 2))
+                                / torch.linalg.vector_norm(w, dim=(1, 2))
+                                for u, w in zip(updates[0::2], weights)
+                            ]
+                        ).double(),
+                        nan,
+                    )
                     if everyone:
                         torch._foreach_add_(params, updates, alpha=-lr)
                     else:  # a diverged seed's weights stay as they were
@@ -449,8 +527,19 @@ def train_seeds(data, seeds=SEEDS, lr: float = 0.01, optimizer: str = "momentum"
     ratios = ratios.permute(2, 0, 1).numpy()
     diverged_at = diverged_at.numpy()
     train_loss, train_acc, val_loss, val_acc = (np.array(a).T for a in (tl, ta, vl, va))
-    return SeedRuns(seeds, step_loss, np.array(evals, dtype=np.int64), train_loss, train_acc,
-                    val_loss, val_acc, ratios, diverged_at, settings, tuple(models))
+    return SeedRuns(
+        seeds,
+        step_loss,
+        np.array(evals, dtype=np.int64),
+        train_loss,
+        train_acc,
+        val_loss,
+        val_acc,
+        ratios,
+        diverged_at,
+        settings,
+        tuple(models),
+    )
 
 
 def median_range(values, fmt: str = ".2f", percent: bool = False) -> str:

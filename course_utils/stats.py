@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_utils.validation import check_array, check_sequence
-
 from course_utils.tables import format_table
+from course_utils.validation import check_array, check_sequence
 
 __all__ = ["SATURATION", "LayerStats", "layer_stats", "Spread", "spread"]
 
@@ -57,8 +56,10 @@ def layer_stats(activations) -> LayerStats:
     activations = check_sequence("activations", activations, min_len=0)
     if len(activations) == 0:
         raise ValueError("activations must hold at least one layer; got an empty sequence")
-    activations = [check_array(f"activations[{i}]", a, dtype=None, finite=False)
-                   for i, a in enumerate(activations)]
+    activations = [
+        check_array(f"activations[{i}]", a, dtype=None, finite=False)
+        for i, a in enumerate(activations)
+    ]
     rows = []
     with np.errstate(over="ignore", invalid="ignore"):
         for a in activations:
@@ -112,15 +113,18 @@ class Spread:
         """``"mean 3.1% (SD 1.7%), median 3.1%, range 0.0% to 10.2% over 200 seeds"``."""
         f = (lambda v: f"{v:.{digits}%}") if percent else (lambda v: f"{v + 0.0:.{digits}f}")
         mean = f"mean {f(self.mean)} (SD {f(self.sd)}), " if sd else ""
-        return (f"{mean}median {f(self.median)}, range {f(self.min)} to {f(self.max)} "
-                f"over {self.n} seeds")
+        return (
+            f"{mean}median {f(self.median)}, range {f(self.min)} to {f(self.max)} "
+            f"over {self.n} seeds"
+        )
 
 
 def spread(values) -> Spread:
     """A :class:`Spread` of per-seed values (a non-empty 1-D sequence of finite numbers)."""
     values = check_array("values", values, finite=False, min_size=0).copy()
     if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
-        raise ValueError(f"values must be a non-empty 1-D sequence of finite numbers; got shape "
-                         f"{values.shape}")
+        raise ValueError(
+            f"values must be a non-empty 1-D sequence of finite numbers; got shape {values.shape}"
+        )
     values.flags.writeable = False
     return Spread(values)

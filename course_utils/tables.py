@@ -25,9 +25,14 @@ def _cell(value, digits: int, percent: bool) -> str:
     return "0." + "0" * digits if text == "-0." + "0" * digits else text  # no "-0.000"
 
 
-def format_table(columns: Mapping[str, Sequence], *, index: Sequence | None = None,
-                 index_name: str = "layer", digits: int = 3,
-                 percent: Sequence[str] = ()) -> str:
+def format_table(
+    columns: Mapping[str, Sequence],
+    *,
+    index: Sequence | None = None,
+    index_name: str = "layer",
+    digits: int = 3,
+    percent: Sequence[str] = (),
+) -> str:
     """Format equal-length columns as a right-aligned text table.
 
     Parameters
@@ -48,14 +53,17 @@ def format_table(columns: Mapping[str, Sequence], *, index: Sequence | None = No
     str
     """
     if not isinstance(columns, Mapping):
-        raise ValueError(f"columns must be a mapping of title -> values; got "
-                         f"{type(columns).__name__}")
+        raise ValueError(
+            f"columns must be a mapping of title -> values; got {type(columns).__name__}"
+        )
     digits = check_int("digits", digits, 0, MAX_DIGITS)
     if not isinstance(index_name, str):
         raise ValueError(f"index_name must be a string; got {index_name!r}")
     percent = check_sequence("percent", percent, min_len=0)
-    columns = {name: check_sequence(f"columns[{name!r}]", values, min_len=0, max_len=MAX_ITEMS)
-               for name, values in columns.items()}
+    columns = {
+        name: check_sequence(f"columns[{name!r}]", values, min_len=0, max_len=MAX_ITEMS)
+        for name, values in columns.items()
+    }
     if index is not None:
         index = check_sequence("index", index, min_len=0)
     lengths = {name: len(values) for name, values in columns.items()}
@@ -72,9 +80,10 @@ def format_table(columns: Mapping[str, Sequence], *, index: Sequence | None = No
         raise ValueError(f"index must have {n} labels; got {len(index)}")
     table = [[index_name, *columns]]
     for row in range(n):
-        table.append([str(index[row])] + [
-            _cell(values[row], digits, name in percent) for name, values in columns.items()
-        ])
+        table.append(
+            [str(index[row])]
+            + [_cell(values[row], digits, name in percent) for name, values in columns.items()]
+        )
     widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
     lines = []
     for number, line in enumerate(table):

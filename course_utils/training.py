@@ -33,9 +33,24 @@ from course_utils.validation import check_array, check_sequence, check_work
 from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
 
-__all__ = ["ACTIVATIONS", "INITS", "OPTIMIZERS", "MAX_PARAMETERS", "MAX_TRAIN_STEPS", "MAX_LR",
-           "build_mlp", "check_data", "check_batch", "make_optimizer", "History", "train", "evaluate", "hidden_activations",
-           "torch_threads", "single_torch_thread"]
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "OPTIMIZERS",
+    "MAX_PARAMETERS",
+    "MAX_TRAIN_STEPS",
+    "MAX_LR",
+    "build_mlp",
+    "check_data",
+    "check_batch",
+    "make_optimizer",
+    "History",
+    "train",
+    "evaluate",
+    "hidden_activations",
+    "torch_threads",
+    "single_torch_thread",
+]
 
 #: Activation names accepted by :func:`build_mlp` (torch.nn module names).
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity")
@@ -80,9 +95,18 @@ def single_torch_thread():
     return torch_threads(1)
 
 
-def build_mlp(in_features: int, num_classes: int, depth: int = 2, width: int = 64,
-              activation: str = "relu", init: str = "kaiming", std: float | None = None,
-              batchnorm: bool = False, dropout: float = 0.0, seed: int = 0):
+def build_mlp(
+    in_features: int,
+    num_classes: int,
+    depth: int = 2,
+    width: int = 64,
+    activation: str = "relu",
+    init: str = "kaiming",
+    std: float | None = None,
+    batchnorm: bool = False,
+    dropout: float = 0.0,
+    seed: int = 0,
+):
     """A fully connected classifier: ``depth`` hidden blocks of ``width`` units, then scores.
 
     Each hidden block is ``Linear -> [BatchNorm1d] -> activation -> [Dropout(p=dropout)]``.
@@ -143,13 +167,27 @@ def build_mlp(in_features: int, num_classes: int, depth: int = 2, width: int = 6
     sizes = [in_features] + [width] * depth + [num_classes]
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     if n_params > MAX_PARAMETERS:
-        raise ValueError(f"depth={depth}, width={width} gives {n_params:,} parameters; at most "
-                         f"{MAX_PARAMETERS:,} are allowed (memory of a 2 GB kernel)")
+        raise ValueError(
+            f"depth={depth}, width={width} gives {n_params:,} parameters; at most "
+            f"{MAX_PARAMETERS:,} are allowed (memory of a 2 GB kernel)"
+        )
 
-    modules = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-               "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "identity": nn.Identity}
-    gain_name = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid",
-                 "leaky_relu": "leaky_relu", "gelu": "relu", "identity": "linear"}[activation]
+    modules = {
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "leaky_relu": nn.LeakyReLU,
+        "gelu": nn.GELU,
+        "identity": nn.Identity,
+    }
+    gain_name = {
+        "relu": "relu",
+        "tanh": "tanh",
+        "sigmoid": "sigmoid",
+        "leaky_relu": "leaky_relu",
+        "gelu": "relu",
+        "identity": "linear",
+    }[activation]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers: list = []
@@ -191,10 +229,16 @@ def make_optimizer(name: str, params, lr: float, **kwargs):
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
     lr = _check_real("lr", lr, 0.0, MAX_LR, low_open=True)
-    classes = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD,
-               "nesterov": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
-               "rmsprop": torch.optim.RMSprop, "adadelta": torch.optim.Adadelta,
-               "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+    classes = {
+        "sgd": torch.optim.SGD,
+        "momentum": torch.optim.SGD,
+        "nesterov": torch.optim.SGD,
+        "adagrad": torch.optim.Adagrad,
+        "rmsprop": torch.optim.RMSprop,
+        "adadelta": torch.optim.Adadelta,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }
     if name in ("momentum", "nesterov"):
         kwargs.setdefault("momentum", 0.9)
     if name == "nesterov":
@@ -249,9 +293,13 @@ class History:
 
     def final(self) -> dict:
         """The last evaluation: ``{"step", "train_loss", "train_acc", "val_loss", "val_acc"}``."""
-        return {"step": self.eval_step[-1], "train_loss": self.train_loss[-1],
-                "train_acc": self.train_acc[-1], "val_loss": self.val_loss[-1],
-                "val_acc": self.val_acc[-1]}
+        return {
+            "step": self.eval_step[-1],
+            "train_loss": self.train_loss[-1],
+            "train_acc": self.train_acc[-1],
+            "val_loss": self.val_loss[-1],
+            "val_acc": self.val_acc[-1],
+        }
 
 
 def check_data(data):
@@ -262,26 +310,31 @@ def check_data(data):
     arrays = []
     for name in ("x_train", "y_train", "x_val", "y_val"):
         if not hasattr(data, name):
-            raise ValueError(f"data must have x_train, y_train, x_val, y_val (e.g. "
-                             f"course_utils.data.load_digits()); it has no {name!r}")
-        arrays.append(check_array(f"data.{name}", getattr(data, name), dtype=None,
-                                  min_size=0))
+            raise ValueError(
+                f"data must have x_train, y_train, x_val, y_val (e.g. "
+                f"course_utils.data.load_digits()); it has no {name!r}"
+            )
+        arrays.append(check_array(f"data.{name}", getattr(data, name), dtype=None, min_size=0))
     x_train, y_train, x_val, y_val = arrays
     for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
         if x.ndim != 2 or y.shape != (len(x),):
-            raise ValueError(f"x_{split} must be (N, D) and y_{split} (N,); got "
-                             f"{x.shape} and {y.shape}")
+            raise ValueError(
+                f"x_{split} must be (N, D) and y_{split} (N,); got {x.shape} and {y.shape}"
+            )
         if len(x) == 0:
             raise ValueError(f"x_{split} is empty")
         if not np.all(np.isfinite(x)):
             raise ValueError(f"x_{split} contains NaN or inf")
     if x_train.shape[1] != x_val.shape[1]:
-        raise ValueError(f"x_train has {x_train.shape[1]} features and x_val "
-                         f"{x_val.shape[1]}; they must agree")
-    return (torch.as_tensor(x_train, dtype=torch.float32),
-            torch.as_tensor(y_train, dtype=torch.int64),
-            torch.as_tensor(x_val, dtype=torch.float32),
-            torch.as_tensor(y_val, dtype=torch.int64))
+        raise ValueError(
+            f"x_train has {x_train.shape[1]} features and x_val {x_val.shape[1]}; they must agree"
+        )
+    return (
+        torch.as_tensor(x_train, dtype=torch.float32),
+        torch.as_tensor(y_train, dtype=torch.int64),
+        torch.as_tensor(x_val, dtype=torch.float32),
+        torch.as_tensor(y_val, dtype=torch.int64),
+    )
 
 
 def _check_parameters(params) -> list:
@@ -290,15 +343,17 @@ def _check_parameters(params) -> list:
     import torch
 
     if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
-        raise ValueError(f"params must be a model's parameters (model.parameters()); got "
-                         f"{type(params).__name__}")
+        raise ValueError(
+            f"params must be a model's parameters (model.parameters()); got {type(params).__name__}"
+        )
     if not isinstance(params, (list, tuple)):
         params = list(params)
     params = check_sequence("params", params)
     for i, p in enumerate(params):
         if not (isinstance(p, torch.Tensor) or (isinstance(p, dict) and "params" in p)):
-            raise ValueError(f"params[{i}] must be a tensor (or a parameter group dict); got "
-                             f"{type(p).__name__}")
+            raise ValueError(
+                f"params[{i}] must be a tensor (or a parameter group dict); got {type(p).__name__}"
+            )
     return list(params)
 
 
@@ -306,8 +361,9 @@ def _check_model(model):
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module (e.g. build_mlp(...)); got "
-                         f"{type(model).__name__}")
+        raise ValueError(
+            f"model must be a torch.nn.Module (e.g. build_mlp(...)); got {type(model).__name__}"
+        )
     return model
 
 
@@ -327,14 +383,20 @@ def check_batch(model, x, y=None) -> tuple:
     x = check_array("x", x, ndim=2, dtype=None)
     features, classes = _linear_sizes(model)
     if features is not None and x.shape[1] != features:
-        raise ValueError(f"x must have {features} features per row (the model's input); got "
-                         f"shape {x.shape}")
+        raise ValueError(
+            f"x must have {features} features per row (the model's input); got shape {x.shape}"
+        )
     if y is not None:
         y = check_array("y", y, shape=(len(x),), dtype=None)
-        if not np.array_equal(y, np.round(y)) or y.min() < 0 or (
-                classes is not None and y.max() >= classes):
-            raise ValueError(f"y must hold class indices 0..{classes - 1 if classes else 'C-1'}"
-                             f"; got values from {y.min():g} to {y.max():g}")
+        if (
+            not np.array_equal(y, np.round(y))
+            or y.min() < 0
+            or (classes is not None and y.max() >= classes)
+        ):
+            raise ValueError(
+                f"y must hold class indices 0..{classes - 1 if classes else 'C-1'}"
+                f"; got values from {y.min():g} to {y.max():g}"
+            )
     return x, y
 
 
@@ -360,11 +422,23 @@ def evaluate(model, x, y) -> tuple[float, float]:
     return loss, acc
 
 
-def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epochs: int = 10,
-          batch_size: int = 64, seed: int = 0, lr_schedule: Sequence[float] | None = None,
-          scheduler: Callable | None = None, penalty: Callable | None = None,
-          eval_every: int | None = None, callback: Callable | None = None,
-          progress: bool = True, threads: int | None = 1, **optimizer_kwargs) -> History:
+def train(
+    model,
+    data,
+    optimizer: str | Callable = "sgd",
+    lr: float = 0.1,
+    epochs: int = 10,
+    batch_size: int = 64,
+    seed: int = 0,
+    lr_schedule: Sequence[float] | None = None,
+    scheduler: Callable | None = None,
+    penalty: Callable | None = None,
+    eval_every: int | None = None,
+    callback: Callable | None = None,
+    progress: bool = True,
+    threads: int | None = 1,
+    **optimizer_kwargs,
+) -> History:
     """Train ``model`` on ``data`` with minibatch cross-entropy; return its :class:`History`.
 
     Parameters
@@ -425,31 +499,42 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
     steps_per_epoch = math.ceil(n / batch_size)
     total = epochs * steps_per_epoch
     if total > MAX_TRAIN_STEPS:
-        raise ValueError(f"epochs={epochs} at batch_size={batch_size} is {total:,} steps; at "
-                         f"most {MAX_TRAIN_STEPS:,} are allowed")
+        raise ValueError(
+            f"epochs={epochs} at batch_size={batch_size} is {total:,} steps; at "
+            f"most {MAX_TRAIN_STEPS:,} are allowed"
+        )
     n_params = sum(p.numel() for p in model.parameters())
-    check_work("this training run", 3.0 * epochs * n * n_params,
-               advice="use fewer epochs, fewer examples or a smaller model")
+    check_work(
+        "this training run",
+        3.0 * epochs * n * n_params,
+        advice="use fewer epochs, fewer examples or a smaller model",
+    )
     if lr_schedule is not None:
         lr_schedule = np.asarray(lr_schedule, dtype=np.float64)
         if lr_schedule.ndim != 1 or len(lr_schedule) < total:
-            raise ValueError(f"lr_schedule must give one learning rate per step, at least "
-                             f"{total} values; got shape {lr_schedule.shape}")
+            raise ValueError(
+                f"lr_schedule must give one learning rate per step, at least "
+                f"{total} values; got shape {lr_schedule.shape}"
+            )
         if not np.all(np.isfinite(lr_schedule)) or np.any(lr_schedule < 0):
             raise ValueError("lr_schedule must hold finite learning rates >= 0")
     if isinstance(optimizer, str):
         opt = make_optimizer(optimizer, model.parameters(), lr, **optimizer_kwargs)
     elif callable(optimizer):
         if optimizer_kwargs:
-            raise ValueError(f"optimizer keyword arguments {sorted(optimizer_kwargs)} only "
-                             "apply to an optimiser given by name")
+            raise ValueError(
+                f"optimizer keyword arguments {sorted(optimizer_kwargs)} only "
+                "apply to an optimiser given by name"
+            )
         opt = optimizer(model.parameters())
     else:
-        raise ValueError(f"optimizer must be a name from {OPTIMIZERS} or a callable; got "
-                         f"{optimizer!r}")
+        raise ValueError(
+            f"optimizer must be a name from {OPTIMIZERS} or a callable; got {optimizer!r}"
+        )
     sched = scheduler(opt) if scheduler is not None else None
-    has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                        for m in model.modules())
+    has_batchnorm = any(
+        isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()
+    )
 
     history = History()
 
@@ -466,20 +551,56 @@ def train(model, data, optimizer: str | Callable = "sgd", lr: float = 0.1, epoch
     bar = tqdm(total=total, disable=not progress, desc="training", unit="step")
     try:
         with torch_threads(threads):
-            _loop(model, opt, sched, history, record_eval, x_train, y_train, n, batch_size,
-                  epochs, seed, lr_schedule, penalty, eval_every, callback, has_batchnorm, bar)
+            _loop(
+                model,
+                opt,
+                sched,
+                history,
+                record_eval,
+                x_train,
+                y_train,
+                n,
+                batch_size,
+                epochs,
+                seed,
+                lr_schedule,
+                penalty,
+                eval_every,
+                callback,
+                has_batchnorm,
+                bar,
+            )
     finally:
         bar.close()
     if not history.diverged:
         history.status = "completed"
         final = history.final()
-        history.message = (f"completed {history.steps} steps: validation accuracy "
-                           f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}")
+        history.message = (
+            f"completed {history.steps} steps: validation accuracy "
+            f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}"
+        )
     return history
 
 
-def _loop(model, opt, sched, history, record_eval, x_train, y_train, n, batch_size, epochs,
-          seed, lr_schedule, penalty, eval_every, callback, has_batchnorm, bar) -> None:
+def _loop(
+    model,
+    opt,
+    sched,
+    history,
+    record_eval,
+    x_train,
+    y_train,
+    n,
+    batch_size,
+    epochs,
+    seed,
+    lr_schedule,
+    penalty,
+    eval_every,
+    callback,
+    has_batchnorm,
+    bar,
+) -> None:
     """The minibatch loop of :func:`train` (records into ``history``)."""
     import torch
     import torch.nn.functional as F
@@ -492,7 +613,7 @@ def _loop(model, opt, sched, history, record_eval, x_train, y_train, n, batch_si
         for _ in range(epochs):
             order = torch.randperm(n, generator=shuffle)
             for start in range(0, n, batch_size):
-                index = order[start:start + batch_size]
+                index = order[start : start + batch_size]
                 if has_batchnorm and len(index) == 1:
                     continue
                 step += 1
@@ -508,8 +629,10 @@ def _loop(model, opt, sched, history, record_eval, x_train, y_train, n, batch_si
                 if not math.isfinite(value):
                     history.status = "diverged"
                     history.diverged_at = step
-                    history.message = (f"diverged at step {step}: the loss became {value} "
-                                       "(learning rate too high?)")
+                    history.message = (
+                        f"diverged at step {step}: the loss became {value} "
+                        "(learning rate too high?)"
+                    )
                     break
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

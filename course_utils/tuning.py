@@ -36,10 +36,25 @@ from course_utils.validation import (
     make_rng,
 )
 
-__all__ = ["Param", "MAX_TRIALS", "MAX_PARAMS", "log_uniform", "decade_shares", "check_space",
-           "grid_configs", "random_configs", "SearchResult", "run_search", "combine",
-           "grid_search", "random_search", "refine_space", "CoarseToFine", "coarse_to_fine",
-           "edge_report"]
+__all__ = [
+    "Param",
+    "MAX_TRIALS",
+    "MAX_PARAMS",
+    "log_uniform",
+    "decade_shares",
+    "check_space",
+    "grid_configs",
+    "random_configs",
+    "SearchResult",
+    "run_search",
+    "combine",
+    "grid_search",
+    "random_search",
+    "refine_space",
+    "CoarseToFine",
+    "coarse_to_fine",
+    "edge_report",
+]
 
 #: At most this many trials per search (a synthetic objective costs microseconds, a training
 #: run tens of milliseconds: 10,000 of the latter is already minutes).
@@ -130,8 +145,9 @@ def log_uniform(low: float, high: float, size: int, seed=0) -> np.ndarray:
     """
     low, high = check_real("low", low), check_real("high", high)
     if not 0 < low < high:
-        raise ValueError(f"log-uniform sampling needs 0 < low < high; got low={low!r}, "
-                         f"high={high!r}")
+        raise ValueError(
+            f"log-uniform sampling needs 0 < low < high; got low={low!r}, high={high!r}"
+        )
     size = check_int("size", size, 0, MAX_TRIALS * MAX_PARAMS)
     rng = make_rng(seed)
     return np.exp(rng.uniform(math.log(low), math.log(high), size))
@@ -149,8 +165,9 @@ def decade_shares(values, low: float, high: float) -> np.ndarray:
     low, high = check_real("low", low), check_real("high", high)
     k0, k1 = math.log10(low) if low > 0 else math.nan, math.log10(high) if high > 0 else math.nan
     if not (0 < low < high and k0 == round(k0) and k1 == round(k1)):
-        raise ValueError(f"low and high must be powers of 10 with low < high; got {low!r}, "
-                         f"{high!r}")
+        raise ValueError(
+            f"low and high must be powers of 10 with low < high; got {low!r}, {high!r}"
+        )
     values = check_array("values", values, finite=False).ravel()
     counts = np.histogram(np.log10(np.clip(values, low, high)), bins=np.arange(k0, k1 + 1))[0]
     return counts / values.size
@@ -170,8 +187,10 @@ def grid_configs(space, per_axis: int) -> list:
     space = check_space(space)
     per_axis = check_int("per_axis", per_axis, 1, MAX_TRIALS)
     if per_axis ** len(space) > MAX_TRIALS:
-        raise ValueError(f"per_axis={per_axis} over {len(space)} hyperparameters is "
-                         f"{per_axis ** len(space):,} trials; at most {MAX_TRIALS:,} are allowed")
+        raise ValueError(
+            f"per_axis={per_axis} over {len(space)} hyperparameters is "
+            f"{per_axis ** len(space):,} trials; at most {MAX_TRIALS:,} are allowed"
+        )
     u = (np.arange(per_axis) + 0.5) / per_axis
     axes = [[float(v) for v in param.from_unit(u)] for param in space.values()]
     return [dict(zip(space, values)) for values in itertools.product(*axes)]
@@ -261,27 +280,38 @@ class SearchResult:
         """
         digits = check_int("digits", digits, 0, MAX_DIGITS)
         if extra is not None and not isinstance(extra, Mapping):
-            raise ValueError(f"extra must be a dict of column name -> values in trial order; "
-                             f"got {type(extra).__name__}")
-        extra = {name: check_sequence(f"extra[{name!r}]", values, min_len=len(self),
-                                      max_len=len(self)) for name, values in (extra or {}).items()}
-        order = sorted(range(len(self)), key=lambda i: (np.isnan(self.scores[i]),
-                                                         -np.nan_to_num(self.scores[i]), i))
+            raise ValueError(
+                f"extra must be a dict of column name -> values in trial order; "
+                f"got {type(extra).__name__}"
+            )
+        extra = {
+            name: check_sequence(f"extra[{name!r}]", values, min_len=len(self), max_len=len(self))
+            for name, values in (extra or {}).items()
+        }
+        order = sorted(
+            range(len(self)),
+            key=lambda i: (np.isnan(self.scores[i]), -np.nan_to_num(self.scores[i]), i),
+        )
         if top is not None:
-            order = order[:check_int("top", top, 1, MAX_TRIALS)]
+            order = order[: check_int("top", top, 1, MAX_TRIALS)]
         columns = {name: [f"{self.configs[i][name]:.3g}" for i in order] for name in self.names}
         for name, values in extra.items():
-            columns[name] = [str(values[i]) if isinstance(values[i], numbers.Integral)
-                             else values[i] for i in order]
-        columns["score"] = [("failed" if np.isnan(self.scores[i])
-                             else f"{self.scores[i]:.{digits}f}") for i in order]
+            columns[name] = [
+                str(values[i]) if isinstance(values[i], numbers.Integral) else values[i]
+                for i in order
+            ]
+        columns["score"] = [
+            ("failed" if np.isnan(self.scores[i]) else f"{self.scores[i]:.{digits}f}")
+            for i in order
+        ]
         return format_table(columns, index=[i + 1 for i in order], index_name="trial")
 
 
 def _check_result(result) -> None:
     if not isinstance(result, SearchResult):
-        raise ValueError(f"result must be a SearchResult (from a search); got "
-                         f"{type(result).__name__}")
+        raise ValueError(
+            f"result must be a SearchResult (from a search); got {type(result).__name__}"
+        )
 
 
 def run_search(evaluate: Callable, configs, strategy: str = "") -> SearchResult:
@@ -307,8 +337,11 @@ def combine(*results: SearchResult, strategy: str = "") -> SearchResult:
     """The trials of several results as one, in order (e.g. a search continued later)."""
     if not results or not all(isinstance(r, SearchResult) for r in results):
         raise ValueError("combine needs one or more SearchResult")
-    return SearchResult(tuple(c for r in results for c in r.configs),
-                        np.concatenate([r.scores for r in results]), strategy)
+    return SearchResult(
+        tuple(c for r in results for c in r.configs),
+        np.concatenate([r.scores for r in results]),
+        strategy,
+    )
 
 
 def grid_search(evaluate: Callable, space, per_axis: int) -> SearchResult:
@@ -322,8 +355,14 @@ def random_search(evaluate: Callable, space, budget: int, seed=0) -> SearchResul
 
 
 # ------------------------------------------------------------------ coarse to fine
-def refine_space(space, result: SearchResult, top: int = 3, margin: float = 0.5,
-                 min_width: float = 0.1, edge: float = 0.1) -> dict:
+def refine_space(
+    space,
+    result: SearchResult,
+    top: int = 3,
+    margin: float = 0.5,
+    min_width: float = 0.1,
+    edge: float = 0.1,
+) -> dict:
     """A narrower space around the ``top`` best configs of ``result``, for a finer search.
 
     Per hyperparameter, in the coarse space's ``u`` coordinates (so log ranges shrink by
@@ -345,8 +384,10 @@ def refine_space(space, result: SearchResult, top: int = 3, margin: float = 0.5,
     if not 0 <= edge < 0.5:
         raise ValueError(f"edge must be >= 0 and < 0.5; got {edge!r}")
     if margin < 0 or not 0 < min_width <= 1:
-        raise ValueError(f"margin must be >= 0 and min_width in (0, 1]; got margin={margin!r}, "
-                         f"min_width={min_width!r}")
+        raise ValueError(
+            f"margin must be >= 0 and min_width in (0, 1]; got margin={margin!r}, "
+            f"min_width={min_width!r}"
+        )
     if set(result.names) != set(space):
         raise ValueError(f"result tried {result.names}; the space has {tuple(space)}")
     ok = np.flatnonzero(~np.isnan(result.scores))
@@ -389,8 +430,9 @@ class CoarseToFine:
         return [k + 1 for k, r in enumerate(self.rounds) for _ in range(len(r))]
 
 
-def coarse_to_fine(evaluate: Callable, space, budgets=(8, 8), top: int = 3,
-                   margin: float = 0.5, seed=0) -> CoarseToFine:
+def coarse_to_fine(
+    evaluate: Callable, space, budgets=(8, 8), top: int = 3, margin: float = 0.5, seed=0
+) -> CoarseToFine:
     """Random search in rounds, each in the space :func:`refine_space` draws around the best
     configs found so far (all earlier rounds count).
 
@@ -402,10 +444,15 @@ def coarse_to_fine(evaluate: Callable, space, budgets=(8, 8), top: int = 3,
         One generator for all rounds.
     """
     space = check_space(space)
-    if isinstance(budgets, (str, bytes)) or not isinstance(budgets, (list, tuple, range)) \
-            or not 1 <= len(budgets) <= 10:
-        raise ValueError(f"budgets must give 1 to 10 rounds (a list of trial counts); got "
-                         f"{type(budgets).__name__}")
+    if (
+        isinstance(budgets, (str, bytes))
+        or not isinstance(budgets, (list, tuple, range))
+        or not 1 <= len(budgets) <= 10
+    ):
+        raise ValueError(
+            f"budgets must give 1 to 10 rounds (a list of trial counts); got "
+            f"{type(budgets).__name__}"
+        )
     budgets = tuple(check_int("budgets[i]", b, 1, MAX_TRIALS) for b in budgets)
     if sum(budgets) > MAX_TRIALS:
         raise ValueError(f"budgets add up to {sum(budgets)} trials; at most {MAX_TRIALS}")
@@ -415,8 +462,13 @@ def coarse_to_fine(evaluate: Callable, space, budgets=(8, 8), top: int = 3,
         if k > 0:
             so_far = CoarseToFine(tuple(spaces[:k]), tuple(rounds)).combined
             spaces.append(refine_space(space, so_far, top=top, margin=margin))
-        rounds.append(run_search(evaluate, random_configs(spaces[k], budget, rng),
-                                 "coarse" if k == 0 else f"fine {k}"))
+        rounds.append(
+            run_search(
+                evaluate,
+                random_configs(spaces[k], budget, rng),
+                "coarse" if k == 0 else f"fine {k}",
+            )
+        )
     return CoarseToFine(tuple(spaces), tuple(rounds))
 
 

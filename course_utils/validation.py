@@ -31,9 +31,23 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 __all__ = [
-    "MAX_ELEMENTS", "MAX_ITEMS", "MAX_MULTIPLY_ADDS", "MAX_PIXELS", "MAX_DIGITS", "MAX_SEED",
-    "check_int", "check_real", "check_bool", "check_choice", "check_seed", "make_rng",
-    "check_array", "check_sequence", "check_elements", "check_work", "check_callable",
+    "MAX_ELEMENTS",
+    "MAX_ITEMS",
+    "MAX_MULTIPLY_ADDS",
+    "MAX_PIXELS",
+    "MAX_DIGITS",
+    "MAX_SEED",
+    "check_int",
+    "check_real",
+    "check_bool",
+    "check_choice",
+    "check_seed",
+    "make_rng",
+    "check_array",
+    "check_sequence",
+    "check_elements",
+    "check_work",
+    "check_callable",
     "check_finite_result",
 ]
 
@@ -75,8 +89,14 @@ def check_int(name: str, value, low: int, high: int | None = None) -> int:
     return int(value)
 
 
-def check_real(name: str, value, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
+def check_real(
+    name: str,
+    value,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """``value`` as a finite ``float`` within the bounds (open where ``*_open``)."""
     for bound in (low, high):
         if bound is not None and (not _is_real(bound) or math.isnan(bound)):
@@ -89,8 +109,7 @@ def check_real(name: str, value, low: float | None = None, high: float | None = 
     if bad_low or bad_high:
         lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
         hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
-        raise ValueError(f"{name} must be {' and '.join(p for p in (lo, hi) if p)}; "
-                         f"got {value!r}")
+        raise ValueError(f"{name} must be {' and '.join(p for p in (lo, hi) if p)}; got {value!r}")
     return value
 
 
@@ -110,8 +129,7 @@ def check_choice(name: str, value, options: Sequence):
     except (TypeError, ValueError):  # an array compared with a string, say
         found = False
     if not found:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; "
-                         f"got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
     return value
 
 
@@ -120,8 +138,10 @@ def check_seed(name: str, value):
     if isinstance(value, np.random.Generator):
         return value
     if not _is_int(value) or not 0 <= value <= MAX_SEED:
-        raise ValueError(f"{name} must be an integer between 0 and {MAX_SEED} or a "
-                         f"numpy.random.Generator; got {value!r}")
+        raise ValueError(
+            f"{name} must be an integer between 0 and {MAX_SEED} or a "
+            f"numpy.random.Generator; got {value!r}"
+        )
     return int(value)
 
 
@@ -140,14 +160,23 @@ def check_elements(name: str, shape, limit: int = MAX_ELEMENTS) -> tuple:
     if any(d < 0 for d in dims):
         raise ValueError(f"{name} must have sizes >= 0; got {dims}")
     if math.prod(dims) > limit:
-        raise ValueError(f"{name} would have {math.prod(dims)} entries (shape {dims}); "
-                         f"at most {limit} fit in memory here")
+        raise ValueError(
+            f"{name} would have {math.prod(dims)} entries (shape {dims}); "
+            f"at most {limit} fit in memory here"
+        )
     return dims
 
 
-def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple | None = None,
-                dtype=np.float64, finite: bool = True, min_size: int = 1,
-                limit: int = MAX_ELEMENTS) -> np.ndarray:
+def check_array(
+    name: str,
+    value,
+    ndim: int | tuple | None = None,
+    shape: tuple | None = None,
+    dtype=np.float64,
+    finite: bool = True,
+    min_size: int = 1,
+    limit: int = MAX_ELEMENTS,
+) -> np.ndarray:
     """``value`` as a numpy array of ``dtype``, checked before anything is computed.
 
     ``dtype``: the dtype to convert to, or ``None`` to keep a float array's own (float32
@@ -173,18 +202,22 @@ def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple 
             array = array.astype(np.float64)
     except (TypeError, ValueError, OverflowError) as error:
         kind = "numeric" if dtype is None else np.dtype(dtype).name
-        raise ValueError(f"{name} must be an array of {kind} values; "
-                         f"got {_short(value)} ({error})") from None
+        raise ValueError(
+            f"{name} must be an array of {kind} values; got {_short(value)} ({error})"
+        ) from None
     if array.size > limit:
         raise ValueError(f"{name} has {array.size} entries; at most {limit} fit in memory here")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if array.ndim not in allowed:
-            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s); "
-                             f"got shape {array.shape}")
+            raise ValueError(
+                f"{name} must have {' or '.join(map(str, allowed))} dimension(s); "
+                f"got shape {array.shape}"
+            )
     if shape is not None:
-        if array.ndim != len(shape) or any(want is not None and got != want
-                                           for got, want in zip(array.shape, shape)):
+        if array.ndim != len(shape) or any(
+            want is not None and got != want for got, want in zip(array.shape, shape)
+        ):
             wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {wanted}; got {array.shape}")
     if array.size < min_size:
@@ -194,8 +227,9 @@ def check_array(name: str, value, ndim: int | tuple | None = None, shape: tuple 
     return array
 
 
-def check_sequence(name: str, value, item: Callable | None = None, min_len: int = 1,
-                   max_len: int = MAX_ITEMS) -> list:
+def check_sequence(
+    name: str, value, item: Callable | None = None, min_len: int = 1, max_len: int = MAX_ITEMS
+) -> list:
     """``value`` (a list, tuple or range; not a string) as a list of checked items.
 
     The length is checked before any item; ``item(name_i, x)`` checks one item and returns
@@ -204,20 +238,23 @@ def check_sequence(name: str, value, item: Callable | None = None, min_len: int 
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
         raise ValueError(f"{name} must be a list; got {_short(value)}")
     if not min_len <= len(value) <= max_len:
-        raise ValueError(f"{name} must have between {min_len} and {max_len} items; "
-                         f"got {len(value)}")
+        raise ValueError(
+            f"{name} must have between {min_len} and {max_len} items; got {len(value)}"
+        )
     if item is None:
         return list(value)
     return [item(f"{name}[{i}]", x) for i, x in enumerate(value)]
 
 
-def check_work(what: str, multiply_adds: float, limit: float = MAX_MULTIPLY_ADDS,
-               advice: str = "") -> None:
+def check_work(
+    what: str, multiply_adds: float, limit: float = MAX_MULTIPLY_ADDS, advice: str = ""
+) -> None:
     """Refuse a run whose cost (multiply-adds, estimated from its sizes) is over ``limit``."""
     if multiply_adds > limit:
-        raise ValueError(f"{what} would take about {multiply_adds:.2g} multiply-adds; at most "
-                         f"{limit:.2g} run in reasonable time here" + (f": {advice}" if advice
-                                                                        else ""))
+        raise ValueError(
+            f"{what} would take about {multiply_adds:.2g} multiply-adds; at most "
+            f"{limit:.2g} run in reasonable time here" + (f": {advice}" if advice else "")
+        )
 
 
 def check_callable(name: str, value) -> Callable:

@@ -28,8 +28,19 @@ import numpy as np
 from course_utils import network
 from course_utils.validation import MAX_SEED, check_array, check_int, check_real
 
-__all__ = ["ScaledMatrix", "unit_weights", "inputs", "weights", "draw_layers", "run", "prefetch",
-           "is_cached", "MAX_CACHE_BYTES", "MAX_CACHED_LAYERS", "MAX_CACHED_WIDTH"]
+__all__ = [
+    "ScaledMatrix",
+    "unit_weights",
+    "inputs",
+    "weights",
+    "draw_layers",
+    "run",
+    "prefetch",
+    "is_cached",
+    "MAX_CACHE_BYTES",
+    "MAX_CACHED_LAYERS",
+    "MAX_CACHED_WIDTH",
+]
 
 #: 10 layers of 4096 x 4096 float32 (the init explorer's largest network) and room to spare.
 MAX_CACHE_BYTES = 704 * 2**20
@@ -90,8 +101,10 @@ _CACHE = _Cache(MAX_CACHE_BYTES)
 def _check_size(name: str, n_bytes: int, limit: int):
     # Callers (chapter 03's Experiment) validate first; this guards direct calls.
     if n_bytes > limit:
-        raise ValueError(f"{name} would take {n_bytes / 2**20:,.0f} MiB; the cache holds at most "
-                         f"{limit / 2**20:,.0f} MiB (what fits a 2 GB Binder)")
+        raise ValueError(
+            f"{name} would take {n_bytes / 2**20:,.0f} MiB; the cache holds at most "
+            f"{limit / 2**20:,.0f} MiB (what fits a 2 GB Binder)"
+        )
 
 
 def unit_weights(seed: int, width: int, layer: int) -> np.ndarray:
@@ -174,8 +187,10 @@ _EXPERIMENT_FIELDS = ("depth", "width", "n_samples", "activation", "seed", "weig
 def _check_experiment(experiment):
     # Duck-typed: the validated Experiment lives in chapter 03's runs, which imports this.
     if not all(hasattr(experiment, f) for f in _EXPERIMENT_FIELDS):
-        raise ValueError("experiment must be a chapter 03 Experiment (with "
-                         f"{', '.join(_EXPERIMENT_FIELDS)}); got {experiment!r}")
+        raise ValueError(
+            "experiment must be a chapter 03 Experiment (with "
+            f"{', '.join(_EXPERIMENT_FIELDS)}); got {experiment!r}"
+        )
 
 
 def _source_width(experiment, full_width):
@@ -196,8 +211,7 @@ def draw_layers(seed: int, width: int, depth: int) -> None:
     ~0.8 s instead of ~2 s.
     """
     _check_key(seed, width, depth=depth)
-    _check_size(f"{depth} layers of {width} x {width}", 4 * depth * width * width,
-                MAX_CACHE_BYTES)
+    _check_size(f"{depth} layers of {width} x {width}", 4 * depth * width * width, MAX_CACHE_BYTES)
     missing = [layer for layer in range(depth) if not is_cached(seed, width, layer)]
     if len(missing) > 1:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="weight-draw") as pool:
@@ -209,8 +223,10 @@ def weights(experiment, full_width: int | None = None) -> list:
     source = _source_width(experiment, full_width)
     sigma, width = np.float32(experiment.weight_std), experiment.width
     draw_layers(experiment.seed, source, experiment.depth)
-    return [ScaledMatrix(unit_weights(experiment.seed, source, layer)[:width, :width], sigma)
-            for layer in range(experiment.depth)]
+    return [
+        ScaledMatrix(unit_weights(experiment.seed, source, layer)[:width, :width], sigma)
+        for layer in range(experiment.depth)
+    ]
 
 
 def run(experiment, full_width: int | None = None) -> network.Forward:
@@ -247,8 +263,7 @@ def prefetch(seed: int, width: int, depth: int) -> threading.Thread:
     (started, daemon) thread.
     """
     _check_key(seed, width, depth=depth)
-    _check_size(f"{depth} layers of {width} x {width}", 4 * depth * width * width,
-                MAX_CACHE_BYTES)
+    _check_size(f"{depth} layers of {width} x {width}", 4 * depth * width * width, MAX_CACHE_BYTES)
 
     def fill():
         draw_layers(seed, width, depth)

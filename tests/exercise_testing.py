@@ -3,8 +3,9 @@
 
 def nbgrader_cells(notebook):
     """The notebook's nbgrader cells by grade_id."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
-            if "nbgrader" in c.metadata}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.metadata
+    }
 
 
 def grade(solution_source, test_source):
@@ -44,11 +45,22 @@ def standard_exercise_tests(notebook, exercise, check, points, stubs=1):
         cells = instructor_cells()
         assert {solution_id, tests_id} <= set(cells)
         assert cells[solution_id].metadata["nbgrader"] == {
-            "grade": False, "grade_id": solution_id, "locked": False, "schema_version": 3,
-            "solution": True, "task": False}
+            "grade": False,
+            "grade_id": solution_id,
+            "locked": False,
+            "schema_version": 3,
+            "solution": True,
+            "task": False,
+        }
         assert cells[tests_id].metadata["nbgrader"] == {
-            "grade": True, "grade_id": tests_id, "locked": True, "points": points,
-            "schema_version": 3, "solution": False, "task": False}
+            "grade": True,
+            "grade_id": tests_id,
+            "locked": True,
+            "points": points,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
         source = cells[tests_id].source
         assert f"{check}(" in visible_part(source)
         assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source
@@ -65,9 +77,11 @@ def standard_exercise_tests(notebook, exercise, check, points, stubs=1):
         with pytest.raises(NotImplementedError, match="Exercise"):
             grade(student[solution_id].source, student[tests_id].source)
 
-    return (test_exercise_cells_carry_nbgrader_metadata,
-            test_reference_solution_passes_visible_and_hidden_tests,
-            test_student_version_has_a_stub_and_no_hidden_tests)
+    return (
+        test_exercise_cells_carry_nbgrader_metadata,
+        test_reference_solution_passes_visible_and_hidden_tests,
+        test_student_version_has_a_stub_and_no_hidden_tests,
+    )
 
 
 def spec_failures(solution_source, grade_id):

@@ -7,12 +7,20 @@ import torch.nn.functional as F
 
 from course_utils import activations
 
-TORCH = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
-         "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu, "silu": F.silu,
-         "softplus": F.softplus}
+TORCH = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "leaky_relu": F.leaky_relu,
+    "elu": F.elu,
+    "gelu": F.gelu,
+    "silu": F.silu,
+    "softplus": F.softplus,
+}
 # A grid with large |z| (saturation, overflow territory) that avoids the kink at 0.
-GRID = np.concatenate([np.linspace(-50, 50, 2001) + 1e-3, np.linspace(-6, 6, 1201) + 1e-4,
-                       [-1e4, -700.0, 700.0, 1e4]])
+GRID = np.concatenate(
+    [np.linspace(-50, 50, 2001) + 1e-3, np.linspace(-6, 6, 1201) + 1e-4, [-1e4, -700.0, 700.0, 1e4]]
+)
 
 
 def torch_pair(fn, z):
@@ -40,25 +48,30 @@ def test_names_keep_chapter_03s_first():
 @pytest.mark.parametrize("slope", [0.01, 0.2, 1.5])
 def test_leaky_relu_slope_matches_torch(slope):
     want_f, want_df = torch_pair(lambda t: F.leaky_relu(t, negative_slope=slope), GRID)
-    np.testing.assert_allclose(activations.leaky_relu(GRID, negative_slope=slope), want_f, rtol=1e-12)
-    np.testing.assert_allclose(activations.leaky_relu_grad(GRID, negative_slope=slope), want_df,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        activations.leaky_relu(GRID, negative_slope=slope), want_f, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        activations.leaky_relu_grad(GRID, negative_slope=slope), want_df, rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
 def test_elu_alpha_matches_torch(alpha):
     want_f, want_df = torch_pair(lambda t: F.elu(t, alpha=alpha), GRID)
     np.testing.assert_allclose(activations.elu(GRID, alpha=alpha), want_f, rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(activations.elu_grad(GRID, alpha=alpha), want_df, rtol=1e-6,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        activations.elu_grad(GRID, alpha=alpha), want_df, rtol=1e-6, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("beta", [0.5, 2.0])
 def test_softplus_beta_matches_torch(beta):
     want_f, want_df = torch_pair(lambda t: F.softplus(t, beta=beta), GRID)
     np.testing.assert_allclose(activations.softplus(GRID, beta=beta), want_f, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(activations.softplus_grad(GRID, beta=beta), want_df, rtol=1e-6,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        activations.softplus_grad(GRID, beta=beta), want_df, rtol=1e-6, atol=1e-9
+    )
 
 
 def test_derivatives_at_the_kink_follow_autograd():
@@ -120,19 +133,28 @@ def test_lookup_is_case_insensitive():
 
 @pytest.mark.parametrize("bad", ["softmax", "", None, 3, "maxout"])
 def test_unknown_activation_is_a_value_error(bad):
-    with pytest.raises(ValueError, match="activation must be one of tanh, relu, sigmoid, "
-                                         "leaky_relu, elu, gelu, silu, softplus; got"):
+    with pytest.raises(
+        ValueError,
+        match="activation must be one of tanh, relu, sigmoid, "
+        "leaky_relu, elu, gelu, silu, softplus; got",
+    ):
         activations.get(bad)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: activations.leaky_relu(np.zeros(2), negative_slope=float("nan")), "negative_slope"),
-    (lambda: activations.elu_grad(np.zeros(2), alpha="1"), "alpha must be a finite number"),
-    (lambda: activations.softplus(np.zeros(2), beta=0), "beta must be > 0"),
-    (lambda: activations.relu(["a", "b"]), "z must be an array of numeric values"),
-    (lambda: activations.tanh(None), "z must be an array of numbers"),
-    (lambda: activations.sigmoid(np.broadcast_to(0.0, (10**5, 10**5))), "at most 16777216"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: activations.leaky_relu(np.zeros(2), negative_slope=float("nan")),
+            "negative_slope",
+        ),
+        (lambda: activations.elu_grad(np.zeros(2), alpha="1"), "alpha must be a finite number"),
+        (lambda: activations.softplus(np.zeros(2), beta=0), "beta must be > 0"),
+        (lambda: activations.relu(["a", "b"]), "z must be an array of numeric values"),
+        (lambda: activations.tanh(None), "z must be an array of numbers"),
+        (lambda: activations.sigmoid(np.broadcast_to(0.0, (10**5, 10**5))), "at most 16777216"),
+    ],
+)
 def test_bad_parameters_are_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -147,8 +169,9 @@ def test_nan_passes_through_the_forward_pass_but_not_a_call_by_name(name):
     for by_name in (getattr(activations, name), getattr(activations, name + "_grad")):
         with pytest.raises(ValueError, match="z must hold finite numbers"):
             by_name(z)
-        np.testing.assert_array_equal(by_name(z[1:]), (f if by_name.__name__ == name
-                                                       else df)(z[1:]))
+        np.testing.assert_array_equal(
+            by_name(z[1:]), (f if by_name.__name__ == name else df)(z[1:])
+        )
 
 
 # ---------------------------------------------------------------------------- Maxout

@@ -41,8 +41,12 @@ from tools.make_student_versions import student_version  # noqa: E402
 pytestmark = pytest.mark.notebook  # executes notebooks (see tests/conftest.py)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
-           "### END HIDDEN TESTS")
+MARKERS = (
+    "### BEGIN SOLUTION",
+    "### END SOLUTION",
+    "### BEGIN HIDDEN TESTS",
+    "### END HIDDEN TESTS",
+)
 
 
 def secret_lines(notebook) -> set:
@@ -66,8 +70,11 @@ def secret_lines(notebook) -> set:
 
 def exercise_points(notebook) -> dict:
     """{grade_id of the test cell: points} in notebook order."""
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
-            for c in notebook.cells if is_grade(c) and not is_solution(c)}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+        for c in notebook.cells
+        if is_grade(c) and not is_solution(c)
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -104,6 +111,7 @@ def test_student_version_leaks_nothing(path):
 
 # --- grading -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_test_cell_has_a_grading_spec_and_ids_are_unique(path):
     notebook = nbformat.read(path, as_version=4)
@@ -114,7 +122,7 @@ def test_every_test_cell_has_a_grading_spec_and_ids_are_unique(path):
         assert spec.hides, grade_id
 
 
-PERTURB = '''
+PERTURB = """
 
 def _deliberately_wrong(function):
     import functools
@@ -132,7 +140,7 @@ def _deliberately_wrong(function):
         return perturb(function(*args, **kwargs))
     return wrong
 
-'''
+"""
 
 
 def wrong_answer(source: str) -> str:
@@ -151,8 +159,9 @@ def _tests_of(solution_id: str) -> str:
 def tampered_submission(instructor, student, wrong_id: str):
     """Wrong answer to the exercise ``wrong_id``; its test cell edited to pass, others deleted."""
     submission = copy.deepcopy(student)
-    reference = {c.metadata["nbgrader"]["grade_id"]: c for c in instructor.cells
-                 if "nbgrader" in c.metadata}
+    reference = {
+        c.metadata["nbgrader"]["grade_id"]: c for c in instructor.cells if "nbgrader" in c.metadata
+    }
     cells = []
     for cell in submission.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -177,22 +186,30 @@ def graded(request, tmp_path_factory):
     path = request.cls.path
     instructor = nbformat.read(path, as_version=4)
     student = student_version(path)
-    solutions = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells
-                 if is_solution(c)]
+    solutions = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells if is_solution(c)]
     wrong_id = solutions[-1]
     folder = tmp_path_factory.mktemp("class")
-    for name, notebook in [("instructor", instructor), ("untouched", student),
-                           ("tampered", tampered_submission(instructor, student, wrong_id))]:
+    for name, notebook in [
+        ("instructor", instructor),
+        ("untouched", student),
+        ("tampered", tampered_submission(instructor, student, wrong_id)),
+    ]:
         (folder / name).mkdir()
         nbformat.write(notebook, folder / name / path.name)
-    scores, reports = grading.grade_all(folder, [path], jobs=1, bwrap=find_bwrap(),
-                                        cell_timeout=300, timeout=900)
+    scores, reports = grading.grade_all(
+        folder, [path], jobs=1, bwrap=find_bwrap(), cell_timeout=300, timeout=900
+    )
     by_student, reasons = {}, {}
     for s in scores:
         by_student.setdefault(s.student, {})[s.exercise] = s.score
         reasons.setdefault(s.student, {})[s.exercise] = s.reason
-    return {"scores": by_student, "reasons": reasons, "reports": reports, "wrong_id": wrong_id,
-            "points": exercise_points(instructor)}
+    return {
+        "scores": by_student,
+        "reasons": reasons,
+        "reports": reports,
+        "wrong_id": wrong_id,
+        "points": exercise_points(instructor),
+    }
 
 
 class GradingSuite:
@@ -211,7 +228,8 @@ class GradingSuite:
         assert graded["scores"]["untouched"] == {k: 0.0 for k in graded["points"]}
         failed = self._errors(graded, "untouched")  # a stub inside a def fails only when called
         assert all(origin == "solution" for _, origin, _ in failed), (
-            f"cells outside the exercises failed for an untouched student version: {failed}")
+            f"cells outside the exercises failed for an untouched student version: {failed}"
+        )
         for exercise, reason in graded["reasons"]["untouched"].items():
             assert "NotImplementedError" in reason, (exercise, reason)
 
@@ -260,9 +278,10 @@ def test_no_answer_is_shown_before_its_exercise(path):
         lines = _solution_lines(notebook.cells[index].source)
         before = "\n".join(_cell_text(c) for c in notebook.cells[:index])
         shown = [line for line in lines if line in before]
-        assert not shown, (f"{path.name}: the answer to "
-                           f"{notebook.cells[index].metadata['nbgrader']['grade_id']} is shown "
-                           f"before it: {shown[:3]}")
-    for cell in notebook.cells[:solutions[-1]]:
-        assert "getsource(" not in cell.source, (
-            f"{path.name} prints source code before an exercise")
+        assert not shown, (
+            f"{path.name}: the answer to "
+            f"{notebook.cells[index].metadata['nbgrader']['grade_id']} is shown "
+            f"before it: {shown[:3]}"
+        )
+    for cell in notebook.cells[: solutions[-1]]:
+        assert "getsource(" not in cell.source, f"{path.name} prints source code before an exercise"

@@ -34,7 +34,7 @@ def test_random_crop_pads_with_zeros_and_crops_the_window(photo):
     out, (top, left) = A.random_crop(photo, (50, 60), padding=8, seed=3)
     padded = np.pad(photo, ((8, 8), (8, 8), (0, 0)))
     assert out.shape == (50, 60, 3)
-    np.testing.assert_array_equal(out, padded[top:top + 50, left:left + 60])
+    np.testing.assert_array_equal(out, padded[top : top + 50, left : left + 60])
     same, _ = A.random_crop(photo, photo.shape[:2], padding=0, seed=0)
     np.testing.assert_array_equal(same, photo)
     with pytest.raises(ValueError, match="size"):
@@ -48,7 +48,9 @@ def test_cutout_blanks_a_square_cut_by_the_border(photo):
     outside[top:bottom, left:right] = False
     np.testing.assert_array_equal(out[outside], photo[outside])
     assert bottom - top <= 20 and right - left <= 20
-    sizes = [(b - t) * (r - l) for t, l, b, r in (A.cutout(photo, 20, rng(s))[1] for s in range(200))]
+    sizes = [
+        (b - t) * (r - l) for t, l, b, r in (A.cutout(photo, 20, rng(s))[1] for s in range(200))
+    ]
     assert max(sizes) == 400 and min(sizes) < 400  # partly outside sometimes, as in the paper
 
 
@@ -71,18 +73,29 @@ def test_color_jitter_factors_and_identity(photo):
     out, factors = A.color_jitter(photo, rng(0))
     assert all(0.6 <= f <= 1.4 for f in factors.values())
     assert out.shape == photo.shape and out.dtype == np.uint8
-    bright, _ = A.color_jitter(photo / 255.0 * 0.5, rng(0), brightness=0.0, contrast=0.0, saturation=0.0)
+    bright, _ = A.color_jitter(
+        photo / 255.0 * 0.5, rng(0), brightness=0.0, contrast=0.0, saturation=0.0
+    )
     assert bright.dtype == np.float64
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: A.cutout(np.ones((4, 4)), 2), "image must have 3 dimension"),
-    (lambda: A.cutout(np.full((4, 4, 3), 2.0), 2), r"a float image must have values in \[0, 1\]"),
-    (lambda: A.cutout(np.zeros((4, 4, 3)), 0), "size must be between 1 and 4; got 0"),
-    (lambda: A.random_flip(np.zeros((4, 4, 3)), p=2), "p must be >= 0 and <= 1; got 2"),
-    (lambda: A.random_erasing(np.zeros((4, 4, 3)), scale=(0.5, 0.1)), "scale must be"),
-    (lambda: A.color_jitter(np.zeros((4, 4, 3)), brightness=2), "brightness must be >= 0 and <= 1; got 2"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: A.cutout(np.ones((4, 4)), 2), "image must have 3 dimension"),
+        (
+            lambda: A.cutout(np.full((4, 4, 3), 2.0), 2),
+            r"a float image must have values in \[0, 1\]",
+        ),
+        (lambda: A.cutout(np.zeros((4, 4, 3)), 0), "size must be between 1 and 4; got 0"),
+        (lambda: A.random_flip(np.zeros((4, 4, 3)), p=2), "p must be >= 0 and <= 1; got 2"),
+        (lambda: A.random_erasing(np.zeros((4, 4, 3)), scale=(0.5, 0.1)), "scale must be"),
+        (
+            lambda: A.color_jitter(np.zeros((4, 4, 3)), brightness=2),
+            "brightness must be >= 0 and <= 1; got 2",
+        ),
+    ],
+)
 def test_image_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,7 +1,5 @@
 """course_utils.batchnorm: NumPy Batch Norm against torch.nn.BatchNorm1d and autograd."""
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -47,8 +45,9 @@ def test_train_and_eval_match_torch_including_running_statistics(momentum, eps):
 
 def test_running_variance_uses_the_unbiased_batch_variance():
     x = batch(n=4, d=3)
-    _, cache = B.batchnorm_forward(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3),
-                                   momentum=1.0)
+    _, cache = B.batchnorm_forward(
+        x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), momentum=1.0
+    )
     np.testing.assert_allclose(cache.running_var, x.var(axis=0, ddof=1))
     np.testing.assert_allclose(cache.batch_var, x.var(axis=0, ddof=0))
     np.testing.assert_allclose(cache.running_mean, x.mean(axis=0))
@@ -118,23 +117,57 @@ def test_batchnorm_step_runs_the_lecture_network_and_matches_torch(activation):
     np.testing.assert_allclose(grads.input, xt.grad.numpy(), rtol=1e-5, atol=1e-10)
     for layer, (w, bn) in enumerate(zip(wt, bns)):
         np.testing.assert_allclose(grads.weight(layer + 1), w.grad.numpy(), rtol=1e-5, atol=1e-10)
-        np.testing.assert_allclose(step.grads[layer][0], bn.weight.grad.numpy(), rtol=1e-5, atol=1e-10)
-        np.testing.assert_allclose(step.grads[layer][1], bn.bias.grad.numpy(), rtol=1e-5, atol=1e-10)
+        np.testing.assert_allclose(
+            step.grads[layer][0], bn.weight.grad.numpy(), rtol=1e-5, atol=1e-10
+        )
+        np.testing.assert_allclose(
+            step.grads[layer][1], bn.bias.grad.numpy(), rtol=1e-5, atol=1e-10
+        )
         np.testing.assert_allclose(step.running_vars[layer], bn.running_var.numpy(), rtol=1e-10)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: B.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)), "x must have 2 dimension"),
-    (lambda: B.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)), "at least 2 examples"),
-    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(3\)"),
-    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0), "eps must be > 0"),
-    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), momentum=1.5), "momentum must be >= 0 and <= 1; got 1.5"),
-    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=False), "needs running_mean"),
-    (lambda: B.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), "NaN or inf"),
-    (lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=1), "train must be True or False"),
-    (lambda: B.batchnorm_backward(np.ones((4, 3)), None), "cache must be the BatchNormCache"),
-    (lambda: B.batchnorm_forward(np.zeros((2**12, 2**12)), np.ones(2**12), np.zeros(2**12)), "at most"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: B.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)),
+            "x must have 2 dimension",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)),
+            "at least 2 examples",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)),
+            r"gamma must have shape \(3\)",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0),
+            "eps must be > 0",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), momentum=1.5),
+            "momentum must be >= 0 and <= 1; got 1.5",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=False),
+            "needs running_mean",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)),
+            "NaN or inf",
+        ),
+        (
+            lambda: B.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), train=1),
+            "train must be True or False",
+        ),
+        (lambda: B.batchnorm_backward(np.ones((4, 3)), None), "cache must be the BatchNormCache"),
+        (
+            lambda: B.batchnorm_forward(np.zeros((2**12, 2**12)), np.ones(2**12), np.zeros(2**12)),
+            "at most",
+        ),
+    ],
+)
 def test_bad_arguments_are_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

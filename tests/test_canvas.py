@@ -22,8 +22,11 @@ from PIL import Image
 
 from course_utils.widgets.canvas import make_canvas
 
-PINS = dict(re.findall(r"^([\w-]+)==([\w.+]+)", (Path(__file__).parents[1] / "requirements.txt")
-                       .read_text(), re.M))
+PINS = dict(
+    re.findall(
+        r"^([\w-]+)==([\w.+]+)", (Path(__file__).parents[1] / "requirements.txt").read_text(), re.M
+    )
+)
 
 
 def test_patches_were_written_for_the_installed_versions():
@@ -135,7 +138,8 @@ fig = plt.figure()
 assert type(fig.canvas).__module__.startswith("matplotlib.backends.backend_agg"), type(fig.canvas)
 print("ok")
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -17,8 +17,7 @@ import pytest
 
 from course_utils import data
 
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-           "truck")
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 def make_records(n, seed):
@@ -40,8 +39,12 @@ def release_files(sizes=(3, 2, 4, 1, 2), test_size=5):
         train_labels.append(labels)
     test_images, test_labels, files["test_batch.bin"] = make_records(test_size, seed=99)
     files["batches.meta.txt"] = ("\n".join(CLASSES) + "\n\n").encode()
-    expected = (np.concatenate(train_images), np.concatenate(train_labels), test_images,
-                test_labels)
+    expected = (
+        np.concatenate(train_images),
+        np.concatenate(train_labels),
+        test_images,
+        test_labels,
+    )
     return files, expected
 
 
@@ -85,9 +88,9 @@ def test_pixel_layout_is_rows_columns_rgb(tmp_path):
     files, _ = release_files(sizes=(1, 1, 1, 1, 1), test_size=1)
     record = bytearray(3073)
     record[0] = 7
-    record[1 + 0 * 1024 + 0] = 255        # red plane, row 0, column 0
+    record[1 + 0 * 1024 + 0] = 255  # red plane, row 0, column 0
     record[1 + 1 * 1024 + 32 * 2 + 5] = 9  # green plane, row 2, column 5
-    record[1 + 2 * 1024 + 1023] = 4        # blue plane, row 31, column 31
+    record[1 + 2 * 1024 + 1023] = 4  # blue plane, row 31, column 31
     files["data_batch_1.bin"] = bytes(record)
     write_archive(tmp_path / "cifar-10-binary.tar.gz", files)
     image = data.load_cifar10(tmp_path, verify=False).x_train[0]
@@ -102,13 +105,25 @@ def test_wrong_checksum_is_rejected(tmp_path):
         data.load_cifar10(tmp_path)  # verify=True: a small archive is not the release
 
 
-@pytest.mark.parametrize("damage, match", [
-    (lambda f: f.update({"data_batch_3.bin": f["data_batch_3.bin"][:-1]}), "not a whole number"),
-    (lambda f: f.update({"test_batch.bin": b""}), "not a whole number"),
-    (lambda f: f.update({"data_batch_2.bin": b"\x0a" + f["data_batch_2.bin"][1:]}), "label byte 10"),
-    (lambda f: f.pop("data_batch_5.bin"), "no regular file cifar-10-batches-bin/data_batch_5.bin"),
-    (lambda f: f.update({"batches.meta.txt": b"cat\ndog\n"}), "10 class names"),
-])
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (
+            lambda f: f.update({"data_batch_3.bin": f["data_batch_3.bin"][:-1]}),
+            "not a whole number",
+        ),
+        (lambda f: f.update({"test_batch.bin": b""}), "not a whole number"),
+        (
+            lambda f: f.update({"data_batch_2.bin": b"\x0a" + f["data_batch_2.bin"][1:]}),
+            "label byte 10",
+        ),
+        (
+            lambda f: f.pop("data_batch_5.bin"),
+            "no regular file cifar-10-batches-bin/data_batch_5.bin",
+        ),
+        (lambda f: f.update({"batches.meta.txt": b"cat\ndog\n"}), "10 class names"),
+    ],
+)
 def test_damaged_releases_are_rejected(tmp_path, damage, match):
     files, _ = release_files()
     damage(files)
@@ -206,10 +221,15 @@ def test_load_dataset_digits_is_the_default():
     assert data.load_dataset(max_train=100).x_train.shape == (100, 64)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"name": "mnist"}, "name must be one of"), ({"max_train": 0}, "max_train"),
-    ({"max_val": 1.5}, "max_val"), ({"seed": -1}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"name": "mnist"}, "name must be one of"),
+        ({"max_train": 0}, "max_train"),
+        ({"max_val": 1.5}, "max_val"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_load_dataset_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.load_dataset(**kwargs)

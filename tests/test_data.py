@@ -26,11 +26,14 @@ def test_sample_photos_are_the_two_bundled_images():
     assert data.load_sample_photos()["china"].flags.writeable
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(validation=0), "validation must be a share strictly between 0 and 1; got 0"),
-    (dict(validation=1.5), "validation must be a share"),
-    (dict(seed=-1), "seed must be an integer >= 0; got -1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(validation=0), "validation must be a share strictly between 0 and 1; got 0"),
+        (dict(validation=1.5), "validation must be a share"),
+        (dict(seed=-1), "seed must be an integer >= 0; got -1"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.load_digits(**kwargs)

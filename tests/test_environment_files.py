@@ -124,13 +124,17 @@ def test_requirements_are_exact_pins():
 
 def test_dev_requirements_include_the_runtime_pins():
     lines = [line.strip() for line in _dev_lines() if line.strip() and not line.startswith("#")]
-    assert lines[0] == "-r requirements.txt", "requirements-dev.txt must start from requirements.txt"
+    assert lines[0] == "-r requirements.txt", (
+        "requirements-dev.txt must start from requirements.txt"
+    )
 
 
 def test_students_do_not_get_the_instructor_tools():
     pins = _exact_pins(_requirements_lines(), "requirements.txt")
     present = sorted(set(INSTRUCTOR_TOOLS) & set(pins))
-    assert not present, f"requirements.txt is what students install; move {present} to requirements-dev.txt"
+    assert not present, (
+        f"requirements.txt is what students install; move {present} to requirements-dev.txt"
+    )
 
 
 def test_pins_live_in_one_file():
@@ -141,10 +145,12 @@ def test_pins_live_in_one_file():
     assert not _exact_pins([line for line in conda if not line.startswith("-")], "environment.yml")
     binder = yaml.safe_load(BINDER_ENV.read_text(encoding="utf-8"))
     assert binder["dependencies"] == ["python=3.11", "pip"], (
-        "binder/environment.yml provides Python and pip only; postBuild installs the pins")
+        "binder/environment.yml provides Python and pip only; postBuild installs the pins"
+    )
     post = POST_BUILD.read_text(encoding="utf-8")
     assert re.search(r"^pip install .*-r requirements\.txt\s*$", post, re.M), (
-        "binder/postBuild must install -r requirements.txt")
+        "binder/postBuild must install -r requirements.txt"
+    )
 
 
 def test_conda_files_use_python_311_pip_and_cpu_torch():
@@ -152,7 +158,8 @@ def test_conda_files_use_python_311_pip_and_cpu_torch():
     assert _conda_specs(BINDER_ENV) == ["python=3.11", "pip"]
     options = [shlex.split(line) for line in _conda_pip_lines(CONDA_ENV) if line.startswith("-")]
     assert ["--extra-index-url", CPU_INDEX] in options, (
-        "environment.yml: the pip section should use PyTorch's CPU-only index")
+        "environment.yml: the pip section should use PyTorch's CPU-only index"
+    )
     post = POST_BUILD.read_text(encoding="utf-8")
     assert f"--extra-index-url {CPU_INDEX}" in post, "binder/postBuild: CPU-only torch index"
 
@@ -183,8 +190,9 @@ def test_torch_is_pinned_to_the_tested_version():
 # --- pins against pyproject.toml -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which, source", [("runtime", "requirements.txt"),
-                                           ("dev", "requirements-dev.txt")])
+@pytest.mark.parametrize(
+    "which, source", [("runtime", "requirements.txt"), ("dev", "requirements-dev.txt")]
+)
 def test_every_pyproject_dependency_is_pinned(which, source):
     lines = _requirements_lines() if which == "runtime" else _dev_lines()
     pins = _exact_pins(lines, source)
@@ -211,7 +219,9 @@ def test_build_backend_is_pinned_within_build_system_requires():
     assert requires, "pyproject.toml [build-system] requires nothing"
     for req in requires:
         version = pins.get(canonicalize_name(req.name))
-        assert version is not None, f"requirements-dev.txt does not pin the build backend {req.name}"
+        assert version is not None, (
+            f"requirements-dev.txt does not pin the build backend {req.name}"
+        )
         assert req.specifier.contains(version, prereleases=True), (
             f"{req.name}=={version} violates [build-system] requires {req}"
         )
@@ -223,7 +233,8 @@ def test_pinned_python_is_allowed_by_pyproject():
     requires = SpecifierSet(_pyproject()["project"]["requires-python"])
     assert requires.contains("3.11"), "the conda/Binder Python (3.11) must satisfy requires-python"
     assert not requires.contains("3.10"), (
-        "requires-python allows a Python nothing tests (the venvs, conda and Binder are 3.11)")
+        "requires-python allows a Python nothing tests (the venvs, conda and Binder are 3.11)"
+    )
 
 
 # --- CI and README ---------------------------------------------------------------------------
@@ -243,11 +254,14 @@ def test_ci_runs_make_test_then_the_cross_cpu_run_and_nothing_else():
     allowed_extra = re.compile(
         r"^(set -euo pipefail|cd .+|"
         r"if \[ ! -x /usr/bin/chromium \] \|\| \[ ! -x /usr/bin/bwrap \]; then "
-        r"apt-get update -qq && apt-get install -y -qq chromium bubblewrap >/dev/null; fi)$")
+        r"apt-get update -qq && apt-get install -y -qq chromium bubblewrap >/dev/null; fi)$"
+    )
     others = [c for c in commands[:-2] if not allowed_extra.match(c)]
-    assert not others, (f".ci/run should only cd to the repo root, install Chromium and "
-                        f"bubblewrap when they are missing and run make test and make "
-                        f"test-portable: {others}")
+    assert not others, (
+        f".ci/run should only cd to the repo root, install Chromium and "
+        f"bubblewrap when they are missing and run make test and make "
+        f"test-portable: {others}"
+    )
 
 
 def test_readme_names_the_two_commands():
@@ -265,8 +279,10 @@ def test_constraints_oldest_pin_exactly_the_lower_bound_of_every_runtime_depende
     One `==` pin per pyproject.toml runtime dependency and nothing else, each equal to the
     range's `>=` bound, so raising a bound without re-testing it (or the reverse) fails here.
     """
-    pins = _exact_pins((ROOT / "constraints-oldest.txt").read_text(encoding="utf-8").splitlines(),
-                       "constraints-oldest.txt")
+    pins = _exact_pins(
+        (ROOT / "constraints-oldest.txt").read_text(encoding="utf-8").splitlines(),
+        "constraints-oldest.txt",
+    )
     wrong = []
     for req in _pyproject_requirements("runtime"):
         floors = [Version(s.version) for s in req.specifier if s.operator == ">="]
@@ -275,7 +291,9 @@ def test_constraints_oldest_pin_exactly_the_lower_bound_of_every_runtime_depende
         if pinned != floors[0]:
             wrong.append(f"{req.name}: pinned {pinned}, lower bound {floors[0]}")
     assert not wrong, "constraints-oldest.txt does not pin the lower bounds: " + "; ".join(wrong)
-    assert not pins, f"constraints-oldest.txt pins packages pyproject.toml does not name: {sorted(pins)}"
+    assert not pins, (
+        f"constraints-oldest.txt pins packages pyproject.toml does not name: {sorted(pins)}"
+    )
 
 
 # --- make lab is a student's lab (issue 16) ---------------------------------------------------
@@ -284,8 +302,9 @@ def test_constraints_oldest_pin_exactly_the_lower_bound_of_every_runtime_depende
 def _make_dry_run(target: str) -> str:
     import subprocess
 
-    process = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True,
-                             text=True, timeout=60)
+    process = subprocess.run(
+        ["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert process.returncode == 0, process.stderr
     return process.stdout
 

@@ -27,10 +27,12 @@ def test_committed_outputs_show_snapshots_not_missing_widgets(path):
         if cell.cell_type == "code" and "_explorer(" in cell.source and cell.outputs:
             explorers += 1
             assert any("image/png" in o.get("data", {}) for o in cell.outputs), (
-                f"{path.name}: the explorer cell has no static snapshot")
+                f"{path.name}: the explorer cell has no static snapshot"
+            )
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code), (
-        f"{path.name}: committed with cells that were not run")
+        f"{path.name}: committed with cells that were not run"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -43,4 +45,5 @@ def test_static_figures_are_stored_as_png_not_html(path):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             assert "text/html" not in data or "image/png" not in data, (
-                f"{path.name} cell {index}: a figure is stored as text/html")
+                f"{path.name} cell {index}: a figure is stored as text/html"
+            )

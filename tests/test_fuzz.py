@@ -37,8 +37,9 @@ def _limit_memory():
 def _modules_of(path: Path) -> list:
     tree = ast.parse(path.read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "MODULES"
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", "") == "MODULES" for t in node.targets
+        ):
             return ast.literal_eval(node.value)
     return []
 
@@ -51,20 +52,29 @@ def _public_modules() -> list:
     return names
 
 
-@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem.removeprefix("cases_")
-                                                  for p in CASE_FILES])
+@pytest.mark.parametrize(
+    "path", CASE_FILES, ids=[p.stem.removeprefix("cases_") for p in CASE_FILES]
+)
 def test_public_callables_refuse_bad_input(path):
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    run = subprocess.run([sys.executable, str(FUZZ / "harness.py"), str(path)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
-                         preexec_fn=_limit_memory)
+    run = subprocess.run(
+        [sys.executable, str(FUZZ / "harness.py"), str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+        preexec_fn=_limit_memory,
+    )
     assert run.returncode == 0, f"the harness crashed:\n{run.stderr[-3000:]}"
     report = json.loads(run.stdout.strip().splitlines()[-1])
     failures = report["failures"]
-    lines = [f"{f['callable']}({f['argument']}={f['value']}): {f['problem']}"
-             for f in failures[:40]]
-    assert not failures, (f"{len(failures)} of {report['probes']} probes failed:\n"
-                          + "\n".join(lines))
+    lines = [
+        f"{f['callable']}({f['argument']}={f['value']}): {f['problem']}" for f in failures[:40]
+    ]
+    assert not failures, f"{len(failures)} of {report['probes']} probes failed:\n" + "\n".join(
+        lines
+    )
 
 
 def test_every_module_with_public_callables_is_fuzzed():

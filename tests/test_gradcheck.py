@@ -27,8 +27,10 @@ from course_utils.training import build_mlp
 def small_problem(seed=0, n=5, d=8, hidden=6, classes=4):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, d))
-    weights = [rng.standard_normal((d, hidden)) / math.sqrt(d),
-               rng.standard_normal((hidden, classes)) / math.sqrt(hidden)]
+    weights = [
+        rng.standard_normal((d, hidden)) / math.sqrt(d),
+        rng.standard_normal((hidden, classes)) / math.sqrt(hidden),
+    ]
     y = rng.integers(0, classes, n)
     return x, weights, y
 
@@ -51,30 +53,34 @@ def test_x_is_restored_bit_for_bit_and_may_be_read_through_a_view():
     x = np.random.default_rng(2).standard_normal((3, 4))
     before = x.copy()
     view = x.reshape(-1)  # f ignores its argument and reads the shared memory
-    grad = numerical_gradient(lambda _: float(np.sum(view ** 3)), x)
+    grad = numerical_gradient(lambda _: float(np.sum(view**3)), x)
     assert np.array_equal(x, before)
-    np.testing.assert_allclose(grad, 3 * before ** 2, rtol=1e-8)
+    np.testing.assert_allclose(grad, 3 * before**2, rtol=1e-8)
 
 
 def test_centred_error_is_second_order_forward_first_order():
     # f = sin at 1: halving h divides the centred error by 4, the forward one by 2
     def errors(h, method):
         x = np.array([1.0])
-        return abs(numerical_gradient(lambda v: float(np.sin(v[0])), x, h, method)[0]
-                   - math.cos(1.0))
+        return abs(
+            numerical_gradient(lambda v: float(np.sin(v[0])), x, h, method)[0] - math.cos(1.0)
+        )
 
     assert errors(1e-2, "centred") / errors(5e-3, "centred") == pytest.approx(4, rel=0.01)
     assert errors(1e-2, "forward") / errors(5e-3, "forward") == pytest.approx(2, rel=0.02)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(x=np.ones(3, dtype=np.float32)), "float64"),
-    (dict(x=[1.0, 2.0]), "float64"),
-    (dict(h=0.0), "h must be a positive"),
-    (dict(h=float("nan")), "h must be a positive"),
-    (dict(method="backward"), "method must be one of"),
-    (dict(f=3.0), "f must be a function"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(x=np.ones(3, dtype=np.float32)), "float64"),
+        (dict(x=[1.0, 2.0]), "float64"),
+        (dict(h=0.0), "h must be a positive"),
+        (dict(h=float("nan")), "h must be a positive"),
+        (dict(method="backward"), "method must be one of"),
+        (dict(f=3.0), "f must be a function"),
+    ],
+)
 def test_numerical_gradient_rejects_bad_input(kwargs, message):
     args = dict(f=lambda v: float(v.sum()), x=np.ones(3), h=1e-5, method="centred")
     args.update(kwargs)
@@ -118,13 +124,13 @@ def test_check_gradient_reports_the_worst_entry():
     x = np.array([1.0, 2.0, 3.0])
     wrong = 2 * x
     wrong[1] = 5.0  # the derivative of x^2 at 2 is 4
-    result = check_gradient(lambda v: float(np.sum(v ** 2)), x, wrong, name="v")
+    result = check_gradient(lambda v: float(np.sum(v**2)), x, wrong, name="v")
     assert isinstance(result, GradCheck) and not result.passed
     assert result.worst_index == (1,)
     assert result.analytic == 5.0 and result.numeric == pytest.approx(4.0, rel=1e-9)
     assert result.relative_error == pytest.approx(0.2, rel=1e-6)
     assert "v: relative error" in str(result) and "FAILED" in str(result)
-    assert check_gradient(lambda v: float(np.sum(v ** 2)), x, 2 * x).passed
+    assert check_gradient(lambda v: float(np.sum(v**2)), x, 2 * x).passed
     with pytest.raises(ValueError, match="tol must be"):
         check_gradient(lambda v: 0.0, x, x, tol=-1)
 
@@ -149,12 +155,15 @@ def test_softmax_cross_entropy_is_ln_c_for_equal_scores_and_never_overflows():
     assert loss == pytest.approx(1e4) and np.all(np.isfinite(grad))
 
 
-@pytest.mark.parametrize("scores, y, message", [
-    (np.zeros((2, 1)), np.array([0, 0]), "scores must be"),
-    (np.zeros((2, 3)), np.array([0, 3]), "labels 0..2"),
-    (np.zeros((2, 3)), np.array([0.0, 1.0]), "integer labels"),
-    (np.zeros((2, 3)), np.array([0]), "integer labels"),
-])
+@pytest.mark.parametrize(
+    "scores, y, message",
+    [
+        (np.zeros((2, 1)), np.array([0, 0]), "scores must be"),
+        (np.zeros((2, 3)), np.array([0, 3]), "labels 0..2"),
+        (np.zeros((2, 3)), np.array([0.0, 1.0]), "integer labels"),
+        (np.zeros((2, 3)), np.array([0]), "integer labels"),
+    ],
+)
 def test_softmax_cross_entropy_rejects_bad_input(scores, y, message):
     with pytest.raises(ValueError, match=message):
         softmax_cross_entropy(scores, y)
@@ -257,8 +266,7 @@ def test_check_module_can_sample_entries():
     full = check_module(layer, x)
     analytic = layer.weight.grad  # untouched: check_module works on a copy
     assert analytic is None and full[0].passed
-    buggy = check_module(_Buggy(), np.random.default_rng(5).standard_normal((3, 4)),
-                         max_entries=3)
+    buggy = check_module(_Buggy(), np.random.default_rng(5).standard_normal((3, 4)), max_entries=3)
     assert all(not c.passed for c in buggy)
     with pytest.raises(ValueError, match="max_entries must be None or an integer >= 1"):
         check_module(layer, x, max_entries=0)

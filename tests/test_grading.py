@@ -21,11 +21,27 @@ from tools.grading.spec import Call, Exercise, Outcome, close, judge_all  # noqa
 # --- codec ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    None, True, 3, -2**70, 1.5, float("inf"), "text", (1, 2.5), [1, [2, 3]], {"a": (1, None)},
-    np.arange(6.0).reshape(2, 3), np.array([True, False]), np.float64(0.25), np.int32(7),
-    np.array(3.0), np.zeros((0, 4)),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        -(2**70),
+        1.5,
+        float("inf"),
+        "text",
+        (1, 2.5),
+        [1, [2, 3]],
+        {"a": (1, None)},
+        np.arange(6.0).reshape(2, 3),
+        np.array([True, False]),
+        np.float64(0.25),
+        np.int32(7),
+        np.array(3.0),
+        np.zeros((0, 4)),
+    ],
+)
 def test_codec_round_trips_plain_values(value):
     back = codec.decode(json.loads(json.dumps(codec.encode(value))))
     if isinstance(value, np.ndarray):
@@ -43,11 +59,11 @@ def test_codec_keeps_nan():
 
 def test_codec_never_evaluates_or_unpickles_what_comes_back():
     expr = codec.encode(codec.Expr("__import__('os').getpid()"))
-    assert isinstance(codec.decode(expr), codec.Unsupported)          # grader side
-    assert codec.decode(expr, trusted=True) > 0                         # kernel side
+    assert isinstance(codec.decode(expr), codec.Unsupported)  # grader side
+    assert codec.decode(expr, trusted=True) > 0  # kernel side
     objects = np.array([{"a": 1}], dtype=object)
     assert codec.encode(objects) == {"unsupported": "numpy array of dtype object"}
-    pickled = {"ndarray": "gASVAAAAAAAAAAA=", "scalar": False}             # not an .npy file
+    pickled = {"ndarray": "gASVAAAAAAAAAAA=", "scalar": False}  # not an .npy file
     assert isinstance(codec.decode(pickled), codec.Unsupported)
     assert isinstance(codec.decode({"rng": 3}), codec.Rng)
     assert isinstance(codec.decode({"rng": 3}, trusted=True), np.random.Generator)
@@ -65,11 +81,13 @@ def test_codec_turns_other_objects_into_their_type_name():
 
 # --- spec -----------------------------------------------------------------------------------
 
+
 def test_in_place_changes_fail_generically_and_judge_errors_are_caught():
     x = np.ones(3)
     call = Call("f", (x,))
-    exercise = Exercise("f_tests", hides=("f",), calls=lambda: [call],
-                        judge=lambda calls, outcomes: [1 / 0])
+    exercise = Exercise(
+        "f_tests", hides=("f",), calls=lambda: [call], judge=lambda calls, outcomes: [1 / 0]
+    )
     outcome = Outcome(value=1.0, args_after=(np.zeros(3),))
     failures = judge_all(exercise, [call], [outcome])
     assert "changed its argument 1 in place" in failures[0]
@@ -100,14 +118,15 @@ def test_every_spec_names_a_test_cell_and_hides_its_exercise():
         # another exercise whose references would answer it: a typo here would hide nothing
         assert grade_id.removesuffix("_tests") in spec.hides, grade_id
         for exercise in spec.hides:
-            assert (exercise == grade_id.removesuffix("_tests")
-                    or references.references_of(exercise)), (
-                f"{grade_id} hides {exercise!r}, which no package function is marked for")
+            assert exercise == grade_id.removesuffix("_tests") or references.references_of(
+                exercise
+            ), f"{grade_id} hides {exercise!r}, which no package function is marked for"
     with pytest.raises(ValueError, match="no grading spec"):
         spec_for("nothing_tests")
 
 
 # --- the reference guard ----------------------------------------------------------------------
+
 
 def test_a_marked_reference_refuses_only_inside_hidden():
     @references.reference_answer("demo_exercise")
@@ -134,6 +153,7 @@ def test_a_marked_reference_refuses_only_inside_hidden():
 
 # --- submissions and the assembled notebook -------------------------------------------------
 
+
 def _notebook(*cells):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = list(cells)
@@ -142,8 +162,14 @@ def _notebook(*cells):
 
 def _solution(source, grade_id="f_solution", cell_id=None):
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
-                                 "schema_version": 3, "solution": True, "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": grade_id,
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     if cell_id:
         cell.id = cell_id
     return cell
@@ -151,9 +177,15 @@ def _solution(source, grade_id="f_solution", cell_id=None):
 
 def _test(grade_id="f_tests", points=2):
     cell = nbformat.v4.new_code_cell("check(f)\n### BEGIN HIDDEN TESTS\nassert f(1)\n")
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True,
-                                 "points": points, "schema_version": 3, "solution": False,
-                                 "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": points,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return cell
 
 
@@ -170,15 +202,22 @@ def test_assemble_takes_the_instructors_cells_the_students_solutions_and_never_t
     assert sources == ["import numpy as np", "def f(x): return 2 * x", "print('mine')", ""]
     assert notebook.cells[-1].metadata["grader_probe"] == "f_tests"
     assert [c.metadata["grader_origin"] for c in notebook.cells] == [
-        "instructor", "solution", "added", "test"]
+        "instructor",
+        "solution",
+        "added",
+        "test",
+    ]
     assert notes == []
     assert runner.exercises_of(instructor) == [("f_tests", 2.0)]
 
 
 def test_assemble_grades_the_last_of_two_solutions_and_says_so():
     instructor = _notebook(_solution("def f(x): return x"), _test())
-    student = _notebook(_solution("def f(x): return 1", cell_id="a"),
-                        _solution("def f(x): return 2", cell_id="b"), _test())
+    student = _notebook(
+        _solution("def f(x): return 1", cell_id="a"),
+        _solution("def f(x): return 2", cell_id="b"),
+        _test(),
+    )
     notebook, notes = runner.assemble(instructor, student)
     assert notebook.cells[0].source == "def f(x): return 2"
     assert "two cells have grade_id 'f_solution'" in notes[0]
@@ -189,13 +228,16 @@ def test_an_instructor_notebook_with_duplicate_ids_is_refused():
         runner.exercises_of(_notebook(_solution("a"), _solution("b"), _test()))
 
 
-@pytest.mark.parametrize("content, reason", [
-    (None, "not submitted"),
-    (b"", "empty file"),
-    (b"   \n", "empty file"),
-    (b"{ nope", "not a readable notebook"),
-    (b'{"cells": 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "not a readable"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (None, "not submitted"),
+        (b"", "empty file"),
+        (b"   \n", "empty file"),
+        (b"{ nope", "not a readable notebook"),
+        (b'{"cells": 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "not a readable"),
+    ],
+)
 def test_unusable_submissions_score_zero_with_the_reason(tmp_path, content, reason):
     path = tmp_path / "nb.ipynb"
     if content is not None:
@@ -222,6 +264,7 @@ def test_links_and_paths_outside_the_students_folder_are_refused(tmp_path):
 
 # --- the sandbox ----------------------------------------------------------------------------
 
+
 def test_the_sandbox_binds_no_instructor_file_and_the_work_folder_read_write(tmp_path):
     command = sandbox.bwrap_command("/usr/bin/bwrap", tmp_path, tmp_path / "notebook")
     text = " ".join(command)
@@ -231,7 +274,8 @@ def test_the_sandbox_binds_no_instructor_file_and_the_work_folder_read_write(tmp
     assert f"--ro-bind {ROOT} " not in text + " "
     binds = [command[i + 1] for i, c in enumerate(command) if c == "--ro-bind"]
     assert str(ROOT / "course_utils") in binds or any(
-        str(ROOT / "course_utils").startswith(b + "/") for b in binds)
+        str(ROOT / "course_utils").startswith(b + "/") for b in binds
+    )
 
 
 def test_isolation_modes_say_what_they_give():

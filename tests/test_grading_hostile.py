@@ -38,35 +38,50 @@ POINTS = 3.0
 CELL_TIMEOUT, TIMEOUT = 8, 45
 
 SIGNATURE = "def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
-RIGHT = SIGNATURE + textwrap.indent(textwrap.dedent("""\
+RIGHT = SIGNATURE + textwrap.indent(
+    textwrap.dedent("""\
     m = beta1 * m + (1 - beta1) * dx
     v = beta2 * v + (1 - beta2) * dx**2
     m_hat = m / (1 - beta1**t)
     v_hat = v / (1 - beta2**t)
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-"""), "    ")
-WRONG = SIGNATURE + textwrap.indent(textwrap.dedent("""\
+"""),
+    "    ",
+)
+WRONG = SIGNATURE + textwrap.indent(
+    textwrap.dedent("""\
     m = beta1 * m + (1 - beta1) * dx
     v = beta2 * v + (1 - beta2) * dx**2
     return x - lr * m / (np.sqrt(v) + eps), m, v   # no bias correction
-"""), "    ")
-IN_PLACE = SIGNATURE + textwrap.indent(textwrap.dedent("""\
+"""),
+    "    ",
+)
+IN_PLACE = SIGNATURE + textwrap.indent(
+    textwrap.dedent("""\
     m *= beta1
     m += (1 - beta1) * dx
     v *= beta2
     v += (1 - beta2) * dx**2
     return x - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
-"""), "    ")
+"""),
+    "    ",
+)
 IMPORT = "import numpy as np\n\n"
 
 #: name -> (solution cell source, score deserved). INSTRUCTOR_PATH and VICTIM_PATH become
 #: the paths of the instructor notebook and of another student's submission.
 CASES = {
     "honest": (IMPORT + RIGHT, POINTS),
-    "honest_prints_and_warns": (IMPORT + "import sys, warnings\nprint('working on it')\n"
-                                + RIGHT.replace("    m = beta1", "    warnings.warn('float64?')\n"
-                                                "    print('step', t, file=sys.stderr)\n"
-                                                "    m = beta1", 1), POINTS),
+    "honest_prints_and_warns": (
+        IMPORT
+        + "import sys, warnings\nprint('working on it')\n"
+        + RIGHT.replace(
+            "    m = beta1",
+            "    warnings.warn('float64?')\n    print('step', t, file=sys.stderr)\n    m = beta1",
+            1,
+        ),
+        POINTS,
+    ),
     "slow_but_within_limits": (IMPORT + "import time\ntime.sleep(3)\n" + RIGHT, POINTS),
     "untouched": (STUB, 0.0),
     "wrong_answer": (IMPORT + WRONG, 0.0),
@@ -74,61 +89,100 @@ CASES = {
     "infinite_loop": (IMPORT + "while True:\n    pass\n" + RIGHT, 0.0),
     "infinite_loop_in_function": (IMPORT + SIGNATURE + "    while True:\n        pass\n", 0.0),
     "sleeps_600_s": (IMPORT + "import time\ntime.sleep(600)\n" + RIGHT, 0.0),
-    "ignores_interrupts": (IMPORT + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                           "while True:\n    pass\n" + RIGHT, 0.0),
+    "ignores_interrupts": (
+        IMPORT + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "while True:\n    pass\n" + RIGHT,
+        0.0,
+    ),
     "exits_the_kernel": (IMPORT + "import os\nos._exit(0)\n" + RIGHT, 0.0),
     # In the sandbox its parent is the namespace's init, which ignores it: the right answer
     # that follows scores (the grader was never at risk). Without, see WITHOUT_SANDBOX.
     "kills_its_parent": (IMPORT + "import os\nos.kill(os.getppid(), 9)\n" + RIGHT, POINTS),
     "sys_exit_in_function": (IMPORT + SIGNATURE + "    raise SystemExit\n", 0.0),
     "allocates_too_much_memory": (IMPORT + "hog = np.ones(2**30)\n" + RIGHT, 0.0),
-    "calls_the_reference": (IMPORT + SIGNATURE + "    from course_utils import optim\n"
-                            "    return optim.adam_step(x, dx, m, v, t, lr, beta1, beta2, eps)\n",
-                            0.0),
-    "uses_the_reference_class": (IMPORT + SIGNATURE + textwrap.indent(textwrap.dedent("""\
+    "calls_the_reference": (
+        IMPORT + SIGNATURE + "    from course_utils import optim\n"
+        "    return optim.adam_step(x, dx, m, v, t, lr, beta1, beta2, eps)\n",
+        0.0,
+    ),
+    "uses_the_reference_class": (
+        IMPORT
+        + SIGNATURE
+        + textwrap.indent(
+            textwrap.dedent("""\
         from course_utils import optim
         p = np.array(x, dtype=float)
         opt = optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
         opt.state[0] = {"step": t - 1, "exp_avg": m.copy(), "exp_avg_sq": v.copy()}
         opt.step([np.asarray(dx, dtype=float)])
         return p, opt.state[0]["exp_avg"], opt.state[0]["exp_avg_sq"]
-        """), "    "), 0.0),
-    "disables_the_guard": (IMPORT + "import contextlib\nimport course_utils.references as r\n"
-                           "r.hidden = lambda *e: contextlib.nullcontext()\n"
-                           + SIGNATURE + "    from course_utils import optim\n"
-                           "    return optim.adam_step(x, dx, m, v, t, lr, beta1, beta2, eps)\n",
-                           0.0),
-    "patches_the_checks": (IMPORT + "import math\nimport course_utils.chapters.ch05_optimizers.checks as c\n"
-                           "c.check_adam_step = lambda f: print('All visible checks passed')\n"
-                           "math.isclose = lambda *a, **k: True\n"
-                           "np.allclose = lambda *a, **k: True\n"
-                           "np.array_equal = lambda *a, **k: True\n"
-                           "np.testing.assert_allclose = lambda *a, **k: None\n" + WRONG, 0.0),
+        """),
+            "    ",
+        ),
+        0.0,
+    ),
+    "disables_the_guard": (
+        IMPORT + "import contextlib\nimport course_utils.references as r\n"
+        "r.hidden = lambda *e: contextlib.nullcontext()\n"
+        + SIGNATURE
+        + "    from course_utils import optim\n"
+        "    return optim.adam_step(x, dx, m, v, t, lr, beta1, beta2, eps)\n",
+        0.0,
+    ),
+    "patches_the_checks": (
+        IMPORT + "import math\nimport course_utils.chapters.ch05_optimizers.checks as c\n"
+        "c.check_adam_step = lambda f: print('All visible checks passed')\n"
+        "math.isclose = lambda *a, **k: True\n"
+        "np.allclose = lambda *a, **k: True\n"
+        "np.array_equal = lambda *a, **k: True\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n" + WRONG,
+        0.0,
+    ),
     "input_transformer_blanks_later_cells": (
-        IMPORT + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
-        + WRONG, 0.0),
+        IMPORT
+        + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
+        + WRONG,
+        0.0,
+    ),
     "custom_exception_handler": (
-        IMPORT + "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-        + WRONG, 0.0),
-    "reads_the_instructor_notebook": (IMPORT + textwrap.dedent("""\
+        IMPORT + "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n" + WRONG,
+        0.0,
+    ),
+    "reads_the_instructor_notebook": (
+        IMPORT
+        + textwrap.dedent("""\
         import json
         cells = json.load(open(INSTRUCTOR_PATH))["cells"]
         exec("".join(next(c["source"] for c in cells
                           if c["metadata"].get("nbgrader", {}).get("solution"))))
-        """), 0.0),
-    "rewrites_the_instructor_notebook": (IMPORT + textwrap.dedent("""\
+        """),
+        0.0,
+    ),
+    "rewrites_the_instructor_notebook": (
+        IMPORT
+        + textwrap.dedent("""\
         try:
             open(INSTRUCTOR_PATH, "w").write("{}")
         except OSError:
             pass
-        """) + WRONG, 0.0),
-    "rewrites_another_submission": (IMPORT + textwrap.dedent("""\
+        """)
+        + WRONG,
+        0.0,
+    ),
+    "rewrites_another_submission": (
+        IMPORT
+        + textwrap.dedent("""\
         try:
             open(VICTIM_PATH, "w").write("{}")
         except OSError:
             pass
-        """) + RIGHT, POINTS),
-    "leaves_processes_behind": (IMPORT + textwrap.dedent("""\
+        """)
+        + RIGHT,
+        POINTS,
+    ),
+    "leaves_processes_behind": (
+        IMPORT
+        + textwrap.dedent("""\
         import os, subprocess
         subprocess.Popen(["sleep", "987"])
         if os.fork() == 0:
@@ -136,9 +190,14 @@ CASES = {
             if os.fork() == 0:
                 os.execvp("sleep", ["sleep", "988"])
             os._exit(0)
-        """) + RIGHT, POINTS),
-    "deletes_its_folder": (IMPORT + "import os, shutil\nshutil.rmtree(os.getcwd(), "
-                           "ignore_errors=True)\n" + RIGHT, POINTS),
+        """)
+        + RIGHT,
+        POINTS,
+    ),
+    "deletes_its_folder": (
+        IMPORT + "import os, shutil\nshutil.rmtree(os.getcwd(), ignore_errors=True)\n" + RIGHT,
+        POINTS,
+    ),
 }
 LEFTOVER = ("sleep 987", "sleep 988")
 #: name -> (file content or a special, score deserved): faults of the file itself.
@@ -160,13 +219,18 @@ def _digest(path: Path) -> str:
 def _course(tmp: Path) -> Path:
     """A one-exercise instructor notebook: chapter 05's exercise cells and a cell after them."""
     chapter = nbformat.read(CHAPTER, as_version=4)
-    cells = [c for c in chapter.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id") in ("adam_step_solution",
-                                                                 "adam_step_tests")]
+    cells = [
+        c
+        for c in chapter.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+        in ("adam_step_solution", "adam_step_tests")
+    ]
     notebook = copy.deepcopy(chapter)
-    notebook.cells = [nbformat.v4.new_markdown_cell("# Adam's step", id="intro"),
-                      *copy.deepcopy(cells),
-                      nbformat.v4.new_code_cell("print('the lesson goes on')", id="after")]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Adam's step", id="intro"),
+        *copy.deepcopy(cells),
+        nbformat.v4.new_code_cell("print('the lesson goes on')", id="after"),
+    ]
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -193,8 +257,11 @@ def _class(tmp: Path, instructor: Path, names) -> Path:
         (folder / name).mkdir(parents=True)
         target = folder / name / NAME
         if name in CASES:
-            source = (CASES[name][0].replace("INSTRUCTOR_PATH", repr(str(instructor)))
-                      .replace("VICTIM_PATH", repr(str(victim_path))))
+            source = (
+                CASES[name][0]
+                .replace("INSTRUCTOR_PATH", repr(str(instructor)))
+                .replace("VICTIM_PATH", repr(str(victim_path)))
+            )
             nbformat.write(_submission(student, source), target)
             continue
         content = FILES[name][0]
@@ -204,8 +271,11 @@ def _class(tmp: Path, instructor: Path, names) -> Path:
             target.symlink_to(instructor)
         elif content.startswith("DUPLICATE"):
             notebook = _submission(student, IMPORT + RIGHT)
-            index = next(i for i, c in enumerate(notebook.cells)
-                         if c.metadata.get("nbgrader", {}).get("solution"))
+            index = next(
+                i
+                for i, c in enumerate(notebook.cells)
+                if c.metadata.get("nbgrader", {}).get("solution")
+            )
             other = copy.deepcopy(notebook.cells[index])
             other.source, other.id = IMPORT + WRONG, "copy-of-the-solution"
             notebook.cells.insert(index + 1, other)
@@ -223,10 +293,28 @@ def _class(tmp: Path, instructor: Path, names) -> Path:
 def _grade(tmp: Path, instructor: Path, submissions: Path, isolation: str):
     output = tmp / "grades.csv"
     process = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "grade.py"), str(submissions), "--output",
-         str(output), "--instructor", str(instructor), "--isolation", isolation,
-         "--cell-timeout", str(CELL_TIMEOUT), "--timeout", str(TIMEOUT), "--jobs", "2"],
-        capture_output=True, text=True, timeout=900, cwd=tmp)
+        [
+            sys.executable,
+            str(ROOT / "tools" / "grade.py"),
+            str(submissions),
+            "--output",
+            str(output),
+            "--instructor",
+            str(instructor),
+            "--isolation",
+            isolation,
+            "--cell-timeout",
+            str(CELL_TIMEOUT),
+            "--timeout",
+            str(TIMEOUT),
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp,
+    )
     rows = []
     if output.exists():
         with output.open() as f:
@@ -314,9 +402,16 @@ class TestHostileClass:
 #: Without a sandbox the kernel's parent is the grader's worker: killing it loses the notebook
 #: (0, with the reason), and the grader goes on.
 WITHOUT_SANDBOX = {"kills_its_parent": 0.0}
-SAFE_WITHOUT_SANDBOX = ["honest", "untouched", "infinite_loop_in_function", "exits_the_kernel",
-                        "kills_its_parent", "leaves_processes_behind", "calls_the_reference",
-                        "patches_the_checks"]
+SAFE_WITHOUT_SANDBOX = [
+    "honest",
+    "untouched",
+    "infinite_loop_in_function",
+    "exits_the_kernel",
+    "kills_its_parent",
+    "leaves_processes_behind",
+    "calls_the_reference",
+    "patches_the_checks",
+]
 
 
 class TestWithoutSandbox:
@@ -338,8 +433,10 @@ class TestWithoutSandbox:
     def test_scores(self, graded):
         _, rows = graded
         got = {r["student"]: float(r["score"]) for r in rows}
-        assert got == {**{n: WITHOUT_SANDBOX.get(n, CASES[n][1]) for n in SAFE_WITHOUT_SANDBOX},
-                       VICTIM: POINTS}
+        assert got == {
+            **{n: WITHOUT_SANDBOX.get(n, CASES[n][1]) for n in SAFE_WITHOUT_SANDBOX},
+            VICTIM: POINTS,
+        }
 
     def test_no_process_left(self, graded):
         assert _leftovers() == []

@@ -15,20 +15,24 @@ from course_utils import init
 @pytest.mark.parametrize("fan_in, fan_out", [(4096, 4096), (300, 100), (64, 1000)])
 def test_init_std_formulas(fan_in, fan_out):
     assert init.init_std("xavier", fan_in, fan_out) == pytest.approx(
-        math.sqrt(2 / (fan_in + fan_out)))
+        math.sqrt(2 / (fan_in + fan_out))
+    )
     assert init.init_std("kaiming", fan_in, fan_out) == pytest.approx(math.sqrt(2 / fan_in))
     assert init.init_std("normal", fan_in, fan_out, std=0.01) == 0.01  # passed through: exact
     assert init.init_std("xavier", fan_in, fan_out, gain=5 / 3) == pytest.approx(
-        5 / 3 * math.sqrt(2 / (fan_in + fan_out)))
+        5 / 3 * math.sqrt(2 / (fan_in + fan_out))
+    )
 
 
 TORCH_INIT = {
     ("xavier", "normal"): lambda w, gain: torch.nn.init.xavier_normal_(w, gain=gain),
     ("xavier", "uniform"): lambda w, gain: torch.nn.init.xavier_uniform_(w, gain=gain),
     ("kaiming", "normal"): lambda w, gain: torch.nn.init.kaiming_normal_(
-        w, a=math.sqrt(max(2 / gain**2 - 1, 0)), mode="fan_in", nonlinearity="leaky_relu"),
+        w, a=math.sqrt(max(2 / gain**2 - 1, 0)), mode="fan_in", nonlinearity="leaky_relu"
+    ),
     ("kaiming", "uniform"): lambda w, gain: torch.nn.init.kaiming_uniform_(
-        w, a=math.sqrt(max(2 / gain**2 - 1, 0)), mode="fan_in", nonlinearity="leaky_relu"),
+        w, a=math.sqrt(max(2 / gain**2 - 1, 0)), mode="fan_in", nonlinearity="leaky_relu"
+    ),
 }
 
 
@@ -36,8 +40,9 @@ TORCH_INIT = {
 @pytest.mark.parametrize("fan_in, fan_out, gain", [(1500, 700, None), (800, 2000, 1.2)])
 def test_sampler_matches_torch_nn_init(scheme, distribution, fan_in, fan_out, gain):
     gain_used = init.default_gain(scheme) if gain is None else gain
-    ours = init.sample_weights(scheme, fan_in, fan_out, distribution=distribution,
-                               gain=gain, seed=0)
+    ours = init.sample_weights(
+        scheme, fan_in, fan_out, distribution=distribution, gain=gain, seed=0
+    )
     torch.manual_seed(0)
     theirs = torch.empty(fan_out, fan_in, dtype=torch.float64)  # torch: (out, in)
     TORCH_INIT[scheme, distribution](theirs, gain_used)
@@ -65,20 +70,28 @@ def test_sample_weights_refuses_huge_matrices():
         init.sample_weights("xavier", 10**5, 10**5)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: init.init_std("normal", 10, 10), "scheme 'normal' needs an explicit std"),
-    (lambda: init.init_std("xavier", 0, 10), "fan_in must be between 1 and 100000000; got 0"),
-    (lambda: init.init_std("kaiming", 10, -3), "fan_out must be between 1 and 100000000; got -3"),
-    (lambda: init.init_std("kaiming", 10, 10, gain=0), "gain must be > 0; got 0"),
-    (lambda: init.init_std("lecun", 10, 10), "scheme must be one of"),
-    (lambda: init.sample_weights("xavier", 10, 10, distribution="cauchy"),
-     "distribution must be one of 'normal', 'uniform'; got 'cauchy'"),
-    (lambda: init.sample_weights("normal", 10, 10, std=0.1, distribution="uniform"),
-     "scheme 'normal' samples from a normal distribution only"),
-    (lambda: init.default_gain("normal"), "scheme 'normal' has no gain"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: init.init_std("normal", 10, 10), "scheme 'normal' needs an explicit std"),
+        (lambda: init.init_std("xavier", 0, 10), "fan_in must be between 1 and 100000000; got 0"),
+        (
+            lambda: init.init_std("kaiming", 10, -3),
+            "fan_out must be between 1 and 100000000; got -3",
+        ),
+        (lambda: init.init_std("kaiming", 10, 10, gain=0), "gain must be > 0; got 0"),
+        (lambda: init.init_std("lecun", 10, 10), "scheme must be one of"),
+        (
+            lambda: init.sample_weights("xavier", 10, 10, distribution="cauchy"),
+            "distribution must be one of 'normal', 'uniform'; got 'cauchy'",
+        ),
+        (
+            lambda: init.sample_weights("normal", 10, 10, std=0.1, distribution="uniform"),
+            "scheme 'normal' samples from a normal distribution only",
+        ),
+        (lambda: init.default_gain("normal"), "scheme 'normal' has no gain"),
+    ],
+)
 def test_helpers_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
-
-

@@ -24,10 +24,14 @@ def test_first_cell_opens_this_notebook_and_colab_cell_comes_first(path):
     notebook = nbformat.read(path, as_version=4)
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.id == launch_links.BADGES_ID
-    assert (f"https://mybinder.org/v2/gh/{repository}/{branch}?labpath=notebooks%2F{path.name}"
-            in first.source)
-    assert (f"https://colab.research.google.com/github/{repository}/blob/{branch}/notebooks/"
-            f"{path.name}" in first.source)
+    assert (
+        f"https://mybinder.org/v2/gh/{repository}/{branch}?labpath=notebooks%2F{path.name}"
+        in first.source
+    )
+    assert (
+        f"https://colab.research.google.com/github/{repository}/blob/{branch}/notebooks/"
+        f"{path.name}" in first.source
+    )
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert code[0].id == launch_links.COLAB_ID
     assert code[0].outputs == [], "the Colab cell must print nothing outside Colab"
@@ -50,8 +54,10 @@ def test_colab_cell_installs_from_the_repository_and_enables_widgets(monkeypatch
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     shell = types.SimpleNamespace(run_line_magic=lambda magic, line: calls.append((magic, line)))
     exec(launch_links.colab_source("fork/course", "dev"), {"get_ipython": lambda: shell})
-    assert calls == [("pip", "install --quiet 'course-utils @ "
-                             "git+https://github.com/fork/course@dev'"), "widgets"]
+    assert calls == [
+        ("pip", "install --quiet 'course-utils @ git+https://github.com/fork/course@dev'"),
+        "widgets",
+    ]
 
 
 def test_a_fork_changes_every_link_with_one_edit(tmp_path):

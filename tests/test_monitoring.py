@@ -20,6 +20,7 @@ def small_data(n=120, d=6, classes=3, seed=0):
     class Data:
         x_train, y_train, x_val, y_val = x[:90], y[:90], x[90:], y[90:]
         num_classes = classes
+
     return Data
 
 
@@ -55,20 +56,23 @@ def test_ema_matches_tensorboards_loop_and_can_pass_non_finite_values_through():
             continue
         last = last * 0.6 + 0.4 * v
         count += 1
-        expected.append(last / (1 - 0.6 ** count))
+        expected.append(last / (1 - 0.6**count))
     np.testing.assert_allclose(mon.ema(x, 0.6, nonfinite="pass"), expected)
     with pytest.raises(ValueError, match="values must hold finite numbers"):
         mon.ema(x, 0.6)  # by default a NaN or inf is refused
     assert mon.SMOOTHING == 0.6
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(values=[1, 2], smoothing=1.0), "smoothing must be >= 0 and < 1; got 1.0"),
-    (dict(values=[1, 2], smoothing=-0.1), "smoothing must be >= 0 and < 1"),
-    (dict(values=[1, 2], smoothing=float("nan")), "smoothing must be a finite number"),
-    (dict(values=[[1, 2]]), "values must be one series"),
-    (dict(values=[1, 2], debias=1), "debias must be True or False"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(values=[1, 2], smoothing=1.0), "smoothing must be >= 0 and < 1; got 1.0"),
+        (dict(values=[1, 2], smoothing=-0.1), "smoothing must be >= 0 and < 1"),
+        (dict(values=[1, 2], smoothing=float("nan")), "smoothing must be a finite number"),
+        (dict(values=[[1, 2]]), "values must be one series"),
+        (dict(values=[1, 2], debias=1), "debias must be True or False"),
+    ],
+)
 def test_ema_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         mon.ema(**kwargs)
@@ -91,15 +95,20 @@ def torch_step(optimizer_class, seed=0, **kwargs):
 
 def test_sgd_update_ratio_equals_the_snapshot_ratio_of_a_torch_sgd_step():
     before, after, grad = torch_step(torch.optim.SGD, lr=0.05)
-    expected = (torch.linalg.vector_norm(torch.tensor(after, dtype=torch.float64)
-                                         - torch.tensor(before, dtype=torch.float64))
-                / torch.linalg.vector_norm(torch.tensor(before, dtype=torch.float64))).item()
+    expected = (
+        torch.linalg.vector_norm(
+            torch.tensor(after, dtype=torch.float64) - torch.tensor(before, dtype=torch.float64)
+        )
+        / torch.linalg.vector_norm(torch.tensor(before, dtype=torch.float64))
+    ).item()
     assert mon.update_ratio(before, after) == pytest.approx(expected, rel=1e-12)
     assert mon.sgd_update_ratio(before, grad, lr=0.05) == pytest.approx(expected, rel=1e-5)
 
 
-@pytest.mark.parametrize("optimizer, kwargs", [
-    (torch.optim.SGD, dict(lr=0.05, momentum=0.9)), (torch.optim.Adam, dict(lr=1e-3))])
+@pytest.mark.parametrize(
+    "optimizer, kwargs",
+    [(torch.optim.SGD, dict(lr=0.05, momentum=0.9)), (torch.optim.Adam, dict(lr=1e-3))],
+)
 def test_snapshot_ratio_measures_any_optimiser_where_the_sgd_formula_does_not(optimizer, kwargs):
     before, after, grad = torch_step(optimizer, **kwargs)
     measured = mon.update_ratio(torch.tensor(before), torch.tensor(after))  # tensors accepted
@@ -128,8 +137,9 @@ def test_momentum_update_ratios_equal_the_steps_of_torch_sgd_with_momentum():
             assert ratios[k] == pytest.approx(measured, rel=1e-10), (step, k)
             velocities[k] = opt.state[p]["momentum_buffer"].numpy().copy()
         if step == 0:  # zero velocities: the first step is plain SGD's
-            assert ratios["W1"] == pytest.approx(mon.sgd_update_ratio(weights["W1"],
-                                                                      grads["W1"], 0.03))
+            assert ratios["W1"] == pytest.approx(
+                mon.sgd_update_ratio(weights["W1"], grads["W1"], 0.03)
+            )
     # the gradients share a drift: the velocity, and the step, outgrow lr * g
     assert ratios["W1"] > 2 * mon.sgd_update_ratio(weights["W1"], grads["W1"], 0.03)
 
@@ -152,29 +162,54 @@ def test_update_ratio_is_scale_free_and_per_layer():
     assert ratios["W1"] == pytest.approx(r) and ratios["W2"] == pytest.approx(r / 2)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: mon.update_ratio(np.zeros((2, 2)), np.ones((2, 2))), "before has norm 0"),
-    (lambda: mon.update_ratio(np.ones(3), np.ones(4)), "same shape"),
-    (lambda: mon.update_ratio([], []), "before must have at least 1 entries"),
-    (lambda: mon.update_ratio(np.ones(2), [1, np.nan]), "after must hold finite numbers"),
-    (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(2), lr=0), "lr must be > 0; got 0"),
-    (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(3), lr=0.1), "w and dw must have the same"),
-    (lambda: mon.update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)}), "same layers"),
-    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)},
-                                        {"W1": np.ones(2)}, 0.1), "name the same layers"),
-    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W1": np.ones((2, 1))},
-                                        {"W1": np.ones(2)}, 0.1), "layer 'W1'.*one shape"),
-    (lambda: mon.momentum_update_ratios({"W1": np.zeros(2)}, {"W1": np.ones(2)},
-                                        {"W1": np.ones(2)}, 0.1), "norm 0"),
-    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W1": np.ones(2)},
-                                        {"W1": np.ones(2)}, 0.1, momentum=1.0),
-     "momentum must be"),
-    (lambda: mon.momentum_update_ratios({}, {}, {}, 0.1), "non-empty dict"),
-    (lambda: mon.momentum_update_ratios({"W1": np.ones(2)}, {"W1": [np.nan, 1]},
-                                        {"W1": np.ones(2)}, 0.1), "NaN or inf"),
-    (lambda: mon.linear_layers("model"), "model must be a torch.nn.Module"),
-    (lambda: mon.linear_layers(nn.ReLU()), "no nn.Linear"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: mon.update_ratio(np.zeros((2, 2)), np.ones((2, 2))), "before has norm 0"),
+        (lambda: mon.update_ratio(np.ones(3), np.ones(4)), "same shape"),
+        (lambda: mon.update_ratio([], []), "before must have at least 1 entries"),
+        (lambda: mon.update_ratio(np.ones(2), [1, np.nan]), "after must hold finite numbers"),
+        (lambda: mon.sgd_update_ratio(np.ones(2), np.ones(2), lr=0), "lr must be > 0; got 0"),
+        (
+            lambda: mon.sgd_update_ratio(np.ones(2), np.ones(3), lr=0.1),
+            "w and dw must have the same",
+        ),
+        (lambda: mon.update_ratios({"W1": np.ones(2)}, {"W2": np.ones(2)}), "same layers"),
+        (
+            lambda: mon.momentum_update_ratios(
+                {"W1": np.ones(2)}, {"W2": np.ones(2)}, {"W1": np.ones(2)}, 0.1
+            ),
+            "name the same layers",
+        ),
+        (
+            lambda: mon.momentum_update_ratios(
+                {"W1": np.ones(2)}, {"W1": np.ones((2, 1))}, {"W1": np.ones(2)}, 0.1
+            ),
+            "layer 'W1'.*one shape",
+        ),
+        (
+            lambda: mon.momentum_update_ratios(
+                {"W1": np.zeros(2)}, {"W1": np.ones(2)}, {"W1": np.ones(2)}, 0.1
+            ),
+            "norm 0",
+        ),
+        (
+            lambda: mon.momentum_update_ratios(
+                {"W1": np.ones(2)}, {"W1": np.ones(2)}, {"W1": np.ones(2)}, 0.1, momentum=1.0
+            ),
+            "momentum must be",
+        ),
+        (lambda: mon.momentum_update_ratios({}, {}, {}, 0.1), "non-empty dict"),
+        (
+            lambda: mon.momentum_update_ratios(
+                {"W1": np.ones(2)}, {"W1": [np.nan, 1]}, {"W1": np.ones(2)}, 0.1
+            ),
+            "NaN or inf",
+        ),
+        (lambda: mon.linear_layers("model"), "model must be a torch.nn.Module"),
+        (lambda: mon.linear_layers(nn.ReLU()), "no nn.Linear"),
+    ],
+)
 def test_bad_ratio_arguments_are_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -229,12 +264,21 @@ def test_monitor_records_the_ratio_of_every_step_as_measured_by_hand(digits_data
         seen["ratios"].append(mon.update_ratios(seen["before"], after))
         seen["before"] = after
 
-    history = train(model, digits_dataset, "adam", lr=1e-3, epochs=1, batch_size=128, callback=both,
-                    progress=False)
+    history = train(
+        model,
+        digits_dataset,
+        "adam",
+        lr=1e-3,
+        epochs=1,
+        batch_size=128,
+        callback=both,
+        progress=False,
+    )
     assert monitor.steps == list(range(1, history.steps + 1))
     for name in monitor.layers:
-        np.testing.assert_allclose(monitor.ratios[name], [r[name] for r in seen["ratios"]],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            monitor.ratios[name], [r[name] for r in seen["ratios"]], rtol=1e-6
+        )
     assert monitor.ratio_array().shape == (history.steps, 3)
     assert all(v > 0 for v in monitor.grad_rms["W1"])
 
@@ -243,13 +287,21 @@ def test_monitor_every_k_steps_and_activations_at_evaluations(digits_dataset):
     model = build_mlp(64, 10, depth=2, width=32, seed=0)
     start = mon.activation_stats(model, digits_dataset.x_val[:64])
     monitor = mon.Monitor(model, every=3, probe=digits_dataset.x_val[:64])
-    history = train(model, digits_dataset, "sgd", lr=0.05, epochs=1, batch_size=100, eval_every=5,
-                    callback=monitor, progress=False)
+    history = train(
+        model,
+        digits_dataset,
+        "sgd",
+        lr=0.05,
+        epochs=1,
+        batch_size=100,
+        eval_every=5,
+        callback=monitor,
+        progress=False,
+    )
     assert history.steps == 14
     assert monitor.steps == [3, 6, 9, 12]
     assert monitor.eval_steps == [0, 5, 10]
-    np.testing.assert_allclose([monitor.activation_std[n][0] for n in ("h1", "h2")],
-                               start["std"])
+    np.testing.assert_allclose([monitor.activation_std[n][0] for n in ("h1", "h2")], start["std"])
     assert set(monitor.median_ratios()) == {"W1", "W2", "W3"}
 
 
@@ -271,14 +323,26 @@ def test_monitor_checks_its_arguments():
 # ------------------------------------------------------------------ minibatch noise
 def test_minibatch_loss_spread_follows_one_over_sqrt_b(digits_dataset):
     model = build_mlp(64, 10, depth=2, width=32)
-    spread = mon.minibatch_loss_spread(model, digits_dataset.x_train, digits_dataset.y_train,
-                                       batch_sizes=(8, 32, 128, 512), n_batches=400)
+    spread = mon.minibatch_loss_spread(
+        model,
+        digits_dataset.x_train,
+        digits_dataset.y_train,
+        batch_sizes=(8, 32, 128, 512),
+        n_batches=400,
+    )
     np.testing.assert_allclose(spread["measured std"], spread["sigma/sqrt(B) * fpc"], rtol=0.15)
-    full = mon.minibatch_loss_spread(model, digits_dataset.x_train, digits_dataset.y_train,
-                                     batch_sizes=(len(digits_dataset.x_train),), n_batches=3)
+    full = mon.minibatch_loss_spread(
+        model,
+        digits_dataset.x_train,
+        digits_dataset.y_train,
+        batch_sizes=(len(digits_dataset.x_train),),
+        n_batches=3,
+    )
     assert full["measured std"][0] == pytest.approx(0, abs=1e-6)  # the whole set: no noise
     with pytest.raises(ValueError, match="batch_sizes must be between 1 and"):
-        mon.minibatch_loss_spread(model, digits_dataset.x_train, digits_dataset.y_train, batch_sizes=(0,))
+        mon.minibatch_loss_spread(
+            model, digits_dataset.x_train, digits_dataset.y_train, batch_sizes=(0,)
+        )
 
 
 def test_weight_gradients_leave_grad_untouched_and_match_backward():

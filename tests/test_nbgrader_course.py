@@ -23,30 +23,38 @@ pytest.importorskip("nbgrader")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "notebooks" / "05_optimizers.ipynb"
-ONE_IMPORT = '''import numpy as np
+ONE_IMPORT = """import numpy as np
 
 import course_utils
 
 
 def adam_step(x, dx, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return course_utils.optim.adam_step(x, dx, m, v, t, lr, beta1, beta2, eps)
-'''
+"""
 
 pytestmark = pytest.mark.slow
 
 
 def _nbgrader(course: Path, *args) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    process = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                             capture_output=True, text=True, timeout=900)
+    process = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-4000:]
     return process
 
 
 def _points(notebook) -> dict:
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
-            for c in notebook.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and "points" in c.metadata["nbgrader"]}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and "points" in c.metadata["nbgrader"]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +64,23 @@ def exported(tmp_path_factory):
         "c = get_config()\n"
         "c.CourseDirectory.course_id = 'training-nn'\n"
         f"c.CourseDirectory.root = {str(course)!r}\n"
-        "c.ExecutePreprocessor.timeout = 600\n")
+        "c.ExecutePreprocessor.timeout = 600\n"
+    )
     (course / "source" / "ps1").mkdir(parents=True)
     shutil.copy(CHAPTER, course / "source" / "ps1" / CHAPTER.name)
     _nbgrader(course, "generate_assignment", "ps1", "--force")
     release = nbformat.read(course / "release" / "ps1" / CHAPTER.name, as_version=4)
     instructor = nbformat.read(CHAPTER, as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in instructor.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    for student, answers in [("honest", solutions),
-                             ("one_import", {**solutions, "adam_step_solution": ONE_IMPORT}),
-                             ("untouched", {})]:
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in instructor.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    for student, answers in [
+        ("honest", solutions),
+        ("one_import", {**solutions, "adam_step_solution": ONE_IMPORT}),
+        ("untouched", {}),
+    ]:
         notebook = nbformat.from_dict(release)
         for cell in notebook.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -67,8 +67,12 @@ def torch_reference(x, weights, upstream, activation, step=None):
         a.retain_grad()
         outputs.append(a)
     (a * torch.tensor(upstream)).sum().backward()
-    return ([o.detach().numpy() for o in outputs], [w.grad.numpy() for w in wt],
-            [o.grad.numpy() for o in outputs], xt.grad.numpy())
+    return (
+        [o.detach().numpy() for o in outputs],
+        [w.grad.numpy() for w in wt],
+        [o.grad.numpy() for o in outputs],
+        xt.grad.numpy(),
+    )
 
 
 def dropout_step():
@@ -77,8 +81,9 @@ def dropout_step():
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("make_step", [lambda: None, Standardize, dropout_step],
-                         ids=["plain", "step on z", "step on a"])
+@pytest.mark.parametrize(
+    "make_step", [lambda: None, Standardize, dropout_step], ids=["plain", "step on z", "step on a"]
+)
 def test_forward_and_backward_match_torch_autograd(activation, make_step):
     x, weights, upstream = make_problem()
     step = make_step()
@@ -123,18 +128,30 @@ def test_activation_may_be_a_pair_of_functions():
     np.testing.assert_allclose(grads.weight(1), wt[0].grad.numpy(), rtol=1e-9)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda x, w, g: network.forward(x, [], "tanh"), "weights must have between 1 and 10000 items; got 0"),
-    (lambda x, w, g: network.forward(x, w, "softmax"), "activation must be one of"),
-    (lambda x, w, g: network.forward(x, w, 3), "activation must be a name"),
-    (lambda x, w, g: network.forward(x, w, "tanh", step=object()), "step.where must be"),
-    (lambda x, w, g: network.backward(network.forward(x, w), w[:2], g),
-     "weights must hold 3 layers"),
-    (lambda x, w, g: network.backward(network.forward(x, w), w, g[:, :2]),
-     "upstream must have the shape"),
-    (lambda x, w, g: network.backward(network.forward(x, w), w, g).weight(4),
-     "layer must be between 1 and 3; got 4"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda x, w, g: network.forward(x, [], "tanh"),
+            "weights must have between 1 and 10000 items; got 0",
+        ),
+        (lambda x, w, g: network.forward(x, w, "softmax"), "activation must be one of"),
+        (lambda x, w, g: network.forward(x, w, 3), "activation must be a name"),
+        (lambda x, w, g: network.forward(x, w, "tanh", step=object()), "step.where must be"),
+        (
+            lambda x, w, g: network.backward(network.forward(x, w), w[:2], g),
+            "weights must hold 3 layers",
+        ),
+        (
+            lambda x, w, g: network.backward(network.forward(x, w), w, g[:, :2]),
+            "upstream must have the shape",
+        ),
+        (
+            lambda x, w, g: network.backward(network.forward(x, w), w, g).weight(4),
+            "layer must be between 1 and 3; got 4",
+        ),
+    ],
+)
 def test_bad_arguments_are_value_errors(call, message):
     x, weights, upstream = make_problem()
     with pytest.raises(ValueError, match=message):

@@ -1,7 +1,6 @@
 """course_utils.optim against torch.optim: 100 steps on random problems, float64, 1e-6 relative."""
 
 import inspect
-import math
 
 import numpy as np
 import pytest
@@ -33,7 +32,10 @@ SETTINGS = [
     ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("Adam", dict(lr=0.005, maximize=True)),
     ("AdamW", dict()),
-    ("AdamW", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99))),  # beta1 = 0.5 amplifies round-off chaotically
+    (
+        "AdamW",
+        dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99)),
+    ),  # beta1 = 0.5 amplifies round-off chaotically
     ("AdamW", dict(lr=0.01, amsgrad=True, weight_decay=0.05)),
 ]
 
@@ -83,16 +85,32 @@ def test_names_keywords_and_defaults_are_torchs(name):
 
 
 BAD = [
-    ("SGD", dict(lr=-0.1)), ("SGD", dict(momentum=-0.5)), ("SGD", dict(weight_decay=-1)),
-    ("SGD", dict(nesterov=True)), ("SGD", dict(momentum=0.9, dampening=0.1, nesterov=True)),
-    ("Adagrad", dict(lr=-1)), ("Adagrad", dict(lr_decay=-1)), ("Adagrad", dict(eps=-1)),
-    ("Adagrad", dict(initial_accumulator_value=-1)), ("Adagrad", dict(weight_decay=-1)),
-    ("RMSprop", dict(alpha=-0.1)), ("RMSprop", dict(eps=-1)), ("RMSprop", dict(momentum=-1)),
-    ("RMSprop", dict(weight_decay=-1)), ("RMSprop", dict(lr=-1)),
-    ("Adadelta", dict(rho=1.5)), ("Adadelta", dict(rho=-0.1)), ("Adadelta", dict(eps=-1)),
-    ("Adadelta", dict(lr=-1)), ("Adadelta", dict(weight_decay=-1)),
-    ("Adam", dict(betas=(1.0, 0.999))), ("Adam", dict(betas=(0.9, -0.1))), ("Adam", dict(lr=-1)),
-    ("Adam", dict(eps=-1)), ("Adam", dict(weight_decay=-1)), ("AdamW", dict(betas=(0.9, 1.0))),
+    ("SGD", dict(lr=-0.1)),
+    ("SGD", dict(momentum=-0.5)),
+    ("SGD", dict(weight_decay=-1)),
+    ("SGD", dict(nesterov=True)),
+    ("SGD", dict(momentum=0.9, dampening=0.1, nesterov=True)),
+    ("Adagrad", dict(lr=-1)),
+    ("Adagrad", dict(lr_decay=-1)),
+    ("Adagrad", dict(eps=-1)),
+    ("Adagrad", dict(initial_accumulator_value=-1)),
+    ("Adagrad", dict(weight_decay=-1)),
+    ("RMSprop", dict(alpha=-0.1)),
+    ("RMSprop", dict(eps=-1)),
+    ("RMSprop", dict(momentum=-1)),
+    ("RMSprop", dict(weight_decay=-1)),
+    ("RMSprop", dict(lr=-1)),
+    ("Adadelta", dict(rho=1.5)),
+    ("Adadelta", dict(rho=-0.1)),
+    ("Adadelta", dict(eps=-1)),
+    ("Adadelta", dict(lr=-1)),
+    ("Adadelta", dict(weight_decay=-1)),
+    ("Adam", dict(betas=(1.0, 0.999))),
+    ("Adam", dict(betas=(0.9, -0.1))),
+    ("Adam", dict(lr=-1)),
+    ("Adam", dict(eps=-1)),
+    ("Adam", dict(weight_decay=-1)),
+    ("AdamW", dict(betas=(0.9, 1.0))),
     ("AdamW", dict(weight_decay=-0.01)),
 ]
 
@@ -106,12 +124,15 @@ def test_invalid_hyperparameters_raise_torchs_message(name, kwargs):
     assert str(ours.value) == str(theirs.value)
 
 
-@pytest.mark.parametrize("params, message", [
-    (np.zeros(3), "params must be a list of NumPy arrays"),
-    ([], "empty parameter list"),
-    ([np.zeros(3, dtype=int)], r"params\[0\] must be a floating-point NumPy array"),
-    ([[0.0, 1.0]], r"params\[0\] must be a floating-point NumPy array"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (np.zeros(3), "params must be a list of NumPy arrays"),
+        ([], "empty parameter list"),
+        ([np.zeros(3, dtype=int)], r"params\[0\] must be a floating-point NumPy array"),
+        ([[0.0, 1.0]], r"params\[0\] must be a floating-point NumPy array"),
+    ],
+)
 def test_bad_params(params, message):
     with pytest.raises(ValueError, match=message):
         optim.SGD(params, lr=0.1)
@@ -119,8 +140,9 @@ def test_bad_params(params, message):
 
 def test_too_many_parameters_refused_before_state_is_allocated():
     # one number seen MAX_PARAMETERS + 1 times: no memory, yet too many parameters
-    big = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(optim.MAX_PARAMETERS + 1,),
-                                          strides=(0,), writeable=True)
+    big = np.lib.stride_tricks.as_strided(
+        np.zeros(1), shape=(optim.MAX_PARAMETERS + 1,), strides=(0,), writeable=True
+    )
     with pytest.raises(ValueError, match="at most"):
         optim.Adam([np.zeros(3), big])
 
@@ -158,8 +180,9 @@ def test_adam_step_matches_the_adam_class():
 
 def test_adam_step_first_step_has_size_lr():
     # bias correction: m_hat_1 = g, v_hat_1 = g^2, so the first step is lr * sign(g)
-    x, m, v = optim.adam_step(np.zeros(3), np.array([1e-3, -5.0, 2.0]), np.zeros(3),
-                              np.zeros(3), 1, lr=0.1, eps=0)
+    x, m, v = optim.adam_step(
+        np.zeros(3), np.array([1e-3, -5.0, 2.0]), np.zeros(3), np.zeros(3), 1, lr=0.1, eps=0
+    )
     np.testing.assert_allclose(x, [-0.1, 0.1, -0.1])
     with pytest.raises(ValueError, match="t must be >= 1"):
         optim.adam_step(x, x, m, v, 0)
@@ -192,13 +215,23 @@ def test_pytorch_momentum_is_torchs():
         x.grad = torch.tensor(quadratic_grad(x.detach().numpy()))
         opt.step()
         path.append(x.detach().numpy().copy())
-    np.testing.assert_allclose(optim.pytorch_momentum(quadratic_grad, [1.0, 1.0], 0.01, 0.9, 50),
-                               path, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        optim.pytorch_momentum(quadratic_grad, [1.0, 1.0], 0.01, 0.9, 50),
+        path,
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(momentum=1.0), "momentum must be >= 0 and < 1"), (dict(steps=0), "steps must be between 1 and"),
-    (dict(lr=-1.0), "lr must be >= 0"), (dict(grad=3), "grad must be a function")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(momentum=1.0), "momentum must be >= 0 and < 1"),
+        (dict(steps=0), "steps must be between 1 and"),
+        (dict(lr=-1.0), "lr must be >= 0"),
+        (dict(grad=3), "grad must be a function"),
+    ],
+)
 def test_momentum_forms_check_arguments(kwargs, message):
     args = dict(grad=quadratic_grad, x0=[1.0, 1.0], lr=0.01, momentum=0.9, steps=10)
     args.update(kwargs)

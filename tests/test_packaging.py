@@ -75,8 +75,7 @@ def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
         cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False, **kwargs
     )
     assert result.returncode == 0, (
-        f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n"
-        f"{result.stdout}\n{result.stderr}"
+        f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     )
     return result
 

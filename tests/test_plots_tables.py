@@ -128,7 +128,11 @@ def test_format_table_layout():
 def test_format_table_no_negative_zero_and_non_finite():
     text = format_table({"x": [-0.0001, float("inf"), float("nan"), "-"]}, digits=3)
     assert text.split("\n")[2:] == [
-        "1         0.000", "2      overflow", "3           nan", "4             -"]
+        "1         0.000",
+        "2      overflow",
+        "3           nan",
+        "4             -",
+    ]
 
 
 def test_format_table_custom_index():
@@ -136,12 +140,15 @@ def test_format_table_custom_index():
     assert text.splitlines()[2:] == ["a     1.0", "bb    2.0"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(columns={}), "columns must hold at least one column"),
-    (dict(columns={"a": [1], "b": [1, 2]}), "columns must have equal lengths"),
-    (dict(columns={"a": [1]}, percent=["b"]), "percent names columns that do not exist"),
-    (dict(columns={"a": [1]}, index=[1, 2]), "index must have 1 labels; got 2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(columns={}), "columns must hold at least one column"),
+        (dict(columns={"a": [1], "b": [1, 2]}), "columns must have equal lengths"),
+        (dict(columns={"a": [1]}, percent=["b"]), "percent names columns that do not exist"),
+        (dict(columns={"a": [1]}, index=[1, 2]), "index must have 1 labels; got 2"),
+    ],
+)
 def test_format_table_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         format_table(**kwargs)
@@ -166,9 +173,13 @@ def test_cases_table_reproduces_the_lecture_summary():
 def test_histogram_counts_equal_numpys(activation):
     lo, hi = HIST_RANGE[activation]
     rng = np.random.default_rng(0)
-    values = np.concatenate([rng.normal(0, 1.5, 100_000).astype(np.float32),
-                             np.linspace(lo, hi, 51), [lo - 1e-9, hi + 1e-9, np.inf, -np.inf,
-                                                       np.nan, 0.0]])
+    values = np.concatenate(
+        [
+            rng.normal(0, 1.5, 100_000).astype(np.float32),
+            np.linspace(lo, hi, 51),
+            [lo - 1e-9, hi + 1e-9, np.inf, -np.inf, np.nan, 0.0],
+        ]
+    )
     shares, edges, outside, zero = histogram(values, activation, bins=50)
     kept = values[values != 0] if activation == "relu" else values
     counts = np.histogram(kept[np.isfinite(kept)], bins=50, range=(lo, hi))[0]
@@ -177,12 +188,27 @@ def test_histogram_counts_equal_numpys(activation):
     assert outside == pytest.approx(1 - zero - counts.sum() / values.size)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: histogram(np.zeros(3), "tanh", bins=10**9), "bins must be an integer between 1 and 1000"),
-    (lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", dpi=96000), "at most 4000 a side"),
-    (lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize=(0, 3)), "must be positive"),
-    (lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize="big"), "figsize must be"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: histogram(np.zeros(3), "tanh", bins=10**9),
+            "bins must be an integer between 1 and 1000",
+        ),
+        (
+            lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", dpi=96000),
+            "at most 4000 a side",
+        ),
+        (
+            lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize=(0, 3)),
+            "must be positive",
+        ),
+        (
+            lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize="big"),
+            "figsize must be",
+        ),
+    ],
+)
 def test_plots_refuse_sizes_that_would_fill_memory(call, message):
     with pytest.raises(ValueError, match=message):
         call()

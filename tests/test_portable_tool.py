@@ -6,8 +6,10 @@ import pytest
 
 from tools.test_portable import CPUS, check, probe
 
-x86_only = pytest.mark.skipif(os.uname().machine not in ("x86_64", "AMD64"),
-                              reason="the instruction-set emulation is x86-64 only")
+x86_only = pytest.mark.skipif(
+    os.uname().machine not in ("x86_64", "AMD64"),
+    reason="the instruction-set emulation is x86-64 only",
+)
 
 
 @x86_only
@@ -24,8 +26,11 @@ def test_each_emulated_cpu_takes_effect(cpu):
 
 
 def test_a_setting_that_did_not_take_effect_is_reported():
-    kernels = {"numpy_simd": ["X86_V3"], "torch": "AVX2",
-               "blas": [{"api": "openblas", "architecture": "Haswell"}]}
+    kernels = {
+        "numpy_simd": ["X86_V3"],
+        "torch": "AVX2",
+        "blas": [{"api": "openblas", "architecture": "Haswell"}],
+    }
     problems = check("sse4", kernels)
     assert len(problems) == 3
     assert "X86_V3" in problems[0] and "AVX2" in problems[1] and "Haswell" in problems[2]

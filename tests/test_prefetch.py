@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from course_utils.widgets.prefetch import ResultCache
 from course_utils.chapters.ch03_initialization.explorer import init_explorer
+from course_utils.widgets.prefetch import ResultCache
 
 
 class Counting:
@@ -84,7 +84,7 @@ def test_init_explorer_prefetches_one_keyboard_step_of_every_control():
     steps = explorer.neighbours(**explorer.values)
     changed = [tuple(k for k in s if s[k] != explorer.values[k]) for s in steps]
     assert changed[:2] == [("std",), ("std",)]
-    assert [s["std"] for s in steps[:2]] == pytest.approx([10 ** -1.99, 10 ** -2.01])
+    assert [s["std"] for s in steps[:2]] == pytest.approx([10**-1.99, 10**-2.01])
     assert [s["depth"] for s in steps[2:4]] == [5, 3]
     assert [s["width"] for s in steps[4:6]] == [1024, 64]
     assert {s["scheme"] for s in steps[6:8]} == {"xavier", "kaiming"}

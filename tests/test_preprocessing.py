@@ -55,8 +55,9 @@ def test_pca_whitening_equals_sklearn_up_to_signs_and_ddof(data):
     np.testing.assert_allclose(ours.eigenvalues_, sk.explained_variance_ * (n - 1) / n, **TIGHT)
     for X in (train, test):
         theirs = sk.transform(X) * math.sqrt(n / (n - 1))
-        np.testing.assert_allclose(ours.transform(X), sign_aligned(ours.transform(X), theirs),
-                                   atol=1e-8, rtol=1e-8)
+        np.testing.assert_allclose(
+            ours.transform(X), sign_aligned(ours.transform(X), theirs), atol=1e-8, rtol=1e-8
+        )
 
 
 @pytest.mark.parametrize("method", ["pca", "zca"])
@@ -68,8 +69,9 @@ def test_whitened_training_data_have_identity_covariance(data, method):
     # with eps the covariance has eigenvalues Λ / (Λ + eps) (for PCA: it is that diagonal)
     w = P.Whitener(method, eps=0.1).fit(X)
     lam = w.eigenvalues_
-    np.testing.assert_allclose(np.linalg.eigvalsh(P.covariance(w.transform(X)))[::-1],
-                               lam / (lam + 0.1), **TIGHT)
+    np.testing.assert_allclose(
+        np.linalg.eigvalsh(P.covariance(w.transform(X)))[::-1], lam / (lam + 0.1), **TIGHT
+    )
     if method == "pca":
         assert P.max_identity_deviation(w.transform(X)) == pytest.approx(0.1 / (lam[-1] + 0.1))
 
@@ -87,8 +89,9 @@ def test_decorrelation_is_a_rotation_with_diagonal_covariance(data):
     out = P.decorrelate(X)
     cov = P.covariance(out)
     np.testing.assert_allclose(cov, np.diag(np.diag(cov)), atol=1e-10)
-    np.testing.assert_allclose(np.linalg.norm(out, axis=1),
-                               np.linalg.norm(X - X.mean(axis=0), axis=1), **TIGHT)
+    np.testing.assert_allclose(
+        np.linalg.norm(out, axis=1), np.linalg.norm(X - X.mean(axis=0), axis=1), **TIGHT
+    )
 
 
 def test_whitener_fit_on_train_is_reused_on_test(data):
@@ -98,26 +101,37 @@ def test_whitener_fit_on_train_is_reused_on_test(data):
     assert P.max_identity_deviation(w.transform(test)) > 0.05  # test data are not exactly white
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: P.whiten(np.ones(5)), r"X must have 2 dimension\(s\); got shape \(5,\)"),
-    (lambda: P.whiten(np.ones((5, 2)), method="pcaa"), "method must be one of 'pca', 'zca'"),
-    (lambda: P.Whitener("svd"), "method must be one of 'pca', 'zca', 'decorrelate'; got 'svd'"),
-    (lambda: P.whiten(np.ones((5, 2)), eps=0), "eps must be > 0; got 0"),
-    (lambda: P.whiten(np.ones((5, 2)), eps=-1e-5), "eps must be > 0"),
-    (lambda: P.whiten(np.ones((5, 2)), eps=float("nan")), "eps must be a finite number"),
-    (lambda: P.whiten(np.array([[1.0, np.nan], [2.0, 3.0]])), "X must hold finite numbers"),
-    (lambda: P.whiten(np.ones((1, 2))), "X must have at least 2 rows"),
-    (lambda: P.whiten(np.array([["a", "b"]])), "X must be an array of float64 values"),
-    (lambda: P.whiten(np.zeros((2, P.MAX_FEATURES + 1))), "at most 4096"),
-    (lambda: P.Whitener().transform(np.ones((3, 2))), "Whitener is not fitted"),
-    (lambda: P.Whitener().fit(np.eye(3)).transform(np.ones((3, 2))), "X must have 3 columns"),
-    (lambda: P.Standardizer().fit(np.ones((3, 2))).transform(np.ones((3, 4))), "2 columns"),
-    (lambda: P.ImageNormalizer("pixel"), "mode must be one of 'image', 'channel', "
-                                         "'channel_std'; got 'pixel'"),
-    (lambda: P.ImageNormalizer().fit(np.ones((2, 3, 3))), r"images must have 4 dimension"),
-    (lambda: P.ImageNormalizer("image").fit(np.ones((2, 4, 4, 3))).transform(np.ones((1, 5, 4, 3))),
-     r"images must have shape \(N, 4, 4, 3\)"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: P.whiten(np.ones(5)), r"X must have 2 dimension\(s\); got shape \(5,\)"),
+        (lambda: P.whiten(np.ones((5, 2)), method="pcaa"), "method must be one of 'pca', 'zca'"),
+        (lambda: P.Whitener("svd"), "method must be one of 'pca', 'zca', 'decorrelate'; got 'svd'"),
+        (lambda: P.whiten(np.ones((5, 2)), eps=0), "eps must be > 0; got 0"),
+        (lambda: P.whiten(np.ones((5, 2)), eps=-1e-5), "eps must be > 0"),
+        (lambda: P.whiten(np.ones((5, 2)), eps=float("nan")), "eps must be a finite number"),
+        (lambda: P.whiten(np.array([[1.0, np.nan], [2.0, 3.0]])), "X must hold finite numbers"),
+        (lambda: P.whiten(np.ones((1, 2))), "X must have at least 2 rows"),
+        (lambda: P.whiten(np.array([["a", "b"]])), "X must be an array of float64 values"),
+        (lambda: P.whiten(np.zeros((2, P.MAX_FEATURES + 1))), "at most 4096"),
+        (lambda: P.Whitener().transform(np.ones((3, 2))), "Whitener is not fitted"),
+        (lambda: P.Whitener().fit(np.eye(3)).transform(np.ones((3, 2))), "X must have 3 columns"),
+        (lambda: P.Standardizer().fit(np.ones((3, 2))).transform(np.ones((3, 4))), "2 columns"),
+        (
+            lambda: P.ImageNormalizer("pixel"),
+            "mode must be one of 'image', 'channel', 'channel_std'; got 'pixel'",
+        ),
+        (lambda: P.ImageNormalizer().fit(np.ones((2, 3, 3))), r"images must have 4 dimension"),
+        (
+            lambda: (
+                P.ImageNormalizer("image")
+                .fit(np.ones((2, 4, 4, 3)))
+                .transform(np.ones((1, 5, 4, 3)))
+            ),
+            r"images must have shape \(N, 4, 4, 3\)",
+        ),
+    ],
+)
 def test_bad_input_raises_value_error_saying_what_is_allowed(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -143,8 +157,9 @@ def test_image_recipes_subtract_what_the_seed_says():
     out = resnet.transform(train)
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0.0, atol=1e-12)
     np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 1.0, atol=1e-12)
-    np.testing.assert_allclose(resnet.transform(test),
-                               (test - resnet.mean_) / train.std(axis=(0, 1, 2)), **TIGHT)
+    np.testing.assert_allclose(
+        resnet.transform(test), (test - resnet.mean_) / train.std(axis=(0, 1, 2)), **TIGHT
+    )
     # channel modes accept any image size with the same channels
     assert resnet.transform(np.ones((1, 7, 7, 3))).shape == (1, 7, 7, 3)
 

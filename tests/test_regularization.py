@@ -43,22 +43,35 @@ def test_single_array_gives_single_gradient_and_l1_subgradient_is_zero_at_zero()
 
 def test_torch_penalty_equals_numpy_penalty_on_linear_weights_only():
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
-    weights = [m.weight.detach().numpy().astype(np.float64) for m in model
-               if isinstance(m, torch.nn.Linear)]
-    assert R.torch_penalty("l2", 0.1)(model).item() == pytest.approx(R.l2_penalty(weights, 0.1),
-                                                                      rel=1e-6)
-    assert R.torch_penalty("l1", 0.1)(model).item() == pytest.approx(R.l1_penalty(weights, 0.1),
-                                                                      rel=1e-6)
+    weights = [
+        m.weight.detach().numpy().astype(np.float64)
+        for m in model
+        if isinstance(m, torch.nn.Linear)
+    ]
+    assert R.torch_penalty("l2", 0.1)(model).item() == pytest.approx(
+        R.l2_penalty(weights, 0.1), rel=1e-6
+    )
+    assert R.torch_penalty("l1", 0.1)(model).item() == pytest.approx(
+        R.l1_penalty(weights, 0.1), rel=1e-6
+    )
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: R.l2_penalty(np.ones(3), -1.0), "lam must be >= 0; got -1.0"),
-    (lambda: R.l1_penalty([], 1.0), "weights must have between 1 and 10000 items; got 0"),
-    (lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0), "weights must hold finite numbers; it has NaN or inf"),
-    (lambda: R.torch_penalty("l3", 1.0), "kind must be one of 'l1', 'l2'; got 'l3'"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: R.l2_penalty(np.ones(3), -1.0), "lam must be >= 0; got -1.0"),
+        (lambda: R.l1_penalty([], 1.0), "weights must have between 1 and 10000 items; got 0"),
+        (
+            lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0),
+            "weights must hold finite numbers; it has NaN or inf",
+        ),
+        (lambda: R.torch_penalty("l3", 1.0), "kind must be one of 'l1', 'l2'; got 'l3'"),
+    ],
+)
 def test_penalty_arguments_are_checked(call, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+    with pytest.raises(
+        ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+    ):
         call()
 
 
@@ -88,24 +101,31 @@ def test_inverted_dropout_scaling_matches_torch(p):
     theirs = torch.nn.functional.dropout(x, p=p, training=True).numpy()
     ours = R.apply_dropout(x.numpy(), theirs != 0, p, version=2)
     np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
-    np.testing.assert_array_equal(R.dropout(x.numpy(), p, False, 2),
-                                  torch.nn.functional.dropout(x, p, training=False).numpy())
+    np.testing.assert_array_equal(
+        R.dropout(x.numpy(), p, False, 2), torch.nn.functional.dropout(x, p, training=False).numpy()
+    )
     # torch's p is the drop probability too: its kept share is 1 - p
     assert abs((theirs != 0).mean() - (1 - p)) < 10 * math.sqrt(p * (1 - p) / theirs.size)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: R.dropout(np.ones(3), 1.0, True), "p must be >= 0 and < 1; got 1.0"),
-    (lambda: R.dropout(np.ones(3), -0.1, True), "p must be >= 0 and < 1; got -0.1"),
-    (lambda: R.dropout(np.ones(3), "0.5", True), "p must be a finite number; got '0.5'"),
-    (lambda: R.dropout(np.ones(3), 0.5, 1), "train must be True or False; got 1"),
-    (lambda: R.dropout(np.ones(3), 0.5, True, version=3), "version must be one of 1, 2; got 3"),
-    (lambda: R.dropout(np.ones(3), 0.5, True, seed=-1), "seed must be an integer between 0"),
-    (lambda: R.dropout(np.array(["a"]), 0.5, True), "x must be an array of float64 values"),
-    (lambda: R.dropout(np.array([np.inf]), 0.5, True), "x must hold finite numbers; it has NaN or inf"),
-    (lambda: R.dropout_mask((2**13, 2**12), 0.5), "at most 16777216 fit in memory here"),
-    (lambda: R.apply_dropout(np.ones(3), np.ones(3), 0.5), "mask must be a boolean array"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: R.dropout(np.ones(3), 1.0, True), "p must be >= 0 and < 1; got 1.0"),
+        (lambda: R.dropout(np.ones(3), -0.1, True), "p must be >= 0 and < 1; got -0.1"),
+        (lambda: R.dropout(np.ones(3), "0.5", True), "p must be a finite number; got '0.5'"),
+        (lambda: R.dropout(np.ones(3), 0.5, 1), "train must be True or False; got 1"),
+        (lambda: R.dropout(np.ones(3), 0.5, True, version=3), "version must be one of 1, 2; got 3"),
+        (lambda: R.dropout(np.ones(3), 0.5, True, seed=-1), "seed must be an integer between 0"),
+        (lambda: R.dropout(np.array(["a"]), 0.5, True), "x must be an array of float64 values"),
+        (
+            lambda: R.dropout(np.array([np.inf]), 0.5, True),
+            "x must hold finite numbers; it has NaN or inf",
+        ),
+        (lambda: R.dropout_mask((2**13, 2**12), 0.5), "at most 16777216 fit in memory here"),
+        (lambda: R.apply_dropout(np.ones(3), np.ones(3), 0.5), "mask must be a boolean array"),
+    ],
+)
 def test_dropout_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -126,7 +146,9 @@ SIZES = (6, 5, 4, 3)
 def test_dropout_step_forward_and_backward_match_torch_autograd(version, train):
     p = 0.4
     x = rng(0).standard_normal((7, SIZES[0]))
-    weights = [rng(i + 1).standard_normal((a, b)) for i, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:]))]
+    weights = [
+        rng(i + 1).standard_normal((a, b)) for i, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:]))
+    ]
     upstream = rng(9).standard_normal((7, SIZES[-1]))
     step = R.DropoutStep(p, train=train, version=version, seed=5, depth=3)
     record = network.forward(x, weights, "tanh", step=step)
@@ -160,13 +182,17 @@ def test_dropout_step_without_depth_drops_every_layer_and_checks_arguments():
         R.DropoutStep(0.5, train="yes")
 
 
-
 # ------------------------------------------------------------------ chapter 07's second exercise
 def _net(seed=3, n=6, d=5, hidden=7, c=3):
     draw = rng(seed)
-    return (draw.standard_normal((n, d)), draw.standard_normal((n, c)),
-            draw.standard_normal((d, hidden)) / np.sqrt(d), 0.1 * draw.standard_normal(hidden),
-            draw.standard_normal((hidden, c)) / np.sqrt(hidden), 0.1 * draw.standard_normal(c))
+    return (
+        draw.standard_normal((n, d)),
+        draw.standard_normal((n, c)),
+        draw.standard_normal((d, hidden)) / np.sqrt(d),
+        0.1 * draw.standard_normal(hidden),
+        draw.standard_normal((hidden, c)) / np.sqrt(hidden),
+        0.1 * draw.standard_normal(c),
+    )
 
 
 @pytest.mark.parametrize("p, train", [(0.3, True), (0.75, True), (0.3, False), (0.0, True)])
@@ -174,8 +200,10 @@ def test_dropout_net_loss_matches_torch_autograd_with_the_same_mask(p, train):
     X, Y, W1, b1, W2, b2 = _net()
     loss, grads = R.dropout_net_loss(X, Y, W1, b1, W2, b2, p, train, rng(11))
     keep = rng(11).random((6, 7)) >= p  # the mask the function draws first
-    tp = {k: torch.tensor(v, requires_grad=True) for k, v in
-          {"W1": W1, "b1": b1, "W2": W2, "b2": b2}.items()}
+    tp = {
+        k: torch.tensor(v, requires_grad=True)
+        for k, v in {"W1": W1, "b1": b1, "W2": W2, "b2": b2}.items()
+    }
     h = torch.relu(torch.tensor(X) @ tp["W1"] + tp["b1"])
     if train:
         h = h * torch.tensor(keep) / (1 - p)
@@ -224,7 +252,9 @@ def test_notebook_network_table():
     for version in (1, 2):
         for mode in ("train", "test"):
             step = R.DropoutStep(0.5, train=(mode == "train"), version=version, seed=0, depth=3)
-            means[version, mode] = [a.mean() for a in network.forward(net_x, net_w, "relu", step=step).activations]
+            means[version, mode] = [
+                a.mean() for a in network.forward(net_x, net_w, "relu", step=step).activations
+            ]
     np.testing.assert_allclose(means[2, "train"], [0.557, 0.763, 1.116], atol=5e-4)
     np.testing.assert_allclose(means[2, "test"], [0.555, 0.553, 0.583], atol=5e-4)
     np.testing.assert_allclose(means[1, "train"], [0.278, 0.191, 0.279], atol=5e-4)
@@ -240,7 +270,9 @@ def test_dropconnect_drops_weights_and_its_test_output_is_the_expectation(versio
     x, W, p = rng(1).standard_normal((5, 8)), rng(2).standard_normal((8, 6)), 0.3
     mask = R.dropconnect_mask(W.shape, p, rng(3))
     scale = 1 / (1 - p) if version == 2 else 1.0
-    np.testing.assert_allclose(R.dropconnect(x, W, p, True, version, rng(3)), x @ (W * mask) * scale)
+    np.testing.assert_allclose(
+        R.dropconnect(x, W, p, True, version, rng(3)), x @ (W * mask) * scale
+    )
     test = R.dropconnect(x, W, p, False, version)
     np.testing.assert_allclose(test, x @ W * (1 - p if version == 1 else 1.0))
     mean = np.mean([R.dropconnect(x, W, p, True, version, rng(s)) for s in range(4000)], axis=0)
@@ -286,8 +318,10 @@ def test_stochastic_depth_one_block_test_output_is_the_expectation():
     block = [lambda h: np.tanh(2 * h)]
     x = rng(0).standard_normal((3, 4))
     for version in (1, 2):
-        mean = np.mean([R.stochastic_depth(x, block, 0.7, True, version, rng(s))[0]
-                        for s in range(3000)], axis=0)
+        mean = np.mean(
+            [R.stochastic_depth(x, block, 0.7, True, version, rng(s))[0] for s in range(3000)],
+            axis=0,
+        )
         test = R.stochastic_depth(x, block, 0.7, False, version)[0]
         assert np.linalg.norm(mean - test) / np.linalg.norm(test) < 0.02
 
@@ -304,7 +338,16 @@ def test_notebook_stochastic_depth_counts():
     sd_rng = rng(0)
     block_w = sd_rng.standard_normal((12, 8, 8)) / np.sqrt(8)
     blocks = [lambda h, W=W: np.tanh(h @ W) for W in block_w]
-    ran = np.array([R.stochastic_depth(np.ones((1, 8)), blocks, survival, True, seed=sd_rng)[1]
-                    for _ in range(24)])
+    ran = np.array(
+        [
+            R.stochastic_depth(np.ones((1, 8)), blocks, survival, True, seed=sd_rng)[1]
+            for _ in range(24)
+        ]
+    )
     counts = ran.sum(axis=1)
-    assert (round(counts.mean(), 2), round(survival.sum(), 2), counts.min(), counts.max()) == (8.71, 8.75, 6, 12)
+    assert (round(counts.mean(), 2), round(survival.sum(), 2), counts.min(), counts.max()) == (
+        8.71,
+        8.75,
+        6,
+        12,
+    )

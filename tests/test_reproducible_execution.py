@@ -59,21 +59,30 @@ def execute_copy(folder, cpu):
     env = {k: v for k, v in os.environ.items() if k not in CPUS["sse4"] or cpu == "native"}
     env.update(CPUS[cpu])
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "execute_notebooks.py"),
-                             str(copy)], env=env, cwd=ROOT, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "execute_notebooks.py"), str(copy)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return copy
 
 
-@pytest.mark.skipif(os.uname().machine not in ("x86_64", "AMD64"),
-                    reason="the instruction-set emulation is x86-64 only")
+@pytest.mark.skipif(
+    os.uname().machine not in ("x86_64", "AMD64"),
+    reason="the instruction-set emulation is x86-64 only",
+)
 def test_native_and_sse4_executions_write_the_same_outputs(tmp_path):
     native = text_outputs(execute_copy(tmp_path / "native", "native"))
     sse4 = text_outputs(execute_copy(tmp_path / "sse4", "sse4"))
     assert len(native) == len(sse4)
     for index, (a, b) in enumerate(zip(native, sse4)):
-        assert a == b, (f"code cell {index} differs between CPUs:\n"
-                        f"native: {json.dumps(a)[:1500]}\nsse4:   {json.dumps(b)[:1500]}")
+        assert a == b, (
+            f"code cell {index} differs between CPUs:\n"
+            f"native: {json.dumps(a)[:1500]}\nsse4:   {json.dumps(b)[:1500]}"
+        )
     # And both equal what is committed (written by the same tool on the recording machine).
     assert native == text_outputs(NOTEBOOK)

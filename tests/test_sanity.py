@@ -69,23 +69,28 @@ def test_claim_initial_loss_within_0_05_of_ln_10(data):
     result = sanity.initial_loss(sanity.fresh_classifier(64, 10), data.x_train, data.y_train)
     assert result.expected == math.log(10)  # exact: the same math.log call
     assert abs(result.data_loss - math.log(10)) < 0.05
-    assert result.data_loss == pytest.approx(evaluate(sanity.fresh_classifier(64, 10),
-                                                      data.x_train, data.y_train)[0])
+    assert result.data_loss == pytest.approx(
+        evaluate(sanity.fresh_classifier(64, 10), data.x_train, data.y_train)[0]
+    )
     # exact by construction: no penalty is 0.0, and x + 0.0 == x
     assert result.penalty == 0.0 and result.total == result.data_loss
     assert 0.05 < result.accuracy < 0.15  # chance is 1/10
     # a softmax classifier (no hidden layer) too
-    linear = sanity.initial_loss(sanity.fresh_classifier(64, 10, depth=0), data.x_train,
-                                 data.y_train)
+    linear = sanity.initial_loss(
+        sanity.fresh_classifier(64, 10, depth=0), data.x_train, data.y_train
+    )
     assert abs(linear.data_loss - math.log(10)) < 0.05
 
 
 def test_claim_l2_raises_the_initial_loss(data):
     model = sanity.fresh_classifier(64, 10)
     plain = sanity.initial_loss(model, data.x_train, data.y_train)
-    totals = [sanity.initial_loss(model, data.x_train, data.y_train,
-                                  penalty=torch_penalty("l2", lam)).total
-              for lam in (1e-3, 1e-2, 1e-1)]
+    totals = [
+        sanity.initial_loss(
+            model, data.x_train, data.y_train, penalty=torch_penalty("l2", lam)
+        ).total
+        for lam in (1e-3, 1e-2, 1e-1)
+    ]
     assert plain.total < totals[0] < totals[1] < totals[2]
     # Kaiming hidden layers: E||W_l||^2 = 2 fan_out, so the penalty is about 128 lambda
     penalty = totals[1] - plain.data_loss

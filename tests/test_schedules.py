@@ -24,12 +24,14 @@ CASES = [
     ("linear_warmup", S.linear_warmup, dict(warmup_steps=20)),
     ("linear_warmup", S.linear_warmup, dict(warmup_steps=7, start_factor=0.01)),
     ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=20, t_max=180)),
-    ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=5, t_max=50, start_factor=0.1,
-                                            eta_min=0.001)),
+    (
+        "warmup_cosine",
+        S.warmup_cosine,
+        dict(warmup_steps=5, t_max=50, start_factor=0.1, eta_min=0.001),
+    ),
     ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=300, t_max=100)),  # longer than steps
     ("warmup_step", S.warmup_step, dict(warmup_steps=10, step_size=60, gamma=0.1)),
-    ("warmup_step", S.warmup_step, dict(warmup_steps=1, step_size=3, gamma=0.5,
-                                        start_factor=0.5)),
+    ("warmup_step", S.warmup_step, dict(warmup_steps=1, step_size=3, gamma=0.5, start_factor=0.5)),
 ]
 
 
@@ -46,13 +48,16 @@ def test_equals_torch_lr_scheduler(name, func, kwargs, base_lr, steps):
 def test_the_closed_forms_by_hand():
     # exact by construction: powers of 0.5 are exact, and step decay multiplies the rate by
     # gamma once per decay (1.0 * 0.1 * 0.1), each product correctly rounded on every CPU
-    np.testing.assert_array_equal(S.step_decay(1.0, 7, 3, 0.5), [1, 1, 1, .5, .5, .5, .25])
-    np.testing.assert_array_equal(S.multistep(1.0, 6, [2, 5], 0.1)[[0, 1, 2, 4, 5]],
-                                  [1, 1, .1, .1, 1.0 * 0.1 * 0.1])
-    np.testing.assert_allclose(S.cosine(2.0, 5, 4), [2, 1 + np.sqrt(.5), 1, 1 - np.sqrt(.5), 0],
-                               atol=1e-15)
-    np.testing.assert_allclose(S.linear_warmup(0.3, 5, 3, 1 / 3), [.1, .1 + 2 / 30, .1 + 4 / 30,
-                                                                   .3, .3], atol=1e-15)
+    np.testing.assert_array_equal(S.step_decay(1.0, 7, 3, 0.5), [1, 1, 1, 0.5, 0.5, 0.5, 0.25])
+    np.testing.assert_array_equal(
+        S.multistep(1.0, 6, [2, 5], 0.1)[[0, 1, 2, 4, 5]], [1, 1, 0.1, 0.1, 1.0 * 0.1 * 0.1]
+    )
+    np.testing.assert_allclose(
+        S.cosine(2.0, 5, 4), [2, 1 + np.sqrt(0.5), 1, 1 - np.sqrt(0.5), 0], atol=1e-15
+    )
+    np.testing.assert_allclose(
+        S.linear_warmup(0.3, 5, 3, 1 / 3), [0.1, 0.1 + 2 / 30, 0.1 + 4 / 30, 0.3, 0.3], atol=1e-15
+    )
     lr = S.warmup_cosine(1.0, 10, 4, 6, start_factor=0.25)
     np.testing.assert_allclose(lr[:5], [0.25, 0.4375, 0.625, 0.8125, 1.0])
     assert lr[4] == lr.max() and lr[-1] == pytest.approx(0.5 * (1 + np.cos(np.pi * 5 / 6)))
@@ -63,8 +68,9 @@ def test_the_closed_forms_by_hand():
 def test_step_and_multistep_equal_torch_bit_for_bit(name, func, kwargs, base_lr):
     # exact by construction: both multiply the rate by gamma once per decay, in the same order
     # (base_lr * gamma * gamma ...), and an IEEE product is correctly rounded on every CPU
-    np.testing.assert_array_equal(func(base_lr, 1000, **kwargs),
-                                  S.torch_schedule(name, base_lr, 1000, **kwargs))
+    np.testing.assert_array_equal(
+        func(base_lr, 1000, **kwargs), S.torch_schedule(name, base_lr, 1000, **kwargs)
+    )
 
 
 def test_decay_levels_are_repeated_products_not_a_vectorised_power():
@@ -135,16 +141,25 @@ def test_error_messages_give_value_and_allowed_range():
 @pytest.mark.parametrize("warmup", [0, 100])
 def test_explorer_schedule_is_the_named_schedule_after_a_warm_up(schedule, warmup):
     lr = S.explorer_schedule(schedule, 0.5, 1000, warmup, 300, 0.2)
-    rest = {"constant": S.constant(0.5, 1000 - warmup),
-            "step": S.step_decay(0.5, 1000 - warmup, 300, 0.2),
-            "multistep": S.multistep(0.5, 1000 - warmup, [300, 450], 0.2),
-            "exponential": S.exponential(0.5, 1000 - warmup, 0.2 ** (1 / 300)),
-            "cosine": S.cosine(0.5, 1000 - warmup, 300)}[schedule]
+    rest = {
+        "constant": S.constant(0.5, 1000 - warmup),
+        "step": S.step_decay(0.5, 1000 - warmup, 300, 0.2),
+        "multistep": S.multistep(0.5, 1000 - warmup, [300, 450], 0.2),
+        "exponential": S.exponential(0.5, 1000 - warmup, 0.2 ** (1 / 300)),
+        "cosine": S.cosine(0.5, 1000 - warmup, 300),
+    }[schedule]
     np.testing.assert_allclose(lr[warmup:], rest, rtol=1e-12)
     if warmup:
         np.testing.assert_allclose(lr[:warmup], S.linear_warmup(0.5, warmup, warmup, 0.1))
-        lr_torch = S.torch_schedule("warmup_step", 0.5, 1000, warmup_steps=warmup,
-                                    step_size=300, gamma=0.2, start_factor=0.1)
+        lr_torch = S.torch_schedule(
+            "warmup_step",
+            0.5,
+            1000,
+            warmup_steps=warmup,
+            step_size=300,
+            gamma=0.2,
+            start_factor=0.1,
+        )
         if schedule == "step":
             np.testing.assert_allclose(lr, lr_torch, atol=TOL)
 
@@ -155,12 +170,17 @@ def test_train_uses_the_schedule_step_by_step(digits):
     data = digits
     lr = S.warmup_cosine(0.05, 3 * 43, 20, 3 * 43 - 20)
     model = training.build_mlp(64, 10, depth=1, width=16, seed=0)
-    history = training.train(model, data, "sgd", lr=1.0, epochs=3, batch_size=32,
-                             lr_schedule=lr, progress=False)
+    history = training.train(
+        model, data, "sgd", lr=1.0, epochs=3, batch_size=32, lr_schedule=lr, progress=False
+    )
     np.testing.assert_array_equal(history.lr, lr)
+
 
 def test_largest_gap_to_torch_is_about_1e_13_relative():
     # the notebook's sentence: torch's recursion drifts from the closed form by ~1e-13 at most
-    worst = max(np.abs(func(base, 1000, **kw) - S.torch_schedule(name, base, 1000, **kw)).max() / base
-                for name, func, kw in CASES for base in (0.1, 1.0, 3.0))
+    worst = max(
+        np.abs(func(base, 1000, **kw) - S.torch_schedule(name, base, 1000, **kw)).max() / base
+        for name, func, kw in CASES
+        for base in (0.1, 1.0, 3.0)
+    )
     assert 1e-14 < worst < 2e-13

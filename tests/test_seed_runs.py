@@ -19,6 +19,7 @@ def small_data(n=120, d=6, classes=3, seed=0):
     class Data:
         x_train, y_train, x_val, y_val = x[:90], y[:90], x[90:], y[90:]
         num_classes = classes
+
     return Data
 
 
@@ -27,7 +28,6 @@ def test_one_torch_thread_restores_the_setting():
     with S.one_torch_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
 
 
 # ------------------------------------------------------------------ a lean SGD
@@ -52,8 +52,10 @@ def test_lean_sgd_steps_are_torch_sgds_bit_for_bit(momentum):
 
 def test_lean_optimizer_gives_train_the_same_run_as_the_name(digits_dataset):
     for name in ("sgd", "momentum"):
-        a, b = build_mlp(64, 10, depth=1, width=16, seed=1), build_mlp(64, 10, depth=1, width=16,
-                                                                       seed=1)
+        a, b = (
+            build_mlp(64, 10, depth=1, width=16, seed=1),
+            build_mlp(64, 10, depth=1, width=16, seed=1),
+        )
         ha = train(a, digits_dataset, S.lean_optimizer(name, 0.05), epochs=1, progress=False)
         hb = train(b, digits_dataset, name, lr=0.05, epochs=1, progress=False)
         assert ha.step_loss == hb.step_loss  # bit for bit, as above
@@ -83,9 +85,16 @@ def test_train_seeds_gives_each_seed_the_run_train_and_monitor_give(digits_datas
 
 def test_train_seeds_per_seed_data_build_and_plain_sgd():
     data = [small_data(seed=s) for s in (0, 1)]
-    runs = S.train_seeds(data, seeds=(0, 1), lr=0.1, optimizer="sgd", batch_size=None,
-                           epochs=5, eval_every="end",
-                           build=lambda s: build_mlp(6, 3, depth=1, width=8, seed=s))
+    runs = S.train_seeds(
+        data,
+        seeds=(0, 1),
+        lr=0.1,
+        optimizer="sgd",
+        batch_size=None,
+        epochs=5,
+        eval_every="end",
+        build=lambda s: build_mlp(6, 3, depth=1, width=8, seed=s),
+    )
     assert runs.eval_step.tolist() == [0, 5] and runs.ratios.shape == (2, 5, 2)
     for i, s in enumerate((0, 1)):
         model = build_mlp(6, 3, depth=1, width=8, seed=s)
@@ -96,14 +105,23 @@ def test_train_seeds_per_seed_data_build_and_plain_sgd():
 def test_train_seeds_stops_only_the_seeds_that_diverge():
     calm, wild = small_data(seed=0), small_data(seed=0)
     wild.x_train = calm.x_train * 1e20  # the same problem, inputs 10^20 times larger
-    runs = S.train_seeds([calm, wild], seeds=(0, 0), lr=1.0, optimizer="sgd", epochs=3,
-                           build=lambda s: build_mlp(6, 3, depth=0, seed=s))
+    runs = S.train_seeds(
+        [calm, wild],
+        seeds=(0, 0),
+        lr=1.0,
+        optimizer="sgd",
+        epochs=3,
+        build=lambda s: build_mlp(6, 3, depth=0, seed=s),
+    )
     assert runs.diverged.tolist() == [False, True]
     stop = runs.diverged_at[1]
     assert np.isnan(runs.step_loss[1, stop:]).all() and np.isfinite(runs.step_loss[0]).all()
     h = runs.history(1)
-    assert h.status == "diverged" and h.steps == stop and h.message.startswith(
-        f"diverged at step {stop}")
+    assert (
+        h.status == "diverged"
+        and h.steps == stop
+        and h.message.startswith(f"diverged at step {stop}")
+    )
     assert all(step < stop for step in h.eval_step)
 
 

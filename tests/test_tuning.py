@@ -14,8 +14,10 @@ UNIT = {"x": T.Param(0.0, 1.0), "y": T.Param(0.0, 1.0)}
 
 def bowl(config):
     """A cheap objective with its optimum at lr = 0.03, almost flat in weight decay."""
-    return -(math.log10(config["lr"]) - math.log10(0.03)) ** 2 \
+    return (
+        -((math.log10(config["lr"]) - math.log10(0.03)) ** 2)
         - 0.01 * (math.log10(config["weight_decay"]) + 4) ** 2
+    )
 
 
 # ---------------------------------------------------------------- Param, log_uniform
@@ -28,10 +30,16 @@ def test_param_maps_the_unit_interval_linearly_or_by_decades():
     np.testing.assert_allclose(q.to_unit(q.from_unit([0.1, 0.7])), [0.1, 0.7])
 
 
-@pytest.mark.parametrize("args, message", [
-    ((1.0, 1.0), "low must be < high"), ((2.0, 1.0), "low must be < high"),
-    ((0.0, 1.0, True), "log-scale range needs low > 0"), ((float("nan"), 1.0), "finite"),
-    ((0.1, 1.0, "yes"), "log must be True or False")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((1.0, 1.0), "low must be < high"),
+        ((2.0, 1.0), "low must be < high"),
+        ((0.0, 1.0, True), "log-scale range needs low > 0"),
+        ((float("nan"), 1.0), "finite"),
+        ((0.1, 1.0, "yes"), "log must be True or False"),
+    ],
+)
 def test_param_rejects_bad_ranges(args, message):
     with pytest.raises(ValueError, match=message):
         T.Param(*args)
@@ -55,11 +63,18 @@ def test_log_uniform_uses_only_the_generator():
     np.testing.assert_allclose(np.log(a), np.random.default_rng(7).uniform(np.log(1e-3), 0.0, 5))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(low=0.0, high=1.0), "0 < low < high"), (dict(low=-1.0, high=1.0), "0 < low < high"),
-    (dict(low=1.0, high=0.1), "0 < low < high"), (dict(low=1e-3, high=float("inf")), "finite"),
-    (dict(size=-1), "size must be between 0"), (dict(size=2.5), "size must be an integer"),
-    (dict(seed="x"), "seed must be an integer between 0 and")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(low=0.0, high=1.0), "0 < low < high"),
+        (dict(low=-1.0, high=1.0), "0 < low < high"),
+        (dict(low=1.0, high=0.1), "0 < low < high"),
+        (dict(low=1e-3, high=float("inf")), "finite"),
+        (dict(size=-1), "size must be between 0"),
+        (dict(size=2.5), "size must be an integer"),
+        (dict(seed="x"), "seed must be an integer between 0 and"),
+    ],
+)
 def test_log_uniform_rejects_bad_arguments(kwargs, message):
     args = dict(low=1e-3, high=1.0, size=3, seed=np.random.default_rng(0)) | kwargs
     with pytest.raises(ValueError, match=message):
@@ -108,6 +123,7 @@ def test_random_configs_are_seeded_and_inside_the_space():
 
 def test_search_result_best_table_and_failed_trials():
     configs = [{"lr": 0.1}, {"lr": 0.01}, {"lr": 1.0}]
+
     def score(c):
         return float("nan") if c["lr"] > 0.5 else -abs(math.log10(c["lr"]) + 1.5)
 
@@ -166,17 +182,23 @@ def test_coarse_to_fine_searches_the_refined_space_and_beats_its_coarse_round():
     assert len(result.combined) == 20
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(budgets=()), "1 to 10 rounds"), (dict(budgets=(5, 0)), "budgets\\[i\\] must be between"),
-    (dict(seed=-1), "seed must be an integer between")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(budgets=()), "1 to 10 rounds"),
+        (dict(budgets=(5, 0)), "budgets\\[i\\] must be between"),
+        (dict(seed=-1), "seed must be an integer between"),
+    ],
+)
 def test_coarse_to_fine_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         T.coarse_to_fine(bowl, SPACE, **kwargs)
 
 
 def test_edge_report_says_inside_for_an_interior_best():
-    result = T.run_search(bowl, [{"lr": 0.03, "weight_decay": 1e-4},
-                                 {"lr": 1.0, "weight_decay": 1e-4}])
+    result = T.run_search(
+        bowl, [{"lr": 0.03, "weight_decay": 1e-4}, {"lr": 1.0, "weight_decay": 1e-4}]
+    )
     assert T.edge_report(SPACE, result) == {"lr": "inside", "weight_decay": "inside"}
     with pytest.raises(ValueError, match="edge must be between 0 and 0.5"):
         T.edge_report(SPACE, result, edge=0.5)

@@ -25,7 +25,6 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 

@@ -77,8 +77,11 @@ def find_submissions(folder: Path, instructor_names: set) -> dict:
     Symbolic links are not followed into folders, but a notebook that is a link is listed
     (the runner scores it 0 and says why). Hidden folders (``.git``) are not students."""
     found = {}
-    for student_dir in sorted(p for p in folder.iterdir()
-                              if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
+    for student_dir in sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    ):
         paths = {}
         for dirpath, dirnames, filenames in os.walk(student_dir, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
@@ -91,8 +94,10 @@ def find_submissions(folder: Path, instructor_names: set) -> dict:
 
 def _zero_rows(student: str, instructor: Path, reason: str) -> list:
     notebook = nbformat.read(instructor, as_version=4)
-    return [Score(student, instructor.name, gid, 0.0, points, reason)
-            for gid, points in exercises_of(notebook)]
+    return [
+        Score(student, instructor.name, gid, 0.0, points, reason)
+        for gid, points in exercises_of(notebook)
+    ]
 
 
 def grade_one(job: Job, scratch: Path, timeout: float) -> tuple[list, dict]:
@@ -101,14 +106,21 @@ def grade_one(job: Job, scratch: Path, timeout: float) -> tuple[list, dict]:
     tag = f"{len(list(scratch.iterdir()))}-{os.getpid()}-{time.monotonic_ns()}"
     job_path, result_path = scratch / f"{tag}.job.json", scratch / f"{tag}.result.json"
     job_path.write_text(json.dumps(job.__dict__))
-    process = subprocess.Popen([sys.executable, "-m", "tools.grading.runner", str(job_path),
-                                str(result_path)], cwd=ROOT, start_new_session=True,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.grading.runner", str(job_path), str(result_path)],
+        cwd=ROOT,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         _, err = process.communicate(timeout=timeout)
-        failure = None if process.returncode == 0 else (
-            f"the grader's worker for this notebook stopped (exit code {process.returncode})")
+        failure = (
+            None
+            if process.returncode == 0
+            else (f"the grader's worker for this notebook stopped (exit code {process.returncode})")
+        )
     except subprocess.TimeoutExpired:
         kill_tree(process.pid)
         process.communicate()
@@ -121,31 +133,59 @@ def grade_one(job: Job, scratch: Path, timeout: float) -> tuple[list, dict]:
             failure = "the grader's worker wrote no result"
     if failure is not None:
         return _zero_rows(job.student, instructor, failure), {"notes": [failure]}
-    rows = [Score(job.student, instructor.name, e["exercise"], float(e["score"]),
-                  float(e["max_score"]), e.get("reason", "")) for e in report["exercises"]]
+    rows = [
+        Score(
+            job.student,
+            instructor.name,
+            e["exercise"],
+            float(e["score"]),
+            float(e["max_score"]),
+            e.get("reason", ""),
+        )
+        for e in report["exercises"]
+    ]
     return rows, report
 
 
-def grade_all(submissions: Path, instructor_paths: list, jobs: int = 2, *, bwrap=None,
-              cell_timeout: float = 120.0, timeout: float = 600.0,
-              memory: int = 4 * 2**30) -> tuple[list, dict]:
+def grade_all(
+    submissions: Path,
+    instructor_paths: list,
+    jobs: int = 2,
+    *,
+    bwrap=None,
+    cell_timeout: float = 120.0,
+    timeout: float = 600.0,
+    memory: int = 4 * 2**30,
+) -> tuple[list, dict]:
     """(scores, {(student, notebook): worker report}) for every student and notebook."""
     names = {p.name: p for p in instructor_paths}
     students = find_submissions(submissions, set(names))
     from tools.grading.exercises import spec_for
-    exercises = {e for p in instructor_paths
-                 for gid, _ in exercises_of(nbformat.read(p, as_version=4))
-                 for e in spec_for(gid).hides}
+
+    exercises = {
+        e
+        for p in instructor_paths
+        for gid, _ in exercises_of(nbformat.read(p, as_version=4))
+        for e in spec_for(gid).hides
+    }
     references = reference_names(sorted(exercises))
     work = []
     for student, paths in students.items():
         for name in sorted(names):
             path = paths.get(name)
-            work.append(Job(student=student, instructor=str(names[name].resolve()),
-                            submission=None if path is None else str(path.absolute()),
-                            student_root=str((submissions / student).resolve()),
-                            cell_timeout=cell_timeout, total_timeout=timeout, memory=memory,
-                            bwrap=bwrap, references=references))
+            work.append(
+                Job(
+                    student=student,
+                    instructor=str(names[name].resolve()),
+                    submission=None if path is None else str(path.absolute()),
+                    student_root=str((submissions / student).resolve()),
+                    cell_timeout=cell_timeout,
+                    total_timeout=timeout,
+                    memory=memory,
+                    bwrap=bwrap,
+                    references=references,
+                )
+            )
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))  # private (0700): not in any sandbox
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -162,8 +202,9 @@ def write_csv(scores, path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(["student", "notebook", "exercise", "score", "max_score", "reason"])
         for s in scores:
-            writer.writerow([s.student, s.notebook, s.exercise, f"{s.score:g}",
-                             f"{s.max_score:g}", s.reason])
+            writer.writerow(
+                [s.student, s.notebook, s.exercise, f"{s.score:g}", f"{s.max_score:g}", s.reason]
+            )
 
 
 def write_feedback(scores, reports: dict, folder: Path, isolation_line: str) -> None:
@@ -171,16 +212,23 @@ def write_feedback(scores, reports: dict, folder: Path, isolation_line: str) -> 
     folder.mkdir(parents=True, exist_ok=True)
     for student in sorted({s.student for s in scores}):
         mine = [s for s in scores if s.student == student]
-        lines = [f"# Feedback for {student}", "",
-                 f"Total: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}",
-                 "", f"_{isolation_line}_", ""]
+        lines = [
+            f"# Feedback for {student}",
+            "",
+            f"Total: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}",
+            "",
+            f"_{isolation_line}_",
+            "",
+        ]
         for notebook in sorted({s.notebook for s in mine}):
             report = reports.get((student, notebook), {})
             lines += [f"## {notebook}", ""]
             details = {e["exercise"]: e for e in report.get("exercises", [])}
             for s in (s for s in mine if s.notebook == notebook):
-                lines.append(f"- **{s.exercise}**: {s.score:g} / {s.max_score:g}"
-                             + (f": {s.reason}" if s.reason else ""))
+                lines.append(
+                    f"- **{s.exercise}**: {s.score:g} / {s.max_score:g}"
+                    + (f": {s.reason}" if s.reason else "")
+                )
                 for more in details.get(s.exercise, {}).get("feedback", [])[1:]:
                     lines.append(f"  - {more}")
             for note in report.get("notes", []):
@@ -198,25 +246,36 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder with one sub-folder per student")
     parser.add_argument("--output", type=Path, default=Path("grades.csv"))
-    parser.add_argument("--feedback", type=Path, default=None,
-                        help="folder for one feedback file per student (default: feedback/ "
-                             "beside the CSV)")
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        help="folder for one feedback file per student (default: feedback/ beside the CSV)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="notebooks graded at once")
     parser.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "none"))
-    parser.add_argument("--cell-timeout", type=float, default=120.0,
-                        help="seconds a cell may run before it is interrupted")
-    parser.add_argument("--timeout", type=float, default=600.0,
-                        help="seconds a whole notebook may run")
-    parser.add_argument("--memory-mb", type=int, default=4096,
-                        help="address-space limit of a student's kernel")
-    parser.add_argument("--instructor", type=Path, nargs="*",
-                        default=sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=120.0,
+        help="seconds a cell may run before it is interrupted",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds a whole notebook may run"
+    )
+    parser.add_argument(
+        "--memory-mb", type=int, default=4096, help="address-space limit of a student's kernel"
+    )
+    parser.add_argument(
+        "--instructor", type=Path, nargs="*", default=sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    )
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder (one sub-folder per student)")
     if args.jobs < 1 or args.cell_timeout <= 0 or args.timeout <= 0 or args.memory_mb < 256:
         parser.error("--jobs >= 1, timeouts > 0 and --memory-mb >= 256 are required")
     from tools.grading.exercises import spec_for
+
     instructor_paths = with_exercises(args.instructor)
     for path in instructor_paths:
         for grade_id, _ in exercises_of(nbformat.read(path, as_version=4)):
@@ -229,9 +288,15 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     scores, reports = [], {}
     try:
-        scores, reports = grade_all(args.submissions, instructor_paths,
-                                    jobs=args.jobs, bwrap=bwrap, cell_timeout=args.cell_timeout,
-                                    timeout=args.timeout, memory=args.memory_mb * 2**20)
+        scores, reports = grade_all(
+            args.submissions,
+            instructor_paths,
+            jobs=args.jobs,
+            bwrap=bwrap,
+            cell_timeout=args.cell_timeout,
+            timeout=args.timeout,
+            memory=args.memory_mb * 2**20,
+        )
     finally:
         write_csv(scores, args.output)
         feedback = args.feedback or args.output.parent / "feedback"
@@ -239,8 +304,10 @@ def main(argv=None) -> int:
     for student in sorted({s.student for s in scores}):
         mine = [s for s in scores if s.student == student]
         print(f"{student}: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}")
-    print(f"{len({s.student for s in scores})} students graded in "
-          f"{time.perf_counter() - start:.1f} s -> {args.output}, feedback in {feedback}/")
+    print(
+        f"{len({s.student for s in scores})} students graded in "
+        f"{time.perf_counter() - start:.1f} s -> {args.output}, feedback in {feedback}/"
+    )
     if bwrap is None:
         print(line, file=sys.stderr)
     return 0

@@ -46,8 +46,10 @@ def setting(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str]:
     course = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["course"]
     repository, branch = course["repository"], course["branch"]
     if repository.count("/") != 1 or not all(repository.split("/")) or not branch:
-        raise ValueError(f"[tool.course] needs repository = 'owner/name' and a branch; got "
-                         f"{repository!r}, {branch!r}")
+        raise ValueError(
+            f"[tool.course] needs repository = 'owner/name' and a branch; got "
+            f"{repository!r}, {branch!r}"
+        )
     return repository, branch
 
 
@@ -57,16 +59,20 @@ def binder_url(repository: str, branch: str, notebook: str | None = None) -> str
 
 
 def colab_url(repository: str, branch: str, notebook: str) -> str:
-    return f"https://colab.research.google.com/github/{repository}/blob/{branch}/notebooks/{notebook}"
+    return (
+        f"https://colab.research.google.com/github/{repository}/blob/{branch}/notebooks/{notebook}"
+    )
 
 
 def badges_source(repository: str, branch: str, notebook: str) -> str:
-    return (f"[![Open in Binder]({BINDER_BADGE})]({binder_url(repository, branch, notebook)}) "
-            f"[![Open in Colab]({COLAB_BADGE})]({colab_url(repository, branch, notebook)})")
+    return (
+        f"[![Open in Binder]({BINDER_BADGE})]({binder_url(repository, branch, notebook)}) "
+        f"[![Open in Colab]({COLAB_BADGE})]({colab_url(repository, branch, notebook)})"
+    )
 
 
 def colab_source(repository: str, branch: str) -> str:
-    return f'''# Colab only (does nothing elsewhere): install course_utils from the course's repository,
+    return f"""# Colab only (does nothing elsewhere): install course_utils from the course's repository,
 # and turn on Colab's widget manager, which the explorers (ipywidgets + ipympl) need there.
 import sys
 
@@ -75,7 +81,7 @@ if "google.colab" in sys.modules:
         "pip", "install --quiet 'course-utils @ git+https://github.com/{repository}@{branch}'")
     from google.colab import output
 
-    output.enable_custom_widget_manager()'''
+    output.enable_custom_widget_manager()"""
 
 
 def updated_notebook(path: Path, repository: str, branch: str):
@@ -98,9 +104,11 @@ def updated_notebook(path: Path, repository: str, branch: str):
 def readme_block(repository: str, branch: str, notebooks: list[Path]) -> str:
     rows = ["| notebook | Binder | Colab |", "|---|---|---|"]
     for path in notebooks:
-        rows.append(f"| [`{path.name}`](notebooks/{path.name}) "
-                    f"| [![Open in Binder]({BINDER_BADGE})]({binder_url(repository, branch, path.name)}) "
-                    f"| [![Open in Colab]({COLAB_BADGE})]({colab_url(repository, branch, path.name)}) |")
+        rows.append(
+            f"| [`{path.name}`](notebooks/{path.name}) "
+            f"| [![Open in Binder]({BINDER_BADGE})]({binder_url(repository, branch, path.name)}) "
+            f"| [![Open in Colab]({COLAB_BADGE})]({colab_url(repository, branch, path.name)}) |"
+        )
     return "\n".join([START, *rows, END])
 
 
@@ -135,8 +143,10 @@ def main(argv=None) -> int:
             README.write_text(new_text, encoding="utf-8")
     if args.check:
         for name in stale:
-            print(f"{name}: launch links disagree with [tool.course] "
-                  f"({repository}@{branch}); run tools/launch_links.py")
+            print(
+                f"{name}: launch links disagree with [tool.course] "
+                f"({repository}@{branch}); run tools/launch_links.py"
+            )
         return 1 if stale else 0
     print(f"{len(stale)} file(s) updated for {repository}@{branch}")
     return 0

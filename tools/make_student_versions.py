@@ -38,8 +38,13 @@ def exporter() -> NotebookExporter:
     config.ClearSolutions.code_stub = {"python": STUB}
     config.ClearSolutions.enforce_metadata = True
     exp = NotebookExporter(config=config)
-    for preprocessor in (ClearSolutions, ClearHiddenTests, ClearOutput, LockCells,
-                         ComputeChecksums):
+    for preprocessor in (
+        ClearSolutions,
+        ClearHiddenTests,
+        ClearOutput,
+        LockCells,
+        ComputeChecksums,
+    ):
         exp.register_preprocessor(preprocessor(config=config), enabled=True)
     return exp
 
@@ -56,8 +61,12 @@ def has_exercises(notebook: nbformat.NotebookNode) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        default=sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        default=sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+    )
     parser.add_argument("--output-dir", type=Path, default=ROOT / "release")
     args = parser.parse_args(argv)
     args.output_dir.mkdir(parents=True, exist_ok=True)

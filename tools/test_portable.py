@@ -60,24 +60,33 @@ CPUS = {
 # What each emulated CPU may use at most: numpy's SIMD groups, torch's capability, and
 # OpenBLAS core types (as threadpoolctl names them) that are not above the target.
 ALLOWED = {
-    "avx2": {"numpy_forbidden": {"X86_V4", "AVX512_ICL", "AVX512_SPR"},
-             "torch": {"AVX2", "DEFAULT"},
-             "openblas": {"haswell", "zen", "sandybridge", "nehalem", "core2", "prescott"}},
-    "sse4": {"numpy_forbidden": {"X86_V3", "X86_V4", "AVX512_ICL", "AVX512_SPR"},
-             "torch": {"DEFAULT"},
-             "openblas": {"nehalem", "core2", "prescott"}},
+    "avx2": {
+        "numpy_forbidden": {"X86_V4", "AVX512_ICL", "AVX512_SPR"},
+        "torch": {"AVX2", "DEFAULT"},
+        "openblas": {"haswell", "zen", "sandybridge", "nehalem", "core2", "prescott"},
+    },
+    "sse4": {
+        "numpy_forbidden": {"X86_V3", "X86_V4", "AVX512_ICL", "AVX512_SPR"},
+        "torch": {"DEFAULT"},
+        "openblas": {"nehalem", "core2", "prescott"},
+    },
 }
 
 # The notebooks and every unit test that computes a result. Left out: the browser test
 # (its own target, make e2e), grading (runs the notebooks again through nbclient; the
 # notebooks themselves are run here), tests of files, not numbers, and the tests that set
 # the CPU themselves (they run in make test).
-DEFAULT_TARGETS = ["notebooks", "tests",
-                   "--ignore=tests/browser", "--deselect=tests/test_assignments.py",
-                   "--ignore=tests/test_packaging.py", "--ignore=tests/test_environment_files.py",
-                   "--ignore=tests/test_launch_links.py",
-                   "--ignore=tests/test_reproducible_execution.py",
-                   "--ignore=tests/test_portable_tool.py"]
+DEFAULT_TARGETS = [
+    "notebooks",
+    "tests",
+    "--ignore=tests/browser",
+    "--deselect=tests/test_assignments.py",
+    "--ignore=tests/test_packaging.py",
+    "--ignore=tests/test_environment_files.py",
+    "--ignore=tests/test_launch_links.py",
+    "--ignore=tests/test_reproducible_execution.py",
+    "--ignore=tests/test_portable_tool.py",
+]
 
 PROBE = r"""
 import json
@@ -97,8 +106,9 @@ print(json.dumps({"numpy_simd": found, "torch": torch.backends.cpu.get_cpu_capab
 
 def probe(env: dict[str, str]) -> dict:
     """The kernels numpy, torch and OpenBLAS choose in a fresh interpreter under ``env``."""
-    result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -121,19 +131,25 @@ def check(cpu: str, kernels: dict) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cpu", default="native,avx2,sse4",
-                        help="comma-separated list of: " + ", ".join(CPUS))
-    parser.add_argument("pytest_args", nargs="*",
-                        help="after --: pytest targets and options (default: notebooks and "
-                             "the computing unit tests)")
+    parser.add_argument(
+        "--cpu", default="native,avx2,sse4", help="comma-separated list of: " + ", ".join(CPUS)
+    )
+    parser.add_argument(
+        "pytest_args",
+        nargs="*",
+        help="after --: pytest targets and options (default: notebooks and "
+        "the computing unit tests)",
+    )
     args = parser.parse_args(argv)
     cpus = [c.strip() for c in args.cpu.split(",") if c.strip()]
     unknown = [c for c in cpus if c not in CPUS]
     if unknown:
         parser.error(f"unknown CPU {unknown}; choose from {', '.join(CPUS)}")
     if platform.machine().lower() not in ("x86_64", "amd64"):
-        print(f"{platform.machine()}: the instruction-set emulation is x86-64 only; "
-              "running native only")
+        print(
+            f"{platform.machine()}: the instruction-set emulation is x86-64 only; "
+            "running native only"
+        )
         cpus = ["native"]
     targets = args.pytest_args or DEFAULT_TARGETS
     summary = []
@@ -147,16 +163,31 @@ def main(argv=None) -> int:
         env.update(CPUS[cpu])
         kernels = probe(env)
         blas = ", ".join(f"{b['api']} {b['architecture']}" for b in kernels["blas"])
-        print(f"\n=== CPU {cpu}: numpy SIMD {kernels['numpy_simd'] or ['baseline only']}, "
-              f"torch {kernels['torch']}, {blas} ===", flush=True)
+        print(
+            f"\n=== CPU {cpu}: numpy SIMD {kernels['numpy_simd'] or ['baseline only']}, "
+            f"torch {kernels['torch']}, {blas} ===",
+            flush=True,
+        )
         problems = check(cpu, kernels)
         if problems:
             print(f"CPU {cpu}: the emulation did not take effect: " + "; ".join(problems))
             return 2
         # The browser test is left out by path (DEFAULT_TARGETS' --ignore); any targets
         # given run whole.
-        command = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadscope", "--nbval",
-                   "--nbval-current-env", "-p", "no:cacheprovider", *targets]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "2",
+            "--dist",
+            "loadscope",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            *targets,
+        ]
         start = time.perf_counter()
         code = subprocess.run(command, env=env, cwd=ROOT).returncode
         seconds = time.perf_counter() - start
@@ -165,10 +196,12 @@ def main(argv=None) -> int:
             status = code
     print("\n=== make test-portable ===")
     for cpu, kernels, code, seconds in summary:
-        print(f"{cpu:>6}: {'passed' if code == 0 else f'FAILED (pytest exit {code})'} in "
-              f"{seconds:.0f} s  [torch {kernels['torch']}, numpy SIMD "
-              f"{','.join(kernels['numpy_simd']) or 'baseline'}, "
-              f"{', '.join(str(b['architecture']) for b in kernels['blas'])}]")
+        print(
+            f"{cpu:>6}: {'passed' if code == 0 else f'FAILED (pytest exit {code})'} in "
+            f"{seconds:.0f} s  [torch {kernels['torch']}, numpy SIMD "
+            f"{','.join(kernels['numpy_simd']) or 'baseline'}, "
+            f"{', '.join(str(b['architecture']) for b in kernels['blas'])}]"
+        )
     return status
 
 

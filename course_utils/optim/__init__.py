@@ -55,19 +55,33 @@ importable from here (``optim.Adam``, ``optim.adam_step``).
 
 from course_utils.optim._checks import MAX_PARAMETERS, MAX_TRAJECTORY_STEPS
 from course_utils.optim.adaptive import (
-                                         Adadelta,
-                                         Adagrad,
-                                         Adam,
-                                         AdamW,
-                                         RMSprop,
-                                         adam_step,
-                                         adam_update,
+    Adadelta,
+    Adagrad,
+    Adam,
+    AdamW,
+    RMSprop,
+    adam_step,
+    adam_update,
 )
 from course_utils.optim.sgd import SGD, Optimizer, lecture_momentum, nesterov_step, pytorch_momentum
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "OPTIMIZERS",
-           "adam_step", "adam_update", "nesterov_step", "lecture_momentum", "pytorch_momentum",
-           "MAX_PARAMETERS", "MAX_TRAJECTORY_STEPS"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adadelta",
+    "Adam",
+    "AdamW",
+    "OPTIMIZERS",
+    "adam_step",
+    "adam_update",
+    "nesterov_step",
+    "lecture_momentum",
+    "pytorch_momentum",
+    "MAX_PARAMETERS",
+    "MAX_TRAJECTORY_STEPS",
+]
 
 #: The classes by name, as the explorer and the notebook's tables list them.
 OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW)}

@@ -21,6 +21,7 @@ MAX_PARAMETERS = MAX_ELEMENTS
 #: chapter's step-size runs): 10**5 Python-level steps take about a second.
 MAX_TRAJECTORY_STEPS = 100_000
 
+
 def _real(name: str, value):
     """``value`` if it is a finite real number (returned as given, so that messages print it
     as torch does: ``Invalid learning rate: -1``)."""
@@ -39,14 +40,17 @@ def _check_params(params) -> list:
         raise ValueError("params must be a list of NumPy arrays (e.g. [w, b]), not one array")
     if isinstance(params, (list, tuple)) and not params:
         raise ValueError("optimizer got an empty parameter list")
-    params = check_sequence("params", params if isinstance(params, (list, tuple)) else
-                            _bounded_list("params", params))
+    params = check_sequence(
+        "params", params if isinstance(params, (list, tuple)) else _bounded_list("params", params)
+    )
     total = 0
     for i, p in enumerate(params):
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise ValueError(f"params[{i}] must be a floating-point NumPy array (updated in "
-                             f"place); got {type(p).__name__}"
-                             f"{'' if not isinstance(p, np.ndarray) else ' of ' + str(p.dtype)}")
+            raise ValueError(
+                f"params[{i}] must be a floating-point NumPy array (updated in "
+                f"place); got {type(p).__name__}"
+                f"{'' if not isinstance(p, np.ndarray) else ' of ' + str(p.dtype)}"
+            )
         if not p.flags.writeable:
             raise ValueError(f"params[{i}] is read-only; the optimiser updates it in place")
         total += p.size
@@ -74,8 +78,12 @@ def _momentum_args(grad, x0, lr, momentum, steps):
     steps = check_int("steps", steps, 1, MAX_TRAJECTORY_STEPS)
     if np.ndim(lr) == 0:
         lr = check_real("lr", lr, 0)
-    lr = check_array("lr", np.broadcast_to(np.asarray(lr, dtype=np.float64), (steps,))
-                     if np.ndim(lr) == 0 else lr, ndim=1, shape=(steps,))
+    lr = check_array(
+        "lr",
+        np.broadcast_to(np.asarray(lr, dtype=np.float64), (steps,)) if np.ndim(lr) == 0 else lr,
+        ndim=1,
+        shape=(steps,),
+    )
     if np.any(lr < 0):
         raise ValueError("lr must be >= 0 (a number or one value per step)")
     check_real("momentum", momentum, 0, 1, high_open=True)

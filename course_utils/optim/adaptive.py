@@ -50,8 +50,17 @@ class Adagrad(Optimizer):
     :math:`1/\\sqrt{t}` for a steady gradient: RMSprop's motivation.
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        *,
+        maximize=False,
+    ):
         lr, lr_decay = _real("lr", lr), _real("lr_decay", lr_decay)
         weight_decay, eps = _real("weight_decay", weight_decay), _real("eps", eps)
         initial = _real("initial_accumulator_value", initial_accumulator_value)
@@ -104,8 +113,18 @@ class RMSprop(Optimizer):
     (unpublished; cited as a lecture).
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        *,
+        maximize=False,
+    ):
         lr, alpha, eps = _real("lr", lr), _real("alpha", alpha), _real("eps", eps)
         weight_decay, momentum = _real("weight_decay", weight_decay), _real("momentum", momentum)
         _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
@@ -115,7 +134,10 @@ class RMSprop(Optimizer):
         _torch_check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
         super().__init__(params, lr)
         self.alpha, self.eps, self.weight_decay, self.momentum = alpha, eps, weight_decay, momentum
-        self.centered, self.maximize = check_bool("centered", centered), check_bool("maximize", maximize)
+        self.centered, self.maximize = (
+            check_bool("centered", centered),
+            check_bool("maximize", maximize),
+        )
 
     def _update(self, p, g, state):
         if self.maximize:
@@ -289,9 +311,23 @@ class Adam(Optimizer):
     :math:`\\eta\\,\\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)` (see :func:`adam_step`).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
-        lr, eps, weight_decay = _real("lr", lr), _real("eps", eps), _real("weight_decay", weight_decay)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+        decoupled_weight_decay=False,
+    ):
+        lr, eps, weight_decay = (
+            _real("lr", lr),
+            _real("eps", eps),
+            _real("weight_decay", weight_decay),
+        )
         beta1, beta2 = check_sequence("betas", betas, min_len=2, max_len=2)
         beta1, beta2 = _real("betas[0]", beta1), _real("betas[1]", beta2)
         _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
@@ -301,7 +337,10 @@ class Adam(Optimizer):
         _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = (beta1, beta2), eps, weight_decay
-        self.amsgrad, self.maximize = check_bool("amsgrad", amsgrad), check_bool("maximize", maximize)
+        self.amsgrad, self.maximize = (
+            check_bool("amsgrad", amsgrad),
+            check_bool("maximize", maximize),
+        )
         self.decoupled_weight_decay = check_bool("decoupled_weight_decay", decoupled_weight_decay)
 
     @reference_answer("adam_step")
@@ -317,8 +356,17 @@ class Adam(Optimizer):
             state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
             if self.amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(p)
-        adam_update(p, g, state["exp_avg"], state["exp_avg_sq"], state["step"], self.lr,
-                    *self.betas, self.eps, v_max=state.get("max_exp_avg_sq"))
+        adam_update(
+            p,
+            g,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state["step"],
+            self.lr,
+            *self.betas,
+            self.eps,
+            v_max=state.get("max_exp_avg_sq"),
+        )
 
 
 class AdamW(Adam):
@@ -326,10 +374,27 @@ class AdamW(Adam):
     \\theta` before the Adam step (Loshchilov & Hutter, ICLR 2019). Default
     ``weight_decay=1e-2``; other parameters as :class:`Adam`."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
 
 
 #: The classes by name, as ``torch.optim``.

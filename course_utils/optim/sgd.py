@@ -46,11 +46,14 @@ class Optimizer:
         """One update of every parameter from its gradient (same shapes as ``params``)."""
         grads = check_sequence("grads", grads, min_len=0, max_len=len(self.params) + 1)
         if len(grads) != len(self.params):
-            raise ValueError(f"grads must hold one array per parameter ({len(self.params)}); "
-                             f"got {len(grads)}")
+            raise ValueError(
+                f"grads must hold one array per parameter ({len(self.params)}); got {len(grads)}"
+            )
         for i, (p, g, state) in enumerate(zip(self.params, grads, self.state)):
-            g = np.array(check_array(f"grads[{i}]", g, dtype=p.dtype, finite=False, min_size=0),
-                         dtype=p.dtype)  # a copy: the updates may change it in place
+            g = np.array(
+                check_array(f"grads[{i}]", g, dtype=p.dtype, finite=False, min_size=0),
+                dtype=p.dtype,
+            )  # a copy: the updates may change it in place
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}; params[{i}] has {p.shape}")
             state["step"] = state.get("step", 0) + 1
@@ -65,6 +68,7 @@ class Optimizer:
     @property
     def defaults(self) -> dict:
         return {k: v for k, v in vars(self).items() if k not in ("params", "state")}
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (heavy-ball or Nesterov) momentum.
@@ -94,8 +98,17 @@ class SGD(Optimizer):
     :func:`lecture_momentum`.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+    ):
         lr, momentum = _real("lr", lr), _real("momentum", momentum)
         dampening, weight_decay = _real("dampening", dampening), _real("weight_decay", weight_decay)
         if lr < 0.0:
@@ -221,5 +234,7 @@ def nesterov_step(grad, x, v, lr, momentum):
     if g.shape != x.shape:
         raise ValueError(f"grad returned shape {g.shape}; x has {x.shape}")
     v_next = momentum * v - lr * g
-    check_finite_result("nesterov_step's result", v_next, "grad returned NaN or inf, or lr is too large")
+    check_finite_result(
+        "nesterov_step's result", v_next, "grad returned NaN or inf, or lr is too large"
+    )
     return x + v_next, v_next

@@ -6,12 +6,29 @@ and are listed in :mod:`~course_utils.widgets.registry`; ``from course_utils.wid
 init_explorer`` finds a factory there by name.
 """
 
-from course_utils.widgets.base import (Checkbox, Dropdown, Explorer, FloatSlider, IntSlider,
-                                       LogSlider, log_range, make_controls)
+from course_utils.widgets.base import (
+    Checkbox,
+    Dropdown,
+    Explorer,
+    FloatSlider,
+    IntSlider,
+    LogSlider,
+    log_range,
+    make_controls,
+)
 from course_utils.widgets.registry import EXPLORERS
 
-__all__ = ["Explorer", "FloatSlider", "LogSlider", "IntSlider", "Dropdown", "Checkbox",
-           "log_range", "make_controls", "EXPLORERS"]
+__all__ = [
+    "Explorer",
+    "FloatSlider",
+    "LogSlider",
+    "IntSlider",
+    "Dropdown",
+    "Checkbox",
+    "log_range",
+    "make_controls",
+    "EXPLORERS",
+]
 
 
 def __getattr__(name: str):

@@ -78,8 +78,17 @@ from traitlets import Any, HasTraits, validate
 from course_utils.widgets.canvas import make_canvas
 from course_utils.widgets.prefetch import ResultCache
 
-__all__ = ["Explorer", "FloatSlider", "LogSlider", "IntSlider", "Dropdown", "Checkbox",
-           "log_range", "make_controls", "check_start_value"]
+__all__ = [
+    "Explorer",
+    "FloatSlider",
+    "LogSlider",
+    "IntSlider",
+    "Dropdown",
+    "Checkbox",
+    "log_range",
+    "make_controls",
+    "check_start_value",
+]
 
 
 class _NoticesClamping(HasTraits):
@@ -130,8 +139,9 @@ def make_controls(continuous: tuple | None = None, **specs) -> dict:
     ``continuous``: names of the sliders that redraw while they move (default: every slider;
     heavy ones redraw on release).
     """
-    if continuous is not None and (isinstance(continuous, str) or not all(
-            isinstance(c, str) for c in continuous)):
+    if continuous is not None and (
+        isinstance(continuous, str) or not all(isinstance(c, str) for c in continuous)
+    ):
         raise ValueError(f"continuous must be a tuple of control names; got {continuous!r}")
     style = {"description_width": "initial"}
     controls = {}
@@ -143,26 +153,44 @@ def make_controls(continuous: tuple | None = None, **specs) -> dict:
         if isinstance(spec, bool):
             control = Checkbox(value=spec, description=name, indent=False)
         elif isinstance(spec, log_range):
-            control = LogSlider(min=math.log10(spec.low), max=math.log10(spec.high),
-                                step=spec.step, value=spec.low, description=name,
-                                continuous_update=live, style=style)
-        elif isinstance(spec, tuple) and len(spec) == 3 and all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec):
+            control = LogSlider(
+                min=math.log10(spec.low),
+                max=math.log10(spec.high),
+                step=spec.step,
+                value=spec.low,
+                description=name,
+                continuous_update=live,
+                style=style,
+            )
+        elif (
+            isinstance(spec, tuple)
+            and len(spec) == 3
+            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec)
+        ):
             kind = IntSlider if all(isinstance(v, numbers.Integral) for v in spec) else FloatSlider
-            control = kind(min=spec[0], max=spec[1], step=spec[2], value=spec[0],
-                           description=name, continuous_update=live, style=style)
+            control = kind(
+                min=spec[0],
+                max=spec[1],
+                step=spec[2],
+                value=spec[0],
+                description=name,
+                continuous_update=live,
+                style=style,
+            )
         elif isinstance(spec, tuple) and spec:
             control = Dropdown(options=spec, description=name, style=style)
         else:
-            raise ValueError(f"control {name}: give a tuple of options, True/False, "
-                             f"(low, high, step) or log_range(low, high); got {spec!r}")
+            raise ValueError(
+                f"control {name}: give a tuple of options, True/False, "
+                f"(low, high, step) or log_range(low, high); got {spec!r}"
+            )
         controls[name] = control
     return controls
 
 
 def _bounds(control) -> tuple:
     if isinstance(control, ipywidgets.FloatLogSlider):
-        return control.base ** control.min, control.base ** control.max
+        return control.base**control.min, control.base**control.max
     return control.min, control.max
 
 
@@ -173,25 +201,29 @@ def check_start_value(name: str, control, value):
     what is allowed instead.
     """
     if hasattr(control, "options"):
-        allowed = [option[1] if isinstance(option, tuple) else option
-                   for option in control.options]
+        allowed = [option[1] if isinstance(option, tuple) else option for option in control.options]
         if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
-            raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; "
-                             f"got {value!r}")
+            raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
     elif isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be True or False; got {value!r}")
     elif isinstance(control, ipywidgets.IntSlider):
         lo, hi = _bounds(control)
-        if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-                or not lo <= value <= hi):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or not lo <= value <= hi
+        ):
             raise ValueError(f"{name} must be an integer between {lo} and {hi}; got {value!r}")
     elif isinstance(control, (ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)):
         lo, hi = _bounds(control)
-        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                or not math.isfinite(value) or not lo <= value <= hi):
-            raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}; "
-                             f"got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not math.isfinite(value)
+            or not lo <= value <= hi
+        ):
+            raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}; got {value!r}")
 
 
 class Explorer:
@@ -211,8 +243,10 @@ class Explorer:
     def __init__(self, controls: dict, figure: Figure, **start):
         unknown = set(start) - set(controls)
         if unknown:
-            raise ValueError(f"no control named {', '.join(sorted(unknown))}; "
-                             f"the controls are {', '.join(controls)}")
+            raise ValueError(
+                f"no control named {', '.join(sorted(unknown))}; "
+                f"the controls are {', '.join(controls)}"
+            )
         for name, value in start.items():
             check_start_value(name, controls[name], value)
             controls[name].value = value
@@ -344,8 +378,10 @@ class Explorer:
             raw = getattr(control, "clamped_from", None)
             if raw is not None:
                 lo, hi = _bounds(control)
-                notes.append(f"{name} = {raw:g} is out of range (allowed {lo:g} to {hi:g}); "
-                             f"using {control.value:g}")
+                notes.append(
+                    f"{name} = {raw:g} is out of range (allowed {lo:g} to {hi:g}); "
+                    f"using {control.value:g}"
+                )
         return notes
 
     def _set_message(self, text: str, level: str):
@@ -380,8 +416,7 @@ class Explorer:
     def _control_box(self):
         return ipywidgets.GridBox(
             list(self.controls.values()),
-            layout=ipywidgets.Layout(grid_template_columns="repeat(3, 300px)",
-                                     grid_gap="2px 8px"),
+            layout=ipywidgets.Layout(grid_template_columns="repeat(3, 300px)", grid_gap="2px 8px"),
         )
 
     def __repr__(self) -> str:

@@ -33,7 +33,6 @@ import sys
 import warnings
 
 import matplotlib
-
 import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
@@ -70,8 +69,11 @@ def fast_png_canvas_class():
                 return None
             pixels = np.asarray(self.get_renderer().buffer_rgba())
             buff = pixels.view(np.uint32).squeeze(2)
-            if (self._force_full or buff.shape != self._last_buff.shape
-                    or (pixels[:, :, 3] != 255).any()):
+            if (
+                self._force_full
+                or buff.shape != self._last_buff.shape
+                or (pixels[:, :, 3] != 255).any()
+            ):
                 self.set_image_mode("full")
                 output = buff
             else:
@@ -107,8 +109,9 @@ def make_canvas(figure: Figure):
     canvas = fast_png_canvas_class()(figure)
     with warnings.catch_warnings():
         # ipympl 0.10's Toolbar passes the canvas on to traitlets, which warns; harmless.
-        warnings.filterwarnings("ignore", "Passing unrecognized arguments to super\\(Toolbar\\)",
-                                DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", "Passing unrecognized arguments to super\\(Toolbar\\)", DeprecationWarning
+        )
         FigureManager(canvas, 0)
     canvas.syncing_data_url = False  # patch 1: PNG frames from the first one on
     canvas.header_visible = False

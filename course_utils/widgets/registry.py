@@ -82,45 +82,125 @@ class Entry:
 
 
 def _entry(name, chapter, slug, function, controls, cell_var="explorer", setup=()):
-    return Entry(name=name, chapter=chapter, notebook=f"{chapter}_{slug}.ipynb",
-                 factory=f"course_utils.chapters.ch{chapter}_{_FOLDERS[chapter]}.explorer:"
-                         f"{function}",
-                 cell=f"{cell_var} = {function}(", controls=tuple(controls), setup=setup)
+    return Entry(
+        name=name,
+        chapter=chapter,
+        notebook=f"{chapter}_{slug}.ipynb",
+        factory=f"course_utils.chapters.ch{chapter}_{_FOLDERS[chapter]}.explorer:{function}",
+        cell=f"{cell_var} = {function}(",
+        controls=tuple(controls),
+        setup=setup,
+    )
 
 
-_FOLDERS = {"01": "activations", "02": "preprocessing", "03": "initialization",
-            "04": "batchnorm", "05": "optimizers", "06": "schedules",
-            "07": "regularization", "08": "sanity_checks", "09": "monitoring", "10": "tuning"}
+_FOLDERS = {
+    "01": "activations",
+    "02": "preprocessing",
+    "03": "initialization",
+    "04": "batchnorm",
+    "05": "optimizers",
+    "06": "schedules",
+    "07": "regularization",
+    "08": "sanity_checks",
+    "09": "monitoring",
+    "10": "tuning",
+}
 
 EXPLORERS = (
-    _entry("activation", "01", "activation_functions", "activation_explorer",
-           [dropdown("activation"), slider("scale"), slider("bias")]),
-    _entry("whitening", "02", "data_preprocessing", "whitening_explorer",
-           [slider("correlation"), slider("angle"), slider("scale")]),
-    _entry("init", "03", "weight_initialization", "init_explorer",
-           [dropdown("scheme"), slider("std"), dropdown("activation"), slider("depth"),
-            slider("width")]),
-    _entry("batchnorm", "04", "batch_norm", "batchnorm_explorer",
-           [slider("std"), checkbox("batchnorm"), slider("batch_size")]),
+    _entry(
+        "activation",
+        "01",
+        "activation_functions",
+        "activation_explorer",
+        [dropdown("activation"), slider("scale"), slider("bias")],
+    ),
+    _entry(
+        "whitening",
+        "02",
+        "data_preprocessing",
+        "whitening_explorer",
+        [slider("correlation"), slider("angle"), slider("scale")],
+    ),
+    _entry(
+        "init",
+        "03",
+        "weight_initialization",
+        "init_explorer",
+        [
+            dropdown("scheme"),
+            slider("std"),
+            dropdown("activation"),
+            slider("depth"),
+            slider("width"),
+        ],
+    ),
+    _entry(
+        "batchnorm",
+        "04",
+        "batch_norm",
+        "batchnorm_explorer",
+        [slider("std"), checkbox("batchnorm"), slider("batch_size")],
+    ),
     # RMSprop uses all three of lr, momentum and beta2 (its alpha); plain SGD ignores beta2.
-    _entry("optimizer", "05", "optimizers", "optimizer_explorer",
-           [dropdown("optimizer"), slider("lr"), slider("momentum"), slider("beta2"),
-            slider("steps", continuous=False), dropdown("surface")],
-           setup=(("optimizer", "RMSprop"),)),
-    _entry("schedule", "06", "learning_rate_schedules", "schedule_explorer",
-           [dropdown("schedule"), slider("base_lr"), slider("warmup_steps"),
-            slider("decay_steps"), slider("gamma")]),
-    _entry("dropout", "07", "regularization", "dropout_explorer",
-           [slider("p"), dropdown("version"), dropdown("method"), slider("seed")]),
-    _entry("sanity", "08", "sanity_checks", "sanity_explorer",
-           [slider("h"), dropdown("method"), dropdown("dtype")]),
+    _entry(
+        "optimizer",
+        "05",
+        "optimizers",
+        "optimizer_explorer",
+        [
+            dropdown("optimizer"),
+            slider("lr"),
+            slider("momentum"),
+            slider("beta2"),
+            slider("steps", continuous=False),
+            dropdown("surface"),
+        ],
+        setup=(("optimizer", "RMSprop"),),
+    ),
+    _entry(
+        "schedule",
+        "06",
+        "learning_rate_schedules",
+        "schedule_explorer",
+        [
+            dropdown("schedule"),
+            slider("base_lr"),
+            slider("warmup_steps"),
+            slider("decay_steps"),
+            slider("gamma"),
+        ],
+    ),
+    _entry(
+        "dropout",
+        "07",
+        "regularization",
+        "dropout_explorer",
+        [slider("p"), dropdown("version"), dropdown("method"), slider("seed")],
+    ),
+    _entry(
+        "sanity",
+        "08",
+        "sanity_checks",
+        "sanity_explorer",
+        [slider("h"), dropdown("method"), dropdown("dtype")],
+    ),
     # The dashboard's sliders set the next run (a text line on the canvas changes); training
     # starts with its button, which the browser test does not press.
-    _entry("training", "09", "monitoring", "training_dashboard",
-           [slider("lr", continuous=False), slider("epochs", continuous=False)],
-           cell_var="dashboard"),
-    _entry("search", "10", "hyperparameter_tuning", "search_explorer",
-           [dropdown("strategy"), slider("budget"), slider("seed")]),
+    _entry(
+        "training",
+        "09",
+        "monitoring",
+        "training_dashboard",
+        [slider("lr", continuous=False), slider("epochs", continuous=False)],
+        cell_var="dashboard",
+    ),
+    _entry(
+        "search",
+        "10",
+        "hyperparameter_tuning",
+        "search_explorer",
+        [dropdown("strategy"), slider("budget"), slider("seed")],
+    ),
 )
 
 

@@ -1,3 +1,1 @@
 """Browser tests: JupyterLab in headless Chromium, driven by Playwright (make test-browser)."""
-
-

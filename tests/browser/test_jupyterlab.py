@@ -43,13 +43,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 try:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
 except ImportError:  # the tests skip; nothing else in this file needs playwright
     sync_playwright = PlaywrightTimeout = None
 
@@ -71,10 +71,19 @@ TARGET_ANY_MS = 300
 # --- settings -------------------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-NOTEBOOKS = Path(os.environ.get("COURSE_NOTEBOOKS")
-                 or Path(__file__).resolve().parents[2] / "notebooks").resolve()
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NOTEBOOKS = Path(
+    os.environ.get("COURSE_NOTEBOOKS") or Path(__file__).resolve().parents[2] / "notebooks"
+).resolve()
 LAB_EXTENSIONS = {"@jupyter-widgets/jupyterlab-manager", "jupyter-matplotlib"}
 STARTUP_BUDGET = 90.0  # seconds for the server and the browser to start
 OPEN_BUDGET = 90.0  # seconds per row to open the notebook and run every cell
@@ -83,9 +92,13 @@ MOVE_TIMEOUT = 20.0  # seconds for one move to reach the canvas
 SETTLE_QUIET = 0.7  # seconds without a canvas change that count as "settled"
 SETTLE_TIMEOUT = 20.0
 
-MISSING = ("playwright is not installed (`make install` installs it)" if sync_playwright is None
-           else f"{CHROMIUM} is missing (`apt-get install chromium` installs it)"
-           if not CHROMIUM.exists() else None)
+MISSING = (
+    "playwright is not installed (`make install` installs it)"
+    if sync_playwright is None
+    else f"{CHROMIUM} is missing (`apt-get install chromium` installs it)"
+    if not CHROMIUM.exists()
+    else None
+)
 # On a developer's machine without Chromium the browser tests skip; in CI (CI=true, where
 # .ci/run installs Chromium) a missing browser is a failure, never a silent skip.
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
@@ -101,8 +114,16 @@ def _browser_available():
     if MISSING is not None:
         pytest.fail(f"CI=true but the browser test cannot run: {MISSING}")
 
-ISOLATED = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-            "MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+
+ISOLATED = (
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "IPYTHONDIR",
+    "MPLCONFIGDIR",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+)
 IDLE = re.compile(r"\|\s*Idle")
 
 # Browser-side helpers, installed in every page as window.__courseTest. Pixels are read from a
@@ -245,7 +266,8 @@ def lab_env(tmp_path_factory):
     # share/jupyter; keep it on the data path whatever JUPYTER_DATA_DIR says.
     share = Path(sys.prefix) / "share" / "jupyter"
     env["JUPYTER_PATH"] = os.pathsep.join(
-        [str(share)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p])
+        [str(share)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    )
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_TOKEN"):
         env.pop(name, None)
@@ -268,8 +290,10 @@ def _write_settings(settings_dir: Path):
     """User settings: no autosave, no news / update checks (no network, no pop-ups)."""
     for plugin, values in {
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
-                                                        "checkForUpdates": False},
+        "@jupyterlab/apputils-extension/notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
     }.items():
         path = settings_dir / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -291,8 +315,10 @@ class Lab:
         try:
             for kernel in self.api("/api/kernels"):
                 request = urllib.request.Request(
-                    f"{self.url}/api/kernels/{kernel['id']}", method="DELETE",
-                    headers={"Authorization": f"token {self.token}"})
+                    f"{self.url}/api/kernels/{kernel['id']}",
+                    method="DELETE",
+                    headers={"Authorization": f"token {self.token}"},
+                )
                 with urllib.request.urlopen(request, timeout=10):
                     pass
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
@@ -304,18 +330,26 @@ def lab(lab_env, tmp_path_factory, startup):
     """``jupyter lab`` on a copy of the notebooks, on a free localhost port, with a token."""
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "notebooks"
-    shutil.copytree(NOTEBOOKS, root,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    )
     settings, workspaces = tmp / "user-settings", tmp / "workspaces"
     _write_settings(settings)
     workspaces.mkdir()
     port, token = _free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
         "--ServerApp.terminals_enabled=False",
-        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workspaces}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={workspaces}",
         "--LabApp.extension_manager=readonly",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
@@ -323,8 +357,14 @@ def lab(lab_env, tmp_path_factory, startup):
         command.append("--allow-root")
     log = tmp / "server.log"
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=root, env=lab_env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=lab_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     server = Lab(f"http://127.0.0.1:{port}", token, root, log)
     try:
         _wait_for_server(server, process, startup)
@@ -364,8 +404,12 @@ def browser(lab_env, startup):
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, env=lab_env,
-            timeout=startup.ms(30))
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=lab_env,
+            timeout=startup.ms(30),
+        )
         try:
             yield browser
         finally:
@@ -379,8 +423,9 @@ def test_lab_finds_kernel_and_widget_extensions(lab):
     specs = lab.api("/api/kernelspecs")["kernelspecs"]
     assert "python3" in specs, f"kernelspecs found: {sorted(specs)}"
     html = _get(f"{lab.url}/lab", lab.token, 10).decode()
-    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                       html, re.S)
+    config = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.S
+    )
     assert config, "no page config in /lab"
     found = {ext["name"] for ext in json.loads(config.group(1)).get("federated_extensions", [])}
     assert LAB_EXTENSIONS <= found, f"lab extensions found: {sorted(found)}"
@@ -392,8 +437,9 @@ def test_explorer_is_live_in_jupyterlab(row: ExplorerRow, lab, browser, tmp_path
         if os.environ.get("COURSE_NOTEBOOKS"):
             pytest.skip(f"{row.notebook} is not in $COURSE_NOTEBOOKS={NOTEBOOKS}")
         pytest.fail(f"{row.notebook} is not in {NOTEBOOKS}: fix the EXPLORERS table")
-    deadline = Deadline(OPEN_BUDGET + CONTROL_BUDGET * len(row.controls),
-                        f"the browser test of {row.notebook}")
+    deadline = Deadline(
+        OPEN_BUDGET + CONTROL_BUDGET * len(row.controls), f"the browser test of {row.notebook}"
+    )
     context, page, console = _new_page(browser, deadline)
     try:
         _run_and_check(row, page, lab, deadline, tmp_path, console)
@@ -416,8 +462,11 @@ def _open_and_run_all(page, lab, notebook: str, deadline: Deadline) -> tuple:
     """Open ``notebook`` in its own workspace, Run All, check no errors; (t0, t_idle, t_ran)."""
     t0 = time.monotonic()
     workspace = f"test-{uuid.uuid4().hex[:8]}"  # its own workspace: no previous notebook reopens
-    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={lab.token}",
-              wait_until="domcontentloaded", timeout=deadline.ms(30))
+    page.goto(
+        f"{lab.url}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={lab.token}",
+        wait_until="domcontentloaded",
+        timeout=deadline.ms(30),
+    )
     status_bar = page.locator("#jp-main-statusbar")
     # The status bar, not the toolbar: the toolbar's idle circle shows before the kernel runs.
     status_bar.get_by_text(IDLE).wait_for(timeout=deadline.ms(40))
@@ -434,14 +483,15 @@ def _open_and_run_all(page, lab, notebook: str, deadline: Deadline) -> tuple:
 
 
 def _new_page(browser, deadline: Deadline):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  device_scale_factor=1)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
     context.add_init_script(PAGE_HELPERS)
     page = context.new_page()
     page.set_default_timeout(deadline.ms(30))
     console = []
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
+    page.on(
+        "console",
+        lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+    )
     page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     return context, page, console
 
@@ -456,23 +506,32 @@ def test_every_explorer_cell_has_a_row():
 
     for name in ALL_NOTEBOOKS:
         notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-        builds = [m.group(0) for c in notebook.cells if c.cell_type == "code"
-                  for m in [re.search(r"^\w+ = \w+_(explorer|dashboard)\(", c.source, re.M)]
-                  if m]
+        builds = [
+            m.group(0)
+            for c in notebook.cells
+            if c.cell_type == "code"
+            for m in [re.search(r"^\w+ = \w+_(explorer|dashboard)\(", c.source, re.M)]
+            if m
+        ]
         if builds:
             assert name in ROWS, f"{name} builds {builds} but has no row in EXPLORERS"
 
 
-@pytest.mark.parametrize("notebook", [n for n in ALL_NOTEBOOKS if n not in ROWS] or
-                         [pytest.param(None, marks=pytest.mark.skip("every notebook has a row"))])
+@pytest.mark.parametrize(
+    "notebook",
+    [n for n in ALL_NOTEBOOKS if n not in ROWS]
+    or [pytest.param(None, marks=pytest.mark.skip("every notebook has a row"))],
+)
 def test_notebook_runs_in_jupyterlab(notebook, lab, browser, tmp_path):
     """Notebooks without an explorer row: open, Run All, no error output, no broken widget."""
     deadline = Deadline(OPEN_BUDGET, f"the browser test of {notebook}")
     context, page, console = _new_page(browser, deadline)
     try:
         t0, t_idle, t_ran = _open_and_run_all(page, lab, notebook, deadline)
-        print(f"{notebook}: open -> all cells executed {t_ran - t0:.1f} s (kernel idle "
-              f"{t_idle - t0:.1f} s, Run All {t_ran - t_idle:.1f} s)")
+        print(
+            f"{notebook}: open -> all cells executed {t_ran - t0:.1f} s (kernel idle "
+            f"{t_idle - t0:.1f} s, Run All {t_ran - t_idle:.1f} s)"
+        )
         page.screenshot(path=tmp_path / "after_run_all.png", timeout=10_000)
     finally:
         if console:
@@ -490,11 +549,18 @@ def test_first_look_shows_the_explorer_snapshot(lab, browser, tmp_path):
     context, page, console = _new_page(browser, deadline)
     try:
         workspace = f"look-{uuid.uuid4().hex[:8]}"
-        page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{FIRST_LOOK}?reset&token="
-                  f"{lab.token}", wait_until="domcontentloaded", timeout=deadline.ms(30))
+        page.goto(
+            f"{lab.url}/lab/workspaces/{workspace}/tree/{FIRST_LOOK}?reset&token={lab.token}",
+            wait_until="domcontentloaded",
+            timeout=deadline.ms(30),
+        )
         page.locator("#jp-main-statusbar").get_by_text(IDLE).wait_for(timeout=deadline.ms(40))
-        cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has=page.locator(
-            ".jp-InputArea-editor .cm-content", has_text=re.compile(r"^explorer = init_explorer\(")))
+        cell = page.locator(".jp-Notebook .jp-CodeCell").filter(
+            has=page.locator(
+                ".jp-InputArea-editor .cm-content",
+                has_text=re.compile(r"^explorer = init_explorer\("),
+            )
+        )
         # JupyterLab renders only the cells near the viewport: scroll down until it exists.
         panel = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
         for _ in range(200):
@@ -506,8 +572,14 @@ def test_first_look_shows_the_explorer_snapshot(lab, browser, tmp_path):
         cell.scroll_into_view_if_needed(timeout=deadline.ms(10))
         snapshot = cell.locator(".jp-OutputArea-output img")
         snapshot.wait_for(timeout=deadline.ms(20))
-        _wait(page, "i => i.complete && i.naturalWidth > 100", snapshot.element_handle(), 10,
-              deadline, "the explorer's snapshot image did not load")
+        _wait(
+            page,
+            "i => i.complete && i.naturalWidth > 100",
+            snapshot.element_handle(),
+            10,
+            deadline,
+            "the explorer's snapshot image did not load",
+        )
         cell.screenshot(path=tmp_path / "first_look_explorer.png", timeout=10_000)
         page.screenshot(path=tmp_path / "first_look.png", timeout=10_000)
         print(f"first look screenshots: {tmp_path}")
@@ -522,29 +594,45 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
     t0, t_idle, t_ran = _open_and_run_all(page, lab, row.notebook, deadline)
     status_bar = page.locator("#jp-main-statusbar")
 
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has=page.locator(
-        ".jp-InputArea-editor .cm-line", has_text=re.compile("^" + re.escape(row.cell))))
+    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(
+        has=page.locator(
+            ".jp-InputArea-editor .cm-line", has_text=re.compile("^" + re.escape(row.cell))
+        )
+    )
     assert cell.count() == 1, f"expected exactly one cell with a line starting {row.cell!r}"
     # A live widget, not its text or PNG fallback.
-    labels = [label.strip() for label in cell.locator(
-        ".widget-label, .widget-checkbox label").all_text_contents()]
+    labels = [
+        label.strip()
+        for label in cell.locator(".widget-label, .widget-checkbox label").all_text_contents()
+    ]
     for control in row.controls:
-        assert control.label in labels, f"control {control.label!r} missing; labels {labels}; " \
-            "explorer output: " + "; ".join(
-                cell.locator(".jp-OutputArea-output").all_text_contents())[:500]
+        assert control.label in labels, (
+            f"control {control.label!r} missing; labels {labels}; "
+            "explorer output: "
+            + "; ".join(cell.locator(".jp-OutputArea-output").all_text_contents())[:500]
+        )
     assert cell.locator(".jp-OutputArea-output img").count() == 0, "explorer shown as a PNG"
     canvas = cell.locator(".jupyter-matplotlib-canvas-div canvas").first
     canvas.wait_for(state="attached", timeout=deadline.ms(10))
     canvas.scroll_into_view_if_needed(timeout=deadline.ms(10))
     # The canvas exists before its first frame: wait for ink.
-    _wait(page, "c => window.__courseTest.ink(c) > 0", canvas.element_handle(), 15, deadline,
-          lambda: "the explorer's ipympl canvas stays blank (canvas {}x{} px); browser "
-                  "console: {}".format(*canvas.evaluate("c => [c.width, c.height]"),
-                                       console[-5:]))
+    _wait(
+        page,
+        "c => window.__courseTest.ink(c) > 0",
+        canvas.element_handle(),
+        15,
+        deadline,
+        lambda: (
+            "the explorer's ipympl canvas stays blank (canvas {}x{} px); browser "
+            "console: {}".format(*canvas.evaluate("c => [c.width, c.height]"), console[-5:])
+        ),
+    )
     t_frame = time.monotonic()
-    print(f"{row.notebook}: open -> all cells executed {t_ran - t0:.1f} s (kernel idle "
-          f"{t_idle - t0:.1f} s, Run All {t_ran - t_idle:.1f} s), first explorer frame "
-          f"+{t_frame - t_ran:.1f} s")
+    print(
+        f"{row.notebook}: open -> all cells executed {t_ran - t0:.1f} s (kernel idle "
+        f"{t_idle - t0:.1f} s, Run All {t_ran - t_idle:.1f} s), first explorer frame "
+        f"+{t_frame - t_ran:.1f} s"
+    )
 
     # Pixels before any move must be settled: frames can still arrive after Run All (the
     # canvas's first full frame, a resize once it scrolls into view).
@@ -555,8 +643,9 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
     cell.screenshot(path=before_png, timeout=deadline.ms(10))
 
     for label, option in row.setup:
-        box = cell.locator(".widget-inline-hbox").filter(has=page.locator(
-            ".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+        box = cell.locator(".widget-inline-hbox").filter(
+            has=page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+        )
         box.locator("select").select_option(label=option, timeout=deadline.ms(10))
         _wait_ready(page, canvas, status_bar, deadline, f"after setting {label} to {option}")
     if row.setup:
@@ -574,19 +663,27 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
     _assert_no_errors(page)
 
     print(f"canvas {size[0]}x{size[1]} px; ink before {ink_before}, after {ink_after}")
-    print(f"input (slider: keydown, dropdown: input event) -> changed canvas pixels, measured "
-          f"in the page, {MOVES} moves per control:")
+    print(
+        f"input (slider: keydown, dropdown: input event) -> changed canvas pixels, measured "
+        f"in the page, {MOVES} moves per control:"
+    )
     for control, r in results.items():
         kind = control.kind + (", continuous" if control.continuous else "")
-        print(f"  {control.label:<12} {kind:<20} ms: "
-              + " ".join(f"{ms:5.0f}" for ms in r["ms"])
-              + f"   p50 {r['p50']:5.0f}   px changed {min(r['changed'])}-{max(r['changed'])}"
-              f"   {' -> '.join(r['values'])}")
+        print(
+            f"  {control.label:<12} {kind:<20} ms: "
+            + " ".join(f"{ms:5.0f}" for ms in r["ms"])
+            + f"   p50 {r['p50']:5.0f}   px changed {min(r['changed'])}-{max(r['changed'])}"
+            f"   {' -> '.join(r['values'])}"
+        )
     checks = [c for r in results.values() for c in r["check_ms"]]
-    print(f"  (timed to the paint that changed the pixels: ipympl's drawImage; "
-          f"{statistics.mean(checks):.1f} ms a pixel comparison, done after each paint only)")
-    print("explorer status line(s) seen after the moves:",
-          sorted(line for line in status_lines if line) or "none")
+    print(
+        f"  (timed to the paint that changed the pixels: ipympl's drawImage; "
+        f"{statistics.mean(checks):.1f} ms a pixel comparison, done after each paint only)"
+    )
+    print(
+        "explorer status line(s) seen after the moves:",
+        sorted(line for line in status_lines if line) or "none",
+    )
     print(_targets(results))
     print(f"screenshot before: {before_png}\nscreenshot after:  {after_png}")
 
@@ -617,11 +714,11 @@ def _move_control(control: Control, cell, page, canvas, status_bar, deadline: De
     """Move one control MOVES times, timing each input -> changed pixels; put it back."""
     exact = re.compile(rf"^\s*{re.escape(control.label)}\s*$")
     if control.kind == CHECKBOX:  # ipywidgets 8: the description is the label of the box
-        box = cell.locator(".widget-checkbox").filter(has=page.locator(
-            "label", has_text=exact))
+        box = cell.locator(".widget-checkbox").filter(has=page.locator("label", has_text=exact))
     else:
-        box = cell.locator(".widget-inline-hbox").filter(has=page.locator(
-            ".widget-label", has_text=exact))
+        box = cell.locator(".widget-inline-hbox").filter(
+            has=page.locator(".widget-label", has_text=exact)
+        )
     assert box.count() == 1, f"expected exactly one control labelled {control.label!r}"
     if control.kind == CHECKBOX:
         target = box.locator("input[type=checkbox]")
@@ -656,7 +753,9 @@ def _move_control(control: Control, cell, page, canvas, status_bar, deadline: De
         assert not result.get("early"), f"{where}: the canvas changed before the move"
         assert result["ms"] is not None, (
             f"{where}: canvas pixels did not change within {MOVE_TIMEOUT:.0f} s"
-            if result.get("pressed") else f"{where}: the page saw no {CAUSE[control.kind]}")
+            if result.get("pressed")
+            else f"{where}: the page saw no {CAUSE[control.kind]}"
+        )
         assert result["cause"] == CAUSE[control.kind], f"{where}: timed from {result['cause']!r}"
         times.append(result["ms"])
         changed.append(result["changed"])
@@ -673,8 +772,13 @@ def _move_control(control: Control, cell, page, canvas, status_bar, deadline: De
             _step(control, target, page, position + i * back, back)
     _wait_ready(page, canvas, status_bar, deadline, f"after putting {control.label} back")
     assert value() == start, f"{control.label} did not go back to {start} (at {value()})"
-    return {"ms": times, "p50": statistics.median(times), "changed": changed,
-            "check_ms": check_ms, "values": values}
+    return {
+        "ms": times,
+        "p50": statistics.median(times),
+        "changed": changed,
+        "check_ms": check_ms,
+        "values": values,
+    }
 
 
 def _wait_ready(page, canvas, status_bar, deadline: Deadline, when: str):
@@ -686,8 +790,10 @@ def _wait_ready(page, canvas, status_bar, deadline: Deadline, when: str):
     end = time.monotonic() + deadline.seconds(2 * SETTLE_TIMEOUT)
     while True:
         status_bar.get_by_text(IDLE).wait_for(timeout=deadline.ms(30))
-        settled = canvas.evaluate("(c, a) => window.__courseTest.settle(c, a[0], a[1])",
-                                  [1000 * SETTLE_QUIET, deadline.ms(SETTLE_TIMEOUT)])
+        settled = canvas.evaluate(
+            "(c, a) => window.__courseTest.settle(c, a[0], a[1])",
+            [1000 * SETTLE_QUIET, deadline.ms(SETTLE_TIMEOUT)],
+        )
         if not settled["settled"]:
             pytest.fail(f"canvas still changing after {settled['ms'] / 1000:.0f} s ({when})")
         if status_bar.get_by_text(IDLE).count():
@@ -703,9 +809,11 @@ def _targets(results: dict) -> str:
 
     continuous = [verdict(c, TARGET_CONTINUOUS_MS) for c in results if c.continuous]
     every = [verdict(c, TARGET_ANY_MS) for c in results]
-    return (f"targets (for humans, not asserted): continuous controls p50 <= "
-            f"{TARGET_CONTINUOUS_MS} ms: {', '.join(continuous) or 'none'} | any control p50 "
-            f"<= {TARGET_ANY_MS} ms: {', '.join(every)}")
+    return (
+        f"targets (for humans, not asserted): continuous controls p50 <= "
+        f"{TARGET_CONTINUOUS_MS} ms: {', '.join(continuous) or 'none'} | any control p50 "
+        f"<= {TARGET_ANY_MS} ms: {', '.join(every)}"
+    )
 
 
 def _wait(page, js: str, arg, seconds: float, deadline: Deadline, why):
@@ -720,15 +828,19 @@ def _wait(page, js: str, arg, seconds: float, deadline: Deadline, why):
 
 def _menu(page, menu: str, command: str, deadline: Deadline):
     page.locator("#jp-MainMenu .lm-MenuBar-item").filter(
-        has_text=re.compile(rf"^\s*{menu}\s*$")).click(timeout=deadline.ms(10))
+        has_text=re.compile(rf"^\s*{menu}\s*$")
+    ).click(timeout=deadline.ms(10))
     item = page.locator(f".lm-Menu li[data-command='{command}']")
     item.click(timeout=deadline.ms(10))
 
 
 def _assert_no_errors(page):
     stderr = page.evaluate(STDERR_JS)
-    errors = [text for text in stderr
-              if "Traceback" in text or re.search(r"^\w*(Error|Exception)\b", text, re.M)]
+    errors = [
+        text
+        for text in stderr
+        if "Traceback" in text or re.search(r"^\w*(Error|Exception)\b", text, re.M)
+    ]
     widget_errors = page.get_by_text("Error displaying widget").count()
     if stderr:
         print("stderr outputs in the notebook:", *[s[:300] for s in stderr], sep="\n  ")

@@ -7,10 +7,13 @@ from matplotlib.figure import Figure
 from course_utils import preprocessing as P
 from course_utils.chapters.ch02_preprocessing import checks, explorer, figures, runs
 
-MODULES = ["course_utils.preprocessing", "course_utils.chapters.ch02_preprocessing.runs",
-           "course_utils.chapters.ch02_preprocessing.figures",
-           "course_utils.chapters.ch02_preprocessing.explorer",
-           "course_utils.chapters.ch02_preprocessing.checks"]
+MODULES = [
+    "course_utils.preprocessing",
+    "course_utils.chapters.ch02_preprocessing.runs",
+    "course_utils.chapters.ch02_preprocessing.figures",
+    "course_utils.chapters.ch02_preprocessing.explorer",
+    "course_utils.chapters.ch02_preprocessing.checks",
+]
 
 _rng = np.random.default_rng(0)
 _X = _rng.standard_normal((40, 3)) @ np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.3], [0, 0, 0.5]])
@@ -41,8 +44,10 @@ CASES = [
     (P.ImageNormalizer, dict(mode="channel")),
     (runs.photo_tiles, dict(photos=[np.zeros((8, 8, 3), np.uint8)], size=4)),
     (runs.split_rows, dict(n=20, test_share=0.25, seed=0)),
-    (runs.correlated_gaussian, dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0,
-                                    offset=np.array([1.0, 0.5]))),
+    (
+        runs.correlated_gaussian,
+        dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0, offset=np.array([1.0, 0.5])),
+    ),
     (runs.whitening_demo, dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0, eps=1e-5)),
     (runs.whitening_distances, dict(X=_X, eps=1e-5, n_rotations=3, seed=0)),
     (runs.recipe_table, dict(train=_TRAIN, test=_TEST, digits=1)),
@@ -53,19 +58,60 @@ CASES = [
     (runs.test_offsets_over_splits, dict(images=_ALL, test_share=0.25, seeds=[0, 1])),
     (runs.offsets_table, dict(offsets=_OFFSETS)),
     (runs.leakage_over_splits, dict(x=_X, y=_Y, test_share=0.25, n_splits=2, seed=0)),
-    (runs.WhiteningDemo, dict(original=_X, decorrelated=_X, pca=_X, zca=_X,
-                              cov_original=np.eye(3), cov_pca=np.eye(3), cov_zca=np.eye(3))),
+    (
+        runs.WhiteningDemo,
+        dict(
+            original=_X,
+            decorrelated=_X,
+            pca=_X,
+            zca=_X,
+            cov_original=np.eye(3),
+            cov_pca=np.eye(3),
+            cov_zca=np.eye(3),
+        ),
+    ),
     (runs.SplitOffsets, dict(raw=np.zeros((2, 3)), standardised=np.zeros((2, 3)), seeds=(0, 1))),
-    (runs.LeakageOverSplits, dict(max_mean_change=np.zeros(2), max_scale_change=np.zeros(2),
-                                  test_mean_right=np.zeros(2), test_mean_leak=np.zeros(2))),
-    (figures.ScatterPanels, dict(figure=Figure(), titles=["a", "b"], limit=3.0,
-                                 animated=False, marker_size=2.0)),
+    (
+        runs.LeakageOverSplits,
+        dict(
+            max_mean_change=np.zeros(2),
+            max_scale_change=np.zeros(2),
+            test_mean_right=np.zeros(2),
+            test_mean_leak=np.zeros(2),
+        ),
+    ),
+    (
+        figures.ScatterPanels,
+        dict(figure=Figure(), titles=["a", "b"], limit=3.0, animated=False, marker_size=2.0),
+    ),
     (figures.plot_standardization, dict(X=_X[:, :2], figsize=(4.0, 2.0), dpi=50)),
     (figures.plot_whitening, dict(demo=_DEMO, figsize=(4.0, 2.0), dpi=50)),
-    (explorer.whitening_explorer, dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0,
-                                       eps=1e-5, figsize=(6.0, 2.0), dpi=50)),
-    (explorer.WhiteningExplorer, dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0,
-                                      eps=1e-5, figsize=(6.0, 2.0), dpi=50)),
+    (
+        explorer.whitening_explorer,
+        dict(
+            correlation=0.5,
+            angle=10.0,
+            scale=1.5,
+            n=50,
+            seed=0,
+            eps=1e-5,
+            figsize=(6.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    (
+        explorer.WhiteningExplorer,
+        dict(
+            correlation=0.5,
+            angle=10.0,
+            scale=1.5,
+            n=50,
+            seed=0,
+            eps=1e-5,
+            figsize=(6.0, 2.0),
+            dpi=50,
+        ),
+    ),
     (checks.zca_check_data, dict(n=30, d=3, seed=0)),
     (checks.zca_mistake, dict(X=_X, eps=1e-5, W=np.eye(3))),
     (checks.check_zca_whiten, dict(zca_whiten=_zca)),

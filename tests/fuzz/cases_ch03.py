@@ -1,5 +1,6 @@
 """Valid example calls of chapter 03's public callables, varied one argument at a time by
 tests/test_fuzz.py."""
+
 import numpy as np
 
 from course_utils import init as I
@@ -7,11 +8,14 @@ from course_utils import weight_cache as W
 from course_utils.chapters.ch03_initialization import checks, explorer, runs
 from course_utils.chapters.ch03_initialization import runs_symmetry as S
 
-MODULES = ["course_utils.init", "course_utils.weight_cache",
-           "course_utils.chapters.ch03_initialization.runs",
-           "course_utils.chapters.ch03_initialization.runs_symmetry",
-           "course_utils.chapters.ch03_initialization.explorer",
-           "course_utils.chapters.ch03_initialization.checks"]
+MODULES = [
+    "course_utils.init",
+    "course_utils.weight_cache",
+    "course_utils.chapters.ch03_initialization.runs",
+    "course_utils.chapters.ch03_initialization.runs_symmetry",
+    "course_utils.chapters.ch03_initialization.explorer",
+    "course_utils.chapters.ch03_initialization.checks",
+]
 
 SMALL = runs.Experiment(depth=2, width=64, n_samples=4)
 
@@ -28,8 +32,10 @@ CASES = [
     (I.default_gain, dict(scheme="xavier")),
     (I.init_std, dict(scheme="xavier", fan_in=64, fan_out=32, gain=1.0)),
     (I.init_std, dict(scheme="normal", fan_in=64, fan_out=32, std=0.01)),
-    (I.sample_weights, dict(scheme="kaiming", fan_in=16, fan_out=8, distribution="uniform",
-                            gain=1.0, seed=0)),
+    (
+        I.sample_weights,
+        dict(scheme="kaiming", fan_in=16, fan_out=8, distribution="uniform", gain=1.0, seed=0),
+    ),
     (I.calculate_gain, dict(nonlinearity="leaky_relu", param=0.2)),
     (I.conv_fans, dict(c_in=3, c_out=8, kernel_size=3)),
     (I.conv_fans, dict(c_in=3, c_out=8, kernel_size=(3, 5))),
@@ -42,27 +48,43 @@ CASES = [
     (W.run, dict(experiment=SMALL, full_width=128)),
     (W.prefetch, dict(seed=0, width=32, depth=2)),
     (W.ScaledMatrix, dict(unit=np.ones((3, 3), dtype=np.float32), scale=0.5)),
-    (runs.Experiment, dict(depth=2, width=64, n_samples=4, activation="relu", scheme="normal",
-                           std=0.05, seed=0)),
+    (
+        runs.Experiment,
+        dict(depth=2, width=64, n_samples=4, activation="relu", scheme="normal", std=0.05, seed=0),
+    ),
     (runs.forward_pass, dict(experiment=SMALL)),
-    (runs.forward_activations, dict(depth=2, width=64, n_samples=4, activation="tanh",
-                                    scheme="xavier", std=0.01, seed=1)),
+    (
+        runs.forward_activations,
+        dict(depth=2, width=64, n_samples=4, activation="tanh", scheme="xavier", std=0.01, seed=1),
+    ),
     (runs.gradient_signals, dict(experiment=SMALL)),
     (runs.gradient_sizes, dict(experiment=SMALL, upstream_seed=1)),
     (runs.cases_table, dict(cases={"small": SMALL})),
     (runs.layer_variance_gains, dict(fan_in=16, fan_out=32, std=0.1, n_samples=16, seed=0)),
     (runs.second_moments, dict(experiment=SMALL)),
     (runs.backward_gain, dict(experiment=SMALL)),
-    (S.symmetry_table, dict(init="constant", value=0.5, sizes=(3, 5, 2), n_samples=4,
-                            activation="tanh", seed=0)),
-    (S.symmetry_over_seeds, dict(init="random", value=0.5, seeds=range(3), sizes=(3, 5, 2),
-                                 n_samples=4, activation="tanh")),
+    (
+        S.symmetry_table,
+        dict(init="constant", value=0.5, sizes=(3, 5, 2), n_samples=4, activation="tanh", seed=0),
+    ),
+    (
+        S.symmetry_over_seeds,
+        dict(
+            init="random",
+            value=0.5,
+            seeds=range(3),
+            sizes=(3, 5, 2),
+            n_samples=4,
+            activation="tanh",
+        ),
+    ),
     (S.symmetry_seeds_table, dict(results={"zero": S.symmetry_over_seeds("zero", seeds=[0])})),
-    (explorer.init_explorer, dict(scheme="normal", std=0.01, activation="tanh", depth=2,
-                                  width=64, n_samples=4, seed=0)),
+    (
+        explorer.init_explorer,
+        dict(scheme="normal", std=0.01, activation="tanh", depth=2, width=64, n_samples=4, seed=0),
+    ),
     (explorer.InitExplorer, dict(scheme="xavier", depth=2, width=64)),
-    (checks.init_std_mistake, dict(name="xavier_std", got=0.1, fan_in=64, fan_out=32,
-                                   gain=1.0)),
+    (checks.init_std_mistake, dict(name="xavier_std", got=0.1, fan_in=64, fan_out=32, gain=1.0)),
     (checks.check_init_std_functions, dict(xavier_std=_xavier, kaiming_std=_kaiming)),
     (checks.last_layer_std, dict(sigma=0.05, activation="tanh", depth=2, width=64, seed=0)),
 ]
@@ -73,7 +95,7 @@ EXEMPT = {
     runs.VarianceGains: "a result dataclass of two floats",
     S.SymmetryOverSeeds: "a result dataclass",
     checks.std_search_mistake: "a hint for a wrong answer: runs up to seven 6 x 512 networks "
-                               "(a second per call, too slow to fuzz; its arguments are the "
-                               "checked ones of last_layer_std)",
+    "(a second per call, too slow to fuzz; its arguments are the "
+    "checked ones of last_layer_std)",
     checks.check_std_search: "runs a student's search over three networks (seconds per call)",
 }

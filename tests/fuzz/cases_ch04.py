@@ -1,13 +1,17 @@
 """Valid example calls of chapter 04's public callables, varied one argument at a time by
 tests/test_fuzz.py."""
+
 import numpy as np
 
 from course_utils import batchnorm as B
 from course_utils.chapters.ch04_batchnorm import checks, explorer, runs
 
-MODULES = ["course_utils.batchnorm", "course_utils.chapters.ch04_batchnorm.runs",
-           "course_utils.chapters.ch04_batchnorm.explorer",
-           "course_utils.chapters.ch04_batchnorm.checks"]
+MODULES = [
+    "course_utils.batchnorm",
+    "course_utils.chapters.ch04_batchnorm.runs",
+    "course_utils.chapters.ch04_batchnorm.explorer",
+    "course_utils.chapters.ch04_batchnorm.checks",
+]
 
 X = np.random.default_rng(0).standard_normal((6, 3))
 _, CACHE = B.batchnorm_forward(X, np.ones(3), np.zeros(3))
@@ -26,43 +30,81 @@ def _backward(dout, x, gamma, eps=1e-5):
 
 CASES = [
     (B.check_batch, dict(x=X, name="x")),
-    (B.batchnorm_forward, dict(x=X, gamma=np.ones(3), beta=np.zeros(3),
-                               running_mean=np.zeros(3), running_var=np.ones(3), momentum=0.1,
-                               eps=1e-5, train=True)),
+    (
+        B.batchnorm_forward,
+        dict(
+            x=X,
+            gamma=np.ones(3),
+            beta=np.zeros(3),
+            running_mean=np.zeros(3),
+            running_var=np.ones(3),
+            momentum=0.1,
+            eps=1e-5,
+            train=True,
+        ),
+    ),
     (B.batchnorm_backward, dict(dout=np.ones((6, 3)), cache=CACHE)),
-    (B.BatchNormStep, dict(gammas=[np.ones(3)], betas=[np.zeros(3)], train=True,
-                           momentum=0.1, eps=1e-5)),
+    (
+        B.BatchNormStep,
+        dict(gammas=[np.ones(3)], betas=[np.zeros(3)], train=True, momentum=0.1, eps=1e-5),
+    ),
     (runs.invariances, dict(scales=(0.1, 10.0), eps=1e-5, n=16, seed=0)),
-    (runs.train_vs_eval, dict(batch_size=4, steps=3, features=2, momentum=0.1, eps=1e-5,
-                              seed=0)),
+    (runs.train_vs_eval, dict(batch_size=4, steps=3, features=2, momentum=0.1, eps=1e-5, seed=0)),
     (runs.relu_variance_share, dict()),
     (runs.critical_std, dict(width=64, eps=1e-5)),
     (runs.eps_effect, dict(std=0.01, depth=2, width=16, n=32, eps=1e-5, seed=0)),
     (runs.batch_size_effect, dict(x=X, batch_sizes=(2, 4), n_batches=3, eps=1e-5, seed=0)),
     (runs.pair_normalised, dict(x=X[:2], eps=1e-5)),
-    (runs.bad_init_mlp, dict(std=0.01, batchnorm=True, depth=2, width=8, bad_output=False,
-                             seed=0)),
-    (runs.recalibrated, dict(model=runs.bad_init_mlp(0.1, True, depth=1, width=4),
-                             x=np.zeros((4, 64)))),
-    (explorer.explorer_run, dict(std=0.1, batchnorm=True, batch_size=8, activation="relu",
-                                 depth=2, width=16, eps=1e-5, seed=0)),
-    (explorer.explorer_activations, dict(std=0.1, batchnorm=False, batch_size=8,
-                                         activation="tanh", depth=2, width=16, eps=1e-5,
-                                         seed=0)),
-    (explorer.batchnorm_explorer, dict(std=0.01, batchnorm=True, batch_size=16,
-                                       activation="tanh", eps=1e-5, seed=0)),
+    (runs.bad_init_mlp, dict(std=0.01, batchnorm=True, depth=2, width=8, bad_output=False, seed=0)),
+    (
+        runs.recalibrated,
+        dict(model=runs.bad_init_mlp(0.1, True, depth=1, width=4), x=np.zeros((4, 64))),
+    ),
+    (
+        explorer.explorer_run,
+        dict(
+            std=0.1,
+            batchnorm=True,
+            batch_size=8,
+            activation="relu",
+            depth=2,
+            width=16,
+            eps=1e-5,
+            seed=0,
+        ),
+    ),
+    (
+        explorer.explorer_activations,
+        dict(
+            std=0.1,
+            batchnorm=False,
+            batch_size=8,
+            activation="tanh",
+            depth=2,
+            width=16,
+            eps=1e-5,
+            seed=0,
+        ),
+    ),
+    (
+        explorer.batchnorm_explorer,
+        dict(std=0.01, batchnorm=True, batch_size=16, activation="tanh", eps=1e-5, seed=0),
+    ),
     (explorer.BatchNormExplorer, dict(std=0.1, batchnorm=False, batch_size=8)),
     (checks.check_bn_forward, dict(bn_forward_train=_forward)),
     (checks.check_bn_backward, dict(bn_backward_train=_backward)),
 ]
 EXEMPT = {
     B.BatchNormCache: "a result dataclass made by batchnorm_forward",
-    runs.Invariances: "a result dataclass", runs.TrainVsEval: "a result dataclass",
-    runs.EpsEffect: "a result dataclass", runs.BatchSizeEffect: "a result dataclass",
-    runs.InitComparison: "a result dataclass", runs.RunningStatsLag: "a result dataclass",
+    runs.Invariances: "a result dataclass",
+    runs.TrainVsEval: "a result dataclass",
+    runs.EpsEffect: "a result dataclass",
+    runs.BatchSizeEffect: "a result dataclass",
+    runs.InitComparison: "a result dataclass",
+    runs.RunningStatsLag: "a result dataclass",
     explorer.ExplorerRun: "a result dataclass",
     runs.init_comparison: "trains 2 x len(stds) MLPs for epochs (seconds each); its sizes are "
-                          "bounded (MAX_MLP_*, MAX_TRAIN_EPOCHS, check_work) and tested",
+    "bounded (MAX_MLP_*, MAX_TRAIN_EPOCHS, check_work) and tested",
     runs.running_stats_lag: "trains len(stds) x len(seeds) MLPs (seconds each)",
     checks.bn_forward_cases: "no arguments: the check's fixed cases",
     checks.bn_backward_cases: "no arguments: the check's fixed cases",

@@ -8,11 +8,16 @@ from course_utils import optim
 from course_utils.chapters.ch05_optimizers import checks, explorer, figures, runs, surfaces
 from course_utils.data import load_digits
 
-MODULES = ["course_utils.optim", "course_utils.optim.sgd", "course_utils.optim.adaptive", "course_utils.chapters.ch05_optimizers.runs",
-           "course_utils.chapters.ch05_optimizers.figures",
-           "course_utils.chapters.ch05_optimizers.surfaces",
-           "course_utils.chapters.ch05_optimizers.explorer",
-           "course_utils.chapters.ch05_optimizers.checks"]
+MODULES = [
+    "course_utils.optim",
+    "course_utils.optim.sgd",
+    "course_utils.optim.adaptive",
+    "course_utils.chapters.ch05_optimizers.runs",
+    "course_utils.chapters.ch05_optimizers.figures",
+    "course_utils.chapters.ch05_optimizers.surfaces",
+    "course_utils.chapters.ch05_optimizers.explorer",
+    "course_utils.chapters.ch05_optimizers.checks",
+]
 
 _DIGITS = load_digits()
 _QUAD = surfaces.SURFACES["quadratic"]
@@ -47,60 +52,185 @@ _TRAJECTORY = surfaces.run(surface="quadratic", optimizer="SGD", lr=0.1, steps=5
 
 CASES = [
     # the lesson
-    (optim.SGD, dict(params=[np.zeros(3)], lr=0.1, momentum=0.9, dampening=0.0,
-                     weight_decay=0.0, nesterov=False, maximize=False)),
-    (optim.Adagrad, dict(params=[np.zeros(3)], lr=0.1, lr_decay=0.0, weight_decay=0.0,
-                         initial_accumulator_value=0.0, eps=1e-10, maximize=False)),
-    (optim.RMSprop, dict(params=[np.zeros(3)], lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                         momentum=0.0, centered=False, maximize=False)),
-    (optim.Adadelta, dict(params=[np.zeros(3)], lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0,
-                          maximize=False)),
-    (optim.Adam, dict(params=[np.zeros(3)], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                      weight_decay=0.0, amsgrad=False, maximize=False,
-                      decoupled_weight_decay=False)),
-    (optim.AdamW, dict(params=[np.zeros(3)], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                       weight_decay=0.01, amsgrad=False, maximize=False)),
-    (optim.adam_step, dict(x=np.ones(3), dx=np.ones(3), m=np.zeros(3), v=np.zeros(3), t=1,
-                           lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)),
-    (optim.adam_update, dict(p=np.ones(3), g=np.ones(3), m=np.zeros(3), v=np.zeros(3), t=1,
-                             lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, v_max=None)),
-    (optim.nesterov_step, dict(grad=lambda z: 2 * z, x=np.ones(3), v=np.zeros(3), lr=0.1,
-                               momentum=0.9)),
-    (optim.lecture_momentum, dict(grad=_QUAD.grad, x0=np.array([1.0, 1.0]), lr=0.01,
-                                  momentum=0.9, steps=20)),
-    (optim.pytorch_momentum, dict(grad=_QUAD.grad, x0=np.array([1.0, 1.0]), lr=0.01,
-                                  momentum=0.9, steps=20)),
+    (
+        optim.SGD,
+        dict(
+            params=[np.zeros(3)],
+            lr=0.1,
+            momentum=0.9,
+            dampening=0.0,
+            weight_decay=0.0,
+            nesterov=False,
+            maximize=False,
+        ),
+    ),
+    (
+        optim.Adagrad,
+        dict(
+            params=[np.zeros(3)],
+            lr=0.1,
+            lr_decay=0.0,
+            weight_decay=0.0,
+            initial_accumulator_value=0.0,
+            eps=1e-10,
+            maximize=False,
+        ),
+    ),
+    (
+        optim.RMSprop,
+        dict(
+            params=[np.zeros(3)],
+            lr=0.01,
+            alpha=0.99,
+            eps=1e-8,
+            weight_decay=0.0,
+            momentum=0.0,
+            centered=False,
+            maximize=False,
+        ),
+    ),
+    (
+        optim.Adadelta,
+        dict(params=[np.zeros(3)], lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
+    ),
+    (
+        optim.Adam,
+        dict(
+            params=[np.zeros(3)],
+            lr=1e-3,
+            betas=(0.9, 0.999),
+            eps=1e-8,
+            weight_decay=0.0,
+            amsgrad=False,
+            maximize=False,
+            decoupled_weight_decay=False,
+        ),
+    ),
+    (
+        optim.AdamW,
+        dict(
+            params=[np.zeros(3)],
+            lr=1e-3,
+            betas=(0.9, 0.999),
+            eps=1e-8,
+            weight_decay=0.01,
+            amsgrad=False,
+            maximize=False,
+        ),
+    ),
+    (
+        optim.adam_step,
+        dict(
+            x=np.ones(3),
+            dx=np.ones(3),
+            m=np.zeros(3),
+            v=np.zeros(3),
+            t=1,
+            lr=1e-3,
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+        ),
+    ),
+    (
+        optim.adam_update,
+        dict(
+            p=np.ones(3),
+            g=np.ones(3),
+            m=np.zeros(3),
+            v=np.zeros(3),
+            t=1,
+            lr=1e-3,
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            v_max=None,
+        ),
+    ),
+    (
+        optim.nesterov_step,
+        dict(grad=lambda z: 2 * z, x=np.ones(3), v=np.zeros(3), lr=0.1, momentum=0.9),
+    ),
+    (
+        optim.lecture_momentum,
+        dict(grad=_QUAD.grad, x0=np.array([1.0, 1.0]), lr=0.01, momentum=0.9, steps=20),
+    ),
+    (
+        optim.pytorch_momentum,
+        dict(grad=_QUAD.grad, x0=np.array([1.0, 1.0]), lr=0.01, momentum=0.9, steps=20),
+    ),
     # runs
     (runs.decay_only, dict(theta0=1.0, lr=0.01, weight_decay=0.1, steps=20)),
-    (runs.weight_norm, dict(model=__import__("course_utils.training", fromlist=["_"])
-                            .build_mlp(4, 3, depth=1, width=4, seed=0))),
-    (runs.TorchAdapter, dict(optimizer_class="SGD",
-                             params=list(__import__("course_utils.training", fromlist=["_"])
-                                         .build_mlp(4, 3, depth=1, width=4, seed=0)
-                                         .parameters()), lr=0.1)),
-    (runs.digits_race, dict(data=_DIGITS, contenders={"SGD": ("SGD", dict(lr=0.1))}, depth=1,
-                            width=8, epochs=1, batch_size=64, seed=0)),
+    (
+        runs.weight_norm,
+        dict(
+            model=__import__("course_utils.training", fromlist=["_"]).build_mlp(
+                4, 3, depth=1, width=4, seed=0
+            )
+        ),
+    ),
+    (
+        runs.TorchAdapter,
+        dict(
+            optimizer_class="SGD",
+            params=list(
+                __import__("course_utils.training", fromlist=["_"])
+                .build_mlp(4, 3, depth=1, width=4, seed=0)
+                .parameters()
+            ),
+            lr=0.1,
+        ),
+    ),
+    (
+        runs.digits_race,
+        dict(
+            data=_DIGITS,
+            contenders={"SGD": ("SGD", dict(lr=0.1))},
+            depth=1,
+            width=8,
+            epochs=1,
+            batch_size=64,
+            seed=0,
+        ),
+    ),
     (runs.step_sizes, dict(optimizer="Adam", steps=50, gradient=1.0, lr=0.01)),
     # figures
     (figures.plot_family_graph, dict(ax=_ax())),
     (figures.plot_loss_curves, dict(axes=_axes(), results=_RACE, smooth=5)),
     # surfaces
-    (surfaces.run, dict(surface="quadratic", optimizer="SGD", lr=0.1, steps=50, start=None,
-                        momentum=0.9)),
+    (
+        surfaces.run,
+        dict(surface="quadratic", optimizer="SGD", lr=0.1, steps=50, start=None, momentum=0.9),
+    ),
     (surfaces.race, dict(surface="saddle", contenders={"GD": ("SGD", dict(lr=0.1))}, steps=50)),
     (surfaces.optimizer_settings, dict(optimizer="Adam", lr=0.1, momentum=0.9, beta2=0.999)),
-    (surfaces.explore, dict(surface="quadratic", optimizer="SGD", lr=0.15, momentum=0.0,
-                            beta2=0.999, steps=50)),
+    (
+        surfaces.explore,
+        dict(surface="quadratic", optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999, steps=50),
+    ),
     (surfaces.quadratic_optimum, dict(eigenvalues=(0.1, 10.0))),
-    (surfaces.contraction_rate, dict(trajectory=_TRAJECTORY, minimum=(0.0, 0.0), first=5,
-                                     last=None)),
+    (
+        surfaces.contraction_rate,
+        dict(trajectory=_TRAJECTORY, minimum=(0.0, 0.0), first=5, last=None),
+    ),
     (surfaces.escape_step, dict(trajectory=_TRAJECTORY, threshold=0.5)),
     (surfaces.steps_to, dict(trajectory=_TRAJECTORY, tol=1e-3, minimum=(0.0, 0.0))),
     (surfaces.plot_surface, dict(ax=_ax(), surface="quadratic", levels=12, lines=True)),
     (surfaces.plot_trajectories, dict(ax=_ax(), trajectories={"SGD": _TRAJECTORY})),
     # explorer
-    (explorer.OptimizerExplorer, dict(optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999,
-                                      steps=50, surface="quadratic", figsize=(8.5, 3.3), dpi=72)),
+    (
+        explorer.OptimizerExplorer,
+        dict(
+            optimizer="SGD",
+            lr=0.15,
+            momentum=0.0,
+            beta2=0.999,
+            steps=50,
+            surface="quadratic",
+            figsize=(8.5, 3.3),
+            dpi=72,
+        ),
+    ),
     (explorer.optimizer_explorer, dict(optimizer="Adam", lr=0.05, steps=50)),
     # checks
     (checks.check_nesterov_step, dict(nesterov_step=_nesterov)),

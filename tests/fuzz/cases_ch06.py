@@ -8,16 +8,37 @@ from course_utils import schedules as S
 from course_utils.chapters.ch06_schedules import checks, explorer, runs, seed_runs
 from course_utils.data import load_digits
 
-MODULES = ["course_utils.schedules", "course_utils.chapters.ch06_schedules.runs",
-           "course_utils.chapters.ch06_schedules.seed_runs",
-           "course_utils.chapters.ch06_schedules.explorer",
-           "course_utils.chapters.ch06_schedules.checks"]
+MODULES = [
+    "course_utils.schedules",
+    "course_utils.chapters.ch06_schedules.runs",
+    "course_utils.chapters.ch06_schedules.seed_runs",
+    "course_utils.chapters.ch06_schedules.explorer",
+    "course_utils.chapters.ch06_schedules.checks",
+]
 
 _DIGITS = load_digits()
-_DECAY = runs.decay_runs(lr=0.1, epochs=2, milestones=(1,), gamma=0.1, batch_size=256,
-                         weight_decay=1e-3, width=8, seeds=[0, 1], data=_DIGITS)
-_WARM = runs.warmup_runs(lr=0.2, epochs=2, warmup_epochs=1, start_factor=0.01, batch_size=256,
-                         depth=1, width=8, seeds=[0, 1], data=_DIGITS)
+_DECAY = runs.decay_runs(
+    lr=0.1,
+    epochs=2,
+    milestones=(1,),
+    gamma=0.1,
+    batch_size=256,
+    weight_decay=1e-3,
+    width=8,
+    seeds=[0, 1],
+    data=_DIGITS,
+)
+_WARM = runs.warmup_runs(
+    lr=0.2,
+    epochs=2,
+    warmup_epochs=1,
+    start_factor=0.01,
+    batch_size=256,
+    depth=1,
+    width=8,
+    seeds=[0, 1],
+    data=_DIGITS,
+)
 
 
 def _warmup_cosine(base_lr, steps, warmup_steps, t_max, start_factor=1 / 3, eta_min=0.0):
@@ -35,40 +56,102 @@ CASES = [
     (S.exponential, dict(base_lr=0.1, steps=100, gamma=0.99)),
     (S.cosine, dict(base_lr=0.1, steps=100, t_max=100, eta_min=0.0)),
     (S.linear_warmup, dict(base_lr=0.1, steps=100, warmup_steps=10, start_factor=0.1)),
-    (S.warmup_cosine, dict(base_lr=0.1, steps=100, warmup_steps=10, t_max=90, start_factor=0.1,
-                           eta_min=0.0)),
-    (S.warmup_step, dict(base_lr=0.1, steps=100, warmup_steps=10, step_size=30, gamma=0.1,
-                         start_factor=0.1)),
-    (S.explorer_schedule, dict(schedule="step", base_lr=0.1, steps=100, warmup_steps=10,
-                               decay_steps=30, gamma=0.1, start_factor=0.1)),
+    (
+        S.warmup_cosine,
+        dict(base_lr=0.1, steps=100, warmup_steps=10, t_max=90, start_factor=0.1, eta_min=0.0),
+    ),
+    (
+        S.warmup_step,
+        dict(base_lr=0.1, steps=100, warmup_steps=10, step_size=30, gamma=0.1, start_factor=0.1),
+    ),
+    (
+        S.explorer_schedule,
+        dict(
+            schedule="step",
+            base_lr=0.1,
+            steps=100,
+            warmup_steps=10,
+            decay_steps=30,
+            gamma=0.1,
+            start_factor=0.1,
+        ),
+    ),
     (S.drop_steps, dict(lr=S.step_decay(0.1, 100, 30))),
     (S.torch_schedule, dict(name="cosine", base_lr=0.1, steps=50, t_max=50)),
     # runs
     (runs.stationary_loss, dict(lr=0.1, curvature=1.0, noise=1.0)),
-    (runs.settle_steps, dict(eta_before=1.0, eta_after=0.1, curvature=1.0, noise=1.0,
-                             within=0.1)),
+    (runs.settle_steps, dict(eta_before=1.0, eta_after=0.1, curvature=1.0, noise=1.0, within=0.1)),
     (runs.steps_within, dict(loss=np.linspace(1.0, 0.01, 100), start=10, level=0.5)),
-    (runs.noisy_quadratic, dict(lr=S.step_decay(1.0, 100, 30), curvature=1.0, noise=1.0,
-                                w0=3.0, walkers=100, seed=0)),
+    (
+        runs.noisy_quadratic,
+        dict(lr=S.step_decay(1.0, 100, 30), curvature=1.0, noise=1.0, w0=3.0, walkers=100, seed=0),
+    ),
     (runs.median_range, dict(values=np.array([0.1, 0.2, 0.3]), digits=2, percent=False)),
-    (runs.decay_runs, dict(lr=0.1, epochs=2, milestones=(1,), gamma=0.1, batch_size=256,
-                           weight_decay=1e-3, width=8, seeds=[0, 1], data=_DIGITS)),
-    (runs.warmup_runs, dict(lr=0.2, epochs=2, warmup_epochs=1, start_factor=0.01,
-                            batch_size=256, depth=1, width=8, seeds=[0, 1], data=_DIGITS)),
+    (
+        runs.decay_runs,
+        dict(
+            lr=0.1,
+            epochs=2,
+            milestones=(1,),
+            gamma=0.1,
+            batch_size=256,
+            weight_decay=1e-3,
+            width=8,
+            seeds=[0, 1],
+            data=_DIGITS,
+        ),
+    ),
+    (
+        runs.warmup_runs,
+        dict(
+            lr=0.2,
+            epochs=2,
+            warmup_epochs=1,
+            start_factor=0.01,
+            batch_size=256,
+            depth=1,
+            width=8,
+            seeds=[0, 1],
+            data=_DIGITS,
+        ),
+    ),
     (runs.decay_table, dict(runs=_DECAY)),
     (runs.warmup_table, dict(runs=_WARM)),
     (runs.first_adam_step, dict(lr=0.2, depth=1, width=8, batch_size=64, seed=0, data=_DIGITS)),
     # seed runs
     (seed_runs.kaiming_weights, dict(seeds=[0, 1], sizes=[4, 3, 2])),
-    (seed_runs.train_seeds, dict(data=_DIGITS, lr_schedules={"c": S.constant(0.1, 6)},
-                                 optimizer="momentum", seeds=[0], depth=1, width=8,
-                                 batch_size=256, epochs=1, weight_decay=0.0, init=None,
-                                 every_epoch=True)),
+    (
+        seed_runs.train_seeds,
+        dict(
+            data=_DIGITS,
+            lr_schedules={"c": S.constant(0.1, 6)},
+            optimizer="momentum",
+            seeds=[0],
+            depth=1,
+            width=8,
+            batch_size=256,
+            epochs=1,
+            weight_decay=0.0,
+            init=None,
+            every_epoch=True,
+        ),
+    ),
     # explorer
     (explorer.ScheduleView, dict(figure=Figure(), steps=100, animated=False)),
-    (explorer.ScheduleExplorer, dict(schedule="step", base_lr=0.1, warmup_steps=0,
-                                     decay_steps=30, gamma=0.1, steps=100, start_factor=0.1,
-                                     figsize=(8.0, 3.0), dpi=72)),
+    (
+        explorer.ScheduleExplorer,
+        dict(
+            schedule="step",
+            base_lr=0.1,
+            warmup_steps=0,
+            decay_steps=30,
+            gamma=0.1,
+            steps=100,
+            start_factor=0.1,
+            figsize=(8.0, 3.0),
+            dpi=72,
+        ),
+    ),
     (explorer.schedule_explorer, dict(schedule="cosine", base_lr=0.1)),
     # checks
     (checks.check_warmup_cosine, dict(warmup_cosine=_warmup_cosine)),

@@ -9,10 +9,13 @@ from course_utils import activations, gradcheck, sanity
 from course_utils.chapters.ch08_sanity_checks import checks, explorer, runs
 from course_utils.data import load_dataset
 
-MODULES = ["course_utils.sanity", "course_utils.gradcheck",
-           "course_utils.chapters.ch08_sanity_checks.runs",
-           "course_utils.chapters.ch08_sanity_checks.explorer",
-           "course_utils.chapters.ch08_sanity_checks.checks"]
+MODULES = [
+    "course_utils.sanity",
+    "course_utils.gradcheck",
+    "course_utils.chapters.ch08_sanity_checks.runs",
+    "course_utils.chapters.ch08_sanity_checks.explorer",
+    "course_utils.chapters.ch08_sanity_checks.checks",
+]
 
 torch.set_num_threads(1)
 _DATA = load_dataset("digits")
@@ -42,40 +45,98 @@ def _numerical_gradient(f, x, h=1e-5):
 CASES = [
     (sanity.expected_initial_loss, dict(num_classes=10)),
     (sanity.small_score_loss, dict(num_classes=10, score_std=0.1)),
-    (sanity.fresh_classifier, dict(in_features=64, num_classes=10, depth=1, width=8,
-                                   activation="relu", init="kaiming", std=None,
-                                   output_std=1e-3, seed=0)),
-    (sanity.initial_loss, dict(model=sanity.fresh_classifier(64, 10, depth=1, width=8), x=_X,
-                               y=_Y, penalty=None)),
+    (
+        sanity.fresh_classifier,
+        dict(
+            in_features=64,
+            num_classes=10,
+            depth=1,
+            width=8,
+            activation="relu",
+            init="kaiming",
+            std=None,
+            output_std=1e-3,
+            seed=0,
+        ),
+    ),
+    (
+        sanity.initial_loss,
+        dict(model=sanity.fresh_classifier(64, 10, depth=1, width=8), x=_X, y=_Y, penalty=None),
+    ),
     (sanity.tiny_subset, dict(data=_DATA, n=20, seed=0)),
-    (sanity.overfit_tiny_subset, dict(data=_DATA, n=10, steps=3, lr=0.1, optimizer="sgd",
-                                      depth=1, width=8, activation="relu", eval_every=1,
-                                      seed=0, model=None)),
+    (
+        sanity.overfit_tiny_subset,
+        dict(
+            data=_DATA,
+            n=10,
+            steps=3,
+            lr=0.1,
+            optimizer="sgd",
+            depth=1,
+            width=8,
+            activation="relu",
+            eval_every=1,
+            seed=0,
+            model=None,
+        ),
+    ),
     (gradcheck.numerical_gradient, dict(f=_f, x=_A.copy(), h=1e-5)),
     (gradcheck.relative_error, dict(analytic=_A, numeric=_A + 1e-9)),
     (gradcheck.norm_error, dict(analytic=_A, numeric=_A + 1e-9)),
     (gradcheck.check_gradient, dict(f=_f, x=_A.copy(), analytic=1 - np.tanh(_A) ** 2)),
     (gradcheck.softmax_cross_entropy, dict(scores=_A, y=np.array([0, 1, 1]))),
-    (gradcheck.check_network, dict(x=_RNG.standard_normal((3, 4)),
-                                   weights=[_RNG.standard_normal((4, 3)),
-                                            _RNG.standard_normal((3, 2))],
-                                   y=np.array([0, 1, 1]), activation="tanh")),
+    (
+        gradcheck.check_network,
+        dict(
+            x=_RNG.standard_normal((3, 4)),
+            weights=[_RNG.standard_normal((4, 3)), _RNG.standard_normal((3, 2))],
+            y=np.array([0, 1, 1]),
+            activation="tanh",
+        ),
+    ),
     (gradcheck.check_module, dict(module=torch.nn.Linear(3, 2), x=_RNG.standard_normal((2, 3)))),
-    (runs.initial_loss_sweep, dict(x=_X, y=_Y, num_classes=10, output_stds=[1e-3, 0.1],
-                                   seeds=[0], depth=1, width=8)),
-    (runs.memorisation_over_seeds, dict(data=_DATA, seeds=(0,), n=10, steps=3, lr=0.1,
-                                        shuffle_labels=False, eval_every=1, depth=1, width=8,
-                                        activation="relu")),
-    (runs.difference_errors, dict(f=np.tanh, df=activations.tanh_grad, x0=0.5,
-                                  steps=[1e-3, 1e-5], method="centred", dtype=np.float64)),
+    (
+        runs.initial_loss_sweep,
+        dict(x=_X, y=_Y, num_classes=10, output_stds=[1e-3, 0.1], seeds=[0], depth=1, width=8),
+    ),
+    (
+        runs.memorisation_over_seeds,
+        dict(
+            data=_DATA,
+            seeds=(0,),
+            n=10,
+            steps=3,
+            lr=0.1,
+            shuffle_labels=False,
+            eval_every=1,
+            depth=1,
+            width=8,
+            activation="relu",
+        ),
+    ),
+    (
+        runs.difference_errors,
+        dict(
+            f=np.tanh,
+            df=activations.tanh_grad,
+            x0=0.5,
+            steps=[1e-3, 1e-5],
+            method="centred",
+            dtype=np.float64,
+        ),
+    ),
     (explorer.step_tradeoff, dict(h=1e-5, method="centred", dtype="float64", x0=0.5, num=20)),
     (explorer.StepView, dict(figure=Figure(), animated=False)),
-    (explorer.SanityExplorer, dict(h=1e-5, method="centred", dtype="float64", figsize=(6, 3),
-                                   dpi=50)),
+    (
+        explorer.SanityExplorer,
+        dict(h=1e-5, method="centred", dtype="float64", figsize=(6, 3), dpi=50),
+    ),
     (explorer.sanity_explorer, dict(h=1e-3, method="forward", dtype="float32")),
     (checks.numerical_gradient_cases, dict()),
-    (checks.numerical_gradient_mistake, dict(got=_numerical_gradient(_f, _A.copy()), f=_f,
-                                             x=_A.copy(), h=1e-5, exact=None)),
+    (
+        checks.numerical_gradient_mistake,
+        dict(got=_numerical_gradient(_f, _A.copy()), f=_f, x=_A.copy(), h=1e-5, exact=None),
+    ),
     (checks.check_numerical_gradient, dict(numerical_gradient=_numerical_gradient)),
 ]
 

@@ -8,11 +8,14 @@ from course_utils import seed_runs as S
 from course_utils.chapters.ch09_monitoring import checks, explorer, figures, runs
 from course_utils.training import build_mlp, train
 
-MODULES = ["course_utils.monitoring", "course_utils.seed_runs",
-           "course_utils.chapters.ch09_monitoring.runs",
-           "course_utils.chapters.ch09_monitoring.figures",
-           "course_utils.chapters.ch09_monitoring.explorer",
-           "course_utils.chapters.ch09_monitoring.checks"]
+MODULES = [
+    "course_utils.monitoring",
+    "course_utils.seed_runs",
+    "course_utils.chapters.ch09_monitoring.runs",
+    "course_utils.chapters.ch09_monitoring.figures",
+    "course_utils.chapters.ch09_monitoring.explorer",
+    "course_utils.chapters.ch09_monitoring.checks",
+]
 
 
 class _Data:
@@ -52,11 +55,19 @@ def _sgd_ratio(w, dw, lr):
 
 def _momentum_ratios(weights, grads, velocities, lr, momentum=0.9):
     if not set(weights) == set(grads) == set(velocities) or any(
-            np.shape(weights[k]) != np.shape(grads[k]) or np.shape(weights[k]) !=
-            np.shape(velocities[k]) for k in weights):
+        np.shape(weights[k]) != np.shape(grads[k])
+        or np.shape(weights[k]) != np.shape(velocities[k])
+        for k in weights
+    ):
         raise ValueError("weights, grads and velocities must name the same layers and shapes")
-    return {k: float(lr * np.linalg.norm(momentum * np.asarray(velocities[k]) + grads[k])
-                     / np.linalg.norm(weights[k])) for k in weights}
+    return {
+        k: float(
+            lr
+            * np.linalg.norm(momentum * np.asarray(velocities[k]) + grads[k])
+            / np.linalg.norm(weights[k])
+        )
+        for k in weights
+    }
 
 
 CASES = [
@@ -64,63 +75,125 @@ CASES = [
     (M.ema, dict(values=[2.3, 2.1, 2.25, 1.9], smoothing=0.6, debias=True)),
     (M.update_ratio, dict(before=_W, after=_W - 0.01 * _G)),
     (M.sgd_update_ratio, dict(w=_W, dw=_G, lr=0.01)),
-    (M.momentum_update_ratios, dict(weights={"W1": _W}, grads={"W1": _G},
-                                    velocities={"W1": np.zeros_like(_W)}, lr=0.01,
-                                    momentum=0.9)),
+    (
+        M.momentum_update_ratios,
+        dict(
+            weights={"W1": _W},
+            grads={"W1": _G},
+            velocities={"W1": np.zeros_like(_W)},
+            lr=0.01,
+            momentum=0.9,
+        ),
+    ),
     (M.linear_layers, dict(model=_model())),
     (M.weight_snapshot, dict(model=_model())),
     (M.update_ratios, dict(before=_SNAPSHOT, after=_AFTER)),
     (M.weight_gradients, dict(model=_model(), x=_X, y=_Y)),
     (M.activation_stats, dict(model=_model(), x=_X)),
-    (M.minibatch_loss_spread, dict(model=_model(), x=_X, y=_Y, batch_sizes=(8, 32),
-                                   n_batches=20, seed=0)),
+    (
+        M.minibatch_loss_spread,
+        dict(model=_model(), x=_X, y=_Y, batch_sizes=(8, 32), n_batches=20, seed=0),
+    ),
     (_MONITOR.median_ratios, dict(skip=0)),
     (_MONITOR.ratio_array, dict()),
     # many seeds at once (shared with chapter 08)
     (S.base_model, dict(data=_Data, depth=1, width=8, seed=0)),
     (S.LeanSGD, dict(params=list(_model().parameters()), lr=0.1, momentum=0.9)),
     (S.lean_optimizer, dict(name="momentum", lr=0.1)),
-    (S.train_seeds, dict(data=_Data, seeds=[0, 1], lr=0.05, optimizer="momentum",
-                         batch_size=32, epochs=1, eval_every=None, depth=1, width=8)),
-    (S.train_seeds, dict(data=_Data, seeds=(0,), lr=0.05, epochs=1, eval_every="end",
-                         build=_build)),
+    (
+        S.train_seeds,
+        dict(
+            data=_Data,
+            seeds=[0, 1],
+            lr=0.05,
+            optimizer="momentum",
+            batch_size=32,
+            epochs=1,
+            eval_every=None,
+            depth=1,
+            width=8,
+        ),
+    ),
+    (
+        S.train_seeds,
+        dict(data=_Data, seeds=(0,), lr=0.05, epochs=1, eval_every="end", build=_build),
+    ),
     (S.median_range, dict(values=[3.0, 1.0, 2.0], fmt=".1f", percent=False)),
     (S.one_torch_thread, dict()),
     (_SEED_RUNS.history, dict(i=0)),
     (_SEED_RUNS.median_ratios, dict(skip=0)),
     # the chapter's runs
     (runs.run_diagnosis, dict(data=_Data, lr=0.05, depth=1, width=8, epochs=1)),
-    (runs.plateau_steps, dict(step_loss=[1.1, 1.0, 0.5, 0.4], initial=1.1, drop=0.1,
-                              smoothing=0.9)),
+    (
+        runs.plateau_steps,
+        dict(step_loss=[1.1, 1.0, 0.5, 0.4], initial=1.1, drop=0.1, smoothing=0.9),
+    ),
     (runs.curve_summary, dict(history=_HISTORY, num_classes=3, smoothing=0.9)),
     (runs.seed_metrics, dict(runs=_SEED_RUNS, num_classes=3, smoothing=0.9, early=2)),
     (runs.seed_table, dict(runs={"a": _SEED_RUNS}, num_classes=3)),
     # figures
-    (figures.plot_loss_curves, dict(runs={"a": _HISTORY}, smoothing=0.9, ylim=(0.0, 3.5),
-                                    figsize=(4.0, 2.0), dpi=50)),
+    (
+        figures.plot_loss_curves,
+        dict(runs={"a": _HISTORY}, smoothing=0.9, ylim=(0.0, 3.5), figsize=(4.0, 2.0), dpi=50),
+    ),
     (figures.plot_accuracy_gap, dict(runs={"a": _HISTORY}, figsize=(4.0, 2.0), dpi=50)),
-    (figures.plot_update_ratios, dict(monitors={"a": _MONITOR, "b": _SEED_RUNS}, smoothing=0.9,
-                                      ylim=(1e-6, 1.0), figsize=(4.0, 2.0), dpi=50)),
-    (figures.plot_layer_distributions, dict(rows={"a": [_W, _G]}, bins=10, figsize=(4.0, 2.0),
-                                            dpi=50)),
+    (
+        figures.plot_update_ratios,
+        dict(
+            monitors={"a": _MONITOR, "b": _SEED_RUNS},
+            smoothing=0.9,
+            ylim=(1e-6, 1.0),
+            figsize=(4.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    (
+        figures.plot_layer_distributions,
+        dict(rows={"a": [_W, _G]}, bins=10, figsize=(4.0, 2.0), dpi=50),
+    ),
     # the dashboard
     (explorer.evaluation_interval, dict(total=44, evaluations=15)),
-    (explorer.training_dashboard, dict(data=_Data, lr=0.05, epochs=1, depth=1, width=8,
-                                       optimizer="momentum", batch_size=32, seed=0,
-                                       figsize=(6.0, 2.0), dpi=50)),
-    (explorer.TrainingDashboard, dict(data=_Data, lr=0.05, epochs=1, depth=1, width=8,
-                                      figsize=(6.0, 2.0), dpi=50)),
-    (explorer.TrainingCurves, dict(figure=__import__("matplotlib.figure").figure.Figure(),
-                                   layers=("W1", "W2"), num_classes=3, animated=False)),
+    (
+        explorer.training_dashboard,
+        dict(
+            data=_Data,
+            lr=0.05,
+            epochs=1,
+            depth=1,
+            width=8,
+            optimizer="momentum",
+            batch_size=32,
+            seed=0,
+            figsize=(6.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    (
+        explorer.TrainingDashboard,
+        dict(data=_Data, lr=0.05, epochs=1, depth=1, width=8, figsize=(6.0, 2.0), dpi=50),
+    ),
+    (
+        explorer.TrainingCurves,
+        dict(
+            figure=__import__("matplotlib.figure").figure.Figure(),
+            layers=("W1", "W2"),
+            num_classes=3,
+            animated=False,
+        ),
+    ),
     # visible checks
     (checks.update_ratio_check_cases, dict()),
     (checks.update_ratio_mistakes, dict(w=_W, dw=_G, lr=0.01)),
     (checks.check_update_ratio, dict(update_ratio=_sgd_ratio)),
     (checks.momentum_ratios_check_cases, dict()),
-    (checks.momentum_ratios_mistakes, dict(weights={"W1": _W}, grads={"W1": _G},
-                                           velocities={"W1": _G}, lr=0.01, momentum=0.9)),
+    (
+        checks.momentum_ratios_mistakes,
+        dict(weights={"W1": _W}, grads={"W1": _G}, velocities={"W1": _G}, lr=0.01, momentum=0.9),
+    ),
     (checks.check_momentum_update_ratios, dict(momentum_update_ratios=_momentum_ratios)),
 ]
 
-EXEMPT = {M.gradient_stats: "needs a model holding gradients, which the harness's deepcopy drops; "
-                            "its one argument is checked by linear_layers (fuzzed here)"}
+EXEMPT = {
+    M.gradient_stats: "needs a model holding gradients, which the harness's deepcopy drops; "
+    "its one argument is checked by linear_layers (fuzzed here)"
+}

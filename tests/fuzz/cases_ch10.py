@@ -7,10 +7,13 @@ from matplotlib.figure import Figure
 from course_utils import tuning as T
 from course_utils.chapters.ch10_tuning import checks, explorer, figures, runs
 
-MODULES = ["course_utils.tuning", "course_utils.chapters.ch10_tuning.runs",
-           "course_utils.chapters.ch10_tuning.figures",
-           "course_utils.chapters.ch10_tuning.explorer",
-           "course_utils.chapters.ch10_tuning.checks"]
+MODULES = [
+    "course_utils.tuning",
+    "course_utils.chapters.ch10_tuning.runs",
+    "course_utils.chapters.ch10_tuning.figures",
+    "course_utils.chapters.ch10_tuning.explorer",
+    "course_utils.chapters.ch10_tuning.checks",
+]
 
 
 class _Data:
@@ -24,7 +27,7 @@ class _Data:
 
 
 def _bowl(config):
-    return -(np.log10(config["lr"]) + 1.5) ** 2 - 0.01 * np.log10(config["weight_decay"]) ** 2
+    return -((np.log10(config["lr"]) + 1.5) ** 2) - 0.01 * np.log10(config["weight_decay"]) ** 2
 
 
 def _sampler(low, high, size, rng):
@@ -50,8 +53,10 @@ CASES = [
     (T.decade_shares, dict(values=np.array([1e-4, 1e-3, 0.02, 0.5]), low=1e-4, high=1.0)),
     (T.grid_configs, dict(space=_SPACE, per_axis=3)),
     (T.random_configs, dict(space=_SPACE, budget=5, seed=0)),
-    (T.run_search, dict(evaluate=_bowl, configs=[{"lr": 0.1, "weight_decay": 1e-4}],
-                        strategy="hand")),
+    (
+        T.run_search,
+        dict(evaluate=_bowl, configs=[{"lr": 0.1, "weight_decay": 1e-4}], strategy="hand"),
+    ),
     (T.grid_search, dict(evaluate=_bowl, space=_SPACE, per_axis=2)),
     (T.random_search, dict(evaluate=_bowl, space=_SPACE, budget=4, seed=0)),
     (T.refine_space, dict(space=_SPACE, result=_RESULT, top=3, margin=0.5)),
@@ -61,34 +66,61 @@ CASES = [
     (_RESULT.table, dict(top=3, digits=3, extra={"round": [1] * 6})),
     (_RESULT.best_so_far, dict()),
     # the chapter's runs
-    (runs.bergstra_objective, dict(x=np.array([0.2, 0.5]), y=np.array([0.1, 0.9]), peak=0.5,
-                                   width=0.08, weight=0.1)),
+    (
+        runs.bergstra_objective,
+        dict(x=np.array([0.2, 0.5]), y=np.array([0.1, 0.9]), peak=0.5, width=0.08, weight=0.1),
+    ),
     (runs.grid_vs_random, dict(budget=9, repeats=5, width=0.08, seed=0)),
-    (runs.synthetic_search, dict(strategy="coarse-to-fine", budget=9, seed=0, peak=0.36,
-                                 width=0.08, weight=0.1)),
+    (
+        runs.synthetic_search,
+        dict(strategy="coarse-to-fine", budget=9, seed=0, peak=0.36, width=0.08, weight=0.1),
+    ),
     (runs.hold_out_test, dict(data=_Data, test_share=0.5, seed=0)),
-    (runs.training_objective, dict(data=_SPLIT, depth=1, width=8, epochs=1, batch_size=32,
-                                   seed=0)),
-    (runs.TrainingObjective, dict(data=_SPLIT, depth=1, width=8, epochs=1, batch_size=32,
-                                  seed=0)),
+    (runs.training_objective, dict(data=_SPLIT, depth=1, width=8, epochs=1, batch_size=32, seed=0)),
+    (runs.TrainingObjective, dict(data=_SPLIT, depth=1, width=8, epochs=1, batch_size=32, seed=0)),
     (_OBJECTIVE, dict(config={"lr": 0.1, "weight_decay": 1e-4})),
-    (runs.optuna_search, dict(evaluate=_bowl, space=_SPACE, budget=4, sampler="tpe", seed=0,
-                              startup_trials=2)),
+    (
+        runs.optuna_search,
+        dict(evaluate=_bowl, space=_SPACE, budget=4, sampler="tpe", seed=0, startup_trials=2),
+    ),
     # figures
-    (figures.SearchView, dict(figure=Figure(), rect=(0.07, 0.12, 0.5, 0.8), title="t",
-                              peak=0.36, width=0.08, weight=0.1, animated=False)),
-    (figures.plot_grid_vs_random, dict(budget=9, seed=0, peak=0.36, figsize=(4.0, 2.0),
-                                       dpi=50)),
-    (figures.plot_sampling_scales, dict(low=1e-4, high=1.0, n=20, seed=0, figsize=(4.0, 1.5),
-                                        dpi=50)),
-    (figures.plot_search_scatter, dict(result=_SEARCH.combined, rounds=_SEARCH.round_of_trial,
-                                       figsize=(4.0, 2.0), dpi=50)),
+    (
+        figures.SearchView,
+        dict(
+            figure=Figure(),
+            rect=(0.07, 0.12, 0.5, 0.8),
+            title="t",
+            peak=0.36,
+            width=0.08,
+            weight=0.1,
+            animated=False,
+        ),
+    ),
+    (figures.plot_grid_vs_random, dict(budget=9, seed=0, peak=0.36, figsize=(4.0, 2.0), dpi=50)),
+    (
+        figures.plot_sampling_scales,
+        dict(low=1e-4, high=1.0, n=20, seed=0, figsize=(4.0, 1.5), dpi=50),
+    ),
+    (
+        figures.plot_search_scatter,
+        dict(result=_SEARCH.combined, rounds=_SEARCH.round_of_trial, figsize=(4.0, 2.0), dpi=50),
+    ),
     (figures.plot_best_so_far, dict(results={"random": _RESULT}, figsize=(4.0, 2.0), dpi=50)),
     # the explorer
-    (explorer.search_explorer, dict(strategy="random", budget=9, seed=0, peak=0.36,
-                                    width=0.08, weight=0.1, figsize=(6.0, 2.5), dpi=50)),
-    (explorer.SearchExplorer, dict(strategy="grid", budget=9, seed=0, figsize=(6.0, 2.5),
-                                   dpi=50)),
+    (
+        explorer.search_explorer,
+        dict(
+            strategy="random",
+            budget=9,
+            seed=0,
+            peak=0.36,
+            width=0.08,
+            weight=0.1,
+            figsize=(6.0, 2.5),
+            dpi=50,
+        ),
+    ),
+    (explorer.SearchExplorer, dict(strategy="grid", budget=9, seed=0, figsize=(6.0, 2.5), dpi=50)),
     # visible checks
     (checks.log_uniform_range_mistake, dict(low=1e-3, high=1.0, lo=-6.9, hi=0.0)),
     (checks.check_log_uniform, dict(sample_log_uniform=_sampler)),

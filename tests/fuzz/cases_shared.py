@@ -10,15 +10,34 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils import (checking, data, network, plots, references, stats, tables, training,
-                          validation)
+from course_utils import (
+    checking,
+    data,
+    network,
+    plots,
+    references,
+    stats,
+    tables,
+    training,
+    validation,
+)
 from course_utils.widgets import base, canvas, prefetch, registry
 
-MODULES = ["course_utils.data", "course_utils.network", "course_utils.training",
-           "course_utils.stats", "course_utils.tables", "course_utils.plots",
-           "course_utils.validation", "course_utils.checking", "course_utils.references",
-           "course_utils.widgets.base", "course_utils.widgets.canvas",
-           "course_utils.widgets.prefetch", "course_utils.widgets.registry"]
+MODULES = [
+    "course_utils.data",
+    "course_utils.network",
+    "course_utils.training",
+    "course_utils.stats",
+    "course_utils.tables",
+    "course_utils.plots",
+    "course_utils.validation",
+    "course_utils.checking",
+    "course_utils.references",
+    "course_utils.widgets.base",
+    "course_utils.widgets.canvas",
+    "course_utils.widgets.prefetch",
+    "course_utils.widgets.registry",
+]
 
 
 def _fake_cifar10() -> Path:
@@ -28,8 +47,9 @@ def _fake_cifar10() -> Path:
     files = {}
     for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
         labels = rng.integers(0, 10, size=(2, 1), dtype=np.uint8)
-        files[name] = np.concatenate([labels, rng.integers(0, 256, size=(2, 3072),
-                                                           dtype=np.uint8)], axis=1).tobytes()
+        files[name] = np.concatenate(
+            [labels, rng.integers(0, 256, size=(2, 3072), dtype=np.uint8)], axis=1
+        ).tobytes()
     files["batches.meta.txt"] = b"\n".join(b"c%d" % i for i in range(10)) + b"\n\n"
     with tarfile.open(root / "cifar-10-binary.tar.gz", "w:gz") as tar:
         for name, content in files.items():
@@ -56,16 +76,51 @@ CASES = [
     (data.load_cifar10, dict(root=_fake_cifar10(), download=False, verify=False)),
     (data.load_dataset, dict(name="digits", max_train=64, max_val=32, seed=0)),
     (network.forward, dict(x=_X, weights=_W, activation="tanh")),
-    (network.backward, dict(record=_RECORD, weights=_W, upstream=np.ones((4, 2)),
-                            activation="tanh")),
-    (training.build_mlp, dict(in_features=64, num_classes=10, depth=1, width=8,
-                              activation="relu", init="kaiming", batchnorm=False,
-                              dropout=0.0, seed=0)),
-    (training.build_mlp, dict(in_features=64, num_classes=10, depth=1, width=8,
-                              activation="tanh", init="normal", std=0.01, seed=0)),
+    (
+        network.backward,
+        dict(record=_RECORD, weights=_W, upstream=np.ones((4, 2)), activation="tanh"),
+    ),
+    (
+        training.build_mlp,
+        dict(
+            in_features=64,
+            num_classes=10,
+            depth=1,
+            width=8,
+            activation="relu",
+            init="kaiming",
+            batchnorm=False,
+            dropout=0.0,
+            seed=0,
+        ),
+    ),
+    (
+        training.build_mlp,
+        dict(
+            in_features=64,
+            num_classes=10,
+            depth=1,
+            width=8,
+            activation="tanh",
+            init="normal",
+            std=0.01,
+            seed=0,
+        ),
+    ),
     (training.make_optimizer, dict(name="sgd", params=list(_MODEL.parameters()), lr=0.1)),
-    (training.train, dict(model=_MODEL, data=_DATA, optimizer="sgd", lr=0.1, epochs=1,
-                          batch_size=32, seed=0, progress=False)),
+    (
+        training.train,
+        dict(
+            model=_MODEL,
+            data=_DATA,
+            optimizer="sgd",
+            lr=0.1,
+            epochs=1,
+            batch_size=32,
+            seed=0,
+            progress=False,
+        ),
+    ),
     (training.check_data, dict(data=_DATA)),
     (training.check_batch, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
     (training.evaluate, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
@@ -74,14 +129,24 @@ CASES = [
     (training.single_torch_thread, dict()),
     (stats.layer_stats, dict(activations=[np.linspace(-1, 1, 12).reshape(4, 3)])),
     (stats.spread, dict(values=[1.0, 2.0, 4.0])),
-    (tables.format_table, dict(columns={"a": [1.0, 2.5], "b": [3, 4]}, index=["x", "y"],
-                               index_name="row", digits=3, percent=())),
+    (
+        tables.format_table,
+        dict(
+            columns={"a": [1.0, 2.5], "b": [3, 4]},
+            index=["x", "y"],
+            index_name="row",
+            digits=3,
+            percent=(),
+        ),
+    ),
     (plots.histogram, dict(a=np.linspace(-1, 1, 50), activation="tanh", bins=10)),
     (plots.uniform_bin_counts, dict(values=np.linspace(-1, 1, 50), lo=-1.0, hi=1.0, bins=10)),
     (plots.check_figure_size, dict(figsize=(4.0, 3.0), dpi=96)),
     (plots.LayerHistogramFigure, dict(figure=Figure(), panels=2, activation="tanh", bins=10)),
-    (plots.plot_layer_histograms, dict(activations=[np.linspace(-1, 1, 40).reshape(8, 5)] * 2,
-                                       activation="tanh", title="t")),
+    (
+        plots.plot_layer_histograms,
+        dict(activations=[np.linspace(-1, 1, 40).reshape(8, 5)] * 2, activation="tanh", title="t"),
+    ),
     (validation.check_int, dict(name="n", value=3, low=0, high=5)),
     (validation.check_real, dict(name="lr", value=0.5, low=0.0, high=1.0)),
     (validation.check_bool, dict(name="flag", value=True)),
@@ -90,8 +155,10 @@ CASES = [
     (validation.make_rng, dict(seed=0)),
     (validation.check_elements, dict(name="shape", shape=(3, 4))),
     (validation.check_array, dict(name="x", value=np.ones((2, 3)), ndim=2)),
-    (validation.check_sequence, dict(name="seeds", value=[0, 1],
-                                                item=lambda n, x: validation.check_int(n, x, 0))),
+    (
+        validation.check_sequence,
+        dict(name="seeds", value=[0, 1], item=lambda n, x: validation.check_int(n, x, 0)),
+    ),
     (validation.check_work, dict(what="a run", multiply_adds=1e6)),
     (validation.check_callable, dict(name="f", value=abs)),
     (validation.check_finite_result, dict(what="the loss", value=1.0)),

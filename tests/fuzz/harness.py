@@ -59,14 +59,18 @@ def _huge_list(item):
 
 
 def _array_probes(value: np.ndarray) -> list:
-    probes = [("None", None), ("a string", "x"),
-              ("an empty array", np.empty((0,) + value.shape[1:], value.dtype))]
+    probes = [
+        ("None", None),
+        ("a string", "x"),
+        ("an empty array", np.empty((0,) + value.shape[1:], value.dtype)),
+    ]
     if value.ndim >= 2:
         probes.append(("one dimension fewer", value.reshape(-1)))
     probes.append(("two dimensions more", value[None, None]))
     huge = (10**5, 10**5) + (1,) * (value.ndim - 2) if value.ndim >= 2 else (10**10,)
-    probes.append((f"a broadcast view of shape {huge}", np.broadcast_to(np.zeros((), value.dtype),
-                                                                        huge)))
+    probes.append(
+        (f"a broadcast view of shape {huge}", np.broadcast_to(np.zeros((), value.dtype), huge))
+    )
     if value.dtype.kind in "fc" and value.size:
         for bad in (math.nan, math.inf):
             v = value.copy()
@@ -83,8 +87,11 @@ def _array_probes(value: np.ndarray) -> list:
 def _tensor_probes(value) -> list:
     import torch
 
-    probes = [("None", None), ("a string", "x"),
-              ("an empty tensor", torch.empty((0,) + tuple(value.shape[1:]), dtype=value.dtype))]
+    probes = [
+        ("None", None),
+        ("a string", "x"),
+        ("an empty tensor", torch.empty((0,) + tuple(value.shape[1:]), dtype=value.dtype)),
+    ]
     if value.ndim >= 2:
         probes.append(("one dimension fewer", value.reshape(-1)))
     probes.append(("two dimensions more", value[None, None]))
@@ -101,12 +108,29 @@ def bad_values(value) -> list:
     if isinstance(value, (bool, np.bool_)):
         return [("None", None), ("2", 2), ('"yes"', "yes"), ("1.5", 1.5)]
     if isinstance(value, numbers.Integral):
-        return [("None", None), ("-1", -1), ("0", 0), ("10**9", 10**9), ("-10**9", -10**9),
-                ("2**70", 2**70), ("1.5", 1.5), ("nan", math.nan), ('"3"', "3")]
+        return [
+            ("None", None),
+            ("-1", -1),
+            ("0", 0),
+            ("10**9", 10**9),
+            ("-10**9", -(10**9)),
+            ("2**70", 2**70),
+            ("1.5", 1.5),
+            ("nan", math.nan),
+            ('"3"', "3"),
+        ]
     if isinstance(value, numbers.Real):
-        return [("None", None), ("nan", math.nan), ("inf", math.inf), ("-inf", -math.inf),
-                ("-1.0", -1.0), ("0.0", 0.0), ("1e308", 1e308), ("-1e308", -1e308),
-                ('"0.1"', "0.1")]
+        return [
+            ("None", None),
+            ("nan", math.nan),
+            ("inf", math.inf),
+            ("-inf", -math.inf),
+            ("-1.0", -1.0),
+            ("0.0", 0.0),
+            ("1e308", 1e308),
+            ("-1e308", -1e308),
+            ('"0.1"', "0.1"),
+        ]
     if isinstance(value, str):
         return [("None", None), ('""', ""), ('"nonsense"', "nonsense"), ("3", 3)]
     if isinstance(value, np.random.Generator):
@@ -117,15 +141,23 @@ def bad_values(value) -> list:
         return _tensor_probes(value)
     if isinstance(value, (list, tuple, range)):
         kind = type(value) if isinstance(value, (list, tuple)) else list
-        probes = [("None", None), ('"nonsense"', "nonsense"), ("empty", kind()),
-                  ("a list of 10**7 items", _huge_list(value))]
+        probes = [
+            ("None", None),
+            ('"nonsense"', "nonsense"),
+            ("empty", kind()),
+            ("a list of 10**7 items", _huge_list(value)),
+        ]
         if len(value):
             probes.append(("a list of None", kind([None] * len(value))))
             probes.append(("a list of nan", kind([math.nan] * len(value))))
         return probes
     if isinstance(value, dict):
-        return [("None", None), ('"nonsense"', "nonsense"), ("{}", {}),
-                ('{"nonsense": 1}', {"nonsense": 1})]
+        return [
+            ("None", None),
+            ('"nonsense"', "nonsense"),
+            ("{}", {}),
+            ('{"nonsense": 1}', {"nonsense": 1}),
+        ]
     return [("None", None), ("3", 3), ('"nonsense"', "nonsense")]
 
 
@@ -215,17 +247,27 @@ def fuzz_file(path: Path) -> dict:
         module = importlib.import_module(module_name)
         exported = getattr(module, "__all__", None)
         if exported is None:
-            failures.append(dict(callable=module_name, argument="", value="",
-                                 problem="the module has no __all__"))
+            failures.append(
+                dict(
+                    callable=module_name, argument="", value="", problem="the module has no __all__"
+                )
+            )
             continue
         for name in exported:
             obj = getattr(module, name)
-            if isinstance(obj, type) and (dataclasses.is_dataclass(obj)
-                                          or issubclass(obj, BaseException)):
+            if isinstance(obj, type) and (
+                dataclasses.is_dataclass(obj) or issubclass(obj, BaseException)
+            ):
                 continue  # a result record or an exception: built by the package
             if callable(obj) and id(obj) not in covered:
-                failures.append(dict(callable=f"{module_name}.{name}", argument="", value="",
-                                     problem="no example call in CASES (nor in EXEMPT)"))
+                failures.append(
+                    dict(
+                        callable=f"{module_name}.{name}",
+                        argument="",
+                        value="",
+                        problem="no example call in CASES (nor in EXEMPT)",
+                    )
+                )
     signal.signal(signal.SIGALRM, _alarm)
     for func, kwargs in cases.CASES:
         asserting = ".checks" in func.__module__
@@ -233,8 +275,14 @@ def fuzz_file(path: Path) -> dict:
         outcome, seconds, detail = _call(func, _copy(kwargs))
         _cleanup()
         if outcome != "returned":
-            failures.append(dict(callable=_name(func), argument="(the example itself)",
-                                 value="", problem=f"{outcome}: {_describe(detail)}"))
+            failures.append(
+                dict(
+                    callable=_name(func),
+                    argument="(the example itself)",
+                    value="",
+                    problem=f"{outcome}: {_describe(detail)}",
+                )
+            )
             continue
         for argument, base in _arguments(func, kwargs).items():
             for label, bad in bad_values(base):
@@ -254,8 +302,9 @@ def fuzz_file(path: Path) -> dict:
                 elif _returns_nonfinite(detail):
                     problem = "returned NaN or inf"
                 if problem:
-                    failures.append(dict(callable=_name(func), argument=argument, value=label,
-                                         problem=problem))
+                    failures.append(
+                        dict(callable=_name(func), argument=argument, value=label, problem=problem)
+                    )
     return dict(file=str(path), probes=probes, failures=failures)
 
 

@@ -30,12 +30,14 @@ MAX_DEPTH = 8
 @dataclass(frozen=True)
 class Rng:
     """An argument that is ``np.random.default_rng(seed)``, made fresh in each process."""
+
     seed: int
 
 
 @dataclass(frozen=True)
 class Expr:
     """An argument the grader writes as Python source, e.g. ``lambda v: float(np.sum(v @ A))``."""
+
     source: str
     bindings: dict = field(default_factory=dict)
 
@@ -47,14 +49,17 @@ class Expr:
 @dataclass(frozen=True)
 class Unsupported:
     """A value that could not travel: only its type's name did."""
+
     type_name: str
 
 
 def _array(value) -> dict:
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(value), allow_pickle=False)
-    return {"ndarray": base64.b64encode(buffer.getvalue()).decode("ascii"),
-            "scalar": not isinstance(value, np.ndarray)}
+    return {
+        "ndarray": base64.b64encode(buffer.getvalue()).decode("ascii"),
+        "scalar": not isinstance(value, np.ndarray),
+    }
 
 
 def encode(value, depth: int = 0):
@@ -74,8 +79,10 @@ def encode(value, depth: int = 0):
     if isinstance(value, Rng):
         return {"rng": int(value.seed)}
     if isinstance(value, Expr):
-        return {"expr": value.source, "bindings": {k: encode(v, depth + 1)
-                                                   for k, v in value.bindings.items()}}
+        return {
+            "expr": value.source,
+            "bindings": {k: encode(v, depth + 1) for k, v in value.bindings.items()},
+        }
     if isinstance(value, (list, tuple)):
         items = [encode(v, depth + 1) for v in value]
         return {"tuple": items} if isinstance(value, tuple) else {"list": items}

@@ -42,7 +42,7 @@ from tools.grading.spec import Outcome, judge_all
 __all__ = ["Job", "grade_submission", "exercises_of", "assemble", "STUB", "MAX_NOTEBOOK_BYTES"]
 
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
-MAX_NOTEBOOK_BYTES = 20 * 2**20      # a course notebook with outputs is under 2 MB
+MAX_NOTEBOOK_BYTES = 20 * 2**20  # a course notebook with outputs is under 2 MB
 MAX_PROBE_BYTES = 20 * 2**20
 CODEC_SOURCE = Path(codec.__file__).read_text()
 
@@ -50,15 +50,15 @@ CODEC_SOURCE = Path(codec.__file__).read_text()
 @dataclass
 class Job:
     student: str
-    instructor: str                   # path of the instructor notebook
-    submission: str | None            # path of the student's notebook (None: not submitted)
-    student_root: str | None = None   # the student's folder: the submission must be inside it
-    work_root: str | None = None      # where the temporary work folder is made
+    instructor: str  # path of the instructor notebook
+    submission: str | None  # path of the student's notebook (None: not submitted)
+    student_root: str | None = None  # the student's folder: the submission must be inside it
+    work_root: str | None = None  # where the temporary work folder is made
     cell_timeout: float = 120.0
     total_timeout: float = 600.0
     memory: int = Limits.memory
     bwrap: str | None = None
-    references: dict | None = None    # {exercise: [qualified names]}: see reference_names()
+    references: dict | None = None  # {exercise: [qualified names]}: see reference_names()
 
 
 @dataclass
@@ -71,6 +71,7 @@ class ExerciseResult:
 
 
 # --- the instructor notebook -------------------------------------------------------------------
+
 
 def _nbgrader(cell) -> dict:
     meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -113,8 +114,10 @@ def assemble(instructor, submission):
             continue
         grade_id = _nbgrader(cell).get("grade_id")
         if grade_id in submitted:
-            notes.append(f"two cells have grade_id {grade_id!r}; graded the last one (the one "
-                         "that runs last)")
+            notes.append(
+                f"two cells have grade_id {grade_id!r}; graded the last one (the one "
+                "that runs last)"
+            )
         submitted[grade_id] = cell
     known_ids = {c.get("id") for c in instructor.cells}
     added_after, previous = {}, None
@@ -139,16 +142,21 @@ def assemble(instructor, submission):
                 cells.append(code("", "test", grader_probe=_nbgrader(cell)["grade_id"]))
             else:
                 cells.append(code(cell.source, "instructor"))
-        cells.extend(code(c.source, "added") for c in added_after.get(cell.get("id"), [])
-                     if isinstance(c.get("source"), str))
+        cells.extend(
+            code(c.source, "added")
+            for c in added_after.get(cell.get("id"), [])
+            if isinstance(c.get("source"), str)
+        )
     notebook = nbformat.v4.new_notebook()
     notebook.cells = cells
-    notebook.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                        "language": "python"}}
+    notebook.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    }
     return notebook, notes
 
 
 # --- the submission ----------------------------------------------------------------------------
+
 
 def read_submission(job: Job):
     """(notebook, raw bytes) or raise ``ValueError`` with the reason it scores 0."""
@@ -160,8 +168,10 @@ def read_submission(job: Job):
     if job.student_root is not None:
         root = Path(job.student_root).resolve()
         if root not in path.resolve().parents:
-            raise ValueError("the submission lies outside the student's folder (a linked "
-                             "folder?); submit the notebook file itself")
+            raise ValueError(
+                "the submission lies outside the student's folder (a linked "
+                "folder?); submit the notebook file itself"
+            )
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as error:
@@ -182,14 +192,16 @@ def read_submission(job: Job):
             if not isinstance(cell.get("source"), str):
                 raise ValueError("a cell without text")
     except Exception as error:  # noqa: BLE001 - anything malformed is the student's 0
-        raise ValueError(f"the submission is not a readable notebook ({type(error).__name__}: "
-                         f"{str(error)[:200]})") from None
+        raise ValueError(
+            f"the submission is not a readable notebook ({type(error).__name__}: "
+            f"{str(error)[:200]})"
+        ) from None
     return notebook, raw
 
 
 # --- the probe ---------------------------------------------------------------------------------
 
-PROBE = r'''
+PROBE = r"""
 def __grader_probe(payload, result_path, codec_source, hides, names):
     import importlib as _importlib
     import json as _json
@@ -249,7 +261,7 @@ def __grader_probe(payload, result_path, codec_source, hides, names):
     out["guard"] = out["guard"] and guard_holds()
     with open(result_path, "w") as f:
         _json.dump(out, f)
-'''
+"""
 
 
 def reference_names(exercises) -> dict:
@@ -267,10 +279,20 @@ def reference_names(exercises) -> dict:
 
 
 def probe_source(calls, result_path: Path, hides, names: dict) -> str:
-    payload = json.dumps([{"function": c.function, "args": codec.encode(tuple(c.args)),
-                           "kwargs": codec.encode(dict(c.kwargs))} for c in calls])
-    return (PROBE + f"\n__grader_probe({payload!r}, {str(result_path)!r}, {CODEC_SOURCE!r}, "
-            f"{tuple(hides)!r}, {names!r})\ndel __grader_probe\n")
+    payload = json.dumps(
+        [
+            {
+                "function": c.function,
+                "args": codec.encode(tuple(c.args)),
+                "kwargs": codec.encode(dict(c.kwargs)),
+            }
+            for c in calls
+        ]
+    )
+    return (
+        PROBE + f"\n__grader_probe({payload!r}, {str(result_path)!r}, {CODEC_SOURCE!r}, "
+        f"{tuple(hides)!r}, {names!r})\ndel __grader_probe\n"
+    )
 
 
 def read_probe(result_path: Path, calls):
@@ -284,18 +306,25 @@ def read_probe(result_path: Path, calls):
     if not isinstance(records, list):
         raise ValueError("malformed results")
     outcomes = []
-    for record in records[:len(calls)]:
+    for record in records[: len(calls)]:
         record = record if isinstance(record, dict) else {}
         error = record.get("error")
         if error is not None:
-            error = (str(error[0])[:100], str(error[1])[:500]) if isinstance(error, list) \
-                and len(error) == 2 else ("Error", "malformed error")
+            error = (
+                (str(error[0])[:100], str(error[1])[:500])
+                if isinstance(error, list) and len(error) == 2
+                else ("Error", "malformed error")
+            )
         args_after = codec.decode(record.get("args_after"))
         kwargs_after = codec.decode(record.get("kwargs_after"))
-        outcomes.append(Outcome(
-            value=codec.decode(record.get("value")), error=error,
-            args_after=args_after if isinstance(args_after, tuple) else (),
-            kwargs_after=kwargs_after if isinstance(kwargs_after, dict) else {}))
+        outcomes.append(
+            Outcome(
+                value=codec.decode(record.get("value")),
+                error=error,
+                args_after=args_after if isinstance(args_after, tuple) else (),
+                kwargs_after=kwargs_after if isinstance(kwargs_after, dict) else {},
+            )
+        )
     return outcomes, data.get("guard") is True
 
 
@@ -308,13 +337,19 @@ def _cell_error(cell) -> str:
 
 # --- grading -----------------------------------------------------------------------------------
 
+
 def grade_submission(job: Job) -> dict:
     instructor = nbformat.read(job.instructor, as_version=4)
     exercises = exercises_of(instructor)
     name = Path(job.instructor).name
     results = {gid: ExerciseResult(gid, 0.0, points) for gid, points in exercises}
-    report = {"student": job.student, "notebook": name, "isolated": job.bwrap is not None,
-              "notes": [], "exercises": []}
+    report = {
+        "student": job.student,
+        "notebook": name,
+        "isolated": job.bwrap is not None,
+        "notes": [],
+        "exercises": [],
+    }
 
     def finish(default_reason: str = ""):
         for result in results.values():
@@ -349,9 +384,16 @@ def _run(job: Job, notebook, work: Path, results: dict, report: dict) -> str | N
     token = secrets.token_hex(16)
     km = SandboxedKernelManager(kernel_name="python3")
     km.configure(work, work / "notebook", Limits(memory=job.memory), job.bwrap)
-    client = NotebookClient(notebook, km=km, timeout=job.cell_timeout, allow_errors=True,
-                            interrupt_on_timeout=False, record_timing=False,
-                            startup_timeout=120, iopub_timeout=10)
+    client = NotebookClient(
+        notebook,
+        km=km,
+        timeout=job.cell_timeout,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        record_timing=False,
+        startup_timeout=120,
+        iopub_timeout=10,
+    )
     deadline_hit = threading.Event()
 
     def over_time():
@@ -364,14 +406,19 @@ def _run(job: Job, notebook, work: Path, results: dict, report: dict) -> str | N
     problem = None  # what went wrong in the student's cells since the last probe
     try:
         with open(os.environ.get("GRADING_KERNEL_LOG", os.devnull), "wb") as devnull:
-            with client.setup_kernel(env=kernel_env(work, token), cwd=str(work / "notebook"),
-                                     stdout=devnull, stderr=devnull):
+            with client.setup_kernel(
+                env=kernel_env(work, token),
+                cwd=str(work / "notebook"),
+                stdout=devnull,
+                stderr=devnull,
+            ):
                 watchdog.start()
                 for index, cell in enumerate(notebook.cells):
                     grade_id = cell.metadata.get("grader_probe")
                     if grade_id is not None:
-                        _probe(client, cell, index, grade_id, work, results, job.references,
-                               problem)
+                        _probe(
+                            client, cell, index, grade_id, work, results, job.references, problem
+                        )
                         problem = None
                         continue
                     try:
@@ -379,14 +426,19 @@ def _run(job: Job, notebook, work: Path, results: dict, report: dict) -> str | N
                         if cell.metadata.get("grader_origin") == "solution" and _cell_error(cell):
                             problem = f"your solution cell raised {_cell_error(cell)}"
                     except CellTimeoutError:
-                        report["notes"].append(f"cell {index + 1} ran over {job.cell_timeout:g} s "
-                                               "and was interrupted")
+                        report["notes"].append(
+                            f"cell {index + 1} ran over {job.cell_timeout:g} s and was interrupted"
+                        )
                         if cell.metadata.get("grader_origin") in ("solution", "added"):
-                            problem = (f"your cell {index + 1} ran over {job.cell_timeout:g} s "
-                                       "and was interrupted")
+                            problem = (
+                                f"your cell {index + 1} ran over {job.cell_timeout:g} s "
+                                "and was interrupted"
+                            )
                         if not _interrupt(client, km):
-                            stop = (f"cell {index + 1} ran over {job.cell_timeout:g} s and the "
-                                    "kernel did not stop when interrupted")
+                            stop = (
+                                f"cell {index + 1} ran over {job.cell_timeout:g} s and the "
+                                "kernel did not stop when interrupted"
+                            )
                             break
     except DeadKernelError:
         stop = "the kernel stopped (it was killed, ran out of memory or exited)"
@@ -396,8 +448,11 @@ def _run(job: Job, notebook, work: Path, results: dict, report: dict) -> str | N
         watchdog.cancel()
         km.kill_all()
         kill_marked(token)
-        report["errors"] = [[i, c.metadata.get("grader_origin"), _cell_error(c)]
-                            for i, c in enumerate(notebook.cells) if _cell_error(c)]
+        report["errors"] = [
+            [i, c.metadata.get("grader_origin"), _cell_error(c)]
+            for i, c in enumerate(notebook.cells)
+            if _cell_error(c)
+        ]
     if deadline_hit.is_set():
         stop = f"the notebook ran over the {job.total_timeout:g} s allowed for a submission"
     if stop:
@@ -407,9 +462,8 @@ def _run(job: Job, notebook, work: Path, results: dict, report: dict) -> str | N
 
 def _interrupt(client, km) -> bool:
     """Interrupt the running cell; whether the kernel answers again within 10 s."""
-    from nbclient.exceptions import CellTimeoutError
-
     from jupyter_core.utils import run_sync
+    from nbclient.exceptions import CellTimeoutError
 
     try:
         run_sync(km.interrupt_kernel)()
@@ -424,8 +478,9 @@ def _interrupt(client, km) -> bool:
         return False
 
 
-def _probe(client, cell, index, grade_id, work: Path, results: dict, references,
-           problem: str | None) -> None:
+def _probe(
+    client, cell, index, grade_id, work: Path, results: dict, references, problem: str | None
+) -> None:
     from nbclient.exceptions import CellTimeoutError
 
     spec = spec_for(grade_id)
@@ -444,14 +499,19 @@ def _probe(client, cell, index, grade_id, work: Path, results: dict, references,
     try:
         outcomes, guard = read_probe(path, calls)
     except (ValueError, OSError, json.JSONDecodeError) as error:
-        result.reason = (f"the answer could not be checked ({error}"
-                         + (f"; {_cell_error(cell)}" if _cell_error(cell) else "") + ")")
+        result.reason = (
+            f"the answer could not be checked ({error}"
+            + (f"; {_cell_error(cell)}" if _cell_error(cell) else "")
+            + ")"
+        )
         return
     finally:
         cell.source = f"# graded by the grader: {grade_id}"  # do not keep the inputs around
     if not guard:
-        result.reason = ("the course's reference-answer guard (course_utils.references) was "
-                         "disabled in this notebook")
+        result.reason = (
+            "the course's reference-answer guard (course_utils.references) was "
+            "disabled in this notebook"
+        )
         return
     failures = judge_all(spec, calls, outcomes)
     if failures:
@@ -469,6 +529,7 @@ def main(argv=None) -> int:
     job = Job(**json.loads(Path(argv[0]).read_text()))
     if os.environ.get("GRADING_DEBUG_STACKS"):  # where a stuck worker is stuck
         import faulthandler
+
         faulthandler.dump_traceback_later(float(os.environ["GRADING_DEBUG_STACKS"]), repeat=True)
     start = time.perf_counter()
     report = grade_submission(job)

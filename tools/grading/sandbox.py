@@ -29,18 +29,37 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["Limits", "find_bwrap", "isolation", "SandboxedKernelManager", "kill_tree",
-           "kill_marked"]
+__all__ = [
+    "Limits",
+    "find_bwrap",
+    "isolation",
+    "SandboxedKernelManager",
+    "kill_tree",
+    "kill_marked",
+]
 
 # Files of /etc a Python kernel needs (dynamic loader, user names, time zone, certificates).
-ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd",
-       "group", "hosts", "alternatives", "ssl", "fonts", "mime.types")
+ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "hosts",
+    "alternatives",
+    "ssl",
+    "fonts",
+    "mime.types",
+)
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
 @dataclass(frozen=True)
 class Limits:
     """Per-kernel limits: address space (bytes), largest file written (bytes), CPU seconds."""
+
     memory: int = 4 * 2**30
     file_size: int = 256 * 2**20
     cpu_seconds: int = 900
@@ -52,9 +71,23 @@ def find_bwrap() -> str | None:
     if path is None:
         return None
     try:
-        probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                                "--proc", "/proc", "--dev", "/dev", "true"],
-                               capture_output=True, timeout=20)
+        probe = subprocess.run(
+            [
+                path,
+                "--ro-bind",
+                "/",
+                "/",
+                "--unshare-all",
+                "--die-with-parent",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "true",
+            ],
+            capture_output=True,
+            timeout=20,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return path if probe.returncode == 0 else None
@@ -65,25 +98,34 @@ def isolation(mode: str) -> tuple[str | None, str]:
     if mode not in ("auto", "bwrap", "none"):
         raise ValueError(f"isolation must be 'auto', 'bwrap' or 'none'; got {mode!r}")
     if mode == "none":
-        return None, ("WARNING: NOT ISOLATED (--isolation none): student code runs as "
-                      f"{_user()} and can read and change every file that user can.")
+        return None, (
+            "WARNING: NOT ISOLATED (--isolation none): student code runs as "
+            f"{_user()} and can read and change every file that user can."
+        )
     bwrap = find_bwrap()
     if bwrap:
-        return bwrap, ("Isolation: bubblewrap (private read-only file system, no network, own "
-                       "process namespace, memory/file/CPU limits).")
+        return bwrap, (
+            "Isolation: bubblewrap (private read-only file system, no network, own "
+            "process namespace, memory/file/CPU limits)."
+        )
     if mode == "bwrap":
-        raise RuntimeError("--isolation bwrap: bubblewrap is missing or cannot create namespaces "
-                           "here; install it (apt-get install bubblewrap) or use "
-                           "--isolation auto")
-    return None, ("WARNING: NOT ISOLATED: bubblewrap (bwrap) is not available, so student code "
-                  f"runs as {_user()} and can read and change every file that user can, "
-                  "including the instructor notebooks and other submissions. Install it "
-                  "(apt-get install bubblewrap) before grading a class.")
+        raise RuntimeError(
+            "--isolation bwrap: bubblewrap is missing or cannot create namespaces "
+            "here; install it (apt-get install bubblewrap) or use "
+            "--isolation auto"
+        )
+    return None, (
+        "WARNING: NOT ISOLATED: bubblewrap (bwrap) is not available, so student code "
+        f"runs as {_user()} and can read and change every file that user can, "
+        "including the instructor notebooks and other submissions. Install it "
+        "(apt-get install bubblewrap) before grading a class."
+    )
 
 
 def _user() -> str:
     try:
         import pwd
+
         return pwd.getpwuid(os.getuid()).pw_name
     except (ImportError, KeyError):
         return f"uid {os.getuid()}"
@@ -106,9 +148,20 @@ def _readonly_paths() -> list[Path]:
 def bwrap_command(bwrap: str, workdir: Path, cwd: Path) -> list[str]:
     # --unsetenv JPY_PARENT_PID: that pid means nothing in the sandbox (--die-with-parent does
     # the job of ipykernel's parent polling)
-    command = [bwrap, "--die-with-parent", "--unshare-all", "--new-session",
-               "--unsetenv", "JPY_PARENT_PID",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    command = [
+        bwrap,
+        "--die-with-parent",
+        "--unshare-all",
+        "--new-session",
+        "--unsetenv",
+        "JPY_PARENT_PID",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
     covered: list[Path] = []
     for path in sorted(set(_readonly_paths()), key=lambda p: (len(p.parts), str(p))):
         if any(path == c or c in path.parents for c in covered):
@@ -124,14 +177,16 @@ def bwrap_command(bwrap: str, workdir: Path, cwd: Path) -> list[str]:
 
 def limit_command(limits: Limits) -> list[str]:
     """``python -c ...`` that sets the limits, then becomes the kernel (argv after it)."""
-    code = ("import os, resource, sys\n"
-            f"resource.setrlimit(resource.RLIMIT_AS, ({limits.memory}, {limits.memory}))\n"
-            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limits.file_size}, "
-            f"{limits.file_size}))\n"
-            f"resource.setrlimit(resource.RLIMIT_CPU, ({limits.cpu_seconds}, "
-            f"{limits.cpu_seconds}))\n"
-            "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
-            "os.execv(sys.argv[1], sys.argv[1:])")
+    code = (
+        "import os, resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limits.memory}, {limits.memory}))\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limits.file_size}, "
+        f"{limits.file_size}))\n"
+        f"resource.setrlimit(resource.RLIMIT_CPU, ({limits.cpu_seconds}, "
+        f"{limits.cpu_seconds}))\n"
+        "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
     return [sys.executable, "-I", "-c", code]
 
 
@@ -141,13 +196,22 @@ def kernel_env(workdir: Path, token: str) -> dict:
     for sub in (home, workdir / "tmp", home / ".config" / "matplotlib"):
         sub.mkdir(parents=True, exist_ok=True)
     return {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
-                                 "/bin"]),
-        "HOME": str(home), "TMPDIR": str(workdir / "tmp"), "LANG": "C.UTF-8",
-        "MPLCONFIGDIR": str(home / ".config" / "matplotlib"), "MPLBACKEND": "Agg",
-        "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "JUPYTER_PLATFORM_DIRS": "1", "GRADING_TOKEN": token,
+        "PATH": os.pathsep.join(
+            [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+        ),
+        "HOME": str(home),
+        "TMPDIR": str(workdir / "tmp"),
+        "LANG": "C.UTF-8",
+        "MPLCONFIGDIR": str(home / ".config" / "matplotlib"),
+        "MPLBACKEND": "Agg",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "GRADING_TOKEN": token,
     }
 
 
@@ -174,7 +238,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = str(workdir / "ipc" / "connection.json")
         self._kernel_spec = KernelSpec(
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name="Python 3 (grading)", language="python", interrupt_mode="message")
+            display_name="Python 3 (grading)",
+            language="python",
+            interrupt_mode="message",
+        )
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = limit_command(self.limits) + super().format_kernel_cmd(extra_arguments)
@@ -198,6 +265,7 @@ def kill_tree(pid: int) -> None:
     """SIGKILL ``pid``'s process group, then any descendant that left it (``setsid``)."""
     try:
         import psutil
+
         try:
             descendants = psutil.Process(pid).children(recursive=True)
         except psutil.Error:

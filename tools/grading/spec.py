@@ -24,14 +24,29 @@ import numpy as np
 
 from tools.grading.codec import Expr, Rng, Unsupported, decode, encode
 
-__all__ = ["Call", "Outcome", "Exercise", "Rng", "Expr", "Unsupported", "run_in_process",
-           "close", "raised", "returned", "not_a_tuple", "describe", "unchanged_failures",
-           "judge_all", "isclose"]
+__all__ = [
+    "Call",
+    "Outcome",
+    "Exercise",
+    "Rng",
+    "Expr",
+    "Unsupported",
+    "run_in_process",
+    "close",
+    "raised",
+    "returned",
+    "not_a_tuple",
+    "describe",
+    "unchanged_failures",
+    "judge_all",
+    "isclose",
+]
 
 
 @dataclass(frozen=True)
 class Call:
     """One call of the student's ``function`` (a name in the notebook's namespace)."""
+
     function: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
@@ -41,8 +56,9 @@ class Call:
 @dataclass(frozen=True)
 class Outcome:
     """What one call did, as the grader received it (decoded, untrusted data)."""
+
     value: object = None
-    error: tuple | None = None        # (exception type name, message) if it raised
+    error: tuple | None = None  # (exception type name, message) if it raised
     args_after: tuple = ()
     kwargs_after: dict = field(default_factory=dict)
 
@@ -59,6 +75,7 @@ class Exercise:
     ``may_modify`` names the functions allowed to change their arguments, e.g. a numerical
     gradient that restores ``x`` must leave it equal, so it is usually empty.
     """
+
     grade_id: str
     hides: tuple
     calls: Callable[[], Sequence[Call]]
@@ -74,6 +91,7 @@ class Exercise:
 
 # --- helpers for judges ----------------------------------------------------------------------
 
+
 def describe(call: Call, limit: int = 120) -> str:
     """``name(arg, ...)`` for the feedback: arrays as their shape, long values cut."""
     if call.label:
@@ -88,9 +106,10 @@ def describe(call: Call, limit: int = 120) -> str:
             return value.source
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."
+
     parts = [short(a) for a in call.args] + [f"{k}={short(v)}" for k, v in call.kwargs.items()]
     text = f"{call.function}({', '.join(parts)})"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def returned(calls: Sequence[Call], outcomes: Sequence[Outcome], failures: list):
@@ -106,8 +125,7 @@ def not_a_tuple(call: Call, value, names: Sequence[str]) -> str | None:
     """Why ``value`` is not the tuple ``(names...)`` the call must return, or ``None``."""
     if isinstance(value, tuple) and len(value) == len(names):
         return None
-    return (f"{describe(call)} must return ({', '.join(names)}); got "
-            f"{type(value).__name__}")
+    return f"{describe(call)} must return ({', '.join(names)}); got {type(value).__name__}"
 
 
 def raised(outcome: Outcome) -> str:
@@ -120,8 +138,11 @@ def close(got, want, rtol: float = 1e-8, atol: float = 1e-12, what: str = "the r
         return f"{what} is a {got.type_name}, not a number or an array"
     want_array = np.asarray(want)
     try:
-        got_array = np.asarray(got, dtype=np.float64) if want_array.dtype.kind in "fiub" \
+        got_array = (
+            np.asarray(got, dtype=np.float64)
+            if want_array.dtype.kind in "fiub"
             else np.asarray(got)
+        )
     except (TypeError, ValueError):
         return f"{what} is {type(got).__name__}, not a number or an array"
     if got_array.shape != want_array.shape:
@@ -143,8 +164,11 @@ def unchanged_failures(call: Call, outcome: Outcome) -> list:
     pairs += [(f"argument {k}", call.kwargs[k], outcome.kwargs_after.get(k)) for k in call.kwargs]
     for name, before, after in pairs:
         if isinstance(before, np.ndarray):
-            if not (isinstance(after, np.ndarray) and after.shape == before.shape
-                    and np.array_equal(after, before, equal_nan=True)):
+            if not (
+                isinstance(after, np.ndarray)
+                and after.shape == before.shape
+                and np.array_equal(after, before, equal_nan=True)
+            ):
                 failures.append(f"{describe(call)} changed its {name} in place; work on a copy")
     return failures
 
@@ -160,8 +184,9 @@ def judge_all(exercise: Exercise, calls: Sequence[Call], outcomes: Sequence[Outc
     try:
         failures += list(exercise.judge(calls, outcomes))
     except Exception as error:  # noqa: BLE001 - odd data must not crash the grader
-        failures.append(f"the answer's results could not be checked ({type(error).__name__}: "
-                        f"{error})")
+        failures.append(
+            f"the answer's results could not be checked ({type(error).__name__}: {error})"
+        )
     return failures
 
 
@@ -184,9 +209,14 @@ def run_in_process(exercise: Exercise, namespace: dict) -> list:
                 record["value"] = encode(function(*args, **kwargs))
         except Exception as error:  # noqa: BLE001 - the student's error is data
             record["error"] = (type(error).__name__, str(error)[:500])
-        outcomes.append(Outcome(value=decode(record.get("value")), error=record.get("error"),
-                                args_after=decode(encode(args)),
-                                kwargs_after=decode(encode(kwargs))))
+        outcomes.append(
+            Outcome(
+                value=decode(record.get("value")),
+                error=record.get("error"),
+                args_after=decode(encode(args)),
+                kwargs_after=decode(encode(kwargs)),
+            )
+        )
     return judge_all(exercise, calls, outcomes)
 
 

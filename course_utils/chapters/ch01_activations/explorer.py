@@ -10,23 +10,39 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import activations
-from course_utils.chapters.ch01_activations.figures import (ACTIVATION_TITLES, CURVE_RANGE,
-                                                            activation_curve)
+from course_utils.chapters.ch01_activations.figures import (
+    ACTIVATION_TITLES,
+    CURVE_RANGE,
+    activation_curve,
+)
 from course_utils.chapters.ch01_activations.runs import SATURATION, UnitResponse, unit_response
-from course_utils.plots import MAX_BINS, uniform_bin_counts, check_figure_size
+from course_utils.plots import MAX_BINS, check_figure_size, uniform_bin_counts
 from course_utils.validation import MAX_SEED, check_int, check_real
 from course_utils.widgets.base import Explorer, FloatSlider, LogSlider, check_start_value
 
-__all__ = ["ActivationExplorer", "activation_explorer", "ActivationResponseFigure",
-           "SCALE_RANGE", "BIAS_RANGE", "OUTPUT_RANGE"]
+__all__ = [
+    "ActivationExplorer",
+    "activation_explorer",
+    "ActivationResponseFigure",
+    "SCALE_RANGE",
+    "BIAS_RANGE",
+    "OUTPUT_RANGE",
+]
 
 #: Range of the pre-activation std (log slider) and of the shift.
 SCALE_RANGE = (0.01, 100.0)
 BIAS_RANGE = (-5.0, 5.0)
 #: x-range of each activation's output histogram.
-OUTPUT_RANGE = {"tanh": (-1.1, 1.1), "sigmoid": (-0.1, 1.1), "relu": (-1.0, 5.0),
-                "leaky_relu": (-1.0, 5.0), "elu": (-1.5, 5.0), "gelu": (-1.0, 5.0),
-                "silu": (-1.0, 5.0), "softplus": (-1.0, 5.0)}
+OUTPUT_RANGE = {
+    "tanh": (-1.1, 1.1),
+    "sigmoid": (-0.1, 1.1),
+    "relu": (-1.0, 5.0),
+    "leaky_relu": (-1.0, 5.0),
+    "elu": (-1.5, 5.0),
+    "gelu": (-1.0, 5.0),
+    "silu": (-1.0, 5.0),
+    "softplus": (-1.0, 5.0),
+}
 
 
 class ActivationResponseFigure:
@@ -39,22 +55,37 @@ class ActivationResponseFigure:
     Both histograms are scaled to their own peak.
     """
 
-    def __init__(self, figure: Figure, activation: str = "tanh", bins: int = 60,
-                 animated: bool = False):
+    def __init__(
+        self, figure: Figure, activation: str = "tanh", bins: int = 60, animated: bool = False
+    ):
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
         self.figure = figure
         self.bins = check_int("bins", bins, 1, MAX_BINS)
         width, height = figure.get_size_inches()
-        self.curve_axes = figure.add_axes(_inches(figure, 0.5, 0.45, width / 2 - 0.75, height - 0.8))
-        self.out_axes = figure.add_axes(_inches(figure, width / 2 + 0.35, 0.45,
-                                                width / 2 - 0.55, height - 0.8))
+        self.curve_axes = figure.add_axes(
+            _inches(figure, 0.5, 0.45, width / 2 - 0.75, height - 0.8)
+        )
+        self.out_axes = figure.add_axes(
+            _inches(figure, width / 2 + 0.35, 0.45, width / 2 - 0.55, height - 0.8)
+        )
         self.z_edges = np.linspace(*CURVE_RANGE, self.bins + 1)
-        self.z_bars = self.curve_axes.stairs(np.zeros(self.bins), self.z_edges, fill=True,
-                                             color="0.6", alpha=0.5, animated=animated,
-                                             label="z (input)")
-        self.out_bars = self.out_axes.stairs(np.zeros(self.bins), np.arange(self.bins + 1.0),
-                                             fill=True, color="C0", animated=animated)
+        self.z_bars = self.curve_axes.stairs(
+            np.zeros(self.bins),
+            self.z_edges,
+            fill=True,
+            color="0.6",
+            alpha=0.5,
+            animated=animated,
+            label="z (input)",
+        )
+        self.out_bars = self.out_axes.stairs(
+            np.zeros(self.bins),
+            np.arange(self.bins + 1.0),
+            fill=True,
+            color="C0",
+            animated=animated,
+        )
         self.curve_axes.set_xlim(*CURVE_RANGE)
         self.curve_axes.set_ylim(-1.6, 3.2)
         self.curve_axes.set_xlabel("pre-activation z", fontsize=9)
@@ -81,9 +112,10 @@ class ActivationResponseFigure:
             line.remove()
         z = np.linspace(*CURVE_RANGE, 401)
         f, df = activation_curve(activation, z, leaky_slope=0.01)
-        self._curves = [self.curve_axes.plot(z, f, color="C0", lw=1.8, label="f(z)")[0],
-                        self.curve_axes.plot(z, df, color="C3", lw=1.4, ls="--",
-                                             label="f'(z)")[0]]
+        self._curves = [
+            self.curve_axes.plot(z, f, color="C0", lw=1.8, label="f(z)")[0],
+            self.curve_axes.plot(z, df, color="C3", lw=1.4, ls="--", label="f'(z)")[0],
+        ]
         self.curve_axes.legend(fontsize=8, loc="upper left", frameon=False)
         self.curve_axes.set_title(f"{ACTIVATION_TITLES[activation]} and the input z", fontsize=10)
         lo, hi = OUTPUT_RANGE[activation]
@@ -122,8 +154,9 @@ class ActivationExplorer(Explorer):
     ``seed``; a Generator gives the integer seed of that sample).
     """
 
-    def __init__(self, activation="tanh", scale=1.0, bias=0.0, n=20_000, seed=0,
-                 figsize=(8.5, 3.4), dpi=96):
+    def __init__(
+        self, activation="tanh", scale=1.0, bias=0.0, n=20_000, seed=0, figsize=(8.5, 3.4), dpi=96
+    ):
         unit_response("tanh", 1.0, 0.0, n=n, seed=seed)  # checks n and seed
         if isinstance(seed, np.random.Generator):  # one fixed sample for every move
             seed = int(seed.integers(MAX_SEED, endpoint=True))
@@ -132,19 +165,34 @@ class ActivationExplorer(Explorer):
         self.n, self.seed = n, seed
         style = {"description_width": "70px"}
         controls = {
-            "activation": ipywidgets.Dropdown(options=activations.NAMES,
-                                              description="activation", style=style),
-            "scale": LogSlider(base=10, min=np.log10(SCALE_RANGE[0]),
-                               max=np.log10(SCALE_RANGE[1]), step=0.02, value=1.0,
-                               description="scale", readout_format=".3g", style=style),
-            "bias": FloatSlider(min=BIAS_RANGE[0], max=BIAS_RANGE[1], step=0.1,
-                                value=0.0, description="bias", style=style),
+            "activation": ipywidgets.Dropdown(
+                options=activations.NAMES, description="activation", style=style
+            ),
+            "scale": LogSlider(
+                base=10,
+                min=np.log10(SCALE_RANGE[0]),
+                max=np.log10(SCALE_RANGE[1]),
+                step=0.02,
+                value=1.0,
+                description="scale",
+                readout_format=".3g",
+                style=style,
+            ),
+            "bias": FloatSlider(
+                min=BIAS_RANGE[0],
+                max=BIAS_RANGE[1],
+                step=0.1,
+                value=0.0,
+                description="bias",
+                style=style,
+            ),
         }
         start = dict(activation=activation, scale=scale, bias=bias)
         for name, value in start.items():  # before the figure, the costly part
             check_start_value(name, controls[name], value)
-        self.view = ActivationResponseFigure(Figure(figsize=figsize, dpi=dpi), activation,
-                                             animated=True)
+        self.view = ActivationResponseFigure(
+            Figure(figsize=figsize, dpi=dpi), activation, animated=True
+        )
         super().__init__(controls, self.view.figure, **start)
 
     def compute(self, activation, scale, bias):
@@ -161,9 +209,11 @@ class ActivationExplorer(Explorer):
     def describe(self, result, activation, scale, bias) -> str:
         lo, hi = CURVE_RANGE
         outside = float(np.count_nonzero((result.z < lo) | (result.z > hi))) / result.z.size
-        parts = [f"z ~ N({bias:.3g}, {scale:.3g}²)",
-                 f"a: mean {result.mean:.3g}, std {result.std:.3g}",
-                 f"saturated (|f'(z)| < {SATURATION:g}): {result.saturated:.1%}"]
+        parts = [
+            f"z ~ N({bias:.3g}, {scale:.3g}²)",
+            f"a: mean {result.mean:.3g}, std {result.std:.3g}",
+            f"saturated (|f'(z)| < {SATURATION:g}): {result.saturated:.1%}",
+        ]
         if activation == "relu":
             parts.append(f"dead (z ≤ 0, f' = 0): {result.dead:.1%}")
         if outside > 0.001:
@@ -173,8 +223,10 @@ class ActivationExplorer(Explorer):
     def warning(self, result) -> str:
         # ReLU's half of dead units at bias 0 is normal; warn only when most units are lost.
         if result.saturated > 0.5:
-            return (f"{result.saturated:.0%} of the units are saturated: they pass back less "
-                    f"than {SATURATION:.0%} of their gradient")
+            return (
+                f"{result.saturated:.0%} of the units are saturated: they pass back less "
+                f"than {SATURATION:.0%} of their gradient"
+            )
         if result.dead > 0.75:
             return f"{result.dead:.0%} of the units are dead for this input: f'(z) = 0"
         return ""

@@ -11,16 +11,29 @@ from course_utils import activations
 from course_utils.plots import check_figure_size
 from course_utils.validation import check_array, check_choice, check_real, check_sequence
 
-__all__ = ["CURVE_RANGE", "MAXOUT_EXAMPLE", "ACTIVATION_TITLES", "activation_curve",
-           "plot_activation_functions"]
+__all__ = [
+    "CURVE_RANGE",
+    "MAXOUT_EXAMPLE",
+    "ACTIVATION_TITLES",
+    "activation_curve",
+    "plot_activation_functions",
+]
 
 #: x-range of the activation curves (the figure and the explorer).
 CURVE_RANGE = (-6.0, 6.0)
 #: Pieces of the one-dimensional Maxout example: slopes and intercepts of k = 3 lines.
 MAXOUT_EXAMPLE = ((-0.5, -0.5), (0.3, 0.0), (1.2, -1.0))
-ACTIVATION_TITLES = {"sigmoid": "sigmoid σ(z)", "tanh": "tanh(z)", "relu": "ReLU",
-                     "leaky_relu": "Leaky ReLU", "elu": "ELU (α = 1)", "maxout": "Maxout (k = 3)",
-                     "gelu": "GELU", "silu": "SiLU / Swish", "softplus": "softplus"}
+ACTIVATION_TITLES = {
+    "sigmoid": "sigmoid σ(z)",
+    "tanh": "tanh(z)",
+    "relu": "ReLU",
+    "leaky_relu": "Leaky ReLU",
+    "elu": "ELU (α = 1)",
+    "maxout": "Maxout (k = 3)",
+    "gelu": "GELU",
+    "silu": "SiLU / Swish",
+    "softplus": "softplus",
+}
 
 
 def activation_curve(name: str, z: np.ndarray, leaky_slope: float = 0.1):
@@ -49,16 +62,20 @@ def activation_curve(name: str, z: np.ndarray, leaky_slope: float = 0.1):
         dx, _, _ = activations.maxout_backward(np.ones_like(out), cache)
         return out[:, 0], dx[:, 0]
     if name == "leaky_relu":
-        return (activations.leaky_relu(z, negative_slope=leaky_slope),
-                activations.leaky_relu_grad(z, negative_slope=leaky_slope))
+        return (
+            activations.leaky_relu(z, negative_slope=leaky_slope),
+            activations.leaky_relu_grad(z, negative_slope=leaky_slope),
+        )
     f, df = activations.get(name)
     return f(z), df(z)
 
 
-def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "elu", "maxout",
-                                     "gelu", "silu", "softplus"),
-                              figsize=(9.0, 6.6), dpi: int = 96,
-                              figure: Figure | None = None) -> Figure:
+def plot_activation_functions(
+    names=("sigmoid", "tanh", "relu", "leaky_relu", "elu", "maxout", "gelu", "silu", "softplus"),
+    figsize=(9.0, 6.6),
+    dpi: int = 96,
+    figure: Figure | None = None,
+) -> Figure:
     """Each activation (solid) with its derivative (dashed) on z in [-6, 6], three a row.
 
     Leaky ReLU is drawn with slope 0.1 (0.01 would look like ReLU), Maxout as the max of the
@@ -77,9 +94,12 @@ def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "e
     -------
     matplotlib.figure.Figure
     """
-    names = check_sequence("names", names,
-                           lambda name, value: check_choice(name, value, tuple(ACTIVATION_TITLES)),
-                           max_len=3 * 12)
+    names = check_sequence(
+        "names",
+        names,
+        lambda name, value: check_choice(name, value, tuple(ACTIVATION_TITLES)),
+        max_len=3 * 12,
+    )
     if figure is None:
         check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
         check_figure_size(figsize, dpi)
@@ -87,8 +107,9 @@ def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "e
     elif not isinstance(figure, Figure):
         raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
     rows = max(1, math.ceil(len(names) / 3))
-    grid = figure.add_gridspec(rows, 3, left=0.06, right=0.98, bottom=0.06, top=0.93,
-                               hspace=0.45, wspace=0.25)
+    grid = figure.add_gridspec(
+        rows, 3, left=0.06, right=0.98, bottom=0.06, top=0.93, hspace=0.45, wspace=0.25
+    )
     z = np.linspace(*CURVE_RANGE, 601)
     for i, name in enumerate(names):
         ax = figure.add_subplot(grid[i // 3, i % 3])

@@ -19,13 +19,29 @@ import numpy as np
 
 from course_utils import activations
 from course_utils.stats import spread
-from course_utils.validation import (MAX_SEED, check_array, check_elements, check_int,
-                                     check_real, check_seed, check_sequence, check_work,
-                                     make_rng)
+from course_utils.validation import (
+    MAX_SEED,
+    check_array,
+    check_elements,
+    check_int,
+    check_real,
+    check_seed,
+    check_sequence,
+    check_work,
+    make_rng,
+)
 
-__all__ = ["SATURATION", "MAX_SAMPLES", "UnitResponse", "unit_response",
-           "SignCounts", "weight_gradient_signs", "sign_counts_per_neuron",
-           "batch_gradient_mixed", "batch_gradient_mixed_over_seeds"]
+__all__ = [
+    "SATURATION",
+    "MAX_SAMPLES",
+    "UnitResponse",
+    "unit_response",
+    "SignCounts",
+    "weight_gradient_signs",
+    "sign_counts_per_neuron",
+    "batch_gradient_mixed",
+    "batch_gradient_mixed_over_seeds",
+]
 
 #: Width of the random layers of the zig-zag experiment (batch, d_in, d_out).
 MAX_LAYER_WIDTH = 4096
@@ -70,8 +86,18 @@ class UnitResponse:
         Of the outputs ``a``.
     """
 
-    __slots__ = ("activation", "scale", "bias", "z", "a", "grad", "saturated", "dead",
-                 "mean", "std")
+    __slots__ = (
+        "activation",
+        "scale",
+        "bias",
+        "z",
+        "a",
+        "grad",
+        "saturated",
+        "dead",
+        "mean",
+        "std",
+    )
 
     def __init__(self, activation, scale, bias, z, a, grad):
         self.activation, self.scale, self.bias = activation, scale, bias
@@ -86,8 +112,9 @@ class UnitResponse:
         self.mean, self.std = float(a.mean()), float(a.std())
 
 
-def unit_response(activation: str = "tanh", scale: float = 1.0, bias: float = 0.0,
-                  n: int = 20_000, seed=0) -> UnitResponse:
+def unit_response(
+    activation: str = "tanh", scale: float = 1.0, bias: float = 0.0, n: int = 20_000, seed=0
+) -> UnitResponse:
     r"""Apply an activation to a fixed sample :math:`z = \text{bias} + \text{scale}\cdot\epsilon`,
     :math:`\epsilon \sim N(0, 1)`, and measure saturation and dead units.
 
@@ -219,8 +246,9 @@ def batch_gradient_mixed(inputs: np.ndarray, upstream: np.ndarray) -> int:
     return int(((grad > 0).any(axis=0) & (grad < 0).any(axis=0)).sum())
 
 
-def batch_gradient_mixed_over_seeds(seeds=range(200), batch: int = 32, d_in: int = 100,
-                                    d_out: int = 50) -> dict:
+def batch_gradient_mixed_over_seeds(
+    seeds=range(200), batch: int = 32, d_in: int = 100, d_out: int = 50
+) -> dict:
     r""":func:`batch_gradient_mixed` for sigmoid and tanh inputs, once per seed.
 
     Each seed draws, as chapter 01's cell does, pre-activations ``z`` (batch, d_in) and then
@@ -232,10 +260,15 @@ def batch_gradient_mixed_over_seeds(seeds=range(200), batch: int = 32, d_in: int
     mini-batch weight gradient has both signs.
     """
     seeds = _check_seeds(seeds)
-    batch, d_in, d_out = (check_int(name, value, 1, MAX_LAYER_WIDTH) for name, value
-                          in (("batch", batch), ("d_in", d_in), ("d_out", d_out)))
-    check_work("the gradients of every seed", 2 * len(seeds) * batch * d_in * d_out,
-               advice="use fewer seeds or smaller layers")
+    batch, d_in, d_out = (
+        check_int(name, value, 1, MAX_LAYER_WIDTH)
+        for name, value in (("batch", batch), ("d_in", d_in), ("d_out", d_out))
+    )
+    check_work(
+        "the gradients of every seed",
+        2 * len(seeds) * batch * d_in * d_out,
+        advice="use fewer seeds or smaller layers",
+    )
     counts = {"sigmoid": [], "tanh": []}
     for seed in seeds:
         rng = np.random.default_rng(seed)

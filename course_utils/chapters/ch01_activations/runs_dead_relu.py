@@ -25,12 +25,28 @@ from course_utils import network
 from course_utils.data import Digits, load_digits
 from course_utils.stats import Spread, spread
 from course_utils.tables import format_table
-from course_utils.validation import (MAX_SEED, check_array, check_elements, check_int,
-                                     check_real, check_seed, check_sequence, check_work,
-                                     make_rng)
+from course_utils.validation import (
+    MAX_SEED,
+    check_array,
+    check_elements,
+    check_int,
+    check_real,
+    check_seed,
+    check_sequence,
+    check_work,
+    make_rng,
+)
 
-__all__ = ["TrainResult", "train_relu_classifier", "dead_units", "dead_relu_table",
-           "runs_table", "dead_at_init_over_seeds", "train_over_seeds", "over_seeds_table"]
+__all__ = [
+    "TrainResult",
+    "train_relu_classifier",
+    "dead_units",
+    "dead_relu_table",
+    "runs_table",
+    "dead_at_init_over_seeds",
+    "train_over_seeds",
+    "over_seeds_table",
+]
 
 #: Hidden units of the dead-ReLU network: 4096 columns of float64 weights per seed block
 #: (50 seeds) is 50 x 65 x 4096 x 8 bytes = 106 MB, what a 2 GB server holds beside the rest.
@@ -38,7 +54,6 @@ MAX_HIDDEN_UNITS = 4096
 #: Training runs one call may start: each takes about 0.1 s at the notebook's sizes, so 100
 #: runs keep a cell under half a minute on two busy cores.
 MAX_RUNS = 100
-
 
 
 @dataclass(frozen=True)
@@ -76,8 +91,10 @@ def _check_digits(digits) -> Digits:
     if digits is None:
         return _default_digits()
     if not isinstance(digits, Digits):
-        raise ValueError(f"digits must be None or a Digits (course_utils.data.load_digits()); "
-                         f"got {type(digits).__name__}")
+        raise ValueError(
+            f"digits must be None or a Digits (course_utils.data.load_digits()); "
+            f"got {type(digits).__name__}"
+        )
     return digits
 
 
@@ -87,8 +104,11 @@ def _check_training(hidden, steps, data: Digits, runs: int = 1) -> tuple:
     steps = check_int("steps", steps, 1)
     d_in = data.x_train.shape[1] + 1
     # per step: forward and backward through both layers, about 3 products each
-    check_work("training", 3 * runs * steps * len(data.x_train) * hidden
-               * (d_in + data.num_classes), advice="use fewer steps, runs or hidden units")
+    check_work(
+        "training",
+        3 * runs * steps * len(data.x_train) * hidden * (d_in + data.num_classes),
+        advice="use fewer steps, runs or hidden units",
+    )
     return hidden, steps
 
 
@@ -131,8 +151,9 @@ def _initial_weights(seed, d_in: int, hidden: int, classes: int):
     return W1, W2
 
 
-def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed=0,
-                          digits=None) -> TrainResult:
+def train_relu_classifier(
+    lr: float, hidden: int = 128, steps: int = 50, seed=0, digits=None
+) -> TrainResult:
     r"""Train ``x -> relu(x W1) -> softmax(h W2)`` on the digits by full-batch gradient descent.
 
     ``W1`` is Kaiming-initialised (std :math:`\sqrt{2/n_\text{in}}`), ``W2`` small; each step
@@ -181,9 +202,14 @@ def train_relu_classifier(lr: float, hidden: int = 128, steps: int = 50, seed=0,
         h_val = np.maximum(_with_bias(data.x_val) @ W1, 0)
         accuracy = float(((h_val @ W2).argmax(axis=1) == data.y_val).mean())
         final_loss = _softmax_loss(np.maximum(x @ W1, 0) @ W2, y)[0]
-    return TrainResult(lr, float(dead_at_init), float(dead_after_first),
-                       float(dead_units(x_all, W1).mean()),
-                       float(final_loss) if np.isfinite(final_loss) else float("nan"), accuracy)
+    return TrainResult(
+        lr,
+        float(dead_at_init),
+        float(dead_after_first),
+        float(dead_units(x_all, W1).mean()),
+        float(final_loss) if np.isfinite(final_loss) else float("nan"),
+        accuracy,
+    )
 
 
 def _check_result(name, value):
@@ -197,18 +223,23 @@ def runs_table(results, steps: int = 50) -> str:
     column of the final share."""
     results = check_sequence("results", results, _check_result)
     steps = check_int("steps", steps, 1)
-    return format_table({"dead at init": [r.dead_at_init for r in results],
-                         "after 1 step": [r.dead_after_first_step for r in results],
-                         f"after {steps} steps": [r.dead for r in results],
-                         "train loss": [r.train_loss for r in results],
-                         "val accuracy": [r.val_accuracy for r in results]},
-                        index=[f"{r.lr:g}" for r in results], index_name="learning rate",
-                        percent=["dead at init", "after 1 step", f"after {steps} steps",
-                                 "val accuracy"])
+    return format_table(
+        {
+            "dead at init": [r.dead_at_init for r in results],
+            "after 1 step": [r.dead_after_first_step for r in results],
+            f"after {steps} steps": [r.dead for r in results],
+            "train loss": [r.train_loss for r in results],
+            "val accuracy": [r.val_accuracy for r in results],
+        },
+        index=[f"{r.lr:g}" for r in results],
+        index_name="learning rate",
+        percent=["dead at init", "after 1 step", f"after {steps} steps", "val accuracy"],
+    )
 
 
-def dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden: int = 128, steps: int = 50,
-                    seed: int = 0) -> tuple[str, list]:
+def dead_relu_table(
+    lrs=(0.3, 1.0, 10.0), hidden: int = 128, steps: int = 50, seed: int = 0
+) -> tuple[str, list]:
     """Train once per learning rate (at most :data:`MAX_RUNS`); return the printed table and
     the results."""
     lrs = check_sequence("lrs", lrs, _check_lr, max_len=MAX_RUNS)
@@ -222,8 +253,7 @@ def _check_seeds(seeds, max_len=None) -> list:
     def seed(name, value):
         return check_int(name, value, 0, MAX_SEED)
 
-    return check_sequence("seeds", seeds, seed, **({} if max_len is None else
-                                                   {"max_len": max_len}))
+    return check_sequence("seeds", seeds, seed, **({} if max_len is None else {"max_len": max_len}))
 
 
 def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) -> Spread:
@@ -242,21 +272,26 @@ def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) ->
     hidden = check_int("hidden", hidden, 1, MAX_HIDDEN_UNITS)
     data = _check_digits(digits)
     x_all = _with_bias(np.vstack([data.x_train, data.x_val]))
-    check_work("the initial weights of every seed", len(seeds) * x_all.size * hidden,
-               advice="use fewer seeds or hidden units")
+    check_work(
+        "the initial weights of every seed",
+        len(seeds) * x_all.size * hidden,
+        advice="use fewer seeds or hidden units",
+    )
     shares = []
     for start in range(0, len(seeds), 50):  # 50 seeds at a time: at most 50 x 4096 columns
-        block = seeds[start:start + 50]
-        W1 = np.hstack([_initial_weights(s, x_all.shape[1], hidden, data.num_classes)[0]
-                        for s in block])
+        block = seeds[start : start + 50]
+        W1 = np.hstack(
+            [_initial_weights(s, x_all.shape[1], hidden, data.num_classes)[0] for s in block]
+        )
         with threadpool_limits(1):  # as in training: one thread is fastest on a busy machine
             dead = dead_units(x_all, W1).reshape(len(block), hidden)
         shares.extend(dead.mean(axis=1))
     return spread(shares)
 
 
-def train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128,
-                     steps: int = 50) -> dict:
+def train_over_seeds(
+    lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128, steps: int = 50
+) -> dict:
     """:func:`train_relu_classifier` for every learning rate and seed.
 
     Returns
@@ -267,22 +302,28 @@ def train_over_seeds(lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128,
     lrs = check_sequence("lrs", lrs, _check_lr, max_len=MAX_RUNS)
     seeds = _check_seeds(seeds, max_len=MAX_RUNS)
     if len(seeds) * len(lrs) > MAX_RUNS:
-        raise ValueError(f"at most {MAX_RUNS} runs (each takes ~0.1 s); got {len(lrs)} learning "
-                         f"rates x {len(seeds)} seeds")
+        raise ValueError(
+            f"at most {MAX_RUNS} runs (each takes ~0.1 s); got {len(lrs)} learning "
+            f"rates x {len(seeds)} seeds"
+        )
     _check_training(hidden, steps, _default_digits(), runs=len(seeds) * len(lrs))
-    return {float(lr): [train_relu_classifier(lr, hidden, steps, s) for s in seeds]
-            for lr in lrs}
+    return {float(lr): [train_relu_classifier(lr, hidden, steps, s) for s in seeds] for lr in lrs}
 
 
 def over_seeds_table(runs: dict, steps: int = 50) -> str:
     """Per learning rate, each column of :func:`runs_table` over the seeds:
     ``median (smallest to largest)``; "newly dead" counts the units that died in training."""
     if not isinstance(runs, dict) or not runs:
-        raise ValueError("runs must map learning rates to non-empty lists of TrainResult "
-                         f"(see train_over_seeds); got {type(runs).__name__}")
-    runs = {check_real("a learning rate of runs", lr): check_sequence(f"runs[{lr!r}]", results,
-                                                                      _check_result)
-            for lr, results in runs.items()}
+        raise ValueError(
+            "runs must map learning rates to non-empty lists of TrainResult "
+            f"(see train_over_seeds); got {type(runs).__name__}"
+        )
+    runs = {
+        check_real("a learning rate of runs", lr): check_sequence(
+            f"runs[{lr!r}]", results, _check_result
+        )
+        for lr, results in runs.items()
+    }
     steps = check_int("steps", steps, 1)
 
     def cell(values, percent=True):
@@ -290,8 +331,13 @@ def over_seeds_table(runs: dict, steps: int = 50) -> str:
         f = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.2f}")
         return f"{f(s.median)} ({f(s.min)} to {f(s.max)})"
 
-    columns = {"after 1 step": [], f"after {steps} steps": [], "newly dead": [],
-               "train loss": [], "val accuracy": []}
+    columns = {
+        "after 1 step": [],
+        f"after {steps} steps": [],
+        "newly dead": [],
+        "train loss": [],
+        "val accuracy": [],
+    }
     for results in runs.values():
         columns["after 1 step"].append(cell([r.dead_after_first_step for r in results]))
         columns[f"after {steps} steps"].append(cell([r.dead for r in results]))

@@ -48,26 +48,43 @@ def zca_mistake(X, eps: float, W) -> str | None:
         return (U * diagonal) @ U.T
 
     candidates = [
-        (sym(1 / np.sqrt(lam * n / (n - 1) + eps)),
-         "Your W whitens the covariance divided by N - 1 (np.cov's default): the exercise "
-         "divides by N, Σ = X_cᵀ X_c / N."),
+        (
+            sym(1 / np.sqrt(lam * n / (n - 1) + eps)),
+            "Your W whitens the covariance divided by N - 1 (np.cov's default): the exercise "
+            "divides by N, Σ = X_cᵀ X_c / N.",
+        ),
         (sym(1 / np.sqrt(lam + 1e-5)), "eps looks fixed at 1e-5: use the eps argument."),
-        (sym(1 / np.sqrt(lam + 1e-10)), "eps looks ignored: add the eps argument to every "
-                                        "eigenvalue before the square root."),
-        (sym(1 / np.sqrt(np.maximum(lam, 1e-300))), "eps looks ignored: add the eps argument "
-                                                    "to every eigenvalue before the square root."),
-        (sym(1 / np.sqrt(lam + 1e-10) + eps), "eps is added after the inverse square root: "
-                                              "W = U (Λ + eps)^(-1/2) Uᵀ."),
-        (sym(1 / (np.sqrt(lam) + eps)), "eps is added after the square root: it belongs "
-                                        "inside, (Λ + eps)^(-1/2)."),
-        (sym(1 / (lam + eps)), "W = U (Λ + eps)^(-1) Uᵀ is the inverse covariance: whitening "
-                               "takes the inverse SQUARE ROOT."),
+        (
+            sym(1 / np.sqrt(lam + 1e-10)),
+            "eps looks ignored: add the eps argument to every eigenvalue before the square root.",
+        ),
+        (
+            sym(1 / np.sqrt(np.maximum(lam, 1e-300))),
+            "eps looks ignored: add the eps argument to every eigenvalue before the square root.",
+        ),
+        (
+            sym(1 / np.sqrt(lam + 1e-10) + eps),
+            "eps is added after the inverse square root: W = U (Λ + eps)^(-1/2) Uᵀ.",
+        ),
+        (
+            sym(1 / (np.sqrt(lam) + eps)),
+            "eps is added after the square root: it belongs inside, (Λ + eps)^(-1/2).",
+        ),
+        (
+            sym(1 / (lam + eps)),
+            "W = U (Λ + eps)^(-1) Uᵀ is the inverse covariance: whitening "
+            "takes the inverse SQUARE ROOT.",
+        ),
         (sym(np.sqrt(lam + eps)), "W = U (Λ + eps)^(+1/2) Uᵀ: the power is -1/2, not +1/2."),
-        (U.T @ np.diag(1 / np.sqrt(lam + eps)) @ U,
-         "np.linalg.eigh returns the eigenvectors as COLUMNS of U: W = U D Uᵀ, not Uᵀ D U."),
-        (np.diag(1 / np.sqrt(np.diag(centred.T @ centred / n) + eps)),
-         "W is diagonal: that only rescales each feature (standardisation). Whitening also "
-         "removes the correlations, through the eigenvectors U."),
+        (
+            U.T @ np.diag(1 / np.sqrt(lam + eps)) @ U,
+            "np.linalg.eigh returns the eigenvectors as COLUMNS of U: W = U D Uᵀ, not Uᵀ D U.",
+        ),
+        (
+            np.diag(1 / np.sqrt(np.diag(centred.T @ centred / n) + eps)),
+            "W is diagonal: that only rescales each feature (standardisation). Whitening also "
+            "removes the correlations, through the eigenvectors U.",
+        ),
     ]
     scale = max(1.0, float(np.abs(W).max()))
     for candidate, hint in candidates:
@@ -104,26 +121,38 @@ def check_zca_whiten(zca_whiten: Callable) -> None:
         given = X.copy()
         out = call_answer("zca", f"zca_whiten(X, eps={eps:g})", zca_whiten, given, eps=eps)
         if not np.array_equal(given, X):
-            fail(f"zca_whiten(X, eps={eps:g}) changed X in place",
-                 "Work on a copy: X_c = X - X.mean(axis=0) makes a new array, X -= ... does not.")
+            fail(
+                f"zca_whiten(X, eps={eps:g}) changed X in place",
+                "Work on a copy: X_c = X - X.mean(axis=0) makes a new array, X -= ... does not.",
+            )
         if not (isinstance(out, tuple) and len(out) == 2):
-            fail(f"zca_whiten returned {type(out).__name__}",
-                 "zca_whiten must return (X_white, W), a tuple of two arrays")
+            fail(
+                f"zca_whiten returned {type(out).__name__}",
+                "zca_whiten must return (X_white, W), a tuple of two arrays",
+            )
         white, W = out
         n, d = X.shape
-        described = f"X_white {getattr(white, 'shape', type(white).__name__)} " \
-                    f"{getattr(white, 'dtype', '')}, W {getattr(W, 'shape', type(W).__name__)} " \
-                    f"{getattr(W, 'dtype', '')}"
+        described = (
+            f"X_white {getattr(white, 'shape', type(white).__name__)} "
+            f"{getattr(white, 'dtype', '')}, W {getattr(W, 'shape', type(W).__name__)} "
+            f"{getattr(W, 'dtype', '')}"
+        )
         arrays = isinstance(white, np.ndarray) and isinstance(W, np.ndarray)
         if not (arrays and white.shape == (n, d) and W.shape == (d, d)):
             swapped = arrays and white.shape == (d, d) and W.shape == (n, d)
-            fail(described, "Return (X_white, W) in this order." if swapped else
-                 f"Expected X_white {(n, d)}, one row per example, and W {(d, d)}.")
+            fail(
+                described,
+                "Return (X_white, W) in this order."
+                if swapped
+                else f"Expected X_white {(n, d)}, one row per example, and W {(d, d)}.",
+            )
         if not (white.dtype == W.dtype == np.float64):
             fail(described, "Compute in float64 (no astype(np.float32)).")
         if not (np.all(np.isfinite(white)) and np.all(np.isfinite(W))):
-            fail(f"eps={eps:g}: X_white or W has NaN or infinite entries",
-                 "Is a square root taken of a negative number, or something divided by 0?")
+            fail(
+                f"eps={eps:g}: X_white or W has NaN or infinite entries",
+                "Is a square root taken of a negative number, or something divided by 0?",
+            )
         return white, W
 
     def verdict(ok, what, value, tol, hint):
@@ -141,30 +170,59 @@ def check_zca_whiten(zca_whiten: Callable) -> None:
     centred_input = X - X.mean(axis=0)
     mean = float(np.abs(white.mean(axis=0)).max())
     forgot = np.allclose(white, X @ W, rtol=0, atol=1e-6 * max(1.0, float(np.abs(white).max())))
-    verdict(mean < ZCA_COV_TOL, "max |mean of X_white|", mean, ZCA_COV_TOL,
-            "X_white = X @ W: the mean was not subtracted. Centre first: (X - mean) @ W."
-            if forgot else "Subtract the mean of X before applying W.")
+    verdict(
+        mean < ZCA_COV_TOL,
+        "max |mean of X_white|",
+        mean,
+        ZCA_COV_TOL,
+        "X_white = X @ W: the mean was not subtracted. Centre first: (X - mean) @ W."
+        if forgot
+        else "Subtract the mean of X before applying W.",
+    )
     mismatch = float(np.abs(white - centred_input @ W).max())
-    verdict(mismatch < ZCA_COV_TOL, "max |X_white - (X - mean) @ W|", mismatch, ZCA_COV_TOL,
-            "X_white must be the centred data times the W you return (rows are examples: "
-            "X_c @ W, not W @ X_cᵀ).")
+    verdict(
+        mismatch < ZCA_COV_TOL,
+        "max |X_white - (X - mean) @ W|",
+        mismatch,
+        ZCA_COV_TOL,
+        "X_white must be the centred data times the W you return (rows are examples: "
+        "X_c @ W, not W @ X_cᵀ).",
+    )
     centred = white - white.mean(axis=0)
     cov = centred.T @ centred / n
     deviation = float(np.abs(cov - np.eye(d)).max())
     hint = zca_mistake(X, 1e-10, W)
     if hint is None and np.allclose(cov, (n - 1) / n * np.eye(d), rtol=0, atol=ZCA_COV_TOL):
-        hint = ("cov(X_white) is (N - 1)/N times I: the covariance was divided by N - 1 "
-                "(np.cov's default); the exercise divides by N.")
-    verdict(deviation < ZCA_COV_TOL, "eps=1e-10: max |cov(X_white) - I| (covariance / N)",
-            deviation, ZCA_COV_TOL,
-            hint or "The covariance divides by N (ddof=0), and W = U (Λ + eps)^(-1/2) Uᵀ.")
+        hint = (
+            "cov(X_white) is (N - 1)/N times I: the covariance was divided by N - 1 "
+            "(np.cov's default); the exercise divides by N."
+        )
+    verdict(
+        deviation < ZCA_COV_TOL,
+        "eps=1e-10: max |cov(X_white) - I| (covariance / N)",
+        deviation,
+        ZCA_COV_TOL,
+        hint or "The covariance divides by N (ddof=0), and W = U (Λ + eps)^(-1/2) Uᵀ.",
+    )
     asymmetry = float(np.abs(W - W.T).max())
-    verdict(asymmetry < ZCA_MATCH_TOL, "max |W - Wᵀ|", asymmetry, ZCA_MATCH_TOL,
-            "ZCA's W is symmetric: rotate back with Uᵀ after scaling. W = U (Λ + eps)^(-1/2) "
-            "alone is PCA whitening.")
+    verdict(
+        asymmetry < ZCA_MATCH_TOL,
+        "max |W - Wᵀ|",
+        asymmetry,
+        ZCA_MATCH_TOL,
+        "ZCA's W is symmetric: rotate back with Uᵀ after scaling. W = U (Λ + eps)^(-1/2) "
+        "alone is PCA whitening.",
+    )
     white, W = run(X, 1.0)
     error = float(np.abs(W - W_eps1).max())
-    verdict(error < ZCA_MATCH_TOL, "eps=1: max |W - W_reference|", error, ZCA_MATCH_TOL,
-            zca_mistake(X, 1.0, W) or "Is eps added to every eigenvalue before the square root?")
-    print(f"All visible checks passed (covariance within {ZCA_COV_TOL:g} of I, W symmetric, "
-          "eps used).")
+    verdict(
+        error < ZCA_MATCH_TOL,
+        "eps=1: max |W - W_reference|",
+        error,
+        ZCA_MATCH_TOL,
+        zca_mistake(X, 1.0, W) or "Is eps added to every eigenvalue before the square root?",
+    )
+    print(
+        f"All visible checks passed (covariance within {ZCA_COV_TOL:g} of I, W symmetric, "
+        "eps used)."
+    )

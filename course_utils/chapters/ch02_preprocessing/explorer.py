@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -29,8 +28,17 @@ class WhiteningExplorer(Explorer):
     cloud changes).
     """
 
-    def __init__(self, correlation=0.8, angle=0.0, scale=1.5, n=500, seed=0, eps=1e-5,
-                 figsize=(8.5, 2.6), dpi=96):
+    def __init__(
+        self,
+        correlation=0.8,
+        angle=0.0,
+        scale=1.5,
+        n=500,
+        seed=0,
+        eps=1e-5,
+        figsize=(8.5, 2.6),
+        dpi=96,
+    ):
         correlated_gaussian(n=n, seed=seed)  # n and seed: the sampler's own checks
         whitening_demo(n=2, eps=eps)  # eps: the whitener's check
         if isinstance(seed, np.random.Generator):  # the same draws for every move
@@ -40,18 +48,30 @@ class WhiteningExplorer(Explorer):
         self.n, self.seed, self.eps = n, seed, eps
         style = {"description_width": "80px"}
         controls = {
-            "correlation": FloatSlider(min=-1.0, max=1.0, step=0.01, description="correlation",
-                                       style=style, readout_format=".2f"),
-            "angle": FloatSlider(min=-90.0, max=90.0, step=1.0, description="angle",
-                                 style=style, readout_format=".0f"),
-            "scale": FloatSlider(min=0.2, max=3.0, step=0.05, description="scale",
-                                 style=style, readout_format=".2f"),
+            "correlation": FloatSlider(
+                min=-1.0,
+                max=1.0,
+                step=0.01,
+                description="correlation",
+                style=style,
+                readout_format=".2f",
+            ),
+            "angle": FloatSlider(
+                min=-90.0,
+                max=90.0,
+                step=1.0,
+                description="angle",
+                style=style,
+                readout_format=".0f",
+            ),
+            "scale": FloatSlider(
+                min=0.2, max=3.0, step=0.05, description="scale", style=style, readout_format=".2f"
+            ),
         }
         start = dict(correlation=correlation, angle=angle, scale=scale)
         for name, value in start.items():  # before the figure, the costly part
             check_start_value(name, controls[name], value)
-        self.view = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES,
-                                  animated=True)
+        self.view = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES, animated=True)
         super().__init__(controls, self.view.figure, **start)
 
     def compute(self, correlation, angle, scale):
@@ -61,8 +81,10 @@ class WhiteningExplorer(Explorer):
         return self.view.update([result.original, result.decorrelated, result.pca, result.zca])
 
     def describe(self, result, correlation, angle, scale) -> str:
-        return (f"cov before {_matrix(result.cov_original)}   "
-                f"after PCA {_matrix(result.cov_pca)}   after ZCA {_matrix(result.cov_zca)}")
+        return (
+            f"cov before {_matrix(result.cov_original)}   "
+            f"after PCA {_matrix(result.cov_pca)}   after ZCA {_matrix(result.cov_zca)}"
+        )
 
     def background_key(self, correlation, angle, scale):
         return "fixed"  # fixed limits and titles: only the points change
@@ -70,8 +92,10 @@ class WhiteningExplorer(Explorer):
     def warning(self, result) -> str:
         values = np.linalg.eigvalsh(result.cov_original)
         if values[0] < 1e3 * self.eps:
-            return (f"the smallest variance, {values[0]:.2g}, is close to eps = {self.eps:g}: "
-                    "whitening no longer reaches unit variance in that direction")
+            return (
+                f"the smallest variance, {values[0]:.2g}, is close to eps = {self.eps:g}: "
+                "whitening no longer reaches unit variance in that direction"
+            )
         return ""
 
 

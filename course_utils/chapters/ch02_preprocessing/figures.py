@@ -11,8 +11,13 @@ from course_utils.plots import check_figure_size
 from course_utils.preprocessing import Standardizer
 from course_utils.validation import check_array, check_bool, check_real, check_sequence
 
-__all__ = ["CLOUD_LIMIT", "WHITENING_TITLES", "ScatterPanels", "plot_standardization",
-           "plot_whitening"]
+__all__ = [
+    "CLOUD_LIMIT",
+    "WHITENING_TITLES",
+    "ScatterPanels",
+    "plot_standardization",
+    "plot_whitening",
+]
 
 #: Fixed limits of the 2-D scatter panels: every cloud of the explorer fits.
 CLOUD_LIMIT = 6.0
@@ -42,8 +47,14 @@ class ScatterPanels:
     marker_size : float
     """
 
-    def __init__(self, figure: Figure, titles, limit: float = CLOUD_LIMIT,
-                 animated: bool = False, marker_size: float = 4.0):
+    def __init__(
+        self,
+        figure: Figure,
+        titles,
+        limit: float = CLOUD_LIMIT,
+        animated: bool = False,
+        marker_size: float = 4.0,
+    ):
         self.figure = _check_figure(figure)
 
         def title(name, value):
@@ -66,14 +77,24 @@ class ScatterPanels:
             ax.axvline(0, color="0.8", lw=0.8, zorder=0)
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
-            self.clouds.append(ax.scatter(np.zeros(0), np.zeros(0), s=marker_size, alpha=0.6,
-                                          color="C0", linewidths=0, animated=animated))
+            self.clouds.append(
+                ax.scatter(
+                    np.zeros(0),
+                    np.zeros(0),
+                    s=marker_size,
+                    alpha=0.6,
+                    color="C0",
+                    linewidths=0,
+                    animated=animated,
+                )
+            )
         figure.subplots_adjust(left=0.05, right=0.98, bottom=0.1, top=0.88, wspace=0.25)
 
     def update(self, clouds) -> list:
         """Set each panel's points ((n, 2) arrays, one per panel); return the artists."""
-        clouds = check_sequence("clouds", clouds, min_len=len(self.clouds),
-                                max_len=len(self.clouds))
+        clouds = check_sequence(
+            "clouds", clouds, min_len=len(self.clouds), max_len=len(self.clouds)
+        )
         for i, (artist, points) in enumerate(zip(self.clouds, clouds)):
             artist.set_offsets(check_array(f"clouds[{i}]", points, shape=(None, 2)))
         return list(self.clouds)
@@ -92,8 +113,10 @@ def plot_standardization(X, figsize=(8.5, 3.0), dpi=96, figure: Figure | None = 
     """
     X = check_array("X", X, shape=(None, 2))
     scaler = Standardizer().fit(X)
-    panels = ScatterPanels(_new_figure(figure, figsize, dpi),
-                           ["original data", "zero-centred: X − μ", "normalised: (X − μ) / σ"])
+    panels = ScatterPanels(
+        _new_figure(figure, figsize, dpi),
+        ["original data", "zero-centred: X − μ", "normalised: (X − μ) / σ"],
+    )
     panels.update([X, X - scaler.mean_, scaler.transform(X)])
     return panels.figure
 
@@ -104,8 +127,9 @@ def plot_whitening(demo, figsize=(8.5, 2.6), dpi=96, figure: Figure | None = Non
     ``demo`` is a :class:`.runs.WhiteningDemo` (from :func:`.runs.whitening_demo`).
     """
     if not isinstance(demo, WhiteningDemo):
-        raise ValueError(f"demo must be a WhiteningDemo (see whitening_demo); got "
-                         f"{type(demo).__name__}")
+        raise ValueError(
+            f"demo must be a WhiteningDemo (see whitening_demo); got {type(demo).__name__}"
+        )
     panels = ScatterPanels(_new_figure(figure, figsize, dpi), WHITENING_TITLES)
     panels.update([demo.original, demo.decorrelated, demo.pca, demo.zca])
     return panels.figure

@@ -10,20 +10,50 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_utils.preprocessing import (IMAGE_MODES, ImageNormalizer, Standardizer, Whitener,
-                                        _check_matrix, covariance, max_identity_deviation,
-                                        whiten)
+from course_utils.preprocessing import (
+    IMAGE_MODES,
+    ImageNormalizer,
+    Standardizer,
+    Whitener,
+    _check_matrix,
+    covariance,
+    max_identity_deviation,
+    whiten,
+)
 from course_utils.stats import spread
 from course_utils.tables import format_table
-from course_utils.validation import (MAX_DIGITS, MAX_ELEMENTS, MAX_ITEMS, MAX_SEED, check_array,
-                                     check_elements, check_int, check_real, check_seed,
-                                     check_sequence, check_work, make_rng)
+from course_utils.validation import (
+    MAX_DIGITS,
+    MAX_ELEMENTS,
+    MAX_ITEMS,
+    MAX_SEED,
+    check_array,
+    check_elements,
+    check_int,
+    check_real,
+    check_seed,
+    check_sequence,
+    check_work,
+    make_rng,
+)
 
 __all__ = [
-    "photo_tiles", "split_rows", "correlated_gaussian", "WhiteningDemo", "whitening_demo",
-    "whitening_distances", "recipe_table", "leakage_table", "identity_table",
-    "sklearn_whitening_scale", "sklearn_difference", "SplitOffsets", "test_offsets_over_splits",
-    "offsets_table", "LeakageOverSplits", "leakage_over_splits",
+    "photo_tiles",
+    "split_rows",
+    "correlated_gaussian",
+    "WhiteningDemo",
+    "whitening_demo",
+    "whitening_distances",
+    "recipe_table",
+    "leakage_table",
+    "identity_table",
+    "sklearn_whitening_scale",
+    "sklearn_difference",
+    "SplitOffsets",
+    "test_offsets_over_splits",
+    "offsets_table",
+    "LeakageOverSplits",
+    "leakage_over_splits",
 ]
 
 #: Points of the 2-D demo: 100,000 points draw in about a second in the explorer's panels.
@@ -36,8 +66,10 @@ MAX_TRIALS = 10_000
 def _check_images(name: str, images, shape=None) -> np.ndarray:
     """A batch (N, H, W, C); as a list at most MAX_ITEMS images (a longer set: an array)."""
     if isinstance(images, (list, tuple)) and len(images) > MAX_ITEMS:
-        raise ValueError(f"{name} must be an array (N, H, W, C), or a list of at most "
-                         f"{MAX_ITEMS} images; got a list of {len(images)} items")
+        raise ValueError(
+            f"{name} must be an array (N, H, W, C), or a list of at most "
+            f"{MAX_ITEMS} images; got a list of {len(images)} items"
+        )
     return check_array(name, images, ndim=4, shape=shape)
 
 
@@ -60,23 +92,28 @@ def photo_tiles(photos, size: int = 32) -> np.ndarray:
     -------
     ndarray, shape (N, size, size, C), the photos' dtype; tiles row by row, photo by photo.
     """
-    if isinstance(photos, Collection) and not isinstance(photos, (str, bytes, np.ndarray)) \
-            and len(photos) <= MAX_ITEMS:
+    if (
+        isinstance(photos, Collection)
+        and not isinstance(photos, (str, bytes, np.ndarray))
+        and len(photos) <= MAX_ITEMS
+    ):
         photos = list(photos)  # dict values, say
     photos = check_sequence("photos", photos)
     size = check_int("size", size, 1, MAX_ELEMENTS)
-    photos = [check_array(f"photos[{i}]", photo, ndim=3, dtype=None)
-              for i, photo in enumerate(photos)]
+    photos = [
+        check_array(f"photos[{i}]", photo, ndim=3, dtype=None) for i, photo in enumerate(photos)
+    ]
     check_elements("the photos together", (sum(photo.size for photo in photos),))
     tiles = []
     for photo in photos:
         if photo.dtype.kind not in "biuf":
             raise ValueError(f"photos must hold numbers; got dtype {photo.dtype}")
         if photo.shape[0] < size or photo.shape[1] < size:
-            raise ValueError(f"every photo must have shape (H, W, C) with H, W >= {size}; "
-                             f"got {photo.shape}")
+            raise ValueError(
+                f"every photo must have shape (H, W, C) with H, W >= {size}; got {photo.shape}"
+            )
         h, w = photo.shape[0] // size, photo.shape[1] // size
-        grid = photo[:h * size, :w * size].reshape(h, size, w, size, photo.shape[2])
+        grid = photo[: h * size, : w * size].reshape(h, size, w, size, photo.shape[2])
         tiles.append(grid.swapaxes(1, 2).reshape(h * w, size, size, photo.shape[2]))
     return np.concatenate(tiles)
 
@@ -93,8 +130,14 @@ def split_rows(n: int, test_share: float, seed) -> tuple[np.ndarray, np.ndarray]
 
 
 # ------------------------------------------------------------------ the 2-D demo
-def correlated_gaussian(correlation: float = 0.8, angle: float = 0.0, scale: float = 1.5,
-                        n: int = 500, seed=0, offset=(1.5, 1.0)) -> np.ndarray:
+def correlated_gaussian(
+    correlation: float = 0.8,
+    angle: float = 0.0,
+    scale: float = 1.5,
+    n: int = 500,
+    seed=0,
+    offset=(1.5, 1.0),
+) -> np.ndarray:
     """A seeded 2-D Gaussian sample (n, 2).
 
     Before rotation the coordinates have stds 1 and ``scale`` and correlation
@@ -106,9 +149,11 @@ def correlated_gaussian(correlation: float = 0.8, angle: float = 0.0, scale: flo
     angle = check_real("angle", angle, low=-360, high=360)
     scale = check_real("scale", scale)
     if not -1 < correlation < 1:
-        raise ValueError(f"correlation must be strictly between -1 and 1; got {correlation:g} "
-                         "(at ±1 the points lie on a line: the covariance is singular and "
-                         "whitening would divide by a zero variance)")
+        raise ValueError(
+            f"correlation must be strictly between -1 and 1; got {correlation:g} "
+            "(at ±1 the points lie on a line: the covariance is singular and "
+            "whitening would divide by a zero variance)"
+        )
     if not 0 < scale <= 1e6:
         raise ValueError(f"scale must be > 0 and <= 1e6; got {scale:g}")
     n = check_int("n", n, 2, MAX_POINTS)
@@ -116,8 +161,7 @@ def correlated_gaussian(correlation: float = 0.8, angle: float = 0.0, scale: flo
     z = make_rng(seed).standard_normal((n, 2))
     t = np.deg2rad(angle)
     rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
-    lower = np.array([[1.0, 0.0],
-                      [correlation * scale, scale * np.sqrt(1 - correlation**2)]])
+    lower = np.array([[1.0, 0.0], [correlation * scale, scale * np.sqrt(1 - correlation**2)]])
     factor = rotation @ lower  # Σ = factor @ factor.T
     return z @ factor.T + offset
 
@@ -135,20 +179,32 @@ class WhiteningDemo:
     cov_zca: np.ndarray
 
 
-def whitening_demo(correlation: float = 0.8, angle: float = 0.0, scale: float = 1.5,
-                   n: int = 500, seed=0, eps: float = 1e-5) -> WhiteningDemo:
+def whitening_demo(
+    correlation: float = 0.8,
+    angle: float = 0.0,
+    scale: float = 1.5,
+    n: int = 500,
+    seed=0,
+    eps: float = 1e-5,
+) -> WhiteningDemo:
     """:func:`correlated_gaussian` decorrelated, PCA-whitened and ZCA-whitened (fit on it)."""
     X = correlated_gaussian(correlation, angle, scale, n, seed)
     pca = Whitener("pca", eps).fit(X)
     white = pca.transform(X)
     zca = white @ pca.eigenvectors_.T  # ZCA = PCA whitening rotated back
-    return WhiteningDemo(X, (X - pca.mean_) @ pca.eigenvectors_, white, zca,
-                         covariance(X), covariance(white), covariance(zca))
+    return WhiteningDemo(
+        X,
+        (X - pca.mean_) @ pca.eigenvectors_,
+        white,
+        zca,
+        covariance(X),
+        covariance(white),
+        covariance(zca),
+    )
 
 
 # ------------------------------------------------------------------ the notebook's claims
-def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100,
-                        seed=0) -> dict:
+def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100, seed=0) -> dict:
     """Mean squared distance :math:`\\frac1N\\sum_n \\|x^{white}_n - (x_n - \\mu)\\|^2` from
     the centred data to several whitenings of it: PCA, ZCA, and the closest of
     ``n_rotations`` random rotations of the PCA-whitened data (all are whitenings: any
@@ -162,8 +218,11 @@ def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100,
     n_rotations = check_int("n_rotations", n_rotations, 1, MAX_TRIALS)
     rng = make_rng(seed)
     d = X.shape[1]
-    check_work("the random rotations", n_rotations * (d ** 3 + X.size * d),
-               advice="use fewer rotations or features")
+    check_work(
+        "the random rotations",
+        n_rotations * (d**3 + X.size * d),
+        advice="use fewer rotations or features",
+    )
     centred = X - X.mean(axis=0)
     pca = Whitener("pca", eps).fit(X)
     white = pca.transform(X)
@@ -175,8 +234,11 @@ def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100,
     for _ in range(n_rotations):
         q, r = np.linalg.qr(rng.standard_normal((X.shape[1], X.shape[1])))
         best = min(best, distance(white @ (q * np.sign(np.diag(r)))))
-    return {"PCA": distance(white), "ZCA": distance(white @ pca.eigenvectors_.T),
-            "best of random rotations": best}
+    return {
+        "PCA": distance(white),
+        "ZCA": distance(white @ pca.eigenvectors_.T),
+        "best of random rotations": best,
+    }
 
 
 def _triple(values, digits: int) -> str:
@@ -191,14 +253,21 @@ def recipe_table(train, test, digits: int = 1) -> str:
     digits = check_int("digits", digits, 0, MAX_DIGITS)
     train = _check_images("train", train)
     test = _check_images("test", test, shape=(None, *train.shape[1:]))
-    rows = {"subtracts": [], "divides by": [], "train mean": [], "train std": [],
-            "test mean": [], "test std": []}
+    rows = {
+        "subtracts": [],
+        "divides by": [],
+        "train mean": [],
+        "train std": [],
+        "test mean": [],
+        "test std": [],
+    }
     for mode in IMAGE_MODES:
         recipe = ImageNormalizer(mode).fit(train)
         if mode == "image":
             m = recipe.mean_.reshape(-1, recipe.mean_.shape[-1])
-            rows["subtracts"].append(f"mean image {recipe.mean_.shape}: "
-                                     f"{m.min():.{digits}f} to {m.max():.{digits}f}")
+            rows["subtracts"].append(
+                f"mean image {recipe.mean_.shape}: {m.min():.{digits}f} to {m.max():.{digits}f}"
+            )
         else:
             rows["subtracts"].append(f"channel means {_triple(recipe.mean_, digits)}")
         rows["divides by"].append("-" if recipe.std_ is None else _triple(recipe.std_, digits))
@@ -228,8 +297,12 @@ def leakage_table(train, test) -> str:
         out = fit.transform(test)
         rows["test: mean |μ|"].append(float(np.abs(out.mean(axis=0)).mean()))
         rows["test: mean σ"].append(float(out.std(axis=0).mean()))
-    return format_table(rows, index=["train only (right)", "train + test (leak)"],
-                        index_name="scaler fit on", digits=4)
+    return format_table(
+        rows,
+        index=["train only (right)", "train + test (leak)"],
+        index_name="scaler fit on",
+        digits=4,
+    )
 
 
 def identity_table(X, eps_values=(1e-5, 1e-10)) -> str:
@@ -237,9 +310,12 @@ def identity_table(X, eps_values=(1e-5, 1e-10)) -> str:
     the prediction :math:`\\epsilon / (\\lambda_{min} + \\epsilon)` (exact for PCA, whose
     covariance is the diagonal :math:`\\Lambda / (\\Lambda + \\epsilon)`)."""
     X = _check_matrix(X, min_rows=2)
-    eps_values = check_sequence("eps_values", eps_values,
-                                lambda name, eps: check_real(name, eps, low=0, low_open=True),
-                                max_len=100)
+    eps_values = check_sequence(
+        "eps_values",
+        eps_values,
+        lambda name, eps: check_real(name, eps, low=0, low_open=True),
+        max_len=100,
+    )
     check_work("the whitenings", 3 * len(eps_values) * (X.shape[1] ** 3 + X.size * X.shape[1]))
     rows = {"PCA": [], "ZCA": [], "eps / (λ_min + eps)": []}
     for eps in eps_values:
@@ -271,6 +347,7 @@ def sklearn_difference(X, eps: float = 1e-12) -> float:
 
 
 # ------------------------------------------------------------------ over random splits
+
 
 @dataclass(frozen=True)
 class SplitOffsets:
@@ -318,13 +395,13 @@ def test_offsets_over_splits(images, test_share: float = 0.25, seeds=range(200))
     # Per image and channel: sum and sum of squares, (N, C) each. For integer pixels (photos,
     # 0..255) every such sum is an integer below 2**53, so float64 holds it exactly, in any
     # order of summation: the statistics below do not depend on the CPU's SIMD kernels.
-    sums, squares, pixels = x.sum(axis=1), (x ** 2).sum(axis=1), x.shape[1]
+    sums, squares, pixels = x.sum(axis=1), (x**2).sum(axis=1), x.shape[1]
     raw, standardised = [], []
     for seed in seeds:
         train, test = split_rows(len(images), test_share, int(seed))
         n_train = len(train) * pixels
         mean = sums[train].sum(axis=0) / n_train
-        std = np.sqrt(squares[train].sum(axis=0) / n_train - mean ** 2)
+        std = np.sqrt(squares[train].sum(axis=0) / n_train - mean**2)
         offset = sums[test].sum(axis=0) / (len(test) * pixels) - mean
         raw.append(offset)
         standardised.append(offset / std)
@@ -335,8 +412,10 @@ def offsets_table(offsets: SplitOffsets) -> str:
     """Per recipe: the first split's per-channel offsets, and over all splits their mean, SD
     and range (all channels together)."""
     if not isinstance(offsets, SplitOffsets):
-        raise ValueError(f"offsets must be a SplitOffsets (see test_offsets_over_splits); got "
-                         f"{type(offsets).__name__}")
+        raise ValueError(
+            f"offsets must be a SplitOffsets (see test_offsets_over_splits); got "
+            f"{type(offsets).__name__}"
+        )
 
     rows = {f"seed {offsets.seeds[0]}": [], "mean": [], "SD": [], "smallest to largest": []}
     for values, digits in ((offsets.raw, 2), (offsets.standardised, 3)):
@@ -344,7 +423,8 @@ def offsets_table(offsets: SplitOffsets) -> str:
         rows["mean"].append(_triple(values.mean(axis=0), digits))
         rows["SD"].append(_triple(values.std(axis=0, ddof=1), digits))
         rows["smallest to largest"].append(
-            f"{values.min() + 0.0:.{digits}f} to {values.max() + 0.0:.{digits}f}")
+            f"{values.min() + 0.0:.{digits}f} to {values.max() + 0.0:.{digits}f}"
+        )
     return format_table(rows, index=["channel", "channel_std"], index_name="recipe")
 
 
@@ -388,25 +468,36 @@ class LeakageOverSplits:
 
     def spreads(self) -> dict:
         """Each field as a :class:`~course_utils.stats.Spread`."""
-        return {name: spread(getattr(self, name)) for name in
-                ("max_mean_change", "max_scale_change", "test_mean_right", "test_mean_leak")}
+        return {
+            name: spread(getattr(self, name))
+            for name in ("max_mean_change", "max_scale_change", "test_mean_right", "test_mean_leak")
+        }
 
     def table(self) -> str:
         """Median and range over the splits of :func:`leakage_table`'s columns."""
 
-        titles = {"max_mean_change": "max |Δμ|", "max_scale_change": "max |Δσ|",
-                  "test_mean_right": "test: mean |μ|, right", "test_mean_leak":
-                  "test: mean |μ|, leak"}
+        titles = {
+            "max_mean_change": "max |Δμ|",
+            "max_scale_change": "max |Δσ|",
+            "test_mean_right": "test: mean |μ|, right",
+            "test_mean_leak": "test: mean |μ|, leak",
+        }
         spreads = self.spreads()
-        return format_table({"median": [s.median for s in spreads.values()],
-                             "smallest": [s.min for s in spreads.values()],
-                             "largest": [s.max for s in spreads.values()]},
-                            index=list(titles.values()), index_name=f"over {self.n} splits",
-                            digits=4)
+        return format_table(
+            {
+                "median": [s.median for s in spreads.values()],
+                "smallest": [s.min for s in spreads.values()],
+                "largest": [s.max for s in spreads.values()],
+            },
+            index=list(titles.values()),
+            index_name=f"over {self.n} splits",
+            digits=4,
+        )
 
 
-def leakage_over_splits(x, y, test_share: float = 0.25, n_splits: int = 50,
-                        seed=0) -> LeakageOverSplits:
+def leakage_over_splits(
+    x, y, test_share: float = 0.25, n_splits: int = 50, seed=0
+) -> LeakageOverSplits:
     """:func:`leakage_table` for ``n_splits`` random stratified splits of ``(x, y)``.
 
     Parameters
@@ -436,12 +527,13 @@ def leakage_over_splits(x, y, test_share: float = 0.25, n_splits: int = 50,
     classes, counts = np.unique(y, return_counts=True)
     n_test = int(np.ceil(test_share * len(x)))
     if counts.min() < 2 or not len(classes) <= n_test <= len(x) - len(classes):
-        raise ValueError(f"y must hold every class at least twice, and test_share must leave "
-                         f"room for each class on both sides; got {len(classes)} classes, "
-                         f"smallest {counts.min()} rows, test_share {test_share:g}")
+        raise ValueError(
+            f"y must hold every class at least twice, and test_share must leave "
+            f"room for each class on both sides; got {len(classes)} classes, "
+            f"smallest {counts.min()} rows, test_share {test_share:g}"
+        )
     check_work("the splits", n_splits * x.size * 10)
-    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=test_share,
-                                      random_state=seed)
+    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=test_share, random_state=seed)
     columns = [[], [], [], []]
     for train, test in splitter.split(x, y):
         right = Standardizer().fit(x[train])

@@ -35,32 +35,59 @@ class InitExplorer(Explorer):
     weights.
     """
 
-    def __init__(self, scheme="normal", std=0.01, activation="tanh", depth=6, width=4096,
-                 n_samples=16, seed=0, figsize=(8.5, 4.6), dpi=96):
+    def __init__(
+        self,
+        scheme="normal",
+        std=0.01,
+        activation="tanh",
+        depth=6,
+        width=4096,
+        n_samples=16,
+        seed=0,
+        figsize=(8.5, 4.6),
+        dpi=96,
+    ):
         # n_samples and seed: the experiment's own checks, for the largest network offered
         Experiment(depth=MAX_DEPTH, width=max(WIDTHS), n_samples=n_samples, seed=seed)
         check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
         check_figure_size(figsize, dpi)
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display
-        self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), MAX_DEPTH,
-                                         activation if activation in HIST_RANGE else "tanh",
-                                         animated=True, std_range=STD_RANGE,
-                                         std_labels=False)
+        self.view = LayerHistogramFigure(
+            Figure(figsize=figsize, dpi=dpi),
+            MAX_DEPTH,
+            activation if activation in HIST_RANGE else "tanh",
+            animated=True,
+            std_range=STD_RANGE,
+            std_labels=False,
+        )
         style = {"description_width": "70px"}
         controls = {
             "scheme": ipywidgets.Dropdown(options=SCHEMES, description="scheme", style=style),
-            "std": LogSlider(base=10, min=np.log10(STD_RANGE_EXPLORER[0]),
-                             max=np.log10(STD_RANGE_EXPLORER[1]), step=0.01, description="std",
-                             readout_format=".3g", style=style),
-            "activation": ipywidgets.Dropdown(options=ACTIVATIONS, description="activation",
-                                              style=style),
+            "std": LogSlider(
+                base=10,
+                min=np.log10(STD_RANGE_EXPLORER[0]),
+                max=np.log10(STD_RANGE_EXPLORER[1]),
+                step=0.01,
+                description="std",
+                readout_format=".3g",
+                style=style,
+            ),
+            "activation": ipywidgets.Dropdown(
+                options=ACTIVATIONS, description="activation", style=style
+            ),
             "depth": IntSlider(min=1, max=MAX_DEPTH, description="depth", style=style),
-            "width": ipywidgets.SelectionSlider(options=WIDTHS, description="width",
-                                                style=style),
+            "width": ipywidgets.SelectionSlider(options=WIDTHS, description="width", style=style),
         }
-        super().__init__(controls, self.view.figure, scheme=scheme, std=std,
-                         activation=activation, depth=depth, width=width)
+        super().__init__(
+            controls,
+            self.view.figure,
+            scheme=scheme,
+            std=std,
+            activation=activation,
+            depth=depth,
+            width=width,
+        )
 
     may_ignore = ("std",)
 
@@ -77,8 +104,9 @@ class InitExplorer(Explorer):
         return Experiment(depth, width, self.n_samples, activation, scheme, std, self.seed)
 
     def compute(self, **values):
-        activations = weight_cache.run(self._experiment(**values),
-                                       full_width=max(WIDTHS)).activations
+        activations = weight_cache.run(
+            self._experiment(**values), full_width=max(WIDTHS)
+        ).activations
         for a in activations:  # results are kept and shared: nobody may change them
             a.flags.writeable = False
         return activations
@@ -98,8 +126,11 @@ class InitExplorer(Explorer):
         if scheme == "normal" and np.isfinite(std) and std > 0:
             control = self.controls["std"]
             exponent = round(np.log10(std) / control.step) * control.step
-            steps += [dict(now, std=float(10 ** (exponent + d * control.step)))
-                      for d in (1, -1) if control.min <= exponent + d * control.step <= control.max]
+            steps += [
+                dict(now, std=float(10 ** (exponent + d * control.step)))
+                for d in (1, -1)
+                if control.min <= exponent + d * control.step <= control.max
+            ]
         steps += [dict(now, depth=d) for d in (depth + 1, depth - 1) if 1 <= d <= MAX_DEPTH]
         i = WIDTHS.index(width) if width in WIDTHS else -1
         steps += [dict(now, width=WIDTHS[j]) for j in (i + 1, i - 1) if 0 <= j < len(WIDTHS)]
@@ -110,16 +141,18 @@ class InitExplorer(Explorer):
     def render(self, result, scheme, std, activation, depth, width) -> list:
         if self.view.set_activation(activation):
             self.request_full_draw()  # new histogram range: new ticks
-        if self.view.set_title(f"{activation} network, activations per layer, "
-                               f"{self.n_samples} samples"):
+        if self.view.set_title(
+            f"{activation} network, activations per layer, {self.n_samples} samples"
+        ):
             self.request_full_draw()
         return self.view.update(result)
 
     def describe(self, result, scheme, std, activation, depth, width) -> str:
         stds = self.view.stats.std  # computed by render for this very result
         sigma = init_std(scheme, width, width, std=std)
-        return (f"W ~ N(0, {sigma:.3g}²); std of a per layer: "
-                + "  ".join("overflow" if not np.isfinite(s) else f"{s:.3g}" for s in stds))
+        return f"W ~ N(0, {sigma:.3g}²); std of a per layer: " + "  ".join(
+            "overflow" if not np.isfinite(s) else f"{s:.3g}" for s in stds
+        )
 
     def background_key(self, scheme, std, activation, depth, width):
         return activation  # the histograms' range and the title; the rest is animated
@@ -127,8 +160,10 @@ class InitExplorer(Explorer):
     def warning(self, result) -> str:
         for layer, a in enumerate(result, start=1):
             if not np.isfinite(a).all():
-                return (f"activations overflow float32 from layer {layer} on: this std is "
-                        "far too large for the activation")
+                return (
+                    f"activations overflow float32 from layer {layer} on: this std is "
+                    "far too large for the activation"
+                )
         return ""
 
     def on_display(self):

@@ -26,11 +26,28 @@ from course_utils.stats import layer_stats
 from course_utils.tables import format_table
 from course_utils.validation import MAX_SEED, check_choice, check_int, check_real
 
-__all__ = ["MAX_DEPTH", "MAX_WIDTH", "MAX_WEIGHT_BYTES", "MAX_ACTIVATION_BYTES",
-           "MAX_FORWARD_MULTIPLY_ADDS", "Experiment", "forward_pass", "forward_activations",
-           "SMALL_LOCAL_GRAD", "GradientSignals", "gradient_signals", "GradientSizes",
-           "gradient_sizes", "LECTURE_CASES", "cases_table", "VarianceGains",
-           "layer_variance_gains", "SecondMoments", "second_moments", "backward_gain"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_WIDTH",
+    "MAX_WEIGHT_BYTES",
+    "MAX_ACTIVATION_BYTES",
+    "MAX_FORWARD_MULTIPLY_ADDS",
+    "Experiment",
+    "forward_pass",
+    "forward_activations",
+    "SMALL_LOCAL_GRAD",
+    "GradientSignals",
+    "gradient_signals",
+    "GradientSizes",
+    "gradient_sizes",
+    "LECTURE_CASES",
+    "cases_table",
+    "VarianceGains",
+    "layer_variance_gains",
+    "SecondMoments",
+    "second_moments",
+    "backward_gain",
+]
 
 # Limits: every call must fit a 2 GB Binder next to the rest of a kernel (~300 MB with torch)
 # and answer in a few seconds on 2 CPU cores. They are checked before anything is allocated.
@@ -104,8 +121,10 @@ class Experiment:
         set_("n_samples", check_int("n_samples", self.n_samples, 1))
         set_("seed", _check_seed("seed", self.seed))
         if not isinstance(self.activation, str):
-            raise ValueError(f"activation must be a name from course_utils.activations.NAMES; "
-                             f"got {self.activation!r}")
+            raise ValueError(
+                f"activation must be a name from course_utils.activations.NAMES; "
+                f"got {self.activation!r}"
+            )
         _activations.get(self.activation)
         set_("activation", self.activation.lower())
         check_choice("scheme", self.scheme, SCHEMES)
@@ -120,20 +139,23 @@ class Experiment:
             raise ValueError(
                 f"depth={depth}, width={width} needs {_mib(weight_bytes)} of float32 weights; "
                 f"the limit is {_mib(MAX_WEIGHT_BYTES)} (what fits a 2 GB Binder next to the "
-                "rest of the kernel): lower depth or width")
+                "rest of the kernel): lower depth or width"
+            )
         array_bytes = 2 * depth * n * width * 4
         if array_bytes > MAX_ACTIVATION_BYTES:
             raise ValueError(
                 f"n_samples={n} with depth={depth}, width={width} keeps {_mib(array_bytes)} of "
                 f"per-layer arrays; the limit is {_mib(MAX_ACTIVATION_BYTES)} (2 GB Binder): "
-                f"use at most {MAX_ACTIVATION_BYTES // (8 * depth * width)} samples")
+                f"use at most {MAX_ACTIVATION_BYTES // (8 * depth * width)} samples"
+            )
         work = depth * n * width * width
         if work > MAX_FORWARD_MULTIPLY_ADDS:
             raise ValueError(
                 f"n_samples={n} with depth={depth}, width={width} is {work / 1e9:.0f} billion "
                 f"multiply-adds; the limit is {MAX_FORWARD_MULTIPLY_ADDS / 1e9:.0f} billion (a few "
                 f"seconds on 2 cores): use at most {MAX_FORWARD_MULTIPLY_ADDS // (depth * width**2)} "
-                "samples")
+                "samples"
+            )
 
     @property
     def weight_std(self) -> float:
@@ -264,7 +286,8 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
         raise ValueError(
             f"the backward pass of this experiment keeps {_mib(arrays)} of per-layer arrays; "
             f"the limit is {_mib(MAX_ACTIVATION_BYTES)} (2 GB Binder): use at most "
-            f"{MAX_ACTIVATION_BYTES // (16 * experiment.depth * experiment.width)} samples")
+            f"{MAX_ACTIVATION_BYTES // (16 * experiment.depth * experiment.width)} samples"
+        )
     run = forward_pass(experiment)
     weights = weight_cache.weights(experiment)
     rng = np.random.default_rng([experiment.seed, 2, upstream_seed])
@@ -273,8 +296,9 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
         grads = network.backward(run, weights, upstream, experiment.activation)
         _, df = _activations.get(experiment.activation)
         return GradientSizes(
-            weights=np.array([_weight_gradient_rms(a, dz)
-                              for a, dz in zip(grads.layer_inputs, grads.z)]),
+            weights=np.array(
+                [_weight_gradient_rms(a, dz) for a, dz in zip(grads.layer_inputs, grads.z)]
+            ),
             activations=np.array([_rms(g) for g in grads.activations]),
             local=np.array([np.mean(df(z), dtype=np.float64) for z in run.pre_activations]),
         )
@@ -306,22 +330,35 @@ def cases_table(cases: dict | None = None) -> str:
         A table; the saturated share is shown for tanh networks only (it is a tanh notion).
     """
     cases = LECTURE_CASES if cases is None else cases
-    if not isinstance(cases, dict) or not cases or not all(isinstance(c, Experiment) for c in cases.values()):
+    if (
+        not isinstance(cases, dict)
+        or not cases
+        or not all(isinstance(c, Experiment) for c in cases.values())
+    ):
         raise ValueError("cases must map names to Experiment objects")
     depths = {c.depth for c in cases.values()}
     if len(depths) != 1:
         raise ValueError(f"cases must share one depth; got depths {sorted(depths)}")
     first, last = "layer 1", f"layer {depths.pop()}"
-    columns: dict[str, list] = {f"std, {first}": [], f"std, {last}": [],
-                                f"|a|>0.99, {first}": [], f"|a|>0.99, {last}": []}
+    columns: dict[str, list] = {
+        f"std, {first}": [],
+        f"std, {last}": [],
+        f"|a|>0.99, {first}": [],
+        f"|a|>0.99, {last}": [],
+    }
     for experiment in cases.values():
         stats = layer_stats(forward_pass(experiment).activations)
         tanh = experiment.activation == "tanh"
-        for title, value in zip(columns, (stats.std[0], stats.std[-1],
-                                          stats.saturated[0], stats.saturated[-1])):
+        for title, value in zip(
+            columns, (stats.std[0], stats.std[-1], stats.saturated[0], stats.saturated[-1])
+        ):
             columns[title].append(value if tanh or title.startswith("std") else "-")
-    return format_table(columns, index=list(cases), index_name="network",
-                        percent=[t for t in columns if t.startswith("|a|")])
+    return format_table(
+        columns,
+        index=list(cases),
+        index_name="network",
+        percent=[t for t in columns if t.startswith("|a|")],
+    )
 
 
 @dataclass(frozen=True)
@@ -332,8 +369,9 @@ class VarianceGains:
     backward: float  #: Var(g W^T) / Var(g); theory n_out sigma^2
 
 
-def layer_variance_gains(fan_in: int, fan_out: int, std: float, n_samples: int = 512,
-                         seed: int = 0) -> VarianceGains:
+def layer_variance_gains(
+    fan_in: int, fan_out: int, std: float, n_samples: int = 512, seed: int = 0
+) -> VarianceGains:
     r"""Measure the forward and backward variance gains of one linear layer.
 
     With :math:`W \sim N(0, \sigma^2)` of shape ``(fan_in, fan_out)``, inputs
@@ -366,8 +404,9 @@ def layer_variance_gains(fan_in: int, fan_out: int, std: float, n_samples: int =
     w = sample_weights("normal", fan_in, fan_out, std=std, seed=rng)
     x = rng.standard_normal((n_samples, fan_in))
     g = rng.standard_normal((n_samples, fan_out))
-    return VarianceGains(forward=float((x @ w).var() / x.var()),
-                         backward=float((g @ w.T).var() / g.var()))
+    return VarianceGains(
+        forward=float((x @ w).var() / x.var()), backward=float((g @ w.T).var() / g.var())
+    )
 
 
 def _mean_square(a) -> float:
@@ -399,7 +438,7 @@ def second_moments(experiment: Experiment) -> SecondMoments:
     less the larger z is.
     """
     run = forward_pass(experiment)
-    sigma2 = experiment.weight_std ** 2
+    sigma2 = experiment.weight_std**2
     with np.errstate(over="ignore", invalid="ignore"):
         return SecondMoments(
             predicted_z=np.array([a.shape[1] * sigma2 * _mean_square(a) for a in run.inputs]),
@@ -425,5 +464,9 @@ def backward_gain(experiment: Experiment) -> np.ndarray:
     run = forward_pass(experiment)
     _, df = _activations.get(experiment.activation)
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.array([math.sqrt(z.shape[1] * _mean_square(df(z))) * experiment.weight_std
-                         for z in run.pre_activations])
+        return np.array(
+            [
+                math.sqrt(z.shape[1] * _mean_square(df(z))) * experiment.weight_std
+                for z in run.pre_activations
+            ]
+        )

@@ -16,11 +16,24 @@ import numpy as np
 from course_utils import activations as _activations
 from course_utils import network
 from course_utils.tables import format_table
-from course_utils.validation import (MAX_ITEMS, MAX_SEED, check_choice, check_int, check_real,
-                                     check_sequence)
+from course_utils.validation import (
+    MAX_ITEMS,
+    MAX_SEED,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+)
 
-__all__ = ["SYMMETRY_INITS", "MAX_SYMMETRY_SIZE", "symmetry_table", "SAME_UNITS_TOLERANCE",
-           "SymmetryOverSeeds", "symmetry_over_seeds", "symmetry_seeds_table"]
+__all__ = [
+    "SYMMETRY_INITS",
+    "MAX_SYMMETRY_SIZE",
+    "symmetry_table",
+    "SAME_UNITS_TOLERANCE",
+    "SymmetryOverSeeds",
+    "symmetry_over_seeds",
+    "symmetry_seeds_table",
+]
 
 #: Initialisations :func:`symmetry_table` compares.
 SYMMETRY_INITS = ("zero", "constant", "random")
@@ -37,8 +50,9 @@ def _rms(a: np.ndarray) -> float:
     return math.sqrt(float(np.einsum("ij,ij->", a, a, dtype=np.float64) / a.size))
 
 
-def _symmetry_run(init: str, value: float, sizes, n_samples: int, activation: str,
-                  seed: int) -> np.ndarray:
+def _symmetry_run(
+    init: str, value: float, sizes, n_samples: int, activation: str, seed: int
+) -> np.ndarray:
     """One forward and backward pass of :func:`symmetry_table`'s network.
 
     Returns an array (3, hidden layers): units' outputs spread, dL/dW columns spread, RMS.
@@ -56,27 +70,42 @@ def _symmetry_run(init: str, value: float, sizes, n_samples: int, activation: st
     grads = network.backward(run, weights, rng.standard_normal(run.output.shape), activation)
     hidden = range(1, len(sizes) - 1)
     spread = lambda m, axis: np.max(np.ptp(m, axis=axis))  # noqa: E731
-    return np.array([[spread(run.activations[l - 1], 1) for l in hidden],
-                     [spread(grads.weight(l), 1) for l in hidden],
-                     [_rms(grads.weight(l)) for l in hidden]])
+    return np.array(
+        [
+            [spread(run.activations[l - 1], 1) for l in hidden],
+            [spread(grads.weight(l), 1) for l in hidden],
+            [_rms(grads.weight(l)) for l in hidden],
+        ]
+    )
 
 
 def _check_symmetry_args(init, value, sizes, n_samples, activation):
     check_choice("init", init, SYMMETRY_INITS)
     value = check_real("value", value, 0.0, 1e6, low_open=True)
-    sizes = check_sequence("sizes (input, hidden..., output)", sizes,
-                           lambda n, s: check_int(n, s, 1, MAX_SYMMETRY_SIZE), min_len=3,
-                           max_len=MAX_SYMMETRY_LAYERS)
+    sizes = check_sequence(
+        "sizes (input, hidden..., output)",
+        sizes,
+        lambda n, s: check_int(n, s, 1, MAX_SYMMETRY_SIZE),
+        min_len=3,
+        max_len=MAX_SYMMETRY_LAYERS,
+    )
     n_samples = check_int("n_samples", n_samples, 1, MAX_SYMMETRY_SIZE)
     if not isinstance(activation, str):
-        raise ValueError(f"activation must be a name from course_utils.activations.NAMES; "
-                         f"got {activation!r}")
+        raise ValueError(
+            f"activation must be a name from course_utils.activations.NAMES; got {activation!r}"
+        )
     _activations.get(activation)
     return value, tuple(sizes), n_samples
 
 
-def symmetry_table(init: str, value: float = 0.5, sizes=(3, 5, 5, 2), n_samples: int = 4,
-                   activation: str = "tanh", seed: int = 0) -> str:
+def symmetry_table(
+    init: str,
+    value: float = 0.5,
+    sizes=(3, 5, 5, 2),
+    n_samples: int = 4,
+    activation: str = "tanh",
+    seed: int = 0,
+) -> str:
     r"""Why weights start random: what a zero or constant initialisation does, in numbers.
 
     A small network with layer sizes ``sizes`` is initialised with ``init``:
@@ -95,11 +124,13 @@ def symmetry_table(init: str, value: float = 0.5, sizes=(3, 5, 5, 2), n_samples:
         A table, one row per hidden layer.
     """
     value, sizes, n_samples = _check_symmetry_args(init, value, sizes, n_samples, activation)
-    out = _symmetry_run(init, value, sizes, n_samples, activation,
-                        check_int("seed", seed, 0, MAX_SEED))
-    return format_table({"units' outputs spread": out[0], "dL/dW columns spread": out[1],
-                         "RMS dL/dW": out[2]},
-                        index=[f"hidden {l}" for l in range(1, len(sizes) - 1)])
+    out = _symmetry_run(
+        init, value, sizes, n_samples, activation, check_int("seed", seed, 0, MAX_SEED)
+    )
+    return format_table(
+        {"units' outputs spread": out[0], "dL/dW columns spread": out[1], "RMS dL/dW": out[2]},
+        index=[f"hidden {l}" for l in range(1, len(sizes) - 1)],
+    )
 
 
 #: Spreads up to this count as 0 in :class:`SymmetryOverSeeds`: values of order 1 differing
@@ -134,20 +165,30 @@ class SymmetryOverSeeds:
     def identical_units(self) -> int:
         """Seeds at which every hidden layer's units are copies of one another: both spreads
         at most :data:`SAME_UNITS_TOLERANCE` (rounding), at every hidden layer."""
-        return int(np.sum((self.outputs_spread <= SAME_UNITS_TOLERANCE).all(axis=1)
-                          & (self.columns_spread <= SAME_UNITS_TOLERANCE).all(axis=1)))
+        return int(
+            np.sum(
+                (self.outputs_spread <= SAME_UNITS_TOLERANCE).all(axis=1)
+                & (self.columns_spread <= SAME_UNITS_TOLERANCE).all(axis=1)
+            )
+        )
 
 
-def symmetry_over_seeds(init: str, value: float = 0.5, seeds=range(100), sizes=(3, 5, 5, 2),
-                        n_samples: int = 4, activation: str = "tanh") -> SymmetryOverSeeds:
+def symmetry_over_seeds(
+    init: str,
+    value: float = 0.5,
+    seeds=range(100),
+    sizes=(3, 5, 5, 2),
+    n_samples: int = 4,
+    activation: str = "tanh",
+) -> SymmetryOverSeeds:
     """:func:`symmetry_table`'s network once per seed (new inputs, upstream gradient and,
     for ``"random"``, weights). The arguments are :func:`symmetry_table`'s; ``seeds``
     1 to 10,000 integers >= 0."""
     value, sizes, n_samples = _check_symmetry_args(init, value, sizes, n_samples, activation)
-    seeds = check_sequence("seeds", seeds, lambda n, s: check_int(n, s, 0, MAX_SEED),
-                           max_len=MAX_ITEMS)
-    runs = np.array([_symmetry_run(init, value, sizes, n_samples, activation, s)
-                     for s in seeds])
+    seeds = check_sequence(
+        "seeds", seeds, lambda n, s: check_int(n, s, 0, MAX_SEED), max_len=MAX_ITEMS
+    )
+    runs = np.array([_symmetry_run(init, value, sizes, n_samples, activation, s) for s in seeds])
     return SymmetryOverSeeds(init, runs[:, 0], runs[:, 1], runs[:, 2])
 
 
@@ -160,9 +201,14 @@ def symmetry_seeds_table(results: dict) -> str:
     ----------
     results : dict of str -> SymmetryOverSeeds
     """
-    if not isinstance(results, dict) or not results or not all(isinstance(r, SymmetryOverSeeds) for r in results.values()):
-        raise ValueError("results must map case names to SymmetryOverSeeds "
-                         "(see symmetry_over_seeds)")
+    if (
+        not isinstance(results, dict)
+        or not results
+        or not all(isinstance(r, SymmetryOverSeeds) for r in results.values())
+    ):
+        raise ValueError(
+            "results must map case names to SymmetryOverSeeds (see symmetry_over_seeds)"
+        )
     identical = f"units identical (spreads <= {SAME_UNITS_TOLERANCE:g})"
     rows = {identical: [], "dL/dW columns spread": [], "RMS dL/dW, median (range)": []}
     index = []
@@ -173,7 +219,6 @@ def symmetry_seeds_table(results: dict) -> str:
             cols, rms = r.columns_spread[:, layer], r.rms[:, layer]
             rows["dL/dW columns spread"].append(f"{cols.min():.3f} to {cols.max():.3f}")
             rows["RMS dL/dW, median (range)"].append(
-                f"{np.median(rms):.3f} ({rms.min():.3f} to {rms.max():.3f})")
+                f"{np.median(rms):.3f} ({rms.min():.3f} to {rms.max():.3f})"
+            )
     return format_table(rows, index=index, index_name="initialisation")
-
-

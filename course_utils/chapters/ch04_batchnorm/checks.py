@@ -13,9 +13,18 @@ from typing import Callable
 
 from course_utils.checking import call_answer
 
-__all__ = ["BN_FORWARD_TOL", "bn_forward_cases", "bn_forward_mistake", "check_bn_forward",
-           "BN_BACKWARD_TOL", "BN_NUMERICAL_TOL", "bn_backward_cases", "bn_numerical_gradients",
-           "bn_backward_mistake", "check_bn_backward"]
+__all__ = [
+    "BN_FORWARD_TOL",
+    "bn_forward_cases",
+    "bn_forward_mistake",
+    "check_bn_forward",
+    "BN_BACKWARD_TOL",
+    "BN_NUMERICAL_TOL",
+    "bn_backward_cases",
+    "bn_numerical_gradients",
+    "bn_backward_mistake",
+    "check_bn_backward",
+]
 
 #: Absolute and relative tolerance of :func:`check_bn_forward` (float64 arithmetic).
 BN_FORWARD_TOL = 1e-8
@@ -42,8 +51,11 @@ def _as_float_array(value):
 def _matches(got, candidate, tol) -> bool:
     import numpy as np
 
-    return (got.shape == candidate.shape and bool(np.all(np.isfinite(candidate)))
-            and np.allclose(got, candidate, rtol=tol, atol=tol))
+    return (
+        got.shape == candidate.shape
+        and bool(np.all(np.isfinite(candidate)))
+        and np.allclose(got, candidate, rtol=tol, atol=tol)
+    )
 
 
 # ----------------------------------------------------------------------------- forward pass
@@ -63,13 +75,28 @@ def bn_forward_cases():
     x5[:, 1] = 2.5  # a feature that is constant over the batch
     return [
         ("4 x 3, gamma 1, beta 0, eps by default", x1, np.ones(3), np.zeros(3), None),
-        ("16 x 5, features of very different scales", x2, rng.uniform(0.5, 2.0, 5),
-         rng.normal(0.0, 1.0, 5), 1e-5),
+        (
+            "16 x 5, features of very different scales",
+            x2,
+            rng.uniform(0.5, 2.0, 5),
+            rng.normal(0.0, 1.0, 5),
+            1e-5,
+        ),
         ("a batch of 2", x3, np.full(6, 2.0), np.full(6, -1.0), 1e-5),
-        ("8 x 4, large eps = 0.1", x4, np.array([1.0, 2.0, 0.5, 3.0]),
-         np.array([0.0, 1.0, -1.0, 0.5]), 0.1),
-        ("5 x 3, feature 1 constant over the batch", x5, np.array([1.5, 2.0, 0.5]),
-         np.array([0.3, -0.7, 1.0]), 1e-5),
+        (
+            "8 x 4, large eps = 0.1",
+            x4,
+            np.array([1.0, 2.0, 0.5, 3.0]),
+            np.array([0.0, 1.0, -1.0, 0.5]),
+            0.1,
+        ),
+        (
+            "5 x 3, feature 1 constant over the batch",
+            x5,
+            np.array([1.5, 2.0, 0.5]),
+            np.array([0.3, -0.7, 1.0]),
+            1e-5,
+        ),
     ]
 
 
@@ -88,37 +115,56 @@ def bn_forward_mistake(x, gamma, beta, eps, got) -> str:
     with np.errstate(all="ignore"):
         rows = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
         candidates = [
-            (gamma * centred / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta,
-             "You divided by the unbiased variance (N - 1, ddof=1). Batch Norm normalises with "
-             "the biased one: np.var(x, axis=0), which divides by N."),
-            (gamma * rows + beta,
-             "You normalised each example (row) over its features, axis=1: that is Layer Norm. "
-             "Batch Norm normalises each feature (column) over the batch: axis=0."),
-            (gamma * centred / (np.sqrt(var) + eps) + beta,
-             "eps goes inside the square root: sqrt(var + eps), not sqrt(var) + eps."),
-            (gamma * centred / np.sqrt(var) + beta,
-             "eps is missing: divide by sqrt(var + eps). It keeps a constant feature finite, "
-             "and matters whenever var is not much larger than eps."),
-            (gamma * centred / (var + eps) + beta,
-             "You divided by the variance; divide by the standard deviation, sqrt(var + eps)."),
-            (gamma * centred + beta,
-             "The features are centred but not scaled: divide by sqrt(var + eps) too."),
-            (gamma * x / np.sqrt(var + eps) + beta,
-             "The batch mean is not subtracted: x_hat = (x - mean) / sqrt(var + eps)."),
-            (beta * x_hat + gamma,
-             "gamma and beta are swapped: gamma scales, beta shifts (gamma * x_hat + beta)."),
-            (gamma * (x_hat + beta),
-             "The shift comes after the scale: gamma * x_hat + beta, not gamma * (x_hat + beta)."),
-            (x_hat,
-             "gamma and beta are not applied: return gamma * x_hat + beta."),
+            (
+                gamma * centred / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta,
+                "You divided by the unbiased variance (N - 1, ddof=1). Batch Norm normalises with "
+                "the biased one: np.var(x, axis=0), which divides by N.",
+            ),
+            (
+                gamma * rows + beta,
+                "You normalised each example (row) over its features, axis=1: that is Layer Norm. "
+                "Batch Norm normalises each feature (column) over the batch: axis=0.",
+            ),
+            (
+                gamma * centred / (np.sqrt(var) + eps) + beta,
+                "eps goes inside the square root: sqrt(var + eps), not sqrt(var) + eps.",
+            ),
+            (
+                gamma * centred / np.sqrt(var) + beta,
+                "eps is missing: divide by sqrt(var + eps). It keeps a constant feature finite, "
+                "and matters whenever var is not much larger than eps.",
+            ),
+            (
+                gamma * centred / (var + eps) + beta,
+                "You divided by the variance; divide by the standard deviation, sqrt(var + eps).",
+            ),
+            (
+                gamma * centred + beta,
+                "The features are centred but not scaled: divide by sqrt(var + eps) too.",
+            ),
+            (
+                gamma * x / np.sqrt(var + eps) + beta,
+                "The batch mean is not subtracted: x_hat = (x - mean) / sqrt(var + eps).",
+            ),
+            (
+                beta * x_hat + gamma,
+                "gamma and beta are swapped: gamma scales, beta shifts (gamma * x_hat + beta).",
+            ),
+            (
+                gamma * (x_hat + beta),
+                "The shift comes after the scale: gamma * x_hat + beta, not gamma * (x_hat + beta).",
+            ),
+            (x_hat, "gamma and beta are not applied: return gamma * x_hat + beta."),
             (x_hat + beta, "gamma is not applied: return gamma * x_hat + beta."),
             (gamma * x_hat, "beta is not added: return gamma * x_hat + beta."),
         ]
     for candidate, hint in candidates:
         if _matches(got, candidate, BN_FORWARD_TOL):
             return hint
-    return ("Normalise each feature (column, axis=0) with the batch's mean and biased variance "
-            "(np.var, ddof=0), eps inside the square root, then scale by gamma and shift by beta.")
+    return (
+        "Normalise each feature (column, axis=0) with the batch's mean and biased variance "
+        "(np.var, ddof=0), eps inside the square root, then scale by gamma and shift by beta."
+    )
 
 
 def check_bn_forward(bn_forward_train: Callable) -> None:
@@ -136,21 +182,25 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
     from course_utils.batchnorm import EPS, batchnorm_forward
 
     if not callable(bn_forward_train):
-        raise TypeError(f"bn_forward_train must be a function; got "
-                        f"{type(bn_forward_train).__name__}")
+        raise TypeError(
+            f"bn_forward_train must be a function; got {type(bn_forward_train).__name__}"
+        )
     for name, x, gamma, beta, eps in bn_forward_cases():
         kwargs = {} if eps is None else {"eps": eps}
         eps = EPS if eps is None else eps
         want, _ = batchnorm_forward(x, gamma, beta, eps=eps)
         given = (x.copy(), gamma.copy(), beta.copy())
-        got = call_answer("bn_forward", f"bn_forward_train on '{name}'", bn_forward_train,
-                          *given, **kwargs)
+        got = call_answer(
+            "bn_forward", f"bn_forward_train on '{name}'", bn_forward_train, *given, **kwargs
+        )
         problem = hint = None
         array = _as_float_array(got) if isinstance(got, np.ndarray) else None
         if not all(np.array_equal(a, b) for a, b in zip(given, (x, gamma, beta))):
             problem = "changed an input array (x, gamma or beta) in place"
-            hint = ("Return a new array: x -= mean or x /= ... writes into the caller's batch; "
-                    "x - mean makes a new one.")
+            hint = (
+                "Return a new array: x -= mean or x /= ... writes into the caller's batch; "
+                "x - mean makes a new one."
+            )
         elif isinstance(got, tuple):
             problem = f"returned a tuple of {len(got)} values, expected one NumPy array"
             hint = "Return only the output array (no cache: this exercise has no backward pass)."
@@ -159,16 +209,22 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
             hint = "Work on whole arrays with NumPy (x.mean(axis=0), x.var(axis=0), broadcasting)."
         elif array.shape != x.shape:
             problem = f"returned shape {array.shape}, expected the input's shape {x.shape}"
-            hint = ("Keep x's shape (N, D): the mean and variance have shape (D,) and broadcast "
-                    "over the rows; no ravel or reduction of the output.")
+            hint = (
+                "Keep x's shape (N, D): the mean and variance have shape (D,) and broadcast "
+                "over the rows; no ravel or reduction of the output."
+            )
         elif not np.all(np.isfinite(array)):
             problem = "returned NaN or infinite values"
-            hint = ("A feature that is constant over the batch has variance 0: with eps inside "
-                    "the square root, sqrt(0 + eps), its output is beta, not 0/0.")
+            hint = (
+                "A feature that is constant over the batch has variance 0: with eps inside "
+                "the square root, sqrt(0 + eps), its output is beta, not 0/0."
+            )
         elif not np.allclose(array, want, rtol=BN_FORWARD_TOL, atol=BN_FORWARD_TOL):
             i, j = np.unravel_index(np.argmax(np.abs(array - want)), x.shape)
-            problem = (f"gives {float(array[i, j]):.8g} at row {int(i)}, column {int(j)}; "
-                       f"expected {float(want[i, j]):.8g}")
+            problem = (
+                f"gives {float(array[i, j]):.8g} at row {int(i)}, column {int(j)}; "
+                f"expected {float(want[i, j]):.8g}"
+            )
             hint = bn_forward_mistake(x, gamma, beta, eps, array)
             if not kwargs and hint.startswith("Normalise each feature"):
                 hint += " Called without eps: is the default eps=1e-5?"
@@ -190,15 +246,34 @@ def bn_backward_cases():
 
     rng = np.random.default_rng(44)
     return [
-        ("4 x 3, eps by default", rng.standard_normal((4, 3)),
-         3.0 + 2.0 * rng.standard_normal((4, 3)), np.array([1.0, 0.5, 2.0]), None),
-        ("16 x 5, features of very different scales", rng.standard_normal((16, 5)),
-         rng.standard_normal((16, 5)) * np.array([0.01, 0.1, 1.0, 10.0, 100.0]),
-         rng.uniform(0.5, 2.0, 5), 1e-5),
-        ("a batch of 2", rng.standard_normal((2, 6)), rng.standard_normal((2, 6)),
-         np.full(6, 2.0), 1e-5),
-        ("8 x 4, large eps = 0.1", rng.standard_normal((8, 4)), 0.2 * rng.standard_normal((8, 4)),
-         np.array([1.0, -2.0, 0.5, 3.0]), 0.1),
+        (
+            "4 x 3, eps by default",
+            rng.standard_normal((4, 3)),
+            3.0 + 2.0 * rng.standard_normal((4, 3)),
+            np.array([1.0, 0.5, 2.0]),
+            None,
+        ),
+        (
+            "16 x 5, features of very different scales",
+            rng.standard_normal((16, 5)),
+            rng.standard_normal((16, 5)) * np.array([0.01, 0.1, 1.0, 10.0, 100.0]),
+            rng.uniform(0.5, 2.0, 5),
+            1e-5,
+        ),
+        (
+            "a batch of 2",
+            rng.standard_normal((2, 6)),
+            rng.standard_normal((2, 6)),
+            np.full(6, 2.0),
+            1e-5,
+        ),
+        (
+            "8 x 4, large eps = 0.1",
+            rng.standard_normal((8, 4)),
+            0.2 * rng.standard_normal((8, 4)),
+            np.array([1.0, -2.0, 0.5, 3.0]),
+            0.1,
+        ),
     ]
 
 
@@ -277,17 +352,29 @@ def bn_backward_mistake(part: str, dout, x, gamma, eps, got) -> str:
         s_out = 1.0 / (np.sqrt(var) + eps)
         s_rows = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
         normalisations = [
-            (s_u, (x - mean) * s_u,
-             "You normalised with the unbiased variance (ddof=1). The forward pass divides by N "
-             "(the biased variance, np.var's default), and so does its gradient."),
-            (s_0, (x - mean) * s_0,
-             "eps is missing: s = 1 / sqrt(var + eps) and x_hat = (x - mean) * s, as in the "
-             "forward pass."),
-            (s_out, (x - mean) * s_out,
-             "eps goes inside the square root, s = 1 / sqrt(var + eps), as in the forward pass."),
-            (s_rows, (x - x.mean(axis=1, keepdims=True)) * s_rows,
-             "You took the statistics over each example's features (axis=1), Layer Norm's. "
-             "Batch Norm's mean and variance are per feature, over the batch (axis=0)."),
+            (
+                s_u,
+                (x - mean) * s_u,
+                "You normalised with the unbiased variance (ddof=1). The forward pass divides by N "
+                "(the biased variance, np.var's default), and so does its gradient.",
+            ),
+            (
+                s_0,
+                (x - mean) * s_0,
+                "eps is missing: s = 1 / sqrt(var + eps) and x_hat = (x - mean) * s, as in the "
+                "forward pass.",
+            ),
+            (
+                s_out,
+                (x - mean) * s_out,
+                "eps goes inside the square root, s = 1 / sqrt(var + eps), as in the forward pass.",
+            ),
+            (
+                s_rows,
+                (x - x.mean(axis=1, keepdims=True)) * s_rows,
+                "You took the statistics over each example's features (axis=1), Layer Norm's. "
+                "Batch Norm's mean and variance are per feature, over the batch (axis=0).",
+            ),
         ]
 
     def match(candidates, fallback):
@@ -300,81 +387,128 @@ def bn_backward_mistake(part: str, dout, x, gamma, eps, got) -> str:
         right = dgamma if part == "dgamma" else dbeta
         summand = dout * x_hat if part == "dgamma" else dout
         if got.shape == (n,):
-            return (f"{part} has one value per example, shape ({n},): you summed over the "
-                    f"features (axis=1). Sum over the batch, axis=0: one value per feature.")
+            return (
+                f"{part} has one value per example, shape ({n},): you summed over the "
+                f"features (axis=1). Sum over the batch, axis=0: one value per feature."
+            )
         if got.shape == x.shape:
-            return (f"{part} has the batch's shape {x.shape}: sum over the batch (axis=0), as "
-                    "gamma and beta are shared by all N examples.")
+            return (
+                f"{part} has the batch's shape {x.shape}: sum over the batch (axis=0), as "
+                "gamma and beta are shared by all N examples."
+            )
         if got.shape == ():
-            return (f"{part} is a single number: sum over the batch only (axis=0), one value "
-                    "per feature, not over everything.")
+            return (
+                f"{part} is a single number: sum over the batch only (axis=0), one value "
+                "per feature, not over everything."
+            )
         if got.shape != right.shape:
             return f"{part} must have shape {right.shape}, one value per feature."
         candidates = [
-            (dbeta if part == "dgamma" else dgamma,
-             "dgamma and dbeta are swapped: return (dx, dgamma, dbeta) in this order."),
-            (summand.mean(axis=0),
-             f"{part} is a mean over the batch; it is a sum: each example adds its share."),
-            ((dout * x).sum(axis=0),
-             "dgamma = sum_i dout_i * x_hat_i, with the normalised x_hat, not the raw x."),
-            ((dout * (x - mean)).sum(axis=0),
-             "dgamma uses x_hat = (x - mean) / sqrt(var + eps): the division is missing."),
+            (
+                dbeta if part == "dgamma" else dgamma,
+                "dgamma and dbeta are swapped: return (dx, dgamma, dbeta) in this order.",
+            ),
+            (
+                summand.mean(axis=0),
+                f"{part} is a mean over the batch; it is a sum: each example adds its share.",
+            ),
+            (
+                (dout * x).sum(axis=0),
+                "dgamma = sum_i dout_i * x_hat_i, with the normalised x_hat, not the raw x.",
+            ),
+            (
+                (dout * (x - mean)).sum(axis=0),
+                "dgamma uses x_hat = (x - mean) / sqrt(var + eps): the division is missing.",
+            ),
             *(((dout * wrong_hat).sum(axis=0), hint) for _, wrong_hat, hint in normalisations),
-            (gamma * right,
-             f"{part} needs no factor gamma: y = gamma * x_hat + beta, so dy/dbeta = 1 and "
-             "dy/dgamma = x_hat."),
+            (
+                gamma * right,
+                f"{part} needs no factor gamma: y = gamma * x_hat + beta, so dy/dbeta = 1 and "
+                "dy/dgamma = x_hat.",
+            ),
         ]
-        return match(candidates, "dbeta = sum_i dout_i and dgamma = sum_i dout_i * x_hat_i, "
-                                 "over the batch (axis=0).")
+        return match(
+            candidates,
+            "dbeta = sum_i dout_i and dgamma = sum_i dout_i * x_hat_i, over the batch (axis=0).",
+        )
 
     def compact(s_, x_hat_, g=gamma, axis=0):
         m = x.shape[axis]
         dxh = g * dout
-        return (s_ / m) * (m * dxh - dxh.sum(axis=axis, keepdims=True)
-                           - x_hat_ * (dxh * x_hat_).sum(axis=axis, keepdims=True))
+        return (s_ / m) * (
+            m * dxh
+            - dxh.sum(axis=axis, keepdims=True)
+            - x_hat_ * (dxh * x_hat_).sum(axis=axis, keepdims=True)
+        )
 
     with np.errstate(all="ignore"):
-        wrong_norms = [(compact(s_, hat_, axis=1 if np.ndim(s_) == 2 else 0), hint)
-                       for s_, hat_, hint in normalisations]
-        candidates = [
-            (gamma * s * dout,
-             "dx = gamma * dout / sqrt(var + eps) treats the batch mean and variance as "
-             "constants: that is the evaluation-mode gradient. In training mode every x_hat_k "
-             "depends on every x_i through the mean and the variance; the derivation gives two "
-             "more terms, -sum_k dout_k and -x_hat_i * sum_k dout_k x_hat_k (times "
-             "gamma * s / N)."),
-            ((gamma * s / n) * (n * dout - x_hat * dgamma),
-             "The term through the mean is missing: dmean/dx_i = 1/N gives -sum_k dout_k inside "
-             "the bracket (it is dbeta)."),
-            ((gamma * s / n) * (n * dout - dbeta),
-             "The term through the variance is missing: dvar/dx_i = 2 (x_i - mean) / N gives "
-             "-x_hat_i * sum_k dout_k x_hat_k inside the bracket (it is x_hat * dgamma)."),
-            *wrong_norms,
-            ((gamma * s / n) * (n * dout - dbeta - x_hat * dgamma * n / (n - 1)),
-             "The variance's derivative is 2 (x_i - mean) / N, with the biased variance's N, "
-             "not N - 1."),
-            (compact(s, x_hat, g=1.0),
-             "The factor gamma is missing: y = gamma * x_hat + beta, so dL/dx_hat = gamma * dout."),
-            (compact(1.0, x_hat),
-             "The factor s = 1 / sqrt(var + eps) is missing in front of the bracket."),
-            (compact(s, x_hat) * n,
-             "dx is N times too large: the bracket is divided by N."),
-            ((gamma * s / n) * (dout - dbeta - x_hat * dgamma),
-             "The first term in the bracket is N * dout_i (from the 1/N in front): "
-             "N dout_i - sum_k dout_k - x_hat_i sum_k dout_k x_hat_k."),
-            ((gamma * s / n) * (n * dout + dbeta + x_hat * dgamma),
-             "Both terms are subtracted: N dout_i - sum_k dout_k - x_hat_i sum_k dout_k x_hat_k."),
-            ((gamma * s / n) * (n * dout - dbeta + x_hat * dgamma),
-             "The variance's term is subtracted: - x_hat_i sum_k dout_k x_hat_k."),
-            ((gamma * s / n) * (n * dout + dbeta - x_hat * dgamma),
-             "The mean's term is subtracted: - sum_k dout_k."),
-            (gamma * dout,
-             "dx must be divided by sqrt(var + eps), and needs the terms through the batch mean "
-             "and variance."),
+        wrong_norms = [
+            (compact(s_, hat_, axis=1 if np.ndim(s_) == 2 else 0), hint)
+            for s_, hat_, hint in normalisations
         ]
-    return match(candidates, "dx_i = gamma * s / N * (N dout_i - sum_k dout_k - x_hat_i * "
-                             "sum_k dout_k x_hat_k), s = 1 / sqrt(var + eps), per feature over "
-                             "the batch (section 'The backward pass, derived').")
+        candidates = [
+            (
+                gamma * s * dout,
+                "dx = gamma * dout / sqrt(var + eps) treats the batch mean and variance as "
+                "constants: that is the evaluation-mode gradient. In training mode every x_hat_k "
+                "depends on every x_i through the mean and the variance; the derivation gives two "
+                "more terms, -sum_k dout_k and -x_hat_i * sum_k dout_k x_hat_k (times "
+                "gamma * s / N).",
+            ),
+            (
+                (gamma * s / n) * (n * dout - x_hat * dgamma),
+                "The term through the mean is missing: dmean/dx_i = 1/N gives -sum_k dout_k inside "
+                "the bracket (it is dbeta).",
+            ),
+            (
+                (gamma * s / n) * (n * dout - dbeta),
+                "The term through the variance is missing: dvar/dx_i = 2 (x_i - mean) / N gives "
+                "-x_hat_i * sum_k dout_k x_hat_k inside the bracket (it is x_hat * dgamma).",
+            ),
+            *wrong_norms,
+            (
+                (gamma * s / n) * (n * dout - dbeta - x_hat * dgamma * n / (n - 1)),
+                "The variance's derivative is 2 (x_i - mean) / N, with the biased variance's N, "
+                "not N - 1.",
+            ),
+            (
+                compact(s, x_hat, g=1.0),
+                "The factor gamma is missing: y = gamma * x_hat + beta, so dL/dx_hat = gamma * dout.",
+            ),
+            (
+                compact(1.0, x_hat),
+                "The factor s = 1 / sqrt(var + eps) is missing in front of the bracket.",
+            ),
+            (compact(s, x_hat) * n, "dx is N times too large: the bracket is divided by N."),
+            (
+                (gamma * s / n) * (dout - dbeta - x_hat * dgamma),
+                "The first term in the bracket is N * dout_i (from the 1/N in front): "
+                "N dout_i - sum_k dout_k - x_hat_i sum_k dout_k x_hat_k.",
+            ),
+            (
+                (gamma * s / n) * (n * dout + dbeta + x_hat * dgamma),
+                "Both terms are subtracted: N dout_i - sum_k dout_k - x_hat_i sum_k dout_k x_hat_k.",
+            ),
+            (
+                (gamma * s / n) * (n * dout - dbeta + x_hat * dgamma),
+                "The variance's term is subtracted: - x_hat_i sum_k dout_k x_hat_k.",
+            ),
+            (
+                (gamma * s / n) * (n * dout + dbeta - x_hat * dgamma),
+                "The mean's term is subtracted: - sum_k dout_k.",
+            ),
+            (
+                gamma * dout,
+                "dx must be divided by sqrt(var + eps), and needs the terms through the batch mean "
+                "and variance.",
+            ),
+        ]
+    return match(
+        candidates,
+        "dx_i = gamma * s / N * (N dout_i - sum_k dout_k - x_hat_i * "
+        "sum_k dout_k x_hat_k), s = 1 / sqrt(var + eps), per feature over "
+        "the batch (section 'The backward pass, derived').",
+    )
 
 
 def check_bn_backward(bn_backward_train: Callable) -> None:
@@ -399,8 +533,9 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
     from course_utils.batchnorm import EPS, batchnorm_backward, batchnorm_forward
 
     if not callable(bn_backward_train):
-        raise TypeError(f"bn_backward_train must be a function; got "
-                        f"{type(bn_backward_train).__name__}")
+        raise TypeError(
+            f"bn_backward_train must be a function; got {type(bn_backward_train).__name__}"
+        )
     for name, dout, x, gamma, eps in bn_backward_cases():
         kwargs = {} if eps is None else {"eps": eps}
         eps = EPS if eps is None else eps
@@ -408,20 +543,28 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
         want = batchnorm_backward(dout, cache)
         numerical = bn_numerical_gradients(dout, x, gamma, eps)
         # the size of the gradient's terms: gamma * s * dout for dx, sum |dout| for the others
-        scales = (float(np.max(np.abs(gamma * cache.inv_std * dout))),
-                  float(np.max(np.sum(np.abs(dout * cache.x_hat), axis=0))),
-                  float(np.max(np.sum(np.abs(dout), axis=0))))
+        scales = (
+            float(np.max(np.abs(gamma * cache.inv_std * dout))),
+            float(np.max(np.sum(np.abs(dout * cache.x_hat), axis=0))),
+            float(np.max(np.sum(np.abs(dout), axis=0))),
+        )
         given = (dout.copy(), x.copy(), gamma.copy())
-        got = call_answer("bn_backward", f"bn_backward_train on '{name}'", bn_backward_train,
-                          *given, **kwargs)
+        got = call_answer(
+            "bn_backward", f"bn_backward_train on '{name}'", bn_backward_train, *given, **kwargs
+        )
         problem = hint = None
         if not all(np.array_equal(a, b) for a, b in zip(given, (dout, x, gamma))):
             problem = "changed an input array (dout, x or gamma) in place"
-            hint = ("Return new arrays: x -= mean or dout *= ... writes into the caller's "
-                    "arrays; x - mean makes a new one.")
+            hint = (
+                "Return new arrays: x -= mean or dout *= ... writes into the caller's "
+                "arrays; x - mean makes a new one."
+            )
         elif not isinstance(got, (tuple, list)) or len(got) != 3:
-            what = (f"a {type(got).__name__} of {len(got)} values"
-                    if isinstance(got, (tuple, list)) else f"a value of type {type(got).__name__}")
+            what = (
+                f"a {type(got).__name__} of {len(got)} values"
+                if isinstance(got, (tuple, list))
+                else f"a value of type {type(got).__name__}"
+            )
             problem = f"returned {what}, expected the tuple (dx, dgamma, dbeta)"
             hint = "Return all three gradients: return dx, dgamma, dbeta."
         else:
@@ -438,17 +581,22 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
                     hint = bn_backward_mistake(part, dout, x, gamma, eps, array)
                 elif not np.all(np.isfinite(array)):
                     problem = f"returned NaN or infinite values in {part}"
-                    hint = ("Divide by sqrt(var + eps), never by sqrt(var) or by something that "
-                            "can be 0.")
-                elif not np.allclose(array, want[index], rtol=BN_BACKWARD_TOL,
-                                     atol=BN_BACKWARD_TOL):
+                    hint = (
+                        "Divide by sqrt(var + eps), never by sqrt(var) or by something that "
+                        "can be 0."
+                    )
+                elif not np.allclose(
+                    array, want[index], rtol=BN_BACKWARD_TOL, atol=BN_BACKWARD_TOL
+                ):
                     k = np.unravel_index(np.argmax(np.abs(array - want[index])), array.shape)
                     at = ", ".join(str(int(i)) for i in k)
                     mine, right = float(array[k]), float(want[index][k])
                     digits = ".6g" if f"{mine:.6g}" != f"{right:.6g}" else ".12g"
-                    problem = (f"gives {part}[{at}] = {mine:{digits}}; the formula gives "
-                               f"{right:{digits}}, and a numerical gradient "
-                               f"{float(numerical[index][k]):{digits}}")
+                    problem = (
+                        f"gives {part}[{at}] = {mine:{digits}}; the formula gives "
+                        f"{right:{digits}}, and a numerical gradient "
+                        f"{float(numerical[index][k]):{digits}}"
+                    )
                     hint = bn_backward_mistake(part, dout, x, gamma, eps, array)
                     if not kwargs and hint.startswith(("dbeta = sum", "dx_i = gamma")):
                         hint += " Called without eps: is the default eps=1e-5?"
@@ -463,5 +611,7 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
             print(f"WRONG {name}: {problem}")
             raise AssertionError(f"bn_backward_train on '{name}' {problem}. {hint}")
         print(f"ok  {name}: dx, dgamma, dbeta equal the formula's and a numerical gradient's")
-    print(f"All visible checks passed (tolerance {BN_BACKWARD_TOL:g} against the formula, "
-          f"{BN_NUMERICAL_TOL:g} against a numerical gradient).")
+    print(
+        f"All visible checks passed (tolerance {BN_BACKWARD_TOL:g} against the formula, "
+        f"{BN_NUMERICAL_TOL:g} against a numerical gradient)."
+    )

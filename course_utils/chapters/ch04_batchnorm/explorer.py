@@ -20,8 +20,16 @@ from course_utils.validation import MAX_SEED, check_bool, check_choice, check_in
 from course_utils.weight_cache import ScaledMatrix
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider
 
-__all__ = ["EXPLORER_WIDTH", "EXPLORER_DEPTH", "EXPLORER_MAX_BATCH", "ExplorerRun",
-           "explorer_run", "explorer_activations", "BatchNormExplorer", "batchnorm_explorer"]
+__all__ = [
+    "EXPLORER_WIDTH",
+    "EXPLORER_DEPTH",
+    "EXPLORER_MAX_BATCH",
+    "ExplorerRun",
+    "explorer_run",
+    "explorer_activations",
+    "BatchNormExplorer",
+    "batchnorm_explorer",
+]
 
 STD_RANGE_EXPLORER = (1e-4, 10.0)
 #: y-range of the std panel: down to 1e-6, so the collapse without Batch Norm stays visible.
@@ -69,9 +77,16 @@ class ExplorerRun:
     var_z: np.ndarray  #: (depth,) mean over units of the batch variance of z_l (before BN)
 
 
-def explorer_run(std: float, batchnorm: bool, batch_size: int, activation: str = "tanh",
-                 depth: int = EXPLORER_DEPTH, width: int = EXPLORER_WIDTH, eps: float = EPS,
-                 seed: int = 0) -> ExplorerRun:
+def explorer_run(
+    std: float,
+    batchnorm: bool,
+    batch_size: int,
+    activation: str = "tanh",
+    depth: int = EXPLORER_DEPTH,
+    width: int = EXPLORER_WIDTH,
+    eps: float = EPS,
+    seed: int = 0,
+) -> ExplorerRun:
     r"""A ``depth`` x ``width`` network with weights :math:`N(0, \sigma^2)`, with or without BN.
 
     The first ``batch_size`` of a fixed set of :math:`N(0, 1)` inputs go through
@@ -96,18 +111,24 @@ def explorer_run(std: float, batchnorm: bool, batch_size: int, activation: str =
         if batchnorm:
             var_z = np.array([c.batch_var.mean(dtype=np.float64) for c in record.step_caches])
         else:
-            var_z = np.array([z.var(axis=0, dtype=np.float64).mean()
-                              for z in record.pre_activations])
+            var_z = np.array(
+                [z.var(axis=0, dtype=np.float64).mean() for z in record.pre_activations]
+            )
     return ExplorerRun(record.activations, var_z)
 
 
-def explorer_activations(std: float, batchnorm: bool, batch_size: int, activation: str = "tanh",
-                         depth: int = EXPLORER_DEPTH, width: int = EXPLORER_WIDTH,
-                         eps: float = EPS, seed: int = 0) -> list:
+def explorer_activations(
+    std: float,
+    batchnorm: bool,
+    batch_size: int,
+    activation: str = "tanh",
+    depth: int = EXPLORER_DEPTH,
+    width: int = EXPLORER_WIDTH,
+    eps: float = EPS,
+    seed: int = 0,
+) -> list:
     """The activations of :func:`explorer_run` (same arguments)."""
-    return explorer_run(std, batchnorm, batch_size, activation, depth, width, eps,
-                        seed).activations
-
+    return explorer_run(std, batchnorm, batch_size, activation, depth, width, eps, seed).activations
 
 
 class BatchNormExplorer(Explorer):
@@ -120,37 +141,63 @@ class BatchNormExplorer(Explorer):
     normalisation and the batch change.
     """
 
-    def __init__(self, std=0.01, batchnorm=False, batch_size=64, activation="tanh",
-                 eps=EPS, seed=0, figsize=(8.5, 3.6), dpi=96):
+    def __init__(
+        self,
+        std=0.01,
+        batchnorm=False,
+        batch_size=64,
+        activation="tanh",
+        eps=EPS,
+        seed=0,
+        figsize=(8.5, 3.6),
+        dpi=96,
+    ):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; "
-                             f"got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
+            )
         explorer_run(1.0, True, 2, activation, depth=1, eps=eps, seed=seed)  # their checks
         check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
         check_figure_size(figsize, dpi)
         self.activation, self.eps, self.seed = activation, eps, seed
-        self.view = LayerHistogramFigure(Figure(figsize=figsize, dpi=dpi), EXPLORER_DEPTH,
-                                         activation, animated=True, std_range=STD_AXIS,
-                                         std_labels=False)
+        self.view = LayerHistogramFigure(
+            Figure(figsize=figsize, dpi=dpi),
+            EXPLORER_DEPTH,
+            activation,
+            animated=True,
+            std_range=STD_AXIS,
+            std_labels=False,
+        )
         style = {"description_width": "80px"}
         controls = {
-            "std": LogSlider(base=10, min=np.log10(STD_RANGE_EXPLORER[0]),
-                             max=np.log10(STD_RANGE_EXPLORER[1]), step=0.01,
-                             description="std", readout_format=".3g", style=style),
+            "std": LogSlider(
+                base=10,
+                min=np.log10(STD_RANGE_EXPLORER[0]),
+                max=np.log10(STD_RANGE_EXPLORER[1]),
+                step=0.01,
+                description="std",
+                readout_format=".3g",
+                style=style,
+            ),
             "batchnorm": ipywidgets.Checkbox(description="batchnorm", indent=False),
-            "batch_size": IntSlider(min=2, max=EXPLORER_MAX_BATCH, description="batch_size",
-                                    style=style),
+            "batch_size": IntSlider(
+                min=2, max=EXPLORER_MAX_BATCH, description="batch_size", style=style
+            ),
         }
-        super().__init__(controls, self.view.figure, std=std, batchnorm=batchnorm,
-                         batch_size=batch_size)
+        super().__init__(
+            controls, self.view.figure, std=std, batchnorm=batchnorm, batch_size=batch_size
+        )
 
     def compute(self, std, batchnorm, batch_size):
-        return explorer_run(std, batchnorm, batch_size, self.activation, eps=self.eps,
-                                seed=self.seed)
+        return explorer_run(
+            std, batchnorm, batch_size, self.activation, eps=self.eps, seed=self.seed
+        )
 
     def title(self, batchnorm) -> str:
-        return (f"{self.activation} network, {EXPLORER_DEPTH} layers of "
-                f"{EXPLORER_WIDTH} units, {'with' if batchnorm else 'without'} Batch Norm")
+        return (
+            f"{self.activation} network, {EXPLORER_DEPTH} layers of "
+            f"{EXPLORER_WIDTH} units, {'with' if batchnorm else 'without'} Batch Norm"
+        )
 
     def render(self, result, std, batchnorm, batch_size) -> list:
         if self.view.set_title(self.title(batchnorm)):
@@ -159,9 +206,11 @@ class BatchNormExplorer(Explorer):
 
     def describe(self, result, std, batchnorm, batch_size) -> str:
         stds = self.view.stats.std  # computed by render for this very result
-        return ("std of a per layer: "
-                + "  ".join("overflow" if not np.isfinite(s) else f"{s:.3g}" for s in stds)
-                + f"   |   var(z) layer 1: {result.var_z[0]:.3g}")
+        return (
+            "std of a per layer: "
+            + "  ".join("overflow" if not np.isfinite(s) else f"{s:.3g}" for s in stds)
+            + f"   |   var(z) layer 1: {result.var_z[0]:.3g}"
+        )
 
     def background_key(self, std, batchnorm, batch_size):
         return batchnorm  # the title; ranges are fixed, bars, labels and std line animated
@@ -172,9 +221,11 @@ class BatchNormExplorer(Explorer):
         if self.controls["batchnorm"].value:
             low = np.flatnonzero(result.var_z < 10 * self.eps)
             if low.size:
-                return (f"var(z) in layer {low[0] + 1} is {result.var_z[low[0]]:.2g}, not much "
-                        f"larger than eps = {self.eps:g}: Batch Norm no longer normalises to "
-                        "unit variance")
+                return (
+                    f"var(z) in layer {low[0] + 1} is {result.var_z[low[0]]:.2g}, not much "
+                    f"larger than eps = {self.eps:g}: Batch Norm no longer normalises to "
+                    "unit variance"
+                )
             if self.controls["batch_size"].value == 2:
                 return "a batch of 2: every normalised feature is -1 or +1"
         return ""

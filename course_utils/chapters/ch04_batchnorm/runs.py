@@ -19,18 +19,49 @@ from typing import Sequence
 import numpy as np
 
 from course_utils import network
-from course_utils.batchnorm import (EPS, MOMENTUM, BatchNormStep, batchnorm_backward,
-                                    batchnorm_forward, check_batch)
+from course_utils.batchnorm import (
+    EPS,
+    MOMENTUM,
+    BatchNormStep,
+    batchnorm_backward,
+    batchnorm_forward,
+    check_batch,
+)
 from course_utils.tables import format_table
 from course_utils.training import OPTIMIZERS
-from course_utils.validation import (MAX_SEED, check_array, check_bool, check_choice, check_int,
-                                     check_real, check_sequence, check_work)
+from course_utils.validation import (
+    MAX_SEED,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+    check_work,
+)
 
-__all__ = ["Invariances", "invariances", "TrainVsEval", "train_vs_eval", "relu_variance_share",
-           "critical_std", "EpsEffect", "eps_effect", "BatchSizeEffect", "batch_size_effect",
-           "pair_normalised", "MAX_MLP_DEPTH", "MAX_MLP_WIDTH", "MAX_TRAIN_EPOCHS",
-           "bad_init_mlp", "recalibrated", "InitComparison", "init_comparison",
-           "RunningStatsLag", "running_stats_lag"]
+__all__ = [
+    "Invariances",
+    "invariances",
+    "TrainVsEval",
+    "train_vs_eval",
+    "relu_variance_share",
+    "critical_std",
+    "EpsEffect",
+    "eps_effect",
+    "BatchSizeEffect",
+    "batch_size_effect",
+    "pair_normalised",
+    "MAX_MLP_DEPTH",
+    "MAX_MLP_WIDTH",
+    "MAX_TRAIN_EPOCHS",
+    "bad_init_mlp",
+    "recalibrated",
+    "InitComparison",
+    "init_comparison",
+    "RunningStatsLag",
+    "running_stats_lag",
+]
 
 #: Training images of the digits (1797 images, a quarter kept for validation).
 N_DIGITS_TRAIN = 1347
@@ -51,9 +82,11 @@ def _check_seed(name: str, seed) -> int:
 
 
 def _check_stds(stds) -> tuple:
-    return tuple(check_sequence("stds", stds, lambda n, s: check_real(n, s, 0.0, 1e3,
-                                                                      low_open=True),
-                                max_len=MAX_STDS))
+    return tuple(
+        check_sequence(
+            "stds", stds, lambda n, s: check_real(n, s, 0.0, 1e3, low_open=True), max_len=MAX_STDS
+        )
+    )
 
 
 # ---------------------------------------------------------------------- why it helps
@@ -68,8 +101,12 @@ class Invariances:
     identity_error: float  #: max |BN(z) - z| with gamma = sqrt(var + eps), beta = mean
 
 
-def invariances(scales: Sequence[float] = (0.001, 0.1, 10.0, 1000.0), eps: float = EPS,
-                n: int = 64, seed: int = 0) -> Invariances:
+def invariances(
+    scales: Sequence[float] = (0.001, 0.1, 10.0, 1000.0),
+    eps: float = EPS,
+    n: int = 64,
+    seed: int = 0,
+) -> Invariances:
     r"""Batch Norm's invariances on one layer :math:`z = a W` of the digits (64 -> 32 units).
 
     - Scale: :math:`\mathrm{BN}(a\,cW) = \mathrm{BN}(aW)` for any :math:`c > 0` (the mean
@@ -81,8 +118,11 @@ def invariances(scales: Sequence[float] = (0.001, 0.1, 10.0, 1000.0), eps: float
       normalisation, so BN can represent "do nothing".
     """
     eps = check_real("eps", eps, 0.0, low_open=True)
-    scales = tuple(check_sequence("scales", scales,
-                                  lambda name, c: check_real(name, c, 0.0, 1e6, low_open=True)))
+    scales = tuple(
+        check_sequence(
+            "scales", scales, lambda name, c: check_real(name, c, 0.0, 1e6, low_open=True)
+        )
+    )
     n = check_int("n", n, 2, N_DIGITS_TRAIN)
     seed = _check_seed("seed", seed)
     rng = np.random.default_rng(seed)
@@ -107,8 +147,13 @@ def invariances(scales: Sequence[float] = (0.001, 0.1, 10.0, 1000.0), eps: float
     z = a @ w
     mu, var = z.mean(0), z.var(0)
     undone, _ = batchnorm_forward(z, np.sqrt(var + eps), mu, eps=eps)
-    return Invariances(scales, np.array(changes), np.array(ratios),
-                       float(np.max(np.abs(shifted - ref))), float(np.max(np.abs(undone - z))))
+    return Invariances(
+        scales,
+        np.array(changes),
+        np.array(ratios),
+        float(np.max(np.abs(shifted - ref))),
+        float(np.max(np.abs(undone - z))),
+    )
 
 
 # ---------------------------------------------------------------------- train vs eval mode
@@ -124,8 +169,14 @@ class TrainVsEval:
     eval_change: float  #: the same in eval mode (0: eval mode treats examples one by one)
 
 
-def train_vs_eval(batch_size: int = 8, steps: int = 100, features: int = 4,
-                  momentum: float = MOMENTUM, eps: float = EPS, seed: int = 0) -> TrainVsEval:
+def train_vs_eval(
+    batch_size: int = 8,
+    steps: int = 100,
+    features: int = 4,
+    momentum: float = MOMENTUM,
+    eps: float = EPS,
+    seed: int = 0,
+) -> TrainVsEval:
     r"""Train-mode vs eval-mode Batch Norm on the same batch.
 
     Features :math:`z = xW` of the training digits (a fixed random W, 64 -> ``features``),
@@ -154,9 +205,14 @@ def train_vs_eval(batch_size: int = 8, steps: int = 100, features: int = 4,
     eval_out, _ = batchnorm_forward(batch, gamma, beta, mean, var, eps=eps, train=False)
     train_other, _ = batchnorm_forward(other, gamma, beta, eps=eps)
     eval_other, _ = batchnorm_forward(other, gamma, beta, mean, var, eps=eps, train=False)
-    return TrainVsEval(train_out, eval_out, mean, var,
-                       float(np.max(np.abs(train_other[0] - train_out[0]))),
-                       float(np.max(np.abs(eval_other[0] - eval_out[0]))))
+    return TrainVsEval(
+        train_out,
+        eval_out,
+        mean,
+        var,
+        float(np.max(np.abs(train_other[0] - train_out[0]))),
+        float(np.max(np.abs(eval_other[0] - eval_out[0]))),
+    )
 
 
 # ---------------------------------------------------------------------- eps and tiny weights
@@ -197,8 +253,9 @@ def _digits_batch(n: int, seed: int) -> np.ndarray:
     return load_digits(seed=seed).x_train[:n].astype(np.float64)
 
 
-def eps_effect(std: float, depth: int = 4, width: int = 64, n: int = 256, eps: float = EPS,
-               seed: int = 0) -> EpsEffect:
+def eps_effect(
+    std: float, depth: int = 4, width: int = 64, n: int = 256, eps: float = EPS, seed: int = 0
+) -> EpsEffect:
     r"""Batch Norm at init with weights :math:`N(0, \sigma^2)` on ``n`` training digits.
 
     Runs the lecture's NumPy network (ReLU, ``depth`` layers of ``width``, BN before each
@@ -221,8 +278,9 @@ def eps_effect(std: float, depth: int = 4, width: int = 64, n: int = 256, eps: f
     record = network.forward(x, weights, "relu", step=step)
     var_z = np.array([c.batch_var.mean() for c in record.step_caches])
     bn_std = np.array([z.std(axis=0).mean() for z in record.pre_activations])
-    predicted = np.array([np.sqrt(c.batch_var / (c.batch_var + eps)).mean()
-                          for c in record.step_caches])
+    predicted = np.array(
+        [np.sqrt(c.batch_var / (c.batch_var + eps)).mean() for c in record.step_caches]
+    )
     return EpsEffect(std, var_z, bn_std, predicted)
 
 
@@ -237,14 +295,24 @@ class BatchSizeEffect:
     train_eval_gap: np.ndarray  #: mean |BN_train(x) - BN_eval(x)| of the same examples
 
     def table(self) -> str:
-        return format_table({"std of batch mean": self.mean_spread,
-                             "std of batch var": self.var_spread,
-                             "mean |train - eval|": self.train_eval_gap},
-                            index=list(self.batch_sizes), index_name="batch size")
+        return format_table(
+            {
+                "std of batch mean": self.mean_spread,
+                "std of batch var": self.var_spread,
+                "mean |train - eval|": self.train_eval_gap,
+            },
+            index=list(self.batch_sizes),
+            index_name="batch size",
+        )
 
 
-def batch_size_effect(x, batch_sizes: Sequence[int] = (2, 4, 16, 64, 256),
-                      n_batches: int = 200, eps: float = EPS, seed: int = 0) -> BatchSizeEffect:
+def batch_size_effect(
+    x,
+    batch_sizes: Sequence[int] = (2, 4, 16, 64, 256),
+    n_batches: int = 200,
+    eps: float = EPS,
+    seed: int = 0,
+) -> BatchSizeEffect:
     r"""Draw ``n_batches`` random batches of each size from ``x`` (N, D) and measure how far the
     batch statistics stray from the data's, relative to its std (or variance) per feature,
     averaged over features; and how far a train-mode output is from the eval-mode output
@@ -254,9 +322,14 @@ def batch_size_effect(x, batch_sizes: Sequence[int] = (2, 4, 16, 64, 256),
     """
     x = check_batch(x)
     n_batches = check_int("n_batches", n_batches, 1, 10_000)
-    sizes = tuple(check_sequence("batch_sizes", batch_sizes,
-                                 lambda name, b: check_int(name, b, 2, max(2, len(x))),
-                                 max_len=64))
+    sizes = tuple(
+        check_sequence(
+            "batch_sizes",
+            batch_sizes,
+            lambda name, b: check_int(name, b, 2, max(2, len(x))),
+            max_len=64,
+        )
+    )
     if len(x) < 2:
         raise ValueError(f"x must hold at least 2 examples; got {len(x)}")
     eps = check_real("eps", eps, 0.0, low_open=True)
@@ -298,8 +371,14 @@ def pair_normalised(x, eps: float = EPS) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- training on the digits
-def bad_init_mlp(std: float, batchnorm: bool, depth: int = 4, width: int = 64,
-                 bad_output: bool = False, seed: int = 0):
+def bad_init_mlp(
+    std: float,
+    batchnorm: bool,
+    depth: int = 4,
+    width: int = 64,
+    bad_output: bool = False,
+    seed: int = 0,
+):
     """The chapter's MLP for the digits (ReLU) with hidden weights drawn from N(0, std^2).
 
     Built by :func:`course_utils.training.build_mlp` (``init="normal"``). Unless
@@ -315,8 +394,17 @@ def bad_init_mlp(std: float, batchnorm: bool, depth: int = 4, width: int = 64,
     depth = check_int("depth", depth, 1, MAX_MLP_DEPTH)
     width = check_int("width", width, 1, MAX_MLP_WIDTH)
     seed = _check_seed("seed", seed)
-    model = build_mlp(64, 10, depth=depth, width=width, activation="relu", init="normal",
-                      std=std, batchnorm=batchnorm, seed=seed)
+    model = build_mlp(
+        64,
+        10,
+        depth=depth,
+        width=width,
+        activation="relu",
+        init="normal",
+        std=std,
+        batchnorm=batchnorm,
+        seed=seed,
+    )
     if not bad_output:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed + 1)
@@ -365,9 +453,14 @@ class InitComparison:
         def cells(accs, statuses):
             return ["diverged" if s == "diverged" else f"{a:.3f}" for a, s in zip(accs, statuses)]
 
-        return format_table({"no BN": cells(self.plain, self.plain_status),
-                             "with BN": cells(self.batchnorm, self.batchnorm_status)},
-                            index=[f"{s:g}" for s in self.stds], index_name="init std")
+        return format_table(
+            {
+                "no BN": cells(self.plain, self.plain_status),
+                "with BN": cells(self.batchnorm, self.batchnorm_status),
+            },
+            index=[f"{s:g}" for s in self.stds],
+            index_name="init std",
+        )
 
 
 def _one_thread():
@@ -377,10 +470,18 @@ def _one_thread():
     return threadpool_limits(limits=1)
 
 
-def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int = 4,
-                    width: int = 64, optimizer: str = "momentum", lr: float = 0.04,
-                    epochs: int = 5, batch_size: int = 128, bad_output: bool = False,
-                    seed: int = 0, data=None) -> InitComparison:
+def init_comparison(
+    stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
+    depth: int = 4,
+    width: int = 64,
+    optimizer: str = "momentum",
+    lr: float = 0.04,
+    epochs: int = 5,
+    batch_size: int = 128,
+    bad_output: bool = False,
+    seed: int = 0,
+    data=None,
+) -> InitComparison:
     """Train :func:`bad_init_mlp` from each std, without and with BN; final val accuracy.
 
     One loop for all: :func:`course_utils.training.train` (SGD with momentum 0.9 by
@@ -396,8 +497,10 @@ def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int 
     epochs = check_int("epochs", epochs, 1, MAX_TRAIN_EPOCHS)
     seed = _check_seed("seed", seed)
     check_choice("optimizer", optimizer, OPTIMIZERS)
-    check_work("init_comparison", 2 * len(stds) * epochs * 3 * N_DIGITS_TRAIN
-               * (64 * width + depth * width * width))
+    check_work(
+        "init_comparison",
+        2 * len(stds) * epochs * 3 * N_DIGITS_TRAIN * (64 * width + depth * width * width),
+    )
     data = load_digits(seed=seed) if data is None else data
     results = {}
     with _one_thread():  # torch's own threads: train() runs on one
@@ -405,15 +508,32 @@ def init_comparison(stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0), depth: int 
             accs, statuses = [], []
             for std in stds:
                 model = bad_init_mlp(std, bn, depth, width, bad_output, seed)
-                h = train(model, data, optimizer, lr=lr, epochs=epochs,
-                          batch_size=batch_size, seed=seed, progress=False)
+                h = train(
+                    model,
+                    data,
+                    optimizer,
+                    lr=lr,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    seed=seed,
+                    progress=False,
+                )
                 statuses.append(h.status)
                 accs.append(float("nan") if h.diverged else h.final()["val_acc"])
             results[bn] = (tuple(accs), tuple(statuses))
-    settings = dict(depth=depth, width=width, optimizer=optimizer, lr=lr, epochs=epochs,
-                    batch_size=batch_size, bad_output=bad_output, seed=seed)
-    return InitComparison(stds, results[False][0], results[True][0], results[False][1],
-                          results[True][1], settings)
+    settings = dict(
+        depth=depth,
+        width=width,
+        optimizer=optimizer,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        bad_output=bad_output,
+        seed=seed,
+    )
+    return InitComparison(
+        stds, results[False][0], results[True][0], results[False][1], results[True][1], settings
+    )
 
 
 @dataclass(frozen=True)
@@ -447,17 +567,26 @@ class RunningStatsLag:
         def count(mask):
             return [f"{int(m.sum())} of {n}" for m in mask]
 
-        return format_table({"running stats: acc < 0.5": count(self.val_acc < 0.5),
-                             "recalibration gains > 0.5": count(self.gain > 0.5),
-                             "|gain| < 0.1": count(np.abs(self.gain) < 0.1),
-                             "running var / true var": [f"{np.median(v):.1f}"
-                                                        for v in self.var_ratio]},
-                            index=[f"{s:g}" for s in self.stds], index_name="init std")
+        return format_table(
+            {
+                "running stats: acc < 0.5": count(self.val_acc < 0.5),
+                "recalibration gains > 0.5": count(self.gain > 0.5),
+                "|gain| < 0.1": count(np.abs(self.gain) < 0.1),
+                "running var / true var": [f"{np.median(v):.1f}" for v in self.var_ratio],
+            },
+            index=[f"{s:g}" for s in self.stds],
+            index_name="init std",
+        )
 
 
-def running_stats_lag(stds: Sequence[float] = (0.01, 0.18), seeds: Sequence[int] = range(8),
-                      lr: float = 0.1, epochs: int = 2, batch_size: int = 128,
-                      data=None) -> RunningStatsLag:
+def running_stats_lag(
+    stds: Sequence[float] = (0.01, 0.18),
+    seeds: Sequence[int] = range(8),
+    lr: float = 0.1,
+    epochs: int = 2,
+    batch_size: int = 128,
+    data=None,
+) -> RunningStatsLag:
     r"""Train :func:`bad_init_mlp` with BN (plain SGD) from each std and seed; after the last
     step, validation accuracy in eval mode with the running statistics and recalibrated.
 
@@ -487,16 +616,29 @@ def running_stats_lag(stds: Sequence[float] = (0.01, 0.18), seeds: Sequence[int]
         for i, std in enumerate(stds):
             for j, seed in enumerate(seeds):
                 model = bad_init_mlp(std, True, seed=seed)
-                h = train(model, data, "sgd", lr=lr, epochs=epochs, batch_size=batch_size,
-                          seed=seed, eval_every=steps, progress=False)
+                h = train(
+                    model,
+                    data,
+                    "sgd",
+                    lr=lr,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    seed=seed,
+                    eval_every=steps,
+                    progress=False,
+                )
                 if h.diverged:
-                    raise ValueError(f"the run std={std:g}, seed={seed} diverged "
-                                     f"({h.message}); choose a smaller lr")
+                    raise ValueError(
+                        f"the run std={std:g}, seed={seed} diverged "
+                        f"({h.message}); choose a smaller lr"
+                    )
                 fresh = recalibrated(model, data.x_train)
                 acc[i, j] = h.final()["val_acc"]
                 recal[i, j] = evaluate(fresh, data.x_val, data.y_val)[1]
-                pairs = [(a.running_var, b.running_var) for a, b in
-                         zip(_bn_layers(model), _bn_layers(fresh))]
+                pairs = [
+                    (a.running_var, b.running_var)
+                    for a, b in zip(_bn_layers(model), _bn_layers(fresh))
+                ]
                 ratio[i, j] = float(torch.median(torch.cat([a / b for a, b in pairs])))
     settings = dict(optimizer="sgd", lr=lr, epochs=epochs, batch_size=batch_size)
     return RunningStatsLag(stds, seeds, steps, acc, recal, ratio, settings)

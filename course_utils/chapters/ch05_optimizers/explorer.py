@@ -8,8 +8,13 @@ from matplotlib.figure import Figure
 from course_utils.chapters.ch05_optimizers import surfaces
 from course_utils.plots import check_figure_size
 from course_utils.validation import check_real
-from course_utils.widgets.base import (Explorer, FloatSlider, check_start_value, log_range,
-                                      make_controls)
+from course_utils.widgets.base import (
+    Explorer,
+    FloatSlider,
+    check_start_value,
+    log_range,
+    make_controls,
+)
 
 __all__ = ["OptimizerExplorer", "optimizer_explorer", "LOSS_RANGE", "START"]
 
@@ -40,7 +45,7 @@ class TrajectoryView:
         self.ax_loss.set_title("f − f_min after each step", fontsize=10)
         self.ax_loss.tick_params(labelsize=8)
         self.ax_loss.grid(alpha=0.3)
-        self.loss, = self.ax_loss.plot([], [], "-", color="#d62728", lw=1.4, animated=True)
+        (self.loss,) = self.ax_loss.plot([], [], "-", color="#d62728", lw=1.4, animated=True)
         self.surface = None
 
     def set_surface(self, surface: str) -> bool:
@@ -54,10 +59,12 @@ class TrajectoryView:
             ax.set_xlabel("x", labelpad=1)
             ax.set_ylabel("y", labelpad=1)
             ax.tick_params(labelsize=8)
-            path, = ax.plot([], [], "-", color="#d62728", lw=1.4, marker=".", markersize=3,
-                            animated=True)
-            end, = ax.plot([], [], "o", color="#d62728", markersize=6, markeredgecolor="k",
-                           animated=True)
+            (path,) = ax.plot(
+                [], [], "-", color="#d62728", lw=1.4, marker=".", markersize=3, animated=True
+            )
+            (end,) = ax.plot(
+                [], [], "o", color="#d62728", markersize=6, markeredgecolor="k", animated=True
+            )
             self.paths[surface] = (ax, path, end)
         for name, (ax, _, _) in self.paths.items():
             ax.set_visible(name == surface)
@@ -92,10 +99,17 @@ def _controls() -> dict:
         optimizer=surfaces.EXPLORER_OPTIMIZERS,
         lr=log_range(1e-4, 10.0, 0.05),
         momentum=(0.0, 0.99, 0.01),
-        beta2=FloatSlider(min=0.5, max=0.999, step=0.001, description="beta2",
-                          readout_format=".3f", style={"description_width": "initial"}),
+        beta2=FloatSlider(
+            min=0.5,
+            max=0.999,
+            step=0.001,
+            description="beta2",
+            readout_format=".3f",
+            style={"description_width": "initial"},
+        ),
         steps=(10, STEPS_MAX, 10),
-        surface=tuple(surfaces.SURFACES))
+        surface=tuple(surfaces.SURFACES),
+    )
 
 
 class OptimizerExplorer(Explorer):
@@ -115,8 +129,10 @@ class OptimizerExplorer(Explorer):
         controls = _controls()
         unknown = set(start) - set(controls)
         if unknown:  # checked before the figure is built: a mistake costs no drawing
-            raise ValueError(f"no control named {', '.join(sorted(unknown))}; "
-                             f"the controls are {', '.join(controls)}")
+            raise ValueError(
+                f"no control named {', '.join(sorted(unknown))}; "
+                f"the controls are {', '.join(controls)}"
+            )
         for name, value in start.items():
             check_start_value(name, controls[name], value)
         check_figure_size(figsize, dpi)
@@ -125,8 +141,12 @@ class OptimizerExplorer(Explorer):
         super().__init__(controls, self.view.figure, **{**START, **start})
 
     #: Controls each optimiser ignores (see surfaces.optimizer_settings): greyed out.
-    UNUSED = {"SGD": ("beta2",), "Nesterov": ("beta2",), "Adagrad": ("momentum", "beta2"),
-              "Adadelta": ("momentum",)}
+    UNUSED = {
+        "SGD": ("beta2",),
+        "Nesterov": ("beta2",),
+        "Adagrad": ("momentum", "beta2"),
+        "Adadelta": ("momentum",),
+    }
     may_ignore = ("momentum", "beta2")
 
     def ignored_controls(self, optimizer, **values) -> set:
@@ -152,7 +172,11 @@ class OptimizerExplorer(Explorer):
         text = f"after {len(result.points) - 1} steps: (x, y) = ({x:.3g}, {y:.3g}), f − f_min = {gap:.3g}"
         if surface == "saddle":
             k = surfaces.escape_step(result)
-            text += "; still near the saddle" if k is None else f"; left the saddle (|y| > 0.5) at step {k}"
+            text += (
+                "; still near the saddle"
+                if k is None
+                else f"; left the saddle (|y| > 0.5) at step {k}"
+            )
         return text
 
 

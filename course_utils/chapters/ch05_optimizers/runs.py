@@ -15,8 +15,9 @@ __all__ = ["decay_only", "weight_norm", "TorchAdapter", "digits_race", "step_siz
 
 
 # ---------------------------------------------------------------- weight decay: L2 vs decoupled
-def decay_only(theta0: float = 1.0, lr: float = 0.01, weight_decay: float = 0.1,
-               steps: int = 100) -> dict:
+def decay_only(
+    theta0: float = 1.0, lr: float = 0.01, weight_decay: float = 0.1, steps: int = 100
+) -> dict:
     """A parameter whose loss gradient is 0, under Adam + L2 and under AdamW.
 
     Adam + L2 feeds :math:`g = \\lambda\\theta` through Adam's normalisation, so
@@ -50,8 +51,15 @@ def weight_norm(model) -> float:
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     with torch.no_grad():
-        return float(torch.sqrt(sum((p.double() ** 2).sum() for name, p in model.named_parameters()
-                                    if name.endswith("weight"))))
+        return float(
+            torch.sqrt(
+                sum(
+                    (p.double() ** 2).sum()
+                    for name, p in model.named_parameters()
+                    if name.endswith("weight")
+                )
+            )
+        )
 
 
 class TorchAdapter:
@@ -69,13 +77,16 @@ class TorchAdapter:
         import torch
 
         if isinstance(optimizer_class, str):
-            optimizer_class = OPTIMIZERS[check_choice("optimizer_class", optimizer_class,
-                                                      tuple(OPTIMIZERS))]
+            optimizer_class = OPTIMIZERS[
+                check_choice("optimizer_class", optimizer_class, tuple(OPTIMIZERS))
+            ]
         elif optimizer_class not in OPTIMIZERS.values():
-            raise ValueError(f"optimizer_class must be one of {', '.join(OPTIMIZERS)}; "
-                             f"got {optimizer_class!r}")
-        self.tensors = check_sequence("params", list(params) if not isinstance(
-            params, (str, bytes, list, tuple)) else params)
+            raise ValueError(
+                f"optimizer_class must be one of {', '.join(OPTIMIZERS)}; got {optimizer_class!r}"
+            )
+        self.tensors = check_sequence(
+            "params", list(params) if not isinstance(params, (str, bytes, list, tuple)) else params
+        )
         for i, p in enumerate(self.tensors):
             if not isinstance(p, torch.Tensor):
                 raise ValueError(f"params[{i}] must be a torch tensor; got {type(p).__name__}")
@@ -88,12 +99,23 @@ class TorchAdapter:
 
     def step(self) -> None:
         self.optimizer.lr = self.param_groups[0]["lr"]
-        self.optimizer.step([np.zeros(p.shape, dtype=np.float32) if p.grad is None
-                             else p.grad.numpy() for p in self.tensors])
+        self.optimizer.step(
+            [
+                np.zeros(p.shape, dtype=np.float32) if p.grad is None else p.grad.numpy()
+                for p in self.tensors
+            ]
+        )
 
 
-def digits_race(data, contenders: dict, depth: int = 1, width: int = 64, epochs: int = 4,
-                batch_size: int = 64, seed: int = 0) -> dict:
+def digits_race(
+    data,
+    contenders: dict,
+    depth: int = 1,
+    width: int = 64,
+    epochs: int = 4,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> dict:
     """Train the same MLP (same init, same minibatches) with each of this module's optimisers.
 
     Uses :func:`course_utils.training.build_mlp` and :func:`~course_utils.training.train`
@@ -114,26 +136,40 @@ def digits_race(data, contenders: dict, depth: int = 1, width: int = 64, epochs:
     from course_utils.training import build_mlp, single_torch_thread, train
 
     if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_val", "y_val")):
-        raise ValueError(f"data must be a dataset as course_utils.data.load_digits returns; "
-                         f"got {type(data).__name__}")
+        raise ValueError(
+            f"data must be a dataset as course_utils.data.load_digits returns; "
+            f"got {type(data).__name__}"
+        )
     _check_contenders(contenders)
     out = {}
     with single_torch_thread():
         for label, (name, kwargs) in contenders.items():
             kwargs = dict(kwargs)
             if name not in OPTIMIZERS:
-                raise ValueError(f"contender {label!r}: optimizer must be one of "
-                                 f"{', '.join(OPTIMIZERS)}; got {name!r}")
+                raise ValueError(
+                    f"contender {label!r}: optimizer must be one of "
+                    f"{', '.join(OPTIMIZERS)}; got {name!r}"
+                )
             if "lr" not in kwargs:
                 raise ValueError(f"contender {label!r} needs an lr in its kwargs")
-            model = build_mlp(data.x_train.shape[1], int(data.y_train.max()) + 1, depth=depth,
-                              width=width, seed=seed)
-            history = train(model, data,
-                            optimizer=lambda params: TorchAdapter(name, params, **kwargs),
-                            epochs=epochs, batch_size=batch_size, seed=seed, progress=False)
+            model = build_mlp(
+                data.x_train.shape[1],
+                int(data.y_train.max()) + 1,
+                depth=depth,
+                width=width,
+                seed=seed,
+            )
+            history = train(
+                model,
+                data,
+                optimizer=lambda params: TorchAdapter(name, params, **kwargs),
+                epochs=epochs,
+                batch_size=batch_size,
+                seed=seed,
+                progress=False,
+            )
             out[label] = (history, weight_norm(model))
     return out
-
 
 
 def step_sizes(optimizer: str, steps: int = 1000, gradient: float = 1.0, **kwargs) -> np.ndarray:

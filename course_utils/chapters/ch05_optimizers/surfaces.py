@@ -28,12 +28,32 @@ import numpy as np
 
 from course_utils import optim
 from course_utils.chapters.ch05_optimizers.figures import check_axes
-from course_utils.validation import (MAX_ITEMS, check_array, check_bool, check_choice, check_int,
-                                     check_real)
+from course_utils.validation import (
+    MAX_ITEMS,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+)
 
-__all__ = ["Surface", "SURFACES", "Trajectory", "MAX_SURFACE_STEPS", "run", "race",
-           "EXPLORER_OPTIMIZERS", "optimizer_settings", "explore", "quadratic_optimum",
-           "contraction_rate", "escape_step", "steps_to", "plot_surface", "plot_trajectories"]
+__all__ = [
+    "Surface",
+    "SURFACES",
+    "Trajectory",
+    "MAX_SURFACE_STEPS",
+    "run",
+    "race",
+    "EXPLORER_OPTIMIZERS",
+    "optimizer_settings",
+    "explore",
+    "quadratic_optimum",
+    "contraction_rate",
+    "escape_step",
+    "steps_to",
+    "plot_surface",
+    "plot_trajectories",
+]
 
 #: At most this many steps per run on a surface (20,000 Python-level optimiser steps take
 #: about a second).
@@ -108,15 +128,42 @@ def _rosenbrock_grad(p):
 
 
 SURFACES = {
-    "quadratic": Surface("quadratic", "quadratic, κ = 100", _quadratic_value, _quadratic_grad,
-                         start=(-9.0, 1.5), minimum=(0.0, 0.0), f_min=0.0,
-                         xlim=(-10.0, 10.0), ylim=(-3.0, 3.0), lr=0.15),
-    "saddle": Surface("saddle", "saddle at (0, 0)", _saddle_value, _saddle_grad,
-                      start=(2.0, 1e-3), minimum=(0.0, 1.0), f_min=-0.25,
-                      xlim=(-2.5, 2.5), ylim=(-2.0, 2.0), lr=0.1),
-    "rosenbrock": Surface("rosenbrock", "Rosenbrock", _rosenbrock_value, _rosenbrock_grad,
-                          start=(-1.2, 1.0), minimum=(1.0, 1.0), f_min=0.0,
-                          xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), lr=1e-3),
+    "quadratic": Surface(
+        "quadratic",
+        "quadratic, κ = 100",
+        _quadratic_value,
+        _quadratic_grad,
+        start=(-9.0, 1.5),
+        minimum=(0.0, 0.0),
+        f_min=0.0,
+        xlim=(-10.0, 10.0),
+        ylim=(-3.0, 3.0),
+        lr=0.15,
+    ),
+    "saddle": Surface(
+        "saddle",
+        "saddle at (0, 0)",
+        _saddle_value,
+        _saddle_grad,
+        start=(2.0, 1e-3),
+        minimum=(0.0, 1.0),
+        f_min=-0.25,
+        xlim=(-2.5, 2.5),
+        ylim=(-2.0, 2.0),
+        lr=0.1,
+    ),
+    "rosenbrock": Surface(
+        "rosenbrock",
+        "Rosenbrock",
+        _rosenbrock_value,
+        _rosenbrock_grad,
+        start=(-1.2, 1.0),
+        minimum=(1.0, 1.0),
+        f_min=0.0,
+        xlim=(-2.0, 2.0),
+        ylim=(-1.0, 3.0),
+        lr=1e-3,
+    ),
 }
 
 
@@ -164,8 +211,9 @@ def _check_steps(steps) -> int:
 
 def _check_trajectory(trajectory) -> Trajectory:
     if not isinstance(trajectory, Trajectory):
-        raise ValueError(f"trajectory must be a Trajectory (as run returns); got "
-                         f"{type(trajectory).__name__}")
+        raise ValueError(
+            f"trajectory must be a Trajectory (as run returns); got {type(trajectory).__name__}"
+        )
     return trajectory
 
 
@@ -175,16 +223,17 @@ def _check_minimum(minimum) -> np.ndarray:
 
 def _check_contenders(contenders) -> dict:
     if not isinstance(contenders, dict) or not contenders or len(contenders) > MAX_ITEMS:
-        raise ValueError(f"contenders must be a non-empty dict of label -> (optimizer name, "
-                         f"kwargs); got {type(contenders).__name__}")
+        raise ValueError(
+            f"contenders must be a non-empty dict of label -> (optimizer name, "
+            f"kwargs); got {type(contenders).__name__}"
+        )
     for label, value in contenders.items():
         if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict)):
             raise ValueError(f"contenders[{label!r}] must be (optimizer name, kwargs with lr)")
     return contenders
 
 
-def run(surface, optimizer: str, lr: float, steps: int = 200, start=None,
-        **kwargs) -> Trajectory:
+def run(surface, optimizer: str, lr: float, steps: int = 200, start=None, **kwargs) -> Trajectory:
     """Run ``optim.<optimizer>(lr=lr, **kwargs)`` for ``steps`` steps on ``surface``.
 
     Parameters
@@ -209,8 +258,7 @@ def run(surface, optimizer: str, lr: float, steps: int = 200, start=None,
     surface = _surface(surface)
     steps = _check_steps(steps)
     check_choice("optimizer", optimizer, tuple(optim.OPTIMIZERS))
-    x = check_array("start", surface.start if start is None else start, shape=(2,),
-                    limit=2).copy()
+    x = check_array("start", surface.start if start is None else start, shape=(2,), limit=2).copy()
     opt = optim.OPTIMIZERS[optimizer]([x], lr=lr, **kwargs)
     points = np.empty((steps + 1, 2))
     points[0] = x
@@ -222,13 +270,21 @@ def run(surface, optimizer: str, lr: float, steps: int = 200, start=None,
             opt.step([grad(x)])
             if not (abs(x[0]) <= bound and abs(x[1]) <= bound):  # also catches NaN
                 status, diverged_at, k = "diverged", t, t - 1
-                message = (f"diverged at step {t}: the point left |x|, |y| <= {bound:g} "
-                           f"(learning rate too high?)")
+                message = (
+                    f"diverged at step {t}: the point left |x|, |y| <= {bound:g} "
+                    f"(learning rate too high?)"
+                )
                 break
             points[t] = x
-    points = points[:k + 1]
-    return Trajectory(points, surface.value(points), status, diverged_at, message,
-                      dict(surface=surface.name, optimizer=optimizer, lr=lr, **kwargs))
+    points = points[: k + 1]
+    return Trajectory(
+        points,
+        surface.value(points),
+        status,
+        diverged_at,
+        message,
+        dict(surface=surface.name, optimizer=optimizer, lr=lr, **kwargs),
+    )
 
 
 def race(surface, contenders: dict, steps: int = 200) -> dict:
@@ -267,8 +323,9 @@ def optimizer_settings(optimizer: str, lr: float, momentum: float, beta2: float)
     (class name, kwargs)
     """
     if optimizer not in EXPLORER_OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(EXPLORER_OPTIMIZERS)}; "
-                         f"got {optimizer!r}")
+        raise ValueError(
+            f"optimizer must be one of {', '.join(EXPLORER_OPTIMIZERS)}; got {optimizer!r}"
+        )
     if optimizer in ("SGD", "Nesterov"):
         return "SGD", dict(lr=lr, momentum=momentum, nesterov=optimizer == "Nesterov")
     if optimizer == "Adagrad":
@@ -280,13 +337,21 @@ def optimizer_settings(optimizer: str, lr: float, momentum: float, beta2: float)
     return optimizer, dict(lr=lr, betas=(momentum, beta2))
 
 
-def explore(surface: str = "quadratic", optimizer: str = "SGD", lr: float = 0.15,
-            momentum: float = 0.0, beta2: float = 0.999, steps: int = 200) -> Trajectory:
+def explore(
+    surface: str = "quadratic",
+    optimizer: str = "SGD",
+    lr: float = 0.15,
+    momentum: float = 0.0,
+    beta2: float = 0.999,
+    steps: int = 200,
+) -> Trajectory:
     """The explorer's compute function: one trajectory for the controls' values."""
     name, kwargs = optimizer_settings(optimizer, lr, momentum, beta2)
     if optimizer == "Nesterov" and not momentum > 0:
-        raise ValueError("Nesterov needs momentum > 0 (PyTorch: 'Nesterov momentum requires "
-                         "a momentum and zero dampening')")
+        raise ValueError(
+            "Nesterov needs momentum > 0 (PyTorch: 'Nesterov momentum requires "
+            "a momentum and zero dampening')"
+        )
     return run(surface, name, steps=steps, **kwargs)
 
 
@@ -311,13 +376,19 @@ def quadratic_optimum(eigenvalues=QUADRATIC_EIGENVALUES) -> dict:
     lo, hi = float(lam.min()), float(lam.max())
     kappa = hi / lo
     root = math.sqrt(kappa)
-    return dict(kappa=kappa, gd_lr=2 / (lo + hi), gd_rate=(kappa - 1) / (kappa + 1),
-                momentum_lr=4 / (math.sqrt(lo) + math.sqrt(hi)) ** 2,
-                momentum=((root - 1) / (root + 1)) ** 2, momentum_rate=(root - 1) / (root + 1))
+    return dict(
+        kappa=kappa,
+        gd_lr=2 / (lo + hi),
+        gd_rate=(kappa - 1) / (kappa + 1),
+        momentum_lr=4 / (math.sqrt(lo) + math.sqrt(hi)) ** 2,
+        momentum=((root - 1) / (root + 1)) ** 2,
+        momentum_rate=(root - 1) / (root + 1),
+    )
 
 
-def contraction_rate(trajectory: Trajectory, minimum=(0.0, 0.0), first: int = 20,
-                     last: int | None = None) -> float:
+def contraction_rate(
+    trajectory: Trajectory, minimum=(0.0, 0.0), first: int = 20, last: int | None = None
+) -> float:
     """The per-step contraction rate :math:`r` of :math:`e_t = \\|x_t - x^*\\|`, measured.
 
     Fits :math:`\\log e_t = a + c \\log t + t \\log r` by least squares over steps
@@ -334,10 +405,12 @@ def contraction_rate(trajectory: Trajectory, minimum=(0.0, 0.0), first: int = 20
     first = check_int("first", first, 1)
     last = len(e) - 1 if last is None else check_int("last", last, 1)
     if not 1 <= first < last - 2 or last >= len(e):
-        raise ValueError(f"need 1 <= first < last - 2 and last < {len(e)} (steps run); "
-                         f"got first={first}, last={last}")
+        raise ValueError(
+            f"need 1 <= first < last - 2 and last < {len(e)} (steps run); "
+            f"got first={first}, last={last}"
+        )
     t = np.arange(first, last + 1, dtype=np.float64)
-    err = e[first:last + 1]
+    err = e[first : last + 1]
     if np.any(err <= 0):
         raise ValueError("the error reached 0 exactly: choose an earlier window")
     A = np.column_stack([np.ones_like(t), np.log(t), t])
@@ -385,12 +458,20 @@ def plot_surface(ax, surface, levels: int = 12, lines: bool = True):
     gap = Z - surface.f_min
     lo = max(float(gap[gap > 0].min()), 1e-3 * float(gap.max()))
     logs = np.log10(np.maximum(gap, lo))
-    image = ax.imshow(logs, extent=(*surface.xlim, *surface.ylim), origin="lower",
-                      cmap="Blues_r", alpha=0.85, aspect="auto", interpolation="bilinear")
+    image = ax.imshow(
+        logs,
+        extent=(*surface.xlim, *surface.ylim),
+        origin="lower",
+        cmap="Blues_r",
+        alpha=0.85,
+        aspect="auto",
+        interpolation="bilinear",
+    )
     if lines:
         ax.contour(X, Y, logs, levels=levels, colors="white", linewidths=0.5, alpha=0.7)
-    ax.plot(*surface.minimum, marker="*", color="gold", markersize=12, markeredgecolor="k",
-            zorder=3)
+    ax.plot(
+        *surface.minimum, marker="*", color="gold", markersize=12, markeredgecolor="k", zorder=3
+    )
     ax.set_xlim(*surface.xlim)
     ax.set_ylim(*surface.ylim)
     ax.set_title(surface.title, fontsize=10)
@@ -404,14 +485,24 @@ def plot_trajectories(ax, trajectories: dict):
     """One line per trajectory (label -> Trajectory) on ``ax``; returns the lines."""
     check_axes("ax", ax)
     if not isinstance(trajectories, dict) or not 1 <= len(trajectories) <= len(COLOURS):
-        raise ValueError(f"trajectories must be a dict of label -> Trajectory with 1 to "
-                         f"{len(COLOURS)} entries; got {type(trajectories).__name__}")
+        raise ValueError(
+            f"trajectories must be a dict of label -> Trajectory with 1 to "
+            f"{len(COLOURS)} entries; got {type(trajectories).__name__}"
+        )
     for tr in trajectories.values():
         _check_trajectory(tr)
     lines = []
     for (label, tr), colour in zip(trajectories.items(), COLOURS):
         text = label + (f" (diverged at step {tr.diverged_at})" if tr.diverged else "")
         dots = len(tr.points) <= 300  # markers on long paths cost more than they show
-        lines += ax.plot(tr.points[:, 0], tr.points[:, 1], "-", color=colour, lw=1.4,
-                         marker="." if dots else None, markersize=2.5, label=text)
+        lines += ax.plot(
+            tr.points[:, 0],
+            tr.points[:, 1],
+            "-",
+            color=colour,
+            lw=1.4,
+            marker="." if dots else None,
+            markersize=2.5,
+            label=text,
+        )
     return lines

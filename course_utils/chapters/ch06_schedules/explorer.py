@@ -10,8 +10,14 @@ from course_utils.plots import check_figure_size
 from course_utils.validation import check_bool, check_int, check_real
 from course_utils.widgets.base import Explorer, check_start_value, log_range, make_controls
 
-__all__ = ["ScheduleView", "ScheduleExplorer", "schedule_explorer", "LR_LIMITS",
-           "MAX_EXPLORER_STEPS", "START"]
+__all__ = [
+    "ScheduleView",
+    "ScheduleExplorer",
+    "schedule_explorer",
+    "LR_LIMITS",
+    "MAX_EXPLORER_STEPS",
+    "START",
+]
 
 #: The fixed y range of the lr axis (log): the base_lr slider's range, with room below for
 #: decayed rates. Rates below the bottom (cosine's final 0) are drawn on the bottom edge.
@@ -48,8 +54,7 @@ class ScheduleView:
         ax.set_ylabel("learning rate")
         ax.grid(True, which="major", alpha=0.3)
         self.t = np.arange(steps)
-        (self.curve,) = ax.plot(self.t, np.full(steps, 1e-3), color="C0", lw=2,
-                                animated=animated)
+        (self.curve,) = ax.plot(self.t, np.full(steps, 1e-3), color="C0", lw=2, animated=animated)
         self.warmup_line = ax.axvline(0, color="C3", ls="--", lw=1, animated=animated)
 
     def update(self, lr: np.ndarray, warmup_steps: int) -> list:
@@ -66,9 +71,13 @@ START = dict(schedule="step", base_lr=0.1, warmup_steps=0, decay_steps=300, gamm
 
 def _controls(steps: int) -> dict:
     """The explorer's controls, named as ``explorer_schedule``'s arguments."""
-    return make_controls(schedule=schedules.SCHEDULES, base_lr=log_range(1e-4, 10.0, 0.1),
-                         warmup_steps=(0, steps // 2, 10), decay_steps=(10, steps, 10),
-                         gamma=(0.01, 1.0, 0.01))
+    return make_controls(
+        schedule=schedules.SCHEDULES,
+        base_lr=log_range(1e-4, 10.0, 0.1),
+        warmup_steps=(0, steps // 2, 10),
+        decay_steps=(10, steps, 10),
+        gamma=(0.01, 1.0, 0.01),
+    )
 
 
 class ScheduleExplorer(Explorer):
@@ -86,15 +95,18 @@ class ScheduleExplorer(Explorer):
         controls = _controls(self.steps)
         unknown = set(start) - set(controls)
         if unknown:  # checked before the figure is built: a mistake costs no drawing
-            raise ValueError(f"no control named {', '.join(sorted(unknown))}; "
-                             f"the controls are {', '.join(controls)}")
+            raise ValueError(
+                f"no control named {', '.join(sorted(unknown))}; "
+                f"the controls are {', '.join(controls)}"
+            )
         for name, value in start.items():
             check_start_value(name, controls[name], value)
         check_figure_size(figsize, dpi)
         check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
         self.view = ScheduleView(Figure(figsize=figsize, dpi=dpi), self.steps, animated=True)
-        super().__init__(controls, self.view.figure,
-                         **{**START, "decay_steps": min(300, self.steps), **start})
+        super().__init__(
+            controls, self.view.figure, **{**START, "decay_steps": min(300, self.steps), **start}
+        )
 
     #: Controls each schedule ignores (see schedules.explorer_schedule): greyed out.
     UNUSED = {"constant": ("decay_steps", "gamma"), "cosine": ("gamma",)}
@@ -104,8 +116,9 @@ class ScheduleExplorer(Explorer):
         return set(self.UNUSED.get(schedule, ()))
 
     def compute(self, **values):
-        return schedules.explorer_schedule(steps=self.steps, start_factor=self.start_factor,
-                                           **values)
+        return schedules.explorer_schedule(
+            steps=self.steps, start_factor=self.start_factor, **values
+        )
 
     def render(self, result, warmup_steps, **values) -> list:
         return self.view.update(result, warmup_steps)
@@ -121,14 +134,18 @@ class ScheduleExplorer(Explorer):
             where = "drops at steps: " + ", ".join(map(str, drops))
         else:
             where = f"decreases at {len(drops)} steps, from step {drops[0]}"
-        return (f"start {result[0]:.3g}   peak {result.max():.3g}   final {result[-1]:.3g}   "
-                f"mean {result.mean():.3g}   {where}")
+        return (
+            f"start {result[0]:.3g}   peak {result.max():.3g}   final {result[-1]:.3g}   "
+            f"mean {result.mean():.3g}   {where}"
+        )
 
     def warning(self, result) -> str:
         low = result < LR_LIMITS[0]
         if low.sum() > len(result) // 100:  # not cosine's few steps around its zero
-            return (f"from step {int(np.argmax(low))} the rate is below {LR_LIMITS[0]:g}: "
-                    "drawn on the bottom edge")
+            return (
+                f"from step {int(np.argmax(low))} the rate is below {LR_LIMITS[0]:g}: "
+                "drawn on the bottom edge"
+            )
         return ""
 
 

@@ -7,14 +7,40 @@ import math
 
 import numpy as np
 
-from course_utils.chapters.ch06_schedules.seed_runs import (_check_data, _digits, _seeds,
-                                                          kaiming_weights, train_seeds)
-from course_utils.schedules import (_base_lr, _int, _milestones, _real, constant, cosine,
-                                    multistep, warmup_cosine)
+from course_utils.chapters.ch06_schedules.seed_runs import (
+    _check_data,
+    _digits,
+    _seeds,
+    kaiming_weights,
+    train_seeds,
+)
+from course_utils.schedules import (
+    _base_lr,
+    _int,
+    _milestones,
+    _real,
+    constant,
+    cosine,
+    multistep,
+    warmup_cosine,
+)
 from course_utils.training import single_torch_thread as _one_thread
 from course_utils.validation import MAX_DIGITS, check_array, check_int, check_real, make_rng
 
-__all__ = ['MAX_WALKER_STEPS', 'MAX_TOY_SCALE', 'stationary_loss', 'settle_steps', 'steps_within', 'noisy_quadratic', 'median_range', 'decay_runs', 'warmup_runs', 'decay_table', 'warmup_table', 'first_adam_step']
+__all__ = [
+    "MAX_WALKER_STEPS",
+    "MAX_TOY_SCALE",
+    "stationary_loss",
+    "settle_steps",
+    "steps_within",
+    "noisy_quadratic",
+    "median_range",
+    "decay_runs",
+    "warmup_runs",
+    "decay_table",
+    "warmup_table",
+    "first_adam_step",
+]
 
 
 # Why decay helps: SGD's noise floor on a quadratic
@@ -55,8 +81,13 @@ def stationary_loss(lr, curvature: float = 1.0, noise: float = 1.0):
     return float(out) if out.ndim == 0 else out
 
 
-def settle_steps(eta_before: float, eta_after: float, curvature: float = 1.0,
-                 noise: float = 1.0, within: float = 0.1) -> int:
+def settle_steps(
+    eta_before: float,
+    eta_after: float,
+    curvature: float = 1.0,
+    noise: float = 1.0,
+    within: float = 0.1,
+) -> int:
     """Steps until the expected loss is within ``within`` of the new floor after a rate change.
 
     Starting at the floor of ``eta_before`` (:func:`stationary_loss`), the variance recursion
@@ -87,8 +118,14 @@ def steps_within(loss, start: int, level: float) -> int:
     return int(below[0]) + 1 if below.size else -1
 
 
-def noisy_quadratic(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 3.0,
-                    walkers: int = 2000, seed: int = 0) -> np.ndarray:
+def noisy_quadratic(
+    lr,
+    curvature: float = 1.0,
+    noise: float = 1.0,
+    w0: float = 3.0,
+    walkers: int = 2000,
+    seed: int = 0,
+) -> np.ndarray:
     """Mean loss of SGD on ``f(w) = h w^2 / 2`` with noisy gradients, step by step.
 
     ``walkers`` independent runs start at ``w0`` and take ``w <- w - lr[t] (h w + xi_t)``,
@@ -117,8 +154,10 @@ def noisy_quadratic(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 
     if not np.all(np.isfinite(lr)) or np.any(lr < 0) or np.any(lr * h >= 2):
         raise ValueError(f"lr values must be in [0, 2 / curvature) = [0, {2 / h:g})")
     if len(lr) * walkers > MAX_WALKER_STEPS:
-        raise ValueError(f"steps x walkers = {len(lr) * walkers:,} is more than "
-                         f"{MAX_WALKER_STEPS:,}; use fewer walkers or steps")
+        raise ValueError(
+            f"steps x walkers = {len(lr) * walkers:,} is more than "
+            f"{MAX_WALKER_STEPS:,}; use fewer walkers or steps"
+        )
     w = np.full(walkers, w0)
     losses = np.empty(len(lr))
     for t, eta in enumerate(lr):
@@ -139,9 +178,17 @@ def median_range(values, digits: int = 2, percent: bool = False) -> str:
     return f"{fmt(np.median(values))} [{fmt(values.min())}, {fmt(values.max())}]"
 
 
-def decay_runs(lr: float = 0.1, epochs: int = 8, milestones=(4, 6), gamma: float = 0.1,
-               batch_size: int = 32, weight_decay: float = 1e-3, width: int = 32,
-               seeds=range(10), data=None) -> dict:
+def decay_runs(
+    lr: float = 0.1,
+    epochs: int = 8,
+    milestones=(4, 6),
+    gamma: float = 0.1,
+    batch_size: int = 32,
+    weight_decay: float = 1e-3,
+    width: int = 32,
+    seeds=range(10),
+    data=None,
+) -> dict:
     """The ResNet recipe on digits, from several seeds: SGD + momentum at a constant lr, and with step decay.
 
     Per seed, both runs train the same MLP (2 hidden ReLU layers of ``width``, same init and
@@ -166,22 +213,47 @@ def decay_runs(lr: float = 0.1, epochs: int = 8, milestones=(4, 6), gamma: float
         raise ValueError(f"milestones must be epochs before the last ({epochs}); got {marks}")
     steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
     steps = epochs * steps_per_epoch
-    schedules = {"constant": constant(lr, steps),
-                 "decay": multistep(lr, steps, [m * steps_per_epoch for m in marks], gamma)}
-    runs = train_seeds(data, schedules, "momentum", seeds=seeds, depth=2, width=width,
-                       batch_size=batch_size, epochs=epochs, weight_decay=weight_decay)
+    schedules = {
+        "constant": constant(lr, steps),
+        "decay": multistep(lr, steps, [m * steps_per_epoch for m in marks], gamma),
+    }
+    runs = train_seeds(
+        data,
+        schedules,
+        "momentum",
+        seeds=seeds,
+        depth=2,
+        width=width,
+        batch_size=batch_size,
+        epochs=epochs,
+        weight_decay=weight_decay,
+    )
     const, dec = runs["constant"].train_loss, runs["decay"].train_loss  # column e: after epoch e
-    runs["after_decay"] = [{"epoch": m + 1, "constant": const[:, m + 1],
-                            "decay": dec[:, m + 1], "ratio": dec[:, m + 1] / const[:, m + 1]}
-                           for m in marks]
+    runs["after_decay"] = [
+        {
+            "epoch": m + 1,
+            "constant": const[:, m + 1],
+            "decay": dec[:, m + 1],
+            "ratio": dec[:, m + 1] / const[:, m + 1],
+        }
+        for m in marks
+    ]
     runs["steps_per_epoch"] = steps_per_epoch
     runs["milestones"] = marks
     return runs
 
 
-def warmup_runs(lr: float = 0.2, epochs: int = 5, warmup_epochs: int = 2,
-                start_factor: float = 0.01, batch_size: int = 64, depth: int = 2,
-                width: int = 32, seeds=range(10), data=None) -> dict:
+def warmup_runs(
+    lr: float = 0.2,
+    epochs: int = 5,
+    warmup_epochs: int = 2,
+    start_factor: float = 0.01,
+    batch_size: int = 64,
+    depth: int = 2,
+    width: int = 32,
+    seeds=range(10),
+    data=None,
+) -> dict:
     """Adam at a high lr from several seeds, with and without linear warm-up, both then annealed by a cosine.
 
     ``"no warm-up"``: :func:`cosine` over all steps; ``"warm-up"``: :func:`warmup_cosine`
@@ -205,20 +277,39 @@ def warmup_runs(lr: float = 0.2, epochs: int = 5, warmup_epochs: int = 2,
     warmup_epochs = _int("warmup_epochs", warmup_epochs, 1, epochs - 1)
     steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
     steps, warm = epochs * steps_per_epoch, warmup_epochs * steps_per_epoch
-    schedules = {"no warm-up": cosine(lr, steps, steps),
-                 "warm-up": warmup_cosine(lr, steps, warm, steps - warm, start_factor)}
-    runs = train_seeds(data, schedules, "adam", seeds=seeds, depth=depth, width=width,
-                       batch_size=batch_size, epochs=epochs, every_epoch=False)
-    runs["summary"] = {name: {"largest": r.step_loss.max(axis=1),
-                              "at_step": r.step_loss.argmax(axis=1) + 1,
-                              "initial": r.step_loss[:, 0],
-                              "after_warmup": r.step_loss[:, warm:].max(axis=1),
-                              "back_above_at": np.array(
-                                  [warm + 1 + int(np.argmax(row[warm:] > row[0]))
-                                   if np.any(row[warm:] > row[0]) else -1
-                                   for row in r.step_loss]),
-                              "final_val_acc": r.val_acc[:, -1]}
-                       for name, r in runs.items()}
+    schedules = {
+        "no warm-up": cosine(lr, steps, steps),
+        "warm-up": warmup_cosine(lr, steps, warm, steps - warm, start_factor),
+    }
+    runs = train_seeds(
+        data,
+        schedules,
+        "adam",
+        seeds=seeds,
+        depth=depth,
+        width=width,
+        batch_size=batch_size,
+        epochs=epochs,
+        every_epoch=False,
+    )
+    runs["summary"] = {
+        name: {
+            "largest": r.step_loss.max(axis=1),
+            "at_step": r.step_loss.argmax(axis=1) + 1,
+            "initial": r.step_loss[:, 0],
+            "after_warmup": r.step_loss[:, warm:].max(axis=1),
+            "back_above_at": np.array(
+                [
+                    warm + 1 + int(np.argmax(row[warm:] > row[0]))
+                    if np.any(row[warm:] > row[0])
+                    else -1
+                    for row in r.step_loss
+                ]
+            ),
+            "final_val_acc": r.val_acc[:, -1],
+        }
+        for name, r in runs.items()
+    }
     runs["steps_per_epoch"] = steps_per_epoch
     runs["warmup_steps"] = warm
     return runs
@@ -227,8 +318,11 @@ def warmup_runs(lr: float = 0.2, epochs: int = 5, warmup_epochs: int = 2,
 def _seed_span(seeds) -> str:
     seeds = list(seeds)
     contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
-    return (f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]})" if contiguous and len(seeds) > 1
-            else f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})")
+    return (
+        f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]})"
+        if contiguous and len(seeds) > 1
+        else f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+    )
 
 
 def decay_table(runs: dict) -> str:
@@ -251,17 +345,23 @@ def decay_table(runs: dict) -> str:
     names = {m: f"{m} (decay {i})" for i, m in enumerate(marks, start=1)}
     names.setdefault(last, f"{last} (end)")
     table = format_table(
-        {"constant lr": [median_range(const.train_loss[:, e], 3) for e in shown],
-         "step decay": [median_range(dec.train_loss[:, e], 3) for e in shown],
-         "decay / constant": [median_range(ratio[:, e], 2) for e in shown],
-         "decay lower": [f"{int((ratio[:, e] < 1).sum())} of {n}" for e in shown]},
-        index=[names.get(e, str(e)) for e in shown], index_name="loss after epoch")
+        {
+            "constant lr": [median_range(const.train_loss[:, e], 3) for e in shown],
+            "step decay": [median_range(dec.train_loss[:, e], 3) for e in shown],
+            "decay / constant": [median_range(ratio[:, e], 2) for e in shown],
+            "decay lower": [f"{int((ratio[:, e] < 1).sum())} of {n}" for e in shown],
+        },
+        index=[names.get(e, str(e)) for e in shown],
+        index_name="loss after epoch",
+    )
     va_c, va_d = const.val_acc[:, -1], dec.val_acc[:, -1]
     higher, ties = int((va_d > va_c).sum()), int((va_d == va_c).sum())
-    return (f"{_seed_span(const.seeds)}, median [min, max] over the seeds\n{table}\n"
-            f"final validation accuracy: constant lr {median_range(va_c, 3, True)}, "
-            f"step decay {median_range(va_d, 3, True)}; step decay higher in {higher} of {n} "
-            f"seeds" + (f" ({ties} tied)" if ties else ""))
+    return (
+        f"{_seed_span(const.seeds)}, median [min, max] over the seeds\n{table}\n"
+        f"final validation accuracy: constant lr {median_range(va_c, 3, True)}, "
+        f"step decay {median_range(va_d, 3, True)}; step decay higher in {higher} of {n} "
+        f"seeds" + (f" ({ties} tied)" if ties else "")
+    )
 
 
 def warmup_table(runs: dict) -> str:
@@ -277,27 +377,39 @@ def warmup_table(runs: dict) -> str:
     summary, names = runs["summary"], ["no warm-up", "warm-up"]
     n = len(runs["warm-up"].seeds)
     table = format_table(
-        {"largest minibatch loss": [median_range(summary[k]["largest"], 1) for k in names],
-         "at steps": [f"{summary[k]['at_step'].min()}-{summary[k]['at_step'].max()}"
-                      for k in names],
-         "final val accuracy": [median_range(summary[k]["final_val_acc"], 2, True)
-                                for k in names]},
-        index=names, index_name="Adam")
+        {
+            "largest minibatch loss": [median_range(summary[k]["largest"], 1) for k in names],
+            "at steps": [
+                f"{summary[k]['at_step'].min()}-{summary[k]['at_step'].max()}" for k in names
+            ],
+            "final val accuracy": [
+                median_range(summary[k]["final_val_acc"], 2, True) for k in names
+            ],
+        },
+        index=names,
+        index_name="Adam",
+    )
     warm = summary["warm-up"]
     back = warm["back_above_at"][warm["back_above_at"] > 0]
     better = summary["warm-up"]["final_val_acc"] > summary["no warm-up"]["final_val_acc"]
-    return (f"{_seed_span(runs['warm-up'].seeds)}, median [min, max] over the seeds\n{table}\n"
-            f"loss of step 1 (both runs): {median_range(warm['initial'], 2)}\n"
-            f"with warm-up (steps 1-{runs['warmup_steps']}), the loss climbs back above its step-1 "
-            f"value after the warm-up in {len(back)} of {n} seeds"
-            + (f" (at step{'s' if len(back) > 1 else ''} {', '.join(map(str, sorted(back)))})"
-               if len(back) else "")
-            + "\n"
-            f"warm-up ends with the higher validation accuracy in {int(better.sum())} of {n} seeds")
+    return (
+        f"{_seed_span(runs['warm-up'].seeds)}, median [min, max] over the seeds\n{table}\n"
+        f"loss of step 1 (both runs): {median_range(warm['initial'], 2)}\n"
+        f"with warm-up (steps 1-{runs['warmup_steps']}), the loss climbs back above its step-1 "
+        f"value after the warm-up in {len(back)} of {n} seeds"
+        + (
+            f" (at step{'s' if len(back) > 1 else ''} {', '.join(map(str, sorted(back)))})"
+            if len(back)
+            else ""
+        )
+        + "\n"
+        f"warm-up ends with the higher validation accuracy in {int(better.sum())} of {n} seeds"
+    )
 
 
-def first_adam_step(lr: float = 0.2, depth: int = 2, width: int = 32, batch_size: int = 64,
-                    seed: int = 0, data=None) -> list:
+def first_adam_step(
+    lr: float = 0.2, depth: int = 2, width: int = 32, batch_size: int = 64, seed: int = 0, data=None
+) -> list:
     """How far Adam's first step moves each weight of a fresh MLP, per layer.
 
     The MLP is :func:`train_seeds`'s network for ``seed`` (``training.build_mlp`` holding the
@@ -339,14 +451,21 @@ def first_adam_step(lr: float = 0.2, depth: int = 2, width: int = 32, batch_size
     rows = []
     for i, (m, w0) in enumerate(zip(linears, before), start=1):
         change = (m.weight.detach() - w0).abs()
-        rows.append({"layer": i, "weights": int(w0.numel()),
-                     "rms": float(w0.pow(2).mean().sqrt()),
-                     "moved_by_lr": float((change - lr).abs().le(0.01 * lr).double().mean()),
-                     "unchanged": float(change.eq(0).double().mean()),
-                     "max_change": float(change.max())})
+        rows.append(
+            {
+                "layer": i,
+                "weights": int(w0.numel()),
+                "rms": float(w0.pow(2).mean().sqrt()),
+                "moved_by_lr": float((change - lr).abs().le(0.01 * lr).double().mean()),
+                "unchanged": float(change.eq(0).double().mean()),
+                "max_change": float(change.max()),
+            }
+        )
     return rows
 
 
 def _check_runs(runs, keys, maker: str) -> None:
     if not isinstance(runs, dict) or not all(k in runs for k in keys):
-        raise ValueError(f"runs must be the dict {maker} returns (with {', '.join(map(repr, keys))})")
+        raise ValueError(
+            f"runs must be the dict {maker} returns (with {', '.join(map(repr, keys))})"
+        )

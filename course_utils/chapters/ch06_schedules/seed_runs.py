@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils.schedules import _int, _real
-from course_utils.validation import check_seed, check_sequence
 from course_utils.training import single_torch_thread as _one_thread
+from course_utils.validation import check_seed, check_sequence
 
-__all__ = ['MAX_NETWORKS', 'SEED_OPTIMIZERS', 'SeedRuns', 'kaiming_weights', 'train_seeds']
+__all__ = ["MAX_NETWORKS", "SEED_OPTIMIZERS", "SeedRuns", "kaiming_weights", "train_seeds"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -27,14 +27,17 @@ SEED_OPTIMIZERS = ("momentum", "adam")
 
 def _digits():
     from course_utils.data import load_digits
+
     return load_digits()
 
 
 def _check_data(data):
     """``data`` if it has the splits the runs train on (as :func:`~course_utils.data.load_digits`)."""
     if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_val", "y_val")):
-        raise ValueError(f"data must be a dataset as course_utils.data.load_digits returns; "
-                         f"got {type(data).__name__}")
+        raise ValueError(
+            f"data must be a dataset as course_utils.data.load_digits returns; "
+            f"got {type(data).__name__}"
+        )
     return data
 
 
@@ -100,13 +103,28 @@ def kaiming_weights(seeds, sizes) -> list:
     if len(sizes) < 2:
         raise ValueError(f"sizes must hold at least the input and output sizes; got {sizes}")
     rngs = [np.random.default_rng(int(s)) for s in seeds]
-    return [(np.stack([rng.standard_normal((a, b)) * math.sqrt(2.0 / a) for rng in rngs]),
-             np.zeros((len(seeds), b))) for a, b in zip(sizes[:-1], sizes[1:])]
+    return [
+        (
+            np.stack([rng.standard_normal((a, b)) * math.sqrt(2.0 / a) for rng in rngs]),
+            np.zeros((len(seeds), b)),
+        )
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
 
 
-def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=range(10),
-                depth: int = 2, width: int = 32, batch_size: int = 32, epochs: int = 8,
-                weight_decay: float = 0.0, init=None, every_epoch: bool = True) -> dict:
+def train_seeds(
+    data,
+    lr_schedules: dict,
+    optimizer: str = "momentum",
+    seeds=range(10),
+    depth: int = 2,
+    width: int = 32,
+    batch_size: int = 32,
+    epochs: int = 8,
+    weight_decay: float = 0.0,
+    init=None,
+    every_epoch: bool = True,
+) -> dict:
     """Train one MLP per seed and schedule, all side by side in float64; one SeedRuns per schedule.
 
     Each network is ``training.build_mlp``'s (``depth`` hidden ReLU layers of ``width``, then
@@ -168,25 +186,30 @@ def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=ran
     classes = int(max(y_train.max(), y_val.max())) + 1
     steps = epochs * math.ceil(n_examples / batch_size)
     if not isinstance(lr_schedules, dict) or not lr_schedules:
-        raise ValueError(f"lr_schedules must be a non-empty dict of name -> learning rates; "
-                         f"got {lr_schedules!r}")
+        raise ValueError(
+            f"lr_schedules must be a non-empty dict of name -> learning rates; got {lr_schedules!r}"
+        )
     rates = {}
     for name, lr in lr_schedules.items():
         lr = np.asarray(lr, dtype=np.float64)
         if lr.ndim != 1 or len(lr) < steps:
-            raise ValueError(f"lr_schedules[{name!r}] must give one rate per step, at least "
-                             f"{steps}; got shape {lr.shape}")
+            raise ValueError(
+                f"lr_schedules[{name!r}] must give one rate per step, at least "
+                f"{steps}; got shape {lr.shape}"
+            )
         if not np.all(np.isfinite(lr[:steps])) or np.any(lr[:steps] < 0):
             raise ValueError(f"lr_schedules[{name!r}] must hold finite rates >= 0")
         rates[name] = lr[:steps]
     if len(seeds) * len(rates) > MAX_NETWORKS:
-        raise ValueError(f"{len(seeds)} seeds x {len(rates)} schedules is more than "
-                         f"{MAX_NETWORKS} networks")
+        raise ValueError(
+            f"{len(seeds)} seeds x {len(rates)} schedules is more than {MAX_NETWORKS} networks"
+        )
     sizes = [n_features] + [width] * depth + [classes]
     init = kaiming_weights(seeds, sizes) if init is None else init
     shapes = [((len(seeds), a, b), (len(seeds), b)) for a, b in zip(sizes[:-1], sizes[1:])]
-    if len(init) != len(shapes) or any(np.shape(w) != ws or np.shape(b) != bs
-                                       for (w, b), (ws, bs) in zip(init, shapes)):
+    if len(init) != len(shapes) or any(
+        np.shape(w) != ws or np.shape(b) != bs for (w, b), (ws, bs) in zip(init, shapes)
+    ):
         raise ValueError(f"init must hold (weights, biases) of shapes {shapes}")
 
     names = list(rates)
@@ -194,41 +217,59 @@ def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=ran
     # it branches off there (a copy of the weights and of the optimiser's state), which gives
     # the same numbers as training it from the start, for less work.
     trunk = names[0]
-    branch_at = {name: int(np.argmax(rates[name] != rates[trunk]))
-                 if np.any(rates[name] != rates[trunk]) else steps for name in names[1:]}
-    params = {trunk: [torch.tensor(np.asarray(a, dtype=np.float64)).reshape(shape).requires_grad_()
-                      for (w, b), (ws, bs) in zip(init, shapes)
-                      for a, shape in ((w, ws), (b, (bs[0], 1, bs[1])))]}
+    branch_at = {
+        name: int(np.argmax(rates[name] != rates[trunk]))
+        if np.any(rates[name] != rates[trunk])
+        else steps
+        for name in names[1:]
+    }
+    params = {
+        trunk: [
+            torch.tensor(np.asarray(a, dtype=np.float64)).reshape(shape).requires_grad_()
+            for (w, b), (ws, bs) in zip(init, shapes)
+            for a, shape in ((w, ws), (b, (bs[0], 1, bs[1])))
+        ]
+    }
     if optimizer == "momentum":
-        opt = torch.optim.SGD(params[trunk], lr=1.0, momentum=0.9, weight_decay=weight_decay,
-                              foreach=True)
+        opt = torch.optim.SGD(
+            params[trunk], lr=1.0, momentum=0.9, weight_decay=weight_decay, foreach=True
+        )
     else:
         opt = torch.optim.Adam(params[trunk], lr=1.0, weight_decay=weight_decay, foreach=True)
     groups = {trunk: opt.param_groups[0]}
-    record = {name: {key: [] for key in ("step_loss", "train_loss", "train_acc", "val_loss",
-                                         "val_acc")} for name in names}
+    record = {
+        name: {key: [] for key in ("step_loss", "train_loss", "train_acc", "val_loss", "val_acc")}
+        for name in names
+    }
 
     def branch(name):
         params[name] = [p.detach().clone().requires_grad_() for p in params[trunk]]
         opt.add_param_group({"params": params[name]})
         groups[name] = opt.param_groups[-1]
         for old, new in zip(params[trunk], params[name]):
-            opt.state[new] = {k: v.clone() if torch.is_tensor(v) else v
-                              for k, v in opt.state[old].items()}
+            opt.state[new] = {
+                k: v.clone() if torch.is_tensor(v) else v for k, v in opt.state[old].items()
+            }
         record[name] = {key: list(values) for key, values in record[trunk].items()}
 
     def scores(ps, x):  # x (N, D) shared, or (n, B, D) per seed -> (n, N or B, classes)
         h = x
         for k in range(0, len(ps), 2):
-            h = torch.matmul(h, ps[k]) + ps[k + 1] if h.dim() == 2 else torch.baddbmm(
-                ps[k + 1], h, ps[k])
+            h = (
+                torch.matmul(h, ps[k]) + ps[k + 1]
+                if h.dim() == 2
+                else torch.baddbmm(ps[k + 1], h, ps[k])
+            )
             if k + 2 < len(ps):
                 h = torch.relu(h)
         return h
 
     def losses(s, y):  # s (n, B, C), y (n, B) -> per-seed mean cross-entropy (n,)
-        return F.cross_entropy(s.reshape(-1, classes), y.reshape(-1),
-                               reduction="none").view(y.shape).mean(1)
+        return (
+            F.cross_entropy(s.reshape(-1, classes), y.reshape(-1), reduction="none")
+            .view(y.shape)
+            .mean(1)
+        )
 
     def evaluate():
         with torch.no_grad():
@@ -238,7 +279,8 @@ def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=ran
                     labels = y.expand(len(seeds), -1)
                     record[name][f"{split}_loss"].append(losses(s, labels).numpy())
                     record[name][f"{split}_acc"].append(
-                        (s.argmax(2) == labels).double().mean(1).numpy())
+                        (s.argmax(2) == labels).double().mean(1).numpy()
+                    )
 
     shuffles = [torch.Generator().manual_seed(int(s)) for s in seeds]
     with _one_thread():
@@ -250,7 +292,7 @@ def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=ran
                 for name in names[1:]:
                     if name not in params and branch_at[name] == step:
                         branch(name)
-                index = order[:, start:start + batch_size]
+                index = order[:, start : start + batch_size]
                 xb, yb = x_train[index], y_train[index]
                 total = 0.0
                 for name in params:
@@ -267,6 +309,11 @@ def train_seeds(data, lr_schedules: dict, optimizer: str = "momentum", seeds=ran
     for name in names:
         if name not in params:  # the same rates as the first schedule throughout
             record[name] = {key: list(values) for key, values in record[trunk].items()}
-    return {name: SeedRuns(seeds=seeds, lr=rates[name],
-                           **{key: np.stack(values, axis=1) for key, values in rec.items()})
-            for name, rec in record.items()}
+    return {
+        name: SeedRuns(
+            seeds=seeds,
+            lr=rates[name],
+            **{key: np.stack(values, axis=1) for key, values in rec.items()},
+        )
+        for name, rec in record.items()
+    }

@@ -7,10 +7,18 @@ from typing import Callable
 
 from course_utils.checking import call_answer
 
-__all__ = ["INVERTED_DROPOUT_PS", "INVERTED_DROPOUT_SHAPE", "INVERTED_DROPOUT_TOL",
-           "check_inverted_dropout", "DROPOUT_NETWORK_TOL", "DROPOUT_NETWORK_NUMERIC_TOL",
-           "dropout_network_problem", "dropout_network_variant", "dropout_network_mistake",
-           "check_dropout_network"]
+__all__ = [
+    "INVERTED_DROPOUT_PS",
+    "INVERTED_DROPOUT_SHAPE",
+    "INVERTED_DROPOUT_TOL",
+    "check_inverted_dropout",
+    "DROPOUT_NETWORK_TOL",
+    "DROPOUT_NETWORK_NUMERIC_TOL",
+    "dropout_network_problem",
+    "dropout_network_variant",
+    "dropout_network_mistake",
+    "check_dropout_network",
+]
 
 #: Chapter 07's exercise: the drop probabilities tried, the shape of the large test input,
 #: and the tolerances of the statistical checks (10 standard errors: a right answer never
@@ -53,8 +61,9 @@ def check_inverted_dropout(inverted_dropout: Callable) -> None:
     import numpy as np
 
     if not callable(inverted_dropout):
-        raise TypeError("inverted_dropout must be a function; "
-                        f"got {type(inverted_dropout).__name__}")
+        raise TypeError(
+            f"inverted_dropout must be a function; got {type(inverted_dropout).__name__}"
+        )
 
     def run(call, *args):
         return _guarded("dropout", inverted_dropout, call, *args)
@@ -70,8 +79,11 @@ def check_inverted_dropout(inverted_dropout: Callable) -> None:
 
     def unchanged(call, x, original):
         if not np.array_equal(x, original):
-            _fail(call, "changed x in place",
-                  "Return a new array (x * mask / (1 - p)); leave x as it was (no x *= ...).")
+            _fail(
+                call,
+                "changed x in place",
+                "Return a new array (x * mask / (1 - p)); leave x as it was (no x *= ...).",
+            )
 
     x = np.random.default_rng(1).uniform(0.5, 2.0, INVERTED_DROPOUT_SHAPE)
     original = x.copy()
@@ -81,14 +93,20 @@ def check_inverted_dropout(inverted_dropout: Callable) -> None:
         unchanged(call, x, original)
         if not np.allclose(out, x, rtol=0, atol=INVERTED_DROPOUT_TOL):
             ratio = float(np.median(out / x))
-            hint = ("Inverted dropout does nothing at test time: the scaling by 1/(1 - p) "
-                    "happened in training, so return x (a copy).")
+            hint = (
+                "Inverted dropout does nothing at test time: the scaling by 1/(1 - p) "
+                "happened in training, so return x (a copy)."
+            )
             if np.isclose(ratio, 1 - p):
-                hint = ("You multiplied by 1 - p at test time: that is version 1's test rule. "
-                        "Inverted dropout (version 2) scales in training and returns x at test.")
+                hint = (
+                    "You multiplied by 1 - p at test time: that is version 1's test rule. "
+                    "Inverted dropout (version 2) scales in training and returns x at test."
+                )
             elif np.any(out == 0):
-                hint = ("You dropped units at test time: with train=False there is no mask; "
-                        "return x (a copy).")
+                hint = (
+                    "You dropped units at test time: with train=False there is no mask; "
+                    "return x (a copy)."
+                )
             _fail(call, f"returned {out.ravel()[0]:.6g} for x = {x.ravel()[0]:.6g}", hint)
         print(f"ok  {call} returns x")
 
@@ -98,49 +116,76 @@ def check_inverted_dropout(inverted_dropout: Callable) -> None:
         kept = out != 0
         want = x / (1 - p)
         if not np.allclose(out[kept], want[kept], rtol=0, atol=INVERTED_DROPOUT_TOL):
-            bad = np.flatnonzero(~np.isclose(out[kept], want[kept], rtol=0,
-                                             atol=INVERTED_DROPOUT_TOL))[0]
+            bad = np.flatnonzero(
+                ~np.isclose(out[kept], want[kept], rtol=0, atol=INVERTED_DROPOUT_TOL)
+            )[0]
             ratio = out[kept][bad] / x[kept][bad]
-            hint = ("Kept units are divided by the keep probability 1 - p (p is the drop "
-                    "probability).")
+            hint = (
+                "Kept units are divided by the keep probability 1 - p (p is the drop probability)."
+            )
             if np.isclose(ratio, 1.0):
-                hint = ("Kept units are not scaled: that is version 1 (x * mask). Inverted "
-                        "dropout divides them by the keep probability 1 - p in training.")
+                hint = (
+                    "Kept units are not scaled: that is version 1 (x * mask). Inverted "
+                    "dropout divides them by the keep probability 1 - p in training."
+                )
             elif np.isclose(ratio, 1 / p):
-                hint = ("Kept units are divided by p, but p is the probability of DROPPING: "
-                        "divide by the keep probability 1 - p.")
-            _fail(call, f"kept an entry x = {x[kept][bad]:.4g} as {out[kept][bad]:.4g}, expected "
-                  f"x / (1 - p) = {want[kept][bad]:.4g}", hint)
+                hint = (
+                    "Kept units are divided by p, but p is the probability of DROPPING: "
+                    "divide by the keep probability 1 - p."
+                )
+            _fail(
+                call,
+                f"kept an entry x = {x[kept][bad]:.4g} as {out[kept][bad]:.4g}, expected "
+                f"x / (1 - p) = {want[kept][bad]:.4g}",
+                hint,
+            )
         share = float(kept.mean())
         tol = 10 * np.sqrt(p * (1 - p) / x.size)
         if abs(share - (1 - p)) > tol:
-            hint = ("p is the probability of DROPPING a unit, as in torch.nn.Dropout: keep a "
-                    "unit when rng.random() >= p.")
+            hint = (
+                "p is the probability of DROPPING a unit, as in torch.nn.Dropout: keep a "
+                "unit when rng.random() >= p."
+            )
             if abs(share - p) <= tol:
-                hint = (f"You kept a share p = {p:g} of the units: p is the probability of "
-                        "DROPPING (torch.nn.Dropout's convention), so keep a unit with "
-                        "probability 1 - p, i.e. when rng.random() >= p.")
+                hint = (
+                    f"You kept a share p = {p:g} of the units: p is the probability of "
+                    "DROPPING (torch.nn.Dropout's convention), so keep a unit with "
+                    "probability 1 - p, i.e. when rng.random() >= p."
+                )
             elif share > 1 - tol:
-                hint = ("Nothing was dropped in training: with train=True draw a keep-mask "
-                        "from rng.")
-            _fail(call, f"kept {share:.3f} of the units, expected 1 - p = {1 - p:.3f} "
-                  f"(+- {tol:.3f})", hint)
+                hint = "Nothing was dropped in training: with train=True draw a keep-mask from rng."
+            _fail(
+                call,
+                f"kept {share:.3f} of the units, expected 1 - p = {1 - p:.3f} (+- {tol:.3f})",
+                hint,
+            )
         rows_equal = float(np.mean(np.all(kept[1:] == kept[:1], axis=1)))
         if rows_equal > 0.5:
-            _fail(call, "used the same mask for every row",
-                  "Draw one independent decision per entry: a mask of x's shape.")
-        print(f"ok  {call}: kept {share:.3f} (expected {1 - p:.3f} +- {tol:.3f}), kept values "
-              f"x / {1 - p:g}")
+            _fail(
+                call,
+                "used the same mask for every row",
+                "Draw one independent decision per entry: a mask of x's shape.",
+            )
+        print(
+            f"ok  {call}: kept {share:.3f} (expected {1 - p:.3f} +- {tol:.3f}), kept values "
+            f"x / {1 - p:g}"
+        )
 
         again = run(call, x, p, True, np.random.default_rng(0))
         other = run(call, x, p, True, np.random.default_rng(1))
         if not np.array_equal(np.asarray(again), out):
-            _fail(call, "gave a different output for the same rng seed",
-                  "Draw the mask from the rng argument (rng.random), not np.random.")
+            _fail(
+                call,
+                "gave a different output for the same rng seed",
+                "Draw the mask from the rng argument (rng.random), not np.random.",
+            )
         if np.array_equal(np.asarray(other), out):
-            _fail(call, "gave the same output for another rng seed",
-                  "Draw a new mask from the rng argument on every call (not a generator "
-                  "seeded inside your function).")
+            _fail(
+                call,
+                "gave the same output for another rng seed",
+                "Draw a new mask from the rng argument on every call (not a generator "
+                "seeded inside your function).",
+            )
         print(f"ok  {call}: same seed, same mask; another seed, another mask")
 
     call = "inverted_dropout(x, p=0, train=True, rng)"
@@ -148,16 +193,19 @@ def check_inverted_dropout(inverted_dropout: Callable) -> None:
     if not np.allclose(out, x, rtol=0, atol=INVERTED_DROPOUT_TOL):
         _fail(call, "changed x", "With p = 0 nothing is dropped and 1 - p = 1.")
     print(f"ok  {call} returns x")
-    print(f"All visible checks passed (values within {INVERTED_DROPOUT_TOL:g}, kept share "
-          "within 10 standard errors).")
+    print(
+        f"All visible checks passed (values within {INVERTED_DROPOUT_TOL:g}, kept share "
+        "within 10 standard errors)."
+    )
 
 
 # ------------------------------------------------------------------ dropout in a network
 _PARAMS = ("W1", "b1", "W2", "b2")
 
 
-def dropout_network_problem(seed: int = 7, n: int = 6, d: int = 4, hidden: int = 8,
-                            c: int = 3) -> tuple:
+def dropout_network_problem(
+    seed: int = 7, n: int = 6, d: int = 4, hidden: int = 8, c: int = 3
+) -> tuple:
     """``(X, Y, W1, b1, W2, b2)`` of a small seeded problem, float64: X (n, d), Y (n, c),
     W1 (d, hidden) and W2 (hidden, c) at the 1/sqrt(fan-in) scale, small biases."""
     import numpy as np
@@ -165,16 +213,35 @@ def dropout_network_problem(seed: int = 7, n: int = 6, d: int = 4, hidden: int =
     from course_utils.validation import check_int, make_rng
 
     # a check's problem: a few examples and units (64 is far beyond what a check needs)
-    n, d, hidden, c = (check_int(name, v, 1, 64) for name, v in
-                       (("n", n), ("d", d), ("hidden", hidden), ("c", c)))
+    n, d, hidden, c = (
+        check_int(name, v, 1, 64) for name, v in (("n", n), ("d", d), ("hidden", hidden), ("c", c))
+    )
     rng = make_rng(seed)
-    return (rng.standard_normal((n, d)), rng.standard_normal((n, c)),
-            rng.standard_normal((d, hidden)) / np.sqrt(d), 0.1 * rng.standard_normal(hidden),
-            rng.standard_normal((hidden, c)) / np.sqrt(hidden), 0.1 * rng.standard_normal(c))
+    return (
+        rng.standard_normal((n, d)),
+        rng.standard_normal((n, c)),
+        rng.standard_normal((d, hidden)) / np.sqrt(d),
+        0.1 * rng.standard_normal(hidden),
+        rng.standard_normal((hidden, c)) / np.sqrt(hidden),
+        0.1 * rng.standard_normal(c),
+    )
 
 
-def dropout_network_variant(X, Y, W1, b1, W2, b2, p, train, seed, keep="drop p",
-                            scale="1/(1-p)", backward="same", test="plain"):
+def dropout_network_variant(
+    X,
+    Y,
+    W1,
+    b1,
+    W2,
+    b2,
+    p,
+    train,
+    seed,
+    keep="drop p",
+    scale="1/(1-p)",
+    backward="same",
+    test="plain",
+):
     """The exercise's ``(loss, grads)`` as a usual mistake computes it (the defaults: right).
 
     ``keep``: ``"drop p"`` (``rng.random(h.shape) >= p``) or ``"keep p"`` (``< p``: p taken as
@@ -189,13 +256,16 @@ def dropout_network_variant(X, Y, W1, b1, W2, b2, p, train, seed, keep="drop p",
     from course_utils.regularization import check_drop_probability
     from course_utils.validation import check_array, check_bool, check_choice, make_rng
 
-    X, Y, W1, b1, W2, b2 = (check_array(name, a) for name, a in
-                            zip(("X", "Y", "W1", "b1", "W2", "b2"), (X, Y, W1, b1, W2, b2)))
+    X, Y, W1, b1, W2, b2 = (
+        check_array(name, a)
+        for name, a in zip(("X", "Y", "W1", "b1", "W2", "b2"), (X, Y, W1, b1, W2, b2))
+    )
     p, train = check_drop_probability(p), check_bool("train", train)
     keep = check_choice("keep", keep, ("drop p", "keep p"))
     scale = check_choice("scale", scale, ("1/(1-p)", "1/p", "none"))
-    backward = check_choice("backward", backward, ("same", "new mask", "no scale", "no mask",
-                                                   "none"))
+    backward = check_choice(
+        "backward", backward, ("same", "new mask", "no scale", "no mask", "none")
+    )
     test = check_choice("test", test, ("plain", "drop", "scale"))
     rng = make_rng(seed)
     z = X @ W1 + b1
@@ -203,11 +273,17 @@ def dropout_network_variant(X, Y, W1, b1, W2, b2, p, train, seed, keep="drop p",
     if train or test == "drop":
         draw = rng.random(h.shape)
         mask = draw >= p if keep == "drop p" else draw < p
-        factor = {"1/(1-p)": 1.0 / (1.0 - p), "1/p": 1.0 / p if p > 0 else np.inf,
-                  "none": 1.0}[scale]
+        factor = {"1/(1-p)": 1.0 / (1.0 - p), "1/p": 1.0 / p if p > 0 else np.inf, "none": 1.0}[
+            scale
+        ]
         forward = mask * factor
-        back = {"same": forward, "new mask": (rng.random(h.shape) >= p) * factor,
-                "no scale": mask * 1.0, "no mask": factor, "none": 1.0}[backward]
+        back = {
+            "same": forward,
+            "new mask": (rng.random(h.shape) >= p) * factor,
+            "no scale": mask * 1.0,
+            "no mask": factor,
+            "none": 1.0,
+        }[backward]
     else:
         forward = back = (1.0 - p) if test == "scale" else 1.0
     h_tilde = h * forward
@@ -216,49 +292,85 @@ def dropout_network_variant(X, Y, W1, b1, W2, b2, p, train, seed, keep="drop p",
     loss = float(0.5 * np.sum((scores - Y) ** 2) / n)
     dscores = (scores - Y) / n
     dz = (dscores @ W2.T) * back * (z > 0)
-    return loss, {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h_tilde.T @ dscores,
-                  "b2": dscores.sum(axis=0)}
+    return loss, {
+        "W1": X.T @ dz,
+        "b1": dz.sum(axis=0),
+        "W2": h_tilde.T @ dscores,
+        "b2": dscores.sum(axis=0),
+    }
 
 
 #: (variant keywords, what it is, the hint) in the order they are tried
 _NETWORK_MISTAKES = [
-    ({"test": "drop"}, "dropout at test time",
-     "At test time (train=False) inverted dropout does nothing: no mask and no scale, the "
-     "plain network. The 1/(1 - p) in training already keeps the expectation right."),
-    ({"test": "scale"}, "(1 - p) at test time",
-     "You multiplied the hidden layer by 1 - p at test time: that is version 1's test rule. "
-     "With inverted dropout the test-time network is the plain one."),
-    ({"keep": "keep p", "scale": "1/p"}, "p as the keep probability",
-     "You kept each unit with probability p and divided by p: in this course, as in "
-     "torch.nn.Dropout, p is the probability of DROPPING. Keep where rng.random(h.shape) >= p "
-     "and divide by 1 - p."),
-    ({"keep": "keep p"}, "p as the keep probability",
-     "Your mask keeps the units where rng.random(h.shape) < p: p is the probability of "
-     "DROPPING, so keep where rng.random(h.shape) >= p."),
-    ({"scale": "1/p"}, "divided by p",
-     "The kept units are divided by p; divide by the keep probability 1 - p."),
-    ({"scale": "none"}, "no scale (version 1)",
-     "The kept units are not scaled (version 1's training rule): inverted dropout divides the "
-     "kept units by 1 - p in training."),
-    ({"backward": "new mask"}, "a new mask in the backward pass",
-     "Your backward pass draws a new mask from rng: the gradient must flow through the units "
-     "the forward pass kept, so reuse the forward pass's mask (keep it in a variable)."),
-    ({"backward": "no scale"}, "the scale missing in the backward pass",
-     "Your backward pass applies the mask but not the 1/(1 - p): h_tilde = h * mask / (1 - p), "
-     "so dL/dh = dL/dh_tilde * mask / (1 - p), the same factor as in the forward pass."),
-    ({"backward": "no mask"}, "the mask missing in the backward pass",
-     "Your backward pass scales by 1/(1 - p) but forgets the mask: dropped units got no input "
-     "to the output, so no gradient flows back through them (dL/dh = dL/dh_tilde * mask / "
-     "(1 - p))."),
-    ({"backward": "none"}, "no dropout in the backward pass",
-     "Your backward pass ignores dropout: dL/dh = dL/dh_tilde * mask / (1 - p), with the mask "
-     "and the scale of the forward pass."),
+    (
+        {"test": "drop"},
+        "dropout at test time",
+        "At test time (train=False) inverted dropout does nothing: no mask and no scale, the "
+        "plain network. The 1/(1 - p) in training already keeps the expectation right.",
+    ),
+    (
+        {"test": "scale"},
+        "(1 - p) at test time",
+        "You multiplied the hidden layer by 1 - p at test time: that is version 1's test rule. "
+        "With inverted dropout the test-time network is the plain one.",
+    ),
+    (
+        {"keep": "keep p", "scale": "1/p"},
+        "p as the keep probability",
+        "You kept each unit with probability p and divided by p: in this course, as in "
+        "torch.nn.Dropout, p is the probability of DROPPING. Keep where rng.random(h.shape) >= p "
+        "and divide by 1 - p.",
+    ),
+    (
+        {"keep": "keep p"},
+        "p as the keep probability",
+        "Your mask keeps the units where rng.random(h.shape) < p: p is the probability of "
+        "DROPPING, so keep where rng.random(h.shape) >= p.",
+    ),
+    (
+        {"scale": "1/p"},
+        "divided by p",
+        "The kept units are divided by p; divide by the keep probability 1 - p.",
+    ),
+    (
+        {"scale": "none"},
+        "no scale (version 1)",
+        "The kept units are not scaled (version 1's training rule): inverted dropout divides the "
+        "kept units by 1 - p in training.",
+    ),
+    (
+        {"backward": "new mask"},
+        "a new mask in the backward pass",
+        "Your backward pass draws a new mask from rng: the gradient must flow through the units "
+        "the forward pass kept, so reuse the forward pass's mask (keep it in a variable).",
+    ),
+    (
+        {"backward": "no scale"},
+        "the scale missing in the backward pass",
+        "Your backward pass applies the mask but not the 1/(1 - p): h_tilde = h * mask / (1 - p), "
+        "so dL/dh = dL/dh_tilde * mask / (1 - p), the same factor as in the forward pass.",
+    ),
+    (
+        {"backward": "no mask"},
+        "the mask missing in the backward pass",
+        "Your backward pass scales by 1/(1 - p) but forgets the mask: dropped units got no input "
+        "to the output, so no gradient flows back through them (dL/dh = dL/dh_tilde * mask / "
+        "(1 - p)).",
+    ),
+    (
+        {"backward": "none"},
+        "no dropout in the backward pass",
+        "Your backward pass ignores dropout: dL/dh = dL/dh_tilde * mask / (1 - p), with the mask "
+        "and the scale of the forward pass.",
+    ),
 ]
 
 
-_W2_HINT = ("dscores = (scores - Y) / N; dW2 = h_tilde.T @ dscores uses the hidden layer AFTER "
-            "dropout (h_tilde, as the forward pass used it), db2 = dscores summed over the "
-            "examples.")
+_W2_HINT = (
+    "dscores = (scores - Y) / N; dW2 = h_tilde.T @ dscores uses the hidden layer AFTER "
+    "dropout (h_tilde, as the forward pass used it), db2 = dscores summed over the "
+    "examples."
+)
 
 
 def _network_close(got, want, tol=DROPOUT_NETWORK_TOL) -> bool:
@@ -291,36 +403,55 @@ def _unpack(call, out, shapes):
     import numpy as np
 
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        _fail(call, f"returned {type(out).__name__}"
-              + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""),
-              'Return (loss, grads): a float and a dict {"W1": ..., "b1": ..., "W2": ..., '
-              '"b2": ...}.')
+        _fail(
+            call,
+            f"returned {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""),
+            'Return (loss, grads): a float and a dict {"W1": ..., "b1": ..., "W2": ..., '
+            '"b2": ...}.',
+        )
     loss, grads = out
     try:
         loss = float(loss)
     except (TypeError, ValueError):
-        _fail(call, f"returned a loss of type {type(loss).__name__}",
-              "The loss is one number: sum((scores - Y)**2) / (2N).")
+        _fail(
+            call,
+            f"returned a loss of type {type(loss).__name__}",
+            "The loss is one number: sum((scores - Y)**2) / (2N).",
+        )
     if not math.isfinite(loss):
         _fail(call, f"returned the loss {loss}", "The loss must be a finite number.")
     if not isinstance(grads, dict) or set(grads) != set(_PARAMS):
         keys = sorted(map(str, grads)) if isinstance(grads, dict) else type(grads).__name__
-        _fail(call, f"returned grads {keys}",
-              'grads is a dict with exactly the keys "W1", "b1", "W2", "b2".')
+        _fail(
+            call,
+            f"returned grads {keys}",
+            'grads is a dict with exactly the keys "W1", "b1", "W2", "b2".',
+        )
     arrays = {}
     for name in _PARAMS:
         try:
             value = np.asarray(grads[name], dtype=np.float64)
         except (TypeError, ValueError):
-            _fail(call, f'returned grads["{name}"] of type {type(grads[name]).__name__}',
-                  "Each gradient is an array of its parameter's shape.")
+            _fail(
+                call,
+                f'returned grads["{name}"] of type {type(grads[name]).__name__}',
+                "Each gradient is an array of its parameter's shape.",
+            )
         if value.shape != shapes[name]:
-            _fail(call, f'returned grads["{name}"] of shape {value.shape}',
-                  f"d{name} has {name}'s shape {shapes[name]}"
-                  + (" (sum over the examples, axis 0)" if name.startswith("b") else "") + ".")
+            _fail(
+                call,
+                f'returned grads["{name}"] of shape {value.shape}',
+                f"d{name} has {name}'s shape {shapes[name]}"
+                + (" (sum over the examples, axis 0)" if name.startswith("b") else "")
+                + ".",
+            )
         if not np.all(np.isfinite(value)):
-            _fail(call, f'returned grads["{name}"] with NaN or infinite entries',
-                  "Every gradient entry must be a finite number.")
+            _fail(
+                call,
+                f'returned grads["{name}"] with NaN or infinite entries',
+                "Every gradient entry must be a finite number.",
+            )
         arrays[name] = value
     return loss, arrays
 
@@ -349,19 +480,30 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
     from course_utils.regularization import dropout_net_loss as reference
 
     if not callable(dropout_net_loss):
-        raise TypeError("dropout_net_loss must be a function; "
-                        f"got {type(dropout_net_loss).__name__}")
+        raise TypeError(
+            f"dropout_net_loss must be a function; got {type(dropout_net_loss).__name__}"
+        )
 
     def run(call, arrays, p, train, seed):
         inputs = [a.copy() for a in arrays]
-        out = _guarded("dropout_network", dropout_net_loss, call, *inputs, p, train,
-                       np.random.default_rng(seed))
+        out = _guarded(
+            "dropout_network",
+            dropout_net_loss,
+            call,
+            *inputs,
+            p,
+            train,
+            np.random.default_rng(seed),
+        )
         names = ("X", "Y", "W1", "b1", "W2", "b2")
         for name, before, after in zip(names, arrays, inputs):
             if not np.array_equal(before, after):
-                _fail(call, f"changed its input {name} in place",
-                      "Leave the inputs as they were: compute new arrays (diff = scores - Y, "
-                      "not Y -= scores or h *= mask on an input).")
+                _fail(
+                    call,
+                    f"changed its input {name} in place",
+                    "Leave the inputs as they were: compute new arrays (diff = scores - Y, "
+                    "not Y -= scores or h *= mask on an input).",
+                )
         shapes = dict(zip(_PARAMS, (a.shape for a in arrays[2:])))
         return _unpack(call, out, shapes)
 
@@ -371,23 +513,32 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
             return want
         hint = dropout_network_mistake(got, *arrays, p, train, seed)
         loss_ok = np.isclose(got[0], want[0], rtol=DROPOUT_NETWORK_TOL, atol=1e-14)
-        wrong = [k for k in _PARAMS if not np.allclose(got[1][k], want[1][k],
-                                                       rtol=DROPOUT_NETWORK_TOL, atol=1e-12)]
+        wrong = [
+            k
+            for k in _PARAMS
+            if not np.allclose(got[1][k], want[1][k], rtol=DROPOUT_NETWORK_TOL, atol=1e-12)
+        ]
         if not loss_ok:
             problem = f"loss = {got[0]:.6g}, expected {want[0]:.6g}"
-            hint = hint or ("The forward pass: z = X W1 + b1, h = max(0, z), one mask "
-                            "rng.random(h.shape) >= p drawn first, h_tilde = h * mask / (1 - p) "
-                            "in training (h at test time), scores = h_tilde W2 + b2, loss = "
-                            "sum((scores - Y)**2) / (2N).")
+            hint = hint or (
+                "The forward pass: z = X W1 + b1, h = max(0, z), one mask "
+                "rng.random(h.shape) >= p drawn first, h_tilde = h * mask / (1 - p) "
+                "in training (h at test time), scores = h_tilde W2 + b2, loss = "
+                "sum((scores - Y)**2) / (2N)."
+            )
         else:
-            problem = f"loss right, gradient{'s' if len(wrong) > 1 else ''} " \
-                      f"{', '.join('d' + k for k in wrong)} wrong"
+            problem = (
+                f"loss right, gradient{'s' if len(wrong) > 1 else ''} "
+                f"{', '.join('d' + k for k in wrong)} wrong"
+            )
             if not hint and set(wrong) & {"W2", "b2"}:
                 hint = _W2_HINT
-            hint = hint or ("dL/dh_tilde = dscores @ W2.T; then through dropout with the "
-                            "forward pass's mask and scale (* mask / (1 - p)), through the "
-                            "ReLU (* (z > 0)), and dW1 = X.T @ dz, db1 = dz summed over the "
-                            "examples.")
+            hint = hint or (
+                "dL/dh_tilde = dscores @ W2.T; then through dropout with the "
+                "forward pass's mask and scale (* mask / (1 - p)), through the "
+                "ReLU (* (z > 0)), and dW1 = X.T @ dz, db1 = dz summed over the "
+                "examples."
+            )
         _fail(call, f"{what}: {problem}", hint)
 
     base = dropout_network_problem()
@@ -402,9 +553,12 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
     want = reference(*base, 0.3, True, np.random.default_rng(0))
     if not np.isclose(got[0], want[0], rtol=DROPOUT_NETWORK_TOL, atol=1e-14):
         if not np.isclose(run(call, base, 0.3, True, 0)[0], got[0], rtol=1e-12, atol=0):
-            _fail(call, "gave another loss for the same rng seed",
-                  "Draw the mask from the rng argument, rng.random(h.shape) >= p, not from "
-                  "np.random.")
+            _fail(
+                call,
+                "gave another loss for the same rng seed",
+                "Draw the mask from the rng argument, rng.random(h.shape) >= p, not from "
+                "np.random.",
+            )
         compare(call, got, base, 0.3, True, 0, "training")
     print(f"ok  {call}: loss {want[0]:.4f} (one mask, kept units scaled by 1/0.7)")
 
@@ -417,8 +571,15 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
         target = arrays[2 + k]
 
         def own_loss(_, arrays=arrays):
-            out = _guarded("dropout_network", dropout_net_loss, call, *arrays, 0.3, True,
-                           np.random.default_rng(0))
+            out = _guarded(
+                "dropout_network",
+                dropout_net_loss,
+                call,
+                *arrays,
+                0.3,
+                True,
+                np.random.default_rng(0),
+            )
             return float(out[0])
 
         numeric = gradcheck.numerical_gradient(own_loss, target)
@@ -426,18 +587,25 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
     worst = max(numeric_errors, key=numeric_errors.get)
     if not numeric_errors[worst] < DROPOUT_NETWORK_NUMERIC_TOL:
         hint = dropout_network_mistake(got, *base, 0.3, True, 0) or (
-            _W2_HINT if worst in ("W2", "b2") else
-            "The backward pass does not differentiate your forward pass: reuse the forward "
+            _W2_HINT
+            if worst in ("W2", "b2")
+            else "The backward pass does not differentiate your forward pass: reuse the forward "
             "pass's mask and its 1/(1 - p) on the way back (dL/dh = dL/dh_tilde * mask / "
-            "(1 - p)), then the ReLU (* (z > 0)) and the affine layers.")
-        _fail(call, f"d{worst} differs from the numerical gradient of your own loss with the "
-              f"mask fixed (same seed for every evaluation, h = 1e-5): relative error "
-              f"{numeric_errors[worst]:.2e}, above {DROPOUT_NETWORK_NUMERIC_TOL:g}", hint)
-    print(f"ok  {call}: gradients agree with the numerical gradient of your loss, mask fixed "
-          f"(relative error < {DROPOUT_NETWORK_NUMERIC_TOL:g})")
+            "(1 - p)), then the ReLU (* (z > 0)) and the affine layers."
+        )
+        _fail(
+            call,
+            f"d{worst} differs from the numerical gradient of your own loss with the "
+            f"mask fixed (same seed for every evaluation, h = 1e-5): relative error "
+            f"{numeric_errors[worst]:.2e}, above {DROPOUT_NETWORK_NUMERIC_TOL:g}",
+            hint,
+        )
+    print(
+        f"ok  {call}: gradients agree with the numerical gradient of your loss, mask fixed "
+        f"(relative error < {DROPOUT_NETWORK_NUMERIC_TOL:g})"
+    )
     compare(call, got, base, 0.3, True, 0, "training")
-    print(f"ok  {call}: gradients match the reference (relative tolerance "
-          f"{DROPOUT_NETWORK_TOL:g})")
+    print(f"ok  {call}: gradients match the reference (relative tolerance {DROPOUT_NETWORK_TOL:g})")
 
     other = dropout_network_problem(seed=8, n=5, d=3, hidden=6, c=2)
     call = "dropout_net_loss(X', Y', W1', b1', W2', b2', p=0.75, train=True, rng=default_rng(3))"
@@ -452,13 +620,21 @@ def check_dropout_network(dropout_net_loss: Callable) -> None:
     again = run(call, base, 0.3, True, 0)
     another = run(call, base, 0.3, True, 1)
     if not _network_close(again, got, tol=0):
-        _fail(call, "gave another result for the same rng seed",
-              "Draw the mask from the rng argument (rng.random(h.shape) >= p), not np.random.")
+        _fail(
+            call,
+            "gave another result for the same rng seed",
+            "Draw the mask from the rng argument (rng.random(h.shape) >= p), not np.random.",
+        )
     if np.isclose(another[0], got[0], rtol=1e-12, atol=0):
-        _fail(call, "gave the same loss for another rng seed",
-              "Draw the mask from the rng argument on every call, not from a generator "
-              "seeded inside your function.")
+        _fail(
+            call,
+            "gave the same loss for another rng seed",
+            "Draw the mask from the rng argument on every call, not from a generator "
+            "seeded inside your function.",
+        )
     compare(call, another, base, 0.3, True, 1, "training")
     print(f"ok  {call}: another seed, another mask; same seed, same result")
-    print(f"All visible checks passed (relative tolerance {DROPOUT_NETWORK_TOL:g}; numerical "
-          f"gradient within {DROPOUT_NETWORK_NUMERIC_TOL:g}; inputs unchanged).")
+    print(
+        f"All visible checks passed (relative tolerance {DROPOUT_NETWORK_TOL:g}; numerical "
+        f"gradient within {DROPOUT_NETWORK_NUMERIC_TOL:g}; inputs unchanged)."
+    )

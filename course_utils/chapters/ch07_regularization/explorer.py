@@ -22,8 +22,14 @@ from course_utils.regularization import check_drop_probability, dropout_mask
 from course_utils.validation import MAX_ELEMENTS, check_choice, check_int, check_real, make_rng
 from course_utils.widgets.base import Explorer, IntSlider, _NoticesClamping
 
-__all__ = ["METHODS", "DropoutDemo", "dropout_demo", "DropoutView", "DropoutExplorer",
-           "dropout_explorer"]
+__all__ = [
+    "METHODS",
+    "DropoutDemo",
+    "dropout_demo",
+    "DropoutView",
+    "DropoutExplorer",
+    "dropout_explorer",
+]
 
 #: Masks averaged by the explorer's mean: 1000 masks of 16 x 16 redraw in ~5 ms.
 MAX_DEMO_MASKS = 100_000
@@ -69,8 +75,15 @@ class DropoutDemo:
     kept: float
 
 
-def dropout_demo(p: float = 0.5, version: int = 2, method: str = "dropout", seed: int = 0,
-                 n: int = 16, d: int = 16, n_masks: int = 1000) -> DropoutDemo:
+def dropout_demo(
+    p: float = 0.5,
+    version: int = 2,
+    method: str = "dropout",
+    seed: int = 0,
+    n: int = 16,
+    d: int = 16,
+    n_masks: int = 1000,
+) -> DropoutDemo:
     """The explorer's computation: one mask, the train and test outputs, and the average
     train output over ``n_masks`` masks, for dropout or DropConnect.
 
@@ -89,8 +102,10 @@ def dropout_demo(p: float = 0.5, version: int = 2, method: str = "dropout", seed
     W = layer.standard_normal((d, d)) / math.sqrt(d)
     shape = a.shape if method == "dropout" else W.shape
     if n_masks * math.prod(shape) > MAX_ELEMENTS:
-        raise ValueError(f"n_masks: n_masks * mask size must be at most {MAX_ELEMENTS:,}; "
-                         f"got {n_masks} masks of {math.prod(shape)}")
+        raise ValueError(
+            f"n_masks: n_masks * mask size must be at most {MAX_ELEMENTS:,}; "
+            f"got {n_masks} masks of {math.prod(shape)}"
+        )
     mask = dropout_mask(shape, p, rng)
     mean_mask = (mask + dropout_mask((n_masks - 1, *shape), p, rng).sum(axis=0)) / n_masks
     scale = 1.0 / (1.0 - p) if version == 2 else 1.0
@@ -125,14 +140,21 @@ class DropoutView:
         axes = figure.subplots(1, 4)
         self.axes = list(axes)
         blank = np.zeros((n, d))
-        self.mask = axes[0].imshow(np.zeros((n, d)), cmap="gray", vmin=0, vmax=1,
-                                   interpolation="none", animated=animated)
-        self.train = axes[1].imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
-                                    interpolation="none", animated=animated)
-        self.test = axes[2].imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
-                                   interpolation="none", animated=animated)
-        titles = ("keep-mask (white: kept)", "train: z with this mask", "test: z",
-                  "mean of train z vs test z")
+        self.mask = axes[0].imshow(
+            np.zeros((n, d)), cmap="gray", vmin=0, vmax=1, interpolation="none", animated=animated
+        )
+        self.train = axes[1].imshow(
+            blank, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="none", animated=animated
+        )
+        self.test = axes[2].imshow(
+            blank, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="none", animated=animated
+        )
+        titles = (
+            "keep-mask (white: kept)",
+            "train: z with this mask",
+            "test: z",
+            "mean of train z vs test z",
+        )
         for ax, title in zip(axes, titles):
             ax.set_title(title, fontsize=8)
             ax.tick_params(labelsize=6)
@@ -146,8 +168,9 @@ class DropoutView:
         ax.plot([-1.15, 1.15], [-1.15, 1.15], color="0.7", lw=0.8, zorder=0)
         ax.set_xlabel("test z / max|test z|", fontsize=7)
         ax.set_ylabel("mean train z (same scale)", fontsize=7)
-        self.points = ax.scatter(np.zeros(0), np.zeros(0), s=5, color="C0", linewidths=0,
-                                 animated=animated)
+        self.points = ax.scatter(
+            np.zeros(0), np.zeros(0), s=5, color="C0", linewidths=0, animated=animated
+        )
         figure.subplots_adjust(left=0.05, right=0.99, bottom=0.16, top=0.9, wspace=0.45)
         self.set_method("dropout")
 
@@ -172,8 +195,7 @@ class DropoutView:
             image.set_data(values)
             image.set_clim(-limit, limit)
         scale = float(max(np.abs(demo.test).max(), 1e-12))
-        self.points.set_offsets(np.column_stack([demo.test.ravel(), demo.expected.ravel()])
-                                / scale)
+        self.points.set_offsets(np.column_stack([demo.test.ravel(), demo.expected.ravel()]) / scale)
         return [self.mask, self.train, self.test, self.points]
 
 
@@ -184,8 +206,9 @@ class DropoutExplorer(Explorer):
     (probability of DROPPING), ``version``, ``method`` and ``seed``.
     """
 
-    def __init__(self, p=0.5, version=2, method="dropout", seed=0, n_masks=1000,
-                 figsize=(8.5, 2.6), dpi=96):
+    def __init__(
+        self, p=0.5, version=2, method="dropout", seed=0, n_masks=1000, figsize=(8.5, 2.6), dpi=96
+    ):
         # Refuse a bad start value before the figure is built (building it takes ~1 s here);
         # the ranges are checked by the controls, with the explorer's own messages.
         check_real("p", p)
@@ -201,16 +224,18 @@ class DropoutExplorer(Explorer):
         self.view = DropoutView(Figure(figsize=figsize, dpi=dpi), animated=True)
         style = {"description_width": "60px"}
         controls = {
-            "p": FloatSlider(min=0.0, max=P_MAX, step=0.05, description="p", style=style,
-                             readout_format=".2f"),
-            "version": ipywidgets.Dropdown(options=[("1: scale at test", 1),
-                                                    ("2: inverted", 2)],
-                                           description="version", style=style),
+            "p": FloatSlider(
+                min=0.0, max=P_MAX, step=0.05, description="p", style=style, readout_format=".2f"
+            ),
+            "version": ipywidgets.Dropdown(
+                options=[("1: scale at test", 1), ("2: inverted", 2)],
+                description="version",
+                style=style,
+            ),
             "method": ipywidgets.Dropdown(options=METHODS, description="method", style=style),
             "seed": IntSlider(min=0, max=SEED_MAX, description="seed", style=style),
         }
-        super().__init__(controls, self.view.figure, p=p, version=version, method=method,
-                         seed=seed)
+        super().__init__(controls, self.view.figure, p=p, version=version, method=method, seed=seed)
 
     def compute(self, p, version, method, seed):
         return dropout_demo(p, version, method, seed, n_masks=self.n_masks)
@@ -224,10 +249,12 @@ class DropoutExplorer(Explorer):
         return method  # only the mask panel's axis labels depend on a control
 
     def describe(self, result, p, version, method, seed) -> str:
-        return (f"kept {result.kept:.0%} of the {'units' if method == 'dropout' else 'weights'}"
-                f"   max|train z| {np.abs(result.train).max():.2f}"
-                f"   max|test z| {np.abs(result.test).max():.2f}"
-                f"   mean of {self.n_masks} masks vs test: rel. error {result.rel_error:.1%}")
+        return (
+            f"kept {result.kept:.0%} of the {'units' if method == 'dropout' else 'weights'}"
+            f"   max|train z| {np.abs(result.train).max():.2f}"
+            f"   max|test z| {np.abs(result.test).max():.2f}"
+            f"   mean of {self.n_masks} masks vs test: rel. error {result.rel_error:.1%}"
+        )
 
     def warning(self, result) -> str:
         if result.kept == 0:
@@ -243,5 +270,3 @@ def dropout_explorer(**start) -> DropoutExplorer:
     ``dpi``. See :class:`DropoutExplorer`.
     """
     return DropoutExplorer(**start)
-
-

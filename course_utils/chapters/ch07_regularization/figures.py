@@ -23,8 +23,13 @@ from course_utils.validation import (
     make_rng,
 )
 
-__all__ = ["plot_thinned_networks", "plot_dropout_versions", "plot_stochastic_depth",
-           "plot_augmentations", "plot_weight_histograms"]
+__all__ = [
+    "plot_thinned_networks",
+    "plot_dropout_versions",
+    "plot_stochastic_depth",
+    "plot_augmentations",
+    "plot_weight_histograms",
+]
 
 
 def _network_positions(sizes):
@@ -49,27 +54,38 @@ def _draw_network(ax, sizes, unit_masks=None, weight_masks=None, title=""):
                     ax.plot([x0, x1], [y0, y1], color="0.45", lw=0.6, zorder=1)
     for l, pos in enumerate(positions):
         kept = unit_masks[l]
-        ax.scatter(pos[kept, 0], pos[kept, 1], s=70, color="C0", zorder=2, edgecolors="k",
-                   linewidths=0.5)
-        ax.scatter(pos[~kept, 0], pos[~kept, 1], s=70, color="0.85", zorder=2,
-                   edgecolors="0.6", linewidths=0.5)
-        ax.scatter(pos[~kept, 0], pos[~kept, 1], s=40, marker="x", color="C3", zorder=3,
-                   linewidths=1.2)
+        ax.scatter(
+            pos[kept, 0], pos[kept, 1], s=70, color="C0", zorder=2, edgecolors="k", linewidths=0.5
+        )
+        ax.scatter(
+            pos[~kept, 0],
+            pos[~kept, 1],
+            s=70,
+            color="0.85",
+            zorder=2,
+            edgecolors="0.6",
+            linewidths=0.5,
+        )
+        ax.scatter(
+            pos[~kept, 0], pos[~kept, 1], s=40, marker="x", color="C3", zorder=3, linewidths=1.2
+        )
     ax.set_xlim(-0.3, len(sizes) - 0.7)
     ax.set_ylim(0, 1)
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
 
 
-def plot_thinned_networks(sizes=(4, 6, 6, 3), p: float = 0.5, seed: int = 0,
-                          figsize=(8.5, 2.6), dpi=96) -> Figure:
+def plot_thinned_networks(
+    sizes=(4, 6, 6, 3), p: float = 0.5, seed: int = 0, figsize=(8.5, 2.6), dpi=96
+) -> Figure:
     """The network, two thinned networks from dropout masks, one from a DropConnect mask.
 
     Input and output units are never dropped; ``p`` is the probability of DROPPING.
     """
     # a diagram: 2 to 8 layers of 1 to 12 units (more would be unreadable)
-    sizes = check_sequence("sizes", sizes, min_len=2, max_len=8,
-                           item=lambda n, s: check_int(n, s, 1, 12))
+    sizes = check_sequence(
+        "sizes", sizes, min_len=2, max_len=8, item=lambda n, s: check_int(n, s, 1, 12)
+    )
     p = R.check_drop_probability(p)
     rng = make_rng(seed)
     check_figure_size(figsize, dpi)
@@ -77,13 +93,14 @@ def plot_thinned_networks(sizes=(4, 6, 6, 3), p: float = 0.5, seed: int = 0,
     axes = figure.subplots(1, 4)
     _draw_network(axes[0], sizes, title="the network")
     for k in (1, 2):
-        masks = [np.ones(sizes[0], bool)] + [R.dropout_mask(s, p, rng) for s in sizes[1:-1]] \
+        masks = (
+            [np.ones(sizes[0], bool)]
+            + [R.dropout_mask(s, p, rng) for s in sizes[1:-1]]
             + [np.ones(sizes[-1], bool)]
-        _draw_network(axes[k], sizes, unit_masks=masks,
-                      title=f"dropout, mask {k}: units dropped")
+        )
+        _draw_network(axes[k], sizes, unit_masks=masks, title=f"dropout, mask {k}: units dropped")
     weight_masks = [R.dropconnect_mask((a, b), p, rng) for a, b in zip(sizes[:-1], sizes[1:])]
-    _draw_network(axes[3], sizes, weight_masks=weight_masks,
-                  title="DropConnect: weights dropped")
+    _draw_network(axes[3], sizes, weight_masks=weight_masks, title="DropConnect: weights dropped")
     figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.88, wspace=0.08)
     return figure
 
@@ -101,11 +118,15 @@ def plot_dropout_versions(a, p: float, seed: int = 0, figsize=(8.5, 3.6), dpi=96
     axes = figure.subplots(2, 4)
     vmax = float(np.abs(a).max() / (1 - p))
     for row, version in enumerate((1, 2)):
-        panels = [(a, "a (before dropout)"), (mask.astype(float), "keep-mask m"),
-                  (R.apply_dropout(a, mask, p, version),
-                   "train: a ⊙ m" if version == 1 else f"train: a ⊙ m / {1 - p:g}"),
-                  (R.dropout(a, p, False, version),
-                   f"test: {1 - p:g} a" if version == 1 else "test: a")]
+        panels = [
+            (a, "a (before dropout)"),
+            (mask.astype(float), "keep-mask m"),
+            (
+                R.apply_dropout(a, mask, p, version),
+                "train: a ⊙ m" if version == 1 else f"train: a ⊙ m / {1 - p:g}",
+            ),
+            (R.dropout(a, p, False, version), f"test: {1 - p:g} a" if version == 1 else "test: a"),
+        ]
         for col, (values, title) in enumerate(panels):
             ax = axes[row, col]
             if col == 1:
@@ -116,8 +137,7 @@ def plot_dropout_versions(a, p: float, seed: int = 0, figsize=(8.5, 3.6), dpi=96
             ax.set_yticks([])
             ax.set_title(title, fontsize=8)
         axes[row, 0].set_ylabel(f"version {version}", fontsize=9)
-    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.02, top=0.92, wspace=0.08,
-                           hspace=0.25)
+    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.02, top=0.92, wspace=0.08, hspace=0.25)
     return figure
 
 
@@ -150,8 +170,9 @@ def plot_stochastic_depth(ran, survival, figsize=(8.5, 2.8), dpi=96) -> Figure:
 def plot_augmentations(images: dict, cols: int = 3, figsize=(8.5, 4.0), dpi=96) -> Figure:
     """A grid of images, one panel per entry (title -> (H, W, 3) image), in order."""
     if not isinstance(images, dict) or not 1 <= len(images) <= 48:
-        raise ValueError(f"images must be a dict title -> image with 1 to 48 entries; got "
-                         f"{images!r:.60}")
+        raise ValueError(
+            f"images must be a dict title -> image with 1 to 48 entries; got {images!r:.60}"
+        )
     for title, image in images.items():  # checked, then drawn as given (uint8 stays uint8)
         check_array(f"images[{title!r}]", image, ndim=(2, 3), dtype=None)
     cols = check_int("cols", cols, 1, 12)
@@ -165,25 +186,40 @@ def plot_augmentations(images: dict, cols: int = 3, figsize=(8.5, 4.0), dpi=96) 
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in axes.ravel()[len(images):]:
+    for ax in axes.ravel()[len(images) :]:
         ax.set_axis_off()
-    figure.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.94, wspace=0.05,
-                           hspace=0.15)
+    figure.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.94, wspace=0.05, hspace=0.15)
     return figure
 
 
-def plot_weight_histograms(weights: dict, threshold: float = 1e-3, limit: float | None = None,
-                           bins: int = 121, figsize=(8.5, 2.6), dpi=96) -> Figure:
+def plot_weight_histograms(
+    weights: dict,
+    threshold: float = 1e-3,
+    limit: float | None = None,
+    bins: int = 121,
+    figsize=(8.5, 2.6),
+    dpi=96,
+) -> Figure:
     """One histogram per entry (title -> weight array or list of arrays), on a shared range
     ``[-limit, limit]`` (default: the largest ``|w|`` of all entries), log counts, with the
     share of ``|w| < threshold`` in each title."""
     if not isinstance(weights, dict) or not 1 <= len(weights) <= 12:
-        raise ValueError(f"weights must be a dict title -> weights with 1 to 12 entries; got "
-                         f"{weights!r:.60}")
-    pooled = {title: np.concatenate([np.ravel(x) for x in check_sequence(
-                  f"weights[{title!r}]", w, item=lambda n, x: check_array(n, x))])
-              if isinstance(w, (list, tuple)) else np.ravel(check_array(f"weights[{title!r}]", w))
-              for title, w in weights.items()}
+        raise ValueError(
+            f"weights must be a dict title -> weights with 1 to 12 entries; got {weights!r:.60}"
+        )
+    pooled = {
+        title: np.concatenate(
+            [
+                np.ravel(x)
+                for x in check_sequence(
+                    f"weights[{title!r}]", w, item=lambda n, x: check_array(n, x)
+                )
+            ]
+        )
+        if isinstance(w, (list, tuple))
+        else np.ravel(check_array(f"weights[{title!r}]", w))
+        for title, w in weights.items()
+    }
     threshold = check_real("threshold", threshold, 0.0, low_open=True)
     bins = check_int("bins", bins, 1, 1000)
     if limit is None:

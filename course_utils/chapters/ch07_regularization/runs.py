@@ -43,8 +43,14 @@ from course_utils.validation import (
     make_rng,
 )
 
-__all__ = ["near_zero_share", "penalty_weights", "decay_equivalence", "MonteCarloResult",
-           "monte_carlo_dropout", "expectation_gaps"]
+__all__ = [
+    "near_zero_share",
+    "penalty_weights",
+    "decay_equivalence",
+    "MonteCarloResult",
+    "monte_carlo_dropout",
+    "expectation_gaps",
+]
 
 #: Masks averaged by one Monte-Carlo call: 10**7 masks of a 64-unit layer take ~10 s here.
 MAX_MASKS = 10_000_000
@@ -89,8 +95,9 @@ class MonteCarloResult:
 
 
 @reference_answer("dropout", "dropout_network")
-def monte_carlo_dropout(x, p: float, version: int = 2, n_masks: int = 10_000, seed=0,
-                        chunk: int = 1000) -> MonteCarloResult:
+def monte_carlo_dropout(
+    x, p: float, version: int = 2, n_masks: int = 10_000, seed=0, chunk: int = 1000
+) -> MonteCarloResult:
     r"""Average ``n_masks`` training-time dropout outputs of ``x`` and compare with test time.
 
     ``p`` is the probability of DROPPING, as in ``torch.nn.Dropout``. Each output unit's
@@ -134,8 +141,16 @@ def monte_carlo_dropout(x, p: float, version: int = 2, n_masks: int = 10_000, se
     return MonteCarloResult(mean, test, rel, math.sqrt(p / ((1.0 - p) * n_masks)), int(n_masks))
 
 
-def penalty_weights(kind: str, lam: float, data=None, width: int = 64, lr: float = 0.1,
-                    epochs: int = 10, batch_size: int = 64, seed: int = 0) -> list:
+def penalty_weights(
+    kind: str,
+    lam: float,
+    data=None,
+    width: int = 64,
+    lr: float = 0.1,
+    epochs: int = 10,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> list:
     """Train a one-hidden-layer MLP on the digits with an L1 or L2 penalty; return its two
     weight matrices as NumPy arrays (torch's (out, in) layout)."""
     from torch import nn
@@ -151,14 +166,24 @@ def penalty_weights(kind: str, lam: float, data=None, width: int = 64, lr: float
     seed = check_int("seed", seed, 0, 2**32 - 1)
     data = load_digits(seed=seed) if data is None else _check_digits(data)
     model = build_mlp(data.x_train.shape[1], 10, depth=1, width=width, seed=seed)
-    train(model, data, "sgd", lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
-          penalty=penalty, progress=False)
+    train(
+        model,
+        data,
+        "sgd",
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        penalty=penalty,
+        progress=False,
+    )
     return [m.weight.detach().numpy().astype(np.float64) for m in model if isinstance(m, nn.Linear)]
 
 
 # ------------------------------------------------------------------ the general pattern
-def expectation_gaps(n_draws: int = 10_000, p: float = 0.5, seed: int = 0,
-                     chunk: int = 500) -> dict:
+def expectation_gaps(
+    n_draws: int = 10_000, p: float = 0.5, seed: int = 0, chunk: int = 500
+) -> dict:
     r"""Relative error between the mean of ``n_draws`` training-time outputs and the
     test-time output, for the chapter's random methods (all inverted, version 2).
 
@@ -200,7 +225,9 @@ def expectation_gaps(n_draws: int = 10_000, p: float = 0.5, seed: int = 0,
         "dropout, linear layer": rel(means["dropout"], a @ W),
         "DropConnect, linear layer": rel(means["dropconnect"], a @ W),
         "dropout, then tanh": rel(means["tanh"], np.tanh(a @ W)),
-        "stochastic depth, 1 block": rel(means["sd1"], h0 + survival[0] * np.tanh(h0 @ blocks_W[0])),
+        "stochastic depth, 1 block": rel(
+            means["sd1"], h0 + survival[0] * np.tanh(h0 @ blocks_W[0])
+        ),
         "stochastic depth, 12 blocks": rel(means["sd12"], h_test),
     }
 
@@ -227,8 +254,7 @@ def _expectation_means(a, W, blocks_W, survival, h0, p, keep, n_draws, chunk, rn
     return {name: total / n_draws for name, total in sums.items()}
 
 
-def decay_equivalence(lam: float = 0.01, lr: float = 0.1, steps: int = 20,
-                      seed: int = 0) -> dict:
+def decay_equivalence(lam: float = 0.01, lr: float = 0.1, steps: int = 20, seed: int = 0) -> dict:
     r"""L2 penalty vs weight decay, for SGD and for Adam, on a small softmax classifier.
 
     For each optimiser three runs from the same start (float64, full-batch, random data

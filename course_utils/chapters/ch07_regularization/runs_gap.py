@@ -76,9 +76,18 @@ class GapRun:
         return self.train_acc - self.val_acc
 
 
-def gap_runs(data, settings: dict, width: int = 128, depth: int = 2, lr: float = 0.2,
-             epochs: int = 60, batch_size: int = 20, seed: int = 0,
-             eval_every: int | None = None, activation: str = "relu") -> list:
+def gap_runs(
+    data,
+    settings: dict,
+    width: int = 128,
+    depth: int = 2,
+    lr: float = 0.2,
+    epochs: int = 60,
+    batch_size: int = 20,
+    seed: int = 0,
+    eval_every: int | None = None,
+    activation: str = "relu",
+) -> list:
     """Train the same MLP under each regulariser and report the train/validation gap.
 
     Parameters
@@ -102,8 +111,10 @@ def gap_runs(data, settings: dict, width: int = 128, depth: int = 2, lr: float =
 
     data = _check_digits(data)
     if not isinstance(settings, dict) or not 1 <= len(settings) <= MAX_NETWORKS:
-        raise ValueError(f"settings must be a dict name -> setting with 1 to {MAX_NETWORKS} "
-                         f"entries; got {settings!r:.60}")
+        raise ValueError(
+            f"settings must be a dict name -> setting with 1 to {MAX_NETWORKS} "
+            f"entries; got {settings!r:.60}"
+        )
     for name, setting in settings.items():
         _check_setting(name, setting)
     width = check_int("width", width, 1, 512)
@@ -121,11 +132,28 @@ def gap_runs(data, settings: dict, width: int = 128, depth: int = 2, lr: float =
     for name, setting in settings.items():
         _check_setting(name, setting)
         kinds = [k for k in ("l1", "l2") if k in setting]
-        model = build_mlp(data.x_train.shape[1], 10, depth=depth, width=width,
-                          activation=activation, dropout=setting.get("dropout", 0.0), seed=seed)
+        model = build_mlp(
+            data.x_train.shape[1],
+            10,
+            depth=depth,
+            width=width,
+            activation=activation,
+            dropout=setting.get("dropout", 0.0),
+            seed=seed,
+        )
         penalty = torch_penalty(kinds[0], setting[kinds[0]]) if kinds else None
-        history = train(model, data, "sgd", lr=lr, epochs=epochs, batch_size=batch_size,
-                        seed=seed, penalty=penalty, eval_every=eval_every, progress=False)
+        history = train(
+            model,
+            data,
+            "sgd",
+            lr=lr,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            penalty=penalty,
+            eval_every=eval_every,
+            progress=False,
+        )
         final = history.final()
         runs.append(GapRun(name, final["train_acc"], final["val_acc"], history))
     return runs
@@ -169,8 +197,9 @@ class GapStudy:
         """The regularisers run at ``label_noise``, in order."""
         return [name for noise, name in self.rows if noise == label_noise]
 
-    def fewer(self, label_noise: float, name: str, baseline: str = "none",
-              what: str = "gap") -> np.ndarray:
+    def fewer(
+        self, label_noise: float, name: str, baseline: str = "none", what: str = "gap"
+    ) -> np.ndarray:
         """Per seed, ``what`` (``"gap"``, ``"train_acc"``, ``"val_acc"``) of ``name`` minus
         that of ``baseline``: the same seed, the same data, the same step."""
         if what not in ("gap", "train_acc", "val_acc"):
@@ -195,9 +224,15 @@ class GapStudy:
         train = np.rint(self.train_acc[index] * n_train).astype(np.int64)
         val = np.rint(self.val_acc[index] * n_val).astype(np.int64)
         gap = train * n_val - val * n_train  # in units of 1 / (n_train * n_val)
-        return format_table({"train acc": cells(train, n_train), "val acc": cells(val, n_val),
-                             "gap": cells(gap, n_train * n_val)},
-                            index=[self.rows[i][1] for i in index], index_name="regulariser")
+        return format_table(
+            {
+                "train acc": cells(train, n_train),
+                "val acc": cells(val, n_val),
+                "gap": cells(gap, n_train * n_val),
+            },
+            index=[self.rows[i][1] for i in index],
+            index_name="regulariser",
+        )
 
 
 def _mean(counts) -> float:
@@ -211,9 +246,17 @@ def _sd(counts) -> float:
     return math.sqrt((m * sum(int(c) ** 2 for c in counts) - total**2) / (m * (m - 1)))
 
 
-def gap_over_seeds(experiments: dict, seeds: Sequence[int] = range(8), n_train: int = 100,
-                   width: int = 64, depth: int = 2, activation: str = "gelu", lr: float = 0.2,
-                   epochs: int = 60, batch_size: int = 50) -> GapStudy:
+def gap_over_seeds(
+    experiments: dict,
+    seeds: Sequence[int] = range(8),
+    n_train: int = 100,
+    width: int = 64,
+    depth: int = 2,
+    activation: str = "gelu",
+    lr: float = 0.2,
+    epochs: int = 60,
+    batch_size: int = 50,
+) -> GapStudy:
     r"""Train the same MLP under each regulariser, for every seed at once; the final gaps.
 
     Parameters
@@ -242,8 +285,9 @@ def gap_over_seeds(experiments: dict, seeds: Sequence[int] = range(8), n_train: 
     -------
     GapStudy
     """
-    seeds = tuple(check_sequence("seeds", seeds, max_len=32,
-                                 item=lambda n, s: check_int(n, s, 0, 2**32 - 1)))
+    seeds = tuple(
+        check_sequence("seeds", seeds, max_len=32, item=lambda n, s: check_int(n, s, 0, 2**32 - 1))
+    )
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be different from each other; got {seeds}")
     n_train = check_int("n_train", n_train, 10, N_DIGITS_TRAIN)
@@ -254,46 +298,62 @@ def gap_over_seeds(experiments: dict, seeds: Sequence[int] = range(8), n_train: 
     epochs = check_int("epochs", epochs, 1, MAX_GAP_EPOCHS)
     batch_size = check_int("batch_size", batch_size, 1, n_train)
     if not isinstance(experiments, dict) or not 1 <= len(experiments) <= MAX_NETWORKS:
-        raise ValueError("experiments must be a dict label_noise -> {name: setting} with 1 to "
-                         f"{MAX_NETWORKS} entries; got {experiments!r:.60}")
+        raise ValueError(
+            "experiments must be a dict label_noise -> {name: setting} with 1 to "
+            f"{MAX_NETWORKS} entries; got {experiments!r:.60}"
+        )
     rows, runs = [], []
     for noise, settings in experiments.items():
         check_real(f"the label noise {noise!r} (a key of experiments)", noise, 0.0, 1.0)
         if not isinstance(settings, dict) or not 1 <= len(settings) <= MAX_NETWORKS:
-            raise ValueError(f"experiments[{noise!r}] must be a dict name -> setting with 1 to "
-                             f"{MAX_NETWORKS} entries")
+            raise ValueError(
+                f"experiments[{noise!r}] must be a dict name -> setting with 1 to "
+                f"{MAX_NETWORKS} entries"
+            )
         for name, setting in settings.items():
             _check_setting(name, setting)
             rows.append((noise, name))
             runs += [(noise, setting, seed) for seed in seeds]
         if len(runs) > MAX_NETWORKS:
-            raise ValueError(f"experiments x seeds: at most {MAX_NETWORKS} networks at once; "
-                             f"got more")
-    data = {(noise, seed): small_digits(n_train, noise, seed) for noise in experiments
-            for seed in seeds}
+            raise ValueError(
+                f"experiments x seeds: at most {MAX_NETWORKS} networks at once; got more"
+            )
+    data = {
+        (noise, seed): small_digits(n_train, noise, seed) for noise in experiments for seed in seeds
+    }
     from course_utils.training import single_torch_thread
 
     # Dropout networks first (one mask draw for all of them), then back to the rows' order.
     order = sorted(range(len(runs)), key=lambda i: runs[i][1].get("dropout", 0.0) == 0)
     with threadpool_limits(1), single_torch_thread():  # small products: one thread is fastest
-        train_acc, val_acc = _stacked_sgd([runs[i] for i in order], data, width, depth,
-                                          activation, lr, epochs, batch_size)
+        train_acc, val_acc = _stacked_sgd(
+            [runs[i] for i in order], data, width, depth, activation, lr, epochs, batch_size
+        )
     back = np.argsort(order)
     train_acc, val_acc = train_acc[back], val_acc[back]
     shape = (len(rows), len(seeds))
-    settings = dict(n_train=n_train, n_val=len(next(iter(data.values())).x_val), width=width,
-                    depth=depth, activation=activation, lr=lr, epochs=epochs,
-                    batch_size=batch_size, optimizer="sgd")
-    return GapStudy(tuple(rows), seeds, train_acc.reshape(shape), val_acc.reshape(shape),
-                    settings)
+    settings = dict(
+        n_train=n_train,
+        n_val=len(next(iter(data.values())).x_val),
+        width=width,
+        depth=depth,
+        activation=activation,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer="sgd",
+    )
+    return GapStudy(tuple(rows), seeds, train_acc.reshape(shape), val_acc.reshape(shape), settings)
 
 
 def _check_digits(data):
     """``data`` with float arrays ``x_train (N, 64)``, ``x_val`` and int labels, N <= 1347."""
     for attr in ("x_train", "y_train", "x_val", "y_val"):
         if not hasattr(data, attr):
-            raise ValueError(f"data must have x_train, y_train, x_val, y_val (as load_digits "
-                             f"returns); it has no {attr!r}")
+            raise ValueError(
+                f"data must have x_train, y_train, x_val, y_val (as load_digits "
+                f"returns); it has no {attr!r}"
+            )
     x = check_array("data.x_train", data.x_train, ndim=2, limit=N_DIGITS_TRAIN * 64)
     check_array("data.y_train", data.y_train, shape=(len(x),))
     check_array("data.x_val", data.x_val, shape=(None, x.shape[1]), limit=MAX_ELEMENTS)
@@ -302,8 +362,9 @@ def _check_digits(data):
 
 def _check_setting(name, setting) -> None:
     if not isinstance(setting, dict):
-        raise ValueError(f"settings[{name!r}] must be a dict such as {{'dropout': 0.5}}; "
-                         f"got {setting!r}")
+        raise ValueError(
+            f"settings[{name!r}] must be a dict such as {{'dropout': 0.5}}; got {setting!r}"
+        )
     unknown = set(setting) - {"dropout", "l1", "l2"}
     for key, value in setting.items():
         if key == "dropout":
@@ -311,8 +372,9 @@ def _check_setting(name, setting) -> None:
         elif key in ("l1", "l2"):
             check_real(f"settings[{name!r}][{key!r}]", value, 0.0)
     if unknown:
-        raise ValueError(f"settings[{name!r}] has unknown keys {sorted(unknown)}; allowed: "
-                         "dropout, l1, l2")
+        raise ValueError(
+            f"settings[{name!r}] has unknown keys {sorted(unknown)}; allowed: dropout, l1, l2"
+        )
     if "l1" in setting and "l2" in setting:
         raise ValueError(f"settings[{name!r}] may hold l1 or l2, not both")
 
@@ -328,8 +390,9 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size):
     from course_utils.training import build_mlp
 
     k = len(runs)
-    x = torch.stack([torch.as_tensor(data[n, s].x_train, dtype=torch.float32)
-                     for n, _, s in runs])  # (K, n_train, 64)
+    x = torch.stack(
+        [torch.as_tensor(data[n, s].x_train, dtype=torch.float32) for n, _, s in runs]
+    )  # (K, n_train, 64)
     y = torch.stack([torch.as_tensor(data[n, s].y_train, dtype=torch.int64) for n, _, s in runs])
     first = next(iter(data.values()))
     x_val = torch.as_tensor(first.x_val, dtype=torch.float32)
@@ -337,8 +400,9 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size):
     # Weights as (K, in, out) and biases as (K, 1, out), copied from build_mlp(seed=s).
     layers = [([], []) for _ in range(depth + 1)]
     for _, _, seed in runs:
-        model = build_mlp(x.shape[2], 10, depth=depth, width=width, activation=activation,
-                          seed=seed)
+        model = build_mlp(
+            x.shape[2], 10, depth=depth, width=width, activation=activation, seed=seed
+        )
         linears = [m for m in model if isinstance(m, torch.nn.Linear)]
         for (ws, bs), m in zip(layers, linears):
             ws.append(m.weight.detach().T.clone())
@@ -372,11 +436,17 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size):
         order = torch.stack([torch.randperm(n, generator=g) for g in shuffles])
         xs, ys = x[rows, order], y[rows, order]
         for start in range(0, n, batch_size):
-            scores = forward(xs[:, start:start + batch_size], True)
-            target = ys[:, start:start + batch_size]
+            scores = forward(xs[:, start : start + batch_size], True)
+            target = ys[:, start : start + batch_size]
             # The sum over networks of each one's mean loss: network k's gradient is its own.
-            loss = F.cross_entropy(scores.reshape(-1, scores.shape[2]), target.reshape(-1),
-                                   reduction="none").view(k, -1).mean(dim=1).sum()
+            loss = (
+                F.cross_entropy(
+                    scores.reshape(-1, scores.shape[2]), target.reshape(-1), reduction="none"
+                )
+                .view(k, -1)
+                .mean(dim=1)
+                .sum()
+            )
             if bool((l2 > 0).any()):
                 loss = loss + 0.5 * (l2 * sum((w * w).sum(dim=(1, 2)) for w in weights)).sum()
             if bool((l1 > 0).any()):

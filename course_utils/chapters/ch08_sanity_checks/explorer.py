@@ -20,8 +20,14 @@ from course_utils.plots import check_figure_size
 from course_utils.validation import check_choice, check_int, check_real
 from course_utils.widgets.base import Explorer, LogSlider
 
-__all__ = ["EPSILON", "StepTradeoff", "step_tradeoff", "StepView", "SanityExplorer",
-           "sanity_explorer"]
+__all__ = [
+    "EPSILON",
+    "StepTradeoff",
+    "step_tradeoff",
+    "StepView",
+    "SanityExplorer",
+    "sanity_explorer",
+]
 
 
 #: Machine epsilon of the two precisions :func:`step_tradeoff` knows.
@@ -65,8 +71,13 @@ class StepTradeoff:
     dtype: str
 
 
-def step_tradeoff(h: float = 1e-5, method: str = "centred", dtype: str = "float64",
-                  x0: float = 0.5, num: int = 111) -> StepTradeoff:
+def step_tradeoff(
+    h: float = 1e-5,
+    method: str = "centred",
+    dtype: str = "float64",
+    x0: float = 0.5,
+    num: int = 111,
+) -> StepTradeoff:
     r"""Truncation against round-off for the difference quotient of :math:`f = \tanh`.
 
     Parameters
@@ -92,10 +103,9 @@ def step_tradeoff(h: float = 1e-5, method: str = "centred", dtype: str = "float6
     steps = np.logspace(-12, -1, int(num))
     errors = difference_errors(np.tanh, activations.tanh_grad, float(x0), steps, method, dtype)
     t = math.tanh(x0)
-    second = -2 * t * (1 - t * t)                   # tanh''
-    third = (1 - t * t) * (6 * t * t - 2)           # tanh'''
-    truncation = (steps ** 2 * abs(third) / 6 if method == "centred"
-                  else steps * abs(second) / 2)
+    second = -2 * t * (1 - t * t)  # tanh''
+    third = (1 - t * t) * (6 * t * t - 2)  # tanh'''
+    truncation = steps**2 * abs(third) / 6 if method == "centred" else steps * abs(second) / 2
     roundoff = EPSILON[dtype] * abs(t) / steps
     exact = float(activations.tanh_grad(np.float64(x0)))
     kind = np.dtype(dtype).type
@@ -105,9 +115,20 @@ def step_tradeoff(h: float = 1e-5, method: str = "centred", dtype: str = "float6
     else:
         quotient = float((np.tanh(x + step) - np.tanh(x)) / step)
     best = int(np.argmin(errors))
-    return StepTradeoff(steps, errors, truncation, roundoff, h, quotient, exact,
-                        abs(quotient - exact), float(steps[best]), float(errors[best]),
-                        method, dtype)
+    return StepTradeoff(
+        steps,
+        errors,
+        truncation,
+        roundoff,
+        h,
+        quotient,
+        exact,
+        abs(quotient - exact),
+        float(steps[best]),
+        float(errors[best]),
+        method,
+        dtype,
+    )
 
 
 COLOURS = {"centred": "C0", "forward": "C1"}
@@ -125,15 +146,23 @@ class StepView:
             raise ValueError(f"figure must be a matplotlib Figure; got {figure!r:.60}")
         self.figure = figure
         ax = figure.add_axes((0.1, 0.16, 0.86, 0.74))
-        ax.set(xscale="log", yscale="log", xlim=(1e-12, 1e-1), ylim=(1e-16, 10),
-               xlabel="step h", ylabel="|difference quotient - tanh'(0.5)|")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlim=(1e-12, 1e-1),
+            ylim=(1e-16, 10),
+            xlabel="step h",
+            ylabel="|difference quotient - tanh'(0.5)|",
+        )
         ax.set_title("Error of the numerical derivative of tanh at 0.5", fontsize=10)
         self.ax = ax
         (self.errors,) = ax.plot([], [], "-", lw=1.5, label="measured", animated=animated)
-        (self.truncation,) = ax.plot([], [], "--", lw=1, color="0.4",
-                                     label="truncation model", animated=animated)
-        (self.roundoff,) = ax.plot([], [], ":", lw=1.2, color="0.2",
-                                   label="round-off model ε|f|/h", animated=animated)
+        (self.truncation,) = ax.plot(
+            [], [], "--", lw=1, color="0.4", label="truncation model", animated=animated
+        )
+        (self.roundoff,) = ax.plot(
+            [], [], ":", lw=1.2, color="0.2", label="round-off model ε|f|/h", animated=animated
+        )
         self.cursor = ax.axvline(1e-5, color="C3", lw=0.8, animated=animated)
         (self.marker,) = ax.plot([], [], "o", color="C3", ms=6, animated=animated)
         ax.axhline(1e-7, color="k", lw=0.6, alpha=0.5)
@@ -163,20 +192,29 @@ class SanityExplorer(Explorer):
         check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
         # Refuse a bad start value before the figure is built (building it takes ~1 s here).
         check_real("h", h)
-        for name, value, options in (("method", method, METHODS),
-                                     ("dtype", dtype, ("float64", "float32"))):
+        for name, value, options in (
+            ("method", method, METHODS),
+            ("dtype", dtype, ("float64", "float32")),
+        ):
             if value not in options:
                 raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
         check_figure_size(figsize, dpi)
         self.view = StepView(Figure(figsize=figsize, dpi=dpi), animated=True)
         style = {"description_width": "60px"}
         controls = {
-            "h": LogSlider(min=-12, max=-1, step=0.1, value=1e-5, description="h",
-                           style=style, readout_format=".1e"),
-            "method": ipywidgets.Dropdown(options=METHODS, description="method",
-                                          style=style),
-            "dtype": ipywidgets.Dropdown(options=("float64", "float32"), description="dtype",
-                                         style=style),
+            "h": LogSlider(
+                min=-12,
+                max=-1,
+                step=0.1,
+                value=1e-5,
+                description="h",
+                style=style,
+                readout_format=".1e",
+            ),
+            "method": ipywidgets.Dropdown(options=METHODS, description="method", style=style),
+            "dtype": ipywidgets.Dropdown(
+                options=("float64", "float32"), description="dtype", style=style
+            ),
         }
         super().__init__(controls, self.view.figure, h=h, method=method, dtype=dtype)
 
@@ -190,14 +228,18 @@ class SanityExplorer(Explorer):
         return "fixed"  # fixed limits, labels and legend: only the curves move
 
     def describe(self, result, h, method, dtype) -> str:
-        return (f"h = {result.h:.1e}: quotient {result.quotient:.10f}, exact "
-                f"{result.exact:.10f}, error {result.error:.1e}; best h on the grid "
-                f"{result.best_h:.0e} (error {result.best_error:.0e})")
+        return (
+            f"h = {result.h:.1e}: quotient {result.quotient:.10f}, exact "
+            f"{result.exact:.10f}, error {result.error:.1e}; best h on the grid "
+            f"{result.best_h:.0e} (error {result.best_error:.0e})"
+        )
 
     def warning(self, result) -> str:
         if result.error > 1e-7:
-            return (f"error {result.error:.1e} > 1e-7: with this h and precision a correct "
-                    "gradient would fail a 1e-7 check")
+            return (
+                f"error {result.error:.1e} > 1e-7: with this h and precision a correct "
+                "gradient would fail a 1e-7 check"
+            )
         return ""
 
 

@@ -41,8 +41,13 @@ from course_utils.validation import (
     check_work,
 )
 
-__all__ = ["LossSweep", "initial_loss_sweep", "Memorisation", "memorisation_over_seeds",
-           "difference_errors"]
+__all__ = [
+    "LossSweep",
+    "initial_loss_sweep",
+    "Memorisation",
+    "memorisation_over_seeds",
+    "difference_errors",
+]
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,9 @@ class LossSweep:
     predicted: np.ndarray
 
 
-def initial_loss_sweep(x, y, num_classes: int, output_stds, seeds=range(10), depth: int = 2,
-                       width: int = 64) -> LossSweep:
+def initial_loss_sweep(
+    x, y, num_classes: int, output_stds, seeds=range(10), depth: int = 2, width: int = 64
+) -> LossSweep:
     """The initial loss of :func:`~course_utils.sanity.fresh_classifier` for each ``output_std``, over ``seeds``.
 
     One seed's loss also carries a first-order term of random sign (the random output weights
@@ -91,22 +97,35 @@ def initial_loss_sweep(x, y, num_classes: int, output_stds, seeds=range(10), dep
     LossSweep
     """
     num_classes = check_int("num_classes", num_classes, 2, MAX_CLASSES)
-    stds = check_sequence("output_stds", output_stds, max_len=20,
-                          item=lambda n, s: check_real(n, s, 0.0, 1e3, low_open=True))
-    seeds = check_sequence("seeds", seeds, max_len=50,
-                           item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1))
+    stds = check_sequence(
+        "output_stds",
+        output_stds,
+        max_len=20,
+        item=lambda n, s: check_real(n, s, 0.0, 1e3, low_open=True),
+    )
+    seeds = check_sequence(
+        "seeds", seeds, max_len=50, item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)
+    )
     x = check_array("x", x, ndim=2)
     check_array("y", y, shape=(len(x),), dtype=np.int64)
     check_work("initial_loss_sweep", len(stds) * len(seeds) * x.size * width * (depth + 1))
     rows = []
     for std in stds:
-        runs = [initial_loss(fresh_classifier(x.shape[1], num_classes, depth=depth, width=width,
-                                              output_std=std, seed=seed), x, y)
-                for seed in seeds]
+        runs = [
+            initial_loss(
+                fresh_classifier(
+                    x.shape[1], num_classes, depth=depth, width=width, output_std=std, seed=seed
+                ),
+                x,
+                y,
+            )
+            for seed in seeds
+        ]
         losses = np.array([r.data_loss for r in runs])
         score = float(np.mean([r.score_std for r in runs]))
-        rows.append((score, losses.mean(), losses.min(), losses.max(),
-                     small_score_loss(num_classes, score)))
+        rows.append(
+            (score, losses.mean(), losses.min(), losses.max(), small_score_loss(num_classes, score))
+        )
     cols = np.array(rows).T
     return LossSweep(np.array(stds), *cols)
 
@@ -138,10 +157,18 @@ class Memorisation:
         return ~np.isnan(self.steps_to_perfect)
 
 
-def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200,
-                            lr: float = 0.1, shuffle_labels: bool = False, eval_every: int = 10,
-                            depth: int = 2, width: int = 64,
-                            activation: str = "relu") -> Memorisation:
+def memorisation_over_seeds(
+    data,
+    seeds=range(10),
+    n: int = 20,
+    steps: int = 200,
+    lr: float = 0.1,
+    shuffle_labels: bool = False,
+    eval_every: int = 10,
+    depth: int = 2,
+    width: int = 64,
+    activation: str = "relu",
+) -> Memorisation:
     """:func:`~course_utils.sanity.overfit_tiny_subset` for every seed, all seeds trained at once.
 
     Seed ``s`` takes the subset ``sanity.tiny_subset(data, n, s)`` and the network
@@ -174,8 +201,11 @@ def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200
     steps = check_int("steps", steps, 1, MAX_OVERFIT_STEPS)
     lr = check_real("lr", lr, 0.0, 1e6, low_open=True)
     eval_every = check_int("eval_every", eval_every, 1)
-    seeds = tuple(check_sequence("seeds", seeds, max_len=200,
-                                 item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)))
+    seeds = tuple(
+        check_sequence(
+            "seeds", seeds, max_len=200, item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)
+        )
+    )
     check_data(data)
     y = np.asarray(data.y_train)
     subsets = []
@@ -183,26 +213,41 @@ def memorisation_over_seeds(data, seeds=range(10), n: int = 20, steps: int = 200
         labelled = data
         if shuffle_labels:
             labelled = types.SimpleNamespace(
-                x_train=data.x_train, y_train=np.random.default_rng(int(seed)).permutation(y),
-                x_val=data.x_val, y_val=data.y_val)
+                x_train=data.x_train,
+                y_train=np.random.default_rng(int(seed)).permutation(y),
+                x_val=data.x_val,
+                y_val=data.y_val,
+            )
         subsets.append(tiny_subset(labelled, n, seed))
     num_classes = max(getattr(data, "num_classes", int(np.max(y)) + 1), 2)
     features = subsets[0].x_train.shape[1]
     runs = seed_runs.train_seeds(
-        subsets, seeds, lr=lr, optimizer="sgd", batch_size=None, epochs=int(steps),
+        subsets,
+        seeds,
+        lr=lr,
+        optimizer="sgd",
+        batch_size=None,
+        epochs=int(steps),
         eval_every=eval_every,
-        build=lambda seed: fresh_classifier(features, num_classes, depth=depth, width=width,
-                                            activation=activation, seed=seed))
+        build=lambda seed: fresh_classifier(
+            features, num_classes, depth=depth, width=width, activation=activation, seed=seed
+        ),
+    )
     perfect = runs.train_acc == 1.0  # an accuracy is a count / n: exactly 1 when all are right
     first = np.where(perfect.any(axis=1), runs.eval_step[np.argmax(perfect, axis=1)], np.nan)
-    return Memorisation(seeds, first.astype(float), runs.train_loss[:, -1], runs.val_acc[:, -1],
-                        runs)
+    return Memorisation(
+        seeds, first.astype(float), runs.train_loss[:, -1], runs.val_acc[:, -1], runs
+    )
 
 
-def difference_errors(f: Callable[[np.ndarray], np.ndarray],
-                      df: Callable[[np.ndarray], np.ndarray], x0: float,
-                      steps: Sequence[float], method: str = "centred",
-                      dtype=np.float64) -> np.ndarray:
+def difference_errors(
+    f: Callable[[np.ndarray], np.ndarray],
+    df: Callable[[np.ndarray], np.ndarray],
+    x0: float,
+    steps: Sequence[float],
+    method: str = "centred",
+    dtype=np.float64,
+) -> np.ndarray:
     r"""Absolute error of a difference quotient of a scalar function, for each step ``h``.
 
     Truncation error falls with ``h`` (:math:`\frac{h^2}{6}|f'''|` centred,

@@ -14,9 +14,16 @@ from typing import Callable
 
 from course_utils.checking import call_answer
 
-__all__ = ["UPDATE_RATIO_TOL", "update_ratio_check_cases", "update_ratio_mistakes",
-           "check_update_ratio", "MOMENTUM_RATIOS_TOL", "momentum_ratios_check_cases",
-           "momentum_ratios_mistakes", "check_momentum_update_ratios"]
+__all__ = [
+    "UPDATE_RATIO_TOL",
+    "update_ratio_check_cases",
+    "update_ratio_mistakes",
+    "check_update_ratio",
+    "MOMENTUM_RATIOS_TOL",
+    "momentum_ratios_check_cases",
+    "momentum_ratios_mistakes",
+    "check_momentum_update_ratios",
+]
 
 
 #: Chapter 09's first exercise: relative tolerance of the visible check.
@@ -69,10 +76,12 @@ def update_ratio_check_cases():
     w = rng.normal(0.0, 0.1, size=(64, 32))
     dw = rng.normal(0.0, 0.02, size=(64, 32))
     big_w = rng.normal(0.0, 1.0, size=(5, 4))
-    return [("a typical layer, lr=0.01", w, dw, 0.01),
-            ("the same layer, lr=3e-4", w, dw, 3e-4),
-            ("a large step, lr=0.5", big_w, rng.normal(0.0, 1.0, size=(5, 4)), 0.5),
-            ("a bias vector, lr=0.1", rng.normal(0.0, 0.5, size=10), rng.normal(size=10), 0.1)]
+    return [
+        ("a typical layer, lr=0.01", w, dw, 0.01),
+        ("the same layer, lr=3e-4", w, dw, 3e-4),
+        ("a large step, lr=0.5", big_w, rng.normal(0.0, 1.0, size=(5, 4)), 0.5),
+        ("a bias vector, lr=0.1", rng.normal(0.0, 0.5, size=10), rng.normal(size=10), 0.1),
+    ]
 
 
 def update_ratio_mistakes(w, dw, lr) -> dict:
@@ -93,26 +102,25 @@ def update_ratio_mistakes(w, dw, lr) -> dict:
     step, right = lr * dw, norm(lr * dw) / norm(w)
     with np.errstate(all="ignore"):
         candidates = {
-            "the learning rate is missing: the step is lr * dw, not dw":
-                norm(dw) / norm(w),
-            "lr is applied twice (lr**2): the step is lr * dw":
-                norm(lr * step) / norm(w),
-            "the norms are squared: take the square root of the sums of squares (np.linalg.norm)":
-                right ** 2,
-            "the ratio is upside down: ||lr * dw|| / ||w||, the step over the weights":
-                norm(w) / norm(step),
+            "the learning rate is missing: the step is lr * dw, not dw": norm(dw) / norm(w),
+            "lr is applied twice (lr**2): the step is lr * dw": norm(lr * step) / norm(w),
+            "the norms are squared: take the square root of the sums of squares (np.linalg.norm)": right
+            ** 2,
+            "the ratio is upside down: ||lr * dw|| / ||w||, the step over the weights": norm(w)
+            / norm(step),
             "you divided by the weights after the step (w - lr * dw): w is the weights before "
             "it": norm(step) / norm(w - step),
-            "you divided by w + lr * dw: the denominator is the weights before the step, w":
-                norm(step) / norm(w + step),
+            "you divided by w + lr * dw: the denominator is the weights before the step, w": norm(
+                step
+            )
+            / norm(w + step),
             "that is the spectral norm (np.linalg.norm(w, 2) of a matrix): use the Frobenius "
-            "norm, every entry (np.linalg.norm(w) or of w.ravel())":
-                spectral(step) / spectral(w),
-            "that is a ratio of mean absolute values: use Frobenius norms, sqrt(sum(a**2))":
-                float(np.mean(np.abs(step)) / np.mean(np.abs(w))),
+            "norm, every entry (np.linalg.norm(w) or of w.ravel())": spectral(step) / spectral(w),
+            "that is a ratio of mean absolute values: use Frobenius norms, sqrt(sum(a**2))": float(
+                np.mean(np.abs(step)) / np.mean(np.abs(w))
+            ),
             "that is the mean of the element-wise ratios |lr * dw| / |w|: divide the two "
-            "norms, one number per layer":
-                float(np.mean(np.abs(step) / np.abs(w))),
+            "norms, one number per layer": float(np.mean(np.abs(step) / np.abs(w))),
         }
     return {hint: value for hint, value in candidates.items() if math.isfinite(value)}
 
@@ -124,8 +132,10 @@ def _diagnose(got: float, mistakes: dict, want: float, tol: float) -> str:
     if not math.isfinite(got):
         return "the result is NaN or infinite: is a norm 0, or a division by an empty sum?"
     if want != 0 and got != 0:
-        return (f"it is {got / want:.3g} times the expected value; the formula is "
-                "||lr * dw|| / ||w||, Frobenius norms, w before the step")
+        return (
+            f"it is {got / want:.3g} times the expected value; the formula is "
+            "||lr * dw|| / ||w||, Frobenius norms, w before the step"
+        )
     return "the formula is ||lr * dw|| / ||w||, Frobenius norms, w before the step"
 
 
@@ -153,19 +163,24 @@ def check_update_ratio(update_ratio: Callable) -> None:
         got = call_answer("update_ratio", call, update_ratio, w_in, dw_in, lr)
         problem = None
         if not (np.array_equal(w_in, w) and np.array_equal(dw_in, dw)):
-            problem = ("changed w or dw in place: measure the step, do not take it "
-                       "(w is the weights before the step; compute lr * dw as a new array)")
+            problem = (
+                "changed w or dw in place: measure the step, do not take it "
+                "(w is the weights before the step; compute lr * dw as a new array)"
+            )
         else:
             value = _number(got)
             if value is None:
                 problem = f"returned {_short(got)}: expected one number (a float)"
             elif not _close(value, want, UPDATE_RATIO_TOL):
-                problem = (f"= {value:.6g}, expected {want:.6g}: "
-                           f"{_diagnose(value, mistakes, want, UPDATE_RATIO_TOL)}")
+                problem = (
+                    f"= {value:.6g}, expected {want:.6g}: "
+                    f"{_diagnose(value, mistakes, want, UPDATE_RATIO_TOL)}"
+                )
         if problem:
             print(f"WRONG {call} ({label}) {problem}")
-            raise AssertionError(f"{call} ({label}) {problem} (relative tolerance "
-                                 f"{UPDATE_RATIO_TOL:g})")
+            raise AssertionError(
+                f"{call} ({label}) {problem} (relative tolerance {UPDATE_RATIO_TOL:g})"
+            )
         print(f"ok  {call} ({label}) = {value:.6g}")
     print(f"All visible checks passed (relative tolerance {UPDATE_RATIO_TOL:g}).")
 
@@ -190,15 +205,23 @@ def momentum_ratios_check_cases():
     grads = {k: rng.normal(0.0, 0.05 * scales[k], size=s) for k, s in shapes.items()}
     zeros = {k: np.zeros(s) for k, s in shapes.items()}
     steady = {k: 6.0 * grads[k] + rng.normal(0.0, 0.01, size=s) for k, s in shapes.items()}
-    turning = {"W1": 3.0 * grads["W1"] + rng.normal(0.0, 0.01, size=shapes["W1"]),
-               "W2": -4.0 * grads["W2"] + rng.normal(0.0, 0.01, size=shapes["W2"]),
-               "W3": rng.normal(0.0, 0.3, size=shapes["W3"])}
-    return [("first step (zero velocities), lr=0.01, momentum=0.9",
-             weights, grads, zeros, 0.01, 0.9),
-            ("a steady descent (v along g), lr=0.01, momentum=0.9",
-             weights, grads, steady, 0.01, 0.9),
-            ("a turn (W2's velocity against its gradient), lr=0.05, momentum=0.5",
-             weights, grads, turning, 0.05, 0.5)]
+    turning = {
+        "W1": 3.0 * grads["W1"] + rng.normal(0.0, 0.01, size=shapes["W1"]),
+        "W2": -4.0 * grads["W2"] + rng.normal(0.0, 0.01, size=shapes["W2"]),
+        "W3": rng.normal(0.0, 0.3, size=shapes["W3"]),
+    }
+    return [
+        ("first step (zero velocities), lr=0.01, momentum=0.9", weights, grads, zeros, 0.01, 0.9),
+        ("a steady descent (v along g), lr=0.01, momentum=0.9", weights, grads, steady, 0.01, 0.9),
+        (
+            "a turn (W2's velocity against its gradient), lr=0.05, momentum=0.5",
+            weights,
+            grads,
+            turning,
+            0.05,
+            0.5,
+        ),
+    ]
 
 
 def momentum_ratios_mistakes(weights, grads, velocities, lr, momentum) -> dict:
@@ -208,8 +231,10 @@ def momentum_ratios_mistakes(weights, grads, velocities, lr, momentum) -> dict:
     from course_utils.monitoring import momentum_update_ratios
 
     momentum_update_ratios(weights, grads, velocities, lr, momentum)  # checks (ValueError)
-    weights, grads, velocities = ({k: np.asarray(v, dtype=np.float64) for k, v in d.items()}
-                                  for d in (weights, grads, velocities))
+    weights, grads, velocities = (
+        {k: np.asarray(v, dtype=np.float64) for k, v in d.items()}
+        for d in (weights, grads, velocities)
+    )
 
     def norm(a):
         return float(np.linalg.norm(np.ravel(a)))
@@ -221,31 +246,37 @@ def momentum_ratios_mistakes(weights, grads, velocities, lr, momentum) -> dict:
     total_w = math.sqrt(sum(norm(weights[k]) ** 2 for k in weights))
     per_layer = {
         "that is the plain SGD step lr * g: with momentum the step is lr * v_new, the velocity "
-        "after its update v_new = momentum * v + g (several times lr * g in a steady descent)":
-            lambda k: norm(lr * grads[k]) / norm(weights[k]),
+        "after its update v_new = momentum * v + g (several times lr * g in a steady descent)": lambda k: (
+            norm(lr * grads[k]) / norm(weights[k])
+        ),
         "that is the velocity before the step (lr * v): update it first, v_new = "
-        "momentum * v + g, and measure lr * v_new":
-            lambda k: norm(lr * velocities[k]) / norm(weights[k]),
-        "the learning rate is missing: the step is lr * v_new, not v_new":
-            lambda k: norm(new_v[k]) / norm(weights[k]),
+        "momentum * v + g, and measure lr * v_new": lambda k: (
+            norm(lr * velocities[k]) / norm(weights[k])
+        ),
+        "the learning rate is missing: the step is lr * v_new, not v_new": lambda k: (
+            norm(new_v[k]) / norm(weights[k])
+        ),
         "that velocity is an average, momentum * v + (1 - momentum) * g: PyTorch's buffer adds "
-        "the whole gradient, v_new = momentum * v + g":
-            lambda k: norm(lr * (mu * velocities[k] + (1 - mu) * grads[k])) / norm(weights[k]),
+        "the whole gradient, v_new = momentum * v + g": lambda k: (
+            norm(lr * (mu * velocities[k] + (1 - mu) * grads[k])) / norm(weights[k])
+        ),
         "that is the lecture's convention, v = momentum * v - lr * g: here the velocities are "
-        "PyTorch's buffers, v_new = momentum * v + g, and the step is lr * v_new":
-            lambda k: norm(lecture[k]) / norm(weights[k]),
-        "the gradient has the wrong sign in the velocity: v_new = momentum * v + g":
-            lambda k: norm(lr * (mu * velocities[k] - grads[k])) / norm(weights[k]),
+        "PyTorch's buffers, v_new = momentum * v + g, and the step is lr * v_new": lambda k: (
+            norm(lecture[k]) / norm(weights[k])
+        ),
+        "the gradient has the wrong sign in the velocity: v_new = momentum * v + g": lambda k: (
+            norm(lr * (mu * velocities[k] - grads[k])) / norm(weights[k])
+        ),
         "that is Nesterov's step, lr * (g + momentum * v_new): plain (heavy-ball) momentum "
-        "steps by lr * v_new":
-            lambda k: norm(lr * (grads[k] + mu * new_v[k])) / norm(weights[k]),
-        "you divided by the weights after the step (w - lr * v_new): w is the weights before it":
-            lambda k: norm(lr * new_v[k]) / norm(weights[k] - lr * new_v[k]),
-        "the norms are squared: take the square root of the sums of squares (np.linalg.norm)":
-            lambda k: (norm(lr * new_v[k]) / norm(weights[k])) ** 2,
+        "steps by lr * v_new": lambda k: norm(lr * (grads[k] + mu * new_v[k])) / norm(weights[k]),
+        "you divided by the weights after the step (w - lr * v_new): w is the weights before it": lambda k: (
+            norm(lr * new_v[k]) / norm(weights[k] - lr * new_v[k])
+        ),
+        "the norms are squared: take the square root of the sums of squares (np.linalg.norm)": lambda k: (
+            (norm(lr * new_v[k]) / norm(weights[k])) ** 2
+        ),
         "that is one ratio for the whole network (all layers' norms together): compute one "
-        "ratio per layer, each with its own weights":
-            lambda k: total_step / total_w,
+        "ratio per layer, each with its own weights": lambda k: total_step / total_w,
     }
     out = {}
     with np.errstate(all="ignore"):
@@ -257,8 +288,10 @@ def momentum_ratios_mistakes(weights, grads, velocities, lr, momentum) -> dict:
 
 
 def _momentum_call(weights, lr, momentum) -> str:
-    return (f"momentum_update_ratios(<{len(weights)} layers {', '.join(weights)}>, grads, "
-            f"velocities, lr={lr:g}, momentum={momentum:g})")
+    return (
+        f"momentum_update_ratios(<{len(weights)} layers {', '.join(weights)}>, grads, "
+        f"velocities, lr={lr:g}, momentum={momentum:g})"
+    )
 
 
 def _copy_dict(d):
@@ -268,24 +301,34 @@ def _copy_dict(d):
 def _unchanged(before: dict, after: dict) -> bool:
     import numpy as np
 
-    return (isinstance(after, dict) and set(after) == set(before)
-            and all(isinstance(after[k], np.ndarray) and after[k].shape == before[k].shape
-                    and np.array_equal(after[k], before[k]) for k in before))
+    return (
+        isinstance(after, dict)
+        and set(after) == set(before)
+        and all(
+            isinstance(after[k], np.ndarray)
+            and after[k].shape == before[k].shape
+            and np.array_equal(after[k], before[k])
+            for k in before
+        )
+    )
 
 
 def _judge_ratios(got, want: dict, mistakes: dict, tol: float):
     """``None`` if ``got`` (the student's dict) matches ``want``, else what is wrong."""
     if not isinstance(got, dict):
-        return (f"returned a {type(got).__name__}: expected a dict {{layer name: ratio}} with "
-                f"the keys {sorted(want)}")
+        return (
+            f"returned a {type(got).__name__}: expected a dict {{layer name: ratio}} with "
+            f"the keys {sorted(want)}"
+        )
     if set(got) != set(want):
-        return (f"returned the keys {sorted(map(str, got))[:8]}: expected one ratio per layer, "
-                f"keyed by the same names as weights, {sorted(want)}")
+        return (
+            f"returned the keys {sorted(map(str, got))[:8]}: expected one ratio per layer, "
+            f"keyed by the same names as weights, {sorted(want)}"
+        )
     values = {k: _number(got[k]) for k in want}
     bad = [k for k, v in values.items() if v is None]
     if bad:
-        return (f"the ratio of {bad[0]} is {_short(got[bad[0]])}: expected one number per "
-                "layer")
+        return f"the ratio of {bad[0]} is {_short(got[bad[0]])}: expected one number per layer"
     wrong = [k for k in want if not _close(values[k], want[k], tol)]
     if not wrong:
         return None
@@ -295,8 +338,10 @@ def _judge_ratios(got, want: dict, mistakes: dict, tol: float):
             return f"{shown}: {hint}"
     if any(not math.isfinite(values[k]) for k in wrong):
         return f"{shown}: a ratio is NaN or infinite"
-    return (f"{shown}: the step of SGD with momentum is lr * v_new, v_new = momentum * v + g; "
-            "the ratio is ||lr * v_new|| / ||w||, Frobenius norms, per layer, w before the step")
+    return (
+        f"{shown}: the step of SGD with momentum is lr * v_new, v_new = momentum * v + g; "
+        "the ratio is ||lr * v_new|| / ||w||, Frobenius norms, per layer, w before the step"
+    )
 
 
 def check_momentum_update_ratios(momentum_update_ratios: Callable) -> None:
@@ -315,42 +360,63 @@ def check_momentum_update_ratios(momentum_update_ratios: Callable) -> None:
     from course_utils.monitoring import momentum_update_ratios as reference
 
     if not callable(momentum_update_ratios):
-        raise TypeError("momentum_update_ratios must be a function; got "
-                        f"{type(momentum_update_ratios).__name__}")
+        raise TypeError(
+            "momentum_update_ratios must be a function; got "
+            f"{type(momentum_update_ratios).__name__}"
+        )
     for label, weights, grads, velocities, lr, momentum in momentum_ratios_check_cases():
         call = _momentum_call(weights, lr, momentum)
         want = reference(weights, grads, velocities, lr, momentum)
         mistakes = momentum_ratios_mistakes(weights, grads, velocities, lr, momentum)
         inputs = [_copy_dict(d) for d in (weights, grads, velocities)]
-        got = call_answer("momentum_update_ratios", call, momentum_update_ratios, *inputs, lr,
-                          momentum)
-        changed = [name for name, before, after in zip(("weights", "grads", "velocities"),
-                                                        (weights, grads, velocities), inputs)
-                   if not _unchanged(before, after)]
+        got = call_answer(
+            "momentum_update_ratios", call, momentum_update_ratios, *inputs, lr, momentum
+        )
+        changed = [
+            name
+            for name, before, after in zip(
+                ("weights", "grads", "velocities"), (weights, grads, velocities), inputs
+            )
+            if not _unchanged(before, after)
+        ]
         if changed:
-            problem = (f"changed {changed[0]} in place: measure the step, do not take it "
-                       "(v_new = momentum * v + g makes a new array; v *= momentum or "
-                       "w -= ... change the caller's arrays)")
+            problem = (
+                f"changed {changed[0]} in place: measure the step, do not take it "
+                "(v_new = momentum * v + g makes a new array; v *= momentum or "
+                "w -= ... change the caller's arrays)"
+            )
         else:
             problem = _judge_ratios(got, want, mistakes, MOMENTUM_RATIOS_TOL)
         if problem:
             print(f"WRONG {call} ({label}): {problem}")
-            raise AssertionError(f"{call} ({label}): {problem} (relative tolerance "
-                                 f"{MOMENTUM_RATIOS_TOL:g})")
+            raise AssertionError(
+                f"{call} ({label}): {problem} (relative tolerance {MOMENTUM_RATIOS_TOL:g})"
+            )
         print(f"ok  {label}: " + ", ".join(f"{k} {v:.4g}" for k, v in want.items()))
 
     weights, grads, velocities = momentum_ratios_check_cases()[0][1:4]
     narrow = {**grads, "W2": grads["W2"][:, :1]}  # (8, 1): NumPy would broadcast it silently
-    for what, g, v in (("grads names other layers", {"W1": grads["W1"], "W9": grads["W2"],
-                                                     "W3": grads["W3"]}, velocities),
-                       ("velocities lacks a layer", grads,
-                        {"W1": velocities["W1"], "W2": velocities["W2"]}),
-                       ("grads['W2'] has shape (8, 1), weights['W2'] (8, 8)", narrow,
-                        velocities)):
+    for what, g, v in (
+        (
+            "grads names other layers",
+            {"W1": grads["W1"], "W9": grads["W2"], "W3": grads["W3"]},
+            velocities,
+        ),
+        ("velocities lacks a layer", grads, {"W1": velocities["W1"], "W2": velocities["W2"]}),
+        ("grads['W2'] has shape (8, 1), weights['W2'] (8, 8)", narrow, velocities),
+    ):
         call = f"momentum_update_ratios(...) where {what}"
         try:
-            call_answer("momentum_update_ratios", call, momentum_update_ratios,
-                        _copy_dict(weights), _copy_dict(g), _copy_dict(v), 0.01, 0.9)
+            call_answer(
+                "momentum_update_ratios",
+                call,
+                momentum_update_ratios,
+                _copy_dict(weights),
+                _copy_dict(g),
+                _copy_dict(v),
+                0.01,
+                0.9,
+            )
         except ValueError:
             print(f"ok  {call}: ValueError")
             continue
@@ -358,9 +424,11 @@ def check_momentum_update_ratios(momentum_update_ratios: Callable) -> None:
             problem = f"raised {type(error).__name__}: {error}"
         else:
             problem = "returned without an error"
-        problem += ("; it must raise ValueError naming the layers or shapes (check that the "
-                    "three dicts have the same keys, and each layer one shape, before "
-                    "computing anything)")
+        problem += (
+            "; it must raise ValueError naming the layers or shapes (check that the "
+            "three dicts have the same keys, and each layer one shape, before "
+            "computing anything)"
+        )
         print(f"WRONG {call}: {problem}")
         raise AssertionError(f"{call}: {problem}")
     print(f"All visible checks passed (relative tolerance {MOMENTUM_RATIOS_TOL:g}).")

@@ -37,8 +37,18 @@ from course_utils.validation import (
 )
 from course_utils.widgets.base import Explorer, IntSlider, LogSlider, check_start_value
 
-__all__ = ["DashboardState", "TrainingCurves", "TrainingDashboard", "training_dashboard", "evaluation_interval",
-           "LR_RANGE", "MAX_EPOCHS", "EVALUATIONS", "MIN_DPI", "MAX_LAYERS"]
+__all__ = [
+    "DashboardState",
+    "TrainingCurves",
+    "TrainingDashboard",
+    "training_dashboard",
+    "evaluation_interval",
+    "LR_RANGE",
+    "MAX_EPOCHS",
+    "EVALUATIONS",
+    "MIN_DPI",
+    "MAX_LAYERS",
+]
 
 #: Learning rates the slider offers (a log scale: each notch multiplies by 10^0.25).
 LR_RANGE = (1e-4, 10.0)
@@ -73,35 +83,52 @@ class TrainingCurves:
     def __init__(self, figure: Figure, layers, num_classes: int = 10, animated: bool = False):
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-        layers = check_sequence("layers", layers, lambda n, v: v if isinstance(v, str) else
-                                check_choice(n, v, ("a layer name (str)",)), max_len=MAX_LAYERS)
+        layers = check_sequence(
+            "layers",
+            layers,
+            lambda n, v: v if isinstance(v, str) else check_choice(n, v, ("a layer name (str)",)),
+            max_len=MAX_LAYERS,
+        )
         num_classes = check_int("num_classes", num_classes, 2, 10**6)
         animated = check_bool("animated", animated)
         self.figure = figure
         self.layers = tuple(layers)
         self.loss_ax, self.acc_ax, self.ratio_ax = figure.subplots(1, 3)
         ax = self.loss_ax
-        self.step_loss, = ax.plot([], [], color="#d62728", alpha=0.25, lw=0.8,
-                                  animated=animated, label="minibatch")
-        self.smooth_loss, = ax.plot([], [], color="#d62728", lw=1.8, animated=animated,
-                                    label=f"smoothed ({SMOOTHING:g})")
-        self.val_loss, = ax.plot([], [], "o-", ms=3, color="#ff7f0e", lw=1, animated=animated,
-                                 label="validation")
+        (self.step_loss,) = ax.plot(
+            [], [], color="#d62728", alpha=0.25, lw=0.8, animated=animated, label="minibatch"
+        )
+        (self.smooth_loss,) = ax.plot(
+            [], [], color="#d62728", lw=1.8, animated=animated, label=f"smoothed ({SMOOTHING:g})"
+        )
+        (self.val_loss,) = ax.plot(
+            [], [], "o-", ms=3, color="#ff7f0e", lw=1, animated=animated, label="validation"
+        )
         ax.set_ylim(0.0, 1.5 * math.log(num_classes))
         ax.set_title("loss", fontsize=10)
         ax.legend(loc="upper right", fontsize=7)
         ax = self.acc_ax
-        self.train_acc, = ax.plot([], [], "o-", ms=3, color="#1f77b4", animated=animated,
-                                  label="train")
-        self.val_acc, = ax.plot([], [], "o-", ms=3, color="#ff7f0e", animated=animated,
-                                label="validation")
+        (self.train_acc,) = ax.plot(
+            [], [], "o-", ms=3, color="#1f77b4", animated=animated, label="train"
+        )
+        (self.val_acc,) = ax.plot(
+            [], [], "o-", ms=3, color="#ff7f0e", animated=animated, label="validation"
+        )
         ax.set_ylim(0.0, 1.02)
         ax.set_title("accuracy", fontsize=10)
         ax.legend(loc="lower right", fontsize=7)
         ax = self.ratio_ax
-        self.ratios = [ax.plot([], [], color=_LAYER_COLOURS[i % len(_LAYER_COLOURS)], lw=1.2,
-                               animated=animated, label=name)[0]
-                       for i, name in enumerate(self.layers)]
+        self.ratios = [
+            ax.plot(
+                [],
+                [],
+                color=_LAYER_COLOURS[i % len(_LAYER_COLOURS)],
+                lw=1.2,
+                animated=animated,
+                label=name,
+            )[0]
+            for i, name in enumerate(self.layers)
+        ]
         ax.axhline(monitoring.HEALTHY_RATIO, color="k", ls="--", lw=0.8)
         ax.set_yscale("log")
         ax.set_ylim(*RATIO_YLIM)
@@ -112,15 +139,30 @@ class TrainingCurves:
             ax.tick_params(labelsize=8)
         #: One line above the panels: the run shown, or the one Start will train.
         # (an axes' child, not a figure text: savefig draws animated artists of axes only)
-        self.plan = self.loss_ax.text(-0.12, 1.13, "", transform=self.loss_ax.transAxes,
-                                      va="bottom", fontsize=9, animated=animated, clip_on=False)
+        self.plan = self.loss_ax.text(
+            -0.12,
+            1.13,
+            "",
+            transform=self.loss_ax.transAxes,
+            va="bottom",
+            fontsize=9,
+            animated=animated,
+            clip_on=False,
+        )
         self.set_steps(100)
         figure.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.83, wspace=0.25)
 
     @property
     def artists(self) -> list:
-        return [self.step_loss, self.smooth_loss, self.val_loss, self.train_acc, self.val_acc,
-                *self.ratios, self.plan]
+        return [
+            self.step_loss,
+            self.smooth_loss,
+            self.val_loss,
+            self.train_acc,
+            self.val_acc,
+            *self.ratios,
+            self.plan,
+        ]
 
     def set_steps(self, total: int) -> None:
         """Fix the x axes to a run of ``total`` steps (changes the axes: a full draw)."""
@@ -158,8 +200,9 @@ def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
     """
     total = check_int("total", total, 1, MAX_TRAIN_STEPS)
     evaluations = check_int("evaluations", evaluations, 1, MAX_TRAIN_STEPS)
-    divisors = {d for k in range(1, math.isqrt(total) + 1) if total % k == 0
-                for d in (k, total // k)}
+    divisors = {
+        d for k in range(1, math.isqrt(total) + 1) if total % k == 0 for d in (k, total // k)
+    }
     best = min(sorted(divisors), key=lambda d: abs(total / d - evaluations))
     if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
         return max(1, math.ceil(total / evaluations))
@@ -194,8 +237,10 @@ class DashboardState:
     @property
     def shown(self) -> bool:
         """True if the run shown used the sliders' settings."""
-        return self.history is not None and self.run_values == {"lr": self.lr,
-                                                                "epochs": self.epochs}
+        return self.history is not None and self.run_values == {
+            "lr": self.lr,
+            "epochs": self.epochs,
+        }
 
 
 class TrainingDashboard(Explorer):
@@ -208,17 +253,37 @@ class TrainingDashboard(Explorer):
     at construction, as in :data:`course_utils.seed_runs.BASE_RUN`.
     """
 
-    def __init__(self, lr=0.01, epochs=5, data=None, dataset="digits", depth=4, width=64,
-                 optimizer="momentum", batch_size=64, seed=0, figsize=(9.0, 3.0), dpi=96):
+    def __init__(
+        self,
+        lr=0.01,
+        epochs=5,
+        data=None,
+        dataset="digits",
+        depth=4,
+        width=64,
+        optimizer="momentum",
+        batch_size=64,
+        seed=0,
+        figsize=(9.0, 3.0),
+        dpi=96,
+    ):
         from course_utils.training import build_mlp
 
         style = {"description_width": "50px"}
         controls = {
-            "lr": LogSlider(base=10, min=math.log10(LR_RANGE[0]), max=math.log10(LR_RANGE[1]),
-                            step=0.25, description="lr", readout_format=".3g", style=style,
-                            continuous_update=False),
-            "epochs": IntSlider(min=1, max=MAX_EPOCHS, description="epochs", style=style,
-                                continuous_update=False),
+            "lr": LogSlider(
+                base=10,
+                min=math.log10(LR_RANGE[0]),
+                max=math.log10(LR_RANGE[1]),
+                step=0.25,
+                description="lr",
+                readout_format=".3g",
+                style=style,
+                continuous_update=False,
+            ),
+            "epochs": IntSlider(
+                min=1, max=MAX_EPOCHS, description="epochs", style=style, continuous_update=False
+            ),
         }
         # every argument checked before anything is built: a bad one is a ValueError here,
         # never a traceback out of Start's click handler later
@@ -236,27 +301,33 @@ class TrainingDashboard(Explorer):
         batch_size = check_int("batch_size", batch_size, 1, n_train)
         self.data = data
         self.num_classes = int(getattr(data, "num_classes", 0) or np.max(data.y_train) + 1)
-        self.settings = dict(depth=depth, width=width, optimizer=optimizer,
-                             batch_size=batch_size, seed=seed)
+        self.settings = dict(
+            depth=depth, width=width, optimizer=optimizer, batch_size=batch_size, seed=seed
+        )
         # build once now: the network's own checks, and the layer names for the legend
-        layers = monitoring.linear_layers(build_mlp(np.asarray(data.x_train).shape[1],
-                                                    self.num_classes, depth, width, seed=seed))
+        layers = monitoring.linear_layers(
+            build_mlp(np.asarray(data.x_train).shape[1], self.num_classes, depth, width, seed=seed)
+        )
         self.monitor = None
         self.progress = None
         self.run_values = None
         self._history = None
         self._running = False
-        self.view = TrainingCurves(Figure(figsize=figsize, dpi=dpi), tuple(layers),
-                                   self.num_classes, animated=True)
+        self.view = TrainingCurves(
+            Figure(figsize=figsize, dpi=dpi), tuple(layers), self.num_classes, animated=True
+        )
         self._bar_slot = ipywidgets.Box()
         #: Trains with the sliders' settings (not a control: it has no value).
-        self.start_button = ipywidgets.Button(description="Start", button_style="success",
-                                              icon="play", tooltip="train with these settings")
+        self.start_button = ipywidgets.Button(
+            description="Start",
+            button_style="success",
+            icon="play",
+            tooltip="train with these settings",
+        )
         super().__init__(controls, self.view.figure, lr=lr, epochs=epochs)
         self.start_button.on_click(self.start)
         box, *rest = self.widget.children
-        self.widget.children = (ipywidgets.HBox([box, self.start_button]), self._bar_slot,
-                                *rest)
+        self.widget.children = (ipywidgets.HBox([box, self.start_button]), self._bar_slot, *rest)
 
     @property
     def history(self):
@@ -273,8 +344,7 @@ class TrainingDashboard(Explorer):
         history = result.history
         artists = self.view.update(history, self.monitor)
         if result.shown:
-            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} "
-                                    f"({history.status})")
+            self.view.plan.set_text(f"shown: lr = {lr:.3g}, {_epochs(epochs)} ({history.status})")
         else:
             self.view.plan.set_text(f"press Start to train with lr = {lr:.3g}, {_epochs(epochs)}")
         return artists
@@ -296,9 +366,11 @@ class TrainingDashboard(Explorer):
     def warning(self, result) -> str:
         history = result.history
         if history is not None and history.diverged:
-            return (f"The run with lr={result.run_values['lr']:.3g} diverged: the loss became "
-                    f"{history.step_loss[-1]} at step {history.diverged_at}. The learning rate "
-                    "is too high: lower it (try 10x smaller) and press Start.")
+            return (
+                f"The run with lr={result.run_values['lr']:.3g} diverged: the loss became "
+                f"{history.step_loss[-1]} at step {history.diverged_at}. The learning rate "
+                "is too high: lower it (try 10x smaller) and press Start."
+            )
         return ""
 
     # ------------------------------------------------------------------ training
@@ -324,8 +396,9 @@ class TrainingDashboard(Explorer):
         self.start_button.disabled = True
         try:
             with single_torch_thread():
-                model = build_mlp(x_train.shape[1], self.num_classes, s["depth"], s["width"],
-                                  seed=s["seed"])
+                model = build_mlp(
+                    x_train.shape[1], self.num_classes, s["depth"], s["width"], seed=s["seed"]
+                )
                 self.monitor = monitor = monitoring.Monitor(model)
                 self.view.set_steps(total)
                 self._history = None
@@ -333,8 +406,9 @@ class TrainingDashboard(Explorer):
                 self.summary = f"training with lr={values['lr']:.3g}, epochs={values['epochs']}"
                 self._summary.value = f"<code>{self.summary}</code>"
                 self._animated = self.view.update(None)
-                self.view.plan.set_text(f"training: lr = {values['lr']:.3g}, "
-                                        f"{_epochs(values['epochs'])}")
+                self.view.plan.set_text(
+                    f"training: lr = {values['lr']:.3g}, {_epochs(values['epochs'])}"
+                )
                 self.canvas.draw()  # new x limits: a full draw (keeps the background)
                 self.progress = bar = _progress_bar(total)
                 if hasattr(bar, "container"):
@@ -351,14 +425,26 @@ class TrainingDashboard(Explorer):
 
                 # SGD and momentum without torch.optim (its import costs ~2 s), same steps
                 optimizer = lean_optimizer(s["optimizer"], values["lr"])
-                history = train(model, self.data, optimizer, lr=values["lr"],
-                                epochs=values["epochs"], batch_size=s["batch_size"],
-                                seed=s["seed"], eval_every=eval_every, callback=callback,
-                                progress=False)
+                history = train(
+                    model,
+                    self.data,
+                    optimizer,
+                    lr=values["lr"],
+                    epochs=values["epochs"],
+                    batch_size=s["batch_size"],
+                    seed=s["seed"],
+                    eval_every=eval_every,
+                    callback=callback,
+                    progress=False,
+                )
                 bar.close()
         except Exception as error:  # noqa: BLE001 - a click handler shows, never raises
-            self._set_message(f"{type(error).__name__}: {error}" if not isinstance(
-                error, ValueError) else str(error), "error")
+            self._set_message(
+                f"{type(error).__name__}: {error}"
+                if not isinstance(error, ValueError)
+                else str(error),
+                "error",
+            )
             return None
         finally:
             self._running = False

@@ -12,8 +12,12 @@ from course_utils.seed_runs import SeedRuns
 from course_utils.training import History
 from course_utils.validation import check_array, check_int, check_real, check_sequence
 
-__all__ = ["plot_loss_curves", "plot_accuracy_gap", "plot_update_ratios",
-           "plot_layer_distributions"]
+__all__ = [
+    "plot_loss_curves",
+    "plot_accuracy_gap",
+    "plot_update_ratios",
+    "plot_layer_distributions",
+]
 
 _COLOURS = ("#d62728", "#9467bd", "#2ca02c", "#ff7f0e", "#1f77b4", "#8c564b", "#17becf")
 
@@ -36,25 +40,35 @@ def _figure(figsize, dpi, figure):
 def _check_panels(name: str, panels, kinds, what: str) -> dict:
     """``panels`` as a dict of 1 to MAX_PANELS titles -> objects of ``kinds``."""
     if not isinstance(panels, dict) or not 1 <= len(panels) <= MAX_PANELS:
-        raise ValueError(f"{name} must be a dict of 1 to {MAX_PANELS} panels: title -> {what}; "
-                         f"got {type(panels).__name__}")
+        raise ValueError(
+            f"{name} must be a dict of 1 to {MAX_PANELS} panels: title -> {what}; "
+            f"got {type(panels).__name__}"
+        )
     for title, value in panels.items():
         if not isinstance(title, str) or not isinstance(value, kinds):
-            raise ValueError(f"{name} must map titles (str) to {what}; got {title!r}: "
-                             f"{type(value).__name__}")
+            raise ValueError(
+                f"{name} must map titles (str) to {what}; got {title!r}: {type(value).__name__}"
+            )
     return panels
 
 
 def _check_ylim(ylim, positive=False) -> tuple:
     low, high = check_sequence("ylim", ylim, lambda n, v: check_real(n, v), 2, 2)
     if not low < high or (positive and low <= 0):
-        raise ValueError(f"ylim must be (low, high) with {'0 < ' if positive else ''}low < high;"
-                         f" got {ylim!r}")
+        raise ValueError(
+            f"ylim must be (low, high) with {'0 < ' if positive else ''}low < high; got {ylim!r}"
+        )
     return low, high
 
 
-def plot_loss_curves(runs: dict, smoothing: float = 0.9, ylim=(0.0, 3.5),
-                     figsize=(9.0, 3.2), dpi: int = 96, figure=None):
+def plot_loss_curves(
+    runs: dict,
+    smoothing: float = 0.9,
+    ylim=(0.0, 3.5),
+    figsize=(9.0, 3.2),
+    dpi: int = 96,
+    figure=None,
+):
     """One panel per run: the raw minibatch loss (light) and its :func:`ema` (dark).
 
     Parameters
@@ -77,8 +91,14 @@ def plot_loss_curves(runs: dict, smoothing: float = 0.9, ylim=(0.0, 3.5),
         ax.set_xlabel("step")
         ax.set_ylim(*ylim)
         if history.diverged:
-            ax.annotate(f"NaN at step {history.diverged_at}", (0.95, 0.5),
-                        xycoords="axes fraction", ha="right", color=colour, fontsize=9)
+            ax.annotate(
+                f"NaN at step {history.diverged_at}",
+                (0.95, 0.5),
+                xycoords="axes fraction",
+                ha="right",
+                color=colour,
+                fontsize=9,
+            )
     axes[0].set_ylabel("minibatch loss")
     figure.subplots_adjust(left=0.07, right=0.99, bottom=0.16, top=0.9, wspace=0.08)
     return figure
@@ -91,8 +111,7 @@ def plot_accuracy_gap(runs: dict, figsize=(9.0, 3.0), dpi: int = 96, figure=None
     axes = np.atleast_1d(figure.subplots(1, len(runs), sharey=True))
     for ax, (title, history) in zip(axes, runs.items()):
         ax.plot(history.eval_step, history.train_acc, "o-", ms=3, color="#1f77b4", label="train")
-        ax.plot(history.eval_step, history.val_acc, "o-", ms=3, color="#ff7f0e",
-                label="validation")
+        ax.plot(history.eval_step, history.val_acc, "o-", ms=3, color="#ff7f0e", label="validation")
         ax.fill_between(history.eval_step, history.val_acc, history.train_acc, color="0.85")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
@@ -103,8 +122,14 @@ def plot_accuracy_gap(runs: dict, figsize=(9.0, 3.0), dpi: int = 96, figure=None
     return figure
 
 
-def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
-                       figsize=(9.0, 3.2), dpi: int = 96, figure=None):
+def plot_update_ratios(
+    monitors: dict,
+    smoothing: float = 0.9,
+    ylim=(1e-6, 1.0),
+    figsize=(9.0, 3.2),
+    dpi: int = 96,
+    figure=None,
+):
     """One panel per run: each layer's update-to-weight ratio per step (smoothed, log scale),
     with the 1e-3 rule of thumb as a dashed line.
 
@@ -137,17 +162,24 @@ def plot_update_ratios(monitors: dict, smoothing: float = 0.9, ylim=(1e-6, 1.0),
     return figure
 
 
-def plot_layer_distributions(rows: dict, bins: int = 40, figsize=(9.0, 4.6), dpi: int = 96,
-                             figure=None):
+def plot_layer_distributions(
+    rows: dict, bins: int = 40, figsize=(9.0, 4.6), dpi: int = 96, figure=None
+):
     """A grid of histograms: one row per entry of ``rows`` (label -> list of per-layer
     arrays), one column per layer. Each panel spans its array's 0.5th to 99.5th percentile
     (a few outliers would otherwise squeeze the rest into one bar); compare the x scales."""
     if not isinstance(rows, dict) or not 1 <= len(rows) <= MAX_PANELS:
-        raise ValueError(f"rows must be a dict of 1 to {MAX_PANELS} rows: label -> list of "
-                         f"per-layer arrays; got {type(rows).__name__}")
-    rows = {label: [check_array(f"rows[{label!r}][{i}]", a) for i, a in enumerate(
-        check_sequence(f"rows[{label!r}]", arrays, max_len=MAX_PANELS))]
-        for label, arrays in rows.items()}
+        raise ValueError(
+            f"rows must be a dict of 1 to {MAX_PANELS} rows: label -> list of "
+            f"per-layer arrays; got {type(rows).__name__}"
+        )
+    rows = {
+        label: [
+            check_array(f"rows[{label!r}][{i}]", a)
+            for i, a in enumerate(check_sequence(f"rows[{label!r}]", arrays, max_len=MAX_PANELS))
+        ]
+        for label, arrays in rows.items()
+    }
     bins = check_int("bins", bins, 1, MAX_BINS)
     figure = _figure(figsize, dpi, figure)
     n_cols = max(len(arrays) for arrays in rows.values())
@@ -168,6 +200,5 @@ def plot_layer_distributions(rows: dict, bins: int = 40, figsize=(9.0, 4.6), dpi
             lo, hi = np.percentile(values, [0.5, 99.5])
             counts, edges = np.histogram(values, bins=bins, range=(lo, hi) if hi > lo else None)
             ax.stairs(counts, edges, fill=True, color=_COLOURS[4 + r % 3])  # one artist
-    figure.subplots_adjust(left=0.17, right=0.99, bottom=0.06, top=0.93, hspace=0.6,
-                           wspace=0.12)
+    figure.subplots_adjust(left=0.17, right=0.99, bottom=0.06, top=0.93, hspace=0.6, wspace=0.12)
     return figure

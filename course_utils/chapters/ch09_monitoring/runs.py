@@ -31,9 +31,21 @@ from course_utils.seed_runs import (
 from course_utils.tables import format_table
 from course_utils.validation import MAX_ITEMS, check_int, check_real
 
-__all__ = ["DIAGNOSES", "BASE_RUN", "SEEDS", "base_model", "train_seeds", "median_range",
-           "DiagnosisRun", "run_diagnosis", "plateau_steps", "curve_summary", "seed_metrics",
-           "FAILED_BELOW", "seed_table"]
+__all__ = [
+    "DIAGNOSES",
+    "BASE_RUN",
+    "SEEDS",
+    "base_model",
+    "train_seeds",
+    "median_range",
+    "DiagnosisRun",
+    "run_diagnosis",
+    "plateau_steps",
+    "curve_summary",
+    "seed_metrics",
+    "FAILED_BELOW",
+    "seed_table",
+]
 
 #: The chapter's runs: the same MLP (:data:`BASE_RUN`: 4 hidden ReLU layers of 64, Kaiming
 #: init, SGD with momentum 0.9, batch 64, 8 epochs) with one thing changed.
@@ -43,6 +55,7 @@ DIAGNOSES = {
     "good lr": dict(lr=0.01),
     "bad init": dict(lr=0.01, init="normal", std=0.1),
 }
+
 
 @dataclass
 class DiagnosisRun:
@@ -82,9 +95,18 @@ def run_diagnosis(data, **settings) -> DiagnosisRun:
     with one_torch_thread():
         model = base_model(data, **s)
         monitor = Monitor(model, probe=np.asarray(data.x_val)[:256])
-        history = train(model, data, s["optimizer"], lr=s["lr"], epochs=s["epochs"],
-                        batch_size=s["batch_size"], seed=s["seed"], callback=monitor,
-                        eval_every=eval_every, progress=False)
+        history = train(
+            model,
+            data,
+            s["optimizer"],
+            lr=s["lr"],
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            seed=s["seed"],
+            callback=monitor,
+            eval_every=eval_every,
+            progress=False,
+        )
     return DiagnosisRun(s, model, history, monitor)
 
 
@@ -112,29 +134,44 @@ def curve_summary(history, num_classes: int = 10, smoothing: float = 0.9) -> dic
     from course_utils.training import History
 
     if not isinstance(history, History):
-        raise ValueError(f"history must be a training History (from train or SeedRuns.history); "
-                         f"got {type(history).__name__}")
+        raise ValueError(
+            f"history must be a training History (from train or SeedRuns.history); "
+            f"got {type(history).__name__}"
+        )
     start = math.log(check_int("num_classes", num_classes, 2, 10**6))
     smooth = ema(history.step_loss, smoothing, nonfinite="pass")
     finite = smooth[np.isfinite(smooth)]
     out = {"status": history.status, "start": start, "steps": len(history.step_loss)}
     if history.diverged or finite.size < 3:
-        out.update({"end": math.inf, "first half": math.nan, "second half": math.nan,
-                    "shape": math.nan, "plateau": plateau_steps(history.step_loss, start),
-                    "val_acc": history.val_acc[-1]})
+        out.update(
+            {
+                "end": math.inf,
+                "first half": math.nan,
+                "second half": math.nan,
+                "shape": math.nan,
+                "plateau": plateau_steps(history.step_loss, start),
+                "val_acc": history.val_acc[-1],
+            }
+        )
         return out
     mid = len(finite) // 2
     first, second = start - finite[mid], finite[mid] - finite[-1]
-    out.update({"end": float(finite[-1]), "first half": float(first),
-                "second half": float(second),
-                "shape": float(first / second) if second > 0 else math.inf,
-                "plateau": plateau_steps(history.step_loss, start, smoothing=smoothing),
-                "val_acc": history.val_acc[-1]})
+    out.update(
+        {
+            "end": float(finite[-1]),
+            "first half": float(first),
+            "second half": float(second),
+            "shape": float(first / second) if second > 0 else math.inf,
+            "plateau": plateau_steps(history.step_loss, start, smoothing=smoothing),
+            "val_acc": history.val_acc[-1],
+        }
+    )
     return out
 
 
-def seed_metrics(runs: SeedRuns, num_classes: int = 10, smoothing: float = 0.9,
-                 early: int = 10) -> dict:
+def seed_metrics(
+    runs: SeedRuns, num_classes: int = 10, smoothing: float = 0.9, early: int = 10
+) -> dict:
     """Per seed, the numbers that tell the classic loss curves apart (:func:`curve_summary`)
     and the update ratio.
 
@@ -154,8 +191,9 @@ def seed_metrics(runs: SeedRuns, num_classes: int = 10, smoothing: float = 0.9,
         raise ValueError(f"runs must be a SeedRuns (from train_seeds); got {type(runs).__name__}")
     early = min(check_int("early", early, 1, MAX_SEED_STEPS), runs.ratios.shape[1])
     num_classes = check_int("num_classes", num_classes, 2, 10**6)
-    summaries = [curve_summary(runs.history(i), num_classes, smoothing)
-                 for i in range(len(runs.seeds))]
+    summaries = [
+        curve_summary(runs.history(i), num_classes, smoothing) for i in range(len(runs.seeds))
+    ]
     out = {"diverged": runs.diverged.copy()}
     final = np.where(runs.diverged, np.nan, 1.0)
     out["val_acc"] = final * runs.val_acc[:, -1]
@@ -193,12 +231,23 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
     ----------
     runs : dict of str -> SeedRuns
     """
-    if not isinstance(runs, dict) or not 1 <= len(runs) <= MAX_ITEMS or not all(
-            isinstance(r, SeedRuns) for r in runs.values()):
-        raise ValueError(f"runs must be a dict of 1 to {MAX_ITEMS} settings: name -> SeedRuns "
-                         f"(from train_seeds); got {type(runs).__name__}")
-    rows = {"seeds": [], "failed": [], "val accuracy": [], "plateau (steps)": [],
-            "fall in 1st half": [], "update ratio": []}
+    if (
+        not isinstance(runs, dict)
+        or not 1 <= len(runs) <= MAX_ITEMS
+        or not all(isinstance(r, SeedRuns) for r in runs.values())
+    ):
+        raise ValueError(
+            f"runs must be a dict of 1 to {MAX_ITEMS} settings: name -> SeedRuns "
+            f"(from train_seeds); got {type(runs).__name__}"
+        )
+    rows = {
+        "seeds": [],
+        "failed": [],
+        "val accuracy": [],
+        "plateau (steps)": [],
+        "fall in 1st half": [],
+        "update ratio": [],
+    }
     for name, r in runs.items():
         m = seed_metrics(r, num_classes)
         failed = m["diverged"] | ~(m["val_acc"] >= FAILED_BELOW)
@@ -211,6 +260,9 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
         hidden = r.ratios[:, :, :-1] if r.ratios.shape[2] > 1 else r.ratios
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            rows["update ratio"].append(f"{np.nanmedian(hidden[ok]):.0e}" if ok.any() else
-                                        f"{np.nanmedian(hidden[:, :10]):.0e} in steps 1-10")
+            rows["update ratio"].append(
+                f"{np.nanmedian(hidden[ok]):.0e}"
+                if ok.any()
+                else f"{np.nanmedian(hidden[:, :10]):.0e} in steps 1-10"
+            )
     return format_table(rows, index=list(runs), index_name="setting")

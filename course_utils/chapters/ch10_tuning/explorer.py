@@ -36,14 +36,25 @@ class SearchExplorer(Explorer):
 
     MAX_BUDGET = 100
 
-    def __init__(self, strategy="random", budget=9, seed=0, peak=EXPLORER_PEAK,
-                 width=0.08, weight=0.1, figsize=(8.5, 3.6), dpi=96):
+    def __init__(
+        self,
+        strategy="random",
+        budget=9,
+        seed=0,
+        peak=EXPLORER_PEAK,
+        width=0.08,
+        weight=0.1,
+        figsize=(8.5, 3.6),
+        dpi=96,
+    ):
         style = {"description_width": "60px"}
         controls = {
-            "strategy": ipywidgets.Dropdown(options=STRATEGIES, description="strategy",
-                                            style=style),
-            "budget": IntSlider(min=4, max=self.MAX_BUDGET, step=1, description="budget",
-                                style=style),
+            "strategy": ipywidgets.Dropdown(
+                options=STRATEGIES, description="strategy", style=style
+            ),
+            "budget": IntSlider(
+                min=4, max=self.MAX_BUDGET, step=1, description="budget", style=style
+            ),
             "seed": IntSlider(min=0, max=99, step=1, description="seed", style=style),
         }
         # every starting value and fixed setting checked before the figure is built
@@ -54,8 +65,9 @@ class SearchExplorer(Explorer):
         check_figure_size(figsize, dpi)
         self.peak, self.width, self.weight = peak, width, weight
         figure = Figure(figsize=figsize, dpi=dpi)
-        self.view = SearchView(figure, (0.07, 0.13, 0.5, 0.8), peak=peak, width=width,
-                               weight=weight, animated=True)
+        self.view = SearchView(
+            figure, (0.07, 0.13, 0.5, 0.8), peak=peak, width=width, weight=weight, animated=True
+        )
         self.ax_best = figure.add_axes((0.68, 0.13, 0.3, 0.62))
         self.ax_best.set_xlim(0, self.MAX_BUDGET + 1)
         self.ax_best.set_ylim(0, 1.25)
@@ -67,8 +79,7 @@ class SearchExplorer(Explorer):
         super().__init__(controls, figure, strategy=strategy, budget=budget, seed=seed)
 
     def compute(self, strategy, budget, seed):
-        return synthetic_search(strategy, budget, seed, self.peak, self.width,
-                                       self.weight)
+        return synthetic_search(strategy, budget, seed, self.peak, self.width, self.weight)
 
     def render(self, result, strategy, budget, seed) -> list:
         best = np.maximum.accumulate(result.scores)
@@ -78,10 +89,15 @@ class SearchExplorer(Explorer):
 
     def describe(self, result, strategy, budget, seed) -> str:
         n = len(result.points)
-        used = f"{n} trials" if n == budget else f"{n} of {budget} trials (a {int(np.sqrt(n))}" \
-                                                 f" x {int(np.sqrt(n))} grid)"
-        return (f"{strategy}: {used}, {result.distinct_x} distinct values of x, best score "
-                f"{result.best_score:.3f} (the maximum is {1 + self.weight:.3f})")
+        used = (
+            f"{n} trials"
+            if n == budget
+            else f"{n} of {budget} trials (a {int(np.sqrt(n))} x {int(np.sqrt(n))} grid)"
+        )
+        return (
+            f"{strategy}: {used}, {result.distinct_x} distinct values of x, best score "
+            f"{result.best_score:.3f} (the maximum is {1 + self.weight:.3f})"
+        )
 
     def background_key(self, strategy, budget, seed):
         return "fixed"  # fixed limits and background: only points and the curve move

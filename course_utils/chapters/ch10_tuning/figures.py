@@ -24,8 +24,13 @@ MAX_POINTS = 1000
 #: Searches in :func:`plot_best_so_far` (one line and legend entry each).
 MAX_LINES = 20
 
-__all__ = ["SearchView", "plot_grid_vs_random", "plot_sampling_scales", "plot_search_scatter",
-           "plot_best_so_far"]
+__all__ = [
+    "SearchView",
+    "plot_grid_vs_random",
+    "plot_sampling_scales",
+    "plot_search_scatter",
+    "plot_best_so_far",
+]
 
 # Lines with markers, not scatter collections: the same picture, drawn faster when blitted.
 _POINT = dict(ls="none", marker="o", ms=5, color="C3", mec="white", mew=0.6, zorder=3)
@@ -42,9 +47,16 @@ class SearchView:
     projections. Limits are fixed; :meth:`update` moves the points only.
     """
 
-    def __init__(self, figure: Figure, rect=(0.07, 0.12, 0.5, 0.8), title: str = "",
-                 peak: float = EXPLORER_PEAK, width: float = 0.08, weight: float = 0.1,
-                 animated: bool = False):
+    def __init__(
+        self,
+        figure: Figure,
+        rect=(0.07, 0.12, 0.5, 0.8),
+        title: str = "",
+        peak: float = EXPLORER_PEAK,
+        width: float = 0.08,
+        weight: float = 0.1,
+        animated: bool = False,
+    ):
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
         check_sequence("rect", rect, lambda n, v: check_real(n, v, 0.0, 1.0), 4, 4)
@@ -58,14 +70,24 @@ class SearchView:
         side = 0.22  # share of the rect given to each projection panel
         main_w, main_h = w * (1 - side), h * (1 - side)
         self.ax = figure.add_axes((left, bottom, main_w, main_h))
-        self.ax_x = figure.add_axes((left, bottom + main_h, main_w, h * side * 0.85),
-                                    sharex=self.ax)
-        self.ax_y = figure.add_axes((left + main_w, bottom, w * side * 0.85, main_h),
-                                    sharey=self.ax)
+        self.ax_x = figure.add_axes(
+            (left, bottom + main_h, main_w, h * side * 0.85), sharex=self.ax
+        )
+        self.ax_y = figure.add_axes(
+            (left + main_w, bottom, w * side * 0.85, main_h), sharey=self.ax
+        )
         grid = np.linspace(0.0, 1.0, 161)
         image = bergstra_objective(grid[None, :], grid[:, None], peak, width, weight)
-        self.ax.imshow(image, origin="lower", extent=(0, 1, 0, 1), cmap="Blues", vmin=0,
-                       vmax=1.6 * (1 + weight), aspect="auto", interpolation="bilinear")
+        self.ax.imshow(
+            image,
+            origin="lower",
+            extent=(0, 1, 0, 1),
+            cmap="Blues",
+            vmin=0,
+            vmax=1.6 * (1 + weight),
+            aspect="auto",
+            interpolation="bilinear",
+        )
         self.ax.set_xlim(0, 1)
         self.ax.set_ylim(0, 1)
         self.ax.set_xlabel("important hyperparameter x", fontsize=8)
@@ -101,15 +123,16 @@ class SearchView:
         g = bergstra_objective(x, 0.0, self.peak, self.width, 0.0)
         i = search.best_index
         self.points.set_data(x, y)
-        self.best.set_data(x[i:i + 1], y[i:i + 1])
+        self.best.set_data(x[i : i + 1], y[i : i + 1])
         self.proj_x.set_data(x, g)
-        self.best_x.set_data(x[i:i + 1], g[i:i + 1])
+        self.best_x.set_data(x[i : i + 1], g[i : i + 1])
         self.proj_y.set_data(self.weight * np.sin(np.pi * y) ** 2, y)
         return self.artists
 
 
-def plot_grid_vs_random(budget: int = 9, seed: int = 0, peak: float = EXPLORER_PEAK,
-                        figsize=(8.5, 3.8), dpi=96) -> Figure:
+def plot_grid_vs_random(
+    budget: int = 9, seed: int = 0, peak: float = EXPLORER_PEAK, figsize=(8.5, 3.8), dpi=96
+) -> Figure:
     """Bergstra & Bengio's figure 1: the same budget on a grid and at random, with the
     projections of the trials on the important (top) and the unimportant (right)
     hyperparameter."""
@@ -117,15 +140,20 @@ def plot_grid_vs_random(budget: int = 9, seed: int = 0, peak: float = EXPLORER_P
     figure = Figure(figsize=figsize, dpi=dpi)
     for left, strategy in ((0.07, "grid"), (0.56, "random")):
         search = synthetic_search(strategy, budget, seed, peak)
-        view = SearchView(figure, (left, 0.12, 0.42, 0.8), peak=peak,
-                          title=f"{strategy}: {len(search.points)} trials, "
-                                f"{search.distinct_x} values of x, best {search.best_score:.2f}")
+        view = SearchView(
+            figure,
+            (left, 0.12, 0.42, 0.8),
+            peak=peak,
+            title=f"{strategy}: {len(search.points)} trials, "
+            f"{search.distinct_x} values of x, best {search.best_score:.2f}",
+        )
         view.update(search)
     return figure
 
 
-def plot_sampling_scales(low: float = 1e-4, high: float = 1.0, n: int = 20, seed: int = 0,
-                         figsize=(8.5, 2.2), dpi=96) -> Figure:
+def plot_sampling_scales(
+    low: float = 1e-4, high: float = 1.0, n: int = 20, seed: int = 0, figsize=(8.5, 2.2), dpi=96
+) -> Figure:
     """``n`` learning rates drawn uniformly and log-uniformly from ``[low, high]``, on a log
     axis, with the decades marked."""
     check_figure_size(figsize, dpi)
@@ -143,23 +171,29 @@ def plot_sampling_scales(low: float = 1e-4, high: float = 1.0, n: int = 20, seed
     ax.set_ylim(-0.6, 1.6)
     ax.set_yticks([0, 1], ["log-uniform", "uniform"], fontsize=8)
     for decade in np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1):
-        ax.axvline(10.0 ** decade, color="0.85", lw=0.8, zorder=0)
+        ax.axvline(10.0**decade, color="0.85", lw=0.8, zorder=0)
     ax.set_xlabel("learning rate (log axis)", fontsize=8)
     ax.set_title(f"{n} draws each from [{low:g}, {high:g}]", fontsize=9)
     ax.tick_params(labelsize=7)
     return figure
 
 
-def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8),
-                        dpi=96) -> Figure:
+def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8), dpi=96) -> Figure:
     """Validation accuracy against lr and against weight decay, and the (lr, wd) plane
     coloured by accuracy; ``rounds`` (round number per trial) marks coarse vs fine."""
     check_figure_size(figsize, dpi)
     if not isinstance(result, SearchResult) or not {"lr", "weight_decay"} <= set(result.names):
-        raise ValueError(f"result must be a SearchResult of lr and weight_decay; got {type(result).__name__}")
+        raise ValueError(
+            f"result must be a SearchResult of lr and weight_decay; got {type(result).__name__}"
+        )
     if rounds is not None:
-        rounds = check_sequence("rounds", rounds, lambda n, v: check_int(n, v, 1, 10),
-                                min_len=len(result), max_len=len(result))
+        rounds = check_sequence(
+            "rounds",
+            rounds,
+            lambda n, v: check_int(n, v, 1, 10),
+            min_len=len(result),
+            max_len=len(result),
+        )
     lr, wd, score = result.values("lr"), result.values("weight_decay"), result.scores
     rounds = np.ones(len(result), int) if rounds is None else np.asarray(rounds)
     figure = Figure(figsize=figsize, dpi=dpi)
@@ -171,11 +205,27 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8),
         marker, label = markers.get(int(k), ("s", f"round {k}"))
         sel = rounds == k
         for ax, values in ((axes[0], lr), (axes[1], wd)):
-            ax.scatter(values[sel & ~failed], shown[sel & ~failed], marker=marker, s=22,
-                       label=label, color=f"C{int(k) - 1}")
+            ax.scatter(
+                values[sel & ~failed],
+                shown[sel & ~failed],
+                marker=marker,
+                s=22,
+                label=label,
+                color=f"C{int(k) - 1}",
+            )
             ax.scatter(values[sel & failed], shown[sel & failed], marker="x", color="0.4", s=22)
-        axes[2].scatter(lr[sel], wd[sel], c=shown[sel], cmap="viridis", vmin=0, vmax=1,
-                        marker=marker, s=30, edgecolors="0.3", linewidths=0.4)
+        axes[2].scatter(
+            lr[sel],
+            wd[sel],
+            c=shown[sel],
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+            marker=marker,
+            s=30,
+            edgecolors="0.3",
+            linewidths=0.4,
+        )
     for ax, name in ((axes[0], "learning rate"), (axes[1], "weight decay")):
         ax.set_xscale("log")
         ax.set_xlabel(name, fontsize=8)
@@ -196,10 +246,15 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8),
 def plot_best_so_far(results: dict, figsize=(6.0, 2.8), dpi=96) -> Figure:
     """The best validation score after each trial, one line per search (name -> result)."""
     check_figure_size(figsize, dpi)
-    if not isinstance(results, dict) or not 1 <= len(results) <= MAX_LINES or not all(
-            isinstance(r, SearchResult) for r in results.values()):
-        raise ValueError(f"results must be a dict of 1 to {MAX_LINES} searches: name -> "
-                         f"SearchResult; got {type(results).__name__}")
+    if (
+        not isinstance(results, dict)
+        or not 1 <= len(results) <= MAX_LINES
+        or not all(isinstance(r, SearchResult) for r in results.values())
+    ):
+        raise ValueError(
+            f"results must be a dict of 1 to {MAX_LINES} searches: name -> "
+            f"SearchResult; got {type(results).__name__}"
+        )
     figure = Figure(figsize=figsize, dpi=dpi)
     ax = figure.add_axes((0.11, 0.17, 0.55, 0.75))
     for name, result in results.items():

@@ -35,9 +35,21 @@ from course_utils.tuning import (
 )
 from course_utils.validation import check_array, check_int, check_real, make_rng
 
-__all__ = ["bergstra_objective", "GridVsRandom", "grid_vs_random", "MAX_REPEATS",
-           "STRATEGIES", "EXPLORER_PEAK", "SyntheticSearch", "synthetic_search", "HeldOut",
-           "hold_out_test", "TrainingObjective", "training_objective", "optuna_search"]
+__all__ = [
+    "bergstra_objective",
+    "GridVsRandom",
+    "grid_vs_random",
+    "MAX_REPEATS",
+    "STRATEGIES",
+    "EXPLORER_PEAK",
+    "SyntheticSearch",
+    "synthetic_search",
+    "HeldOut",
+    "hold_out_test",
+    "TrainingObjective",
+    "training_objective",
+    "optuna_search",
+]
 
 #: At most this many repeated searches in :func:`grid_vs_random` (each a few microseconds
 #: of a 100-trial search: 100,000 of them are seconds).
@@ -64,11 +76,14 @@ def bergstra_objective(x, y, peak: float = 0.5, width: float = 0.08, weight: flo
     -------
     ndarray (broadcast shape), float64
     """
-    peak, width, weight = (check_real(n, v) for n, v in
-                           (("peak", peak), ("width", width), ("weight", weight)))
+    peak, width, weight = (
+        check_real(n, v) for n, v in (("peak", peak), ("width", width), ("weight", weight))
+    )
     if not 0 <= peak <= 1 or not width > 0 or weight < 0:
-        raise ValueError(f"need 0 <= peak <= 1, width > 0 and weight >= 0; got peak={peak!r}, "
-                         f"width={width!r}, weight={weight!r}")
+        raise ValueError(
+            f"need 0 <= peak <= 1, width > 0 and weight >= 0; got peak={peak!r}, "
+            f"width={width!r}, weight={weight!r}"
+        )
     x, y = check_array("x", x, min_size=1), check_array("y", y, min_size=1)
     return np.exp(-0.5 * ((x - peak) / width) ** 2) + weight * np.sin(np.pi * y) ** 2
 
@@ -101,16 +116,24 @@ class GridVsRandom:
     def summary(self) -> str:
         """The comparison as a printed table."""
         return format_table(
-            {"distinct x tried": [str(self.grid_distinct_x), str(self.random_distinct_x)],
-             "mean best score": [self.grid_best.mean(), self.random_best.mean()],
-             "worst best score": [self.grid_best.min(), self.random_best.min()],
-             "searches won": [float(np.mean(self.grid_best > self.random_best)),
-                              self.random_wins]},
-            index=["grid", "random"], index_name="search", percent=["searches won"])
+            {
+                "distinct x tried": [str(self.grid_distinct_x), str(self.random_distinct_x)],
+                "mean best score": [self.grid_best.mean(), self.random_best.mean()],
+                "worst best score": [self.grid_best.min(), self.random_best.min()],
+                "searches won": [
+                    float(np.mean(self.grid_best > self.random_best)),
+                    self.random_wins,
+                ],
+            },
+            index=["grid", "random"],
+            index_name="search",
+            percent=["searches won"],
+        )
 
 
-def grid_vs_random(budget: int = 9, repeats: int = 100, width: float = 0.08,
-                   weight: float = 0.1, seed: int = 0) -> GridVsRandom:
+def grid_vs_random(
+    budget: int = 9, repeats: int = 100, width: float = 0.08, weight: float = 0.1, seed: int = 0
+) -> GridVsRandom:
     """Bergstra & Bengio's argument (JMLR 2012, figure 1) as an experiment.
 
     In each of ``repeats`` searches the optimum of the important hyperparameter lies at an
@@ -149,10 +172,16 @@ def grid_vs_random(budget: int = 9, repeats: int = 100, width: float = 0.08,
     random_best = np.empty(repeats)
     for i, peak in enumerate(peaks):
         grid_best[i] = bergstra_objective(gx, gy, peak, width, weight).max()
-        random_best[i] = bergstra_objective(points[i, :, 0], points[i, :, 1], peak, width,
-                                            weight).max()
-    return GridVsRandom(peaks, grid_best, random_best, len(np.unique(gx)),
-                        int(np.mean([len(np.unique(p[:, 0])) for p in points])))
+        random_best[i] = bergstra_objective(
+            points[i, :, 0], points[i, :, 1], peak, width, weight
+        ).max()
+    return GridVsRandom(
+        peaks,
+        grid_best,
+        random_best,
+        len(np.unique(gx)),
+        int(np.mean([len(np.unique(p[:, 0])) for p in points])),
+    )
 
 
 # ------------------------------------------------------------------ the explorer's search
@@ -196,9 +225,14 @@ class SyntheticSearch:
         return len(np.unique(self.points[:, 0]))
 
 
-def synthetic_search(strategy: str = "random", budget: int = 9, seed: int = 0,
-                     peak: float = EXPLORER_PEAK, width: float = 0.08,
-                     weight: float = 0.1) -> SyntheticSearch:
+def synthetic_search(
+    strategy: str = "random",
+    budget: int = 9,
+    seed: int = 0,
+    peak: float = EXPLORER_PEAK,
+    width: float = 0.08,
+    weight: float = 0.1,
+) -> SyntheticSearch:
     """Search :func:`bergstra_objective` on the unit square: the explorer's compute function.
 
     ``"grid"``: a k x k grid, ``k = floor(sqrt(budget))`` (:func:`grid_configs`, no seed);
@@ -234,8 +268,9 @@ def synthetic_search(strategy: str = "random", budget: int = 9, seed: int = 0,
         coarse = random_search(score, unit, (budget + 1) // 2, rng)
         fine = refine_space(unit, coarse, top=3)
         fine = {n: Param(max(p.low, 0.0), min(p.high, 1.0)) for n, p in fine.items()}
-        result = run_search(score, coarse.configs + tuple(
-            random_configs(fine, budget - len(coarse), rng)))
+        result = run_search(
+            score, coarse.configs + tuple(random_configs(fine, budget - len(coarse), rng))
+        )
     points = np.array([[c["x"], c["y"]] for c in result.configs])
     return SyntheticSearch(points, result.scores, strategy, budget)
 
@@ -272,13 +307,20 @@ def hold_out_test(data, test_share: float = 0.5, seed: int = 0) -> HeldOut:
     test = np.zeros(len(y), dtype=bool)
     for label in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == label))
-        test[members[:int(round(test_share * len(members)))]] = True
+        test[members[: int(round(test_share * len(members)))]] = True
     if test.all() or not test.any():
         raise ValueError("the validation data is too small to split")
     x = np.asarray(data.x_val)
     num_classes = int(getattr(data, "num_classes", int(np.max(data.y_train)) + 1))
-    return HeldOut(np.asarray(data.x_train), np.asarray(data.y_train), x[~test], y[~test],
-                   x[test], y[test], num_classes)
+    return HeldOut(
+        np.asarray(data.x_train),
+        np.asarray(data.y_train),
+        x[~test],
+        y[~test],
+        x[test],
+        y[test],
+        num_classes,
+    )
 
 
 class TrainingObjective:
@@ -299,20 +341,31 @@ class TrainingObjective:
     selection bias, never used to choose).
     """
 
-    def __init__(self, data, depth: int = 1, width: int = 32, epochs: int = 2,
-                 batch_size: int = 128, optimizer: str = "momentum", seed: int = 0,
-                 threads: int = 1):
+    def __init__(
+        self,
+        data,
+        depth: int = 1,
+        width: int = 32,
+        epochs: int = 2,
+        batch_size: int = 128,
+        optimizer: str = "momentum",
+        seed: int = 0,
+        threads: int = 1,
+    ):
         from course_utils import training
 
         for name in ("x_train", "y_train", "x_val", "y_val"):
             if not hasattr(data, name):
-                raise ValueError(f"data must have x_train, y_train, x_val, y_val (e.g. "
-                                 f"course_utils.data.load_dataset()); it has no {name!r}")
+                raise ValueError(
+                    f"data must have x_train, y_train, x_val, y_val (e.g. "
+                    f"course_utils.data.load_dataset()); it has no {name!r}"
+                )
         self.threads = check_int("threads", threads, 1, 64)
         self.in_features = int(np.shape(data.x_train)[1])
         self.num_classes = int(getattr(data, "num_classes", int(np.max(data.y_train)) + 1))
-        training.build_mlp(self.in_features, self.num_classes, depth=depth, width=width,
-                           seed=seed)  # checks depth, width and seed
+        training.build_mlp(
+            self.in_features, self.num_classes, depth=depth, width=width, seed=seed
+        )  # checks depth, width and seed
         self.epochs = check_int("epochs", epochs, 1, 1000)
         self.batch_size = check_int("batch_size", batch_size, 1, 10**6)
         if optimizer not in training.OPTIMIZERS:
@@ -327,14 +380,24 @@ class TrainingObjective:
         from course_utils import training
 
         if not isinstance(config, Mapping) or set(config) != {"lr", "weight_decay"}:
-            raise ValueError(f"config must be a dict with the keys lr and weight_decay; "
-                             f"got {config!r}")
-        model = training.build_mlp(self.in_features, self.num_classes, depth=self.depth,
-                                   width=self.width, seed=self.seed)
-        history = training.train(model, self.data, optimizer=self.optimizer,
-                                 lr=config["lr"], epochs=self.epochs,
-                                 batch_size=self.batch_size, seed=self.seed, progress=False,
-                                 threads=self.threads, weight_decay=config["weight_decay"])
+            raise ValueError(
+                f"config must be a dict with the keys lr and weight_decay; got {config!r}"
+            )
+        model = training.build_mlp(
+            self.in_features, self.num_classes, depth=self.depth, width=self.width, seed=self.seed
+        )
+        history = training.train(
+            model,
+            self.data,
+            optimizer=self.optimizer,
+            lr=config["lr"],
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            progress=False,
+            threads=self.threads,
+            weight_decay=config["weight_decay"],
+        )
         self.calls += 1
         return model, history
 
@@ -355,8 +418,14 @@ def training_objective(data, **kwargs) -> TrainingObjective:
     return TrainingObjective(data, **kwargs)
 
 
-def optuna_search(evaluate: Callable, space, budget: int, sampler: str = "tpe", seed: int = 0,
-                  startup_trials: int = 10) -> SearchResult:
+def optuna_search(
+    evaluate: Callable,
+    space,
+    budget: int,
+    sampler: str = "tpe",
+    seed: int = 0,
+    startup_trials: int = 10,
+) -> SearchResult:
     """The same search run by Optuna (Akiba et al., KDD 2019), maximising ``evaluate``.
 
     ``sampler="random"`` is Optuna's ``RandomSampler`` (independent draws, log ranges
@@ -390,8 +459,9 @@ def optuna_search(evaluate: Callable, space, budget: int, sampler: str = "tpe", 
     configs, scores = [], []
 
     def objective(trial):
-        config = {name: trial.suggest_float(name, p.low, p.high, log=p.log)
-                  for name, p in space.items()}
+        config = {
+            name: trial.suggest_float(name, p.low, p.high, log=p.log) for name, p in space.items()
+        }
         score = evaluate(dict(config))
         if isinstance(score, bool) or not isinstance(score, numbers.Real):
             raise ValueError(f"evaluate must return a number; got {score!r} for {config}")

@@ -16,24 +16,30 @@ ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "01_activation_functions.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
-
-(test_exercise_cells_carry_nbgrader_metadata,
- test_reference_solution_passes_visible_and_hidden_tests,
- test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "leaky_relu", check="check_leaky_relu", points=2, stubs=2)
+(
+    test_exercise_cells_carry_nbgrader_metadata,
+    test_reference_solution_passes_visible_and_hidden_tests,
+    test_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "leaky_relu", check="check_leaky_relu", points=2, stubs=2)
 
 
 def _answer(f, df):
     """A solution cell defining leaky_relu (body ``f``) and leaky_relu_grad (body ``df``)."""
-    return ("import numpy as np\n"
-            "import course_utils.activations\n"
-            "def leaky_relu(z, negative_slope=0.01):\n"
-            f"    return {f}\n"
-            "def leaky_relu_grad(z, negative_slope=0.01):\n"
-            f"    return {df}\n")
+    return (
+        "import numpy as np\n"
+        "import course_utils.activations\n"
+        "def leaky_relu(z, negative_slope=0.01):\n"
+        f"    return {f}\n"
+        "def leaky_relu_grad(z, negative_slope=0.01):\n"
+        f"    return {df}\n"
+    )
 
 
 RIGHT_F = "np.where(z > 0, z, negative_slope * z)"
@@ -41,32 +47,49 @@ RIGHT_DF = "np.where(z > 0, 1.0, negative_slope)"
 
 # mistake -> (solution source, a word of the visible check's hint)
 WRONG = {
-    "slope ignored": (_answer("np.where(z > 0, z, 0.01 * z)", "np.where(z > 0, 1.0, 0.01)"),
-                      "0.01 whatever"),
+    "slope ignored": (
+        _answer("np.where(z > 0, z, 0.01 * z)", "np.where(z > 0, 1.0, 0.01)"),
+        "0.01 whatever",
+    ),
     "ReLU": (_answer("np.maximum(z, 0.0)", "(z > 0).astype(float)"), "ReLU"),
     "ReLU's derivative": (_answer(RIGHT_F, "np.where(z > 0, 1.0, 0.0)"), "ReLU's"),
     "derivative 1 at 0": (_answer(RIGHT_F, "np.where(z >= 0, 1.0, negative_slope)"), "z >= 0"),
     "derivative is the value": (_answer(RIGHT_F, RIGHT_F), "not its derivative"),
     "function is the derivative": (_answer(RIGHT_DF, RIGHT_DF), "returned the derivative"),
     "sign flipped": (_answer("np.where(z > 0, z, -negative_slope * z)", RIGHT_DF), "wrong sign"),
-    "slope on the wrong side": (_answer("np.where(z > 0, negative_slope * z, z)", RIGHT_DF),
-                                "wrong side"),
+    "slope on the wrong side": (
+        _answer("np.where(z > 0, negative_slope * z, z)", RIGHT_DF),
+        "wrong side",
+    ),
     "derivative swapped": (_answer(RIGHT_F, "np.where(z > 0, negative_slope, 1.0)"), "swapped"),
     "max(z, slope)": (_answer("np.maximum(z, negative_slope)", RIGHT_DF), "compares z with"),
     "bool derivative": (_answer(RIGHT_F, "z > 0"), "bools"),
     "float32": (_answer(f"({RIGHT_F}).astype(np.float32)", RIGHT_DF), "float32"),
     "flattened": (_answer(f"({RIGHT_F}).ravel()", f"({RIGHT_DF}).ravel()"), "shape"),
-    "list": (_answer("[float(v) if v > 0 else negative_slope * v for v in np.ravel(z)]", RIGHT_DF),
-             "whole array"),
-    "in place": (_answer("np.multiply(z, np.where(z > 0, 1.0, negative_slope), out=z)", RIGHT_DF),
-                 "new array"),
-    "one import": (_answer("course_utils.activations.leaky_relu(z, negative_slope)",
-                           "course_utils.activations.leaky_relu_grad(z, negative_slope)"),
-                   "ReferenceUnavailable"),
-    "one import, via get": (_answer("course_utils.activations.get('leaky_relu')[0](z) "
-                                    "if negative_slope == 0.01 else "
-                                    "course_utils.activations.leaky_relu(z, negative_slope)",
-                                    RIGHT_DF), "ReferenceUnavailable"),
+    "list": (
+        _answer("[float(v) if v > 0 else negative_slope * v for v in np.ravel(z)]", RIGHT_DF),
+        "whole array",
+    ),
+    "in place": (
+        _answer("np.multiply(z, np.where(z > 0, 1.0, negative_slope), out=z)", RIGHT_DF),
+        "new array",
+    ),
+    "one import": (
+        _answer(
+            "course_utils.activations.leaky_relu(z, negative_slope)",
+            "course_utils.activations.leaky_relu_grad(z, negative_slope)",
+        ),
+        "ReferenceUnavailable",
+    ),
+    "one import, via get": (
+        _answer(
+            "course_utils.activations.get('leaky_relu')[0](z) "
+            "if negative_slope == 0.01 else "
+            "course_utils.activations.leaky_relu(z, negative_slope)",
+            RIGHT_DF,
+        ),
+        "ReferenceUnavailable",
+    ),
 }
 
 
@@ -112,7 +135,9 @@ def test_hints_differ_between_mistakes():
 
 def test_the_references_are_hidden_only_inside_the_exercise():
     assert set(references.references_of("leaky_relu")) >= {
-        "course_utils.activations.leaky_relu", "course_utils.activations.leaky_relu_grad"}
+        "course_utils.activations.leaky_relu",
+        "course_utils.activations.leaky_relu_grad",
+    }
     z = np.array([-2.0, 0.0, 3.0])
     f, df = activations.get("leaky_relu")  # what the lesson and the explorer use
     with references.hidden("leaky_relu"):
@@ -122,8 +147,7 @@ def test_the_references_are_hidden_only_inside_the_exercise():
         assert activations.relu(z).tolist() == [0.0, 0.0, 3.0]  # the others stay available
     assert activations.leaky_relu(z).tolist() == [-0.02, 0.0, 3.0]
     assert activations.leaky_relu_grad(z).tolist() == [0.01, 0.01, 1.0]
-    assert references.guard_holds("leaky_relu", activations.leaky_relu,
-                                  activations.leaky_relu_grad)
+    assert references.guard_holds("leaky_relu", activations.leaky_relu, activations.leaky_relu_grad)
 
 
 def test_check_refuses_non_functions():

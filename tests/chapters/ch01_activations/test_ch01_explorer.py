@@ -5,8 +5,8 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils import activations
 from course_utils.chapters.ch01_activations import runs
 from course_utils.chapters.ch01_activations.explorer import activation_explorer
@@ -41,10 +41,17 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    *[("activation", a) for a in activations.NAMES if a != "tanh"],
-    ("scale", 0.01), ("scale", 5.0), ("scale", 100.0), ("bias", -2.5), ("bias", 3.0),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        *[("activation", a) for a in activations.NAMES if a != "tanh"],
+        ("scale", 0.01),
+        ("scale", 5.0),
+        ("scale", 100.0),
+        ("bias", -2.5),
+        ("bias", 3.0),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -69,8 +76,13 @@ def test_scale_and_bias_moves_are_blitted_and_a_new_activation_draws_once(explor
 
 def test_blitted_frames_equal_a_full_redraw(explorer):
     explorer.figure.savefig(io.BytesIO(), format="png")
-    for name, value in [("scale", 3.0), ("activation", "relu"), ("bias", 0.5),
-                        ("activation", "gelu"), ("scale", 0.3)]:
+    for name, value in [
+        ("scale", 3.0),
+        ("activation", "relu"),
+        ("bias", 0.5),
+        ("activation", "gelu"),
+        ("scale", 0.3),
+    ]:
         explorer.controls[name].value = value
     blitted = pixels(explorer)
     explorer.canvas.draw()
@@ -88,8 +100,10 @@ def test_summary_reports_saturation_and_dead_units(explorer):
     explorer.controls["scale"].value = 10.0
     assert f"saturated (|f'(z)| < 0.01): {explorer.result.saturated:.1%}" in explorer.summary
     assert explorer.result.saturated > 0.6
-    assert explorer.message == (f"{explorer.result.saturated:.0%} of the units are saturated: "
-                                "they pass back less than 1% of their gradient")
+    assert explorer.message == (
+        f"{explorer.result.saturated:.0%} of the units are saturated: "
+        "they pass back less than 1% of their gradient"
+    )
     explorer.controls["activation"].value = "relu"
     assert "dead (z ≤ 0, f' = 0): " in explorer.summary
     assert explorer.result.dead == pytest.approx(0.5, abs=0.01)
@@ -128,15 +142,21 @@ def test_mimebundle_text_is_stable(explorer):
     assert bundle["text/plain"] == "ActivationExplorer(activation='tanh', scale=1.0, bias=0.0)"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(activation="maxout"), "activation must be one of tanh, relu, sigmoid, leaky_relu"),
-    (dict(scale=0), "scale must be a number between 0.01 and 100; got 0"),
-    (dict(scale=float("nan")), "scale must be a number between 0.01 and 100; got nan"),
-    (dict(bias=9.0), "bias must be a number between -5 and 5; got 9.0"),
-    (dict(n=0), "n must be between 1 and 1000000; got 0"),
-    (dict(seed=-1), "seed must be an integer between 0 and 4294967295 or a numpy.random.Generator; got -1"),
-    (dict(dpi=10**4), "at most 4000 a side"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(activation="maxout"), "activation must be one of tanh, relu, sigmoid, leaky_relu"),
+        (dict(scale=0), "scale must be a number between 0.01 and 100; got 0"),
+        (dict(scale=float("nan")), "scale must be a number between 0.01 and 100; got nan"),
+        (dict(bias=9.0), "bias must be a number between -5 and 5; got 9.0"),
+        (dict(n=0), "n must be between 1 and 1000000; got 0"),
+        (
+            dict(seed=-1),
+            "seed must be an integer between 0 and 4294967295 or a numpy.random.Generator; got -1",
+        ),
+        (dict(dpi=10**4), "at most 4000 a side"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         activation_explorer(**kwargs)
@@ -158,6 +178,8 @@ def test_unit_response_sample_is_fixed_and_read_only():
     r1 = runs.unit_response("gelu", 2.0, 0.5)
     r2 = runs.unit_response("gelu", 2.0, 0.5)
     np.testing.assert_array_equal(r1.a, r2.a)
-    assert r1.z.mean() == pytest.approx(0.5, abs=0.05) and r1.z.std() == pytest.approx(2.0, rel=0.02)
+    assert r1.z.mean() == pytest.approx(0.5, abs=0.05) and r1.z.std() == pytest.approx(
+        2.0, rel=0.02
+    )
     with pytest.raises(ValueError):
         r1.a[0] = 0.0

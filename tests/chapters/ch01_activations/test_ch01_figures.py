@@ -5,8 +5,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_utils import activations
-from course_utils.chapters.ch01_activations.figures import (activation_curve,
-                                                            plot_activation_functions)
+from course_utils.chapters.ch01_activations.figures import (
+    activation_curve,
+    plot_activation_functions,
+)
 
 
 def test_figure_draws_every_activation_and_derivative():
@@ -31,8 +33,9 @@ def test_figure_draws_on_a_given_figure_and_refuses_other_things():
 def test_maxout_curve_is_the_max_of_its_three_lines():
     z = np.linspace(-6, 6, 13)
     f, df = activation_curve("maxout", z)
-    np.testing.assert_allclose(f, np.max([w * z + c for w, c in
-                                          ((-0.5, -0.5), (0.3, 0.0), (1.2, -1.0))], axis=0))
+    np.testing.assert_allclose(
+        f, np.max([w * z + c for w, c in ((-0.5, -0.5), (0.3, 0.0), (1.2, -1.0))], axis=0)
+    )
     assert set(df.tolist()) <= {-0.5, 0.3, 1.2}
     with pytest.raises(ValueError, match="name must be one of"):
         activation_curve("softmax", z)

@@ -52,8 +52,9 @@ def test_sign_counts_agree_with_the_formed_gradient():
     rng = np.random.default_rng(3)
     x, delta = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
     counts = runs.weight_gradient_signs(x, delta)
-    mixed = sum(len(set(np.sign(np.outer(x[n], delta[n])[:, j]))) > 1
-                for n in range(4) for j in range(3))
+    mixed = sum(
+        len(set(np.sign(np.outer(x[n], delta[n])[:, j]))) > 1 for n in range(4) for j in range(3)
+    )
     assert counts.mixed == mixed
 
 
@@ -71,8 +72,9 @@ def test_response_table_numbers():
 
 
 def test_dead_relus_after_a_too_large_learning_rate():
-    _, (slow, sane, large) = runs_dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128,
-                                                            steps=50, seed=SEED)
+    _, (slow, sane, large) = runs_dead_relu.dead_relu_table(
+        lrs=(0.3, 1.0, 10.0), hidden=128, steps=50, seed=SEED
+    )
     for run in (slow, sane, large):
         assert run.dead_at_init == 7 / 128  # a count of units over 128: exact by construction
     assert slow.dead == sane.dead == sane.dead_at_init  # counts over 128, as above
@@ -88,10 +90,13 @@ def test_dead_at_init_over_200_seeds():
     dead = runs_dead_relu.dead_at_init_over_seeds(seeds=range(200))
     assert dead.n == 200 and dead.values[0] == 7 / 128  # seed 0 is the table's run
     # every value is a count over 128 units (exact); the summaries are plain float arithmetic
-    assert dead.mean == pytest.approx(0.0311, abs=5e-4) and dead.sd == pytest.approx(0.0169, abs=5e-4)
+    assert dead.mean == pytest.approx(0.0311, abs=5e-4) and dead.sd == pytest.approx(
+        0.0169, abs=5e-4
+    )
     assert (dead.min, dead.max, dead.median) == (0.0, 13 / 128, 4 / 128)  # order statistics
     assert dead.describe(percent=True) == (
-        "mean 3.1% (SD 1.7%), median 3.1%, range 0.0% to 10.2% over 200 seeds")
+        "mean 3.1% (SD 1.7%), median 3.1%, range 0.0% to 10.2% over 200 seeds"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +105,9 @@ def by_lr():
 
 
 def test_runs_over_seeds_start_with_the_seed_0_table(by_lr):
-    table, seed0 = runs_dead_relu.dead_relu_table(lrs=(0.3, 1.0, 10.0), hidden=128, steps=50,
-                                                  seed=SEED)
+    table, seed0 = runs_dead_relu.dead_relu_table(
+        lrs=(0.3, 1.0, 10.0), hidden=128, steps=50, seed=SEED
+    )
     assert [r[0] for r in by_lr.values()] == seed0[1:]  # the same computation, repeated
     assert runs_dead_relu.runs_table(seed0) == table
 
@@ -153,14 +159,18 @@ def test_dead_units_get_no_gradient():
     assert runs_dead_relu.dead_units(x, W).tolist() == [False, True]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=0), "lr must be"), (dict(lr=float("nan")), "lr must be"),
-    (dict(lr=1.0, hidden=10**6), "hidden must be between 1 and 4096"),
-    (dict(lr=1.0, steps=0), "steps must be >= 1"),
-    (dict(lr=1.0, steps=10**9), "training would take about"),
-    (dict(lr=1.0, digits="digits"), "digits must be None or a Digits"),
-    (dict(lr=1.0, seed=-1), "seed must be an integer between 0 and"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(lr=0), "lr must be"),
+        (dict(lr=float("nan")), "lr must be"),
+        (dict(lr=1.0, hidden=10**6), "hidden must be between 1 and 4096"),
+        (dict(lr=1.0, steps=0), "steps must be >= 1"),
+        (dict(lr=1.0, steps=10**9), "training would take about"),
+        (dict(lr=1.0, digits="digits"), "digits must be None or a Digits"),
+        (dict(lr=1.0, seed=-1), "seed must be an integer between 0 and"),
+    ],
+)
 def test_training_arguments_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
         runs_dead_relu.train_relu_classifier(**kwargs)
@@ -172,14 +182,17 @@ def test_maxout_of_z_and_zero_is_relu():
     np.testing.assert_array_equal(got, activations.relu(z))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(scale=0.0), r"scale must be > 0 and <= 1e\+06; got 0.0"),
-    (dict(scale=float("inf")), "scale must be"),
-    (dict(bias=float("nan")), "bias must be a finite number; got nan"),
-    (dict(n=10**7), "n must be between 1 and 1000000"),
-    (dict(seed=-1), "seed must be an integer between 0 and"),
-    (dict(activation="maxout"), "activation must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(scale=0.0), r"scale must be > 0 and <= 1e\+06; got 0.0"),
+        (dict(scale=float("inf")), "scale must be"),
+        (dict(bias=float("nan")), "bias must be a finite number; got nan"),
+        (dict(n=10**7), "n must be between 1 and 1000000"),
+        (dict(seed=-1), "seed must be an integer between 0 and"),
+        (dict(activation="maxout"), "activation must be one of"),
+    ],
+)
 def test_unit_response_checks_its_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         runs.unit_response(**kwargs)

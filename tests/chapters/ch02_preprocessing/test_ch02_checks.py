@@ -18,26 +18,36 @@ ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "02_data_preprocessing.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
+
+(
+    test_exercise_cells_carry_nbgrader_metadata,
+    test_reference_solution_passes_visible_and_hidden_tests,
+    test_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "zca", check="check_zca_whiten", points=2)
 
 
-(test_exercise_cells_carry_nbgrader_metadata,
- test_reference_solution_passes_visible_and_hidden_tests,
- test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "zca", check="check_zca_whiten", points=2)
-
-
-def _answer(cov="c.T @ c / len(X)", matrix="U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T",
-            result="c @ W, W", first=""):
-    return ("import numpy as np\n"
-            "from course_utils import preprocessing\n"
-            "def zca_whiten(X, eps=1e-5):\n"
-            f"{first}"
-            "    c = X - X.mean(axis=0)\n"
-            f"    lam, U = np.linalg.eigh({cov})\n"
-            f"    W = {matrix}\n"
-            f"    return {result}\n")
+def _answer(
+    cov="c.T @ c / len(X)",
+    matrix="U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T",
+    result="c @ W, W",
+    first="",
+):
+    return (
+        "import numpy as np\n"
+        "from course_utils import preprocessing\n"
+        "def zca_whiten(X, eps=1e-5):\n"
+        f"{first}"
+        "    c = X - X.mean(axis=0)\n"
+        f"    lam, U = np.linalg.eigh({cov})\n"
+        f"    W = {matrix}\n"
+        f"    return {result}\n"
+    )
 
 
 # mistake -> (solution source, a word of the visible check's hint)
@@ -45,37 +55,54 @@ WRONG = {
     "PCA instead of ZCA": (_answer(matrix="U / np.sqrt(lam + eps)"), "PCA whitening"),
     "forgets the mean": (_answer(result="X @ W, W"), "not subtracted"),
     "eps ignored": (_answer(matrix="U @ np.diag(1 / np.sqrt(lam + 1e-10)) @ U.T"), "ignored"),
-    "eps fixed at 1e-5": (_answer(matrix="U @ np.diag(1 / np.sqrt(lam + 1e-5)) @ U.T"),
-                          "fixed at 1e-5"),
+    "eps fixed at 1e-5": (
+        _answer(matrix="U @ np.diag(1 / np.sqrt(lam + 1e-5)) @ U.T"),
+        "fixed at 1e-5",
+    ),
     "divides by N - 1": (_answer(cov="np.cov(c, rowvar=False)"), "N - 1"),
-    "eps after the square root": (_answer(matrix="U @ np.diag(1 / (np.sqrt(lam) + eps)) @ U.T"),
-                                  "after the square root"),
-    "inverse, not inverse square root": (_answer(matrix="U @ np.diag(1 / (lam + eps)) @ U.T"),
-                                         "inverse SQUARE ROOT"),
-    "square root, not inverse": (_answer(matrix="U @ np.diag(np.sqrt(lam + eps)) @ U.T"),
-                                 "-1/2, not +1/2"),
-    "eigenvectors as rows": (_answer(matrix="U.T @ np.diag(1 / np.sqrt(lam + eps)) @ U"),
-                             "COLUMNS"),
-    "standardises only": (_answer(matrix="np.diag(1 / np.sqrt(np.diag(c.T @ c / len(X)) + eps))"),
-                          "diagonal"),
+    "eps after the square root": (
+        _answer(matrix="U @ np.diag(1 / (np.sqrt(lam) + eps)) @ U.T"),
+        "after the square root",
+    ),
+    "inverse, not inverse square root": (
+        _answer(matrix="U @ np.diag(1 / (lam + eps)) @ U.T"),
+        "inverse SQUARE ROOT",
+    ),
+    "square root, not inverse": (
+        _answer(matrix="U @ np.diag(np.sqrt(lam + eps)) @ U.T"),
+        "-1/2, not +1/2",
+    ),
+    "eigenvectors as rows": (
+        _answer(matrix="U.T @ np.diag(1 / np.sqrt(lam + eps)) @ U"),
+        "COLUMNS",
+    ),
+    "standardises only": (
+        _answer(matrix="np.diag(1 / np.sqrt(np.diag(c.T @ c / len(X)) + eps))"),
+        "diagonal",
+    ),
     "W @ X_c transposed": (_answer(result="W @ c.T, W"), "one row per example"),
     "returns (W, X_white)": (_answer(result="W, c @ W"), "in this order"),
     "returns X_white only": (_answer(result="c @ W"), "(X_white, W)"),
     "float32": (_answer(first="    X = X.astype(np.float32)\n"), "float64"),
     "X_white not from W": (_answer(result="c / c.std(axis=0), W"), "(X - mean) @ W"),
     "centres X in place": (_answer(first="    X -= X.mean(axis=0)\n"), "in place"),
-    "one import": ("import numpy as np\n"
-                   "from course_utils.preprocessing import Whitener\n"
-                   "def zca_whiten(X, eps=1e-5):\n"
-                   "    w = Whitener('zca', eps).fit(X)\n"
-                   "    return w.transform(X), w.matrix_\n", "ReferenceUnavailable"),
-    "one import, whiten()": ("import numpy as np\n"
-                             "from course_utils import preprocessing\n"
-                             "def zca_whiten(X, eps=1e-5):\n"
-                             "    white = preprocessing.whiten(X, 'zca', eps)\n"
-                             "    c = X - X.mean(axis=0)\n"
-                             "    return white, np.linalg.lstsq(c, white, rcond=None)[0]\n",
-                             "ReferenceUnavailable"),
+    "one import": (
+        "import numpy as np\n"
+        "from course_utils.preprocessing import Whitener\n"
+        "def zca_whiten(X, eps=1e-5):\n"
+        "    w = Whitener('zca', eps).fit(X)\n"
+        "    return w.transform(X), w.matrix_\n",
+        "ReferenceUnavailable",
+    ),
+    "one import, whiten()": (
+        "import numpy as np\n"
+        "from course_utils import preprocessing\n"
+        "def zca_whiten(X, eps=1e-5):\n"
+        "    white = preprocessing.whiten(X, 'zca', eps)\n"
+        "    c = X - X.mean(axis=0)\n"
+        "    return white, np.linalg.lstsq(c, white, rcond=None)[0]\n",
+        "ReferenceUnavailable",
+    ),
 }
 
 
@@ -116,8 +143,11 @@ def test_only_the_zca_matrix_is_hidden():
     X = runs.correlated_gaussian(0.8, 30.0, 1.5, 200, seed=0)
     zca = P.Whitener("zca", 1e-5).fit(X)
     with references.hidden("zca"):
-        for fit in (lambda: P.Whitener("zca", 1e-5).fit(X), lambda: P.whiten(X, "zca"),
-                    lambda: P.Whitener().fit_transform(X)):
+        for fit in (
+            lambda: P.Whitener("zca", 1e-5).fit(X),
+            lambda: P.whiten(X, "zca"),
+            lambda: P.Whitener().fit_transform(X),
+        ):
             with pytest.raises(references.ReferenceUnavailable, match="'zca'"):
                 fit()
         # the lesson's other tools, and the explorer's computation, stay available
@@ -125,10 +155,10 @@ def test_only_the_zca_matrix_is_hidden():
         demo = runs.whitening_demo(correlation=0.8, angle=30.0)
         assert P.max_identity_deviation(P.whiten(X, "pca")) < 1e-3
         assert P.decorrelate(X).shape == X.shape
-    np.testing.assert_allclose(demo.zca, runs.whitening_demo(correlation=0.8, angle=30.0).zca,
-                               rtol=0, atol=0)  # same computation, same numbers
-    np.testing.assert_allclose(pca.transform(X) @ pca.eigenvectors_.T, zca.transform(X),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        demo.zca, runs.whitening_demo(correlation=0.8, angle=30.0).zca, rtol=0, atol=0
+    )  # same computation, same numbers
+    np.testing.assert_allclose(pca.transform(X) @ pca.eigenvectors_.T, zca.transform(X), atol=1e-12)
     assert P.max_identity_deviation(P.whiten(X, "zca", 1e-10)) < 1e-6  # outside: as usual
     assert references.guard_holds("zca", P._zca_matrix)
 
@@ -155,7 +185,12 @@ def test_student_version_keeps_the_signature_and_loses_the_answer():
 def test_check_rejects_non_functions_and_odd_return_values():
     with pytest.raises(TypeError, match="zca_whiten must be a function; got int"):
         check_zca_whiten(3)
-    for odd in (None, (None, None), ([1.0], [2.0]), (np.full((300, 4), np.nan), np.eye(4)),
-                (np.zeros((300, 4)), np.zeros((4, 4), dtype=complex))):
+    for odd in (
+        None,
+        (None, None),
+        ([1.0], [2.0]),
+        (np.full((300, 4), np.nan), np.eye(4)),
+        (np.zeros((300, 4)), np.zeros((4, 4), dtype=complex)),
+    ):
         with pytest.raises(AssertionError):
             check_zca_whiten(lambda X, eps=1e-5, odd=odd: odd)

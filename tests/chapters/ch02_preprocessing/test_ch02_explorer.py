@@ -5,8 +5,8 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils import preprocessing
 from course_utils.chapters.ch02_preprocessing import runs
 from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer
@@ -19,15 +19,16 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = runs.whitening_demo(v["correlation"], v["angle"], v["scale"],
-                                            n=ex.n, seed=ex.seed, eps=ex.eps)
+    expected = runs.whitening_demo(
+        v["correlation"], v["angle"], v["scale"], n=ex.n, seed=ex.seed, eps=ex.eps
+    )
     for field in ("original", "decorrelated", "pca", "zca", "cov_original", "cov_pca"):
         # Bit for bit: the same function on the same inputs in one process (exact by construction).
         np.testing.assert_array_equal(getattr(ex.result, field), getattr(expected, field))
-    for cloud, points in zip(ex.view.clouds, (expected.original, expected.decorrelated,
-                                              expected.pca, expected.zca)):
+    for cloud, points in zip(
+        ex.view.clouds, (expected.original, expected.decorrelated, expected.pca, expected.zca)
+    ):
         np.testing.assert_array_equal(cloud.get_offsets(), points)  # what is drawn
-
 
 
 def test_contract(explorer):
@@ -41,9 +42,18 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("correlation", -0.9), ("correlation", 0.0), ("correlation", 0.99), ("angle", 45.0),
-    ("angle", -90.0), ("scale", 0.2), ("scale", 3.0)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("correlation", -0.9),
+        ("correlation", 0.0),
+        ("correlation", 0.99),
+        ("angle", 45.0),
+        ("angle", -90.0),
+        ("scale", 0.2),
+        ("scale", 3.0),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -63,8 +73,12 @@ def test_moves_update_in_place_without_a_full_redraw(explorer):
     figure, axes = explorer.figure, list(explorer.figure.axes)
     clouds = list(explorer.view.clouds)
     full = count_full_draws(explorer)
-    for name, value in [("correlation", 0.3), ("angle", 20.0), ("scale", 0.7),
-                        ("correlation", -0.5)]:
+    for name, value in [
+        ("correlation", 0.3),
+        ("angle", 20.0),
+        ("scale", 0.7),
+        ("correlation", -0.5),
+    ]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # blitted: only the point clouds were redrawn
     assert explorer.figure is figure and explorer.figure.axes == axes
@@ -128,15 +142,18 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     assert bundle["text/plain"] == "WhiteningExplorer(correlation=0.8, angle=0.0, scale=1.5)"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(correlation=1.5), "correlation must be a number between -1 and 1; got 1.5"),
-    (dict(angle=float("nan")), "angle must be a number between -90 and 90; got nan"),
-    (dict(scale=0), "scale must be a number between 0.2 and 3; got 0"),
-    (dict(eps=0), "eps must be > 0; got 0"),
-    (dict(n=1), "n must be between 2 and 100000; got 1"),
-    (dict(dpi=10**4), "at most 4000 a side"),
-    (dict(size=3), "unexpected keyword"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(correlation=1.5), "correlation must be a number between -1 and 1; got 1.5"),
+        (dict(angle=float("nan")), "angle must be a number between -90 and 90; got nan"),
+        (dict(scale=0), "scale must be a number between 0.2 and 3; got 0"),
+        (dict(eps=0), "eps must be > 0; got 0"),
+        (dict(n=1), "n must be between 2 and 100000; got 1"),
+        (dict(dpi=10**4), "at most 4000 a side"),
+        (dict(size=3), "unexpected keyword"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         whitening_explorer(**kwargs)
@@ -150,4 +167,7 @@ def test_a_singular_starting_correlation_is_allowed_and_shown_as_a_message():
 def test_control_labels_are_the_names_the_browser_test_finds(explorer):
     # tests/browser finds a control by its exact on-screen label
     assert {name: c.description for name, c in explorer.controls.items()} == {
-        "correlation": "correlation", "angle": "angle", "scale": "scale"}
+        "correlation": "correlation",
+        "angle": "angle",
+        "scale": "scale",
+    }

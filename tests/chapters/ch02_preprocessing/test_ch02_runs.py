@@ -82,8 +82,9 @@ def test_photo_patches_whiten_and_agree_with_sklearn(photos):
     assert R.sklearn_whitening_scale(len(rows)) == pytest.approx(1.000059, abs=5e-7)
     ours = P.Whitener("pca", 1e-12).fit_transform(rows)
     theirs = PCA(whiten=True).fit_transform(rows)
-    np.testing.assert_allclose(ours.std(axis=0) / theirs.std(axis=0),
-                               R.sklearn_whitening_scale(len(rows)), rtol=1e-9)
+    np.testing.assert_allclose(
+        ours.std(axis=0) / theirs.std(axis=0), R.sklearn_whitening_scale(len(rows)), rtol=1e-9
+    )
     assert R.sklearn_difference(rows) < 1e-6
 
 
@@ -104,8 +105,9 @@ def test_recipe_table_on_photo_tiles(photos):
     np.testing.assert_allclose(resnet.mean_, [103.0, 112.4, 102.7], atol=0.05)
     np.testing.assert_allclose(resnet.std_, [95.9, 77.3, 84.4], atol=0.05)
     std_image = image.transform(tiles[train]).std(axis=(0, 1, 2))
-    std_channel = P.ImageNormalizer("channel").fit(tiles[train]).transform(tiles[train]).std(
-        axis=(0, 1, 2))
+    std_channel = (
+        P.ImageNormalizer("channel").fit(tiles[train]).transform(tiles[train]).std(axis=(0, 1, 2))
+    )
     np.testing.assert_allclose(std_image, [95.89, 77.30, 84.40], atol=0.005)
     np.testing.assert_allclose(std_channel, [95.90, 77.32, 84.43], atol=0.005)
     test_out = resnet.transform(tiles[test])
@@ -125,7 +127,8 @@ def test_recipe_table_on_digits(digits):
     assert (round(image.mean_.min(), 1), round(image.mean_.max(), 1)) == (0.0, 12.1)
     assert image.transform(train).std() == pytest.approx(4.33, abs=0.005)
     assert P.ImageNormalizer("channel").fit(train).transform(train).std() == pytest.approx(
-        6.02, abs=0.005)
+        6.02, abs=0.005
+    )
     assert "mean image (8, 8, 1): 0.0 to 12.1" in R.recipe_table(train, val)
 
 
@@ -154,12 +157,14 @@ def test_test_offsets_over_200_splits(photos):
     # to rounding (1e-9: values up to 255, sums of up to 10^8 terms)
     for mode, got in (("channel", offsets.raw[0]), ("channel_std", offsets.standardised[0])):
         fitted = P.ImageNormalizer(mode).fit(tiles[train])
-        np.testing.assert_allclose(got, fitted.transform(tiles[test]).mean(axis=(0, 1, 2)),
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            got, fitted.transform(tiles[test]).mean(axis=(0, 1, 2)), atol=1e-9
+        )
     np.testing.assert_allclose(offsets.raw.mean(axis=0), [0.75, 0.72, 0.75], atol=0.005)
     np.testing.assert_allclose(offsets.raw.std(axis=0, ddof=1), [8.74, 7.04, 8.12], atol=0.005)
-    np.testing.assert_allclose(offsets.standardised.std(axis=0, ddof=1), [0.092, 0.092, 0.098],
-                               atol=5e-4)
+    np.testing.assert_allclose(
+        offsets.standardised.std(axis=0, ddof=1), [0.092, 0.092, 0.098], atol=5e-4
+    )
     assert np.all(np.abs(offsets.standardised.mean(axis=0)) < 0.015)
     assert (round(offsets.raw.min()), round(offsets.raw.max())) == (-24, 25)
     table = R.offsets_table(offsets)
@@ -202,8 +207,10 @@ def test_notebook_structure():
     assert sum("SEED = " in s for s in sources) == 1
     assert sum(s.startswith("explorer = whitening_explorer(") for s in sources) == 1
     # sources[0] is the Colab set-up cell (tools/launch_links.py), then the chapter's setup
-    assert ("from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer"
-            in sources[1])
+    assert (
+        "from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer"
+        in sources[1]
+    )
     assert "数据预处理" in nb.cells[1].source  # the title, after the launch badges
 
 
@@ -253,22 +260,30 @@ def test_whitening_demo_uses_the_same_draws_and_has_the_asked_covariance():
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: R.correlated_gaussian(correlation=1.0), "correlation must be strictly between"),
-    (lambda: R.correlated_gaussian(scale=0.0), "scale must be > 0 and <= 1e6; got 0"),
-    (lambda: R.correlated_gaussian(angle=float("inf")), "angle must be a finite number"),
-    (lambda: R.photo_tiles([np.ones((4, 4, 3))], size=8), r"H, W >= 8"),
-    (lambda: R.split_rows(10**9, 0.2, 0), "n must be between 2 and"),
-    (lambda: R.split_rows(10, 1.0, 0), "test_share must be > 0 and < 1"),
-    (lambda: R.whitening_distances(np.ones((5, 2)), n_rotations=10**9), "n_rotations must be"),
-    (lambda: R.identity_table(np.eye(3), eps_values=[]), "eps_values must have between 1"),
-    (lambda: R.offsets_table("offsets"), "offsets must be a SplitOffsets"),
-    (lambda: R.recipe_table(np.ones((2, 2, 2, 3)), np.ones((2, 2, 2, 1))),
-     r"test must have shape \(any, 2, 2, 3\)"),
-    (lambda: R.leakage_table(np.ones((3, 2)), np.ones((3, 4))), "test must have 2 columns"),
-    (lambda: R.test_offsets_over_splits(np.ones((2, 2, 2, 3)), seeds=[-1]), r"seeds\[0\]"),
-    (lambda: R.leakage_over_splits(np.ones((8, 2)), np.arange(8)), "every class at least twice"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: R.correlated_gaussian(correlation=1.0), "correlation must be strictly between"),
+        (lambda: R.correlated_gaussian(scale=0.0), "scale must be > 0 and <= 1e6; got 0"),
+        (lambda: R.correlated_gaussian(angle=float("inf")), "angle must be a finite number"),
+        (lambda: R.photo_tiles([np.ones((4, 4, 3))], size=8), r"H, W >= 8"),
+        (lambda: R.split_rows(10**9, 0.2, 0), "n must be between 2 and"),
+        (lambda: R.split_rows(10, 1.0, 0), "test_share must be > 0 and < 1"),
+        (lambda: R.whitening_distances(np.ones((5, 2)), n_rotations=10**9), "n_rotations must be"),
+        (lambda: R.identity_table(np.eye(3), eps_values=[]), "eps_values must have between 1"),
+        (lambda: R.offsets_table("offsets"), "offsets must be a SplitOffsets"),
+        (
+            lambda: R.recipe_table(np.ones((2, 2, 2, 3)), np.ones((2, 2, 2, 1))),
+            r"test must have shape \(any, 2, 2, 3\)",
+        ),
+        (lambda: R.leakage_table(np.ones((3, 2)), np.ones((3, 4))), "test must have 2 columns"),
+        (lambda: R.test_offsets_over_splits(np.ones((2, 2, 2, 3)), seeds=[-1]), r"seeds\[0\]"),
+        (
+            lambda: R.leakage_over_splits(np.ones((8, 2)), np.arange(8)),
+            "every class at least twice",
+        ),
+    ],
+)
 def test_bad_input_raises_value_error_saying_what_is_allowed(call, message):
     with pytest.raises(ValueError, match=message):
         call()

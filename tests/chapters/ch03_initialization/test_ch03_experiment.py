@@ -10,7 +10,6 @@ import torch
 
 from course_utils.chapters.ch03_initialization import runs, runs_symmetry
 from course_utils.stats import layer_stats
-from course_utils import init
 
 LECTURE = dict(depth=6, width=4096, n_samples=16)
 
@@ -112,8 +111,13 @@ def test_backward_sizes_match_torch_autograd():
     run = runs.forward_pass(exp)
     x = torch.tensor(run.inputs[0], dtype=torch.float64)
     from course_utils import weight_cache
-    weights = [torch.tensor(weight_cache.unit_weights(0, 128, l).astype(np.float64) * 0.1,
-                            requires_grad=True) for l in range(3)]
+
+    weights = [
+        torch.tensor(
+            weight_cache.unit_weights(0, 128, l).astype(np.float64) * 0.1, requires_grad=True
+        )
+        for l in range(3)
+    ]
     a, outs = x, []
     for w in weights:
         a = torch.tanh(a @ w)
@@ -170,16 +174,24 @@ def test_shallow_network_is_prefix_of_deep_one():
 
 def test_huge_std_overflows_without_warnings():
     with np.errstate(all="raise"):
-        acts = runs.forward_activations(depth=8, width=256, activation="relu",
-                                        scheme="normal", std=1e6)
+        acts = runs.forward_activations(
+            depth=8, width=256, activation="relu", scheme="normal", std=1e6
+        )
     assert not np.isfinite(acts[-1]).all()
     assert not np.isfinite(layer_stats(acts).std[-1])
 
 
 def test_experiment_defaults_are_the_lecture_and_it_is_immutable():
     exp = runs.Experiment()
-    assert (exp.depth, exp.width, exp.n_samples, exp.activation, exp.scheme, exp.std,
-            exp.seed) == (6, 4096, 16, "tanh", "normal", 0.01, 0)
+    assert (exp.depth, exp.width, exp.n_samples, exp.activation, exp.scheme, exp.std, exp.seed) == (
+        6,
+        4096,
+        16,
+        "tanh",
+        "normal",
+        0.01,
+        0,
+    )
     assert exp.weight_std == 0.01  # the std given, passed through: exact
     assert runs.Experiment(scheme="xavier").weight_std == pytest.approx(1 / 64)
     assert exp.replace(std=0.05) == runs.Experiment(std=0.05)
@@ -203,6 +215,7 @@ def test_forward_activations_is_the_experiment_and_fresh_on_every_call():
 
 def test_cached_fast_path_equals_the_readable_network_with_explicit_weights():
     from course_utils import network, weight_cache
+
     exp = runs.Experiment(depth=3, width=200, n_samples=7, std=0.07, seed=5)
     fast = runs.forward_pass(exp)
     weights = [weight_cache.unit_weights(5, 200, l) * np.float32(0.07) for l in range(3)]
@@ -217,29 +230,35 @@ def test_cached_fast_path_equals_the_readable_network_with_explicit_weights():
 
 def test_narrow_network_as_a_corner_of_the_wide_one():
     from course_utils import weight_cache
+
     exp = runs.Experiment(depth=2, width=64, n_samples=4, std=0.2)
     corner = weight_cache.run(exp, full_width=256)
     wide = weight_cache.unit_weights(0, 256, 0)
     x = weight_cache.inputs(0, 256, 4)[:, :64]
-    np.testing.assert_allclose(corner.pre_activations[0], (x @ wide[:64, :64]) * np.float32(0.2),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        corner.pre_activations[0], (x @ wide[:64, :64]) * np.float32(0.2), rtol=1e-6
+    )
     same = weight_cache.run(exp.replace(width=256), full_width=256)
-    np.testing.assert_array_equal(same.activations[-1],
-                                  weight_cache.run(exp.replace(width=256)).activations[-1])
+    np.testing.assert_array_equal(
+        same.activations[-1], weight_cache.run(exp.replace(width=256)).activations[-1]
+    )
     with pytest.raises(ValueError, match="full_width must be >= width"):
         weight_cache.run(exp, full_width=32)
 
 
 # ---------------------------------------------------------------- stds and torch parity
 # ---------------------------------------------------------------- limits: no call kills a kernel
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(n_samples=10**7), "n_samples=10000000 with depth=6, width=4096 keeps"),
-    (dict(n_samples=10**6), "use at most 1365 samples"),
-    (dict(n_samples=1200), "is 121 billion multiply-adds; the limit is 50 billion"),
-    (dict(depth=100, width=8192), "needs 25,600 MiB of float32 weights; the limit is 640 MiB"),
-    (dict(depth=11), "depth=11, width=4096 needs 704 MiB"),
-    (dict(width=16384), "width must be between 1 and 8192; got 16384"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n_samples=10**7), "n_samples=10000000 with depth=6, width=4096 keeps"),
+        (dict(n_samples=10**6), "use at most 1365 samples"),
+        (dict(n_samples=1200), "is 121 billion multiply-adds; the limit is 50 billion"),
+        (dict(depth=100, width=8192), "needs 25,600 MiB of float32 weights; the limit is 640 MiB"),
+        (dict(depth=11), "depth=11, width=4096 needs 704 MiB"),
+        (dict(width=16384), "width must be between 1 and 8192; got 16384"),
+    ],
+)
 def test_experiments_too_big_for_a_binder_are_refused_before_allocating(kwargs, message):
     tracemalloc.start()
     try:
@@ -257,21 +276,24 @@ def test_the_largest_allowed_experiments_are_the_explorers():
 
 
 # ---------------------------------------------------------------- bad input
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(scheme="he"), "scheme must be one of 'normal', 'xavier', 'kaiming'; got 'he'"),
-    (dict(activation="softmax"), "activation must be one of"),
-    (dict(std=0), "std must be > 0; got 0"),
-    (dict(std=-0.1), "std must be > 0; got -0.1"),
-    (dict(std=float("nan")), "std must be a finite number; got nan"),
-    (dict(std=float("inf")), "std must be a finite number; got inf"),
-    (dict(std="0.01"), "std must be a finite number; got '0.01'"),
-    (dict(depth=0), "depth must be between 1 and 100; got 0"),
-    (dict(depth=2.5), "depth must be an integer"),
-    (dict(width=0), "width must be between 1 and 8192; got 0"),
-    (dict(width=10**6), "width must be between 1 and 8192; got 1000000"),
-    (dict(n_samples=0), "n_samples must be >= 1; got 0"),
-    (dict(seed=-1), "seed must be between 0 and 4294967295; got -1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(scheme="he"), "scheme must be one of 'normal', 'xavier', 'kaiming'; got 'he'"),
+        (dict(activation="softmax"), "activation must be one of"),
+        (dict(std=0), "std must be > 0; got 0"),
+        (dict(std=-0.1), "std must be > 0; got -0.1"),
+        (dict(std=float("nan")), "std must be a finite number; got nan"),
+        (dict(std=float("inf")), "std must be a finite number; got inf"),
+        (dict(std="0.01"), "std must be a finite number; got '0.01'"),
+        (dict(depth=0), "depth must be between 1 and 100; got 0"),
+        (dict(depth=2.5), "depth must be an integer"),
+        (dict(width=0), "width must be between 1 and 8192; got 0"),
+        (dict(width=10**6), "width must be between 1 and 8192; got 1000000"),
+        (dict(n_samples=0), "n_samples must be >= 1; got 0"),
+        (dict(seed=-1), "seed must be between 0 and 4294967295; got -1"),
+    ],
+)
 def test_forward_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
         runs.forward_activations(**{"width": 64, **kwargs})
@@ -289,12 +311,21 @@ def test_backward_refuses_what_the_forward_alone_would_allow():
         runs.gradient_sizes(experiment)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: __import__("course_utils.weight_cache").weight_cache.unit_weights(0, 8192, 10**9),
-     "layer must be between 0 and 99"),
-    (lambda: __import__("course_utils.weight_cache").weight_cache.inputs(0, 4096, 10**5),
-     "a batch of 100000 x 4096 would take 1,562 MiB"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: __import__("course_utils.weight_cache").weight_cache.unit_weights(
+                0, 8192, 10**9
+            ),
+            "layer must be between 0 and 99",
+        ),
+        (
+            lambda: __import__("course_utils.weight_cache").weight_cache.inputs(0, 4096, 10**5),
+            "a batch of 100000 x 4096 would take 1,562 MiB",
+        ),
+    ],
+)
 def test_cache_refuses_direct_calls_that_do_not_fit(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -302,21 +333,22 @@ def test_cache_refuses_direct_calls_that_do_not_fit(call, message):
 
 def test_weight_gradient_rms_equals_the_rms_of_the_formed_gradient():
     from course_utils import network, weight_cache
+
     exp = runs.Experiment(depth=3, width=300, n_samples=7, std=0.08, seed=2)
     run = runs.forward_pass(exp)
     weights = weight_cache.weights(exp)
     upstream = np.random.default_rng([2, 2, 1]).standard_normal((7, 300), dtype=np.float32)
     grads = network.backward(run, weights, upstream, "tanh")
-    formed = [float(np.sqrt(np.mean(np.square(grads.weight(l), dtype=np.float64))))
-              for l in (1, 2, 3)]
+    formed = [
+        float(np.sqrt(np.mean(np.square(grads.weight(l), dtype=np.float64)))) for l in (1, 2, 3)
+    ]
     np.testing.assert_allclose(runs.gradient_sizes(exp).weights, formed, rtol=1e-5)
 
 
 def test_layers_drawn_in_parallel_are_the_layers_drawn_one_by_one():
     from course_utils import weight_cache
+
     weight_cache.draw_layers(7, 96, 4)  # seed 7: drawn here first, two at a time
     for layer in range(4):
-        alone = np.random.default_rng([7, 1, 96, layer]).standard_normal((96, 96),
-                                                                         dtype=np.float32)
+        alone = np.random.default_rng([7, 1, 96, layer]).standard_normal((96, 96), dtype=np.float32)
         np.testing.assert_array_equal(weight_cache.unit_weights(7, 96, layer), alone)
-

@@ -1,15 +1,15 @@
 """The init explorer, driven in a plain Python process as a student's browser would."""
 
+import ipywidgets
 import numpy as np
 import pytest
-import ipywidgets
-
 from explorer_testing import count_full_draws, pixels
+
+from course_utils import weight_cache
 from course_utils.chapters.ch03_initialization import runs
-from course_utils.stats import layer_stats
-from course_utils import init, weight_cache
-from course_utils.plots import histogram
 from course_utils.chapters.ch03_initialization.explorer import init_explorer
+from course_utils.plots import histogram
+from course_utils.stats import layer_stats
 
 SMALL = dict(width=256, depth=4)  # a small network: fast tests, same code path
 
@@ -22,8 +22,9 @@ def explorer():
 def direct_call(ex):
     """What the explorer shows: the lecture's network, as a corner of the 4096-wide one."""
     v = ex.values
-    experiment = runs.Experiment(v["depth"], v["width"], ex.n_samples, v["activation"],
-                                 v["scheme"], v["std"], ex.seed)
+    experiment = runs.Experiment(
+        v["depth"], v["width"], ex.n_samples, v["activation"], v["scheme"], v["std"], ex.seed
+    )
     assert ex.experiment == experiment
     return weight_cache.run(experiment, full_width=4096).activations
 
@@ -34,7 +35,6 @@ def assert_result_matches(ex):
     for got, want in zip(ex.result, expected):
         # Bit for bit: the same function on the same inputs in one process (exact by construction).
         np.testing.assert_array_equal(got, want)
-
 
 
 def test_contract(explorer):
@@ -53,8 +53,9 @@ def test_defaults_are_the_lecture_and_equal_forward_activations():
     # Bit for bit: forward_activations runs the same cached weights through the same code.
     for got, want in zip(ex.result, runs.forward_activations()):
         np.testing.assert_array_equal(got, want)
-    np.testing.assert_allclose(layer_stats(ex.result).std,
-                               [0.49, 0.29, 0.18, 0.11, 0.07, 0.05], atol=0.01)
+    np.testing.assert_allclose(
+        layer_stats(ex.result).std, [0.49, 0.29, 0.18, 0.11, 0.07, 0.05], atol=0.01
+    )
 
 
 def test_narrower_widths_have_the_lectures_statistics():
@@ -64,11 +65,22 @@ def test_narrower_widths_have_the_lectures_statistics():
     np.testing.assert_allclose(ours, own_draw, rtol=0.05)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("scheme", "xavier"), ("scheme", "kaiming"), ("std", 0.05), ("std", 1e-4), ("std", 10.0),
-    ("activation", "relu"), ("activation", "sigmoid"), ("depth", 1), ("depth", 10),
-    ("width", 64), ("width", 4096),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("scheme", "xavier"),
+        ("scheme", "kaiming"),
+        ("std", 0.05),
+        ("std", 1e-4),
+        ("std", 10.0),
+        ("activation", "relu"),
+        ("activation", "sigmoid"),
+        ("depth", 1),
+        ("depth", 10),
+        ("width", 64),
+        ("width", 4096),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -79,8 +91,16 @@ def test_every_control_recomputes_before_returning(explorer, name, value):
 
 
 def test_a_sequence_of_moves_matches_direct_calls(explorer):
-    moves = [("std", 0.03), ("activation", "relu"), ("scheme", "kaiming"), ("depth", 7),
-             ("width", 64), ("scheme", "normal"), ("std", 0.2), ("activation", "tanh")]
+    moves = [
+        ("std", 0.03),
+        ("activation", "relu"),
+        ("scheme", "kaiming"),
+        ("depth", 7),
+        ("width", 64),
+        ("scheme", "normal"),
+        ("std", 0.2),
+        ("activation", "tanh"),
+    ]
     for name, value in moves:
         explorer.controls[name].value = value
         assert_result_matches(explorer)
@@ -89,8 +109,15 @@ def test_a_sequence_of_moves_matches_direct_calls(explorer):
 def test_only_a_new_activation_redraws_the_whole_figure_and_only_once(explorer):
     figure, axes = explorer.figure, list(explorer.figure.axes)
     full = count_full_draws(explorer)
-    for name, value in [("std", 0.05), ("std", 0.03), ("width", 1024), ("depth", 9),
-                        ("depth", 2), ("width", 64), ("scheme", "xavier")]:
+    for name, value in [
+        ("std", 0.05),
+        ("std", 0.03),
+        ("width", 1024),
+        ("depth", 9),
+        ("depth", 2),
+        ("width", 64),
+        ("scheme", "xavier"),
+    ]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # all blitted: only the data artists were redrawn
     explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
@@ -108,15 +135,23 @@ def test_what_is_drawn_is_the_new_result(explorer):
     for layer, a in enumerate(explorer.result):
         shares = histogram(a, "tanh")[0]
         np.testing.assert_allclose(view.bars[layer].get_data().values, shares / shares.max())
-    np.testing.assert_allclose(view.std_line.get_ydata(),
-                               layer_stats(explorer.result).std, rtol=1e-6)
+    np.testing.assert_allclose(
+        view.std_line.get_ydata(), layer_stats(explorer.result).std, rtol=1e-6
+    )
     assert [c.get_visible() for c in view.covers] == [False] * 4 + [True] * 6
 
 
 def test_blitted_frames_equal_a_full_redraw(explorer):
     explorer.figure.savefig(__import__("io").BytesIO(), format="png")  # a snapshot in between
-    for name, value in [("std", 0.05), ("depth", 8), ("activation", "relu"), ("width", 64),
-                        ("activation", "tanh"), ("scheme", "kaiming"), ("depth", 3)]:
+    for name, value in [
+        ("std", 0.05),
+        ("depth", 8),
+        ("activation", "relu"),
+        ("width", 64),
+        ("activation", "tanh"),
+        ("scheme", "kaiming"),
+        ("depth", 3),
+    ]:
         explorer.controls[name].value = value
     blitted = pixels(explorer)
     explorer.canvas.draw()
@@ -164,7 +199,8 @@ def test_overflow_is_reported(explorer):
     explorer.controls["std"].value = 10.0  # x (sqrt(256) * 10 / sqrt(2)) ~ 113 per layer
     explorer.controls["width"].value = 4096  # x 452 per layer: beyond float32 by layer 10?
     assert explorer.warning([np.array([1.0]), np.array([np.inf])]).startswith(
-        "activations overflow float32 from layer 2")
+        "activations overflow float32 from layer 2"
+    )
 
 
 def test_std_control_is_disabled_when_the_scheme_derives_it(explorer):
@@ -179,7 +215,8 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["image/png"]
     assert bundle["text/plain"] == (
-        "InitExplorer(scheme='normal', std=0.01, activation='tanh', depth=4, width=256)")
+        "InitExplorer(scheme='normal', std=0.01, activation='tanh', depth=4, width=256)"
+    )
 
 
 def test_a_browser_showing_it_prefetches_the_deepest_network(explorer):
@@ -189,18 +226,21 @@ def test_a_browser_showing_it_prefetches_the_deepest_network(explorer):
     assert all(weight_cache.is_cached(0, 4096, layer) for layer in range(10))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(scheme="he"), "scheme must be one of normal, xavier, kaiming; got 'he'"),
-    (dict(activation="elu"), "activation must be one of tanh, sigmoid, relu; got 'elu'"),
-    (dict(std=0), "std must be a number between 0.0001 and 10; got 0"),
-    (dict(std=float("nan")), "std must be a number between 0.0001 and 10; got nan"),
-    (dict(depth=11), "depth must be an integer between 1 and 10; got 11"),
-    (dict(depth=True), "depth must be an integer between 1 and 10; got True"),
-    (dict(width=300), "width must be one of 64, 256, 1024, 2048, 4096; got 300"),
-    (dict(n_samples=0), "n_samples must be >= 1; got 0"),
-    (dict(n_samples=10**6), "use at most"),
-    (dict(seed=-2), "seed must be between 0 and 4294967295; got -2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(scheme="he"), "scheme must be one of normal, xavier, kaiming; got 'he'"),
+        (dict(activation="elu"), "activation must be one of tanh, sigmoid, relu; got 'elu'"),
+        (dict(std=0), "std must be a number between 0.0001 and 10; got 0"),
+        (dict(std=float("nan")), "std must be a number between 0.0001 and 10; got nan"),
+        (dict(depth=11), "depth must be an integer between 1 and 10; got 11"),
+        (dict(depth=True), "depth must be an integer between 1 and 10; got True"),
+        (dict(width=300), "width must be one of 64, 256, 1024, 2048, 4096; got 300"),
+        (dict(n_samples=0), "n_samples must be >= 1; got 0"),
+        (dict(n_samples=10**6), "use at most"),
+        (dict(seed=-2), "seed must be between 0 and 4294967295; got -2"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         init_explorer(**kwargs)
@@ -214,8 +254,9 @@ def test_explorer_refuses_a_figure_that_would_fill_memory():
 def test_summary_gives_the_weight_std_and_every_layers_std_as_text(explorer):
     explorer.controls["scheme"].value = "xavier"
     stds = layer_stats(explorer.result).std
-    assert explorer.summary == ("W ~ N(0, 0.0625²); std of a per layer: "
-                                + "  ".join(f"{s:.3g}" for s in stds))  # 1/sqrt(256)
+    assert explorer.summary == (
+        "W ~ N(0, 0.0625²); std of a per layer: " + "  ".join(f"{s:.3g}" for s in stds)
+    )  # 1/sqrt(256)
     explorer.controls["scheme"].value = "normal"
     shown = explorer.summary
     explorer.controls["std"].value = float("nan")  # an error keeps the figure and its numbers

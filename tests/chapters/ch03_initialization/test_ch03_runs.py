@@ -12,14 +12,17 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils import init
 from course_utils.chapters.ch03_initialization import runs, runs_symmetry
 from course_utils.stats import layer_stats
-from course_utils import init
 
 PRINTED = dict(atol=5e-4, rtol=0)  # a value printed with 3 decimals
 LECTURE = runs.Experiment()  # tanh, N(0, 0.01^2), 6 x 4096, 16 samples, seed 0
-TANH_CASES = {"0.01": LECTURE, "0.05": LECTURE.replace(std=0.05),
-              "xavier": LECTURE.replace(scheme="xavier")}
+TANH_CASES = {
+    "0.01": LECTURE,
+    "0.05": LECTURE.replace(std=0.05),
+    "xavier": LECTURE.replace(scheme="xavier"),
+}
 
 
 def table_values(table: str) -> list:
@@ -47,20 +50,26 @@ def sizes():
 # ---------------------------------------------------------------- symmetry breaking
 def test_symmetry_tables_as_printed():
     # rows: hidden 1, hidden 2; columns: outputs spread, dL/dW columns spread, RMS dL/dW
-    assert table_values(runs_symmetry.symmetry_table("zero", value=0.5)) == [[1, 0, 0, 0], [2, 0, 0, 0]]
+    assert table_values(runs_symmetry.symmetry_table("zero", value=0.5)) == [
+        [1, 0, 0, 0],
+        [2, 0, 0, 0],
+    ]
     constant = table_values(runs_symmetry.symmetry_table("constant", value=0.5))
     np.testing.assert_allclose(constant, [[1, 0, 0, 0.954], [2, 0, 0, 0.004]], atol=5e-4)
     random = table_values(runs_symmetry.symmetry_table("random", value=0.5))
-    np.testing.assert_allclose(random, [[1, 1.256, 1.721, 0.897], [2, 1.295, 3.167, 0.774]],
-                               atol=5e-4)
+    np.testing.assert_allclose(
+        random, [[1, 1.256, 1.721, 0.897], [2, 1.295, 3.167, 0.774]], atol=5e-4
+    )
     # "seed 0's spreads are above 1"
     assert all(v > 1 for row in random for v in row[1:3])
 
 
 @pytest.fixture(scope="module")
 def symmetry():
-    return {kind: runs_symmetry.symmetry_over_seeds(kind, value=0.5, seeds=range(100))
-            for kind in ("zero", "constant", "random")}
+    return {
+        kind: runs_symmetry.symmetry_over_seeds(kind, value=0.5, seeds=range(100))
+        for kind in ("zero", "constant", "random")
+    }
 
 
 def test_equal_weights_give_identical_units_at_every_seed(symmetry):
@@ -100,23 +109,29 @@ PRINTED2 = dict(atol=5e-3, rtol=0)
 
 
 def test_weight_gradients_as_printed(sizes):
-    np.testing.assert_allclose(sizes["0.01"].weights,
-                               [0.30, 0.29, 0.29, 0.29, 0.29, 0.29], **PRINTED2)
-    np.testing.assert_allclose(sizes["0.05"].weights,
-                               [8.64, 5.76, 4.08, 2.90, 2.08, 1.49], **PRINTED2)
-    np.testing.assert_allclose(sizes["xavier"].weights,
-                               [1.37, 1.26, 1.21, 1.20, 1.19, 1.18], **PRINTED2)
+    np.testing.assert_allclose(
+        sizes["0.01"].weights, [0.30, 0.29, 0.29, 0.29, 0.29, 0.29], **PRINTED2
+    )
+    np.testing.assert_allclose(
+        sizes["0.05"].weights, [8.64, 5.76, 4.08, 2.90, 2.08, 1.49], **PRINTED2
+    )
+    np.testing.assert_allclose(
+        sizes["xavier"].weights, [1.37, 1.26, 1.21, 1.20, 1.19, 1.18], **PRINTED2
+    )
     ratio = sizes["xavier"].weights / sizes["0.01"].weights
     np.testing.assert_allclose(ratio, [4.58, 4.34, 4.24, 4.18, 4.14, 4.11], **PRINTED2)
 
 
 def test_gradient_arriving_at_each_layer_as_printed(sizes):
-    np.testing.assert_allclose(sizes["0.01"].activations,
-                               [0.09, 0.16, 0.26, 0.41, 0.63, 1.00], **PRINTED2)
-    np.testing.assert_allclose(sizes["0.05"].activations,
-                               [5.29, 3.81, 2.73, 1.96, 1.40, 1.00], **PRINTED2)
-    np.testing.assert_allclose(sizes["xavier"].activations,
-                               [0.50, 0.63, 0.73, 0.83, 0.91, 1.00], **PRINTED2)
+    np.testing.assert_allclose(
+        sizes["0.01"].activations, [0.09, 0.16, 0.26, 0.41, 0.63, 1.00], **PRINTED2
+    )
+    np.testing.assert_allclose(
+        sizes["0.05"].activations, [5.29, 3.81, 2.73, 1.96, 1.40, 1.00], **PRINTED2
+    )
+    np.testing.assert_allclose(
+        sizes["xavier"].activations, [0.50, 0.63, 0.73, 0.83, 0.91, 1.00], **PRINTED2
+    )
 
 
 def test_text_small_init_gradients_are_small_in_every_layer(sizes):
@@ -126,7 +141,9 @@ def test_text_small_init_gradients_are_small_in_every_layer(sizes):
     assert np.all((sizes["0.01"].weights > 0.285) & (sizes["0.01"].weights < 0.30))
     # "shrinks from 1.00 at layer 6 to 0.09 at layer 1"
     assert (round(sizes["0.01"].activations[-1], 2), round(sizes["0.01"].activations[0], 2)) == (
-        1.00, 0.09)
+        1.00,
+        0.09,
+    )
 
 
 def test_text_small_init_gradients_shrink_with_depth():
@@ -134,7 +151,7 @@ def test_text_small_init_gradients_shrink_with_depth():
     shallow = runs.gradient_sizes(LECTURE.replace(depth=3)).weights
     deep = runs.gradient_sizes(LECTURE).weights
     assert round(shallow.mean() / deep.mean(), 1) == 3.9
-    np.testing.assert_allclose(shallow / deep[:3], 0.64 ** -3, rtol=0.05)
+    np.testing.assert_allclose(shallow / deep[:3], 0.64**-3, rtol=0.05)
 
 
 def test_text_saturated_init_gradients_grow_towards_the_input(sizes):
@@ -153,10 +170,8 @@ def test_backward_gain_table_as_printed(sizes):
     np.testing.assert_allclose(predicted["0.01"], [0.590, 0.620, 0.632, 0.637, 0.639], **PRINTED)
     np.testing.assert_allclose(measured["0.05"], [1.389, 1.397, 1.395, 1.396, 1.406], **PRINTED)
     np.testing.assert_allclose(predicted["0.05"], [1.383, 1.400, 1.402, 1.400, 1.402], **PRINTED)
-    np.testing.assert_allclose(measured["xavier"], [0.797, 0.854, 0.883, 0.908, 0.918],
-                               **PRINTED)
-    np.testing.assert_allclose(predicted["xavier"], [0.798, 0.853, 0.884, 0.905, 0.920],
-                               **PRINTED)
+    np.testing.assert_allclose(measured["xavier"], [0.797, 0.854, 0.883, 0.908, 0.918], **PRINTED)
+    np.testing.assert_allclose(predicted["xavier"], [0.798, 0.853, 0.884, 0.905, 0.920], **PRINTED)
     # The rule predicts the measured factor to within 1% in every case
     for name in measured:
         np.testing.assert_allclose(measured[name], predicted[name], rtol=0.01)
@@ -177,16 +192,17 @@ def test_text_rms_of_tanh_prime_at_std_005():
 def test_backward_gain_is_the_rms_of_the_local_gradient_times_the_weight_scale():
     exp = runs.Experiment(depth=2, width=64, n_samples=8, std=0.3)
     run = runs.forward_pass(exp)
-    want = [math.sqrt(64) * 0.3 * math.sqrt(np.mean((1 - np.tanh(z.astype(np.float64)) ** 2) ** 2))
-            for z in run.pre_activations]
+    want = [
+        math.sqrt(64) * 0.3 * math.sqrt(np.mean((1 - np.tanh(z.astype(np.float64)) ** 2) ** 2))
+        for z in run.pre_activations
+    ]
     np.testing.assert_allclose(runs.backward_gain(exp), want, rtol=1e-6)
 
 
 # ---------------------------------------------------------------- 2. Xavier's two conditions
 def test_layer_variance_gains_table_as_printed():
     fan_in, fan_out = 256, 1024
-    stds = [1 / math.sqrt(fan_in), 1 / math.sqrt(fan_out),
-            init.init_std("xavier", fan_in, fan_out)]
+    stds = [1 / math.sqrt(fan_in), 1 / math.sqrt(fan_out), init.init_std("xavier", fan_in, fan_out)]
     np.testing.assert_allclose(stds, [0.0625, 0.03125, 0.0395285], rtol=1e-5)
     gains = [runs.layer_variance_gains(fan_in, fan_out, s, seed=0) for s in stds]
     np.testing.assert_allclose([g.forward for g in gains], [0.997, 0.249, 0.399], **PRINTED)
@@ -204,8 +220,9 @@ def test_glorot_uniform_bound_has_the_xavier_variance():
     fan_in, fan_out = 300, 500
     bound = math.sqrt(6 / (fan_in + fan_out))
     assert bound / math.sqrt(3) == pytest.approx(init.init_std("xavier", fan_in, fan_out))
-    w = torch.nn.init.xavier_uniform_(torch.empty(fan_out, fan_in),
-                                      generator=torch.Generator().manual_seed(0))
+    w = torch.nn.init.xavier_uniform_(
+        torch.empty(fan_out, fan_in), generator=torch.Generator().manual_seed(0)
+    )
     assert float(w.abs().max()) == pytest.approx(bound, rel=1e-3)
 
 
@@ -213,11 +230,11 @@ def test_glorot_uniform_bound_has_the_xavier_variance():
 def test_second_moments_table_as_printed():
     kaiming = runs.second_moments(runs.Experiment(activation="relu", scheme="kaiming"))
     xavier = runs.second_moments(runs.Experiment(activation="relu", scheme="xavier"))
-    np.testing.assert_allclose(kaiming.predicted_z, [2.027, 2.030, 1.977, 1.950, 1.974, 1.915],
-                               **PRINTED)
+    np.testing.assert_allclose(
+        kaiming.predicted_z, [2.027, 2.030, 1.977, 1.950, 1.974, 1.915], **PRINTED
+    )
     np.testing.assert_allclose(kaiming.z, [2.022, 2.000, 1.950, 1.989, 1.940, 1.904], **PRINTED)
-    np.testing.assert_allclose(kaiming.kept, [0.502, 0.494, 0.500, 0.496, 0.494, 0.498],
-                               **PRINTED)
+    np.testing.assert_allclose(kaiming.kept, [0.502, 0.494, 0.500, 0.496, 0.494, 0.498], **PRINTED)
     np.testing.assert_allclose(kaiming.a, [1.015, 0.989, 0.975, 0.987, 0.958, 0.948], **PRINTED)
     np.testing.assert_allclose(xavier.a, [0.508, 0.247, 0.122, 0.062, 0.030, 0.015], **PRINTED)
     # Text: "within 2%", "keeps 0.49 to 0.50", "1.02 in layer 1, 0.95 in layer 6",
@@ -255,27 +272,50 @@ def test_conv_fans_table_as_printed_and_as_torch():
     np.testing.assert_allclose(fan_out_mode, [0.0253, 0.0589, 0.0208], atol=5e-5)
     # torch's modes give the same stds (std of a large draw)
     g = torch.Generator().manual_seed(0)
-    w = torch.nn.init.kaiming_normal_(torch.empty(64, 3, 7, 7), mode="fan_out",
-                                      nonlinearity="relu", generator=g)
+    w = torch.nn.init.kaiming_normal_(
+        torch.empty(64, 3, 7, 7), mode="fan_out", nonlinearity="relu", generator=g
+    )
     assert float(w.std()) == pytest.approx(fan_out_mode[0], rel=0.02)
     assert init.conv_fans(2, 3, (3, 5)) == (30, 45)
 
 
 # ---------------------------------------------------------------- 4. the gain
-@pytest.mark.parametrize("nonlinearity, param", [
-    ("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d", None), ("sigmoid", None),
-    ("tanh", None), ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.01),
-    ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None)])
+@pytest.mark.parametrize(
+    "nonlinearity, param",
+    [
+        ("linear", None),
+        ("conv1d", None),
+        ("conv2d", None),
+        ("conv3d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.01),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", math.sqrt(5)),
+        ("selu", None),
+    ],
+)
 def test_calculate_gain_is_torchs(nonlinearity, param):
     assert init.calculate_gain(nonlinearity, param) == pytest.approx(
-        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12)
+        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12
+    )
 
 
 def test_gain_table_as_printed():
-    got = [init.calculate_gain(*args) for args in [("linear", None), ("sigmoid", None),
-                                                    ("tanh", None), ("relu", None),
-                                                    ("leaky_relu", 0.01), ("leaky_relu", 0.2),
-                                                    ("selu", None)]]
+    got = [
+        init.calculate_gain(*args)
+        for args in [
+            ("linear", None),
+            ("sigmoid", None),
+            ("tanh", None),
+            ("relu", None),
+            ("leaky_relu", 0.01),
+            ("leaky_relu", 0.2),
+            ("selu", None),
+        ]
+    ]
     np.testing.assert_allclose(got, [1.0, 1.0, 1.6667, 1.4142, 1.4141, 1.3868, 0.75], atol=5e-5)
     # Kaiming is fan_in scaling with the ReLU gain (exact: sqrt(4096) is 64, and Python's
     # math.sqrt and division are correctly rounded on every CPU)
@@ -290,8 +330,9 @@ def test_tanh_gain_table_as_printed():
     np.testing.assert_allclose(gain1.std, [0.629, 0.486, 0.408, 0.358, 0.321, 0.294], **PRINTED)
     np.testing.assert_allclose(gain53.std, [0.760, 0.693, 0.668, 0.660, 0.654, 0.651], **PRINTED)
     np.testing.assert_allclose(gain1.saturated, [0.009, 0, 0, 0, 0, 0], atol=5e-4)
-    np.testing.assert_allclose(gain53.saturated, [0.115, 0.037, 0.022, 0.018, 0.016, 0.015],
-                               atol=5e-4)
+    np.testing.assert_allclose(
+        gain53.saturated, [0.115, 0.037, 0.022, 0.018, 0.016, 0.015], atol=5e-4
+    )
     # "settles near 0.65 from layer 3 on"; "under 2% from layer 4 on"
     assert np.all(np.abs(gain53.std[2:] - 0.65) < 0.02)
     assert np.all(gain53.saturated[3:] < 0.02)
@@ -301,8 +342,9 @@ def test_text_gain_1_keeps_falling_in_a_deeper_network_gain_53_settles():
     # 30 layers of 1024 units (120 MiB of weights): "keeps falling" vs "settles"
     deep = dict(depth=30, width=1024)
     gain1 = layer_stats(runs.forward_activations(**deep, scheme="xavier")).std
-    gain53 = layer_stats(runs.forward_activations(
-        **deep, std=init.init_std("xavier", 1024, 1024, gain=5 / 3))).std
+    gain53 = layer_stats(
+        runs.forward_activations(**deep, std=init.init_std("xavier", 1024, 1024, gain=5 / 3))
+    ).std
     assert np.all(np.diff(gain1) < 0) and gain1[-1] < 0.2
     assert np.all(np.abs(gain53[5:] - gain53[-1]) < 0.03) and gain53[-1] > 0.6
 
@@ -313,7 +355,7 @@ def test_text_relu_needs_no_search_scaling_sigma_by_c_scales_the_last_std_by_c_t
         acts = runs.forward_activations(4, 256, 16, "relu", "normal", sigma, 0)
         return layer_stats(acts).std[-1]
 
-    assert last(0.2) / last(0.1) == pytest.approx(2 ** 4, rel=1e-5)
+    assert last(0.2) / last(0.1) == pytest.approx(2**4, rel=1e-5)
     sigma0, target = 0.05, 0.8
     sigma = sigma0 * (target / last(sigma0)) ** (1 / 4)
     assert last(sigma) == pytest.approx(target, rel=1e-5)
@@ -336,11 +378,11 @@ def test_torch_linear_default_std_is_torchs():
     bound = 1 / math.sqrt(1024)
     assert float(weight.abs().max()) <= bound
     assert float(weight.abs().max()) == pytest.approx(bound, rel=1e-3)
-    assert float(weight.std()) == pytest.approx(init.torch_linear_default_std(1024),
-                                                      rel=0.01)
+    assert float(weight.std()) == pytest.approx(init.torch_linear_default_std(1024), rel=0.01)
     conv_weight = torch.nn.Conv2d(16, 32, 3).weight.detach()
     assert float(conv_weight.std()) == pytest.approx(
-        init.torch_linear_default_std(init.conv_fans(16, 32, 3)[0]), rel=0.03)
+        init.torch_linear_default_std(init.conv_fans(16, 32, 3)[0]), rel=0.03
+    )
 
 
 def test_torch_default_table_as_printed():
@@ -353,23 +395,35 @@ def test_torch_default_table_as_printed():
 
 
 # ---------------------------------------------------------------- bad input
-@pytest.mark.parametrize("call, message", [
-    (lambda: init.calculate_gain("gelu"), "nonlinearity must be one of 'linear'"),
-    (lambda: init.calculate_gain("tanh", 0.1), "param is the negative slope of leaky_relu only"),
-    (lambda: init.calculate_gain("leaky_relu", "a"), "param .negative slope. must be a finite"),
-    (lambda: init.calculate_gain("leaky_relu", math.inf), "must be a finite number"),
-    (lambda: init.conv_fans(0, 3, 3), "c_in must be between 1 and"),
-    (lambda: init.conv_fans(3, 3, 0), "kernel_size must be between 1 and"),
-    (lambda: init.conv_fans(3, 3, ()), "kernel_size must have between 1 and 3 items"),
-    (lambda: init.torch_linear_default_std(0), "fan_in must be between 1 and"),
-    (lambda: runs.layer_variance_gains(0, 4, 0.1), "fan_in must be between 1 and 4096"),
-    (lambda: runs.layer_variance_gains(4, 5000, 0.1), "fan_out must be between 1"),
-    (lambda: runs.layer_variance_gains(4, 4, -1.0), "std must be > 0"),
-    (lambda: runs.layer_variance_gains(4, 4, 0.1, n_samples=0), "n_samples must be between 1 and 4096"),
-    (lambda: runs.layer_variance_gains(4, 4, 0.1, seed=-1), "seed must be between 0 and 4294967295"),
-    (lambda: runs.second_moments("lecture"), "experiment must be an Experiment"),
-    (lambda: runs.backward_gain(None), "experiment must be an Experiment"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: init.calculate_gain("gelu"), "nonlinearity must be one of 'linear'"),
+        (
+            lambda: init.calculate_gain("tanh", 0.1),
+            "param is the negative slope of leaky_relu only",
+        ),
+        (lambda: init.calculate_gain("leaky_relu", "a"), "param .negative slope. must be a finite"),
+        (lambda: init.calculate_gain("leaky_relu", math.inf), "must be a finite number"),
+        (lambda: init.conv_fans(0, 3, 3), "c_in must be between 1 and"),
+        (lambda: init.conv_fans(3, 3, 0), "kernel_size must be between 1 and"),
+        (lambda: init.conv_fans(3, 3, ()), "kernel_size must have between 1 and 3 items"),
+        (lambda: init.torch_linear_default_std(0), "fan_in must be between 1 and"),
+        (lambda: runs.layer_variance_gains(0, 4, 0.1), "fan_in must be between 1 and 4096"),
+        (lambda: runs.layer_variance_gains(4, 5000, 0.1), "fan_out must be between 1"),
+        (lambda: runs.layer_variance_gains(4, 4, -1.0), "std must be > 0"),
+        (
+            lambda: runs.layer_variance_gains(4, 4, 0.1, n_samples=0),
+            "n_samples must be between 1 and 4096",
+        ),
+        (
+            lambda: runs.layer_variance_gains(4, 4, 0.1, seed=-1),
+            "seed must be between 0 and 4294967295",
+        ),
+        (lambda: runs.second_moments("lecture"), "experiment must be an Experiment"),
+        (lambda: runs.backward_gain(None), "experiment must be an Experiment"),
+    ],
+)
 def test_chapter03_extras_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()

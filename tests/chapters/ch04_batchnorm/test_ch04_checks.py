@@ -20,18 +20,24 @@ ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "04_batch_norm.ipynb"
 
 pytest.importorskip("nbgrader")
-from exercise_testing import (hidden_tests_pass, nbgrader_cells, spec_failures,  # noqa: E402
-                              standard_exercise_tests)
+from exercise_testing import (  # noqa: E402
+    hidden_tests_pass,
+    nbgrader_cells,
+    spec_failures,
+    standard_exercise_tests,
+)
 
-(test_forward_cells_carry_nbgrader_metadata,
- test_forward_reference_solution_passes_visible_and_hidden_tests,
- test_forward_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "bn_forward", check="check_bn_forward", points=2)
+(
+    test_forward_cells_carry_nbgrader_metadata,
+    test_forward_reference_solution_passes_visible_and_hidden_tests,
+    test_forward_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "bn_forward", check="check_bn_forward", points=2)
 
-(test_backward_cells_carry_nbgrader_metadata,
- test_backward_reference_solution_passes_visible_and_hidden_tests,
- test_backward_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "bn_backward", check="check_bn_backward", points=3)
+(
+    test_backward_cells_carry_nbgrader_metadata,
+    test_backward_reference_solution_passes_visible_and_hidden_tests,
+    test_backward_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "bn_backward", check="check_bn_backward", points=3)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +61,7 @@ def _visible_failure(check, source, name, capsys):
 
 
 # ----------------------------------------------------------------------------- forward pass
-FORWARD = '''import numpy as np
+FORWARD = """import numpy as np
 
 
 def _bn(x, gamma, beta, eps, axis=0, ddof=0, eps_outside=False, order="scale-shift"):
@@ -74,22 +80,23 @@ def _in_place(x, g, b, eps):
     x += b
     return x
 
-'''
+"""
 
 # mistake -> (the answer's body, a word of the hint the visible check must give)
 FORWARD_WRONG = {
     "unbiased variance": ("_bn(x, g, b, eps, ddof=1)", "unbiased"),
     "over the features (axis=1)": ("_bn(x, g, b, eps, axis=1)", "Layer Norm"),
-    "eps outside the square root": ("_bn(x, g, b, eps, eps_outside=True)",
-                                    "inside the square root"),
+    "eps outside the square root": (
+        "_bn(x, g, b, eps, eps_outside=True)",
+        "inside the square root",
+    ),
     "no eps": ("_bn(x, g, b, 0.0)", "eps is missing"),
     "gamma and beta ignored": ("_bn(x, 1.0, 0.0, eps)", "not applied"),
     "gamma ignored": ("_bn(x, 1.0, b, eps)", "gamma is not applied"),
     "beta ignored": ("_bn(x, g, 0.0, eps)", "beta is not added"),
     "gamma and beta swapped": ("_bn(x, b, g, eps)", "swapped"),
     "shift before scale": ('_bn(x, g, b, eps, order="shift-scale")', "shift comes after"),
-    "divided by the variance": ("g * (x - x.mean(0)) / (x.var(0) + eps) + b",
-                                "standard deviation"),
+    "divided by the variance": ("g * (x - x.mean(0)) / (x.var(0) + eps) + b", "standard deviation"),
     "only centred": ("g * (x - x.mean(0)) + b", "centred but not scaled"),
     "not centred": ("g * x / np.sqrt(x.var(0) + eps) + b", "mean is not subtracted"),
     "default eps 1e-3": ("_bn(x, g, b, eps)", "default eps"),
@@ -101,8 +108,7 @@ FORWARD_WRONG = {
 
 
 def _forward_source(body, default_eps="1e-5"):
-    return (FORWARD + f"def bn_forward_train(x, g, b, eps={default_eps}):\n"
-            f"    return {body}\n")
+    return FORWARD + f"def bn_forward_train(x, g, b, eps={default_eps}):\n    return {body}\n"
 
 
 def _forward_wrong(mistake):
@@ -112,8 +118,9 @@ def _forward_wrong(mistake):
 
 @pytest.mark.parametrize("mistake", FORWARD_WRONG)
 def test_forward_wrong_answers_fail_the_visible_check_with_their_hint(mistake, capsys):
-    message = _visible_failure(check_bn_forward, _forward_wrong(mistake), "bn_forward_train",
-                               capsys)
+    message = _visible_failure(
+        check_bn_forward, _forward_wrong(mistake), "bn_forward_train", capsys
+    )
     assert FORWARD_WRONG[mistake][1] in message
 
 
@@ -136,10 +143,12 @@ def test_forward_in_place_answer_is_named_in_the_spec(cells):
 
 def test_forward_other_correct_answer_passes_all_three(cells, capsys):
     # np.std and a two-step normalisation: the same numbers up to rounding
-    source = ("import numpy as np\n\ndef bn_forward_train(x, gamma, beta, eps=1e-5):\n"
-              "    centred = x - np.mean(x, axis=0, keepdims=True)\n"
-              "    std = np.sqrt(np.mean(centred**2, axis=0) + eps)\n"
-              "    return centred / std * gamma + beta\n")
+    source = (
+        "import numpy as np\n\ndef bn_forward_train(x, gamma, beta, eps=1e-5):\n"
+        "    centred = x - np.mean(x, axis=0, keepdims=True)\n"
+        "    std = np.sqrt(np.mean(centred**2, axis=0) + eps)\n"
+        "    return centred / std * gamma + beta\n"
+    )
     check_bn_forward(_function(source, "bn_forward_train"))
     assert "All visible checks passed" in capsys.readouterr().out
     assert hidden_tests_pass(source, cells["bn_forward_tests"].source)
@@ -147,13 +156,17 @@ def test_forward_other_correct_answer_passes_all_three(cells, capsys):
 
 
 FORWARD_ONE_IMPORT = {
-    "batchnorm_forward": ("from course_utils import batchnorm as bn\n\n"
-                          "def bn_forward_train(x, gamma, beta, eps=1e-5):\n"
-                          "    return bn.batchnorm_forward(x, gamma, beta, eps=eps)[0]\n"),
-    "BatchNormStep.forward": ("from course_utils import batchnorm as bn\n\n"
-                              "def bn_forward_train(x, gamma, beta, eps=1e-5):\n"
-                              "    step = bn.BatchNormStep([gamma], [beta], eps=eps)\n"
-                              "    return step.forward(x, 0)[0]\n"),
+    "batchnorm_forward": (
+        "from course_utils import batchnorm as bn\n\n"
+        "def bn_forward_train(x, gamma, beta, eps=1e-5):\n"
+        "    return bn.batchnorm_forward(x, gamma, beta, eps=eps)[0]\n"
+    ),
+    "BatchNormStep.forward": (
+        "from course_utils import batchnorm as bn\n\n"
+        "def bn_forward_train(x, gamma, beta, eps=1e-5):\n"
+        "    step = bn.BatchNormStep([gamma], [beta], eps=eps)\n"
+        "    return step.forward(x, 0)[0]\n"
+    ),
 }
 
 
@@ -167,8 +180,9 @@ def test_forward_one_import_answers_fail_all_three(reference, cells, capsys):
     assert failures and all("ReferenceUnavailable" in f for f in failures)
     # outside the exercise the same answer works: it is the hiding that makes it fail
     x, g, b = np.arange(6.0).reshape(3, 2), np.ones(2), np.zeros(2)
-    assert np.allclose(_function(source, "bn_forward_train")(x, g, b),
-                       bn.batchnorm_forward(x, g, b)[0])
+    assert np.allclose(
+        _function(source, "bn_forward_train")(x, g, b), bn.batchnorm_forward(x, g, b)[0]
+    )
 
 
 def test_forward_check_refuses_non_functions():
@@ -177,7 +191,7 @@ def test_forward_check_refuses_non_functions():
 
 
 # ----------------------------------------------------------------------------- backward pass
-BACKWARD = '''import numpy as np
+BACKWARD = """import numpy as np
 
 
 def _bw(dout, x, gamma, eps, ddof=0, n_var=None, mean_term=True, var_term=True, g=True,
@@ -222,48 +236,68 @@ def _in_place_dout(dout, x, gamma, eps):
     dout *= gamma                     # "dx_hat = dout * gamma" written in place
     return result
 
-'''
+"""
 
 # mistake -> (the answer's return expression, a word of the hint the visible check must give)
 BACKWARD_WRONG = {
     "mean and variance as constants": (
         "(gamma * dout / np.sqrt(x.var(0) + eps),) + _right(dout, x, gamma, eps)[1:]",
-        "constants"),
-    "no term through the mean": ("_bw(dout, x, gamma, eps, mean_term=False)",
-                                 "through the mean is missing"),
-    "no term through the variance": ("_bw(dout, x, gamma, eps, var_term=False)",
-                                     "through the variance is missing"),
+        "constants",
+    ),
+    "no term through the mean": (
+        "_bw(dout, x, gamma, eps, mean_term=False)",
+        "through the mean is missing",
+    ),
+    "no term through the variance": (
+        "_bw(dout, x, gamma, eps, var_term=False)",
+        "through the variance is missing",
+    ),
     "unbiased variance": ("_bw(dout, x, gamma, eps, ddof=1)", "unbiased"),
-    "N - 1 in the variance's derivative": ("_bw(dout, x, gamma, eps, n_var=x.shape[0] - 1)",
-                                           "not N - 1"),
+    "N - 1 in the variance's derivative": (
+        "_bw(dout, x, gamma, eps, n_var=x.shape[0] - 1)",
+        "not N - 1",
+    ),
     "no factor gamma": ("_bw(dout, x, gamma, eps, g=False)", "factor gamma is missing"),
     "no factor s": ("_bw(dout, x, gamma, eps, s_on=False)", "factor s"),
     "no 1/N": ("_bw(dout, x, gamma, eps, n_front=False)", "N times too large"),
     "dout not times N": ("_bw(dout, x, gamma, eps, n_dout=False)", "N * dout_i"),
     "no eps": ('_bw(dout, x, gamma, eps, eps_mode="none")', "eps is missing"),
-    "eps outside the square root": ('_bw(dout, x, gamma, eps, eps_mode="out")',
-                                    "inside the square root"),
+    "eps outside the square root": (
+        '_bw(dout, x, gamma, eps, eps_mode="out")',
+        "inside the square root",
+    ),
     "both terms added": ("_bw(dout, x, gamma, eps, sign=+1)", "Both terms are subtracted"),
     "statistics over axis=1": ("_bw(dout, x, gamma, eps, axis=1)", "axis=1"),
     "dgamma and dbeta over axis=1": (
         "(_right(dout, x, gamma, eps)[0], (dout * _parts(dout, x, gamma, eps)[1]).sum(1), "
-        "dout.sum(1))", "summed over the features"),
+        "dout.sum(1))",
+        "summed over the features",
+    ),
     "dgamma and dbeta not summed": (
         "(_right(dout, x, gamma, eps)[0], dout * _parts(dout, x, gamma, eps)[1], dout)",
-        "sum over the batch"),
+        "sum over the batch",
+    ),
     "dbeta summed over everything": (
-        "_right(dout, x, gamma, eps)[:2] + (dout.sum(),)", "single number"),
+        "_right(dout, x, gamma, eps)[:2] + (dout.sum(),)",
+        "single number",
+    ),
     "dgamma with x instead of x_hat": (
-        "(_right(dout, x, gamma, eps)[0], (dout * x).sum(0), dout.sum(0))", "not the raw x"),
+        "(_right(dout, x, gamma, eps)[0], (dout * x).sum(0), dout.sum(0))",
+        "not the raw x",
+    ),
     "dgamma without the division": (
         "(_right(dout, x, gamma, eps)[0], (dout * (x - x.mean(0))).sum(0), dout.sum(0))",
-        "division is missing"),
+        "division is missing",
+    ),
     "dgamma and dbeta swapped": (
-        "(_right(dout, x, gamma, eps)[0],) + _right(dout, x, gamma, eps)[:0:-1]", "swapped"),
+        "(_right(dout, x, gamma, eps)[0],) + _right(dout, x, gamma, eps)[:0:-1]",
+        "swapped",
+    ),
     "dbeta a mean": ("_right(dout, x, gamma, eps)[:2] + (dout.mean(0),)", "a mean"),
     "dgamma times gamma": (
         "(_right(dout, x, gamma, eps)[0], gamma * _right(dout, x, gamma, eps)[1], dout.sum(0))",
-        "no factor gamma"),
+        "no factor gamma",
+    ),
     "default eps 1e-3": ("_right(dout, x, gamma, eps)", "default eps"),
     "returns dx only": ("_right(dout, x, gamma, eps)[0]", "all three"),
     "returns (dx, dgamma)": ("_right(dout, x, gamma, eps)[:2]", "all three"),
@@ -274,8 +308,10 @@ BACKWARD_WRONG = {
 
 
 def _backward_source(expression, default_eps="1e-5"):
-    return (BACKWARD + f"def bn_backward_train(dout, x, gamma, eps={default_eps}):\n"
-            f"    return {expression}\n")
+    return (
+        BACKWARD + f"def bn_backward_train(dout, x, gamma, eps={default_eps}):\n"
+        f"    return {expression}\n"
+    )
 
 
 def _backward_wrong(mistake):
@@ -285,8 +321,9 @@ def _backward_wrong(mistake):
 
 @pytest.mark.parametrize("mistake", BACKWARD_WRONG)
 def test_backward_wrong_answers_fail_the_visible_check_with_their_hint(mistake, capsys):
-    message = _visible_failure(check_bn_backward, _backward_wrong(mistake), "bn_backward_train",
-                               capsys)
+    message = _visible_failure(
+        check_bn_backward, _backward_wrong(mistake), "bn_backward_train", capsys
+    )
     assert BACKWARD_WRONG[mistake][1] in message
 
 
@@ -299,8 +336,7 @@ def test_backward_wrong_answers_fail_the_hidden_tests_and_the_spec(mistake, cell
 
 
 def test_the_spec_names_the_mistake(cells):
-    failures = spec_failures(_backward_wrong("mean and variance as constants"),
-                             "bn_backward_tests")
+    failures = spec_failures(_backward_wrong("mean and variance as constants"), "bn_backward_tests")
     assert failures and all("constants" in f for f in failures)
     failures = spec_failures(_backward_wrong("dout changed in place"), "bn_backward_tests")
     assert any("in place" in f for f in failures)
@@ -312,7 +348,7 @@ def test_backward_reference_solution_passes_the_spec(cells):
 
 def test_backward_step_by_step_answer_passes_all_three(cells, capsys):
     # CS231n's staged graph (dvar, dmean): another correct answer, equal up to rounding
-    source = '''import numpy as np
+    source = """import numpy as np
 
 def bn_backward_train(dout, x, gamma, eps=1e-5):
     n = x.shape[0]
@@ -325,7 +361,7 @@ def bn_backward_train(dout, x, gamma, eps=1e-5):
     dvar = np.sum(dx_hat * xc, 0) * -0.5 * std**-3
     dmu = np.sum(-dx_hat / std, 0) + dvar * np.mean(-2 * xc, 0)
     return dx_hat / std + dvar * 2 * xc / n + dmu / n, dgamma, dbeta
-'''
+"""
     check_bn_backward(_function(source, "bn_backward_train"))
     assert "All visible checks passed" in capsys.readouterr().out
     assert hidden_tests_pass(source, cells["bn_backward_tests"].source)
@@ -343,14 +379,16 @@ BACKWARD_ONE_IMPORT = {
         "import numpy as np\nfrom course_utils import batchnorm as bn\n\n"
         "def bn_backward_train(dout, x, gamma, eps=1e-5):\n"
         "    _, cache = bn.batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)\n"
-        "    return bn.batchnorm_backward(dout, cache)\n"),
+        "    return bn.batchnorm_backward(dout, cache)\n"
+    ),
     "BatchNormStep.backward": (
         "import numpy as np\nfrom course_utils import batchnorm as bn\n\n"
         "def bn_backward_train(dout, x, gamma, eps=1e-5):\n"
         "    step = bn.BatchNormStep([gamma], [np.zeros_like(gamma)], eps=eps)\n"
         "    _, cache = step.forward(x, 0)\n"
         "    dx = step.backward(dout, cache, 0)\n"
-        "    return (dx, *step.grads[0])\n"),
+        "    return (dx, *step.grads[0])\n"
+    ),
 }
 
 
@@ -365,8 +403,9 @@ def test_backward_one_import_answers_fail_all_three(reference, cells, capsys):
     rng = np.random.default_rng(0)
     dout, x, gamma = rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), np.ones(3)
     _, cache = bn.batchnorm_forward(x, gamma, np.zeros(3))
-    for got, want in zip(_function(source, "bn_backward_train")(dout, x, gamma),
-                         bn.batchnorm_backward(dout, cache)):
+    for got, want in zip(
+        _function(source, "bn_backward_train")(dout, x, gamma), bn.batchnorm_backward(dout, cache)
+    ):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)  # same arithmetic
 
 
@@ -384,9 +423,11 @@ def test_the_numerical_gradient_agrees_with_the_reference_far_below_the_toleranc
         _, cache = bn.batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
         want = bn.batchnorm_backward(dout, cache)
         numerical = checks.bn_numerical_gradients(dout, x, gamma, eps)
-        scales = (np.max(np.abs(gamma * cache.inv_std * dout)),
-                  np.max(np.sum(np.abs(dout * cache.x_hat), axis=0)),
-                  np.max(np.sum(np.abs(dout), axis=0)))
+        scales = (
+            np.max(np.abs(gamma * cache.inv_std * dout)),
+            np.max(np.sum(np.abs(dout * cache.x_hat), axis=0)),
+            np.max(np.sum(np.abs(dout), axis=0)),
+        )
         for w, n, s in zip(want, numerical, scales):
             assert np.max(np.abs(w - n)) / s < checks.BN_NUMERICAL_TOL / 1000
 
@@ -394,12 +435,16 @@ def test_the_numerical_gradient_agrees_with_the_reference_far_below_the_toleranc
 # ----------------------------------------------------------------------------- references
 _CACHE = bn.batchnorm_forward(np.eye(3), np.ones(3), np.zeros(3))[1]
 REFERENCES = {
-    "batchnorm_forward": ("bn_forward",
-                          lambda: bn.batchnorm_forward(np.eye(3), np.ones(3), np.zeros(3))),
+    "batchnorm_forward": (
+        "bn_forward",
+        lambda: bn.batchnorm_forward(np.eye(3), np.ones(3), np.zeros(3)),
+    ),
     "BatchNormStep.forward": ("bn_forward", lambda: bn.BatchNormStep().forward(np.eye(3), 0)),
     "batchnorm_backward": ("bn_backward", lambda: bn.batchnorm_backward(np.eye(3), _CACHE)),
-    "BatchNormStep.backward": ("bn_backward",
-                               lambda: bn.BatchNormStep().backward(np.eye(3), _CACHE, 0)),
+    "BatchNormStep.backward": (
+        "bn_backward",
+        lambda: bn.BatchNormStep().backward(np.eye(3), _CACHE, 0),
+    ),
 }
 
 
@@ -417,19 +462,25 @@ def test_references_are_hidden_during_their_exercise_only(name):
 
 
 def test_the_marked_references_are_registered():
-    assert {"course_utils.batchnorm.batchnorm_forward",
-            "course_utils.batchnorm.BatchNormStep.forward"} <= set(
-        references.references_of("bn_forward"))
-    assert {"course_utils.batchnorm.batchnorm_backward",
-            "course_utils.batchnorm.BatchNormStep.backward"} <= set(
-        references.references_of("bn_backward"))
+    assert {
+        "course_utils.batchnorm.batchnorm_forward",
+        "course_utils.batchnorm.BatchNormStep.forward",
+    } <= set(references.references_of("bn_forward"))
+    assert {
+        "course_utils.batchnorm.batchnorm_backward",
+        "course_utils.batchnorm.BatchNormStep.backward",
+    } <= set(references.references_of("bn_backward"))
 
 
 def test_no_cell_before_the_backward_exercise_shows_its_code():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
-    before = notebook.cells[:ids.index("bn_backward_solution")]
+    before = notebook.cells[: ids.index("bn_backward_solution")]
     for cell in before:
-        for line in ("dgamma = (dout * x_hat)", "dbeta = dout.sum", "n * dout - dbeta",
-                     "getsource"):
+        for line in (
+            "dgamma = (dout * x_hat)",
+            "dbeta = dout.sum",
+            "n * dout - dbeta",
+            "getsource",
+        ):
             assert line not in cell.source, cell.source[:200]

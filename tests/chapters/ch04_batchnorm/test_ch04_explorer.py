@@ -5,10 +5,9 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils.chapters.ch04_batchnorm import explorer as E
-from course_utils import batchnorm as B
 from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 
 
@@ -19,8 +18,9 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = E.explorer_run(v["std"], v["batchnorm"], v["batch_size"], ex.activation,
-                              eps=ex.eps, seed=ex.seed)
+    expected = E.explorer_run(
+        v["std"], v["batchnorm"], v["batch_size"], ex.activation, eps=ex.eps, seed=ex.seed
+    )
     assert len(ex.result.activations) == E.EXPLORER_DEPTH
     for ours, theirs in zip(ex.result.activations, expected.activations):
         np.testing.assert_array_equal(ours, theirs)
@@ -40,9 +40,18 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("std", 0.001), ("std", 1.0), ("std", 10.0), ("batchnorm", True), ("batch_size", 2),
-    ("batch_size", 256), ("batch_size", 17)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("std", 0.001),
+        ("std", 1.0),
+        ("std", 10.0),
+        ("batchnorm", True),
+        ("batch_size", 2),
+        ("batch_size", 256),
+        ("batch_size", 17),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -64,8 +73,15 @@ def test_batchnorm_keeps_every_layer_normalised_whatever_the_std(explorer):
 def test_moves_update_in_place_without_a_full_redraw(explorer):
     axes, bars = list(explorer.figure.axes), list(explorer.view.bars)
     full = count_full_draws(explorer)
-    for name, value in [("std", 0.3), ("batchnorm", True), ("batch_size", 8), ("std", 0.002),
-                        ("batchnorm", False), ("batchnorm", True), ("std", 0.05)]:
+    for name, value in [
+        ("std", 0.3),
+        ("batchnorm", True),
+        ("batch_size", 8),
+        ("std", 0.002),
+        ("batchnorm", False),
+        ("batchnorm", True),
+        ("std", 0.05),
+    ]:
         explorer.controls[name].value = value
     assert full["n"] == 1  # the first switch to BN draws its title once; then bitmaps are kept
     assert explorer.view.title.get_text().endswith("with Batch Norm")
@@ -89,7 +105,7 @@ def test_batch_of_two_is_noted_and_gives_two_values_per_unit(explorer):
     assert explorer.message == "a batch of 2: every normalised feature is -1 or +1"
     a = explorer.result.activations[0]
     close = np.abs(np.abs(a) - np.tanh(1.0)) < 1e-3  # ±1 up to eps: units whose two
-    assert close.mean() > 0.99                        # inputs nearly agree fall short
+    assert close.mean() > 0.99  # inputs nearly agree fall short
 
 
 def test_tiny_std_with_batchnorm_warns_about_eps(explorer):
@@ -129,15 +145,18 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     assert bundle["text/plain"] == "BatchNormExplorer(std=0.01, batchnorm=False, batch_size=64)"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(std=0), "std must be a number between 0.0001 and 10; got 0"),
-    (dict(batchnorm=1), "batchnorm must be True or False; got 1"),
-    (dict(batch_size=1), "batch_size must be an integer between 2 and 256; got 1"),
-    (dict(activation="sigmoid"), "activation must be one of tanh, relu"),
-    (dict(eps=0), "eps must be > 0"),
-    (dict(dpi=10**4), "at most 4000 a side"),
-    (dict(size=3), "unexpected keyword"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(std=0), "std must be a number between 0.0001 and 10; got 0"),
+        (dict(batchnorm=1), "batchnorm must be True or False; got 1"),
+        (dict(batch_size=1), "batch_size must be an integer between 2 and 256; got 1"),
+        (dict(activation="sigmoid"), "activation must be one of tanh, relu"),
+        (dict(eps=0), "eps must be > 0"),
+        (dict(dpi=10**4), "at most 4000 a side"),
+        (dict(size=3), "unexpected keyword"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         batchnorm_explorer(**kwargs)
@@ -145,7 +164,10 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 
 def test_control_labels_are_the_names_the_browser_test_finds(explorer):
     assert {name: c.description for name, c in explorer.controls.items()} == {
-        "std": "std", "batchnorm": "batchnorm", "batch_size": "batch_size"}
+        "std": "std",
+        "batchnorm": "batchnorm",
+        "batch_size": "batch_size",
+    }
 
 
 def test_explorer_activations_shapes_and_normalisation():
@@ -159,10 +181,13 @@ def test_explorer_activations_shapes_and_normalisation():
         assert np.mean(np.abs(a[a > 0] - 1) < 1e-3) > 0.95
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: E.explorer_activations(0.0, True, 8), "std must be > 0"),
-    (lambda: E.explorer_activations(0.1, True, 1), "batch_size must be between 2 and 256"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: E.explorer_activations(0.0, True, 8), "std must be > 0"),
+        (lambda: E.explorer_activations(0.1, True, 1), "batch_size must be between 2 and 256"),
+    ],
+)
 def test_explorer_run_refuses_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from course_utils.chapters.ch04_batchnorm import runs
-from course_utils import batchnorm as bn
+from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 from course_utils.data import load_digits
 from course_utils.training import hidden_activations
-from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 
 SEED = 0
 PRINTED = dict(atol=5e-4, rtol=0)  # printed with 3 decimals
@@ -44,8 +43,15 @@ def test_scale_invariance_is_exact_when_eps_is_negligible():
 
 # ---------------------------------------------------------------- 3. the lecture's claim
 def test_the_comparison_table_as_printed(digits):
-    c = runs.init_comparison(stds=(0.001, 0.01, 0.1, 1.0), optimizer="momentum", lr=0.04,
-                           epochs=5, batch_size=128, seed=SEED, data=digits)
+    c = runs.init_comparison(
+        stds=(0.001, 0.01, 0.1, 1.0),
+        optimizer="momentum",
+        lr=0.04,
+        epochs=5,
+        batch_size=128,
+        seed=SEED,
+        data=digits,
+    )
     np.testing.assert_allclose(c.plain, [0.102, 0.102, 0.480, 0.102], **PRINTED)
     np.testing.assert_allclose(c.batchnorm, [0.924, 0.971, 0.967, 0.862], **PRINTED)
     assert c.plain_status == ("completed",) * 4
@@ -70,8 +76,12 @@ def test_with_a_bad_output_layer_too_batchnorm_still_trains(seed):
 def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
     batch = digits.x_train[:256]
     plain = [a.std() for a in hidden_activations(runs.bad_init_mlp(0.01, False, seed=SEED), batch)]
-    with_bn = [a.std() for a in hidden_activations(runs.bad_init_mlp(0.01, True, seed=SEED), batch,
-                                                    batch_statistics=True)]
+    with_bn = [
+        a.std()
+        for a in hidden_activations(
+            runs.bad_init_mlp(0.01, True, seed=SEED), batch, batch_statistics=True
+        )
+    ]
     np.testing.assert_allclose(plain, [0.022415, 0.001336, 0.000076, 0.000004], atol=5e-7)
     np.testing.assert_allclose(with_bn, [0.575492, 0.576361, 0.579062, 0.578284], atol=5e-6)
     relu_std = math.sqrt(0.5 - 1 / (2 * math.pi))
@@ -97,8 +107,9 @@ def test_eps_table_and_critical_std():
 
 def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digits):
     """The table as printed: counts over 8 seeds, compared at the same step (22)."""
-    lag = runs.running_stats_lag(stds=(0.01, 0.18), seeds=range(8), lr=0.1, epochs=2,
-                               batch_size=128, data=digits)
+    lag = runs.running_stats_lag(
+        stds=(0.01, 0.18), seeds=range(8), lr=0.1, epochs=2, batch_size=128, data=digits
+    )
     assert lag.steps == 22
     tiny, kaiming = 0, 1
     # sigma = 0.01: eval mode below 0.5 and a gain above 0.5 in every seed (the closest seeds
@@ -109,8 +120,19 @@ def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digit
     assert np.all(np.abs(lag.gain[kaiming]) < 0.1) and np.all(lag.val_acc[kaiming] > 0.5)
     # the cause: a running variance ~5 times the true one (printed 4.9 and 1.0)
     np.testing.assert_allclose(np.median(lag.var_ratio, axis=1), [4.9, 1.0], atol=0.05)
-    assert lag.table().splitlines()[2].split() == ["0.01", "8", "of", "8", "8", "of", "8",
-                                                  "0", "of", "8", "4.9"]
+    assert lag.table().splitlines()[2].split() == [
+        "0.01",
+        "8",
+        "of",
+        "8",
+        "8",
+        "of",
+        "8",
+        "0",
+        "of",
+        "8",
+        "4.9",
+    ]
 
 
 def test_running_stats_lag_checks_its_arguments():
@@ -137,16 +159,18 @@ def test_train_vs_eval_on_the_same_batch():
 def test_a_batch_of_two_digits(digits):
     pixels = [2, 3, 4, 5, 10, 11, 0, 13]
     out = runs.pair_normalised(digits.x_train[:2])[:, pixels]
-    np.testing.assert_allclose(out[0], [-1.0, -0.9999, -0.9949, 0.9999, -0.9999, 0.9994, 0.0,
-                                        -0.9999], atol=5e-5)
+    np.testing.assert_allclose(
+        out[0], [-1.0, -0.9999, -0.9949, 0.9999, -0.9999, 0.9994, 0.0, -0.9999], atol=5e-5
+    )
     # Exact by construction: the pixels are multiples of 1/16, so the pair's mean and both
     # differences from it are exact in float64, and the two rows are exact negatives.
     np.testing.assert_array_equal(out[1], -out[0])
 
 
 def test_batch_size_table(digits):
-    e = runs.batch_size_effect(digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=200,
-                             seed=SEED)
+    e = runs.batch_size_effect(
+        digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=200, seed=SEED
+    )
     np.testing.assert_allclose(e.mean_spread, [0.617, 0.496, 0.252, 0.121, 0.057], **PRINTED)
     np.testing.assert_allclose(e.var_spread, [0.886, 1.891, 1.174, 0.535, 0.271], **PRINTED)
     np.testing.assert_allclose(e.train_eval_gap, [0.555, 0.401, 0.205, 0.103, 0.048], **PRINTED)
@@ -183,8 +207,7 @@ def test_tiny_weights_grow_out_of_the_eps_regime_in_the_first_epoch(digits):
 
     model = runs.bad_init_mlp(0.001, True, seed=SEED)
     hidden = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
-    train(model, digits, "momentum", lr=0.04, epochs=1, batch_size=128, seed=SEED,
-          progress=False)
+    train(model, digits, "momentum", lr=0.04, epochs=1, batch_size=128, seed=SEED, progress=False)
     with torch.no_grad():
         stds = [float(m.weight.std()) for m in hidden]
     assert all(0.17 <= s <= 0.25 for s in stds), stds
@@ -195,7 +218,9 @@ def test_batch_of_two_is_plus_minus_one():
     x = 5.0 * np.random.default_rng(0).standard_normal((2, 50))
     out = runs.pair_normalised(x)
     gap = np.abs(x[0] - x[1])  # exactly ±|d| / sqrt(d² + 4 eps): ±1 up to eps
-    np.testing.assert_allclose(np.abs(out), np.broadcast_to(gap / np.sqrt(gap**2 + 4e-5), (2, 50)), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.abs(out), np.broadcast_to(gap / np.sqrt(gap**2 + 4e-5), (2, 50)), rtol=1e-10
+    )
     assert np.all(np.abs(out) < 1) and np.all(np.abs(out) > 0.99)
     np.testing.assert_allclose(np.abs(runs.pair_normalised(x, eps=1e-12)), 1.0, atol=1e-8)
     np.testing.assert_array_equal(np.sign(out[0]), -np.sign(out[1]))
@@ -231,10 +256,13 @@ def test_recalibrated_needs_batchnorm():
         runs.recalibrated(model, np.zeros((4, 64)))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: runs.init_comparison(stds=()), "stds must have between 1 and 8 items"),
-    (lambda: runs.critical_std(0), "width must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: runs.init_comparison(stds=()), "stds must have between 1 and 8 items"),
+        (lambda: runs.critical_std(0), "width must be >= 1"),
+    ],
+)
 def test_bad_arguments_are_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

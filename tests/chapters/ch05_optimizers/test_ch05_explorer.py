@@ -5,8 +5,8 @@ import io
 import ipywidgets
 import numpy as np
 import pytest
-
 from explorer_testing import count_full_draws, pixels
+
 from course_utils.chapters.ch05_optimizers import surfaces
 from course_utils.chapters.ch05_optimizers.explorer import optimizer_explorer
 
@@ -18,8 +18,9 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = surfaces.explore(v["surface"], v["optimizer"], v["lr"], v["momentum"], v["beta2"],
-                                v["steps"])
+    expected = surfaces.explore(
+        v["surface"], v["optimizer"], v["lr"], v["momentum"], v["beta2"], v["steps"]
+    )
     # Bit for bit: the same function on the same inputs in one process (exact by construction).
     np.testing.assert_array_equal(ex.result.points, expected.points)
     assert ex.result.status == expected.status
@@ -35,18 +36,32 @@ def test_contract(explorer):
     assert isinstance(explorer.controls["surface"], ipywidgets.Dropdown)
     assert explorer.controls["steps"].continuous_update is False
     assert explorer.figure is explorer.canvas.figure
-    assert explorer.values == dict(optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999,
-                                   steps=200, surface="quadratic")
+    assert explorer.values == dict(
+        optimizer="SGD", lr=0.15, momentum=0.0, beta2=0.999, steps=200, surface="quadratic"
+    )
     assert explorer.message == ""
     assert explorer.summary.startswith("after 200 steps: (x, y) = (-0.438, ")
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("optimizer", "Adam"), ("optimizer", "Adagrad"), ("optimizer", "Adadelta"),
-    ("optimizer", "RMSprop"), ("optimizer", "AdamW"), ("lr", 0.01), ("lr", 1e-4),
-    ("momentum", 0.9), ("beta2", 0.9), ("steps", 1000), ("steps", 10),
-    ("surface", "saddle"), ("surface", "rosenbrock")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("optimizer", "Adam"),
+        ("optimizer", "Adagrad"),
+        ("optimizer", "Adadelta"),
+        ("optimizer", "RMSprop"),
+        ("optimizer", "AdamW"),
+        ("lr", 0.01),
+        ("lr", 1e-4),
+        ("momentum", 0.9),
+        ("beta2", 0.9),
+        ("steps", 1000),
+        ("steps", 10),
+        ("surface", "saddle"),
+        ("surface", "rosenbrock"),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -59,8 +74,14 @@ def test_moves_update_in_place_without_a_full_redraw(explorer):
     axes = list(explorer.figure.axes)
     loss = explorer.view.loss
     full = count_full_draws(explorer)
-    for name, value in [("lr", 0.1), ("momentum", 0.5), ("optimizer", "Adam"), ("beta2", 0.99),
-                        ("steps", 500), ("lr", 0.05)]:
+    for name, value in [
+        ("lr", 0.1),
+        ("momentum", 0.5),
+        ("optimizer", "Adam"),
+        ("beta2", 0.99),
+        ("steps", 500),
+        ("lr", 0.05),
+    ]:
         explorer.controls[name].value = value
     assert full["n"] == 0
     assert explorer.figure.axes == axes and explorer.view.loss is loss
@@ -88,8 +109,9 @@ def test_blitted_frames_equal_a_full_redraw(explorer):
 
 def test_a_diverging_lr_says_so_and_keeps_the_path(explorer):
     explorer.controls["lr"].value = 0.25
-    assert explorer.message == ("diverged at step 17: the point left |x|, |y| <= 1000 "
-                                "(learning rate too high?)")
+    assert explorer.message == (
+        "diverged at step 17: the point left |x|, |y| <= 1000 (learning rate too high?)"
+    )
     assert explorer.result.diverged and len(explorer.result.points) == 17
     _, path, _ = explorer.view.paths["quadratic"]
     assert len(path.get_xdata()) == 17  # not an empty plot
@@ -128,18 +150,23 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["image/png"]
-    assert bundle["text/plain"] == ("OptimizerExplorer(optimizer='SGD', lr=0.15, momentum=0.0, "
-                                    "beta2=0.999, steps=200, surface='quadratic')")
+    assert bundle["text/plain"] == (
+        "OptimizerExplorer(optimizer='SGD', lr=0.15, momentum=0.0, "
+        "beta2=0.999, steps=200, surface='quadratic')"
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(optimizer="LBFGS"), "optimizer must be one of SGD, Nesterov"),
-    (dict(lr=0), "lr must be a number between 0.0001 and 10; got 0"),
-    (dict(steps=5), "steps must be an integer between 10 and 1000; got 5"),
-    (dict(surface="bowl"), "surface must be one of quadratic, saddle, rosenbrock"),
-    (dict(dpi=10**4), "at most 4000 a side"),
-    (dict(size=3), "no control named size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(optimizer="LBFGS"), "optimizer must be one of SGD, Nesterov"),
+        (dict(lr=0), "lr must be a number between 0.0001 and 10; got 0"),
+        (dict(steps=5), "steps must be an integer between 10 and 1000; got 5"),
+        (dict(surface="bowl"), "surface must be one of quadratic, saddle, rosenbrock"),
+        (dict(dpi=10**4), "at most 4000 a side"),
+        (dict(size=3), "no control named size"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         optimizer_explorer(**kwargs)
@@ -147,7 +174,8 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 
 def test_control_labels_are_the_names_the_browser_test_finds(explorer):
     assert {name: c.description for name, c in explorer.controls.items()} == {
-        name: name for name in explorer.controls}
+        name: name for name in explorer.controls
+    }
 
 
 def test_controls_an_optimiser_ignores_are_greyed_out():

@@ -17,14 +17,17 @@ def test_gradient_is_the_autograd_gradient_of_the_value(name):
         value = surface.value(p.detach().numpy())
         # the value functions are NumPy; re-express them on the tensor for autograd
         x, y = p[0], p[1]
-        f = {"quadratic": 0.5 * (0.1 * x**2 + 10 * y**2),
-             "saddle": 0.5 * x**2 - 0.5 * y**2 + 0.25 * y**4,
-             "rosenbrock": (1 - x) ** 2 + 100 * (y - x**2) ** 2}[name]
+        f = {
+            "quadratic": 0.5 * (0.1 * x**2 + 10 * y**2),
+            "saddle": 0.5 * x**2 - 0.5 * y**2 + 0.25 * y**4,
+            "rosenbrock": (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+        }[name]
         assert math.isclose(float(value), f.item(), rel_tol=1e-12)
         f.backward()
         np.testing.assert_allclose(surface.grad(np.array(point)), p.grad.numpy(), rtol=1e-12)
-    assert math.isclose(float(surface.value(np.array(surface.minimum))), surface.f_min,
-                        abs_tol=1e-15)
+    assert math.isclose(
+        float(surface.value(np.array(surface.minimum))), surface.f_min, abs_tol=1e-15
+    )
     np.testing.assert_allclose(surface.grad(np.array(surface.minimum)), 0.0, atol=1e-15)
 
 
@@ -46,22 +49,24 @@ def test_divergence_is_a_result_with_the_step():
     assert len(tr.points) == 8 and np.all(np.isfinite(tr.points))
 
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    (("bowl", "SGD"), dict(lr=0.1), "surface must be one of"),
-    (("quadratic", "LBFGS"), dict(lr=0.1), "optimizer must be one of"),
-    (("quadratic", "SGD"), dict(lr=0.1, steps=0), "steps must be between 1 and"),
-    (("quadratic", "SGD"), dict(lr=0.1, steps=10**6), "steps must be between 1 and"),
-    (("quadratic", "SGD"), dict(lr=-0.1), "Invalid learning rate"),
-    (("quadratic", "SGD"), dict(lr=0.1, start=(np.nan, 0)), "start must hold finite numbers"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (("bowl", "SGD"), dict(lr=0.1), "surface must be one of"),
+        (("quadratic", "LBFGS"), dict(lr=0.1), "optimizer must be one of"),
+        (("quadratic", "SGD"), dict(lr=0.1, steps=0), "steps must be between 1 and"),
+        (("quadratic", "SGD"), dict(lr=0.1, steps=10**6), "steps must be between 1 and"),
+        (("quadratic", "SGD"), dict(lr=-0.1), "Invalid learning rate"),
+        (("quadratic", "SGD"), dict(lr=0.1, start=(np.nan, 0)), "start must hold finite numbers"),
+    ],
+)
 def test_run_checks_its_arguments(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         S.run(*args, **kwargs)
 
 
 def test_race_runs_every_contender_from_the_same_start():
-    out = S.race("saddle", {"GD": ("SGD", dict(lr=0.1)), "Adam": ("Adam", dict(lr=0.1))},
-                 steps=30)
+    out = S.race("saddle", {"GD": ("SGD", dict(lr=0.1)), "Adam": ("Adam", dict(lr=0.1))}, steps=30)
     assert list(out) == ["GD", "Adam"]
     assert all(np.array_equal(t.points[0], (2.0, 1e-3)) for t in out.values())
     with pytest.raises(ValueError, match="needs an lr"):
@@ -107,9 +112,13 @@ def test_gd_at_momentums_learning_rate_diverges_and_off_optimum_settings_are_slo
         S.contraction_rate(slow, first=0)
 
 
-SADDLE = {"GD": ("SGD", dict(lr=0.1)), "momentum 0.9": ("SGD", dict(lr=0.1, momentum=0.9)),
-          "Nesterov 0.9": ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-          "RMSprop": ("RMSprop", dict(lr=0.1)), "Adam": ("Adam", dict(lr=0.1))}
+SADDLE = {
+    "GD": ("SGD", dict(lr=0.1)),
+    "momentum 0.9": ("SGD", dict(lr=0.1, momentum=0.9)),
+    "Nesterov 0.9": ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    "RMSprop": ("RMSprop", dict(lr=0.1)),
+    "Adam": ("Adam", dict(lr=0.1)),
+}
 
 
 def test_gd_escapes_the_saddle_far_slower_than_momentum_or_adam():
@@ -130,7 +139,9 @@ def test_gd_escapes_the_saddle_far_slower_than_momentum_or_adam():
 def test_explore_maps_the_controls():
     assert S.optimizer_settings("Adam", 0.1, 0.8, 0.99) == ("Adam", dict(lr=0.1, betas=(0.8, 0.99)))
     assert S.optimizer_settings("RMSprop", 0.1, 0.5, 0.9) == (
-        "RMSprop", dict(lr=0.1, alpha=0.9, momentum=0.5))
+        "RMSprop",
+        dict(lr=0.1, alpha=0.9, momentum=0.5),
+    )
     assert S.optimizer_settings("Nesterov", 0.1, 0.9, 0.9)[1]["nesterov"] is True
     tr = S.explore("rosenbrock", "Adam", 0.05, 0.9, 0.999, 100)
     np.testing.assert_array_equal(tr.points, S.run("rosenbrock", "Adam", lr=0.05, steps=100).points)

@@ -35,15 +35,17 @@ def cells():
     return nbgrader_cells(nbformat.read(NOTEBOOK, as_version=4))
 
 
-(test_dropout_cells_carry_nbgrader_metadata,
- test_dropout_reference_passes_visible_and_hidden_tests,
- test_dropout_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "dropout", check="check_inverted_dropout", points=2)
+(
+    test_dropout_cells_carry_nbgrader_metadata,
+    test_dropout_reference_passes_visible_and_hidden_tests,
+    test_dropout_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "dropout", check="check_inverted_dropout", points=2)
 
-(test_network_cells_carry_nbgrader_metadata,
- test_network_reference_passes_visible_and_hidden_tests,
- test_network_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "dropout_network", check="check_dropout_network", points=3)
+(
+    test_network_cells_carry_nbgrader_metadata,
+    test_network_reference_passes_visible_and_hidden_tests,
+    test_network_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "dropout_network", check="check_dropout_network", points=3)
 
 
 def run_check(check, name, source):
@@ -54,8 +56,11 @@ def run_check(check, name, source):
 
 # ================================================================== exercise 1: inverted dropout
 def dropout_answer(body: str) -> str:
-    return "import numpy as np\n\n\ndef inverted_dropout(x, p, train, rng):\n" + \
-        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+    return (
+        "import numpy as np\n\n\ndef inverted_dropout(x, p, train, rng):\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+    )
 
 
 def with_mask(mask: str, train_out: str = "x * mask / (1 - p)", test_out: str = "x.copy()"):
@@ -79,48 +84,75 @@ DROPOUT_WRONG = {
     "version 1 (no scaling)": (with_mask("rng.random(x.shape) >= p", "x * mask"), "version 1"),
     "scaled by 1/p": (with_mask("rng.random(x.shape) >= p", "x * mask / p"), "divided by p"),
     "p as keep probability": (with_mask("rng.random(x.shape) < p"), "DROPPING"),
-    "p as keep probability, scaled by 1/p": (with_mask("rng.random(x.shape) < p",
-                                                       "x * mask / p"), "DROPPING"),
-    "scales at test time": (with_mask("rng.random(x.shape) >= p", test_out="(1 - p) * x"),
-                            "version 1's test rule"),
-    "drops at test time": (dropout_answer("""
+    "p as keep probability, scaled by 1/p": (
+        with_mask("rng.random(x.shape) < p", "x * mask / p"),
+        "DROPPING",
+    ),
+    "scales at test time": (
+        with_mask("rng.random(x.shape) >= p", test_out="(1 - p) * x"),
+        "version 1's test rule",
+    ),
+    "drops at test time": (
+        dropout_answer("""
         return x * (rng.random(x.shape) >= p) / (1 - p)
-        """), "test time"),
+        """),
+        "test time",
+    ),
     "global np.random": (with_mask("np.random.random(x.shape) >= p"), "rng"),
     "one mask for all rows": (with_mask("rng.random(x.shape[-1]) >= p"), "same mask"),
-    "in place": (dropout_answer("""
+    "in place": (
+        dropout_answer("""
         if train:
             x *= (rng.random(x.shape) >= p) / (1 - p)
         return x
-        """), "in place"),
-    "float32": (with_mask("rng.random(x.shape) >= p",
-                          "(x * mask / (1 - p)).astype(np.float32)"), "float64"),
-    "list": (with_mask("rng.random(x.shape) >= p", "list((x * mask / (1 - p)).ravel())"),
-             "NumPy array"),
-    "flattened": (with_mask("rng.random(x.shape) >= p", "(x * mask / (1 - p)).ravel()"),
-                  "shape"),
-    "new generator seeded inside": (with_mask("np.random.default_rng(0).random(x.shape) >= p"),
-                                    "seeded inside"),
-    "one-import answer": (dropout_answer("""
+        """),
+        "in place",
+    ),
+    "float32": (
+        with_mask("rng.random(x.shape) >= p", "(x * mask / (1 - p)).astype(np.float32)"),
+        "float64",
+    ),
+    "list": (
+        with_mask("rng.random(x.shape) >= p", "list((x * mask / (1 - p)).ravel())"),
+        "NumPy array",
+    ),
+    "flattened": (with_mask("rng.random(x.shape) >= p", "(x * mask / (1 - p)).ravel()"), "shape"),
+    "new generator seeded inside": (
+        with_mask("np.random.default_rng(0).random(x.shape) >= p"),
+        "seeded inside",
+    ),
+    "one-import answer": (
+        dropout_answer("""
         from course_utils import regularization
         return regularization.dropout(x, p, train, version=2, seed=rng)
-        """), "ReferenceUnavailable"),
-    "one-import answer, mask helpers": (dropout_answer("""
+        """),
+        "ReferenceUnavailable",
+    ),
+    "one-import answer, mask helpers": (
+        dropout_answer("""
         from course_utils import regularization as R
         if not train:
             return np.array(x, dtype=np.float64)
         return R.apply_dropout(x, R.dropout_mask(x.shape, p, rng), p, 2)
-        """), "ReferenceUnavailable"),
-    "one-import answer, DropoutStep": (dropout_answer("""
+        """),
+        "ReferenceUnavailable",
+    ),
+    "one-import answer, DropoutStep": (
+        dropout_answer("""
         from course_utils import regularization as R
         return R.DropoutStep(p, train, 2, rng).forward(np.array(x, dtype=np.float64), 0)[0]
-        """), "ReferenceUnavailable"),
-    "one-import answer, Monte Carlo with one mask": (dropout_answer("""
+        """),
+        "ReferenceUnavailable",
+    ),
+    "one-import answer, Monte Carlo with one mask": (
+        dropout_answer("""
         from course_utils.chapters.ch07_regularization import runs
         if not train:
             return np.array(x, dtype=np.float64)
         return runs.monte_carlo_dropout(x, p, 2, n_masks=1, seed=rng).mean_train
-        """), "ReferenceUnavailable"),
+        """),
+        "ReferenceUnavailable",
+    ),
 }
 
 
@@ -184,70 +216,127 @@ def network_answer(*replacements, body=NETWORK) -> str:
     for old, new in replacements:
         assert old in body, old
         body = body.replace(old, new)
-    return ("import numpy as np\n\n\ndef dropout_net_loss(X, Y, W1, b1, W2, b2, p, train, rng):\n"
-            + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n")
+    return (
+        "import numpy as np\n\n\ndef dropout_net_loss(X, Y, W1, b1, W2, b2, p, train, rng):\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+    )
 
 
 NETWORK_RIGHT = {
     "mask and scale kept apart": network_answer(),
     "relu derivative from h": network_answer(("dz = dh * (z > 0)", "dz = dh * (h > 0)")),
     "loss as a mean over examples": network_answer(
-        ("loss = float(np.sum(diff ** 2) / (2 * n))",
-         "loss = float(0.5 * np.mean(np.sum(diff ** 2, axis=1)))")),
+        (
+            "loss = float(np.sum(diff ** 2) / (2 * n))",
+            "loss = float(0.5 * np.mean(np.sum(diff ** 2, axis=1)))",
+        )
+    ),
 }
 
 #: The loss as numpy computes it, without float(): a right answer too.
-NUMPY_SCALAR_LOSS = network_answer(("loss = float(np.sum(diff ** 2) / (2 * n))",
-                                    "loss = np.sum(diff ** 2) / (2 * n)"))
+NUMPY_SCALAR_LOSS = network_answer(
+    ("loss = float(np.sum(diff ** 2) / (2 * n))", "loss = np.sum(diff ** 2) / (2 * n)")
+)
 
 #: name -> (answer source, a word of the visible check's hint)
 NETWORK_WRONG = {
-    "a new mask in the backward pass": (network_answer(
-        ("dh = dh_tilde * mask * scale",
-         "dh = dh_tilde * ((rng.random(h.shape) >= p) if train else 1.0) * scale")), "new mask"),
-    "the scale missing in the backward pass": (network_answer(
-        ("dh = dh_tilde * mask * scale", "dh = dh_tilde * mask")), "1/(1 - p)"),
-    "the mask missing in the backward pass": (network_answer(
-        ("dh = dh_tilde * mask * scale", "dh = dh_tilde * scale")), "forgets the mask"),
-    "no dropout in the backward pass": (network_answer(
-        ("dh = dh_tilde * mask * scale", "dh = dh_tilde")), "ignores dropout"),
-    "dropout applied at test time": (network_answer(
-        ("if train else np.ones(h.shape, dtype=bool)", ""),
-        ("scale = 1 / (1 - p) if train else 1.0", "scale = 1 / (1 - p)")), "test time"),
-    "(1 - p) at test time": (network_answer(
-        ("scale = 1 / (1 - p) if train else 1.0", "scale = 1 / (1 - p) if train else 1 - p")),
-        "version 1's test rule"),
-    "p as the keep probability": (network_answer(
-        ("rng.random(h.shape) >= p if train", "rng.random(h.shape) < p if train"),
-        ("scale = 1 / (1 - p) if train", "scale = 1 / p if train")), "DROPPING"),
-    "no scale in training (version 1)": (network_answer(
-        ("scale = 1 / (1 - p) if train else 1.0", "scale = 1.0")), "version 1"),
-    "dW2 from h instead of h_tilde": (network_answer(
-        ('"W2": h_tilde.T @ dscores', '"W2": h.T @ dscores')), "AFTER dropout"),
-    "gradient without 1/N": (network_answer(("dscores = diff / n", "dscores = diff")),
-                             "(scores - Y) / N"),
-    "no ReLU in the backward pass": (network_answer(("dz = dh * (z > 0)", "dz = dh")),
-                                     "ReLU"),
-    "b1 gradient with keepdims": (network_answer(
-        ('"b1": dz.sum(axis=0)', '"b1": dz.sum(axis=0, keepdims=True)')), "axis 0"),
-    "loss without the 1/2": (network_answer(
-        ("loss = float(np.sum(diff ** 2) / (2 * n))", "loss = float(np.sum(diff ** 2) / n)")),
-        "forward"),
-    "mask from np.random": (network_answer(
-        ("rng.random(h.shape) >= p if train", "np.random.random(h.shape) >= p if train")),
-        "not from np.random"),
-    "residual computed in place of Y": (network_answer(
-        ("diff = scores - Y", "diff = Y\ndiff -= scores\ndiff *= -1")), "in place"),
-    "grads as a tuple": (network_answer(
-        ('return loss, {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h_tilde.T @ dscores,\n'
-         '              "b2": dscores.sum(axis=0)}',
-         'return loss, (X.T @ dz, dz.sum(axis=0), h_tilde.T @ dscores, dscores.sum(axis=0))')),
-        "dict"),
-    "one-import answer": (network_answer(body="""
+    "a new mask in the backward pass": (
+        network_answer(
+            (
+                "dh = dh_tilde * mask * scale",
+                "dh = dh_tilde * ((rng.random(h.shape) >= p) if train else 1.0) * scale",
+            )
+        ),
+        "new mask",
+    ),
+    "the scale missing in the backward pass": (
+        network_answer(("dh = dh_tilde * mask * scale", "dh = dh_tilde * mask")),
+        "1/(1 - p)",
+    ),
+    "the mask missing in the backward pass": (
+        network_answer(("dh = dh_tilde * mask * scale", "dh = dh_tilde * scale")),
+        "forgets the mask",
+    ),
+    "no dropout in the backward pass": (
+        network_answer(("dh = dh_tilde * mask * scale", "dh = dh_tilde")),
+        "ignores dropout",
+    ),
+    "dropout applied at test time": (
+        network_answer(
+            ("if train else np.ones(h.shape, dtype=bool)", ""),
+            ("scale = 1 / (1 - p) if train else 1.0", "scale = 1 / (1 - p)"),
+        ),
+        "test time",
+    ),
+    "(1 - p) at test time": (
+        network_answer(
+            ("scale = 1 / (1 - p) if train else 1.0", "scale = 1 / (1 - p) if train else 1 - p")
+        ),
+        "version 1's test rule",
+    ),
+    "p as the keep probability": (
+        network_answer(
+            ("rng.random(h.shape) >= p if train", "rng.random(h.shape) < p if train"),
+            ("scale = 1 / (1 - p) if train", "scale = 1 / p if train"),
+        ),
+        "DROPPING",
+    ),
+    "no scale in training (version 1)": (
+        network_answer(("scale = 1 / (1 - p) if train else 1.0", "scale = 1.0")),
+        "version 1",
+    ),
+    "dW2 from h instead of h_tilde": (
+        network_answer(('"W2": h_tilde.T @ dscores', '"W2": h.T @ dscores')),
+        "AFTER dropout",
+    ),
+    "gradient without 1/N": (
+        network_answer(("dscores = diff / n", "dscores = diff")),
+        "(scores - Y) / N",
+    ),
+    "no ReLU in the backward pass": (network_answer(("dz = dh * (z > 0)", "dz = dh")), "ReLU"),
+    "b1 gradient with keepdims": (
+        network_answer(('"b1": dz.sum(axis=0)', '"b1": dz.sum(axis=0, keepdims=True)')),
+        "axis 0",
+    ),
+    "loss without the 1/2": (
+        network_answer(
+            ("loss = float(np.sum(diff ** 2) / (2 * n))", "loss = float(np.sum(diff ** 2) / n)")
+        ),
+        "forward",
+    ),
+    "mask from np.random": (
+        network_answer(
+            ("rng.random(h.shape) >= p if train", "np.random.random(h.shape) >= p if train")
+        ),
+        "not from np.random",
+    ),
+    "residual computed in place of Y": (
+        network_answer(("diff = scores - Y", "diff = Y\ndiff -= scores\ndiff *= -1")),
+        "in place",
+    ),
+    "grads as a tuple": (
+        network_answer(
+            (
+                'return loss, {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h_tilde.T @ dscores,\n'
+                '              "b2": dscores.sum(axis=0)}',
+                "return loss, (X.T @ dz, dz.sum(axis=0), h_tilde.T @ dscores, dscores.sum(axis=0))",
+            )
+        ),
+        "dict",
+    ),
+    "one-import answer": (
+        network_answer(
+            body="""
         from course_utils import regularization
         return regularization.dropout_net_loss(X, Y, W1, b1, W2, b2, p, train, rng)
-        """), "ReferenceUnavailable"),
-    "one-import answer, DropoutStep": (network_answer(body="""
+        """
+        ),
+        "ReferenceUnavailable",
+    ),
+    "one-import answer, DropoutStep": (
+        network_answer(
+            body="""
         from course_utils import regularization as R
         step = R.DropoutStep(p, train, 2, rng)
         z = X @ W1 + b1
@@ -258,8 +347,13 @@ NETWORK_WRONG = {
         return (float(np.sum((scores - Y) ** 2) / (2 * len(X))),
                 {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h_tilde.T @ dscores,
                  "b2": dscores.sum(axis=0)})
-        """), "ReferenceUnavailable"),
-    "one-import answer, dropout for the forward": (network_answer(body="""
+        """
+        ),
+        "ReferenceUnavailable",
+    ),
+    "one-import answer, dropout for the forward": (
+        network_answer(
+            body="""
         from course_utils import regularization as R
         z = X @ W1 + b1
         h = np.maximum(z, 0.0)
@@ -271,7 +365,10 @@ NETWORK_WRONG = {
         return (float(np.sum((scores - Y) ** 2) / (2 * len(X))),
                 {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h_tilde.T @ dscores,
                  "b2": dscores.sum(axis=0)})
-        """), "ReferenceUnavailable"),
+        """
+        ),
+        "ReferenceUnavailable",
+    ),
 }
 
 
@@ -316,36 +413,51 @@ def test_wrong_network_answers_fail_the_hidden_tests_and_the_spec(cells, mistake
 
 
 def test_the_spec_names_the_backward_mistakes():
-    failures = spec_failures(NETWORK_WRONG["a new mask in the backward pass"][0],
-                             "dropout_network_tests")
+    failures = spec_failures(
+        NETWORK_WRONG["a new mask in the backward pass"][0], "dropout_network_tests"
+    )
     assert any("new mask" in f for f in failures)
-    failures = spec_failures(NETWORK_WRONG["the scale missing in the backward pass"][0],
-                             "dropout_network_tests")
+    failures = spec_failures(
+        NETWORK_WRONG["the scale missing in the backward pass"][0], "dropout_network_tests"
+    )
     assert any("1/(1 - p)" in f for f in failures)
 
 
 def test_the_check_uses_the_numerical_gradient_of_the_answers_own_loss(capsys):
     """The backward bug is reported against the numerical gradient with the mask held fixed."""
     with pytest.raises(AssertionError, match="numerical gradient of your own loss"):
-        run_check(check_dropout_network, "dropout_net_loss",
-                  NETWORK_WRONG["a new mask in the backward pass"][0])
+        run_check(
+            check_dropout_network,
+            "dropout_net_loss",
+            NETWORK_WRONG["a new mask in the backward pass"][0],
+        )
     assert "WRONG" in capsys.readouterr().out
 
 
 # ================================================================== the references
 def test_the_references_are_hidden_only_while_an_answer_runs():
     x = np.ones((4, 5))
-    problem = [np.ones((2, 3)), np.ones((2, 2)), np.ones((3, 4)), np.zeros(4), np.ones((4, 2)),
-               np.zeros(2)]
+    problem = [
+        np.ones((2, 3)),
+        np.ones((2, 2)),
+        np.ones((3, 4)),
+        np.zeros(4),
+        np.ones((4, 2)),
+        np.zeros(2),
+    ]
     calls = {
-        "dropout": [lambda: R.dropout(x, 0.5, True, seed=np.random.default_rng(0)),
-                    lambda: R.apply_dropout(x, x > 0, 0.5),
-                    lambda: R.dropout_mask(x.shape, 0.5, np.random.default_rng(0)),
-                    lambda: runs.monte_carlo_dropout(x, 0.5, n_masks=1),
-                    lambda: R.DropoutStep(0.5).forward(x, 0)],
-        "dropout_network": [lambda: R.dropout_net_loss(*problem, 0.5, True),
-                            lambda: R.DropoutStep(0.5).backward(x, x, 0),
-                            lambda: R.dropout(x, 0.5, True)],
+        "dropout": [
+            lambda: R.dropout(x, 0.5, True, seed=np.random.default_rng(0)),
+            lambda: R.apply_dropout(x, x > 0, 0.5),
+            lambda: R.dropout_mask(x.shape, 0.5, np.random.default_rng(0)),
+            lambda: runs.monte_carlo_dropout(x, 0.5, n_masks=1),
+            lambda: R.DropoutStep(0.5).forward(x, 0),
+        ],
+        "dropout_network": [
+            lambda: R.dropout_net_loss(*problem, 0.5, True),
+            lambda: R.DropoutStep(0.5).backward(x, x, 0),
+            lambda: R.dropout(x, 0.5, True),
+        ],
     }
     for exercise, functions in calls.items():
         with references.hidden(exercise):
@@ -356,4 +468,5 @@ def test_the_references_are_hidden_only_while_an_answer_runs():
             call()
     assert set(references.references_of("dropout_network")) >= {
         "course_utils.regularization.dropout_net_loss",
-        "course_utils.regularization.DropoutStep.backward"}
+        "course_utils.regularization.DropoutStep.backward",
+    }

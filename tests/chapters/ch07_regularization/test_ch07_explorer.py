@@ -26,8 +26,10 @@ def assert_result_matches(ex):
     np.testing.assert_array_equal(view.train.get_array(), expected.train)
     np.testing.assert_array_equal(view.test.get_array(), expected.test)
     scale = np.abs(expected.test).max()
-    np.testing.assert_allclose(view.points.get_offsets(),
-                               np.column_stack([expected.test.ravel(), expected.expected.ravel()]) / scale)
+    np.testing.assert_allclose(
+        view.points.get_offsets(),
+        np.column_stack([expected.test.ravel(), expected.expected.ravel()]) / scale,
+    )
 
 
 def test_contract(explorer):
@@ -43,9 +45,18 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("p", 0.0), ("p", 0.25), ("p", 0.9), ("version", 1), ("method", "DropConnect"),
-    ("seed", 7), ("seed", 50)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("p", 0.0),
+        ("p", 0.25),
+        ("p", 0.9),
+        ("version", 1),
+        ("method", "DropConnect"),
+        ("seed", 7),
+        ("seed", 50),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -81,8 +92,12 @@ def test_moves_update_in_place_and_method_redraws_its_labels(explorer):
     explorer.controls["method"].value = "DropConnect"
     assert full["n"] == 1  # both layouts' backgrounds are kept
     assert explorer.figure is figure and explorer.figure.axes == axes
-    assert [explorer.view.mask, explorer.view.train, explorer.view.test,
-            explorer.view.points] == artists and all(a.get_animated() for a in artists)
+    assert [
+        explorer.view.mask,
+        explorer.view.train,
+        explorer.view.test,
+        explorer.view.points,
+    ] == artists and all(a.get_animated() for a in artists)
 
 
 def test_blitted_frames_equal_a_full_redraw(explorer):
@@ -109,16 +124,19 @@ def test_notebook_drive_cell():
     ex.controls["version"].value = 1
     ex.controls["p"].value = 0.3
     assert ex.message == ""
-    assert ex.summary == ("kept 74% of the weights   max|train z| 2.69   max|test z| 2.02   "
-                          "mean of 1000 masks vs test: rel. error 1.9%")
+    assert ex.summary == (
+        "kept 74% of the weights   max|train z| 2.69   max|test z| 2.02   "
+        "mean of 1000 masks vs test: rel. error 1.9%"
+    )
 
 
 @pytest.mark.parametrize("value", [1.5, -0.2])
 def test_out_of_range_p_is_clamped_with_a_message(explorer, value):
     explorer.controls["p"].value = value
     clamped = 0.9 if value > 1 else 0.0
-    assert explorer.message == (f"p = {value:g} is out of range (allowed 0 to 0.9); "
-                                f"using {clamped:g}")
+    assert explorer.message == (
+        f"p = {value:g} is out of range (allowed 0 to 0.9); using {clamped:g}"
+    )
     assert_result_matches(explorer)
 
 
@@ -138,14 +156,20 @@ def test_a_mask_that_drops_everything_warns():
         assert (ex.message != "") == (ex.result.kept == 0)
 
 
-@pytest.mark.parametrize("start, message", [
-    (dict(p=0.95), "p must be a number between 0 and 0.9; got 0.95"),
-    (dict(version=3), "version must be one of 1, 2; got 3"),
-    (dict(method="dropconnect"), "method must be one of dropout, DropConnect; got 'dropconnect'"),
-    (dict(seed=51), "seed must be an integer between 0 and 50; got 51"),
-    (dict(n_masks=0), "n_masks must be between 1 and 65536; got 0"),
-    (dict(figsize=(0, 1)), "figsize and dpi must be positive"),
-])
+@pytest.mark.parametrize(
+    "start, message",
+    [
+        (dict(p=0.95), "p must be a number between 0 and 0.9; got 0.95"),
+        (dict(version=3), "version must be one of 1, 2; got 3"),
+        (
+            dict(method="dropconnect"),
+            "method must be one of dropout, DropConnect; got 'dropconnect'",
+        ),
+        (dict(seed=51), "seed must be an integer between 0 and 50; got 51"),
+        (dict(n_masks=0), "n_masks must be between 1 and 65536; got 0"),
+        (dict(figsize=(0, 1)), "figsize and dpi must be positive"),
+    ],
+)
 def test_bad_start_values_raise_saying_what_is_allowed(start, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         dropout_explorer(**start)

@@ -19,6 +19,8 @@ def test_static_figures_build_and_say_what_they_show():
     assert len(D.plot_augmentations({"a": photo, "b": photo}).axes) == 3
     weights = {"L1": [np.array([0.0, 0.5]), np.array([1e-4, -1.0])], "L2": np.array([0.2, -0.3])}
     histograms = D.plot_weight_histograms(weights)
-    assert [ax.get_title() for ax in histograms.axes] == ["L1: 50.0% of |w| < 0.001",
-                                                          "L2: 0.0% of |w| < 0.001"]
+    assert [ax.get_title() for ax in histograms.axes] == [
+        "L1: 50.0% of |w| < 0.001",
+        "L2: 0.0% of |w| < 0.001",
+    ]
     assert histograms.axes[0].get_xlim()[1] >= 1.0  # the shared range covers every weight

@@ -65,9 +65,13 @@ def _mean(study, noise, name, what):
 
 def test_gap_table_as_printed(study):
     """The means over 8 seeds the notebook prints (mean ± SD, two decimals)."""
-    printed = {(0.2, "none"): (0.91, 0.70, 0.20), (0.2, "dropout 0.5"): (0.81, 0.76, 0.06),
-               (0.2, "L2 0.03"): (0.77, 0.71, 0.06),
-               (0.0, "none"): (1.00, 0.88, 0.12), (0.0, "dropout 0.5"): (0.98, 0.85, 0.13)}
+    printed = {
+        (0.2, "none"): (0.91, 0.70, 0.20),
+        (0.2, "dropout 0.5"): (0.81, 0.76, 0.06),
+        (0.2, "L2 0.03"): (0.77, 0.71, 0.06),
+        (0.0, "none"): (1.00, 0.88, 0.12),
+        (0.0, "dropout 0.5"): (0.98, 0.85, 0.13),
+    }
     assert study.rows == tuple(printed) and study.seeds == tuple(range(8))
     for (noise, name), (train_acc, val_acc, gap) in printed.items():
         assert _mean(study, noise, name, "train_acc") == pytest.approx(train_acc, **MEAN)
@@ -103,8 +107,17 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
     """
     settings = {"none": {}, "L2 0.03": {"l2": 0.03}}
     stacked = runs_gap.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
-    alone = runs_gap.gap_runs(runs_gap.small_digits(100, label_noise=0.2, seed=seed), settings, width=64,
-                       depth=2, lr=0.2, epochs=20, batch_size=50, seed=seed, activation="gelu")
+    alone = runs_gap.gap_runs(
+        runs_gap.small_digits(100, label_noise=0.2, seed=seed),
+        settings,
+        width=64,
+        depth=2,
+        lr=0.2,
+        epochs=20,
+        batch_size=50,
+        seed=seed,
+        activation="gelu",
+    )
     for row, run in enumerate(alone):
         assert stacked.train_acc[row, 0] == pytest.approx(run.train_acc, abs=0.011)
         assert stacked.val_acc[row, 0] == pytest.approx(run.val_acc, abs=1 / 450 + 1e-9)
@@ -149,17 +162,30 @@ def test_notebook_has_the_spine_and_its_title_carries_the_seed_title():
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     # cells[0] holds the Binder / Colab badges (tools/launch_links.py); then the title
     assert nb.cells[1].source.startswith("# 07 · Regularisation · 七、正则")
-    for heading in ("Learning goals", "## Explore", "## Exercise", "## Takeaways",
-                    "## References", "## Glossary"):
+    for heading in (
+        "Learning goals",
+        "## Explore",
+        "## Exercise",
+        "## Takeaways",
+        "## References",
+        "## Glossary",
+    ):
         assert heading in text
-    for citation in ("JMLR* 15, 2014", "ICML* 2013", "ECCV* 2016", "arXiv:1708.04552",
-                     "AAAI* 2020", "ICLR* 2019"):
+    for citation in (
+        "JMLR* 15, 2014",
+        "ICML* 2013",
+        "ECCV* 2016",
+        "arXiv:1708.04552",
+        "AAAI* 2020",
+        "ICLR* 2019",
+    ):
         assert citation in text
     # the browser test finds the explorer cell by how it starts; its text/plain is stable
     starts = [c for c in nb.cells if c.source.startswith("explorer = dropout_explorer(")]
     assert len(starts) == 1
     assert starts[0].outputs[0]["data"]["text/plain"] == (
-        "DropoutExplorer(p=0.5, version=2, method='dropout', seed=0)")
+        "DropoutExplorer(p=0.5, version=2, method='dropout', seed=0)"
+    )
 
 
 def test_sgd_weight_decay_is_l2_and_adam_weight_decay_is_not_adamw():
@@ -172,13 +198,19 @@ def test_sgd_weight_decay_is_l2_and_adam_weight_decay_is_not_adamw():
 def test_decoupled_decay_is_what_torch_adamw_does():
     # (c) of decay_equivalence, written out for Adam, against torch.optim.AdamW
     gen = torch.Generator().manual_seed(0)
-    x, y = torch.randn(32, 5, generator=gen, dtype=torch.float64), torch.randint(0, 3, (32,), generator=gen)
+    x, y = (
+        torch.randn(32, 5, generator=gen, dtype=torch.float64),
+        torch.randint(0, 3, (32,), generator=gen),
+    )
     w0 = torch.randn(5, 3, generator=gen, dtype=torch.float64)
     runs = []
     for decoupled in (True, False):
         w = w0.clone().requires_grad_(True)
-        opt = (torch.optim.Adam([w], lr=0.1) if decoupled
-               else torch.optim.AdamW([w], lr=0.1, weight_decay=0.05))
+        opt = (
+            torch.optim.Adam([w], lr=0.1)
+            if decoupled
+            else torch.optim.AdamW([w], lr=0.1, weight_decay=0.05)
+        )
         for _ in range(10):
             loss = torch.nn.functional.cross_entropy(x @ w, y)
             opt.zero_grad()
@@ -192,7 +224,9 @@ def test_decoupled_decay_is_what_torch_adamw_does():
 
 
 def test_near_zero_share_pools_all_arrays():
-    assert runs.near_zero_share([np.array([0.0, 1.0]), np.array([1e-4, 2.0, -5e-4, 3.0])], 1e-3) == 0.5
+    assert (
+        runs.near_zero_share([np.array([0.0, 1.0]), np.array([1e-4, 2.0, -5e-4, 3.0])], 1e-3) == 0.5
+    )
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -218,9 +252,13 @@ def test_monte_carlo_error_follows_its_standard_error_over_seeds():
 # ------------------------------------------------------------------ the general pattern
 def test_expectation_is_exact_for_linear_parts_and_biased_after_nonlinearities():
     gaps = runs.expectation_gaps(n_draws=10_000, p=0.5, seed=0)
-    printed = {"dropout, linear layer": 0.0086, "DropConnect, linear layer": 0.0089,
-               "dropout, then tanh": 0.2013, "stochastic depth, 1 block": 0.0004,
-               "stochastic depth, 12 blocks": 0.1811}
+    printed = {
+        "dropout, linear layer": 0.0086,
+        "DropConnect, linear layer": 0.0089,
+        "dropout, then tanh": 0.2013,
+        "stochastic depth, 1 block": 0.0004,
+        "stochastic depth, 12 blocks": 0.1811,
+    }
     for name, value in printed.items():
         assert gaps[name] == pytest.approx(value, abs=5e-5), name
     for name in ("dropout, linear layer", "DropConnect, linear layer", "stochastic depth, 1 block"):

@@ -23,10 +23,13 @@ from exercise_testing import (  # noqa: E402
     standard_exercise_tests,
 )
 
-(test_exercise_cells_carry_nbgrader_metadata,
- test_reference_solution_passes_visible_and_hidden_tests,
- test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "numerical_gradient", check="check_numerical_gradient", points=2)
+(
+    test_exercise_cells_carry_nbgrader_metadata,
+    test_reference_solution_passes_visible_and_hidden_tests,
+    test_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(
+    NOTEBOOK, "numerical_gradient", check="check_numerical_gradient", points=2
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,11 @@ def cells():
 
 def answer(body: str) -> str:
     """A solution cell defining numerical_gradient(f, x, h=1e-5) with ``body``."""
-    return "import numpy as np\n\n\ndef numerical_gradient(f, x, h=1e-5):\n" + \
-        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+    return (
+        "import numpy as np\n\n\ndef numerical_gradient(f, x, h=1e-5):\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+    )
 
 
 CENTRED = """
@@ -55,8 +61,12 @@ return grad
 
 
 def centred_with(step="h", divisor="2 * h", result="grad"):
-    return answer(CENTRED.replace("old + h", f"old + {step}").replace("old - h", f"old - {step}")
-                  .replace("(2 * h)", f"({divisor})").replace("return grad", f"return {result}"))
+    return answer(
+        CENTRED.replace("old + h", f"old + {step}")
+        .replace("old - h", f"old - {step}")
+        .replace("(2 * h)", f"({divisor})")
+        .replace("return grad", f"return {result}")
+    )
 
 
 RIGHT = {
@@ -86,7 +96,8 @@ RIGHT = {
 
 #: name -> (answer source, a word of the visible check's hint for it)
 WRONG = {
-    "forward difference": (answer("""
+    "forward difference": (
+        answer("""
         grad, base = np.zeros(x.shape), f(x)
         for i in np.ndindex(x.shape):
             old = x[i]
@@ -94,8 +105,11 @@ WRONG = {
             grad[i] = (f(x) - base) / h
             x[i] = old
         return grad
-        """), "forward"),
-    "backward difference": (answer("""
+        """),
+        "forward",
+    ),
+    "backward difference": (
+        answer("""
         grad, base = np.zeros(x.shape), f(x)
         for i in np.ndindex(x.shape):
             old = x[i]
@@ -103,12 +117,15 @@ WRONG = {
             grad[i] = (base - f(x)) / h
             x[i] = old
         return grad
-        """), "backward"),
+        """),
+        "backward",
+    ),
     "divides by h, not 2h": (centred_with(divisor="h"), "twice"),
     "divides by 4h": (centred_with(divisor="4 * h"), "half"),
     "ignores h (fixed 1e-5)": (centred_with(step="1e-5", divisor="2e-5"), "passed in"),
     "step 2h each side": (centred_with(step="2 * h", divisor="4 * h"), "passed in"),
-    "x left at x - h": (answer("""
+    "x left at x - h": (
+        answer("""
         grad = np.zeros(x.shape)
         for i in np.ndindex(x.shape):
             x[i] += h
@@ -117,8 +134,11 @@ WRONG = {
             minus = f(x)
             grad[i] = (plus - minus) / (2 * h)
         return grad
-        """), "x - h"),
-    "x restored by arithmetic": (answer("""
+        """),
+        "x - h",
+    ),
+    "x restored by arithmetic": (
+        answer("""
         grad = np.zeros(x.shape)
         for i in np.ndindex(x.shape):
             x[i] += h
@@ -128,8 +148,11 @@ WRONG = {
             x[i] += h
             grad[i] = (plus - minus) / (2 * h)
         return grad
-        """), "last bits"),
-    "only the first entry": (answer("""
+        """),
+        "last bits",
+    ),
+    "only the first entry": (
+        answer("""
         grad = np.zeros(x.shape)
         i = (0,) * x.ndim
         old = x[i]
@@ -140,8 +163,11 @@ WRONG = {
         x[i] = old
         grad[i] = (plus - minus) / (2 * h)
         return grad
-        """), "first entry"),
-    "rows moved at once": (answer("""
+        """),
+        "first entry",
+    ),
+    "rows moved at once": (
+        answer("""
         grad = np.zeros(x.shape)
         for i in range(len(x)):
             old = x[i].copy()
@@ -152,21 +178,32 @@ WRONG = {
             x[i] = old
             grad[i] = (plus - minus) / (2 * h)
         return grad
-        """), "row"),
-    "all of x moved at once": (answer("""
+        """),
+        "row",
+    ),
+    "all of x moved at once": (
+        answer("""
         return np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h))
-        """), "at once"),
+        """),
+        "at once",
+    ),
     "float32 result": (centred_with(result="grad.astype(np.float32)"), "float64"),
     "flattened": (centred_with(result="grad.ravel()"), "shape"),
     "a list": (centred_with(result="grad.tolist()"), "array"),
-    "one-import answer": (answer("""
+    "one-import answer": (
+        answer("""
         from course_utils import gradcheck
         return gradcheck.numerical_gradient(f, x, h)
-        """), "ReferenceUnavailable"),
-    "one-import answer, sampled helper": (answer("""
+        """),
+        "ReferenceUnavailable",
+    ),
+    "one-import answer, sampled helper": (
+        answer("""
         from course_utils import gradcheck
         return gradcheck._centred_at(f, x, h, np.arange(x.size)).reshape(x.shape)
-        """), "ReferenceUnavailable"),
+        """),
+        "ReferenceUnavailable",
+    ),
 }
 
 
@@ -185,8 +222,9 @@ def test_other_right_answers_pass_all_three(cells, name, capsys):
 
 
 def test_reference_solution_passes_the_spec(cells):
-    assert spec_failures(cells["numerical_gradient_solution"].source,
-                         "numerical_gradient_tests") == []
+    assert (
+        spec_failures(cells["numerical_gradient_solution"].source, "numerical_gradient_tests") == []
+    )
 
 
 @pytest.mark.parametrize("mistake", WRONG)
@@ -216,14 +254,18 @@ def test_the_spec_names_the_mistake():
 def test_the_references_are_hidden_only_while_an_answer_runs():
     x = np.array([0.3, -1.2])
     with references.hidden("numerical_gradient"):
-        for call in (lambda: gradcheck.numerical_gradient(np.sum, x.copy()),
-                     lambda: gradcheck._centred_at(np.sum, x.copy(), 1e-5, np.arange(2)),
-                     lambda: gradcheck.check_gradient(np.sum, x.copy(), np.ones(2))):
+        for call in (
+            lambda: gradcheck.numerical_gradient(np.sum, x.copy()),
+            lambda: gradcheck._centred_at(np.sum, x.copy(), 1e-5, np.arange(2)),
+            lambda: gradcheck.check_gradient(np.sum, x.copy(), np.ones(2)),
+        ):
             with pytest.raises(references.ReferenceUnavailable, match="numerical_gradient"):
                 call()
     np.testing.assert_allclose(gradcheck.numerical_gradient(np.sum, x.copy()), [1.0, 1.0])
     assert set(references.references_of("numerical_gradient")) == {
-        "course_utils.gradcheck.numerical_gradient", "course_utils.gradcheck._centred_at"}
+        "course_utils.gradcheck.numerical_gradient",
+        "course_utils.gradcheck._centred_at",
+    }
 
 
 def test_check_refuses_non_functions():

@@ -22,7 +22,11 @@ def assert_result_matches(ex):
     expected = E.step_tradeoff(v["h"], v["method"], v["dtype"])
     np.testing.assert_array_equal(ex.result.errors, expected.errors)
     assert (ex.result.h, ex.result.error, ex.result.method, ex.result.dtype) == (
-        expected.h, expected.error, expected.method, expected.dtype)
+        expected.h,
+        expected.error,
+        expected.method,
+        expected.dtype,
+    )
     np.testing.assert_array_equal(ex.view.errors.get_xdata(), expected.steps)  # what is drawn
     np.testing.assert_array_equal(ex.view.errors.get_ydata(), np.maximum(expected.errors, 1e-16))
     assert ex.view.marker.get_xdata()[0] == expected.h
@@ -39,8 +43,10 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("h", 1e-12), ("h", 1e-8), ("h", 0.1), ("method", "forward"), ("dtype", "float32")])
+@pytest.mark.parametrize(
+    "name, value",
+    [("h", 1e-12), ("h", 1e-8), ("h", 0.1), ("method", "forward"), ("dtype", "float32")],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -97,8 +103,9 @@ def test_step_tradeoff_models_and_measurement():
     np.testing.assert_allclose(result.errors[-10:], result.truncation[-10:], rtol=0.05)
     assert result.exact == pytest.approx(1 - math.tanh(0.5) ** 2, rel=1e-15)
     assert result.error == pytest.approx(abs(result.quotient - result.exact))
-    assert result.error == pytest.approx(result.truncation[np.argmin(abs(result.steps - 1e-2))],
-                                         rel=0.05)
+    assert result.error == pytest.approx(
+        result.truncation[np.argmin(abs(result.steps - 1e-2))], rel=0.05
+    )
     forward = E.step_tradeoff(1e-2, "forward")
     np.testing.assert_allclose(forward.errors[-10:], forward.truncation[-10:], rtol=0.1)
     f32 = E.step_tradeoff(1e-5, "centred", "float32")
@@ -106,11 +113,17 @@ def test_step_tradeoff_models_and_measurement():
     assert 1e-6 <= E.step_tradeoff().best_h <= 1e-4
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(h=1.0), "h must be >= 1e-12 and <= 0.1"), (dict(h=0.0), "h must be >= 1e-12"),
-    (dict(method="x"), "method must be one of"), (dict(dtype="float16"), "dtype must be one of"),
-    (dict(x0=10.0), "x0 must be >= -3 and <= 3"), (dict(num=1), "num must be between 2 and 1000"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(h=1.0), "h must be >= 1e-12 and <= 0.1"),
+        (dict(h=0.0), "h must be >= 1e-12"),
+        (dict(method="x"), "method must be one of"),
+        (dict(dtype="float16"), "dtype must be one of"),
+        (dict(x0=10.0), "x0 must be >= -3 and <= 3"),
+        (dict(num=1), "num must be between 2 and 1000"),
+    ],
+)
 def test_step_tradeoff_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         E.step_tradeoff(**kwargs)

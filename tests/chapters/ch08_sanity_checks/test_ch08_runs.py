@@ -32,22 +32,29 @@ def data(digits_dataset):
 
 def test_setup_data_set(data):
     assert (len(data.x_train), len(data.x_val), data.x_train.shape[1], data.num_classes) == (
-        1347, 450, 64, 10)
+        1347,
+        450,
+        64,
+        10,
+    )
 
 
 # ---------------------------------------------------------------- 1. the loss at init
 def test_fresh_models_table(data):
-    models = [sanity.fresh_classifier(64, 10, depth=0, seed=SEED),
-              sanity.fresh_classifier(64, 10, seed=SEED),
-              sanity.fresh_classifier(64, 10, init="torch", output_std=None, seed=SEED),
-              sanity.fresh_classifier(64, 10, output_std=None, seed=SEED)]
+    models = [
+        sanity.fresh_classifier(64, 10, depth=0, seed=SEED),
+        sanity.fresh_classifier(64, 10, seed=SEED),
+        sanity.fresh_classifier(64, 10, init="torch", output_std=None, seed=SEED),
+        sanity.fresh_classifier(64, 10, output_std=None, seed=SEED),
+    ]
     start = [sanity.initial_loss(m, data.x_train, data.y_train) for m in models]
-    np.testing.assert_allclose([r.score_std for r in start], [0.004, 0.004, 0.101, 0.711],
-                               **PRINTED)
-    np.testing.assert_allclose([r.data_loss for r in start], [2.302, 2.302, 2.303, 2.414],
-                               **PRINTED)
-    np.testing.assert_allclose([r.accuracy for r in start], [0.097, 0.101, 0.112, 0.119],
-                               atol=5e-4)
+    np.testing.assert_allclose(
+        [r.score_std for r in start], [0.004, 0.004, 0.101, 0.711], **PRINTED
+    )
+    np.testing.assert_allclose(
+        [r.data_loss for r in start], [2.302, 2.302, 2.303, 2.414], **PRINTED
+    )
+    np.testing.assert_allclose([r.accuracy for r in start], [0.097, 0.101, 0.112, 0.119], atol=5e-4)
     # the claims: within 0.05 of ln 10 with small output weights (and PyTorch's default),
     # clearly above with Kaiming all the way to the output
     assert all(abs(r.data_loss - math.log(10)) < 0.05 for r in start[:3])
@@ -61,10 +68,12 @@ def assert_four_digits(values, printed):
 
 
 def test_sweep_table(data):
-    sweep = runs.initial_loss_sweep(data.x_train, data.y_train, 10,
-                                      [1e-3, 1e-2, 0.1, 0.3, 1.0, 3.0], seeds=range(10))
-    assert_four_digits(sweep.score_std, ["0.003635", "0.03635", "0.3635", "1.091", "3.635",
-                                         "10.91"])
+    sweep = runs.initial_loss_sweep(
+        data.x_train, data.y_train, 10, [1e-3, 1e-2, 0.1, 0.3, 1.0, 3.0], seeds=range(10)
+    )
+    assert_four_digits(
+        sweep.score_std, ["0.003635", "0.03635", "0.3635", "1.091", "3.635", "10.91"]
+    )
     assert_four_digits(sweep.mean_loss, ["2.303", "2.303", "2.365", "2.848", "6.054", "16.94"])
     assert_four_digits(sweep.min_loss, ["2.302", "2.296", "2.294", "2.555", "4.419", "11.40"])
     assert_four_digits(sweep.max_loss, ["2.303", "2.308", "2.498", "3.766", "11.04", "33.02"])
@@ -77,11 +86,16 @@ def test_sweep_table(data):
 
 def test_l2_table(data):
     model = sanity.fresh_classifier(64, 10, seed=SEED)
-    squares = sum(float((m.weight.detach() ** 2).sum()) for m in model
-                  if isinstance(m, torch.nn.Linear))
+    squares = sum(
+        float((m.weight.detach() ** 2).sum()) for m in model if isinstance(m, torch.nn.Linear)
+    )
     assert squares == pytest.approx(259.4, abs=0.05)
-    rows = [sanity.initial_loss(model, data.x_train, data.y_train, penalty=regularization.torch_penalty("l2", lam))
-            for lam in (0.0, 1e-3, 1e-2, 1e-1)]
+    rows = [
+        sanity.initial_loss(
+            model, data.x_train, data.y_train, penalty=regularization.torch_penalty("l2", lam)
+        )
+        for lam in (0.0, 1e-3, 1e-2, 1e-1)
+    ]
     np.testing.assert_allclose([r.data_loss for r in rows], [2.302] * 4, **PRINTED)
     np.testing.assert_allclose([r.penalty for r in rows], [0.0, 0.130, 1.297, 12.971], **PRINTED)
     np.testing.assert_allclose([r.total for r in rows], [2.302, 2.432, 3.599, 15.273], **PRINTED)
@@ -99,9 +113,12 @@ def test_overfit_table(data, overfit):
     rows = [i for i, step in enumerate(h.eval_step) if step % 20 == 0]
     assert [h.eval_step[i] for i in rows] == list(range(0, 201, 20))
     # printed with 2 decimals: within half a unit
-    np.testing.assert_allclose([h.train_loss[i] for i in rows],
-                               [2.30, 1.84, 0.99, 0.37, 0.16, 0.09, 0.06, 0.04, 0.03, 0.03, 0.02],
-                               atol=5e-3, rtol=0)
+    np.testing.assert_allclose(
+        [h.train_loss[i] for i in rows],
+        [2.30, 1.84, 0.99, 0.37, 0.16, 0.09, 0.06, 0.04, 0.03, 0.03, 0.02],
+        atol=5e-3,
+        rtol=0,
+    )
     np.testing.assert_allclose([h.val_acc[i] for i in rows][-1], 0.80, atol=5e-3)
     # an integer outcome of the run, as printed (the same under the kernels and perturbations
     # tried); an accuracy of 1.0 is exact: every example right
@@ -115,9 +132,10 @@ def test_overfit_table(data, overfit):
 @pytest.fixture(scope="module")
 def memorised(data):
     """The notebook's cell: 10 seeds, true and shuffled labels."""
-    return {"true": runs.memorisation_over_seeds(data, seeds=range(10)),
-            "shuffled": runs.memorisation_over_seeds(data, seeds=range(10),
-                                                       shuffle_labels=True)}
+    return {
+        "true": runs.memorisation_over_seeds(data, seeds=range(10)),
+        "shuffled": runs.memorisation_over_seeds(data, seeds=range(10), shuffle_labels=True),
+    }
 
 
 def test_shuffled_labels_are_memorised_too(memorised):
@@ -148,7 +166,8 @@ def test_seed_0_of_the_table_is_the_run_above(data, overfit, memorised):
     np.testing.assert_allclose(run.train_loss, overfit.history.train_loss, rtol=1e-3)
     assert memorised["true"].steps_to_perfect[0] == overfit.steps_to_perfect
     shuffled = dataclasses.replace(
-        data, y_train=np.random.default_rng(SEED).permutation(data.y_train))
+        data, y_train=np.random.default_rng(SEED).permutation(data.y_train)
+    )
     single = sanity.overfit_tiny_subset(shuffled, n=20, steps=200, lr=0.1, seed=SEED)
     assert memorised["shuffled"].steps_to_perfect[0] == single.steps_to_perfect
     np.testing.assert_allclose(memorised["shuffled"].train_loss[0], single.train_loss, rtol=1e-3)
@@ -160,10 +179,10 @@ STEPS = np.logspace(-12, -1, 23)
 
 def test_error_against_h_table():
     centred = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS)
-    forward = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
-                                          "forward")
-    f32 = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS,
-                                      dtype=np.float32)
+    forward = runs.difference_errors(activations.tanh, activations.tanh_grad, 0.5, STEPS, "forward")
+    f32 = runs.difference_errors(
+        activations.tanh, activations.tanh_grad, 0.5, STEPS, dtype=np.float32
+    )
     at = [np.flatnonzero(np.isclose(STEPS, h))[0] for h in (1e-1, 1e-2, 1e-3)]
     assert [f"{centred[i]:.2e}" for i in at] == ["9.45e-04", "9.42e-06", "9.42e-08"]
     assert [f"{forward[i]:.2e}" for i in at] == ["3.71e-02", "3.64e-03", "3.64e-04"]
@@ -187,15 +206,19 @@ def layers():
         report[name] = [gradcheck.check_gradient(lambda v: float(np.sum(f(v))), z.copy(), df(z))]
     x_small = rng.standard_normal((5, 8))
     y_small = np.array([0, 1, 2, 3, 1])
-    weights = [rng.standard_normal((8, 6)) / math.sqrt(8),
-               rng.standard_normal((6, 4)) / math.sqrt(6)]
+    weights = [
+        rng.standard_normal((8, 6)) / math.sqrt(8),
+        rng.standard_normal((6, 4)) / math.sqrt(6),
+    ]
     for name in ("tanh", "sigmoid", "relu", "gelu"):
         report[f"network {name}"] = gradcheck.check_network(x_small, weights, y_small, name)
     report["linear"] = gradcheck.check_module(torch.nn.Linear(5, 3), rng.standard_normal((4, 5)))
-    mlp = sanity.fresh_classifier(8, 4, depth=2, width=6, activation="tanh", output_std=None,
-                                  seed=SEED)
+    mlp = sanity.fresh_classifier(
+        8, 4, depth=2, width=6, activation="tanh", output_std=None, seed=SEED
+    )
     report["mlp"] = gradcheck.check_module(
-        mlp, x_small, loss=lambda out: F.cross_entropy(out, torch.as_tensor(y_small)))
+        mlp, x_small, loss=lambda out: F.cross_entropy(out, torch.as_tensor(y_small))
+    )
     return report, rng, x_small, y_small, weights
 
 
@@ -220,7 +243,11 @@ def test_planted_bugs_are_caught(layers):
 
     scores, labels = rng.standard_normal((5, 4)), np.array([0, 1, 2, 3, 1])
     _, dscores = gradcheck.softmax_cross_entropy(scores, labels)
-    W, x_in, G = rng.standard_normal((4, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    W, x_in, G = (
+        rng.standard_normal((4, 4)),
+        rng.standard_normal((3, 4)),
+        rng.standard_normal((3, 4)),
+    )
 
     def ce_loss(s):
         return gradcheck.softmax_cross_entropy(s, labels)[0]
@@ -242,21 +269,28 @@ def test_planted_bugs_are_caught(layers):
 
 def test_kink_table():
     rows = []
-    for name, z0 in [("relu", 1e-6), ("relu", -1e-6), ("relu", 1e-3), ("leaky_relu", 1e-6),
-                     ("tanh", 1e-6)]:
+    for name, z0 in [
+        ("relu", 1e-6),
+        ("relu", -1e-6),
+        ("relu", 1e-3),
+        ("leaky_relu", 1e-6),
+        ("tanh", 1e-6),
+    ]:
         f, df = activations.get(name)
         point = np.array([z0])
         numeric = gradcheck.numerical_gradient(lambda v: float(f(v)[0]), point, h=1e-5)[0]
         rows.append((float(df(point)[0]), numeric, gradcheck.relative_error(df(point), [numeric])))
-    np.testing.assert_allclose(rows, [[1, 0.55, 0.45], [0, 0.45, 1], [1, 1, 0],
-                                      [1, 0.5545, 0.4455], [1, 1, 0]], atol=5e-5)
+    np.testing.assert_allclose(
+        rows, [[1, 0.55, 0.45], [0, 0.45, 1], [1, 1, 0], [1, 0.5545, 0.4455], [1, 1, 0]], atol=5e-5
+    )
 
 
 def test_torch_autograd_gradcheck_agrees():
     torch.manual_seed(SEED)
     layer = torch.nn.Linear(5, 3).double()
-    inputs = torch.randn(4, 5, dtype=torch.float64,
-                         generator=torch.Generator().manual_seed(SEED), requires_grad=True)
+    inputs = torch.randn(
+        4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(SEED), requires_grad=True
+    )
     assert torch.autograd.gradcheck(layer, (inputs,))
 
 
@@ -266,18 +300,20 @@ def test_checklist(data):
     start = sanity.initial_loss(candidate, data.x_train, data.y_train)
     assert start.data_loss == pytest.approx(2.302, abs=5e-4)  # printed with 3 decimals
     assert abs(start.data_loss - math.log(10)) < 0.05
-    penalised = sanity.initial_loss(candidate, data.x_train, data.y_train,
-                                    penalty=regularization.torch_penalty("l2", 1e-2))
+    penalised = sanity.initial_loss(
+        candidate, data.x_train, data.y_train, penalty=regularization.torch_penalty("l2", 1e-2)
+    )
     assert penalised.total == pytest.approx(3.681, abs=5e-4)  # printed with 3 decimals
     assert penalised.total > start.total
-    small = sanity.fresh_classifier(64, 10, depth=3, width=4, activation="tanh",
-                                    output_std=None, seed=SEED)
+    small = sanity.fresh_classifier(
+        64, 10, depth=3, width=4, activation="tanh", output_std=None, seed=SEED
+    )
     targets = torch.as_tensor(data.y_train[:2])
-    checks = gradcheck.check_module(small, data.x_train[:2], max_entries=64,
-                                    loss=lambda out: F.cross_entropy(out, targets))
+    checks = gradcheck.check_module(
+        small, data.x_train[:2], max_entries=64, loss=lambda out: F.cross_entropy(out, targets)
+    )
     assert len(checks) == 9 and all(c.passed for c in checks)
-    memorise = sanity.overfit_tiny_subset(data, n=20, steps=200, lr=0.1, seed=SEED,
-                                          model=candidate)
+    memorise = sanity.overfit_tiny_subset(data, n=20, steps=200, lr=0.1, seed=SEED, model=candidate)
     assert memorise.perfect and memorise.steps_to_perfect == 10  # an integer, as printed
     assert memorise.train_loss == pytest.approx(0.045, abs=5e-4)  # printed with 3 decimals
 
@@ -300,13 +336,16 @@ def tanh_errors(method="centred", dtype=np.float64):
     return runs.difference_errors(np.tanh, activations.tanh_grad, 0.5, STEPS, method, dtype)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(method="x"), "method must be one of"),
-    (dict(dtype=np.float16), "dtype must be numpy.float64 or numpy.float32"),
-    (dict(steps=[1e-3, -1.0]), "steps must hold numbers > 0"),
-    (dict(steps=[]), "steps must have at least 1 entries"),
-    (dict(x0=float("inf")), "x0 must be a finite"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(method="x"), "method must be one of"),
+        (dict(dtype=np.float16), "dtype must be numpy.float64 or numpy.float32"),
+        (dict(steps=[1e-3, -1.0]), "steps must hold numbers > 0"),
+        (dict(steps=[]), "steps must have at least 1 entries"),
+        (dict(x0=float("inf")), "x0 must be a finite"),
+    ],
+)
 def test_difference_errors_rejects_bad_input(kwargs, message):
     args = dict(f=np.tanh, df=activations.tanh_grad, x0=0.5, steps=[1e-3])
     args.update(kwargs)
@@ -315,8 +354,9 @@ def test_difference_errors_rejects_bad_input(kwargs, message):
 
 
 def test_claim_larger_init_raises_the_initial_loss_on_average(data):
-    sweep = runs.initial_loss_sweep(data.x_train, data.y_train, 10, [1e-3, 0.1, 0.3, 1.0],
-                                      seeds=range(5))
+    sweep = runs.initial_loss_sweep(
+        data.x_train, data.y_train, 10, [1e-3, 0.1, 0.3, 1.0], seeds=range(5)
+    )
     assert np.all(np.diff(sweep.mean_loss) > 0)
     assert np.all(np.diff(sweep.score_std) > 0)
     # small scores: the second-order formula holds; large ones: it overshoots
@@ -336,8 +376,9 @@ def test_memorisation_over_seeds_is_overfit_tiny_subset_for_each_seed(data):
     for i, seed in enumerate((0, 4)):
         single = sanity.overfit_tiny_subset(data, steps=60, seed=seed)
         # vectorised float32 products in another order: the same run to rounding
-        np.testing.assert_allclose(over.runs.history(i).train_loss, single.history.train_loss,
-                                   rtol=1e-4)
+        np.testing.assert_allclose(
+            over.runs.history(i).train_loss, single.history.train_loss, rtol=1e-4
+        )
         expected = np.nan if single.steps_to_perfect is None else single.steps_to_perfect
         np.testing.assert_equal(over.steps_to_perfect[i], expected)
         assert over.val_acc[i] == pytest.approx(single.val_acc, abs=1 / 450 + 1e-12)
@@ -348,11 +389,11 @@ def test_shuffled_labels_permute_the_training_labels_only(data):
     import dataclasses
 
     over = runs.memorisation_over_seeds(data, seeds=(2,), steps=30, shuffle_labels=True)
-    shuffled = dataclasses.replace(
-        data, y_train=np.random.default_rng(2).permutation(data.y_train))
+    shuffled = dataclasses.replace(data, y_train=np.random.default_rng(2).permutation(data.y_train))
     single = sanity.overfit_tiny_subset(shuffled, steps=30, seed=2)
-    np.testing.assert_allclose(over.runs.history(0).train_loss, single.history.train_loss,
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        over.runs.history(0).train_loss, single.history.train_loss, rtol=1e-4
+    )
 
 
 def test_memorisation_over_seeds_rejects_bad_input(data):

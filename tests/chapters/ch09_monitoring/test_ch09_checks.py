@@ -27,15 +27,19 @@ from exercise_testing import (  # noqa: E402
     standard_exercise_tests,
 )
 
-(test_exercise_cells_carry_nbgrader_metadata,
- test_reference_solution_passes_visible_and_hidden_tests,
- test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "update_ratio", check="check_update_ratio", points=2)
+(
+    test_exercise_cells_carry_nbgrader_metadata,
+    test_reference_solution_passes_visible_and_hidden_tests,
+    test_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "update_ratio", check="check_update_ratio", points=2)
 
-(test_momentum_cells_carry_nbgrader_metadata,
- test_momentum_reference_solution_passes_visible_and_hidden_tests,
- test_momentum_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "momentum_update_ratios", check="check_momentum_update_ratios", points=3)
+(
+    test_momentum_cells_carry_nbgrader_metadata,
+    test_momentum_reference_solution_passes_visible_and_hidden_tests,
+    test_momentum_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(
+    NOTEBOOK, "momentum_update_ratios", check="check_momentum_update_ratios", points=3
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +48,13 @@ def cells():
 
 
 def _source(signature: str, body: str) -> str:
-    return ("import numpy as np\n\n\n" + signature + "\n"
-            + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n")
+    return (
+        "import numpy as np\n\n\n"
+        + signature
+        + "\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+    )
 
 
 # ------------------------------------------------------------------ exercise 1: update_ratio
@@ -60,8 +69,9 @@ def ratio_of(expression: str, raw: bool = False) -> str:
 
 
 RATIO_RIGHT = {
-    "norms of ravel": ratio_of("np.linalg.norm(lr * np.ravel(dw)) / np.linalg.norm(np.ravel(w))",
-                               raw=True),
+    "norms of ravel": ratio_of(
+        "np.linalg.norm(lr * np.ravel(dw)) / np.linalg.norm(np.ravel(w))", raw=True
+    ),
     "sums of squares": ratio_of("float(np.sqrt(np.sum((lr * dw) ** 2) / np.sum(w ** 2)))"),
     "from snapshots": ratio_answer("""
         after = w - lr * dw
@@ -75,30 +85,50 @@ RATIO_WRONG = {
     "forgot the lr": (ratio_of("np.linalg.norm(dw) / np.linalg.norm(w)"), "learning rate"),
     "squared norms": (ratio_of("np.sum((lr * dw) ** 2) / np.sum(w ** 2)"), "squared"),
     "divided by the new weights": (
-        ratio_of("np.linalg.norm(lr * dw) / np.linalg.norm(w - lr * dw)"), "after the step"),
-    "divided by w + step": (ratio_of("np.linalg.norm(lr * dw) / np.linalg.norm(w + lr * dw)"),
-                            "w + lr * dw"),
+        ratio_of("np.linalg.norm(lr * dw) / np.linalg.norm(w - lr * dw)"),
+        "after the step",
+    ),
+    "divided by w + step": (
+        ratio_of("np.linalg.norm(lr * dw) / np.linalg.norm(w + lr * dw)"),
+        "w + lr * dw",
+    ),
     "lr applied twice": (ratio_of("np.linalg.norm(lr ** 2 * dw) / np.linalg.norm(w)"), "twice"),
-    "spectral norm": (ratio_answer("""
+    "spectral norm": (
+        ratio_answer("""
         def norm(a):
             return np.linalg.norm(a, 2) if a.ndim == 2 else np.linalg.norm(a)
         return float(norm(lr * dw) / norm(w))
-        """), "spectral"),
-    "mean absolute values": (ratio_of("np.mean(np.abs(lr * dw)) / np.mean(np.abs(w))"),
-                             "mean absolute"),
-    "mean of element-wise ratios": (ratio_of("np.mean(np.abs(lr * dw) / np.abs(w))"),
-                                    "element-wise"),
+        """),
+        "spectral",
+    ),
+    "mean absolute values": (
+        ratio_of("np.mean(np.abs(lr * dw)) / np.mean(np.abs(w))"),
+        "mean absolute",
+    ),
+    "mean of element-wise ratios": (
+        ratio_of("np.mean(np.abs(lr * dw) / np.abs(w))"),
+        "element-wise",
+    ),
     "inverted": (ratio_of("np.linalg.norm(w) / np.linalg.norm(lr * dw)"), "upside down"),
     "divided by the number of entries": (
-        ratio_of("np.linalg.norm(lr * dw) / np.linalg.norm(w) / w.size"), "times the expected"),
-    "step taken in place": (ratio_answer("""
+        ratio_of("np.linalg.norm(lr * dw) / np.linalg.norm(w) / w.size"),
+        "times the expected",
+    ),
+    "step taken in place": (
+        ratio_answer("""
         w -= lr * dw
         return float(np.linalg.norm(lr * dw) / np.linalg.norm(w))
-        """), "in place"),
-    "returns a rounded string": (ratio_of('f"{np.linalg.norm(lr * dw) / np.linalg.norm(w):.3g}"',
-                                          raw=True), "one number"),
-    "returns the element-wise array": (ratio_of("np.abs(lr * dw) / np.abs(w)", raw=True),
-                                       "one number"),
+        """),
+        "in place",
+    ),
+    "returns a rounded string": (
+        ratio_of('f"{np.linalg.norm(lr * dw) / np.linalg.norm(w):.3g}"', raw=True),
+        "one number",
+    ),
+    "returns the element-wise array": (
+        ratio_of("np.abs(lr * dw) / np.abs(w)", raw=True),
+        "one number",
+    ),
     "returns None": (ratio_answer("np.linalg.norm(lr * dw) / np.linalg.norm(w)"), "one number"),
 }
 
@@ -136,6 +166,7 @@ def run_check(check, name, source):
 
 #: answers that return a NumPy scalar (np.float64), not a float: make grade's codec cannot carry
 #: one yet (it encodes it by repr, "np.float64(0.5)", which it cannot read back)
+
 
 @pytest.mark.parametrize("name", RATIO_RIGHT)
 def test_other_right_ratios_pass_the_visible_check_and_the_hidden_tests(cells, name, capsys):
@@ -204,8 +235,11 @@ def momentum_answer(body: str, validate: bool = True) -> str:
     return _source(SIGNATURE, (VALIDATE if validate else "") + "\n" + body)
 
 
-def momentum_of(step: str, denominator: str = "np.linalg.norm(weights[k])",
-                value: str = "float({step_norm} / {denominator})") -> str:
+def momentum_of(
+    step: str,
+    denominator: str = "np.linalg.norm(weights[k])",
+    value: str = "float({step_norm} / {denominator})",
+) -> str:
     """An answer whose ratio of layer ``k`` is ``value`` with the step ``step`` (in terms of
     ``w, g, v, lr, momentum`` of that layer)."""
     expression = value.format(step_norm=f"np.linalg.norm({step})", denominator=denominator)
@@ -219,8 +253,9 @@ def momentum_of(step: str, denominator: str = "np.linalg.norm(weights[k])",
 
 
 MOMENTUM_RIGHT = {
-    "lr outside the norm": momentum_of("momentum * v + g",
-                                       value="lr * float({step_norm} / {denominator})"),
+    "lr outside the norm": momentum_of(
+        "momentum * v + g", value="lr * float({step_norm} / {denominator})"
+    ),
     "from snapshots": momentum_of("(w - lr * (momentum * v + g)) - w"),
     "dict comprehension": momentum_answer("""
         return {k: float(np.sqrt(np.sum((lr * (momentum * velocities[k] + grads[k])) ** 2))
@@ -233,63 +268,101 @@ MOMENTUM_WRONG = {
     "plain SGD step lr * g": (momentum_of("lr * g"), "plain SGD"),
     "the velocity before the step": (momentum_of("lr * v"), "before the step"),
     "forgot the lr": (momentum_of("momentum * v + g"), "learning rate"),
-    "averaged velocity (dampening)": (momentum_of("lr * (momentum * v + (1 - momentum) * g)"),
-                                      "average"),
+    "averaged velocity (dampening)": (
+        momentum_of("lr * (momentum * v + (1 - momentum) * g)"),
+        "average",
+    ),
     "lecture's convention": (momentum_of("momentum * v - lr * g"), "lecture"),
     "gradient sign flipped": (momentum_of("lr * (momentum * v - g)"), "sign"),
     "Nesterov's step": (momentum_of("lr * (g + momentum * (momentum * v + g))"), "Nesterov"),
-    "divided by the new weights": (momentum_of(
-        "lr * (momentum * v + g)",
-        denominator="np.linalg.norm(w - lr * (momentum * v + g))"), "after the step"),
-    "squared norms": (momentum_of("lr * (momentum * v + g)",
-                                  value="float(({step_norm} / {denominator}) ** 2)"), "squared"),
-    "one ratio for the whole network": (momentum_answer("""
+    "divided by the new weights": (
+        momentum_of(
+            "lr * (momentum * v + g)", denominator="np.linalg.norm(w - lr * (momentum * v + g))"
+        ),
+        "after the step",
+    ),
+    "squared norms": (
+        momentum_of("lr * (momentum * v + g)", value="float(({step_norm} / {denominator}) ** 2)"),
+        "squared",
+    ),
+    "one ratio for the whole network": (
+        momentum_answer("""
         step = np.sqrt(sum(np.sum((lr * (momentum * velocities[k] + grads[k])) ** 2)
                            for k in weights))
         scale = np.sqrt(sum(np.sum(weights[k] ** 2) for k in weights))
         return {k: float(step / scale) for k in weights}
-        """), "whole network"),
-    "off by a factor": (momentum_of("lr * (momentum * v + g)",
-                                    value="float({step_norm} / {denominator}) / 2"),
-                        "the step of SGD with momentum is lr * v_new"),
-    "velocity updated in place": (momentum_answer("""
+        """),
+        "whole network",
+    ),
+    "off by a factor": (
+        momentum_of("lr * (momentum * v + g)", value="float({step_norm} / {denominator}) / 2"),
+        "the step of SGD with momentum is lr * v_new",
+    ),
+    "velocity updated in place": (
+        momentum_answer("""
         out = {}
         for k in weights:
             velocities[k] *= momentum
             velocities[k] += grads[k]
             out[k] = float(np.linalg.norm(lr * velocities[k]) / np.linalg.norm(weights[k]))
         return out
-        """), "in place"),
-    "step taken in place": (momentum_answer("""
+        """),
+        "in place",
+    ),
+    "step taken in place": (
+        momentum_answer("""
         out = {}
         for k in weights:
             before = np.linalg.norm(weights[k])
             weights[k] -= lr * (momentum * velocities[k] + grads[k])
             out[k] = float(np.linalg.norm(lr * (momentum * velocities[k] + grads[k])) / before)
         return out
-        """), "in place"),
-    "no validation": (momentum_answer("""
+        """),
+        "in place",
+    ),
+    "no validation": (
+        momentum_answer(
+            """
         return {k: float(np.linalg.norm(lr * (momentum * velocities[k] + grads[k]))
                          / np.linalg.norm(weights[k])) for k in weights}
-        """, validate=False), "ValueError"),
-    "names checked, shapes not": (_source(SIGNATURE, """
+        """,
+            validate=False,
+        ),
+        "ValueError",
+    ),
+    "names checked, shapes not": (
+        _source(
+            SIGNATURE,
+            """
         if not set(weights) == set(grads) == set(velocities):
             raise ValueError("layer names differ")
         return {k: float(np.linalg.norm(lr * (momentum * velocities[k] + grads[k]))
                          / np.linalg.norm(weights[k])) for k in weights}
-        """), "ValueError"),
-    "returns a list": (momentum_answer("""
+        """,
+        ),
+        "ValueError",
+    ),
+    "returns a list": (
+        momentum_answer("""
         return [float(np.linalg.norm(lr * (momentum * velocities[k] + grads[k]))
                       / np.linalg.norm(weights[k])) for k in weights]
-        """), "dict"),
-    "renames the layers": (momentum_answer("""
+        """),
+        "dict",
+    ),
+    "renames the layers": (
+        momentum_answer("""
         return {k + "_ratio": float(np.linalg.norm(lr * (momentum * velocities[k] + grads[k]))
                                     / np.linalg.norm(weights[k])) for k in weights}
-        """), "keys"),
-    "element-wise ratios": (momentum_answer("""
+        """),
+        "keys",
+    ),
+    "element-wise ratios": (
+        momentum_answer("""
         return {k: np.abs(lr * (momentum * velocities[k] + grads[k])) / np.abs(weights[k])
                 for k in weights}
-        """), "one number"),
+        """),
+        "one number",
+    ),
 }
 
 #: the one-import answers: each calls a reference marked for "momentum_update_ratios"
@@ -332,7 +405,10 @@ MOMENTUM_ONE_IMPORT = {
         momentum_answer("""
         return {k: update_ratio(weights[k], momentum * velocities[k] + grads[k], lr)
                 for k in weights}
-        """) + "\n\n" + RATIO_ONE_IMPORT["sgd_update_ratio"].split("\n\n\n", 1)[1]),
+        """)
+        + "\n\n"
+        + RATIO_ONE_IMPORT["sgd_update_ratio"].split("\n\n\n", 1)[1]
+    ),
 }
 
 
@@ -344,10 +420,14 @@ def test_other_right_momentum_answers_pass_all_three(cells, name, capsys):
     assert spec_failures(MOMENTUM_RIGHT[name], "momentum_update_ratios_tests") == []
 
 
-REUSING_UPDATE_RATIO = momentum_answer("""
+REUSING_UPDATE_RATIO = (
+    momentum_answer("""
     return {k: update_ratio(weights[k], momentum * velocities[k] + grads[k], lr)
             for k in weights}
-    """) + "\n\n" + RATIO_RIGHT["norms of ravel"].split("\n\n\n", 1)[1]
+    """)
+    + "\n\n"
+    + RATIO_RIGHT["norms of ravel"].split("\n\n\n", 1)[1]
+)
 
 
 def test_an_answer_reusing_a_right_update_ratio_passes(cells, capsys):
@@ -361,8 +441,12 @@ def test_an_answer_reusing_a_right_update_ratio_passes_the_spec():
 
 
 def test_reference_momentum_answer_passes_the_spec(cells):
-    assert spec_failures(cells["momentum_update_ratios_solution"].source,
-                         "momentum_update_ratios_tests") == []
+    assert (
+        spec_failures(
+            cells["momentum_update_ratios_solution"].source, "momentum_update_ratios_tests"
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("mistake", MOMENTUM_WRONG)
@@ -395,11 +479,13 @@ def test_one_import_momentum_answers_fail_all_three(cells, reference, capsys):
 
 
 def test_the_spec_names_the_in_place_velocity_and_the_missing_error():
-    failures = spec_failures(MOMENTUM_WRONG["velocity updated in place"][0],
-                             "momentum_update_ratios_tests")
+    failures = spec_failures(
+        MOMENTUM_WRONG["velocity updated in place"][0], "momentum_update_ratios_tests"
+    )
     assert any("changed velocities in place" in f for f in failures)
-    failures = spec_failures(MOMENTUM_WRONG["names checked, shapes not"][0],
-                             "momentum_update_ratios_tests")
+    failures = spec_failures(
+        MOMENTUM_WRONG["names checked, shapes not"][0], "momentum_update_ratios_tests"
+    )
     assert any("must raise ValueError" in f and "shape" in f for f in failures)
 
 
@@ -432,16 +518,29 @@ RATIO = 0.1 * np.linalg.norm(G) / np.linalg.norm(W)
 
 #: every marked reference -> (the exercises it answers, a call, its value outside hidden())
 REFERENCES = {
-    "update_ratio": (("update_ratio", "momentum_update_ratios"),
-                     lambda: monitoring.update_ratio(W, W - 0.1 * G), RATIO),
-    "sgd_update_ratio": (("update_ratio", "momentum_update_ratios"),
-                         lambda: monitoring.sgd_update_ratio(W, G, 0.1), RATIO),
-    "update_ratios": (("update_ratio", "momentum_update_ratios"),
-                      lambda: monitoring.update_ratios({"W": W}, {"W": W - 0.1 * G})["W"], RATIO),
+    "update_ratio": (
+        ("update_ratio", "momentum_update_ratios"),
+        lambda: monitoring.update_ratio(W, W - 0.1 * G),
+        RATIO,
+    ),
+    "sgd_update_ratio": (
+        ("update_ratio", "momentum_update_ratios"),
+        lambda: monitoring.sgd_update_ratio(W, G, 0.1),
+        RATIO,
+    ),
+    "update_ratios": (
+        ("update_ratio", "momentum_update_ratios"),
+        lambda: monitoring.update_ratios({"W": W}, {"W": W - 0.1 * G})["W"],
+        RATIO,
+    ),
     "gradient_stats": (("update_ratio",), _gradient_stats_ratio, RATIO / 0.1),
-    "momentum_update_ratios": (("momentum_update_ratios",),
-                               lambda: monitoring.momentum_update_ratios(
-                                   {"W": W}, {"W": G}, {"W": np.zeros((2, 2))}, 0.1)["W"], RATIO),
+    "momentum_update_ratios": (
+        ("momentum_update_ratios",),
+        lambda: monitoring.momentum_update_ratios({"W": W}, {"W": G}, {"W": np.zeros((2, 2))}, 0.1)[
+            "W"
+        ],
+        RATIO,
+    ),
     "LeanSGD.step": (("momentum_update_ratios",), _torch_step_ratio, RATIO),
 }
 
@@ -450,8 +549,10 @@ REFERENCES = {
 def test_each_reference_is_hidden_only_while_its_exercise_runs(name):
     exercises, call, value = REFERENCES[name]
     for exercise in exercises:
-        with references.hidden(exercise), pytest.raises(references.ReferenceUnavailable,
-                                                        match=exercise):
+        with (
+            references.hidden(exercise),
+            pytest.raises(references.ReferenceUnavailable, match=exercise),
+        ):
             call()
     # float32 weights (gradient_stats) hold the inputs to ~1e-7
     assert call() == pytest.approx(value, rel=1e-6)
@@ -466,12 +567,15 @@ def test_the_marked_references_are_these():
 
     prefix = "course_utils.monitoring."
     assert set(references.references_of("update_ratio")) == {
-        prefix + n for n in ("update_ratio", "sgd_update_ratio", "update_ratios",
-                             "gradient_stats")}
+        prefix + n for n in ("update_ratio", "sgd_update_ratio", "update_ratios", "gradient_stats")
+    }
     assert set(references.references_of("momentum_update_ratios")) == {
-        prefix + n for n in ("update_ratio", "sgd_update_ratio", "update_ratios",
-                             "momentum_update_ratios")} | {
-        "course_utils.seed_runs.LeanSGD.step", "course_utils.optim.SGD._update"}  # momentum SGD's step on numpy arrays
+        prefix + n
+        for n in ("update_ratio", "sgd_update_ratio", "update_ratios", "momentum_update_ratios")
+    } | {
+        "course_utils.seed_runs.LeanSGD.step",
+        "course_utils.optim.SGD._update",
+    }  # momentum SGD's step on numpy arrays
 
 
 def test_checks_refuse_non_functions():

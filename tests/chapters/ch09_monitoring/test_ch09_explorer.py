@@ -1,7 +1,6 @@
 """The training dashboard, driven in a plain Python process as a student's browser would:
 set the sliders, click Start, read .result."""
 
-
 import ipywidgets
 import numpy as np
 import pytest
@@ -66,21 +65,34 @@ def test_start_trains_exactly_as_train_would_and_draws_the_curves(dashboard, dig
     assert dashboard.progress.n == history.steps  # the bar counted every step
     # the same run, by hand: same History
     model = build_mlp(64, 10, 4, 64, seed=0)
-    expected = train(model, digits_dataset, "momentum", lr=0.03, epochs=2, batch_size=64, seed=0,
-                     eval_every=evaluation_interval(44), progress=False)
+    expected = train(
+        model,
+        digits_dataset,
+        "momentum",
+        lr=0.03,
+        epochs=2,
+        batch_size=64,
+        seed=0,
+        eval_every=evaluation_interval(44),
+        progress=False,
+    )
     np.testing.assert_allclose(history.step_loss, expected.step_loss, rtol=1e-6)
     assert history.eval_step == expected.eval_step
     # what is drawn is the run
     view = dashboard.view
     np.testing.assert_allclose(view.step_loss.get_ydata(), history.step_loss)
-    np.testing.assert_allclose(view.smooth_loss.get_ydata(),
-                               monitoring.ema(history.step_loss, 0.9, nonfinite="pass"))
+    np.testing.assert_allclose(
+        view.smooth_loss.get_ydata(), monitoring.ema(history.step_loss, 0.9, nonfinite="pass")
+    )
     np.testing.assert_array_equal(view.val_acc.get_xdata(), history.eval_step)
-    np.testing.assert_allclose(view.ratios[0].get_ydata(),
-                               monitoring.ema(dashboard.monitor.ratios["W1"], 0.9,
-                                              nonfinite="pass"))
+    np.testing.assert_allclose(
+        view.ratios[0].get_ydata(),
+        monitoring.ema(dashboard.monitor.ratios["W1"], 0.9, nonfinite="pass"),
+    )
     assert view.loss_ax.get_xlim() == (0, 44)
-    assert dashboard.summary.startswith("lr=0.03, epochs=2: completed 44 steps: validation accuracy")
+    assert dashboard.summary.startswith(
+        "lr=0.03, epochs=2: completed 44 steps: validation accuracy"
+    )
     assert view.plan.get_text() == "shown: lr = 0.03, 2 epochs (completed)"
     assert "median update ratio" in dashboard.summary and dashboard.message == ""
 
@@ -93,6 +105,7 @@ def test_curves_redraw_in_place_at_each_evaluation_while_training(dashboard):
     def spy(bbox=None):  # every redraw ends in the canvas's blit: record what it showed
         blit(bbox)
         frames.append(len(dashboard.view.val_acc.get_xdata()))
+
     canvas.blit = spy
     full = count_full_draws(dashboard)
     axes = list(dashboard.figure.axes)
@@ -110,8 +123,9 @@ def test_after_a_run_moving_a_slider_says_what_start_will_do(dashboard):
     shown = dashboard.history
     dashboard.controls["lr"].value = 0.1
     assert dashboard.history is shown  # still the last run's curves
-    assert dashboard.summary.startswith("press Start to train with lr=0.1, epochs=2 (shown: "
-                                        "lr=0.01, epochs=2: completed")
+    assert dashboard.summary.startswith(
+        "press Start to train with lr=0.1, epochs=2 (shown: lr=0.01, epochs=2: completed"
+    )
 
 
 def test_a_diverging_lr_shows_a_clear_message_not_a_traceback(dashboard):
@@ -139,18 +153,21 @@ def test_out_of_range_values_are_clamped_with_a_message(dashboard):
     assert dashboard.summary == "press Start to train with lr=10, epochs=2"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=0), "lr must be a number between 0.0001 and 10; got 0"),
-    (dict(epochs=MAX_EPOCHS + 1), f"epochs must be an integer between 1 and {MAX_EPOCHS}"),
-    (dict(batch_size=0), "batch_size must be between 1 and"),  # issue 17: Start raised
-    (dict(seed=-1), "seed must be between 0 and"),
-    (dict(data=object()), "data: data must have x_train"),
-    (dict(dpi=1.5), "dpi must be >= 20"),
-    (dict(optimizer="lbfgs"), "optimizer must be one of"),
-    (dict(depth=-1), "depth must be between 0 and 100"),
-    (dict(dataset="mnist"), "name must be one of"),
-    (dict(dpi=10**4), "at most 4000 a side"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(lr=0), "lr must be a number between 0.0001 and 10; got 0"),
+        (dict(epochs=MAX_EPOCHS + 1), f"epochs must be an integer between 1 and {MAX_EPOCHS}"),
+        (dict(batch_size=0), "batch_size must be between 1 and"),  # issue 17: Start raised
+        (dict(seed=-1), "seed must be between 0 and"),
+        (dict(data=object()), "data: data must have x_train"),
+        (dict(dpi=1.5), "dpi must be >= 20"),
+        (dict(optimizer="lbfgs"), "optimizer must be one of"),
+        (dict(depth=-1), "depth must be between 0 and 100"),
+        (dict(dataset="mnist"), "name must be one of"),
+        (dict(dpi=10**4), "at most 4000 a side"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         training_dashboard(**kwargs)
@@ -171,8 +188,9 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(dashboard):
     assert bundle["text/plain"] == "TrainingDashboard(lr=0.01, epochs=2)"
 
 
-@pytest.mark.parametrize("total, expected", [(22, 2), (44, 4), (110, 10), (660, 44), (23, 1),
-                                             (661, 45)])
+@pytest.mark.parametrize(
+    "total, expected", [(22, 2), (44, 4), (110, 10), (660, 44), (23, 1), (661, 45)]
+)
 def test_about_fifteen_evaluations_the_last_at_the_last_step_when_possible(total, expected):
     assert evaluation_interval(total) == expected
 
@@ -182,6 +200,7 @@ def test_start_shows_any_failure_as_a_message(dashboard, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("out of memory")
+
     monkeypatch.setattr(course_utils.training, "train", broken)
     assert dashboard.start() is None  # the click handler returns, never raises
     assert dashboard.message == "RuntimeError: out of memory"

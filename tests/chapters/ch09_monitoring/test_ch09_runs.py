@@ -29,8 +29,10 @@ def data(digits_dataset):
 @pytest.fixture(scope="module")
 def runs(data):
     """The notebook's runs: every setting for the 10 seeds at once; seed 0 is the first."""
-    return {name: ch09.train_seeds(data, seeds=ch09.SEEDS, **settings)
-            for name, settings in ch09.DIAGNOSES.items()}
+    return {
+        name: ch09.train_seeds(data, seeds=ch09.SEEDS, **settings)
+        for name, settings in ch09.DIAGNOSES.items()
+    }
 
 
 def first(run):
@@ -41,24 +43,36 @@ def first(run):
 # ---------------------------------------------------------------- 1. smoothing
 def test_ema_example_as_printed():
     losses = [2.30, 2.10, 2.25, 1.90, 2.00]
-    np.testing.assert_allclose(monitoring.ema(losses, 0.9, debias=False),
-                               [0.230, 0.417, 0.600, 0.730, 0.857], atol=5e-4)
-    np.testing.assert_allclose(monitoring.ema(losses, 0.9),
-                               [2.300, 2.195, 2.215, 2.123, 2.093], atol=5e-4)
+    np.testing.assert_allclose(
+        monitoring.ema(losses, 0.9, debias=False), [0.230, 0.417, 0.600, 0.730, 0.857], atol=5e-4
+    )
+    np.testing.assert_allclose(
+        monitoring.ema(losses, 0.9), [2.300, 2.195, 2.215, 2.123, 2.093], atol=5e-4
+    )
 
 
 # ---------------------------------------------------------------- 2. four loss curves
 def test_the_runs_use_the_stated_network(runs, data):
-    assert ch09.BASE_RUN == dict(depth=4, width=64, activation="relu", init="kaiming",
-                                       std=None, optimizer="momentum", batch_size=64, epochs=8,
-                                       seed=0)
+    assert ch09.BASE_RUN == dict(
+        depth=4,
+        width=64,
+        activation="relu",
+        init="kaiming",
+        std=None,
+        optimizer="momentum",
+        batch_size=64,
+        epochs=8,
+        seed=0,
+    )
     assert ch09.SEEDS == tuple(range(10)) and ch09.SEEDS[0] == SEED
     assert runs["good lr"].layers == ("W1", "W2", "W3", "W4", "W5")
     assert first(runs["good lr"]).steps == 176  # 8 epochs of 22 steps
     # the bad init's N(0, 0.1^2) is 0.57 times Kaiming's sqrt(2/64): measured on the built nets
     bad, kaiming = ch09.base_model(data, **ch09.DIAGNOSES["bad init"]), ch09.base_model(data)
-    w_bad, w_kaiming = (np.concatenate([layer.weight.detach().numpy().ravel() for layer in
-                                        list(net)[2:-1:2]]) for net in (bad, kaiming))
+    w_bad, w_kaiming = (
+        np.concatenate([layer.weight.detach().numpy().ravel() for layer in list(net)[2:-1:2]])
+        for net in (bad, kaiming)
+    )
     assert w_bad.std() / w_kaiming.std() == pytest.approx(0.57, abs=0.01)
 
 
@@ -68,9 +82,11 @@ def test_seed_0_table_as_printed(runs):
     # integers derived from the runs; stable under the kernels and 1e-6 perturbations tried
     assert [s[n]["steps"] for n in runs] == [13, 176, 176, 176]
     assert [s[n]["plateau"] for n in runs] == [13, 125, 18, 107]
-    for name, first_half, second_half, shape, acc in [("lr too low", 0.13, 0.21, "0.61", 0.50),
-                                                      ("good lr", 2.03, 0.08, "26", 0.95),
-                                                      ("bad init", 0.12, 1.39, "0.083", 0.78)]:
+    for name, first_half, second_half, shape, acc in [
+        ("lr too low", 0.13, 0.21, "0.61", 0.50),
+        ("good lr", 2.03, 0.08, "26", 0.95),
+        ("bad init", 0.12, 1.39, "0.083", 0.78),
+    ]:
         # printed with 2 decimals (shape with 2 significant digits): within half a unit
         assert s[name]["first half"] == pytest.approx(first_half, abs=0.005)
         assert s[name]["second half"] == pytest.approx(second_half, abs=0.005)
@@ -132,23 +148,29 @@ def test_seed_runs_are_train_runs_to_rounding(runs, data):
         mine = first(runs[name])
         # float32 arithmetic in a different order: equal to ~1e-6 after 176 steps
         np.testing.assert_allclose(mine.step_loss, reference.history.step_loss, rtol=1e-4)
-        np.testing.assert_allclose(runs[name].median_ratios()[0],
-                                   list(reference.monitor.median_ratios().values()), rtol=1e-4)
+        np.testing.assert_allclose(
+            runs[name].median_ratios()[0],
+            list(reference.monitor.median_ratios().values()),
+            rtol=1e-4,
+        )
 
 
 # ---------------------------------------------------------------- 3. minibatch noise
 def test_minibatch_spread_as_printed(runs, data):
     good = runs["good lr"].models[0]
-    spread = monitoring.minibatch_loss_spread(good, data.x_train, data.y_train, n_batches=400,
-                                              seed=SEED)
+    spread = monitoring.minibatch_loss_spread(
+        good, data.x_train, data.y_train, n_batches=400, seed=SEED
+    )
     # printed with 3 decimals: within half a unit
     np.testing.assert_allclose(spread["measured std"], [0.121, 0.066, 0.033, 0.014], atol=5e-4)
-    np.testing.assert_allclose(spread["sigma/sqrt(B) * fpc"], [0.136, 0.067, 0.032, 0.013],
-                               atol=5e-4)
+    np.testing.assert_allclose(
+        spread["sigma/sqrt(B) * fpc"], [0.136, 0.067, 0.032, 0.013], atol=5e-4
+    )
     ratio = spread["measured std"] / spread["sigma/sqrt(B) * fpc"]
     assert np.all(np.abs(ratio - 1) < 0.12)  # "within about 11%"
-    at64 = monitoring.minibatch_loss_spread(good, data.x_train, data.y_train,
-                                            batch_sizes=(64,), n_batches=400, seed=SEED)
+    at64 = monitoring.minibatch_loss_spread(
+        good, data.x_train, data.y_train, batch_sizes=(64,), n_batches=400, seed=SEED
+    )
     assert at64["sigma/sqrt(B) * fpc"][0] == pytest.approx(0.05, abs=0.005)  # "about ±0.05"
     # "nine times less": sqrt(64) = 8, and the correction at B = 512 (38% of N) is 0.79
     assert spread["measured std"][0] / spread["measured std"][-1] == pytest.approx(8.8, abs=0.1)
@@ -162,8 +184,7 @@ def test_overfitting_gap_as_printed(runs, data):
     from course_utils.sanity import tiny_subset
 
     small = [tiny_subset(data, 100, seed=s) for s in ch09.SEEDS]
-    overfit = ch09.train_seeds(small, seeds=ch09.SEEDS, lr=0.01, epochs=50,
-                                     eval_every=10)
+    overfit = ch09.train_seeds(small, seeds=ch09.SEEDS, lr=0.01, epochs=50, eval_every=10)
     assert first(overfit).steps == 100
     full = first(runs["good lr"]).final()
     # printed with 3 decimals: within half a unit
@@ -182,10 +203,12 @@ def test_overfitting_gap_as_printed(runs, data):
 
 # ---------------------------------------------------------------- 5. update-to-weight ratio
 def test_median_update_ratios_as_printed(runs):
-    printed = {"lr too high": [7.9e-01, 7.0e-01, 1.2e+00, 8.6e-01, 1.7e+00],
-               "lr too low": [1.1e-04, 1.1e-04, 1.1e-04, 1.1e-04, 2.1e-04],
-               "good lr": [2.3e-03, 2.0e-03, 1.8e-03, 1.8e-03, 4.3e-03],
-               "bad init": [1.7e-03, 1.4e-03, 1.4e-03, 1.7e-03, 4.2e-03]}
+    printed = {
+        "lr too high": [7.9e-01, 7.0e-01, 1.2e00, 8.6e-01, 1.7e00],
+        "lr too low": [1.1e-04, 1.1e-04, 1.1e-04, 1.1e-04, 2.1e-04],
+        "good lr": [2.3e-03, 2.0e-03, 1.8e-03, 1.8e-03, 4.3e-03],
+        "bad init": [1.7e-03, 1.4e-03, 1.4e-03, 1.7e-03, 4.2e-03],
+    }
     for name, values in printed.items():
         got = runs[name].median_ratios()[0]
         assert [f"{v:.1e}" for v in got] == [f"{v:.1e}" for v in values], name
@@ -201,23 +224,41 @@ def test_ratio_rule_of_thumb_separates_the_learning_rates(runs):
 
 # ---------------------------------------------------------------- 6. per-layer statistics
 def test_activations_and_gradients_at_init_as_printed(data):
-    fresh = {"kaiming": ch09.base_model(data, seed=SEED),
-             "bad": ch09.base_model(data, init="normal", std=0.1, seed=SEED)}
+    fresh = {
+        "kaiming": ch09.base_model(data, seed=SEED),
+        "bad": ch09.base_model(data, init="normal", std=0.1, seed=SEED),
+    }
     stds = {n: [a.std() for a in hidden_activations(m, data.x_val)] for n, m in fresh.items()}
     np.testing.assert_allclose(stds["kaiming"], [0.395, 0.413, 0.415, 0.400], atol=5e-4)
     np.testing.assert_allclose(stds["bad"], [0.224, 0.132, 0.075, 0.041], atol=5e-4)
     shrink = np.array(stds["bad"][1:]) / np.array(stds["bad"][:-1])
     assert np.all(np.abs(shrink - 0.57) < 0.03)  # "a factor of about 0.57 per layer"
-    rms = {n: [math.sqrt(np.mean(g ** 2)) for g in monitoring.weight_gradients(
-        m, data.x_train[:256], data.y_train[:256]).values()] for n, m in fresh.items()}
-    assert [f"{v:.2e}" for v in rms["kaiming"]] == ["1.55e-02", "1.60e-02", "1.62e-02",
-                                                    "1.77e-02", "3.94e-02"]
-    assert [f"{v:.2e}" for v in rms["bad"]] == ["9.28e-04", "9.51e-04", "9.62e-04",
-                                                "9.69e-04", "1.76e-03"]
+    rms = {
+        n: [
+            math.sqrt(np.mean(g**2))
+            for g in monitoring.weight_gradients(m, data.x_train[:256], data.y_train[:256]).values()
+        ]
+        for n, m in fresh.items()
+    }
+    assert [f"{v:.2e}" for v in rms["kaiming"]] == [
+        "1.55e-02",
+        "1.60e-02",
+        "1.62e-02",
+        "1.77e-02",
+        "3.94e-02",
+    ]
+    assert [f"{v:.2e}" for v in rms["bad"]] == [
+        "9.28e-04",
+        "9.51e-04",
+        "9.62e-04",
+        "9.69e-04",
+        "1.76e-03",
+    ]
     ratio = np.array(rms["kaiming"]) / np.array(rms["bad"])
     assert np.all((ratio > 16.5) & (ratio < 22.5))  # "17 to 22 times smaller"
-    zeros = {n: [np.mean(a == 0) for a in hidden_activations(m, data.x_val)]
-             for n, m in fresh.items()}
+    zeros = {
+        n: [np.mean(a == 0) for a in hidden_activations(m, data.x_val)] for n, m in fresh.items()
+    }
     np.testing.assert_allclose(zeros["kaiming"], zeros["bad"])  # same signs, scaled weights
     assert all(0.48 < z < 0.51 for z in zeros["kaiming"])  # "half of the units are 0"
 
@@ -229,8 +270,10 @@ def test_dashboard_cell_as_printed(data):
     d = training_dashboard(data=data, lr=0.01, epochs=5, seed=SEED)
     d.start_button.click()
     # the printed line; its numbers were checked with a margin (kernels, 1e-6 perturbations)
-    assert d.summary == ("lr=0.01, epochs=5: completed 110 steps: validation accuracy 0.907, "
-                         "loss 0.323; median update ratio 2.4e-03 (healthy ~1e-3)")
+    assert d.summary == (
+        "lr=0.01, epochs=5: completed 110 steps: validation accuracy 0.907, "
+        "loss 0.323; median update ratio 2.4e-03 (healthy ~1e-3)"
+    )
     assert d.message == ""
 
 
@@ -242,7 +285,9 @@ def small_data(n=120, d=6, classes=3, seed=0):
     class Data:
         x_train, y_train, x_val, y_val = x[:90], y[:90], x[90:], y[90:]
         num_classes = classes
+
     return Data
+
 
 # ---------------------------------------------------------------- the runs' functions
 def test_run_diagnosis_checks_its_settings(digits_dataset):
@@ -257,6 +302,7 @@ def test_plateau_steps_and_curve_summary_on_made_up_curves():
 
     def H(step_loss):
         return History(step_loss=step_loss, val_acc=[0.5], status="completed")
+
     flat_then_drop = np.r_[np.full(50, math.log(10)), np.linspace(2.3, 0.5, 50)]
     assert 50 < ch09.plateau_steps(flat_then_drop, math.log(10)) < 70
     assert ch09.plateau_steps(np.full(30, 2.3), math.log(10)) == 30  # never leaves it
@@ -277,7 +323,11 @@ def test_figures_draw_one_panel_per_run_or_layer(digits_dataset):
     assert len(figures.plot_accuracy_gap({"a": run.history}).axes) == 1
     ratios = figures.plot_update_ratios({"a": run.monitor})
     assert len(ratios.axes[0].get_lines()) == 5 + 1  # W1..W5 and the 1e-3 line
-    grads = list(monitoring.weight_gradients(run.model, digits_dataset.x_train[:64], digits_dataset.y_train[:64]).values())
+    grads = list(
+        monitoring.weight_gradients(
+            run.model, digits_dataset.x_train[:64], digits_dataset.y_train[:64]
+        ).values()
+    )
     grid = figures.plot_layer_distributions({"dW": grads[:3], "dW again": grads[:2]})
     assert len(grid.axes) == 6 and not grid.axes[5].get_visible()
     with pytest.raises(ValueError, match="figsize"):
@@ -285,13 +335,19 @@ def test_figures_draw_one_panel_per_run_or_layer(digits_dataset):
 
 
 def test_seed_metrics_table_and_median_range():
-    runs = ch09.train_seeds([small_data(seed=s) for s in range(3)], seeds=range(3), lr=0.05,
-                           epochs=10, build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s))
+    runs = ch09.train_seeds(
+        [small_data(seed=s) for s in range(3)],
+        seeds=range(3),
+        lr=0.05,
+        epochs=10,
+        build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s),
+    )
     m = ch09.seed_metrics(runs, num_classes=3)
     assert set(m) >= {"val_acc", "gap", "plateau", "first share", "ratio", "early ratio"}
     assert all(len(v) == 3 for v in m.values())
-    np.testing.assert_allclose(m["first share"],
-                               m["first half"] / (m["first half"] + m["second half"]))
+    np.testing.assert_allclose(
+        m["first share"], m["first half"] / (m["first half"] + m["second half"])
+    )
     table = ch09.seed_table({"a": runs}, num_classes=3).splitlines()
     assert table[0].split()[:4] == ["setting", "seeds", "failed", "val"]
     assert table[2].startswith("a") and "of 3" in table[2]
@@ -303,10 +359,16 @@ def test_seed_metrics_table_and_median_range():
 
 
 def test_update_ratio_figure_draws_a_seed_run_too():
-    runs = ch09.train_seeds([small_data()], seeds=(0,), lr=0.05, epochs=2,
-                           build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s))
+    runs = ch09.train_seeds(
+        [small_data()],
+        seeds=(0,),
+        lr=0.05,
+        epochs=2,
+        build=lambda s: build_mlp(6, 3, depth=2, width=8, seed=s),
+    )
     figure = figures.plot_update_ratios({"a": runs})
     lines = figure.axes[0].get_lines()
     assert len(lines) == 3 + 1  # W1..W3 and the 1e-3 line
-    np.testing.assert_allclose(lines[0].get_ydata(), monitoring.ema(runs.ratios[0, :, 0], 0.9,
-                                                                   nonfinite="pass"))
+    np.testing.assert_allclose(
+        lines[0].get_ydata(), monitoring.ema(runs.ratios[0, :, 0], 0.9, nonfinite="pass")
+    )

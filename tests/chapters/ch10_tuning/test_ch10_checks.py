@@ -14,10 +14,11 @@ NOTEBOOK = ROOT / "notebooks" / "10_hyperparameter_tuning.ipynb"
 pytest.importorskip("nbgrader")
 from exercise_testing import standard_exercise_tests  # noqa: E402
 
-(test_exercise_cells_carry_nbgrader_metadata,
- test_reference_solution_passes_visible_and_hidden_tests,
- test_student_version_has_a_stub_and_no_hidden_tests) = standard_exercise_tests(
-    NOTEBOOK, "log_uniform", check="check_log_uniform", points=2)
+(
+    test_exercise_cells_carry_nbgrader_metadata,
+    test_reference_solution_passes_visible_and_hidden_tests,
+    test_student_version_has_a_stub_and_no_hidden_tests,
+) = standard_exercise_tests(NOTEBOOK, "log_uniform", check="check_log_uniform", points=2)
 
 
 def _checked(low, high):
@@ -86,9 +87,20 @@ def mean_of_exp_rates(low, high, size, rng):
     return np.exp(np.log(low) + u * (np.log(high) - np.log(low)))
 
 
-WRONG = [uniform, log10_bounds_natural_exp, natural_bounds_base_10, returns_the_exponent,
-         from_one, upper_decade_lost, global_numpy_random, fresh_generator, no_validation,
-         python_list, float32, mean_of_exp_rates]
+WRONG = [
+    uniform,
+    log10_bounds_natural_exp,
+    natural_bounds_base_10,
+    returns_the_exponent,
+    from_one,
+    upper_decade_lost,
+    global_numpy_random,
+    fresh_generator,
+    no_validation,
+    python_list,
+    float32,
+    mean_of_exp_rates,
+]
 
 
 @pytest.mark.parametrize("answer", WRONG, ids=[f.__name__ for f in WRONG])
@@ -136,8 +148,13 @@ def cells():
 
 def _source(answer):
     """Source defining ``sample_log_uniform`` as ``answer`` (with its helper), for the grader."""
-    return ("import numpy as np\n\n" + inspect.getsource(_checked) + "\n"
-            + inspect.getsource(answer) + f"\nsample_log_uniform = {answer.__name__}\n")
+    return (
+        "import numpy as np\n\n"
+        + inspect.getsource(_checked)
+        + "\n"
+        + inspect.getsource(answer)
+        + f"\nsample_log_uniform = {answer.__name__}\n"
+    )
 
 
 @pytest.mark.parametrize("answer", WRONG, ids=[f.__name__ for f in WRONG])
@@ -149,13 +166,20 @@ def test_plausible_wrong_answers_fail_the_hidden_tests_and_the_spec(answer, cell
 
 
 # mistake -> a word of the visible check's hint for it
-HINTS = {"uniform": "uniform draws", "log10_bounds_natural_exp": "same base",
-         "natural_bounds_base_10": "same base", "returns_the_exponent": "logarithms",
-         "from_one": "range is empty", "upper_decade_lost": "top decade is missing",
-         "global_numpy_random": "same seed gave different draws",
-         "fresh_generator": "different seeds gave the same draws",
-         "no_validation": "raise ValueError", "python_list": "not a Python list",
-         "float32": "float64", "mean_of_exp_rates": "same share"}
+HINTS = {
+    "uniform": "uniform draws",
+    "log10_bounds_natural_exp": "same base",
+    "natural_bounds_base_10": "same base",
+    "returns_the_exponent": "logarithms",
+    "from_one": "range is empty",
+    "upper_decade_lost": "top decade is missing",
+    "global_numpy_random": "same seed gave different draws",
+    "fresh_generator": "different seeds gave the same draws",
+    "no_validation": "raise ValueError",
+    "python_list": "not a Python list",
+    "float32": "float64",
+    "mean_of_exp_rates": "same share",
+}
 
 
 @pytest.mark.parametrize("answer", WRONG, ids=[f.__name__ for f in WRONG])
@@ -194,16 +218,20 @@ def test_other_correct_answers_pass_the_hidden_tests_and_the_spec(cells):
 ONE_IMPORT = {
     "log_uniform": "    return tuning.log_uniform(low, high, size, rng)\n",
     "Param.from_unit": "    return tuning.Param(low, high, log=True).from_unit(rng.random(size))\n",
-    "random_configs": ("    configs = tuning.random_configs({'v': tuning.Param(low, high, log=True)},"
-                       " max(size, 1), rng)\n"
-                       "    return np.array([c['v'] for c in configs])[:size]\n"),
+    "random_configs": (
+        "    configs = tuning.random_configs({'v': tuning.Param(low, high, log=True)},"
+        " max(size, 1), rng)\n"
+        "    return np.array([c['v'] for c in configs])[:size]\n"
+    ),
 }
 
 
 @pytest.mark.parametrize("reference", ONE_IMPORT)
 def test_one_import_answers_fail_all_three(reference, cells, capsys):
-    source = ("import numpy as np\nfrom course_utils import tuning\n\n"
-              "def sample_log_uniform(low, high, size, rng):\n" + ONE_IMPORT[reference])
+    source = (
+        "import numpy as np\nfrom course_utils import tuning\n\n"
+        "def sample_log_uniform(low, high, size, rng):\n" + ONE_IMPORT[reference]
+    )
     namespace = {}
     exec(source, namespace)
     with pytest.raises(AssertionError, match="ReferenceUnavailable"):
@@ -216,10 +244,14 @@ def test_one_import_answers_fail_all_three(reference, cells, capsys):
     assert namespace["sample_log_uniform"](1e-3, 1.0, 4, np.random.default_rng(0)).shape == (4,)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: tuning.log_uniform(1e-3, 1.0, 4, np.random.default_rng(0)),
-    lambda: tuning.Param(1e-3, 1.0, log=True).from_unit([0.0, 0.5, 1.0]),
-], ids=["log_uniform", "Param.from_unit"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: tuning.log_uniform(1e-3, 1.0, 4, np.random.default_rng(0)),
+        lambda: tuning.Param(1e-3, 1.0, log=True).from_unit([0.0, 0.5, 1.0]),
+    ],
+    ids=["log_uniform", "Param.from_unit"],
+)
 def test_references_are_hidden_during_the_exercise_only(call):
     call()
     with references.hidden("log_uniform"):
@@ -229,12 +261,13 @@ def test_references_are_hidden_during_the_exercise_only(call):
         call()  # another exercise's block leaves them alone
     call()
     assert {"course_utils.tuning.log_uniform", "course_utils.tuning.Param.from_unit"} <= set(
-        references.references_of("log_uniform"))
+        references.references_of("log_uniform")
+    )
 
 
 def test_no_cell_before_the_exercise_shows_the_sampler_as_code():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
-    for cell in notebook.cells[:ids.index("log_uniform_solution")]:
+    for cell in notebook.cells[: ids.index("log_uniform_solution")]:
         for code in ("np.exp(rng.uniform", "np.exp(np.random", "getsource"):
             assert code not in cell.source

@@ -25,8 +25,9 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = ch10.synthetic_search(v["strategy"], v["budget"], v["seed"], ex.peak, ex.width,
-                                       ex.weight)
+    expected = ch10.synthetic_search(
+        v["strategy"], v["budget"], v["seed"], ex.peak, ex.width, ex.weight
+    )
     # Bit for bit: the same function on the same inputs in one process (exact by construction).
     np.testing.assert_array_equal(ex.result.points, expected.points)
     np.testing.assert_array_equal(ex.result.scores, expected.scores)
@@ -52,9 +53,18 @@ def test_contract(explorer):
     assert_result_matches(explorer)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("strategy", "grid"), ("strategy", "coarse-to-fine"), ("budget", 4), ("budget", 100),
-    ("budget", 37), ("seed", 99), ("seed", 5)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("strategy", "grid"),
+        ("strategy", "coarse-to-fine"),
+        ("budget", 4),
+        ("budget", 100),
+        ("budget", 37),
+        ("seed", 99),
+        ("seed", 5),
+    ],
+)
 def test_every_control_recomputes_before_returning(explorer, name, value):
     before = explorer.result
     explorer.controls[name].value = value
@@ -64,12 +74,14 @@ def test_every_control_recomputes_before_returning(explorer, name, value):
 
 
 def test_summary_gives_trials_distinct_values_and_best_score(explorer):
-    assert explorer.summary == ("random: 9 trials, 9 distinct values of x, best score 0.559 "
-                                "(the maximum is 1.100)")
+    assert explorer.summary == (
+        "random: 9 trials, 9 distinct values of x, best score 0.559 (the maximum is 1.100)"
+    )
     explorer.controls["strategy"].value = "grid"
     explorer.controls["budget"].value = 10
     assert explorer.summary.startswith(
-        "grid: 9 of 10 trials (a 3 x 3 grid), 3 distinct values of x")
+        "grid: 9 of 10 trials (a 3 x 3 grid), 3 distinct values of x"
+    )
     assert "best score 0.316" in explorer.summary
 
 
@@ -88,8 +100,13 @@ def test_moves_update_in_place_without_a_full_redraw(explorer):
     axes = list(explorer.figure.axes)
     artists = explorer.view.artists + [explorer.curve]
     full = count_full_draws(explorer)
-    for name, value in [("budget", 30), ("seed", 3), ("strategy", "grid"),
-                        ("strategy", "coarse-to-fine"), ("budget", 5)]:
+    for name, value in [
+        ("budget", 30),
+        ("seed", 3),
+        ("strategy", "grid"),
+        ("strategy", "coarse-to-fine"),
+        ("budget", 5),
+    ]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # blitted: only the points and the curve were redrawn
     assert explorer.figure.axes == axes
@@ -111,8 +128,9 @@ def test_blitted_frames_equal_a_full_redraw(explorer):
 def test_budget_typed_out_of_range_is_clamped_with_a_message(explorer, value):
     explorer.controls["budget"].value = value
     clamped = 4 if value == 0 else 100
-    assert explorer.message == (f"budget = {value} is out of range (allowed 4 to 100); "
-                                f"using {clamped}")
+    assert explorer.message == (
+        f"budget = {value} is out of range (allowed 4 to 100); using {clamped}"
+    )
     assert_result_matches(explorer)
 
 
@@ -123,14 +141,17 @@ def test_mimebundle_has_live_widget_static_png_and_stable_text(explorer):
     assert bundle["text/plain"] == "SearchExplorer(strategy='random', budget=9, seed=0)"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(strategy="bayes"), "strategy must be one of grid, random, coarse-to-fine"),
-    (dict(budget=2), "budget must be an integer between 4 and 100; got 2"),
-    (dict(seed=-1), "seed must be an integer between 0 and 99; got -1"),
-    (dict(width=0.0), "width > 0"),
-    (dict(dpi=10**4), "at most 4000 a side"),
-    (dict(size=3), "unexpected keyword"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(strategy="bayes"), "strategy must be one of grid, random, coarse-to-fine"),
+        (dict(budget=2), "budget must be an integer between 4 and 100; got 2"),
+        (dict(seed=-1), "seed must be an integer between 0 and 99; got -1"),
+        (dict(width=0.0), "width > 0"),
+        (dict(dpi=10**4), "at most 4000 a side"),
+        (dict(size=3), "unexpected keyword"),
+    ],
+)
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         search_explorer(**kwargs)
@@ -138,18 +159,24 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
 
 def test_control_labels_are_the_names_the_browser_test_finds(explorer):
     assert {name: c.description for name, c in explorer.controls.items()} == {
-        "strategy": "strategy", "budget": "budget", "seed": "seed"}
+        "strategy": "strategy",
+        "budget": "budget",
+        "seed": "seed",
+    }
 
 
 def test_static_figures_draw_what_they_are_given():
     classic = plot_grid_vs_random(budget=9, seed=0)
     titles = [ax.get_title() for ax in classic.axes if ax.get_title()]
-    assert titles == ["grid: 9 trials, 3 values of x, best 0.32",
-                      "random: 9 trials, 9 values of x, best 0.56"]
+    assert titles == [
+        "grid: 9 trials, 3 values of x, best 0.32",
+        "random: 9 trials, 9 values of x, best 0.56",
+    ]
     scales = plot_sampling_scales(1e-4, 1.0, n=20, seed=0)
     assert scales.axes[0].get_xscale() == "log"
-    result = tuning.run_search(lambda c: 0.5, [{"lr": 0.1, "weight_decay": 1e-3},
-                                                {"lr": 1.0, "weight_decay": 1e-2}])
+    result = tuning.run_search(
+        lambda c: 0.5, [{"lr": 0.1, "weight_decay": 1e-3}, {"lr": 1.0, "weight_decay": 1e-2}]
+    )
     assert len(plot_search_scatter(result, rounds=[1, 2]).axes) == 3
     lines = plot_best_so_far({"a": result}).axes[0].get_lines()
     np.testing.assert_array_equal(lines[0].get_ydata(), [0.5, 0.5])

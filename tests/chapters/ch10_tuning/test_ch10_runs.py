@@ -16,14 +16,18 @@ from course_utils.data import load_dataset
 from course_utils.training import build_mlp, train
 
 SEED = 0
-SPACE = {"lr": tuning.Param(1e-4, 10.0, log=True),
-         "weight_decay": tuning.Param(1e-6, 1.0, log=True)}
+SPACE = {
+    "lr": tuning.Param(1e-4, 10.0, log=True),
+    "weight_decay": tuning.Param(1e-6, 1.0, log=True),
+}
 
 
 def bowl(config):
     """A cheap objective with its optimum at lr = 0.03, almost flat in weight decay."""
-    return -(math.log10(config["lr"]) - math.log10(0.03)) ** 2 \
+    return (
+        -((math.log10(config["lr"]) - math.log10(0.03)) ** 2)
         - 0.01 * (math.log10(config["weight_decay"]) + 4) ** 2
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +38,9 @@ def split():
 @pytest.fixture(scope="module")
 def real(split):
     """The notebook's searches, in the notebook's order (the objective records every trial)."""
-    objective = ch10.training_objective(split, depth=1, width=32, epochs=2, batch_size=128,
-                                          seed=SEED)
+    objective = ch10.training_objective(
+        split, depth=1, width=32, epochs=2, batch_size=128, seed=SEED
+    )
     search = tuning.coarse_to_fine(objective, SPACE, budgets=(8, 8), top=3, seed=SEED)
     records = list(objective.records)
     more = tuning.random_search(objective, SPACE, budget=8, seed=SEED + 1)
@@ -43,8 +48,7 @@ def real(split):
         "random": tuning.combine(search.rounds[0], more, strategy="random"),
         "coarse-to-fine": search.combined,
         "optuna random": ch10.optuna_search(objective, SPACE, 16, "random", seed=SEED),
-        "optuna tpe": ch10.optuna_search(objective, SPACE, 16, "tpe", seed=SEED,
-                                           startup_trials=8),
+        "optuna tpe": ch10.optuna_search(objective, SPACE, 16, "tpe", seed=SEED, startup_trials=8),
     }
     return search, records, searches
 
@@ -88,8 +92,14 @@ def test_explorer_driven_from_code_prints_the_six_summaries():
         for strategy in ch10.STRATEGIES:
             ex.controls["strategy"].value = strategy
             best[strategy, budget] = round(ex.result.best_score, 3)
-    assert best == {("grid", 9): 0.316, ("random", 9): 0.559, ("coarse-to-fine", 9): 1.012,
-                    ("grid", 16): 1.068, ("random", 16): 0.628, ("coarse-to-fine", 16): 0.901}
+    assert best == {
+        ("grid", 9): 0.316,
+        ("random", 9): 0.559,
+        ("coarse-to-fine", 9): 1.012,
+        ("grid", 16): 1.068,
+        ("random", 16): 0.628,
+        ("coarse-to-fine", 16): 0.901,
+    }
     assert 0.375 in np.round(ch10.synthetic_search("grid", 16).points[:, 0], 3)
 
 
@@ -97,7 +107,15 @@ def test_coarse_round(real):
     search, _, _ = real
     coarse = search.rounds[0]
     assert [round(s, 3) for s in sorted(coarse.scores, reverse=True)] == [
-        0.925, 0.894, 0.872, 0.203, 0.176, 0.159, 0.159, 0.101]
+        0.925,
+        0.894,
+        0.872,
+        0.203,
+        0.176,
+        0.159,
+        0.159,
+        0.101,
+    ]
     good = coarse.scores > 0.8
     assert good.sum() == 3
     lr, wd = coarse.values("lr"), coarse.values("weight_decay")
@@ -113,7 +131,9 @@ def test_fine_round_and_its_ranges(real):
     fine = search.spaces[1]
     assert (round(fine["lr"].low, 4), round(fine["lr"].high, 3)) == (0.0532, 0.901)
     assert (float(f"{fine['weight_decay'].low:.3g}"), round(fine["weight_decay"].high, 2)) == (
-        2.47e-07, 1.1)
+        2.47e-07,
+        1.1,
+    )
     assert round(np.log10(fine["lr"].high / fine["lr"].low), 1) == 1.2
     assert round(np.log10(fine["weight_decay"].high / fine["weight_decay"].low), 1) == 6.6
     result = search.combined
@@ -145,11 +165,23 @@ def test_validation_vs_test(real):
 def test_optuna_comparison(real):
     _, _, searches = real
     assert {k: round(s.best_score, 3) for k, s in searches.items()} == {
-        "random": 0.925, "coarse-to-fine": 0.943, "optuna random": 0.877, "optuna tpe": 0.938}
+        "random": 0.925,
+        "coarse-to-fine": 0.943,
+        "optuna random": 0.877,
+        "optuna tpe": 0.938,
+    }
     assert {k: int(np.sum(s.scores >= 0.85)) for k, s in searches.items()} == {
-        "random": 3, "coarse-to-fine": 8, "optuna random": 2, "optuna tpe": 6}
+        "random": 3,
+        "coarse-to-fine": 8,
+        "optuna random": 2,
+        "optuna tpe": 6,
+    }
     assert {k: float(f"{s.best_config['lr']:.3g}") for k, s in searches.items()} == {
-        "random": 0.444, "coarse-to-fine": 0.246, "optuna random": 0.103, "optuna tpe": 0.511}
+        "random": 0.444,
+        "coarse-to-fine": 0.246,
+        "optuna random": 0.103,
+        "optuna tpe": 0.511,
+    }
     assert all(len(s) == 16 for s in searches.values())
     assert searches["random"].configs[:8] == searches["coarse-to-fine"].configs[:8]
 
@@ -190,9 +222,15 @@ def test_grid_vs_random_holds_for_other_seeds_and_budgets():
         assert r.random_best.mean() > r.grid_best.mean() and r.random_wins > 0.5
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(budget=10), "perfect square"), (dict(budget=2), "between 4"),
-    (dict(repeats=0), "repeats must be between"), (dict(width=-1.0), "width > 0")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(budget=10), "perfect square"),
+        (dict(budget=2), "between 4"),
+        (dict(repeats=0), "repeats must be between"),
+        (dict(width=-1.0), "width > 0"),
+    ],
+)
 def test_grid_vs_random_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ch10.grid_vs_random(**kwargs)
@@ -203,8 +241,9 @@ def test_synthetic_search_per_strategy(strategy):
     r = ch10.synthetic_search(strategy, budget=10, seed=0)
     assert r.points.shape == ((9, 2) if strategy == "grid" else (10, 2))
     assert np.all((r.points >= 0) & (r.points <= 1))
-    np.testing.assert_allclose(r.scores, ch10.bergstra_objective(r.points[:, 0], r.points[:, 1],
-                                                              ch10.EXPLORER_PEAK))
+    np.testing.assert_allclose(
+        r.scores, ch10.bergstra_objective(r.points[:, 0], r.points[:, 1], ch10.EXPLORER_PEAK)
+    )
     assert r.distinct_x == (3 if strategy == "grid" else 10)
 
 
@@ -226,8 +265,17 @@ def test_training_objective_is_the_shared_training_loop(digits_dataset):
     evaluate = ch10.training_objective(digits_dataset, epochs=1, batch_size=128)
     config = {"lr": 0.1, "weight_decay": 1e-4}
     model = build_mlp(64, 10, depth=1, width=32, seed=0)
-    history = train(model, digits_dataset, optimizer="momentum", lr=0.1, epochs=1, batch_size=128,
-                    seed=0, progress=False, weight_decay=1e-4)
+    history = train(
+        model,
+        digits_dataset,
+        optimizer="momentum",
+        lr=0.1,
+        epochs=1,
+        batch_size=128,
+        seed=0,
+        progress=False,
+        weight_decay=1e-4,
+    )
     score = evaluate(config)
     assert score == history.final()["val_acc"] and evaluate(config) == score
     assert evaluate.calls == 2
@@ -278,8 +326,14 @@ def test_optuna_search_is_seeded_silent_and_inside_the_space(sampler, capsys):
 
 
 def test_optuna_search_survives_failed_trials_without_printing(capsys):
-    result = ch10.optuna_search(lambda c: float("nan") if c["lr"] > 0.1 else bowl(c), SPACE, 15,
-                             sampler="tpe", seed=0, startup_trials=5)
+    result = ch10.optuna_search(
+        lambda c: float("nan") if c["lr"] > 0.1 else bowl(c),
+        SPACE,
+        15,
+        sampler="tpe",
+        seed=0,
+        startup_trials=5,
+    )
     assert np.isnan(result.scores).any() and not np.isnan(result.best_score)
     assert capsys.readouterr() == ("", "")
 
@@ -288,6 +342,7 @@ def test_tpe_concentrates_its_trials_near_the_optimum():
     # Over several seeds: after the random start, TPE's trials land closer to lr = 0.03.
     def distance(result):
         return np.abs(np.log10(result.values("lr")[10:]) - math.log10(0.03)).mean()
+
     tpe = np.mean([distance(ch10.optuna_search(bowl, SPACE, 30, "tpe", s)) for s in range(3)])
     rnd = np.mean([distance(ch10.optuna_search(bowl, SPACE, 30, "random", s)) for s in range(3)])
     assert tpe < 0.8 * rnd  # 0.86 vs 1.20 decades: closer, not on the spot

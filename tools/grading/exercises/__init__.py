@@ -29,5 +29,6 @@ def spec_for(grade_id: str) -> Exercise:
     try:
         return SPECS[grade_id]
     except KeyError:
-        raise ValueError(f"no grading spec for the test cell {grade_id!r}; add one to "
-                         "tools/grading/exercises/") from None
+        raise ValueError(
+            f"no grading spec for the test cell {grade_id!r}; add one to tools/grading/exercises/"
+        ) from None

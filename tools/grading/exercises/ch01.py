@@ -17,8 +17,8 @@ def _leaky_calls():
     arrays = []
     for shape in [(7,), (4, 5), (2, 3, 4)]:
         z = rng.normal(scale=10, size=shape)
-        z.flat[0] = 0.0                       # the kink: f(0) = 0, f'(0) = negative_slope
-        z.flat[-1] = -1e-9                    # just below it
+        z.flat[0] = 0.0  # the kink: f(0) = 0, f'(0) = negative_slope
+        z.flat[-1] = -1e-9  # just below it
         arrays.append(z)
     arrays.append(np.array([-50.0, -3.0, -0.5, 0.0, 1e-9, 0.25, 2.0, 40.0]))
     calls = []
@@ -45,8 +45,10 @@ def _judge_leaky(calls, outcomes):
         elif not np.allclose(got, want, rtol=0, atol=TOL):
             bad = np.flatnonzero(~np.isclose(got, want, rtol=0, atol=TOL))[0]
             z = call.args[0].ravel()[bad]
-            failures.append(f"{describe(call)}: at z = {z:g} gives {got.ravel()[bad]!r}, "
-                            f"expected {want.ravel()[bad]!r}")
+            failures.append(
+                f"{describe(call)}: at z = {z:g} gives {got.ravel()[bad]!r}, "
+                f"expected {want.ravel()[bad]!r}"
+            )
     return failures
 
 

@@ -16,17 +16,19 @@ COV_TOL = 1e-6
 def _zca_data():
     rng = np.random.default_rng(1997)
     mixed = rng.standard_normal((200, 6)) @ (rng.standard_normal((6, 6)) + 3 * np.eye(6)) - 5.0
-    small = rng.standard_normal((40, 3)) @ np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.3],
-                                                     [0.0, 0.0, 0.2]]) + 100.0
+    small = (
+        rng.standard_normal((40, 3)) @ np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.3], [0.0, 0.0, 0.2]])
+        + 100.0
+    )
     constant = rng.standard_normal((60, 4))
-    constant[:, 2] = 7.0                   # a feature with zero variance: eps keeps W finite
+    constant[:, 2] = 7.0  # a feature with zero variance: eps keeps W finite
     return mixed, small, constant
 
 
 def _zca_calls():
     mixed, small, constant = _zca_data()
     calls = [Call("zca_whiten", (mixed,), {"eps": eps}) for eps in (1e-10, 1e-3, 0.5, 3.0)]
-    calls.append(Call("zca_whiten", (mixed,)))           # the default eps, 1e-5
+    calls.append(Call("zca_whiten", (mixed,)))  # the default eps, 1e-5
     calls.append(Call("zca_whiten", (small,), {"eps": 1e-10}))
     calls.append(Call("zca_whiten", (constant,), {"eps": 0.1}))
     return calls
@@ -45,8 +47,10 @@ def _judge_zca(calls, outcomes):
         white, W = got
         dtypes = [getattr(v, "dtype", None) for v in got]
         if not all(isinstance(v, np.ndarray) for v in got) or dtypes != [np.float64] * 2:
-            failures.append(f"{describe(call)}: X_white and W must be float64 arrays; got "
-                            f"{[type(v).__name__ for v in got]} of dtype {dtypes}")
+            failures.append(
+                f"{describe(call)}: X_white and W must be float64 arrays; got "
+                f"{[type(v).__name__ for v in got]} of dtype {dtypes}"
+            )
             continue
         for name, g, w in (("W", W, reference.matrix_), ("X_white", white, reference.transform(X))):
             why = close(g, w, rtol=0, atol=MATCH_TOL, what=name)
@@ -56,8 +60,10 @@ def _judge_zca(calls, outcomes):
             centred = white - white.mean(axis=0)
             deviation = np.abs(centred.T @ centred / len(X) - np.eye(X.shape[1])).max()
             if not deviation < COV_TOL:
-                failures.append(f"{describe(call)}: cov(X_white) is {deviation:.2e} from I "
-                                f"(tolerance {COV_TOL:g})")
+                failures.append(
+                    f"{describe(call)}: cov(X_white) is {deviation:.2e} from I "
+                    f"(tolerance {COV_TOL:g})"
+                )
     return failures
 
 

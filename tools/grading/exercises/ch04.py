@@ -31,11 +31,15 @@ def _forward_calls():
         gamma, beta = rng.uniform(-3.0, 3.0, d), rng.normal(0.0, 2.0, d)
         calls.append(Call("bn_forward_train", (x, gamma, beta), {"eps": eps}))
     # the default eps (1e-5): a variance of about 9 shows it at the 1e-6 level
-    calls.append(Call("bn_forward_train", (rng.normal(0.0, 3.0, (16, 3)), np.ones(3),
-                                           np.zeros(3))))
+    calls.append(Call("bn_forward_train", (rng.normal(0.0, 3.0, (16, 3)), np.ones(3), np.zeros(3))))
     # constant features: their output is beta, not 0/0
-    calls.append(Call("bn_forward_train", (np.tile([1.0, 2.0, 3.0], (4, 1)), np.ones(3),
-                                           np.full(3, 0.5)), label="4 x 3, every feature constant"))
+    calls.append(
+        Call(
+            "bn_forward_train",
+            (np.tile([1.0, 2.0, 3.0], (4, 1)), np.ones(3), np.full(3, 0.5)),
+            label="4 x 3, every feature constant",
+        )
+    )
     return calls
 
 
@@ -47,8 +51,9 @@ def _judge_forward(calls, outcomes):
         want, _ = batchnorm.batchnorm_forward(x, gamma, beta, eps=eps)
         got = outcome.value
         if not isinstance(got, np.ndarray):
-            failures.append(f"{describe(call)} must return one NumPy array; got "
-                            f"{type(got).__name__}")
+            failures.append(
+                f"{describe(call)} must return one NumPy array; got {type(got).__name__}"
+            )
             continue
         why = close(got, want, rtol=TOL, atol=TOL, what="the output")
         if why:
@@ -70,8 +75,12 @@ def _backward_calls():
         gamma, dout = rng.uniform(-3.0, 3.0, d), rng.normal(0.0, 2.0, (n, d))
         calls.append(Call("bn_backward_train", (dout, x, gamma), {"eps": eps}))
     # the default eps (1e-5)
-    calls.append(Call("bn_backward_train", (rng.normal(0.0, 1.0, (10, 4)),
-                                            rng.normal(0.0, 3.0, (10, 4)), np.ones(4))))
+    calls.append(
+        Call(
+            "bn_backward_train",
+            (rng.normal(0.0, 1.0, (10, 4)), rng.normal(0.0, 3.0, (10, 4)), np.ones(4)),
+        )
+    )
     return calls
 
 
@@ -84,8 +93,9 @@ def _judge_backward(calls, outcomes):
         want = batchnorm.batchnorm_backward(dout, cache)
         got = outcome.value
         if not (isinstance(got, (tuple, list)) and len(got) == 3):
-            failures.append(f"{describe(call)} must return (dx, dgamma, dbeta); got "
-                            f"{type(got).__name__}")
+            failures.append(
+                f"{describe(call)} must return (dx, dgamma, dbeta); got {type(got).__name__}"
+            )
             continue
         # dbeta and dgamma first, as the visible check: dx's formula is built on them
         for index, part in ((2, "dbeta"), (1, "dgamma"), (0, "dx")):
@@ -94,10 +104,12 @@ def _judge_backward(calls, outcomes):
             if why:
                 hint = ""
                 if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fiu":
-                    hint = " " + bn_backward_mistake(part, dout, x, gamma, eps,
-                                                     np.asarray(value, dtype=np.float64))
-                    if "eps" not in call.kwargs and hint.startswith((" dbeta = sum",
-                                                                     " dx_i = gamma")):
+                    hint = " " + bn_backward_mistake(
+                        part, dout, x, gamma, eps, np.asarray(value, dtype=np.float64)
+                    )
+                    if "eps" not in call.kwargs and hint.startswith(
+                        (" dbeta = sum", " dx_i = gamma")
+                    ):
                         hint += " Called without eps: is the default eps=1e-5?"
                 failures.append(f"{describe(call)}: {why}.{hint}")
                 break
@@ -105,8 +117,8 @@ def _judge_backward(calls, outcomes):
 
 
 EXERCISES = [
-    Exercise("bn_forward_tests", hides=("bn_forward",), calls=_forward_calls,
-             judge=_judge_forward),
-    Exercise("bn_backward_tests", hides=("bn_backward",), calls=_backward_calls,
-             judge=_judge_backward),
+    Exercise("bn_forward_tests", hides=("bn_forward",), calls=_forward_calls, judge=_judge_forward),
+    Exercise(
+        "bn_backward_tests", hides=("bn_backward",), calls=_backward_calls, judge=_judge_backward
+    ),
 ]

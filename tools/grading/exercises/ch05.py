@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import optim
-from tools.grading.spec import (Call, Exercise, Expr, close, describe, not_a_tuple,
-                                returned)
+from tools.grading.spec import Call, Exercise, Expr, close, describe, not_a_tuple, returned
 
 
 def _adam_calls():
@@ -21,12 +20,23 @@ def _adam_calls():
         calls.append(Call("adam_step", (x, g, m, v, t), kwargs))
         x, m, v = optim.adam_step(x, g, m, v, t, **kwargs)
     # the defaults, a tiny gradient: still a step of about lr
-    calls.append(Call("adam_step", (np.array([0.0]), np.array([1e-6]), np.zeros(1),
-                                    np.zeros(1), 1)))
+    calls.append(
+        Call("adam_step", (np.array([0.0]), np.array([1e-6]), np.zeros(1), np.zeros(1), 1))
+    )
     # a late step, where the bias correction has almost vanished
-    calls.append(Call("adam_step", (rng.standard_normal(5), rng.standard_normal(5),
-                                    0.1 * rng.standard_normal(5), rng.uniform(0, 1, 5), 500),
-                      {"lr": 0.003}))
+    calls.append(
+        Call(
+            "adam_step",
+            (
+                rng.standard_normal(5),
+                rng.standard_normal(5),
+                0.1 * rng.standard_normal(5),
+                rng.uniform(0, 1, 5),
+                500,
+            ),
+            {"lr": 0.003},
+        )
+    )
     return calls
 
 
@@ -47,9 +57,9 @@ def _judge_adam(calls, outcomes):
 
 # --- Nesterov momentum (the lecture's velocity form) ---------------------------------------------
 
-_QUADRATIC = "lambda z: lam * z"          # f = sum(lam * z**2) / 2, diagonal curvature
-_COUPLED = "lambda z: A @ z"              # f = z·Az/2, a coupled (non-diagonal) quadratic
-_CUBIC = "lambda z: z**3 - z"             # a non-linear gradient: no linear shortcut works
+_QUADRATIC = "lambda z: lam * z"  # f = sum(lam * z**2) / 2, diagonal curvature
+_COUPLED = "lambda z: A @ z"  # f = z·Az/2, a coupled (non-diagonal) quadratic
+_CUBIC = "lambda z: z**3 - z"  # a non-linear gradient: no linear shortcut works
 
 
 def _nesterov_calls():
@@ -57,8 +67,12 @@ def _nesterov_calls():
     calls = []
     lam = np.array([0.1, 10.0])
     # from rest: Nesterov and plain momentum agree here, so sign and lr mistakes show alone
-    calls.append(Call("nesterov_step", (Expr(_QUADRATIC, {"lam": lam}), np.array([3.0, 1.0]),
-                                        np.zeros(2), 0.05, 0.9)))
+    calls.append(
+        Call(
+            "nesterov_step",
+            (Expr(_QUADRATIC, {"lam": lam}), np.array([3.0, 1.0]), np.zeros(2), 0.05, 0.9),
+        )
+    )
     # a chain of 6 steps on the ill-conditioned quadratic, each graded on the reference's state
     grad = Expr(_QUADRATIC, {"lam": lam})
     x, v = np.array([3.0, 1.0]), np.zeros(2)
@@ -69,16 +83,38 @@ def _nesterov_calls():
     A = rng.standard_normal((3, 3))
     A = A @ A.T + np.eye(3)
     for lr, mu in ((0.05, 0.8), (0.01, 0.99)):
-        calls.append(Call("nesterov_step", (Expr(_COUPLED, {"A": A}), rng.standard_normal(3),
-                                            rng.standard_normal(3), lr, mu)))
+        calls.append(
+            Call(
+                "nesterov_step",
+                (Expr(_COUPLED, {"A": A}), rng.standard_normal(3), rng.standard_normal(3), lr, mu),
+            )
+        )
     # a non-linear gradient on a 2-D parameter
-    calls.append(Call("nesterov_step", (Expr(_CUBIC), rng.standard_normal((2, 3)),
-                                        0.3 * rng.standard_normal((2, 3)), 0.2, 0.6)))
+    calls.append(
+        Call(
+            "nesterov_step",
+            (
+                Expr(_CUBIC),
+                rng.standard_normal((2, 3)),
+                0.3 * rng.standard_normal((2, 3)),
+                0.2,
+                0.6,
+            ),
+        )
+    )
     # momentum 0: plain gradient descent; lr 0: the velocity only decays
-    calls.append(Call("nesterov_step", (Expr(_CUBIC), rng.standard_normal(4),
-                                        rng.standard_normal(4), 0.1, 0.0)))
-    calls.append(Call("nesterov_step", (Expr(_COUPLED, {"A": A}), rng.standard_normal(3),
-                                        rng.standard_normal(3), 0.0, 0.9)))
+    calls.append(
+        Call(
+            "nesterov_step",
+            (Expr(_CUBIC), rng.standard_normal(4), rng.standard_normal(4), 0.1, 0.0),
+        )
+    )
+    calls.append(
+        Call(
+            "nesterov_step",
+            (Expr(_COUPLED, {"A": A}), rng.standard_normal(3), rng.standard_normal(3), 0.0, 0.9),
+        )
+    )
     return calls
 
 
@@ -99,7 +135,11 @@ def _judge_nesterov(calls, outcomes):
 
 
 EXERCISES = [
-    Exercise("nesterov_step_tests", hides=("nesterov_step",), calls=_nesterov_calls,
-             judge=_judge_nesterov),
+    Exercise(
+        "nesterov_step_tests",
+        hides=("nesterov_step",),
+        calls=_nesterov_calls,
+        judge=_judge_nesterov,
+    ),
     Exercise("adam_step_tests", hides=("adam_step",), calls=_adam_calls, judge=_judge_adam),
 ]

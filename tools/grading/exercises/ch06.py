@@ -17,8 +17,13 @@ def _warmup_cosine_calls():
         t_max, f = int(rng.integers(1, 400)), float(rng.uniform(0.01, 1.0))
         base = float(10 ** rng.uniform(-4, 0.5))
         eta_min = float(rng.uniform(0, 0.5) * base)
-        calls.append(Call("warmup_cosine", (base, steps, warmup, t_max),
-                          {"start_factor": f, "eta_min": eta_min}))
+        calls.append(
+            Call(
+                "warmup_cosine",
+                (base, steps, warmup, t_max),
+                {"start_factor": f, "eta_min": eta_min},
+            )
+        )
     # the defaults (start_factor 1/3, eta_min 0), a one-step warm-up, no steps at all
     calls.append(Call("warmup_cosine", (0.3, 20, 4, 16)))
     calls.append(Call("warmup_cosine", (0.1, 30, 1, 29), {"start_factor": 0.5}))
@@ -35,9 +40,11 @@ def _judge_warmup_cosine(calls, outcomes):
         got = outcome.value
         want = schedules.warmup_cosine(*call.args, **call.kwargs)
         if not isinstance(got, np.ndarray) or got.dtype != np.float64:
-            failures.append(f"{describe(call)} must return a float64 NumPy array; got "
-                            f"{type(got).__name__}"
-                            + (f" of {got.dtype}" if isinstance(got, np.ndarray) else ""))
+            failures.append(
+                f"{describe(call)} must return a float64 NumPy array; got "
+                f"{type(got).__name__}"
+                + (f" of {got.dtype}" if isinstance(got, np.ndarray) else "")
+            )
             continue
         why = close(got, want, rtol=0.0, atol=1e-12, what="lr")
         if why:
@@ -46,6 +53,10 @@ def _judge_warmup_cosine(calls, outcomes):
 
 
 EXERCISES = [
-    Exercise("warmup_cosine_tests", hides=("warmup_cosine",), calls=_warmup_cosine_calls,
-             judge=_judge_warmup_cosine),
+    Exercise(
+        "warmup_cosine_tests",
+        hides=("warmup_cosine",),
+        calls=_warmup_cosine_calls,
+        judge=_judge_warmup_cosine,
+    ),
 ]

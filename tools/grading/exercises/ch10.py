@@ -52,11 +52,14 @@ def _draws(call, outcome, size):
         return None, f"{describe(call)} {raised(outcome)}"
     value = outcome.value
     if not isinstance(value, np.ndarray):
-        return None, (f"{describe(call)} must return a NumPy float64 array; got "
-                      f"{type(value).__name__}")
+        return None, (
+            f"{describe(call)} must return a NumPy float64 array; got {type(value).__name__}"
+        )
     if value.dtype != np.float64 or value.shape != (size,):
-        return None, (f"{describe(call)} must return a float64 array of shape ({size},); got "
-                      f"dtype {value.dtype}, shape {value.shape}")
+        return None, (
+            f"{describe(call)} must return a float64 array of shape ({size},); got "
+            f"dtype {value.dtype}, shape {value.shape}"
+        )
     if not np.all(np.isfinite(value)):
         return None, f"{describe(call)} returned NaN or infinite draws"
     return value, None
@@ -80,41 +83,54 @@ def _judge(calls, outcomes):
         lo, hi = float(x.min()), float(x.max())
         top = float(np.mean(x >= high / 10))
         if lo >= low * (1 - SLACK) and hi <= high * (1 + SLACK) and top > 0.8:
-            failures.append(f"{describe(call)}: {top:.0%} of the draws are in the top decade "
-                            f"[{high / 10:g}, {high:g}]: uniform draws crowd it; draw the "
-                            "logarithm uniformly, then undo it")
+            failures.append(
+                f"{describe(call)}: {top:.0%} of the draws are in the top decade "
+                f"[{high / 10:g}, {high:g}]: uniform draws crowd it; draw the "
+                "logarithm uniformly, then undo it"
+            )
             continue
-        if (lo < low * (1 - SLACK) or hi > high * (1 + SLACK) or lo > low * 1.02
-                or hi < high / 1.02):
-            failures.append(f"{describe(call)}: the draws span [{lo:.4g}, {hi:.4g}], not "
-                            f"[{low:g}, {high:g}]. {log_uniform_range_mistake(low, high, lo, hi)}")
+        if lo < low * (1 - SLACK) or hi > high * (1 + SLACK) or lo > low * 1.02 or hi < high / 1.02:
+            failures.append(
+                f"{describe(call)}: the draws span [{lo:.4g}, {hi:.4g}], not "
+                f"[{low:g}, {high:g}]. {log_uniform_range_mistake(low, high, lo, hi)}"
+            )
             continue
         if i == 0:
             shares = np.histogram(np.log10(x), bins=np.arange(-4, 2))[0] / len(x)
             if np.abs(shares - 0.2).max() > 0.015:
                 text = ", ".join(f"{s:.1%}" for s in shares)
-                failures.append(f"{describe(call)}: shares per decade {text}, expected 20% "
-                                "each (within 1.5 points): draw the logarithm uniformly")
+                failures.append(
+                    f"{describe(call)}: shares per decade {text}, expected 20% "
+                    "each (within 1.5 points): draw the logarithm uniformly"
+                )
                 continue
         ks = _ks(x, low, high)
         if ks > KS_TOL:
-            failures.append(f"{describe(call)}: the draws' CDF is {ks:.3f} away from the "
-                            f"log-uniform CDF (at most {KS_TOL:g}): P(x <= t) must be "
-                            "ln(t/low) / ln(high/low)")
+            failures.append(
+                f"{describe(call)}: the draws' CDF is {ks:.3f} away from the "
+                f"log-uniform CDF (at most {KS_TOL:g}): P(x <= t) must be "
+                "ln(t/low) / ln(high/low)"
+            )
     a, b, c = draws[2], draws[3], draws[4]
     if a is not None and b is not None and c is not None:
         if not np.array_equal(a, b):
-            failures.append("two generators with the same seed gave different draws: draw "
-                            "with the rng you are given")
+            failures.append(
+                "two generators with the same seed gave different draws: draw "
+                "with the rng you are given"
+            )
         elif np.array_equal(a, c):
-            failures.append("generators with different seeds gave the same draws: draw with "
-                            "the rng you are given")
+            failures.append(
+                "generators with different seeds gave the same draws: draw with "
+                "the rng you are given"
+            )
         elif a.min() < 0.5 * (1 - SLACK) or a.max() > 8.0 * (1 + SLACK):
             failures.append(f"{describe(calls[2])}: draws outside [0.5, 8]")
     for call, outcome in pairs[6:]:
         if outcome.ok:
-            failures.append(f"{describe(call)} must raise ValueError (a log scale needs "
-                            "0 < low < high); it returned")
+            failures.append(
+                f"{describe(call)} must raise ValueError (a log scale needs "
+                "0 < low < high); it returned"
+            )
         elif outcome.error[0] != "ValueError":
             failures.append(f"{describe(call)} {raised(outcome)}; expected ValueError")
     return failures
