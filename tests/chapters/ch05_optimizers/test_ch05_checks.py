@@ -390,22 +390,22 @@ def _calls_of(exercise):
             optim.SGD([np.ones(2)], lr=0.1, momentum=0.9, nesterov=True).step([np.ones(2)])
 
         return {
-            "course_utils.optim.nesterov_step": lambda: optim.nesterov_step(
+            "course_utils.optim.sgd.nesterov_step": lambda: optim.nesterov_step(
                 lambda z: lam * z, np.ones(2), np.ones(2), 0.1, 0.9
             ),
-            "course_utils.optim.SGD._update": sgd_step,
+            "course_utils.optim.sgd.SGD._update": sgd_step,
             "course_utils.chapters.ch05_optimizers.checks._nesterov_variants": lambda: (
                 checks_ch05._nesterov_variants(lambda z: lam * z, np.ones(2), np.ones(2), 0.1, 0.9)
             ),
         }
     return {
-        "course_utils.optim.adam_step": lambda: optim.adam_step(
+        "course_utils.optim.adaptive.adam_step": lambda: optim.adam_step(
             np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1
         ),
-        "course_utils.optim.Adam._update": lambda: optim.AdamW([np.ones(2)], lr=0.1).step(
+        "course_utils.optim.adaptive.Adam._update": lambda: optim.AdamW([np.ones(2)], lr=0.1).step(
             [np.ones(2)]
         ),
-        "course_utils.optim.adam_update": lambda: optim.adam_update(
+        "course_utils.optim.adaptive.adam_update": lambda: optim.adam_update(
             np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1, 1e-3, 0.9, 0.999, 1e-8
         ),
         "course_utils.chapters.ch05_optimizers.checks._adam_variants": lambda: (

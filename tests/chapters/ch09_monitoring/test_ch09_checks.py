@@ -388,7 +388,7 @@ MOMENTUM_ONE_IMPORT = {
         """),
     "LeanSGD.step": momentum_answer("""
         import torch
-        from course_utils import monitoring
+        from course_utils import seed_runs
         out = {}
         for k in weights:
             p = torch.tensor(weights[k], requires_grad=True)
@@ -574,7 +574,7 @@ def test_the_marked_references_are_these():
         for n in ("update_ratio", "sgd_update_ratio", "update_ratios", "momentum_update_ratios")
     } | {
         "course_utils.seed_runs.LeanSGD.step",
-        "course_utils.optim.SGD._update",
+        "course_utils.optim.sgd.SGD._update",
     }  # momentum SGD's step on numpy arrays
 
 
