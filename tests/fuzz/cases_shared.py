@@ -27,6 +27,7 @@ MODULES = [
     "course_utils.data",
     "course_utils.network",
     "course_utils.training",
+    "course_utils.models",
     "course_utils.stats",
     "course_utils.tables",
     "course_utils.plots",
