@@ -9,8 +9,10 @@ from course_utils.chapters.ch04_batchnorm import checks, explorer, runs
 MODULES = [
     "course_utils.batchnorm",
     "course_utils.chapters.ch04_batchnorm.runs",
+    "course_utils.chapters.ch04_batchnorm.runs_training",
     "course_utils.chapters.ch04_batchnorm.explorer",
     "course_utils.chapters.ch04_batchnorm.checks",
+    "course_utils.chapters.ch04_batchnorm.checks_backward",
 ]
 
 X = np.random.default_rng(0).standard_normal((6, 3))
