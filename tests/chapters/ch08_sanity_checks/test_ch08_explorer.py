@@ -1,12 +1,11 @@
 """The sanity explorer (step h of a numerical derivative), driven in a plain Python process."""
 
-import io
 import math
 
 import ipywidgets
 import numpy as np
 import pytest
-from explorer_testing import count_full_draws, pixels
+from explorer_testing import count_full_draws
 
 from course_utils.chapters.ch08_sanity_checks import explorer as E
 from course_utils.chapters.ch08_sanity_checks.explorer import sanity_explorer
@@ -84,15 +83,6 @@ def test_moves_update_in_place_without_a_full_redraw(explorer):
     assert full["n"] == 0
     assert explorer.figure.axes == axes and axes[0].get_xlim() == (1e-12, 1e-1)
     assert all(a.get_animated() for a in explorer.view.artists)
-
-
-def test_blitted_frames_equal_a_full_redraw(explorer):
-    explorer.figure.savefig(io.BytesIO(), format="png")
-    for name, value in [("h", 1e-3), ("method", "forward"), ("dtype", "float32")]:
-        explorer.controls[name].value = value
-    blitted = pixels(explorer)
-    explorer.canvas.draw()
-    np.testing.assert_array_equal(blitted, pixels(explorer))
 
 
 # ---------------------------------------------------------------- step_tradeoff (the explorer)
