@@ -38,6 +38,7 @@ MODULES = [
     "course_utils.widgets.canvas",
     "course_utils.widgets.prefetch",
     "course_utils.widgets.registry",
+    "course_utils.widgets",
 ]
 
 

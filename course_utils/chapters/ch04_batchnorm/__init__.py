@@ -3,8 +3,10 @@
 The lesson (forward, backward, the layer step of the NumPy network) is
 :mod:`course_utils.batchnorm`. Here:
 
-- ``runs.py``: the chapter's experiments (invariances, train vs eval mode, eps, batch size,
-  training on the digits with and without Batch Norm, running statistics);
+- ``runs.py``: the experiments on the lecture's network (invariances, train vs eval mode,
+  eps, batch size); ``runs_training.py``: training on the digits with and without Batch
+  Norm, running statistics (both importable from ``runs``);
 - ``explorer.py``: the Batch Norm explorer and the network it computes;
-- ``checks.py``: the visible checks of the exercises (forward and backward in training mode).
+- ``checks.py``: the visible checks of the exercises (forward in training mode; backward in
+  ``checks_backward.py``, importable from ``checks``).
 """
