@@ -18,6 +18,7 @@ MODULES = [
     "course_utils.chapters.ch07_regularization.figures",
     "course_utils.chapters.ch07_regularization.explorer",
     "course_utils.chapters.ch07_regularization.checks",
+    "course_utils.chapters.ch07_regularization.checks_network",
 ]
 
 _RNG = np.random.default_rng(0)
