@@ -15,12 +15,12 @@ redraws before the assignment returns, so tests and benchmarks drive an explorer
 browser. Bad input never raises: a ``ValueError`` from the compute function, a value a
 slider had to clamp, or a warning about the result shows up as ``.message``.
 
-Adding an explorer (about 60 lines; :mod:`course_utils.widgets.init_explorer` is the
-worked example)
+Adding an explorer (``course_utils/chapters/chNN_*/explorer.py``; chapter 05's
+:mod:`course_utils.chapters.ch05_optimizers.explorer` is the worked example)
 --------------------------------------------------------------------------------------
-1. **Compute**: a pure function in the chapter's module (``course_utils/<concept>.py``),
+1. **Compute**: a pure function (the lesson module's, or the chapter's ``runs.py``),
    arguments in, result out, ``ValueError`` for bad arguments. It is unit-tested there.
-2. **View**: a class (usually in :mod:`course_utils.plots`) that builds its axes once with
+2. **View**: a class (in the explorer's module, or :mod:`course_utils.plots` if shared) that builds its axes once with
    fixed limits and has ``update(result) -> artists``, changing data in place
    (``set_data``, ``set_text``; never a new axes per move). Pass ``animated=True`` to its
    artists: the base then blits them over a cached background (~10x cheaper than a full
@@ -31,8 +31,7 @@ worked example)
        class MyExplorer(Explorer):
            def __init__(self, rate=0.1, kind="a"):
                self.view = MyView(Figure(figsize=(8, 4), dpi=96), animated=True)
-               controls = {"rate": LogSlider(min=-3, max=0, description="rate"),
-                           "kind": ipywidgets.Dropdown(options=("a", "b"), description="kind")}
+               controls = make_controls(rate=log_range(1e-3, 1.0), kind=("a", "b"))
                super().__init__(controls, self.view.figure, rate=rate, kind=kind)
 
            def compute(self, rate, kind):
@@ -53,11 +52,12 @@ worked example)
    layout seen before is a blit, not a full draw), and ``cache_key`` with ``neighbours``
    (results kept by key, and the likely next values computed in the background while the
    student looks: see :mod:`course_utils.widgets.prefetch`).
-4. **Export** a factory (``my_explorer(**start) -> MyExplorer``) from
-   :mod:`course_utils.widgets`, test it in a plain process (set each control's ``.value``,
-   compare ``.result`` with a direct call of the compute function, check messages for bad
-   input), add a scenario to ``benchmarks/widget_latency.py`` and a row to the browser test
-   table in ``tests/browser``.
+4. **Register** a factory (``my_explorer(**start) -> MyExplorer``) as an ``Entry`` in
+   :mod:`course_utils.widgets.registry`: the contract test
+   (``tests/widgets/test_explorer_contract.py``), the browser test and the benchmark read
+   it. Test what only this explorer does in ``tests/chapters/chNN_*/test_chNN_explorer.py``
+   (``.result`` against a direct call of the compute function, its messages), and add its
+   scenarios to ``benchmarks/widget_latency.py``.
 
 Heavy controls (a new layout, a big recompute) take ``continuous_update=False``.
 """
