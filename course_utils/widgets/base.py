@@ -140,9 +140,15 @@ def make_controls(continuous: tuple | None = None, **specs) -> dict:
     heavy ones redraw on release).
     """
     if continuous is not None and (
-        isinstance(continuous, str) or not all(isinstance(c, str) for c in continuous)
+        isinstance(continuous, str)
+        or not isinstance(continuous, (tuple, list))
+        or len(continuous) > 1000
+        or not all(isinstance(c, str) for c in continuous)
     ):
-        raise ValueError(f"continuous must be a tuple of control names; got {continuous!r}")
+        raise ValueError(
+            f"continuous must be a tuple of control names; got {type(continuous).__name__} "
+            f"of {len(continuous) if hasattr(continuous, '__len__') else '?'} items"
+        )
     style = {"description_width": "initial"}
     controls = {}
     for name, spec in specs.items():
