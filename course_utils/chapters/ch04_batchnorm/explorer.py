@@ -156,6 +156,7 @@ class BatchNormExplorer(Explorer):
             raise ValueError(
                 f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
             )
+        check_bool("batchnorm", batchnorm)  # before the figure: a refusal takes no time
         explorer_run(1.0, True, 2, activation, depth=1, eps=eps, seed=seed)  # their checks
         check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
         check_figure_size(figsize, dpi)
