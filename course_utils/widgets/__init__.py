@@ -6,29 +6,11 @@ and are listed in :mod:`~course_utils.widgets.registry`; ``from course_utils.wid
 init_explorer`` finds a factory there by name.
 """
 
-from course_utils.widgets.base import (
-    Checkbox,
-    Dropdown,
-    Explorer,
-    FloatSlider,
-    IntSlider,
-    LogSlider,
-    log_range,
-    make_controls,
-)
+from course_utils.widgets.base import *  # noqa: F403 - the framework's public names
+from course_utils.widgets.base import __all__ as _framework
 from course_utils.widgets.registry import EXPLORERS
 
-__all__ = [
-    "Explorer",
-    "FloatSlider",
-    "LogSlider",
-    "IntSlider",
-    "Dropdown",
-    "Checkbox",
-    "log_range",
-    "make_controls",
-    "EXPLORERS",
-]
+__all__ = [*_framework, "EXPLORERS"]
 
 
 def __getattr__(name: str):

@@ -29,10 +29,11 @@ Adding an explorer (``course_utils/chapters/chNN_*/explorer.py``; chapter 05's
 3. **Explorer**: subclass :class:`Explorer`::
 
        class MyExplorer(Explorer):
-           def __init__(self, rate=0.1, kind="a"):
-               self.view = MyView(Figure(figsize=(8, 4), dpi=96), animated=True)
+           def __init__(self, figsize=(8, 4), dpi=96, **start):
                controls = make_controls(rate=log_range(1e-3, 1.0), kind=("a", "b"))
-               super().__init__(controls, self.view.figure, rate=rate, kind=kind)
+               check_start(controls, start)  # before the figure: a mistake costs no drawing
+               self.view = MyView(new_figure(figsize, dpi), animated=True)
+               super().__init__(controls, self.view.figure, **start)
 
            def compute(self, rate, kind):
                return my_module.my_function(rate=rate, kind=kind)
@@ -40,8 +41,10 @@ Adding an explorer (``course_utils/chapters/chNN_*/explorer.py``; chapter 05's
            def render(self, result, rate, kind):
                return self.view.update(result)
 
-   The base checks the starting values against the controls (``ValueError`` saying what is
-   allowed), wires the controls, and does the first update. Optional hooks: ``describe``
+   Controls come from :func:`~course_utils.widgets.controls.make_controls` (one keyword
+   per control: its name, label and kind). The base checks the starting values against the
+   controls (``ValueError`` saying what is allowed), wires the controls, and does the first
+   update. Optional hooks: ``describe``
    (the result's key numbers as one line of text, shown beside the figure: a widget's text
    costs nothing to draw, a figure's text is the costliest artist to blit), ``warning``
    (a note about a valid but degenerate result), ``ignored_controls`` with the class
@@ -65,17 +68,27 @@ Heavy controls (a new layout, a big recompute) take ``continuous_update=False``.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import html
 import io
-import math
-import numbers
 
 import ipywidgets
 from matplotlib.figure import Figure
-from traitlets import Any, HasTraits, validate
 
+from course_utils.plots import check_figure_size
 from course_utils.widgets.canvas import make_canvas
+from course_utils.widgets.controls import (
+    Checkbox,
+    Dropdown,
+    FloatSlider,
+    IntSlider,
+    LogSlider,
+    _NoticesClamping,
+    bounds,
+    check_start,
+    check_start_value,
+    log_range,
+    make_controls,
+)
 from course_utils.widgets.prefetch import ResultCache
 
 __all__ = [
@@ -88,148 +101,15 @@ __all__ = [
     "log_range",
     "make_controls",
     "check_start_value",
+    "check_start",
+    "new_figure",
 ]
 
 
-class _NoticesClamping(HasTraits):
-    """Mixin for bounded sliders: remember a value that had to be clamped into range."""
-
-    clamped_from = Any(None, allow_none=True)
-
-    @validate("value")
-    def _validate_value(self, proposal):
-        raw = proposal["value"]
-        value = super()._validate_value(proposal)
-        self.clamped_from = raw if value != raw and raw == raw else None
-        return value
-
-
-class LogSlider(_NoticesClamping, ipywidgets.FloatLogSlider):
-    """``FloatLogSlider`` that records an out-of-range value in ``clamped_from``."""
-
-
-class IntSlider(_NoticesClamping, ipywidgets.IntSlider):
-    """``IntSlider`` that records an out-of-range value in ``clamped_from``."""
-
-
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
-
-
-Dropdown = ipywidgets.Dropdown
-Checkbox = ipywidgets.Checkbox
-
-
-@dataclasses.dataclass(frozen=True)
-class log_range:  # noqa: N801 - reads as a declaration: rate=log_range(1e-4, 1.0)
-    """A log-scale slider from ``low`` to ``high`` (powers of 10) for :func:`make_controls`."""
-
-    low: float
-    high: float
-    step: float = 0.01
-
-
-def make_controls(continuous: tuple | None = None, **specs) -> dict:
-    """Controls declared once, from keyword arguments (as mpl-interactions derives them).
-
-    Each keyword is a control's name (and on-screen label); its value says the kind:
-    a tuple of options -> ``Dropdown``; ``True``/``False`` -> ``Checkbox`` (the start value);
-    ``(low, high, step)`` of ints -> ``IntSlider``, of floats -> ``FloatSlider``;
-    ``log_range(low, high)`` -> ``LogSlider``; an ipywidgets control is used as it is.
-    ``continuous``: names of the sliders that redraw while they move (default: every slider;
-    heavy ones redraw on release).
-    """
-    if continuous is not None and (
-        isinstance(continuous, str)
-        or not isinstance(continuous, (tuple, list))
-        or len(continuous) > 1000
-        or not all(isinstance(c, str) for c in continuous)
-    ):
-        raise ValueError(
-            f"continuous must be a tuple of control names; got {type(continuous).__name__} "
-            f"of {len(continuous) if hasattr(continuous, '__len__') else '?'} items"
-        )
-    style = {"description_width": "initial"}
-    controls = {}
-    for name, spec in specs.items():
-        if isinstance(spec, ipywidgets.ValueWidget):
-            controls[name] = spec
-            continue
-        live = continuous is None or name in continuous
-        if isinstance(spec, bool):
-            control = Checkbox(value=spec, description=name, indent=False)
-        elif isinstance(spec, log_range):
-            control = LogSlider(
-                min=math.log10(spec.low),
-                max=math.log10(spec.high),
-                step=spec.step,
-                value=spec.low,
-                description=name,
-                continuous_update=live,
-                style=style,
-            )
-        elif (
-            isinstance(spec, tuple)
-            and len(spec) == 3
-            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec)
-        ):
-            kind = IntSlider if all(isinstance(v, numbers.Integral) for v in spec) else FloatSlider
-            control = kind(
-                min=spec[0],
-                max=spec[1],
-                step=spec[2],
-                value=spec[0],
-                description=name,
-                continuous_update=live,
-                style=style,
-            )
-        elif isinstance(spec, tuple) and spec:
-            control = Dropdown(options=spec, description=name, style=style)
-        else:
-            raise ValueError(
-                f"control {name}: give a tuple of options, True/False, "
-                f"(low, high, step) or log_range(low, high); got {spec!r}"
-            )
-        controls[name] = control
-    return controls
-
-
-def _bounds(control) -> tuple:
-    if isinstance(control, ipywidgets.FloatLogSlider):
-        return control.base**control.min, control.base**control.max
-    return control.min, control.max
-
-
-def check_start_value(name: str, control, value):
-    """Raise ``ValueError`` unless ``control`` can hold ``value`` as it is.
-
-    A control would otherwise clamp it silently or fail with a traitlets error; this says
-    what is allowed instead.
-    """
-    if hasattr(control, "options"):
-        allowed = [option[1] if isinstance(option, tuple) else option for option in control.options]
-        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
-            raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
-    elif isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be True or False; got {value!r}")
-    elif isinstance(control, ipywidgets.IntSlider):
-        lo, hi = _bounds(control)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Integral)
-            or not lo <= value <= hi
-        ):
-            raise ValueError(f"{name} must be an integer between {lo} and {hi}; got {value!r}")
-    elif isinstance(control, (ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)):
-        lo, hi = _bounds(control)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not math.isfinite(value)
-            or not lo <= value <= hi
-        ):
-            raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}; got {value!r}")
+def new_figure(figsize, dpi) -> Figure:
+    """An explorer's figure, after :func:`~course_utils.plots.check_figure_size` (``ValueError``)."""
+    check_figure_size(figsize, dpi)
+    return Figure(figsize=tuple(figsize), dpi=dpi)
 
 
 class Explorer:
@@ -247,14 +127,8 @@ class Explorer:
     """
 
     def __init__(self, controls: dict, figure: Figure, **start):
-        unknown = set(start) - set(controls)
-        if unknown:
-            raise ValueError(
-                f"no control named {', '.join(sorted(unknown))}; "
-                f"the controls are {', '.join(controls)}"
-            )
+        check_start(controls, start)
         for name, value in start.items():
-            check_start_value(name, controls[name], value)
             controls[name].value = value
         self.controls = dict(controls)
         self.figure = figure
@@ -383,7 +257,7 @@ class Explorer:
         for name, control in self.controls.items():
             raw = getattr(control, "clamped_from", None)
             if raw is not None:
-                lo, hi = _bounds(control)
+                lo, hi = bounds(control)
                 notes.append(
                     f"{name} = {raw:g} is out of range (allowed {lo:g} to {hi:g}); "
                     f"using {control.value:g}"

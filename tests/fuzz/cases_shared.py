@@ -21,7 +21,7 @@ from course_utils import (
     training,
     validation,
 )
-from course_utils.widgets import base, canvas, prefetch, registry
+from course_utils.widgets import base, canvas, controls, prefetch, registry
 
 MODULES = [
     "course_utils.data",
@@ -35,6 +35,7 @@ MODULES = [
     "course_utils.checking",
     "course_utils.references",
     "course_utils.widgets.base",
+    "course_utils.widgets.controls",
     "course_utils.widgets.canvas",
     "course_utils.widgets.prefetch",
     "course_utils.widgets.registry",
@@ -173,6 +174,9 @@ CASES = [
     (canvas.fast_png_canvas_class, dict()),
     (prefetch.ResultCache, dict(compute=abs, max_items=4, delay=0.1)),
     (base.make_controls, dict(continuous=("rate",))),
+    (controls.check_start, dict(controls=dict(n=base.IntSlider(min=0, max=3)), start=dict(n=1))),
+    (controls.bounds, dict(control=base.IntSlider(min=0, max=3))),
+    (base.new_figure, dict(figsize=(2, 1), dpi=50)),
     (registry.entry, dict(name="search")),
     (registry.build, dict(name="schedule")),
 ]
