@@ -6,14 +6,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils.chapters.ch05_optimizers import surfaces
-from course_utils.plots import check_figure_size
 from course_utils.validation import check_real
 from course_utils.widgets.base import (
     Explorer,
     FloatSlider,
-    check_start_value,
+    check_start,
     log_range,
     make_controls,
+    new_figure,
 )
 
 __all__ = ["OptimizerExplorer", "optimizer_explorer", "LOSS_RANGE", "START"]
@@ -127,17 +127,9 @@ class OptimizerExplorer(Explorer):
 
     def __init__(self, figsize=(8.5, 3.3), dpi=96, **start):
         controls = _controls()
-        unknown = set(start) - set(controls)
-        if unknown:  # checked before the figure is built: a mistake costs no drawing
-            raise ValueError(
-                f"no control named {', '.join(sorted(unknown))}; "
-                f"the controls are {', '.join(controls)}"
-            )
-        for name, value in start.items():
-            check_start_value(name, controls[name], value)
-        check_figure_size(figsize, dpi)
-        check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
-        self.view = TrajectoryView(Figure(figsize=figsize, dpi=dpi))
+        check_start(controls, start)  # before the figure is built: a mistake costs no drawing
+        check_real("dpi", dpi, 20)  # this figure's text fails to render below about 20 dpi
+        self.view = TrajectoryView(new_figure(figsize, dpi))
         super().__init__(controls, self.view.figure, **{**START, **start})
 
     #: Controls each optimiser ignores (see surfaces.optimizer_settings): greyed out.
