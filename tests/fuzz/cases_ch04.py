@@ -76,19 +76,6 @@ CASES = [
         ),
     ),
     (
-        explorer.explorer_activations,
-        dict(
-            std=0.1,
-            batchnorm=False,
-            batch_size=8,
-            activation="tanh",
-            depth=2,
-            width=16,
-            eps=1e-5,
-            seed=0,
-        ),
-    ),
-    (
         explorer.batchnorm_explorer,
         dict(std=0.01, batchnorm=True, batch_size=16, activation="tanh", eps=1e-5, seed=0),
     ),

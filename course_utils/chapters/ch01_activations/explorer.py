@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -15,10 +14,15 @@ from course_utils.chapters.ch01_activations.figures import (
     CURVE_RANGE,
     activation_curve,
 )
-from course_utils.chapters.ch01_activations.runs import SATURATION, UnitResponse, unit_response
-from course_utils.plots import MAX_BINS, check_figure_size, uniform_bin_counts
-from course_utils.validation import MAX_SEED, check_int, check_real
-from course_utils.widgets.base import Explorer, FloatSlider, LogSlider, check_start_value
+from course_utils.chapters.ch01_activations.runs import (
+    MAX_SAMPLES,
+    SATURATION,
+    UnitResponse,
+    unit_response,
+)
+from course_utils.plots import MAX_BINS, uniform_bin_counts
+from course_utils.validation import MAX_SEED, check_int, check_seed
+from course_utils.widgets.base import Explorer, check_start, log_range, make_controls, new_figure
 
 __all__ = [
     "ActivationExplorer",
@@ -130,15 +134,19 @@ class ActivationResponseFigure:
         the artists."""
         if not isinstance(response, UnitResponse):
             raise ValueError(f"response must be a UnitResponse; got {type(response).__name__}")
-        z_counts = uniform_bin_counts(response.z, *CURVE_RANGE, self.bins).astype(float)
-        peak = z_counts.max()
-        self.z_bars.set_data(z_counts / peak * 3.0 if peak > 0 else z_counts, self.z_edges)
+        z_bars = _peak_scaled(response.z, *CURVE_RANGE, self.bins) * 3.0
+        self.z_bars.set_data(z_bars, self.z_edges)
         a = response.a[response.z > 0] if response.activation == "relu" else response.a
-        lo, hi = OUTPUT_RANGE[self.activation]
-        counts = uniform_bin_counts(a, lo, hi, self.bins).astype(float)
-        peak = counts.max()
-        self.out_bars.set_data(counts / peak if peak > 0 else counts, self.out_edges)
+        out_bars = _peak_scaled(a, *OUTPUT_RANGE[self.activation], self.bins)
+        self.out_bars.set_data(out_bars, self.out_edges)
         return self.artists
+
+
+def _peak_scaled(values, low, high, bins) -> np.ndarray:
+    """Counts of ``values`` in ``bins`` bins on [low, high], scaled to a peak of 1 (or all 0)."""
+    counts = uniform_bin_counts(values, low, high, bins).astype(float)
+    peak = counts.max()
+    return counts / peak if peak > 0 else counts
 
 
 def _inches(figure: Figure, left, bottom, width, height):
@@ -157,42 +165,19 @@ class ActivationExplorer(Explorer):
     def __init__(
         self, activation="tanh", scale=1.0, bias=0.0, n=20_000, seed=0, figsize=(8.5, 3.4), dpi=96
     ):
-        unit_response("tanh", 1.0, 0.0, n=n, seed=seed)  # checks n and seed
+        controls = make_controls(
+            activation=activations.NAMES,
+            scale=log_range(*SCALE_RANGE, 0.02),
+            bias=(*BIAS_RANGE, 0.1),
+        )
+        start = dict(activation=activation, scale=scale, bias=bias)
+        check_start(controls, start)  # before the figure: a mistake costs no drawing
+        self.n = check_int("n", n, 1, MAX_SAMPLES)
+        seed = check_seed("seed", seed)
         if isinstance(seed, np.random.Generator):  # one fixed sample for every move
             seed = int(seed.integers(MAX_SEED, endpoint=True))
-        check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
-        check_figure_size(figsize, dpi)
-        self.n, self.seed = n, seed
-        style = {"description_width": "70px"}
-        controls = {
-            "activation": ipywidgets.Dropdown(
-                options=activations.NAMES, description="activation", style=style
-            ),
-            "scale": LogSlider(
-                base=10,
-                min=np.log10(SCALE_RANGE[0]),
-                max=np.log10(SCALE_RANGE[1]),
-                step=0.02,
-                value=1.0,
-                description="scale",
-                readout_format=".3g",
-                style=style,
-            ),
-            "bias": FloatSlider(
-                min=BIAS_RANGE[0],
-                max=BIAS_RANGE[1],
-                step=0.1,
-                value=0.0,
-                description="bias",
-                style=style,
-            ),
-        }
-        start = dict(activation=activation, scale=scale, bias=bias)
-        for name, value in start.items():  # before the figure, the costly part
-            check_start_value(name, controls[name], value)
-        self.view = ActivationResponseFigure(
-            Figure(figsize=figsize, dpi=dpi), activation, animated=True
-        )
+        self.seed = seed
+        self.view = ActivationResponseFigure(new_figure(figsize, dpi), activation, animated=True)
         super().__init__(controls, self.view.figure, **start)
 
     def compute(self, activation, scale, bias):

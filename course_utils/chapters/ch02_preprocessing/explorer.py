@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from course_utils.chapters.ch02_preprocessing.figures import WHITENING_TITLES, ScatterPanels
-from course_utils.chapters.ch02_preprocessing.runs import correlated_gaussian, whitening_demo
-from course_utils.plots import check_figure_size
-from course_utils.validation import MAX_SEED, check_real
-from course_utils.widgets.base import Explorer, FloatSlider, check_start_value
+from course_utils.chapters.ch02_preprocessing.runs import MAX_POINTS, whitening_demo
+from course_utils.validation import MAX_SEED, check_int, check_real, check_seed
+from course_utils.widgets.base import (
+    Explorer,
+    FloatSlider,
+    check_start,
+    make_controls,
+    new_figure,
+)
 
 __all__ = ["WhiteningExplorer", "whitening_explorer"]
 
@@ -39,39 +43,27 @@ class WhiteningExplorer(Explorer):
         figsize=(8.5, 2.6),
         dpi=96,
     ):
-        correlated_gaussian(n=n, seed=seed)  # n and seed: the sampler's own checks
-        whitening_demo(n=2, eps=eps)  # eps: the whitener's check
-        if isinstance(seed, np.random.Generator):  # the same draws for every move
-            seed = int(seed.integers(MAX_SEED, endpoint=True))
-        check_real("dpi", dpi, low=10)  # below, FreeType refuses the fonts
-        check_figure_size(figsize, dpi)
-        self.n, self.seed, self.eps = n, seed, eps
-        style = {"description_width": "80px"}
-        controls = {
-            "correlation": FloatSlider(
-                min=-1.0,
-                max=1.0,
-                step=0.01,
-                description="correlation",
-                style=style,
-                readout_format=".2f",
-            ),
-            "angle": FloatSlider(
+        controls = make_controls(
+            correlation=(-1.0, 1.0, 0.01),
+            angle=FloatSlider(  # whole degrees: a ready control for its readout
                 min=-90.0,
                 max=90.0,
                 step=1.0,
                 description="angle",
-                style=style,
                 readout_format=".0f",
+                style={"description_width": "initial"},
             ),
-            "scale": FloatSlider(
-                min=0.2, max=3.0, step=0.05, description="scale", style=style, readout_format=".2f"
-            ),
-        }
+            scale=(0.2, 3.0, 0.05),
+        )
         start = dict(correlation=correlation, angle=angle, scale=scale)
-        for name, value in start.items():  # before the figure, the costly part
-            check_start_value(name, controls[name], value)
-        self.view = ScatterPanels(Figure(figsize=figsize, dpi=dpi), WHITENING_TITLES, animated=True)
+        check_start(controls, start)  # before the figure: a mistake costs no drawing
+        self.n = check_int("n", n, 2, MAX_POINTS)
+        self.eps = check_real("eps", eps, 0.0, low_open=True)
+        seed = check_seed("seed", seed)
+        if isinstance(seed, np.random.Generator):  # the same draws for every move
+            seed = int(seed.integers(MAX_SEED, endpoint=True))
+        self.seed = seed
+        self.view = ScatterPanels(new_figure(figsize, dpi), WHITENING_TITLES, animated=True)
         super().__init__(controls, self.view.figure, **start)
 
     def compute(self, correlation, angle, scale):

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import ipywidgets
 import numpy as np
-from matplotlib.figure import Figure
 
 from course_utils import weight_cache
 from course_utils.chapters.ch03_initialization.runs import Experiment
 from course_utils.init import SCHEMES, init_std
-from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure, check_figure_size
-from course_utils.validation import check_real
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider
+from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure
+from course_utils.widgets.base import Explorer, check_start, log_range, make_controls, new_figure
 
-__all__ = ["InitExplorer", "init_explorer", "WIDTHS"]
+__all__ = ["InitExplorer", "init_explorer", "WIDTHS", "STD_SLIDER"]
 
 #: Widths the explorer offers; a narrower network is a corner of the 4096-wide one.
 WIDTHS = (64, 256, 1024, 2048, 4096)
 #: Activations the explorer offers: those the histograms have a fixed range for.
 ACTIVATIONS = tuple(HIST_RANGE)
-STD_RANGE_EXPLORER = (1e-4, 10.0)
+#: The weight std control (1e-4 to 10, log scale); chapter 04's explorer uses it too.
+STD_SLIDER = log_range(1e-4, 10.0)
 MAX_DEPTH = 10
-#: Lowest dpi of the explorer's figure: FreeType cannot size its fonts much below it.
-MIN_DPI = 10
 
 
 class InitExplorer(Explorer):
@@ -49,45 +46,28 @@ class InitExplorer(Explorer):
     ):
         # n_samples and seed: the experiment's own checks, for the largest network offered
         Experiment(depth=MAX_DEPTH, width=max(WIDTHS), n_samples=n_samples, seed=seed)
-        check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
-        check_figure_size(figsize, dpi)
+        controls = make_controls(
+            scheme=SCHEMES,
+            std=STD_SLIDER,
+            activation=ACTIVATIONS,
+            depth=(1, MAX_DEPTH, 1),
+            width=ipywidgets.SelectionSlider(
+                options=WIDTHS, description="width", style={"description_width": "initial"}
+            ),
+        )
+        start = dict(scheme=scheme, std=std, activation=activation, depth=depth, width=width)
+        check_start(controls, start)  # before the figure: a mistake costs no drawing
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display
         self.view = LayerHistogramFigure(
-            Figure(figsize=figsize, dpi=dpi),
+            new_figure(figsize, dpi),
             MAX_DEPTH,
-            activation if activation in HIST_RANGE else "tanh",
+            activation,
             animated=True,
             std_range=STD_RANGE,
             std_labels=False,
         )
-        style = {"description_width": "70px"}
-        controls = {
-            "scheme": ipywidgets.Dropdown(options=SCHEMES, description="scheme", style=style),
-            "std": LogSlider(
-                base=10,
-                min=np.log10(STD_RANGE_EXPLORER[0]),
-                max=np.log10(STD_RANGE_EXPLORER[1]),
-                step=0.01,
-                description="std",
-                readout_format=".3g",
-                style=style,
-            ),
-            "activation": ipywidgets.Dropdown(
-                options=ACTIVATIONS, description="activation", style=style
-            ),
-            "depth": IntSlider(min=1, max=MAX_DEPTH, description="depth", style=style),
-            "width": ipywidgets.SelectionSlider(options=WIDTHS, description="width", style=style),
-        }
-        super().__init__(
-            controls,
-            self.view.figure,
-            scheme=scheme,
-            std=std,
-            activation=activation,
-            depth=depth,
-            width=width,
-        )
+        super().__init__(controls, self.view.figure, **start)
 
     may_ignore = ("std",)
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ipywidgets
 import numpy as np
-from matplotlib.figure import Figure
 
 from course_utils import network
 from course_utils.batchnorm import EPS, BatchNormStep
-from course_utils.plots import LayerHistogramFigure, check_figure_size
+from course_utils.chapters.ch03_initialization.explorer import STD_SLIDER
+from course_utils.plots import LayerHistogramFigure
 from course_utils.validation import MAX_SEED, check_bool, check_choice, check_int, check_real
 from course_utils.weight_cache import ScaledMatrix
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider
+from course_utils.widgets.base import Explorer, check_start, make_controls, new_figure
 
 __all__ = [
     "EXPLORER_WIDTH",
@@ -26,18 +25,14 @@ __all__ = [
     "EXPLORER_MAX_BATCH",
     "ExplorerRun",
     "explorer_run",
-    "explorer_activations",
     "BatchNormExplorer",
     "batchnorm_explorer",
 ]
 
-STD_RANGE_EXPLORER = (1e-4, 10.0)
 #: y-range of the std panel: down to 1e-6, so the collapse without Batch Norm stays visible.
 STD_AXIS = {"tanh": (1e-6, 2.0), "relu": (1e-6, 1e2)}
 #: Activations the explorer offers (a constructor argument, not a control).
 ACTIVATIONS = ("tanh", "relu")
-#: Lowest dpi of the explorer's figure: FreeType cannot size its fonts much below it.
-MIN_DPI = 10
 
 
 #: The explorer's network: 6 layers of 256 units, batches up to 256 (a few ms per move).
@@ -117,20 +112,6 @@ def explorer_run(
     return ExplorerRun(record.activations, var_z)
 
 
-def explorer_activations(
-    std: float,
-    batchnorm: bool,
-    batch_size: int,
-    activation: str = "tanh",
-    depth: int = EXPLORER_DEPTH,
-    width: int = EXPLORER_WIDTH,
-    eps: float = EPS,
-    seed: int = 0,
-) -> list:
-    """The activations of :func:`explorer_run` (same arguments)."""
-    return explorer_run(std, batchnorm, batch_size, activation, depth, width, eps, seed).activations
-
-
 class BatchNormExplorer(Explorer):
     """Per-layer activation histograms of a 6 x 256 network, with or without Batch Norm.
 
@@ -152,42 +133,23 @@ class BatchNormExplorer(Explorer):
         figsize=(8.5, 3.6),
         dpi=96,
     ):
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
-            )
-        check_bool("batchnorm", batchnorm)  # before the figure: a refusal takes no time
-        explorer_run(1.0, True, 2, activation, depth=1, eps=eps, seed=seed)  # their checks
-        check_real("dpi", dpi, MIN_DPI)  # below ~10 dpi the fonts cannot be drawn
-        check_figure_size(figsize, dpi)
-        self.activation, self.eps, self.seed = activation, eps, seed
+        controls = make_controls(
+            std=STD_SLIDER, batchnorm=False, batch_size=(2, EXPLORER_MAX_BATCH, 1)
+        )
+        start = dict(std=std, batchnorm=batchnorm, batch_size=batch_size)
+        check_start(controls, start)  # before the figure: a mistake costs no drawing
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.eps = check_real("eps", eps, 0.0, low_open=True)
+        self.seed = check_int("seed", seed, 0, MAX_SEED)
         self.view = LayerHistogramFigure(
-            Figure(figsize=figsize, dpi=dpi),
+            new_figure(figsize, dpi),
             EXPLORER_DEPTH,
             activation,
             animated=True,
             std_range=STD_AXIS,
             std_labels=False,
         )
-        style = {"description_width": "80px"}
-        controls = {
-            "std": LogSlider(
-                base=10,
-                min=np.log10(STD_RANGE_EXPLORER[0]),
-                max=np.log10(STD_RANGE_EXPLORER[1]),
-                step=0.01,
-                description="std",
-                readout_format=".3g",
-                style=style,
-            ),
-            "batchnorm": ipywidgets.Checkbox(description="batchnorm", indent=False),
-            "batch_size": IntSlider(
-                min=2, max=EXPLORER_MAX_BATCH, description="batch_size", style=style
-            ),
-        }
-        super().__init__(
-            controls, self.view.figure, std=std, batchnorm=batchnorm, batch_size=batch_size
-        )
+        super().__init__(controls, self.view.figure, **start)
 
     def compute(self, std, batchnorm, batch_size):
         return explorer_run(

@@ -133,7 +133,7 @@ def test_relu_explorer():
         (dict(std=0), "std must be a number between 0.0001 and 10; got 0"),
         (dict(batchnorm=1), "batchnorm must be True or False; got 1"),
         (dict(batch_size=1), "batch_size must be an integer between 2 and 256; got 1"),
-        (dict(activation="sigmoid"), "activation must be one of tanh, relu"),
+        (dict(activation="sigmoid"), "activation must be one of 'tanh', 'relu'"),
         (dict(eps=0), "eps must be > 0"),
         (dict(dpi=10**4), "at most 4000 a side"),
         (dict(size=3), "unexpected keyword"),
@@ -144,12 +144,12 @@ def test_bad_starting_values_are_value_errors(kwargs, message):
         batchnorm_explorer(**kwargs)
 
 
-def test_explorer_activations_shapes_and_normalisation():
-    acts = E.explorer_activations(0.001, True, 64)
+def test_explorer_run_shapes_and_normalisation():
+    acts = E.explorer_run(0.001, True, 64).activations
     assert len(acts) == E.EXPLORER_DEPTH and acts[0].shape == (64, E.EXPLORER_WIDTH)
-    plain = E.explorer_activations(0.001, False, 64)
+    plain = E.explorer_run(0.001, False, 64).activations
     assert np.std(plain[-1]) < 1e-6 < np.std(acts[-1])
-    pair = E.explorer_activations(1.0, True, 2, activation="relu")
+    pair = E.explorer_run(1.0, True, 2, activation="relu").activations
     for a in pair:  # relu(±1): half the units at 0, the others at 1 (up to eps)
         assert np.mean(a == 0) == 0.5
         assert np.mean(np.abs(a[a > 0] - 1) < 1e-3) > 0.95
@@ -158,8 +158,8 @@ def test_explorer_activations_shapes_and_normalisation():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: E.explorer_activations(0.0, True, 8), "std must be > 0"),
-        (lambda: E.explorer_activations(0.1, True, 1), "batch_size must be between 2 and 256"),
+        (lambda: E.explorer_run(0.0, True, 8), "std must be > 0"),
+        (lambda: E.explorer_run(0.1, True, 1), "batch_size must be between 2 and 256"),
     ],
 )
 def test_explorer_run_refuses_bad_arguments(call, message):
