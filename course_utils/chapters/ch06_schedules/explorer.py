@@ -6,9 +6,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import schedules
-from course_utils.plots import check_figure_size
 from course_utils.validation import check_bool, check_int, check_real
-from course_utils.widgets.base import Explorer, check_start_value, log_range, make_controls
+from course_utils.widgets.base import Explorer, check_start, log_range, make_controls, new_figure
 
 __all__ = [
     "ScheduleView",
@@ -93,17 +92,8 @@ class ScheduleExplorer(Explorer):
         self.steps = check_int("steps", steps, 10, MAX_EXPLORER_STEPS)
         self.start_factor = check_real("start_factor", start_factor, 0, 1, low_open=True)
         controls = _controls(self.steps)
-        unknown = set(start) - set(controls)
-        if unknown:  # checked before the figure is built: a mistake costs no drawing
-            raise ValueError(
-                f"no control named {', '.join(sorted(unknown))}; "
-                f"the controls are {', '.join(controls)}"
-            )
-        for name, value in start.items():
-            check_start_value(name, controls[name], value)
-        check_figure_size(figsize, dpi)
-        check_real("dpi", dpi, 20)  # text fails to render below about 20 dpi
-        self.view = ScheduleView(Figure(figsize=figsize, dpi=dpi), self.steps, animated=True)
+        check_start(controls, start)  # before the figure: a mistake costs no drawing
+        self.view = ScheduleView(new_figure(figsize, dpi), self.steps, animated=True)
         super().__init__(
             controls, self.view.figure, **{**START, "decay_steps": min(300, self.steps), **start}
         )

@@ -13,14 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils.plots import check_figure_size
 from course_utils.regularization import check_drop_probability, dropout_mask
-from course_utils.validation import MAX_ELEMENTS, check_choice, check_int, check_real, make_rng
-from course_utils.widgets.base import Explorer, IntSlider, _NoticesClamping
+from course_utils.validation import MAX_ELEMENTS, check_choice, check_int, make_rng
+from course_utils.widgets.base import Explorer, check_start, make_controls, new_figure
 
 __all__ = [
     "METHODS",
@@ -29,6 +27,7 @@ __all__ = [
     "DropoutView",
     "DropoutExplorer",
     "dropout_explorer",
+    "START",
 ]
 
 #: Masks averaged by the explorer's mean: 1000 masks of 16 x 16 redraw in ~5 ms.
@@ -120,10 +119,6 @@ def dropout_demo(
     return DropoutDemo(a, W, mask, train, test, expected, rel, float(mask.mean()))
 
 
-class FloatSlider(_NoticesClamping, ipywidgets.FloatSlider):
-    """``FloatSlider`` that records an out-of-range value in ``clamped_from``."""
-
-
 class DropoutView:
     """Four panels built once: keep-mask, train output, test output, mean train vs test.
 
@@ -199,43 +194,35 @@ class DropoutView:
         return [self.mask, self.train, self.test, self.points]
 
 
+#: The controls' starting values; each control is declared once, in :func:`_controls`.
+START = dict(p=0.5, version=2, method="dropout", seed=0)
+
+
+def _controls() -> dict:
+    """The explorer's controls, named as :func:`dropout_demo`'s arguments."""
+    return make_controls(
+        p=(0.0, P_MAX, 0.05),
+        version=(("1: scale at test", 1), ("2: inverted", 2)),
+        method=METHODS,
+        seed=(0, SEED_MAX, 1),
+    )
+
+
 class DropoutExplorer(Explorer):
     """Masks and outputs of one layer under dropout or DropConnect, live.
 
-    ``result`` is :func:`dropout_demo` for the controls' ``p``
-    (probability of DROPPING), ``version``, ``method`` and ``seed``.
+    ``result`` is :func:`dropout_demo` for the controls' ``p`` (probability of DROPPING),
+    ``version``, ``method`` and ``seed`` (keyword arguments; defaults 0.5, 2, dropout, 0);
+    ``n_masks`` (the masks the mean is taken over) is fixed at construction.
     """
 
-    def __init__(
-        self, p=0.5, version=2, method="dropout", seed=0, n_masks=1000, figsize=(8.5, 2.6), dpi=96
-    ):
-        # Refuse a bad start value before the figure is built (building it takes ~1 s here);
-        # the ranges are checked by the controls, with the explorer's own messages.
-        check_real("p", p)
-        check_choice("version", version, (1, 2))
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-        check_int("seed", seed, 0)
-        check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
+    def __init__(self, n_masks=1000, figsize=(8.5, 2.6), dpi=96, **start):
         # the explorer's layer is 16 x 16: n_masks stacked masks of 256 entries each
-        n_masks = check_int("n_masks", n_masks, 1, MAX_ELEMENTS // 256)
-        check_figure_size(figsize, dpi)
-        self.n_masks = n_masks
-        self.view = DropoutView(Figure(figsize=figsize, dpi=dpi), animated=True)
-        style = {"description_width": "60px"}
-        controls = {
-            "p": FloatSlider(
-                min=0.0, max=P_MAX, step=0.05, description="p", style=style, readout_format=".2f"
-            ),
-            "version": ipywidgets.Dropdown(
-                options=[("1: scale at test", 1), ("2: inverted", 2)],
-                description="version",
-                style=style,
-            ),
-            "method": ipywidgets.Dropdown(options=METHODS, description="method", style=style),
-            "seed": IntSlider(min=0, max=SEED_MAX, description="seed", style=style),
-        }
-        super().__init__(controls, self.view.figure, p=p, version=version, method=method, seed=seed)
+        self.n_masks = check_int("n_masks", n_masks, 1, MAX_ELEMENTS // 256)
+        controls = _controls()
+        check_start(controls, start)  # before the figure (~1 s to build): a mistake costs none
+        self.view = DropoutView(new_figure(figsize, dpi), animated=True)
+        super().__init__(controls, self.view.figure, **{**START, **start})
 
     def compute(self, p, version, method, seed):
         return dropout_demo(p, version, method, seed, n_masks=self.n_masks)

@@ -9,16 +9,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import activations
 from course_utils.chapters.ch08_sanity_checks.runs import difference_errors
 from course_utils.gradcheck import METHODS
-from course_utils.plots import check_figure_size
 from course_utils.validation import check_choice, check_int, check_real
-from course_utils.widgets.base import Explorer, LogSlider
+from course_utils.widgets.base import Explorer, LogSlider, check_start, make_controls, new_figure
 
 __all__ = [
     "EPSILON",
@@ -27,6 +25,7 @@ __all__ = [
     "StepView",
     "SanityExplorer",
     "sanity_explorer",
+    "START",
 ]
 
 
@@ -181,42 +180,40 @@ class StepView:
         return self.artists
 
 
+#: The controls' starting values; each control is declared once, in :func:`_controls`.
+START = dict(h=1e-5, method="centred", dtype="float64")
+
+
+def _controls() -> dict:
+    """The explorer's controls, named as :func:`step_tradeoff`'s arguments."""
+    return make_controls(
+        h=LogSlider(  # a ready control for its readout, 1.0e-05
+            min=-12,
+            max=-1,
+            step=0.1,
+            value=1e-12,
+            description="h",
+            readout_format=".1e",
+            style={"description_width": "initial"},
+        ),
+        method=METHODS,
+        dtype=tuple(EPSILON),
+    )
+
+
 class SanityExplorer(Explorer):
     """Drag the step h, switch centred/forward and float64/float32: the error curve, its two
     models and the chosen point redraw in place.
 
-    ``result`` is :func:`step_tradeoff` for the controls' values.
+    ``result`` is :func:`step_tradeoff` for the controls' values (keyword arguments ``h``,
+    ``method``, ``dtype``; defaults 1e-5, centred, float64).
     """
 
-    def __init__(self, h=1e-5, method="centred", dtype="float64", figsize=(7.5, 3.6), dpi=96):
-        check_real("dpi", dpi, 10.0, 1000.0)  # below ~10 dpi the fonts cannot be sized
-        # Refuse a bad start value before the figure is built (building it takes ~1 s here).
-        check_real("h", h)
-        for name, value, options in (
-            ("method", method, METHODS),
-            ("dtype", dtype, ("float64", "float32")),
-        ):
-            if value not in options:
-                raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
-        check_figure_size(figsize, dpi)
-        self.view = StepView(Figure(figsize=figsize, dpi=dpi), animated=True)
-        style = {"description_width": "60px"}
-        controls = {
-            "h": LogSlider(
-                min=-12,
-                max=-1,
-                step=0.1,
-                value=1e-5,
-                description="h",
-                style=style,
-                readout_format=".1e",
-            ),
-            "method": ipywidgets.Dropdown(options=METHODS, description="method", style=style),
-            "dtype": ipywidgets.Dropdown(
-                options=("float64", "float32"), description="dtype", style=style
-            ),
-        }
-        super().__init__(controls, self.view.figure, h=h, method=method, dtype=dtype)
+    def __init__(self, figsize=(7.5, 3.6), dpi=96, **start):
+        controls = _controls()
+        check_start(controls, start)  # before the figure (~1 s to build): a mistake costs none
+        self.view = StepView(new_figure(figsize, dpi), animated=True)
+        super().__init__(controls, self.view.figure, **{**START, **start})
 
     def compute(self, h, method, dtype):
         return step_tradeoff(h, method, dtype)

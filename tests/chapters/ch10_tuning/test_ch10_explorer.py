@@ -131,7 +131,7 @@ def test_budget_typed_out_of_range_is_clamped_with_a_message(explorer, value):
         (dict(seed=-1), "seed must be an integer between 0 and 99; got -1"),
         (dict(width=0.0), "width > 0"),
         (dict(dpi=10**4), "at most 4000 a side"),
-        (dict(size=3), "unexpected keyword"),
+        (dict(size=3), "no control named size; the controls are strategy, budget, seed"),
     ],
 )
 def test_bad_starting_values_are_value_errors(kwargs, message):
