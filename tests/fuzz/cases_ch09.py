@@ -125,12 +125,28 @@ CASES = [
     # the chapter's runs
     (runs.run_diagnosis, dict(data=_Data, lr=0.05, depth=1, width=8, epochs=1)),
     (
+        runs.monitored_run,
+        dict(
+            data=_Data,
+            settings=dict(lr=0.05, depth=1, width=8, epochs=1),
+            eval_every=2,
+            probe=10,
+            optimizer=S.lean_optimizer("sgd", 0.05),
+            callback=lambda history, monitor: None,
+        ),
+    ),
+    (runs.evaluation_interval, dict(total=44, evaluations=15)),
+    (
         runs.plateau_steps,
         dict(step_loss=[1.1, 1.0, 0.5, 0.4], initial=1.1, drop=0.1, smoothing=0.9),
     ),
     (runs.curve_summary, dict(history=_HISTORY, num_classes=3, smoothing=0.9)),
     (runs.seed_metrics, dict(runs=_SEED_RUNS, num_classes=3, smoothing=0.9, early=2)),
     (runs.seed_table, dict(runs={"a": _SEED_RUNS}, num_classes=3)),
+    (
+        runs.check_mapping,
+        dict(name="runs", value={"a": _HISTORY}, kinds=type(_HISTORY), what="History", max_len=3),
+    ),
     # figures
     (
         figures.plot_loss_curves,
@@ -152,7 +168,6 @@ CASES = [
         dict(rows={"a": [_W, _G]}, bins=10, figsize=(4.0, 2.0), dpi=50),
     ),
     # the dashboard
-    (explorer.evaluation_interval, dict(total=44, evaluations=15)),
     (
         explorer.training_dashboard,
         dict(
@@ -173,7 +188,7 @@ CASES = [
         dict(data=_Data, lr=0.05, epochs=1, depth=1, width=8, figsize=(6.0, 2.0), dpi=50),
     ),
     (
-        explorer.TrainingCurves,
+        figures.TrainingCurves,
         dict(
             figure=__import__("matplotlib.figure").figure.Figure(),
             layers=("W1", "W2"),

@@ -2,6 +2,7 @@
 
 The lesson (EMA smoothing, update-to-weight ratios, per-layer statistics, the ``Monitor``
 callback) is :mod:`course_utils.monitoring`. Here: ``runs`` (the classic loss curves over
-seeds), ``figures`` (their static figures), ``explorer`` (the live training dashboard) and
-``checks`` (the visible checks of the two exercises).
+seeds, and the monitored run the dashboard's Start trains), ``figures`` (their figures, and the
+dashboard's panels), ``explorer`` (the live training dashboard) and ``checks`` (the visible
+checks of the two exercises).
 """

@@ -11,7 +11,9 @@ updates the readout ("press Start to train with lr=...") before returning, and
 ``start_button.click()`` (or ``start()``) trains. ``.result`` is a :class:`DashboardState`
 (the settings on the sliders and the run shown); ``.history`` the last run's
 :class:`~course_utils.training.History` (``None`` before the first run); ``.monitor`` its
-:class:`~course_utils.monitoring.Monitor`; ``.progress`` its progress bar.
+:class:`~course_utils.monitoring.Monitor`; ``.progress`` its progress bar. The panels are
+:class:`~course_utils.chapters.ch09_monitoring.figures.TrainingCurves`, the run
+:func:`~course_utils.chapters.ch09_monitoring.runs.monitored_run`.
 """
 
 from __future__ import annotations
@@ -21,192 +23,41 @@ from dataclasses import dataclass
 
 import ipywidgets
 import numpy as np
-from matplotlib.figure import Figure
 
 from course_utils import monitoring
-from course_utils.plots import check_figure_size
-from course_utils.seed_runs import _check_data, lean_optimizer
-from course_utils.training import MAX_TRAIN_STEPS, OPTIMIZERS, single_torch_thread
+from course_utils.chapters.ch09_monitoring.figures import TrainingCurves
+from course_utils.chapters.ch09_monitoring.runs import evaluation_interval, monitored_run
+from course_utils.seed_runs import base_model, lean_optimizer
+from course_utils.training import OPTIMIZERS
 from course_utils.validation import (
     MAX_SEED,
-    check_bool,
     check_choice,
     check_int,
     check_real,
-    check_sequence,
 )
-from course_utils.widgets.base import Explorer, IntSlider, LogSlider, check_start_value
+from course_utils.widgets.base import (
+    Explorer,
+    check_start,
+    log_range,
+    make_controls,
+    new_figure,
+)
 
 __all__ = [
     "DashboardState",
-    "TrainingCurves",
     "TrainingDashboard",
     "training_dashboard",
-    "evaluation_interval",
     "LR_RANGE",
     "MAX_EPOCHS",
-    "EVALUATIONS",
     "MIN_DPI",
-    "MAX_LAYERS",
 ]
 
 #: Learning rates the slider offers (a log scale: each notch multiplies by 10^0.25).
 LR_RANGE = (1e-4, 10.0)
 #: Most epochs the slider offers (the default MLP on the digits: ~22 steps an epoch).
 MAX_EPOCHS = 30
-#: About this many evaluations (and redraws) per run, whatever its length.
-EVALUATIONS = 15
-#: Smoothing of the loss and ratio curves (:func:`course_utils.monitoring.ema`).
-SMOOTHING = 0.9
-RATIO_YLIM = (1e-6, 10.0)
 #: Smallest dpi: below it the labels' fonts are under a pixel and FreeType refuses them.
 MIN_DPI = 20
-#: Most layers the ratio panel draws (one line and legend entry each).
-MAX_LAYERS = 50
-_LAYER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
-
-
-class TrainingCurves:
-    """Three panels with fixed limits: loss, accuracy, update-to-weight ratio per layer.
-
-    Parameters
-    ----------
-    figure : matplotlib.figure.Figure
-    layers : sequence of str
-        The monitored layers (``W1`` ... ``WL``).
-    num_classes : int
-        Sets the loss axis: 0 to 1.5 ln C (a fresh classifier starts near ln C).
-    animated : bool
-        Mark the data artists animated (blitted by the explorer).
-    """
-
-    def __init__(self, figure: Figure, layers, num_classes: int = 10, animated: bool = False):
-        if not isinstance(figure, Figure):
-            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-        layers = check_sequence(
-            "layers",
-            layers,
-            lambda n, v: v if isinstance(v, str) else check_choice(n, v, ("a layer name (str)",)),
-            max_len=MAX_LAYERS,
-        )
-        num_classes = check_int("num_classes", num_classes, 2, 10**6)
-        animated = check_bool("animated", animated)
-        self.figure = figure
-        self.layers = tuple(layers)
-        self.loss_ax, self.acc_ax, self.ratio_ax = figure.subplots(1, 3)
-        ax = self.loss_ax
-        (self.step_loss,) = ax.plot(
-            [], [], color="#d62728", alpha=0.25, lw=0.8, animated=animated, label="minibatch"
-        )
-        (self.smooth_loss,) = ax.plot(
-            [], [], color="#d62728", lw=1.8, animated=animated, label=f"smoothed ({SMOOTHING:g})"
-        )
-        (self.val_loss,) = ax.plot(
-            [], [], "o-", ms=3, color="#ff7f0e", lw=1, animated=animated, label="validation"
-        )
-        ax.set_ylim(0.0, 1.5 * math.log(num_classes))
-        ax.set_title("loss", fontsize=10)
-        ax.legend(loc="upper right", fontsize=7)
-        ax = self.acc_ax
-        (self.train_acc,) = ax.plot(
-            [], [], "o-", ms=3, color="#1f77b4", animated=animated, label="train"
-        )
-        (self.val_acc,) = ax.plot(
-            [], [], "o-", ms=3, color="#ff7f0e", animated=animated, label="validation"
-        )
-        ax.set_ylim(0.0, 1.02)
-        ax.set_title("accuracy", fontsize=10)
-        ax.legend(loc="lower right", fontsize=7)
-        ax = self.ratio_ax
-        self.ratios = [
-            ax.plot(
-                [],
-                [],
-                color=_LAYER_COLOURS[i % len(_LAYER_COLOURS)],
-                lw=1.2,
-                animated=animated,
-                label=name,
-            )[0]
-            for i, name in enumerate(self.layers)
-        ]
-        ax.axhline(monitoring.HEALTHY_RATIO, color="k", ls="--", lw=0.8)
-        ax.set_yscale("log")
-        ax.set_ylim(*RATIO_YLIM)
-        ax.set_title("||Δw|| / ||w|| per step", fontsize=10)
-        ax.legend(loc="upper right", fontsize=7, ncol=2)
-        for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
-            ax.set_xlabel("step", fontsize=8)
-            ax.tick_params(labelsize=8)
-        #: One line above the panels: the run shown, or the one Start will train.
-        # (an axes' child, not a figure text: savefig draws animated artists of axes only)
-        self.plan = self.loss_ax.text(
-            -0.12,
-            1.13,
-            "",
-            transform=self.loss_ax.transAxes,
-            va="bottom",
-            fontsize=9,
-            animated=animated,
-            clip_on=False,
-        )
-        self.set_steps(100)
-        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.83, wspace=0.25)
-
-    @property
-    def artists(self) -> list:
-        return [
-            self.step_loss,
-            self.smooth_loss,
-            self.val_loss,
-            self.train_acc,
-            self.val_acc,
-            *self.ratios,
-            self.plan,
-        ]
-
-    def set_steps(self, total: int) -> None:
-        """Fix the x axes to a run of ``total`` steps (changes the axes: a full draw)."""
-        for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
-            ax.set_xlim(0, max(int(total), 1))
-
-    def update(self, history=None, monitor=None) -> list:
-        """Show ``history`` (and ``monitor``'s ratios); ``None`` empties the panels."""
-        if history is None:
-            for line in self.artists[:-1]:
-                line.set_data([], [])
-            return self.artists
-        loss = np.asarray(history.step_loss, dtype=np.float64)
-        steps = np.arange(1, len(loss) + 1)
-        self.step_loss.set_data(steps, np.where(np.isfinite(loss), loss, np.nan))
-        self.smooth_loss.set_data(steps, monitoring.ema(loss, SMOOTHING, nonfinite="pass"))
-        self.val_loss.set_data(history.eval_step, history.val_loss)
-        self.train_acc.set_data(history.eval_step, history.train_acc)
-        self.val_acc.set_data(history.eval_step, history.val_acc)
-        for line, name in zip(self.ratios, self.layers):
-            if monitor is None or not monitor.steps:
-                line.set_data([], [])
-                continue
-            r = np.asarray(monitor.ratios[name], dtype=np.float64)
-            line.set_data(monitor.steps, monitoring.ema(r, SMOOTHING, nonfinite="pass"))
-        return self.artists
-
-
-def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
-    """Steps between evaluations for a run of ``total`` steps: about ``evaluations`` of
-    them, and a divisor of ``total`` where one is close, so the last one is at the last step.
-
-    ``total``: 1 to ``training.MAX_TRAIN_STEPS``; ``evaluations``: 1 to ``total``... or more
-    (then every step is evaluated). The divisors are found up to ``sqrt(total)`` in pairs.
-    """
-    total = check_int("total", total, 1, MAX_TRAIN_STEPS)
-    evaluations = check_int("evaluations", evaluations, 1, MAX_TRAIN_STEPS)
-    divisors = {
-        d for k in range(1, math.isqrt(total) + 1) if total % k == 0 for d in (k, total // k)
-    }
-    best = min(sorted(divisors), key=lambda d: abs(total / d - evaluations))
-    if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
-        return max(1, math.ceil(total / evaluations))
-    return best
 
 
 def _epochs(n: int) -> str:
@@ -247,8 +98,8 @@ class TrainingDashboard(Explorer):
     """Train an MLP live: ``lr`` and ``epochs`` set the run, ``start_button`` runs it.
 
     ``history`` is the last run's :class:`~course_utils.training.History` (``None`` before
-    the first; ``result`` a :class:`DashboardState`); ``monitor`` its :class:`~course_utils.monitoring.Monitor`; ``run_values`` the
-    ``lr`` and ``epochs`` it used. The network (``depth``, ``width``, ReLU, Kaiming init),
+    the first; ``result`` a :class:`DashboardState`); ``monitor`` its
+    :class:`~course_utils.monitoring.Monitor`; ``run_values`` the ``lr`` and ``epochs`` it used. The network (``depth``, ``width``, ReLU, Kaiming init),
     the optimiser (SGD with momentum 0.9 by default), the batch size and the seed are fixed
     at construction, as in :data:`course_utils.seed_runs.BASE_RUN`.
     """
@@ -267,55 +118,38 @@ class TrainingDashboard(Explorer):
         figsize=(9.0, 3.0),
         dpi=96,
     ):
-        from course_utils.training import build_mlp
-
-        style = {"description_width": "50px"}
-        controls = {
-            "lr": LogSlider(
-                base=10,
-                min=math.log10(LR_RANGE[0]),
-                max=math.log10(LR_RANGE[1]),
-                step=0.25,
-                description="lr",
-                readout_format=".3g",
-                style=style,
-                continuous_update=False,
-            ),
-            "epochs": IntSlider(
-                min=1, max=MAX_EPOCHS, description="epochs", style=style, continuous_update=False
-            ),
-        }
+        controls = make_controls(
+            continuous=(),  # a setting for the next run: nothing to redraw while dragging
+            lr=log_range(*LR_RANGE, 0.25),
+            epochs=(1, MAX_EPOCHS, 1),
+        )
         # every argument checked before anything is built: a bad one is a ValueError here,
         # never a traceback out of Start's click handler later
-        for name, value in (("lr", lr), ("epochs", epochs)):
-            check_start_value(name, controls[name], value)
+        check_start(controls, dict(lr=lr, epochs=epochs))
         check_real("dpi", dpi, MIN_DPI)
-        check_figure_size(figsize, dpi)
+        figure = new_figure(figsize, dpi)  # no axes yet: cheap
         check_choice("optimizer", optimizer, OPTIMIZERS)
         seed = check_int("seed", seed, 0, MAX_SEED)  # torch's generator takes an int
         if data is None:
             from course_utils.data import load_dataset
 
             data = load_dataset(dataset)
-        n_train = len(_check_data(data)[0])
+        # built once now: the data's and the network's checks, and the layers for the legend
+        layers = monitoring.linear_layers(base_model(data, depth=depth, width=width, seed=seed))
+        n_train = len(data.x_train)
         batch_size = check_int("batch_size", batch_size, 1, n_train)
         self.data = data
         self.num_classes = int(getattr(data, "num_classes", 0) or np.max(data.y_train) + 1)
         self.settings = dict(
             depth=depth, width=width, optimizer=optimizer, batch_size=batch_size, seed=seed
         )
-        # build once now: the network's own checks, and the layer names for the legend
-        layers = monitoring.linear_layers(
-            build_mlp(np.asarray(data.x_train).shape[1], self.num_classes, depth, width, seed=seed)
-        )
+        self.steps_per_epoch = math.ceil(n_train / batch_size)
         self.monitor = None
         self.progress = None
         self.run_values = None
         self._history = None
         self._running = False
-        self.view = TrainingCurves(
-            Figure(figsize=figsize, dpi=dpi), tuple(layers), self.num_classes, animated=True
-        )
+        self.view = TrainingCurves(figure, tuple(layers), self.num_classes, animated=True)
         self._bar_slot = ipywidgets.Box()
         #: Trains with the sliders' settings (not a control: it has no value).
         self.start_button = ipywidgets.Button(
@@ -324,7 +158,7 @@ class TrainingDashboard(Explorer):
             icon="play",
             tooltip="train with these settings",
         )
-        super().__init__(controls, self.view.figure, lr=lr, epochs=epochs)
+        super().__init__(controls, figure, lr=lr, epochs=epochs)
         self.start_button.on_click(self.start)
         box, *rest = self.widget.children
         self.widget.children = (ipywidgets.HBox([box, self.start_button]), self._bar_slot, *rest)
@@ -377,8 +211,6 @@ class TrainingDashboard(Explorer):
     def start(self, button=None):
         """Train with the controls' settings, redrawing at every evaluation; return the
         History (``None`` if the settings were rejected: see ``.message``)."""
-        from course_utils.training import build_mlp, train
-
         if self._running:
             return None
         values = self.values
@@ -387,57 +219,29 @@ class TrainingDashboard(Explorer):
         except ValueError as error:
             self._set_message(str(error), "error")
             return None
-        s = self.settings
-        x_train = np.asarray(self.data.x_train)
-        steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
-        total = values["epochs"] * steps_per_epoch
-        eval_every = evaluation_interval(total)
+        total = values["epochs"] * self.steps_per_epoch
         self._running = True
         self.start_button.disabled = True
         try:
-            with single_torch_thread():
-                model = build_mlp(
-                    x_train.shape[1], self.num_classes, s["depth"], s["width"], seed=s["seed"]
-                )
-                self.monitor = monitor = monitoring.Monitor(model)
-                self.view.set_steps(total)
-                self._history = None
-                self._set_message("", "warning")
-                self.summary = f"training with lr={values['lr']:.3g}, epochs={values['epochs']}"
-                self._summary.value = f"<code>{self.summary}</code>"
-                self._animated = self.view.update(None)
-                self.view.plan.set_text(
-                    f"training: lr = {values['lr']:.3g}, {_epochs(values['epochs'])}"
-                )
-                self.canvas.draw()  # new x limits: a full draw (keeps the background)
-                self.progress = bar = _progress_bar(total)
-                if hasattr(bar, "container"):
-                    self._bar_slot.children = (bar.container,)
-                drawn = [0]
+            bar = self._clear_for_run(values, total)
+            drawn = [0]  # evaluations drawn so far
 
-                def callback(history, model):
-                    monitor(history, model)
-                    bar.update(1)
-                    if len(history.eval_step) > drawn[0]:
-                        drawn[0] = len(history.eval_step)
-                        self._animated = self.view.update(history, monitor)
-                        self._blit()
+            def redraw(history, monitor):
+                bar.update(1)
+                if len(history.eval_step) > drawn[0]:
+                    drawn[0] = len(history.eval_step)
+                    self._animated = self.view.update(history, monitor)
+                    self._blit()
 
+            run = monitored_run(
+                self.data,
+                {**self.settings, **values},
+                eval_every=evaluation_interval(total),
                 # SGD and momentum without torch.optim (its import costs ~2 s), same steps
-                optimizer = lean_optimizer(s["optimizer"], values["lr"])
-                history = train(
-                    model,
-                    self.data,
-                    optimizer,
-                    lr=values["lr"],
-                    epochs=values["epochs"],
-                    batch_size=s["batch_size"],
-                    seed=s["seed"],
-                    eval_every=eval_every,
-                    callback=callback,
-                    progress=False,
-                )
-                bar.close()
+                optimizer=lean_optimizer(self.settings["optimizer"], values["lr"]),
+                callback=redraw,
+            )
+            bar.close()
         except Exception as error:  # noqa: BLE001 - a click handler shows, never raises
             self._set_message(
                 f"{type(error).__name__}: {error}"
@@ -449,9 +253,24 @@ class TrainingDashboard(Explorer):
         finally:
             self._running = False
             self.start_button.disabled = False
-        self._history, self.run_values = history, values
+        self.monitor, self._history, self.run_values = run.monitor, run.history, values
         self.update()
-        return history
+        return run.history
+
+    def _clear_for_run(self, values, total: int):
+        """Empty the panels for a run of ``total`` steps; return its new progress bar."""
+        self.view.set_steps(total)
+        self._history = None
+        self._set_message("", "warning")
+        self.summary = f"training with lr={values['lr']:.3g}, epochs={values['epochs']}"
+        self._summary.value = f"<code>{self.summary}</code>"
+        self._animated = self.view.update(None)
+        self.view.plan.set_text(f"training: lr = {values['lr']:.3g}, {_epochs(values['epochs'])}")
+        self.canvas.draw()  # new x limits: a full draw (keeps the background)
+        self.progress = bar = _progress_bar(total)
+        if hasattr(bar, "container"):
+            self._bar_slot.children = (bar.container,)
+        return bar
 
 
 def training_dashboard(**start) -> TrainingDashboard:

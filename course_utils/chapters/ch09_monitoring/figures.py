@@ -1,22 +1,36 @@
-"""Chapter 09's static figures: loss curves, the train/validation gap, update ratios, and
-per-layer distributions. Each draws one panel per run on a :class:`~matplotlib.figure.Figure`
-(``figure``, or a new one of ``figsize`` at ``dpi``) and returns it; no pyplot."""
+"""Chapter 09's figures: loss curves, the train/validation gap, update ratios, and per-layer
+distributions, each drawing one panel per run on a :class:`~matplotlib.figure.Figure`
+(``figure``, or a new one of ``figsize`` at ``dpi``) and returning it; and
+:class:`TrainingCurves`, the dashboard's three panels, redrawn in place. No pyplot."""
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_utils.chapters.ch09_monitoring.runs import check_mapping
 from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
 from course_utils.plots import MAX_BINS, check_figure_size
 from course_utils.seed_runs import SeedRuns
 from course_utils.training import History
-from course_utils.validation import check_array, check_int, check_real, check_sequence
+from course_utils.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sequence,
+)
 
 __all__ = [
     "plot_loss_curves",
     "plot_accuracy_gap",
     "plot_update_ratios",
     "plot_layer_distributions",
+    "TrainingCurves",
+    "MAX_LAYERS",
 ]
 
 _COLOURS = ("#d62728", "#9467bd", "#2ca02c", "#ff7f0e", "#1f77b4", "#8c564b", "#17becf")
@@ -27,29 +41,12 @@ MAX_PANELS = len(_COLOURS)
 
 
 def _figure(figsize, dpi, figure):
-    from matplotlib.figure import Figure
-
     if figure is not None:
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
         return figure
     check_figure_size(figsize, dpi)
     return Figure(figsize=figsize, dpi=dpi)
-
-
-def _check_panels(name: str, panels, kinds, what: str) -> dict:
-    """``panels`` as a dict of 1 to MAX_PANELS titles -> objects of ``kinds``."""
-    if not isinstance(panels, dict) or not 1 <= len(panels) <= MAX_PANELS:
-        raise ValueError(
-            f"{name} must be a dict of 1 to {MAX_PANELS} panels: title -> {what}; "
-            f"got {type(panels).__name__}"
-        )
-    for title, value in panels.items():
-        if not isinstance(title, str) or not isinstance(value, kinds):
-            raise ValueError(
-                f"{name} must map titles (str) to {what}; got {title!r}: {type(value).__name__}"
-            )
-    return panels
 
 
 def _check_ylim(ylim, positive=False) -> tuple:
@@ -75,7 +72,7 @@ def plot_loss_curves(
     ----------
     runs : dict of str -> History
     """
-    runs = _check_panels("runs", runs, History, "History")
+    runs = check_mapping("runs", runs, History, "History", MAX_PANELS)
     check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
     ylim = _check_ylim(ylim)
     figure = _figure(figsize, dpi, figure)
@@ -106,7 +103,7 @@ def plot_loss_curves(
 
 def plot_accuracy_gap(runs: dict, figsize=(9.0, 3.0), dpi: int = 96, figure=None):
     """One panel per run: training and validation accuracy at each evaluation."""
-    runs = _check_panels("runs", runs, History, "History")
+    runs = check_mapping("runs", runs, History, "History", MAX_PANELS)
     figure = _figure(figsize, dpi, figure)
     axes = np.atleast_1d(figure.subplots(1, len(runs), sharey=True))
     for ax, (title, history) in zip(axes, runs.items()):
@@ -137,7 +134,9 @@ def plot_update_ratios(
     ----------
     monitors : dict of str -> Monitor or SeedRuns (drawn: its first seed)
     """
-    monitors = _check_panels("monitors", monitors, (Monitor, SeedRuns), "Monitor or SeedRuns")
+    monitors = check_mapping(
+        "monitors", monitors, (Monitor, SeedRuns), "Monitor or SeedRuns", MAX_PANELS
+    )
     check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
     ylim = _check_ylim(ylim, positive=True)
     figure = _figure(figsize, dpi, figure)
@@ -168,11 +167,7 @@ def plot_layer_distributions(
     """A grid of histograms: one row per entry of ``rows`` (label -> list of per-layer
     arrays), one column per layer. Each panel spans its array's 0.5th to 99.5th percentile
     (a few outliers would otherwise squeeze the rest into one bar); compare the x scales."""
-    if not isinstance(rows, dict) or not 1 <= len(rows) <= MAX_PANELS:
-        raise ValueError(
-            f"rows must be a dict of 1 to {MAX_PANELS} rows: label -> list of "
-            f"per-layer arrays; got {type(rows).__name__}"
-        )
+    check_mapping("rows", rows, object, "a list of per-layer arrays", MAX_PANELS)
     rows = {
         label: [
             check_array(f"rows[{label!r}][{i}]", a)
@@ -202,3 +197,136 @@ def plot_layer_distributions(
             ax.stairs(counts, edges, fill=True, color=_COLOURS[4 + r % 3])  # one artist
     figure.subplots_adjust(left=0.17, right=0.99, bottom=0.06, top=0.93, hspace=0.6, wspace=0.12)
     return figure
+
+
+#: Smoothing of the loss and ratio curves (:func:`course_utils.monitoring.ema`).
+SMOOTHING = 0.9
+RATIO_YLIM = (1e-6, 10.0)
+#: Most layers the ratio panel draws (one line and legend entry each).
+MAX_LAYERS = 50
+_LAYER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+class TrainingCurves:
+    """Three panels with fixed limits: loss, accuracy, update-to-weight ratio per layer.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+    layers : sequence of str
+        The monitored layers (``W1`` ... ``WL``).
+    num_classes : int
+        Sets the loss axis: 0 to 1.5 ln C (a fresh classifier starts near ln C).
+    animated : bool
+        Mark the data artists animated (blitted by the explorer).
+    """
+
+    def __init__(self, figure: Figure, layers, num_classes: int = 10, animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        layers = check_sequence(
+            "layers",
+            layers,
+            lambda n, v: v if isinstance(v, str) else check_choice(n, v, ("a layer name (str)",)),
+            max_len=MAX_LAYERS,
+        )
+        num_classes = check_int("num_classes", num_classes, 2, 10**6)
+        animated = check_bool("animated", animated)
+        self.figure = figure
+        self.layers = tuple(layers)
+        self.loss_ax, self.acc_ax, self.ratio_ax = figure.subplots(1, 3)
+        ax = self.loss_ax
+        (self.step_loss,) = ax.plot(
+            [], [], color="#d62728", alpha=0.25, lw=0.8, animated=animated, label="minibatch"
+        )
+        (self.smooth_loss,) = ax.plot(
+            [], [], color="#d62728", lw=1.8, animated=animated, label=f"smoothed ({SMOOTHING:g})"
+        )
+        (self.val_loss,) = ax.plot(
+            [], [], "o-", ms=3, color="#ff7f0e", lw=1, animated=animated, label="validation"
+        )
+        ax.set_ylim(0.0, 1.5 * math.log(num_classes))
+        ax.set_title("loss", fontsize=10)
+        ax.legend(loc="upper right", fontsize=7)
+        ax = self.acc_ax
+        (self.train_acc,) = ax.plot(
+            [], [], "o-", ms=3, color="#1f77b4", animated=animated, label="train"
+        )
+        (self.val_acc,) = ax.plot(
+            [], [], "o-", ms=3, color="#ff7f0e", animated=animated, label="validation"
+        )
+        ax.set_ylim(0.0, 1.02)
+        ax.set_title("accuracy", fontsize=10)
+        ax.legend(loc="lower right", fontsize=7)
+        ax = self.ratio_ax
+        self.ratios = [
+            ax.plot(
+                [],
+                [],
+                color=_LAYER_COLOURS[i % len(_LAYER_COLOURS)],
+                lw=1.2,
+                animated=animated,
+                label=name,
+            )[0]
+            for i, name in enumerate(self.layers)
+        ]
+        ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8)
+        ax.set_yscale("log")
+        ax.set_ylim(*RATIO_YLIM)
+        ax.set_title("||Δw|| / ||w|| per step", fontsize=10)
+        ax.legend(loc="upper right", fontsize=7, ncol=2)
+        for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
+            ax.set_xlabel("step", fontsize=8)
+            ax.tick_params(labelsize=8)
+        #: One line above the panels: the run shown, or the one Start will train.
+        # (an axes' child, not a figure text: savefig draws animated artists of axes only)
+        self.plan = self.loss_ax.text(
+            -0.12,
+            1.13,
+            "",
+            transform=self.loss_ax.transAxes,
+            va="bottom",
+            fontsize=9,
+            animated=animated,
+            clip_on=False,
+        )
+        self.set_steps(100)
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.83, wspace=0.25)
+
+    @property
+    def artists(self) -> list:
+        return [
+            self.step_loss,
+            self.smooth_loss,
+            self.val_loss,
+            self.train_acc,
+            self.val_acc,
+            *self.ratios,
+            self.plan,
+        ]
+
+    def set_steps(self, total: int) -> None:
+        """Fix the x axes to a run of ``total`` steps (changes the axes: a full draw)."""
+        for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
+            ax.set_xlim(0, max(int(total), 1))
+
+    def update(self, history=None, monitor=None) -> list:
+        """Show ``history`` (and ``monitor``'s ratios); ``None`` empties the panels."""
+        if history is None:
+            for line in self.artists[:-1]:
+                line.set_data([], [])
+            return self.artists
+        loss = np.asarray(history.step_loss, dtype=np.float64)
+        steps = np.arange(1, len(loss) + 1)
+        self.step_loss.set_data(steps, np.where(np.isfinite(loss), loss, np.nan))
+        self.smooth_loss.set_data(steps, ema(loss, SMOOTHING, nonfinite="pass"))
+        self.val_loss.set_data(history.eval_step, history.val_loss)
+        self.train_acc.set_data(history.eval_step, history.train_acc)
+        self.val_acc.set_data(history.eval_step, history.val_acc)
+        for line, name in zip(self.ratios, self.layers):
+            if monitor is None or not monitor.steps:
+                line.set_data([], [])
+                continue
+            r = np.asarray(monitor.ratios[name], dtype=np.float64)
+            line.set_data(monitor.steps, ema(r, SMOOTHING, nonfinite="pass"))
+        return self.artists

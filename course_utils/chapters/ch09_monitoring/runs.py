@@ -2,11 +2,14 @@
 initialisation's plateau), read from real runs and summarised over seeds.
 
 - :data:`DIAGNOSES`, :func:`run_diagnosis`: one monitored run of :data:`BASE_RUN` with one
-  setting changed;
+  setting changed; :func:`monitored_run`, the run itself, which the dashboard's Start also
+  trains (evaluated every :func:`evaluation_interval` steps);
 - :func:`curve_summary`, :func:`plateau_steps`: the numbers that tell the curves apart;
 - :func:`seed_metrics`, :func:`seed_table`: the same over :data:`SEEDS`, from
   :func:`~course_utils.seed_runs.train_seeds` (re-exported here with :func:`base_model` and
-  :func:`median_range`, as the notebook uses them).
+  :func:`median_range`, as the notebook uses them);
+- :func:`check_mapping`: the check of a ``name -> result`` dict argument (here, the figures and
+  chapter 10's figures).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from course_utils.seed_runs import (
     train_seeds,
 )
 from course_utils.tables import format_table
-from course_utils.validation import MAX_ITEMS, check_int, check_real
+from course_utils.training import MAX_TRAIN_STEPS
+from course_utils.validation import MAX_ITEMS, check_callable, check_int, check_real
 
 __all__ = [
     "DIAGNOSES",
@@ -39,12 +43,16 @@ __all__ = [
     "train_seeds",
     "median_range",
     "DiagnosisRun",
+    "monitored_run",
     "run_diagnosis",
+    "EVALUATIONS",
+    "evaluation_interval",
     "plateau_steps",
     "curve_summary",
     "seed_metrics",
     "FAILED_BELOW",
     "seed_table",
+    "check_mapping",
 ]
 
 #: The chapter's runs: the same MLP (:data:`BASE_RUN`: 4 hidden ReLU layers of 64, Kaiming
@@ -68,46 +76,99 @@ class DiagnosisRun:
     monitor: Monitor
 
 
-def run_diagnosis(data, **settings) -> DiagnosisRun:
+def monitored_run(
+    data, settings: dict, eval_every=None, probe: int = 0, optimizer=None, callback=None
+) -> DiagnosisRun:
     """Build and train :data:`BASE_RUN`'s MLP with ``settings`` changed, monitored every step.
 
     Parameters
     ----------
     data : object with ``x_train, y_train, x_val, y_val`` (and ``num_classes``)
         E.g. ``course_utils.data.load_dataset("digits")``.
-    **settings
-        Any key of :data:`BASE_RUN`, plus ``lr`` (required) and ``eval_every`` (evaluate
-        every this many steps instead of every epoch).
+    settings : dict
+        ``lr`` (required) and any key of :data:`BASE_RUN`.
+    eval_every : int, optional
+        Evaluate every this many steps (default: every epoch).
+    probe : int
+        The :class:`Monitor` also records the activations of the first ``probe`` validation
+        examples at every evaluation (0: none).
+    optimizer : str or callable, optional
+        What :func:`~course_utils.training.train` takes (default: ``settings["optimizer"]``,
+        e.g. :func:`~course_utils.seed_runs.lean_optimizer`'s builder instead of torch.optim).
+    callback : callable, optional
+        ``callback(history, monitor)`` after every step, once the monitor has recorded it.
 
     Returns
     -------
     DiagnosisRun
     """
-    from course_utils.training import train
+    from course_utils.training import train  # looked up per call: tests replace it
 
-    eval_every = settings.pop("eval_every", None)
+    if not isinstance(settings, dict):
+        raise ValueError(f"settings must be a dict; got {type(settings).__name__}")
     unknown = set(settings) - set(BASE_RUN) - {"lr"}
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: lr, {', '.join(BASE_RUN)}")
     if "lr" not in settings:
         raise ValueError("settings must give lr, the learning rate")
+    probe = check_int("probe", probe, 0)
+    if callback is not None:
+        check_callable("callback", callback)
     s = {**BASE_RUN, **settings}
     with one_torch_thread():
         model = base_model(data, **s)
-        monitor = Monitor(model, probe=np.asarray(data.x_val)[:256])
+        monitor = Monitor(model, probe=np.asarray(data.x_val)[:probe] if probe else None)
+
+        def step(history, model):
+            monitor(history, model)
+            if callback is not None:
+                callback(history, monitor)
+
         history = train(
             model,
             data,
-            s["optimizer"],
+            s["optimizer"] if optimizer is None else optimizer,
             lr=s["lr"],
             epochs=s["epochs"],
             batch_size=s["batch_size"],
             seed=s["seed"],
-            callback=monitor,
+            callback=step,
             eval_every=eval_every,
             progress=False,
         )
     return DiagnosisRun(s, model, history, monitor)
+
+
+def run_diagnosis(data, **settings) -> DiagnosisRun:
+    """:func:`monitored_run` of ``settings`` (keywords), probing 256 validation examples.
+
+    ``settings``: ``lr`` (required), any key of :data:`BASE_RUN`, and ``eval_every``
+    (evaluate every this many steps instead of every epoch).
+    """
+    eval_every = settings.pop("eval_every", None)
+    return monitored_run(data, settings, eval_every=eval_every, probe=256)
+
+
+#: About this many evaluations (and redraws of the dashboard) per run, whatever its length.
+EVALUATIONS = 15
+
+
+def evaluation_interval(total: int, evaluations: int = EVALUATIONS) -> int:
+    """Steps between evaluations for a run of ``total`` steps: about ``evaluations`` of
+    them, and a divisor of ``total`` where one is close, so the last one is at the last step.
+
+    ``total``: 1 to ``training.MAX_TRAIN_STEPS``; ``evaluations``: 1 to ``total``... or more
+    (then every step is evaluated). The divisors are found up to ``sqrt(total)`` in pairs.
+    """
+    total = check_int("total", total, 1, MAX_TRAIN_STEPS)
+    evaluations = check_int("evaluations", evaluations, 1, MAX_TRAIN_STEPS)
+    divisors = {
+        d for k in range(1, math.isqrt(total) + 1) if total % k == 0 for d in (k, total // k)
+    }
+    best = min(sorted(divisors), key=lambda d: abs(total / d - evaluations))
+    if not evaluations / 2 <= total / best <= 2 * evaluations:  # e.g. a large prime total
+        return max(1, math.ceil(total / evaluations))
+    return best
 
 
 def plateau_steps(step_loss, initial: float, drop: float = 0.1, smoothing: float = 0.9) -> int:
@@ -231,15 +292,7 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
     ----------
     runs : dict of str -> SeedRuns
     """
-    if (
-        not isinstance(runs, dict)
-        or not 1 <= len(runs) <= MAX_ITEMS
-        or not all(isinstance(r, SeedRuns) for r in runs.values())
-    ):
-        raise ValueError(
-            f"runs must be a dict of 1 to {MAX_ITEMS} settings: name -> SeedRuns "
-            f"(from train_seeds); got {type(runs).__name__}"
-        )
+    runs = check_mapping("runs", runs, SeedRuns, "SeedRuns (from train_seeds)")
     rows = {
         "seeds": [],
         "failed": [],
@@ -266,3 +319,23 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
                 else f"{np.nanmedian(hidden[:, :10]):.0e} in steps 1-10"
             )
     return format_table(rows, index=list(runs), index_name="setting")
+
+
+def check_mapping(name: str, value, kinds, what: str, max_len: int = MAX_ITEMS) -> dict:
+    """``value`` if it is a dict of 1 to ``max_len`` names (str) -> objects of ``kinds``
+    (a type or a tuple of types), else ``ValueError``; ``what`` says what the objects are.
+
+    E.g. ``check_mapping("runs", runs, SeedRuns, "SeedRuns (from train_seeds)")``.
+    """
+    if not isinstance(value, dict) or not 1 <= len(value) <= max_len:
+        size = f" of {len(value)} entries" if isinstance(value, dict) else ""
+        raise ValueError(
+            f"{name} must be a dict of 1 to {max_len} entries: name -> {what}; "
+            f"got {type(value).__name__}{size}"
+        )
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, kinds):
+            raise ValueError(
+                f"{name} must map names (str) to {what}; got {repr(key)[:40]}: {type(item).__name__}"
+            )
+    return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from course_utils.chapters.ch09_monitoring.runs import check_mapping
 from course_utils.chapters.ch10_tuning.runs import (
     EXPLORER_PEAK,
     SyntheticSearch,
@@ -246,15 +247,7 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8), d
 def plot_best_so_far(results: dict, figsize=(6.0, 2.8), dpi=96) -> Figure:
     """The best validation score after each trial, one line per search (name -> result)."""
     check_figure_size(figsize, dpi)
-    if (
-        not isinstance(results, dict)
-        or not 1 <= len(results) <= MAX_LINES
-        or not all(isinstance(r, SearchResult) for r in results.values())
-    ):
-        raise ValueError(
-            f"results must be a dict of 1 to {MAX_LINES} searches: name -> "
-            f"SearchResult; got {type(results).__name__}"
-        )
+    check_mapping("results", results, SearchResult, "SearchResult", MAX_LINES)
     figure = Figure(figsize=figsize, dpi=dpi)
     ax = figure.add_axes((0.11, 0.17, 0.55, 0.75))
     for name, result in results.items():

@@ -12,9 +12,9 @@ from course_utils.chapters.ch09_monitoring.explorer import (
     MAX_EPOCHS,
     DashboardState,
     TrainingDashboard,
-    evaluation_interval,
     training_dashboard,
 )
+from course_utils.chapters.ch09_monitoring.runs import evaluation_interval  # Start's
 from course_utils.training import build_mlp, train
 
 
@@ -183,13 +183,6 @@ def test_default_is_the_digits_and_the_control_labels_are_the_names(digits_datas
     assert (10 ** d.controls["lr"].min, 10 ** d.controls["lr"].max) == pytest.approx(LR_RANGE)
 
 
-@pytest.mark.parametrize(
-    "total, expected", [(22, 2), (44, 4), (110, 10), (660, 44), (23, 1), (661, 45)]
-)
-def test_about_fifteen_evaluations_the_last_at_the_last_step_when_possible(total, expected):
-    assert evaluation_interval(total) == expected
-
-
 def test_start_shows_any_failure_as_a_message(dashboard, monkeypatch):
     import course_utils.training
 
@@ -200,15 +193,6 @@ def test_start_shows_any_failure_as_a_message(dashboard, monkeypatch):
     assert dashboard.start() is None  # the click handler returns, never raises
     assert dashboard.message == "RuntimeError: out of memory"
     assert not dashboard.start_button.disabled
-
-
-def test_evaluation_interval_is_bounded():
-    assert evaluation_interval(200_000) == 12500  # a divisor near 200,000 / 15, at once
-    for bad in (0, 10**9, 2**70, 1.5, None):
-        with pytest.raises(ValueError, match="total must be"):
-            evaluation_interval(bad)
-    with pytest.raises(ValueError, match="evaluations must be"):
-        evaluation_interval(44, 0)
 
 
 def test_nan_lr_shows_a_message_and_start_refuses_it(dashboard):

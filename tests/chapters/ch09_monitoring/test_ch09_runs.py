@@ -297,6 +297,57 @@ def test_run_diagnosis_checks_its_settings(digits_dataset):
         ch09.run_diagnosis(digits_dataset)
 
 
+@pytest.mark.parametrize(
+    "total, expected", [(22, 2), (44, 4), (110, 10), (660, 44), (23, 1), (661, 45)]
+)
+def test_about_fifteen_evaluations_the_last_at_the_last_step_when_possible(total, expected):
+    assert ch09.evaluation_interval(total) == expected
+
+
+def test_evaluation_interval_is_bounded():
+    assert ch09.evaluation_interval(200_000) == 12500  # a divisor near 200,000 / 15, at once
+    for bad in (0, 10**9, 2**70, 1.5, None):
+        with pytest.raises(ValueError, match="total must be"):
+            ch09.evaluation_interval(bad)
+    with pytest.raises(ValueError, match="evaluations must be"):
+        ch09.evaluation_interval(44, 0)
+
+
+def test_monitored_run_calls_back_after_the_monitor_every_step(digits_dataset):
+    seen = []
+
+    def callback(history, monitor):
+        seen.append((len(history.step_loss), len(monitor.steps)))
+
+    run = ch09.monitored_run(
+        digits_dataset, dict(lr=0.01, epochs=1, depth=1, width=8), callback=callback
+    )
+    assert seen == [(k, k) for k in range(1, run.history.steps + 1)]
+    assert run.monitor.probe is None and run.settings["depth"] == 1
+    with pytest.raises(ValueError, match="settings must be a dict"):
+        ch09.monitored_run(digits_dataset, [("lr", 0.1)])
+    with pytest.raises(ValueError, match="callback must be a function"):
+        ch09.monitored_run(digits_dataset, dict(lr=0.1), callback=3)
+
+
+def test_check_mapping_names_the_argument_and_what_it_maps_to():
+    runs = {"a": 1, "b": 2}
+    assert ch09.check_mapping("runs", runs, int, "int") is runs
+    for bad, got in (
+        ([1], "got list"),
+        ({}, "got dict of 0 entries"),
+        (dict.fromkeys("abc", 1), "got dict of 3 entries"),
+    ):
+        with pytest.raises(
+            ValueError, match=f"runs must be a dict of 1 to 2 entries: name -> int; {got}"
+        ):
+            ch09.check_mapping("runs", bad, int, "int", max_len=2)
+    with pytest.raises(ValueError, match=r"runs must map names \(str\) to int; got 'a': str"):
+        ch09.check_mapping("runs", {"a": "x"}, int, "int")
+    with pytest.raises(ValueError, match=r"got 3: int"):
+        ch09.check_mapping("runs", {3: 1}, int, "int")
+
+
 def test_plateau_steps_and_curve_summary_on_made_up_curves():
     from course_utils.training import History
 
