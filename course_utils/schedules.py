@@ -152,18 +152,9 @@ def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -
 
 
 def check_milestones(milestones) -> np.ndarray:
-    """``milestones`` as :func:`multistep` takes them: strictly increasing steps >= 1.
-
-    Parameters
-    ----------
-    milestones : sequence of int
-        At most :data:`~course_utils.validation.MAX_ITEMS`, each 1 to
-        :data:`MAX_SCHEDULE_STEPS`; may be empty.
-
-    Returns
-    -------
-    ndarray of int64, shape (len(milestones),)
-    """
+    """``milestones`` (a sequence of at most ``MAX_ITEMS`` steps, each 1 to
+    :data:`MAX_SCHEDULE_STEPS`, strictly increasing, maybe empty) as :func:`multistep` takes
+    them: an int64 array of shape ``(len(milestones),)``."""
     values = check_sequence(
         "milestones",
         milestones,
