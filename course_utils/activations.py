@@ -14,7 +14,9 @@ one over :data:`~course_utils.validation.MAX_ELEMENTS` entries. Called by name
 (``activations.relu(z)``) they refuse NaN and inf in ``z`` too; the pairs :func:`get` hands
 out compute them through, element by element, as numpy and torch do, because every
 chapter's forward pass (:func:`course_utils.network.forward`) calls those, and chapter 03's
-exploding network has to show its inf and NaN in its statistics.
+exploding network has to show its inf and NaN in its statistics. One switch does it: the
+pairs run with :data:`_IN_FORWARD_PASS` set, which :func:`_float`, the check every function
+starts with, reads.
 
 Maxout (Goodfellow et al., ICML 2013) has weights of its own, so it is not in :func:`get`:
 :func:`maxout_forward` / :func:`maxout_backward` follow the ``(out, cache)`` /
@@ -26,6 +28,7 @@ At a kink (z = 0) the derivative is the one torch's autograd uses: 0 for ReLU,
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 from typing import Callable
@@ -63,11 +66,23 @@ __all__ = [
 ]
 
 
+#: True while a pair from :func:`get` runs: NaN and inf in ``z`` are then computed through.
+_IN_FORWARD_PASS = contextvars.ContextVar("in_forward_pass", default=False)
+
+
 def _float(z, name: str = "z") -> np.ndarray:
-    """``z`` as an array of floats: float32 stays float32, integers and bools become float64."""
+    """``z`` as an array of floats: float32 stays float32, integers and bools become float64.
+
+    NaN and inf are refused, except inside the forward pass (:data:`_IN_FORWARD_PASS`).
+    """
     z = check_array(name, z, dtype=None, finite=False, min_size=0)
     if z.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be an array of real numbers; got dtype {z.dtype}")
+    if not _IN_FORWARD_PASS.get() and not np.isfinite(z).all():
+        raise ValueError(
+            f"{name} must hold finite numbers; it has NaN or inf (the pair get(name) gives "
+            "computes them through)"
+        )
     return z if z.dtype.kind == "f" else z.astype(np.float64)
 
 
@@ -102,17 +117,18 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
     Computed as :math:`(1 + \tanh(z/2)) / 2`, which never overflows.
     """
-    z = _float(z)
+    return _logistic(_float(z))
+
+
+def _logistic(z: np.ndarray) -> np.ndarray:
+    """The sigmoid of a float array already checked (SiLU's and softplus's derivative use it)."""
     half = z.dtype.type(0.5)
     return half * (1 + np.tanh(half * z))
 
 
-_sigmoid = sigmoid  # what the other activations call: the forward pass's, passing NaN through
-
-
 def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of the sigmoid: :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, at most 0.25."""
-    s = _sigmoid(z)
+    s = sigmoid(z)
     return s * (1 - s)
 
 
@@ -171,13 +187,13 @@ def silu(z: np.ndarray) -> np.ndarray:
     r"""SiLU / Swish, :math:`z\,\sigma(z)` (Elfwing, Uchibe & Doya, 2018; Ramachandran,
     Zoph & Le, 2017)."""
     z = _float(z)
-    return z * _sigmoid(z)
+    return z * _logistic(z)
 
 
 def silu_grad(z: np.ndarray) -> np.ndarray:
     r"""Derivative of SiLU: :math:`\sigma(z)\,(1 + z(1 - \sigma(z)))`."""
     z = _float(z)
-    s = _sigmoid(z)
+    s = _logistic(z)
     return s * (1 + z * (1 - s))
 
 
@@ -201,7 +217,7 @@ def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
     threshold = _check_param("threshold", threshold)
     z = _float(z)
     bz = beta * z
-    return np.where(bz > threshold, z.dtype.type(1), _sigmoid(bz))
+    return np.where(bz > threshold, z.dtype.type(1), _logistic(bz))
 
 
 # ---------------------------------------------------------------------------- Maxout
@@ -285,59 +301,36 @@ def maxout(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     return maxout_forward(x, W, b)[0]
 
 
+def _in_forward_pass(f: ArrayFn) -> ArrayFn:
+    """``f`` as the forward pass calls it: the same, computing NaN and inf in ``z`` through."""
+
+    @functools.wraps(f)
+    def forward_pass(*args, **kwargs):
+        token = _IN_FORWARD_PASS.set(True)
+        try:
+            return f(*args, **kwargs)
+        finally:
+            _IN_FORWARD_PASS.reset(token)
+
+    return forward_pass
+
+
 _REGISTRY: dict[str, tuple[ArrayFn, ArrayFn]] = {
-    "tanh": (tanh, tanh_grad),
-    "relu": (relu, relu_grad),
-    "sigmoid": (sigmoid, sigmoid_grad),
-    "leaky_relu": (leaky_relu, leaky_relu_grad),
-    "elu": (elu, elu_grad),
-    "gelu": (gelu, gelu_grad),
-    "silu": (silu, silu_grad),
-    "softplus": (softplus, softplus_grad),
+    name: (_in_forward_pass(f), _in_forward_pass(df))
+    for name, f, df in (
+        ("tanh", tanh, tanh_grad),
+        ("relu", relu, relu_grad),
+        ("sigmoid", sigmoid, sigmoid_grad),
+        ("leaky_relu", leaky_relu, leaky_relu_grad),
+        ("elu", elu, elu_grad),
+        ("gelu", gelu, gelu_grad),
+        ("silu", silu, silu_grad),
+        ("softplus", softplus, softplus_grad),
+    )
 }
 
 #: Names accepted by :func:`get`, in display order (chapter 03's three first).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
-
-
-def _refusing_nan(f: ArrayFn) -> ArrayFn:
-    """``f`` as called by name: the same, but NaN or inf in ``z`` is a ``ValueError``."""
-
-    @functools.wraps(f)
-    def by_name(*args, **kwargs):
-        if args or "z" in kwargs:
-            z = _float(args[0] if args else kwargs["z"])
-            if not np.isfinite(z).all():
-                raise ValueError(
-                    f"z must hold finite numbers; it has NaN or inf "
-                    f"(get({f.__name__!r}) gives the pair that computes them "
-                    "through)"
-                )
-        return f(*args, **kwargs)
-
-    del by_name.__wrapped__  # leaky_relu's: no way around the reference guard of ``f``
-    return by_name
-
-
-# The module's names become the checked functions; _REGISTRY keeps the forward pass's.
-(
-    tanh,
-    tanh_grad,
-    relu,
-    relu_grad,
-    sigmoid,
-    sigmoid_grad,
-    leaky_relu,
-    leaky_relu_grad,
-    elu,
-    elu_grad,
-    gelu,
-    gelu_grad,
-    silu,
-    silu_grad,
-    softplus,
-    softplus_grad,
-) = (_refusing_nan(f) for pair in _REGISTRY.values() for f in pair)
 
 
 def get(name: str) -> tuple[ArrayFn, ArrayFn]:

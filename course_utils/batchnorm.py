@@ -221,6 +221,15 @@ def batchnorm_backward(dout, cache: BatchNormCache):
     return dx, dgamma, dbeta
 
 
+def _per_layer(name: str, vectors) -> list | None:
+    """``None``, or one 1-D float64 array per layer (a Batch Norm step's gammas or betas)."""
+    if vectors is None:
+        return None
+    return [
+        check_array(f"{name}[{i}]", v, ndim=1) for i, v in enumerate(check_sequence(name, vectors))
+    ]
+
+
 class BatchNormStep(network.LayerStep):
     r"""Batch Norm on every layer's :math:`z_l` of :func:`course_utils.network.forward`.
 
@@ -254,22 +263,7 @@ class BatchNormStep(network.LayerStep):
         momentum: float = MOMENTUM,
         eps: float = EPS,
     ):
-        self.gammas = (
-            None
-            if gammas is None
-            else [
-                check_array(f"gammas[{i}]", g, ndim=1)
-                for i, g in enumerate(check_sequence("gammas", gammas))
-            ]
-        )
-        self.betas = (
-            None
-            if betas is None
-            else [
-                check_array(f"betas[{i}]", b, ndim=1)
-                for i, b in enumerate(check_sequence("betas", betas))
-            ]
-        )
+        self.gammas, self.betas = _per_layer("gammas", gammas), _per_layer("betas", betas)
         self.train = check_bool("train", train)
         self.momentum = check_real("momentum", momentum, 0.0, 1.0)
         self.eps = check_real("eps", eps, 0.0, low_open=True)

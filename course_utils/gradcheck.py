@@ -27,11 +27,12 @@ straddles one is not a derivative.
 
 - :func:`numerical_gradient`: centred (or forward) differences of any ``f(x) -> float``.
 - :func:`relative_error`: the largest entry-wise relative error.
-- :func:`check_gradient`: both, as a :class:`GradCheck`.
-- :func:`check_network`: the course's NumPy network (:mod:`course_utils.network`) under a
-  softmax cross-entropy loss, every weight matrix and the input.
-- :func:`check_module`: any torch module, every parameter and the input, in float64.
-- :func:`softmax_cross_entropy`: the loss of a softmax classifier and its gradient.
+- :func:`check_gradient`: both, as a :class:`GradCheck`, over every entry or a sample of
+  them (CS231n's "check only a few dimensions").
+
+Whole models are checked with these in :mod:`course_utils.gradcheck_models`
+(:func:`check_network`, :func:`check_module`, :func:`softmax_cross_entropy`); their names are
+importable from here too.
 
 The error of a difference quotient as a function of ``h`` (round-off against truncation) is
 measured in :mod:`course_utils.chapters.ch08_sanity_checks.runs` and shown by that chapter's
@@ -46,16 +47,18 @@ everywhere else (the checks below call them outside).
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
+from course_utils.gradcheck_models import (  # re-exported: chapter 08 calls them gradcheck.*
+    check_module,
+    check_network,
+    softmax_cross_entropy,
+)
 from course_utils.references import reference_answer
-from course_utils.training import single_torch_thread
-from course_utils.validation import check_array
+from course_utils.validation import check_array, check_choice, check_real
 
 __all__ = [
     "MAX_ENTRIES",
@@ -77,21 +80,25 @@ MAX_ENTRIES = 100_000
 METHODS = ("centred", "forward")
 
 
-def _check_h(h) -> float:
-    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not math.isfinite(h) or h <= 0:
-        raise ValueError(f"h must be a positive finite number; got {h!r}")
-    return float(h)
-
-
-def _check_tol(tol) -> float:
-    if (
-        isinstance(tol, bool)
-        or not isinstance(tol, numbers.Real)
-        or not math.isfinite(tol)
-        or tol <= 0
-    ):
-        raise ValueError(f"tol must be a positive finite number; got {tol!r}")
-    return float(tol)
+def _check_point(f, x: np.ndarray, h, entries: int) -> float:
+    """Refuse what cannot be differenced at ``entries`` entries of ``x``; ``h`` as a float."""
+    if not callable(f):
+        raise ValueError(f"f must be a function of x returning a number; got {f!r}")
+    h = check_real("h", h, 0.0, low_open=True)
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise ValueError(
+            "x must be a float64 NumPy array (float32 round-off swamps the "
+            f"differences); got {type(x).__name__} "
+            f"{getattr(x, 'dtype', '')}".rstrip()
+        )
+    if not x.flags.writeable:
+        raise ValueError("x must be writable: it is perturbed in place and restored")
+    if entries > MAX_ENTRIES:
+        raise ValueError(
+            f"x has {entries:,} entries to check; at most {MAX_ENTRIES:,} are allowed "
+            "(check a smaller model or fewer examples)"
+        )
+    return h
 
 
 @reference_answer("numerical_gradient")
@@ -119,24 +126,8 @@ def numerical_gradient(
     -------
     ndarray, shape of ``x``, float64
     """
-    if not callable(f):
-        raise ValueError(f"f must be a function of x returning a number; got {f!r}")
-    h = _check_h(h)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise ValueError(
-            "x must be a float64 NumPy array (float32 round-off swamps the "
-            f"differences); got {type(x).__name__} "
-            f"{getattr(x, 'dtype', '')}".rstrip()
-        )
-    if not x.flags.writeable:
-        raise ValueError("x must be writable: it is perturbed in place and restored")
-    if x.size > MAX_ENTRIES:
-        raise ValueError(
-            f"x has {x.size:,} entries; at most {MAX_ENTRIES:,} are allowed "
-            "(check a smaller model or fewer examples)"
-        )
+    h = _check_point(f, x, h, getattr(x, "size", 0))
+    method = check_choice("method", method, METHODS)
     grad = np.zeros(x.shape, dtype=np.float64)
     base = float(f(x)) if method == "forward" else None
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
@@ -173,13 +164,6 @@ def _centred_at(f: Callable, x: np.ndarray, h: float, flat: np.ndarray) -> np.nd
     return values
 
 
-def _sample(size: int, max_entries: int | None, rng) -> np.ndarray | None:
-    """Sorted flat indices of at most ``max_entries`` entries, or ``None`` for all."""
-    if max_entries is None or size <= max_entries:
-        return None
-    return np.sort(rng.choice(size, size=max_entries, replace=False))
-
-
 def relative_error(analytic, numeric, tiny: float = 1e-12) -> float:
     r"""The largest entry-wise relative error :math:`|a - n| / \max(|a|, |n|, \text{tiny})`.
 
@@ -201,8 +185,7 @@ def relative_error(analytic, numeric, tiny: float = 1e-12) -> float:
         raise ValueError(
             f"analytic and numeric must have the same shape; got {a.shape} and {n.shape}"
         )
-    if isinstance(tiny, bool) or not isinstance(tiny, numbers.Real) or not tiny > 0:
-        raise ValueError(f"tiny must be a positive number; got {tiny!r}")
+    tiny = check_real("tiny", tiny, 0.0, low_open=True)
     if a.size == 0:
         return 0.0
     return float(np.max(_entrywise(a, n, tiny)))
@@ -298,18 +281,6 @@ def _compare(name: str, analytic, numeric, tol: float, tiny: float = 1e-12) -> G
     )
 
 
-def _compare_at(
-    name: str, analytic, f: Callable, x: np.ndarray, h: float, tol: float, flat: np.ndarray | None
-) -> GradCheck:
-    """Compare all entries (``flat`` None) or the sampled ones; worst index in ``x``'s shape."""
-    if flat is None:
-        return _compare(name, analytic, numerical_gradient(f, x, h), tol)
-    a = np.asarray(analytic, dtype=np.float64)
-    result = _compare(name, a.reshape(-1)[flat], _centred_at(f, x, h, flat), tol)
-    worst = tuple(int(i) for i in np.unravel_index(int(flat[result.worst_index[0]]), a.shape))
-    return dataclasses.replace(result, worst_index=worst)
-
-
 def check_gradient(
     f: Callable[[np.ndarray], float],
     x: np.ndarray,
@@ -317,6 +288,7 @@ def check_gradient(
     h: float = 1e-5,
     tol: float = 1e-7,
     name: str = "x",
+    entries=None,
 ) -> GradCheck:
     """Compare ``analytic`` with the centred numerical gradient of ``f`` at ``x``.
 
@@ -331,230 +303,32 @@ def check_gradient(
         (1e-7 in float64).
     name : str
         A label for the report.
+    entries : sequence of int, optional
+        Flat indices (into ``x.ravel()``) of the only entries to check, CS231n's "check only
+        a few dimensions": a large layer costs two evaluations of ``f`` per entry otherwise.
+        ``None`` checks every entry.
 
     Returns
     -------
     GradCheck
+        With ``entries``, the errors are those of the checked entries and ``worst_index`` is
+        an index of ``x``.
     """
-    tol = _check_tol(tol)
-    return _compare(name, analytic, numerical_gradient(f, x, h), tol)
-
-
-def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    r"""Mean softmax cross-entropy of class scores and its gradient.
-
-    .. math::
-
-        p_{ic} = \frac{e^{s_{ic}}}{\sum_k e^{s_{ik}}}, \qquad
-        L = -\frac{1}{N}\sum_i \ln p_{i y_i}, \qquad
-        \frac{\partial L}{\partial s_{ic}} = \frac{p_{ic} - [c = y_i]}{N}.
-
-    Parameters
-    ----------
-    scores : ndarray, shape (N, C)
-    y : ndarray of int, shape (N,), values in 0..C-1
-
-    Returns
-    -------
-    loss : float
-    dscores : ndarray, shape (N, C), float64
-    """
-    s = check_array("scores", scores, ndim=2)
-    y = np.asarray(y)
-    if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] < 2:
-        raise ValueError(f"scores must be (N, C) with N >= 1 and C >= 2; got shape {s.shape}")
-    if y.shape != (s.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+    tol = check_real("tol", tol, 0.0, low_open=True)
+    if entries is None:
+        return _compare(name, analytic, numerical_gradient(f, x, h), tol)
+    flat = check_array("entries", entries, ndim=1, min_size=0, limit=MAX_ENTRIES)
+    h = _check_point(f, x, h, flat.size)
+    a = check_array("analytic", analytic, finite=False, min_size=0)
+    if a.shape != x.shape:
         raise ValueError(
-            f"y must be integer labels of shape ({s.shape[0]},); got {y.dtype} {y.shape}"
+            f"the analytic gradient of {name} has shape {a.shape}; x has shape {x.shape}"
         )
-    if y.min() < 0 or y.max() >= s.shape[1]:
-        raise ValueError(f"y must hold labels 0..{s.shape[1] - 1}; got {y.min()}..{y.max()}")
-    shifted = s - s.max(axis=1, keepdims=True)  # exp never overflows
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = s.shape[0]
-    loss = -float(log_p[np.arange(n), y].mean())
-    dscores = np.exp(log_p)
-    dscores[np.arange(n), y] -= 1.0
-    return loss, dscores / n
-
-
-def check_network(
-    x: np.ndarray,
-    weights: Sequence[np.ndarray],
-    y: np.ndarray,
-    activation="tanh",
-    h: float = 1e-5,
-    tol: float = 1e-7,
-) -> list[GradCheck]:
-    r"""Gradient check of the course's NumPy network under a softmax cross-entropy loss.
-
-    The loss is :math:`L = \mathrm{CE}(a_L, y)` with :math:`a_L` the output of
-    :func:`course_utils.network.forward` (the lecture's network: :math:`z_l = a_{l-1} W_l`,
-    :math:`a_l = f(z_l)`, every layer activated). The analytic gradients come from
-    :func:`course_utils.network.backward` with upstream :math:`\partial L/\partial a_L` of
-    :func:`softmax_cross_entropy`.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, D_0), float64
-    weights : sequence of L float64 arrays, W_l of shape (D_{l-1}, D_l)
-        Perturbed in place during the check and restored.
-    y : ndarray of int, shape (N,)
-        Labels in 0..D_L - 1.
-    activation : str or (f, df)
-        As for :func:`course_utils.network.forward`; a pair ``(f, df)`` lets a wrong
-        derivative be planted and caught.
-    h, tol
-        As for :func:`check_gradient`.
-
-    Returns
-    -------
-    list of GradCheck
-        ``"W1"`` ... ``"WL"``, then ``"x"``.
-    """
-    from course_utils import network
-
-    tol = _check_tol(tol)
-    arrays = [x, *weights]
-    for k, a in enumerate(arrays):
-        if not isinstance(a, np.ndarray) or a.dtype != np.float64:
-            what = "x" if k == 0 else f"weights[{k - 1}]"
-            raise ValueError(
-                f"{what} must be a float64 NumPy array; got "
-                f"{type(a).__name__} {getattr(a, 'dtype', '')}".rstrip()
-            )
-    total = sum(a.size for a in arrays)
-    if total > MAX_ENTRIES:
-        raise ValueError(
-            f"x and the weights have {total:,} entries; at most {MAX_ENTRIES:,} "
-            "are allowed (check a smaller network or fewer examples)"
-        )
-
-    def loss() -> float:
-        return softmax_cross_entropy(network.forward(x, weights, activation).output, y)[0]
-
-    record = network.forward(x, weights, activation)
-    _, upstream = softmax_cross_entropy(record.output, y)
-    grads = network.backward(record, weights, upstream, activation)
-    checks = [
-        _compare(f"W{l}", grads.weight(l), numerical_gradient(lambda _: loss(), W, h), tol)
-        for l, W in enumerate(weights, start=1)
-    ]
-    checks.append(_compare("x", grads.input, numerical_gradient(lambda _: loss(), x, h), tol))
-    return checks
-
-
-def check_module(
-    module,
-    x,
-    loss: Callable | None = None,
-    h: float = 1e-5,
-    tol: float = 1e-7,
-    seed: int = 0,
-    max_entries: int | None = None,
-) -> list[GradCheck]:
-    r"""Gradient check of a torch module in float64: autograd against centred differences.
-
-    The module is copied and converted to float64 (the original is not touched) and put in
-    eval mode (no dropout; Batch Norm uses its running statistics).
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-    x : array-like or tensor, shape (N, ...)
-        The input batch.
-    loss : callable, optional
-        ``loss(output) -> scalar tensor``. Default :math:`L = \sum G \odot \text{output}` with
-        one fixed :math:`G \sim N(0, 1)` (seeded), so every output entry matters.
-    h, tol
-        As for :func:`check_gradient`.
-    seed : int
-        Fixes ``G`` and the sampled entries.
-    max_entries : int or None
-        Check at most this many entries of each tensor, drawn at random (CS231n's "check
-        only a few dimensions"): a large first layer, CIFAR-10's 3,072 inputs, costs two
-        forward passes per entry otherwise. ``None`` checks every entry.
-
-    Returns
-    -------
-    list of GradCheck
-        One per parameter (by its name in ``module.named_parameters()``), then ``"x"``.
-    """
-    import copy
-
-    import torch
-
-    tol = _check_tol(tol)
-    h = _check_h(h)
-    if not isinstance(module, torch.nn.Module):
-        raise ValueError(f"module must be a torch.nn.Module; got {type(module).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-    if loss is not None and not callable(loss):
-        raise ValueError(f"loss must be a function of the module's output; got {loss!r}")
-    if max_entries is not None and (
-        isinstance(max_entries, bool)
-        or not isinstance(max_entries, numbers.Integral)
-        or max_entries < 1
-    ):
-        raise ValueError(f"max_entries must be None or an integer >= 1; got {max_entries!r}")
-    cap = (lambda n: n) if max_entries is None else (lambda n: min(n, int(max_entries)))
-    total = sum(cap(p.numel()) for p in module.parameters()) + cap(int(np.prod(np.shape(x))))
-    if total > MAX_ENTRIES:
-        raise ValueError(
-            f"the module and x have {total:,} entries; at most {MAX_ENTRIES:,} "
-            "are allowed (check a smaller module or fewer examples)"
-        )
-    model = copy.deepcopy(module).double().eval()
-    params = list(model.named_parameters())
-    x_np = np.array(check_array("x", x), dtype=np.float64)  # a copy, float64
-    x_t = torch.from_numpy(x_np)  # shares memory: perturbing x_np perturbs x_t
-    weights_g = None
-    if loss is None:
-        with torch.no_grad():
-            try:
-                out_shape = model(x_t).shape
-            except RuntimeError as error:
-                raise ValueError(
-                    f"x: the module cannot run on x of shape {x_np.shape}: {error}"
-                ) from None
-        weights_g = torch.randn(
-            out_shape, dtype=torch.float64, generator=torch.Generator().manual_seed(int(seed))
-        )
-
-    def objective(inp: torch.Tensor) -> torch.Tensor:
-        out = model(inp)
-        return (out * weights_g).sum() if loss is None else loss(out)
-
-    x_grad = x_t.clone().requires_grad_(True)
-    model.zero_grad(set_to_none=True)
-    try:
-        objective(x_grad).backward()
-    except RuntimeError as error:  # a shape the module does not take, say
-        raise ValueError(
-            f"x: the module (and loss) cannot run on x of shape {x_np.shape}: {error}"
-        ) from None
-    analytic = {
-        name: (p.grad.numpy().copy() if p.grad is not None else np.zeros(p.shape))
-        for name, p in params
-    }
-    analytic_x = x_grad.grad.numpy().copy()
-
-    def value(_: np.ndarray) -> float:
-        with torch.no_grad():
-            return float(objective(x_t))
-
-    checks = []
-    rng = np.random.default_rng(int(seed))
-    with torch.no_grad(), single_torch_thread():
-        for name, p in params:
-            view = p.data.numpy()  # float64 CPU: shares memory with the parameter
-            checks.append(
-                _compare_at(
-                    name, analytic[name], value, view, h, tol, _sample(view.size, max_entries, rng)
-                )
-            )
-        checks.append(
-            _compare_at("x", analytic_x, value, x_np, h, tol, _sample(x_np.size, max_entries, rng))
-        )
-    return checks
+    if np.any(flat != np.floor(flat)) or np.any(flat < 0) or np.any(flat >= x.size):
+        raise ValueError(f"entries must be flat indices of x, integers in 0..{x.size - 1}")
+    flat = flat.astype(np.int64)
+    result = _compare(name, a.reshape(-1)[flat], _centred_at(f, x, h, flat), tol)
+    if flat.size == 0:
+        return result
+    worst = tuple(int(i) for i in np.unravel_index(int(flat[result.worst_index[0]]), x.shape))
+    return dataclasses.replace(result, worst_index=worst)

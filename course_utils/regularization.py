@@ -7,7 +7,8 @@ a non-linearity, approximates) the expectation of the training-time output.
 
 - Weight penalties: :func:`l2_penalty`, :func:`l1_penalty` and their gradients
   (:func:`l2_grad`, :func:`l1_grad`); :func:`torch_penalty` builds the same term for
-  :func:`course_utils.training.train`.
+  :func:`course_utils.training.train`. They are written in :mod:`course_utils.penalties`
+  (no randomness in them) and importable from here.
 - Dropout (Srivastava et al., JMLR 2014): :func:`dropout`, version 1 (drop at train time,
   scale by the keep probability at test time) and version 2 (inverted: divide by the keep
   probability at train time, identity at test time); :class:`DropoutStep` plugs it into the
@@ -42,6 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course_utils.network import LayerStep
+from course_utils.penalties import l1_grad, l1_penalty, l2_grad, l2_penalty, torch_penalty
 from course_utils.references import reference_answer
 from course_utils.validation import (
     check_array,
@@ -49,7 +51,6 @@ from course_utils.validation import (
     check_callable,
     check_choice,
     check_elements,
-    check_finite_result,
     check_int,
     check_real,
     check_sequence,
@@ -57,6 +58,7 @@ from course_utils.validation import (
 )
 
 __all__ = [
+    "check_drop_probability",
     "l2_penalty",
     "l2_grad",
     "l1_penalty",
@@ -87,105 +89,6 @@ def check_drop_probability(p, name: str = "p") -> float:
 def _check_version(version) -> int:
     # 1: scale at test time; 2: inverted, scale at train time
     return check_choice("version", version, (1, 2))
-
-
-def _weight_list(weights) -> tuple[list, bool]:
-    """One weight array, or a list of them, as float64 arrays; ``True`` if it was one array."""
-    if isinstance(weights, (np.ndarray, numbers.Real)):
-        return [check_array("weights", weights)], True
-    arrays = check_sequence("weights", weights, item=lambda n, w: check_array(n, w))
-    return arrays, False
-
-
-# ------------------------------------------------------------------ weight penalties
-def l2_penalty(weights, lam: float) -> float:
-    r"""L2 penalty :math:`R(W) = \frac{\lambda}{2} \sum_l \lVert W_l \rVert_F^2`.
-
-    With this scaling the gradient is :math:`\lambda W`, so one SGD step with learning rate
-    :math:`\eta` multiplies the weights by :math:`1 - \eta\lambda` before the data gradient:
-    PyTorch's ``SGD(weight_decay=lam)``. (It is not AdamW's decoupled decay: Adam divides
-    this gradient by its running RMS, Loshchilov & Hutter, ICLR 2019.)
-
-    Parameters
-    ----------
-    weights : ndarray or sequence of ndarray
-        One weight array or several (biases are usually left out).
-    lam : float
-        :math:`\lambda \ge 0`.
-
-    Returns
-    -------
-    float
-    """
-    lam = check_real("lam", lam, 0.0)
-    ws, _ = _weight_list(weights)
-    value = 0.5 * lam * float(sum(np.sum(w * w) for w in ws))
-    check_finite_result("l2_penalty", value, "lam or the weights are too large")
-    return value
-
-
-def l2_grad(weights, lam: float):
-    r"""Gradient of :func:`l2_penalty`: :math:`\lambda W_l` per array (same structure as
-    ``weights``: an array for an array, a list for a sequence)."""
-    lam = check_real("lam", lam, 0.0)
-    ws, single = _weight_list(weights)
-    grads = [lam * w for w in ws]
-    return grads[0] if single else grads
-
-
-def l1_penalty(weights, lam: float) -> float:
-    r"""L1 penalty :math:`R(W) = \lambda \sum_l \sum_{ij} |W_{l,ij}|`.
-
-    Parameters
-    ----------
-    weights : ndarray or sequence of ndarray
-    lam : float
-        :math:`\lambda \ge 0`.
-
-    Returns
-    -------
-    float
-    """
-    lam = check_real("lam", lam, 0.0)
-    ws, _ = _weight_list(weights)
-    value = lam * float(sum(np.sum(np.abs(w)) for w in ws))
-    check_finite_result("l1_penalty", value, "lam or the weights are too large")
-    return value
-
-
-def l1_grad(weights, lam: float):
-    r"""(Sub)gradient of :func:`l1_penalty`: :math:`\lambda\,\mathrm{sign}(W)`, 0 at
-    :math:`W = 0` (the subgradient torch's autograd picks for ``abs``).
-
-    Its size does not shrink with the weight, unlike L2's :math:`\lambda W`: a weight whose
-    data gradient is smaller than :math:`\lambda` in size is pushed all the way to 0.
-    """
-    lam = check_real("lam", lam, 0.0)
-    ws, single = _weight_list(weights)
-    grads = [lam * np.sign(w) for w in ws]
-    return grads[0] if single else grads
-
-
-def torch_penalty(kind: str, lam: float) -> Callable:
-    """``penalty(model) -> scalar tensor`` for :func:`course_utils.training.train`.
-
-    ``kind="l2"``: :math:`\\frac{\\lambda}{2}\\sum \\lVert W\\rVert^2`; ``kind="l1"``:
-    :math:`\\lambda\\sum |W|`; over the weights of every ``torch.nn.Linear`` (biases are
-    not penalised), the same values as :func:`l2_penalty` / :func:`l1_penalty`.
-    """
-    kind = check_choice("kind", kind, ("l1", "l2"))
-    lam = check_real("lam", lam, 0.0)
-
-    def penalty(model):
-        from torch import nn
-
-        weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
-        if kind == "l1":
-            return lam * sum(w.abs().sum() for w in weights)
-        return 0.5 * lam * sum((w * w).sum() for w in weights)
-
-    penalty.__name__ = f"{kind}_penalty(lam={lam:g})"
-    return penalty
 
 
 # ------------------------------------------------------------------ dropout

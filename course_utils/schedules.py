@@ -43,11 +43,12 @@ import numpy as np
 
 from course_utils.references import reference_answer
 from course_utils.training import MAX_LR
-from course_utils.validation import check_array
+from course_utils.validation import check_array, check_int, check_sequence
 
 __all__ = [
     "MAX_SCHEDULE_STEPS",
     "SCHEDULES",
+    "check_milestones",
     "constant",
     "step_decay",
     "multistep",
@@ -150,15 +151,16 @@ def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -
     return _decayed(base_lr, gamma, np.arange(steps) // step_size)
 
 
-def _milestones(milestones) -> np.ndarray:
-    try:
-        values = list(milestones)
-    except TypeError:
-        raise ValueError(
-            f"milestones must be a sequence of increasing integers; got {milestones!r}"
-        ) from None
-    for m in values:
-        _int("each milestone", m, 1)
+def check_milestones(milestones) -> np.ndarray:
+    """``milestones`` (a sequence of at most ``MAX_ITEMS`` steps, each 1 to
+    :data:`MAX_SCHEDULE_STEPS`, strictly increasing, maybe empty) as :func:`multistep` takes
+    them: an int64 array of shape ``(len(milestones),)``."""
+    values = check_sequence(
+        "milestones",
+        milestones,
+        item=lambda name, m: check_int(name, m, 1, MAX_SCHEDULE_STEPS),
+        min_len=0,
+    )
     if any(b <= a for a, b in zip(values[:-1], values[1:])):
         raise ValueError(f"milestones must be strictly increasing; got {values}")
     return np.asarray(values, dtype=np.int64)
@@ -189,7 +191,7 @@ def multistep(
     ndarray, shape (steps,), float64
     """
     base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
-    marks = _milestones(milestones)
+    marks = check_milestones(milestones)
     count = np.searchsorted(marks, np.arange(steps), side="right")
     return _decayed(base_lr, gamma, count)
 

@@ -75,8 +75,8 @@ def test_centred_error_is_second_order_forward_first_order():
     [
         (dict(x=np.ones(3, dtype=np.float32)), "float64"),
         (dict(x=[1.0, 2.0]), "float64"),
-        (dict(h=0.0), "h must be a positive"),
-        (dict(h=float("nan")), "h must be a positive"),
+        (dict(h=0.0), "h must be > 0"),
+        (dict(h=float("nan")), "h must be a finite number"),
         (dict(method="backward"), "method must be one of"),
         (dict(f=3.0), "f must be a function"),
     ],
@@ -108,7 +108,7 @@ def test_relative_error_values():
     assert relative_error(np.zeros((0,)), np.zeros((0,))) == 0.0
     with pytest.raises(ValueError, match="same shape"):
         relative_error([1.0], [1.0, 2.0])
-    with pytest.raises(ValueError, match="tiny must be a positive"):
+    with pytest.raises(ValueError, match="tiny must be > 0"):
         relative_error([1.0], [1.0], tiny=0)
 
 

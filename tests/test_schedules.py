@@ -130,6 +130,13 @@ def test_bad_arguments_raise_value_error_naming_them(func, args, match):
         func(*args)
 
 
+def test_check_milestones_gives_increasing_int64_steps():
+    np.testing.assert_array_equal(S.check_milestones((3, 7)), [3, 7])
+    assert S.check_milestones([]).dtype == np.int64
+    with pytest.raises(ValueError, match=r"milestones\[1\] must be between 1 and 1000000"):
+        S.check_milestones([3, 10**7])
+
+
 def test_error_messages_give_value_and_allowed_range():
     with pytest.raises(ValueError, match=r"gamma must be in \(0, 1\].*got 1.5"):
         S.step_decay(0.1, 10, 5, 1.5)

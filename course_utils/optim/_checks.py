@@ -35,6 +35,17 @@ def _torch_check(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _nonnegative(**values) -> tuple:
+    """Each value finite (:func:`_real`) and >= 0, refused in torch.optim's words
+    (``Invalid learning rate: -1``, ``Invalid epsilon value: ...``, ``Invalid <name> value:
+    ...``); the values returned as given, in order."""
+    words = {"lr": "learning rate", "eps": "epsilon value"}
+    for name, value in values.items():
+        _real(name, value)
+        _torch_check(0.0 <= value, f"Invalid {words.get(name, name + ' value')}: {value}")
+    return tuple(values.values())
+
+
 def _check_params(params) -> list:
     if isinstance(params, np.ndarray):
         raise ValueError("params must be a list of NumPy arrays (e.g. [w, b]), not one array")

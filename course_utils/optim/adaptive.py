@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from course_utils.optim._checks import (
+    _nonnegative,
     _real,
     _torch_check,
 )
@@ -61,14 +62,13 @@ class Adagrad(Optimizer):
         *,
         maximize=False,
     ):
-        lr, lr_decay = _real("lr", lr), _real("lr_decay", lr_decay)
-        weight_decay, eps = _real("weight_decay", weight_decay), _real("eps", eps)
-        initial = _real("initial_accumulator_value", initial_accumulator_value)
-        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
-        _torch_check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
-        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
-        _torch_check(0.0 <= initial, f"Invalid initial_accumulator_value value: {initial}")
-        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        lr, lr_decay, weight_decay, initial, eps = _nonnegative(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
         super().__init__(params, lr)
         self.lr_decay, self.weight_decay = lr_decay, weight_decay
         self.initial_accumulator_value, self.eps = initial, eps
@@ -125,13 +125,9 @@ class RMSprop(Optimizer):
         *,
         maximize=False,
     ):
-        lr, alpha, eps = _real("lr", lr), _real("alpha", alpha), _real("eps", eps)
-        weight_decay, momentum = _real("weight_decay", weight_decay), _real("momentum", momentum)
-        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
-        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        _torch_check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
-        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
-        _torch_check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
+        lr, eps, momentum, weight_decay, alpha = _nonnegative(
+            lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
+        )
         super().__init__(params, lr)
         self.alpha, self.eps, self.weight_decay, self.momentum = alpha, eps, weight_decay, momentum
         self.centered, self.maximize = (
@@ -190,12 +186,9 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
-        lr, rho, eps = _real("lr", lr), _real("rho", rho), _real("eps", eps)
-        weight_decay = _real("weight_decay", weight_decay)
-        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        rho = _real("rho", rho)
         _torch_check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
-        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        lr, eps, weight_decay = _nonnegative(lr=lr, eps=eps, weight_decay=weight_decay)
         super().__init__(params, lr)
         self.rho, self.eps, self.weight_decay = rho, eps, weight_decay
         self.maximize = check_bool("maximize", maximize)
@@ -323,18 +316,12 @@ class Adam(Optimizer):
         maximize=False,
         decoupled_weight_decay=False,
     ):
-        lr, eps, weight_decay = (
-            _real("lr", lr),
-            _real("eps", eps),
-            _real("weight_decay", weight_decay),
-        )
+        lr, eps = _nonnegative(lr=lr, eps=eps)
         beta1, beta2 = check_sequence("betas", betas, min_len=2, max_len=2)
         beta1, beta2 = _real("betas[0]", beta1), _real("betas[1]", beta2)
-        _torch_check(0.0 <= lr, f"Invalid learning rate: {lr}")
-        _torch_check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         _torch_check(0.0 <= beta1 < 1.0, f"Invalid beta parameter at index 0: {beta1}")
         _torch_check(0.0 <= beta2 < 1.0, f"Invalid beta parameter at index 1: {beta2}")
-        _torch_check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        (weight_decay,) = _nonnegative(weight_decay=weight_decay)
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = (beta1, beta2), eps, weight_decay
         self.amsgrad, self.maximize = (

@@ -8,6 +8,7 @@ import numpy as np
 from course_utils.optim._checks import (
     _check_params,
     _momentum_args,
+    _nonnegative,
     _real,
 )
 from course_utils.references import reference_answer
@@ -109,14 +110,10 @@ class SGD(Optimizer):
         *,
         maximize=False,
     ):
-        lr, momentum = _real("lr", lr), _real("momentum", momentum)
-        dampening, weight_decay = _real("dampening", dampening), _real("weight_decay", weight_decay)
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        dampening = _real("dampening", dampening)
+        lr, momentum, weight_decay = _nonnegative(
+            lr=lr, momentum=momentum, weight_decay=weight_decay
+        )
         nesterov, maximize = check_bool("nesterov", nesterov), check_bool("maximize", maximize)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")

@@ -50,6 +50,7 @@ def _warmup_cosine(base_lr, steps, warmup_steps, t_max, start_factor=1 / 3, eta_
 
 CASES = [
     # the lesson
+    (S.check_milestones, dict(milestones=[50, 75])),
     (S.constant, dict(base_lr=0.1, steps=100)),
     (S.step_decay, dict(base_lr=0.1, steps=100, step_size=30, gamma=0.1)),
     (S.multistep, dict(base_lr=0.1, steps=100, milestones=[50, 75], gamma=0.1)),

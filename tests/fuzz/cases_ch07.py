@@ -6,12 +6,14 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils import augmentation as A
+from course_utils import penalties
 from course_utils import regularization as R
 from course_utils.chapters.ch07_regularization import checks, explorer, figures, runs, runs_gap
 from course_utils.data import load_digits
 
 MODULES = [
     "course_utils.regularization",
+    "course_utils.penalties",
     "course_utils.augmentation",
     "course_utils.chapters.ch07_regularization.runs",
     "course_utils.chapters.ch07_regularization.runs_gap",
@@ -59,11 +61,12 @@ def _dropout_net_loss(X, Y, W1, b1, W2, b2, p, train, rng):
 
 
 CASES = [
-    (R.l2_penalty, dict(weights=[_X, _X], lam=0.1)),
-    (R.l2_grad, dict(weights=_X, lam=0.1)),
-    (R.l1_penalty, dict(weights=[_X], lam=0.1)),
-    (R.l1_grad, dict(weights=_X, lam=0.1)),
-    (R.torch_penalty, dict(kind="l2", lam=0.1)),
+    (R.check_drop_probability, dict(p=0.5, name="p")),
+    (penalties.l2_penalty, dict(weights=[_X, _X], lam=0.1)),
+    (penalties.l2_grad, dict(weights=_X, lam=0.1)),
+    (penalties.l1_penalty, dict(weights=[_X], lam=0.1)),
+    (penalties.l1_grad, dict(weights=_X, lam=0.1)),
+    (penalties.torch_penalty, dict(kind="l2", lam=0.1)),
     (R.dropout_mask, dict(shape=(4, 3), p=0.5, seed=0)),
     (R.apply_dropout, dict(x=_X, mask=(_X > 0.5).tolist(), p=0.5, version=2)),
     (R.dropout, dict(x=_X, p=0.5, train=True, version=2, seed=0)),

@@ -5,13 +5,14 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from course_utils import activations, gradcheck, sanity
+from course_utils import activations, gradcheck, gradcheck_models, sanity
 from course_utils.chapters.ch08_sanity_checks import checks, explorer, runs
 from course_utils.data import load_dataset
 
 MODULES = [
     "course_utils.sanity",
     "course_utils.gradcheck",
+    "course_utils.gradcheck_models",
     "course_utils.chapters.ch08_sanity_checks.runs",
     "course_utils.chapters.ch08_sanity_checks.explorer",
     "course_utils.chapters.ch08_sanity_checks.checks",
@@ -84,9 +85,13 @@ CASES = [
     (gradcheck.relative_error, dict(analytic=_A, numeric=_A + 1e-9)),
     (gradcheck.norm_error, dict(analytic=_A, numeric=_A + 1e-9)),
     (gradcheck.check_gradient, dict(f=_f, x=_A.copy(), analytic=1 - np.tanh(_A) ** 2)),
-    (gradcheck.softmax_cross_entropy, dict(scores=_A, y=np.array([0, 1, 1]))),
     (
-        gradcheck.check_network,
+        gradcheck.check_gradient,
+        dict(f=_f, x=_A.copy(), analytic=1 - np.tanh(_A) ** 2, entries=np.array([0, 3])),
+    ),
+    (gradcheck_models.softmax_cross_entropy, dict(scores=_A, y=np.array([0, 1, 1]))),
+    (
+        gradcheck_models.check_network,
         dict(
             x=_RNG.standard_normal((3, 4)),
             weights=[_RNG.standard_normal((4, 3)), _RNG.standard_normal((3, 2))],
@@ -94,7 +99,10 @@ CASES = [
             activation="tanh",
         ),
     ),
-    (gradcheck.check_module, dict(module=torch.nn.Linear(3, 2), x=_RNG.standard_normal((2, 3)))),
+    (
+        gradcheck_models.check_module,
+        dict(module=torch.nn.Linear(3, 2), x=_RNG.standard_normal((2, 3)), max_entries=4),
+    ),
     (
         runs.initial_loss_sweep,
         dict(x=_X, y=_Y, num_classes=10, output_stds=[1e-3, 0.1], seeds=[0], depth=1, width=8),

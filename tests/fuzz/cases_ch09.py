@@ -5,11 +5,13 @@ import numpy as np
 
 from course_utils import monitoring as M
 from course_utils import seed_runs as S
+from course_utils import training_monitor as TM
 from course_utils.chapters.ch09_monitoring import checks, explorer, figures, runs
 from course_utils.training import build_mlp, train
 
 MODULES = [
     "course_utils.monitoring",
+    "course_utils.training_monitor",
     "course_utils.seed_runs",
     "course_utils.chapters.ch09_monitoring.runs",
     "course_utils.chapters.ch09_monitoring.figures",
@@ -41,7 +43,7 @@ def _build(seed):
 
 _SEED_RUNS = S.train_seeds(_Data, seeds=[0, 1], lr=0.05, epochs=2, build=_build)
 _HISTORY = _SEED_RUNS.history(0)
-_MONITOR = M.Monitor(_model())
+_MONITOR = TM.Monitor(_model())
 train(_MONITOR.model, _Data, "sgd", lr=0.05, epochs=1, callback=_MONITOR, progress=False)
 _W = np.linspace(0.5, 1.5, 12).reshape(3, 4)
 _G = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
@@ -85,11 +87,11 @@ CASES = [
             momentum=0.9,
         ),
     ),
-    (M.linear_layers, dict(model=_model())),
-    (M.weight_snapshot, dict(model=_model())),
+    (TM.linear_layers, dict(model=_model())),
+    (TM.weight_snapshot, dict(model=_model())),
     (M.update_ratios, dict(before=_SNAPSHOT, after=_AFTER)),
-    (M.weight_gradients, dict(model=_model(), x=_X, y=_Y)),
-    (M.activation_stats, dict(model=_model(), x=_X)),
+    (TM.weight_gradients, dict(model=_model(), x=_X, y=_Y)),
+    (TM.activation_stats, dict(model=_model(), x=_X)),
     (
         M.minibatch_loss_spread,
         dict(model=_model(), x=_X, y=_Y, batch_sizes=(8, 32), n_batches=20, seed=0),

@@ -15,15 +15,14 @@ from course_utils.chapters.ch06_schedules.seed_runs import (
     train_seeds,
 )
 from course_utils.schedules import (
-    _base_lr,
-    _int,
-    _milestones,
-    _real,
+    MAX_SCHEDULE_STEPS,
+    check_milestones,
     constant,
     cosine,
     multistep,
     warmup_cosine,
 )
+from course_utils.training import MAX_LR
 from course_utils.training import single_torch_thread as _one_thread
 from course_utils.validation import MAX_DIGITS, check_array, check_int, check_real, make_rng
 
@@ -72,8 +71,8 @@ def stationary_loss(lr, curvature: float = 1.0, noise: float = 1.0):
     -------
     float or ndarray (``lr``'s shape)
     """
-    h = _real("curvature", curvature, 0.0, MAX_TOY_SCALE)
-    s = _real("noise", noise, 0.0, MAX_TOY_SCALE, low_open=False)
+    h = check_real("curvature", curvature, 0.0, MAX_TOY_SCALE, low_open=True)
+    s = check_real("noise", noise, 0.0, MAX_TOY_SCALE)
     lr_arr = check_array("lr", lr, finite=False)
     if not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0) or np.any(lr_arr * h >= 2):
         raise ValueError(f"lr must be in (0, 2 / curvature) = (0, {2 / h:g}); got {lr!r}")
@@ -98,7 +97,7 @@ def settle_steps(
     """
     f0 = stationary_loss(eta_before, curvature, noise)
     floor = stationary_loss(eta_after, curvature, noise)
-    within = _real("within", within, 0.0)
+    within = check_real("within", within, 0.0, low_open=True)
     if f0 <= (1 + within) * floor:
         return 0
     a = (1.0 - eta_after * curvature) ** 2
@@ -113,7 +112,7 @@ def steps_within(loss, start: int, level: float) -> int:
     """
     loss = check_array("loss", loss, ndim=1, finite=False)
     level = check_real("level", level)
-    start = _int("start", start, 0, max(len(loss) - 1, 0))
+    start = check_int("start", start, 0, max(len(loss) - 1, 0))
     below = np.flatnonzero(loss[start:] < level)
     return int(below[0]) + 1 if below.size else -1
 
@@ -145,10 +144,10 @@ def noisy_quadratic(
     -------
     ndarray, shape (steps,), float64
     """
-    h = _real("curvature", curvature, 0.0, MAX_TOY_SCALE)
-    s = _real("noise", noise, 0.0, MAX_TOY_SCALE, low_open=False)
+    h = check_real("curvature", curvature, 0.0, MAX_TOY_SCALE, low_open=True)
+    s = check_real("noise", noise, 0.0, MAX_TOY_SCALE)
     w0 = check_real("w0", w0, -MAX_TOY_SCALE, MAX_TOY_SCALE)
-    walkers = _int("walkers", walkers, 1, 100_000)
+    walkers = check_int("walkers", walkers, 1, 100_000)
     rng = make_rng(seed)
     lr = check_array("lr", lr, ndim=1, finite=False, limit=MAX_WALKER_STEPS)
     if not np.all(np.isfinite(lr)) or np.any(lr < 0) or np.any(lr * h >= 2):
@@ -207,11 +206,13 @@ def decay_runs(
     """
     _seeds(seeds)  # checked before the data is loaded
     data = _digits() if data is None else _check_data(data)
-    epochs = _int("epochs", epochs, 1, 200)
-    marks = [int(m) for m in _milestones(milestones)]
+    epochs = check_int("epochs", epochs, 1, 200)
+    marks = [int(m) for m in check_milestones(milestones)]
     if marks and marks[-1] >= epochs:
         raise ValueError(f"milestones must be epochs before the last ({epochs}); got {marks}")
-    steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
+    steps_per_epoch = math.ceil(
+        len(data.x_train) / check_int("batch_size", batch_size, 1, MAX_SCHEDULE_STEPS)
+    )
     steps = epochs * steps_per_epoch
     schedules = {
         "constant": constant(lr, steps),
@@ -273,9 +274,11 @@ def warmup_runs(
     """
     _seeds(seeds)  # checked before the data is loaded
     data = _digits() if data is None else _check_data(data)
-    epochs = _int("epochs", epochs, 2, 200)
-    warmup_epochs = _int("warmup_epochs", warmup_epochs, 1, epochs - 1)
-    steps_per_epoch = math.ceil(len(data.x_train) / _int("batch_size", batch_size, 1))
+    epochs = check_int("epochs", epochs, 2, 200)
+    warmup_epochs = check_int("warmup_epochs", warmup_epochs, 1, epochs - 1)
+    steps_per_epoch = math.ceil(
+        len(data.x_train) / check_int("batch_size", batch_size, 1, MAX_SCHEDULE_STEPS)
+    )
     steps, warm = epochs * steps_per_epoch, warmup_epochs * steps_per_epoch
     schedules = {
         "no warm-up": cosine(lr, steps, steps),
@@ -432,8 +435,8 @@ def first_adam_step(
     from course_utils import training
 
     data = _digits() if data is None else _check_data(data)
-    lr = _base_lr(lr)
-    batch_size = _int("batch_size", batch_size, 1, len(data.x_train))
+    lr = check_real("lr", lr, 0.0, MAX_LR, low_open=True)
+    batch_size = check_int("batch_size", batch_size, 1, len(data.x_train))
     model = training.build_mlp(data.x_train.shape[1], 10, depth=depth, width=width, seed=seed)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     sizes = [data.x_train.shape[1]] + [width] * depth + [10]
