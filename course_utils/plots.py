@@ -129,17 +129,10 @@ def _check_figure(figure) -> Figure:
 
 def check_figure_size(figsize, dpi) -> None:
     """Raise ``ValueError`` unless ``figsize`` (inches) at ``dpi`` makes a sane figure."""
-    check_sequence("figsize", figsize, min_len=2, max_len=2)
-    try:
-        width, height = (float(v) for v in figsize)
-        dpi = float(dpi)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"figsize must be (width, height) in inches and dpi a number; got "
-            f"figsize={figsize!r}, dpi={dpi!r}"
-        ) from None
-    if not all(math.isfinite(v) and v > 0 for v in (width, height, dpi)):
-        raise ValueError(f"figsize and dpi must be positive; got figsize={figsize!r}, dpi={dpi!r}")
+    width, height = check_sequence(
+        "figsize", figsize, lambda n, v: check_real(n, v, 0, low_open=True), min_len=2, max_len=2
+    )
+    dpi = check_real("dpi", dpi, 0, low_open=True)
     if dpi < MIN_DPI:
         raise ValueError(f"dpi must be >= {MIN_DPI} (text cannot be drawn smaller); got {dpi:g}")
     if max(width, height) * dpi > MAX_PIXELS:

@@ -45,6 +45,7 @@ __all__ = [
     "make_rng",
     "check_array",
     "check_sequence",
+    "check_mapping",
     "check_elements",
     "check_work",
     "check_callable",
@@ -275,3 +276,23 @@ def check_finite_result(what: str, value, advice: str = "") -> None:
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_mapping(name: str, value, kinds, what: str, max_len: int = MAX_ITEMS) -> dict:
+    """``value`` if it is a dict of 1 to ``max_len`` names (str) -> objects of ``kinds``
+    (a type or a tuple of types), else ``ValueError``; ``what`` says what the objects are.
+
+    E.g. ``check_mapping("runs", runs, SeedRuns, "SeedRuns (from train_seeds)")``.
+    """
+    if not isinstance(value, dict) or not 1 <= len(value) <= max_len:
+        size = f" of {len(value)} entries" if isinstance(value, dict) else ""
+        raise ValueError(
+            f"{name} must be a dict of 1 to {max_len} entries: name -> {what}; "
+            f"got {type(value).__name__}{size}"
+        )
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, kinds):
+            raise ValueError(
+                f"{name} must map names (str) to {what}; got {repr(key)[:40]}: {type(item).__name__}"
+            )
+    return value

@@ -201,7 +201,7 @@ def test_histogram_counts_equal_numpys(activation):
         ),
         (
             lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize=(0, 3)),
-            "must be positive",
+            r"figsize\[0\] must be > 0",
         ),
         (
             lambda: plot_layer_histograms([np.zeros((2, 2))], "tanh", figsize="big"),

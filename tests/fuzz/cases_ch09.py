@@ -145,10 +145,6 @@ CASES = [
     (runs.curve_summary, dict(history=_HISTORY, num_classes=3, smoothing=0.9)),
     (runs.seed_metrics, dict(runs=_SEED_RUNS, num_classes=3, smoothing=0.9, early=2)),
     (runs.seed_table, dict(runs={"a": _SEED_RUNS}, num_classes=3)),
-    (
-        runs.check_mapping,
-        dict(name="runs", value={"a": _HISTORY}, kinds=type(_HISTORY), what="History", max_len=3),
-    ),
     # figures
     (
         figures.plot_loss_curves,

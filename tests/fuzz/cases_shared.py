@@ -162,6 +162,10 @@ CASES = [
         validation.check_sequence,
         dict(name="seeds", value=[0, 1], item=lambda n, x: validation.check_int(n, x, 0)),
     ),
+    (
+        validation.check_mapping,
+        dict(name="runs", value={"a": 1.0}, kinds=float, what="float", max_len=3),
+    ),
     (validation.check_work, dict(what="a run", multiply_adds=1e6)),
     (validation.check_callable, dict(name="f", value=abs)),
     (validation.check_finite_result, dict(what="the loss", value=1.0)),

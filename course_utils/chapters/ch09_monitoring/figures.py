@@ -10,7 +10,6 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils.chapters.ch09_monitoring.runs import check_mapping
 from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
 from course_utils.plots import MAX_BINS, check_figure_size
 from course_utils.seed_runs import SeedRuns
@@ -20,6 +19,7 @@ from course_utils.validation import (
     check_bool,
     check_choice,
     check_int,
+    check_mapping,
     check_real,
     check_sequence,
 )

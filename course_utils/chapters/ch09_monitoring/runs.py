@@ -8,8 +8,6 @@ initialisation's plateau), read from real runs and summarised over seeds.
 - :func:`seed_metrics`, :func:`seed_table`: the same over :data:`SEEDS`, from
   :func:`~course_utils.seed_runs.train_seeds` (re-exported here with :func:`base_model` and
   :func:`median_range`, as the notebook uses them);
-- :func:`check_mapping`: the check of a ``name -> result`` dict argument (here, the figures and
-  chapter 10's figures).
 """
 
 from __future__ import annotations
@@ -33,7 +31,12 @@ from course_utils.seed_runs import (
 )
 from course_utils.tables import format_table
 from course_utils.training import MAX_TRAIN_STEPS
-from course_utils.validation import MAX_ITEMS, check_callable, check_int, check_real
+from course_utils.validation import (
+    check_callable,
+    check_int,
+    check_mapping,
+    check_real,
+)
 
 __all__ = [
     "DIAGNOSES",
@@ -52,7 +55,6 @@ __all__ = [
     "seed_metrics",
     "FAILED_BELOW",
     "seed_table",
-    "check_mapping",
 ]
 
 #: The chapter's runs: the same MLP (:data:`BASE_RUN`: 4 hidden ReLU layers of 64, Kaiming
@@ -319,23 +321,3 @@ def seed_table(runs: dict, num_classes: int = 10) -> str:
                 else f"{np.nanmedian(hidden[:, :10]):.0e} in steps 1-10"
             )
     return format_table(rows, index=list(runs), index_name="setting")
-
-
-def check_mapping(name: str, value, kinds, what: str, max_len: int = MAX_ITEMS) -> dict:
-    """``value`` if it is a dict of 1 to ``max_len`` names (str) -> objects of ``kinds``
-    (a type or a tuple of types), else ``ValueError``; ``what`` says what the objects are.
-
-    E.g. ``check_mapping("runs", runs, SeedRuns, "SeedRuns (from train_seeds)")``.
-    """
-    if not isinstance(value, dict) or not 1 <= len(value) <= max_len:
-        size = f" of {len(value)} entries" if isinstance(value, dict) else ""
-        raise ValueError(
-            f"{name} must be a dict of 1 to {max_len} entries: name -> {what}; "
-            f"got {type(value).__name__}{size}"
-        )
-    for key, item in value.items():
-        if not isinstance(key, str) or not isinstance(item, kinds):
-            raise ValueError(
-                f"{name} must map names (str) to {what}; got {repr(key)[:40]}: {type(item).__name__}"
-            )
-    return value

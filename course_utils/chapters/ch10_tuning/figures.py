@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_utils.chapters.ch09_monitoring.runs import check_mapping
 from course_utils.chapters.ch10_tuning.runs import (
     EXPLORER_PEAK,
     SyntheticSearch,
@@ -18,7 +17,14 @@ from course_utils.chapters.ch10_tuning.runs import (
 )
 from course_utils.plots import check_figure_size
 from course_utils.tuning import SearchResult, log_uniform
-from course_utils.validation import check_bool, check_int, check_real, check_sequence, make_rng
+from course_utils.validation import (
+    check_bool,
+    check_int,
+    check_mapping,
+    check_real,
+    check_sequence,
+    make_rng,
+)
 
 #: Draws per row of :func:`plot_sampling_scales` (a strip of dots: more is a smear).
 MAX_POINTS = 1000

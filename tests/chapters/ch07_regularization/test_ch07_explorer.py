@@ -156,7 +156,7 @@ def test_a_mask_that_drops_everything_warns():
         ),
         (dict(seed=51), "seed must be an integer between 0 and 50; got 51"),
         (dict(n_masks=0), "n_masks must be between 1 and 65536; got 0"),
-        (dict(figsize=(0, 1)), "figsize and dpi must be positive"),
+        (dict(figsize=(0, 1)), "figsize.0. must be > 0; got 0"),
     ],
 )
 def test_bad_start_values_raise_saying_what_is_allowed(start, message):

@@ -330,24 +330,6 @@ def test_monitored_run_calls_back_after_the_monitor_every_step(digits_dataset):
         ch09.monitored_run(digits_dataset, dict(lr=0.1), callback=3)
 
 
-def test_check_mapping_names_the_argument_and_what_it_maps_to():
-    runs = {"a": 1, "b": 2}
-    assert ch09.check_mapping("runs", runs, int, "int") is runs
-    for bad, got in (
-        ([1], "got list"),
-        ({}, "got dict of 0 entries"),
-        (dict.fromkeys("abc", 1), "got dict of 3 entries"),
-    ):
-        with pytest.raises(
-            ValueError, match=f"runs must be a dict of 1 to 2 entries: name -> int; {got}"
-        ):
-            ch09.check_mapping("runs", bad, int, "int", max_len=2)
-    with pytest.raises(ValueError, match=r"runs must map names \(str\) to int; got 'a': str"):
-        ch09.check_mapping("runs", {"a": "x"}, int, "int")
-    with pytest.raises(ValueError, match=r"got 3: int"):
-        ch09.check_mapping("runs", {3: 1}, int, "int")
-
-
 def test_plateau_steps_and_curve_summary_on_made_up_curves():
     from course_utils.training import History
 
