@@ -5,11 +5,20 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import preprocessing as P
-from course_utils.chapters.ch02_preprocessing import checks, explorer, figures, runs
+from course_utils.chapters.ch02_preprocessing import (
+    checks,
+    explorer,
+    figures,
+    runs,
+    runs_images,
+    runs_leakage,
+)
 
 MODULES = [
     "course_utils.preprocessing",
     "course_utils.chapters.ch02_preprocessing.runs",
+    "course_utils.chapters.ch02_preprocessing.runs_images",
+    "course_utils.chapters.ch02_preprocessing.runs_leakage",
     "course_utils.chapters.ch02_preprocessing.figures",
     "course_utils.chapters.ch02_preprocessing.explorer",
     "course_utils.chapters.ch02_preprocessing.checks",
@@ -23,7 +32,7 @@ _IMAGES = _rng.integers(0, 256, (8, 4, 4, 3)).astype(np.float64)
 _TRAIN, _TEST, _ALL = _IMAGES[:6].tolist(), _IMAGES[6:].tolist(), _IMAGES.tolist()
 _Y = np.arange(40) % 2
 _DEMO = runs.whitening_demo(n=50)
-_OFFSETS = runs.test_offsets_over_splits(_IMAGES, test_share=0.25, seeds=[0, 1])
+_OFFSETS = runs_images.test_offsets_over_splits(_IMAGES, test_share=0.25, seeds=[0, 1])
 
 
 def _zca(X, eps=1e-5):
@@ -42,22 +51,22 @@ CASES = [
     (P.whiten, dict(X=_X, method="pca", eps=1e-5)),
     (P.decorrelate, dict(X=_X)),
     (P.ImageNormalizer, dict(mode="channel")),
-    (runs.photo_tiles, dict(photos=[np.zeros((8, 8, 3), np.uint8)], size=4)),
-    (runs.split_rows, dict(n=20, test_share=0.25, seed=0)),
+    (runs_images.photo_tiles, dict(photos=[np.zeros((8, 8, 3), np.uint8)], size=4)),
+    (runs_images.split_rows, dict(n=20, test_share=0.25, seed=0)),
     (
         runs.correlated_gaussian,
         dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0, offset=np.array([1.0, 0.5])),
     ),
     (runs.whitening_demo, dict(correlation=0.5, angle=10.0, scale=1.5, n=50, seed=0, eps=1e-5)),
     (runs.whitening_distances, dict(X=_X, eps=1e-5, n_rotations=3, seed=0)),
-    (runs.recipe_table, dict(train=_TRAIN, test=_TEST, digits=1)),
-    (runs.leakage_table, dict(train=_X[:30], test=_X[30:])),
+    (runs_images.recipe_table, dict(train=_TRAIN, test=_TEST, digits=1)),
+    (runs_leakage.leakage_table, dict(train=_X[:30], test=_X[30:])),
     (runs.identity_table, dict(X=_X, eps_values=[1e-5])),
     (runs.sklearn_whitening_scale, dict(n=100)),
     (runs.sklearn_difference, dict(X=_X, eps=1e-12)),
-    (runs.test_offsets_over_splits, dict(images=_ALL, test_share=0.25, seeds=[0, 1])),
-    (runs.offsets_table, dict(offsets=_OFFSETS)),
-    (runs.leakage_over_splits, dict(x=_X, y=_Y, test_share=0.25, n_splits=2, seed=0)),
+    (runs_images.test_offsets_over_splits, dict(images=_ALL, test_share=0.25, seeds=[0, 1])),
+    (runs_images.offsets_table, dict(offsets=_OFFSETS)),
+    (runs_leakage.leakage_over_splits, dict(x=_X, y=_Y, test_share=0.25, n_splits=2, seed=0)),
     (
         runs.WhiteningDemo,
         dict(
@@ -70,9 +79,12 @@ CASES = [
             cov_zca=np.eye(3),
         ),
     ),
-    (runs.SplitOffsets, dict(raw=np.zeros((2, 3)), standardised=np.zeros((2, 3)), seeds=(0, 1))),
     (
-        runs.LeakageOverSplits,
+        runs_images.SplitOffsets,
+        dict(raw=np.zeros((2, 3)), standardised=np.zeros((2, 3)), seeds=(0, 1)),
+    ),
+    (
+        runs_leakage.LeakageOverSplits,
         dict(
             max_mean_change=np.zeros(2),
             max_scale_change=np.zeros(2),

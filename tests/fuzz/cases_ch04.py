@@ -4,7 +4,13 @@ tests/test_fuzz.py."""
 import numpy as np
 
 from course_utils import batchnorm as B
-from course_utils.chapters.ch04_batchnorm import checks, explorer, runs
+from course_utils.chapters.ch04_batchnorm import (
+    checks,
+    checks_answers,
+    explorer,
+    runs,
+    runs_training,
+)
 
 MODULES = [
     "course_utils.batchnorm",
@@ -13,6 +19,7 @@ MODULES = [
     "course_utils.chapters.ch04_batchnorm.explorer",
     "course_utils.chapters.ch04_batchnorm.checks",
     "course_utils.chapters.ch04_batchnorm.checks_backward",
+    "course_utils.chapters.ch04_batchnorm.checks_answers",
 ]
 
 X = np.random.default_rng(0).standard_normal((6, 3))
@@ -57,10 +64,13 @@ CASES = [
     (runs.eps_effect, dict(std=0.01, depth=2, width=16, n=32, eps=1e-5, seed=0)),
     (runs.batch_size_effect, dict(x=X, batch_sizes=(2, 4), n_batches=3, eps=1e-5, seed=0)),
     (runs.pair_normalised, dict(x=X[:2], eps=1e-5)),
-    (runs.bad_init_mlp, dict(std=0.01, batchnorm=True, depth=2, width=8, bad_output=False, seed=0)),
     (
-        runs.recalibrated,
-        dict(model=runs.bad_init_mlp(0.1, True, depth=1, width=4), x=np.zeros((4, 64))),
+        runs_training.bad_init_mlp,
+        dict(std=0.01, batchnorm=True, depth=2, width=8, bad_output=False, seed=0),
+    ),
+    (
+        runs_training.recalibrated,
+        dict(model=runs_training.bad_init_mlp(0.1, True, depth=1, width=4), x=np.zeros((4, 64))),
     ),
     (
         explorer.explorer_run,
@@ -82,6 +92,8 @@ CASES = [
     (explorer.BatchNormExplorer, dict(std=0.1, batchnorm=False, batch_size=8)),
     (checks.check_bn_forward, dict(bn_forward_train=_forward)),
     (checks.check_bn_backward, dict(bn_backward_train=_backward)),
+    (checks_answers.eps_arguments, dict(eps=1e-5)),
+    (checks_answers.matches, dict(got=X, candidate=X + 1e-9, tol=1e-8)),
 ]
 EXEMPT = {
     B.BatchNormCache: "a result dataclass made by batchnorm_forward",
@@ -89,15 +101,17 @@ EXEMPT = {
     runs.TrainVsEval: "a result dataclass",
     runs.EpsEffect: "a result dataclass",
     runs.BatchSizeEffect: "a result dataclass",
-    runs.InitComparison: "a result dataclass",
-    runs.RunningStatsLag: "a result dataclass",
+    runs_training.InitComparison: "a result dataclass",
+    runs_training.RunningStatsLag: "a result dataclass",
     explorer.ExplorerRun: "a result dataclass",
-    runs.init_comparison: "trains 2 x len(stds) MLPs for epochs (seconds each); its sizes are "
+    runs_training.init_comparison: "trains 2 x len(stds) MLPs for epochs (seconds each); its sizes are "
     "bounded (MAX_MLP_*, MAX_TRAIN_EPOCHS, check_work) and tested",
-    runs.running_stats_lag: "trains len(stds) x len(seeds) MLPs (seconds each)",
+    runs_training.running_stats_lag: "trains len(stds) x len(seeds) MLPs (seconds each)",
     checks.bn_forward_cases: "no arguments: the check's fixed cases",
     checks.bn_backward_cases: "no arguments: the check's fixed cases",
     checks.bn_forward_mistake: "a hint for a wrong answer, called by check_bn_forward",
     checks.bn_backward_mistake: "a hint for a wrong answer, called by check_bn_backward",
     checks.bn_numerical_gradients: "a helper of check_bn_backward (centred differences)",
+    checks_answers.as_float_array: "reads an answer's returned value: every value is allowed "
+    "(None: not numbers), and NaN passes through for the check to report",
 }

@@ -202,7 +202,7 @@ CASES = [
         surfaces.run,
         dict(surface="quadratic", optimizer="SGD", lr=0.1, steps=50, start=None, momentum=0.9),
     ),
-    (surfaces.race, dict(surface="saddle", contenders={"GD": ("SGD", dict(lr=0.1))}, steps=50)),
+    (runs.race, dict(surface="saddle", contenders={"GD": ("SGD", dict(lr=0.1))}, steps=50)),
     (surfaces.optimizer_settings, dict(optimizer="Adam", lr=0.1, momentum=0.9, beta2=0.999)),
     (
         surfaces.explore,

@@ -5,8 +5,9 @@ The lesson (forward, backward, the layer step of the NumPy network) is
 
 - ``runs.py``: the experiments on the lecture's network (invariances, train vs eval mode,
   eps, batch size); ``runs_training.py``: training on the digits with and without Batch
-  Norm, running statistics (both importable from ``runs``);
+  Norm, running statistics;
 - ``explorer.py``: the Batch Norm explorer and the network it computes;
 - ``checks.py``: the visible checks of the exercises (forward in training mode; backward in
-  ``checks_backward.py``, importable from ``checks``).
+  ``checks_backward.py``, importable from ``checks``; what both read of an answer in
+  ``checks_answers.py``).
 """

@@ -4,19 +4,23 @@ Both checks compute the expected values first (with :mod:`course_utils.batchnorm
 the student's function inside ``references.hidden(...)``, so an answer that calls the course's
 reference fails with ``ReferenceUnavailable``. A wrong value is compared with the usual wrong
 answers (:func:`bn_forward_mistake`, :func:`bn_backward_mistake`) to say which one it looks
-like. The forward check is here; the backward check and its helpers are in
-:mod:`~course_utils.chapters.ch04_batchnorm.checks_backward`, imported back here.
+like. The forward check is here; the backward check is in
+:mod:`~course_utils.chapters.ch04_batchnorm.checks_backward`, imported back here; how both call
+and read an answer, in :mod:`~course_utils.chapters.ch04_batchnorm.checks_answers`.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+from course_utils.chapters.ch04_batchnorm.checks_answers import (
+    as_float_array,
+    eps_arguments,
+    matches,
+)
 from course_utils.chapters.ch04_batchnorm.checks_backward import (
     BN_BACKWARD_TOL,
     BN_NUMERICAL_TOL,
-    _as_float_array,
-    _matches,
     bn_backward_cases,
     bn_backward_mistake,
     bn_numerical_gradients,
@@ -142,7 +146,7 @@ def bn_forward_mistake(x, gamma, beta, eps, got) -> str:
             (gamma * x_hat, "beta is not added: return gamma * x_hat + beta."),
         ]
     for candidate, hint in candidates:
-        if _matches(got, candidate, BN_FORWARD_TOL):
+        if matches(got, candidate, BN_FORWARD_TOL):
             return hint
     return (
         "Normalise each feature (column, axis=0) with the batch's mean and biased variance "
@@ -162,22 +166,21 @@ def check_bn_forward(bn_forward_train: Callable) -> None:
     """
     import numpy as np
 
-    from course_utils.batchnorm import EPS, batchnorm_forward
+    from course_utils.batchnorm import batchnorm_forward
 
     if not callable(bn_forward_train):
         raise TypeError(
             f"bn_forward_train must be a function; got {type(bn_forward_train).__name__}"
         )
     for name, x, gamma, beta, eps in bn_forward_cases():
-        kwargs = {} if eps is None else {"eps": eps}
-        eps = EPS if eps is None else eps
+        kwargs, eps = eps_arguments(eps)
         want, _ = batchnorm_forward(x, gamma, beta, eps=eps)
         given = (x.copy(), gamma.copy(), beta.copy())
         got = call_answer(
             "bn_forward", f"bn_forward_train on '{name}'", bn_forward_train, *given, **kwargs
         )
         problem = hint = None
-        array = _as_float_array(got) if isinstance(got, np.ndarray) else None
+        array = as_float_array(got) if isinstance(got, np.ndarray) else None
         if not all(np.array_equal(a, b) for a, b in zip(given, (x, gamma, beta))):
             problem = "changed an input array (x, gamma or beta) in place"
             hint = (

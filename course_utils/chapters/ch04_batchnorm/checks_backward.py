@@ -5,13 +5,18 @@ here back (``checks.check_bn_backward`` etc. keep working). :func:`check_bn_back
 the expected gradients with :mod:`course_utils.batchnorm` and by centred differences
 (:func:`bn_numerical_gradients`), then runs the student's function inside
 ``references.hidden("bn_backward")``; a wrong value is compared with the usual wrong answers
-(:func:`bn_backward_mistake`). The array helpers shared with the forward check live here too.
+(:func:`bn_backward_mistake`).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+from course_utils.chapters.ch04_batchnorm.checks_answers import (
+    as_float_array,
+    eps_arguments,
+    matches,
+)
 from course_utils.checking import call_answer
 
 __all__ = [
@@ -29,28 +34,6 @@ BN_BACKWARD_TOL = 1e-8
 #: Largest error allowed against a numerical gradient (centred differences), relative to the
 #: size of the gradient's terms: the differences themselves are only accurate to ~1e-9.
 BN_NUMERICAL_TOL = 1e-6
-
-
-def _as_float_array(value):
-    """``value`` as a float64 array, or ``None`` if it is not numbers (untrusted input)."""
-    import numpy as np
-
-    if isinstance(value, (str, bytes, dict)) or value is None:
-        return None
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _matches(got, candidate, tol) -> bool:
-    import numpy as np
-
-    return (
-        got.shape == candidate.shape
-        and bool(np.all(np.isfinite(candidate)))
-        and np.allclose(got, candidate, rtol=tol, atol=tol)
-    )
 
 
 # ----------------------------------------------------------------------------- backward pass
@@ -197,7 +180,7 @@ def bn_backward_mistake(part: str, dout, x, gamma, eps, got) -> str:
 
     def match(candidates, fallback):
         for candidate, hint in candidates:
-            if candidate is not None and _matches(got, np.asarray(candidate), BN_BACKWARD_TOL):
+            if candidate is not None and matches(got, np.asarray(candidate), BN_BACKWARD_TOL):
                 return hint
         return fallback
 
@@ -348,15 +331,14 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
     """
     import numpy as np
 
-    from course_utils.batchnorm import EPS, batchnorm_backward, batchnorm_forward
+    from course_utils.batchnorm import batchnorm_backward, batchnorm_forward
 
     if not callable(bn_backward_train):
         raise TypeError(
             f"bn_backward_train must be a function; got {type(bn_backward_train).__name__}"
         )
     for name, dout, x, gamma, eps in bn_backward_cases():
-        kwargs = {} if eps is None else {"eps": eps}
-        eps = EPS if eps is None else eps
+        kwargs, eps = eps_arguments(eps)
         _, cache = batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
         want = batchnorm_backward(dout, cache)
         numerical = bn_numerical_gradients(dout, x, gamma, eps)
@@ -390,7 +372,7 @@ def check_bn_backward(bn_backward_train: Callable) -> None:
             # dgamma and dbeta first: the simpler parts, and dx's formula is built on them
             for part, index in (("dbeta", 2), ("dgamma", 1), ("dx", 0)):
                 value = got[index]
-                array = _as_float_array(value)
+                array = as_float_array(value)
                 if array is None or array.dtype == object:
                     problem = f"returned {part} as a {type(value).__name__}, expected an array"
                     hint = "Compute each gradient with NumPy, as arrays."

@@ -1,7 +1,5 @@
 r"""Chapter 04's training runs: the chapter's MLP on the digits, with and without Batch Norm.
 
-Split from :mod:`course_utils.chapters.ch04_batchnorm.runs` (which imports every public name
-here back, so ``runs.init_comparison`` etc. keep working): the runs that train a torch MLP.
 :func:`bad_init_mlp` builds it from a chosen init std, :func:`recalibrated` recomputes its
 Batch Norm running statistics, :func:`init_comparison` trains it from several stds without
 and with BN, and :func:`running_stats_lag` measures how far eval mode's running statistics

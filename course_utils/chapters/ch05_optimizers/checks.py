@@ -25,16 +25,6 @@ NESTEROV_STEP_TOL = 1e-9
 # --- shared plumbing ----------------------------------------------------------------------------
 
 
-def _run_hidden(exercise: str, title: str, function: Callable, *args, **kwargs):
-    """``function(*args, **kwargs)`` with ``exercise`` 's references hidden.
-
-    A call of a reference becomes a WRONG line and an ``AssertionError`` naming
-    ``ReferenceUnavailable``; any other error (the stub's ``NotImplementedError``, a bug in the
-    answer) propagates with its own traceback, which is what the student needs to see.
-    """
-    return call_answer(exercise, title, function, *args, **kwargs)
-
-
 def _as_float_array(value):
     """``value`` as a float64 array, or ``None`` if it is not numeric (untrusted value)."""
     import numpy as np
@@ -73,6 +63,43 @@ def _unchanged(title: str, name: str, before: tuple, after: tuple, how: str) -> 
             title,
             "an input array was changed in place",
             f"{name} must return new arrays and leave its inputs alone ({how}).",
+        )
+
+
+def _check_result(title: str, function: str, names: tuple, got, want: tuple, tol: float, hint):
+    """Fail ``title`` unless ``got`` is the tuple ``names`` of arrays equal to ``want`` within
+    ``tol`` (relative); ``hint(arrays)`` says what a wrong value looks like."""
+    import numpy as np
+
+    if not (isinstance(got, tuple) and len(got) == len(names)):
+        _fail(
+            title,
+            f"returned {type(got).__name__}"
+            + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
+            f"{function} must return the tuple ({', '.join(names)}).",
+        )
+    arrays = tuple(_as_float_array(a) for a in got)
+    for name, g, w, raw in zip(names, arrays, want, got):
+        if g is None or g.shape != w.shape:
+            _fail(
+                title,
+                f"{name} is {getattr(raw, 'shape', type(raw).__name__)}, expected "
+                f"an array of shape {w.shape}",
+                "Return NumPy arrays of x's shape.",
+            )
+    with np.errstate(all="ignore"):
+        wrong = [
+            (n, g, w)
+            for n, g, w in zip(names, arrays, want)
+            if not np.allclose(g, w, rtol=tol, atol=1e-12)
+        ]
+    if wrong:
+        name, g, w = wrong[0]
+        _fail(
+            title,
+            f"{name} = {np.round(g, 6).ravel().tolist()}, expected "
+            f"{np.round(w, 6).ravel().tolist()} (relative tolerance {tol:g})",
+            hint(arrays),
         )
 
 
@@ -239,41 +266,19 @@ def check_nesterov_step(nesterov_step: Callable) -> None:
             return grad(np.array(z, dtype=np.float64, copy=True))
 
         inputs = (x.copy(), v.copy())
-        got = _run_hidden("nesterov_step", title, nesterov_step, recorded, *inputs, lr, mu)
+        got = call_answer("nesterov_step", title, nesterov_step, recorded, *inputs, lr, mu)
         _unchanged(
             title, "nesterov_step", (x, v), inputs, "v_next = momentum * v - ..., not v *= momentum"
         )
-        if not (isinstance(got, tuple) and len(got) == 2):
-            _fail(
-                title,
-                f"returned {type(got).__name__}"
-                + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
-                "nesterov_step must return the tuple (x_next, v_next).",
-            )
-        arrays = tuple(_as_float_array(a) for a in got)
-        for name, g, w, raw in zip(("x_next", "v_next"), arrays, want, got):
-            if g is None or g.shape != w.shape:
-                _fail(
-                    title,
-                    f"{name} is {getattr(raw, 'shape', type(raw).__name__)}, expected "
-                    f"an array of shape {w.shape}",
-                    "Return NumPy arrays of x's shape.",
-                )
-        with np.errstate(all="ignore"):
-            wrong = [
-                (n, g, w)
-                for n, g, w in zip(("x_next", "v_next"), arrays, want)
-                if not np.allclose(g, w, rtol=NESTEROV_STEP_TOL, atol=1e-12)
-            ]
-        if wrong:
-            name, g, w = wrong[0]
-            _fail(
-                title,
-                f"{name} = {np.round(g, 6).ravel().tolist()}, expected "
-                f"{np.round(w, 6).ravel().tolist()} (relative tolerance "
-                f"{NESTEROV_STEP_TOL:g})",
-                _nesterov_hint(grad, x, v, lr, mu, points, arrays),
-            )
+        _check_result(
+            title,
+            "nesterov_step",
+            ("x_next", "v_next"),
+            got,
+            want,
+            NESTEROV_STEP_TOL,
+            lambda arrays: _nesterov_hint(grad, x, v, lr, mu, points, arrays),
+        )
         return want
 
     for title, grad, x, v, lr, mu in _nesterov_cases():
@@ -451,39 +456,17 @@ def check_adam_step(adam_step: Callable) -> None:
     def one_step(title, x, dx, m, v, t, kwargs):
         want = reference(x, dx, m, v, t, **kwargs)
         inputs = [a.copy() for a in (x, dx, m, v)]
-        got = _run_hidden("adam_step", title, adam_step, *inputs, t, **kwargs)
+        got = call_answer("adam_step", title, adam_step, *inputs, t, **kwargs)
         _unchanged(title, "adam_step", (x, dx, m, v), inputs, "m = beta1 * m + ..., not m *= beta1")
-        if not (isinstance(got, tuple) and len(got) == 3):
-            _fail(
-                title,
-                f"returned {type(got).__name__}"
-                + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
-                "adam_step must return the tuple (x_next, m, v).",
-            )
-        arrays = tuple(_as_float_array(a) for a in got)
-        for name, g, w, raw in zip(("x_next", "m", "v"), arrays, want, got):
-            if g is None or g.shape != w.shape:
-                _fail(
-                    title,
-                    f"{name} is {getattr(raw, 'shape', type(raw).__name__)}, expected "
-                    f"an array of shape {w.shape}",
-                    "Return NumPy arrays of x's shape.",
-                )
-        with np.errstate(all="ignore"):
-            wrong = [
-                n
-                for n, g, w in zip(("x_next", "m", "v"), arrays, want)
-                if not np.allclose(g, w, rtol=ADAM_STEP_TOL, atol=1e-12)
-            ]
-        if wrong:
-            name = wrong[0]
-            g, w = (dict(zip(("x_next", "m", "v"), pair))[name] for pair in (arrays, want))
-            _fail(
-                title,
-                f"{name} = {np.round(g, 6).ravel().tolist()}, expected "
-                f"{np.round(w, 6).ravel().tolist()} (relative tolerance {ADAM_STEP_TOL:g})",
-                diagnose(x, dx, m, v, t, kwargs, arrays, want),
-            )
+        _check_result(
+            title,
+            "adam_step",
+            ("x_next", "m", "v"),
+            got,
+            want,
+            ADAM_STEP_TOL,
+            lambda arrays: diagnose(x, dx, m, v, t, kwargs, arrays, want),
+        )
         return want
 
     for title, x, dx, m, v, t, kwargs in _adam_cases():

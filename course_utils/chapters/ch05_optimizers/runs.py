@@ -1,4 +1,5 @@
-"""Chapter 05's seeded runs: weight decay L2 vs decoupled, the digits race, step sizes.
+"""Chapter 05's runs: the races (several optimisers on a 2-D surface, or training on the
+digits), weight decay L2 vs decoupled, step sizes.
 
 Each drives the from-scratch optimisers of :mod:`course_utils.optim` (not ``torch.optim``).
 """
@@ -7,11 +8,56 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.chapters.ch05_optimizers.surfaces import _check_contenders
+from course_utils.chapters.ch05_optimizers.surfaces import MAX_SURFACE_STEPS, run
 from course_utils.optim import MAX_TRAJECTORY_STEPS, OPTIMIZERS, Adam, AdamW
-from course_utils.validation import check_choice, check_int, check_real, check_sequence
+from course_utils.validation import MAX_ITEMS, check_choice, check_int, check_real, check_sequence
 
-__all__ = ["decay_only", "weight_norm", "TorchAdapter", "digits_race", "step_sizes"]
+__all__ = ["race", "decay_only", "weight_norm", "TorchAdapter", "digits_race", "step_sizes"]
+
+
+def _check_contenders(contenders) -> dict:
+    """``contenders`` of :func:`race` and :func:`digits_race`: a non-empty dict of label ->
+    (a class name of :data:`~course_utils.optim.OPTIMIZERS`, kwargs with ``lr``)."""
+    if not isinstance(contenders, dict) or not contenders or len(contenders) > MAX_ITEMS:
+        raise ValueError(
+            f"contenders must be a non-empty dict of label -> (optimizer name, "
+            f"kwargs); got {type(contenders).__name__}"
+        )
+    for label, value in contenders.items():
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict)):
+            raise ValueError(f"contenders[{label!r}] must be (optimizer name, kwargs with lr)")
+        if not isinstance(value[0], str) or value[0] not in OPTIMIZERS:
+            raise ValueError(
+                f"contender {label!r}: optimizer must be one of "
+                f"{', '.join(OPTIMIZERS)}; got {value[0]!r}"
+            )
+        if "lr" not in value[1]:
+            raise ValueError(f"contender {label!r} needs an lr in its kwargs")
+    return contenders
+
+
+# ---------------------------------------------------------------- the race on a 2-D surface
+def race(surface, contenders: dict, steps: int = 200) -> dict:
+    """Run several optimisers on one surface of
+    :mod:`~course_utils.chapters.ch05_optimizers.surfaces` from the same start.
+
+    Parameters
+    ----------
+    surface : str or Surface
+        A key of :data:`~course_utils.chapters.ch05_optimizers.surfaces.SURFACES`.
+    contenders : dict of label -> (optimizer name, kwargs with ``lr``)
+    steps : int
+        At most :data:`~course_utils.chapters.ch05_optimizers.surfaces.MAX_SURFACE_STEPS`.
+
+    Returns
+    -------
+    dict of label -> Trajectory
+    """
+    steps = check_int("steps", steps, 1, MAX_SURFACE_STEPS)
+    return {
+        label: run(surface, name, steps=steps, **kwargs)
+        for label, (name, kwargs) in _check_contenders(contenders).items()
+    }
 
 
 # ---------------------------------------------------------------- weight decay: L2 vs decoupled
@@ -145,13 +191,6 @@ def digits_race(
     with single_torch_thread():
         for label, (name, kwargs) in contenders.items():
             kwargs = dict(kwargs)
-            if name not in OPTIMIZERS:
-                raise ValueError(
-                    f"contender {label!r}: optimizer must be one of "
-                    f"{', '.join(OPTIMIZERS)}; got {name!r}"
-                )
-            if "lr" not in kwargs:
-                raise ValueError(f"contender {label!r} needs an lr in its kwargs")
             model = build_mlp(
                 data.x_train.shape[1],
                 int(data.y_train.max()) + 1,

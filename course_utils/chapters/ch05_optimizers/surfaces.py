@@ -12,7 +12,8 @@ Three surfaces, each with its value and gradient (:data:`SURFACES`):
 
 :func:`run` drives one optimiser of :mod:`course_utils.optim` over a surface from the
 surface's start and returns the :class:`Trajectory`; a run whose point leaves the surface's
-bound (or becomes NaN) stops and says ``"diverged at step k"``. :func:`race` runs several.
+bound (or becomes NaN) stops and says ``"diverged at step k"`` (several optimisers from one
+start: :func:`~course_utils.chapters.ch05_optimizers.runs.race`).
 :func:`quadratic_optimum` gives the best plain-GD and heavy-ball settings on the quadratic
 (Goh, "Why momentum really works", Distill 2017), :func:`contraction_rate` measures a rate
 from a trajectory, :func:`escape_step` the step that leaves the saddle.
@@ -43,7 +44,6 @@ __all__ = [
     "Trajectory",
     "MAX_SURFACE_STEPS",
     "run",
-    "race",
     "EXPLORER_OPTIMIZERS",
     "optimizer_settings",
     "explore",
@@ -221,18 +221,6 @@ def _check_minimum(minimum) -> np.ndarray:
     return check_array("minimum", minimum, shape=(2,), limit=2)
 
 
-def _check_contenders(contenders) -> dict:
-    if not isinstance(contenders, dict) or not contenders or len(contenders) > MAX_ITEMS:
-        raise ValueError(
-            f"contenders must be a non-empty dict of label -> (optimizer name, "
-            f"kwargs); got {type(contenders).__name__}"
-        )
-    for label, value in contenders.items():
-        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict)):
-            raise ValueError(f"contenders[{label!r}] must be (optimizer name, kwargs with lr)")
-    return contenders
-
-
 def run(surface, optimizer: str, lr: float, steps: int = 200, start=None, **kwargs) -> Trajectory:
     """Run ``optim.<optimizer>(lr=lr, **kwargs)`` for ``steps`` steps on ``surface``.
 
@@ -285,27 +273,6 @@ def run(surface, optimizer: str, lr: float, steps: int = 200, start=None, **kwar
         message,
         dict(surface=surface.name, optimizer=optimizer, lr=lr, **kwargs),
     )
-
-
-def race(surface, contenders: dict, steps: int = 200) -> dict:
-    """Run several optimisers on one surface from the same start.
-
-    Parameters
-    ----------
-    contenders : dict of label -> (optimizer name, kwargs with ``lr``)
-
-    Returns
-    -------
-    dict of label -> Trajectory
-    """
-    _check_steps(steps)
-    out = {}
-    for label, (name, kwargs) in _check_contenders(contenders).items():
-        kwargs = dict(kwargs)
-        if "lr" not in kwargs:
-            raise ValueError(f"contender {label!r} needs an lr in its kwargs")
-        out[label] = run(surface, name, steps=steps, **kwargs)
-    return out
 
 
 #: The explorer's optimiser menu.

@@ -14,6 +14,8 @@ from sklearn.decomposition import PCA
 
 from course_utils import preprocessing as P
 from course_utils.chapters.ch02_preprocessing import runs as R
+from course_utils.chapters.ch02_preprocessing import runs_images as RI
+from course_utils.chapters.ch02_preprocessing import runs_leakage as RL
 from course_utils.chapters.ch02_preprocessing.explorer import whitening_explorer
 from course_utils.data import load_sample_photos
 
@@ -74,7 +76,7 @@ def test_identity_deviation_is_what_eps_predicts(demo):
 
 
 def test_photo_patches_whiten_and_agree_with_sklearn(photos):
-    patches = R.photo_tiles(photos.values(), size=8)
+    patches = RI.photo_tiles(photos.values(), size=8)
     rows = patches.reshape(len(patches), -1)
     assert rows.shape == (8480, 192)
     assert P.max_identity_deviation(P.whiten(rows, "zca", eps=1e-10)) < 1e-6
@@ -96,8 +98,8 @@ def test_zca_is_the_closest_whitening(demo):
 
 # ---------------------------------------------------------------- 3. the seed's table
 def test_recipe_table_on_photo_tiles(photos):
-    tiles = R.photo_tiles(photos.values(), size=32)
-    train, test = R.split_rows(len(tiles), test_share=0.25, seed=SEED)
+    tiles = RI.photo_tiles(photos.values(), size=32)
+    train, test = RI.split_rows(len(tiles), test_share=0.25, seed=SEED)
     assert tiles[train].shape == (390, 32, 32, 3) and tiles[test].shape == (130, 32, 32, 3)
     image = P.ImageNormalizer("image").fit(tiles[train])
     assert (round(image.mean_.min(), 1), round(image.mean_.max(), 1)) == (97.2, 118.4)
@@ -115,7 +117,7 @@ def test_recipe_table_on_photo_tiles(photos):
     np.testing.assert_allclose(test_out.std(axis=(0, 1, 2)), [0.98, 0.96, 0.95], atol=0.005)
     raw = image.transform(tiles[test]).mean(axis=(0, 1, 2))
     np.testing.assert_allclose(raw, [-8.78, -7.38, -9.18], atol=0.005)
-    table = R.recipe_table(tiles[train], tiles[test])
+    table = RI.recipe_table(tiles[train], tiles[test])
     assert "mean image (32, 32, 3): 97.2 to 118.4" in table
     assert "channel means 103.0 112.4 102.7  95.9 77.3 84.4" in table
 
@@ -129,12 +131,12 @@ def test_recipe_table_on_digits(digits):
     assert P.ImageNormalizer("channel").fit(train).transform(train).std() == pytest.approx(
         6.02, abs=0.005
     )
-    assert "mean image (8, 8, 1): 0.0 to 12.1" in R.recipe_table(train, val)
+    assert "mean image (8, 8, 1): 0.0 to 12.1" in RI.recipe_table(train, val)
 
 
 # ---------------------------------------------------------------- 4. the train-only rule
 def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
-    table = R.leakage_table(digits.x_train, digits.x_val)
+    table = RL.leakage_table(digits.x_train, digits.x_val)
     rows = [numbers(line) for line in table.splitlines()[2:]]
     assert rows[0] == [0.0, 0.0, 0.0346, 1.0092]
     assert rows[1] == [0.0099, 0.9979, 0.0255, 0.9753]
@@ -150,9 +152,9 @@ def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
 def test_test_offsets_over_200_splits(photos):
     # "over 200 random splits the offset averages close to 0 (+0.7 raw, +0.01 standardised) with
     # an SD of 7 to 9 per channel (0.09 to 0.10 standardised), anywhere from -24 to +25"
-    tiles = R.photo_tiles(photos.values(), size=32)
-    offsets = R.test_offsets_over_splits(tiles, test_share=0.25, seeds=range(200))
-    train, test = R.split_rows(len(tiles), test_share=0.25, seed=SEED)
+    tiles = RI.photo_tiles(photos.values(), size=32)
+    offsets = RI.test_offsets_over_splits(tiles, test_share=0.25, seeds=range(200))
+    train, test = RI.split_rows(len(tiles), test_share=0.25, seed=SEED)
     # seed 0 is the recipe table's split; the sums-based statistics agree with ImageNormalizer
     # to rounding (1e-9: values up to 255, sums of up to 10^8 terms)
     for mode, got in (("channel", offsets.raw[0]), ("channel_std", offsets.standardised[0])):
@@ -167,14 +169,14 @@ def test_test_offsets_over_200_splits(photos):
     )
     assert np.all(np.abs(offsets.standardised.mean(axis=0)) < 0.015)
     assert (round(offsets.raw.min()), round(offsets.raw.max())) == (-24, 25)
-    table = R.offsets_table(offsets)
+    table = RI.offsets_table(offsets)
     assert "-8.78 -7.38 -9.18     0.75 0.72 0.75     8.74 7.04 8.12      -23.59 to 24.67" in table
 
 
 def test_leakage_over_50_splits(digits):
     x = np.concatenate([digits.x_train, digits.x_val])
     y = np.concatenate([digits.y_train, digits.y_val])
-    leak = R.leakage_over_splits(x, y, n_splits=50, seed=SEED)
+    leak = RL.leakage_over_splits(x, y, n_splits=50, seed=SEED)
     assert leak.n == 50
     assert leak.leak_looks_better == 50  # "better in each of the 50 splits"
     assert leak.blank_pixel_splits == 17  # "it happens in 17"
@@ -184,9 +186,9 @@ def test_leakage_over_50_splits(digits):
     assert round(spreads["test_mean_leak"].median, 4) == pytest.approx(0.0246, abs=1e-9)
     assert round(spreads["max_scale_change"].max, 4) == pytest.approx(0.9985, abs=1e-9)
     with pytest.raises(ValueError, match="y must have shape"):
-        R.leakage_over_splits(x, y[:-1])
+        RL.leakage_over_splits(x, y[:-1])
     with pytest.raises(ValueError, match="n_splits must be between 1 and 1000"):
-        R.leakage_over_splits(x, y, n_splits=0)
+        RL.leakage_over_splits(x, y, n_splits=0)
 
 
 # ---------------------------------------------------------------- 5. the explorer cell
@@ -240,16 +242,16 @@ def test_zca_is_the_whitening_closest_to_the_centred_data():
 
 def test_photo_tiles_cut_without_overlap():
     photo = np.arange(10 * 12 * 3).reshape(10, 12, 3)
-    tiles = R.photo_tiles([photo, photo], size=4)
+    tiles = RI.photo_tiles([photo, photo], size=4)
     assert tiles.shape == (12, 4, 4, 3)
     np.testing.assert_array_equal(tiles[1], photo[0:4, 4:8])
     np.testing.assert_array_equal(tiles[3], photo[4:8, 0:4])
 
 
 def test_split_rows_is_a_seeded_partition():
-    train, test = R.split_rows(10, 0.3, seed=0)
+    train, test = RI.split_rows(10, 0.3, seed=0)
     assert len(test) == 3 and sorted(np.r_[train, test]) == list(range(10))
-    assert np.array_equal(R.split_rows(10, 0.3, seed=0)[1], test)
+    assert np.array_equal(RI.split_rows(10, 0.3, seed=0)[1], test)
 
 
 def test_whitening_demo_uses_the_same_draws_and_has_the_asked_covariance():
@@ -266,20 +268,20 @@ def test_whitening_demo_uses_the_same_draws_and_has_the_asked_covariance():
         (lambda: R.correlated_gaussian(correlation=1.0), "correlation must be strictly between"),
         (lambda: R.correlated_gaussian(scale=0.0), "scale must be > 0 and <= 1e6; got 0"),
         (lambda: R.correlated_gaussian(angle=float("inf")), "angle must be a finite number"),
-        (lambda: R.photo_tiles([np.ones((4, 4, 3))], size=8), r"H, W >= 8"),
-        (lambda: R.split_rows(10**9, 0.2, 0), "n must be between 2 and"),
-        (lambda: R.split_rows(10, 1.0, 0), "test_share must be > 0 and < 1"),
+        (lambda: RI.photo_tiles([np.ones((4, 4, 3))], size=8), r"H, W >= 8"),
+        (lambda: RI.split_rows(10**9, 0.2, 0), "n must be between 2 and"),
+        (lambda: RI.split_rows(10, 1.0, 0), "test_share must be > 0 and < 1"),
         (lambda: R.whitening_distances(np.ones((5, 2)), n_rotations=10**9), "n_rotations must be"),
         (lambda: R.identity_table(np.eye(3), eps_values=[]), "eps_values must have between 1"),
-        (lambda: R.offsets_table("offsets"), "offsets must be a SplitOffsets"),
+        (lambda: RI.offsets_table("offsets"), "offsets must be a SplitOffsets"),
         (
-            lambda: R.recipe_table(np.ones((2, 2, 2, 3)), np.ones((2, 2, 2, 1))),
+            lambda: RI.recipe_table(np.ones((2, 2, 2, 3)), np.ones((2, 2, 2, 1))),
             r"test must have shape \(any, 2, 2, 3\)",
         ),
-        (lambda: R.leakage_table(np.ones((3, 2)), np.ones((3, 4))), "test must have 2 columns"),
-        (lambda: R.test_offsets_over_splits(np.ones((2, 2, 2, 3)), seeds=[-1]), r"seeds\[0\]"),
+        (lambda: RL.leakage_table(np.ones((3, 2)), np.ones((3, 4))), "test must have 2 columns"),
+        (lambda: RI.test_offsets_over_splits(np.ones((2, 2, 2, 3)), seeds=[-1]), r"seeds\[0\]"),
         (
-            lambda: R.leakage_over_splits(np.ones((8, 2)), np.arange(8)),
+            lambda: RL.leakage_over_splits(np.ones((8, 2)), np.arange(8)),
             "every class at least twice",
         ),
     ],

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from course_utils.chapters.ch04_batchnorm import runs
+from course_utils.chapters.ch04_batchnorm import runs, runs_training
 from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 from course_utils.data import load_digits
 from course_utils.training import hidden_activations
@@ -43,7 +43,7 @@ def test_scale_invariance_is_exact_when_eps_is_negligible():
 
 # ---------------------------------------------------------------- 3. the lecture's claim
 def test_the_comparison_table_as_printed(digits):
-    c = runs.init_comparison(
+    c = runs_training.init_comparison(
         stds=(0.001, 0.01, 0.1, 1.0),
         optimizer="momentum",
         lr=0.04,
@@ -60,7 +60,7 @@ def test_the_comparison_table_as_printed(digits):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_with_batchnorm_every_init_trains_without_it_bad_inits_stall(seed):
-    c = runs.init_comparison(seed=seed)
+    c = runs_training.init_comparison(seed=seed)
     assert min(c.batchnorm) >= 0.8, c.batchnorm
     assert max(c.plain[:2]) <= 0.11, c.plain  # chance: one class of ten
     assert c.plain[3] <= 0.11 or c.plain_status[3] == "diverged"
@@ -69,17 +69,20 @@ def test_with_batchnorm_every_init_trains_without_it_bad_inits_stall(seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_with_a_bad_output_layer_too_batchnorm_still_trains(seed):
-    c = runs.init_comparison(stds=(0.001,), bad_output=True, seed=seed)
+    c = runs_training.init_comparison(stds=(0.001,), bad_output=True, seed=seed)
     assert c.batchnorm[0] >= 0.88 and c.plain[0] <= 0.11
 
 
 def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
     batch = digits.x_train[:256]
-    plain = [a.std() for a in hidden_activations(runs.bad_init_mlp(0.01, False, seed=SEED), batch)]
+    plain = [
+        a.std()
+        for a in hidden_activations(runs_training.bad_init_mlp(0.01, False, seed=SEED), batch)
+    ]
     with_bn = [
         a.std()
         for a in hidden_activations(
-            runs.bad_init_mlp(0.01, True, seed=SEED), batch, batch_statistics=True
+            runs_training.bad_init_mlp(0.01, True, seed=SEED), batch, batch_statistics=True
         )
     ]
     np.testing.assert_allclose(plain, [0.022415, 0.001336, 0.000076, 0.000004], atol=5e-7)
@@ -107,7 +110,7 @@ def test_eps_table_and_critical_std():
 
 def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digits):
     """The table as printed: counts over 8 seeds, compared at the same step (22)."""
-    lag = runs.running_stats_lag(
+    lag = runs_training.running_stats_lag(
         stds=(0.01, 0.18), seeds=range(8), lr=0.1, epochs=2, batch_size=128, data=digits
     )
     assert lag.steps == 22
@@ -137,9 +140,9 @@ def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digit
 
 def test_running_stats_lag_checks_its_arguments():
     with pytest.raises(ValueError, match="seeds must have between 1 and 32 items"):
-        runs.running_stats_lag(seeds=())
+        runs_training.running_stats_lag(seeds=())
     with pytest.raises(ValueError, match="lr"):
-        runs.running_stats_lag(lr=0)
+        runs_training.running_stats_lag(lr=0)
 
 
 # ---------------------------------------------------------------- 4. train vs eval, batch size
@@ -205,7 +208,7 @@ def test_tiny_weights_grow_out_of_the_eps_regime_in_the_first_epoch(digits):
 
     from course_utils.training import train
 
-    model = runs.bad_init_mlp(0.001, True, seed=SEED)
+    model = runs_training.bad_init_mlp(0.001, True, seed=SEED)
     hidden = [m for m in model if isinstance(m, torch.nn.Linear)][:-1]
     train(model, digits, "momentum", lr=0.04, epochs=1, batch_size=128, seed=SEED, progress=False)
     with torch.no_grad():
@@ -251,15 +254,15 @@ def test_batch_size_effect_shrinks_like_one_over_sqrt_n():
 
 
 def test_recalibrated_needs_batchnorm():
-    model = runs.bad_init_mlp(0.1, False)
+    model = runs_training.bad_init_mlp(0.1, False)
     with pytest.raises(ValueError, match="no Batch Norm layer"):
-        runs.recalibrated(model, np.zeros((4, 64)))
+        runs_training.recalibrated(model, np.zeros((4, 64)))
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: runs.init_comparison(stds=()), "stds must have between 1 and 8 items"),
+        (lambda: runs_training.init_comparison(stds=()), "stds must have between 1 and 8 items"),
         (lambda: runs.critical_std(0), "width must be >= 1"),
     ],
 )

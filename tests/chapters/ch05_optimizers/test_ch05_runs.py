@@ -102,7 +102,7 @@ PRINTED = {
 @pytest.mark.parametrize("name", RACES)
 def test_race_table_as_printed(name):
     contenders, steps = RACES[name]
-    out = surfaces.race(name, contenders, steps)
+    out = ch05_runs.race(name, contenders, steps)
     f_min = surfaces.SURFACES[name].f_min
     assert [f"{t.values[-1] - f_min:.1e}" for t in out.values()] == PRINTED[name]
     assert not any(t.diverged for t in out.values())

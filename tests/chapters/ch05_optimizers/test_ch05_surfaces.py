@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils.chapters.ch05_optimizers import runs as R
 from course_utils.chapters.ch05_optimizers import surfaces as S
 
 
@@ -66,11 +67,11 @@ def test_run_checks_its_arguments(args, kwargs, message):
 
 
 def test_race_runs_every_contender_from_the_same_start():
-    out = S.race("saddle", {"GD": ("SGD", dict(lr=0.1)), "Adam": ("Adam", dict(lr=0.1))}, steps=30)
+    out = R.race("saddle", {"GD": ("SGD", dict(lr=0.1)), "Adam": ("Adam", dict(lr=0.1))}, steps=30)
     assert list(out) == ["GD", "Adam"]
     assert all(np.array_equal(t.points[0], (2.0, 1e-3)) for t in out.values())
     with pytest.raises(ValueError, match="needs an lr"):
-        S.race("saddle", {"GD": ("SGD", {})})
+        R.race("saddle", {"GD": ("SGD", {})})
 
 
 # ------------------------------------------------------------------ the chapter's claims
@@ -122,7 +123,7 @@ SADDLE = {
 
 
 def test_gd_escapes_the_saddle_far_slower_than_momentum_or_adam():
-    out = S.race("saddle", SADDLE, steps=300)
+    out = R.race("saddle", SADDLE, steps=300)
     steps = {label: S.escape_step(tr) for label, tr in out.items()}
     assert steps == {"GD": 67, "momentum 0.9": 25, "Nesterov 0.9": 22, "RMSprop": 1, "Adam": 6}
     # GD's growth factor near the saddle is 1 + lr per step: from y0 = 1e-3 that is
