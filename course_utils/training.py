@@ -142,6 +142,22 @@ class History:
     def diverged(self) -> bool:
         return self.status == "diverged"
 
+    def end(self, diverged_at: int | None = None) -> None:
+        """Close the record: ``"diverged"`` at step ``diverged_at`` (the last recorded step,
+        whose loss was not finite), or ``"completed"``; :attr:`message` says which."""
+        if diverged_at is None:
+            self.status, final = "completed", self.final()
+            self.message = (
+                f"completed {self.steps} steps: validation accuracy "
+                f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}"
+            )
+        else:
+            self.status, self.diverged_at = "diverged", diverged_at
+            self.message = (
+                f"diverged at step {diverged_at}: the loss became {self.step_loss[-1]} "
+                "(learning rate too high?)"
+            )
+
     def final(self) -> dict:
         """The last evaluation: ``{"step", "train_loss", "train_acc", "val_loss", "val_acc"}``."""
         return {
@@ -382,12 +398,7 @@ def train(
     finally:
         bar.close()
     if not history.diverged:
-        history.status = "completed"
-        final = history.final()
-        history.message = (
-            f"completed {history.steps} steps: validation accuracy "
-            f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}"
-        )
+        history.end()
     return history
 
 
@@ -438,12 +449,7 @@ def _loop(run: _LoopSetup, history: History, record_eval: Callable, bar) -> None
                 value = loss.item()
                 history.step_loss.append(value)
                 if not math.isfinite(value):
-                    history.status = "diverged"
-                    history.diverged_at = step
-                    history.message = (
-                        f"diverged at step {step}: the loss became {value} "
-                        "(learning rate too high?)"
-                    )
+                    history.end(diverged_at=step)
                     break
                 run.opt.zero_grad(set_to_none=True)
                 loss.backward()
