@@ -6,20 +6,26 @@ the CPU's rounding; what holds over seeds, median and range, is what the noteboo
 - :func:`train_seeds` -> :class:`SeedRuns`: S networks stacked, batched matrix products,
   every step's loss and update-to-weight ratio recorded;
 - :data:`BASE_RUN`, :func:`base_model`: the MLP it trains by default (chapter 09's runs);
-- :func:`median_range`: ``"median (min to max)"`` of a number over seeds;
-- :class:`LeanSGD`, :func:`lean_optimizer`: ``torch.optim.SGD``'s steps, bit for bit, without
-  the ~2 s import of ``torch._dynamo`` that the first ``torch.optim`` optimiser triggers.
+- :func:`median_range`: ``"median (min to max)"`` of a number over seeds.
+
+What it shares with chapter 06's float64 runner (each seed's minibatch order) is in
+:mod:`course_utils.stacked`.
+
+The lean SGD the chapters' single runs train with is in :mod:`course_utils.lean_sgd`
+(``LeanSGD`` and ``lean_optimizer`` are importable from here too, as chapter 09 does).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.lean_sgd import LeanSGD, lean_optimizer  # noqa: F401 - ch09 imports them here
 from course_utils.monitoring import linear_layers
-from course_utils.references import reference_answer
+from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
 from course_utils.validation import (
     MAX_SEED,
@@ -34,8 +40,6 @@ from course_utils.validation import (
 __all__ = [
     "BASE_RUN",
     "base_model",
-    "LeanSGD",
-    "lean_optimizer",
     "SEEDS",
     "SeedRuns",
     "train_seeds",
@@ -98,78 +102,6 @@ def base_model(data, **settings):
         std=s["std"],
         seed=s["seed"],
     )
-
-
-# ------------------------------------------------------------------ a lean SGD
-class LeanSGD:
-    r"""SGD, plain or with momentum, with ``torch.optim.SGD``'s arithmetic, without torch.optim.
-
-    The first ``torch.optim`` optimiser a process builds imports ``torch._dynamo`` (about 2 s
-    of a notebook's run). This class does the same operations in the same order as
-    ``torch.optim.SGD``'s single-tensor CPU path (no weight decay, dampening or Nesterov), so
-    its steps equal torch's bit for bit (a unit test checks it):
-
-    .. math:: v \leftarrow \mu v + g \ (v = g \text{ at the first step}), \qquad
-              w \leftarrow w - \eta v
-
-    It offers what :func:`course_utils.training.train` uses: ``param_groups`` (``"lr"`` may
-    be changed between steps), ``zero_grad`` and ``step``.
-
-    Parameters
-    ----------
-    params : iterable of torch.Tensor
-    lr : float
-        > 0.
-    momentum : float
-        In [0, 1); 0 is plain SGD.
-    """
-
-    def __init__(self, params, lr: float, momentum: float = 0.0):
-        lr = check_real("lr", lr, 0.0, low_open=True)
-        momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
-        params = list(params)
-        if not params:
-            raise ValueError("params is empty: nothing to optimise")
-        self.param_groups = [{"params": params, "lr": lr, "momentum": momentum}]
-        self.state: dict = {}
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.param_groups[0]["params"]:
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.zero_()
-
-    @reference_answer("momentum_update_ratios")
-    def step(self) -> None:
-        import torch
-
-        group = self.param_groups[0]
-        with torch.no_grad():
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = p.grad
-                if group["momentum"] != 0:
-                    buf = self.state.get(p)
-                    if buf is None:
-                        buf = self.state[p] = d_p.detach().clone()
-                    else:
-                        buf.mul_(group["momentum"]).add_(d_p, alpha=1)
-                    d_p = buf
-                p.add_(d_p, alpha=-group["lr"])
-
-
-def lean_optimizer(name: str, lr: float):
-    """For :func:`course_utils.training.train`'s ``optimizer``: a builder of :class:`LeanSGD`
-    at ``lr`` for ``"sgd"`` and ``"momentum"`` (momentum 0.9, as
-    :func:`~course_utils.training.make_optimizer`), the name itself for any other optimiser
-    (``train`` then builds it, with ``lr``)."""
-    lr = check_real("lr", lr, 0.0, low_open=True)
-    if name in ("sgd", "momentum"):
-        momentum = 0.9 if name == "momentum" else 0.0
-        return lambda params: LeanSGD(params, lr, momentum=momentum)
-    return name
 
 
 # ------------------------------------------------------------------ many seeds at once
@@ -237,30 +169,16 @@ class SeedRuns:
             val_loss=self.val_loss[i, evals].tolist(),
             val_acc=self.val_acc[i, evals].tolist(),
         )
-        if self.diverged_at[i]:
-            h.status, h.diverged_at = "diverged", stop
-            h.message = (
-                f"diverged at step {stop}: the loss became {h.step_loss[-1]} "
-                "(learning rate too high?)"
-            )
-        else:
-            h.status = "completed"
-            h.message = (
-                f"completed {stop} steps: validation accuracy {h.val_acc[-1]:.3f}, "
-                f"loss {h.val_loss[-1]:.3f}"
-            )
+        h.end(diverged_at=stop if self.diverged_at[i] else None)
         return h
 
     def median_ratios(self, skip: int = 0) -> np.ndarray:
         """Per seed and layer, the median ratio over the steps after the first ``skip`` (the
         steps a run took; a diverged run's last, NaN, step excluded): shape (S, L)."""
         skip = check_int("skip", skip, 0, self.ratios.shape[1] - 1)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: diverged before skip
-                return np.nanmedian(self.ratios[:, skip:, :], axis=1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: diverged before skip
+            return np.nanmedian(self.ratios[:, skip:, :], axis=1)
 
 
 def _stack(data_per_seed, name, dtype):
@@ -357,11 +275,6 @@ def train_seeds(
     yt = torch.from_numpy(_stack(per_seed, "y_train", np.int64))
     xv = torch.from_numpy(_stack(per_seed, "x_val", np.float32))
     yv = torch.from_numpy(_stack(per_seed, "y_val", np.int64))
-    if xt.ndim != 3 or yt.shape != xt.shape[:2] or xv.ndim != 3 or yv.shape != xv.shape[:2]:
-        raise ValueError(
-            f"x_train must be (N, D) and y_train (N,); got {tuple(xt.shape[1:])} "
-            f"and {tuple(yt.shape[1:])}"
-        )
     S, n = xt.shape[:2]
     batch = n if batch_size is None else check_int("batch_size", batch_size, 1, MAX_SEED_STEPS)
     steps_per_epoch = math.ceil(n / batch)
@@ -450,14 +363,12 @@ def train_seeds(
             arr.append(np.where(dead, np.nan, values))
         evals.append(step)
 
-    shuffles = [torch.Generator().manual_seed(s) for s in seeds]
     rows = torch.arange(S)[:, None]
     buffers = None
     with one_torch_thread():
         record(0)
         step = 0
-        for _ in range(epochs):
-            order = torch.stack([torch.randperm(n, generator=g) for g in shuffles])
+        for order in minibatch_orders(seeds, n, epochs):
             x_epoch, y_epoch = xt[rows, order], yt[rows, order]  # each seed's order, as train's
             for start in range(0, n, batch):
                 scores = forward(x_epoch[:, start : start + batch])

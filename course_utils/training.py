@@ -142,6 +142,22 @@ class History:
     def diverged(self) -> bool:
         return self.status == "diverged"
 
+    def end(self, diverged_at: int | None = None) -> None:
+        """Close the record: ``"diverged"`` at step ``diverged_at`` (the last recorded step,
+        whose loss was not finite), or ``"completed"``; :attr:`message` says which."""
+        if diverged_at is None:
+            self.status, final = "completed", self.final()
+            self.message = (
+                f"completed {self.steps} steps: validation accuracy "
+                f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}"
+            )
+        else:
+            self.status, self.diverged_at = "diverged", diverged_at
+            self.message = (
+                f"diverged at step {diverged_at}: the loss became {self.step_loss[-1]} "
+                "(learning rate too high?)"
+            )
+
     def final(self) -> dict:
         """The last evaluation: ``{"step", "train_loss", "train_acc", "val_loss", "val_acc"}``."""
         return {
@@ -360,100 +376,93 @@ def train(
     try:
         with torch_threads(threads):
             _loop(
-                model,
-                opt,
-                sched,
+                _LoopSetup(
+                    model=model,
+                    opt=opt,
+                    sched=sched,
+                    x_train=x_train,
+                    y_train=y_train,
+                    batch_size=batch_size,
+                    epochs=epochs,
+                    seed=seed,
+                    lr_schedule=lr_schedule,
+                    penalty=penalty,
+                    eval_every=eval_every,
+                    callback=callback,
+                    has_batchnorm=has_batchnorm,
+                ),
                 history,
                 record_eval,
-                x_train,
-                y_train,
-                n,
-                batch_size,
-                epochs,
-                seed,
-                lr_schedule,
-                penalty,
-                eval_every,
-                callback,
-                has_batchnorm,
                 bar,
             )
     finally:
         bar.close()
     if not history.diverged:
-        history.status = "completed"
-        final = history.final()
-        history.message = (
-            f"completed {history.steps} steps: validation accuracy "
-            f"{final['val_acc']:.3f}, loss {final['val_loss']:.3f}"
-        )
+        history.end()
     return history
 
 
-def _loop(
-    model,
-    opt,
-    sched,
-    history,
-    record_eval,
-    x_train,
-    y_train,
-    n,
-    batch_size,
-    epochs,
-    seed,
-    lr_schedule,
-    penalty,
-    eval_every,
-    callback,
-    has_batchnorm,
-    bar,
-) -> None:
+@dataclass(frozen=True)
+class _LoopSetup:
+    """What :func:`train` checked and built, handed to its minibatch loop :func:`_loop`."""
+
+    model: object
+    opt: object
+    sched: object
+    x_train: object
+    y_train: object
+    batch_size: int
+    epochs: int
+    seed: int
+    lr_schedule: np.ndarray | None
+    penalty: Callable | None
+    eval_every: int | None
+    callback: Callable | None
+    has_batchnorm: bool
+
+
+def _loop(run: _LoopSetup, history: History, record_eval: Callable, bar) -> None:
     """The minibatch loop of :func:`train` (records into ``history``)."""
     import torch
     import torch.nn.functional as F
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        shuffle = torch.Generator().manual_seed(seed)
+        torch.manual_seed(run.seed)
+        n = len(run.x_train)
+        shuffle = torch.Generator().manual_seed(run.seed)
         record_eval(0)
         step = 0
-        for _ in range(epochs):
+        for _ in range(run.epochs):
             order = torch.randperm(n, generator=shuffle)
-            for start in range(0, n, batch_size):
-                index = order[start : start + batch_size]
-                if has_batchnorm and len(index) == 1:
+            for start in range(0, n, run.batch_size):
+                index = order[start : start + run.batch_size]
+                if run.has_batchnorm and len(index) == 1:
                     continue
                 step += 1
-                if lr_schedule is not None:
-                    for group in opt.param_groups:
-                        group["lr"] = float(lr_schedule[step - 1])
-                history.lr.append(float(opt.param_groups[0]["lr"]))
-                loss = F.cross_entropy(model(x_train[index]), y_train[index])
-                if penalty is not None:
-                    loss = loss + penalty(model)
+                if run.lr_schedule is not None:
+                    for group in run.opt.param_groups:
+                        group["lr"] = float(run.lr_schedule[step - 1])
+                history.lr.append(float(run.opt.param_groups[0]["lr"]))
+                loss = F.cross_entropy(run.model(run.x_train[index]), run.y_train[index])
+                if run.penalty is not None:
+                    loss = loss + run.penalty(run.model)
                 value = loss.item()
                 history.step_loss.append(value)
                 if not math.isfinite(value):
-                    history.status = "diverged"
-                    history.diverged_at = step
-                    history.message = (
-                        f"diverged at step {step}: the loss became {value} "
-                        "(learning rate too high?)"
-                    )
+                    history.end(diverged_at=step)
                     break
-                opt.zero_grad(set_to_none=True)
+                run.opt.zero_grad(set_to_none=True)
                 loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
+                run.opt.step()
+                if run.sched is not None:
+                    run.sched.step()
                 bar.update(1)
-                if eval_every is not None and step % eval_every == 0:
+                if run.eval_every is not None and step % run.eval_every == 0:
                     record_eval(step)
-                if callback is not None:
-                    callback(history, model)
+                if run.callback is not None:
+                    run.callback(history, run.model)
             if history.diverged:
                 break
-            if eval_every is None:
+            if run.eval_every is None:
                 record_eval(step)
                 bar.set_postfix(val_acc=f"{history.val_acc[-1]:.3f}")

@@ -1,4 +1,16 @@
-"""Chapter 06's training runs: several seeds side by side, in float64 (digits)."""
+"""Chapter 06's training runs: several seeds side by side, in float64 (digits).
+
+Why not :func:`course_utils.seed_runs.train_seeds` (chapters 08 and 09)? Both train one MLP
+per seed as one batch of matrix products, in ``train``'s minibatch order, and share that order
+(:func:`course_utils.stacked.minibatch_orders`). What differs is what each chapter measures.
+This runner trains several learning-rate *schedules* from the same starts (a schedule that
+repeats the first one branches off it), with ``torch.optim``'s momentum SGD or Adam and weight
+decay, in float64 from NumPy-drawn weights, so that the schedules' small differences are not
+lost to float32 rounding that differs between CPUs. The shared runner trains one constant
+rate in float32 from ``build_mlp``'s torch-drawn weights, stops a seed whose loss diverges and
+records every layer's update-to-weight ratio. Running chapter 06 through it would change the
+numbers the notebook prints.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_utils.schedules import _int, _real
+from course_utils.schedules import MAX_SCHEDULE_STEPS
+from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as _one_thread
-from course_utils.validation import check_seed, check_sequence
+from course_utils.validation import (
+    check_bool,
+    check_int,
+    check_real,
+    check_seed,
+    check_sequence,
+)
 
 __all__ = ["MAX_NETWORKS", "SEED_OPTIMIZERS", "SeedRuns", "kaiming_weights", "train_seeds"]
 
@@ -99,7 +118,7 @@ def kaiming_weights(seeds, sizes) -> list:
     """
     seeds = _seeds(seeds)
     sizes = check_sequence("sizes", sizes, min_len=0, max_len=100)
-    sizes = [_int("each layer size", k, 1, 8192) for k in sizes]
+    sizes = [check_int("each layer size", k, 1, 8192) for k in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes must hold at least the input and output sizes; got {sizes}")
     rngs = [np.random.default_rng(int(s)) for s in seeds]
@@ -175,13 +194,12 @@ def train_seeds(
     if optimizer not in SEED_OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {SEED_OPTIMIZERS}; got {optimizer!r}")
     seeds = _seeds(seeds)
-    depth = _int("depth", depth, 0, 10)
-    width = _int("width", width, 1, 1024)
-    batch_size = _int("batch_size", batch_size, 1)
-    epochs = _int("epochs", epochs, 1, 200)
-    weight_decay = _real("weight_decay", weight_decay, 0.0, low_open=False)
-    if not isinstance(every_epoch, bool):
-        raise ValueError(f"every_epoch must be True or False; got {every_epoch!r}")
+    depth = check_int("depth", depth, 0, 10)
+    width = check_int("width", width, 1, 1024)
+    batch_size = check_int("batch_size", batch_size, 1, MAX_SCHEDULE_STEPS)
+    epochs = check_int("epochs", epochs, 1, 200)
+    weight_decay = check_real("weight_decay", weight_decay, 0.0)
+    every_epoch = check_bool("every_epoch", every_epoch)
     n_examples, n_features = x_train.shape
     classes = int(max(y_train.max(), y_val.max())) + 1
     steps = epochs * math.ceil(n_examples / batch_size)
@@ -282,12 +300,10 @@ def train_seeds(
                         (s.argmax(2) == labels).double().mean(1).numpy()
                     )
 
-    shuffles = [torch.Generator().manual_seed(int(s)) for s in seeds]
     with _one_thread():
         evaluate()
         step = 0
-        for epoch in range(epochs):
-            order = torch.stack([torch.randperm(n_examples, generator=g) for g in shuffles])
+        for epoch, order in enumerate(minibatch_orders(seeds.tolist(), n_examples, epochs)):
             for start in range(0, n_examples, batch_size):
                 for name in names[1:]:
                     if name not in params and branch_at[name] == step:

@@ -110,13 +110,7 @@ def gap_runs(
     from course_utils.training import build_mlp, train
 
     data = _check_digits(data)
-    if not isinstance(settings, dict) or not 1 <= len(settings) <= MAX_NETWORKS:
-        raise ValueError(
-            f"settings must be a dict name -> setting with 1 to {MAX_NETWORKS} "
-            f"entries; got {settings!r:.60}"
-        )
-    for name, setting in settings.items():
-        _check_setting(name, setting)
+    _check_settings("settings", settings)
     width = check_int("width", width, 1, 512)
     depth = check_int("depth", depth, 1, 4)
     lr = check_real("lr", lr, 0.0, 10.0, low_open=True)
@@ -130,7 +124,6 @@ def gap_runs(
         eval_every = epochs * math.ceil(len(data.x_train) / batch_size)
     runs = []
     for name, setting in settings.items():
-        _check_setting(name, setting)
         kinds = [k for k in ("l1", "l2") if k in setting]
         model = build_mlp(
             data.x_train.shape[1],
@@ -305,13 +298,8 @@ def gap_over_seeds(
     rows, runs = [], []
     for noise, settings in experiments.items():
         check_real(f"the label noise {noise!r} (a key of experiments)", noise, 0.0, 1.0)
-        if not isinstance(settings, dict) or not 1 <= len(settings) <= MAX_NETWORKS:
-            raise ValueError(
-                f"experiments[{noise!r}] must be a dict name -> setting with 1 to "
-                f"{MAX_NETWORKS} entries"
-            )
+        _check_settings(f"experiments[{noise!r}]", settings)
         for name, setting in settings.items():
-            _check_setting(name, setting)
             rows.append((noise, name))
             runs += [(noise, setting, seed) for seed in seeds]
         if len(runs) > MAX_NETWORKS:
@@ -358,6 +346,17 @@ def _check_digits(data):
     check_array("data.y_train", data.y_train, shape=(len(x),))
     check_array("data.x_val", data.x_val, shape=(None, x.shape[1]), limit=MAX_ELEMENTS)
     return data
+
+
+def _check_settings(what: str, settings) -> None:
+    """``settings`` (called ``what`` in messages): a dict of 1 to MAX_NETWORKS name -> setting."""
+    if not isinstance(settings, dict) or not 1 <= len(settings) <= MAX_NETWORKS:
+        raise ValueError(
+            f"{what} must be a dict name -> setting with 1 to {MAX_NETWORKS} "
+            f"entries; got {settings!r:.60}"
+        )
+    for name, setting in settings.items():
+        _check_setting(name, setting)
 
 
 def _check_setting(name, setting) -> None:

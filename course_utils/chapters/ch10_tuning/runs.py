@@ -354,12 +354,7 @@ class TrainingObjective:
     ):
         from course_utils import training
 
-        for name in ("x_train", "y_train", "x_val", "y_val"):
-            if not hasattr(data, name):
-                raise ValueError(
-                    f"data must have x_train, y_train, x_val, y_val (e.g. "
-                    f"course_utils.data.load_dataset()); it has no {name!r}"
-                )
+        training.check_data(data)  # the splits train needs, checked as train checks them
         self.threads = check_int("threads", threads, 1, 64)
         self.in_features = int(np.shape(data.x_train)[1])
         self.num_classes = int(getattr(data, "num_classes", int(np.max(data.y_train)) + 1))
