@@ -25,10 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.validation import MAX_ELEMENTS, check_array, check_int
+
 __all__ = [
     "DataNotFoundError",
     "Digits",
+    "N_DIGITS_TRAIN",
     "load_digits",
+    "check_digits",
     "load_sample_photos",
     "CIFAR10_URL",
     "CIFAR10_MD5",
@@ -39,6 +43,9 @@ __all__ = [
     "MAX_FEATURE_BYTES",
     "load_dataset",
 ]
+
+#: Training rows of :func:`load_digits` with its default split (75% of 1797 images).
+N_DIGITS_TRAIN = 1347
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,28 @@ def load_digits(validation: float = 0.25, seed: int = 0) -> Digits:
         x, y, test_size=validation, random_state=int(seed), stratify=y
     )
     return Digits(x_train, y_train, x_val, y_val)
+
+
+def check_digits(data=None, max_rows: int = N_DIGITS_TRAIN):
+    """``data`` if it holds the four splits as :func:`load_digits` returns them (float
+    ``x_train (N, D)`` with at most ``max_rows`` rows, ``y_train (N,)``, ``x_val (M, D)``,
+    ``y_val (M,)``), or ``load_digits()`` when it is ``None``; else ``ValueError``."""
+    max_rows = check_int("max_rows", max_rows, 1, MAX_ELEMENTS)
+    if data is None:
+        return load_digits()
+    for attr in ("x_train", "y_train", "x_val", "y_val"):
+        if not hasattr(data, attr):
+            raise ValueError(
+                f"data must have x_train, y_train, x_val, y_val (as load_digits "
+                f"returns); it has no {attr!r}"
+            )
+    x = check_array("data.x_train", data.x_train, ndim=2, limit=max_rows * 64)
+    if len(x) > max_rows:
+        raise ValueError(f"data.x_train must have at most {max_rows} rows; got {len(x)}")
+    check_array("data.y_train", data.y_train, shape=(len(x),))
+    x_val = check_array("data.x_val", data.x_val, shape=(None, x.shape[1]), limit=MAX_ELEMENTS)
+    check_array("data.y_val", data.y_val, shape=(len(x_val),))
+    return data
 
 
 def load_sample_photos() -> dict:

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_PARAMETERS",
     "build_mlp",
     "check_batch",
+    "check_model",
     "hidden_activations",
     "torch_threads",
     "single_torch_thread",
@@ -190,7 +191,8 @@ def build_mlp(
     return model
 
 
-def _check_model(model):
+def check_model(model):
+    """``model`` if it is a ``torch.nn.Module``, else ``ValueError``."""
     import torch
 
     if not isinstance(model, torch.nn.Module):
@@ -212,7 +214,7 @@ def _linear_sizes(model) -> tuple:
 
 def check_batch(model, x, y=None) -> tuple:
     """``x`` (N, D) finite and matching the model's input; ``y`` (N,) class indices."""
-    _check_model(model)
+    check_model(model)
     x = check_array("x", x, ndim=2, dtype=None)
     features, classes = _linear_sizes(model)
     if features is not None and x.shape[1] != features:

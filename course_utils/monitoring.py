@@ -194,7 +194,7 @@ def momentum_update_ratios(
               r = \\frac{\\lVert W' - W \\rVert_F}{\\lVert W \\rVert_F}
                 = \\frac{\\eta \\lVert v' \\rVert_F}{\\lVert W \\rVert_F}
 
-    ``torch.optim.SGD(momentum=mu)``'s step (and :class:`LeanSGD`'s): the step is the
+    ``torch.optim.SGD(momentum=mu)``'s step (and :class:`~course_utils.lean_sgd.LeanSGD`'s): the step is the
     *updated velocity* times the learning rate, not ``lr * g``; zero velocities give the first
     step, ``v' = g``. Polyak, USSR Comput. Math. Math. Phys., 1964; the ratio as in CS231n.
 

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_FEATURES",
     "WHITENING_METHODS",
     "IMAGE_MODES",
+    "check_matrix",
     "covariance",
     "max_identity_deviation",
     "Standardizer",
@@ -49,7 +50,7 @@ IMAGE_MODES = ("image", "channel", "channel_std")
 
 
 # ------------------------------------------------------------------ input checks
-def _check_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
+def check_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
     """``X`` as a finite float64 (N, D) array, N >= ``min_rows``, 1 <= D <= MAX_FEATURES."""
     X = check_array(name, X, ndim=2)
     n, d = X.shape
@@ -78,7 +79,7 @@ class _Fitted:
     def _fitted_matrix(self, X) -> np.ndarray:
         """``X`` checked: fitted already, an (N, D) matrix with the fitted data's D."""
         self._require_fit()
-        X = _check_matrix(X)
+        X = check_matrix(X)
         if X.shape[1] != self.mean_.size:
             raise ValueError(
                 f"X must have {self.mean_.size} columns, as the data fit; got shape {X.shape}"
@@ -100,7 +101,7 @@ def covariance(X) -> np.ndarray:
     -------
     ndarray, shape (D, D), float64: :math:`\\frac1N (X-\\mu)^\\top (X-\\mu)`.
     """
-    X = _check_matrix(X)
+    X = check_matrix(X)
     centred = X - X.mean(axis=0)
     return centred.T @ centred / X.shape[0]
 
@@ -128,7 +129,7 @@ class Standardizer(_Fitted):
 
     def fit(self, X) -> "Standardizer":
         """Learn the per-feature mean and std of ``X`` (N, D)."""
-        X = _check_matrix(X)
+        X = check_matrix(X)
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
         self.scale_ = np.where(std > 0, std, 1.0)
@@ -169,7 +170,7 @@ class Whitener(_Fitted):
 
     def fit(self, X) -> "Whitener":
         """Learn mean, covariance eigendecomposition and ``matrix_`` from ``X`` (N, D)."""
-        X = _check_matrix(X, min_rows=2)
+        X = check_matrix(X, min_rows=2)
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_
         cov = centred.T @ centred / X.shape[0]

@@ -27,9 +27,9 @@ from course_utils.models import (
     ACTIVATIONS,
     INITS,
     MAX_PARAMETERS,
-    _check_model,
     build_mlp,
     check_batch,
+    check_model,
     hidden_activations,
     single_torch_thread,
     torch_threads,
@@ -310,7 +310,7 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
-    model = _check_model(model)
+    model = check_model(model)
     epochs = _check_int("epochs", epochs, 1)
     batch_size = _check_int("batch_size", batch_size, 1)
     seed = _check_int("seed", seed, 0, 2**32 - 1)

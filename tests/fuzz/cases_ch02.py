@@ -44,6 +44,7 @@ def _zca(X, eps=1e-5):
 
 
 CASES = [
+    (P.check_matrix, dict(X=_X, name="X", min_rows=2)),
     (P.covariance, dict(X=_X)),
     (P.max_identity_deviation, dict(X=_X)),
     (P.Standardizer, dict()),

@@ -120,6 +120,7 @@ CASES = [
     (runs.warmup_table, dict(runs=_WARM)),
     (runs.first_adam_step, dict(lr=0.2, depth=1, width=8, batch_size=64, seed=0, data=_DIGITS)),
     # seed runs
+    (seed_runs.check_seeds, dict(seeds=[0, 1])),
     (seed_runs.kaiming_weights, dict(seeds=[0, 1], sizes=[4, 3, 2])),
     (
         seed_runs.train_seeds,

@@ -100,8 +100,6 @@ CASES = [
     (_MONITOR.ratio_array, dict()),
     # many seeds at once (shared with chapter 08)
     (S.base_model, dict(data=_Data, depth=1, width=8, seed=0)),
-    (S.LeanSGD, dict(params=list(_model().parameters()), lr=0.1, momentum=0.9)),
-    (S.lean_optimizer, dict(name="momentum", lr=0.1)),
     (
         S.train_seeds,
         dict(

@@ -79,6 +79,7 @@ def _model():
 
 CASES = [
     (data.load_digits, dict(validation=0.25, seed=0)),
+    (data.check_digits, dict(data=_DATA, max_rows=2000)),
     (data.load_sample_photos, dict()),
     (data.load_cifar10, dict(root=_fake_cifar10(), download=False, verify=False)),
     (data.load_dataset, dict(name="digits", max_train=64, max_val=32, seed=0)),
@@ -133,6 +134,7 @@ CASES = [
     (lean_sgd.lean_optimizer, dict(name="momentum", lr=0.1)),
     (stacked.minibatch_orders, dict(seeds=[0, 1], n_examples=10, epochs=2)),
     (training.check_batch, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
+    (training.check_model, dict(model=_MODEL)),
     (training.evaluate, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
     (training.hidden_activations, dict(model=_MODEL, x=_DATA.x_val)),
     (training.torch_threads, dict(threads=1)),

@@ -14,7 +14,7 @@ import numpy as np
 
 from course_utils.preprocessing import (
     Whitener,
-    _check_matrix,
+    check_matrix,
     covariance,
     max_identity_deviation,
     whiten,
@@ -130,7 +130,7 @@ def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100, seed=0) ->
     -------
     dict with keys "PCA", "ZCA", "best of random rotations".
     """
-    X = _check_matrix(X, min_rows=2)
+    X = check_matrix(X, min_rows=2)
     n_rotations = check_int("n_rotations", n_rotations, 1, MAX_TRIALS)
     rng = make_rng(seed)
     d = X.shape[1]
@@ -161,7 +161,7 @@ def identity_table(X, eps_values=(1e-5, 1e-10)) -> str:
     """``max |cov - I|`` of ``X`` PCA- and ZCA-whitened (fit on ``X``) for each eps, beside
     the prediction :math:`\\epsilon / (\\lambda_{min} + \\epsilon)` (exact for PCA, whose
     covariance is the diagonal :math:`\\Lambda / (\\Lambda + \\epsilon)`)."""
-    X = _check_matrix(X, min_rows=2)
+    X = check_matrix(X, min_rows=2)
     eps_values = check_sequence(
         "eps_values",
         eps_values,
@@ -191,7 +191,7 @@ def sklearn_difference(X, eps: float = 1e-12) -> float:
     component's sign aligned with ours."""
     from sklearn.decomposition import PCA
 
-    X = _check_matrix(X, min_rows=2)
+    X = check_matrix(X, min_rows=2)
     ours = Whitener("pca", eps).fit_transform(X)
     theirs = PCA(whiten=True).fit_transform(X) * sklearn_whitening_scale(len(X))
     theirs *= np.sign((ours * theirs).sum(axis=0))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_utils.preprocessing import Standardizer, _check_matrix
+from course_utils.preprocessing import Standardizer, check_matrix
 from course_utils.stats import spread
 from course_utils.tables import format_table
 from course_utils.validation import (
@@ -31,7 +31,7 @@ def leakage_table(train, test) -> str:
     Columns: max |Δμ| and max |Δσ| against the train-only fit (per feature), and the test
     set's average |mean| and average std per feature after the transform.
     """
-    train, test = _check_matrix(train, "train"), _check_matrix(test, "test")
+    train, test = check_matrix(train, "train"), check_matrix(test, "test")
     if test.shape[1] != train.shape[1]:
         raise ValueError(f"test must have {train.shape[1]} columns, as train; got {test.shape}")
     right = Standardizer().fit(train)
@@ -138,7 +138,7 @@ def leakage_over_splits(
     """
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    x = _check_matrix(x, min_rows=4)
+    x = check_matrix(x, min_rows=4)
     y = check_array("y", y, dtype=None)
     if y.shape != (len(x),):
         raise ValueError(f"y must have shape ({len(x)},), one label per row of x; got {y.shape}")

@@ -26,7 +26,7 @@ from course_utils.batchnorm import (
     batchnorm_forward,
     check_batch,
 )
-from course_utils.chapters.ch04_batchnorm.runs_training import N_DIGITS_TRAIN
+from course_utils.data import N_DIGITS_TRAIN
 from course_utils.tables import format_table
 from course_utils.validation import MAX_SEED, check_int, check_real, check_sequence, check_work
 

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from course_utils.data import N_DIGITS_TRAIN
 from course_utils.tables import format_table
 from course_utils.training import OPTIMIZERS
 from course_utils.validation import (
@@ -40,8 +41,6 @@ __all__ = [
     "running_stats_lag",
 ]
 
-#: Training images of the digits (1797 images, a quarter kept for validation).
-N_DIGITS_TRAIN = 1347
 #: The chapter's MLP on the digits: up to 20 layers of 1024 units is 80 MiB of float32
 #: weights and a few seconds per epoch on 2 cores; the lesson uses 4 x 64.
 MAX_MLP_DEPTH = 20

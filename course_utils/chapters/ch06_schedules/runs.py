@@ -8,12 +8,11 @@ import math
 import numpy as np
 
 from course_utils.chapters.ch06_schedules.seed_runs import (
-    _check_data,
-    _digits,
-    _seeds,
+    check_seeds,
     kaiming_weights,
     train_seeds,
 )
+from course_utils.data import check_digits
 from course_utils.schedules import (
     MAX_SCHEDULE_STEPS,
     check_milestones,
@@ -204,8 +203,8 @@ def decay_runs(
         ``"constant"``, ``"decay"`` and their ``"ratio"`` (decay / constant, shape ``(n,)``):
         the decay against its baseline at the same epoch, one epoch after the decay.
     """
-    _seeds(seeds)  # checked before the data is loaded
-    data = _digits() if data is None else _check_data(data)
+    check_seeds(seeds)  # checked before the data is loaded
+    data = check_digits(data)
     epochs = check_int("epochs", epochs, 1, 200)
     marks = [int(m) for m in check_milestones(milestones)]
     if marks and marks[-1] >= epochs:
@@ -272,8 +271,8 @@ def warmup_runs(
         after the warm-up on), ``"back_above_at"`` (the first step after the warm-up whose loss
         is above the step-1 loss, -1 if none) and ``"final_val_acc"``.
     """
-    _seeds(seeds)  # checked before the data is loaded
-    data = _digits() if data is None else _check_data(data)
+    check_seeds(seeds)  # checked before the data is loaded
+    data = check_digits(data)
     epochs = check_int("epochs", epochs, 2, 200)
     warmup_epochs = check_int("warmup_epochs", warmup_epochs, 1, epochs - 1)
     steps_per_epoch = math.ceil(
@@ -434,7 +433,7 @@ def first_adam_step(
 
     from course_utils import training
 
-    data = _digits() if data is None else _check_data(data)
+    data = check_digits(data)
     lr = check_real("lr", lr, 0.0, MAX_LR, low_open=True)
     batch_size = check_int("batch_size", batch_size, 1, len(data.x_train))
     model = training.build_mlp(data.x_train.shape[1], 10, depth=depth, width=width, seed=seed)

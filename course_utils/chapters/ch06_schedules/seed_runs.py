@@ -30,7 +30,14 @@ from course_utils.validation import (
     check_sequence,
 )
 
-__all__ = ["MAX_NETWORKS", "SEED_OPTIMIZERS", "SeedRuns", "kaiming_weights", "train_seeds"]
+__all__ = [
+    "MAX_NETWORKS",
+    "SEED_OPTIMIZERS",
+    "SeedRuns",
+    "check_seeds",
+    "kaiming_weights",
+    "train_seeds",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,23 +51,8 @@ MAX_NETWORKS = 256
 SEED_OPTIMIZERS = ("momentum", "adam")
 
 
-def _digits():
-    from course_utils.data import load_digits
-
-    return load_digits()
-
-
-def _check_data(data):
-    """``data`` if it has the splits the runs train on (as :func:`~course_utils.data.load_digits`)."""
-    if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_val", "y_val")):
-        raise ValueError(
-            f"data must be a dataset as course_utils.data.load_digits returns; "
-            f"got {type(data).__name__}"
-        )
-    return data
-
-
-def _seeds(seeds) -> np.ndarray:
+def check_seeds(seeds) -> np.ndarray:
+    """``seeds`` as an int64 array: distinct integers >= 0, one network each (``ValueError``)."""
     values = check_sequence("seeds", seeds, item=check_seed, max_len=MAX_NETWORKS)
     if any(isinstance(v, np.random.Generator) for v in values):
         raise ValueError("seeds must be integers (one network per seed), not Generators")
@@ -116,7 +108,7 @@ def kaiming_weights(seeds, sizes) -> list:
         Per layer ``(weights, biases)``: shapes ``(n, fan_in, fan_out)`` and ``(n, fan_out)``,
         float64 (``x @ weights + biases``, so ``weights`` is ``nn.Linear.weight`` transposed).
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     sizes = check_sequence("sizes", sizes, min_len=0, max_len=100)
     sizes = [check_int("each layer size", k, 1, 8192) for k in sizes]
     if len(sizes) < 2:
@@ -193,7 +185,7 @@ def train_seeds(
     x_val = torch.as_tensor(np.asarray(data.x_val), dtype=torch.float64)
     if optimizer not in SEED_OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {SEED_OPTIMIZERS}; got {optimizer!r}")
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     depth = check_int("depth", depth, 0, 10)
     width = check_int("width", width, 1, 1024)
     batch_size = check_int("batch_size", batch_size, 1, MAX_SCHEDULE_STEPS)

@@ -21,9 +21,8 @@ from threadpoolctl import threadpool_limits
 
 from course_utils.chapters.ch07_regularization.runs_gap import (
     MAX_GAP_EPOCHS,
-    N_DIGITS_TRAIN,
-    _check_digits,
 )
+from course_utils.data import N_DIGITS_TRAIN, check_digits
 from course_utils.references import reference_answer
 from course_utils.regularization import (
     check_drop_probability,
@@ -164,7 +163,7 @@ def penalty_weights(
     epochs = check_int("epochs", epochs, 1, MAX_GAP_EPOCHS)
     batch_size = check_int("batch_size", batch_size, 1, N_DIGITS_TRAIN)
     seed = check_int("seed", seed, 0, 2**32 - 1)
-    data = load_digits(seed=seed) if data is None else _check_digits(data)
+    data = load_digits(seed=seed) if data is None else check_digits(data)
     model = build_mlp(data.x_train.shape[1], 10, depth=1, width=width, seed=seed)
     train(
         model,

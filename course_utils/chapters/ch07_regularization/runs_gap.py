@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from course_utils.data import N_DIGITS_TRAIN, check_digits
 from course_utils.regularization import check_drop_probability, torch_penalty
 from course_utils.tables import format_table
 from course_utils.validation import (
-    MAX_ELEMENTS,
-    check_array,
     check_choice,
     check_int,
     check_real,
@@ -32,8 +31,6 @@ __all__ = ["small_digits", "GapRun", "gap_runs", "GapStudy", "gap_over_seeds"]
 MAX_NETWORKS = 256
 #: Epochs of a gap run: the chapter's runs take 60; 500 is about a minute on 2 cores.
 MAX_GAP_EPOCHS = 500
-#: Training digits (load_digits keeps 1347 of the 1797 for training).
-N_DIGITS_TRAIN = 1347
 
 
 # ------------------------------------------------------------------ experiments on digits
@@ -109,7 +106,7 @@ def gap_runs(
     """
     from course_utils.training import build_mlp, train
 
-    data = _check_digits(data)
+    data = check_digits(data)
     _check_settings("settings", settings)
     width = check_int("width", width, 1, 512)
     depth = check_int("depth", depth, 1, 4)
@@ -332,20 +329,6 @@ def gap_over_seeds(
         optimizer="sgd",
     )
     return GapStudy(tuple(rows), seeds, train_acc.reshape(shape), val_acc.reshape(shape), settings)
-
-
-def _check_digits(data):
-    """``data`` with float arrays ``x_train (N, 64)``, ``x_val`` and int labels, N <= 1347."""
-    for attr in ("x_train", "y_train", "x_val", "y_val"):
-        if not hasattr(data, attr):
-            raise ValueError(
-                f"data must have x_train, y_train, x_val, y_val (as load_digits "
-                f"returns); it has no {attr!r}"
-            )
-    x = check_array("data.x_train", data.x_train, ndim=2, limit=N_DIGITS_TRAIN * 64)
-    check_array("data.y_train", data.y_train, shape=(len(x),))
-    check_array("data.x_val", data.x_val, shape=(None, x.shape[1]), limit=MAX_ELEMENTS)
-    return data
 
 
 def _check_settings(what: str, settings) -> None:

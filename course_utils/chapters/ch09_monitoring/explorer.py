@@ -27,7 +27,8 @@ import numpy as np
 from course_utils import monitoring
 from course_utils.chapters.ch09_monitoring.figures import TrainingCurves
 from course_utils.chapters.ch09_monitoring.runs import evaluation_interval, monitored_run
-from course_utils.seed_runs import base_model, lean_optimizer
+from course_utils.lean_sgd import lean_optimizer
+from course_utils.seed_runs import base_model
 from course_utils.training import OPTIMIZERS
 from course_utils.validation import (
     MAX_SEED,

@@ -573,7 +573,7 @@ def test_the_marked_references_are_these():
         prefix + n
         for n in ("update_ratio", "sgd_update_ratio", "update_ratios", "momentum_update_ratios")
     } | {
-        "course_utils.seed_runs.LeanSGD.step",
+        "course_utils.lean_sgd.LeanSGD.step",
         "course_utils.optim.sgd.SGD._update",
     }  # momentum SGD's step on numpy arrays
 
