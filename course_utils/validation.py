@@ -42,6 +42,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_seed",
+    "fixed_seed",
     "make_rng",
     "check_array",
     "check_sequence",
@@ -144,6 +145,15 @@ def check_seed(name: str, value):
             f"numpy.random.Generator; got {value!r}"
         )
     return int(value)
+
+
+def fixed_seed(name: str, value) -> int:
+    """``value`` as one int seed (checked by :func:`check_seed`): an int as it is, a Generator
+    gives one draw. For results that must repeat on every call (an explorer's sample)."""
+    value = check_seed(name, value)
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(MAX_SEED, endpoint=True))
+    return value
 
 
 def make_rng(seed, name: str = "seed") -> np.random.Generator:

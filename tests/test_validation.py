@@ -1,9 +1,10 @@
 """The shared argument checks of course_utils.validation (the fuzz in tests/fuzz/ probes them
 with bad values; these pin their wording)."""
 
+import numpy as np
 import pytest
 
-from course_utils.validation import check_mapping
+from course_utils.validation import check_mapping, fixed_seed
 
 
 def test_check_mapping_names_the_argument_and_what_it_maps_to():
@@ -22,3 +23,11 @@ def test_check_mapping_names_the_argument_and_what_it_maps_to():
         check_mapping("runs", {"a": "x"}, int, "int")
     with pytest.raises(ValueError, match=r"got 3: int"):
         check_mapping("runs", {3: 1}, int, "int")
+
+
+def test_fixed_seed_keeps_an_int_and_draws_one_from_a_generator():
+    assert fixed_seed("seed", 7) == 7
+    a = fixed_seed("seed", np.random.default_rng(0))
+    assert isinstance(a, int) and a == fixed_seed("seed", np.random.default_rng(0))
+    with pytest.raises(ValueError, match="seed must be an integer between 0 and"):
+        fixed_seed("seed", -1)

@@ -75,35 +75,13 @@ import ipywidgets
 from matplotlib.figure import Figure
 
 from course_utils.plots import check_figure_size
+from course_utils.widgets import controls
 from course_utils.widgets.canvas import make_canvas
-from course_utils.widgets.controls import (
-    Checkbox,
-    Dropdown,
-    FloatSlider,
-    IntSlider,
-    LogSlider,
-    _NoticesClamping,
-    bounds,
-    check_start,
-    check_start_value,
-    log_range,
-    make_controls,
-)
+from course_utils.widgets.controls import *  # noqa: F403 - base re-exports the controls
+from course_utils.widgets.controls import _NoticesClamping, bounds, check_start
 from course_utils.widgets.prefetch import ResultCache
 
-__all__ = [
-    "Explorer",
-    "FloatSlider",
-    "LogSlider",
-    "IntSlider",
-    "Dropdown",
-    "Checkbox",
-    "log_range",
-    "make_controls",
-    "check_start_value",
-    "check_start",
-    "new_figure",
-]
+__all__ = ["Explorer", "new_figure", *controls.__all__]
 
 
 def new_figure(figsize, dpi) -> Figure:

@@ -165,6 +165,7 @@ CASES = [
     (validation.check_choice, dict(name="kind", value="a", options=("a", "b"))),
     (validation.check_seed, dict(name="seed", value=0)),
     (validation.make_rng, dict(seed=0)),
+    (validation.fixed_seed, dict(name="seed", value=0)),
     (validation.check_elements, dict(name="shape", shape=(3, 4))),
     (validation.check_array, dict(name="x", value=np.ones((2, 3)), ndim=2)),
     (

@@ -21,7 +21,7 @@ from course_utils.chapters.ch01_activations.runs import (
     unit_response,
 )
 from course_utils.plots import MAX_BINS, uniform_bin_counts
-from course_utils.validation import MAX_SEED, check_int, check_seed
+from course_utils.validation import check_int, fixed_seed
 from course_utils.widgets.base import Explorer, check_start, log_range, make_controls, new_figure
 
 __all__ = [
@@ -173,9 +173,7 @@ class ActivationExplorer(Explorer):
         start = dict(activation=activation, scale=scale, bias=bias)
         check_start(controls, start)  # before the figure: a mistake costs no drawing
         self.n = check_int("n", n, 1, MAX_SAMPLES)
-        seed = check_seed("seed", seed)
-        if isinstance(seed, np.random.Generator):  # one fixed sample for every move
-            seed = int(seed.integers(MAX_SEED, endpoint=True))
+        seed = fixed_seed("seed", seed)  # the same draws on every call
         self.seed = seed
         self.view = ActivationResponseFigure(new_figure(figsize, dpi), activation, animated=True)
         super().__init__(controls, self.view.figure, **start)

@@ -6,7 +6,7 @@ import numpy as np
 
 from course_utils.chapters.ch02_preprocessing.figures import WHITENING_TITLES, ScatterPanels
 from course_utils.chapters.ch02_preprocessing.runs import MAX_POINTS, whitening_demo
-from course_utils.validation import MAX_SEED, check_int, check_real, check_seed
+from course_utils.validation import check_int, check_real, fixed_seed
 from course_utils.widgets.base import (
     Explorer,
     FloatSlider,
@@ -59,9 +59,7 @@ class WhiteningExplorer(Explorer):
         check_start(controls, start)  # before the figure: a mistake costs no drawing
         self.n = check_int("n", n, 2, MAX_POINTS)
         self.eps = check_real("eps", eps, 0.0, low_open=True)
-        seed = check_seed("seed", seed)
-        if isinstance(seed, np.random.Generator):  # the same draws for every move
-            seed = int(seed.integers(MAX_SEED, endpoint=True))
+        seed = fixed_seed("seed", seed)  # the same draws on every call
         self.seed = seed
         self.view = ScatterPanels(new_figure(figsize, dpi), WHITENING_TITLES, animated=True)
         super().__init__(controls, self.view.figure, **start)

@@ -13,12 +13,11 @@ from course_utils.preprocessing import Standardizer, check_matrix
 from course_utils.stats import spread
 from course_utils.tables import format_table
 from course_utils.validation import (
-    MAX_SEED,
     check_array,
     check_int,
     check_real,
-    check_seed,
     check_work,
+    fixed_seed,
 )
 
 __all__ = ["leakage_table", "LeakageOverSplits", "leakage_over_splits"]
@@ -144,9 +143,7 @@ def leakage_over_splits(
         raise ValueError(f"y must have shape ({len(x)},), one label per row of x; got {y.shape}")
     n_splits = check_int("n_splits", n_splits, 1, 1000)
     test_share = check_real("test_share", test_share, low=0, high=1, low_open=True, high_open=True)
-    seed = check_seed("seed", seed)
-    if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(MAX_SEED, endpoint=True))
+    seed = fixed_seed("seed", seed)  # the same draws on every call
     classes, counts = np.unique(y, return_counts=True)
     n_test = int(np.ceil(test_share * len(x)))
     if counts.min() < 2 or not len(classes) <= n_test <= len(x) - len(classes):
