@@ -73,7 +73,7 @@ CASES = [
         dict(model=runs_training.bad_init_mlp(0.1, True, depth=1, width=4), x=np.zeros((4, 64))),
     ),
     (
-        explorer.explorer_run,
+        runs.explorer_run,
         dict(
             std=0.1,
             batchnorm=True,
@@ -103,7 +103,7 @@ EXEMPT = {
     runs.BatchSizeEffect: "a result dataclass",
     runs_training.InitComparison: "a result dataclass",
     runs_training.RunningStatsLag: "a result dataclass",
-    explorer.ExplorerRun: "a result dataclass",
+    runs.ExplorerRun: "a result dataclass",
     runs_training.init_comparison: "trains 2 x len(stds) MLPs for epochs (seconds each); its sizes are "
     "bounded (MAX_MLP_*, MAX_TRAIN_EPOCHS, check_work) and tested",
     runs_training.running_stats_lag: "trains len(stds) x len(seeds) MLPs (seconds each)",

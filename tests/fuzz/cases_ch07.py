@@ -151,8 +151,8 @@ CASES = [
             dpi=50,
         ),
     ),
-    (explorer.dropout_demo, dict(p=0.5, version=2, method="dropout", seed=0, n=8, d=8, n_masks=50)),
-    (explorer.DropoutView, dict(figure=Figure(), n=8, d=8, animated=False)),
+    (runs.dropout_demo, dict(p=0.5, version=2, method="dropout", seed=0, n=8, d=8, n_masks=50)),
+    (figures.DropoutView, dict(figure=Figure(), n=8, d=8, animated=False)),
     (
         explorer.DropoutExplorer,
         dict(p=0.5, version=2, method="dropout", seed=0, n_masks=50, figsize=(8, 2.5), dpi=50),

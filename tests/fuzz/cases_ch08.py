@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils import activations, gradcheck, gradcheck_models, sanity
-from course_utils.chapters.ch08_sanity_checks import checks, explorer, runs
+from course_utils.chapters.ch08_sanity_checks import checks, explorer, figures, runs
 from course_utils.data import load_dataset
 
 MODULES = [
@@ -14,6 +14,7 @@ MODULES = [
     "course_utils.gradcheck",
     "course_utils.gradcheck_models",
     "course_utils.chapters.ch08_sanity_checks.runs",
+    "course_utils.chapters.ch08_sanity_checks.figures",
     "course_utils.chapters.ch08_sanity_checks.explorer",
     "course_utils.chapters.ch08_sanity_checks.checks",
 ]
@@ -133,8 +134,8 @@ CASES = [
             dtype=np.float64,
         ),
     ),
-    (explorer.step_tradeoff, dict(h=1e-5, method="centred", dtype="float64", x0=0.5, num=20)),
-    (explorer.StepView, dict(figure=Figure(), animated=False)),
+    (runs.step_tradeoff, dict(h=1e-5, method="centred", dtype="float64", x0=0.5, num=20)),
+    (figures.StepView, dict(figure=Figure(), animated=False)),
     (
         explorer.SanityExplorer,
         dict(h=1e-5, method="centred", dtype="float64", figsize=(6, 3), dpi=50),

@@ -1,9 +1,10 @@
-"""Chapter 07's static figures: thinned networks, the two dropout versions, stochastic
-depth, augmented photos and weight histograms.
+"""Chapter 07's figures: thinned networks, the two dropout versions, stochastic depth,
+augmented photos and weight histograms, and the explorer's view.
 
 Each ``plot_*`` function draws on a new :class:`~matplotlib.figure.Figure` it returns (no
 pyplot); the data come from the lesson (:mod:`course_utils.regularization`) and the runs
-(:mod:`course_utils.chapters.ch07_regularization.runs`).
+(:mod:`course_utils.chapters.ch07_regularization.runs`). :class:`DropoutView` builds the
+explorer's four panels once and updates them in place.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import regularization as R
-from course_utils.chapters.ch07_regularization.runs import near_zero_share
+from course_utils.chapters.ch07_regularization.runs import DropoutDemo, near_zero_share
 from course_utils.plots import check_figure_size
 from course_utils.validation import (
     MAX_ITEMS,
@@ -29,6 +30,7 @@ __all__ = [
     "plot_stochastic_depth",
     "plot_augmentations",
     "plot_weight_histograms",
+    "DropoutView",
 ]
 
 
@@ -239,3 +241,83 @@ def plot_weight_histograms(
     axes[0].set_ylabel("count (log)", fontsize=8)
     figure.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.88, wspace=0.2)
     return figure
+
+
+# ---------------------------------------------------------------- the explorer's view
+#: Axis labels of the mask panel (x, y) per method.
+MASK_LABELS = {"dropout": ("unit of a", "sample"), "DropConnect": ("output unit", "input unit")}
+
+
+class DropoutView:
+    """Four panels built once: keep-mask, train output, test output, mean train vs test.
+
+    ``update(demo, method)`` changes the images' data and the scatter's points in place and
+    returns the (animated) artists. The two output images share one colour scale, twice the
+    largest ``|a W|``: fixed, so versions and drop probabilities compare by colour.
+    """
+
+    def __init__(self, figure: Figure, n: int = 16, d: int = 16, animated: bool = False):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {figure!r:.60}")
+        n, d = check_int("n", n, 1, 256), check_int("d", d, 1, 256)
+        self.figure = figure
+        axes = figure.subplots(1, 4)
+        self.axes = list(axes)
+        blank = np.zeros((n, d))
+        self.mask = axes[0].imshow(
+            np.zeros((n, d)), cmap="gray", vmin=0, vmax=1, interpolation="none", animated=animated
+        )
+        self.train = axes[1].imshow(
+            blank, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="none", animated=animated
+        )
+        self.test = axes[2].imshow(
+            blank, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="none", animated=animated
+        )
+        titles = (
+            "keep-mask (white: kept)",
+            "train: z with this mask",
+            "test: z",
+            "mean of train z vs test z",
+        )
+        for ax, title in zip(axes, titles):
+            ax.set_title(title, fontsize=8)
+            ax.tick_params(labelsize=6)
+        for ax in axes[1:3]:
+            ax.set_xlabel("output unit", fontsize=7)
+            ax.set_ylabel("sample", fontsize=7)
+        ax = axes[3]
+        ax.set_xlim(-1.15, 1.15)
+        ax.set_ylim(-1.15, 1.15)
+        ax.set_aspect("equal")
+        ax.plot([-1.15, 1.15], [-1.15, 1.15], color="0.7", lw=0.8, zorder=0)
+        ax.set_xlabel("test z / max|test z|", fontsize=7)
+        ax.set_ylabel("mean train z (same scale)", fontsize=7)
+        self.points = ax.scatter(
+            np.zeros(0), np.zeros(0), s=5, color="C0", linewidths=0, animated=animated
+        )
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.16, top=0.9, wspace=0.45)
+        self.set_method("dropout")
+
+    def set_method(self, method: str) -> bool:
+        """Label the mask panel for ``method``; ``True`` if the labels changed (the static
+        part of the figure then needs a full draw)."""
+        xlabel, ylabel = MASK_LABELS[method]
+        ax = self.axes[0]
+        if ax.get_xlabel() == xlabel:
+            return False
+        ax.set_xlabel(xlabel, fontsize=7)
+        ax.set_ylabel(ylabel, fontsize=7)
+        return True
+
+    def update(self, demo: DropoutDemo, method: str) -> list:
+        self.set_method(method)
+        self.mask.set_data(demo.mask.astype(float))
+        # One fixed colour scale for every p and version (the layer a, W never changes):
+        # version 1's outputs look dimmer, large kept values at high p saturate.
+        limit = float(max(2.0 * np.abs(demo.a @ demo.W).max(), 1e-12))
+        for image, values in ((self.train, demo.train), (self.test, demo.test)):
+            image.set_data(values)
+            image.set_clim(-limit, limit)
+        scale = float(max(np.abs(demo.test).max(), 1e-12))
+        self.points.set_offsets(np.column_stack([demo.test.ravel(), demo.expected.ravel()]) / scale)
+        return [self.mask, self.train, self.test, self.points]

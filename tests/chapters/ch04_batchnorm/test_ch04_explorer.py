@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from explorer_testing import count_full_draws
 
-from course_utils.chapters.ch04_batchnorm import explorer as E
+from course_utils.chapters.ch04_batchnorm import runs
 from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 
 
@@ -16,10 +16,10 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = E.explorer_run(
+    expected = runs.explorer_run(
         v["std"], v["batchnorm"], v["batch_size"], ex.activation, eps=ex.eps, seed=ex.seed
     )
-    assert len(ex.result.activations) == E.EXPLORER_DEPTH
+    assert len(ex.result.activations) == runs.EXPLORER_DEPTH
     for ours, theirs in zip(ex.result.activations, expected.activations):
         np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(ex.result.var_z, expected.var_z)
@@ -142,26 +142,3 @@ def test_relu_explorer():
 def test_bad_starting_values_are_value_errors(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         batchnorm_explorer(**kwargs)
-
-
-def test_explorer_run_shapes_and_normalisation():
-    acts = E.explorer_run(0.001, True, 64).activations
-    assert len(acts) == E.EXPLORER_DEPTH and acts[0].shape == (64, E.EXPLORER_WIDTH)
-    plain = E.explorer_run(0.001, False, 64).activations
-    assert np.std(plain[-1]) < 1e-6 < np.std(acts[-1])
-    pair = E.explorer_run(1.0, True, 2, activation="relu").activations
-    for a in pair:  # relu(±1): half the units at 0, the others at 1 (up to eps)
-        assert np.mean(a == 0) == 0.5
-        assert np.mean(np.abs(a[a > 0] - 1) < 1e-3) > 0.95
-
-
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda: E.explorer_run(0.0, True, 8), "std must be > 0"),
-        (lambda: E.explorer_run(0.1, True, 1), "batch_size must be between 2 and 256"),
-    ],
-)
-def test_explorer_run_refuses_bad_arguments(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()

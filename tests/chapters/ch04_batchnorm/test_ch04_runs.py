@@ -269,3 +269,27 @@ def test_recalibrated_needs_batchnorm():
 def test_bad_arguments_are_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---------------------------------------------------------------- the explorer's network
+def test_explorer_run_shapes_and_normalisation():
+    acts = runs.explorer_run(0.001, True, 64).activations
+    assert len(acts) == runs.EXPLORER_DEPTH and acts[0].shape == (64, runs.EXPLORER_WIDTH)
+    plain = runs.explorer_run(0.001, False, 64).activations
+    assert np.std(plain[-1]) < 1e-6 < np.std(acts[-1])
+    pair = runs.explorer_run(1.0, True, 2, activation="relu").activations
+    for a in pair:  # relu(±1): half the units at 0, the others at 1 (up to eps)
+        assert np.mean(a == 0) == 0.5
+        assert np.mean(np.abs(a[a > 0] - 1) < 1e-3) > 0.95
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: runs.explorer_run(0.0, True, 8), "std must be > 0"),
+        (lambda: runs.explorer_run(0.1, True, 1), "batch_size must be between 2 and 256"),
+    ],
+)
+def test_explorer_run_refuses_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from explorer_testing import count_full_draws
 
-from course_utils.chapters.ch07_regularization import explorer as E
+from course_utils.chapters.ch07_regularization import runs
 from course_utils.chapters.ch07_regularization.explorer import dropout_explorer
 
 
@@ -16,7 +16,7 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = E.dropout_demo(v["p"], v["version"], v["method"], v["seed"], n_masks=ex.n_masks)
+    expected = runs.dropout_demo(v["p"], v["version"], v["method"], v["seed"], n_masks=ex.n_masks)
     for field in ("mask", "train", "test", "expected"):
         np.testing.assert_array_equal(getattr(ex.result, field), getattr(expected, field))
     view = ex.view
@@ -162,27 +162,3 @@ def test_a_mask_that_drops_everything_warns():
 def test_bad_start_values_raise_saying_what_is_allowed(start, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         dropout_explorer(**start)
-
-
-# ------------------------------------------------------------------ explorer compute
-@pytest.mark.parametrize("method", E.METHODS)
-@pytest.mark.parametrize("version", [1, 2])
-def test_dropout_demo_matches_a_direct_computation(method, version):
-    demo = E.dropout_demo(0.4, version, method, seed=3, n_masks=500)
-    scale = 1 / 0.6 if version == 2 else 1.0
-    if method == "dropout":
-        np.testing.assert_allclose(demo.train, (demo.a * demo.mask * scale) @ demo.W)
-        assert demo.mask.shape == demo.a.shape
-    else:
-        np.testing.assert_allclose(demo.train, demo.a @ (demo.W * demo.mask * scale))
-        assert demo.mask.shape == demo.W.shape
-    np.testing.assert_allclose(demo.test, demo.a @ demo.W * (0.6 if version == 1 else 1.0))
-    assert demo.rel_error < 0.1
-    assert demo.kept == pytest.approx(demo.mask.mean())
-
-
-def test_dropout_demo_checks_arguments():
-    with pytest.raises(ValueError, match="method must be one of 'dropout', 'DropConnect'; got 'x'"):
-        E.dropout_demo(method="x")
-    with pytest.raises(ValueError, match="seed must be an integer between 0 and 4294967295"):
-        E.dropout_demo(seed=-1)

@@ -269,3 +269,27 @@ def test_expectation_is_exact_for_linear_parts_and_biased_after_nonlinearities()
     more = runs.expectation_gaps(n_draws=40_000, p=0.5, seed=0)
     assert more["dropout, linear layer"] < 0.7 * gaps["dropout, linear layer"]
     assert more["dropout, then tanh"] == pytest.approx(gaps["dropout, then tanh"], rel=0.05)
+
+
+# ------------------------------------------------------------------ the explorer's computation
+@pytest.mark.parametrize("method", runs.METHODS)
+@pytest.mark.parametrize("version", [1, 2])
+def test_dropout_demo_matches_a_direct_computation(method, version):
+    demo = runs.dropout_demo(0.4, version, method, seed=3, n_masks=500)
+    scale = 1 / 0.6 if version == 2 else 1.0
+    if method == "dropout":
+        np.testing.assert_allclose(demo.train, (demo.a * demo.mask * scale) @ demo.W)
+        assert demo.mask.shape == demo.a.shape
+    else:
+        np.testing.assert_allclose(demo.train, demo.a @ (demo.W * demo.mask * scale))
+        assert demo.mask.shape == demo.W.shape
+    np.testing.assert_allclose(demo.test, demo.a @ demo.W * (0.6 if version == 1 else 1.0))
+    assert demo.rel_error < 0.1
+    assert demo.kept == pytest.approx(demo.mask.mean())
+
+
+def test_dropout_demo_checks_arguments():
+    with pytest.raises(ValueError, match="method must be one of 'dropout', 'DropConnect'; got 'x'"):
+        runs.dropout_demo(method="x")
+    with pytest.raises(ValueError, match="seed must be an integer between 0 and 4294967295"):
+        runs.dropout_demo(seed=-1)
