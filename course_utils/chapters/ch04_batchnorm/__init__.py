@@ -4,9 +4,10 @@ The lesson (forward, backward, the layer step of the NumPy network) is
 :mod:`course_utils.batchnorm`. Here:
 
 - ``runs.py``: the experiments on the lecture's network (invariances, train vs eval mode,
-  eps, batch size); ``runs_training.py``: training on the digits with and without Batch
+  eps, batch size) and the network the explorer computes (``explorer_run``);
+  ``runs_training.py``: training on the digits with and without Batch
   Norm, running statistics;
-- ``explorer.py``: the Batch Norm explorer and the network it computes;
+- ``explorer.py``: the Batch Norm explorer;
 - ``checks.py``: the visible checks of the exercises (forward in training mode; backward in
   ``checks_backward.py``, importable from ``checks``; what both read of an answer in
   ``checks_answers.py``).
