@@ -15,66 +15,6 @@ def rng(seed=0):
     return np.random.default_rng(seed)
 
 
-# ------------------------------------------------------------------ penalties
-def test_penalties_and_gradients_match_torch_autograd():
-    weights = [rng(1).standard_normal((5, 4)), rng(2).standard_normal((4, 3))]
-    lam = 0.3
-    tw = [torch.tensor(w, requires_grad=True) for w in weights]
-    l2 = 0.5 * lam * sum((w * w).sum() for w in tw)
-    l2.backward()
-    assert R.l2_penalty(weights, lam) == pytest.approx(l2.item(), rel=1e-12)
-    for ours, w in zip(R.l2_grad(weights, lam), tw):
-        np.testing.assert_allclose(ours, w.grad.numpy(), rtol=1e-12)
-    tw = [torch.tensor(w, requires_grad=True) for w in weights]
-    l1 = lam * sum(w.abs().sum() for w in tw)
-    l1.backward()
-    assert R.l1_penalty(weights, lam) == pytest.approx(l1.item(), rel=1e-12)
-    for ours, w in zip(R.l1_grad(weights, lam), tw):
-        np.testing.assert_allclose(ours, w.grad.numpy(), rtol=1e-12)
-
-
-def test_single_array_gives_single_gradient_and_l1_subgradient_is_zero_at_zero():
-    w = np.array([[-2.0, 0.0, 3.0]])
-    np.testing.assert_array_equal(R.l1_grad(w, 0.5), [[-0.5, 0.0, 0.5]])
-    np.testing.assert_array_equal(R.l2_grad(w, 0.5), 0.5 * w)
-    assert R.l2_penalty(w, 2.0) == pytest.approx(13.0)
-    assert R.l1_penalty(w, 2.0) == pytest.approx(10.0)
-
-
-def test_torch_penalty_equals_numpy_penalty_on_linear_weights_only():
-    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
-    weights = [
-        m.weight.detach().numpy().astype(np.float64)
-        for m in model
-        if isinstance(m, torch.nn.Linear)
-    ]
-    assert R.torch_penalty("l2", 0.1)(model).item() == pytest.approx(
-        R.l2_penalty(weights, 0.1), rel=1e-6
-    )
-    assert R.torch_penalty("l1", 0.1)(model).item() == pytest.approx(
-        R.l1_penalty(weights, 0.1), rel=1e-6
-    )
-
-
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda: R.l2_penalty(np.ones(3), -1.0), "lam must be >= 0; got -1.0"),
-        (lambda: R.l1_penalty([], 1.0), "weights must have between 1 and 10000 items; got 0"),
-        (
-            lambda: R.l1_grad(np.array([1.0, np.nan]), 1.0),
-            "weights must hold finite numbers; it has NaN or inf",
-        ),
-        (lambda: R.torch_penalty("l3", 1.0), "kind must be one of 'l1', 'l2'; got 'l3'"),
-    ],
-)
-def test_penalty_arguments_are_checked(call, message):
-    with pytest.raises(
-        ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
-    ):
-        call()
-
-
 # ------------------------------------------------------------------ dropout
 @pytest.mark.parametrize("p", [0.0, 0.2, 0.5, 0.9])
 def test_dropout_versions_follow_their_formulas(p):

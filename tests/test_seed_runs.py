@@ -1,13 +1,11 @@
-"""course_utils.seed_runs and the modules it builds on: LeanSGD (course_utils.lean_sgd,
-torch.optim.SGD's steps bit for bit), minibatch_orders (course_utils.stacked, train's order),
-train_seeds (each seed's run as train and Monitor give it), median_range."""
+"""course_utils.seed_runs: one_torch_thread, train_seeds (each seed's run as train and Monitor
+give it), and LeanSGD still offered to chapter 09."""
 
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-from course_utils import lean_sgd, stacked
+from course_utils import lean_sgd
 from course_utils import seed_runs as S
 from course_utils.chapters.ch09_monitoring.runs import run_diagnosis
 from course_utils.training import build_mlp, train
@@ -30,42 +28,6 @@ def test_one_torch_thread_restores_the_setting():
     with S.one_torch_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
-
-# ------------------------------------------------------------------ a lean SGD
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_lean_sgd_steps_are_torch_sgds_bit_for_bit(momentum):
-    # exact by construction: the same float32 operations as torch.optim.SGD's single-tensor
-    # path, in the same order (clone, mul_, add_, add_ with alpha=-lr)
-    a, b = build_mlp(6, 3, depth=2, width=8, seed=4), build_mlp(6, 3, depth=2, width=8, seed=4)
-    mine = lean_sgd.LeanSGD(a.parameters(), lr=0.05, momentum=momentum)
-    theirs = torch.optim.SGD(b.parameters(), lr=0.05, momentum=momentum)
-    x = torch.tensor(small_data().x_train, dtype=torch.float32)
-    y = torch.tensor(small_data().y_train)
-    for step in range(6):
-        for model, opt in ((a, mine), (b, theirs)):
-            if step == 3:
-                opt.param_groups[0]["lr"] = 0.02  # a schedule changes lr between steps
-            opt.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
-
-
-def test_lean_optimizer_gives_train_the_same_run_as_the_name(digits_dataset):
-    for name in ("sgd", "momentum"):
-        a, b = (
-            build_mlp(64, 10, depth=1, width=16, seed=1),
-            build_mlp(64, 10, depth=1, width=16, seed=1),
-        )
-        ha = train(a, digits_dataset, lean_sgd.lean_optimizer(name, 0.05), epochs=1, progress=False)
-        hb = train(b, digits_dataset, name, lr=0.05, epochs=1, progress=False)
-        assert ha.step_loss == hb.step_loss  # bit for bit, as above
-    assert lean_sgd.lean_optimizer("adam", 1e-3) == "adam"
-    with pytest.raises(ValueError, match="lr must be"):
-        lean_sgd.lean_optimizer("sgd", 0.0)
-    with pytest.raises(ValueError, match="momentum must be"):
-        lean_sgd.LeanSGD(build_mlp(6, 3, depth=0).parameters(), lr=0.1, momentum=1.0)
 
 
 # ------------------------------------------------------------------ many seeds at once
@@ -144,16 +106,3 @@ def test_train_seeds_checks_its_arguments(digits_dataset):
 
 def test_seed_runs_still_offers_lean_sgd_to_chapter_09():
     assert S.LeanSGD is lean_sgd.LeanSGD and S.lean_optimizer is lean_sgd.lean_optimizer
-
-
-def test_minibatch_orders_are_trains_orders():
-    orders = list(stacked.minibatch_orders([3, 7], 20, 2))
-    assert len(orders) == 2 and orders[0].shape == (2, 20)
-    for row, seed in enumerate((3, 7)):
-        g = torch.Generator().manual_seed(seed)  # as training.train shuffles for this seed
-        for order in orders:
-            assert torch.equal(order[row], torch.randperm(20, generator=g))
-    with pytest.raises(ValueError, match="n_examples"):
-        stacked.minibatch_orders([0], 0, 1)
-    with pytest.raises(ValueError, match="seeds"):
-        stacked.minibatch_orders([-1], 10, 1)
