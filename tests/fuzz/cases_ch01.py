@@ -95,7 +95,7 @@ CASES = [
         dict(activation="relu", scale=2.0, bias=0.5, n=1000, seed=0, figsize=(6.0, 3.0), dpi=50),
     ),
     (
-        explorer.ActivationResponseFigure,
+        figures.ActivationResponseFigure,
         dict(figure=Figure(figsize=(6.0, 3.0)), activation="relu", bins=20, animated=False),
     ),
     (checks.check_leaky_relu, dict(leaky_relu=_leaky, leaky_relu_grad=_leaky_grad)),

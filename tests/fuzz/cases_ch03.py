@@ -52,7 +52,7 @@ CASES = [
         runs.Experiment,
         dict(depth=2, width=64, n_samples=4, activation="relu", scheme="normal", std=0.05, seed=0),
     ),
-    (runs.forward_pass, dict(experiment=SMALL)),
+    (runs.forward_pass, dict(experiment=SMALL, full_width=128)),
     (
         runs.forward_activations,
         dict(depth=2, width=64, n_samples=4, activation="tanh", scheme="xavier", std=0.01, seed=1),

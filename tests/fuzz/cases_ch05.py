@@ -197,6 +197,7 @@ CASES = [
     # figures
     (figures.plot_family_graph, dict(ax=_ax())),
     (figures.plot_loss_curves, dict(axes=_axes(), results=_RACE, smooth=5)),
+    (figures.TrajectoryView, dict(figure=Figure(figsize=(8.5, 3.3)))),
     # surfaces
     (
         surfaces.run,

@@ -5,13 +5,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import schedules as S
-from course_utils.chapters.ch06_schedules import checks, explorer, runs, seed_runs
+from course_utils.chapters.ch06_schedules import checks, explorer, figures, runs, seed_runs
 from course_utils.data import load_digits
 
 MODULES = [
     "course_utils.schedules",
     "course_utils.chapters.ch06_schedules.runs",
     "course_utils.chapters.ch06_schedules.seed_runs",
+    "course_utils.chapters.ch06_schedules.figures",
     "course_utils.chapters.ch06_schedules.explorer",
     "course_utils.chapters.ch06_schedules.checks",
 ]
@@ -138,8 +139,9 @@ CASES = [
             every_epoch=True,
         ),
     ),
+    # figures
+    (figures.ScheduleView, dict(figure=Figure(), steps=100, animated=False)),
     # explorer
-    (explorer.ScheduleView, dict(figure=Figure(), steps=100, animated=False)),
     (
         explorer.ScheduleExplorer,
         dict(

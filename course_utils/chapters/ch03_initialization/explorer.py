@@ -1,4 +1,8 @@
-"""Chapter 03's explorer: weight-init scheme, std, activation, depth and width."""
+"""Chapter 03's explorer: weight-init scheme, std, activation, depth and width.
+
+:func:`.runs.forward_pass` is its compute (a corner of the 4096-wide network),
+:class:`course_utils.plots.LayerHistogramFigure` its view.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import ipywidgets
 import numpy as np
 
 from course_utils import weight_cache
-from course_utils.chapters.ch03_initialization.runs import Experiment
+from course_utils.chapters.ch03_initialization.runs import Experiment, forward_pass
 from course_utils.init import SCHEMES, init_std
 from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure
 from course_utils.widgets.base import Explorer, check_start, log_range, make_controls, new_figure
@@ -84,9 +88,7 @@ class InitExplorer(Explorer):
         return Experiment(depth, width, self.n_samples, activation, scheme, std, self.seed)
 
     def compute(self, **values):
-        activations = weight_cache.run(
-            self._experiment(**values), full_width=max(WIDTHS)
-        ).activations
+        activations = forward_pass(self._experiment(**values), max(WIDTHS)).activations
         for a in activations:  # results are kept and shared: nobody may change them
             a.flags.writeable = False
         return activations

@@ -167,8 +167,12 @@ class Experiment:
         return dataclasses.replace(self, **changes)
 
 
-def forward_pass(experiment: Experiment) -> network.Forward:
+def forward_pass(experiment: Experiment, full_width: int | None = None) -> network.Forward:
     """Run the lecture's experiment and keep every layer's input, :math:`z_l` and :math:`a_l`.
+
+    With ``full_width`` (>= ``experiment.width``, at most 8192) the weights and the batch are
+    the top-left corner of the ``full_width`` network's: the explorer's networks of every
+    width then share one cache of weights. At ``full_width == width`` nothing changes.
 
     Returns
     -------
@@ -178,7 +182,7 @@ def forward_pass(experiment: Experiment) -> network.Forward:
     """
     if not isinstance(experiment, Experiment):
         raise ValueError(f"experiment must be an Experiment; got {experiment!r}")
-    return weight_cache.run(experiment)
+    return weight_cache.run(experiment, full_width)
 
 
 def forward_activations(

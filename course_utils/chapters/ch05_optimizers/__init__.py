@@ -3,6 +3,7 @@
 The lesson (SGD, momentum, Nesterov, Adagrad, RMSprop, Adadelta, Adam, AdamW from scratch) is
 :mod:`course_utils.optim`. Here: ``surfaces.py`` (the 2-D test surfaces, one optimiser's run on
 them and what it measures), ``runs.py`` (the races on a surface and on the digits, weight decay,
-step sizes), ``figures.py`` (the family graph, the race's loss curves), ``explorer.py`` (the
-optimiser explorer), ``checks.py`` (the visible checks of the Nesterov and Adam exercises).
+step sizes), ``figures.py`` (the family graph, the race's loss curves, the explorer's view
+``TrajectoryView``), ``explorer.py`` (the optimiser explorer), ``checks.py`` (the visible checks
+of the Nesterov and Adam exercises).
 """

@@ -1,13 +1,26 @@
-"""Chapter 05's static figures: the optimiser family graph and the digits race's curves."""
+"""Chapter 05's figures: the optimiser family graph, the digits race's curves, and the
+explorer's view.
+
+:class:`TrajectoryView` builds its axes once and updates the path and the loss curve in place
+from a :class:`~course_utils.chapters.ch05_optimizers.surfaces.Trajectory`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from course_utils.validation import check_int, check_sequence
 
-__all__ = ["FAMILY_EDGES", "plot_family_graph", "plot_loss_curves"]
+__all__ = [
+    "FAMILY_EDGES",
+    "LOSS_RANGE",
+    "STEPS_MAX",
+    "plot_family_graph",
+    "plot_loss_curves",
+    "TrajectoryView",
+]
 
 
 #: The lecture's family graph: (parent, child) edges.
@@ -20,6 +33,10 @@ FAMILY_EDGES = (
     ("RMSProp", "Adam"),
     ("Adam", "AdamW"),
 )
+#: The loss panel's fixed y range, f - f_min (log scale).
+LOSS_RANGE = (1e-10, 1e4)
+#: The loss panel's x limit (and the explorer's steps control's maximum).
+STEPS_MAX = 1000
 
 _FAMILY_POSITIONS = {
     "SGD": (0, 0),
@@ -116,3 +133,73 @@ def check_axes(name: str, ax) -> Axes:
     if not isinstance(ax, Axes):
         raise ValueError(f"{name} must be a matplotlib Axes; got {type(ax).__name__}")
     return ax
+
+
+class TrajectoryView:
+    """Contours of a surface with one trajectory (left), ``f - f_min`` per step (right).
+
+    Each surface gets its own left axes, built on first use and then only shown or hidden,
+    and the loss axes has fixed limits (steps 1 to 1000 on a log scale): a move changes
+    only the animated artists (path, end point, loss curve), and a surface seen before is
+    a cached background (see ``Explorer.background_key``).
+    """
+
+    def __init__(self, figure: Figure):
+        if not isinstance(figure, Figure):
+            raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+        # Imported here, not at the top: surfaces.py imports check_axes from this module.
+        from course_utils.chapters.ch05_optimizers import surfaces
+
+        self._surfaces = surfaces
+        self.figure = figure
+        self.paths: dict = {}  # surface -> (axes, path line, end marker)
+        self.ax_loss = figure.add_axes((0.63, 0.14, 0.34, 0.76))
+        self.ax_loss.set_xscale("log")
+        self.ax_loss.set_yscale("log")
+        self.ax_loss.set_xlim(1, STEPS_MAX)
+        self.ax_loss.set_ylim(*LOSS_RANGE)
+        self.ax_loss.set_xlabel("step", labelpad=1)
+        self.ax_loss.set_title("f − f_min after each step", fontsize=10)
+        self.ax_loss.tick_params(labelsize=8)
+        self.ax_loss.grid(alpha=0.3)
+        (self.loss,) = self.ax_loss.plot([], [], "-", color="#d62728", lw=1.4, animated=True)
+        self.surface = None
+
+    def set_surface(self, surface: str) -> bool:
+        """Show the left axes of ``surface`` (built on first use); True if it changed."""
+        if surface == self.surface:
+            return False
+        if surface not in self.paths:
+            ax = self.figure.add_axes((0.07, 0.14, 0.46, 0.76))
+            self._surfaces.plot_surface(ax, surface)
+            ax.plot(*self._surfaces.SURFACES[surface].start, "s", color="k", markersize=5)
+            ax.set_xlabel("x", labelpad=1)
+            ax.set_ylabel("y", labelpad=1)
+            ax.tick_params(labelsize=8)
+            (path,) = ax.plot(
+                [], [], "-", color="#d62728", lw=1.4, marker=".", markersize=3, animated=True
+            )
+            (end,) = ax.plot(
+                [], [], "o", color="#d62728", markersize=6, markeredgecolor="k", animated=True
+            )
+            self.paths[surface] = (ax, path, end)
+        for name, (ax, _, _) in self.paths.items():
+            ax.set_visible(name == surface)
+        self.surface = surface
+        return True
+
+    @property
+    def artists(self) -> list:
+        _, path, end = self.paths[self.surface]
+        return [path, end, self.loss]
+
+    def update(self, trajectory) -> list:
+        self.set_surface(trajectory.settings["surface"])
+        _, path, end = self.paths[self.surface]
+        points = trajectory.points
+        path.set_data(points[:, 0], points[:, 1])
+        end.set_data(points[-1:, 0], points[-1:, 1])
+        end.set_color("#7f7f7f" if trajectory.diverged else "#d62728")
+        gap = trajectory.values[1:] - self._surfaces.SURFACES[self.surface].f_min
+        self.loss.set_data(np.arange(1, len(gap) + 1), np.clip(gap, *LOSS_RANGE))
+        return self.artists

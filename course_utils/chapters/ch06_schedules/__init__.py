@@ -3,6 +3,7 @@
 The lesson (the schedules as closed forms, checked against ``torch.optim.lr_scheduler``) is
 :mod:`course_utils.schedules`. Here: ``runs.py`` (SGD's noise floor on a noisy quadratic, the
 decay and warm-up runs and their tables, Adam's first step), ``seed_runs.py`` (several seeds
-trained side by side in float64), ``explorer.py`` (the schedule explorer), ``checks.py`` (the
-visible check of the warm-up + cosine exercise).
+trained side by side in float64), ``figures.py`` (the explorer's view ``ScheduleView``),
+``explorer.py`` (the schedule explorer), ``checks.py`` (the visible check of the warm-up + cosine
+exercise).
 """

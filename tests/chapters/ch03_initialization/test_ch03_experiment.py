@@ -244,6 +244,12 @@ def test_narrow_network_as_a_corner_of_the_wide_one():
     )
     with pytest.raises(ValueError, match="full_width must be >= width"):
         weight_cache.run(exp, full_width=32)
+    # forward_pass (the explorer's compute) takes the same corner
+    np.testing.assert_array_equal(
+        runs.forward_pass(exp, 256).activations[-1], corner.activations[-1]
+    )
+    with pytest.raises(ValueError, match="full_width must be >= width"):
+        runs.forward_pass(exp, 32)
 
 
 # ---------------------------------------------------------------- stds and torch parity

@@ -6,7 +6,8 @@ import pytest
 from explorer_testing import count_full_draws
 
 from course_utils import schedules
-from course_utils.chapters.ch06_schedules.explorer import LR_LIMITS, schedule_explorer
+from course_utils.chapters.ch06_schedules.explorer import schedule_explorer
+from course_utils.chapters.ch06_schedules.figures import LR_LIMITS
 from course_utils.widgets.base import IntSlider, LogSlider
 
 
