@@ -11,6 +11,7 @@ import math
 import numbers
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -22,6 +23,7 @@ __all__ = [
     "HIST_RANGE",
     "MAX_BINS",
     "MIN_DPI",
+    "check_axes",
     "histogram",
     "uniform_bin_counts",
     "LayerHistogramFigure",
@@ -125,6 +127,13 @@ def _check_figure(figure) -> Figure:
     if not isinstance(figure, Figure):
         raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
     return figure
+
+
+def check_axes(name: str, ax) -> Axes:
+    """``ax`` if it is a matplotlib ``Axes``, else ``ValueError`` (a plot function draws on it)."""
+    if not isinstance(ax, Axes):
+        raise ValueError(f"{name} must be a matplotlib Axes; got {type(ax).__name__}")
+    return ax
 
 
 def check_figure_size(figsize, dpi) -> None:

@@ -154,6 +154,7 @@ CASES = [
     (plots.histogram, dict(a=np.linspace(-1, 1, 50), activation="tanh", bins=10)),
     (plots.uniform_bin_counts, dict(values=np.linspace(-1, 1, 50), lo=-1.0, hi=1.0, bins=10)),
     (plots.check_figure_size, dict(figsize=(4.0, 3.0), dpi=96)),
+    (plots.check_axes, dict(name="ax", ax=Figure().add_subplot())),
     (plots.LayerHistogramFigure, dict(figure=Figure(), panels=2, activation="tanh", bins=10)),
     (
         plots.plot_layer_histograms,

@@ -8,9 +8,10 @@ from a :class:`~course_utils.chapters.ch05_optimizers.surfaces.Trajectory`.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from course_utils.chapters.ch05_optimizers import surfaces
+from course_utils.plots import check_axes
 from course_utils.validation import check_int, check_sequence
 
 __all__ = [
@@ -128,13 +129,6 @@ def plot_loss_curves(axes, results: dict, smooth: int = 5):
     return lines
 
 
-def check_axes(name: str, ax) -> Axes:
-    """``ax`` if it is a matplotlib ``Axes``, else ``ValueError`` (the chapter's plots draw on it)."""
-    if not isinstance(ax, Axes):
-        raise ValueError(f"{name} must be a matplotlib Axes; got {type(ax).__name__}")
-    return ax
-
-
 class TrajectoryView:
     """Contours of a surface with one trajectory (left), ``f - f_min`` per step (right).
 
@@ -147,9 +141,6 @@ class TrajectoryView:
     def __init__(self, figure: Figure):
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-        # Imported here, not at the top: surfaces.py imports check_axes from this module.
-        from course_utils.chapters.ch05_optimizers import surfaces
-
         self._surfaces = surfaces
         self.figure = figure
         self.paths: dict = {}  # surface -> (axes, path line, end marker)

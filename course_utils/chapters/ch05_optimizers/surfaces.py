@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from course_utils import optim
-from course_utils.chapters.ch05_optimizers.figures import check_axes
+from course_utils.plots import check_axes
 from course_utils.validation import (
     MAX_ITEMS,
     check_array,
