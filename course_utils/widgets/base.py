@@ -70,8 +70,10 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 
 import ipywidgets
+import matplotlib.image
 from matplotlib.figure import Figure
 
 from course_utils.plots import check_figure_size
@@ -285,8 +287,38 @@ class Explorer:
         # The live widget in JupyterLab; a PNG of the figure where widgets cannot run
         # (GitHub, nbviewer); a stable text for nbval and terminals.
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi)
-        bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        bundle["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
         bundle["text/plain"] = repr(self)
         return bundle
+
+    def snapshot_png(self) -> bytes:
+        """The figure as PNG bytes, with the message and summary lines the live widget shows
+        above it drawn as text under the figure (where widgets cannot run, the snapshot is
+        all a reader sees, so it must carry the numbers the text refers to)."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi)
+        lines = []
+        for text in (self.message, self.summary):
+            lines += textwrap.wrap(text, width=max(40, int(self.figure.get_figwidth() * 13)))
+        if not lines:
+            return buffer.getvalue()
+        buffer.seek(0)
+        pixels = matplotlib.image.imread(buffer, format="png")
+        dpi = self.figure.dpi
+        line_height = 15.0  # pixels per 9-point line at 96 dpi, scaled below
+        band = int(round(len(lines) * line_height * dpi / 96 + 8 * dpi / 96))
+        height, width = pixels.shape[0] + band, pixels.shape[1]
+        sheet = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white")
+        sheet.figimage(pixels, xo=0, yo=band, origin="upper")
+        sheet.text(
+            6 / width,
+            (band - 4 * dpi / 96) / height,
+            "\n".join(lines),
+            fontsize=9,
+            family="monospace",
+            va="top",
+            ha="left",
+        )
+        out = io.BytesIO()
+        sheet.savefig(out, format="png", dpi=dpi)
+        return out.getvalue()

@@ -170,6 +170,25 @@ def test_mimebundle_has_the_live_widget_a_static_png_and_stable_text(case):
     assert repr(explorer).startswith(type(explorer).__name__ + "(")
 
 
+def test_the_static_snapshot_carries_the_summary_and_message_lines(case):
+    """Where widgets cannot run (GitHub, nbviewer) the PNG is all a reader sees: the numbers
+    the live widget prints above the figure are drawn under it, one band per text line."""
+    import io
+
+    import matplotlib.image
+
+    entry, explorer = case
+    width, height = (round(v) for v in explorer.figure.get_size_inches() * explorer.figure.dpi)
+    shot = matplotlib.image.imread(io.BytesIO(explorer.snapshot_png()), format="png")
+    assert shot.shape[1] == width
+    if explorer.summary or explorer.message:
+        assert shot.shape[0] > height + 10
+        band = shot[height:, :, :3]
+        assert (band < 0.5).any(), "the text band under the figure is blank"
+    else:
+        assert shot.shape[0] == height
+
+
 def test_every_explorer_and_control_is_benchmarked():
     """benchmarks/widget_latency.py times every registered explorer's controls."""
     from pathlib import Path
