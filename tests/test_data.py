@@ -37,3 +37,40 @@ def test_sample_photos_are_the_two_bundled_images():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.load_digits(**kwargs)
+
+
+def test_the_bundled_digits_equal_scikit_learns_and_so_does_the_split():
+    """data_files/digits.npz is scikit-learn's digits; load_digits splits them as
+    train_test_split(..., stratify=y) does, without importing scikit-learn."""
+    from importlib import resources
+
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    reference = sklearn_digits()
+    with (resources.files("course_utils") / "data_files" / "digits.npz").open("rb") as file:
+        with np.load(file, allow_pickle=False) as stored:
+            np.testing.assert_array_equal(stored["images"], reference.data)
+            np.testing.assert_array_equal(stored["labels"], reference.target)
+    for seed, share in [(0, 0.25), (1, 0.25), (3, 0.5)]:
+        ours = data.load_digits(validation=share, seed=seed)
+        x_train, x_val, y_train, y_val = train_test_split(
+            reference.data / 16.0,
+            reference.target,
+            test_size=share,
+            random_state=seed,
+            stratify=reference.target,
+        )
+        np.testing.assert_array_equal(ours.x_train, x_train)
+        np.testing.assert_array_equal(ours.x_val, x_val)
+        np.testing.assert_array_equal(ours.y_train, y_train)
+        np.testing.assert_array_equal(ours.y_val, y_val)
+
+
+def test_reading_the_digits_does_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = "import sys, course_utils.data as d; d.load_digits(); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

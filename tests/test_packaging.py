@@ -126,8 +126,12 @@ def test_version_is_a_literal_read_without_importing():
 def test_wheel_contains_every_source_module(wheel):
     modules = _source_modules()
     assert f"{PACKAGE}/__init__.py" in modules and len(modules) > 1, modules
+    data_files = [
+        f"{PACKAGE}/data_files/{p.name}" for p in (ROOT / PACKAGE / "data_files").glob("*.npz")
+    ]
+    assert data_files, "course_utils/data_files/*.npz not found"
     names, _ = _wheel_metadata(wheel)
-    missing = sorted(set(modules) - set(names))
+    missing = sorted(set(modules + data_files) - set(names))
     assert not missing, (
         f"{wheel.name} lacks {missing}: is the folder a package (an __init__.py) and does "
         "[tool.setuptools.packages.find] in pyproject.toml include it?"
@@ -152,16 +156,18 @@ def test_wheel_version_is_course_utils_version(wheel):
 
 def test_installed_wheel_imports_from_the_install(wheel, tmp_path):
     """Installed with --target and put first on PYTHONPATH, the wheel alone provides
-    course_utils.widgets, although this venv also has the editable install."""
+    course_utils.widgets and the digits' array file, although this venv also has the
+    editable install."""
     site = tmp_path / "site"
     _run([*PIP, "install", "--no-deps", "--no-index", "-q", "--target", site, wheel])
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     code = (
-        "import course_utils, course_utils.widgets\n"
+        "import course_utils, course_utils.widgets, course_utils.data\n"
         "print(course_utils.__file__)\n"
         "print(course_utils.widgets.__file__)\n"
+        "assert course_utils.data.load_digits().x_train.shape == (1347, 64)\n"
     )
     result = _run([sys.executable, "-c", code], cwd=elsewhere, env=env)
     files = [Path(line) for line in result.stdout.split()]

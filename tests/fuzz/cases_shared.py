@@ -17,6 +17,7 @@ from course_utils import (
     network,
     plots,
     references,
+    splitting,
     stacked,
     stats,
     tables,
@@ -32,6 +33,7 @@ MODULES = [
     "course_utils.models",
     "course_utils.lean_sgd",
     "course_utils.stacked",
+    "course_utils.splitting",
     "course_utils.stats",
     "course_utils.tables",
     "course_utils.plots",
@@ -83,6 +85,7 @@ CASES = [
     (data.load_sample_photos, dict()),
     (data.load_cifar10, dict(root=_fake_cifar10(), download=False, verify=False)),
     (data.load_dataset, dict(name="digits", max_train=64, max_val=32, seed=0)),
+    (splitting.stratified_split, dict(y=np.repeat(np.arange(3), 4), validation=0.5, seed=0)),
     (network.forward, dict(x=_X, weights=_W, activation="tanh")),
     (
         network.backward,
