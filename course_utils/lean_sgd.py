@@ -21,10 +21,10 @@ class LeanSGD:
 
     The first ``torch.optim`` optimiser a process builds imports ``torch._dynamo`` (about 2 s
     of a notebook's run). This class does the same operations in the same order as
-    ``torch.optim.SGD``'s single-tensor CPU path (no weight decay, dampening or Nesterov), so
+    ``torch.optim.SGD``'s single-tensor CPU path (L2 weight decay too; no dampening or Nesterov), so
     its steps equal torch's bit for bit (a unit test checks it):
 
-    .. math:: v \leftarrow \mu v + g \ (v = g \text{ at the first step}), \qquad
+    .. math:: g \leftarrow g + \lambda w, \qquad v \leftarrow \mu v + g \ (v = g \text{ at the first step}), \qquad
               w \leftarrow w - \eta v
 
     It offers what :func:`course_utils.training.train` uses: ``param_groups`` (``"lr"`` may
@@ -39,13 +39,16 @@ class LeanSGD:
         In [0, 1); 0 is plain SGD.
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.0):
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         lr = check_real("lr", lr, 0.0, low_open=True)
         momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
+        weight_decay = check_real("weight_decay", weight_decay, 0.0)
         params = list(params)
         if not params:
             raise ValueError("params is empty: nothing to optimise")
-        self.param_groups = [{"params": params, "lr": lr, "momentum": momentum}]
+        self.param_groups = [
+            {"params": params, "lr": lr, "momentum": momentum, "weight_decay": weight_decay}
+        ]
         self.state: dict = {}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -65,6 +68,8 @@ class LeanSGD:
                 if p.grad is None:
                     continue
                 d_p = p.grad
+                if group["weight_decay"] != 0:
+                    d_p = d_p.add(p, alpha=group["weight_decay"])
                 if group["momentum"] != 0:
                     buf = self.state.get(p)
                     if buf is None:
@@ -75,13 +80,14 @@ class LeanSGD:
                 p.add_(d_p, alpha=-group["lr"])
 
 
-def lean_optimizer(name: str, lr: float):
+def lean_optimizer(name: str, lr: float, weight_decay: float = 0.0):
     """For :func:`course_utils.training.train`'s ``optimizer``: a builder of :class:`LeanSGD`
-    at ``lr`` for ``"sgd"`` and ``"momentum"`` (momentum 0.9, as
+    at ``lr`` (and ``weight_decay``) for ``"sgd"`` and ``"momentum"`` (momentum 0.9, as
     :func:`~course_utils.training.make_optimizer`), the name itself for any other optimiser
-    (``train`` then builds it, with ``lr``)."""
+    (``train`` then builds it, with ``lr``; pass ``weight_decay`` to ``train`` then)."""
     lr = check_real("lr", lr, 0.0, low_open=True)
+    weight_decay = check_real("weight_decay", weight_decay, 0.0)
     if name in ("sgd", "momentum"):
         momentum = 0.9 if name == "momentum" else 0.0
-        return lambda params: LeanSGD(params, lr, momentum=momentum)
+        return lambda params: LeanSGD(params, lr, momentum=momentum, weight_decay=weight_decay)
     return name

@@ -21,13 +21,15 @@ def small_data(n=120, d=6, classes=3, seed=0):
     return Data
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_lean_sgd_steps_are_torch_sgds_bit_for_bit(momentum):
+@pytest.mark.parametrize(
+    "momentum, weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.0, 0.01), (0.9, 0.3)]
+)
+def test_lean_sgd_steps_are_torch_sgds_bit_for_bit(momentum, weight_decay):
     # exact by construction: the same float32 operations as torch.optim.SGD's single-tensor
     # path, in the same order (clone, mul_, add_, add_ with alpha=-lr)
     a, b = build_mlp(6, 3, depth=2, width=8, seed=4), build_mlp(6, 3, depth=2, width=8, seed=4)
-    mine = LeanSGD(a.parameters(), lr=0.05, momentum=momentum)
-    theirs = torch.optim.SGD(b.parameters(), lr=0.05, momentum=momentum)
+    mine = LeanSGD(a.parameters(), lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    theirs = torch.optim.SGD(b.parameters(), lr=0.05, momentum=momentum, weight_decay=weight_decay)
     x = torch.tensor(small_data().x_train, dtype=torch.float32)
     y = torch.tensor(small_data().y_train)
     for step in range(6):
@@ -46,11 +48,13 @@ def test_lean_optimizer_gives_train_the_same_run_as_the_name(digits_dataset):
             build_mlp(64, 10, depth=1, width=16, seed=1),
             build_mlp(64, 10, depth=1, width=16, seed=1),
         )
-        ha = train(a, digits_dataset, lean_optimizer(name, 0.05), epochs=1, progress=False)
-        hb = train(b, digits_dataset, name, lr=0.05, epochs=1, progress=False)
+        ha = train(a, digits_dataset, lean_optimizer(name, 0.05, 1e-3), epochs=1, progress=False)
+        hb = train(b, digits_dataset, name, lr=0.05, epochs=1, progress=False, weight_decay=1e-3)
         assert ha.step_loss == hb.step_loss  # bit for bit, as above
     assert lean_optimizer("adam", 1e-3) == "adam"
     with pytest.raises(ValueError, match="lr must be"):
         lean_optimizer("sgd", 0.0)
+    with pytest.raises(ValueError, match="weight_decay must be"):
+        lean_optimizer("sgd", 0.1, weight_decay=-1.0)
     with pytest.raises(ValueError, match="momentum must be"):
         LeanSGD(build_mlp(6, 3, depth=0).parameters(), lr=0.1, momentum=1.0)

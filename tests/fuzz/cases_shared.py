@@ -133,8 +133,11 @@ CASES = [
         ),
     ),
     (training.check_data, dict(data=_DATA)),
-    (lean_sgd.LeanSGD, dict(params=list(_MODEL.parameters()), lr=0.1, momentum=0.9)),
-    (lean_sgd.lean_optimizer, dict(name="momentum", lr=0.1)),
+    (
+        lean_sgd.LeanSGD,
+        dict(params=list(_MODEL.parameters()), lr=0.1, momentum=0.9, weight_decay=0.0),
+    ),
+    (lean_sgd.lean_optimizer, dict(name="momentum", lr=0.1, weight_decay=0.0)),
     (stacked.minibatch_orders, dict(seeds=[0, 1], n_examples=10, epochs=2)),
     (training.check_batch, dict(model=_MODEL, x=_DATA.x_val, y=_DATA.y_val)),
     (training.check_model, dict(model=_MODEL)),
