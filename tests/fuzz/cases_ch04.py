@@ -8,6 +8,7 @@ from course_utils.chapters.ch04_batchnorm import (
     checks,
     checks_answers,
     explorer,
+    figures,
     runs,
     runs_training,
 )
@@ -17,6 +18,7 @@ MODULES = [
     "course_utils.chapters.ch04_batchnorm.runs",
     "course_utils.chapters.ch04_batchnorm.runs_training",
     "course_utils.chapters.ch04_batchnorm.explorer",
+    "course_utils.chapters.ch04_batchnorm.figures",
     "course_utils.chapters.ch04_batchnorm.checks",
     "course_utils.chapters.ch04_batchnorm.checks_backward",
     "course_utils.chapters.ch04_batchnorm.checks_answers",
@@ -64,6 +66,17 @@ CASES = [
     (runs.eps_effect, dict(std=0.01, depth=2, width=16, n=32, eps=1e-5, seed=0)),
     (runs.batch_size_effect, dict(x=X, batch_sizes=(2, 4), n_batches=3, eps=1e-5, seed=0)),
     (runs.pair_normalised, dict(x=X[:2], eps=1e-5)),
+    (runs.active_share, dict(activations=[np.maximum(X, 0.0)])),
+    (
+        figures.relu_histograms,
+        dict(
+            rows=[[np.maximum(X, 0.0)]],
+            row_titles=["r"],
+            title="t",
+            figsize=(3.0, 2.0),
+            dpi=50,
+        ),
+    ),
     (
         runs_training.bad_init_mlp,
         dict(std=0.01, batchnorm=True, depth=2, width=8, bad_output=False, seed=0),

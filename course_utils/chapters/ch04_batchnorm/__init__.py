@@ -7,6 +7,7 @@ The lesson (forward, backward, the layer step of the NumPy network) is
   eps, batch size) and the network the explorer computes (``explorer_run``);
   ``runs_training.py``: training on the digits with and without Batch
   Norm, running statistics;
+- ``figures.py``: the chapter's static figures (ReLU histograms with the share at 0);
 - ``explorer.py``: the Batch Norm explorer;
 - ``checks.py``: the visible checks of the exercises (forward in training mode; backward in
   ``checks_backward.py``, importable from ``checks``; what both read of an answer in
