@@ -2,6 +2,8 @@ r"""Chapter 04's static figures (the package draws, the notebook shows).
 
 :func:`relu_histograms`: per layer, the histogram of ReLU activations with the share of
 exact zeros drawn as its own bar, one row per network (no Batch Norm / with it).
+:func:`effective_lr_figure`: the effective learning rate of Batch Norm's weights along
+training (:mod:`~course_utils.chapters.ch04_batchnorm.runs_lr`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from matplotlib.figure import Figure
 from course_utils.plots import check_figure_size
 from course_utils.validation import check_array, check_sequence
 
-__all__ = ["RELU_RANGE", "relu_histograms"]
+__all__ = ["RELU_RANGE", "RELU_BIN", "relu_histograms", "effective_lr_figure"]
 
 #: x-range of :func:`relu_histograms` (ReLU outputs), and its bin width.
 RELU_RANGE = (0.0, 4.0)
@@ -127,4 +129,60 @@ def relu_histograms(rows, row_titles, title: str = "", figsize=(9.0, 4.4), dpi: 
                 va="top",
                 fontsize=7.5,
             )
+    return figure
+
+
+def effective_lr_figure(curves, steps_per_epoch: int = 11, figsize=(9.0, 3.2), dpi: int = 96):
+    r"""The effective learning rate :math:`\eta/\|w_j\|^2` along training runs with Batch Norm.
+
+    Parameters
+    ----------
+    curves : sequence of (lr, weight_decay, values)
+        ``values``: (T + 1,) the effective learning rate after each step (step 0: the
+        start), e.g. :meth:`~course_utils.chapters.ch04_batchnorm.runs_lr.LrComparison.effective_lr_curves`.
+    steps_per_epoch : int
+        Marks the epochs on the x-axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes, log y: a line per run, labelled with its lr and weight decay.
+    """
+    check_figure_size(figsize, dpi)
+    width, height = figsize
+    if width < 4.0 or height < 1.5:
+        raise ValueError(
+            f"figsize must be at least (4, 1.5) inches (room for the legend); got {figsize!r}"
+        )
+    curves = check_sequence("curves", curves, max_len=8)
+    figure = Figure(figsize=figsize, dpi=dpi)
+    width, height = figure.get_size_inches()
+    ax = figure.add_axes((0.95 / width, 0.5 / height, 1 - 3.15 / width, 1 - 0.85 / height))
+    top, bottom = 0.0, np.inf
+    for k, item in enumerate(curves):
+        lr, wd, values = item
+        values = check_array(f"curves[{k}] values", values, ndim=1)
+        if np.any(values <= 0):
+            raise ValueError(f"curves[{k}] values must be > 0 (a log axis)")
+        ax.plot(
+            np.arange(len(values)),
+            values,
+            lw=1.8,
+            color=f"C{k}",
+            label=f"η = {lr:g}, weight decay {wd:g}",
+        )
+        top, bottom = max(top, values.max()), min(bottom, values.min())
+    ax.set_yscale("log")
+    ax.set_ylim(bottom / 1.5, top * 1.5)
+    ax.set_xlim(0, len(values) - 1)
+    for epoch in range(steps_per_epoch, len(values), steps_per_epoch):
+        ax.axvline(epoch, color="0.85", lw=0.8, zorder=0)
+    ax.set_xlabel("training step (grey lines: epochs)", fontsize=9)
+    ax.set_ylabel("effective lr  η / |w_j|²", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.set_title(
+        "Batch Norm MLP, plain SGD: the weights' scale sets the step (median of seeds)",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return figure

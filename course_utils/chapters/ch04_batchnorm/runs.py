@@ -51,6 +51,8 @@ __all__ = [
     "eps_effect",
     "BatchSizeEffect",
     "batch_size_effect",
+    "BatchNoise",
+    "batch_noise",
     "active_share",
     "pair_normalised",
     "EXPLORER_ACTIVATIONS",
@@ -353,6 +355,83 @@ def batch_size_effect(
         mean_spread.append((np.concatenate(means).std(axis=0) / np.sqrt(var)).mean())
         gap.append(np.concatenate(gaps).mean())
     return BatchSizeEffect(sizes, n_batches, len(x), np.array(mean_spread), np.array(gap))
+
+
+@dataclass(frozen=True)
+class BatchNoise:
+    """One example's train-mode output over many batches (:func:`batch_noise`)."""
+
+    batch_sizes: tuple
+    probes: int
+    n_batches: int
+    noise: np.ndarray  #: (sizes,) std over batches of a probe's output, mean over probes, pixels
+    bias: np.ndarray  #: (sizes,) |mean over batches - eval-mode output|, mean over probes, pixels
+
+    def table(self) -> str:
+        return format_table(
+            {
+                "noise: std over batches": self.noise,
+                "|mean over batches - eval|": self.bias,
+            },
+            index=list(self.batch_sizes),
+            index_name="batch size",
+        )
+
+
+def batch_noise(
+    x,
+    batch_sizes: Sequence[int] = (4, 16, 64),
+    probes: int = 8,
+    n_batches: int = 200,
+    eps: float = EPS,
+    seed: int = 0,
+) -> BatchNoise:
+    r"""Batch Norm's noise: how one example's train-mode output varies with its batch.
+
+    Each of the first ``probes`` rows of ``x`` (N, D) is put into ``n_batches`` batches of
+    ``N_b`` rows (itself and ``N_b - 1`` others drawn at random) and normalised with each
+    batch's statistics (gamma 1, beta 0). ``noise``: the std over batches of its output;
+    ``bias``: the distance between its mean output over the batches and the eval-mode output
+    with the full data's statistics. Like a dropout mask, the batch is random during
+    training and averaged out at test time; unlike dropout (whose test-time output is the
+    exact expectation of a linear unit), eval mode only approximates the average, because
+    :math:`(x - \mu_B)/\sigma_B` is not linear in the batch statistics. Constant features
+    are left out; both numbers are averaged over probes and features.
+    """
+    x = check_batch(x)
+    sizes = tuple(
+        check_sequence(
+            "batch_sizes",
+            batch_sizes,
+            lambda name, b: check_int(name, b, 2, max(2, len(x))),
+            max_len=16,
+        )
+    )
+    probes = check_int("probes", probes, 1, max(1, len(x)))
+    n_batches = check_int("n_batches", n_batches, 2, 10_000)
+    eps = check_real("eps", eps, 0.0, low_open=True)
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    check_work("batch_noise", 4.0 * probes * n_batches * sum(sizes) * x.shape[1])
+    check_work("batch_noise", 1.0 * probes * n_batches * len(sizes) * len(x))
+    x = x[:, x.std(axis=0) > 0]
+    ideal = (x[:probes] - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    rng = np.random.default_rng(seed)
+    noise, bias = [], []
+    for b in sizes:
+        spread, offset = [], []
+        for i in range(probes):
+            others = _random_batches(rng, len(x) - 1, b - 1, n_batches)
+            others = others + (others >= i)  # every row but the probe
+            batches = np.concatenate(
+                [np.broadcast_to(x[i], (n_batches, 1, x.shape[1])), x[others]], axis=1
+            )
+            mean, var = batches.mean(axis=1), batches.var(axis=1)
+            out = (x[i] - mean) / np.sqrt(var + eps)  # (n_batches, D): the probe's output
+            spread.append(out.std(axis=0).mean())
+            offset.append(np.abs(out.mean(axis=0) - ideal[i]).mean())
+        noise.append(np.mean(spread))
+        bias.append(np.mean(offset))
+    return BatchNoise(sizes, probes, n_batches, np.array(noise), np.array(bias))
 
 
 def active_share(activations) -> np.ndarray:
