@@ -178,7 +178,7 @@ def effective_lr_figure(curves, steps_per_epoch: int = 11, figsize=(9.0, 3.2), d
     for epoch in range(steps_per_epoch, len(values), steps_per_epoch):
         ax.axvline(epoch, color="0.85", lw=0.8, zorder=0)
     ax.set_xlabel("training step (grey lines: epochs)", fontsize=9)
-    ax.set_ylabel("effective lr  η / |w_j|²", fontsize=9)
+    ax.set_ylabel(r"effective lr  $\eta\,/\,\|w_j\|^2$", fontsize=9)
     ax.tick_params(labelsize=8)
     ax.set_title(
         "Batch Norm MLP, plain SGD: the weights' scale sets the step (median of seeds)",
