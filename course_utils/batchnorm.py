@@ -33,6 +33,11 @@ The compact backward (derived in the notebook), with :math:`g = \partial L/\part
     \frac{\partial L}{\partial x_{ij}} = \frac{\gamma_j}{N\sqrt{\sigma_j^2 + \epsilon}}
     \Big(N g_{ij} - \sum_k g_{kj} - \hat x_{ij} \sum_k g_{kj}\hat x_{kj}\Big).
 
+Convolutions (:func:`batchnorm2d_forward`, ``torch.nn.BatchNorm2d``): one feature per
+*channel*, its statistics over the batch and all spatial positions. Inference
+(:func:`fold_batchnorm`): in evaluation mode BN is an affine map per feature and folds into
+the weights and bias of the layer before it.
+
 Also here: :class:`BatchNormStep`, the same layer as a :class:`course_utils.network.LayerStep`
 (so the lecture's NumPy network runs with Batch Norm). The chapter's experiments on the digits
 and its explorer are in :mod:`course_utils.chapters.ch04_batchnorm`.
@@ -57,6 +62,9 @@ __all__ = [
     "batchnorm_forward",
     "batchnorm_backward",
     "BatchNormStep",
+    "batchnorm2d_forward",
+    "batchnorm2d_backward",
+    "fold_batchnorm",
 ]
 
 #: torch.nn.BatchNorm1d's defaults.
@@ -234,7 +242,7 @@ class BatchNormStep(network.LayerStep):
     r"""Batch Norm on every layer's :math:`z_l` of :func:`course_utils.network.forward`.
 
     ``where = "z"``: the network computes :math:`a_l = f(\mathrm{BN}(a_{l-1} W_l))`, Batch
-    Norm before the activation as in Ioffe & Szegedy (2015) and the lecture.
+    Norm before the activation as in Ioffe & Szegedy (2015).
 
     Parameters
     ----------
@@ -292,3 +300,131 @@ class BatchNormStep(network.LayerStep):
         dx, dgamma, dbeta = batchnorm_backward(grad, cache)
         self.grads[layer] = (dgamma, dbeta)
         return dx
+
+
+# ---------------------------------------------------------------------- convolutions
+def _channels_last(x) -> np.ndarray:
+    """(N, C, H, W) -> (N * H * W, C): every position of every image is one row."""
+    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def batchnorm2d_forward(
+    x,
+    gamma,
+    beta,
+    running_mean=None,
+    running_var=None,
+    momentum: float | None = MOMENTUM,
+    eps: float = EPS,
+    train: bool = True,
+):
+    r"""Batch Norm of convolutional feature maps, ``torch.nn.BatchNorm2d``.
+
+    For ``x`` of shape (N, C, H, W) the features are the C *channels*: channel c is
+    normalised with the mean and biased variance of all its :math:`N \cdot H \cdot W`
+    values (every image, every position), and has one :math:`\gamma_c, \beta_c`:
+
+    .. math:: \mu_c = \frac{1}{NHW}\sum_{n,h,w} x_{nchw}, \qquad
+              y_{nchw} = \gamma_c \frac{x_{nchw} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}
+              + \beta_c .
+
+    Sharing the statistics over positions keeps the layer a convolution: the same feature
+    at two positions is normalised the same way (Ioffe & Szegedy, ICML 2015, section 3.2).
+    It is :func:`batchnorm_forward` on the (N*H*W, C) matrix of ``x``'s positions; the
+    running variance's unbiased factor uses N*H*W, as torch does.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    gamma, beta : ndarray, shape (C,)
+    running_mean, running_var, momentum, eps, train
+        As :func:`batchnorm_forward`, per channel.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W)
+    cache : BatchNormCache
+        Of the (N*H*W, C) matrix; :func:`batchnorm2d_backward` takes it.
+    """
+    x = check_array("x", x, ndim=4, dtype=None, limit=MAX_BATCH_ELEMENTS)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    n, c, h, w = x.shape
+    out, cache = batchnorm_forward(
+        _channels_last(x), gamma, beta, running_mean, running_var, momentum, eps, train
+    )
+    return out.reshape(n, h, w, c).transpose(0, 3, 1, 2), cache
+
+
+def batchnorm2d_backward(dout, cache: BatchNormCache):
+    """Gradients of :func:`batchnorm2d_forward`: :func:`batchnorm_backward` on the
+    (N*H*W, C) matrix of positions.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+    cache : BatchNormCache
+        From :func:`batchnorm2d_forward`.
+
+    Returns
+    -------
+    dx : ndarray, (N, C, H, W)
+    dgamma, dbeta : ndarray, (C,)
+    """
+    dout = check_array("dout", dout, ndim=4, limit=MAX_BATCH_ELEMENTS)
+    n, c, h, w = dout.shape
+    dx, dgamma, dbeta = batchnorm_backward(_channels_last(dout), cache)
+    return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2), dgamma, dbeta
+
+
+# ---------------------------------------------------------------------- inference
+def fold_batchnorm(weight, bias, gamma, beta, running_mean, running_var, eps: float = EPS):
+    r"""Fold an evaluation-mode Batch Norm into the layer before it: one layer, same output.
+
+    In evaluation mode BN is a fixed affine map per feature c,
+    :math:`y_c = s_c (z_c - m_c) + \beta_c` with :math:`s_c = \gamma_c/\sqrt{v_c + \epsilon}`
+    (running mean :math:`m` and variance :math:`v`). If :math:`z_c = \langle w_c, x\rangle +
+    b_c` (a linear layer, or a convolution with :math:`w_c` the filter of output channel c),
+    then :math:`y_c = \langle s_c w_c, x\rangle + s_c (b_c - m_c) + \beta_c`:
+
+    .. math:: w'_c = s_c\, w_c, \qquad b'_c = s_c (b_c - m_c) + \beta_c .
+
+    Deployed networks do this once after training (``torch.nn.utils.fusion.fuse_conv_bn_eval``,
+    ``fuse_linear_bn_eval``): no BN left at inference. Training mode cannot be folded: its
+    statistics change with every batch.
+
+    Parameters
+    ----------
+    weight : ndarray, shape (C, ...)
+        torch's layout, output feature first: ``nn.Linear`` (C, D_in), ``nn.Conv2d``
+        (C, C_in, kH, kW).
+    bias : ndarray, shape (C,), or None
+        ``None`` for a layer without bias (as before a BN): taken as 0.
+    gamma, beta, running_mean, running_var : ndarray, shape (C,)
+    eps : float > 0
+
+    Returns
+    -------
+    weight, bias : ndarrays of shapes (C, ...) and (C,)
+        New arrays.
+    """
+    weight = check_array("weight", weight, dtype=None, limit=MAX_BATCH_ELEMENTS)
+    if weight.ndim < 2:
+        raise ValueError(
+            f"weight must have at least 2 dimensions, output feature first; got shape {weight.shape}"
+        )
+    if weight.dtype not in (np.float32, np.float64):
+        weight = weight.astype(np.float64)
+    c = weight.shape[0]
+    bias = (
+        np.zeros(c, weight.dtype) if bias is None else _check_vector("bias", bias, c, weight.dtype)
+    )
+    gamma = _check_vector("gamma", gamma, c, weight.dtype)
+    beta = _check_vector("beta", beta, c, weight.dtype)
+    mean = _check_vector("running_mean", running_mean, c, weight.dtype)
+    var = _check_vector("running_var", running_var, c, weight.dtype)
+    if np.any(var < 0):
+        raise ValueError("running_var must be >= 0")
+    eps = check_real("eps", eps, 0.0, low_open=True)
+    scale = gamma / np.sqrt(var + eps)
+    return weight * scale.reshape((c,) + (1,) * (weight.ndim - 1)), scale * (bias - mean) + beta

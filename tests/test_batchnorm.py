@@ -181,3 +181,99 @@ def test_float32_input_stays_float32_and_agrees_with_float64():
     np.testing.assert_allclose(out32, out64, atol=1e-5)
     out_int, _ = B.batchnorm_forward(np.arange(12).reshape(4, 3), np.ones(3), np.zeros(3))
     assert out_int.dtype == np.float64
+
+
+# ---------------------------------------------------------------------- BatchNorm2d, folding
+def test_batchnorm2d_matches_torch_train_eval_and_gradients():
+    rng = np.random.default_rng(3)
+    c = 4
+    gamma, beta = rng.uniform(0.5, 2, c), rng.normal(0, 1, c)
+    bn = torch.nn.BatchNorm2d(c).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+    mean, var = np.zeros(c), np.ones(c)
+    for step in range(3):
+        x = 1.0 + 2.0 * rng.standard_normal((3 + step, c, 5, 4))
+        dout = rng.standard_normal(x.shape)
+        xt = torch.tensor(x, requires_grad=True)
+        bn.train()
+        bn.weight.grad = bn.bias.grad = None
+        out_t = bn(xt)
+        (out_t * torch.tensor(dout)).sum().backward()
+        out, cache = B.batchnorm2d_forward(x, gamma, beta, mean, var)
+        mean, var = cache.running_mean, cache.running_var
+        dx, dgamma, dbeta = B.batchnorm2d_backward(dout, cache)
+        np.testing.assert_allclose(out, out_t.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(mean, bn.running_mean.numpy(), atol=1e-12)
+        np.testing.assert_allclose(var, bn.running_var.numpy(), atol=1e-12)  # unbiased by N*H*W
+        np.testing.assert_allclose(dx, xt.grad.numpy(), atol=1e-11)
+        np.testing.assert_allclose(dgamma, bn.weight.grad.numpy(), atol=1e-11)
+        np.testing.assert_allclose(dbeta, bn.bias.grad.numpy(), atol=1e-11)
+        # one mean per channel, over every image and position
+        np.testing.assert_allclose(cache.batch_mean, x.mean(axis=(0, 2, 3)), atol=1e-12)
+    x = rng.standard_normal((2, c, 3, 3))
+    out, _ = B.batchnorm2d_forward(x, gamma, beta, mean, var, train=False)
+    np.testing.assert_allclose(out, bn.eval()(torch.tensor(x)).detach().numpy(), atol=1e-12)
+
+
+def _trained_stats(layer, bn, x_shape, rng, steps=4):
+    bn.train()
+    with torch.no_grad():
+        for _ in range(steps):
+            bn(layer(torch.tensor(rng.normal(1.0, 2.0, x_shape))))
+    bn.eval(), layer.eval()
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_fold_batchnorm_matches_linear_and_conv_followed_by_eval_bn(bias):
+    from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+
+    rng = np.random.default_rng(5)
+    torch.manual_seed(0)
+    for layer, bn, shape in (
+        (torch.nn.Linear(6, 3, bias=bias), torch.nn.BatchNorm1d(3), (10, 6)),
+        (torch.nn.Conv2d(2, 3, 3, bias=bias), torch.nn.BatchNorm2d(3), (4, 2, 5, 5)),
+    ):
+        layer, bn = layer.double(), bn.double()
+        with torch.no_grad():
+            bn.weight.copy_(torch.tensor(rng.uniform(0.5, 2, 3)))
+            bn.bias.copy_(torch.tensor(rng.normal(0, 1, 3)))
+        _trained_stats(layer, bn, shape, rng)
+        b = layer.bias.detach().numpy() if bias else None
+        w, b2 = B.fold_batchnorm(
+            layer.weight.detach().numpy(),
+            b,
+            bn.weight.detach().numpy(),
+            bn.bias.detach().numpy(),
+            bn.running_mean.numpy(),
+            bn.running_var.numpy(),
+            bn.eps,
+        )
+        x = torch.tensor(rng.normal(1.0, 2.0, shape))
+        with torch.no_grad():
+            want = bn(layer(x)).numpy()
+        if isinstance(layer, torch.nn.Linear):
+            got = x.numpy() @ w.T + b2
+            fused = fuse_linear_bn_eval(layer, bn)
+        else:
+            folded = torch.nn.Conv2d(2, 3, 3).double()
+            with torch.no_grad():
+                folded.weight.copy_(torch.tensor(w))
+                folded.bias.copy_(torch.tensor(b2))
+                got = folded(x).numpy()
+            fused = fuse_conv_bn_eval(layer, bn)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        np.testing.assert_allclose(w, fused.weight.detach().numpy(), atol=1e-13)
+        np.testing.assert_allclose(b2, fused.bias.detach().numpy(), atol=1e-13)
+
+
+def test_batchnorm2d_and_fold_check_their_input():
+    with pytest.raises(ValueError, match="x"):
+        B.batchnorm2d_forward(np.zeros((2, 3, 4)), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="gamma"):
+        B.batchnorm2d_forward(np.ones((2, 3, 2, 2)), np.ones(2), np.zeros(3))
+    with pytest.raises(ValueError, match="weight"):
+        B.fold_batchnorm(np.ones(3), None, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match="running_var"):
+        B.fold_batchnorm(np.ones((3, 2)), None, np.ones(3), np.zeros(3), np.zeros(3), -np.ones(3))

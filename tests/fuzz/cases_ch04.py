@@ -8,7 +8,10 @@ from course_utils.chapters.ch04_batchnorm import (
     checks,
     checks_answers,
     explorer,
+    figures,
     runs,
+    runs_conv,
+    runs_lr,
     runs_training,
 )
 
@@ -17,12 +20,28 @@ MODULES = [
     "course_utils.chapters.ch04_batchnorm.runs",
     "course_utils.chapters.ch04_batchnorm.runs_training",
     "course_utils.chapters.ch04_batchnorm.explorer",
+    "course_utils.chapters.ch04_batchnorm.figures",
+    "course_utils.chapters.ch04_batchnorm.runs_conv",
+    "course_utils.chapters.ch04_batchnorm.runs_lr",
     "course_utils.chapters.ch04_batchnorm.checks",
     "course_utils.chapters.ch04_batchnorm.checks_backward",
     "course_utils.chapters.ch04_batchnorm.checks_answers",
 ]
 
 X = np.random.default_rng(0).standard_normal((6, 3))
+X4 = np.random.default_rng(1).standard_normal((2, 3, 4, 4))
+_, CACHE2D = B.batchnorm2d_forward(X4, np.ones(3), np.zeros(3))
+
+
+class _Digits:
+    """A tiny stand-in for load_digits(): 40 training and 10 validation examples."""
+
+    rng = np.random.default_rng(2)
+    x_train, y_train = rng.random((40, 64)), np.arange(40) % 10
+    x_val, y_val = rng.random((10, 64)), np.arange(10)
+
+
+TINY_STACK = runs_lr.train_stack([0.1], [0.0], [0], True, epochs=1, batch_size=20, data=_Digits())
 _, CACHE = B.batchnorm_forward(X, np.ones(3), np.zeros(3))
 
 
@@ -64,6 +83,76 @@ CASES = [
     (runs.eps_effect, dict(std=0.01, depth=2, width=16, n=32, eps=1e-5, seed=0)),
     (runs.batch_size_effect, dict(x=X, batch_sizes=(2, 4), n_batches=3, eps=1e-5, seed=0)),
     (runs.pair_normalised, dict(x=X[:2], eps=1e-5)),
+    (runs.active_share, dict(activations=[np.maximum(X, 0.0)])),
+    (
+        runs.batch_noise,
+        dict(x=X, batch_sizes=(2, 4), probes=2, n_batches=3, eps=1e-5, seed=0),
+    ),
+    (
+        B.batchnorm2d_forward,
+        dict(
+            x=X4,
+            gamma=np.ones(3),
+            beta=np.zeros(3),
+            running_mean=np.zeros(3),
+            running_var=np.ones(3),
+            momentum=0.1,
+            eps=1e-5,
+            train=True,
+        ),
+    ),
+    (B.batchnorm2d_backward, dict(dout=np.ones((2, 3, 4, 4)), cache=CACHE2D)),
+    (
+        B.fold_batchnorm,
+        dict(
+            weight=np.ones((3, 2)),
+            bias=np.zeros(3),
+            gamma=np.ones(3),
+            beta=np.zeros(3),
+            running_mean=np.zeros(3),
+            running_var=np.ones(3),
+            eps=1e-5,
+        ),
+    ),
+    (
+        runs_conv.conv_batchnorm_check,
+        dict(channels=2, batch_size=4, steps=1, seed=0, data=_Digits()),
+    ),
+    (
+        runs_lr.train_stack,
+        dict(
+            lrs=[0.1],
+            weight_decays=[0.0],
+            seeds=[0],
+            batchnorm=True,
+            std=0.1,
+            depth=1,
+            width=4,
+            epochs=1,
+            batch_size=20,
+            data=_Digits(),
+        ),
+    ),
+    (runs_lr.stack_to_torch, dict(runs=TINY_STACK, s=0)),
+    (
+        figures.effective_lr_figure,
+        dict(
+            curves=[(1.0, 0.0, np.array([0.5, 0.4]))],
+            steps_per_epoch=1,
+            figsize=(4.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    (
+        figures.relu_histograms,
+        dict(
+            rows=[[np.maximum(X, 0.0)]],
+            row_titles=["r"],
+            title="t",
+            figsize=(3.0, 2.0),
+            dpi=50,
+        ),
+    ),
     (
         runs_training.bad_init_mlp,
         dict(std=0.01, batchnorm=True, depth=2, width=8, bad_output=False, seed=0),
@@ -104,6 +193,12 @@ EXEMPT = {
     runs_training.InitComparison: "a result dataclass",
     runs_training.RunningStatsLag: "a result dataclass",
     runs.ExplorerRun: "a result dataclass",
+    runs.BatchNoise: "a result dataclass",
+    runs_conv.ConvCheck: "a result dataclass",
+    runs_lr.StackRuns: "a result dataclass",
+    runs_lr.LrComparison: "a result dataclass",
+    runs_lr.lr_comparison: "two train_stack calls of len(lrs) x len(seeds) MLPs (seconds); "
+    "train_stack is fuzzed, and lr_comparison's own arguments are bounded and tested",
     runs_training.init_comparison: "trains 2 x len(stds) MLPs for epochs (seconds each); its sizes are "
     "bounded (MAX_MLP_*, MAX_TRAIN_EPOCHS, check_work) and tested",
     runs_training.running_stats_lag: "trains len(stds) x len(seeds) MLPs (seconds each)",

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from course_utils.data import N_DIGITS_TRAIN
+from course_utils.lean_sgd import lean_optimizer
 from course_utils.tables import format_table
 from course_utils.training import OPTIMIZERS
 from course_utils.validation import (
@@ -181,7 +182,9 @@ def init_comparison(
 
     One loop for all: :func:`course_utils.training.train` (SGD with momentum 0.9 by
     default, lr 0.04, 5 epochs, batches of 128: 55 steps), evaluated in eval mode (BN's
-    running statistics), as a practitioner would.
+    running statistics), as a practitioner would. SGD and momentum run on
+    :class:`course_utils.lean_sgd.LeanSGD`, ``torch.optim.SGD``'s steps bit for bit without
+    the ~2 s of importing ``torch._dynamo`` that the first ``torch.optim`` optimiser costs.
     """
     from course_utils.data import load_digits
     from course_utils.training import train
@@ -206,7 +209,7 @@ def init_comparison(
                 h = train(
                     model,
                     data,
-                    optimizer,
+                    lean_optimizer(optimizer, lr),
                     lr=lr,
                     epochs=epochs,
                     batch_size=batch_size,
@@ -314,8 +317,7 @@ def running_stats_lag(
                 h = train(
                     model,
                     data,
-                    "sgd",
-                    lr=lr,
+                    lean_optimizer("sgd", lr),
                     epochs=epochs,
                     batch_size=batch_size,
                     seed=seed,

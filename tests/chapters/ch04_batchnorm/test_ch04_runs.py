@@ -79,12 +79,16 @@ def test_histograms_vanish_without_bn_and_stay_unit_with_it(digits):
         a.std()
         for a in hidden_activations(runs_training.bad_init_mlp(0.01, False, seed=SEED), batch)
     ]
-    with_bn = [
-        a.std()
-        for a in hidden_activations(
-            runs_training.bad_init_mlp(0.01, True, seed=SEED), batch, batch_statistics=True
-        )
-    ]
+    bn_acts = hidden_activations(
+        runs_training.bad_init_mlp(0.01, True, seed=SEED), batch, batch_statistics=True
+    )
+    with_bn = [a.std() for a in bn_acts]
+    # "a unit is active on 0.43 to 0.59 of the batch (mean 0.50)": mean 0 is not median 0
+    active = runs.active_share(bn_acts)
+    assert active.shape == (4, 64)
+    assert round(active.min(), 2) == 0.43 and round(active.max(), 2) == 0.59
+    assert round(active.mean(), 2) == 0.50
+    assert np.sum(active != 0.5) > 200  # most units are not active on exactly half
     np.testing.assert_allclose(plain, [0.022415, 0.001336, 0.000076, 0.000004], atol=5e-7)
     np.testing.assert_allclose(with_bn, [0.575492, 0.576361, 0.579062, 0.578284], atol=5e-6)
     relu_std = math.sqrt(0.5 - 1 / (2 * math.pi))
@@ -172,13 +176,32 @@ def test_a_batch_of_two_digits(digits):
 
 def test_batch_size_table(digits):
     e = runs.batch_size_effect(
-        digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=200, seed=SEED
+        digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=500, seed=SEED
     )
-    np.testing.assert_allclose(e.mean_spread, [0.617, 0.496, 0.252, 0.121, 0.057], **PRINTED)
-    np.testing.assert_allclose(e.var_spread, [0.886, 1.891, 1.174, 0.535, 0.271], **PRINTED)
-    np.testing.assert_allclose(e.train_eval_gap, [0.555, 0.401, 0.205, 0.103, 0.048], **PRINTED)
+    np.testing.assert_allclose(e.mean_spread, [0.687, 0.501, 0.246, 0.123, 0.056], **PRINTED)
+    np.testing.assert_allclose(
+        e.predicted_mean_spread, [0.707, 0.499, 0.249, 0.122, 0.056], **PRINTED
+    )
+    np.testing.assert_allclose(e.train_eval_gap, [0.564, 0.402, 0.201, 0.103, 0.048], **PRINTED)
+    # the text: "as the formula says", within the sampling noise of 500 batches
+    np.testing.assert_allclose(e.mean_spread, e.predicted_mean_spread, rtol=0.05)
     ratios = e.mean_spread[1:] / e.mean_spread[:-1]
     assert np.all(ratios[1:] < 0.55) and np.all(ratios[1:] > 0.45)  # halves per 4x
+    assert 0.35 < e.train_eval_gap[1] < e.train_eval_gap[0] < 0.6  # "about half a std"
+
+
+def test_batch_size_effect_agrees_with_other_seeds(digits):
+    for seed in (1, 2):
+        e = runs.batch_size_effect(digits.x_train, (2, 16, 256), n_batches=500, seed=seed)
+        np.testing.assert_allclose(e.mean_spread, e.predicted_mean_spread, rtol=0.05)
+
+
+def test_active_share_checks_its_input():
+    np.testing.assert_array_equal(
+        runs.active_share([np.array([[0.0, 1.0], [2.0, 0.0]])]), [[0.5, 0.5]]
+    )
+    with pytest.raises(ValueError, match="same width"):
+        runs.active_share([np.ones((3, 2)), np.ones((3, 4))])
 
 
 # ---------------------------------------------------------------- explorer cell
