@@ -194,9 +194,7 @@ def hyperband_table(max_budget: int, eta: int = 3) -> str:
     """:func:`hyperband_brackets` as a table: one row per bracket, its rungs as
     ``configs x budget`` and the bracket's total budget."""
     brackets = hyperband_brackets(max_budget, eta)
-    rungs = [
-        "  ".join(f"{n} x {r:g}" for n, r in bracket) for bracket in brackets
-    ]
+    rungs = ["  ".join(f"{n} x {r:g}" for n, r in bracket) for bracket in brackets]
     totals = [f"{sum(n * r for n, r in bracket):g}" for bracket in brackets]
     return format_table(
         {"rungs (configs x budget each)": rungs, "budget used": totals},

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.tuning import MAX_TRIALS, SearchResult, check_space
-from course_utils.validation import check_int
+from course_utils.validation import check_int, check_real
 
 __all__ = [
     "Pruned",
@@ -62,8 +62,16 @@ class Pruned:
         return int(self.max_epochs * len(self.epochs))
 
 
-def pruned_search(objective, space, budget: int, max_epochs: int, seed: int = 0,
-                  startup_trials: int = 5, min_epochs: int = 1, eta: int = 3) -> Pruned:
+def pruned_search(
+    objective,
+    space,
+    budget: int,
+    max_epochs: int,
+    seed: int = 0,
+    startup_trials: int = 5,
+    min_epochs: int = 1,
+    eta: int = 3,
+) -> Pruned:
     """TPE search whose trials report after every epoch and are pruned by Optuna's
     ``SuccessiveHalvingPruner(min_resource=min_epochs, reduction_factor=eta)``: at epochs
     ``min_epochs * eta**k`` a trial continues only if it is in the top ``1/eta`` of the
@@ -132,7 +140,9 @@ def importances(result: SearchResult, space) -> dict:
     if not isinstance(result, SearchResult):
         raise ValueError(f"result must be a SearchResult; got {type(result).__name__}")
     if set(result.names) != set(space):
-        raise ValueError(f"result's hyperparameters {result.names} are not the space's {tuple(space)}")
+        raise ValueError(
+            f"result's hyperparameters {result.names} are not the space's {tuple(space)}"
+        )
     dists = {n: FloatDistribution(p.low, p.high, log=p.log) for n, p in space.items()}
     level = _quiet(optuna)
     try:
@@ -141,7 +151,9 @@ def importances(result: SearchResult, space) -> dict:
             if math.isnan(score):
                 continue
             inside = {n: min(max(config[n], dists[n].low), dists[n].high) for n in dists}
-            study.add_trial(optuna.trial.create_trial(params=inside, distributions=dists, value=float(score)))
+            study.add_trial(
+                optuna.trial.create_trial(params=inside, distributions=dists, value=float(score))
+            )
         if len(study.trials) < 2:
             raise ValueError("importances needs at least 2 finished trials")
         return dict(optuna.importance.get_param_importances(study))
@@ -150,7 +162,9 @@ def importances(result: SearchResult, space) -> dict:
 
 
 def toy_score(x: float, y: float) -> float:
-    """A cheap score for the multi-process demo: a bump at (0.3, 0.7) on the unit square."""
+    """A cheap score for the multi-process demo: a bump at (0.3, 0.7) on the unit square
+    (``x``, ``y`` in [0, 1])."""
+    x, y = check_real("x", x, 0.0, 1.0), check_real("y", y, 0.0, 1.0)
     return float(math.exp(-((x - 0.3) ** 2 + (y - 0.7) ** 2) / 0.02))
 
 
@@ -202,7 +216,9 @@ def shared_study(folder, workers: int = 2, trials_each: int = 4, seed: int = 0) 
     try:
         storage = JournalStorage(JournalFileBackend(path))
         name = f"shared-{seed}"
-        optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True)
+        optuna.create_study(
+            study_name=name, storage=storage, direction="maximize", load_if_exists=True
+        )
         # Separate interpreters, as on separate machines: each runs this module as a script.
         procs = [
             subprocess.Popen(

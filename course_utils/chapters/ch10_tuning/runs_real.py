@@ -202,8 +202,13 @@ class TrainingObjective:
         opt = LeanSGD(model.parameters(), lr, momentum=momentum, weight_decay=weight_decay)
         for epoch in range(epochs):
             history = training.train(
-                model, self.data, optimizer=lambda params: opt, epochs=1,
-                batch_size=self.batch_size, seed=self.seed + epoch, progress=False,
+                model,
+                self.data,
+                optimizer=lambda params: opt,
+                epochs=1,
+                batch_size=self.batch_size,
+                seed=self.seed + epoch,
+                progress=False,
                 threads=self.threads,
             )
             self.calls += 1
@@ -222,7 +227,9 @@ class TrainingObjective:
         model.eval()
         with torch.no_grad(), torch_threads(self.threads):
             for part in ("val", "test"):
-                x = torch.as_tensor(np.asarray(getattr(self.data, f"x_{part}")), dtype=torch.float32)
+                x = torch.as_tensor(
+                    np.asarray(getattr(self.data, f"x_{part}")), dtype=torch.float32
+                )
                 out[f"{part}_proba"] = torch.softmax(model(x), dim=1).numpy().astype(np.float64)
         return out
 

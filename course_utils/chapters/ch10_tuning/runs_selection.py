@@ -180,7 +180,9 @@ class SeedSpread:
         labels = check_sequence("labels", labels, min_len=len(self.configs))
         columns = {f"seed {s}": self.scores[:, j] for j, s in enumerate(self.seeds)}
         columns["mean"] = self.scores.mean(1)
-        columns["sd"] = self.scores.std(1, ddof=1) if len(self.seeds) > 1 else np.zeros(len(self.configs))
+        columns["sd"] = (
+            self.scores.std(1, ddof=1) if len(self.seeds) > 1 else np.zeros(len(self.configs))
+        )
         return format_table(columns, index=list(labels[: len(self.configs)]), index_name="config")
 
 
@@ -189,7 +191,9 @@ def seed_spread(evaluate, configs, seeds) -> SeedSpread:
     :class:`~course_utils.chapters.ch10_tuning.runs_real.TrainingObjective`, whose seed
     fixes the initial weights and the minibatch order)."""
     if not callable(evaluate):
-        raise ValueError(f"evaluate must be a function (config, seed=...) -> score; got {evaluate!r}")
+        raise ValueError(
+            f"evaluate must be a function (config, seed=...) -> score; got {evaluate!r}"
+        )
     configs = tuple(dict(c) for c in check_sequence("configs", configs, min_len=1, max_len=50))
     seeds = tuple(
         check_int(f"seeds[{j}]", s, 0, 2**32 - 1)
