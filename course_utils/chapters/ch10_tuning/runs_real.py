@@ -253,8 +253,11 @@ def optuna_search(
     log-uniform: what :func:`random_search` does); ``"tpe"`` is its ``TPESampler``, the
     Tree-structured Parzen Estimator (Bergstra, Bardenet, Bengio & Kégl, NeurIPS 2011):
     after ``startup_trials`` random trials it splits the trials so far into the best
-    ``gamma`` share and the rest, fits a kernel density to each, l(x) and g(x), and tries the
-    candidate (of 24 drawn from l) with the largest l(x)/g(x). Optuna's log messages are
+    ``ceil(0.1 n)`` (at most 25) and the rest, fits a kernel density to each, l(x) and g(x),
+    and tries the candidate (of 24 drawn from l) with the largest l(x)/g(x). In the pinned
+    Optuna (5.0) the densities are multivariate by default for one objective (a product
+    kernel over all hyperparameters, as in BOHB, Falkner et al., ICML 2018), not one per
+    hyperparameter as in the 2011 paper. Optuna's log messages are
     silenced (its level is restored afterwards); NaN scores are reported to Optuna as failed
     trials.
 
