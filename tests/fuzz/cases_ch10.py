@@ -1,15 +1,29 @@
 """Valid example calls of chapter 10's public callables, varied one argument at a time by
 tests/test_fuzz.py."""
 
+import tempfile
+
 import numpy as np
 from matplotlib.figure import Figure
 
+from course_utils import halving as H
 from course_utils import tuning as T
-from course_utils.chapters.ch10_tuning import checks, explorer, figures, runs
+from course_utils.chapters.ch10_tuning import (
+    checks,
+    explorer,
+    figures,
+    runs,
+    runs_optuna,
+    runs_selection,
+)
 
 MODULES = [
     "course_utils.tuning",
+    "course_utils.halving",
     "course_utils.chapters.ch10_tuning.runs",
+    "course_utils.chapters.ch10_tuning.runs_real",
+    "course_utils.chapters.ch10_tuning.runs_selection",
+    "course_utils.chapters.ch10_tuning.runs_optuna",
     "course_utils.chapters.ch10_tuning.figures",
     "course_utils.chapters.ch10_tuning.explorer",
     "course_utils.chapters.ch10_tuning.checks",
@@ -41,6 +55,16 @@ _RESULT = T.random_search(_bowl, _SPACE, budget=6, seed=0)
 _SEARCH = T.coarse_to_fine(_bowl, _SPACE, budgets=(4, 4), top=2, seed=0)
 _SPLIT = runs.hold_out_test(_Data, test_share=0.5, seed=0)
 _OBJECTIVE = runs.training_objective(_SPLIT, depth=1, width=8, epochs=1, batch_size=32, seed=0)
+for _lr in (0.05, 0.1, 0.2):
+    _OBJECTIVE({"lr": _lr, "weight_decay": 1e-4})
+_RECORDS = list(_OBJECTIVE.records[:3])
+_HALVING = H.successive_halving(
+    lambda c, b: c["lr"] * b, [{"lr": 0.1}, {"lr": 0.2}, {"lr": 0.3}], 1, 3, eta=3
+)
+_CURSE = runs_selection.winners_curse(_RECORDS, _SPLIT.y_val, _SPLIT.y_test, splits=10)
+_SPREAD = runs_selection.seed_spread(_OBJECTIVE, [{"lr": 0.1, "weight_decay": 1e-4}], [0, 1])
+_ENSEMBLE = runs_selection.ensemble(_RECORDS, _SPLIT.y_test, size=2)
+_FOLDER = tempfile.mkdtemp(prefix="fuzz-ch10-")
 
 CASES = [
     # the lesson
@@ -83,6 +107,58 @@ CASES = [
         runs.optuna_search,
         dict(evaluate=_bowl, space=_SPACE, budget=4, sampler="tpe", seed=0, startup_trials=2),
     ),
+    (_OBJECTIVE.train, dict(config={"lr": 0.1, "weight_decay": 1e-4}, epochs=1, seed=0)),
+    (_OBJECTIVE.epoch_by_epoch, dict(config={"lr": 0.1, "weight_decay": 1e-4}, epochs=1)),
+    # successive halving, Hyperband, the 3x rule
+    (
+        H.successive_halving,
+        dict(
+            evaluate=lambda c, b: c["lr"] * b,
+            configs=[{"lr": 0.1}, {"lr": 0.2}],
+            min_budget=1,
+            max_budget=3,
+            eta=3,
+        ),
+    ),
+    (H.hyperband_brackets, dict(max_budget=9, eta=3)),
+    (H.hyperband_table, dict(max_budget=9, eta=3)),
+    (H.first_blowup, dict(losses=np.array([2.0, 1.0, 7.0]), factor=3.0)),
+    (_HALVING.table, dict(digits=3)),
+    # the winner's curse, seeds, ensembles
+    (
+        runs_selection.winners_curse,
+        dict(records=_RECORDS, y_val=_SPLIT.y_val, y_test=_SPLIT.y_test, splits=10, seed=0),
+    ),
+    (
+        runs_selection.seed_spread,
+        dict(evaluate=_OBJECTIVE, configs=[{"lr": 0.1, "weight_decay": 1e-4}], seeds=[0, 1]),
+    ),
+    (runs_selection.ensemble, dict(records=_RECORDS, y_test=_SPLIT.y_test, size=2)),
+    (
+        runs_selection.equal_models_bias,
+        dict(models=4, accuracy=0.9, n_val=50, repeats=100, seed=0),
+    ),
+    (_CURSE.table, dict()),
+    (_SPREAD.table, dict(labels=["a"])),
+    (_SPREAD.rank_changes, dict()),
+    (_ENSEMBLE.table, dict()),
+    # Optuna in practice
+    (
+        runs_optuna.pruned_search,
+        dict(
+            objective=_OBJECTIVE,
+            space=_SPACE,
+            budget=3,
+            max_epochs=3,
+            seed=0,
+            startup_trials=2,
+            min_epochs=1,
+            eta=3,
+        ),
+    ),
+    (runs_optuna.importances, dict(result=_RESULT, space=_SPACE)),
+    (runs_optuna.toy_score, dict(x=0.3, y=0.7)),
+    (runs_optuna.shared_study, dict(folder=_FOLDER, workers=1, trials_each=1, seed=0)),
     # figures
     (
         figures.SearchView,

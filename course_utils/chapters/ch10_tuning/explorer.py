@@ -20,7 +20,7 @@ __all__ = ["SearchExplorer", "search_explorer", "START", "MAX_BUDGET"]
 
 #: The controls' starting values; each control is declared once, in :func:`_controls`.
 START = dict(strategy="random", budget=9, seed=0)
-#: The budget control's maximum (and the best-score panel's x limit).
+#: The budget control's maximum.
 MAX_BUDGET = 100
 
 
@@ -51,8 +51,9 @@ class SearchExplorer(Explorer):
             figure, (0.07, 0.13, 0.5, 0.8), peak=peak, width=width, weight=weight, animated=True
         )
         self.ax_best = figure.add_axes((0.68, 0.13, 0.3, 0.62))
-        self.ax_best.set_xlim(0, MAX_BUDGET + 1)
+        self.ax_best.set_xlim(0.5, START["budget"] + 0.5)  # fitted to the budget in render
         self.ax_best.set_ylim(0, 1.25)
+        self.ax_best.set_ylabel("best score", fontsize=8)
         self.ax_best.axhline(1 + weight, color="0.6", lw=0.8, ls="--")
         self.ax_best.set_xlabel("trial", fontsize=8)
         self.ax_best.set_title("best score so far", fontsize=9)
@@ -67,6 +68,10 @@ class SearchExplorer(Explorer):
         best = np.maximum.accumulate(result.scores)
         trials = np.arange(1, len(best) + 1)
         self.curve.set_data(np.append(trials, len(best) + 1), np.append(best, best[-1]))
+        wanted = (0.5, budget + 0.5)  # the axis fits the trials: 9 of them fill the panel
+        if self.ax_best.get_xlim() != wanted:
+            self.ax_best.set_xlim(*wanted)
+            self.request_full_draw()
         return self.view.update(result) + [self.curve]
 
     def describe(self, result, strategy, budget, seed) -> str:
@@ -82,7 +87,7 @@ class SearchExplorer(Explorer):
         )
 
     def background_key(self, strategy, budget, seed):
-        return "fixed"  # fixed limits and background: only points and the curve move
+        return budget  # the best-score axis spans the budget; points and the curve move
 
 
 def search_explorer(**start) -> SearchExplorer:

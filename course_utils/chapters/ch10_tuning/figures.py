@@ -208,6 +208,7 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8), d
     failed = np.isnan(score)
     shown = np.where(failed, 0.0, score)
     markers = {1: ("o", "coarse"), 2: ("^", "fine")}
+    coloured = None
     for k in np.unique(rounds):
         marker, label = markers.get(int(k), ("s", f"round {k}"))
         sel = rounds == k
@@ -221,7 +222,7 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8), d
                 color=f"C{int(k) - 1}",
             )
             ax.scatter(values[sel & failed], shown[sel & failed], marker="x", color="0.4", s=22)
-        axes[2].scatter(
+        coloured = axes[2].scatter(
             lr[sel],
             wd[sel],
             c=shown[sel],
@@ -246,7 +247,10 @@ def plot_search_scatter(result: SearchResult, rounds=None, figsize=(8.5, 2.8), d
     axes[2].set_title("colour: validation accuracy", fontsize=8)
     for ax in axes:
         ax.tick_params(labelsize=7)
-    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.9, wspace=0.42)
+    figure.subplots_adjust(left=0.07, right=0.92, bottom=0.17, top=0.9, wspace=0.42)
+    bar = figure.colorbar(coloured, cax=figure.add_axes((0.935, 0.17, 0.012, 0.73)))
+    bar.set_label("validation accuracy", fontsize=7)
+    bar.ax.tick_params(labelsize=6)
     return figure
 
 

@@ -98,15 +98,13 @@ def test_moves_update_in_place_without_a_full_redraw(explorer):
     axes = list(explorer.figure.axes)
     artists = explorer.view.artists + [explorer.curve]
     full = count_full_draws(explorer)
-    for name, value in [
-        ("budget", 30),
-        ("seed", 3),
-        ("strategy", "grid"),
-        ("strategy", "coarse-to-fine"),
-        ("budget", 5),
-    ]:
+    for name, value in [("seed", 3), ("strategy", "grid"), ("strategy", "coarse-to-fine")]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # blitted: only the points and the curve were redrawn
+    for budget in (30, 5):  # the best-score axis spans the budget: one full draw per change
+        explorer.controls["budget"].value = budget
+        assert explorer.ax_best.get_xlim() == (0.5, budget + 0.5)
+    assert full["n"] == 2
     assert explorer.figure.axes == axes
     assert explorer.view.artists + [explorer.curve] == artists
     assert all(a.get_animated() for a in artists)
@@ -151,6 +149,8 @@ def test_static_figures_draw_what_they_are_given():
     result = tuning.run_search(
         lambda c: 0.5, [{"lr": 0.1, "weight_decay": 1e-3}, {"lr": 1.0, "weight_decay": 1e-2}]
     )
-    assert len(plot_search_scatter(result, rounds=[1, 2]).axes) == 3
+    scatter = plot_search_scatter(result, rounds=[1, 2])
+    assert len(scatter.axes) == 4  # three panels and the third one's colour bar
+    assert scatter.axes[3].get_ylabel() == "validation accuracy"
     lines = plot_best_so_far({"a": result}).axes[0].get_lines()
     np.testing.assert_array_equal(lines[0].get_ydata(), [0.5, 0.5])

@@ -47,7 +47,6 @@ def real(split):
     searches = {
         "random": tuning.combine(search.rounds[0], more, strategy="random"),
         "coarse-to-fine": search.combined,
-        "optuna random": ch10.optuna_search(objective, SPACE, 16, "random", seed=SEED),
         "optuna tpe": ch10.optuna_search(objective, SPACE, 16, "tpe", seed=SEED, startup_trials=8),
     }
     return search, records, searches
@@ -148,17 +147,11 @@ def test_fine_round_and_its_ranges(real):
     assert np.all((decay > 0.13) & (decay < 0.15))
 
 
-def test_validation_vs_test(real):
+def test_validation_vs_test_on_the_notebooks_split(real):
     search, records, _ = real
     result = search.combined
     chosen = records[result.best_index]
     assert (round(chosen["val_acc"], 3), round(chosen["test_acc"], 3)) == (0.943, 0.888)
-    good = [r for r in records if r["val_acc"] >= 0.85]
-    assert len(good) == 8
-    val = np.mean([r["val_acc"] for r in good])
-    test = np.mean([r["test_acc"] for r in good])
-    assert (round(val, 3), round(test, 3)) == (0.899, 0.848)
-    assert round(100 * (val - test), 1) == 5.1
     assert round(100 * (chosen["val_acc"] - chosen["test_acc"]), 1) == 5.5
 
 
@@ -167,19 +160,16 @@ def test_optuna_comparison(real):
     assert {k: round(s.best_score, 3) for k, s in searches.items()} == {
         "random": 0.925,
         "coarse-to-fine": 0.943,
-        "optuna random": 0.877,
         "optuna tpe": 0.938,
     }
     assert {k: int(np.sum(s.scores >= 0.85)) for k, s in searches.items()} == {
         "random": 3,
         "coarse-to-fine": 8,
-        "optuna random": 2,
         "optuna tpe": 6,
     }
     assert {k: float(f"{s.best_config['lr']:.3g}") for k, s in searches.items()} == {
         "random": 0.444,
         "coarse-to-fine": 0.246,
-        "optuna random": 0.103,
         "optuna tpe": 0.511,
     }
     assert all(len(s) == 16 for s in searches.values())
@@ -214,6 +204,24 @@ def test_grid_vs_random_the_printed_claim():
     lines = r.summary().splitlines()
     assert lines[2].split() == ["grid", "3", "0.637", "0.223", "37.0%"]
     assert lines[3].split() == ["random", "9", "0.839", "0.097", "63.0%"]
+
+
+def test_grid_wins_when_both_hyperparameters_matter_and_loses_when_one_does():
+    """Section 2's table: 1000 searches each, 9 trials (standard error of a mean ~0.009)."""
+    one = ch10.grid_vs_random(budget=9, repeats=1000, seed=SEED)
+    both = ch10.grid_vs_random(budget=9, repeats=1000, seed=SEED, matter="both")
+    assert (round(one.grid_best.mean(), 3), round(one.random_best.mean(), 3)) == (0.687, 0.828)
+    assert (round(both.grid_best.mean(), 3), round(both.random_best.mean(), 3)) == (0.339, 0.237)
+    assert (round(one.random_wins, 3), round(both.random_wins, 3)) == (0.609, 0.33)
+    assert both.peaks.shape == (1000, 2)
+    # a property, not one seed's accident: the gaps are 10+ standard errors wide for any seed
+    for seed in (1, 2):
+        one = ch10.grid_vs_random(budget=9, repeats=1000, seed=seed)
+        both = ch10.grid_vs_random(budget=9, repeats=1000, seed=seed, matter="both")
+        assert one.random_best.mean() - one.grid_best.mean() > 0.1
+        assert both.grid_best.mean() - both.random_best.mean() > 0.07
+    with pytest.raises(ValueError, match="matter must be"):
+        ch10.grid_vs_random(matter="some")
 
 
 def test_grid_vs_random_holds_for_other_seeds_and_budgets():
