@@ -203,8 +203,9 @@ def plot_layer_distributions(
     return figure
 
 
-def plot_first_layer(trained, initial, units: int = 8, side: int = 8, figsize=(9.0, 2.6),
-                     dpi: int = 96, figure=None):
+def plot_first_layer(
+    trained, initial, units: int = 8, side: int = 8, figsize=(9.0, 2.6), dpi: int = 96, figure=None
+):
     """The first ``units`` units of the first ``nn.Linear`` layer as ``side x side`` images:
     top row the trained weights ``W``, bottom row what training changed, ``W - W0``
     (``initial`` is the same network before training). Each image has its own symmetric

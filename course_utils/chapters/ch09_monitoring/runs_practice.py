@@ -71,8 +71,12 @@ def first_layer_change(runs: dict, data) -> str:
             w0 = _first_weights(base_model(data, seed=seed, **settings))
             w = _first_weights(run.models[i])
             rows.append(
-                (roughness(w0), roughness(w), roughness(w - w0),
-                 np.linalg.norm(w - w0) / np.linalg.norm(w0))
+                (
+                    roughness(w0),
+                    roughness(w),
+                    roughness(w - w0),
+                    np.linalg.norm(w - w0) / np.linalg.norm(w0),
+                )
             )
         medians = np.median(np.array(rows), axis=0)
         for key, value in zip(columns, medians):
@@ -101,14 +105,18 @@ class EarlyStopping:
                 "validation loss": [self.val_loss[e - 1] for e in epochs],
                 "validation accuracy": [self.val_acc[e - 1] for e in epochs],
             },
-            index=["the checkpoint (best validation loss)", "where patience ran out",
-                   "trained on to the end"],
+            index=[
+                "the checkpoint (best validation loss)",
+                "where patience ran out",
+                "trained on to the end",
+            ],
             index_name="weights",
         )
 
 
-def early_stopping(data, epochs: int = 50, patience: int = 5, lr: float = 0.01,
-                   seed: int = 0) -> EarlyStopping:
+def early_stopping(
+    data, epochs: int = 50, patience: int = 5, lr: float = 0.01, seed: int = 0
+) -> EarlyStopping:
     """Train :data:`BASE_RUN`'s network (SGD with momentum 0.9, the course's
     :class:`~course_utils.lean_sgd.LeanSGD`) for ``epochs`` epochs, one at a time, and apply
     early stopping on the validation loss: after each epoch, if the validation loss is the
@@ -128,8 +136,13 @@ def early_stopping(data, epochs: int = 50, patience: int = 5, lr: float = 0.01,
     best, best_loss, stopped, checkpoint = 0, math.inf, None, None
     for epoch in range(1, epochs + 1):
         history = training.train(
-            model, data, optimizer=lambda params: opt, epochs=1,
-            batch_size=BASE_RUN["batch_size"], seed=seed + epoch, progress=False,
+            model,
+            data,
+            optimizer=lambda params: opt,
+            epochs=1,
+            batch_size=BASE_RUN["batch_size"],
+            seed=seed + epoch,
+            progress=False,
         )
         loss, acc = history.val_loss[-1], history.val_acc[-1]
         losses.append(loss)
