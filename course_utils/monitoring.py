@@ -350,4 +350,5 @@ def minibatch_loss_spread(
     return LayerTable(
         tuple(f"B={b}" for b in sizes),
         {"measured std": np.array(measured), "sigma/sqrt(B) * fpc": np.array(predicted)},
+        index_name="batch size",
     )

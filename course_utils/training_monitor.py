@@ -62,10 +62,15 @@ class LayerTable:
 
     layers: tuple
     columns: dict
+    index_name: str = "layer"  # the rows' title (e.g. "batch size" for rows that are not layers)
 
     def table(self, digits: int = 4, percent=()) -> str:
         return format_table(
-            self.columns, index=list(self.layers), digits=digits, percent=list(percent)
+            self.columns,
+            index=list(self.layers),
+            index_name=self.index_name,
+            digits=digits,
+            percent=list(percent),
         )
 
     def __getitem__(self, column) -> np.ndarray:

@@ -1,12 +1,15 @@
 """Valid example calls of chapter 09's public callables (and of course_utils.seed_runs, shared
 with chapter 08), varied one argument at a time by tests/test_fuzz.py."""
 
+import tempfile
+
 import numpy as np
 
 from course_utils import monitoring as M
 from course_utils import seed_runs as S
 from course_utils import training_monitor as TM
 from course_utils.chapters.ch09_monitoring import checks, explorer, figures, runs
+from course_utils.chapters.ch09_monitoring import runs_practice as P
 from course_utils.training import build_mlp, train
 
 MODULES = [
@@ -14,6 +17,7 @@ MODULES = [
     "course_utils.training_monitor",
     "course_utils.seed_runs",
     "course_utils.chapters.ch09_monitoring.runs",
+    "course_utils.chapters.ch09_monitoring.runs_practice",
     "course_utils.chapters.ch09_monitoring.figures",
     "course_utils.chapters.ch09_monitoring.explorer",
     "course_utils.chapters.ch09_monitoring.checks",
@@ -31,6 +35,22 @@ class _Data:
 
 
 _X, _Y = _Data.x_train, _Data.y_train
+
+
+class _DIGITS_SMALL:
+    """40 digit-shaped training and 20 validation examples (64 features, 10 classes)."""
+
+    _rng = np.random.default_rng(1)
+    _x = _rng.uniform(0, 1, size=(60, 64))
+    _y = np.arange(60) % 10
+    x_train, y_train, x_val, y_val = _x[:40], _y[:40], _x[40:], _y[40:]
+    num_classes = 10
+
+
+_HISTORY = train(build_mlp(6, 3, depth=1, width=4, seed=0), _Data, epochs=1, progress=False)
+_LOGDIR = tempfile.mkdtemp()
+_SEEDRUNS = S.train_seeds(_DIGITS_SMALL, seeds=(0,), epochs=1)
+P.log_to_tensorboard(_HISTORY, _LOGDIR)
 
 
 def _model():
@@ -163,6 +183,23 @@ CASES = [
         figures.plot_layer_distributions,
         dict(rows={"a": [_W, _G]}, bins=10, figsize=(4.0, 2.0), dpi=50),
     ),
+    (
+        figures.plot_first_layer,
+        dict(
+            trained=build_mlp(64, 3, depth=1, width=8, seed=1),
+            initial=build_mlp(64, 3, depth=1, width=8, seed=0),
+            units=4,
+            side=8,
+            figsize=(4.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    # in practice
+    (P.roughness, dict(weights=np.random.default_rng(0).normal(size=(4, 64)), side=8)),
+    (P.early_stopping, dict(data=_DIGITS_SMALL, epochs=2, patience=1, lr=0.03, seed=0)),
+    (P.log_to_tensorboard, dict(history=_HISTORY, logdir=tempfile.mkdtemp(), every=1)),
+    (P.read_scalars, dict(logdir=_LOGDIR)),
+    (P.first_layer_change, dict(runs={"a": _SEEDRUNS}, data=_DIGITS_SMALL)),
     # the dashboard
     (
         explorer.training_dashboard,

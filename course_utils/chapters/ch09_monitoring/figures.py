@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
 from course_utils.plots import MAX_BINS, check_figure_size
@@ -29,6 +30,7 @@ __all__ = [
     "plot_accuracy_gap",
     "plot_update_ratios",
     "plot_layer_distributions",
+    "plot_first_layer",
     "TrainingCurves",
     "MAX_LAYERS",
 ]
@@ -195,7 +197,52 @@ def plot_layer_distributions(
             lo, hi = np.percentile(values, [0.5, 99.5])
             counts, edges = np.histogram(values, bins=bins, range=(lo, hi) if hi > lo else None)
             ax.stairs(counts, edges, fill=True, color=_COLOURS[4 + r % 3])  # one artist
-    figure.subplots_adjust(left=0.17, right=0.99, bottom=0.06, top=0.93, hspace=0.6, wspace=0.12)
+            # three ticks at most, so neighbouring panels' labels never meet
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3, symmetric=lo < 0 < hi))
+    figure.subplots_adjust(left=0.17, right=0.97, bottom=0.06, top=0.93, hspace=0.6, wspace=0.2)
+    return figure
+
+
+def plot_first_layer(
+    trained, initial, units: int = 8, side: int = 8, figsize=(9.0, 2.6), dpi: int = 96, figure=None
+):
+    """The first ``units`` units of the first ``nn.Linear`` layer as ``side x side`` images:
+    top row the trained weights ``W``, bottom row what training changed, ``W - W0``
+    (``initial`` is the same network before training). Each image has its own symmetric
+    colour scale (blue negative, red positive): compare patterns, not colours."""
+    import torch
+
+    units = check_int("units", units, 1, 32)
+    side = check_int("side", side, 2, 64)
+    layers = []
+    for name, model in (("trained", trained), ("initial", initial)):
+        if not isinstance(model, torch.nn.Module):
+            raise ValueError(f"{name} must be a torch.nn.Module; got {type(model).__name__}")
+        linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        if not linear:
+            raise ValueError(f"{name} has no nn.Linear layer")
+        layers.append(linear[0].weight.detach().cpu().numpy().astype(np.float64))
+    w, w0 = layers
+    if w.shape != w0.shape or w.shape[1] != side * side or w.shape[0] < units:
+        raise ValueError(
+            f"trained and initial must share a first layer with {side * side} inputs and at "
+            f"least {units} units; got {w.shape} and {w0.shape}"
+        )
+    figure = _figure(figsize, dpi, figure)
+    axes = figure.subplots(2, units, squeeze=False)
+    for row, (label, values) in enumerate((("W (trained)", w), ("W - W0 (change)", w - w0))):
+        for u in range(units):
+            ax = axes[row, u]
+            image = values[u].reshape(side, side)
+            limit = float(np.abs(image).max()) or 1.0
+            ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"unit {u + 1}", fontsize=8)
+            if u == 0:
+                ax.set_ylabel(label, fontsize=8)
+    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.03, top=0.88, wspace=0.1, hspace=0.12)
     return figure
 
 

@@ -188,9 +188,10 @@ def curve_summary(history, num_classes: int = 10, smoothing: float = 0.9) -> dic
     Returns
     -------
     dict
-        ``status``; ``start`` (ln C, the loss of a uniform guess); ``end`` (last smoothed step
-        loss); ``first half`` and ``second half`` (drop of the smoothed loss over each half of
-        the run); ``shape`` (first-half drop / second-half drop: about 1 for a straight line,
+        ``status``; ``start`` (ln C, the loss of a uniform guess); ``peak`` (the highest
+        smoothed loss in the first half, where the fall starts); ``end`` (last smoothed step
+        loss); ``first half`` (drop from ``peak`` to the middle of the run) and ``second half``
+        (drop from the middle to the end); ``shape`` (first-half drop / second-half drop: about 1 for a straight line,
         large for the fast-then-flat curve of a good lr); ``plateau`` (steps before the smoothed
         loss is 10% below ln C, see :func:`plateau_steps`); ``val_acc`` (last evaluation).
     """
@@ -208,6 +209,7 @@ def curve_summary(history, num_classes: int = 10, smoothing: float = 0.9) -> dic
     if history.diverged or finite.size < 3:
         out.update(
             {
+                "peak": math.nan,
                 "end": math.inf,
                 "first half": math.nan,
                 "second half": math.nan,
@@ -218,9 +220,13 @@ def curve_summary(history, num_classes: int = 10, smoothing: float = 0.9) -> dic
         )
         return out
     mid = len(finite) // 2
-    first, second = start - finite[mid], finite[mid] - finite[-1]
+    # The fall is measured from the curve's own top in the first half, not from ln C: a run may
+    # start above ln C, or rise for a few steps before it falls (momentum building up).
+    peak = float(finite[: mid + 1].max())
+    first, second = peak - finite[mid], finite[mid] - finite[-1]
     out.update(
         {
+            "peak": peak,
             "end": float(finite[-1]),
             "first half": float(first),
             "second half": float(second),
