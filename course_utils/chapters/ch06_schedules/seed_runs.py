@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.chapters.ch06_schedules.lean_optim import SeedOptimizer
 from course_utils.schedules import MAX_SCHEDULE_STEPS
 from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as _one_thread
@@ -142,7 +143,8 @@ def train_seeds(
     the class scores) and is trained as ``training.train`` trains it: minibatch cross-entropy,
     a seed's minibatch order from ``torch.randperm`` with ``torch.Generator().manual_seed(seed)``
     (a new permutation every epoch, the last batch smaller), torch's SGD with momentum 0.9 or
-    Adam (``optimizer``, with ``weight_decay``), the rate of step ``t`` set to
+    Adam (``optimizer``, with ``weight_decay``; done by :class:`SeedOptimizer`, which equals
+    ``torch.optim``'s steps bit for bit without its import cost), the rate of step ``t`` set to
     ``lr_schedules[name][t]``. For one seed every schedule starts from the same weights and sees
     the same minibatches, so the runs differ by their rates alone.
 
@@ -240,12 +242,8 @@ def train_seeds(
             for a, shape in ((w, ws), (b, (bs[0], 1, bs[1])))
         ]
     }
-    if optimizer == "momentum":
-        opt = torch.optim.SGD(
-            params[trunk], lr=1.0, momentum=0.9, weight_decay=weight_decay, foreach=True
-        )
-    else:
-        opt = torch.optim.Adam(params[trunk], lr=1.0, weight_decay=weight_decay, foreach=True)
+    # torch.optim's SGD (momentum 0.9) or Adam, bit for bit, without torch.optim's import cost
+    opt = SeedOptimizer(params[trunk], optimizer, lr=1.0, weight_decay=weight_decay)
     groups = {trunk: opt.param_groups[0]}
     record = {
         name: {key: [] for key in ("step_loss", "train_loss", "train_acc", "val_loss", "val_acc")}
