@@ -45,7 +45,10 @@ class SeedOptimizer:
     kind : str
         One of :data:`LEAN_OPTIMIZERS`.
     lr : float
-        >= 0; each group's ``"lr"`` may be changed between steps.
+        >= 0; each group's ``"lr"`` may be changed between steps, to a float or to a 1-D
+        float64 array with one rate per network (``n`` networks stacked along every
+        parameter's first axis, as :func:`train_seeds` stacks them): the steps are those of
+        ``n`` separate torch optimisers, bit for bit.
     weight_decay : float
         >= 0.
     """
@@ -107,6 +110,7 @@ class SeedOptimizer:
                     self._adam(params, grads, group["lr"])
 
     def _momentum(self, params, grads, lr) -> None:
+        import numpy as np
         import torch
 
         bufs = []
@@ -117,9 +121,16 @@ class SeedOptimizer:
             else:
                 state["momentum_buffer"].mul_(0.9).add_(g, alpha=1)
             bufs.append(state["momentum_buffer"])
-        torch._foreach_add_(params, bufs, alpha=-lr)
+        if np.ndim(lr) == 0:
+            torch._foreach_add_(params, bufs, alpha=-lr)
+            return
+        # one rate per network: w + (-lr_i) v_i, the same fused multiply-add as add(alpha=-lr)
+        neg = torch.from_numpy(-np.asarray(lr, dtype=np.float64))
+        for p, buf in zip(params, bufs):
+            p.addcmul_(buf, neg.view(-1, *[1] * (p.dim() - 1)))
 
     def _adam(self, params, grads, lr) -> None:
+        import numpy as np
         import torch
 
         beta1, beta2, eps = 0.9, 0.999, 1e-8
@@ -140,9 +151,17 @@ class SeedOptimizer:
         torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
         bias_correction1 = [1 - beta1 ** s.item() for s in steps]
         bias_correction2 = [1 - beta2 ** s.item() for s in steps]
-        step_size = [(lr / bc) * -1 for bc in bias_correction1]
         bias_correction2_sqrt = [bc**0.5 for bc in bias_correction2]
         denom = torch._foreach_sqrt(exp_avg_sqs)
         torch._foreach_div_(denom, bias_correction2_sqrt)
         torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+        if np.ndim(lr) == 0:
+            step_size = [(lr / bc) * -1 for bc in bias_correction1]
+            torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+            return
+        # one rate per network: addcdiv with a scalar on each run of networks sharing a rate
+        rates = np.asarray(lr, dtype=np.float64)
+        edges = [0, *(np.flatnonzero(rates[1:] != rates[:-1]) + 1).tolist(), len(rates)]
+        for p, m, d, bc in zip(params, exp_avgs, denom, bias_correction1):
+            for a, b in zip(edges[:-1], edges[1:]):
+                p[a:b].addcdiv_(m[a:b], d[a:b], value=(float(rates[a]) / bc) * -1)

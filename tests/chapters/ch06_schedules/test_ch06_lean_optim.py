@@ -62,3 +62,26 @@ def test_seed_optimizer_checks_its_arguments():
         SeedOptimizer(p, "adam", weight_decay=-1.0)
     with pytest.raises(ValueError, match="params is empty"):
         SeedOptimizer([], "adam")
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+def test_one_rate_per_stacked_network_equals_separate_torch_optimizers(kind):
+    gen = torch.Generator().manual_seed(5)
+    start = torch.randn(4, 3, 2, generator=gen, dtype=torch.float64)
+    rates = np.array([0.1, 0.1, 0.03, 0.5])
+    stacked = start.clone().requires_grad_()
+    ours = SeedOptimizer([stacked], kind, lr=1.0, weight_decay=1e-3)
+    alone = [start[i : i + 1].clone().requires_grad_() for i in range(4)]
+    theirs = [_torch([p], kind, 1e-3) for p in alone]
+    for step in range(15):
+        x = torch.randn(4, 5, 3, generator=gen, dtype=torch.float64)
+        ours.param_groups[0]["lr"] = rates * (1 + step % 3)
+        ours.zero_grad()
+        torch.bmm(x, stacked).pow(2).sum().backward()
+        ours.step()
+        for i, (p, opt) in enumerate(zip(alone, theirs)):
+            opt.param_groups[0]["lr"] = float(rates[i] * (1 + step % 3))
+            opt.zero_grad()
+            torch.bmm(x[i : i + 1], p).pow(2).sum().backward()
+            opt.step()
+    assert torch.equal(stacked.detach(), torch.cat([p.detach() for p in alone]))
