@@ -57,6 +57,12 @@ __all__ = [
     "linear_warmup",
     "warmup_cosine",
     "warmup_step",
+    "inverse_time",
+    "inverse_sqrt",
+    "cosine_restarts",
+    "one_cycle",
+    "cyclic",
+    "lr_range",
     "explorer_schedule",
     "drop_steps",
     "torch_schedule",
@@ -356,6 +362,219 @@ def warmup_step(
     )
 
 
+def inverse_time(base_lr: float, steps: int, decay_steps: int) -> np.ndarray:
+    """1/t decay: ``lr[t] = base_lr / (1 + t / decay_steps)``, shape ``(steps,)``.
+
+    The schedule of stochastic approximation (Robbins & Monro, Annals of Mathematical
+    Statistics, 1951): ``sum_t lr[t]`` diverges (SGD can travel any distance) while
+    ``sum_t lr[t]^2`` converges (the injected noise stays finite), so SGD converges to the
+    minimum instead of bouncing at a noise floor. ``decay_steps`` (``tau``) is the step at which
+    the rate has halved. Torch has no class for it: ``LambdaLR(opt, lambda t: 1 / (1 + t / tau))``.
+
+    Parameters
+    ----------
+    base_lr : float
+        > 0.
+    steps : int
+        0 to :data:`MAX_SCHEDULE_STEPS`.
+    decay_steps : int
+        ``tau`` >= 1.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps = _base_lr(base_lr), _steps(steps)
+    tau = _int("decay_steps", decay_steps, 1)
+    return base_lr / (1.0 + np.arange(steps, dtype=np.float64) / tau)
+
+
+def inverse_sqrt(base_lr: float, steps: int, warmup_steps: int) -> np.ndarray:
+    """The Transformer's schedule (Vaswani et al., NeurIPS 2017): linear warm-up, then ``1/sqrt(n)``.
+
+    With ``n = t + 1`` the step number and ``W = warmup_steps``,
+    ``lr[t] = base_lr * min(n / W, sqrt(W / n))``: a linear rise to the peak ``base_lr`` at
+    ``n = W``, then a decay proportional to ``n^{-1/2}``. The paper writes it
+    ``d_model^{-1/2} min(n^{-1/2}, n W^{-3/2})``, i.e. ``base_lr = (d_model W)^{-1/2}``
+    (7.0e-4 for ``d_model = 512``, ``W = 4000``). Torch: ``LambdaLR`` with the same factor.
+
+    Parameters
+    ----------
+    base_lr : float
+        The peak rate, > 0.
+    steps : int
+        0 to :data:`MAX_SCHEDULE_STEPS`.
+    warmup_steps : int
+        ``W`` >= 1.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps = _base_lr(base_lr), _steps(steps)
+    w = _int("warmup_steps", warmup_steps, 1)
+    n = np.arange(1, steps + 1, dtype=np.float64)
+    return base_lr * np.minimum(n / w, np.sqrt(w / n))
+
+
+def cosine_restarts(
+    base_lr: float, steps: int, t_0: int, t_mult: int = 1, eta_min: float = 0.0
+) -> np.ndarray:
+    """SGDR (Loshchilov & Hutter, ICLR 2017): cosine annealing with warm restarts.
+
+    The rate follows :func:`cosine` over a period of ``T_i`` steps, then jumps back to
+    ``base_lr``; the first period is ``T_0 = t_0`` and each next one ``t_mult`` times longer.
+    With ``T_cur`` the steps since the last restart,
+    ``lr[t] = eta_min + (base_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2``, as
+    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)``.
+
+    Parameters
+    ----------
+    base_lr : float
+        > 0.
+    steps : int
+        0 to :data:`MAX_SCHEDULE_STEPS`.
+    t_0 : int
+        First period, >= 1.
+    t_mult : int
+        1 to 10.
+    eta_min : float
+        In [0, base_lr].
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps = _base_lr(base_lr), _steps(steps)
+    t_0 = _int("t_0", t_0, 1)
+    t_mult = _int("t_mult", t_mult, 1, 10)
+    eta_min = _real("eta_min", eta_min, 0.0, base_lr, low_open=False, what=" (0 to base_lr)")
+    starts, periods, start, period = [], [], 0, t_0
+    while start < steps:  # at most log(steps) periods for t_mult > 1
+        starts.append(start)
+        periods.append(period)
+        start, period = start + period, period * t_mult
+    t = np.arange(steps)
+    i = np.searchsorted(np.asarray(starts, dtype=np.int64), t, side="right") - 1
+    t_cur = (t - np.asarray(starts, dtype=np.int64)[i]).astype(np.float64) if steps else t * 1.0
+    t_i = np.asarray(periods, dtype=np.float64)[i] if steps else t * 1.0
+    return eta_min + (base_lr - eta_min) * (1.0 + np.cos(np.pi * t_cur / t_i)) / 2.0
+
+
+def one_cycle(
+    base_lr: float,
+    steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> np.ndarray:
+    """The one-cycle policy (Smith & Topin, 2019): up to ``base_lr``, then down far below the start.
+
+    ``base_lr`` is the peak (torch's ``max_lr``). The rate rises from ``base_lr / div_factor``
+    to ``base_lr`` over the first ``pct_start`` of the steps, then falls to
+    ``base_lr / (div_factor * final_div_factor)`` at the last step, both along half cosines:
+    ``torch.optim.lr_scheduler.OneCycleLR(max_lr=base_lr, total_steps=steps, pct_start,
+    anneal_strategy="cos", div_factor, final_div_factor, cycle_momentum=False)``. The phase
+    boundary is at ``n_1 = pct_start * steps - 1`` (torch's), and for step ``t``
+    ``lr = end + (start - end)(1 + cos(pi p)) / 2`` with ``p`` the fraction of its phase done.
+
+    Parameters
+    ----------
+    base_lr : float
+        The peak rate, > 0.
+    steps : int
+        At least 2 (torch's ``total_steps``), at most :data:`MAX_SCHEDULE_STEPS`.
+    pct_start : float
+        In (0, 1), with ``pct_start * steps >= 2`` and ``<= steps - 1`` (two non-empty phases).
+    div_factor, final_div_factor : float
+        >= 1.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr = _base_lr(base_lr)
+    steps = _int("steps", steps, 2, MAX_SCHEDULE_STEPS)
+    pct_start = _real("pct_start", pct_start, 0.0, 1.0)
+    div_factor = _real("div_factor", div_factor, 1.0, 1e12, low_open=False)
+    final_div_factor = _real("final_div_factor", final_div_factor, 1.0, 1e12, low_open=False)
+    n_1 = float(pct_start * steps) - 1
+    if not 1 <= n_1 < steps - 1:
+        raise ValueError(
+            f"pct_start * steps must be between 2 and steps - 1 (two non-empty phases); got "
+            f"pct_start = {pct_start!r}, steps = {steps}"
+        )
+    initial = base_lr / div_factor
+    final = initial / final_div_factor
+    t = np.arange(steps, dtype=np.float64)
+
+    def anneal(start, end, pct):
+        return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
+
+    up = anneal(initial, base_lr, t / n_1)
+    down = anneal(base_lr, final, (t - n_1) / (steps - 1 - n_1))
+    return np.where(t <= n_1, up, down)
+
+
+def cyclic(base_lr: float, steps: int, max_lr: float, step_size_up: int) -> np.ndarray:
+    """Triangular cyclical learning rates (Smith, WACV 2017): up and down between two bounds.
+
+    The rate climbs linearly from ``base_lr`` to ``max_lr`` over ``step_size_up`` steps, falls
+    back over as many, and repeats: with ``c = 2 * step_size_up`` and ``x = |2 (t / c mod 1) - 1|``
+    (1 at the cycle's ends, 0 at its middle), ``lr[t] = base_lr + (max_lr - base_lr)(1 - x)``;
+    ``torch.optim.lr_scheduler.CyclicLR(base_lr, max_lr, step_size_up, mode="triangular",
+    cycle_momentum=False)``. Smith picks the two bounds with an LR range test (:func:`lr_range`).
+
+    Parameters
+    ----------
+    base_lr : float
+        The lower bound, > 0.
+    steps : int
+        0 to :data:`MAX_SCHEDULE_STEPS`.
+    max_lr : float
+        The upper bound, at least ``base_lr``.
+    step_size_up : int
+        Half a cycle, >= 1.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    base_lr, steps = _base_lr(base_lr), _steps(steps)
+    max_lr = _real("max_lr", max_lr, base_lr, MAX_LR, low_open=False, what=" (base_lr to MAX_LR)")
+    up = _int("step_size_up", step_size_up, 1)
+    t = np.arange(steps, dtype=np.float64)
+    total = 2.0 * up
+    cycle = np.floor(1 + t / total)
+    x = 1.0 + t / total - cycle  # torch's: the fraction of the current cycle done
+    scale = np.where(x <= 0.5, x / 0.5, (x - 1) / (0.5 - 1))
+    return base_lr + (max_lr - base_lr) * scale
+
+
+def lr_range(start_lr: float, end_lr: float, steps: int) -> np.ndarray:
+    """The rates of an LR range test (Smith, WACV 2017): geometric from ``start_lr`` to ``end_lr``.
+
+    ``lr[t] = start_lr * (end_lr / start_lr) ** (t / (steps - 1))``: one short run whose rate
+    grows by the same factor every step; the loss against the rate shows where training starts
+    to learn, where it learns fastest and where it diverges.
+
+    Parameters
+    ----------
+    start_lr, end_lr : float
+        ``0 < start_lr < end_lr <= MAX_LR``.
+    steps : int
+        2 to :data:`MAX_SCHEDULE_STEPS`.
+
+    Returns
+    -------
+    ndarray, shape (steps,), float64
+    """
+    start_lr = _real("start_lr", start_lr, 0.0, MAX_LR)
+    end_lr = _real("end_lr", end_lr, start_lr, MAX_LR, what=" (above start_lr)")
+    steps = _int("steps", steps, 2, MAX_SCHEDULE_STEPS)
+    return start_lr * (end_lr / start_lr) ** (np.arange(steps, dtype=np.float64) / (steps - 1))
+
+
 @reference_answer("warmup_cosine")  # "cosine" with a warm-up is the exercise
 def explorer_schedule(
     schedule: str,
@@ -417,11 +636,32 @@ def drop_steps(lr) -> np.ndarray:
     return np.flatnonzero(lr[1:] < lr[:-1] * (1 - 1e-9)) + 1
 
 
+def _rate_holder(lr: float):
+    """A ``torch.optim.Optimizer`` that only holds a learning rate, for the schedulers.
+
+    A scheduler reads and writes ``param_groups[i]["lr"]`` and wraps ``step``; it needs
+    nothing else of an optimiser. Building a real one (``torch.optim.SGD``) the first time in a
+    process imports ``torch._dynamo``, about 1.7 s; this one skips ``Optimizer.__init__``.
+    """
+    import torch
+
+    class RateHolder(torch.optim.Optimizer):
+        def __init__(self, lr):  # no super().__init__: no parameters, no hooks to set up
+            self.defaults = {"lr": lr}
+            self.param_groups = [{"params": [], "lr": lr}]
+            self.state = {}
+
+        def step(self, closure=None):
+            return None
+
+    return RateHolder(lr)
+
+
 @reference_answer("warmup_cosine")  # its "warmup_cosine" is the exercise (to 1e-12)
 def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarray:
     """The same schedule from ``torch.optim.lr_scheduler``: the oracle for the tests.
 
-    Builds SGD on one parameter with ``lr=base_lr`` and the scheduler ``name``
+    Builds the scheduler ``name`` on an optimiser that holds only the rate ``base_lr``
     (``"step"``: StepLR(step_size, gamma); ``"multistep"``: MultiStepLR(milestones, gamma);
     ``"exponential"``: ExponentialLR(gamma); ``"cosine"``: CosineAnnealingLR(t_max,
     eta_min); ``"linear_warmup"``: LinearLR(start_factor, 1.0, warmup_steps);
@@ -429,11 +669,10 @@ def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarra
     milestone ``warmup_steps``), reads ``group["lr"]`` before each of ``steps`` calls of
     ``scheduler.step()`` and returns them (float64, shape ``(steps,)``).
     """
-    import torch
     from torch.optim import lr_scheduler as S
 
     steps = _steps(steps)
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=float(base_lr))
+    opt = _rate_holder(float(base_lr))
     kw = dict(kwargs)
     f = kw.pop("start_factor", 1 / 3)
     if name == "step":
@@ -454,15 +693,45 @@ def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarra
         else:
             rest = S.StepLR(opt, kw.pop("step_size"), kw.pop("gamma", 0.1))
         sched = S.SequentialLR(opt, [warm, rest], milestones=[w])
+    elif name == "inverse_time":
+        tau = kw.pop("decay_steps")
+        sched = S.LambdaLR(opt, lambda t: 1.0 / (1.0 + t / tau))
+    elif name == "inverse_sqrt":
+        w = kw.pop("warmup_steps")
+        sched = S.LambdaLR(opt, lambda t: min((t + 1) / w, math.sqrt(w / (t + 1))))
+    elif name == "cosine_restarts":
+        sched = S.CosineAnnealingWarmRestarts(
+            opt, kw.pop("t_0"), kw.pop("t_mult", 1), kw.pop("eta_min", 0.0)
+        )
+    elif name == "one_cycle":
+        sched = S.OneCycleLR(
+            opt,
+            max_lr=float(base_lr),
+            total_steps=steps,
+            pct_start=kw.pop("pct_start", 0.3),
+            div_factor=kw.pop("div_factor", 25.0),
+            final_div_factor=kw.pop("final_div_factor", 1e4),
+            cycle_momentum=False,
+        )
+    elif name == "cyclic":
+        sched = S.CyclicLR(
+            opt,
+            base_lr=float(base_lr),
+            max_lr=kw.pop("max_lr"),
+            step_size_up=kw.pop("step_size_up"),
+            mode="triangular",
+            cycle_momentum=False,
+        )
     else:
         raise ValueError(
             f"name must be step, multistep, exponential, cosine, linear_warmup, "
-            f"warmup_cosine or warmup_step; got {name!r}"
+            f"warmup_cosine, warmup_step, inverse_time, inverse_sqrt, cosine_restarts, "
+            f"one_cycle or cyclic; got {name!r}"
         )
     if kw:
         raise ValueError(f"unused arguments for {name}: {sorted(kw)}")
     lrs = np.empty(steps, dtype=np.float64)
-    opt.step()  # once, so torch does not warn that the scheduler stepped first (no gradient: no-op)
+    opt.step()  # once, so torch does not warn that the scheduler stepped first (a no-op)
     for t in range(steps):
         lrs[t] = opt.param_groups[0]["lr"]
         sched.step()

@@ -2,16 +2,27 @@
 tests/test_fuzz.py."""
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 
 from course_utils import schedules as S
-from course_utils.chapters.ch06_schedules import checks, explorer, figures, runs, seed_runs
+from course_utils.chapters.ch06_schedules import (
+    checks,
+    explorer,
+    figures,
+    lean_optim,
+    runs,
+    runs_rates,
+    seed_runs,
+)
 from course_utils.data import load_digits
 
 MODULES = [
     "course_utils.schedules",
     "course_utils.chapters.ch06_schedules.runs",
+    "course_utils.chapters.ch06_schedules.runs_rates",
     "course_utils.chapters.ch06_schedules.seed_runs",
+    "course_utils.chapters.ch06_schedules.lean_optim",
     "course_utils.chapters.ch06_schedules.figures",
     "course_utils.chapters.ch06_schedules.explorer",
     "course_utils.chapters.ch06_schedules.checks",
@@ -28,6 +39,13 @@ _DECAY = runs.decay_runs(
     width=8,
     seeds=[0, 1],
     data=_DIGITS,
+)
+_RM = runs_rates.robbins_monro(lr=0.1, steps=200, gamma=0.95, decay_steps=10)
+_RANGE = runs_rates.range_test(
+    start_lr=1e-3, end_lr=1.0, epochs=1, batch_size=128, smooth=2, seeds=[0], data=_DIGITS
+)
+_SCALING = runs_rates.scaling_runs(
+    lr=0.1, high_lr=0.5, k=4, batch_size=128, epochs=2, warmup_epochs=1, seeds=[0], data=_DIGITS
 )
 _WARM = runs.warmup_runs(
     lr=0.2,
@@ -78,6 +96,15 @@ CASES = [
             start_factor=0.1,
         ),
     ),
+    (S.inverse_time, dict(base_lr=0.1, steps=100, decay_steps=10)),
+    (S.inverse_sqrt, dict(base_lr=0.1, steps=100, warmup_steps=10)),
+    (S.cosine_restarts, dict(base_lr=0.1, steps=100, t_0=10, t_mult=2, eta_min=0.0)),
+    (
+        S.one_cycle,
+        dict(base_lr=0.1, steps=100, pct_start=0.3, div_factor=25.0, final_div_factor=1e4),
+    ),
+    (S.cyclic, dict(base_lr=0.01, steps=100, max_lr=0.1, step_size_up=10)),
+    (S.lr_range, dict(start_lr=1e-4, end_lr=10.0, steps=100)),
     (S.drop_steps, dict(lr=S.step_decay(0.1, 100, 30))),
     (S.torch_schedule, dict(name="cosine", base_lr=0.1, steps=50, t_max=50)),
     # runs
@@ -88,6 +115,8 @@ CASES = [
         runs.noisy_quadratic,
         dict(lr=S.step_decay(1.0, 100, 30), curvature=1.0, noise=1.0, w0=3.0, walkers=100, seed=0),
     ),
+    (runs.expected_loss, dict(lr=S.step_decay(1.0, 100, 30), curvature=1.0, noise=1.0, w0=3.0)),
+    (runs.inverse_time_limit, dict(a=10.0, t=100.0, curvature=1.0, noise=1.0)),
     (runs.median_range, dict(values=np.array([0.1, 0.2, 0.3]), digits=2, percent=False)),
     (
         runs.decay_runs,
@@ -120,6 +149,37 @@ CASES = [
     (runs.decay_table, dict(runs=_DECAY)),
     (runs.warmup_table, dict(runs=_WARM)),
     (runs.first_adam_step, dict(lr=0.2, depth=1, width=8, batch_size=64, seed=0, data=_DIGITS)),
+    (runs.step_over_rms, dict(rows=[{"rms": 0.2}, {"rms": 0.25}], lr=0.001)),
+    # runs_rates
+    (runs_rates.robbins_monro, dict(lr=0.1, steps=200, gamma=0.95, decay_steps=10)),
+    (runs_rates.robbins_monro_table, dict(result=_RM, at=(10, 100))),
+    (
+        runs_rates.range_test,
+        dict(
+            start_lr=1e-3,
+            end_lr=1.0,
+            epochs=1,
+            batch_size=128,
+            smooth=2,
+            seeds=[0],
+            data=_DIGITS,
+        ),
+    ),
+    (runs_rates.range_table, dict(result=_RANGE)),
+    (
+        runs_rates.scaling_runs,
+        dict(
+            lr=0.1,
+            high_lr=0.5,
+            k=4,
+            batch_size=128,
+            epochs=2,
+            warmup_epochs=1,
+            seeds=[0],
+            data=_DIGITS,
+        ),
+    ),
+    (runs_rates.scaling_table, dict(result=_SCALING)),
     # seed runs
     (seed_runs.check_seeds, dict(seeds=[0, 1])),
     (seed_runs.kaiming_weights, dict(seeds=[0, 1], sizes=[4, 3, 2])),
@@ -138,6 +198,11 @@ CASES = [
             init=None,
             every_epoch=True,
         ),
+    ),
+    # lean optimiser
+    (
+        lean_optim.SeedOptimizer,
+        dict(params=[torch.zeros(3, requires_grad=True)], kind="adam", lr=0.1, weight_decay=0.0),
     ),
     # figures
     (figures.ScheduleView, dict(figure=Figure(), steps=100, animated=False)),

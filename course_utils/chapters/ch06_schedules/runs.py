@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from course_utils.chapters.ch06_schedules.lean_optim import SeedOptimizer
 from course_utils.chapters.ch06_schedules.seed_runs import (
     check_seeds,
     kaiming_weights,
@@ -27,17 +28,21 @@ from course_utils.validation import MAX_DIGITS, check_array, check_int, check_re
 
 __all__ = [
     "MAX_WALKER_STEPS",
+    "MAX_EXACT_STEPS",
     "MAX_TOY_SCALE",
     "stationary_loss",
     "settle_steps",
     "steps_within",
     "noisy_quadratic",
+    "expected_loss",
+    "inverse_time_limit",
     "median_range",
     "decay_runs",
     "warmup_runs",
     "decay_table",
     "warmup_table",
     "first_adam_step",
+    "step_over_rms",
 ]
 
 
@@ -46,6 +51,8 @@ __all__ = [
 
 #: At most this many steps x walkers for :func:`noisy_quadratic` (80 MB of float64 work).
 MAX_WALKER_STEPS = 10_000_000
+#: At most this many rates (schedules x steps) for :func:`expected_loss`, a scalar loop.
+MAX_EXACT_STEPS = 300_000
 #: Largest curvature, noise or start of the toy quadratic: squared, larger values overflow
 #: float64 in the loss (and no lesson needs them).
 MAX_TOY_SCALE = 1e6
@@ -162,6 +169,79 @@ def noisy_quadratic(
         w -= eta * (h * w + s * rng.standard_normal(walkers))
         losses[t] = 0.5 * h * np.mean(w * w)
     return losses
+
+
+def expected_loss(lr, curvature: float = 1.0, noise: float = 1.0, w0: float = 3.0) -> np.ndarray:
+    """The exact expected loss of SGD on the noisy quadratic, step by step (no sampling).
+
+    For ``w_{t+1} = (1 - lr_t h) w_t - lr_t xi_t`` the mean and the variance obey
+    ``m_{t+1} = (1 - lr_t h) m_t`` and ``v_{t+1} = (1 - lr_t h)^2 v_t + lr_t^2 s^2`` from
+    ``m_0 = w0``, ``v_0 = 0``; the expected loss is ``E f_t = h (m_t^2 + v_t) / 2``: the
+    *bias* part ``h m_t^2 / 2`` (how far the mean still is from the minimum) and the *noise*
+    part ``h v_t / 2``. :func:`noisy_quadratic` samples the same process; this is its limit for
+    infinitely many walkers, the same numbers on every CPU. The model is Schaul, Zhang & LeCun's
+    (ICML 2013) and Zhang et al.'s (NeurIPS 2019) noisy quadratic, in one dimension.
+
+    Parameters
+    ----------
+    lr : array-like, shape (steps,) or (k, steps)
+        One schedule, or ``k`` of them; each value in ``[0, 2 / curvature)``; at most
+        :data:`MAX_EXACT_STEPS` values in all.
+    curvature, noise, w0 : float
+        ``h`` > 0, ``s`` >= 0, the start.
+
+    Returns
+    -------
+    ndarray, ``lr``'s shape, float64
+        ``E f`` after each step.
+    """
+    h = check_real("curvature", curvature, 0.0, MAX_TOY_SCALE, low_open=True)
+    s = check_real("noise", noise, 0.0, MAX_TOY_SCALE)
+    w0 = check_real("w0", w0, -MAX_TOY_SCALE, MAX_TOY_SCALE)
+    lr = check_array("lr", lr, ndim=(1, 2), finite=False, limit=MAX_EXACT_STEPS)
+    if not np.all(np.isfinite(lr)) or np.any(lr < 0) or np.any(lr * h >= 2):
+        raise ValueError(f"lr values must be in [0, 2 / curvature) = [0, {2 / h:g})")
+    rates = np.atleast_2d(lr)
+    out = np.empty_like(rates)
+    for row, schedule in zip(out, rates.tolist()):  # scalar floats: ~50x faster than numpy here
+        m, v, values = w0, 0.0, []
+        for eta in schedule:
+            a = 1.0 - eta * h
+            m, v = a * m, a * a * v + (eta * s) ** 2
+            values.append(0.5 * h * (m * m + v))
+        row[:] = values
+    return out.reshape(lr.shape)
+
+
+def inverse_time_limit(a: float, t, curvature: float = 1.0, noise: float = 1.0):
+    """The expected loss that 1/t decay ``lr_t ~ a / t`` reaches at step ``t``, for large ``t``.
+
+    With ``lr_t = a / t`` the variance recursion ``v_{t+1} ~ (1 - 2 a h / t) v_t + a^2 s^2 / t^2``
+    has the solution ``v_t ~ c / t``: ``-c = -2 a h c + a^2 s^2``, so
+    ``c = a^2 s^2 / (2 a h - 1)`` and ``E f_t ~ h a^2 s^2 / (2 (2 a h - 1) t)``, valid for
+    ``a h > 1/2`` (a smaller ``a`` decays only like ``t^{-2 a h}``, slower than ``1/t``).
+
+    Parameters
+    ----------
+    a : float
+        ``> 1 / (2 curvature)``: for :func:`course_utils.schedules.inverse_time`,
+        ``a = base_lr * decay_steps``.
+    t : float or ndarray
+        Steps, > 0.
+    curvature, noise : float
+
+    Returns
+    -------
+    float or ndarray (``t``'s shape)
+    """
+    h = check_real("curvature", curvature, 0.0, MAX_TOY_SCALE, low_open=True)
+    s = check_real("noise", noise, 0.0, MAX_TOY_SCALE)
+    a = check_real("a", a, 0.5 / h, MAX_TOY_SCALE, low_open=True)
+    t_arr = check_array("t", t)
+    if np.any(t_arr <= 0):
+        raise ValueError(f"t must be > 0; got {t!r}")
+    out = h * a * a * s * s / (2.0 * (2.0 * a * h - 1.0) * t_arr)
+    return float(out) if out.ndim == 0 else out
 
 
 def median_range(values, digits: int = 2, percent: bool = False) -> str:
@@ -444,7 +524,7 @@ def first_adam_step(
             m.weight.copy_(torch.as_tensor(w[0].T))
             m.bias.copy_(torch.as_tensor(b[0]))
     before = [m.weight.detach().clone() for m in linears]
-    opt = training.make_optimizer("adam", model.parameters(), lr)
+    opt = SeedOptimizer(model.parameters(), "adam", lr)  # torch.optim.Adam's step, bit for bit
     x = torch.as_tensor(data.x_train[:batch_size], dtype=torch.float32)
     y = torch.as_tensor(data.y_train[:batch_size], dtype=torch.int64)
     with _one_thread():
@@ -464,6 +544,32 @@ def first_adam_step(
             }
         )
     return rows
+
+
+def step_over_rms(rows, lr: float) -> np.ndarray:
+    """Adam's first step (``lr`` in size) as a share of each layer's RMS weight.
+
+    Parameters
+    ----------
+    rows : list of dict
+        :func:`first_adam_step`'s rows (their ``"rms"``, the layer's root-mean-square weight
+        before the step; it does not depend on the rate).
+    lr : float
+        The rate, > 0: Adam's first step moves each weight with a non-zero gradient by ``lr``.
+
+    Returns
+    -------
+    ndarray, shape (layers,)
+        ``lr / rms`` per layer, e.g. 0.0056 for ``lr = 0.001`` and an RMS weight of 0.177.
+    """
+    lr = check_real("lr", lr, 0.0, MAX_LR, low_open=True)
+    if (
+        not isinstance(rows, list)
+        or not rows
+        or not all(isinstance(r, dict) and "rms" in r for r in rows)
+    ):
+        raise ValueError("rows must be the list of dicts first_adam_step returns")
+    return lr / check_array("rms", [r["rms"] for r in rows], ndim=1)
 
 
 def _check_runs(runs, keys, maker: str) -> None:

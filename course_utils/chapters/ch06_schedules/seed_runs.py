@@ -3,9 +3,9 @@
 Why not :func:`course_utils.seed_runs.train_seeds` (chapters 08 and 09)? Both train one MLP
 per seed as one batch of matrix products, in ``train``'s minibatch order, and share that order
 (:func:`course_utils.stacked.minibatch_orders`). What differs is what each chapter measures.
-This runner trains several learning-rate *schedules* from the same starts (a schedule that
-repeats the first one branches off it), with ``torch.optim``'s momentum SGD or Adam and weight
-decay, in float64 from NumPy-drawn weights, so that the schedules' small differences are not
+This runner trains several learning-rate *schedules* from the same starts (every schedule's
+networks stacked with the others', one batch of products for all), with ``torch.optim``'s
+momentum SGD or Adam and weight decay, in float64 from NumPy-drawn weights, so that the schedules' small differences are not
 lost to float32 rounding that differs between CPUs. The shared runner trains one constant
 rate in float32 from ``build_mlp``'s torch-drawn weights, stops a seed whose loss diverges and
 records every layer's update-to-weight ratio. Running chapter 06 through it would change the
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.chapters.ch06_schedules.lean_optim import SeedOptimizer
 from course_utils.schedules import MAX_SCHEDULE_STEPS
 from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as _one_thread
@@ -142,7 +143,8 @@ def train_seeds(
     the class scores) and is trained as ``training.train`` trains it: minibatch cross-entropy,
     a seed's minibatch order from ``torch.randperm`` with ``torch.Generator().manual_seed(seed)``
     (a new permutation every epoch, the last batch smaller), torch's SGD with momentum 0.9 or
-    Adam (``optimizer``, with ``weight_decay``), the rate of step ``t`` set to
+    Adam (``optimizer``, with ``weight_decay``; done by :class:`SeedOptimizer`, which equals
+    ``torch.optim``'s steps bit for bit without its import cost), the rate of step ``t`` set to
     ``lr_schedules[name][t]``. For one seed every schedule starts from the same weights and sees
     the same minibatches, so the runs differ by their rates alone.
 
@@ -223,53 +225,30 @@ def train_seeds(
         raise ValueError(f"init must hold (weights, biases) of shapes {shapes}")
 
     names = list(rates)
-    # A schedule that repeats the first one for its first k steps is that run until step k:
-    # it branches off there (a copy of the weights and of the optimiser's state), which gives
-    # the same numbers as training it from the start, for less work.
-    trunk = names[0]
-    branch_at = {
-        name: int(np.argmax(rates[name] != rates[trunk]))
-        if np.any(rates[name] != rates[trunk])
-        else steps
-        for name in names[1:]
-    }
-    params = {
-        trunk: [
-            torch.tensor(np.asarray(a, dtype=np.float64)).reshape(shape).requires_grad_()
-            for (w, b), (ws, bs) in zip(init, shapes)
-            for a, shape in ((w, ws), (b, (bs[0], 1, bs[1])))
-        ]
-    }
-    if optimizer == "momentum":
-        opt = torch.optim.SGD(
-            params[trunk], lr=1.0, momentum=0.9, weight_decay=weight_decay, foreach=True
-        )
-    else:
-        opt = torch.optim.Adam(params[trunk], lr=1.0, weight_decay=weight_decay, foreach=True)
-    groups = {trunk: opt.param_groups[0]}
-    record = {
-        name: {key: [] for key in ("step_loss", "train_loss", "train_acc", "val_loss", "val_acc")}
-        for name in names
-    }
-
-    def branch(name):
-        params[name] = [p.detach().clone().requires_grad_() for p in params[trunk]]
-        opt.add_param_group({"params": params[name]})
-        groups[name] = opt.param_groups[-1]
-        for old, new in zip(params[trunk], params[name]):
-            opt.state[new] = {
-                k: v.clone() if torch.is_tensor(v) else v for k, v in opt.state[old].items()
-            }
-        record[name] = {key: list(values) for key, values in record[trunk].items()}
+    # All schedules x seeds are one stack of G * n networks (schedule-major), trained as one
+    # batch of matrix products: each network's numbers are those of training it alone.
+    g, n = len(names), len(seeds)
+    params = [
+        torch.tensor(np.concatenate([np.asarray(a, dtype=np.float64)] * g))
+        .reshape(shape)
+        .requires_grad_()
+        for (w, b), (ws, bs) in zip(init, shapes)
+        for a, shape in ((w, (g * n, *ws[1:])), (b, (g * n, 1, bs[1])))
+    ]
+    # torch.optim's SGD (momentum 0.9) or Adam, bit for bit, with one rate per network
+    opt = SeedOptimizer(params, optimizer, lr=1.0, weight_decay=weight_decay)
+    schedule = np.stack([rates[name] for name in names])  # (g, steps)
+    record = {key: [] for key in ("step_loss", "train_loss", "train_acc", "val_loss", "val_acc")}
 
     def scores(ps, x):  # x (N, D) shared, or (n, B, D) per seed -> (n, N or B, classes)
         h = x
         for k in range(0, len(ps), 2):
-            h = (
-                torch.matmul(h, ps[k]) + ps[k + 1]
-                if h.dim() == 2
-                else torch.baddbmm(ps[k + 1], h, ps[k])
-            )
+            if h.dim() == 2:  # the shared full set: one GEMM for all seeds, (N, D) @ (D, n * b)
+                n, a, b = ps[k].shape
+                wide = h @ ps[k].permute(1, 0, 2).reshape(a, n * b)
+                h = wide.reshape(len(h), n, b).permute(1, 0, 2) + ps[k + 1]
+            else:
+                h = torch.baddbmm(ps[k + 1], h, ps[k])
             if k + 2 < len(ps):
                 h = torch.relu(h)
         return h
@@ -281,47 +260,39 @@ def train_seeds(
             .mean(1)
         )
 
-    def evaluate():
+    def evaluate():  # one GEMM per schedule: equal weights give bit-equal losses
         with torch.no_grad():
-            for name in params:
-                for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
-                    s = scores(params[name], x)
-                    labels = y.expand(len(seeds), -1)
-                    record[name][f"{split}_loss"].append(losses(s, labels).numpy())
-                    record[name][f"{split}_acc"].append(
-                        (s.argmax(2) == labels).double().mean(1).numpy()
-                    )
+            for x, y, split in ((x_train, y_train, "train"), (x_val, y_val, "val")):
+                labels = y.expand(n, -1)
+                parts = [scores([p[i * n : (i + 1) * n] for p in params], x) for i in range(g)]
+                record[f"{split}_loss"].append(np.concatenate([losses(s, labels) for s in parts]))
+                record[f"{split}_acc"].append(
+                    np.concatenate([(s.argmax(2) == labels).double().mean(1) for s in parts])
+                )
 
     with _one_thread():
         evaluate()
         step = 0
         for epoch, order in enumerate(minibatch_orders(seeds.tolist(), n_examples, epochs)):
+            order = order.repeat(g, 1)  # every schedule sees its seed's minibatches
             for start in range(0, n_examples, batch_size):
-                for name in names[1:]:
-                    if name not in params and branch_at[name] == step:
-                        branch(name)
                 index = order[:, start : start + batch_size]
                 xb, yb = x_train[index], y_train[index]
-                total = 0.0
-                for name in params:
-                    groups[name]["lr"] = float(rates[name][step])
-                    loss = losses(scores(params[name], xb), yb)
-                    record[name]["step_loss"].append(loss.detach().numpy().copy())
-                    total = total + loss.sum()  # each network's gradient is its own loss's
+                opt.param_groups[0]["lr"] = np.repeat(schedule[:, step], n)
+                loss = losses(scores(params, xb), yb)
+                record["step_loss"].append(loss.detach().numpy().copy())
                 opt.zero_grad(set_to_none=True)
-                total.backward()
+                loss.sum().backward()  # each network's gradient is its own loss's
                 opt.step()
                 step += 1
             if every_epoch or epoch == epochs - 1:
                 evaluate()
-    for name in names:
-        if name not in params:  # the same rates as the first schedule throughout
-            record[name] = {key: list(values) for key, values in record[trunk].items()}
+    stacked = {key: np.stack(values, axis=1) for key, values in record.items()}  # (g * n, ...)
     return {
         name: SeedRuns(
             seeds=seeds,
             lr=rates[name],
-            **{key: np.stack(values, axis=1) for key, values in rec.items()},
+            **{key: values[i * n : (i + 1) * n] for key, values in stacked.items()},
         )
-        for name, rec in record.items()
+        for i, name in enumerate(names)
     }

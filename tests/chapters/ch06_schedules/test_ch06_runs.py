@@ -199,6 +199,20 @@ def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
     assert f"{min(moved):.0%}" == "63%" and f"{max(moved):.0%}" == "94%"
     small = ch06_runs.first_adam_step(lr=0.001, seed=SEED)
     assert max(0.001 / r["rms"] for r in small) < 0.01
+    # the text: at 0.001 the first step is 0.4% to 0.6% of the layer's RMS weight (any seed 0-4)
+    share = ch06_runs.step_over_rms(rows, lr=0.001)
+    np.testing.assert_allclose(share, [0.001 / r["rms"] for r in small], rtol=1e-12)
+    assert f"{share.min():.1%}" == "0.4%" and f"{share.max():.1%}" == "0.6%"
+    for seed in range(5):
+        other_share = ch06_runs.step_over_rms(ch06_runs.first_adam_step(seed=seed), lr=0.001)
+        assert 0.003 < other_share.min() and other_share.max() < 0.008
+
+
+def test_step_over_rms_checks_its_arguments():
+    with pytest.raises(ValueError, match="rows must be"):
+        ch06_runs.step_over_rms([{"weights": 3}], lr=0.001)
+    with pytest.raises(ValueError, match="lr"):
+        ch06_runs.step_over_rms([{"rms": 0.2}], lr=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -379,7 +393,7 @@ def test_train_seeds_shapes_and_seed_independence(digits):
     np.testing.assert_array_equal(both["a"].step_loss[:, 0], both["b"].step_loss[:, 0])
 
 
-def test_a_schedule_that_starts_like_the_first_branches_off_with_the_same_numbers(digits):
+def test_schedules_trained_side_by_side_give_the_numbers_of_each_trained_alone(digits):
     steps = 2 * 43
     decay = schedules.multistep(0.1, steps, [43])
     both = seed_runs.train_seeds(
@@ -393,8 +407,8 @@ def test_a_schedule_that_starts_like_the_first_branches_off_with_the_same_number
         epochs=2,
     )
     alone = seed_runs.train_seeds(digits, {"decay": decay}, seeds=[0, 1], epochs=2)["decay"]
-    # exact by construction: the branch copies the first run's weights and optimiser state at
-    # step 43, then does the same operations as a run trained alone
+    # exact: the stacked networks do, element for element, the operations of a run trained
+    # alone (per-network rates by the same fused multiply-add; one evaluation GEMM per schedule)
     for key in ("step_loss", "train_loss", "val_acc"):
         np.testing.assert_array_equal(getattr(both["decay"], key), getattr(alone, key))
         np.testing.assert_array_equal(getattr(both["same"], key), getattr(both["constant"], key))
