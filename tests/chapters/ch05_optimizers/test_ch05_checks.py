@@ -287,6 +287,21 @@ ADAM_WRONG = {
         ),
         "beta1 belongs to m",
     ),
+    "m averaged with beta2": (
+        _adam(
+            ("m = beta1 * m + (1 - beta1)", "m = beta2 * m + (1 - beta2)"),
+            ("m / (1 - beta1**t)", "m / (1 - beta2**t)"),
+        ),
+        "other beta",
+    ),
+    "v averaged with beta1": (
+        _adam(
+            ("v = beta2 * v + (1 - beta2)", "v = beta1 * v + (1 - beta1)"),
+            ("v / (1 - beta2**t)", "v / (1 - beta1**t)"),
+        ),
+        "other beta",
+    ),
+    "returns m_hat": (_adam(("return x_next, m, v", "return x_next, m_hat, v")), "raw m"),
     "no square root": (_adam(("np.sqrt(v_hat) + eps", "v_hat + eps")), "square root"),
     "returns m_hat, v_hat": (
         _adam(("return x_next, m, v", "return x_next, m_hat, v_hat")),
