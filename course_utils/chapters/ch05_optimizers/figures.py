@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from course_utils.chapters.ch05_optimizers import quadratic, surfaces
 from course_utils.plots import check_axes
-from course_utils.validation import check_int, check_sequence
+from course_utils.validation import check_array, check_int, check_real, check_sequence
 
 __all__ = [
     "FAMILY_EDGES",
@@ -160,9 +160,12 @@ def plot_race(axes, results: dict):
     axes = check_sequence("axes", axes, item=check_axes, min_len=len(results), max_len=len(results))
     lines = []
     for ax, (name, trajectories) in zip(axes, results.items()):
-        surface = surfaces.SURFACES[name] if isinstance(name, str) else name
-        if not isinstance(surface, surfaces.Surface):
-            raise ValueError(f"results' keys must be surface names; got {name!r}")
+        if name not in surfaces.SURFACES:
+            raise ValueError(
+                f"results' keys must be surface names ({', '.join(surfaces.SURFACES)}); "
+                f"got {name!r}"
+            )
+        surface = surfaces.SURFACES[name]
         if not isinstance(trajectories, dict) or not trajectories:
             raise ValueError(f"results[{name!r}] must be a non-empty dict of label -> Trajectory")
         points = np.concatenate(
@@ -215,6 +218,17 @@ def plot_phase_diagram(ax, points: dict | None = None, n: int = 200):
 
     check_axes("ax", ax)
     n = check_int("n", n, 10, 2000)
+    points = {} if points is None else points
+    if not isinstance(points, dict) or len(points) > 4:
+        raise ValueError(
+            f"points must be a dict of at most 4 label -> (eta*lambda values, momentum); "
+            f"got {type(points).__name__}"
+        )
+    for label, value in points.items():
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise ValueError(f"points[{label!r}] must be (eta*lambda values, momentum)")
+        check_array(f"points[{label!r}][0]", value[0], ndim=(0, 1), limit=1000)
+        check_real(f"points[{label!r}][1]", value[1], 0, 1, high_open=True)
     a = np.linspace(0, 4, n)
     mu = np.linspace(0, 0.999, n)
     codes, _ = quadratic.momentum_regimes(a[None, :], mu[:, None])
@@ -232,7 +246,7 @@ def plot_phase_diagram(ax, points: dict | None = None, n: int = 200):
     ax.plot((1 - root) ** 2, mu, color="#555", lw=0.8)
     ax.plot(np.minimum((1 + root) ** 2, 4), mu, color="#555", lw=0.8)
     ax.plot(np.minimum(2 + 2 * mu, 4), mu, color="#990000", lw=1.0)
-    for (label, (steps, m)), marker in zip((points or {}).items(), ("o", "s", "^", "D")):
+    for (label, (steps, m)), marker in zip(points.items(), ("o", "s", "^", "D")):
         steps = np.atleast_1d(np.asarray(steps, dtype=float))
         ax.plot(
             steps,

@@ -88,8 +88,8 @@ def iteration_rate(eigenvalues, lr, momentum, nesterov: bool = False):
     nesterov = check_bool("nesterov", nesterov)
     lr = check_array("lr", lr, ndim=None, limit=MAX_ELEMENTS)
     momentum = check_array("momentum", momentum, ndim=None, limit=MAX_ELEMENTS)
-    if np.any(lr < 0):
-        raise ValueError("lr must be >= 0")
+    if np.any((lr < 0) | (lr > MAX_LR)):
+        raise ValueError(f"lr must be between 0 and {MAX_LR:g}")
     if np.any((momentum < 0) | (momentum >= 1)):
         raise ValueError("momentum must be in [0, 1)")
     shape = np.broadcast_shapes(lr.shape, momentum.shape)
@@ -134,6 +134,10 @@ def nesterov_settings(eigenvalues) -> dict:
     )
 
 
+#: Largest learning rate (or step) accepted: far beyond any stable setting, small enough that
+#: the recursions' coefficients stay finite.
+MAX_LR = 1e6
+
 #: The phase diagram's regimes, by code.
 REGIMES = ("diverges", "monotone", "oscillates", "flips sign")
 
@@ -163,8 +167,8 @@ def momentum_regimes(step, momentum):
     """
     step = check_array("step", step, ndim=None, limit=MAX_ELEMENTS)
     momentum = check_array("momentum", momentum, ndim=None, limit=MAX_ELEMENTS)
-    if np.any(step < 0):
-        raise ValueError("step must be >= 0")
+    if np.any((step < 0) | (step > MAX_LR)):
+        raise ValueError(f"step must be between 0 and {MAX_LR:g}")
     if np.any((momentum < 0) | (momentum >= 1)):
         raise ValueError("momentum must be in [0, 1)")
     check_elements("the grid of step and momentum", np.broadcast_shapes(step.shape, momentum.shape))
@@ -238,15 +242,18 @@ def worst_case_error(
     -------
     ndarray, shape (steps + 1,)
     """
-    m, L = check_array("interval", interval, shape=(2,))
+    m, L = check_array("interval", interval, shape=(2,), limit=2)
     if not 0 < m < L:
         raise ValueError(f"interval must be (m, L) with 0 < m < L; got {interval!r}")
-    lr = check_real("lr", lr, 0)
+    lr = check_real("lr", lr, 0, MAX_LR)
     momentum = check_real("momentum", momentum, 0, 1, high_open=True)
     steps = check_int("steps", steps, 1, MAX_ITEMS)
     nesterov = check_bool("nesterov", nesterov)
     n = check_int("n", n, 2, MAX_ITEMS)
     lam = np.geomspace(m, L, n)
+    rate = iteration_rate(lam, lr, momentum, nesterov)
+    if rate > 1 + 1e-9:
+        raise ValueError(f"this setting diverges on [{m:g}, {L:g}] (rate {rate:.3g}): lower lr")
     x, b = np.ones(n), np.zeros(n)
     out = np.empty(steps + 1)
     out[0] = 1.0
@@ -294,7 +301,7 @@ def eigen_error(points, hessian, minimum=(0.0, 0.0)) -> dict:
     hessian = check_array("hessian", hessian, shape=(n, n), limit=MAX_ITEMS)
     if not np.allclose(hessian, hessian.T):
         raise ValueError("hessian must be symmetric")
-    minimum = check_array("minimum", minimum, shape=(n,))
+    minimum = check_array("minimum", minimum, shape=(n,), limit=n)
     lam, q = np.linalg.eigh(hessian)
     components = (points - minimum) @ q
     energy = 0.5 * lam * components**2

@@ -22,7 +22,7 @@ from course_utils.chapters.ch05_optimizers.surfaces import (
     Surface,
     Trajectory,
 )
-from course_utils.validation import check_choice, check_int, check_real
+from course_utils.validation import check_array, check_choice, check_int, check_real
 
 __all__ = ["hessian", "newton_run", "lbfgs_run", "steps_below", "outcome"]
 
@@ -41,7 +41,7 @@ def hessian(surface, point) -> np.ndarray:
     :math:`\\begin{pmatrix}2 - 400(y - 3x^2) & -400x\\\\ -400x & 200\\end{pmatrix}`.
     """
     name = _surface(surface).name
-    x, y = np.asarray(point, dtype=np.float64)
+    x, y = check_array("point", point, shape=(2,), limit=2)
     if name == "quadratic":
         return np.diag(QUADRATIC_EIGENVALUES).astype(np.float64)
     if name == "saddle":

@@ -28,6 +28,7 @@ from course_utils.validation import (
     check_array,
     check_choice,
     check_elements,
+    check_finite_result,
     check_int,
     check_real,
     check_seed,
@@ -43,6 +44,12 @@ __all__ = [
     "noisy_race",
     "sparse_features",
 ]
+
+
+#: Largest learning rate and noise accepted (beyond any stable or meaningful setting; keeps
+#: squares finite).
+MAX_STEP = 1e6
+MAX_NOISE = 1e6
 
 
 def _eigenvalues(eigenvalues) -> np.ndarray:
@@ -81,9 +88,9 @@ def momentum_noise_floor(eigenvalues, lr: float, momentum: float, noise: float) 
         :math:`\\sum_i \\mathbb{E}[f_i]`.
     """
     lam = _eigenvalues(eigenvalues)
-    lr = check_real("lr", lr, 0, low_open=True)
+    lr = check_real("lr", lr, 0, MAX_STEP, low_open=True)
     momentum = check_real("momentum", momentum, 0, 1, high_open=True)
-    noise = check_real("noise", noise, 0)
+    noise = check_real("noise", noise, 0, MAX_NOISE)
     if np.any(lr * lam >= 2 * (1 + momentum)):
         raise ValueError(
             f"lr * eigenvalue must be < 2 (1 + momentum) = {2 * (1 + momentum):g} "
@@ -119,10 +126,10 @@ def noisy_runs(
     ndarray, shape (steps + 1,)
     """
     lam = _eigenvalues(eigenvalues)
-    start = check_array("start", start, shape=(len(lam),))
-    lr = check_real("lr", lr, 0)
+    start = check_array("start", start, shape=(len(lam),), limit=len(lam))
+    lr = check_real("lr", lr, 0, MAX_STEP)
     momentum = check_real("momentum", momentum, 0, 1, high_open=True)
-    noise = check_real("noise", noise, 0)
+    noise = check_real("noise", noise, 0, MAX_NOISE)
     steps = check_int("steps", steps, 1, MAX_SURFACE_STEPS)
     seeds = check_int("seeds", seeds, 1, MAX_ITEMS)
     check_elements("the noise drawn (steps x seeds x n)", (steps, seeds, len(lam)))
@@ -136,6 +143,7 @@ def noisy_runs(
         for t in range(steps):
             opt.step([lam * x + noise * xi[t]])
             out[t + 1] = 0.5 * float(np.mean((x * x) @ lam))
+    check_finite_result("the mean f", out, "the run diverged: lower lr")
     return out
 
 
@@ -200,7 +208,7 @@ def batch_grad(surface, points) -> np.ndarray:
     """The gradient of a surface of :data:`SURFACES` at many points, shape (..., 2)."""
     name = surface.name if isinstance(surface, Surface) else surface
     check_choice("surface", name, tuple(_BATCH_GRADS))
-    points = check_array("points", points, finite=False)
+    points = check_array("points", points)
     if points.shape[-1:] != (2,):
         raise ValueError(f"points must have shape (..., 2); got {points.shape}")
     return _BATCH_GRADS[name](points)
@@ -236,7 +244,7 @@ def noisy_race(
     s = SURFACES[surface] if not isinstance(surface, Surface) else surface
     steps = check_int("steps", steps, 1, MAX_SURFACE_STEPS)
     seeds = check_int("seeds", seeds, 1, MAX_ITEMS)
-    noise = check_real("noise", noise, 0)
+    noise = check_real("noise", noise, 0, MAX_NOISE)
     check_elements("the noise drawn (steps x seeds x 2)", (steps, seeds, 2), MAX_ELEMENTS)
     xi = make_rng(check_seed("seed", seed)).standard_normal((steps, seeds, 2))
     out = {}
@@ -295,7 +303,7 @@ def sparse_features(
         raise ValueError(f"frequencies must each be in (0, 1]; got {frequencies!r}")
     steps = check_int("steps", steps, 1, MAX_SURFACE_STEPS)
     seeds = check_int("seeds", seeds, 1, MAX_ITEMS)
-    noise = check_real("noise", noise, 0)
+    noise = check_real("noise", noise, 0, MAX_NOISE)
     n = len(p)
     check_elements("the examples drawn (steps x seeds x n)", (steps, seeds, n))
     rng = make_rng(check_seed("seed", seed))
