@@ -154,7 +154,7 @@ _NESTEROV_HINTS = {
     "Nesterov takes it at the look-ahead point x + momentum * v, where the "
     "velocity is about to carry the parameters.",
     "pytorch buffer": "That is PyTorch's buffer form (b = momentum * b + g, step lr * (g + "
-    "momentum * b)) with v read as b. Here v is the lecture's velocity, which "
+    "momentum * b)) with v read as b. Here v is the velocity (CS231n's form), which "
     "already contains -lr * gradient: v_next = momentum * v - lr * g, with g "
     "the gradient at x + momentum * v, and x_next = x + v_next.",
     "ascent": "Wrong sign: the velocity moves against the gradient, "
@@ -167,7 +167,7 @@ _NESTEROV_HINTS = {
     "builds on it.",
     "swapped": "Return (x_next, v_next), in that order.",
     "no lr": "The gradient term of the velocity is lr * g: v_next = momentum * v - lr * g.",
-    "lr on the position": "In the lecture's form the velocity already contains the learning "
+    "lr on the position": "In the velocity form the velocity already contains the learning "
     "rate: v_next = momentum * v - lr * g, and x_next = x + v_next (no lr "
     "in front of the velocity).",
 }
@@ -241,7 +241,7 @@ def _nesterov_hint(grad, x, v, lr, mu, points, got):
 
 def check_nesterov_step(nesterov_step: Callable) -> None:
     """Chapter 05's exercise: ``nesterov_step(grad, x, v, lr, momentum) -> (x_next, v_next)``,
-    Nesterov momentum in the lecture's velocity form (Sutskever et al., ICML 2013).
+    Nesterov momentum in the velocity form (Sutskever et al., ICML 2013).
 
     Checked against :func:`course_utils.optim.nesterov_step` within :data:`NESTEROV_STEP_TOL`
     (relative): a step from rest (where Nesterov and plain momentum agree, so sign and

@@ -178,7 +178,7 @@ def test_the_reference_calling_answers_are_right_outside_the_exercise(answer):
 
 
 def test_nesterov_step_is_sgds_nesterov_on_the_look_ahead_point():
-    """The reference's docstring: with phi = x + momentum * v and b = -v / lr, the lecture's
+    """The reference's docstring: with phi = x + momentum * v and b = -v / lr, the velocity form's
     step is SGD(nesterov=True)'s (so SGD._update is marked as a reference too)."""
     lam = np.array([0.1, 10.0])
     x, v, lr, mu = np.array([3.0, 1.0]), np.zeros(2), 0.05, 0.9
