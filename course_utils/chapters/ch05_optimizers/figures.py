@@ -11,6 +11,7 @@ import dataclasses
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from course_utils.chapters.ch05_optimizers import quadratic, surfaces
 from course_utils.plots import check_axes
@@ -311,6 +312,7 @@ def plot_eigen_errors(ax, paths: dict):
                 label=f"{label}, λ = {e['eigenvalues'][i]:g}",
             )
     ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to draw than they show
     ax.set_ylim(1e-4, 20)
     ax.set_xlim(0, max(len(e["components"]) for e in paths.values()) - 1)
     ax.set_xlabel("step t")
