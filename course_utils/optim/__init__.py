@@ -31,8 +31,9 @@ Adam         :math:`m_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t`,
              with :math:`\\hat m_t = m_t / (1-\\beta_1^t)`,
              :math:`\\hat v_t = v_t / (1-\\beta_2^t)`. Kingma & Ba, ICLR 2015.
 AdamW        Adam without the L2 term in :math:`g_t`; instead
-             :math:`\\theta \\leftarrow (1 - \\eta\\lambda)\\theta` before the Adam step.
-             Loshchilov & Hutter, ICLR 2019.
+             :math:`\\theta \\leftarrow (1 - \\eta\\lambda)\\theta` before the Adam step
+             (PyTorch's form; Loshchilov & Hutter, ICLR 2019, decay by the schedule
+             multiplier :math:`\\eta_t` times :math:`\\lambda`, not by the learning rate).
 ===========  =====================================================================
 
 Implemented options: ``momentum``, ``dampening``, ``nesterov``, ``weight_decay`` and
@@ -45,7 +46,7 @@ Implemented options: ``momentum``, ``dampening``, ``nesterov``, ``weight_decay``
 
 Beside the classes, the steps as functions: :func:`adam_step` (Adam as the paper writes it,
 pure: the chapter's exercise), :func:`adam_update` (the same step in torch's form, in place:
-:class:`Adam` calls it), :func:`nesterov_step` (the lecture's velocity form), and the two
+:class:`Adam` calls it), :func:`nesterov_step` (the velocity form), and the two
 momentum conventions, :func:`lecture_momentum` and :func:`pytorch_momentum`.
 
 The lesson reads in two files: :mod:`~course_utils.optim.sgd` (the base class, SGD and

@@ -358,8 +358,16 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """AdamW: Adam with decoupled weight decay, :math:`\\theta \\leftarrow (1-\\eta\\lambda)
-    \\theta` before the Adam step (Loshchilov & Hutter, ICLR 2019). Default
-    ``weight_decay=1e-2``; other parameters as :class:`Adam`."""
+    \\theta` before the Adam step, as ``torch.optim.AdamW``. Default ``weight_decay=1e-2``;
+    other parameters as :class:`Adam`.
+
+    Loshchilov & Hutter (ICLR 2019, Algorithm 2) write the step as
+    :math:`\\theta_t = \\theta_{t-1} - \\eta_t(\\alpha\\,\\hat m_t/(\\sqrt{\\hat v_t}+\\epsilon)
+    + \\lambda\\theta_{t-1})`: the decay is :math:`\\eta_t\\lambda`, the schedule multiplier
+    :math:`\\eta_t` times :math:`\\lambda`, not the learning rate :math:`\\alpha` times
+    :math:`\\lambda`. PyTorch multiplies by the learning rate (schedule included), so its
+    ``weight_decay`` is the paper's :math:`\\lambda` divided by :math:`\\alpha`.
+    """
 
     def __init__(
         self,

@@ -93,8 +93,9 @@ class SGD(Optimizer):
 
     Notes
     -----
-    Heavy-ball momentum: Polyak, USSR Comput. Math. Math. Phys., 1964. The lecture (CS231n)
-    writes :math:`v \\leftarrow \\rho v - \\eta g;\\ \\theta \\leftarrow \\theta + v`; with a
+    Heavy-ball momentum: Polyak, USSR Comput. Math. Math. Phys., 1964. CS231n (lecture 7 and
+    its assignment's ``sgd_momentum``; the seed's notes give no formula) writes
+    :math:`v \\leftarrow \\rho v - \\eta g;\\ \\theta \\leftarrow \\theta + v`; with a
     constant :math:`\\eta` it is the same sequence (:math:`v = -\\eta b`), see
     :func:`lecture_momentum`.
     """
@@ -141,8 +142,9 @@ class SGD(Optimizer):
 
 # ---------------------------------------------------------------- momentum: two conventions
 def lecture_momentum(grad, x0, lr, momentum, steps):
-    """The lecture's (CS231n's) momentum: :math:`v \\leftarrow \\rho v - \\eta g`,
-    :math:`x \\leftarrow x + v`, from :math:`v = 0`.
+    """Momentum in the velocity form CS231n's lecture uses: :math:`v \\leftarrow \\rho v -
+    \\eta g`, :math:`x \\leftarrow x + v`, from :math:`v = 0` (the seed's notes give no
+    formula; the name says where the form comes from).
 
     Parameters
     ----------
@@ -177,7 +179,7 @@ def pytorch_momentum(grad, x0, lr, momentum, steps):
 
     Same arguments and return as :func:`lecture_momentum`. With a constant :math:`\\eta` the
     two give the same points (:math:`v = -\\eta b`); when :math:`\\eta` changes, PyTorch's
-    form rescales the accumulated velocity at once, the lecture's keeps the old step sizes in
+    form rescales the accumulated velocity at once, the velocity form keeps the old step sizes in
     :math:`v`.
     """
     x, lr = _momentum_args(grad, x0, lr, momentum, steps)
@@ -194,7 +196,7 @@ def pytorch_momentum(grad, x0, lr, momentum, steps):
 
 @reference_answer("nesterov_step")
 def nesterov_step(grad, x, v, lr, momentum):
-    """One step of Nesterov momentum in the lecture's velocity form (the chapter's exercise; pure).
+    """One step of Nesterov momentum in the velocity form (the chapter's exercise; pure).
 
     The gradient is taken at the look-ahead point, where the velocity is about to carry the
     parameters (Sutskever, Martens, Dahl & Hinton, ICML 2013's form of Nesterov 1983).

@@ -5,7 +5,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import optim
-from course_utils.chapters.ch05_optimizers import checks, explorer, figures, runs, surfaces
+from course_utils.chapters.ch05_optimizers import (
+    checks,
+    digits,
+    explorer,
+    figures,
+    parity,
+    quadratic,
+    runs,
+    second_order,
+    stochastic,
+    surfaces,
+)
 from course_utils.data import load_digits
 
 MODULES = [
@@ -17,6 +28,11 @@ MODULES = [
     "course_utils.chapters.ch05_optimizers.surfaces",
     "course_utils.chapters.ch05_optimizers.explorer",
     "course_utils.chapters.ch05_optimizers.checks",
+    "course_utils.chapters.ch05_optimizers.quadratic",
+    "course_utils.chapters.ch05_optimizers.stochastic",
+    "course_utils.chapters.ch05_optimizers.second_order",
+    "course_utils.chapters.ch05_optimizers.parity",
+    "course_utils.chapters.ch05_optimizers.digits",
 ]
 
 _DIGITS = load_digits()
@@ -217,7 +233,107 @@ CASES = [
     (surfaces.escape_step, dict(trajectory=_TRAJECTORY, threshold=0.5)),
     (surfaces.steps_to, dict(trajectory=_TRAJECTORY, tol=1e-3, minimum=(0.0, 0.0))),
     (surfaces.plot_surface, dict(ax=_ax(), surface="quadratic", levels=12, lines=True)),
-    (surfaces.plot_trajectories, dict(ax=_ax(), trajectories={"SGD": _TRAJECTORY})),
+    (
+        surfaces.plot_trajectories,
+        dict(ax=_ax(), trajectories={"SGD": _TRAJECTORY}, wide_below=True),
+    ),
+    (figures.plot_race, dict(axes=[_ax()], results={"quadratic": {"SGD": _TRAJECTORY}})),
+    (
+        figures.plot_phase_diagram,
+        dict(ax=_ax(), points={"GD": (np.array([0.02, 1.98]), 0.0)}, n=20),
+    ),
+    (
+        figures.plot_eigen_errors,
+        dict(
+            ax=_ax(), paths={"GD": quadratic.eigen_error(_TRAJECTORY.points, np.diag([0.1, 10.0]))}
+        ),
+    ),
+    # quadratic theory
+    (
+        quadratic.iteration_rate,
+        dict(eigenvalues=(0.1, 10.0), lr=0.2, momentum=0.5, nesterov=False),
+    ),
+    (quadratic.nesterov_settings, dict(eigenvalues=(0.1, 10.0))),
+    (quadratic.momentum_regimes, dict(step=np.linspace(0, 4, 5), momentum=0.5)),
+    (quadratic.lower_bound, dict(kappa=100.0, steps=20)),
+    (
+        quadratic.worst_case_error,
+        dict(interval=(0.1, 10.0), lr=0.1, momentum=0.5, steps=20, nesterov=False, n=20),
+    ),
+    (quadratic.steps_to_tolerance, dict(errors=np.geomspace(1, 1e-8, 20), tol=1e-6)),
+    (
+        quadratic.eigen_error,
+        dict(points=_TRAJECTORY.points, hessian=np.diag([0.1, 10.0]), minimum=(0.0, 0.0)),
+    ),
+    (quadratic.transient_peak, dict(points=_TRAJECTORY.points, axis=1)),
+    # noise
+    (
+        stochastic.momentum_noise_floor,
+        dict(eigenvalues=(0.1, 10.0), lr=0.1, momentum=0.5, noise=1.0),
+    ),
+    (
+        stochastic.noisy_runs,
+        dict(
+            eigenvalues=(0.1, 10.0),
+            start=(1.0, 1.0),
+            lr=0.1,
+            momentum=0.5,
+            noise=1.0,
+            steps=20,
+            seeds=5,
+            seed=0,
+        ),
+    ),
+    (
+        stochastic.noise_floor_run,
+        dict(
+            eigenvalues=(0.1, 10.0),
+            start=(1.0, 1.0),
+            lr=0.1,
+            momentum=0.5,
+            noise=1.0,
+            steps=20,
+            seeds=5,
+            seed=0,
+        ),
+    ),
+    (stochastic.median_quartiles, dict(values=np.arange(5.0))),
+    (stochastic.batch_grad, dict(surface="saddle", points=np.ones((3, 2)))),
+    (
+        stochastic.noisy_race,
+        dict(
+            surface="quadratic",
+            contenders={"GD": ("SGD", dict(lr=0.1))},
+            steps=20,
+            noise=1.0,
+            seeds=5,
+            seed=0,
+        ),
+    ),
+    (
+        stochastic.sparse_features,
+        dict(
+            optimizer="Adagrad",
+            lr=0.5,
+            frequencies=(1.0, 0.1),
+            steps=20,
+            seeds=5,
+            noise=0.1,
+            seed=0,
+        ),
+    ),
+    # second order
+    (second_order.hessian, dict(surface="rosenbrock", point=(0.5, 0.5))),
+    (second_order.newton_run, dict(surface="rosenbrock", steps=5)),
+    (second_order.lbfgs_run, dict(surface="rosenbrock", steps=10, history_size=5, lr=1.0)),
+    (second_order.steps_below, dict(trajectory=_TRAJECTORY, tol=1e-3, f_min=0.0)),
+    (second_order.outcome, dict(trajectory=_TRAJECTORY, tol=1e-3)),
+    (digits.load_digits, dict(validation=0.25, seed=0)),
+    # parity
+    (
+        parity.torch_parity,
+        dict(settings={"SGD": ("SGD", dict(lr=0.1))}, steps=5, seed=0),
+    ),
     # explorer
     (
         explorer.OptimizerExplorer,

@@ -154,7 +154,7 @@ _NESTEROV_HINTS = {
     "Nesterov takes it at the look-ahead point x + momentum * v, where the "
     "velocity is about to carry the parameters.",
     "pytorch buffer": "That is PyTorch's buffer form (b = momentum * b + g, step lr * (g + "
-    "momentum * b)) with v read as b. Here v is the lecture's velocity, which "
+    "momentum * b)) with v read as b. Here v is the velocity (CS231n's form), which "
     "already contains -lr * gradient: v_next = momentum * v - lr * g, with g "
     "the gradient at x + momentum * v, and x_next = x + v_next.",
     "ascent": "Wrong sign: the velocity moves against the gradient, "
@@ -167,7 +167,7 @@ _NESTEROV_HINTS = {
     "builds on it.",
     "swapped": "Return (x_next, v_next), in that order.",
     "no lr": "The gradient term of the velocity is lr * g: v_next = momentum * v - lr * g.",
-    "lr on the position": "In the lecture's form the velocity already contains the learning "
+    "lr on the position": "In the velocity form the velocity already contains the learning "
     "rate: v_next = momentum * v - lr * g, and x_next = x + v_next (no lr "
     "in front of the velocity).",
 }
@@ -241,7 +241,7 @@ def _nesterov_hint(grad, x, v, lr, mu, points, got):
 
 def check_nesterov_step(nesterov_step: Callable) -> None:
     """Chapter 05's exercise: ``nesterov_step(grad, x, v, lr, momentum) -> (x_next, v_next)``,
-    Nesterov momentum in the lecture's velocity form (Sutskever et al., ICML 2013).
+    Nesterov momentum in the velocity form (Sutskever et al., ICML 2013).
 
     Checked against :func:`course_utils.optim.nesterov_step` within :data:`NESTEROV_STEP_TOL`
     (relative): a step from rest (where Nesterov and plain momentum agree, so sign and
@@ -449,9 +449,28 @@ def check_adam_step(adam_step: Callable) -> None:
                     "(sqrt(v_hat) + eps), m_hat = m / (1 - beta1**t), "
                     "v_hat = v / (1 - beta2**t)."
                 )
-        if not _matches(arrays[1:2], want[1:2], ADAM_STEP_TOL):
-            return "m = beta1 * m + (1 - beta1) * dx (the raw moment, not m_hat)."
-        return "v = beta2 * v + (1 - beta2) * dx**2 (the raw moment, not v_hat)."
+        # x_next is right, a returned moment is not: say which mistake it looks like
+        kw = {"beta1": 0.9, "beta2": 0.999, **kwargs}
+        b1, b2 = kw["beta1"], kw["beta2"]
+        name, got, raw = (
+            ("m", arrays[1], want[1])
+            if not _matches(arrays[1:2], want[1:2], ADAM_STEP_TOL)
+            else ("v", arrays[2], want[2])
+        )
+        ok_beta, other_beta = (b1, b2) if name == "m" else (b2, b1)
+        g = dx if name == "m" else dx**2
+        earlier = m if name == "m" else v
+        rule = f"{name} = {'beta1' if name == 'm' else 'beta2'} * {name} + (1 - ...) * " + (
+            "dx" if name == "m" else "dx**2"
+        )
+        if _matches((got,), (other_beta * earlier + (1 - other_beta) * g,), 1e-6):
+            return (
+                f"{name} is averaged with the other beta: {rule}; beta1 belongs to m (the "
+                "gradient's average), beta2 to v (the squared gradient's)."
+            )
+        if _matches((got,), (raw / (1 - ok_beta**t),), 1e-6):
+            return f"Return the raw {name}, not {name}_hat: the next step builds on it ({rule})."
+        return f"{name} is wrong although x_next is right: {rule}."
 
     def one_step(title, x, dx, m, v, t, kwargs):
         want = reference(x, dx, m, v, t, **kwargs)

@@ -7,12 +7,15 @@ from a :class:`~course_utils.chapters.ch05_optimizers.surfaces.Trajectory`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
-from course_utils.chapters.ch05_optimizers import surfaces
+from course_utils.chapters.ch05_optimizers import quadratic, surfaces
 from course_utils.plots import check_axes
-from course_utils.validation import check_int, check_sequence
+from course_utils.validation import check_array, check_int, check_real, check_sequence
 
 __all__ = [
     "FAMILY_EDGES",
@@ -20,6 +23,9 @@ __all__ = [
     "STEPS_MAX",
     "plot_family_graph",
     "plot_loss_curves",
+    "plot_race",
+    "plot_phase_diagram",
+    "plot_eigen_errors",
     "TrajectoryView",
 ]
 
@@ -126,6 +132,193 @@ def plot_loss_curves(axes, results: dict, smooth: int = 5):
     axes[0].set(xlabel="step", ylabel="minibatch loss", yscale="log")
     axes[1].set(xlabel="step", ylabel="validation accuracy")
     axes[1].legend(fontsize=7, loc="lower right")
+    return lines
+
+
+def plot_race(axes, results: dict):
+    """The race on the surfaces: one panel per surface, every path inside the frame.
+
+    Each panel is :func:`~course_utils.chapters.ch05_optimizers.surfaces.plot_surface` with
+    its limits widened (never narrowed) to hold every point of every path, then the paths,
+    the widest at the bottom (plain GD's zig-zag stays visible over the heavy ball's wider
+    swings).
+
+    Parameters
+    ----------
+    axes : sequence of Axes, one per surface
+    results : dict of surface name -> dict of label -> Trajectory
+        As :func:`~course_utils.chapters.ch05_optimizers.runs.race` returns, per surface.
+
+    Returns
+    -------
+    list of the path lines
+    """
+    if not isinstance(results, dict) or not results:
+        raise ValueError(
+            f"results must be a non-empty dict of surface -> trajectories; "
+            f"got {type(results).__name__}"
+        )
+    axes = check_sequence("axes", axes, item=check_axes, min_len=len(results), max_len=len(results))
+    lines = []
+    for ax, (name, trajectories) in zip(axes, results.items()):
+        if name not in surfaces.SURFACES:
+            raise ValueError(
+                f"results' keys must be surface names ({', '.join(surfaces.SURFACES)}); "
+                f"got {name!r}"
+            )
+        surface = surfaces.SURFACES[name]
+        if not isinstance(trajectories, dict) or not trajectories:
+            raise ValueError(f"results[{name!r}] must be a non-empty dict of label -> Trajectory")
+        points = np.concatenate(
+            [getattr(tr, "points", np.empty((0, 2))) for tr in trajectories.values()]
+        )
+        limits = {}
+        for axis, key in ((0, "xlim"), (1, "ylim")):
+            lo, hi = getattr(surface, key)
+            if len(points):
+                span = hi - lo
+                lo = min(lo, float(points[:, axis].min()) - 0.04 * span)
+                hi = max(hi, float(points[:, axis].max()) + 0.04 * span)
+            limits[key] = (lo, hi)
+        surfaces.plot_surface(ax, dataclasses.replace(surface, **limits))
+        lines += surfaces.plot_trajectories(ax, trajectories, wide_below=True)
+        ax.set_xlabel("x", labelpad=1)
+        ax.set_ylabel("y", labelpad=1)
+        ax.tick_params(labelsize=8)
+    return lines
+
+
+#: The phase diagram's colours, one per :data:`~.quadratic.REGIMES` entry.
+REGIME_COLOURS = ("#f4cccc", "#cfe2f3", "#d9ead3", "#fff2cc")
+
+
+def plot_phase_diagram(ax, points: dict | None = None, n: int = 200):
+    """Goh's phase diagram of heavy ball on one eigen-direction (Distill, 2017).
+
+    x: :math:`\\eta\\lambda` from 0 to 4; y: momentum :math:`\\mu` from 0 to 1. Colour: the
+    regime of :func:`~course_utils.chapters.ch05_optimizers.quadratic.momentum_regimes`
+    (diverges, monotone, oscillates, flips sign); lines: the contour of the rate
+    :math:`\\sqrt\\mu`-boundaries :math:`\\eta\\lambda = (1\\pm\\sqrt\\mu)^2` and the stability
+    limit :math:`\\eta\\lambda = 2 + 2\\mu`.
+
+    Parameters
+    ----------
+    ax : Axes
+    points : dict of label -> (array of eta*lambda values, momentum), optional
+        Marked with one marker style per label (e.g. the quadratic's two eigenvalues at a
+        setting).
+    n : int
+        Grid size per axis.
+
+    Returns
+    -------
+    The image.
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    check_axes("ax", ax)
+    n = check_int("n", n, 10, 2000)
+    points = {} if points is None else points
+    if not isinstance(points, dict) or len(points) > 4:
+        raise ValueError(
+            f"points must be a dict of at most 4 label -> (eta*lambda values, momentum); "
+            f"got {type(points).__name__}"
+        )
+    for label, value in points.items():
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise ValueError(f"points[{label!r}] must be (eta*lambda values, momentum)")
+        check_array(f"points[{label!r}][0]", value[0], ndim=(0, 1), limit=1000)
+        check_real(f"points[{label!r}][1]", value[1], 0, 1, high_open=True)
+    a = np.linspace(0, 4, n)
+    mu = np.linspace(0, 0.999, n)
+    codes, _ = quadratic.momentum_regimes(a[None, :], mu[:, None])
+    image = ax.imshow(
+        codes,
+        origin="lower",
+        extent=(0, 4, 0, 1),
+        aspect="auto",
+        cmap=ListedColormap(REGIME_COLOURS),
+        vmin=-0.5,
+        vmax=len(REGIME_COLOURS) - 0.5,
+        interpolation="nearest",
+    )
+    root = np.sqrt(mu)
+    ax.plot((1 - root) ** 2, mu, color="#555", lw=0.8)
+    ax.plot(np.minimum((1 + root) ** 2, 4), mu, color="#555", lw=0.8)
+    ax.plot(np.minimum(2 + 2 * mu, 4), mu, color="#990000", lw=1.0)
+    for (label, (steps, m)), marker in zip(points.items(), ("o", "s", "^", "D")):
+        steps = np.atleast_1d(np.asarray(steps, dtype=float))
+        ax.plot(
+            steps,
+            np.full_like(steps, m),
+            marker,
+            ms=6,
+            mec="k",
+            mfc="white",
+            label=label,
+            ls="none",
+            clip_on=False,
+            zorder=4,
+        )
+    ax.legend(
+        handles=[Patch(color=c, label=r) for c, r in zip(REGIME_COLOURS, quadratic.REGIMES)]
+        + ax.get_legend_handles_labels()[0],
+        fontsize=7,
+        loc="lower right",
+        framealpha=0.9,
+    )
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("step size × curvature, ηλ")
+    ax.set_ylabel("momentum μ")
+    ax.set_title("heavy ball on one eigen-direction", fontsize=10)
+    return image
+
+
+def plot_eigen_errors(ax, paths: dict):
+    """:math:`|c_{t,i}|`, the error along each Hessian eigenvector, per step (log scale).
+
+    Parameters
+    ----------
+    ax : Axes
+    paths : dict of label -> dict as
+        :func:`~course_utils.chapters.ch05_optimizers.quadratic.eigen_error` returns
+        (one line per eigen-direction: solid for the flattest, dashed for the steepest).
+
+    Returns
+    -------
+    list of lines
+    """
+    check_axes("ax", ax)
+    if not isinstance(paths, dict) or not 1 <= len(paths) <= len(surfaces.COLOURS):
+        raise ValueError(
+            f"paths must be a dict of label -> eigen_error result with 1 to "
+            f"{len(surfaces.COLOURS)} entries; got {type(paths).__name__}"
+        )
+    lines = []
+    for (label, e), colour in zip(paths.items(), surfaces.COLOURS):
+        if not (isinstance(e, dict) and "components" in e and "eigenvalues" in e):
+            raise ValueError(f"paths[{label!r}] must be what quadratic.eigen_error returns")
+        c = np.abs(e["components"])
+        steps = np.arange(len(c))
+        for i, style in ((0, "-"), (c.shape[1] - 1, "--")):
+            lines += ax.plot(
+                steps,
+                np.maximum(c[:, i], 1e-12),
+                style,
+                color=colour,
+                lw=1.3,
+                label=f"{label}, λ = {e['eigenvalues'][i]:g}",
+            )
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to draw than they show
+    ax.set_ylim(1e-4, 20)
+    ax.set_xlim(0, max(len(e["components"]) for e in paths.values()) - 1)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("|error along eigenvector|")
+    ax.set_title("the error in the Hessian's eigenbasis", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
     return lines
 
 

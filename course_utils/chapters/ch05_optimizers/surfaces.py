@@ -448,9 +448,14 @@ def plot_surface(ax, surface, levels: int = 12, lines: bool = True):
 COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
-def plot_trajectories(ax, trajectories: dict):
-    """One line per trajectory (label -> Trajectory) on ``ax``; returns the lines."""
+def plot_trajectories(ax, trajectories: dict, wide_below: bool = False):
+    """One line per trajectory (label -> Trajectory) on ``ax``; returns the lines.
+
+    ``wide_below``: stack the paths by the area of their bounding box, the widest at the
+    bottom, thinner and lighter, so a path with wide swings does not hide a narrow one.
+    """
     check_axes("ax", ax)
+    wide_below = check_bool("wide_below", wide_below)
     if not isinstance(trajectories, dict) or not 1 <= len(trajectories) <= len(COLOURS):
         raise ValueError(
             f"trajectories must be a dict of label -> Trajectory with 1 to "
@@ -458,18 +463,23 @@ def plot_trajectories(ax, trajectories: dict):
         )
     for tr in trajectories.values():
         _check_trajectory(tr)
+    areas = [float(np.prod(np.ptp(tr.points, axis=0))) for tr in trajectories.values()]
+    rank = np.argsort(np.argsort(areas)[::-1])  # 0 for the widest
     lines = []
-    for (label, tr), colour in zip(trajectories.items(), COLOURS):
+    for i, ((label, tr), colour) in enumerate(zip(trajectories.items(), COLOURS)):
         text = label + (f" (diverged at step {tr.diverged_at})" if tr.diverged else "")
         dots = len(tr.points) <= 300  # markers on long paths cost more than they show
+        under = wide_below and rank[i] == 0 and len(trajectories) > 1
         lines += ax.plot(
             tr.points[:, 0],
             tr.points[:, 1],
             "-",
             color=colour,
-            lw=1.4,
+            lw=0.9 if under else 1.4,
+            alpha=0.7 if under else 1.0,
             marker="." if dots else None,
             markersize=2.5,
             label=text,
+            zorder=2 + 0.1 * rank[i] if wide_below else 2,
         )
     return lines

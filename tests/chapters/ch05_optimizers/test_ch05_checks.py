@@ -178,7 +178,7 @@ def test_the_reference_calling_answers_are_right_outside_the_exercise(answer):
 
 
 def test_nesterov_step_is_sgds_nesterov_on_the_look_ahead_point():
-    """The reference's docstring: with phi = x + momentum * v and b = -v / lr, the lecture's
+    """The reference's docstring: with phi = x + momentum * v and b = -v / lr, the velocity form's
     step is SGD(nesterov=True)'s (so SGD._update is marked as a reference too)."""
     lam = np.array([0.1, 10.0])
     x, v, lr, mu = np.array([3.0, 1.0]), np.zeros(2), 0.05, 0.9
@@ -287,6 +287,21 @@ ADAM_WRONG = {
         ),
         "beta1 belongs to m",
     ),
+    "m averaged with beta2": (
+        _adam(
+            ("m = beta1 * m + (1 - beta1)", "m = beta2 * m + (1 - beta2)"),
+            ("m / (1 - beta1**t)", "m / (1 - beta2**t)"),
+        ),
+        "other beta",
+    ),
+    "v averaged with beta1": (
+        _adam(
+            ("v = beta2 * v + (1 - beta2)", "v = beta1 * v + (1 - beta1)"),
+            ("v / (1 - beta2**t)", "v / (1 - beta1**t)"),
+        ),
+        "other beta",
+    ),
+    "returns m_hat": (_adam(("return x_next, m, v", "return x_next, m_hat, v")), "raw m"),
     "no square root": (_adam(("np.sqrt(v_hat) + eps", "v_hat + eps")), "square root"),
     "returns m_hat, v_hat": (
         _adam(("return x_next, m, v", "return x_next, m_hat, v_hat")),
