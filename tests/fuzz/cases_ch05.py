@@ -7,7 +7,6 @@ from matplotlib.figure import Figure
 from course_utils import optim
 from course_utils.chapters.ch05_optimizers import (
     checks,
-    digits,
     explorer,
     figures,
     parity,
@@ -32,7 +31,6 @@ MODULES = [
     "course_utils.chapters.ch05_optimizers.stochastic",
     "course_utils.chapters.ch05_optimizers.second_order",
     "course_utils.chapters.ch05_optimizers.parity",
-    "course_utils.chapters.ch05_optimizers.digits",
 ]
 
 _DIGITS = load_digits()
@@ -328,7 +326,6 @@ CASES = [
     (second_order.lbfgs_run, dict(surface="rosenbrock", steps=10, history_size=5, lr=1.0)),
     (second_order.steps_below, dict(trajectory=_TRAJECTORY, tol=1e-3, f_min=0.0)),
     (second_order.outcome, dict(trajectory=_TRAJECTORY, tol=1e-3)),
-    (digits.load_digits, dict(validation=0.25, seed=0)),
     # parity
     (
         parity.torch_parity,

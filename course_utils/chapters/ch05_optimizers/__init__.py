@@ -9,6 +9,5 @@ of the Nesterov and Adam exercises); ``quadratic.py`` (momentum on a quadratic i
 rates, Goh's phase diagram, the Chebyshev lower bound, the error in the eigenbasis),
 ``stochastic.py`` (noisy gradients: momentum's noise floor, the noisy race, AdaGrad on sparse
 features), ``second_order.py`` (Newton and L-BFGS, as ``torch.optim.LBFGS``), ``parity.py``
-(each rule against ``torch.optim``'s update), ``digits.py`` (the digits without importing
-scikit-learn).
+(each rule against ``torch.optim``'s update).
 """
