@@ -15,7 +15,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from course_utils import activations as _activations
 from course_utils.stats import layer_stats
 from course_utils.validation import MAX_PIXELS, check_array, check_real, check_sequence
 
@@ -152,6 +151,9 @@ def check_figure_size(figsize, dpi) -> None:
 
 
 def _activation_key(activation):
+    # imported here: activations pulls in scipy.special, which most figures never need
+    from course_utils import activations as _activations
+
     _activations.get(activation)
     if activation not in HIST_RANGE:
         raise ValueError(
