@@ -211,7 +211,8 @@ class GapStudy:
     settings : dict
         The training settings shared by every run.
     val_history : ndarray, (rows, seeds, evaluations)
-        Validation accuracy after each epoch of ``history_epochs`` (the last is ``val_acc``).
+        Validation accuracy after each epoch of ``history_epochs`` (the last is ``val_acc``);
+        NaN before the last epoch for the rows that were not tracked.
     history_epochs : tuple of int
     """
 
@@ -227,10 +228,15 @@ class GapStudy:
         """Early stopping on the mean curve: ``(epoch, mean validation accuracy)`` where the
         seeds' mean validation accuracy of row ``(label_noise, name)`` is highest (the
         first such epoch), from the integer counts of correct examples."""
-        counts = np.rint(self.val_history[self._row(label_noise, name)] * self.settings["n_val"])
+        history = self.val_history[self._row(label_noise, name)]
+        if np.isnan(history).any():
+            raise ValueError(f"the row ({label_noise!r}, {name!r}) was not tracked (see track=)")
+        counts = np.rint(history * self.settings["n_val"])
         totals = counts.sum(axis=0)  # exact integer sums over the seeds, one per evaluation
         best = int(np.argmax(totals))
-        return self.history_epochs[best], float(totals[best] / (len(counts) * self.settings["n_val"]))
+        return self.history_epochs[best], float(
+            totals[best] / (len(counts) * self.settings["n_val"])
+        )
 
     @property
     def gap(self) -> np.ndarray:
@@ -308,6 +314,7 @@ def gap_over_seeds(
     batch_size: int = 50,
     data=None,
     val_every: int = 0,
+    track: Sequence[str] | None = None,
 ) -> GapStudy:
     r"""Train the same MLP under each regulariser, for every seed at once; the final gaps.
 
@@ -336,6 +343,10 @@ def gap_over_seeds(
     val_every : int
         Also measure the validation accuracy every ``val_every`` epochs (0: only at the end),
         for early stopping: :attr:`GapStudy.val_history`.
+    track : sequence of str, optional
+        The regularisers (names in ``experiments``) whose validation accuracy is measured every
+        ``val_every`` epochs; default all. Each measurement costs a forward pass of every
+        tracked network over the whole validation set.
 
     All ``len(experiments) x len(settings) x len(seeds)`` networks are trained side by
     side, one stacked weight tensor per layer (``torch.bmm``): network k's update is the
@@ -362,6 +373,8 @@ def gap_over_seeds(
     epochs = check_int("epochs", epochs, 1, MAX_GAP_EPOCHS)
     batch_size = check_int("batch_size", batch_size, 1, n_train)
     val_every = check_int("val_every", val_every, 0, epochs)
+    if track is not None:
+        track = check_sequence("track", track, max_len=MAX_NETWORKS, item=lambda n, t: str(t))
     if not isinstance(experiments, dict) or not 1 <= len(experiments) <= MAX_NETWORKS:
         raise ValueError(
             "experiments must be a dict label_noise -> {name: setting} with 1 to "
@@ -383,9 +396,16 @@ def gap_over_seeds(
         for noise in experiments
         for seed in seeds
     }
+    names = [name for noise, name in rows for _ in seeds]
     stacked = [
-        (subsets[noise, seed].x_train, subsets[noise, seed].y_train, setting, seed)
-        for noise, setting, seed in runs
+        (
+            subsets[noise, seed].x_train,
+            subsets[noise, seed].y_train,
+            setting,
+            seed,
+            track is None or name in track,
+        )
+        for (noise, setting, seed), name in zip(runs, names)
     ]
     train_acc, val_acc, _, history = _train_side_by_side(
         stacked, data, width, depth, activation, lr, epochs, batch_size, val_every
@@ -464,6 +484,7 @@ def _train_side_by_side(runs, data, width, depth, activation, lr, epochs, batch_
     them), results back in the order of ``runs``: (train_acc, val_acc, weights, history)."""
     from course_utils.training import single_torch_thread
 
+    runs = [run if len(run) == 5 else (*run, True) for run in runs]  # (x, y, setting, seed, track)
     order = sorted(range(len(runs)), key=lambda i: runs[i][2].get("dropout", 0.0) == 0)
     with threadpool_limits(1), single_torch_thread():  # small products: one thread is fastest
         train_acc, val_acc, weights, history = _stacked_sgd(
@@ -483,11 +504,11 @@ def _train_side_by_side(runs, data, width, depth, activation, lr, epochs, batch_
 
 
 def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, val_every=0):
-    """Train one MLP per ``(x_train, y_train, setting, seed)`` in ``runs``, all in one loop.
+    """Train one MLP per ``(x_train, y_train, setting, seed, track)`` in ``runs``, in one loop.
 
     Returns (train_acc, val_acc), arrays of len(runs), the final weights, one float64
     array (K, in, out) per layer, and the validation accuracy every ``val_every`` epochs
-    and at the end, (K, evaluations).
+    (the networks with ``track`` true; NaN for the others) and at the end, (K, evaluations).
     """
     import torch
     import torch.nn.functional as F
@@ -501,7 +522,7 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, v
     y_val = torch.as_tensor(np.asarray(data.y_val), dtype=torch.int64)
     # Weights as (K, in, out) and biases as (K, 1, out), copied from build_mlp(seed=s).
     layers = [([], []) for _ in range(depth + 1)]
-    for *_, seed in runs:
+    for _, _, _, seed, _ in runs:
         model = build_mlp(
             x.shape[2], 10, depth=depth, width=width, activation=activation, seed=seed
         )
@@ -511,7 +532,8 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, v
             bs.append(m.bias.detach()[None].clone())
     weights = [torch.stack(ws).requires_grad_() for ws, _ in layers]
     biases = [torch.stack(bs).requires_grad_() for _, bs in layers]
-    settings = [setting for _, _, setting, _ in runs]
+    settings = [run[2] for run in runs]
+    tracked = torch.tensor([bool(run[4]) for run in runs])
     p = torch.tensor([float(setting.get("dropout", 0.0)) for setting in settings])
     dropped = int((p > 0).sum())  # the caller puts the dropout networks first
     p_dropped = p[:dropped].view(-1, 1, 1)
@@ -520,7 +542,7 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, v
     l1 = torch.tensor([setting.get("l1", 0.0) for setting in settings])
     max_norm = torch.tensor([setting.get("max_norm", math.inf) for setting in settings])
     max_norm = max_norm.view(-1, 1, 1)
-    shuffles = [torch.Generator().manual_seed(seed) for *_, seed in runs]
+    shuffles = [torch.Generator().manual_seed(run[3]) for run in runs]
     rows = torch.arange(k)[:, None]
     f = F.relu if activation == "relu" else F.gelu
 
@@ -540,10 +562,21 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, v
     constrained = bool(torch.isfinite(max_norm).any())
     history = []
 
-    def validate():
+    def validate(only=None):
+        """Validation accuracy of every network, or of the networks ``only`` (NaN elsewhere)."""
         with torch.no_grad():
-            scores = forward(x_val.expand(k, -1, -1), False)
-            return (scores.argmax(dim=2) == y_val).double().mean(dim=1)
+            if only is None:
+                scores = forward(x_val.expand(k, -1, -1), False)
+                return (scores.argmax(dim=2) == y_val).double().mean(dim=1)
+            h = x_val.expand(len(only), -1, -1)
+            for layer in range(depth):
+                h = f(torch.bmm(h, weights[layer][only]) + biases[layer][only])
+            scores = torch.bmm(h, weights[depth][only]) + biases[depth][only]
+            acc = torch.full((k,), float("nan"), dtype=torch.float64)
+            acc[only] = (scores.argmax(dim=2) == y_val).double().mean(dim=1)
+            return acc
+
+    only = torch.nonzero(tracked).flatten()
 
     for epoch in range(epochs):
         order = torch.stack([torch.randperm(n, generator=g) for g in shuffles])
@@ -573,7 +606,7 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, v
                         norms = w.norm(dim=1, keepdim=True)  # (K, 1, out)
                         w.mul_(torch.clamp(max_norm / norms.clamp_min(1e-30), max=1.0))
         if val_every and (epoch + 1) % val_every == 0 and epoch + 1 < epochs:
-            history.append(validate().numpy())
+            history.append(validate(only).numpy())
     with torch.no_grad():
         train_acc = (forward(x, False).argmax(dim=2) == y).double().mean(dim=1)
     val_acc = validate().numpy()

@@ -143,7 +143,7 @@ MEAN = dict(abs=5e-3 + 1e-12)  # printed as a mean with 2 decimals (0.905 shows 
 
 @pytest.fixture(scope="module")
 def study():
-    return runs_gap.gap_over_seeds(EXPERIMENTS, seeds=range(8), val_every=5)
+    return runs_gap.gap_over_seeds(EXPERIMENTS, seeds=range(8), val_every=5, track=["none"])
 
 
 def _mean(study, noise, name, what):
@@ -203,6 +203,12 @@ def test_the_dropout_sweep_rises_then_falls(study):
 def test_early_stopping_beats_the_last_epoch_without_regularisation(study):
     assert study.history_epochs == tuple(range(5, 61, 5))
     np.testing.assert_array_equal(study.val_history[..., -1], study.val_acc)
+    tracked = [i for i, (_, name) in enumerate(study.rows) if name == "none"]
+    assert not np.isnan(study.val_history[tracked]).any()
+    others = [i for i in range(len(study.rows)) if i not in tracked]
+    assert np.isnan(study.val_history[others][..., :-1]).all()
+    with pytest.raises(ValueError, match="was not tracked"):
+        study.best_epoch(0.2, "dropout 0.5")
     epoch, best = study.best_epoch(0.2, "none")
     assert (epoch, round(best, 2)) == (35, 0.74)  # printed
     assert best > _mean(study, 0.2, "none", "val_acc") + 0.03  # 0.74 vs 0.69 at epoch 60
