@@ -4,6 +4,10 @@ r"""Weight penalties (chapter 07): a term added to the loss that keeps the weigh
   :func:`l2_grad` :math:`\lambda W_l` (weight decay);
 - :func:`l1_penalty` :math:`\lambda\sum_l\sum_{ij}|W_{l,ij}|` and its subgradient
   :func:`l1_grad` :math:`\lambda\,\mathrm{sign}(W_l)`;
+- :func:`elastic_net_penalty` and :func:`elastic_net_grad`: both at once (Zou & Hastie,
+  JRSS B 2005);
+- :func:`max_norm`: not a penalty but a constraint, each unit's incoming weight vector
+  projected back onto a ball of radius ``c`` (Srivastava et al., JMLR 2014);
 - :func:`torch_penalty`: the same terms on a torch model, for
   :func:`course_utils.training.train`'s ``penalty=``.
 
@@ -28,7 +32,16 @@ from course_utils.validation import (
     check_sequence,
 )
 
-__all__ = ["l2_penalty", "l2_grad", "l1_penalty", "l1_grad", "torch_penalty"]
+__all__ = [
+    "l2_penalty",
+    "l2_grad",
+    "l1_penalty",
+    "l1_grad",
+    "elastic_net_penalty",
+    "elastic_net_grad",
+    "max_norm",
+    "torch_penalty",
+]
 
 
 def _weight_list(weights) -> tuple[list, bool]:
@@ -98,6 +111,69 @@ def l1_grad(weights, lam: float):
     data gradient is smaller than :math:`\lambda` in size is pushed all the way to 0.
     """
     return _gradient(weights, lam, np.sign)
+
+
+def elastic_net_penalty(weights, l1: float, l2: float) -> float:
+    r"""Elastic net :math:`R(W) = \lambda_1 \sum |W| + \frac{\lambda_2}{2} \sum W^2`
+    (Zou & Hastie, JRSS B 2005): L1's exact zeros with L2's smooth shrinkage, which keeps
+    correlated weights together where L1 alone picks one of them.
+
+    Parameters
+    ----------
+    weights : ndarray or sequence of ndarray
+    l1, l2 : float
+        :math:`\lambda_1, \lambda_2 \ge 0`.
+
+    Returns
+    -------
+    float
+    """
+    l1, l2 = check_real("l1", l1, 0.0), check_real("l2", l2, 0.0)
+    value = l1_penalty(weights, l1) + l2_penalty(weights, l2)
+    check_finite_result("elastic_net_penalty", value, "l1, l2 or the weights are too large")
+    return value
+
+
+def elastic_net_grad(weights, l1: float, l2: float):
+    r"""(Sub)gradient of :func:`elastic_net_penalty`:
+    :math:`\lambda_1\,\mathrm{sign}(W) + \lambda_2 W` (same structure as ``weights``)."""
+    l1, l2 = check_real("l1", l1, 0.0), check_real("l2", l2, 0.0)
+    g1, g2 = l1_grad(weights, l1), l2_grad(weights, l2)
+    if isinstance(g1, list):
+        return [a + b for a, b in zip(g1, g2)]
+    return g1 + g2
+
+
+def max_norm(W, c: float, axis: int = 0):
+    r"""Max-norm constraint: each unit's incoming weight vector scaled back to norm ``c``.
+
+    :math:`w_j \leftarrow w_j \cdot \min(1, c / \lVert w_j \rVert_2)`, applied after every
+    update (a projection onto the ball :math:`\lVert w_j\rVert_2 \le c`). Srivastava et
+    al. (JMLR 2014, sec. 5.1) combine it with dropout and use typical values of ``c`` from 3
+    to 4: it bounds the weights however large the learning rate, so large rates stay safe.
+
+    Parameters
+    ----------
+    W : ndarray, shape (D_in, D_out)
+        With ``axis=0`` (the course's NumPy layout) column ``j`` holds unit ``j``'s incoming
+        weights; use ``axis=1`` for torch's (D_out, D_in) layout.
+    c : float
+        The radius, > 0.
+    axis : {0, 1}
+        The axis that runs over a unit's inputs.
+
+    Returns
+    -------
+    ndarray of W's shape
+        A new array; vectors already inside the ball are unchanged.
+    """
+    W = check_array("W", W, ndim=2)
+    c = check_real("c", c, 0.0, low_open=True)
+    axis = check_choice("axis", axis, (0, 1))
+    norms = np.linalg.norm(W, axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        scale = np.where(norms > c, c / np.where(norms > 0, norms, 1.0), 1.0)
+    return W * scale
 
 
 def torch_penalty(kind: str, lam: float) -> Callable:

@@ -43,7 +43,16 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course_utils.network import LayerStep
-from course_utils.penalties import l1_grad, l1_penalty, l2_grad, l2_penalty, torch_penalty
+from course_utils.penalties import (
+    elastic_net_grad,
+    elastic_net_penalty,
+    l1_grad,
+    l1_penalty,
+    l2_grad,
+    l2_penalty,
+    max_norm,
+    torch_penalty,
+)
 from course_utils.references import reference_answer
 from course_utils.validation import (
     check_array,
@@ -64,11 +73,15 @@ __all__ = [
     "l1_penalty",
     "l1_grad",
     "torch_penalty",
+    "elastic_net_penalty",
+    "elastic_net_grad",
+    "max_norm",
     "dropout_mask",
     "apply_dropout",
     "dropout",
     "DropoutStep",
     "dropout_net_loss",
+    "dropout_penalty",
     "dropconnect_mask",
     "dropconnect",
     "linear_survival",
@@ -305,6 +318,43 @@ def dropout_net_loss(X, Y, W1, b1, W2, b2, p: float, train: bool, seed=0) -> tup
         "W2": h_tilde.T @ dscores,
         "b2": dscores.sum(axis=0),
     }
+
+
+# ------------------------------------------------------------------ dropout as noise
+def dropout_penalty(a, W, p: float) -> np.ndarray:
+    r"""The penalty inverted dropout of the inputs adds to a linear layer's squared loss.
+
+    With :math:`\tilde a = m \odot a / (1 - p)`, :math:`m_i \sim \mathrm{Bernoulli}(1 - p)`,
+    the output :math:`\tilde z = \tilde a W` has mean :math:`z = aW`, so for any target
+    :math:`y`, :math:`\mathbb{E}[(y - \tilde z_j)^2] = (y - z_j)^2 + \mathrm{Var}[\tilde z_j]`
+    with
+
+    .. math:: \mathrm{Var}[\tilde z_j] = \frac{p}{1-p} \sum_i a_i^2 W_{ij}^2 ,
+
+    an L2 penalty on :math:`W` weighted by the squared inputs (Bishop, Neural Computation
+    1995, for noise in general; Wager, Wang & Liang, NeurIPS 2013, for dropout). DropConnect
+    on ``W`` adds the same per output (its masks are independent across outputs instead of
+    shared). Gaussian input noise of variance :math:`\sigma^2` adds
+    :math:`\sigma^2\sum_i W_{ij}^2`, plain L2.
+
+    Parameters
+    ----------
+    a : ndarray, shape (N, D_in)
+    W : ndarray, shape (D_in, D_out)
+    p : float in [0, 1)
+        Probability of DROPPING.
+
+    Returns
+    -------
+    ndarray, shape (N, D_out)
+        :math:`\mathrm{Var}[\tilde z_{nj}]` for each example and output.
+    """
+    p = check_drop_probability(p)
+    a, W = check_array("a", a, ndim=2), check_array("W", W, ndim=2)
+    if a.shape[1] != W.shape[0]:
+        raise ValueError(f"a must be (N, D_in) and W (D_in, D_out); got {a.shape} and {W.shape}")
+    check_elements("the output (N, D_out)", (a.shape[0], W.shape[1]))
+    return p / (1.0 - p) * ((a * a) @ (W * W))
 
 
 # ------------------------------------------------------------------ DropConnect

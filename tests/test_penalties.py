@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils import penalties
 from course_utils.penalties import l1_grad, l1_penalty, l2_grad, l2_penalty, torch_penalty
 
 
@@ -67,4 +68,53 @@ def test_penalty_arguments_are_checked(call, message):
     with pytest.raises(
         ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
     ):
+        call()
+
+
+def test_elastic_net_is_both_penalties_and_matches_torch_autograd():
+    gen = np.random.default_rng(3)
+    ws = [gen.standard_normal((4, 3)), gen.standard_normal(5)]
+    value = penalties.elastic_net_penalty(ws, 0.1, 0.3)
+    assert value == pytest.approx(penalties.l1_penalty(ws, 0.1) + penalties.l2_penalty(ws, 0.3))
+    ts = [torch.tensor(w, requires_grad=True) for w in ws]
+    loss = sum(0.1 * t.abs().sum() + 0.15 * (t * t).sum() for t in ts)
+    loss.backward()
+    for g, t in zip(penalties.elastic_net_grad(ws, 0.1, 0.3), ts):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-12)
+    single = penalties.elastic_net_grad(ws[0], 0.1, 0.3)
+    np.testing.assert_allclose(single, ts[0].grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_max_norm_matches_torch_renorm(axis):
+    max_norm = penalties.max_norm
+    W = np.random.default_rng(4).standard_normal((6, 5)) * np.array(
+        [0.1, 1, 3, 0.2, 2]
+    )  # some short, some long
+    W = W if axis == 0 else W.T
+    ours = max_norm(W, 1.5, axis=axis)
+    # torch.renorm's dim is the dimension of the sub-tensors (units): the other axis
+    theirs = torch.renorm(torch.tensor(W), p=2, dim=1 - axis, maxnorm=1.5).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)  # torch adds 1e-7 to the norm
+    norms = np.linalg.norm(ours, axis=axis)
+    assert norms.max() <= 1.5 + 1e-12
+    short = np.linalg.norm(W, axis=axis) <= 1.5
+    np.testing.assert_array_equal(
+        np.take(ours, np.flatnonzero(short), axis=1 - axis),
+        np.take(W, np.flatnonzero(short), axis=1 - axis),
+    )
+    assert np.array_equal(max_norm(np.zeros((3, 2)), 1.0), np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: penalties.max_norm(np.ones((2, 2)), 0.0), "c must be > 0"),
+        (lambda: penalties.max_norm(np.ones(3), 1.0), r"W must have 2 dimension\(s\)"),
+        (lambda: penalties.max_norm(np.ones((2, 2)), 1.0, 2), "axis must be one of 0, 1"),
+        (lambda: penalties.elastic_net_penalty(np.ones(2), -1.0, 0.1), "l1 must be >= 0"),
+    ],
+)
+def test_new_penalty_arguments_are_checked(call, message):
+    with pytest.raises(ValueError, match=message):
         call()

@@ -8,7 +8,15 @@ from matplotlib.figure import Figure
 from course_utils import augmentation as A
 from course_utils import penalties
 from course_utils import regularization as R
-from course_utils.chapters.ch07_regularization import checks, explorer, figures, runs, runs_gap
+from course_utils.chapters.ch07_regularization import (
+    checks,
+    explorer,
+    figures,
+    photos,
+    runs,
+    runs_gap,
+    torch_state,
+)
 from course_utils.data import load_digits
 
 MODULES = [
@@ -21,6 +29,8 @@ MODULES = [
     "course_utils.chapters.ch07_regularization.explorer",
     "course_utils.chapters.ch07_regularization.checks",
     "course_utils.chapters.ch07_regularization.checks_network",
+    "course_utils.chapters.ch07_regularization.photos",
+    "course_utils.chapters.ch07_regularization.torch_state",
 ]
 
 _RNG = np.random.default_rng(0)
@@ -172,6 +182,39 @@ CASES = [
         ),
     ),
     (checks.check_dropout_network, dict(dropout_net_loss=_dropout_net_loss)),
+    (R.dropout_penalty, dict(a=_X, W=np.ones((3, 2)), p=0.5)),
+    (penalties.elastic_net_penalty, dict(weights=[_X, _X], l1=0.1, l2=0.1)),
+    (penalties.elastic_net_grad, dict(weights=_X, l1=0.1, l2=0.1)),
+    (penalties.max_norm, dict(W=_X, c=1.0, axis=0)),
+    (runs.mask_set_errors, dict(x=_X, p=0.5, n_masks=100, n_sets=20, seed=0)),
+    (runs.noise_injection, dict(p=0.5, sigma=0.5, n_draws=20, seed=0)),
+    (runs.decay_problem, dict(seed=0)),
+    (runs.softmax_loss_grad, dict(x=np.ones((4, 3)), y=np.array([0, 1, 2, 0]), w=np.ones((3, 3)))),
+    (runs_gap.check_data, dict(data=_SMALL)),
+    (
+        runs_gap.penalty_study,
+        dict(
+            settings={"none": {}, "mn": {"max_norm": 1.0}},
+            data=_SMALL,
+            width=8,
+            lr=0.1,
+            epochs=1,
+            batch_size=10,
+            seed=0,
+        ),
+    ),
+    (
+        figures.plot_dropout_sweep,
+        dict(
+            p=[0.0, 0.5],
+            train_acc=[[0.9, 0.8], [0.7, 0.75]],
+            val_acc=[[0.6, 0.65], [0.7, 0.68]],
+            figsize=(6, 2),
+            dpi=50,
+        ),
+    ),
+    (photos.sample_photo, dict(name="china")),
+    (torch_state.torch_state, dict(threads=1, seed=0, dtype="float32")),
 ]
 
 EXEMPT = {}
