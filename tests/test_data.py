@@ -74,3 +74,20 @@ def test_reading_the_digits_does_not_import_scikit_learn():
     code = "import sys, course_utils.data as d; d.load_digits(); print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_photos_are_scikit_learns_read_without_importing_it():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sklearn.datasets import load_sample_images
+
+    reference = load_sample_images()
+    photos = data.load_sample_photos()
+    assert sorted(photos) == ["china", "flower"]
+    for name, image in zip(reference.filenames, reference.images):
+        np.testing.assert_array_equal(photos[Path(name).stem], image)
+    code = "import sys, course_utils.data as d; d.load_sample_photos(); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -12,7 +12,6 @@ from course_utils.chapters.ch07_regularization import (
     checks,
     explorer,
     figures,
-    photos,
     runs,
     runs_gap,
     torch_state,
@@ -29,7 +28,6 @@ MODULES = [
     "course_utils.chapters.ch07_regularization.explorer",
     "course_utils.chapters.ch07_regularization.checks",
     "course_utils.chapters.ch07_regularization.checks_network",
-    "course_utils.chapters.ch07_regularization.photos",
     "course_utils.chapters.ch07_regularization.torch_state",
 ]
 
@@ -213,7 +211,6 @@ CASES = [
             dpi=50,
         ),
     ),
-    (photos.sample_photo, dict(name="china")),
     (torch_state.torch_state, dict(threads=1, seed=0, dtype="float32")),
 ]
 

@@ -545,20 +545,3 @@ def test_notebook_leaves_torch_global_state_alone():
             continue
         for call in ("set_num_threads", "set_default_dtype", "torch.manual_seed", "torch.seed("):
             assert call not in cell.source, (call, cell.source[:80])
-
-
-def test_sample_photo_is_load_sample_photos_without_scikit_learn():
-    import subprocess
-    import sys
-
-    from course_utils.chapters.ch07_regularization.photos import sample_photo
-    from course_utils.data import load_sample_photos
-
-    for name, image in load_sample_photos().items():
-        np.testing.assert_array_equal(sample_photo(name), image)
-    code = (
-        "import sys; from course_utils.chapters.ch07_regularization.photos import sample_photo; "
-        "sample_photo('china'); print('sklearn' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
