@@ -47,6 +47,8 @@ from course_utils.validation import (
 __all__ = [
     "LossSweep",
     "initial_loss_sweep",
+    "SeedLosses",
+    "initial_loss_over_seeds",
     "Memorisation",
     "memorisation_over_seeds",
     "difference_errors",
@@ -58,7 +60,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LossSweep:
-    """Initial losses over output-layer scales, each averaged over several seeds.
+    r"""Initial losses over output-layer scales, each averaged over several seeds.
 
     Attributes
     ----------
@@ -69,6 +71,10 @@ class LossSweep:
         The data loss over the seeds.
     predicted : ndarray, shape (K,)
         :func:`~course_utils.sanity.small_score_loss` at ``score_std``.
+    sem_loss : ndarray, shape (K,)
+        Standard error of ``mean_loss``: the seeds' sample std (ddof 1) over
+        :math:`\sqrt{S}`; NaN for a single seed. A mean over S seeds and the formula can only
+        be expected to agree to about this.
     """
 
     output_std: np.ndarray
@@ -77,6 +83,7 @@ class LossSweep:
     min_loss: np.ndarray
     max_loss: np.ndarray
     predicted: np.ndarray
+    sem_loss: np.ndarray
 
 
 def initial_loss_sweep(
@@ -84,7 +91,8 @@ def initial_loss_sweep(
 ) -> LossSweep:
     """The initial loss of :func:`~course_utils.sanity.fresh_classifier` for each ``output_std``, over ``seeds``.
 
-    One seed's loss also carries a first-order term of random sign (the random output weights
+    Each seed builds the whole network afresh (hidden layers with ``seed``, the output layer
+    redrawn with ``seed + 1``), so the spread over seeds is that of the whole init. One seed's loss also carries a first-order term of random sign (the random output weights
     happen to favour the right classes a little, or the wrong ones); averaged over seeds it
     cancels and the mean follows :func:`~course_utils.sanity.small_score_loss` for small scores.
 
@@ -129,11 +137,99 @@ def initial_loss_sweep(
         ]
         losses = np.array([r.data_loss for r in runs])
         score = float(np.mean([r.score_std for r in runs]))
+        sem = losses.std(ddof=1) / math.sqrt(len(losses)) if len(losses) > 1 else math.nan
         rows.append(
-            (score, losses.mean(), losses.min(), losses.max(), small_score_loss(num_classes, score))
+            (
+                score,
+                losses.mean(),
+                losses.min(),
+                losses.max(),
+                small_score_loss(num_classes, score),
+                sem,
+            )
         )
     cols = np.array(rows).T
     return LossSweep(np.array(stds), *cols)
+
+
+@dataclass(frozen=True)
+class SeedLosses:
+    r"""The initial loss of one kind of fresh classifier, seed by seed (:func:`initial_loss_over_seeds`).
+
+    Attributes
+    ----------
+    seeds : tuple of int, length S
+    data_loss : ndarray, shape (S,)
+    score_std : ndarray, shape (S,)
+        Each seed's std of the class scores, :math:`\sigma_s`.
+    predicted : ndarray, shape (S,)
+        :func:`~course_utils.sanity.small_score_loss` at each seed's :math:`\sigma_s`.
+    """
+
+    seeds: tuple
+    data_loss: np.ndarray
+    score_std: np.ndarray
+    predicted: np.ndarray
+
+    @property
+    def sem(self) -> float:
+        """Standard error of the mean loss over the seeds (sample std / sqrt(S))."""
+        if len(self.seeds) < 2:
+            return math.nan
+        return float(self.data_loss.std(ddof=1) / math.sqrt(len(self.seeds)))
+
+
+def initial_loss_over_seeds(x, y, num_classes: int, seeds=range(10), **classifier) -> SeedLosses:
+    r""":func:`~course_utils.sanity.initial_loss` of ``fresh_classifier(..., seed=s)`` for each seed.
+
+    One seed's loss is the second-order prediction plus a first-order term of either sign
+    (:math:`m - s_y`, see :func:`~course_utils.sanity.small_score_loss`); the mean over seeds
+    removes it, to within the standard error :attr:`SeedLosses.sem`.
+
+    Parameters
+    ----------
+    x : array-like, shape (N, D)
+    y : array-like of int, shape (N,)
+    num_classes : int
+    seeds : sequence of int (at most 50)
+    **classifier
+        Passed to :func:`~course_utils.sanity.fresh_classifier` (``depth``, ``width``,
+        ``activation``, ``init``, ``std``, ``output_std``); e.g. ``output_std=None`` keeps
+        Kaiming's init in the output layer.
+
+    Returns
+    -------
+    SeedLosses
+    """
+    num_classes = check_int("num_classes", num_classes, 2, MAX_CLASSES)
+    seeds = tuple(
+        check_sequence(
+            "seeds", seeds, max_len=50, item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)
+        )
+    )
+    unknown = set(classifier) - {"depth", "width", "activation", "init", "std", "output_std"}
+    if unknown:
+        raise ValueError(
+            f"unknown settings {sorted(unknown)}; allowed: depth, width, activation, init, "
+            "std, output_std"
+        )
+    x = check_array("x", x, ndim=2)
+    check_array("y", y, shape=(len(x),), dtype=np.int64)
+    width = classifier.get("width", 64)
+    depth = classifier.get("depth", 2)
+    if isinstance(width, int) and isinstance(depth, int):
+        check_work("initial_loss_over_seeds", len(seeds) * x.size * width * (depth + 1))
+    runs = [
+        initial_loss(fresh_classifier(x.shape[1], num_classes, seed=s, **classifier), x, y)
+        for s in seeds
+    ]
+    stds = np.array([r.score_std for r in runs])
+    return SeedLosses(
+        seeds,
+        np.array([r.data_loss for r in runs]),
+        stds,
+        np.array([small_score_loss(num_classes, s) for s in stds]),
+    )
 
 
 @dataclass(frozen=True)
