@@ -8,9 +8,11 @@ from matplotlib.figure import Figure
 from course_utils import activations, gradcheck, gradcheck_models, sanity
 from course_utils.chapters.ch08_sanity_checks import (
     checks,
+    depth_check,
     explorer,
     figures,
     lecture_net,
+    recipe,
     runs,
     torch_state,
 )
@@ -26,6 +28,8 @@ MODULES = [
     "course_utils.chapters.ch08_sanity_checks.checks",
     "course_utils.chapters.ch08_sanity_checks.lecture_net",
     "course_utils.chapters.ch08_sanity_checks.torch_state",
+    "course_utils.chapters.ch08_sanity_checks.recipe",
+    "course_utils.chapters.ch08_sanity_checks.depth_check",
 ]
 
 torch.set_num_threads(1)
@@ -175,6 +179,35 @@ CASES = [
     ),
     (torch_state.torch_state, dict(seed=0)),
     (torch_state.global_torch_state, dict()),
+    (recipe.label_entropy, dict(y=_Y)),
+    (
+        recipe.recipe_baselines,
+        dict(data=_DATA, seeds=[0], epochs=1, batch_size=512, lr=0.1, depth=1, width=4),
+    ),
+    (recipe.TransposeByView, dict()),
+    (
+        recipe.batch_dependency,
+        dict(model=sanity.fresh_classifier(64, 10, depth=1, width=8), x=_X, i=0),
+    ),
+    (
+        depth_check.input_gradient_errors,
+        dict(depths=[1, 2], activation="tanh", seeds=[0], width=3, n=1, h=1e-5),
+    ),
+    (figures.decade_ticks, dict(ax=Figure().add_subplot(), axis="x")),
+    (
+        runs.memorisation_true_and_shuffled,
+        dict(
+            data=_DATA,
+            seeds=(0,),
+            n=10,
+            steps=3,
+            lr=0.1,
+            eval_every=1,
+            depth=1,
+            width=8,
+            activation="relu",
+        ),
+    ),
 ]
 
 EXEMPT = {}

@@ -172,10 +172,18 @@ def test_overfit_table(data, overfit):
 @pytest.fixture(scope="module")
 def memorised(data):
     """The notebook's cell: 10 seeds, true and shuffled labels."""
-    return {
-        "true": runs.memorisation_over_seeds(data, seeds=range(10)),
-        "shuffled": runs.memorisation_over_seeds(data, seeds=range(10), shuffle_labels=True),
-    }
+    both = runs.memorisation_true_and_shuffled(data, seeds=range(10))
+    return {"true": both["true labels"], "shuffled": both["shuffled labels"]}
+
+
+def test_one_run_for_both_is_two_runs(data, memorised):
+    """memorisation_true_and_shuffled trains both in one loop: the same runs as two calls."""
+    for key, shuffle in (("true", False), ("shuffled", True)):
+        alone = runs.memorisation_over_seeds(data, seeds=(0, 3), shuffle_labels=shuffle)
+        both = memorised[key]
+        np.testing.assert_array_equal(alone.steps_to_perfect, both.steps_to_perfect[[0, 3]])
+        np.testing.assert_allclose(alone.train_loss, both.train_loss[[0, 3]], rtol=1e-5)
+        np.testing.assert_allclose(alone.val_acc, both.val_acc[[0, 3]], atol=1e-9)
 
 
 def test_shuffled_labels_are_memorised_too(memorised):
