@@ -130,3 +130,22 @@ def test_torch_state_restores_everything():
 def test_torch_state_rejects_bad_seed():
     with pytest.raises(ValueError, match="seed must be between 0 and"):
         torch_state(seed=-1)  # checked at the call, before the block
+
+
+def test_the_notebooks_torch_calls_leave_global_state_alone(digits_dataset):
+    """What notebook 08 runs (beyond torch_state blocks) leaves torch's global state as it was,
+    so no later cell inherits a seed, a thread count or a dtype (issue 19)."""
+    from course_utils import gradcheck, sanity
+    from course_utils.chapters.ch08_sanity_checks import recipe, runs
+
+    data = digits_dataset
+    before = global_torch_state()
+    model = sanity.fresh_classifier(64, 10, seed=0)
+    sanity.initial_loss(model, data.x_train[:50], data.y_train[:50])
+    sanity.overfit_tiny_subset(data, n=10, steps=5, seed=0)
+    runs.memorisation_true_and_shuffled(data, seeds=(0,), steps=5)
+    runs.initial_loss_over_seeds(data.x_train[:50], data.y_train[:50], 10, seeds=[0, 1])
+    recipe.recipe_baselines(data, seeds=[0], epochs=1, batch_size=512, depth=1, width=4)
+    recipe.batch_dependency(model, np.ones((4, 64)))
+    gradcheck.check_module(model, data.x_train[:2], max_entries=4)
+    assert global_torch_state() == before
