@@ -6,7 +6,16 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils import activations, gradcheck, gradcheck_models, sanity
-from course_utils.chapters.ch08_sanity_checks import checks, explorer, figures, runs
+from course_utils.chapters.ch08_sanity_checks import (
+    checks,
+    depth_check,
+    explorer,
+    figures,
+    lecture_net,
+    recipe,
+    runs,
+    torch_state,
+)
 from course_utils.data import load_dataset
 
 MODULES = [
@@ -17,6 +26,10 @@ MODULES = [
     "course_utils.chapters.ch08_sanity_checks.figures",
     "course_utils.chapters.ch08_sanity_checks.explorer",
     "course_utils.chapters.ch08_sanity_checks.checks",
+    "course_utils.chapters.ch08_sanity_checks.lecture_net",
+    "course_utils.chapters.ch08_sanity_checks.torch_state",
+    "course_utils.chapters.ch08_sanity_checks.recipe",
+    "course_utils.chapters.ch08_sanity_checks.depth_check",
 ]
 
 torch.set_num_threads(1)
@@ -147,6 +160,54 @@ CASES = [
         dict(got=_numerical_gradient(_f, _A.copy()), f=_f, x=_A.copy(), h=1e-5, exact=None),
     ),
     (checks.check_numerical_gradient, dict(numerical_gradient=_numerical_gradient)),
+    (
+        runs.initial_loss_over_seeds,
+        dict(x=_X, y=_Y, num_classes=10, seeds=[0, 1], depth=1, width=8, output_std=None),
+    ),
+    (
+        lecture_net.init_two_layer_model,
+        dict(input_size=12, hidden_size=5, output_size=3, std=1e-4, seed=0),
+    ),
+    (
+        lecture_net.two_layer_loss,
+        dict(x=_X[:, :12], model=lecture_net.init_two_layer_model(12, 5, 10), y=_Y, reg=1e3),
+    ),
+    (lecture_net.cifar_shaped_inputs, dict(n=4, seed=0)),
+    (
+        lecture_net.lecture_loss_check,
+        dict(x=_X, y=_Y, hidden_size=5, num_classes=10, std=1e-4, reg=1e3, seeds=[0, 1]),
+    ),
+    (torch_state.torch_state, dict(seed=0)),
+    (torch_state.global_torch_state, dict()),
+    (recipe.label_entropy, dict(y=_Y)),
+    (
+        recipe.recipe_baselines,
+        dict(data=_DATA, seeds=[0], epochs=1, batch_size=512, lr=0.1, depth=1, width=4),
+    ),
+    (recipe.TransposeByView, dict()),
+    (
+        recipe.batch_dependency,
+        dict(model=sanity.fresh_classifier(64, 10, depth=1, width=8), x=_X, i=0),
+    ),
+    (
+        depth_check.input_gradient_errors,
+        dict(depths=[1, 2], activation="tanh", seeds=[0], width=3, n=1, h=1e-5),
+    ),
+    (figures.decade_ticks, dict(ax=Figure().add_subplot(), axis="x")),
+    (
+        runs.memorisation_true_and_shuffled,
+        dict(
+            data=_DATA,
+            seeds=(0,),
+            n=10,
+            steps=3,
+            lr=0.1,
+            eval_every=1,
+            depth=1,
+            width=8,
+            activation="relu",
+        ),
+    ),
 ]
 
 EXEMPT = {}

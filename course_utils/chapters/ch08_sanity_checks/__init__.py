@@ -5,7 +5,15 @@ subset) and :mod:`course_utils.gradcheck` (numerical gradients); here:
 
 - ``runs.py``: the seeded experiments whose numbers the notebook prints, and
   ``step_tradeoff``, what the explorer computes (truncation against round-off);
-- ``figures.py``: the explorer's view (``StepView``);
+- ``lecture_net.py``: the lecture's own loss check, CS231n's two-layer net
+  (``init_two_layer_model(32*32*3, 50, 10)``, 2.3026 and 3.07 with reg 1e3);
+- ``recipe.py``: Karpathy's cheap checks, run: the input-independent baseline and the
+  shuffled-label control (``recipe_baselines``), the backprop dependency check
+  (``batch_dependency``, and the bug it catches, ``TransposeByView``);
+- ``depth_check.py``: a correct gradient's relative error against depth (CS231n);
+- ``torch_state.py``: ``torch_state(seed)``, a block that leaves torch's global state as it
+  found it (generator, threads, default dtype, grad mode);
+- ``figures.py``: the explorer's view (``StepView``) and ``decade_ticks`` for log axes;
 - ``explorer.py``: the step-size explorer;
 - ``checks.py``: the visible check of its exercise (``numerical_gradient``).
 """

@@ -1,20 +1,46 @@
 """Chapter 08's figures: the explorer's view of the step h (truncation against round-off).
 
 :class:`StepView` builds its axes once with fixed limits and updates its curves in place
-from a :class:`~course_utils.chapters.ch08_sanity_checks.runs.StepTradeoff`.
+from a :class:`~course_utils.chapters.ch08_sanity_checks.runs.StepTradeoff`;
+:func:`decade_ticks` gives a notebook figure's log axis plain decade labels.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from course_utils.chapters.ch08_sanity_checks.runs import StepTradeoff
 
-__all__ = ["StepView"]
+__all__ = ["StepView", "decade_ticks"]
 
 #: Colour of the measured error per method.
 COLOURS = {"centred": "C0", "forward": "C1"}
+
+
+def decade_ticks(ax: Axes, axis: str = "both") -> None:
+    """Label a log axis's decades in plain text (``1e-05``, ``0.01``) and drop its minor ticks.
+
+    matplotlib's default log labels are mathtext (:math:`10^{-5}`) plus unlabelled minor ticks
+    at 2..9 times each decade; laying those out is about a third of drawing a small figure.
+    For figures read by orders of magnitude, the decades alone say it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    axis : {"x", "y", "both"}
+    """
+    if not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes; got {ax!r:.60}")
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f"axis must be 'x', 'y' or 'both'; got {axis!r}")
+    label = FuncFormatter(lambda value, _: f"{value:g}")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        target = ax.xaxis if name == "x" else ax.yaxis
+        target.set_major_formatter(label)
+        target.set_minor_locator(NullLocator())
 
 
 class StepView:

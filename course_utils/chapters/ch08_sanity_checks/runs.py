@@ -47,8 +47,11 @@ from course_utils.validation import (
 __all__ = [
     "LossSweep",
     "initial_loss_sweep",
+    "SeedLosses",
+    "initial_loss_over_seeds",
     "Memorisation",
     "memorisation_over_seeds",
+    "memorisation_true_and_shuffled",
     "difference_errors",
     "EPSILON",
     "StepTradeoff",
@@ -58,7 +61,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LossSweep:
-    """Initial losses over output-layer scales, each averaged over several seeds.
+    r"""Initial losses over output-layer scales, each averaged over several seeds.
 
     Attributes
     ----------
@@ -69,6 +72,10 @@ class LossSweep:
         The data loss over the seeds.
     predicted : ndarray, shape (K,)
         :func:`~course_utils.sanity.small_score_loss` at ``score_std``.
+    sem_loss : ndarray, shape (K,)
+        Standard error of ``mean_loss``: the seeds' sample std (ddof 1) over
+        :math:`\sqrt{S}`; NaN for a single seed. A mean over S seeds and the formula can only
+        be expected to agree to about this.
     """
 
     output_std: np.ndarray
@@ -77,6 +84,7 @@ class LossSweep:
     min_loss: np.ndarray
     max_loss: np.ndarray
     predicted: np.ndarray
+    sem_loss: np.ndarray
 
 
 def initial_loss_sweep(
@@ -84,7 +92,8 @@ def initial_loss_sweep(
 ) -> LossSweep:
     """The initial loss of :func:`~course_utils.sanity.fresh_classifier` for each ``output_std``, over ``seeds``.
 
-    One seed's loss also carries a first-order term of random sign (the random output weights
+    Each seed builds the whole network afresh (hidden layers with ``seed``, the output layer
+    redrawn with ``seed + 1``), so the spread over seeds is that of the whole init. One seed's loss also carries a first-order term of random sign (the random output weights
     happen to favour the right classes a little, or the wrong ones); averaged over seeds it
     cancels and the mean follows :func:`~course_utils.sanity.small_score_loss` for small scores.
 
@@ -129,11 +138,99 @@ def initial_loss_sweep(
         ]
         losses = np.array([r.data_loss for r in runs])
         score = float(np.mean([r.score_std for r in runs]))
+        sem = losses.std(ddof=1) / math.sqrt(len(losses)) if len(losses) > 1 else math.nan
         rows.append(
-            (score, losses.mean(), losses.min(), losses.max(), small_score_loss(num_classes, score))
+            (
+                score,
+                losses.mean(),
+                losses.min(),
+                losses.max(),
+                small_score_loss(num_classes, score),
+                sem,
+            )
         )
     cols = np.array(rows).T
     return LossSweep(np.array(stds), *cols)
+
+
+@dataclass(frozen=True)
+class SeedLosses:
+    r"""The initial loss of one kind of fresh classifier, seed by seed (:func:`initial_loss_over_seeds`).
+
+    Attributes
+    ----------
+    seeds : tuple of int, length S
+    data_loss : ndarray, shape (S,)
+    score_std : ndarray, shape (S,)
+        Each seed's std of the class scores, :math:`\sigma_s`.
+    predicted : ndarray, shape (S,)
+        :func:`~course_utils.sanity.small_score_loss` at each seed's :math:`\sigma_s`.
+    """
+
+    seeds: tuple
+    data_loss: np.ndarray
+    score_std: np.ndarray
+    predicted: np.ndarray
+
+    @property
+    def sem(self) -> float:
+        """Standard error of the mean loss over the seeds (sample std / sqrt(S))."""
+        if len(self.seeds) < 2:
+            return math.nan
+        return float(self.data_loss.std(ddof=1) / math.sqrt(len(self.seeds)))
+
+
+def initial_loss_over_seeds(x, y, num_classes: int, seeds=range(10), **classifier) -> SeedLosses:
+    r""":func:`~course_utils.sanity.initial_loss` of ``fresh_classifier(..., seed=s)`` for each seed.
+
+    One seed's loss is the second-order prediction plus a first-order term of either sign
+    (:math:`m - s_y`, see :func:`~course_utils.sanity.small_score_loss`); the mean over seeds
+    removes it, to within the standard error :attr:`SeedLosses.sem`.
+
+    Parameters
+    ----------
+    x : array-like, shape (N, D)
+    y : array-like of int, shape (N,)
+    num_classes : int
+    seeds : sequence of int (at most 50)
+    **classifier
+        Passed to :func:`~course_utils.sanity.fresh_classifier` (``depth``, ``width``,
+        ``activation``, ``init``, ``std``, ``output_std``); e.g. ``output_std=None`` keeps
+        Kaiming's init in the output layer.
+
+    Returns
+    -------
+    SeedLosses
+    """
+    num_classes = check_int("num_classes", num_classes, 2, MAX_CLASSES)
+    seeds = tuple(
+        check_sequence(
+            "seeds", seeds, max_len=50, item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)
+        )
+    )
+    unknown = set(classifier) - {"depth", "width", "activation", "init", "std", "output_std"}
+    if unknown:
+        raise ValueError(
+            f"unknown settings {sorted(unknown)}; allowed: depth, width, activation, init, "
+            "std, output_std"
+        )
+    x = check_array("x", x, ndim=2)
+    check_array("y", y, shape=(len(x),), dtype=np.int64)
+    width = classifier.get("width", 64)
+    depth = classifier.get("depth", 2)
+    if isinstance(width, int) and isinstance(depth, int):
+        check_work("initial_loss_over_seeds", len(seeds) * x.size * width * (depth + 1))
+    runs = [
+        initial_loss(fresh_classifier(x.shape[1], num_classes, seed=s, **classifier), x, y)
+        for s in seeds
+    ]
+    stds = np.array([r.score_std for r in runs])
+    return SeedLosses(
+        seeds,
+        np.array([r.data_loss for r in runs]),
+        stds,
+        np.array([small_score_loss(num_classes, s) for s in stds]),
+    )
 
 
 @dataclass(frozen=True)
@@ -148,7 +245,8 @@ class Memorisation:
     train_loss, val_acc : ndarray, shape (S,)
         At the end of each run.
     runs : course_utils.seed_runs.SeedRuns
-        The runs themselves.
+        The runs themselves. Their validation columns are NaN but the last: the full
+        validation set is evaluated once, at the end.
     """
 
     seeds: tuple
@@ -199,11 +297,52 @@ def memorisation_over_seeds(
     -------
     Memorisation
     """
+    shuffle_labels = check_bool("shuffle_labels", shuffle_labels)
+    return _memorise(
+        data, seeds, (shuffle_labels,), n, steps, lr, eval_every, depth, width, activation
+    )[0]
+
+
+def memorisation_true_and_shuffled(
+    data,
+    seeds=range(10),
+    n: int = 20,
+    steps: int = 200,
+    lr: float = 0.1,
+    eval_every: int = 10,
+    depth: int = 2,
+    width: int = 64,
+    activation: str = "relu",
+) -> dict:
+    """:func:`memorisation_over_seeds` with true and with shuffled labels, in one vectorised run.
+
+    The same runs as two calls (``shuffle_labels=False`` and ``True``), to rounding, at about
+    the cost of one: the 2 S networks share one training loop.
+
+    Parameters
+    ----------
+    As for :func:`memorisation_over_seeds` (seeds: 1 to 100).
+
+    Returns
+    -------
+    dict
+        ``{"true labels": Memorisation, "shuffled labels": Memorisation}``.
+    """
+    if isinstance(seeds, (list, tuple, range)) and len(seeds) > 100:
+        raise ValueError(f"seeds must have between 1 and 100 items; got {len(seeds)}")
+    true, shuffled = _memorise(
+        data, seeds, (False, True), n, steps, lr, eval_every, depth, width, activation
+    )
+    return {"true labels": true, "shuffled labels": shuffled}
+
+
+def _memorise(data, seeds, shuffles, n, steps, lr, eval_every, depth, width, activation):
+    """One train_seeds run for every (shuffle, seed) pair; a Memorisation per shuffle flag."""
+    import dataclasses
     import types
 
     from course_utils import seed_runs
 
-    shuffle_labels = check_bool("shuffle_labels", shuffle_labels)
     steps = check_int("steps", steps, 1, MAX_OVERFIT_STEPS)
     lr = check_real("lr", lr, 0.0, 1e6, low_open=True)
     eval_every = check_int("eval_every", eval_every, 1)
@@ -215,21 +354,27 @@ def memorisation_over_seeds(
     check_data(data)
     y = np.asarray(data.y_train)
     subsets = []
-    for seed in seeds:
-        labelled = data
-        if shuffle_labels:
-            labelled = types.SimpleNamespace(
-                x_train=data.x_train,
-                y_train=np.random.default_rng(int(seed)).permutation(y),
-                x_val=data.x_val,
-                y_val=data.y_val,
+    for shuffle in shuffles:
+        for seed in seeds:
+            labelled = data
+            if shuffle:
+                labelled = types.SimpleNamespace(
+                    x_train=data.x_train,
+                    y_train=np.random.default_rng(int(seed)).permutation(y),
+                    x_val=data.x_val,
+                    y_val=data.y_val,
+                )
+            subset = tiny_subset(labelled, n, seed)
+            # validation is evaluated once, at the end (below): evaluating the full set every
+            # eval_every steps would cost more than the training itself
+            subsets.append(
+                dataclasses.replace(subset, x_val=subset.x_val[:1], y_val=subset.y_val[:1])
             )
-        subsets.append(tiny_subset(labelled, n, seed))
     num_classes = max(getattr(data, "num_classes", int(np.max(y)) + 1), 2)
     features = subsets[0].x_train.shape[1]
     runs = seed_runs.train_seeds(
         subsets,
-        seeds,
+        seeds * len(shuffles),
         lr=lr,
         optimizer="sgd",
         batch_size=None,
@@ -239,11 +384,36 @@ def memorisation_over_seeds(
             features, num_classes, depth=depth, width=width, activation=activation, seed=seed
         ),
     )
-    perfect = runs.train_acc == 1.0  # an accuracy is a count / n: exactly 1 when all are right
-    first = np.where(perfect.any(axis=1), runs.eval_step[np.argmax(perfect, axis=1)], np.nan)
-    return Memorisation(
-        seeds, first.astype(float), runs.train_loss[:, -1], runs.val_acc[:, -1], runs
-    )
+    from course_utils.training import evaluate, single_torch_thread
+
+    x_val, y_val = np.asarray(data.x_val), np.asarray(data.y_val)
+    with single_torch_thread():  # small products: more threads only wait for each other
+        val = np.array([evaluate(model, x_val, y_val) for model in runs.models])  # (2S, 2)
+    val_loss = np.full(runs.val_loss.shape, np.nan)
+    val_acc = np.full(runs.val_acc.shape, np.nan)
+    val_loss[:, -1], val_acc[:, -1] = val[:, 0], val[:, 1]
+    out = []
+    for k in range(len(shuffles)):
+        part = slice(k * len(seeds), (k + 1) * len(seeds))
+        own = dataclasses.replace(
+            runs,
+            seeds=seeds,
+            step_loss=runs.step_loss[part],
+            train_loss=runs.train_loss[part],
+            train_acc=runs.train_acc[part],
+            val_loss=val_loss[part],
+            val_acc=val_acc[part],
+            ratios=runs.ratios[part],
+            diverged_at=runs.diverged_at[part],
+            models=tuple(runs.models[part]),
+        )
+        # an accuracy is a count / n: exactly 1 when all are right
+        perfect = own.train_acc == 1.0
+        first = np.where(perfect.any(axis=1), own.eval_step[np.argmax(perfect, axis=1)], np.nan)
+        out.append(
+            Memorisation(seeds, first.astype(float), own.train_loss[:, -1], own.val_acc[:, -1], own)
+        )
+    return out
 
 
 def difference_errors(

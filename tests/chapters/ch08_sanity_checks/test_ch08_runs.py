@@ -78,10 +78,50 @@ def test_sweep_table(data):
     assert_four_digits(sweep.min_loss, ["2.302", "2.296", "2.294", "2.555", "4.419", "11.40"])
     assert_four_digits(sweep.max_loss, ["2.303", "2.308", "2.498", "3.766", "11.04", "33.02"])
     assert_four_digits(sweep.predicted, ["2.303", "2.303", "2.362", "2.838", "8.250", "55.83"])
-    # "up to a score std of about 1 the formula and the mean agree to 0.01"
-    assert np.all(np.abs(sweep.mean_loss[:4] - sweep.predicted[:4]) < 0.011)
+    assert [f"{v:.4f}" for v in sweep.sem_loss] == [
+        "0.0001",
+        "0.0014",
+        "0.0205",
+        "0.1270",
+        "0.6714",
+        "2.1580",
+    ]
+    # "up to a score std of about 1 the formula and the mean differ by at most 0.01, less than
+    # one standard error of the mean in every row"
+    gap = np.abs(sweep.mean_loss[:4] - sweep.predicted[:4])
+    assert np.all(gap < 0.011)
+    assert np.all(gap < sweep.sem_loss[:4])
+    # the standard error grows with sigma
+    assert np.all(np.diff(sweep.sem_loss) > 0)
     # "one seed can fall below ln C"
     assert sweep.min_loss[1] < math.log(10) and sweep.min_loss[2] < math.log(10)
+
+
+def test_kaiming_over_seeds(data):
+    # section 1.1: seed 0 sits below its formula; the ten-seed mean within half a standard error
+    kaiming = runs.initial_loss_over_seeds(
+        data.x_train, data.y_train, 10, seeds=range(10), output_std=None
+    )
+    assert f"{kaiming.score_std[0]:.3f}" == "0.711"
+    assert f"{kaiming.predicted[0]:.2f}" == "2.53"
+    assert f"{kaiming.data_loss[0]:.3f}" == "2.414"
+    assert kaiming.predicted[0] - kaiming.data_loss[0] == pytest.approx(0.12, abs=0.005)
+    printed = [kaiming.data_loss.mean(), kaiming.sem, kaiming.data_loss.min()]
+    printed += [kaiming.data_loss.max(), kaiming.predicted.mean()]
+    assert [f"{v:.2f}" for v in printed] == ["2.50", "0.05", "2.36", "2.87", "2.48"]
+    assert abs(kaiming.data_loss.mean() - kaiming.predicted.mean()) < 0.5 * kaiming.sem
+    # seed 0 of initial_loss_over_seeds is the table's "Kaiming in every layer" model
+    single = sanity.initial_loss(
+        sanity.fresh_classifier(64, 10, output_std=None, seed=0), data.x_train, data.y_train
+    )
+    assert kaiming.data_loss[0] == single.data_loss
+
+
+def test_initial_loss_over_seeds_rejects_bad_settings(data):
+    with pytest.raises(ValueError, match="unknown settings"):
+        runs.initial_loss_over_seeds(data.x_train, data.y_train, 10, seeds=[0], lr=0.1)
+    with pytest.raises(ValueError, match="seeds must have between 1 and 50 items"):
+        runs.initial_loss_over_seeds(data.x_train, data.y_train, 10, seeds=[])
 
 
 def test_l2_table(data):
@@ -132,10 +172,18 @@ def test_overfit_table(data, overfit):
 @pytest.fixture(scope="module")
 def memorised(data):
     """The notebook's cell: 10 seeds, true and shuffled labels."""
-    return {
-        "true": runs.memorisation_over_seeds(data, seeds=range(10)),
-        "shuffled": runs.memorisation_over_seeds(data, seeds=range(10), shuffle_labels=True),
-    }
+    both = runs.memorisation_true_and_shuffled(data, seeds=range(10))
+    return {"true": both["true labels"], "shuffled": both["shuffled labels"]}
+
+
+def test_one_run_for_both_is_two_runs(data, memorised):
+    """memorisation_true_and_shuffled trains both in one loop: the same runs as two calls."""
+    for key, shuffle in (("true", False), ("shuffled", True)):
+        alone = runs.memorisation_over_seeds(data, seeds=(0, 3), shuffle_labels=shuffle)
+        both = memorised[key]
+        np.testing.assert_array_equal(alone.steps_to_perfect, both.steps_to_perfect[[0, 3]])
+        np.testing.assert_allclose(alone.train_loss, both.train_loss[[0, 3]], rtol=1e-5)
+        np.testing.assert_allclose(alone.val_acc, both.val_acc[[0, 3]], atol=1e-9)
 
 
 def test_shuffled_labels_are_memorised_too(memorised):
