@@ -14,7 +14,6 @@ from course_utils.chapters.ch07_regularization import (
     figures,
     runs,
     runs_gap,
-    torch_state,
 )
 from course_utils.data import load_digits
 
@@ -28,7 +27,6 @@ MODULES = [
     "course_utils.chapters.ch07_regularization.explorer",
     "course_utils.chapters.ch07_regularization.checks",
     "course_utils.chapters.ch07_regularization.checks_network",
-    "course_utils.chapters.ch07_regularization.torch_state",
 ]
 
 _RNG = np.random.default_rng(0)
@@ -211,7 +209,6 @@ CASES = [
             dpi=50,
         ),
     ),
-    (torch_state.torch_state, dict(threads=1, seed=0, dtype="float32")),
 ]
 
 EXEMPT = {}

@@ -14,7 +14,6 @@ from course_utils.chapters.ch08_sanity_checks import (
     lecture_net,
     recipe,
     runs,
-    torch_state,
 )
 from course_utils.data import load_dataset
 
@@ -27,7 +26,6 @@ MODULES = [
     "course_utils.chapters.ch08_sanity_checks.explorer",
     "course_utils.chapters.ch08_sanity_checks.checks",
     "course_utils.chapters.ch08_sanity_checks.lecture_net",
-    "course_utils.chapters.ch08_sanity_checks.torch_state",
     "course_utils.chapters.ch08_sanity_checks.recipe",
     "course_utils.chapters.ch08_sanity_checks.depth_check",
 ]
@@ -177,8 +175,6 @@ CASES = [
         lecture_net.lecture_loss_check,
         dict(x=_X, y=_Y, hidden_size=5, num_classes=10, std=1e-4, reg=1e3, seeds=[0, 1]),
     ),
-    (torch_state.torch_state, dict(seed=0)),
-    (torch_state.global_torch_state, dict()),
     (recipe.label_entropy, dict(y=_Y)),
     (
         recipe.recipe_baselines,

@@ -21,6 +21,7 @@ from course_utils import (
     stacked,
     stats,
     tables,
+    torch_state,
     training,
     validation,
 )
@@ -33,6 +34,7 @@ MODULES = [
     "course_utils.models",
     "course_utils.lean_sgd",
     "course_utils.stacked",
+    "course_utils.torch_state",
     "course_utils.splitting",
     "course_utils.stats",
     "course_utils.tables",
@@ -85,6 +87,8 @@ CASES = [
     (data.load_sample_photos, dict()),
     (data.load_cifar10, dict(root=_fake_cifar10(), download=False, verify=False)),
     (data.load_dataset, dict(name="digits", max_train=64, max_val=32, seed=0)),
+    (torch_state.torch_state, dict(threads=1, seed=0, dtype="float32")),
+    (torch_state.global_torch_state, dict()),
     (splitting.stratified_split, dict(y=np.repeat(np.arange(3), 4), validation=0.5, seed=0)),
     (network.forward, dict(x=_X, weights=_W, activation="tanh")),
     (

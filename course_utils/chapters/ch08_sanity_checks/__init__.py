@@ -11,8 +11,6 @@ subset) and :mod:`course_utils.gradcheck` (numerical gradients); here:
   shuffled-label control (``recipe_baselines``), the backprop dependency check
   (``batch_dependency``, and the bug it catches, ``TransposeByView``);
 - ``depth_check.py``: a correct gradient's relative error against depth (CS231n);
-- ``torch_state.py``: ``torch_state(seed)``, a block that leaves torch's global state as it
-  found it (generator, threads, default dtype, grad mode);
 - ``figures.py``: the explorer's view (``StepView``) and ``decade_ticks`` for log axes;
 - ``explorer.py``: the step-size explorer;
 - ``checks.py``: the visible check of its exercise (``numerical_gradient``).

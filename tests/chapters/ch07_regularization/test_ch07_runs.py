@@ -514,29 +514,6 @@ def test_dropout_penalty_is_the_variance_dropout_adds():
 
 
 # ---------------------------------------------------------------- global torch state
-def test_torch_state_restores_threads_dtype_and_generator():
-    from course_utils.chapters.ch07_regularization.torch_state import torch_state
-
-    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    with torch_state(threads=2, seed=0, dtype="float64"):
-        assert torch.get_num_threads() == 2 and torch.get_default_dtype() == torch.float64
-        first = torch.rand(2)
-        torch.set_num_threads(3)  # whatever the block does, it is undone
-    assert torch.get_num_threads() == threads and torch.get_default_dtype() == dtype
-    torch.testing.assert_close(torch.rand(3), expected)  # the generator continues as before
-    torch.manual_seed(0)
-    torch.testing.assert_close(first, torch.rand(2, dtype=torch.float64))
-    with pytest.raises(RuntimeError), torch_state(seed=1):
-        raise RuntimeError("inside")
-    assert torch.get_num_threads() == threads
-    with pytest.raises(ValueError, match="dtype must be one of"):
-        with torch_state(dtype="int8"):
-            pass
-
-
 def test_notebook_leaves_torch_global_state_alone():
     """No cell sets threads, dtype or the seed except inside torch_state."""
     nb = nbformat.read(NOTEBOOK, as_version=4)

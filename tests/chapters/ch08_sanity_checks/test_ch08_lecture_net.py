@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from course_utils.chapters.ch08_sanity_checks import lecture_net
-from course_utils.chapters.ch08_sanity_checks.torch_state import global_torch_state, torch_state
+from course_utils.torch_state import global_torch_state
 
 SEED = 0
 
@@ -107,29 +107,6 @@ def test_lecture_net_rejects_bad_input():
         lecture_net.two_layer_loss(np.zeros((2, 4)), {"W1": model["W1"]}, [0, 1])
     with pytest.raises(ValueError, match="n must be between 1 and 5000"):
         lecture_net.cifar_shaped_inputs(10**9)
-
-
-# ---------------------------------------------------------------- torch_state
-def test_torch_state_restores_everything():
-    before = global_torch_state()
-    with torch_state(seed=3):
-        first = torch.nn.Linear(4, 2).weight.detach().clone()
-        torch.set_num_threads(1)
-        torch.set_default_dtype(torch.float64)
-        torch.set_grad_enabled(False)
-    assert global_torch_state() == before
-    with torch_state(seed=3):
-        again = torch.nn.Linear(4, 2).weight.detach().clone()
-    assert torch.equal(first, again)  # seeded: the same layer every time
-    with pytest.raises(RuntimeError), torch_state(seed=1):
-        torch.set_default_dtype(torch.float64)
-        raise RuntimeError("the state is restored on errors too")
-    assert global_torch_state() == before
-
-
-def test_torch_state_rejects_bad_seed():
-    with pytest.raises(ValueError, match="seed must be between 0 and"):
-        torch_state(seed=-1)  # checked at the call, before the block
 
 
 def test_the_notebooks_torch_calls_leave_global_state_alone(digits_dataset):

@@ -202,7 +202,7 @@ def test_batch_dependency_bad_input():
 def test_torch_autograd_gradcheck_as_quoted():
     """The call the "In practice" section quotes returns True (the notebook does not run it:
     its first use imports SymPy)."""
-    from course_utils.chapters.ch08_sanity_checks.torch_state import torch_state
+    from course_utils.torch_state import torch_state
 
     with torch_state(seed=SEED):
         layer = torch.nn.Linear(5, 3).double()
