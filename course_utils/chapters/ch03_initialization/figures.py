@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from course_utils.plots import LayerHistogramFigure, check_axes, check_figure_size
 from course_utils.validation import check_sequence
 
-__all__ = ["tidy_std_axis", "layer_histograms"]
+__all__ = ["tidy_std_axis", "layer_histograms", "plot_training_curves"]
 
 
 def _plain(value: float, _position=None) -> str:
@@ -85,3 +85,51 @@ def layer_histograms(
     plot.set_title(title)
     tidy_std_axis(plot.std_axes)
     return figure
+
+
+def plot_training_curves(runs, ax: Axes) -> list:
+    """Training loss against step, one line per initialisation (median over seeds), with
+    each seed's run as a thin line of the same colour.
+
+    Parameters
+    ----------
+    runs : TrainingRuns
+        What :func:`.runs_training.train_inits` returned.
+    ax : matplotlib.axes.Axes
+
+    Returns
+    -------
+    list of Line2D
+        The median lines, one per initialisation.
+    """
+    check_axes("ax", ax)
+    for attr in ("names", "steps", "train_loss"):
+        if not hasattr(runs, attr):
+            raise ValueError(f"runs must be what train_inits returned; it has no {attr!r}")
+    lines = []
+    for i, name in enumerate(runs.names):
+        colour = f"C{i}"
+        for seed_loss in runs.train_loss[i]:
+            ax.plot(runs.steps, seed_loss, color=colour, lw=0.6, alpha=0.35)
+        (line,) = ax.plot(
+            runs.steps, np.median(runs.train_loss[i], axis=0), color=colour, lw=2, label=name
+        )
+        lines.append(line)
+    ax.axhline(math.log(10), color="0.5", lw=0.8, ls="--")
+    ax.text(
+        runs.steps[-1],
+        math.log(10),
+        "ln 10: chance",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="0.4",
+    )
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(runs.steps[0], runs.steps[-1])
+    ax.set_xlabel("SGD step")
+    ax.set_ylabel("training loss (cross-entropy)")
+    ax.legend(fontsize=8, loc="lower left")
+    return lines

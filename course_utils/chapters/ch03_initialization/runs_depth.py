@@ -3,6 +3,8 @@ r"""Chapter 03 in deeper networks: the per-layer factors compound.
 - :func:`deeper_gradients`: the lecture's tanh network at depth 6 and at a larger depth,
   with the chapter's three scales :math:`\sigma\sqrt{n}` (0.64, 1, 3.2): the weight
   gradient of the first and of the last layer (:func:`.runs.gradient_sizes`).
+- :func:`residual_stream_std`: a residual stream at initialisation, with GPT-2's
+  :math:`1/\sqrt{N}` on the branches, without it, and with Fixup's zero branches.
 - :func:`matrix_product_norms`: d2l's experiment (Zhang et al., *Dive into Deep Learning*,
   section 5.4): multiply many random matrices and watch the entries of the product; the
   backward pass of a linear network is such a product.
@@ -30,6 +32,7 @@ __all__ = [
     "DeeperGradients",
     "deeper_gradients",
     "matrix_product_norms",
+    "residual_stream_std",
 ]
 
 #: sigma * sqrt(n) of the chapter's three tanh cases at the lecture's width 4096.
@@ -160,3 +163,51 @@ def _multiply(product, log10_scale, rngs, size, std):
     rms = np.sqrt(np.mean(product**2, axis=(1, 2)))
     product /= rms[:, None, None]
     return product, log10_scale + np.log10(rms)
+
+
+def residual_stream_std(
+    n_branches: int, branch_scale: float, width: int = 256, n_samples: int = 64, seed: int = 0
+) -> np.ndarray:
+    r"""Std of a pre-norm residual stream, block by block, at initialisation.
+
+    :math:`x_0 \sim N(0, 1)`, then for :math:`k = 1, \dots, N`:
+    :math:`x_k = x_{k-1} + s\,\mathrm{relu}(\hat x_{k-1} W_1) W_2`, with :math:`\hat x` each
+    row of :math:`x` normalised to mean 0 and std 1 (the LayerNorm before every branch of
+    GPT-2), :math:`W_1` Kaiming (:math:`\sqrt{2/n}`) and :math:`W_2` of std
+    :math:`1/\sqrt{n}`. Every branch adds about unit variance times :math:`s^2`, so the
+    stream's variance grows like :math:`1 + N s^2`: GPT-2's :math:`s = 1/\sqrt{N}`
+    (Radford et al., 2019) keeps it near 2; :math:`s = 0` (Fixup's zero-initialised last
+    layer of a branch, Zhang et al., 2019) keeps the stream at :math:`x_0`.
+
+    Parameters
+    ----------
+    n_branches : int
+        :math:`N`, 1 to 200.
+    branch_scale : float
+        :math:`s \ge 0`.
+    width, n_samples : int
+        The stream is ``(n_samples, width)``; width 2 to 1024, 1 to 1024 samples.
+    seed : int
+
+    Returns
+    -------
+    ndarray, shape (N + 1,)
+        The std of :math:`x_0, x_1, \dots, x_N` (float64).
+    """
+    n_branches = check_int("n_branches", n_branches, 1, 200)
+    branch_scale = check_real("branch_scale", branch_scale, 0, 1e3)
+    width = check_int("width", width, 2, 1024)
+    n_samples = check_int("n_samples", n_samples, 1, 1024)
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    check_work("this residual stream", n_branches * n_samples * width * width * 2)
+    rng = np.random.default_rng([seed, 6, width])
+    x = rng.standard_normal((n_samples, width))
+    stds = [x.std()]
+    with threadpool_limits(1):
+        for _ in range(n_branches):
+            w1 = rng.standard_normal((width, width)) * math.sqrt(2 / width)
+            w2 = rng.standard_normal((width, width)) / math.sqrt(width)
+            normed = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+            x = x + branch_scale * (np.maximum(normed @ w1, 0.0) @ w2)
+            stds.append(x.std())
+    return np.array(stds)

@@ -91,3 +91,21 @@ def test_tidy_std_axis_needs_a_log_axis():
         figures.tidy_std_axis(ax)
     with pytest.raises(ValueError, match="ax must be a matplotlib Axes"):
         figures.tidy_std_axis("not an axes")
+
+
+def test_residual_stream_grows_without_scaling_and_stays_with_gpt2_or_fixup():
+    n = 48
+    plain = runs_depth.residual_stream_std(n, 1.0, width=128, n_samples=32)
+    gpt2 = runs_depth.residual_stream_std(n, 1 / np.sqrt(n), width=128, n_samples=32)
+    fixup = runs_depth.residual_stream_std(n, 0.0, width=128, n_samples=32)
+    # variance ~ 1 + k: std ~ 3.6 after 12 branches, ~7 after 48
+    assert 3.0 < plain[12] < 4.2 and 6.0 < plain[48] < 8.0
+    assert 1.2 < gpt2[48] < 1.6  # ~sqrt(2)
+    assert np.all(fixup == fixup[0])  # the stream is the input
+
+
+def test_residual_stream_std_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="branch_scale"):
+        runs_depth.residual_stream_std(4, -1.0)
+    with pytest.raises(ValueError, match="n_branches"):
+        runs_depth.residual_stream_std(0, 1.0)
