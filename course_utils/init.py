@@ -47,6 +47,7 @@ __all__ = [
     "calculate_gain",
     "conv_fans",
     "torch_linear_default_std",
+    "truncated_normal_std",
 ]
 
 #: Initialisation schemes accepted by :func:`init_std` and :func:`sample_weights`.
@@ -252,3 +253,50 @@ def torch_linear_default_std(fan_in: int) -> float:
     """
     fan_in = _check_fan("fan_in", fan_in)
     return init_std("kaiming", fan_in, 1, gain=calculate_gain("leaky_relu", math.sqrt(5.0)))
+
+
+def truncated_normal_std(a: float = -2.0, b: float = 2.0) -> float:
+    r"""Std of :math:`N(0, 1)` truncated to :math:`[a, b]` (values outside redrawn).
+
+    With :math:`\phi`, :math:`\Phi` the standard normal density and distribution function and
+    :math:`Z = \Phi(b) - \Phi(a)`,
+
+    .. math::
+
+        \operatorname{Var} = 1 + \frac{a\phi(a) - b\phi(b)}{Z}
+        - \left(\frac{\phi(a) - \phi(b)}{Z}\right)^2.
+
+    At :math:`\pm 2` it is 0.880: ``torch.nn.init.trunc_normal_(w, std=s, a=-2 * s,
+    b=2 * s)`` draws weights of std :math:`0.88\,s`, not :math:`s`; TensorFlow's
+    ``VarianceScaling(distribution="truncated_normal")`` divides by 0.8796 to make up for
+    it. Note that torch's ``a`` and ``b`` are absolute bounds (default :math:`\pm 2`), not
+    multiples of ``std``: with ``std=0.02`` the default truncates nothing.
+
+    Parameters
+    ----------
+    a, b : float
+        Bounds in units of the std, :math:`-10 \le a < b \le 10`.
+
+    Returns
+    -------
+    float
+    """
+    a = check_real("a", a, -10.0, 10.0)
+    b = check_real("b", b, -10.0, 10.0)
+    if not a < b:
+        raise ValueError(f"a must be smaller than b; got a={a!r}, b={b!r}")
+
+    def phi(x):
+        return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+    def cdf(x):
+        return 0.5 * math.erfc(-x / math.sqrt(2))
+
+    z = cdf(b) - cdf(a)
+    if z < 1e-12:
+        raise ValueError(
+            f"[a, b] = [{a!r}, {b!r}] holds almost no probability: choose wider bounds"
+        )
+    mean = (phi(a) - phi(b)) / z
+    var = 1 + (a * phi(a) - b * phi(b)) / z - mean * mean
+    return math.sqrt(max(var, 0.0))

@@ -95,3 +95,22 @@ def test_sample_weights_refuses_huge_matrices():
 def test_helpers_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_truncated_normal_std_matches_scipy_and_torch():
+    from scipy.stats import truncnorm
+
+    for a, b in [(-2, 2), (-3, 3), (-1, 1), (0, 10), (-0.5, 2.5)]:
+        assert init.truncated_normal_std(a, b) == pytest.approx(truncnorm(a, b).std(), rel=1e-9)
+    torch = pytest.importorskip("torch")
+    w = torch.empty(1000, 1000, dtype=torch.float64)
+    torch.manual_seed(0)
+    torch.nn.init.trunc_normal_(w, std=1.0, a=-2.0, b=2.0)
+    assert w.std().item() == pytest.approx(init.truncated_normal_std(-2, 2), rel=0.01)
+
+
+def test_truncated_normal_std_rejects_bad_bounds():
+    with pytest.raises(ValueError, match="a must be smaller than b"):
+        init.truncated_normal_std(1.0, 1.0)
+    with pytest.raises(ValueError, match="almost no probability"):
+        init.truncated_normal_std(9.0, 10.0)

@@ -2,11 +2,14 @@
 tests/test_fuzz.py."""
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from course_utils import init as I
 from course_utils import weight_cache as W
-from course_utils.chapters.ch03_initialization import checks, explorer, runs
+from course_utils.chapters.ch03_initialization import checks, explorer, figures, runs
+from course_utils.chapters.ch03_initialization import runs_depth as D
 from course_utils.chapters.ch03_initialization import runs_symmetry as S
+from course_utils.chapters.ch03_initialization import runs_training as T
 
 MODULES = [
     "course_utils.init",
@@ -15,9 +18,22 @@ MODULES = [
     "course_utils.chapters.ch03_initialization.runs_symmetry",
     "course_utils.chapters.ch03_initialization.explorer",
     "course_utils.chapters.ch03_initialization.checks",
+    "course_utils.chapters.ch03_initialization.figures",
+    "course_utils.chapters.ch03_initialization.runs_depth",
+    "course_utils.chapters.ch03_initialization.runs_training",
 ]
 
 SMALL = runs.Experiment(depth=2, width=64, n_samples=4)
+
+
+def _log_axes():
+    ax = Figure().add_subplot()
+    ax.set_yscale("log")
+    ax.set_ylim(0.01, 1.0)
+    return ax
+
+
+TINY_TRAINING = T.train_inits({"a": 1.0}, seeds=[0], depth=1, width=4, steps=2, record_every=1)
 
 
 def _xavier(fan_in, fan_out, gain=1.0):
@@ -87,6 +103,34 @@ CASES = [
     (checks.init_std_mistake, dict(name="xavier_std", got=0.1, fan_in=64, fan_out=32, gain=1.0)),
     (checks.check_init_std_functions, dict(xavier_std=_xavier, kaiming_std=_kaiming)),
     (checks.last_layer_std, dict(sigma=0.05, activation="tanh", depth=2, width=64, seed=0)),
+    (I.truncated_normal_std, dict(a=-2.0, b=2.0)),
+    (figures.tidy_std_axis, dict(ax=_log_axes())),
+    (
+        figures.layer_histograms,
+        dict(
+            activations=[np.ones((2, 3)) * 0.1], activation="tanh", title="", figsize=(4, 3), dpi=50
+        ),
+    ),
+    (figures.plot_training_curves, dict(runs=TINY_TRAINING, ax=Figure().add_subplot())),
+    (D.deeper_gradients, dict(gains={"a": 1.0}, depths=(2,), width=16, n_samples=2, seed=0)),
+    (D.matrix_product_norms, dict(size=3, std=1.0, n_matrices=3, seeds=[0])),
+    (
+        D.residual_stream_std,
+        dict(n_branches=2, branch_scale=0.5, width=8, n_samples=2, seed=0),
+    ),
+    (
+        T.train_inits,
+        dict(
+            gains={"a": 1.0},
+            seeds=[0],
+            depth=1,
+            width=4,
+            steps=2,
+            lr=0.1,
+            batch_size=8,
+            record_every=1,
+        ),
+    ),
 ]
 EXEMPT = {
     runs.GradientSignals: "a result dataclass (fields are arrays the runs compute)",
@@ -94,6 +138,8 @@ EXEMPT = {
     runs.SecondMoments: "a result dataclass",
     runs.VarianceGains: "a result dataclass of two floats",
     S.SymmetryOverSeeds: "a result dataclass",
+    D.DeeperGradients: "a result dataclass",
+    T.TrainingRuns: "a result dataclass",
     checks.std_search_mistake: "a hint for a wrong answer: runs up to seven 6 x 512 networks "
     "(a second per call, too slow to fuzz; its arguments are the "
     "checked ones of last_layer_std)",

@@ -178,7 +178,17 @@ def check_init_std_functions(xavier_std: Callable, kaiming_std: Callable) -> Non
 
 #: Chapter 03's second exercise: (target, activation, depth, width) searched by the visible
 #: check, and targets a network cannot reach.
-STD_SEARCH_CASES = ((0.5, "tanh", 6, 512), (0.8, "relu", 4, 256), (1.5, "relu", 3, 128))
+#: The cases need sigma * sqrt(width) of about 1.29, 1.40, 1.79, then 4.37 (a tanh target
+#: near 1 needs saturating weights) and 0.354 (a small ReLU target): the two extremes of the
+#: hidden tests and of the grader (tools/grading/exercises/ch03.py), so a search whose range
+#: misses one of them (e.g. [0.3, 3] / sqrt(width)) fails here too, and no right one does.
+STD_SEARCH_CASES = (
+    (0.5, "tanh", 6, 512),
+    (0.8, "relu", 4, 256),
+    (1.5, "relu", 3, 128),
+    (0.9, "tanh", 6, 512),
+    (0.05, "relu", 2, 128),
+)
 STD_SEARCH_UNREACHABLE = ((1.0, "tanh"), (0.0, "relu"))
 STD_SEARCH_REL_TOL = 0.01
 
@@ -188,6 +198,23 @@ def last_layer_std(sigma: float, activation: str, depth: int, width: int, seed: 
     "normal", sigma, seed)``: what the second exercise aims at."""
     acts = forward_activations(depth, width, 16, activation, "normal", sigma, seed)
     return float(layer_stats(acts).std[-1])
+
+
+def _needed_sigma(target, activation, depth, width, seed) -> float | None:
+    """The std that reaches ``target`` (bisection on a log scale over 1e-2 to 1e2 times
+    1/sqrt(width), to 0.1%), or None if none in that range does."""
+    lo, hi = 0.01 / math.sqrt(width), 100 / math.sqrt(width)
+    if not last_layer_std(lo, activation, depth, width, seed) < target:
+        return None
+    if not last_layer_std(hi, activation, depth, width, seed) >= target:
+        return None
+    while hi / lo > 1.001:
+        mid = math.sqrt(lo * hi)
+        if last_layer_std(mid, activation, depth, width, seed) < target:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
 
 
 def std_search_mistake(
@@ -217,11 +244,17 @@ def std_search_mistake(
         return "This σ gives the FIRST layer the target std: measure the last layer (std[-1])."
     if hits(last_layer_std(sigma, activation, depth, 16, seed)):
         return "This σ was found with 16 units per layer: 16 is the batch, width is the layer."
-    got = last_layer_std(sigma, activation, depth, width, seed)
-    if math.isclose(got, target, rel_tol=0.1):
+    needed = _needed_sigma(target, activation, depth, width, seed)
+    if needed is not None and abs(math.log(sigma / needed)) > math.log(1.002):
+        # Measured right, but not where the answer is: a range too narrow, or stopped early.
+        side = "below" if sigma < needed else "above"
+        root_w = math.sqrt(width)
         return (
-            "Close, but outside 1%: narrow the search further (σ known to 0.1% keeps the "
-            "last layer's std within about 0.6%)."
+            f"Your σ = {sigma * root_w:.3g}/sqrt({width}) is {abs(sigma / needed - 1):.0%} "
+            f"{side} the σ that reaches the target, about {needed * root_w:.3g}/sqrt({width}). "
+            "If your search range does not reach it, widen it (a tanh target near 1 needs "
+            "σ·sqrt(width) above 4, a small ReLU target one below 1); if it does, narrow the "
+            "search further (σ known to 0.1% keeps the last layer's std within about 0.6%)."
         )
     return "Is the std measured on the last layer, with this activation, depth and width?"
 

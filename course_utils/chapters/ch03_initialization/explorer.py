@@ -10,6 +10,7 @@ import ipywidgets
 import numpy as np
 
 from course_utils import weight_cache
+from course_utils.chapters.ch03_initialization.figures import tidy_std_axis
 from course_utils.chapters.ch03_initialization.runs import Experiment, forward_pass
 from course_utils.init import SCHEMES, init_std
 from course_utils.plots import HIST_RANGE, STD_RANGE, LayerHistogramFigure
@@ -63,15 +64,18 @@ class InitExplorer(Explorer):
         check_start(controls, start)  # before the figure: a mistake costs no drawing
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display
-        self.view = LayerHistogramFigure(
-            new_figure(figsize, dpi),
-            MAX_DEPTH,
-            activation,
-            animated=True,
-            std_range=STD_RANGE,
-            std_labels=False,
-        )
+        # As many panels as the starting depth, so the first picture (the notebook's stored
+        # snapshot) has no empty ones; a deeper network lays out all MAX_DEPTH, once.
+        self.view = self._new_view(new_figure(figsize, dpi), depth, activation)
         super().__init__(controls, self.view.figure, **start)
+
+    @staticmethod
+    def _new_view(figure, panels, activation) -> LayerHistogramFigure:
+        view = LayerHistogramFigure(
+            figure, panels, activation, animated=True, std_range=STD_RANGE, std_labels=False
+        )
+        tidy_std_axis(view.std_axes)
+        return view
 
     may_ignore = ("std",)
 
@@ -121,6 +125,9 @@ class InitExplorer(Explorer):
         return steps
 
     def render(self, result, scheme, std, activation, depth, width) -> list:
+        if depth > self.view.panels:  # new axes: from now on every depth fits
+            self.view = self._new_view(self.figure, MAX_DEPTH, activation)
+            self.request_full_draw()
         if self.view.set_activation(activation):
             self.request_full_draw()  # new histogram range: new ticks
         if self.view.set_title(
@@ -137,7 +144,8 @@ class InitExplorer(Explorer):
         )
 
     def background_key(self, scheme, std, activation, depth, width):
-        return activation  # the histograms' range and the title; the rest is animated
+        # The layout, the histograms' range and the title; the rest is animated.
+        return activation, self.view.panels
 
     def warning(self, result) -> str:
         for layer, a in enumerate(result, start=1):

@@ -237,7 +237,8 @@ def test_std_search_check_states_what_is_wrong(capsys):
     with pytest.raises(
         AssertionError,
         match=r"gives a last-layer std of 0.2\d+, not 0.5 "
-        r"\(relative tolerance 0.01\)\. Is the std",
+        r"\(relative tolerance 0.01\)\. Your σ = 1/sqrt\(512\) is 22% below the σ that "
+        r"reaches the target, about 1.29/sqrt\(512\)",
     ):
         check_std_search(xavier)
     assert "WRONG std_for_last_layer(0.5, 'tanh', depth=6, width=512) = 0.04419" in (
@@ -349,6 +350,18 @@ STD_SEARCH_WRONG = {
     ),
     "returns the variance": (_search(RIGHT_TARGETS, result="lo * hi"), "σ²"),
     "stops too early": (_search(RIGHT_TARGETS).replace("1.001", "1.3"), "narrow the search"),
+    "searches only [0.3, 3] / sqrt(width)": (
+        _search(RIGHT_TARGETS).replace("0.1 / math", "0.3 / math").replace("10 / math", "3 / math"),
+        "If your search range does not reach it, widen it",
+    ),
+    "searches only [0.4, 10] / sqrt(width)": (
+        _search(RIGHT_TARGETS).replace("0.1 / math", "0.4 / math"),
+        "If your search range does not reach it, widen it",
+    ),
+    "searches only [0.1, 3] / sqrt(width)": (
+        _search(RIGHT_TARGETS).replace("10 / math", "3 / math"),
+        "If your search range does not reach it, widen it",
+    ),
     "returns a string": (
         _search(RIGHT_TARGETS, result="str(math.sqrt(lo * hi))"),
         "positive number",

@@ -106,27 +106,44 @@ def test_a_sequence_of_moves_matches_direct_calls(explorer):
         assert_result_matches(explorer)
 
 
-def test_only_a_new_activation_redraws_the_whole_figure_and_only_once(explorer):
+def test_only_a_new_activation_or_a_first_deeper_network_redraws_the_whole_figure(explorer):
     figure, axes = explorer.figure, list(explorer.figure.axes)
+    assert len(explorer.view.hist_axes) == 4  # the starting depth: no empty panel
     full = count_full_draws(explorer)
     for name, value in [
         ("std", 0.05),
         ("std", 0.03),
         ("width", 1024),
-        ("depth", 9),
         ("depth", 2),
+        ("depth", 4),
         ("width", 64),
         ("scheme", "xavier"),
     ]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # all blitted: only the data artists were redrawn
-    explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
+    assert explorer.figure.axes == axes
+    explorer.controls["depth"].value = 9  # deeper than the layout: all 10 panels, once
+    assert full["n"] == 1 and len(explorer.view.hist_axes) == 10
+    axes = list(explorer.figure.axes)
+    for value in (10, 1, 6, 9):
+        explorer.controls["depth"].value = value
     assert full["n"] == 1
+    explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
+    assert full["n"] == 2
     for value in ["tanh", "relu", "tanh"]:  # layouts seen before: their bitmaps are kept
         explorer.controls["activation"].value = value
-    assert full["n"] == 1
-    assert explorer.figure is figure and explorer.figure.axes == axes  # same axes throughout
+    assert full["n"] == 2
+    assert explorer.figure is figure and explorer.figure.axes == axes  # same axes since
     assert figure.axes[0].get_xlim() == (-1.0, 1.0)
+
+
+def test_the_std_axis_is_labelled_with_plain_numbers(explorer):
+    ax = explorer.view.std_axes
+    assert ax.get_ylabel() == "std of a"
+    explorer.figure.canvas.draw()
+    lo, hi = ax.get_ylim()
+    shown = [t.get_text() for t in ax.get_yticklabels() if lo <= t.get_position()[1] <= hi]
+    assert shown == ["0.001", "0.01", "0.1", "1"]
 
 
 def test_what_is_drawn_is_the_new_result(explorer):
@@ -138,7 +155,9 @@ def test_what_is_drawn_is_the_new_result(explorer):
     np.testing.assert_allclose(
         view.std_line.get_ydata(), layer_stats(explorer.result).std, rtol=1e-6
     )
-    assert [c.get_visible() for c in view.covers] == [False] * 4 + [True] * 6
+    assert [c.get_visible() for c in view.covers] == [False] * 4
+    explorer.controls["depth"].value = 7
+    assert [c.get_visible() for c in explorer.view.covers] == [False] * 7 + [True] * 3
 
 
 def test_std_typed_as_zero_shows_a_message_not_a_traceback(explorer):
