@@ -81,7 +81,10 @@ def test_what_is_drawn_is_the_output_histogram(explorer):
 
 def test_summary_reports_saturation_and_dead_units(explorer):
     explorer.controls["scale"].value = 10.0
-    assert f"saturated (|f'(z)| < 0.01): {explorer.result.saturated:.1%}" in explorer.summary
+    assert (
+        f"saturated (flat tail, |f'(z)| < 0.01): {explorer.result.saturated:.1%}"
+        in explorer.summary
+    )
     assert explorer.result.saturated > 0.6
     assert explorer.message == (
         f"{explorer.result.saturated:.0%} of the units are saturated: "
