@@ -169,3 +169,8 @@ def test_unit_response_sample_is_fixed_and_read_only():
     )
     with pytest.raises(ValueError):
         r1.a[0] = 0.0
+
+
+def test_both_axes_of_the_view_are_labelled(explorer):
+    for ax in (explorer.view.curve_axes, explorer.view.out_axes):
+        assert ax.get_xlabel() and ax.get_ylabel()

@@ -205,3 +205,23 @@ def test_unit_response_counts_saturation_against_the_derivative():
     assert r.saturated == np.mean(np.abs(activations.sigmoid_grad(r.z)) < runs.SATURATION)
     relu = runs.unit_response("relu", 3.0, 1.0, n=5000, seed=2)
     assert relu.dead == np.mean(relu.z <= 0) and relu.saturated == 0
+
+
+def test_saturation_counts_flat_tails_not_the_minimum_of_gelu_and_silu():
+    sigmoid_low, sigmoid_high = runs.saturation_bounds("sigmoid")
+    # sigma'(z) = 0.01 at |z| = 4.595: the tails begin there
+    assert sigmoid_high == pytest.approx(4.595, abs=0.002) and sigmoid_low == -sigmoid_high
+    assert runs.saturation_bounds("leaky_relu") == (-np.inf, np.inf)
+    low, high = runs.saturation_bounds("gelu")
+    assert low < -3 and high == np.inf  # left tail only; the minimum at -0.75 is inside
+    for name, band in (("gelu", (0.002, 0.006)), ("silu", (0.004, 0.011))):
+        r = runs.unit_response(name, 5.0, 0.0, seed=SEED)
+        small = np.mean(np.abs(r.grad) < runs.SATURATION)
+        assert r.saturated + r.near_minimum == pytest.approx(small, abs=1e-12)
+        assert band[0] < r.near_minimum < band[1]  # printed 0.4% and 0.8%
+        near = r.z[(np.abs(r.grad) < runs.SATURATION) & (r.z > low)]
+        assert np.all(np.abs(near - (-0.75 if name == "gelu" else -1.28)) < 0.3)
+    for name in ("tanh", "sigmoid", "elu", "softplus", "relu", "leaky_relu"):
+        assert runs.unit_response(name, 5.0, 0.0, seed=SEED).near_minimum == 0
+    with pytest.raises(ValueError, match="activation must be one of"):
+        runs.saturation_bounds("softmax")
