@@ -224,19 +224,19 @@ def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
     return np.where(bz > threshold, z.dtype.type(1), _logistic(bz))
 
 
-#: SELU's constants (Klambauer, Unterthiner, Mayr & Hochreiter, NeurIPS 2017, eq. 14), the
+#: SELU's constants (Klambauer, Unterthiner, Mayr & Hochreiter, NeurIPS 2017), the
 #: values torch uses: the pair for which N(0, 1) inputs give outputs of mean 0 and variance 1.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(z: np.ndarray) -> np.ndarray:
-    r"""Scaled ELU, :math:`\lambda z` for :math:`z > 0`, else :math:`\lambdalpha(e^z - 1)`,
-    with :data:`SELU_SCALE` :math:`\lambda pprox 1.0507` and :data:`SELU_ALPHA`
-    :math:`lpha pprox 1.6733` (Klambauer et al., NeurIPS 2017; ``torch.nn.functional.selu``).
+    r"""Scaled ELU, :math:`\lambda z` for :math:`z > 0`, else :math:`\lambda\alpha(e^z - 1)`,
+    with :data:`SELU_SCALE` :math:`\lambda \approx 1.0507` and :data:`SELU_ALPHA`
+    :math:`\alpha \approx 1.6733` (Klambauer et al., NeurIPS 2017; ``torch.nn.functional.selu``).
 
     Not in :func:`get`: SELU self-normalises only with its own initialisation (weights of
-    variance :math:`1/n_	ext{in}`), which chapter 01 shows in
+    variance :math:`1/n_\text{in}`), which chapter 01 shows in
     :mod:`course_utils.chapters.ch01_activations.runs_depth`.
     """
     z = _float(z)
@@ -244,8 +244,8 @@ def selu(z: np.ndarray) -> np.ndarray:
 
 
 def selu_grad(z: np.ndarray) -> np.ndarray:
-    r"""Derivative of SELU: :math:`\lambda` for :math:`z > 0`, else :math:`\lambdalpha e^z`
-    (at z = 0, :math:`\lambdalpha`, as torch's autograd)."""
+    r"""Derivative of SELU: :math:`\lambda` for :math:`z > 0`, else :math:`\lambda\alpha e^z`
+    (at z = 0, :math:`\lambda\alpha`, as torch's autograd)."""
     z = _float(z)
     return SELU_SCALE * np.where(z > 0, z.dtype.type(1), SELU_ALPHA * np.exp(np.minimum(z, 0)))
 

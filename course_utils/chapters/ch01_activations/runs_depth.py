@@ -6,7 +6,7 @@ core, :func:`course_utils.network.forward` / :func:`~course_utils.network.backwa
 returns :math:`\lVert\partial L/\partial W_l\rVert` for every layer: the vanishing gradient
 measured, where the text only bounds it by :math:`0.25^n`.
 
-:func:`selu_moment_map` is the map of Klambauer et al. (NeurIPS 2017, eq. 4): the mean and
+:func:`selu_moment_map` is the map of Klambauer et al. (NeurIPS 2017, section 3): the mean and
 variance of a SELU unit's output for inputs of mean :math:`\mu` and variance :math:`\nu`,
 
 .. math:: (\tilde\mu, \tilde\nu) = \bigl(E[\mathrm{selu}(z)],\ \mathrm{Var}[\mathrm{selu}(z)]\bigr),
@@ -168,7 +168,7 @@ def per_layer_factor_over_seeds(
 def selu_moment_map(mean: float, var: float, omega: float = 0.0, tau: float = 1.0) -> tuple:
     r"""Mean and variance of :math:`\mathrm{selu}(z)`, :math:`z \sim N(\mu\omega, \nu\tau)`.
 
-    Klambauer et al. (NeurIPS 2017) eq. 4: the map from one layer's activation moments
+    Klambauer et al. (NeurIPS 2017): the map from one layer's activation moments
     :math:`(\mu, \nu)` to the next's, for a unit whose weights sum to :math:`\omega` with squares
     summing to :math:`\tau`. In closed form, with :math:`m = \mu\omega`,
     :math:`s^2 = \nu\tau` and :math:`\Phi` the normal CDF:

