@@ -158,14 +158,28 @@ def elu(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     :math:`\alpha(e^z - 1)` (Clevert, Unterthiner & Hochreiter, ICLR 2016)."""
     alpha = _check_param("alpha", alpha)
     z = _float(z)
-    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+    return np.where(z > 0, z, alpha * _expm1_nonpositive(np.minimum(z, 0)))
 
 
 def elu_grad(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     r"""Derivative of ELU: 1 for :math:`z > 0`, else :math:`\alpha e^z`."""
     alpha = _check_param("alpha", alpha)
     z = _float(z)
-    return np.where(z > 0, z.dtype.type(1), alpha * np.exp(np.minimum(z, 0)))
+    return np.where(z > 0, z.dtype.type(1), alpha * _exp_nonpositive(np.minimum(z, 0)))
+
+
+def _expm1_nonpositive(z: np.ndarray) -> np.ndarray:
+    """``np.expm1(z)`` for ``z <= 0``: below -40 it is exactly -1 in float32 and float64, so it
+    is not computed there (expm1 is slow far out, and a diverged run lives there)."""
+    out = np.full_like(z, -1)
+    return np.expm1(z, out=out, where=~(z < -40))  # NaN computed through
+
+
+def _exp_nonpositive(z: np.ndarray) -> np.ndarray:
+    """``np.exp(z)`` for ``z <= 0``: below -746 it underflows to exactly 0 (float32 and
+    float64), so it is not computed there (the underflow path is several times slower)."""
+    out = np.zeros_like(z)
+    return np.exp(z, out=out, where=~(z < -746))
 
 
 _SQRT_HALF = math.sqrt(0.5)
