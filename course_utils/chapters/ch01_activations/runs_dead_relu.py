@@ -402,7 +402,8 @@ def over_seeds_table(runs: dict, steps: int = 50) -> str:
 def fixes_table(runs: dict, steps: int = 50) -> str:
     """One row per activation (runs at one learning rate, one list of results per activation):
     the units negative on every image, those passing less than 1% of the gradient on every
-    image, the final loss and the validation accuracy, each ``median (smallest to largest)``.
+    image, the final loss and the validation accuracy, each ``median (smallest to largest)``
+    (the value itself for one seed).
 
     A loss of :data:`DIVERGED` or more (or an overflow) is only counted: the size of a
     diverged run's loss is not a reproducible number.
@@ -421,6 +422,8 @@ def fixes_table(runs: dict, steps: int = 50) -> str:
     steps = check_int("steps", steps, 1)
 
     def cell(values, fmt):
+        if len(values) == 1:  # one seed: the value itself
+            return fmt(values[0])
         s = spread(values)
         return f"{fmt(s.median)} ({fmt(s.min)} to {fmt(s.max)})"
 
@@ -432,7 +435,9 @@ def fixes_table(runs: dict, steps: int = 50) -> str:
         if all(np.isfinite(v) and v < DIVERGED for v in values):
             return cell(values, lambda v: f"{v:.2g}")
         count = sum(not np.isfinite(v) or v >= DIVERGED for v in values)
-        return f"> {DIVERGED:g} in {count} of {len(values)}"
+        return (
+            f"> {DIVERGED:g}" if len(values) == 1 else f"> {DIVERGED:g} in {count} of {len(values)}"
+        )
 
     columns = {
         f"z ≤ 0 on all, step {steps}": [
