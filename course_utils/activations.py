@@ -60,6 +60,10 @@ __all__ = [
     "silu_grad",
     "softplus",
     "softplus_grad",
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "selu",
+    "selu_grad",
     "maxout",
     "maxout_forward",
     "maxout_backward",
@@ -154,14 +158,28 @@ def elu(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     :math:`\alpha(e^z - 1)` (Clevert, Unterthiner & Hochreiter, ICLR 2016)."""
     alpha = _check_param("alpha", alpha)
     z = _float(z)
-    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+    return np.where(z > 0, z, alpha * _expm1_nonpositive(np.minimum(z, 0)))
 
 
 def elu_grad(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     r"""Derivative of ELU: 1 for :math:`z > 0`, else :math:`\alpha e^z`."""
     alpha = _check_param("alpha", alpha)
     z = _float(z)
-    return np.where(z > 0, z.dtype.type(1), alpha * np.exp(np.minimum(z, 0)))
+    return np.where(z > 0, z.dtype.type(1), alpha * _exp_nonpositive(np.minimum(z, 0)))
+
+
+def _expm1_nonpositive(z: np.ndarray) -> np.ndarray:
+    """``np.expm1(z)`` for ``z <= 0``: below -40 it is exactly -1 in float32 and float64, so it
+    is not computed there (expm1 is slow far out, and a diverged run lives there)."""
+    out = np.full_like(z, -1)
+    return np.expm1(z, out=out, where=~(z < -40))  # NaN computed through
+
+
+def _exp_nonpositive(z: np.ndarray) -> np.ndarray:
+    """``np.exp(z)`` for ``z <= 0``: below -746 it underflows to exactly 0 (float32 and
+    float64), so it is not computed there (the underflow path is several times slower)."""
+    out = np.zeros_like(z)
+    return np.exp(z, out=out, where=~(z < -746))
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -218,6 +236,32 @@ def softplus_grad(z: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
     z = _float(z)
     bz = beta * z
     return np.where(bz > threshold, z.dtype.type(1), _logistic(bz))
+
+
+#: SELU's constants (Klambauer, Unterthiner, Mayr & Hochreiter, NeurIPS 2017), the
+#: values torch uses: the pair for which N(0, 1) inputs give outputs of mean 0 and variance 1.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(z: np.ndarray) -> np.ndarray:
+    r"""Scaled ELU, :math:`\lambda z` for :math:`z > 0`, else :math:`\lambda\alpha(e^z - 1)`,
+    with :data:`SELU_SCALE` :math:`\lambda \approx 1.0507` and :data:`SELU_ALPHA`
+    :math:`\alpha \approx 1.6733` (Klambauer et al., NeurIPS 2017; ``torch.nn.functional.selu``).
+
+    Not in :func:`get`: SELU self-normalises only with its own initialisation (weights of
+    variance :math:`1/n_\text{in}`), which chapter 01 shows in
+    :mod:`course_utils.chapters.ch01_activations.runs_depth`.
+    """
+    z = _float(z)
+    return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))
+
+
+def selu_grad(z: np.ndarray) -> np.ndarray:
+    r"""Derivative of SELU: :math:`\lambda` for :math:`z > 0`, else :math:`\lambda\alpha e^z`
+    (at z = 0, :math:`\lambda\alpha`, as torch's autograd)."""
+    z = _float(z)
+    return SELU_SCALE * np.where(z > 0, z.dtype.type(1), SELU_ALPHA * np.exp(np.minimum(z, 0)))
 
 
 # ---------------------------------------------------------------------------- Maxout

@@ -203,3 +203,16 @@ def test_maxout_shapes_are_checked():
         activations.maxout(np.zeros((2, 3)), np.zeros((2, 4, 1)), np.zeros((2, 1)))
     with pytest.raises(ValueError, match="x must have 2 dimension"):
         activations.maxout(np.zeros(3), np.zeros((2, 3, 1)), np.zeros((2, 1)))
+
+
+def test_selu_matches_torch_values_derivative_and_kink():
+    z = np.concatenate([GRID, [0.0]])
+    want_f, want_df = torch_pair(F.selu, z)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        got_f, got_df = activations.selu(z), activations.selu_grad(z)
+    np.testing.assert_allclose(got_f, want_f, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got_df, want_df, rtol=1e-6, atol=1e-6)
+    assert activations.selu(np.float32([1.0])).dtype == np.float32
+    assert "selu" not in activations.NAMES  # needs its own initialisation: not in get()
+    with pytest.raises(ValueError, match="finite"):
+        activations.selu(np.array([np.nan]))

@@ -66,7 +66,7 @@ class ActivationExplorer(Explorer):
         parts = [
             f"z ~ N({bias:.3g}, {scale:.3g}²)",
             f"a: mean {result.mean:.3g}, std {result.std:.3g}",
-            f"saturated (|f'(z)| < {SATURATION:g}): {result.saturated:.1%}",
+            f"saturated (flat tail, |f'(z)| < {SATURATION:g}): {result.saturated:.1%}",
         ]
         if activation == "relu":
             parts.append(f"dead (z ≤ 0, f' = 0): {result.dead:.1%}")

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from course_utils import activations
 from course_utils.chapters.ch01_activations.runs import UnitResponse
+from course_utils.chapters.ch01_activations.runs_zigzag import TEACHER, ZigzagPath, mean_loss_grid
 from course_utils.plots import MAX_BINS, check_figure_size, uniform_bin_counts
 from course_utils.validation import (
     check_array,
@@ -24,11 +25,13 @@ from course_utils.validation import (
 
 __all__ = [
     "CURVE_RANGE",
+    "FIGURE_LEAKY_SLOPE",
     "MAXOUT_EXAMPLE",
     "ACTIVATION_TITLES",
     "OUTPUT_RANGE",
     "activation_curve",
     "plot_activation_functions",
+    "plot_zigzag",
     "ActivationResponseFigure",
 ]
 
@@ -47,6 +50,8 @@ ACTIVATION_TITLES = {
     "silu": "SiLU / Swish",
     "softplus": "softplus",
 }
+#: Leaky ReLU's slope in :func:`plot_activation_functions` (0.01 would look like ReLU).
+FIGURE_LEAKY_SLOPE = 0.1
 #: x-range of each activation's output histogram.
 OUTPUT_RANGE = {
     "tanh": (-1.1, 1.1),
@@ -132,23 +137,90 @@ def plot_activation_functions(
         raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
     rows = max(1, math.ceil(len(names) / 3))
     grid = figure.add_gridspec(
-        rows, 3, left=0.06, right=0.98, bottom=0.06, top=0.93, hspace=0.45, wspace=0.25
+        rows, 3, left=0.08, right=0.98, bottom=0.07, top=0.93, hspace=0.55, wspace=0.25
     )
     z = np.linspace(*CURVE_RANGE, 601)
     for i, name in enumerate(names):
         ax = figure.add_subplot(grid[i // 3, i % 3])
-        f, df = activation_curve(name, z)
+        f, df = activation_curve(name, z, leaky_slope=FIGURE_LEAKY_SLOPE)
         ax.axhline(0, color="0.8", lw=0.8)
         ax.axvline(0, color="0.8", lw=0.8)
         ax.plot(z, f, color="C0", lw=1.8, label="f(z)")
         ax.plot(z, df, color="C3", lw=1.4, ls="--", label="f'(z)")
-        ax.set_title(ACTIVATION_TITLES[name], fontsize=10)
+        title = ACTIVATION_TITLES[name]
+        if name == "leaky_relu":
+            title = f"{title} (α = {FIGURE_LEAKY_SLOPE:g})"
+        ax.set_title(title, fontsize=10)
         ax.set_xlim(*CURVE_RANGE)
         ax.set_ylim(-1.6, 3.2)
+        ax.set_xlabel("z", fontsize=8, labelpad=1)
+        if i % 3 == 0:
+            ax.set_ylabel("f(z), f'(z)", fontsize=8)
         ax.tick_params(labelsize=8)
         if i == 0:
             ax.legend(fontsize=8, loc="upper left", frameon=False)
     figure.suptitle("Activation functions (solid) and their derivatives (dashed)", fontsize=11)
+    return figure
+
+
+def plot_zigzag(paths, figsize=(9.0, 3.9), dpi: int = 96) -> Figure:
+    """The SGD paths of :func:`.runs_zigzag.zigzag_path` in the (w1, w2) plane, one panel per
+    path, over contour lines of the mean loss on that path's inputs.
+
+    Parameters
+    ----------
+    paths : sequence of ZigzagPath
+        One panel each (1 to 4); the same limits for all, fitted to every path.
+    figsize, dpi
+        Of the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+
+    def check_path(name, value):
+        if not isinstance(value, ZigzagPath):
+            raise ValueError(f"{name} must be a ZigzagPath; got {type(value).__name__}")
+        return value
+
+    paths = check_sequence("paths", paths, check_path, max_len=4)
+    check_real("dpi", dpi, low=10)
+    check_figure_size(figsize, dpi)
+    figure = Figure(figsize=figsize, dpi=dpi)
+    everything = np.vstack([p.weights for p in paths] + [np.array([TEACHER])])
+    low, high = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.08 * (high - low).max() + 0.3
+    w1 = np.linspace(low[0] - pad, high[0] + pad, 80)
+    w2 = np.linspace(low[1] - pad, high[1] + pad, 80)
+    axes = figure.subplots(1, len(paths), sharex=True, sharey=True)
+    axes = np.atleast_1d(axes)
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.08)
+    for ax, path in zip(axes, paths):
+        loss = mean_loss_grid(path.inputs, w1, w2)
+        ax.contour(
+            w1, w2, loss, levels=np.geomspace(0.002, loss.max(), 9), colors="0.75", linewidths=0.7
+        )
+        ax.plot(*path.weights.T, color="C3" if not path.centred else "C0", lw=1.1, marker=".", ms=3)
+        ax.plot(0, 0, "ko", ms=5)
+        ax.plot(*TEACHER, "k*", ms=11, label="optimum w*")
+        ax.set_xlim(w1[0], w1[-1])
+        ax.set_ylim(w2[0], w2[-1])
+        ax.set_xlabel("weight w₁", fontsize=9)
+        kind = "centred inputs σ(u) − ½" if path.centred else "all-positive inputs σ(u)"
+        ax.set_title(
+            f"{kind}: {path.same_direction:.0%} of steps\nmove w₁, w₂ the same way "
+            f"(η = {path.lr:g}, {len(path.weights) - 1} steps)",
+            fontsize=9,
+        )
+        ax.tick_params(labelsize=8)
+    axes[0].set_ylabel("weight w₂", fontsize=9)
+    axes[0].legend(fontsize=8, loc="lower left", frameon=False)
+    figure.suptitle(
+        "SGD on the two weights of one sigmoid unit, from (0, 0) to w* = (3, −3); "
+        "grey: loss contours",
+        fontsize=10,
+    )
     return figure
 
 
@@ -171,10 +243,10 @@ class ActivationResponseFigure:
         self.bins = check_int("bins", bins, 1, MAX_BINS)
         width, height = figure.get_size_inches()
         self.curve_axes = figure.add_axes(
-            _inches(figure, 0.5, 0.45, width / 2 - 0.75, height - 0.8)
+            _inches(figure, 0.65, 0.45, width / 2 - 0.9, height - 0.8)
         )
         self.out_axes = figure.add_axes(
-            _inches(figure, width / 2 + 0.35, 0.45, width / 2 - 0.55, height - 0.8)
+            _inches(figure, width / 2 + 0.6, 0.45, width / 2 - 0.75, height - 0.8)
         )
         self.z_edges = np.linspace(*CURVE_RANGE, self.bins + 1)
         self.z_bars = self.curve_axes.stairs(
@@ -196,9 +268,10 @@ class ActivationResponseFigure:
         self.curve_axes.set_xlim(*CURVE_RANGE)
         self.curve_axes.set_ylim(-1.6, 3.2)
         self.curve_axes.set_xlabel("pre-activation z", fontsize=9)
+        self.curve_axes.set_ylabel("f(z), f'(z); z histogram (peak = 3)", fontsize=8)
         self.out_axes.set_ylim(0, 1.05)
-        self.out_axes.set_yticks([])
         self.out_axes.set_xlabel("output a = f(z)", fontsize=9)
+        self.out_axes.set_ylabel("count / largest count", fontsize=8)
         for ax in (self.curve_axes, self.out_axes):
             ax.tick_params(labelsize=8)
         self._curves = []

@@ -13,6 +13,7 @@ and dead units (the notebook's table and the explorer).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,7 @@ from course_utils.validation import (
 __all__ = [
     "SATURATION",
     "MAX_SAMPLES",
+    "saturation_bounds",
     "UnitResponse",
     "unit_response",
     "SignCounts",
@@ -50,6 +52,8 @@ MAX_LAYER_WIDTH = 4096
 #: Saturation threshold: a unit whose local gradient |f'(z)| is below it passes back less
 #: than 1% of the gradient it receives.
 SATURATION = 0.01
+#: Half-width of the grid on which :func:`saturation_bounds` finds the tails, and its step.
+_TAIL_GRID = (60.0, 1e-3)
 #: Size of the explorer's normal sample: a million float64 values and their three images
 #: (z, a, f'(z)) take 32 MB and about 50 ms per move.
 MAX_SAMPLES = 1_000_000
@@ -70,6 +74,44 @@ def _standard_normal(n: int, seed) -> np.ndarray:
     return _NORMAL_CACHE[key]
 
 
+def saturation_bounds(activation: str) -> tuple[float, float]:
+    r"""Where an activation's flat tails begin: ``(low, high)`` such that a unit is saturated
+    when :math:`|f'(z)| <` :data:`SATURATION` and :math:`z < \text{low}` or
+    :math:`z > \text{high}`.
+
+    ``low`` is the smallest and ``high`` the largest z (on a grid of step 0.001 over
+    [-60, 60]) with :math:`|f'(z)| \ge` :data:`SATURATION`: beyond them :math:`|f'|` stays below
+    the threshold all the way out, the flat tail of a sigmoid or tanh, or ELU's and GELU's
+    left side. Between them a small :math:`|f'|` is not saturation: GELU and SiLU have
+    :math:`f' = 0` at their minimum (z = -0.75 and -1.28), where :math:`f` turns, not flattens,
+    and a step of z moves the unit off it. ``(-inf, inf)`` sides mean no tail (ReLU's right
+    side; Leaky ReLU's slope 0.01 is not below the threshold).
+
+    Parameters
+    ----------
+    activation : str
+        One of :data:`course_utils.activations.NAMES`.
+
+    Returns
+    -------
+    low, high : float
+    """
+    activations.get(activation)  # the name's check
+    return _saturation_bounds(activation.lower())
+
+
+@functools.lru_cache(maxsize=None)
+def _saturation_bounds(activation: str) -> tuple[float, float]:
+    half, step = _TAIL_GRID
+    z = np.linspace(-half, half, int(round(2 * half / step)) + 1)
+    passing = np.flatnonzero(np.abs(activations.get(activation)[1](z)) >= SATURATION)
+    if passing.size == 0:
+        return (np.inf, -np.inf)  # never passes 1%: everything is tail
+    low = -np.inf if passing[0] == 0 else round(float(z[passing[0]]), 3)
+    high = np.inf if passing[-1] == z.size - 1 else round(float(z[passing[-1]]), 3)
+    return (low, high)
+
+
 class UnitResponse:
     r"""What an activation does to pre-activations :math:`z \sim N(\text{bias}, \text{scale}^2)`.
 
@@ -78,10 +120,14 @@ class UnitResponse:
     z, a, grad : ndarray, shape (n,)
         The sample, :math:`a = f(z)` and :math:`f'(z)` (read-only).
     saturated : float
-        Share of units with :math:`|f'(z)| <` :data:`SATURATION`, dead units left out.
+        Share of units in a flat tail: :math:`|f'(z)| <` :data:`SATURATION` beyond
+        :func:`saturation_bounds` (not near GELU's or SiLU's minimum); dead units left out.
     dead : float
         Share of units on a side where the derivative is 0 by design (ReLU's
         :math:`z \le 0`); 0 for the other activations, which only saturate.
+    near_minimum : float
+        Share of units with :math:`|f'(z)| <` :data:`SATURATION` that are neither saturated
+        nor dead: near the minimum of GELU or SiLU, where :math:`f'` crosses 0.
     mean, std : float
         Of the outputs ``a``.
     """
@@ -95,6 +141,7 @@ class UnitResponse:
         "grad",
         "saturated",
         "dead",
+        "near_minimum",
         "mean",
         "std",
     )
@@ -104,11 +151,15 @@ class UnitResponse:
         for array in (z, a, grad):
             array.flags.writeable = False
         self.z, self.a, self.grad = z, a, grad
-        small = np.abs(grad) < SATURATION
-        dead = z <= 0 if activation == "relu" else np.zeros(0, dtype=bool)
         n = z.size
-        self.dead = float(np.count_nonzero(dead)) / n
-        self.saturated = float(np.count_nonzero(small)) / n - self.dead  # ReLU: z <= 0 has f' = 0
+        small = np.abs(grad) < SATURATION
+        if activation == "relu":  # z <= 0 has f' = 0 by design: dead, not saturated
+            dead, tail = np.count_nonzero(z <= 0), 0
+        else:
+            low, high = _saturation_bounds(activation)
+            dead, tail = 0, np.count_nonzero(small & ((z < low) | (z > high)))
+        self.dead, self.saturated = float(dead) / n, float(tail) / n
+        self.near_minimum = float(max(np.count_nonzero(small) - tail - dead, 0)) / n
         self.mean, self.std = float(a.mean()), float(a.std())
 
 

@@ -2,10 +2,10 @@ r"""Chapter 01's dead ReLUs (``notebooks/01_activation_functions.ipynb``, sectio
 large update leaves hidden units that never activate again.
 
 :func:`train_relu_classifier` trains a one-hidden-layer ReLU network on the digits
-(:func:`course_utils.data.load_digits`) with plain gradient descent. The hidden layer is the
-course's shared core, :func:`course_utils.network.forward` / :func:`~course_utils.network.backward`
-(a constant 1 appended to the input gives its units a bias); a linear softmax layer on top is
-written out here. After training it counts the hidden units that never activate:
+(:func:`course_utils.data.load_digits`) with plain gradient descent. The hidden layer computes
+what the course's shared core, :func:`course_utils.network.forward` /
+:func:`~course_utils.network.backward`, computes, written out to skip the input's gradient (a
+constant 1 appended to the input gives its units a bias); a linear softmax layer sits on top. After training it counts the hidden units that never activate:
 
 .. math:: \text{dead}_j \iff z_{nj} = x_n^\top w_j \le 0 \text{ for every example } n,
 
@@ -21,13 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from course_utils import network
+from course_utils import activations
 from course_utils.data import Digits, load_digits
 from course_utils.stats import Spread, spread
 from course_utils.tables import format_table
 from course_utils.validation import (
     MAX_SEED,
     check_array,
+    check_choice,
     check_elements,
     check_int,
     check_real,
@@ -38,6 +39,7 @@ from course_utils.validation import (
 )
 
 __all__ = [
+    "check_digits",
     "TrainResult",
     "train_relu_classifier",
     "dead_units",
@@ -46,7 +48,15 @@ __all__ = [
     "dead_at_init_over_seeds",
     "train_over_seeds",
     "over_seeds_table",
+    "FIX_ACTIVATIONS",
+    "DIVERGED",
+    "fixes_table",
 ]
+
+#: A training loss this large (4 times chance's ln 10) counts as diverged in :func:`fixes_table`.
+DIVERGED = 10.0
+#: The activations :func:`train_relu_classifier` accepts besides ReLU: the fixes for dead units.
+FIX_ACTIVATIONS = ("relu", "leaky_relu", "elu")
 
 #: Hidden units of the dead-ReLU network: 4096 columns of float64 weights per seed block
 #: (50 seeds) is 50 x 65 x 4096 x 8 bytes = 106 MB, what a 2 GB server holds beside the rest.
@@ -58,7 +68,7 @@ MAX_RUNS = 100
 
 @dataclass(frozen=True)
 class TrainResult:
-    """One training run.
+    r"""One training run.
 
     Attributes
     ----------
@@ -71,6 +81,12 @@ class TrainResult:
     train_loss : float
         Final cross-entropy on the training set (``nan`` if it overflowed).
     val_accuracy : float
+    activation : str
+        The hidden layer's, one of :data:`FIX_ACTIVATIONS`; for Leaky ReLU and ELU the "dead"
+        shares count units with :math:`z \le 0` on every example, which still get a gradient.
+    no_gradient : float
+        Share of hidden units whose local gradient :math:`|f'(z)|` is below 0.01 on every
+        example after training: dead ReLUs, and ELUs deep in their flat tail.
     """
 
     lr: float
@@ -79,6 +95,8 @@ class TrainResult:
     dead: float
     train_loss: float
     val_accuracy: float
+    activation: str = "relu"
+    no_gradient: float = float("nan")
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,7 +105,9 @@ def _default_digits():
     return load_digits()
 
 
-def _check_digits(digits) -> Digits:
+def check_digits(digits) -> Digits:
+    """``digits`` checked: a :class:`~course_utils.data.Digits`, or None for
+    :func:`course_utils.data.load_digits`'s default split (loaded once per process)."""
     if digits is None:
         return _default_digits()
     if not isinstance(digits, Digits):
@@ -131,7 +151,15 @@ def dead_units(x: np.ndarray, W: np.ndarray) -> np.ndarray:
     x = check_array("x", x, ndim=2)
     W = check_array("W", W, shape=(x.shape[1], None))
     check_elements("x @ W", (len(x), W.shape[1]))
-    return ~((x @ W) > 0).any(axis=0)
+    # float32 first (twice as fast), float64 for the units whose largest z is too close to 0
+    # for float32 to tell its sign: the same answer as the float64 product alone.
+    top = (x.astype(np.float32) @ W.astype(np.float32)).max(axis=0)
+    scale = np.abs(x).sum(axis=1).max() * np.abs(W).max(axis=0)
+    unsure = np.flatnonzero(~(np.abs(top) > 1e-5 * scale))  # NaN and inf included
+    dead = top <= 0
+    if unsure.size:
+        dead[unsure] = ~((x @ W[:, unsure]) > 0).any(axis=0)
+    return dead
 
 
 def _softmax_loss(scores: np.ndarray, y: np.ndarray):
@@ -152,12 +180,16 @@ def _initial_weights(seed, d_in: int, hidden: int, classes: int):
 
 
 def train_relu_classifier(
-    lr: float, hidden: int = 128, steps: int = 50, seed=0, digits=None
+    lr: float, hidden: int = 128, steps: int = 50, seed=0, digits=None, activation="relu"
 ) -> TrainResult:
     r"""Train ``x -> relu(x W1) -> softmax(h W2)`` on the digits by full-batch gradient descent.
 
-    ``W1`` is Kaiming-initialised (std :math:`\sqrt{2/n_\text{in}}`), ``W2`` small; each step
-    is :math:`W \leftarrow W - \eta\,\partial L/\partial W` for the mean cross-entropy.
+    The setting: ``x`` is the 64 pixels (in [0, 1]) and a constant 1, whose row of ``W1`` is the
+    hidden units' bias; ``W1`` (65 x hidden) is Kaiming-initialised, :math:`N(0, 2/65)`, then
+    ``W2`` (hidden x 10, no bias) :math:`N(0, 1/\text{hidden})`, both from ``seed``; the data
+    is :func:`course_utils.data.load_digits`'s stratified 75/25 split (1,347 training and 450
+    validation images). Each step is :math:`W \leftarrow W - \eta\,\partial L/\partial W`
+    for the mean cross-entropy over all training images.
 
     Parameters
     ----------
@@ -172,17 +204,23 @@ def train_relu_classifier(
         Fixes the initial weights.
     digits : Digits, optional
         The data (default :func:`course_utils.data.load_digits`).
+    activation : str
+        One of :data:`FIX_ACTIVATIONS` (default ReLU), with torch's defaults (slope 0.01,
+        alpha 1).
 
     Returns
     -------
     TrainResult
     """
+    check_choice("activation", activation, FIX_ACTIVATIONS)
+    f, df = activations.get(activation)
     seed = check_seed("seed", seed)
-    data = _check_digits(digits)
+    data = check_digits(digits)
     lr = _check_lr("lr", lr)
     hidden, steps = _check_training(hidden, steps, data)
     x, y = _with_bias(data.x_train), data.y_train
     x_all = np.vstack([x, _with_bias(data.x_val)])
+    x_t = np.ascontiguousarray(x.T)  # the same products as x.T, a quarter faster
     W1, W2 = _initial_weights(seed, x.shape[1], hidden, data.num_classes)
     dead_at_init = dead_units(x_all, W1).mean()
     dead_after_first = dead_at_init
@@ -191,17 +229,22 @@ def train_relu_classifier(
     # were 10x slower (threadpoolctl comes with scikit-learn).
     with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):  # huge lr: nan
         for step in range(steps):
-            record = network.forward(x, [W1], "relu")
-            h = record.output
+            # network.forward / network.backward's arithmetic, written out: they would also
+            # compute the gradient for the input x, a third of the work, which nobody needs here.
+            z = x @ W1
+            h = f(z)
             loss, dscores = _softmax_loss(h @ W2, y)
-            grads = network.backward(record, [W1], dscores @ W2.T, "relu")
+            # ReLU: times the mask itself, which is what times relu_grad(z) (its 0/1) computes
+            dz = (dscores @ W2.T) * ((z > 0) if activation == "relu" else df(z))
             W2 = W2 - lr * (h.T @ dscores)
-            W1 = W1 - lr * grads.weight(1)
+            W1 = W1 - lr * (x_t @ dz)
             if step == 0:
                 dead_after_first = dead_units(x_all, W1).mean()
-        h_val = np.maximum(_with_bias(data.x_val) @ W1, 0)
+        h_val = f(_with_bias(data.x_val) @ W1)
         accuracy = float(((h_val @ W2).argmax(axis=1) == data.y_val).mean())
-        final_loss = _softmax_loss(np.maximum(x @ W1, 0) @ W2, y)[0]
+        z_all = x_all @ W1
+        final_loss = _softmax_loss(f(z_all[: len(x)]) @ W2, y)[0]
+        no_gradient = float((np.abs(df(z_all)) < 0.01).all(axis=0).mean())
     return TrainResult(
         lr,
         float(dead_at_init),
@@ -209,6 +252,8 @@ def train_relu_classifier(
         float(dead_units(x_all, W1).mean()),
         float(final_loss) if np.isfinite(final_loss) else float("nan"),
         accuracy,
+        activation,
+        no_gradient,
     )
 
 
@@ -270,7 +315,7 @@ def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) ->
     """
     seeds = _check_seeds(seeds)
     hidden = check_int("hidden", hidden, 1, MAX_HIDDEN_UNITS)
-    data = _check_digits(digits)
+    data = check_digits(digits)
     x_all = _with_bias(np.vstack([data.x_train, data.x_val]))
     check_work(
         "the initial weights of every seed",
@@ -290,9 +335,10 @@ def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) ->
 
 
 def train_over_seeds(
-    lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128, steps: int = 50
+    lrs=(0.3, 1.0, 10.0), seeds=range(5), hidden: int = 128, steps: int = 50, activation="relu"
 ) -> dict:
-    """:func:`train_relu_classifier` for every learning rate and seed.
+    """:func:`train_relu_classifier` for every learning rate and seed (``activation`` one of
+    :data:`FIX_ACTIVATIONS`).
 
     Returns
     -------
@@ -307,7 +353,13 @@ def train_over_seeds(
             f"rates x {len(seeds)} seeds"
         )
     _check_training(hidden, steps, _default_digits(), runs=len(seeds) * len(lrs))
-    return {float(lr): [train_relu_classifier(lr, hidden, steps, s) for s in seeds] for lr in lrs}
+    check_choice("activation", activation, FIX_ACTIVATIONS)
+    return {
+        float(lr): [
+            train_relu_classifier(lr, hidden, steps, s, activation=activation) for s in seeds
+        ]
+        for lr in lrs
+    }
 
 
 def over_seeds_table(runs: dict, steps: int = 50) -> str:
@@ -345,3 +397,54 @@ def over_seeds_table(runs: dict, steps: int = 50) -> str:
         columns["train loss"].append(cell([r.train_loss for r in results], percent=False))
         columns["val accuracy"].append(cell([r.val_accuracy for r in results]))
     return format_table(columns, index=[f"{lr:g}" for lr in runs], index_name="learning rate")
+
+
+def fixes_table(runs: dict, steps: int = 50) -> str:
+    """One row per activation (runs at one learning rate, one list of results per activation):
+    the units negative on every image, those passing less than 1% of the gradient on every
+    image, the final loss and the validation accuracy, each ``median (smallest to largest)``
+    (the value itself for one seed).
+
+    A loss of :data:`DIVERGED` or more (or an overflow) is only counted: the size of a
+    diverged run's loss is not a reproducible number.
+    """
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(
+            "runs must map activation names to non-empty lists of TrainResult; "
+            f"got {type(runs).__name__}"
+        )
+    runs = {
+        check_choice("an activation of runs", name, FIX_ACTIVATIONS): check_sequence(
+            f"runs[{name!r}]", results, _check_result
+        )
+        for name, results in runs.items()
+    }
+    steps = check_int("steps", steps, 1)
+
+    def cell(values, fmt):
+        if len(values) == 1:  # one seed: the value itself
+            return fmt(values[0])
+        s = spread(values)
+        return f"{fmt(s.median)} ({fmt(s.min)} to {fmt(s.max)})"
+
+    def percent(v):
+        return f"{v:.0%}"
+
+    def loss(results):
+        values = [r.train_loss for r in results]
+        if all(np.isfinite(v) and v < DIVERGED for v in values):
+            return cell(values, lambda v: f"{v:.2g}")
+        count = sum(not np.isfinite(v) or v >= DIVERGED for v in values)
+        return (
+            f"> {DIVERGED:g}" if len(values) == 1 else f"> {DIVERGED:g} in {count} of {len(values)}"
+        )
+
+    columns = {
+        f"z ≤ 0 on all, step {steps}": [
+            cell([r.dead for r in rs], percent) for rs in runs.values()
+        ],
+        "|f'| < 0.01 on all": [cell([r.no_gradient for r in rs], percent) for rs in runs.values()],
+        "train loss": [loss(rs) for rs in runs.values()],
+        "val accuracy": [cell([r.val_accuracy for r in rs], percent) for rs in runs.values()],
+    }
+    return format_table(columns, index=list(runs), index_name="activation")

@@ -81,7 +81,10 @@ def test_what_is_drawn_is_the_output_histogram(explorer):
 
 def test_summary_reports_saturation_and_dead_units(explorer):
     explorer.controls["scale"].value = 10.0
-    assert f"saturated (|f'(z)| < 0.01): {explorer.result.saturated:.1%}" in explorer.summary
+    assert (
+        f"saturated (flat tail, |f'(z)| < 0.01): {explorer.result.saturated:.1%}"
+        in explorer.summary
+    )
     assert explorer.result.saturated > 0.6
     assert explorer.message == (
         f"{explorer.result.saturated:.0%} of the units are saturated: "
@@ -166,3 +169,8 @@ def test_unit_response_sample_is_fixed_and_read_only():
     )
     with pytest.raises(ValueError):
         r1.a[0] = 0.0
+
+
+def test_both_axes_of_the_view_are_labelled(explorer):
+    for ax in (explorer.view.curve_axes, explorer.view.out_axes):
+        assert ax.get_xlabel() and ax.get_ylabel()

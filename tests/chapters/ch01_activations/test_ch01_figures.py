@@ -39,3 +39,11 @@ def test_maxout_curve_is_the_max_of_its_three_lines():
     assert set(df.tolist()) <= {-0.5, 0.3, 1.2}
     with pytest.raises(ValueError, match="name must be one of"):
         activation_curve("softmax", z)
+
+
+def test_every_panel_has_axis_labels_and_leaky_relu_names_its_slope():
+    figure = plot_activation_functions()
+    for i, ax in enumerate(figure.axes):
+        assert ax.get_xlabel() == "z"
+        assert bool(ax.get_ylabel()) == (i % 3 == 0)
+    assert figure.axes[3].get_title() == "Leaky ReLU (α = 0.1)"

@@ -205,3 +205,50 @@ def test_unit_response_counts_saturation_against_the_derivative():
     assert r.saturated == np.mean(np.abs(activations.sigmoid_grad(r.z)) < runs.SATURATION)
     relu = runs.unit_response("relu", 3.0, 1.0, n=5000, seed=2)
     assert relu.dead == np.mean(relu.z <= 0) and relu.saturated == 0
+
+
+def test_saturation_counts_flat_tails_not_the_minimum_of_gelu_and_silu():
+    sigmoid_low, sigmoid_high = runs.saturation_bounds("sigmoid")
+    # sigma'(z) = 0.01 at |z| = ln 98 = 4.585: the tails begin there
+    assert sigmoid_high == pytest.approx(np.log(98), abs=0.002) and sigmoid_low == -sigmoid_high
+    assert runs.saturation_bounds("leaky_relu") == (-np.inf, np.inf)
+    low, high = runs.saturation_bounds("gelu")
+    assert low < -3 and high == np.inf  # left tail only; the minimum at -0.75 is inside
+    for name, band in (("gelu", (0.002, 0.006)), ("silu", (0.004, 0.011))):
+        r = runs.unit_response(name, 5.0, 0.0, seed=SEED)
+        small = np.mean(np.abs(r.grad) < runs.SATURATION)
+        assert r.saturated + r.near_minimum == pytest.approx(small, abs=1e-12)
+        assert band[0] < r.near_minimum < band[1]  # printed 0.4% and 0.8%
+        near = r.z[(np.abs(r.grad) < runs.SATURATION) & (r.z > low)]
+        assert np.all(np.abs(near - (-0.75 if name == "gelu" else -1.28)) < 0.3)
+    for name in ("tanh", "sigmoid", "elu", "softplus", "relu", "leaky_relu"):
+        assert runs.unit_response(name, 5.0, 0.0, seed=SEED).near_minimum == 0
+    with pytest.raises(ValueError, match="activation must be one of"):
+        runs.saturation_bounds("softmax")
+
+
+@pytest.mark.parametrize("activation", runs_dead_relu.FIX_ACTIVATIONS)
+def test_training_step_is_the_shared_core_s_forward_and_backward(activation, monkeypatch):
+    """The written-out loop computes what network.forward / network.backward compute."""
+    from course_utils import network
+
+    digits = runs_dead_relu.check_digits(None)
+    x = np.hstack([digits.x_train, np.ones((len(digits.x_train), 1))])
+    W1, W2 = runs_dead_relu._initial_weights(3, 65, 16, 10)
+    record = network.forward(x, [W1], activation)
+    h = record.output
+    _, dscores = runs_dead_relu._softmax_loss(h @ W2, digits.y_train)
+    grads = network.backward(record, [W1], dscores @ W2.T, activation)
+    W1_next = W1 - 0.5 * grads.weight(1)
+    W2_next = W2 - 0.5 * (h.T @ dscores)
+    seen = {}
+    real_dead_units = runs_dead_relu.dead_units
+
+    def spy(x_all, W):
+        seen.setdefault("after first", []).append(W.copy())
+        return real_dead_units(x_all, W)
+
+    monkeypatch.setattr(runs_dead_relu, "dead_units", spy)
+    runs_dead_relu.train_relu_classifier(0.5, hidden=16, steps=1, seed=3, activation=activation)
+    np.testing.assert_allclose(seen["after first"][1], W1_next, rtol=1e-13, atol=1e-15)
+    assert W2_next.shape == (16, 10)
