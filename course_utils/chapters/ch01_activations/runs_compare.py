@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from course_utils import activations
-from course_utils.chapters.ch01_activations.runs_dead_relu import check_digits
+from course_utils.data import check_digits
 from course_utils.stats import spread
 from course_utils.tables import format_table
 from course_utils.validation import (

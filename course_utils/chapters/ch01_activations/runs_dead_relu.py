@@ -14,7 +14,6 @@ a unit whose gradient is then 0 on every example, so gradient descent can never 
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from course_utils import activations
-from course_utils.data import Digits, load_digits
+from course_utils.data import Digits, check_digits, load_digits
 from course_utils.stats import Spread, spread
 from course_utils.tables import format_table
 from course_utils.validation import (
@@ -39,7 +38,6 @@ from course_utils.validation import (
 )
 
 __all__ = [
-    "check_digits",
     "TrainResult",
     "train_relu_classifier",
     "dead_units",
@@ -97,25 +95,6 @@ class TrainResult:
     val_accuracy: float
     activation: str = "relu"
     no_gradient: float = float("nan")
-
-
-@functools.lru_cache(maxsize=1)
-def _default_digits():
-    """The digits, loaded once per process (loading takes about a second)."""
-    return load_digits()
-
-
-def check_digits(digits) -> Digits:
-    """``digits`` checked: a :class:`~course_utils.data.Digits`, or None for
-    :func:`course_utils.data.load_digits`'s default split (loaded once per process)."""
-    if digits is None:
-        return _default_digits()
-    if not isinstance(digits, Digits):
-        raise ValueError(
-            f"digits must be None or a Digits (course_utils.data.load_digits()); "
-            f"got {type(digits).__name__}"
-        )
-    return digits
 
 
 def _check_training(hidden, steps, data: Digits, runs: int = 1) -> tuple:
@@ -288,7 +267,7 @@ def dead_relu_table(
     """Train once per learning rate (at most :data:`MAX_RUNS`); return the printed table and
     the results."""
     lrs = check_sequence("lrs", lrs, _check_lr, max_len=MAX_RUNS)
-    _check_training(hidden, steps, _default_digits(), runs=len(lrs))
+    _check_training(hidden, steps, load_digits(), runs=len(lrs))
     results = [train_relu_classifier(lr, hidden, steps, seed) for lr in lrs]
     return runs_table(results, steps), results
 
@@ -352,7 +331,7 @@ def train_over_seeds(
             f"at most {MAX_RUNS} runs (each takes ~0.1 s); got {len(lrs)} learning "
             f"rates x {len(seeds)} seeds"
         )
-    _check_training(hidden, steps, _default_digits(), runs=len(seeds) * len(lrs))
+    _check_training(hidden, steps, load_digits(), runs=len(seeds) * len(lrs))
     check_choice("activation", activation, FIX_ACTIVATIONS)
     return {
         float(lr): [

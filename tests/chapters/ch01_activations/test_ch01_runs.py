@@ -167,7 +167,7 @@ def test_dead_units_get_no_gradient():
         (dict(lr=1.0, hidden=10**6), "hidden must be between 1 and 4096"),
         (dict(lr=1.0, steps=0), "steps must be >= 1"),
         (dict(lr=1.0, steps=10**9), "training would take about"),
-        (dict(lr=1.0, digits="digits"), "digits must be None or a Digits"),
+        (dict(lr=1.0, digits="digits"), "data must have x_train"),
         (dict(lr=1.0, seed=-1), "seed must be an integer between 0 and"),
     ],
 )
@@ -232,7 +232,7 @@ def test_training_step_is_the_shared_core_s_forward_and_backward(activation, mon
     """The written-out loop computes what network.forward / network.backward compute."""
     from course_utils import network
 
-    digits = runs_dead_relu.check_digits(None)
+    digits = runs_dead_relu.load_digits()
     x = np.hstack([digits.x_train, np.ones((len(digits.x_train), 1))])
     W1, W2 = runs_dead_relu._initial_weights(3, 65, 16, 10)
     record = network.forward(x, [W1], activation)
