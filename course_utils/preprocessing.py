@@ -181,19 +181,34 @@ class Whitener(_Fitted):
         biggest = np.abs(vectors).argmax(axis=0)
         vectors *= np.sign(vectors[biggest, np.arange(vectors.shape[1])])
         self.eigenvalues_, self.eigenvectors_ = values, vectors
-        inv_sqrt = 1.0 / np.sqrt(values + self.eps)
-        if self.method == "decorrelate":
-            self.matrix_ = vectors
-        elif self.method == "pca":
-            self.matrix_ = vectors * inv_sqrt
-        else:
-            self.matrix_ = _zca_matrix(vectors, inv_sqrt)
+        self.matrix_ = self._matrix()
         return self
 
     def transform(self, X) -> np.ndarray:
         """``(X - mean_) @ matrix_``, shape (N, D), float64."""
         X = self._fitted_matrix(X)
         return (X - self.mean_) @ self.matrix_
+
+    def with_method(self, method: str, eps: float | None = None) -> "Whitener":
+        """A fitted Whitener with another ``method`` (and ``eps``, default this one's) on the
+        same statistics: the mean and eigendecomposition are reused, no pass over the data."""
+        self._require_fit()
+        other = Whitener(method, self.eps if eps is None else eps)
+        other.mean_, other.eigenvalues_, other.eigenvectors_ = (
+            self.mean_,
+            self.eigenvalues_,
+            self.eigenvectors_,
+        )
+        other.matrix_ = other._matrix()
+        return other
+
+    def _matrix(self) -> np.ndarray:
+        inv_sqrt = 1.0 / np.sqrt(self.eigenvalues_ + self.eps)
+        if self.method == "decorrelate":
+            return self.eigenvectors_
+        if self.method == "pca":
+            return self.eigenvectors_ * inv_sqrt
+        return _zca_matrix(self.eigenvectors_, inv_sqrt)
 
 
 @reference_answer("zca")

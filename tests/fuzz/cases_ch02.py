@@ -9,9 +9,12 @@ from course_utils.chapters.ch02_preprocessing import (
     checks,
     explorer,
     figures,
+    figures_images,
     runs,
+    runs_conditioning,
     runs_images,
     runs_leakage,
+    runs_pca,
 )
 
 MODULES = [
@@ -22,6 +25,9 @@ MODULES = [
     "course_utils.chapters.ch02_preprocessing.figures",
     "course_utils.chapters.ch02_preprocessing.explorer",
     "course_utils.chapters.ch02_preprocessing.checks",
+    "course_utils.chapters.ch02_preprocessing.runs_conditioning",
+    "course_utils.chapters.ch02_preprocessing.runs_pca",
+    "course_utils.chapters.ch02_preprocessing.figures_images",
 ]
 
 _rng = np.random.default_rng(0)
@@ -33,6 +39,14 @@ _TRAIN, _TEST, _ALL = _IMAGES[:6].tolist(), _IMAGES[6:].tolist(), _IMAGES.tolist
 _Y = np.arange(40) % 2
 _DEMO = runs.whitening_demo(n=50)
 _OFFSETS = runs_images.test_offsets_over_splits(_IMAGES, test_share=0.25, seeds=[0, 1])
+
+
+_XT, _XV = _rng.standard_normal((30, 3)), _rng.standard_normal((10, 3))
+_YT, _YV = np.arange(30) % 3, np.arange(10) % 3
+_VARIANTS = runs_conditioning.preprocessed_variants(_XT, _XV, eps_values=(0.1,))
+_FIT = P.Whitener("decorrelate").fit(_X)
+_PATCH_ROWS = _rng.standard_normal((40, 12))
+_PATCH_FIT = P.Whitener("zca", 1e-3).fit(_PATCH_ROWS)
 
 
 def _zca(X, eps=1e-5):
@@ -62,6 +76,9 @@ CASES = [
     (runs.whitening_distances, dict(X=_X, eps=1e-5, n_rotations=3, seed=0)),
     (runs_images.recipe_table, dict(train=_TRAIN, test=_TEST, digits=1)),
     (runs_leakage.leakage_table, dict(train=_X[:30], test=_X[30:])),
+    (runs_leakage.constant_features, dict(train=_X[:30], test=_X[30:])),
+    (runs.turned_cloud_check, dict(angle=30.0, correlation=0.5, scale=1.5, n=50, seed=0)),
+    (figures.fitting_limit, dict(clouds=[_X[:, :2]], margin=0.5)),
     (runs.identity_table, dict(X=_X, eps_values=[1e-5])),
     (runs.sklearn_whitening_scale, dict(n=100)),
     (runs.sklearn_difference, dict(X=_X, eps=1e-12)),
@@ -95,7 +112,14 @@ CASES = [
     ),
     (
         figures.ScatterPanels,
-        dict(figure=Figure(), titles=["a", "b"], limit=3.0, animated=False, marker_size=2.0),
+        dict(
+            figure=Figure(),
+            titles=["a", "b"],
+            limit=3.0,
+            animated=False,
+            marker_size=2.0,
+            labels=[("x", "y"), ("u", "v")],
+        ),
     ),
     (figures.plot_standardization, dict(X=_X[:, :2], figsize=(4.0, 2.0), dpi=50)),
     (figures.plot_whitening, dict(demo=_DEMO, figsize=(4.0, 2.0), dpi=50)),
@@ -126,6 +150,75 @@ CASES = [
         ),
     ),
     (checks.zca_check_data, dict(n=30, d=3, seed=0)),
+    (runs_conditioning.preprocessed_variants, dict(x_train=_XT, x_val=_XV, eps_values=[0.1])),
+    (runs_conditioning.least_squares_conditioning, dict(variants=_VARIANTS, y=_YT, tol=0.01)),
+    (runs_conditioning.gradient_descent_steps, dict(x=_XT, y=_YT, target=1.0, max_steps=10)),
+    (
+        runs_conditioning.LeastSquaresConditioning,
+        dict(
+            names=("a",),
+            lambda_max=np.ones(1),
+            lambda_min=np.ones(1),
+            steps=np.ones(1, dtype=np.int64),
+            best_loss=np.ones(1),
+            tol=0.01,
+        ),
+    ),
+    (
+        runs_conditioning.network_epochs,
+        dict(
+            variants=_VARIANTS,
+            y_train=_YT,
+            y_val=_YV,
+            lrs=[0.1],
+            seeds=[0],
+            epochs=1,
+            hidden=4,
+            batch_size=8,
+            target=0.5,
+        ),
+    ),
+    (
+        runs_conditioning.NetworkEpochs,
+        dict(names=("a",), lrs=(0.1,), seeds=(0,), accuracy=np.zeros((1, 1, 1, 2)), target=0.9),
+    ),
+    (runs_pca.variance_kept, dict(X=_X)),
+    (runs_pca.components_for, dict(X=_X, shares=[0.9])),
+    (runs_pca.variance_table, dict(datasets={"a": _X, "b": _FIT}, shares=[0.9])),
+    (runs_pca.pca_reconstruct, dict(X_train=_X, X=_X[:3], k=2)),
+    (runs_pca.whiten_photo, dict(photo=np.ones((4, 4, 3)), whitener=_PATCH_FIT, size=2)),
+    (runs_pca.noise_amplification, dict(X=_X, eps_values=[1e-5], noise_std=1.0)),
+    (
+        runs_pca.NoiseAmplification,
+        dict(eps=np.ones(1), before=1.0, after=np.ones(1), noise_std=1.0),
+    ),
+    (runs_pca.image_likeness, dict(X=_X, eps=10.0, fit=_FIT)),
+    (figures_images.stretch, dict(image=_X, spread=3.0)),
+    (
+        figures_images.plot_variance_kept,
+        dict(
+            kept={"a": np.linspace(0.5, 1, 4)},
+            original=np.zeros(64),
+            reconstructions={2: np.zeros(64)},
+            figsize=(4.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    (
+        figures_images.plot_eigenvectors,
+        dict(
+            eigenvectors=np.ones((12, 2)),
+            eigenvalues=np.ones(2),
+            size=2,
+            columns=2,
+            figsize=(4.0, 2.0),
+            dpi=50,
+        ),
+    ),
+    (
+        figures_images.plot_photos,
+        dict(images={"a": np.zeros((4, 4, 3))}, figsize=(4.0, 2.0), dpi=50, stretched=["a"]),
+    ),
     (checks.zca_mistake, dict(X=_X, eps=1e-5, W=np.eye(3))),
     (checks.check_zca_whiten, dict(zca_whiten=_zca)),
 ]

@@ -6,11 +6,21 @@ from typing import Callable
 
 from course_utils.checking import call_answer
 
-__all__ = ["ZCA_COV_TOL", "ZCA_MATCH_TOL", "zca_check_data", "zca_mistake", "check_zca_whiten"]
+__all__ = [
+    "ZCA_COV_TOL",
+    "ZCA_MATCH_TOL",
+    "ZCA_CHECK_EPS",
+    "zca_check_data",
+    "zca_mistake",
+    "check_zca_whiten",
+]
 
 #: Chapter 02's exercise: identity covariance within this (ddof=0, eps=1e-10, float64).
 ZCA_COV_TOL = 1e-6
 ZCA_MATCH_TOL = 1e-8
+#: The eps at which the visible check compares W with the reference: not 1, where eps,
+#: eps**2 and sqrt(eps) coincide and a wrong power of eps would pass.
+ZCA_CHECK_EPS = 2.0
 
 
 def zca_check_data(n: int = 300, d: int = 4, seed: int = 0):
@@ -35,6 +45,9 @@ def zca_mistake(X, eps: float, W) -> str | None:
     """
     import numpy as np
 
+    from course_utils.validation import check_real
+
+    eps = check_real("eps", eps, low=0, high=1e12, low_open=True)
     X = np.asarray(X, dtype=np.float64)
     W = np.asarray(W, dtype=np.float64)
     n, d = X.shape
@@ -53,7 +66,11 @@ def zca_mistake(X, eps: float, W) -> str | None:
             "Your W whitens the covariance divided by N - 1 (np.cov's default): the exercise "
             "divides by N, Σ = X_cᵀ X_c / N.",
         ),
-        (sym(1 / np.sqrt(lam + 1e-5)), "eps looks fixed at 1e-5: use the eps argument."),
+        (
+            sym(1 / np.sqrt(lam + 1e-5)),
+            "eps looks fixed at 1e-5 (or sqrt(eps) is added, the same at eps = 1e-10): add "
+            "the eps argument itself to every eigenvalue.",
+        ),
         (
             sym(1 / np.sqrt(lam + 1e-10)),
             "eps looks ignored: add the eps argument to every eigenvalue before the square root.",
@@ -61,6 +78,14 @@ def zca_mistake(X, eps: float, W) -> str | None:
         (
             sym(1 / np.sqrt(np.maximum(lam, 1e-300))),
             "eps looks ignored: add the eps argument to every eigenvalue before the square root.",
+        ),
+        (
+            sym(1 / np.sqrt(lam + eps**2)),
+            "eps is squared: add eps itself to every eigenvalue, (Λ + eps)^(-1/2).",
+        ),
+        (
+            sym(1 / np.sqrt(lam + np.sqrt(eps))),
+            "sqrt(eps) is added: add eps itself to every eigenvalue, (Λ + eps)^(-1/2).",
         ),
         (
             sym(1 / np.sqrt(lam + 1e-10) + eps),
@@ -100,8 +125,9 @@ def check_zca_whiten(zca_whiten: Callable) -> None:
     Checked, in this order: a tuple of two float64 arrays of shapes (N, D) and (D, D); ``X``
     left unchanged; the mean removed (``X_white`` has mean 0); ``X_white`` equal to
     ``(X - mean) @ W``; identity covariance (ddof=0, eps tiny) within :data:`ZCA_COV_TOL`;
-    ``W`` symmetric (ZCA, not PCA); and, with a large eps, the same ``W`` as the reference
-    :class:`course_utils.preprocessing.Whitener` (eps used) within :data:`ZCA_MATCH_TOL`.
+    ``W`` symmetric (ZCA, not PCA); and, with eps = :data:`ZCA_CHECK_EPS` (large, and not 1,
+    where eps, eps² and √eps agree), the same ``W`` as the reference
+    :class:`course_utils.preprocessing.Whitener` within :data:`ZCA_MATCH_TOL`.
     The reference is computed first; the answer runs inside ``references.hidden("zca")``, so
     fitting ``Whitener("zca")`` inside it fails with ``ReferenceUnavailable``. A wrong ``W``
     is compared with the usual mistakes (:func:`zca_mistake`) to say which one it looks like.
@@ -164,7 +190,8 @@ def check_zca_whiten(zca_whiten: Callable) -> None:
 
     X = zca_check_data()
     n, d = X.shape
-    W_eps1 = Whitener("zca", 1.0).fit(X).matrix_  # the reference, before the answer runs
+    # the reference, before the answer runs
+    W_reference = Whitener("zca", ZCA_CHECK_EPS).fit(X).matrix_
     white, W = run(X, 1e-10)
     print(f"ok  X_white {white.shape} {white.dtype}, W {W.shape} {W.dtype}")
     centred_input = X - X.mean(axis=0)
@@ -213,14 +240,15 @@ def check_zca_whiten(zca_whiten: Callable) -> None:
         "ZCA's W is symmetric: rotate back with Uᵀ after scaling. W = U (Λ + eps)^(-1/2) "
         "alone is PCA whitening.",
     )
-    white, W = run(X, 1.0)
-    error = float(np.abs(W - W_eps1).max())
+    white, W = run(X, ZCA_CHECK_EPS)
+    error = float(np.abs(W - W_reference).max())
     verdict(
         error < ZCA_MATCH_TOL,
-        "eps=1: max |W - W_reference|",
+        f"eps={ZCA_CHECK_EPS:g}: max |W - W_reference|",
         error,
         ZCA_MATCH_TOL,
-        zca_mistake(X, 1.0, W) or "Is eps added to every eigenvalue before the square root?",
+        zca_mistake(X, ZCA_CHECK_EPS, W)
+        or "Is eps added to every eigenvalue before the square root?",
     )
     print(
         f"All visible checks passed (covariance within {ZCA_COV_TOL:g} of I, W symmetric, "

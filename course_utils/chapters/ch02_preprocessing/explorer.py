@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.chapters.ch02_preprocessing.figures import WHITENING_TITLES, ScatterPanels
+from course_utils.chapters.ch02_preprocessing.figures import (
+    EXPLORER_LIMITS,
+    WHITENING_LABELS,
+    WHITENING_TITLES,
+    ScatterPanels,
+)
 from course_utils.chapters.ch02_preprocessing.runs import MAX_POINTS, whitening_demo
 from course_utils.validation import check_int, check_real, fixed_seed
 from course_utils.widgets.base import (
@@ -61,7 +66,13 @@ class WhiteningExplorer(Explorer):
         self.eps = check_real("eps", eps, 0.0, low_open=True)
         seed = fixed_seed("seed", seed)  # the same draws on every call
         self.seed = seed
-        self.view = ScatterPanels(new_figure(figsize, dpi), WHITENING_TITLES, animated=True)
+        self.view = ScatterPanels(
+            new_figure(figsize, dpi),
+            WHITENING_TITLES,
+            limit=EXPLORER_LIMITS,
+            animated=True,
+            labels=WHITENING_LABELS,
+        )
         super().__init__(controls, self.view.figure, **start)
 
     def compute(self, correlation, angle, scale):
@@ -86,6 +97,9 @@ class WhiteningExplorer(Explorer):
                 f"the smallest variance, {values[0]:.2g}, is close to eps = {self.eps:g}: "
                 "whitening no longer reaches unit variance in that direction"
             )
+        outside = self.view.outside([result.original, result.decorrelated, result.pca, result.zca])
+        if outside:  # not for the controls' ranges with the default n and seed
+            return f"{outside} points lie outside the panels' fixed limits"
         return ""
 
 

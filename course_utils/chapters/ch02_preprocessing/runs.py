@@ -35,6 +35,7 @@ __all__ = [
     "whitening_demo",
     "whitening_distances",
     "identity_table",
+    "turned_cloud_check",
     "sklearn_whitening_scale",
     "sklearn_difference",
 ]
@@ -122,13 +123,31 @@ def whitening_demo(
 # ------------------------------------------------------------------ the notebook's claims
 def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100, seed=0) -> dict:
     """Mean squared distance :math:`\\frac1N\\sum_n \\|x^{white}_n - (x_n - \\mu)\\|^2` from
-    the centred data to several whitenings of it: PCA, ZCA, and the closest of
-    ``n_rotations`` random rotations of the PCA-whitened data (all are whitenings: any
-    rotation of white data is white). ZCA is the closest (Kessy, Lewin & Strimmer 2018).
+    the centred data to several whitenings of it.
+
+    PCA whitening depends on the eigenvectors' signs, which are arbitrary (``u`` and ``-u``
+    are both eigenvectors): with :class:`~course_utils.preprocessing.Whitener`'s convention
+    (each eigenvector's largest-magnitude entry positive), and with the best and the worst of
+    the :math:`2^D` sign choices. Writing :math:`y` for the PCA-whitened and :math:`c` for the
+    centred data, the distance is :math:`\\overline{\\|y\\|^2} + \\overline{\\|c\\|^2} -
+    2\\sum_k s_k\\,\\overline{y_k c_k}` for signs :math:`s_k = \\pm 1`: each sign acts alone, so
+    the best choice is :math:`s_k = \\operatorname{sign}(\\overline{y_k c_k})` and the worst its
+    opposite (no need to try all :math:`2^D`). ZCA, :math:`U \\Lambda^{-1/2} U^\\top`, does not
+    depend on the signs. Last, the closest of ``n_rotations`` random orthogonal transforms of
+    the PCA-whitened data (all whitenings: any orthogonal transform of white data is white).
+    ZCA is the closest whitening (Kessy, Lewin & Strimmer 2018).
+
+    Parameters
+    ----------
+    X : array, shape (N, D)
+    eps : float > 0
+    n_rotations : int, 1 to 10,000
+    seed : int or numpy.random.Generator
 
     Returns
     -------
-    dict with keys "PCA", "ZCA", "best of random rotations".
+    dict with keys "PCA, our signs", "PCA, best signs", "PCA, worst signs", "ZCA",
+    "best of random rotations", each a float.
     """
     X = check_matrix(X, min_rows=2)
     n_rotations = check_int("n_rotations", n_rotations, 1, MAX_TRIALS)
@@ -150,10 +169,38 @@ def whitening_distances(X, eps: float = 1e-5, n_rotations: int = 100, seed=0) ->
     for _ in range(n_rotations):
         q, r = np.linalg.qr(rng.standard_normal((X.shape[1], X.shape[1])))
         best = min(best, distance(white @ (q * np.sign(np.diag(r)))))
+    best_signs = np.where((white * centred).mean(axis=0) >= 0, 1.0, -1.0)
     return {
-        "PCA": distance(white),
+        "PCA, our signs": distance(white),
+        "PCA, best signs": distance(white * best_signs),
+        "PCA, worst signs": distance(white * -best_signs),
         "ZCA": distance(white @ pca.eigenvectors_.T),
         "best of random rotations": best,
+    }
+
+
+def turned_cloud_check(
+    angle: float, correlation: float = 0.8, scale: float = 1.5, n: int = 500, seed=0
+) -> dict:
+    """What turning the cloud by ``angle`` degrees does to its whitenings (same draws).
+
+    Returns
+    -------
+    dict with "PCA: max ||turned| - |unturned||", the PCA-whitened points' largest change up
+    to the sign of each component (0: they do not move), and "ZCA: max |turned - R unturned|",
+    the ZCA-whitened points' largest distance from the unturned ones rotated by ``angle``
+    (0: they turn with the data).
+    """
+    angle = check_real("angle", angle, low=-360, high=360)
+    start = whitening_demo(correlation, 0.0, scale, n, seed)
+    turned = whitening_demo(correlation, angle, scale, n, seed)
+    t = np.deg2rad(angle)
+    rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    return {
+        "PCA: max ||turned| - |unturned||": float(
+            np.abs(np.abs(turned.pca) - np.abs(start.pca)).max()
+        ),
+        "ZCA: max |turned - R unturned|": float(np.abs(turned.zca - start.zca @ rotation.T).max()),
     }
 
 

@@ -20,33 +20,73 @@ from course_utils.validation import (
     fixed_seed,
 )
 
-__all__ = ["leakage_table", "LeakageOverSplits", "leakage_over_splits"]
+__all__ = ["leakage_table", "constant_features", "LeakageOverSplits", "leakage_over_splits"]
 
 
 def leakage_table(train, test) -> str:
     """Standardisation fit on the training data only (right) vs on training + test data
     (a leak): how far its statistics move, and how the test data then look.
 
-    Columns: max |Δμ| and max |Δσ| against the train-only fit (per feature), and the test
-    set's average |mean| and average std per feature after the transform.
+    Columns: max |Δμ| and max |Δσ| against the train-only fit (per feature); the test set's
+    average |mean| per feature after the transform; its average std over the features that
+    vary in the training set, and over all features. The two std averages differ when some
+    features are constant in the training set (:func:`constant_features`): such a feature
+    is only centred by the right fit (std 0 or tiny on the test set), and is divided by a
+    tiny leaked std in the other.
     """
     train, test = check_matrix(train, "train"), check_matrix(test, "test")
     if test.shape[1] != train.shape[1]:
         raise ValueError(f"test must have {train.shape[1]} columns, as train; got {test.shape}")
     right = Standardizer().fit(train)
     leak = Standardizer().fit(np.concatenate([train, test]))
-    rows = {"max |Δμ|": [], "max |Δσ|": [], "test: mean |μ|": [], "test: mean σ": []}
+    varying = train.std(axis=0) > 0
+    n_varying = int(varying.sum())
+    rows = {
+        "max |Δμ|": [],
+        "max |Δσ|": [],
+        "test: mean |μ|": [],
+        f"test: mean σ, {n_varying} varying": [],
+        f"test: mean σ, all {train.shape[1]}": [],
+    }
     for fit in (right, leak):
         rows["max |Δμ|"].append(float(np.abs(fit.mean_ - right.mean_).max()))
         rows["max |Δσ|"].append(float(np.abs(fit.scale_ - right.scale_).max()))
         out = fit.transform(test)
         rows["test: mean |μ|"].append(float(np.abs(out.mean(axis=0)).mean()))
-        rows["test: mean σ"].append(float(out.std(axis=0).mean()))
+        std = out.std(axis=0)
+        rows[f"test: mean σ, {n_varying} varying"].append(
+            float(std[varying].mean()) if n_varying else float("nan")
+        )
+        rows[f"test: mean σ, all {train.shape[1]}"].append(float(std.mean()))
     return format_table(
         rows,
         index=["train only (right)", "train + test (leak)"],
         index_name="scaler fit on",
         digits=4,
+    )
+
+
+def constant_features(train, test) -> str:
+    """The features constant in ``train`` (N, D) and what each fit does to them on ``test``
+    (N', D): one row per such feature with the test rows where it differs from its training
+    value, the test std after the right fit (train only) and after the leaky fit (train +
+    test), and the largest |value| the leaky fit gives it. Empty table if there is none.
+    """
+    train, test = check_matrix(train, "train"), check_matrix(test, "test")
+    if test.shape[1] != train.shape[1]:
+        raise ValueError(f"test must have {train.shape[1]} columns, as train; got {test.shape}")
+    right = Standardizer().fit(train)
+    leak = Standardizer().fit(np.concatenate([train, test]))
+    constant = np.flatnonzero(train.std(axis=0) == 0)
+    out_right, out_leak = right.transform(test), leak.transform(test)
+    rows = {
+        "test rows that differ": [str(int(np.sum(test[:, j] != train[0, j]))) for j in constant],
+        "test σ, right": [float(out_right[:, j].std()) for j in constant],
+        "test σ, leak": [float(out_leak[:, j].std()) for j in constant],
+        "max |value|, leak": [float(np.abs(out_leak[:, j]).max()) for j in constant],
+    }
+    return format_table(
+        rows, index=[str(j) for j in constant], index_name="constant feature", digits=3
     )
 
 

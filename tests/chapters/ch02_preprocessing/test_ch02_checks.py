@@ -60,6 +60,11 @@ WRONG = {
         "fixed at 1e-5",
     ),
     "divides by N - 1": (_answer(cov="np.cov(c, rowvar=False)"), "N - 1"),
+    "eps squared": (_answer(matrix="U @ np.diag(1 / np.sqrt(lam + eps**2)) @ U.T"), "squared"),
+    "sqrt(eps)": (
+        _answer(matrix="U @ np.diag(1 / np.sqrt(lam + np.sqrt(eps))) @ U.T"),
+        "sqrt(eps)",
+    ),
     "eps after the square root": (
         _answer(matrix="U @ np.diag(1 / (np.sqrt(lam) + eps)) @ U.T"),
         "after the square root",

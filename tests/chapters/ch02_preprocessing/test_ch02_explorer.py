@@ -81,7 +81,21 @@ def test_moves_update_in_place_without_a_full_redraw(explorer):
     assert full["n"] == 0  # blitted: only the point clouds were redrawn
     assert explorer.figure is figure and explorer.figure.axes == axes
     assert explorer.view.clouds == clouds and all(c.get_animated() for c in clouds)
-    assert axes[0].get_xlim() == (-6.0, 6.0)
+    assert axes[0].get_xlim() == (-14.0, 14.0) and axes[2].get_xlim() == (-4.5, 4.5)
+
+
+def test_every_point_stays_inside_the_fixed_limits_and_the_axes_are_labelled(explorer):
+    for correlation in (-0.99, 0.0, 0.99):
+        for angle in (-90.0, -45.0, 0.0, 30.0, 90.0):
+            for scale in (0.2, 1.5, 3.0):
+                explorer.controls["correlation"].value = correlation
+                explorer.controls["angle"].value = angle
+                explorer.controls["scale"].value = scale
+                clouds = [explorer.result.original, explorer.result.decorrelated]
+                clouds += [explorer.result.pca, explorer.result.zca]
+                assert explorer.view.outside(clouds) == 0
+    for ax in explorer.figure.axes:
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
 
 
 @pytest.mark.parametrize("value", [1.0, -1.0])

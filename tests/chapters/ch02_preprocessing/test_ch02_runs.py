@@ -90,10 +90,37 @@ def test_photo_patches_whiten_and_agree_with_sklearn(photos):
     assert R.sklearn_difference(rows) < 1e-6
 
 
-def test_zca_is_the_closest_whitening(demo):
+def test_zca_is_the_closest_whitening_and_pca_depends_on_the_signs(demo):
     distances = R.whitening_distances(demo.original, eps=1e-5, n_rotations=100, seed=SEED)
-    assert list(distances.values()) == pytest.approx([3.892, 0.731, 0.736], abs=5e-4)
-    assert distances["ZCA"] < distances["best of random rotations"] < distances["PCA"]
+    assert list(distances.values()) == pytest.approx([3.892, 2.839, 7.433, 0.731, 0.736], abs=5e-4)
+    assert distances["ZCA"] < distances["best of random rotations"] < distances["PCA, best signs"]
+    # the closed-form best and worst signs are the extremes of all 2^D = 4 sign choices
+    centred = demo.original - demo.original.mean(axis=0)
+    white = P.Whitener("pca", 1e-5).fit_transform(demo.original)
+    every = [
+        ((white * np.array(s) - centred) ** 2).sum(axis=1).mean()
+        for s in [(1, 1), (1, -1), (-1, 1), (-1, -1)]
+    ]
+    assert min(every) == pytest.approx(distances["PCA, best signs"], rel=1e-12)
+    assert max(every) == pytest.approx(distances["PCA, worst signs"], rel=1e-12)
+    assert distances["PCA, our signs"] == pytest.approx(every[0], rel=1e-12)
+    # ZCA does not depend on the signs: U diag(d) U^T is unchanged by flipping a column of U
+    w = P.Whitener("zca", 1e-5).fit(demo.original)
+    flipped = w.eigenvectors_ * np.array([1.0, -1.0])
+    np.testing.assert_allclose(
+        (flipped / np.sqrt(w.eigenvalues_ + 1e-5)) @ flipped.T, w.matrix_, atol=1e-12
+    )
+
+
+def test_every_symmetric_sign_choice_whitens_but_only_zca_is_positive_definite(demo):
+    w = P.Whitener("pca", 1e-12).fit(demo.original)
+    U, lam = w.eigenvectors_, w.eigenvalues_
+    centred = demo.original - w.mean_
+    for signs in [(1, 1), (1, -1), (-1, 1), (-1, -1)]:
+        W = (U * (np.array(signs) / np.sqrt(lam))) @ U.T
+        assert np.allclose(W, W.T)
+        assert P.max_identity_deviation(centred @ W) < 1e-9
+        assert (np.linalg.eigvalsh(W).min() > 0) == (signs == (1, 1))
 
 
 # ---------------------------------------------------------------- 3. the seed's table
@@ -138,15 +165,27 @@ def test_recipe_table_on_digits(digits):
 def test_leak_numbers_and_the_pixel_behind_the_big_scale_change(digits):
     table = RL.leakage_table(digits.x_train, digits.x_val)
     rows = [numbers(line) for line in table.splitlines()[2:]]
-    assert rows[0] == [0.0, 0.0, 0.0346, 1.0092]
-    assert rows[1] == [0.0099, 0.9979, 0.0255, 0.9753]
+    assert rows[0] == [0.0, 0.0, 0.0346, 1.0764, 1.0092]
+    assert rows[1] == [0.0099, 0.9979, 0.0255, 1.0070, 0.9753]
+    assert "mean σ, 60 varying" in table
+    # the explanation: 3 blank pixels (std 0 either way) and pixel 24 (0.004 -> 1.995)
+    constant = RL.constant_features(digits.x_train, digits.x_val)
+    lines = [numbers(line) for line in constant.splitlines()[2:]]
+    assert lines == [
+        [0, 0, 0.0, 0.0, 0.0],
+        [24, 2, 0.004, 1.995, 29.958],
+        [32, 0, 0.0, 0.0, 0.0],
+        [39, 0, 0.0, 0.0, 0.0],
+    ]
+    assert (60 * 1.0764 + 0.004) / 64 == pytest.approx(1.0092, abs=2e-4)
+    assert (60 * 1.0070 + 1.995) / 64 == pytest.approx(0.9753, abs=2e-4)
     right = P.Standardizer().fit(digits.x_train)
     leak = P.Standardizer().fit(np.concatenate([digits.x_train, digits.x_val]))
     pixel = np.argmax(np.abs(leak.scale_ - right.scale_))
     # exact by construction: a column of zeros has std 0, and the scaler then sets scale 1.0
     assert digits.x_train[:, pixel].std() == 0 and right.scale_[pixel] == 1.0
     assert leak.scale_[pixel] == pytest.approx(0.002, abs=5e-4)
-    assert leak.transform(digits.x_val)[:, pixel].max() >= 10
+    assert leak.transform(digits.x_val)[:, pixel].max() == pytest.approx(30.0, abs=0.05)
 
 
 def test_test_offsets_over_200_splits(photos):
@@ -193,7 +232,9 @@ def test_leakage_over_50_splits(digits):
 
 # ---------------------------------------------------------------- 5. the explorer cell
 def test_explorer_cell_numbers():
-    ex = whitening_explorer(correlation=0.8, angle=0.0, scale=1.5, seed=SEED)
+    turned = R.turned_cloud_check(45.0, correlation=0.8, scale=1.5, seed=SEED)
+    assert all(value < 1e-9 for value in turned.values())
+    ex = whitening_explorer(correlation=0.8, angle=45.0, scale=1.5, seed=SEED)
     ex.controls["correlation"].value = 1.0
     assert "singular" in ex.message
     ex.controls["correlation"].value = 0.95
@@ -228,6 +269,23 @@ def test_turning_the_cloud_moves_zca_but_not_pca_whitening():
         np.testing.assert_allclose(turned.zca, start.zca @ rotation.T, atol=1e-12)
 
 
+def test_static_figures_label_their_axes_and_hold_every_point(demo):
+    from course_utils.chapters.ch02_preprocessing.figures import (
+        plot_standardization,
+        plot_whitening,
+    )
+
+    cloud = R.correlated_gaussian(correlation=0.5, angle=0.0, scale=2.0, seed=SEED)
+    assert np.abs(cloud).max() > 6  # the old fixed +-6 frame cut this point off
+    for figure in (plot_standardization(cloud), plot_whitening(demo)):
+        for ax in figure.axes:
+            assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+            points = ax.collections[0].get_offsets()
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            assert np.all((points[:, 0] > x0) & (points[:, 0] < x1))
+            assert np.all((points[:, 1] > y0) & (points[:, 1] < y1))
+
+
 # ---------------------------------------------------------------- the runs' own contracts
 def test_zca_is_the_whitening_closest_to_the_centred_data():
     rng = np.random.default_rng(1)
@@ -235,7 +293,7 @@ def test_zca_is_the_whitening_closest_to_the_centred_data():
     centred = X - X.mean(axis=0)
     distances = R.whitening_distances(X, eps=1e-5, n_rotations=50, seed=0)
     assert distances["ZCA"] == min(distances.values())  # min returns one of the values: exact
-    assert distances["ZCA"] < distances["PCA"]
+    assert distances["ZCA"] < distances["PCA, best signs"]
     zca = P.whiten(X, "zca")
     assert distances["ZCA"] == pytest.approx(((zca - centred) ** 2).sum(axis=1).mean())
 
