@@ -330,6 +330,32 @@ class NetworkEpochs:
             rows[per_lr].append(" ".join(f"{a:.2f}" for a in finals[v]))
         return format_table(rows, index=list(self.names), index_name="inputs")
 
+    def claims(self, within: int = 6, high: float = 0.95, chance: float = 0.2) -> str:
+        """What holds on every CPU, per variant (SGD near its stability edge moves the exact
+        epoch counts between machines, never these): whether the target is reached within
+        ``within`` epochs at some rate of the grid (median over the seeds), whether the mean
+        final accuracy at the largest rate is above ``high``, and at which rates the run ends
+        at chance (mean final accuracy below ``chance``: diverged)."""
+        within = check_int("within", within, 1, 10**4)
+        finals = self.accuracy[..., -1].mean(axis=-1)  # (V, L)
+        median = np.median(self.epochs_to_target, axis=-1)  # (V, L)
+        top = len(self.lrs) - 1
+        rows = {
+            f"reaches {self.target:.0%} within {within} epochs": [],
+            f"final acc at lr {self.lrs[top]:g} above {high:g}": [],
+            f"ends at chance (< {chance:g}) at lr": [],
+        }
+        for v in range(len(self.names)):
+            rows[f"reaches {self.target:.0%} within {within} epochs"].append(
+                "yes" if np.any(median[v] <= within) else "no"
+            )
+            rows[f"final acc at lr {self.lrs[top]:g} above {high:g}"].append(
+                "yes" if finals[v, top] > high else "no"
+            )
+            lost = [f"{lr:g}" for lr, f in zip(self.lrs, finals[v]) if f < chance]
+            rows[f"ends at chance (< {chance:g}) at lr"].append(", ".join(lost) or "none")
+        return format_table(rows, index=list(self.names), index_name="inputs")
+
 
 def network_epochs(
     variants: dict,

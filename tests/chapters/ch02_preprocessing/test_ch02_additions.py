@@ -3,6 +3,8 @@ PCA for dimensionality reduction; eigenvectors, whitened photos and noise amplif
 Every claim the notebook prints or states, asserted on the package's functions with margins.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,15 @@ def test_network_ranks_raw_far_behind_and_whitening_adds_nothing(variants, digit
     assert min(final_at_1) > 0.95 and final_at_1[1] <= final_at_1[0] + 0.01
     table = net.table()
     assert "raw" in table and "> 12" in table
+    # the printed claims: the same properties, as the notebook shows them
+    rows = [re.split(r"\s{2,}", line.strip()) for line in net.claims(within=6).splitlines()[2:]]
+    assert rows == [
+        ["raw", "no", "no", "0.3, 1"],
+        ["centred", "yes", "no", "1"],
+        ["standardised", "yes", "yes", "none"],
+        ["whitened, eps=0.1", "yes", "yes", "none"],
+    ]
+    assert net.accuracy[1, 3, :, -1].mean() < 0.2  # centred at lr 1: diverged, far from 0.2
 
 
 def test_network_runs_are_reproducible_and_independent_of_the_stack(variants, digits):
