@@ -14,6 +14,7 @@ from course_utils.chapters.ch08_sanity_checks import (
     lecture_net,
     recipe,
     runs,
+    runs_step_tradeoff,
 )
 from course_utils.data import load_dataset
 
@@ -22,6 +23,7 @@ MODULES = [
     "course_utils.gradcheck",
     "course_utils.gradcheck_models",
     "course_utils.chapters.ch08_sanity_checks.runs",
+    "course_utils.chapters.ch08_sanity_checks.runs_step_tradeoff",
     "course_utils.chapters.ch08_sanity_checks.figures",
     "course_utils.chapters.ch08_sanity_checks.explorer",
     "course_utils.chapters.ch08_sanity_checks.checks",
@@ -145,7 +147,10 @@ CASES = [
             dtype=np.float64,
         ),
     ),
-    (runs.step_tradeoff, dict(h=1e-5, method="centred", dtype="float64", x0=0.5, num=20)),
+    (
+        runs_step_tradeoff.step_tradeoff,
+        dict(h=1e-5, method="centred", dtype="float64", x0=0.5, num=20),
+    ),
     (figures.StepView, dict(figure=Figure(), animated=False)),
     (
         explorer.SanityExplorer,

@@ -3,8 +3,9 @@
 The lesson is :mod:`course_utils.sanity` (the loss at initialisation, overfitting a tiny
 subset) and :mod:`course_utils.gradcheck` (numerical gradients); here:
 
-- ``runs.py``: the seeded experiments whose numbers the notebook prints, and
-  ``step_tradeoff``, what the explorer computes (truncation against round-off);
+- ``runs.py``: the seeded experiments whose numbers the notebook prints;
+- ``runs_step_tradeoff.py``: ``step_tradeoff``, what the explorer computes (truncation
+  against round-off);
 - ``lecture_net.py``: the lecture's own loss check, CS231n's two-layer net
   (``init_two_layer_model(32*32*3, 50, 10)``, 2.3026 and 3.07 with reg 1e3);
 - ``recipe.py``: Karpathy's cheap checks, run: the input-independent baseline and the

@@ -1,6 +1,7 @@
 """Chapter 08's explorer: the step h of a numerical derivative, truncation against round-off.
 
-Its computation is :func:`~course_utils.chapters.ch08_sanity_checks.runs.step_tradeoff` (the
+Its computation is
+:func:`~course_utils.chapters.ch08_sanity_checks.runs_step_tradeoff.step_tradeoff` (the
 measured error of :func:`~course_utils.chapters.ch08_sanity_checks.runs.difference_errors` and
 its two models); its view is :class:`~course_utils.chapters.ch08_sanity_checks.figures.StepView`.
 """
@@ -8,7 +9,7 @@ its two models); its view is :class:`~course_utils.chapters.ch08_sanity_checks.f
 from __future__ import annotations
 
 from course_utils.chapters.ch08_sanity_checks.figures import StepView
-from course_utils.chapters.ch08_sanity_checks.runs import EPSILON, step_tradeoff
+from course_utils.chapters.ch08_sanity_checks.runs_step_tradeoff import EPSILON, step_tradeoff
 from course_utils.gradcheck import METHODS
 from course_utils.widgets.base import Explorer, LogSlider, check_start, make_controls, new_figure
 
@@ -20,7 +21,7 @@ START = dict(h=1e-5, method="centred", dtype="float64")
 
 
 def _controls() -> dict:
-    """The explorer's controls, named as :func:`~.runs.step_tradeoff`'s arguments."""
+    """The explorer's controls, named as :func:`~.runs_step_tradeoff.step_tradeoff`'s arguments."""
     return make_controls(
         h=LogSlider(  # a ready control for its readout, 1.0e-05
             min=-12,
@@ -40,7 +41,7 @@ class SanityExplorer(Explorer):
     """Drag the step h, switch centred/forward and float64/float32: the error curve, its two
     models and the chosen point redraw in place.
 
-    ``result`` is :func:`~.runs.step_tradeoff` for the controls' values (keyword arguments ``h``,
+    ``result`` is :func:`~.runs_step_tradeoff.step_tradeoff` for the controls' values (keyword arguments ``h``,
     ``method``, ``dtype``; defaults 1e-5, centred, float64).
     """
 

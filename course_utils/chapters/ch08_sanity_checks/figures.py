@@ -1,7 +1,7 @@
 """Chapter 08's figures: the explorer's view of the step h (truncation against round-off).
 
 :class:`StepView` builds its axes once with fixed limits and updates its curves in place
-from a :class:`~course_utils.chapters.ch08_sanity_checks.runs.StepTradeoff`;
+from a :class:`~course_utils.chapters.ch08_sanity_checks.runs_step_tradeoff.StepTradeoff`;
 :func:`decade_ticks` gives a notebook figure's log axis plain decade labels.
 """
 
@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from course_utils.chapters.ch08_sanity_checks.runs import StepTradeoff
+from course_utils.chapters.ch08_sanity_checks.runs_step_tradeoff import StepTradeoff
 
 __all__ = ["StepView", "decade_ticks"]
 

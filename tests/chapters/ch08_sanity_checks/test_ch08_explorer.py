@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from explorer_testing import count_full_draws
 
-from course_utils.chapters.ch08_sanity_checks import runs
+from course_utils.chapters.ch08_sanity_checks import runs_step_tradeoff
 from course_utils.chapters.ch08_sanity_checks.explorer import sanity_explorer
 
 
@@ -16,7 +16,7 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = runs.step_tradeoff(v["h"], v["method"], v["dtype"])
+    expected = runs_step_tradeoff.step_tradeoff(v["h"], v["method"], v["dtype"])
     np.testing.assert_array_equal(ex.result.errors, expected.errors)
     assert (ex.result.h, ex.result.error, ex.result.method, ex.result.dtype) == (
         expected.h,

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import activations, gradcheck, regularization, sanity
-from course_utils.chapters.ch08_sanity_checks import runs
+from course_utils.chapters.ch08_sanity_checks import runs, runs_step_tradeoff
 from course_utils.seed_runs import median_range as spread
 
 SEED = 0
@@ -478,7 +478,7 @@ def test_float32_cannot_reach_1e_7():
 
 # ---------------------------------------------------------------- step_tradeoff (the explorer)
 def test_step_tradeoff_models_and_measurement():
-    result = runs.step_tradeoff(1e-2, "centred", "float64")
+    result = runs_step_tradeoff.step_tradeoff(1e-2, "centred", "float64")
     assert result.steps.shape == (111,) and result.steps[0] == 1e-12
     # truncation regime: the model h^2 |f'''| / 6 is the measured error
     np.testing.assert_allclose(result.errors[-10:], result.truncation[-10:], rtol=0.05)
@@ -487,11 +487,11 @@ def test_step_tradeoff_models_and_measurement():
     assert result.error == pytest.approx(
         result.truncation[np.argmin(abs(result.steps - 1e-2))], rel=0.05
     )
-    forward = runs.step_tradeoff(1e-2, "forward")
+    forward = runs_step_tradeoff.step_tradeoff(1e-2, "forward")
     np.testing.assert_allclose(forward.errors[-10:], forward.truncation[-10:], rtol=0.1)
-    f32 = runs.step_tradeoff(1e-5, "centred", "float32")
+    f32 = runs_step_tradeoff.step_tradeoff(1e-5, "centred", "float32")
     assert f32.error > 1e-5 and f32.best_error > 1e-7
-    assert 1e-6 <= runs.step_tradeoff().best_h <= 1e-4
+    assert 1e-6 <= runs_step_tradeoff.step_tradeoff().best_h <= 1e-4
 
 
 @pytest.mark.parametrize(
@@ -507,4 +507,4 @@ def test_step_tradeoff_models_and_measurement():
 )
 def test_step_tradeoff_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        runs.step_tradeoff(**kwargs)
+        runs_step_tradeoff.step_tradeoff(**kwargs)
