@@ -4,8 +4,9 @@ The lesson (forward, backward, the layer step of the NumPy network) is
 :mod:`course_utils.batchnorm`. Here:
 
 - ``runs.py``: the experiments on the lecture's network (invariances, train vs eval mode,
-  eps, batch size) and the network the explorer computes (``explorer_run``);
-  ``runs_training.py``: training on the digits with and without Batch
+  eps, active ReLU units) and the network the explorer computes (``explorer_run``);
+  ``runs_batch_size.py``: the batch size (a batch of two, the batch statistics' spread,
+  BN's noise as a regulariser); ``runs_training.py``: training on the digits with and without Batch
   Norm, running statistics; ``runs_lr.py``: many MLPs trained side by side (learning
   rates, weight decay, the effective learning rate); ``runs_conv.py``: ``BatchNorm2d`` and
   folding BN into a convolution, against torch;

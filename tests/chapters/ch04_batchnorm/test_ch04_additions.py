@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.chapters.ch04_batchnorm import figures, runs, runs_conv, runs_lr
+from course_utils.chapters.ch04_batchnorm import figures, runs_batch_size, runs_conv, runs_lr
 from course_utils.data import load_digits
 
 SEED = 0
@@ -25,7 +25,7 @@ def lrc(digits):
 
 # ---------------------------------------------------------------- the regulariser
 def test_batch_noise_as_printed_and_its_shape(digits):
-    n = runs.batch_noise(digits.x_train, (4, 16, 64), probes=8, n_batches=200, seed=SEED)
+    n = runs_batch_size.batch_noise(digits.x_train, (4, 16, 64), probes=8, n_batches=200, seed=SEED)
     np.testing.assert_allclose(n.noise, [0.426, 0.236, 0.128], atol=5e-4)
     np.testing.assert_allclose(n.bias, [0.211, 0.079, 0.033], atol=5e-4)
     # "the noise shrinks like 1/sqrt(N)": about halves per 4x
@@ -37,7 +37,7 @@ def test_batch_noise_as_printed_and_its_shape(digits):
 
 def test_batch_noise_other_seeds_agree(digits):
     for seed in (1, 2):
-        n = runs.batch_noise(digits.x_train, (4, 16, 64), n_batches=200, seed=seed)
+        n = runs_batch_size.batch_noise(digits.x_train, (4, 16, 64), n_batches=200, seed=seed)
         np.testing.assert_allclose(n.noise, [0.426, 0.236, 0.128], atol=0.01)
         np.testing.assert_allclose(n.bias, [0.211, 0.079, 0.033], atol=0.01)
 
@@ -48,7 +48,7 @@ def test_batch_noise_bias_vanishes_for_a_linear_statistic():
     x = np.zeros((50, 2))
     x[:, 0] = np.arange(50.0)
     x[:, 1] = np.arange(50.0) ** 2
-    n = runs.batch_noise(x, (2, 8), probes=3, n_batches=50)
+    n = runs_batch_size.batch_noise(x, (2, 8), probes=3, n_batches=50)
     assert np.all(n.noise > 0) and np.all(np.isfinite(n.bias))
 
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from course_utils.chapters.ch04_batchnorm import runs, runs_training
+from course_utils.chapters.ch04_batchnorm import runs, runs_batch_size, runs_training
 from course_utils.chapters.ch04_batchnorm.explorer import batchnorm_explorer
 from course_utils.data import load_digits
 from course_utils.training import hidden_activations
@@ -165,7 +165,7 @@ def test_train_vs_eval_on_the_same_batch():
 
 def test_a_batch_of_two_digits(digits):
     pixels = [2, 3, 4, 5, 10, 11, 0, 13]
-    out = runs.pair_normalised(digits.x_train[:2])[:, pixels]
+    out = runs_batch_size.pair_normalised(digits.x_train[:2])[:, pixels]
     np.testing.assert_allclose(
         out[0], [-1.0, -0.9999, -0.9949, 0.9999, -0.9999, 0.9994, 0.0, -0.9999], atol=5e-5
     )
@@ -175,7 +175,7 @@ def test_a_batch_of_two_digits(digits):
 
 
 def test_batch_size_table(digits):
-    e = runs.batch_size_effect(
+    e = runs_batch_size.batch_size_effect(
         digits.x_train, batch_sizes=(2, 4, 16, 64, 256), n_batches=500, seed=SEED
     )
     np.testing.assert_allclose(e.mean_spread, [0.687, 0.501, 0.246, 0.123, 0.056], **PRINTED)
@@ -192,7 +192,9 @@ def test_batch_size_table(digits):
 
 def test_batch_size_effect_agrees_with_other_seeds(digits):
     for seed in (1, 2):
-        e = runs.batch_size_effect(digits.x_train, (2, 16, 256), n_batches=500, seed=seed)
+        e = runs_batch_size.batch_size_effect(
+            digits.x_train, (2, 16, 256), n_batches=500, seed=seed
+        )
         np.testing.assert_allclose(e.mean_spread, e.predicted_mean_spread, rtol=0.05)
 
 
@@ -242,13 +244,15 @@ def test_tiny_weights_grow_out_of_the_eps_regime_in_the_first_epoch(digits):
 # ---------------------------------------------------------------- small runs, direct
 def test_batch_of_two_is_plus_minus_one():
     x = 5.0 * np.random.default_rng(0).standard_normal((2, 50))
-    out = runs.pair_normalised(x)
+    out = runs_batch_size.pair_normalised(x)
     gap = np.abs(x[0] - x[1])  # exactly ±|d| / sqrt(d² + 4 eps): ±1 up to eps
     np.testing.assert_allclose(
         np.abs(out), np.broadcast_to(gap / np.sqrt(gap**2 + 4e-5), (2, 50)), rtol=1e-10
     )
     assert np.all(np.abs(out) < 1) and np.all(np.abs(out) > 0.99)
-    np.testing.assert_allclose(np.abs(runs.pair_normalised(x, eps=1e-12)), 1.0, atol=1e-8)
+    np.testing.assert_allclose(
+        np.abs(runs_batch_size.pair_normalised(x, eps=1e-12)), 1.0, atol=1e-8
+    )
     np.testing.assert_array_equal(np.sign(out[0]), -np.sign(out[1]))
 
 
@@ -269,7 +273,7 @@ def test_critical_std_and_eps_effect():
 
 def test_batch_size_effect_shrinks_like_one_over_sqrt_n():
     x = np.random.default_rng(0).standard_normal((2000, 8))
-    eff = runs.batch_size_effect(x, (4, 16, 64), n_batches=300)
+    eff = runs_batch_size.batch_size_effect(x, (4, 16, 64), n_batches=300)
     ratio = eff.mean_spread[:-1] / eff.mean_spread[1:]
     np.testing.assert_allclose(ratio, 2.0, rtol=0.15)
     assert np.all(np.diff(eff.train_eval_gap) < 0)
