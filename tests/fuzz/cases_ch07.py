@@ -13,7 +13,9 @@ from course_utils.chapters.ch07_regularization import (
     explorer,
     figures,
     runs,
+    runs_explorer,
     runs_gap,
+    runs_single,
 )
 from course_utils.data import load_digits
 
@@ -23,6 +25,9 @@ MODULES = [
     "course_utils.augmentation",
     "course_utils.chapters.ch07_regularization.runs",
     "course_utils.chapters.ch07_regularization.runs_gap",
+    "course_utils.chapters.ch07_regularization.runs_studies",
+    "course_utils.chapters.ch07_regularization.runs_single",
+    "course_utils.chapters.ch07_regularization.runs_explorer",
     "course_utils.chapters.ch07_regularization.figures",
     "course_utils.chapters.ch07_regularization.explorer",
     "course_utils.chapters.ch07_regularization.checks",
@@ -95,7 +100,7 @@ CASES = [
     (A.color_jitter, dict(image=_IMAGE, seed=0, brightness=0.4, contrast=0.4, saturation=0.4)),
     (runs.near_zero_share, dict(weights=[_X], threshold=1e-3)),
     (
-        runs.penalty_weights,
+        runs_single.penalty_weights,
         dict(kind="l1", lam=1e-3, data=_DIGITS, width=8, lr=0.1, epochs=1, batch_size=256, seed=0),
     ),
     (runs.decay_equivalence, dict(lam=0.01, lr=0.1, steps=2, seed=0)),
@@ -103,7 +108,7 @@ CASES = [
     (runs.expectation_gaps, dict(n_draws=20, p=0.5, seed=0, chunk=10)),
     (runs_gap.small_digits, dict(n_train=20, label_noise=0.2, seed=0)),
     (
-        runs_gap.gap_runs,
+        runs_single.gap_runs,
         dict(
             data=_SMALL,
             settings={"none": {}, "l2": {"l2": 0.01}},
@@ -157,7 +162,10 @@ CASES = [
             dpi=50,
         ),
     ),
-    (runs.dropout_demo, dict(p=0.5, version=2, method="dropout", seed=0, n=8, d=8, n_masks=50)),
+    (
+        runs_explorer.dropout_demo,
+        dict(p=0.5, version=2, method="dropout", seed=0, n=8, d=8, n_masks=50),
+    ),
     (figures.DropoutView, dict(figure=Figure(), n=8, d=8, animated=False)),
     (
         explorer.DropoutExplorer,
@@ -187,6 +195,10 @@ CASES = [
     (runs.decay_problem, dict(seed=0)),
     (runs.softmax_loss_grad, dict(x=np.ones((4, 3)), y=np.array([0, 1, 2, 0]), w=np.ones((3, 3)))),
     (runs_gap.check_data, dict(data=_SMALL)),
+    (
+        runs_gap.check_settings,
+        dict(what="settings", settings={"none": {}, "mn": {"max_norm": 1.0}}, max_norm=True),
+    ),
     (
         runs_gap.penalty_study,
         dict(

@@ -5,8 +5,8 @@ The explorer shows one layer :math:`z = aW` with a keep-mask on the units of ``a
 that mask, the test-time output, and the average training output over many masks against
 the test output (the general pattern: randomness in training, its expectation at test).
 ``p`` is the probability of DROPPING, as in ``torch.nn.Dropout``. Its computation is
-:func:`~course_utils.chapters.ch07_regularization.runs.dropout_demo`, with the lesson's masks
-(:func:`course_utils.regularization.dropout_mask`); its view is
+:func:`~course_utils.chapters.ch07_regularization.runs_explorer.dropout_demo`, with the
+lesson's masks (:func:`course_utils.regularization.dropout_mask`); its view is
 :class:`~course_utils.chapters.ch07_regularization.figures.DropoutView`.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.chapters.ch07_regularization.figures import DropoutView
-from course_utils.chapters.ch07_regularization.runs import METHODS, dropout_demo
+from course_utils.chapters.ch07_regularization.runs_explorer import METHODS, dropout_demo
 from course_utils.validation import MAX_ELEMENTS, check_int
 from course_utils.widgets.base import Explorer, check_start, make_controls, new_figure
 
@@ -29,7 +29,7 @@ START = dict(p=0.5, version=2, method="dropout", seed=0)
 
 
 def _controls() -> dict:
-    """The explorer's controls, named as :func:`~.runs.dropout_demo`'s arguments."""
+    """The explorer's controls, named as :func:`~.runs_explorer.dropout_demo`'s arguments."""
     return make_controls(
         p=(0.0, P_MAX, 0.05),
         version=(("1: scale at test", 1), ("2: inverted", 2)),
@@ -41,9 +41,9 @@ def _controls() -> dict:
 class DropoutExplorer(Explorer):
     """Masks and outputs of one layer under dropout or DropConnect, live.
 
-    ``result`` is :func:`~.runs.dropout_demo` for the controls' ``p`` (probability of DROPPING),
-    ``version``, ``method`` and ``seed`` (keyword arguments; defaults 0.5, 2, dropout, 0);
-    ``n_masks`` (the masks the mean is taken over) is fixed at construction.
+    ``result`` is :func:`~.runs_explorer.dropout_demo` for the controls' ``p`` (probability of
+    DROPPING), ``version``, ``method`` and ``seed`` (keyword arguments; defaults 0.5, 2,
+    dropout, 0); ``n_masks`` (the masks the mean is taken over) is fixed at construction.
     """
 
     def __init__(self, n_masks=1000, figsize=(8.5, 2.6), dpi=96, **start):

@@ -3,8 +3,8 @@ augmented photos and weight histograms, and the explorer's view.
 
 Each ``plot_*`` function draws on a new :class:`~matplotlib.figure.Figure` it returns (no
 pyplot); the data come from the lesson (:mod:`course_utils.regularization`) and the runs
-(:mod:`course_utils.chapters.ch07_regularization.runs`). :class:`DropoutView` builds the
-explorer's four panels once and updates them in place.
+(:mod:`course_utils.chapters.ch07_regularization.runs`, ``runs_explorer``).
+:class:`DropoutView` builds the explorer's four panels once and updates them in place.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from course_utils import regularization as R
-from course_utils.chapters.ch07_regularization.runs import DropoutDemo, near_zero_share
+from course_utils.chapters.ch07_regularization.runs import near_zero_share
+from course_utils.chapters.ch07_regularization.runs_explorer import DropoutDemo
 from course_utils.plots import check_figure_size
 from course_utils.validation import (
     MAX_ITEMS,

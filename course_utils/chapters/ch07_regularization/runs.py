@@ -4,11 +4,15 @@ Every experiment uses the lesson's code (:mod:`course_utils.regularization`): it
 from :func:`~course_utils.regularization.dropout_mask` (a stack of masks is one call with a
 leading axis), its penalties from :func:`~course_utils.regularization.torch_penalty`.
 
-- :func:`penalty_weights`, :func:`near_zero_share`: L1 against L2 on trained weights;
+- :func:`near_zero_share`: L1 against L2 on trained weights (the weights themselves:
+  :func:`~.runs_gap.penalty_study`, or :func:`~.runs_single.penalty_weights` one run at a time);
 - :func:`decay_equivalence`: the L2 term against weight decay, for SGD and Adam;
 - :func:`monte_carlo_dropout`, :func:`expectation_gaps`: the mean of many training-time
   outputs against the test-time output (the chapter's general pattern);
-- the train/validation gap under each regulariser, over seeds: :mod:`.runs_gap`.
+- :func:`mask_set_errors`: the Monte-Carlo error over many mask sets;
+- :func:`noise_injection`: dropout as noise injection (Bishop 1995);
+- the train/validation gap under each regulariser, over seeds: :mod:`.runs_gap`;
+- the explorer's computation (``dropout_demo``): :mod:`.runs_explorer`.
 """
 
 from __future__ import annotations
@@ -19,10 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from course_utils.chapters.ch07_regularization.runs_gap import (
-    MAX_GAP_EPOCHS,
-)
-from course_utils.data import N_DIGITS_TRAIN, check_digits
 from course_utils.references import reference_answer
 from course_utils.regularization import (
     check_drop_probability,
@@ -31,7 +31,6 @@ from course_utils.regularization import (
     dropout_mask,
     dropout_penalty,
     linear_survival,
-    torch_penalty,
 )
 from course_utils.validation import (
     MAX_ELEMENTS,
@@ -46,14 +45,10 @@ from course_utils.validation import (
 
 __all__ = [
     "near_zero_share",
-    "penalty_weights",
     "decay_equivalence",
     "MonteCarloResult",
     "monte_carlo_dropout",
     "expectation_gaps",
-    "METHODS",
-    "DropoutDemo",
-    "dropout_demo",
     "MAX_MASK_SETS",
     "mask_set_errors",
     "noise_injection",
@@ -146,45 +141,6 @@ def monte_carlo_dropout(
     norm = float(np.linalg.norm(test))
     rel = float(np.linalg.norm(mean - test) / norm) if norm > 0 else float(np.linalg.norm(mean))
     return MonteCarloResult(mean, test, rel, math.sqrt(p / ((1.0 - p) * n_masks)), int(n_masks))
-
-
-def penalty_weights(
-    kind: str,
-    lam: float,
-    data=None,
-    width: int = 64,
-    lr: float = 0.1,
-    epochs: int = 10,
-    batch_size: int = 64,
-    seed: int = 0,
-) -> list:
-    """Train a one-hidden-layer MLP on the digits with an L1 or L2 penalty; return its two
-    weight matrices as NumPy arrays (torch's (out, in) layout)."""
-    from torch import nn
-
-    from course_utils.data import load_digits
-    from course_utils.training import build_mlp, train
-
-    penalty = torch_penalty(kind, lam)
-    width = check_int("width", width, 1, 512)
-    lr = check_real("lr", lr, 0.0, 10.0, low_open=True)
-    epochs = check_int("epochs", epochs, 1, MAX_GAP_EPOCHS)
-    batch_size = check_int("batch_size", batch_size, 1, N_DIGITS_TRAIN)
-    seed = check_int("seed", seed, 0, 2**32 - 1)
-    data = load_digits(seed=seed) if data is None else check_digits(data)
-    model = build_mlp(data.x_train.shape[1], 10, depth=1, width=width, seed=seed)
-    train(
-        model,
-        data,
-        "sgd",
-        lr=lr,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        penalty=penalty,
-        progress=False,
-    )
-    return [m.weight.detach().numpy().astype(np.float64) for m in model if isinstance(m, nn.Linear)]
 
 
 # ------------------------------------------------------------------ the general pattern
@@ -336,92 +292,6 @@ def softmax_loss_grad(x, y, w) -> np.ndarray:
     probs /= probs.sum(axis=1, keepdims=True)
     probs[np.arange(len(y)), y] -= 1.0
     return x.T @ probs / len(y)
-
-
-# ---------------------------------------------------------------- the explorer's computation
-#: Masks averaged by the explorer's mean: 1000 masks of 16 x 16 redraw in ~5 ms.
-MAX_DEMO_MASKS = 100_000
-#: What the explorer's mask drops: units of ``a`` (dropout) or weights of ``W`` (DropConnect).
-METHODS = ("dropout", "DropConnect")
-
-
-@dataclass(frozen=True)
-class DropoutDemo:
-    r"""One layer :math:`z = a W` with dropout on ``a`` or DropConnect on ``W``.
-
-    Attributes
-    ----------
-    a : ndarray, (N, D)
-        The layer's input activations (fixed: ReLU of a seeded Gaussian).
-    W : ndarray, (D, D_out)
-    mask : ndarray of bool
-        The keep-mask drawn for this seed: (N, D) on the units for dropout, (D, D_out) on
-        the weights for DropConnect.
-    train : ndarray, (N, D_out)
-        The training-time output with this mask.
-    test : ndarray, (N, D_out)
-        The test-time output.
-    expected : ndarray, (N, D_out)
-        The mean of the training-time output over ``n_masks`` masks.
-    rel_error : float
-        :math:`\lVert \text{expected} - \text{test}\rVert / \lVert\text{test}\rVert`.
-    kept : float
-        Share of the mask that is kept.
-    """
-
-    a: np.ndarray
-    W: np.ndarray
-    mask: np.ndarray
-    train: np.ndarray
-    test: np.ndarray
-    expected: np.ndarray
-    rel_error: float
-    kept: float
-
-
-def dropout_demo(
-    p: float = 0.5,
-    version: int = 2,
-    method: str = "dropout",
-    seed: int = 0,
-    n: int = 16,
-    d: int = 16,
-    n_masks: int = 1000,
-) -> DropoutDemo:
-    """The explorer's computation: one mask, the train and test outputs, and the average
-    train output over ``n_masks`` masks, for dropout or DropConnect.
-
-    ``p`` is the probability of DROPPING (a unit for dropout, a weight for DropConnect), as
-    in ``torch.nn.Dropout``. The layer (``a``, ``W``) is fixed; ``seed`` draws the masks.
-    Because the layer is linear in the mask, the average over masks is computed exactly as
-    the layer applied to the average mask.
-    """
-    p, version = check_drop_probability(p), check_choice("version", version, (1, 2))
-    method = check_choice("method", method, METHODS)
-    rng = make_rng(seed)
-    n, d = check_int("n", n, 1, 256), check_int("d", d, 1, 256)
-    n_masks = check_int("n_masks", n_masks, 1, MAX_DEMO_MASKS)
-    layer = np.random.default_rng(12345)  # the same layer for every seed: only masks change
-    a = np.maximum(layer.standard_normal((n, d)), 0.0)
-    W = layer.standard_normal((d, d)) / math.sqrt(d)
-    shape = a.shape if method == "dropout" else W.shape
-    if n_masks * math.prod(shape) > MAX_ELEMENTS:
-        raise ValueError(
-            f"n_masks: n_masks * mask size must be at most {MAX_ELEMENTS:,}; "
-            f"got {n_masks} masks of {math.prod(shape)}"
-        )
-    mask = dropout_mask(shape, p, rng)
-    mean_mask = (mask + dropout_mask((n_masks - 1, *shape), p, rng).sum(axis=0)) / n_masks
-    scale = 1.0 / (1.0 - p) if version == 2 else 1.0
-    if method == "dropout":
-        train = (a * mask * scale) @ W
-        expected = (a * mean_mask * scale) @ W
-    else:
-        train = a @ (W * mask * scale)
-        expected = a @ (W * mean_mask * scale)
-    test = a @ W * (1.0 - p if version == 1 else 1.0)
-    rel = float(np.linalg.norm(expected - test) / np.linalg.norm(test))
-    return DropoutDemo(a, W, mask, train, test, expected, rel, float(mask.mean()))
 
 
 # ------------------------------------------------------------ Monte Carlo over mask sets

@@ -1,22 +1,24 @@
 """Chapter 07's gap study: the train/validation gap under each regulariser, over seeds.
 
-:func:`small_digits` makes a small (optionally noisy) training set; :func:`gap_runs` trains one
-MLP per regulariser with :func:`course_utils.training.train`; :func:`gap_over_seeds` trains
-all regularisers and seeds side by side (one stacked weight tensor per layer), the numbers the
-notebook prints. Penalties are :func:`course_utils.regularization.torch_penalty`'s.
+:func:`small_digits` makes a small (optionally noisy) training set; :func:`gap_over_seeds`
+trains all regularisers and seeds side by side (one stacked weight tensor per layer), the
+numbers the notebook prints; :func:`penalty_study` trains one MLP per weight penalty side by
+side, the weights of its histograms. Their results (:class:`GapStudy`, :class:`PenaltyStudy`)
+are in :mod:`.runs_studies`; :func:`gap_runs`, one MLP per regulariser with
+:func:`course_utils.training.train`, is in :mod:`.runs_single`. Penalties are
+:func:`course_utils.regularization.torch_penalty`'s.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from course_utils.regularization import check_drop_probability, torch_penalty
-from course_utils.tables import format_table
+from course_utils.chapters.ch07_regularization.runs_studies import GapStudy, PenaltyStudy
+from course_utils.regularization import check_drop_probability
 from course_utils.validation import (
     MAX_ELEMENTS,
     check_array,
@@ -29,11 +31,8 @@ from course_utils.validation import (
 __all__ = [
     "small_digits",
     "check_data",
-    "GapRun",
-    "gap_runs",
-    "GapStudy",
+    "check_settings",
     "gap_over_seeds",
-    "PenaltyStudy",
     "penalty_study",
 ]
 
@@ -103,205 +102,6 @@ def check_data(data):
     return data
 
 
-@dataclass(frozen=True)
-class GapRun:
-    """One training run of :func:`gap_runs`: final accuracies, the gap and the history."""
-
-    name: str
-    train_acc: float
-    val_acc: float
-    history: object
-
-    @property
-    def gap(self) -> float:
-        """Training minus validation accuracy."""
-        return self.train_acc - self.val_acc
-
-
-def gap_runs(
-    data,
-    settings: dict,
-    width: int = 128,
-    depth: int = 2,
-    lr: float = 0.2,
-    epochs: int = 60,
-    batch_size: int = 20,
-    seed: int = 0,
-    eval_every: int | None = None,
-    activation: str = "relu",
-) -> list:
-    """Train the same MLP under each regulariser and report the train/validation gap.
-
-    Parameters
-    ----------
-    data : Digits-like (see :func:`small_digits`)
-    settings : dict of name -> {"dropout": p, "l2": lam, "l1": lam}
-        ``dropout`` is ``build_mlp``'s ``p`` (probability of DROPPING); ``l2``/``l1`` go to
-        :func:`torch_penalty` (both: the elastic net). ``{}`` is the unregularised baseline.
-        (``max_norm`` runs only in :func:`gap_over_seeds` and :func:`penalty_study`.)
-    width, depth, lr, epochs, batch_size, seed, activation
-        As :func:`course_utils.training.build_mlp` and ``train`` (plain SGD, one seed for
-        every run, so runs differ only by the regulariser).
-    eval_every : int, optional
-        Passed to ``train``; by default the full sets are evaluated only before and after
-        training (the gap is measured at the end).
-
-    Returns
-    -------
-    list of GapRun
-    """
-    from course_utils.training import build_mlp, train
-
-    data = check_data(data)
-    _check_settings("settings", settings, max_norm=False)
-    width = check_int("width", width, 1, 512)
-    depth = check_int("depth", depth, 1, 4)
-    lr = check_real("lr", lr, 0.0, 10.0, low_open=True)
-    epochs = check_int("epochs", epochs, 1, MAX_GAP_EPOCHS)
-    batch_size = check_int("batch_size", batch_size, 1, len(data.x_train))
-    seed = check_int("seed", seed, 0, 2**32 - 1)
-    activation = check_choice("activation", activation, ("relu", "gelu"))
-    if eval_every is not None:
-        eval_every = check_int("eval_every", eval_every, 1)
-    if eval_every is None:
-        eval_every = epochs * math.ceil(len(data.x_train) / batch_size)
-    runs = []
-    for name, setting in settings.items():
-        kinds = [k for k in ("l1", "l2") if k in setting]
-        model = build_mlp(
-            data.x_train.shape[1],
-            10,
-            depth=depth,
-            width=width,
-            activation=activation,
-            dropout=setting.get("dropout", 0.0),
-            seed=seed,
-        )
-        penalty = _sum_penalties([torch_penalty(k, setting[k]) for k in kinds])
-        history = train(
-            model,
-            data,
-            "sgd",
-            lr=lr,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            penalty=penalty,
-            eval_every=eval_every,
-            progress=False,
-        )
-        final = history.final()
-        runs.append(GapRun(name, final["train_acc"], final["val_acc"], history))
-    return runs
-
-
-@dataclass(frozen=True)
-class GapStudy:
-    """Final accuracies of :func:`gap_over_seeds`: one row per (label noise, regulariser),
-    one column per seed.
-
-    Attributes
-    ----------
-    rows : tuple of (float, str)
-        ``(label_noise, name)`` of each row.
-    seeds : tuple of int
-    train_acc, val_acc : ndarray, (rows, seeds)
-        Accuracy on the run's own (noisy) training labels and on the 450 validation digits,
-        after the last step.
-    settings : dict
-        The training settings shared by every run.
-    val_history : ndarray, (rows, seeds, evaluations)
-        Validation accuracy after each epoch of ``history_epochs`` (the last is ``val_acc``);
-        NaN before the last epoch for the rows that were not tracked.
-    history_epochs : tuple of int
-    """
-
-    rows: tuple
-    seeds: tuple
-    train_acc: np.ndarray
-    val_acc: np.ndarray
-    settings: dict
-    val_history: np.ndarray
-    history_epochs: tuple
-
-    def best_epoch(self, label_noise: float, name: str) -> tuple:
-        """Early stopping on the mean curve: ``(epoch, mean validation accuracy)`` where the
-        seeds' mean validation accuracy of row ``(label_noise, name)`` is highest (the
-        first such epoch), from the integer counts of correct examples."""
-        history = self.val_history[self._row(label_noise, name)]
-        if np.isnan(history).any():
-            raise ValueError(f"the row ({label_noise!r}, {name!r}) was not tracked (see track=)")
-        counts = np.rint(history * self.settings["n_val"])
-        totals = counts.sum(axis=0)  # exact integer sums over the seeds, one per evaluation
-        best = int(np.argmax(totals))
-        return self.history_epochs[best], float(
-            totals[best] / (len(counts) * self.settings["n_val"])
-        )
-
-    @property
-    def gap(self) -> np.ndarray:
-        """Training minus validation accuracy, (rows, seeds)."""
-        return self.train_acc - self.val_acc
-
-    def _row(self, label_noise: float, name: str) -> int:
-        try:
-            return self.rows.index((label_noise, name))
-        except ValueError:
-            raise ValueError(f"no row ({label_noise!r}, {name!r}); rows: {self.rows}") from None
-
-    def names(self, label_noise: float) -> list:
-        """The regularisers run at ``label_noise``, in order."""
-        return [name for noise, name in self.rows if noise == label_noise]
-
-    def fewer(
-        self, label_noise: float, name: str, baseline: str = "none", what: str = "gap"
-    ) -> np.ndarray:
-        """Per seed, ``what`` (``"gap"``, ``"train_acc"``, ``"val_acc"``) of ``name`` minus
-        that of ``baseline``: the same seed, the same data, the same step."""
-        if what not in ("gap", "train_acc", "val_acc"):
-            raise ValueError(f"what must be 'gap', 'train_acc' or 'val_acc'; got {what!r}")
-        values = getattr(self, what)
-        return values[self._row(label_noise, name)] - values[self._row(label_noise, baseline)]
-
-    def table(self, label_noise: float) -> str:
-        """Mean +- standard deviation over the seeds, two decimals, one row per regulariser.
-
-        Computed from the integer counts of correct examples, so the same accuracies give
-        the same digits whatever the summation order of the machine.
-        """
-        index = [i for i, (noise, _) in enumerate(self.rows) if noise == label_noise]
-        if not index:
-            raise ValueError(f"no runs with label_noise {label_noise!r}")
-        n_train, n_val = self.settings["n_train"], self.settings["n_val"]
-
-        def cells(counts, n):
-            return [f"{_mean(c) / n:.2f} ± {_sd(c) / n:.2f}" for c in counts]
-
-        train = np.rint(self.train_acc[index] * n_train).astype(np.int64)
-        val = np.rint(self.val_acc[index] * n_val).astype(np.int64)
-        gap = train * n_val - val * n_train  # in units of 1 / (n_train * n_val)
-        return format_table(
-            {
-                "train acc": cells(train, n_train),
-                "val acc": cells(val, n_val),
-                "gap": cells(gap, n_train * n_val),
-            },
-            index=[self.rows[i][1] for i in index],
-            index_name="regulariser",
-        )
-
-
-def _mean(counts) -> float:
-    """Mean of integers: an exact integer sum, one rounding."""
-    return sum(int(c) for c in counts) / len(counts)
-
-
-def _sd(counts) -> float:
-    """Sample standard deviation of integers: exact integer sums, then one division and sqrt."""
-    m, total = len(counts), sum(int(c) for c in counts)
-    return math.sqrt((m * sum(int(c) ** 2 for c in counts) - total**2) / (m * (m - 1)))
-
-
 def gap_over_seeds(
     experiments: dict,
     seeds: Sequence[int] = range(8),
@@ -321,7 +121,7 @@ def gap_over_seeds(
     Parameters
     ----------
     experiments : dict of label_noise -> {name: setting}
-        For each share of wrong labels, the runs: ``setting`` as in :func:`gap_runs`
+        For each share of wrong labels, the runs: ``setting`` as in :func:`~.runs_single.gap_runs`
         (``{}``, ``{"dropout": p}``, ``{"l2": lam}``, ``{"l1": lam}``, both penalties (the
         elastic net) or ``{"max_norm": c}``: after every step, each unit's incoming weight
         vector is scaled back to norm ``c`` if it is longer; keys combine).
@@ -383,7 +183,7 @@ def gap_over_seeds(
     rows, runs = [], []
     for noise, settings in experiments.items():
         check_real(f"the label noise {noise!r} (a key of experiments)", noise, 0.0, 1.0)
-        _check_settings(f"experiments[{noise!r}]", settings)
+        check_settings(f"experiments[{noise!r}]", settings)
         for name, setting in settings.items():
             rows.append((noise, name))
             runs += [(noise, setting, seed) for seed in seeds]
@@ -434,8 +234,12 @@ def gap_over_seeds(
     )
 
 
-def _check_settings(what: str, settings, max_norm: bool = True) -> None:
-    """``settings`` (called ``what`` in messages): a dict of 1 to MAX_NETWORKS name -> setting."""
+def check_settings(what: str, settings, max_norm: bool = True) -> None:
+    """Refuse ``settings`` (called ``what`` in messages) with ``ValueError`` unless it is a
+    dict of 1 to ``MAX_NETWORKS`` name -> setting, each setting a dict of ``"dropout"`` (a
+    drop probability), ``"l1"``, ``"l2"`` (penalties >= 0) and, if ``max_norm``,
+    ``"max_norm"`` (> 0): what :func:`gap_over_seeds`, :func:`penalty_study` and
+    :func:`~.runs_single.gap_runs` (``max_norm=False``) accept."""
     if not isinstance(settings, dict) or not 1 <= len(settings) <= MAX_NETWORKS:
         raise ValueError(
             f"{what} must be a dict name -> setting with 1 to {MAX_NETWORKS} "
@@ -463,20 +267,6 @@ def _check_setting(name, setting, max_norm: bool = True) -> None:
         raise ValueError(
             f"settings[{name!r}] has unknown keys {sorted(unknown)}; allowed: " + ", ".join(allowed)
         )
-
-
-def _sum_penalties(penalties):
-    """One ``penalty(model)`` adding ``penalties`` (``None`` if there are none)."""
-    if not penalties:
-        return None
-    if len(penalties) == 1:
-        return penalties[0]
-
-    def penalty(model):
-        return sum(term(model) for term in penalties)
-
-    penalty.__name__ = " + ".join(term.__name__ for term in penalties)
-    return penalty
 
 
 def _train_side_by_side(runs, data, width, depth, activation, lr, epochs, batch_size, val_every=0):
@@ -616,27 +406,6 @@ def _stacked_sgd(runs, data, width, depth, activation, lr, epochs, batch_size, v
 
 
 # ------------------------------------------------------------------ penalties side by side
-@dataclass(frozen=True)
-class PenaltyStudy:
-    """Weights and accuracies of :func:`penalty_study`, one entry per setting, in order.
-
-    Attributes
-    ----------
-    names : tuple of str
-    weights : dict of str -> list of ndarray
-        Each run's weight matrices in torch's (out, in) layout, float64 (biases left out).
-    train_acc, val_acc : dict of str -> float
-    settings : dict
-        The training settings shared by every run.
-    """
-
-    names: tuple
-    weights: dict
-    train_acc: dict
-    val_acc: dict
-    settings: dict
-
-
 def penalty_study(
     settings: dict,
     data=None,
@@ -673,7 +442,7 @@ def penalty_study(
     from course_utils.data import load_digits
 
     data = load_digits() if data is None else check_data(data)
-    _check_settings("settings", settings)
+    check_settings("settings", settings)
     width = check_int("width", width, 1, 512)
     lr = check_real("lr", lr, 0.0, 10.0, low_open=True)
     epochs = check_int("epochs", epochs, 1, MAX_GAP_EPOCHS)

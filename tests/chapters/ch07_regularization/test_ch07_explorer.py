@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from explorer_testing import count_full_draws
 
-from course_utils.chapters.ch07_regularization import runs
+from course_utils.chapters.ch07_regularization import runs_explorer
 from course_utils.chapters.ch07_regularization.explorer import dropout_explorer
 
 
@@ -16,7 +16,9 @@ def explorer():
 
 def assert_result_matches(ex):
     v = ex.values
-    expected = runs.dropout_demo(v["p"], v["version"], v["method"], v["seed"], n_masks=ex.n_masks)
+    expected = runs_explorer.dropout_demo(
+        v["p"], v["version"], v["method"], v["seed"], n_masks=ex.n_masks
+    )
     for field in ("mask", "train", "test", "expected"):
         np.testing.assert_array_equal(getattr(ex.result, field), getattr(expected, field))
     view = ex.view

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from course_utils import regularization as R
-from course_utils.chapters.ch07_regularization import runs, runs_gap
+from course_utils.chapters.ch07_regularization import runs, runs_explorer, runs_gap, runs_single
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOK = ROOT / "notebooks" / "07_regularization.ipynb"
@@ -34,7 +34,9 @@ def one_thread():
 
 # ---------------------------------------------------------------- 1. L1 vs L2
 def test_l1_leaves_far_more_near_zero_weights_than_l2():
-    trained = {kind: runs.penalty_weights(kind, 2e-3, epochs=5, seed=SEED) for kind in ("l1", "l2")}
+    trained = {
+        kind: runs_single.penalty_weights(kind, 2e-3, epochs=5, seed=SEED) for kind in ("l1", "l2")
+    }
     shares = {k: [runs.near_zero_share(w, t) for t in (1e-3, 1e-2)] for k, w in trained.items()}
     np.testing.assert_allclose(shares["l1"], [0.0625, 0.1131], atol=5e-4)  # printed 6.2%, 11.3%
     np.testing.assert_allclose(shares["l2"], [0.0046, 0.0393], atol=5e-4)  # printed 0.5%, 3.9%
@@ -100,7 +102,7 @@ def test_l2_at_this_strength_is_effectively_no_penalty_and_l1_is_not(penalty_run
 @pytest.mark.parametrize("kind", ["l1", "l2"])
 def test_penalty_study_makes_the_steps_train_makes(penalty_runs, kind):
     """The side-by-side runs equal course_utils.training.train's, run by run."""
-    alone = runs.penalty_weights(kind, 2e-3, epochs=5, seed=SEED)
+    alone = runs_single.penalty_weights(kind, 2e-3, epochs=5, seed=SEED)
     for ours, theirs in zip(penalty_runs.weights[kind.upper()], alone):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
@@ -241,7 +243,7 @@ def test_the_stacked_runs_are_the_runs_train_makes(seed):
     """
     settings = {"none": {}, "L2 0.03": {"l2": 0.03}}
     stacked = runs_gap.gap_over_seeds({0.2: settings}, seeds=(seed, 7), epochs=20)
-    alone = runs_gap.gap_runs(
+    alone = runs_single.gap_runs(
         runs_gap.small_digits(100, label_noise=0.2, seed=seed),
         settings,
         width=64,
@@ -285,9 +287,9 @@ def test_small_digits_replaces_exactly_the_share_of_labels():
 def test_gap_runs_checks_settings():
     data = runs_gap.small_digits(20, seed=SEED)
     with pytest.raises(ValueError, match="unknown keys"):
-        runs_gap.gap_runs(data, {"x": {"dropuot": 0.5}})
+        runs_single.gap_runs(data, {"x": {"dropuot": 0.5}})
     with pytest.raises(ValueError, match="unknown keys \\['max_norm'\\]"):
-        runs_gap.gap_runs(data, {"x": {"max_norm": 2.0}})
+        runs_single.gap_runs(data, {"x": {"max_norm": 2.0}})
 
 
 # ---------------------------------------------------------------- the notebook itself
@@ -427,10 +429,10 @@ def test_expectation_is_exact_for_linear_parts_and_biased_after_nonlinearities()
 
 
 # ------------------------------------------------------------------ the explorer's computation
-@pytest.mark.parametrize("method", runs.METHODS)
+@pytest.mark.parametrize("method", runs_explorer.METHODS)
 @pytest.mark.parametrize("version", [1, 2])
 def test_dropout_demo_matches_a_direct_computation(method, version):
-    demo = runs.dropout_demo(0.4, version, method, seed=3, n_masks=500)
+    demo = runs_explorer.dropout_demo(0.4, version, method, seed=3, n_masks=500)
     scale = 1 / 0.6 if version == 2 else 1.0
     if method == "dropout":
         np.testing.assert_allclose(demo.train, (demo.a * demo.mask * scale) @ demo.W)
@@ -445,9 +447,9 @@ def test_dropout_demo_matches_a_direct_computation(method, version):
 
 def test_dropout_demo_checks_arguments():
     with pytest.raises(ValueError, match="method must be one of 'dropout', 'DropConnect'; got 'x'"):
-        runs.dropout_demo(method="x")
+        runs_explorer.dropout_demo(method="x")
     with pytest.raises(ValueError, match="seed must be an integer between 0 and 4294967295"):
-        runs.dropout_demo(seed=-1)
+        runs_explorer.dropout_demo(seed=-1)
 
 
 # ---------------------------------------------------------------- 2.1 mask sets
