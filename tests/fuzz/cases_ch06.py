@@ -13,6 +13,7 @@ from course_utils.chapters.ch06_schedules import (
     lean_optim,
     runs,
     runs_rates,
+    runs_warmup,
     seed_runs,
 )
 from course_utils.data import load_digits
@@ -21,6 +22,7 @@ MODULES = [
     "course_utils.schedules",
     "course_utils.chapters.ch06_schedules.runs",
     "course_utils.chapters.ch06_schedules.runs_rates",
+    "course_utils.chapters.ch06_schedules.runs_warmup",
     "course_utils.chapters.ch06_schedules.seed_runs",
     "course_utils.chapters.ch06_schedules.lean_optim",
     "course_utils.chapters.ch06_schedules.figures",
@@ -47,7 +49,7 @@ _RANGE = runs_rates.range_test(
 _SCALING = runs_rates.scaling_runs(
     lr=0.1, high_lr=0.5, k=4, batch_size=128, epochs=2, warmup_epochs=1, seeds=[0], data=_DIGITS
 )
-_WARM = runs.warmup_runs(
+_WARM = runs_warmup.warmup_runs(
     lr=0.2,
     epochs=2,
     warmup_epochs=1,
@@ -133,7 +135,7 @@ CASES = [
         ),
     ),
     (
-        runs.warmup_runs,
+        runs_warmup.warmup_runs,
         dict(
             lr=0.2,
             epochs=2,
@@ -147,9 +149,14 @@ CASES = [
         ),
     ),
     (runs.decay_table, dict(runs=_DECAY)),
-    (runs.warmup_table, dict(runs=_WARM)),
-    (runs.first_adam_step, dict(lr=0.2, depth=1, width=8, batch_size=64, seed=0, data=_DIGITS)),
-    (runs.step_over_rms, dict(rows=[{"rms": 0.2}, {"rms": 0.25}], lr=0.001)),
+    (runs.seed_span, dict(seeds=[0, 1, 2])),
+    (runs.check_runs, dict(runs=_DECAY, keys=("constant", "decay"), maker="decay_runs")),
+    (runs_warmup.warmup_table, dict(runs=_WARM)),
+    (
+        runs_warmup.first_adam_step,
+        dict(lr=0.2, depth=1, width=8, batch_size=64, seed=0, data=_DIGITS),
+    ),
+    (runs_warmup.step_over_rms, dict(rows=[{"rms": 0.2}, {"rms": 0.25}], lr=0.001)),
     # runs_rates
     (runs_rates.robbins_monro, dict(lr=0.1, steps=200, gamma=0.95, decay_steps=10)),
     (runs_rates.robbins_monro_table, dict(result=_RM, at=(10, 100))),

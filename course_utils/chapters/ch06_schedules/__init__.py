@@ -2,7 +2,8 @@
 
 The lesson (the schedules as closed forms, checked against ``torch.optim.lr_scheduler``) is
 :mod:`course_utils.schedules`. Here: ``runs.py`` (SGD's noise floor on a noisy quadratic, the
-decay and warm-up runs and their tables, Adam's first step), ``runs_rates.py`` (Robbins-Monro on
+step-decay runs and their table), ``runs_warmup.py`` (Adam's first step, the warm-up runs and
+their table), ``runs_rates.py`` (Robbins-Monro on
 the quadratic, the LR range test, the linear scaling rule), ``seed_runs.py`` (several seeds
 trained side by side in float64), ``lean_optim.py`` (torch.optim's momentum SGD and Adam without
 its import cost), ``figures.py`` (the explorer's view ``ScheduleView``),

@@ -6,7 +6,7 @@ import pytest
 
 from course_utils import schedules
 from course_utils.chapters.ch06_schedules import runs as ch06_runs
-from course_utils.chapters.ch06_schedules import seed_runs
+from course_utils.chapters.ch06_schedules import runs_warmup, seed_runs
 
 SEED = 0
 
@@ -182,7 +182,7 @@ def test_train_seeds_trains_as_training_train_does(digits):
 
 
 def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
-    rows = ch06_runs.first_adam_step(lr=0.2, depth=2, width=32, seed=SEED)
+    rows = runs_warmup.first_adam_step(lr=0.2, depth=2, width=32, seed=SEED)
     assert [r["weights"] for r in rows] == [2048, 1024, 320]
     for r in rows:
         assert r["max_change"] == pytest.approx(0.2, rel=1e-6)  # float32 weights
@@ -193,31 +193,31 @@ def test_adams_first_step_moves_every_weight_by_lr_or_not_at_all():
     ratio = [0.2 / r["rms"] for r in rows]
     assert f"{min(ratio):.0%}" == "74%" and f"{max(ratio):.0%}" == "113%"
     # the text: over seeds 0-4 all but at most 0.2% of a layer; 63% to 94% moved
-    other = [r for seed in range(5) for r in ch06_runs.first_adam_step(seed=seed)]
+    other = [r for seed in range(5) for r in runs_warmup.first_adam_step(seed=seed)]
     assert min(r["moved_by_lr"] + r["unchanged"] for r in other) >= 0.998
     moved = [r["moved_by_lr"] for r in other]
     assert f"{min(moved):.0%}" == "63%" and f"{max(moved):.0%}" == "94%"
-    small = ch06_runs.first_adam_step(lr=0.001, seed=SEED)
+    small = runs_warmup.first_adam_step(lr=0.001, seed=SEED)
     assert max(0.001 / r["rms"] for r in small) < 0.01
     # the text: at 0.001 the first step is 0.4% to 0.6% of the layer's RMS weight (any seed 0-4)
-    share = ch06_runs.step_over_rms(rows, lr=0.001)
+    share = runs_warmup.step_over_rms(rows, lr=0.001)
     np.testing.assert_allclose(share, [0.001 / r["rms"] for r in small], rtol=1e-12)
     assert f"{share.min():.1%}" == "0.4%" and f"{share.max():.1%}" == "0.6%"
     for seed in range(5):
-        other_share = ch06_runs.step_over_rms(ch06_runs.first_adam_step(seed=seed), lr=0.001)
+        other_share = runs_warmup.step_over_rms(runs_warmup.first_adam_step(seed=seed), lr=0.001)
         assert 0.003 < other_share.min() and other_share.max() < 0.008
 
 
 def test_step_over_rms_checks_its_arguments():
     with pytest.raises(ValueError, match="rows must be"):
-        ch06_runs.step_over_rms([{"weights": 3}], lr=0.001)
+        runs_warmup.step_over_rms([{"weights": 3}], lr=0.001)
     with pytest.raises(ValueError, match="lr"):
-        ch06_runs.step_over_rms([{"rms": 0.2}], lr=0.0)
+        runs_warmup.step_over_rms([{"rms": 0.2}], lr=0.0)
 
 
 @pytest.fixture(scope="module")
 def warm():
-    return ch06_runs.warmup_runs(
+    return runs_warmup.warmup_runs(
         lr=0.2, epochs=5, warmup_epochs=2, start_factor=0.01, depth=2, width=32, seeds=range(10)
     )
 
@@ -225,7 +225,7 @@ def warm():
 def test_warmup_table_as_printed(warm):
     assert (warm["steps_per_epoch"], warm["warmup_steps"]) == (22, 44)
     assert (
-        ch06_runs.warmup_table(warm)
+        runs_warmup.warmup_table(warm)
         == """\
 10 seeds (0-9), median [min, max] over the seeds
 Adam        largest minibatch loss  at steps  final val accuracy
@@ -256,7 +256,7 @@ def test_warm_up_rescues_adam_at_a_high_rate_but_the_peak_can_spike(warm):
 
 def test_warm_up_wins_in_every_one_of_30_more_seeds():
     # the text: "higher than without warm-up in every seed (in all 40 of seeds 0-39)"
-    more = ch06_runs.warmup_runs(seeds=range(10, 40))["summary"]
+    more = runs_warmup.warmup_runs(seeds=range(10, 40))["summary"]
     assert np.all(more["warm-up"]["final_val_acc"] > more["no warm-up"]["final_val_acc"])
 
 
@@ -275,7 +275,7 @@ def test_decay_runs_checks_its_arguments(kwargs, match):
 
 def test_warmup_runs_checks_its_arguments():
     with pytest.raises(ValueError, match="warmup_epochs"):
-        ch06_runs.warmup_runs(epochs=3, warmup_epochs=3)
+        runs_warmup.warmup_runs(epochs=3, warmup_epochs=3)
 
 
 # ---------------------------------------------------------------- moved from tests/test_schedules.py (runs, seed runs)
