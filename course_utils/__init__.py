@@ -5,7 +5,8 @@ It reads as lesson -> chapters -> widgets framework:
 - **the lesson**, one module per concept, from scratch and readable top to bottom
   (:mod:`~course_utils.activations`, :mod:`~course_utils.preprocessing`,
   :mod:`~course_utils.init`, :mod:`~course_utils.network`, :mod:`~course_utils.batchnorm`,
-  :mod:`~course_utils.optim`, :mod:`~course_utils.schedules`,
+  :mod:`~course_utils.optim`, :mod:`~course_utils.schedules` with
+  :mod:`~course_utils.schedules_beyond`,
   :mod:`~course_utils.regularization` with :mod:`~course_utils.penalties`,
   :mod:`~course_utils.augmentation`, :mod:`~course_utils.gradcheck` with
   :mod:`~course_utils.gradcheck_models`, :mod:`~course_utils.sanity`,

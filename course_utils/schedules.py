@@ -22,15 +22,18 @@ function                   lr[t]                                                
 All are *closed forms*. Torch computes ``ExponentialLR``, ``CosineAnnealingLR`` and ``LinearLR``
 recursively (each new lr from the previous one, e.g. cosine's
 ``lr_t = eta_min + (lr_{t-1} - eta_min) (1 + cos(pi t/T)) / (1 + cos(pi (t-1)/T))``); the
-two agree to rounding, which accumulates over the steps (:func:`torch_schedule` gives torch's
-sequence; the tests find them within 1e-12, e.g. 1e-13 relative after 20 cosine periods).
+two agree to rounding, which accumulates over the steps
+(:func:`course_utils.chapters.ch06_schedules.parity.torch_schedule` gives torch's sequence;
+the tests find them within 1e-12, e.g. 1e-13 relative after 20 cosine periods).
 Step and multi-step decay take ``gamma ** k`` as ``k`` multiplications, the way torch does:
 they equal torch's ``StepLR`` and ``MultiStepLR`` bit for bit, on every CPU (IEEE products
 are correctly rounded; NumPy's vectorised power is not, and differs by an ulp between CPUs).
 
 The papers: step decay by x0.1 at fixed points as in ResNet (He, Zhang, Ren & Sun, CVPR 2016);
 cosine annealing from SGDR (Loshchilov & Hutter, ICLR 2017); linear warm-up from "Accurate,
-Large Minibatch SGD" (Goyal et al., 2017, arXiv:1706.02677).
+Large Minibatch SGD" (Goyal et al., 2017, arXiv:1706.02677). The schedules beyond the lecture
+(1/t, inverse square root, SGDR, one-cycle, cyclical, the LR range test) are in
+:mod:`course_utils.schedules_beyond`.
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ from course_utils.validation import check_array, check_int, check_sequence
 __all__ = [
     "MAX_SCHEDULE_STEPS",
     "SCHEDULES",
+    "check_count",
+    "check_number",
+    "check_steps",
+    "check_base_lr",
     "check_milestones",
     "constant",
     "step_decay",
@@ -57,15 +64,8 @@ __all__ = [
     "linear_warmup",
     "warmup_cosine",
     "warmup_step",
-    "inverse_time",
-    "inverse_sqrt",
-    "cosine_restarts",
-    "one_cycle",
-    "cyclic",
-    "lr_range",
     "explorer_schedule",
     "drop_steps",
-    "torch_schedule",
 ]
 
 #: At most this many steps per schedule (8 MB of float64; ~50x a chapter's longest run).
@@ -75,7 +75,20 @@ MAX_SCHEDULE_STEPS = 1_000_000
 SCHEDULES = ("constant", "step", "multistep", "exponential", "cosine")
 
 
-def _int(name: str, value, low: int, high: int | None = None) -> int:
+def check_count(name: str, value, low: int, high: int | None = None) -> int:
+    """``value`` as an ``int`` in ``[low, high]`` and at most :data:`MAX_SCHEDULE_STEPS`.
+
+    The check of every length in steps and integer parameter of a schedule (``steps``,
+    ``step_size``, ``t_max``, ``warmup_steps``, ...): no schedule's count can exceed its length.
+    ``low`` is an integer; ``high`` an integer or None (no bound below the cap).
+    """
+    for bound in (low, high):
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, numbers.Integral)
+        ):
+            raise ValueError(f"the bounds of {name} must be integers; got {bound!r}")
+    if low is None:
+        raise ValueError(f"the lower bound of {name} must be an integer; got None")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer; got {value!r}")
     if value < low or (high is not None and value > high):
@@ -86,9 +99,25 @@ def _int(name: str, value, low: int, high: int | None = None) -> int:
     return int(value)
 
 
-def _real(
+def check_number(
     name: str, value, low: float, high: float | None = None, low_open: bool = True, what: str = ""
 ) -> float:
+    """``value`` as a finite ``float`` in ``(low, high]`` (``[low, high]`` if not ``low_open``).
+
+    The check of every real parameter of a schedule (rates, factors); ``high`` None: no upper
+    bound. ``what`` (e.g. ``" (0 to base_lr)"``) follows the interval in the error message.
+    """
+    for bound in (low, high):
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, numbers.Real) or math.isnan(bound)
+        ):
+            raise ValueError(f"the bounds of {name} must be numbers; got {bound!r}")
+    if low is None:
+        raise ValueError(f"the lower bound of {name} must be a number; got None")
+    if not isinstance(low_open, (bool, np.bool_)):
+        raise ValueError(f"low_open must be True or False; got {low_open!r}")
+    if not isinstance(what, str):
+        raise ValueError(f"what must be a string; got {type(what).__name__}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
     if (value <= low if low_open else value < low) or (high is not None and value > high):
@@ -99,16 +128,18 @@ def _real(
     return float(value)
 
 
-def _steps(steps) -> int:
-    return _int("steps", steps, 0, MAX_SCHEDULE_STEPS)
+def check_steps(steps) -> int:
+    """``steps``, the length of a schedule, as an ``int`` from 0 to :data:`MAX_SCHEDULE_STEPS`."""
+    return check_count("steps", steps, 0, MAX_SCHEDULE_STEPS)
 
 
-def _base_lr(base_lr) -> float:
-    return _real("base_lr", base_lr, 0.0, MAX_LR)
+def check_base_lr(base_lr) -> float:
+    """``base_lr`` as a ``float`` in ``(0, MAX_LR]`` (``course_utils.training.MAX_LR``)."""
+    return check_number("base_lr", base_lr, 0.0, MAX_LR)
 
 
 def _gamma(gamma) -> float:
-    return _real("gamma", gamma, 0.0, 1.0, what=" (the factor applied at each decay)")
+    return check_number("gamma", gamma, 0.0, 1.0, what=" (the factor applied at each decay)")
 
 
 def _decayed(base_lr: float, gamma: float, k: np.ndarray) -> np.ndarray:
@@ -128,7 +159,7 @@ def _decayed(base_lr: float, gamma: float, k: np.ndarray) -> np.ndarray:
 
 def constant(base_lr: float, steps: int) -> np.ndarray:
     """The same learning rate at every step: ``lr[t] = base_lr``, shape ``(steps,)``."""
-    return np.full(_steps(steps), _base_lr(base_lr), dtype=np.float64)
+    return np.full(check_steps(steps), check_base_lr(base_lr), dtype=np.float64)
 
 
 def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -> np.ndarray:
@@ -152,8 +183,8 @@ def step_decay(base_lr: float, steps: int, step_size: int, gamma: float = 0.1) -
     -------
     ndarray, shape (steps,), float64
     """
-    base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
-    step_size = _int("step_size", step_size, 1)
+    base_lr, steps, gamma = check_base_lr(base_lr), check_steps(steps), _gamma(gamma)
+    step_size = check_count("step_size", step_size, 1)
     return _decayed(base_lr, gamma, np.arange(steps) // step_size)
 
 
@@ -196,7 +227,7 @@ def multistep(
     -------
     ndarray, shape (steps,), float64
     """
-    base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
+    base_lr, steps, gamma = check_base_lr(base_lr), check_steps(steps), _gamma(gamma)
     marks = check_milestones(milestones)
     count = np.searchsorted(marks, np.arange(steps), side="right")
     return _decayed(base_lr, gamma, count)
@@ -209,7 +240,7 @@ def exponential(base_lr: float, steps: int, gamma: float) -> np.ndarray:
     -------
     ndarray, shape (steps,), float64
     """
-    base_lr, steps, gamma = _base_lr(base_lr), _steps(steps), _gamma(gamma)
+    base_lr, steps, gamma = check_base_lr(base_lr), check_steps(steps), _gamma(gamma)
     return base_lr * gamma ** np.arange(steps, dtype=np.float64)
 
 
@@ -235,15 +266,15 @@ def cosine(base_lr: float, steps: int, t_max: int, eta_min: float = 0.0) -> np.n
     -------
     ndarray, shape (steps,), float64
     """
-    base_lr, steps = _base_lr(base_lr), _steps(steps)
-    t_max = _int("t_max", t_max, 1)
-    eta_min = _real("eta_min", eta_min, 0.0, base_lr, low_open=False, what=" (0 to base_lr)")
+    base_lr, steps = check_base_lr(base_lr), check_steps(steps)
+    t_max = check_count("t_max", t_max, 1)
+    eta_min = check_number("eta_min", eta_min, 0.0, base_lr, low_open=False, what=" (0 to base_lr)")
     t = np.arange(steps, dtype=np.float64)
     return eta_min + (base_lr - eta_min) * (1.0 + np.cos(np.pi * t / t_max)) / 2.0
 
 
 def _start_factor(start_factor) -> float:
-    return _real(
+    return check_number(
         "start_factor",
         start_factor,
         0.0,
@@ -276,8 +307,8 @@ def linear_warmup(
     -------
     ndarray, shape (steps,), float64
     """
-    base_lr, steps = _base_lr(base_lr), _steps(steps)
-    warmup_steps = _int("warmup_steps", warmup_steps, 1)
+    base_lr, steps = check_base_lr(base_lr), check_steps(steps)
+    warmup_steps = check_count("warmup_steps", warmup_steps, 1)
     f = _start_factor(start_factor)
     t = np.minimum(np.arange(steps), warmup_steps).astype(np.float64)
     return base_lr * (f + (1.0 - f) * t / warmup_steps)
@@ -286,8 +317,8 @@ def linear_warmup(
 @reference_answer("warmup_cosine")  # with a cosine after, the exercise
 def _then(base_lr, steps, warmup_steps, start_factor, after) -> np.ndarray:
     """``warmup_steps`` of linear warm-up, then ``after(steps - warmup_steps)`` from its step 0."""
-    steps = _steps(steps)
-    warmup_steps = _int("warmup_steps", warmup_steps, 1)
+    steps = check_steps(steps)
+    warmup_steps = check_count("warmup_steps", warmup_steps, 1)
     warm = linear_warmup(base_lr, min(steps, warmup_steps), warmup_steps, start_factor)
     return np.concatenate([warm, after(max(steps - warmup_steps, 0))])
 
@@ -327,8 +358,8 @@ def warmup_cosine(
     -------
     ndarray, shape (steps,), float64
     """
-    _base_lr(base_lr), _start_factor(start_factor)
-    _int("t_max", t_max, 1)
+    check_base_lr(base_lr), _start_factor(start_factor)
+    check_count("t_max", t_max, 1)
     return _then(
         base_lr, steps, warmup_steps, start_factor, lambda n: cosine(base_lr, n, t_max, eta_min)
     )
@@ -351,8 +382,8 @@ def warmup_step(
     -------
     ndarray, shape (steps,), float64
     """
-    _base_lr(base_lr), _start_factor(start_factor), _gamma(gamma)
-    _int("step_size", step_size, 1)
+    check_base_lr(base_lr), _start_factor(start_factor), _gamma(gamma)
+    check_count("step_size", step_size, 1)
     return _then(
         base_lr,
         steps,
@@ -360,219 +391,6 @@ def warmup_step(
         start_factor,
         lambda n: step_decay(base_lr, n, step_size, gamma),
     )
-
-
-def inverse_time(base_lr: float, steps: int, decay_steps: int) -> np.ndarray:
-    """1/t decay: ``lr[t] = base_lr / (1 + t / decay_steps)``, shape ``(steps,)``.
-
-    The schedule of stochastic approximation (Robbins & Monro, Annals of Mathematical
-    Statistics, 1951): ``sum_t lr[t]`` diverges (SGD can travel any distance) while
-    ``sum_t lr[t]^2`` converges (the injected noise stays finite), so SGD converges to the
-    minimum instead of bouncing at a noise floor. ``decay_steps`` (``tau``) is the step at which
-    the rate has halved. Torch has no class for it: ``LambdaLR(opt, lambda t: 1 / (1 + t / tau))``.
-
-    Parameters
-    ----------
-    base_lr : float
-        > 0.
-    steps : int
-        0 to :data:`MAX_SCHEDULE_STEPS`.
-    decay_steps : int
-        ``tau`` >= 1.
-
-    Returns
-    -------
-    ndarray, shape (steps,), float64
-    """
-    base_lr, steps = _base_lr(base_lr), _steps(steps)
-    tau = _int("decay_steps", decay_steps, 1)
-    return base_lr / (1.0 + np.arange(steps, dtype=np.float64) / tau)
-
-
-def inverse_sqrt(base_lr: float, steps: int, warmup_steps: int) -> np.ndarray:
-    """The Transformer's schedule (Vaswani et al., NeurIPS 2017): linear warm-up, then ``1/sqrt(n)``.
-
-    With ``n = t + 1`` the step number and ``W = warmup_steps``,
-    ``lr[t] = base_lr * min(n / W, sqrt(W / n))``: a linear rise to the peak ``base_lr`` at
-    ``n = W``, then a decay proportional to ``n^{-1/2}``. The paper writes it
-    ``d_model^{-1/2} min(n^{-1/2}, n W^{-3/2})``, i.e. ``base_lr = (d_model W)^{-1/2}``
-    (7.0e-4 for ``d_model = 512``, ``W = 4000``). Torch: ``LambdaLR`` with the same factor.
-
-    Parameters
-    ----------
-    base_lr : float
-        The peak rate, > 0.
-    steps : int
-        0 to :data:`MAX_SCHEDULE_STEPS`.
-    warmup_steps : int
-        ``W`` >= 1.
-
-    Returns
-    -------
-    ndarray, shape (steps,), float64
-    """
-    base_lr, steps = _base_lr(base_lr), _steps(steps)
-    w = _int("warmup_steps", warmup_steps, 1)
-    n = np.arange(1, steps + 1, dtype=np.float64)
-    return base_lr * np.minimum(n / w, np.sqrt(w / n))
-
-
-def cosine_restarts(
-    base_lr: float, steps: int, t_0: int, t_mult: int = 1, eta_min: float = 0.0
-) -> np.ndarray:
-    """SGDR (Loshchilov & Hutter, ICLR 2017): cosine annealing with warm restarts.
-
-    The rate follows :func:`cosine` over a period of ``T_i`` steps, then jumps back to
-    ``base_lr``; the first period is ``T_0 = t_0`` and each next one ``t_mult`` times longer.
-    With ``T_cur`` the steps since the last restart,
-    ``lr[t] = eta_min + (base_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2``, as
-    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)``.
-
-    Parameters
-    ----------
-    base_lr : float
-        > 0.
-    steps : int
-        0 to :data:`MAX_SCHEDULE_STEPS`.
-    t_0 : int
-        First period, >= 1.
-    t_mult : int
-        1 to 10.
-    eta_min : float
-        In [0, base_lr].
-
-    Returns
-    -------
-    ndarray, shape (steps,), float64
-    """
-    base_lr, steps = _base_lr(base_lr), _steps(steps)
-    t_0 = _int("t_0", t_0, 1)
-    t_mult = _int("t_mult", t_mult, 1, 10)
-    eta_min = _real("eta_min", eta_min, 0.0, base_lr, low_open=False, what=" (0 to base_lr)")
-    starts, periods, start, period = [], [], 0, t_0
-    while start < steps:  # at most log(steps) periods for t_mult > 1
-        starts.append(start)
-        periods.append(period)
-        start, period = start + period, period * t_mult
-    t = np.arange(steps)
-    i = np.searchsorted(np.asarray(starts, dtype=np.int64), t, side="right") - 1
-    t_cur = (t - np.asarray(starts, dtype=np.int64)[i]).astype(np.float64) if steps else t * 1.0
-    t_i = np.asarray(periods, dtype=np.float64)[i] if steps else t * 1.0
-    return eta_min + (base_lr - eta_min) * (1.0 + np.cos(np.pi * t_cur / t_i)) / 2.0
-
-
-def one_cycle(
-    base_lr: float,
-    steps: int,
-    pct_start: float = 0.3,
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-) -> np.ndarray:
-    """The one-cycle policy (Smith & Topin, 2019): up to ``base_lr``, then down far below the start.
-
-    ``base_lr`` is the peak (torch's ``max_lr``). The rate rises from ``base_lr / div_factor``
-    to ``base_lr`` over the first ``pct_start`` of the steps, then falls to
-    ``base_lr / (div_factor * final_div_factor)`` at the last step, both along half cosines:
-    ``torch.optim.lr_scheduler.OneCycleLR(max_lr=base_lr, total_steps=steps, pct_start,
-    anneal_strategy="cos", div_factor, final_div_factor, cycle_momentum=False)``. The phase
-    boundary is at ``n_1 = pct_start * steps - 1`` (torch's), and for step ``t``
-    ``lr = end + (start - end)(1 + cos(pi p)) / 2`` with ``p`` the fraction of its phase done.
-
-    Parameters
-    ----------
-    base_lr : float
-        The peak rate, > 0.
-    steps : int
-        At least 2 (torch's ``total_steps``), at most :data:`MAX_SCHEDULE_STEPS`.
-    pct_start : float
-        In (0, 1), with ``pct_start * steps >= 2`` and ``<= steps - 1`` (two non-empty phases).
-    div_factor, final_div_factor : float
-        >= 1.
-
-    Returns
-    -------
-    ndarray, shape (steps,), float64
-    """
-    base_lr = _base_lr(base_lr)
-    steps = _int("steps", steps, 2, MAX_SCHEDULE_STEPS)
-    pct_start = _real("pct_start", pct_start, 0.0, 1.0)
-    div_factor = _real("div_factor", div_factor, 1.0, 1e12, low_open=False)
-    final_div_factor = _real("final_div_factor", final_div_factor, 1.0, 1e12, low_open=False)
-    n_1 = float(pct_start * steps) - 1
-    if not 1 <= n_1 < steps - 1:
-        raise ValueError(
-            f"pct_start * steps must be between 2 and steps - 1 (two non-empty phases); got "
-            f"pct_start = {pct_start!r}, steps = {steps}"
-        )
-    initial = base_lr / div_factor
-    final = initial / final_div_factor
-    t = np.arange(steps, dtype=np.float64)
-
-    def anneal(start, end, pct):
-        return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
-
-    up = anneal(initial, base_lr, t / n_1)
-    down = anneal(base_lr, final, (t - n_1) / (steps - 1 - n_1))
-    return np.where(t <= n_1, up, down)
-
-
-def cyclic(base_lr: float, steps: int, max_lr: float, step_size_up: int) -> np.ndarray:
-    """Triangular cyclical learning rates (Smith, WACV 2017): up and down between two bounds.
-
-    The rate climbs linearly from ``base_lr`` to ``max_lr`` over ``step_size_up`` steps, falls
-    back over as many, and repeats: with ``c = 2 * step_size_up`` and ``x = |2 (t / c mod 1) - 1|``
-    (1 at the cycle's ends, 0 at its middle), ``lr[t] = base_lr + (max_lr - base_lr)(1 - x)``;
-    ``torch.optim.lr_scheduler.CyclicLR(base_lr, max_lr, step_size_up, mode="triangular",
-    cycle_momentum=False)``. Smith picks the two bounds with an LR range test (:func:`lr_range`).
-
-    Parameters
-    ----------
-    base_lr : float
-        The lower bound, > 0.
-    steps : int
-        0 to :data:`MAX_SCHEDULE_STEPS`.
-    max_lr : float
-        The upper bound, at least ``base_lr``.
-    step_size_up : int
-        Half a cycle, >= 1.
-
-    Returns
-    -------
-    ndarray, shape (steps,), float64
-    """
-    base_lr, steps = _base_lr(base_lr), _steps(steps)
-    max_lr = _real("max_lr", max_lr, base_lr, MAX_LR, low_open=False, what=" (base_lr to MAX_LR)")
-    up = _int("step_size_up", step_size_up, 1)
-    t = np.arange(steps, dtype=np.float64)
-    total = 2.0 * up
-    cycle = np.floor(1 + t / total)
-    x = 1.0 + t / total - cycle  # torch's: the fraction of the current cycle done
-    scale = np.where(x <= 0.5, x / 0.5, (x - 1) / (0.5 - 1))
-    return base_lr + (max_lr - base_lr) * scale
-
-
-def lr_range(start_lr: float, end_lr: float, steps: int) -> np.ndarray:
-    """The rates of an LR range test (Smith, WACV 2017): geometric from ``start_lr`` to ``end_lr``.
-
-    ``lr[t] = start_lr * (end_lr / start_lr) ** (t / (steps - 1))``: one short run whose rate
-    grows by the same factor every step; the loss against the rate shows where training starts
-    to learn, where it learns fastest and where it diverges.
-
-    Parameters
-    ----------
-    start_lr, end_lr : float
-        ``0 < start_lr < end_lr <= MAX_LR``.
-    steps : int
-        2 to :data:`MAX_SCHEDULE_STEPS`.
-
-    Returns
-    -------
-    ndarray, shape (steps,), float64
-    """
-    start_lr = _real("start_lr", start_lr, 0.0, MAX_LR)
-    end_lr = _real("end_lr", end_lr, start_lr, MAX_LR, what=" (above start_lr)")
-    steps = _int("steps", steps, 2, MAX_SCHEDULE_STEPS)
-    return start_lr * (end_lr / start_lr) ** (np.arange(steps, dtype=np.float64) / (steps - 1))
 
 
 @reference_answer("warmup_cosine")  # "cosine" with a warm-up is the exercise
@@ -599,9 +417,9 @@ def explorer_schedule(
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
-    _base_lr(base_lr), _gamma(gamma), _steps(steps), _start_factor(start_factor)
-    decay_steps = _int("decay_steps", decay_steps, 1)
-    warmup_steps = _int("warmup_steps", warmup_steps, 0)
+    check_base_lr(base_lr), _gamma(gamma), check_steps(steps), _start_factor(start_factor)
+    decay_steps = check_count("decay_steps", decay_steps, 1)
+    warmup_steps = check_count("warmup_steps", warmup_steps, 0)
 
     def after(n):
         if schedule == "step":
@@ -634,108 +452,6 @@ def drop_steps(lr) -> np.ndarray:
     """
     lr = check_array("lr", lr, ndim=1, min_size=0, limit=MAX_SCHEDULE_STEPS)
     return np.flatnonzero(lr[1:] < lr[:-1] * (1 - 1e-9)) + 1
-
-
-def _rate_holder(lr: float):
-    """A ``torch.optim.Optimizer`` that only holds a learning rate, for the schedulers.
-
-    A scheduler reads and writes ``param_groups[i]["lr"]`` and wraps ``step``; it needs
-    nothing else of an optimiser. Building a real one (``torch.optim.SGD``) the first time in a
-    process imports ``torch._dynamo``, about 1.7 s; this one skips ``Optimizer.__init__``.
-    """
-    import torch
-
-    class RateHolder(torch.optim.Optimizer):
-        def __init__(self, lr):  # no super().__init__: no parameters, no hooks to set up
-            self.defaults = {"lr": lr}
-            self.param_groups = [{"params": [], "lr": lr}]
-            self.state = {}
-
-        def step(self, closure=None):
-            return None
-
-    return RateHolder(lr)
-
-
-@reference_answer("warmup_cosine")  # its "warmup_cosine" is the exercise (to 1e-12)
-def torch_schedule(name: str, base_lr: float, steps: int, **kwargs) -> np.ndarray:
-    """The same schedule from ``torch.optim.lr_scheduler``: the oracle for the tests.
-
-    Builds the scheduler ``name`` on an optimiser that holds only the rate ``base_lr``
-    (``"step"``: StepLR(step_size, gamma); ``"multistep"``: MultiStepLR(milestones, gamma);
-    ``"exponential"``: ExponentialLR(gamma); ``"cosine"``: CosineAnnealingLR(t_max,
-    eta_min); ``"linear_warmup"``: LinearLR(start_factor, 1.0, warmup_steps);
-    ``"warmup_cosine"`` / ``"warmup_step"``: SequentialLR of LinearLR and the second one,
-    milestone ``warmup_steps``), reads ``group["lr"]`` before each of ``steps`` calls of
-    ``scheduler.step()`` and returns them (float64, shape ``(steps,)``).
-    """
-    from torch.optim import lr_scheduler as S
-
-    steps = _steps(steps)
-    opt = _rate_holder(float(base_lr))
-    kw = dict(kwargs)
-    f = kw.pop("start_factor", 1 / 3)
-    if name == "step":
-        sched = S.StepLR(opt, kw.pop("step_size"), kw.pop("gamma", 0.1))
-    elif name == "multistep":
-        sched = S.MultiStepLR(opt, list(kw.pop("milestones")), kw.pop("gamma", 0.1))
-    elif name == "exponential":
-        sched = S.ExponentialLR(opt, kw.pop("gamma"))
-    elif name == "cosine":
-        sched = S.CosineAnnealingLR(opt, kw.pop("t_max"), kw.pop("eta_min", 0.0))
-    elif name == "linear_warmup":
-        sched = S.LinearLR(opt, f, 1.0, total_iters=kw.pop("warmup_steps"))
-    elif name in ("warmup_cosine", "warmup_step"):
-        w = kw.pop("warmup_steps")
-        warm = S.LinearLR(opt, f, 1.0, total_iters=w)
-        if name == "warmup_cosine":
-            rest = S.CosineAnnealingLR(opt, kw.pop("t_max"), kw.pop("eta_min", 0.0))
-        else:
-            rest = S.StepLR(opt, kw.pop("step_size"), kw.pop("gamma", 0.1))
-        sched = S.SequentialLR(opt, [warm, rest], milestones=[w])
-    elif name == "inverse_time":
-        tau = kw.pop("decay_steps")
-        sched = S.LambdaLR(opt, lambda t: 1.0 / (1.0 + t / tau))
-    elif name == "inverse_sqrt":
-        w = kw.pop("warmup_steps")
-        sched = S.LambdaLR(opt, lambda t: min((t + 1) / w, math.sqrt(w / (t + 1))))
-    elif name == "cosine_restarts":
-        sched = S.CosineAnnealingWarmRestarts(
-            opt, kw.pop("t_0"), kw.pop("t_mult", 1), kw.pop("eta_min", 0.0)
-        )
-    elif name == "one_cycle":
-        sched = S.OneCycleLR(
-            opt,
-            max_lr=float(base_lr),
-            total_steps=steps,
-            pct_start=kw.pop("pct_start", 0.3),
-            div_factor=kw.pop("div_factor", 25.0),
-            final_div_factor=kw.pop("final_div_factor", 1e4),
-            cycle_momentum=False,
-        )
-    elif name == "cyclic":
-        sched = S.CyclicLR(
-            opt,
-            base_lr=float(base_lr),
-            max_lr=kw.pop("max_lr"),
-            step_size_up=kw.pop("step_size_up"),
-            mode="triangular",
-            cycle_momentum=False,
-        )
-    else:
-        raise ValueError(
-            f"name must be step, multistep, exponential, cosine, linear_warmup, "
-            f"warmup_cosine, warmup_step, inverse_time, inverse_sqrt, cosine_restarts, "
-            f"one_cycle or cyclic; got {name!r}"
-        )
-    if kw:
-        raise ValueError(f"unused arguments for {name}: {sorted(kw)}")
-    lrs = np.empty(steps, dtype=np.float64)
-    opt.step()  # once, so torch does not warn that the scheduler stepped first (a no-op)
-    for t in range(steps):
-        lrs[t] = opt.param_groups[0]["lr"]
-        sched.step()
-    return lrs
 
 
 # ---------------------------------------------------------------------------------------------

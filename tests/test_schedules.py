@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from course_utils import schedules as S
+from course_utils import schedules_beyond as B
+from course_utils.chapters.ch06_schedules import parity
 
 TOL = 1e-12  # absolute, on learning rates up to 3
 
@@ -32,19 +34,19 @@ CASES = [
     ("warmup_cosine", S.warmup_cosine, dict(warmup_steps=300, t_max=100)),  # longer than steps
     ("warmup_step", S.warmup_step, dict(warmup_steps=10, step_size=60, gamma=0.1)),
     ("warmup_step", S.warmup_step, dict(warmup_steps=1, step_size=3, gamma=0.5, start_factor=0.5)),
-    ("inverse_time", S.inverse_time, dict(decay_steps=1)),
-    ("inverse_time", S.inverse_time, dict(decay_steps=100)),
-    ("inverse_sqrt", S.inverse_sqrt, dict(warmup_steps=1)),
-    ("inverse_sqrt", S.inverse_sqrt, dict(warmup_steps=40)),
-    ("inverse_sqrt", S.inverse_sqrt, dict(warmup_steps=5000)),  # longer than steps
-    ("cosine_restarts", S.cosine_restarts, dict(t_0=50)),
-    ("cosine_restarts", S.cosine_restarts, dict(t_0=7, t_mult=2, eta_min=0.001)),
-    ("cosine_restarts", S.cosine_restarts, dict(t_0=1, t_mult=3)),
-    ("one_cycle", S.one_cycle, dict()),
-    ("one_cycle", S.one_cycle, dict(pct_start=0.25, div_factor=10.0, final_div_factor=100.0)),
-    ("one_cycle", S.one_cycle, dict(pct_start=0.5, div_factor=1.0, final_div_factor=1.0)),
-    ("cyclic", S.cyclic, dict(max_lr=5.0, step_size_up=30)),
-    ("cyclic", S.cyclic, dict(max_lr=5.0, step_size_up=1)),
+    ("inverse_time", B.inverse_time, dict(decay_steps=1)),
+    ("inverse_time", B.inverse_time, dict(decay_steps=100)),
+    ("inverse_sqrt", B.inverse_sqrt, dict(warmup_steps=1)),
+    ("inverse_sqrt", B.inverse_sqrt, dict(warmup_steps=40)),
+    ("inverse_sqrt", B.inverse_sqrt, dict(warmup_steps=5000)),  # longer than steps
+    ("cosine_restarts", B.cosine_restarts, dict(t_0=50)),
+    ("cosine_restarts", B.cosine_restarts, dict(t_0=7, t_mult=2, eta_min=0.001)),
+    ("cosine_restarts", B.cosine_restarts, dict(t_0=1, t_mult=3)),
+    ("one_cycle", B.one_cycle, dict()),
+    ("one_cycle", B.one_cycle, dict(pct_start=0.25, div_factor=10.0, final_div_factor=100.0)),
+    ("one_cycle", B.one_cycle, dict(pct_start=0.5, div_factor=1.0, final_div_factor=1.0)),
+    ("cyclic", B.cyclic, dict(max_lr=5.0, step_size_up=30)),
+    ("cyclic", B.cyclic, dict(max_lr=5.0, step_size_up=1)),
 ]
 
 
@@ -53,7 +55,7 @@ CASES = [
 @pytest.mark.parametrize("steps", [200, 1000])
 def test_equals_torch_lr_scheduler(name, func, kwargs, base_lr, steps):
     ours = func(base_lr, steps, **kwargs)
-    theirs = S.torch_schedule(name, base_lr, steps, **kwargs)
+    theirs = parity.torch_schedule(name, base_lr, steps, **kwargs)
     assert ours.shape == (steps,) and ours.dtype == np.float64
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=TOL)
 
@@ -82,7 +84,7 @@ def test_step_and_multistep_equal_torch_bit_for_bit(name, func, kwargs, base_lr)
     # exact by construction: both multiply the rate by gamma once per decay, in the same order
     # (base_lr * gamma * gamma ...), and an IEEE product is correctly rounded on every CPU
     np.testing.assert_array_equal(
-        func(base_lr, 1000, **kwargs), S.torch_schedule(name, base_lr, 1000, **kwargs)
+        func(base_lr, 1000, **kwargs), parity.torch_schedule(name, base_lr, 1000, **kwargs)
     )
 
 
@@ -97,7 +99,7 @@ def test_decay_levels_are_repeated_products_not_a_vectorised_power():
 def test_torch_cosine_climbs_back_after_t_max_and_so_does_ours():
     lr = S.cosine(1.0, 30, 10)
     assert lr[10] == 0.0 and lr[20] == pytest.approx(1.0) and lr[15] == pytest.approx(0.5)
-    np.testing.assert_allclose(lr, S.torch_schedule("cosine", 1.0, 30, t_max=10), atol=TOL)
+    np.testing.assert_allclose(lr, parity.torch_schedule("cosine", 1.0, 30, t_max=10), atol=TOL)
 
 
 def test_empty_schedule_and_drop_steps():
@@ -132,20 +134,20 @@ BAD = [
     (S.warmup_cosine, (0.1, 10, 3, 0), "t_max"),
     (S.warmup_cosine, (0.1, 10, -3, 5), "warmup_steps"),
     (S.warmup_step, (0.1, 10, 3, 5, 2.0), "gamma"),
-    (S.inverse_time, (0.1, 10, 0), "decay_steps"),
-    (S.inverse_sqrt, (0.1, 10, 0), "warmup_steps"),
-    (S.cosine_restarts, (0.1, 10, 0), "t_0"),
-    (S.cosine_restarts, (0.1, 10, 5, 11), "t_mult"),
-    (S.cosine_restarts, (0.1, 10, 5, 2, 0.5), "eta_min"),
-    (S.one_cycle, (0.1, 1), "steps"),
-    (S.one_cycle, (0.1, 10, 0.05), "pct_start"),
-    (S.one_cycle, (0.1, 10, 1.0), "pct_start"),
-    (S.one_cycle, (0.1, 10, 0.3, 0.5), "div_factor"),
-    (S.cyclic, (0.1, 10, 0.05, 5), "max_lr"),
-    (S.cyclic, (0.1, 10, 0.5, 0), "step_size_up"),
-    (S.lr_range, (0.0, 1.0, 10), "start_lr"),
-    (S.lr_range, (1.0, 0.5, 10), "end_lr"),
-    (S.lr_range, (1e-3, 1.0, 1), "steps"),
+    (B.inverse_time, (0.1, 10, 0), "decay_steps"),
+    (B.inverse_sqrt, (0.1, 10, 0), "warmup_steps"),
+    (B.cosine_restarts, (0.1, 10, 0), "t_0"),
+    (B.cosine_restarts, (0.1, 10, 5, 11), "t_mult"),
+    (B.cosine_restarts, (0.1, 10, 5, 2, 0.5), "eta_min"),
+    (B.one_cycle, (0.1, 1), "steps"),
+    (B.one_cycle, (0.1, 10, 0.05), "pct_start"),
+    (B.one_cycle, (0.1, 10, 1.0), "pct_start"),
+    (B.one_cycle, (0.1, 10, 0.3, 0.5), "div_factor"),
+    (B.cyclic, (0.1, 10, 0.05, 5), "max_lr"),
+    (B.cyclic, (0.1, 10, 0.5, 0), "step_size_up"),
+    (B.lr_range, (0.0, 1.0, 10), "start_lr"),
+    (B.lr_range, (1.0, 0.5, 10), "end_lr"),
+    (B.lr_range, (1e-3, 1.0, 1), "steps"),
     (S.explorer_schedule, ("linear", 0.1, 10), "schedule must be one of"),
     (S.explorer_schedule, ("step", 0.1, 10, 0, 0), "decay_steps"),
 ]
@@ -171,6 +173,23 @@ def test_error_messages_give_value_and_allowed_range():
         S.cosine(0.1, -1, 5)
 
 
+def test_the_public_checks_give_the_schedules_messages_and_check_their_bounds():
+    assert S.check_steps(5) == 5 and S.check_base_lr(1) == 1.0
+    assert S.check_count("t_0", 3, 1) == 3 and S.check_number("f", 1.0, 0.0, 1.0) == 1.0
+    with pytest.raises(ValueError, match=r"t_0 must be an integer >= 1; got 0"):
+        S.check_count("t_0", 0, 1)
+    with pytest.raises(ValueError, match=r"t_0 must be at most 1000000"):
+        S.check_count("t_0", 10**7, 1)
+    with pytest.raises(ValueError, match=r"eta_min must be in \[0, 0.1\] \(0 to base_lr\)"):
+        S.check_number("eta_min", 0.5, 0.0, 0.1, low_open=False, what=" (0 to base_lr)")
+    with pytest.raises(ValueError, match="the bounds of t_0 must be integers"):
+        S.check_count("t_0", 3, 1.5)
+    with pytest.raises(ValueError, match="the bounds of f must be numbers"):
+        S.check_number("f", 0.5, 0.0, float("nan"))
+    with pytest.raises(ValueError, match="low_open must be True or False"):
+        S.check_number("f", 0.5, 0.0, 1.0, low_open="no")
+
+
 @pytest.mark.parametrize("schedule", S.SCHEDULES)
 @pytest.mark.parametrize("warmup", [0, 100])
 def test_explorer_schedule_is_the_named_schedule_after_a_warm_up(schedule, warmup):
@@ -185,7 +204,7 @@ def test_explorer_schedule_is_the_named_schedule_after_a_warm_up(schedule, warmu
     np.testing.assert_allclose(lr[warmup:], rest, rtol=1e-12)
     if warmup:
         np.testing.assert_allclose(lr[:warmup], S.linear_warmup(0.5, warmup, warmup, 0.1))
-        lr_torch = S.torch_schedule(
+        lr_torch = parity.torch_schedule(
             "warmup_step",
             0.5,
             1000,
@@ -213,7 +232,7 @@ def test_train_uses_the_schedule_step_by_step(digits):
 def test_largest_gap_to_torch_is_about_1e_13_relative():
     # the notebook's sentence: torch's recursion drifts from the closed form by ~1e-13 at most
     worst = max(
-        np.abs(func(base, 1000, **kw) - S.torch_schedule(name, base, 1000, **kw)).max() / base
+        np.abs(func(base, 1000, **kw) - parity.torch_schedule(name, base, 1000, **kw)).max() / base
         for name, func, kw in CASES
         for base in (0.1, 1.0, 3.0)
     )
@@ -222,33 +241,33 @@ def test_largest_gap_to_torch_is_about_1e_13_relative():
 
 def test_the_new_closed_forms_by_hand():
     # 1/t: halved at t = tau, a third at 2 tau
-    lr = S.inverse_time(0.3, 201, decay_steps=100)
+    lr = B.inverse_time(0.3, 201, decay_steps=100)
     assert lr[0] == 0.3 and np.isclose(lr[100], 0.15) and np.isclose(lr[200], 0.1)
     # inverse sqrt: linear to the peak at n = W (t = W - 1), then sqrt(W / n)
-    lr = S.inverse_sqrt(1.0, 400, warmup_steps=100)
+    lr = B.inverse_sqrt(1.0, 400, warmup_steps=100)
     assert np.isclose(lr[0], 0.01) and lr.argmax() == 99 and lr[99] == 1.0
     assert np.isclose(lr[399], 0.5)  # n = 400 = 4 W
     # Vaswani et al.'s d_model^-1/2 min(n^-1/2, n W^-3/2) is base_lr = (d_model W)^-1/2 times it
     n = np.arange(1, 20_001)
     vaswani = 512**-0.5 * np.minimum(n**-0.5, n * 4000**-1.5)
     np.testing.assert_allclose(
-        S.inverse_sqrt((512 * 4000) ** -0.5, 20_000, 4000), vaswani, rtol=1e-12
+        B.inverse_sqrt((512 * 4000) ** -0.5, 20_000, 4000), vaswani, rtol=1e-12
     )
     assert f"{(512 * 4000) ** -0.5:.1e}" == "7.0e-04"
     # SGDR: restarts at 0, 10, 30, 70 for T0 = 10, Tmult = 2
-    lr = S.cosine_restarts(0.1, 80, t_0=10, t_mult=2)
+    lr = B.cosine_restarts(0.1, 80, t_0=10, t_mult=2)
     assert [int(t) for t in np.flatnonzero(lr == 0.1)] == [0, 10, 30, 70]
     assert np.isclose(lr[5], 0.05) and np.isclose(lr[20], 0.05) and np.isclose(lr[50], 0.05)
     # one-cycle: starts at base / 25, peaks at base, ends at base / 25e4
-    lr = S.one_cycle(0.5, 1000)
+    lr = B.one_cycle(0.5, 1000)
     assert np.isclose(lr[0], 0.02) and np.isclose(lr.max(), 0.5) and np.isclose(lr[-1], 0.5 / 25e4)
     assert lr.argmax() in (298, 299)
     # triangular: low at 0, high at S, low at 2 S
-    lr = S.cyclic(0.01, 101, max_lr=0.1, step_size_up=25)
+    lr = B.cyclic(0.01, 101, max_lr=0.1, step_size_up=25)
     assert np.isclose(lr[0], 0.01) and np.isclose(lr[25], 0.1) and np.isclose(lr[50], 0.01)
     assert np.isclose(lr[100], 0.01) and np.isclose(lr[75], 0.1)
     # range test: geometric, the ends exact
-    lr = S.lr_range(1e-4, 10.0, 86)
+    lr = B.lr_range(1e-4, 10.0, 86)
     assert np.isclose(lr[0], 1e-4) and np.isclose(lr[-1], 10.0)
     np.testing.assert_allclose(lr[1:] / lr[:-1], (1e5) ** (1 / 85), rtol=1e-12)
 
@@ -258,8 +277,9 @@ def test_torch_schedule_builds_no_torch_optim_optimizer():
     import sys
 
     code = (
-        "import sys; from course_utils import schedules as S; "
-        "S.torch_schedule('one_cycle', 0.1, 50); S.torch_schedule('cosine', 0.1, 50, t_max=50); "
+        "import sys; from course_utils.chapters.ch06_schedules import parity; "
+        "parity.torch_schedule('one_cycle', 0.1, 50); "
+        "parity.torch_schedule('cosine', 0.1, 50, t_max=50); "
         "print('torch._dynamo' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

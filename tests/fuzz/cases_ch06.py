@@ -6,11 +6,13 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils import schedules as S
+from course_utils import schedules_beyond as B
 from course_utils.chapters.ch06_schedules import (
     checks,
     explorer,
     figures,
     lean_optim,
+    parity,
     runs,
     runs_rates,
     runs_warmup,
@@ -20,6 +22,8 @@ from course_utils.data import load_digits
 
 MODULES = [
     "course_utils.schedules",
+    "course_utils.schedules_beyond",
+    "course_utils.chapters.ch06_schedules.parity",
     "course_utils.chapters.ch06_schedules.runs",
     "course_utils.chapters.ch06_schedules.runs_rates",
     "course_utils.chapters.ch06_schedules.runs_warmup",
@@ -71,6 +75,13 @@ def _warmup_cosine(base_lr, steps, warmup_steps, t_max, start_factor=1 / 3, eta_
 
 CASES = [
     # the lesson
+    (S.check_count, dict(name="t_0", value=10, low=1, high=100)),
+    (
+        S.check_number,
+        dict(name="eta_min", value=0.01, low=0.0, high=0.1, low_open=False, what=" (0 to base_lr)"),
+    ),
+    (S.check_steps, dict(steps=100)),
+    (S.check_base_lr, dict(base_lr=0.1)),
     (S.check_milestones, dict(milestones=[50, 75])),
     (S.constant, dict(base_lr=0.1, steps=100)),
     (S.step_decay, dict(base_lr=0.1, steps=100, step_size=30, gamma=0.1)),
@@ -98,17 +109,19 @@ CASES = [
             start_factor=0.1,
         ),
     ),
-    (S.inverse_time, dict(base_lr=0.1, steps=100, decay_steps=10)),
-    (S.inverse_sqrt, dict(base_lr=0.1, steps=100, warmup_steps=10)),
-    (S.cosine_restarts, dict(base_lr=0.1, steps=100, t_0=10, t_mult=2, eta_min=0.0)),
+    (S.drop_steps, dict(lr=S.step_decay(0.1, 100, 30))),
+    # beyond the lecture
+    (B.inverse_time, dict(base_lr=0.1, steps=100, decay_steps=10)),
+    (B.inverse_sqrt, dict(base_lr=0.1, steps=100, warmup_steps=10)),
+    (B.cosine_restarts, dict(base_lr=0.1, steps=100, t_0=10, t_mult=2, eta_min=0.0)),
     (
-        S.one_cycle,
+        B.one_cycle,
         dict(base_lr=0.1, steps=100, pct_start=0.3, div_factor=25.0, final_div_factor=1e4),
     ),
-    (S.cyclic, dict(base_lr=0.01, steps=100, max_lr=0.1, step_size_up=10)),
-    (S.lr_range, dict(start_lr=1e-4, end_lr=10.0, steps=100)),
-    (S.drop_steps, dict(lr=S.step_decay(0.1, 100, 30))),
-    (S.torch_schedule, dict(name="cosine", base_lr=0.1, steps=50, t_max=50)),
+    (B.cyclic, dict(base_lr=0.01, steps=100, max_lr=0.1, step_size_up=10)),
+    (B.lr_range, dict(start_lr=1e-4, end_lr=10.0, steps=100)),
+    # parity
+    (parity.torch_schedule, dict(name="cosine", base_lr=0.1, steps=50, t_max=50)),
     # runs
     (runs.stationary_loss, dict(lr=0.1, curvature=1.0, noise=1.0)),
     (runs.settle_steps, dict(eta_before=1.0, eta_after=0.1, curvature=1.0, noise=1.0, within=0.1)),

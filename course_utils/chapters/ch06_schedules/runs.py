@@ -215,7 +215,7 @@ def inverse_time_limit(a: float, t, curvature: float = 1.0, noise: float = 1.0):
     Parameters
     ----------
     a : float
-        ``> 1 / (2 curvature)``: for :func:`course_utils.schedules.inverse_time`,
+        ``> 1 / (2 curvature)``: for :func:`course_utils.schedules_beyond.inverse_time`,
         ``a = base_lr * decay_steps``.
     t : float or ndarray
         Steps, > 0.

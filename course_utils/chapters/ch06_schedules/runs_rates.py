@@ -15,14 +15,8 @@ from course_utils.chapters.ch06_schedules.runs import (
 )
 from course_utils.chapters.ch06_schedules.seed_runs import check_seeds, train_seeds
 from course_utils.data import check_digits
-from course_utils.schedules import (
-    MAX_SCHEDULE_STEPS,
-    constant,
-    exponential,
-    inverse_time,
-    linear_warmup,
-    lr_range,
-)
+from course_utils.schedules import MAX_SCHEDULE_STEPS, constant, exponential, linear_warmup
+from course_utils.schedules_beyond import inverse_time, lr_range
 from course_utils.training import MAX_LR
 from course_utils.validation import check_int, check_real
 

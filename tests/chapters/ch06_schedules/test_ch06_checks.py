@@ -11,6 +11,7 @@ import pytest
 
 from course_utils import references, schedules
 from course_utils.chapters.ch06_schedules import checks as checks_ch06
+from course_utils.chapters.ch06_schedules import parity
 from course_utils.chapters.ch06_schedules.checks import check_warmup_cosine
 from course_utils.references import ReferenceUnavailable
 
@@ -140,9 +141,10 @@ WRONG = {
     ),
     "torch_schedule": (
         _body(
-            "    return schedules.torch_schedule('warmup_cosine', base_lr, steps, "
+            "    from course_utils.chapters.ch06_schedules import parity\n\n"
+            "    return parity.torch_schedule('warmup_cosine', base_lr, steps, "
             "warmup_steps=warmup_steps,\n"
-            "                                    t_max=t_max, start_factor=start_factor, "
+            "                                 t_max=t_max, start_factor=start_factor, "
             "eta_min=eta_min)\n"
         ),
         "ReferenceUnavailable",
@@ -240,7 +242,7 @@ def test_every_reference_is_unavailable_inside_the_exercise_and_works_outside():
         "course_utils.schedules.explorer_schedule": lambda: schedules.explorer_schedule(
             "cosine", 0.1, 20, 5, 15
         ),
-        "course_utils.schedules.torch_schedule": lambda: schedules.torch_schedule(
+        "course_utils.chapters.ch06_schedules.parity.torch_schedule": lambda: parity.torch_schedule(
             "warmup_cosine", 0.1, 20, warmup_steps=5, t_max=15
         ),
         "course_utils.chapters.ch06_schedules.checks._variants": lambda: checks_ch06._variants(

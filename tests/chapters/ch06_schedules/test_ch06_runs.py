@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from course_utils import schedules
+from course_utils.chapters.ch06_schedules import parity, seed_runs
 from course_utils.chapters.ch06_schedules import runs as ch06_runs
-from course_utils.chapters.ch06_schedules import runs_warmup, seed_runs
+from course_utils.chapters.ch06_schedules import runs_warmup
 
 SEED = 0
 
@@ -70,7 +71,7 @@ def test_parity_table_every_schedule_within_1e_12_of_torch():
     ]
     for name, ours, kwargs, exact in cases:
         gap = np.abs(
-            ours(0.1, 500, **kwargs) - schedules.torch_schedule(name, 0.1, 500, **kwargs)
+            ours(0.1, 500, **kwargs) - parity.torch_schedule(name, 0.1, 500, **kwargs)
         ).max()
         assert gap < 1e-12, name
         if exact:  # exact by construction: the same products gamma * gamma ... as torch's
