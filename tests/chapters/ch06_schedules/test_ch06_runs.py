@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 from course_utils import schedules
-from course_utils.chapters.ch06_schedules import parity, seed_runs
+from course_utils.chapters.ch06_schedules import parity, runs_warmup, seed_runs
 from course_utils.chapters.ch06_schedules import runs as ch06_runs
-from course_utils.chapters.ch06_schedules import runs_warmup
 
 SEED = 0
 
