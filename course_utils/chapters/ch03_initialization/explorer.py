@@ -64,9 +64,9 @@ class InitExplorer(Explorer):
         check_start(controls, start)  # before the figure: a mistake costs no drawing
         self.n_samples, self.seed = n_samples, seed
         self.prefetch_thread = None  # started by on_display
-        # As many panels as the starting depth, so the first picture (the notebook's stored
-        # snapshot) has no empty ones; a deeper network lays out all MAX_DEPTH, once.
-        self.view = self._new_view(new_figure(figsize, dpi), depth, activation)
+        # All MAX_DEPTH panels are laid out once (the contract: axes are never rebuilt); the
+        # panels beyond the current depth are hidden, so no picture shows empty panels.
+        self.view = self._new_view(new_figure(figsize, dpi), MAX_DEPTH, activation)
         super().__init__(controls, self.view.figure, **start)
 
     @staticmethod
@@ -125,16 +125,31 @@ class InitExplorer(Explorer):
         return steps
 
     def render(self, result, scheme, std, activation, depth, width) -> list:
-        if depth > self.view.panels:  # new axes: from now on every depth fits
-            self.view = self._new_view(self.figure, MAX_DEPTH, activation)
-            self.request_full_draw()
+        if self._show_layers(depth):
+            self.request_full_draw()  # panels appeared or disappeared
         if self.view.set_activation(activation):
             self.request_full_draw()  # new histogram range: new ticks
         if self.view.set_title(
             f"{activation} network, activations per layer, {self.n_samples} samples"
         ):
             self.request_full_draw()
-        return self.view.update(result)
+        artists = self.view.update(result)
+        for layer in range(depth, self.view.panels):  # hidden panels: draw nothing of theirs
+            for artist in (self.view.bars[layer], self.view.labels[layer], self.view.covers[layer]):
+                artist.set_visible(False)
+        return artists
+
+    def _show_layers(self, depth) -> bool:
+        """Show the first ``depth`` histogram panels, hide the rest; True if any changed."""
+        changed = False
+        for layer, ax in enumerate(self.view.hist_axes):
+            shown = layer < depth
+            if ax.get_visible() != shown:
+                ax.set_visible(shown)
+                self.view.bars[layer].set_visible(shown)
+                self.view.labels[layer].set_visible(shown)
+                changed = True
+        return changed
 
     def describe(self, result, scheme, std, activation, depth, width) -> str:
         stds = self.view.stats.std  # computed by render for this very result
@@ -145,7 +160,7 @@ class InitExplorer(Explorer):
 
     def background_key(self, scheme, std, activation, depth, width):
         # The layout, the histograms' range and the title; the rest is animated.
-        return activation, self.view.panels
+        return activation, depth  # the visible panels and the histogram range
 
     def warning(self, result) -> str:
         for layer, a in enumerate(result, start=1):

@@ -46,7 +46,8 @@ def tidy_std_axis(ax: Axes) -> Axes:
     lo, hi = ax.get_ylim()
     decades = math.log10(hi / lo) if lo > 0 and hi > lo else 1.0
     subs = (1.0, 2.0, 5.0) if decades <= 1.3 else (1.0, 3.0) if decades <= 3 else (1.0,)
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    # numticks: label every decade even on a short axis (the default thins them out)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=16))
     ax.yaxis.set_major_formatter(FuncFormatter(_plain))
     ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
     ax.yaxis.set_minor_formatter(NullFormatter())

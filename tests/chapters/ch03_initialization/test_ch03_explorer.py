@@ -106,34 +106,32 @@ def test_a_sequence_of_moves_matches_direct_calls(explorer):
         assert_result_matches(explorer)
 
 
-def test_only_a_new_activation_or_a_first_deeper_network_redraws_the_whole_figure(explorer):
+def test_only_a_new_activation_or_depth_redraws_the_whole_figure(explorer):
     figure, axes = explorer.figure, list(explorer.figure.axes)
-    assert len(explorer.view.hist_axes) == 4  # the starting depth: no empty panel
+    view = explorer.view
+    assert len(view.hist_axes) == 10  # laid out once, for the deepest network
+    # the starting depth's panels only: the others are hidden, so no picture shows empty ones
+    assert [ax.get_visible() for ax in view.hist_axes] == [True] * 4 + [False] * 6
     full = count_full_draws(explorer)
     for name, value in [
         ("std", 0.05),
         ("std", 0.03),
         ("width", 1024),
-        ("depth", 2),
-        ("depth", 4),
         ("width", 64),
         ("scheme", "xavier"),
     ]:
         explorer.controls[name].value = value
     assert full["n"] == 0  # all blitted: only the data artists were redrawn
-    assert explorer.figure.axes == axes
-    explorer.controls["depth"].value = 9  # deeper than the layout: all 10 panels, once
-    assert full["n"] == 1 and len(explorer.view.hist_axes) == 10
-    axes = list(explorer.figure.axes)
-    for value in (10, 1, 6, 9):
-        explorer.controls["depth"].value = value
+    explorer.controls["depth"].value = 9  # panels appear: one full draw
     assert full["n"] == 1
+    assert [ax.get_visible() for ax in view.hist_axes] == [True] * 9 + [False]
+    for value in (10, 4, 9):  # layouts seen before: their bitmaps are kept, no new axes
+        explorer.controls["depth"].value = value
     explorer.controls["activation"].value = "relu"  # new histogram range, new ticks
-    assert full["n"] == 2
-    for value in ["tanh", "relu", "tanh"]:  # layouts seen before: their bitmaps are kept
+    for value in ["tanh", "relu", "tanh"]:
         explorer.controls["activation"].value = value
-    assert full["n"] == 2
-    assert explorer.figure is figure and explorer.figure.axes == axes  # same axes since
+    assert explorer.figure is figure and explorer.figure.axes == axes  # the same axes throughout
+    assert explorer.view is view
     assert figure.axes[0].get_xlim() == (-1.0, 1.0)
 
 
@@ -155,9 +153,10 @@ def test_what_is_drawn_is_the_new_result(explorer):
     np.testing.assert_allclose(
         view.std_line.get_ydata(), layer_stats(explorer.result).std, rtol=1e-6
     )
-    assert [c.get_visible() for c in view.covers] == [False] * 4
+    assert not any(c.get_visible() for c in view.covers)  # hidden panels, no grey covers
     explorer.controls["depth"].value = 7
-    assert [c.get_visible() for c in explorer.view.covers] == [False] * 7 + [True] * 3
+    assert [ax.get_visible() for ax in view.hist_axes] == [True] * 7 + [False] * 3
+    assert not any(bars.get_visible() for bars in view.bars[7:])
 
 
 def test_std_typed_as_zero_shows_a_message_not_a_traceback(explorer):

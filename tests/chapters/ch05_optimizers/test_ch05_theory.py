@@ -12,7 +12,6 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_utils.chapters.ch05_optimizers import (
-    digits,
     figures,
     parity,
     quadratic,
@@ -248,14 +247,3 @@ def test_phase_diagram_and_eigen_figures_are_labelled():
     figures.plot_eigen_errors(b, {"GD": quadratic.eigen_error(gd.points, np.diag(LAM))})
     for ax in (a, b):
         assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
-
-
-# ---------------------------------------------------------------- the digits without sklearn
-@pytest.mark.parametrize("validation, seed", [(0.25, 0), (0.3, 1)])
-def test_digits_without_sklearn_are_course_utils_data_digits(validation, seed):
-    from course_utils.data import load_digits
-
-    want, got = load_digits(validation, seed), digits.load_digits(validation, seed)
-    for name in ("x_train", "y_train", "x_val", "y_val"):
-        a, b = getattr(want, name), getattr(got, name)
-        assert a.dtype == b.dtype and np.array_equal(a, b), name
