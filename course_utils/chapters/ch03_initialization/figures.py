@@ -14,8 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from course_utils.plots import LayerHistogramFigure, check_axes, check_figure_size
-from course_utils.validation import check_sequence
+from course_utils.plots import check_axes, plot_layer_histograms
 
 __all__ = ["tidy_std_axis", "layer_histograms", "plot_training_curves"]
 
@@ -78,13 +77,8 @@ def layer_histograms(
     matplotlib.figure.Figure
         Not attached to pyplot; a notebook displays it as a PNG.
     """
-    check_figure_size(figsize, dpi)
-    activations = check_sequence("activations", activations, max_len=12)
-    figure = Figure(figsize=figsize, dpi=dpi)
-    plot = LayerHistogramFigure(figure, len(activations), activation)
-    plot.update(activations)
-    plot.set_title(title)
-    tidy_std_axis(plot.std_axes)
+    figure = plot_layer_histograms(activations, activation, title, figsize, dpi)
+    tidy_std_axis(figure.axes[-1])  # LayerHistogramFigure adds its std panel last
     return figure
 
 
