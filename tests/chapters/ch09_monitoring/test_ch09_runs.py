@@ -272,12 +272,12 @@ def test_activations_and_gradients_at_init_as_printed(data):
 def test_dashboard_cell_as_printed(data):
     from course_utils.chapters.ch09_monitoring.explorer import training_dashboard
 
-    d = training_dashboard(data=data, lr=0.01, epochs=5, seed=SEED)
+    d = training_dashboard(data=data, lr=0.01, epochs=3, seed=SEED)
     d.start_button.click()
-    # the printed line; its numbers were checked with a margin (kernels, 1e-6 perturbations)
+    # the printed line (a stable setting: the good lr; the SSE4 and AVX2 runs print the same)
     assert d.summary == (
-        "lr=0.01, epochs=5: completed 110 steps: validation accuracy 0.907, "
-        "loss 0.323; median update ratio 2.4e-03 (healthy ~1e-3)"
+        "lr=0.01, epochs=3: completed 66 steps: validation accuracy 0.876, "
+        "loss 0.369; median update ratio 2.7e-03 (healthy ~1e-3)"
     )
     assert d.message == ""
 
