@@ -161,6 +161,17 @@ def early_stopping(
     )
 
 
+def _check_logdir(logdir) -> Path:
+    """``logdir`` as an existing directory; an empty string (which ``Path`` reads as the
+    current directory) is refused, so nothing is ever written where the caller did not say."""
+    if not isinstance(logdir, (str, Path)) or not str(logdir).strip():
+        raise ValueError(f"logdir must be the path of an existing directory; got {logdir!r}")
+    path = Path(logdir)
+    if not path.is_dir():
+        raise ValueError(f"logdir must be an existing directory; got {str(path)!r}")
+    return path
+
+
 def log_to_tensorboard(history, logdir, every: int = 1) -> Path:
     """Write a training ``History`` with ``torch.utils.tensorboard.SummaryWriter`` into
     ``logdir``: ``loss/step`` every ``every`` steps, and ``loss/train``, ``loss/val``,
@@ -174,9 +185,7 @@ def log_to_tensorboard(history, logdir, every: int = 1) -> Path:
     if not isinstance(history, History):
         raise ValueError(f"history must be a training History; got {type(history).__name__}")
     every = check_int("every", every, 1, 10**6)
-    logdir = Path(logdir)
-    if not logdir.is_dir():
-        raise ValueError(f"logdir must be an existing directory; got {str(logdir)!r}")
+    logdir = _check_logdir(logdir)
     writer = SummaryWriter(log_dir=str(logdir))
     try:
         for step, loss in enumerate(history.step_loss, start=1):
@@ -199,9 +208,7 @@ def read_scalars(logdir) -> dict:
     ``EventAccumulator``: ``{tag: (steps array, values array)}``."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    logdir = Path(logdir)
-    if not logdir.is_dir():
-        raise ValueError(f"logdir must be an existing directory; got {str(logdir)!r}")
+    logdir = _check_logdir(logdir)
     events = EventAccumulator(str(logdir), size_guidance={"scalars": 0})  # 0: keep every value
     events.Reload()
     out = {}

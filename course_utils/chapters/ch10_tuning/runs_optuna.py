@@ -205,6 +205,10 @@ def shared_study(folder, workers: int = 2, trials_each: int = 4, seed: int = 0) 
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    # An empty string would be the current directory to Path: refused, so the journal file is
+    # only ever written where the caller said.
+    if not isinstance(folder, (str, Path)) or not str(folder).strip():
+        raise ValueError(f"folder must be the path of an existing directory; got {folder!r}")
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"folder must be an existing directory; got {str(folder)!r}")

@@ -96,11 +96,20 @@ def test_the_tensorboard_event_file_holds_the_run(data, tmp_path):
     np.testing.assert_allclose(values, history.val_acc, rtol=1e-6)
 
 
+def ch09_history_stub():
+    from course_utils.training import History
+
+    return History()
+
+
 def test_bad_arguments(tmp_path, data):
     with pytest.raises(ValueError, match="History"):
         practice.log_to_tensorboard("not a history", tmp_path)
     with pytest.raises(ValueError, match="logdir"):
         practice.read_scalars(tmp_path / "missing")
+    for empty in ("", "  "):  # Path("") is the current directory: never written into
+        with pytest.raises(ValueError, match="logdir must be the path"):
+            practice.log_to_tensorboard(ch09_history_stub(), empty)
     with pytest.raises(ValueError, match="patience"):
         practice.early_stopping(data, epochs=3, patience=4)
     with pytest.raises(ValueError, match="runs must be"):

@@ -146,6 +146,7 @@ def test_epoch_by_epoch_yields_one_score_per_epoch(notebook):
         (lambda: runs_selection.equal_models_bias(models=0), "models"),
         (lambda: runs_optuna.importances("x", SPACE), "SearchResult"),
         (lambda: runs_optuna.shared_study("/nonexistent/folder"), "folder"),
+        (lambda: runs_optuna.shared_study(""), "folder must be the path"),
         (lambda: runs_optuna.pruned_search(lambda c: 0, SPACE, 3, 3), "TrainingObjective"),
     ],
 )
