@@ -49,6 +49,7 @@ __all__ = [
     "check_mapping",
     "check_elements",
     "check_work",
+    "check_directory",
     "check_callable",
     "check_finite_result",
 ]
@@ -266,6 +267,20 @@ def check_work(
             f"{what} would take about {multiply_adds:.2g} multiply-adds; at most "
             f"{limit:.2g} run in reasonable time here" + (f": {advice}" if advice else "")
         )
+
+
+def check_directory(name: str, value):
+    """``value`` (a str or ``pathlib.Path``) as the ``Path`` of an existing directory. An empty
+    string is refused: ``Path("")`` is the current directory, and nothing may be written
+    where the caller did not say."""
+    from pathlib import Path
+
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise ValueError(f"{name} must be the path of an existing directory; got {value!r}")
+    path = Path(value)
+    if not path.is_dir():
+        raise ValueError(f"{name} must be an existing directory; got {str(path)!r}")
+    return path
 
 
 def check_callable(name: str, value) -> Callable:

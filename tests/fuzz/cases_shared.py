@@ -189,6 +189,7 @@ CASES = [
     ),
     (validation.check_work, dict(what="a run", multiply_adds=1e6)),
     (validation.check_callable, dict(name="f", value=abs)),
+    (validation.check_directory, dict(name="d", value=str(Path(__file__).parent))),
     (validation.check_finite_result, dict(what="the loss", value=1.0)),
     (checking.check_cases, dict(name="f", func=abs, cases=[((-1.0,), {})], expected=abs)),
     (checking.call_answer, dict(exercise="adam_step", label="f", function=print)),

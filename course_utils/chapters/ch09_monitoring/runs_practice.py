@@ -21,7 +21,7 @@ import numpy as np
 
 from course_utils.seed_runs import BASE_RUN, SeedRuns, base_model
 from course_utils.tables import format_table
-from course_utils.validation import check_array, check_int, check_real
+from course_utils.validation import check_array, check_directory, check_int, check_real
 
 __all__ = [
     "roughness",
@@ -161,17 +161,6 @@ def early_stopping(
     )
 
 
-def _check_logdir(logdir) -> Path:
-    """``logdir`` as an existing directory; an empty string (which ``Path`` reads as the
-    current directory) is refused, so nothing is ever written where the caller did not say."""
-    if not isinstance(logdir, (str, Path)) or not str(logdir).strip():
-        raise ValueError(f"logdir must be the path of an existing directory; got {logdir!r}")
-    path = Path(logdir)
-    if not path.is_dir():
-        raise ValueError(f"logdir must be an existing directory; got {str(path)!r}")
-    return path
-
-
 def log_to_tensorboard(history, logdir, every: int = 1) -> Path:
     """Write a training ``History`` with ``torch.utils.tensorboard.SummaryWriter`` into
     ``logdir``: ``loss/step`` every ``every`` steps, and ``loss/train``, ``loss/val``,
@@ -185,7 +174,7 @@ def log_to_tensorboard(history, logdir, every: int = 1) -> Path:
     if not isinstance(history, History):
         raise ValueError(f"history must be a training History; got {type(history).__name__}")
     every = check_int("every", every, 1, 10**6)
-    logdir = _check_logdir(logdir)
+    logdir = check_directory("logdir", logdir)
     writer = SummaryWriter(log_dir=str(logdir))
     try:
         for step, loss in enumerate(history.step_loss, start=1):
@@ -208,7 +197,7 @@ def read_scalars(logdir) -> dict:
     ``EventAccumulator``: ``{tag: (steps array, values array)}``."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    logdir = _check_logdir(logdir)
+    logdir = check_directory("logdir", logdir)
     events = EventAccumulator(str(logdir), size_guidance={"scalars": 0})  # 0: keep every value
     events.Reload()
     out = {}

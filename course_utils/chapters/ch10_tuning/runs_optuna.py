@@ -16,12 +16,11 @@ import math
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from course_utils.tuning import MAX_TRIALS, SearchResult, check_space
-from course_utils.validation import check_int, check_real
+from course_utils.validation import check_directory, check_int, check_real
 
 __all__ = [
     "Pruned",
@@ -205,13 +204,7 @@ def shared_study(folder, workers: int = 2, trials_each: int = 4, seed: int = 0) 
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    # An empty string would be the current directory to Path: refused, so the journal file is
-    # only ever written where the caller said.
-    if not isinstance(folder, (str, Path)) or not str(folder).strip():
-        raise ValueError(f"folder must be the path of an existing directory; got {folder!r}")
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"folder must be an existing directory; got {str(folder)!r}")
+    folder = check_directory("folder", folder)
     workers = check_int("workers", workers, 1, MAX_WORKERS)
     trials_each = check_int("trials_each", trials_each, 1, 100)
     seed = check_int("seed", seed, 0, 2**31)
