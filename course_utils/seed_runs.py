@@ -130,6 +130,9 @@ class SeedRuns:
     settings : dict
     models : tuple of torch.nn.Module, length S
         Each seed's network with its weights at the end of the run.
+    dead_share : ndarray, shape (S, E, L - 1)
+        At each evaluation, the share of each hidden layer's units whose output is 0 for every
+        validation example (for ReLU: dead on the validation set); NaN after divergence.
     """
 
     seeds: tuple
@@ -143,6 +146,7 @@ class SeedRuns:
     diverged_at: np.ndarray
     settings: dict
     models: tuple = ()
+    dead_share: np.ndarray | None = None
 
     @property
     def layers(self) -> tuple:
@@ -332,17 +336,19 @@ def train_seeds(
         ]  # (S, 1, out)
     params = [p.requires_grad_() for pair in zip(weights, biases) for p in pair]
 
-    def forward(x):
+    def forward(x, dead=None):
         h = x
         for k, (w, b) in enumerate(zip(weights, biases)):
             h = torch.baddbmm(b, h, w)
             if k < len(weights) - 1:
                 h = act(h)
+                if dead is not None:  # units silent on every example, per seed: (S,)
+                    dead.append((h == 0).all(1).double().mean(1).numpy())
         return h
 
-    def evaluate(x, y):
+    def evaluate(x, y, dead=None):
         with torch.no_grad():
-            scores = forward(x)
+            scores = forward(x, dead)
             loss = F.cross_entropy(scores.flatten(0, 1), y.flatten(), reduction="none")
             acc = (scores.argmax(-1) == y).double().mean(1)
         return loss.view(S, -1).double().mean(1).numpy(), acc.numpy()
@@ -351,16 +357,20 @@ def train_seeds(
     nan = float("nan")
     step_loss = torch.full((total, S), nan, dtype=torch.float64)
     ratios = torch.full((total, L, S), nan, dtype=torch.float64)
-    evals, tl, ta, vl, va = [], [], [], [], []
+    evals, tl, ta, vl, va, ds = [], [], [], [], [], []
     diverged_at = torch.zeros(S, dtype=torch.int64)
     alive = torch.ones(S, dtype=torch.bool)
 
     def record(step):
         loss_t, acc_t = evaluate(xt, yt)
-        loss_v, acc_v = evaluate(xv, yv)
+        silent = []
+        loss_v, acc_v = evaluate(xv, yv, silent)
         dead = ~alive.numpy()
         for arr, values in ((tl, loss_t), (ta, acc_t), (vl, loss_v), (va, acc_v)):
             arr.append(np.where(dead, np.nan, values))
+        ds.append(
+            np.where(dead[:, None], np.nan, np.stack(silent, 1) if silent else np.zeros((S, 0)))
+        )
         evals.append(step)
 
     rows = torch.arange(S)[:, None]
@@ -450,6 +460,7 @@ def train_seeds(
         diverged_at,
         settings,
         tuple(models),
+        np.stack(ds, 1),
     )
 
 

@@ -10,6 +10,7 @@ from course_utils import seed_runs as S
 from course_utils import training_monitor as TM
 from course_utils.chapters.ch09_monitoring import checks, explorer, figures, runs
 from course_utils.chapters.ch09_monitoring import runs_practice as P
+from course_utils.chapters.ch09_monitoring import runs_seeds as RS
 from course_utils.training import build_mlp, train
 
 MODULES = [
@@ -18,6 +19,7 @@ MODULES = [
     "course_utils.seed_runs",
     "course_utils.chapters.ch09_monitoring.runs",
     "course_utils.chapters.ch09_monitoring.runs_practice",
+    "course_utils.chapters.ch09_monitoring.runs_seeds",
     "course_utils.chapters.ch09_monitoring.figures",
     "course_utils.chapters.ch09_monitoring.explorer",
     "course_utils.chapters.ch09_monitoring.checks",
@@ -50,6 +52,8 @@ class _DIGITS_SMALL:
 _HISTORY = train(build_mlp(6, 3, depth=1, width=4, seed=0), _Data, epochs=1, progress=False)
 _LOGDIR = tempfile.mkdtemp()
 _SEEDRUNS = S.train_seeds(_DIGITS_SMALL, seeds=(0,), epochs=1)
+_SEEDRUNS_GOOD = S.train_seeds(_DIGITS_SMALL, seeds=(0, 1), epochs=2, batch_size=8)
+_SEEDRUNS_HIGH = S.train_seeds(_DIGITS_SMALL, seeds=(0, 1), epochs=2, batch_size=8, lr=0.1)
 P.log_to_tensorboard(_HISTORY, _LOGDIR)
 
 
@@ -200,6 +204,17 @@ CASES = [
     (P.log_to_tensorboard, dict(history=_HISTORY, logdir=tempfile.mkdtemp(), every=1)),
     (P.read_scalars, dict(logdir=_LOGDIR)),
     (P.first_layer_change, dict(runs={"a": _SEEDRUNS}, data=_DIGITS_SMALL)),
+    (RS.check_paired, dict(high=_SEEDRUNS_HIGH, good=_SEEDRUNS_GOOD)),
+    (RS.high_lr_claims, dict(high=_SEEDRUNS_HIGH, good=_SEEDRUNS_GOOD, early=3, smoothing=0.9)),
+    (RS.dead_units, dict(runs={"a": _SEEDRUNS_GOOD}, layer=1)),
+    (
+        RS.dead_unit_claims,
+        dict(high=_SEEDRUNS_HIGH, good=_SEEDRUNS_GOOD, too_high=_SEEDRUNS_HIGH),
+    ),
+    (
+        figures.plot_high_lr,
+        dict(high=_SEEDRUNS_HIGH, good=_SEEDRUNS_GOOD, smoothing=0.9, figsize=(4.0, 2.0), dpi=50),
+    ),
     # the dashboard
     (
         explorer.training_dashboard,

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from course_utils.chapters.ch09_monitoring.runs_seeds import check_paired
 from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
 from course_utils.plots import MAX_BINS, check_figure_size
 from course_utils.seed_runs import SeedRuns
@@ -31,6 +32,7 @@ __all__ = [
     "plot_update_ratios",
     "plot_layer_distributions",
     "plot_first_layer",
+    "plot_high_lr",
     "TrainingCurves",
     "MAX_LAYERS",
 ]
@@ -160,6 +162,41 @@ def plot_update_ratios(
     axes[0].set_ylabel("||Δw|| / ||w|| per step")
     axes[-1].legend(loc="upper right", fontsize=8, ncol=2)
     figure.subplots_adjust(left=0.09, right=0.99, bottom=0.16, top=0.9, wspace=0.08)
+    return figure
+
+
+def plot_high_lr(
+    high: SeedRuns,
+    good: SeedRuns,
+    smoothing: float = 0.9,
+    figsize=(9.0, 3.0),
+    dpi: int = 96,
+    figure=None,
+):
+    """The smoothed minibatch loss of every seed (thin) and its median over seeds (thick), for
+    the good and the high rate, on one axis; the right panel zooms on the end of the runs."""
+    check_paired(high, good)
+    smoothing = check_real("smoothing", smoothing, 0.0, 1.0, high_open=True)
+    figure = _figure(figsize, dpi, figure)
+    axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    steps = np.arange(1, high.step_loss.shape[1] + 1)
+    for runs, label, colour in (
+        (good, "lr 0.01 (good)", "#2ca02c"),
+        (high, "lr 0.1 (high)", "#d62728"),
+    ):
+        smooth = np.array([ema(row, smoothing, nonfinite="pass") for row in runs.step_loss])
+        for ax in axes:
+            ax.plot(steps, smooth.T, color=colour, alpha=0.2, lw=0.7)
+            ax.plot(steps, np.nanmedian(smooth, 0), color=colour, lw=2.0, label=label)
+    axes[0].set_ylim(0.0, 2.8)
+    axes[1].set_xlim(steps[-1] // 2, steps[-1])
+    axes[1].set_ylim(0.0, 0.8)
+    for ax, title in zip(axes, ("whole run", "second half, zoomed")):
+        ax.set_xlabel("step")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("smoothed minibatch loss")
+    axes[0].legend(loc="upper right", fontsize=9)
+    figure.subplots_adjust(left=0.07, right=0.99, bottom=0.16, top=0.9, wspace=0.15)
     return figure
 
 
