@@ -61,7 +61,7 @@ help:
 	@echo "make test       create .venv if needed, install pins, run unit tests + nbval on notebooks"
 	@echo "make lint       ruff: lint rules and formatting of the package, tests, tools, benchmarks"
 	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
-	@echo "make bench      widget latency + per-notebook time/memory benchmarks"
+	@echo "make bench      the benchmark record: notebooks, explorers (kernel, browser), test suite -> benchmarks/RECORD.md"
 	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
 	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks (sandboxed) -> grades.csv + feedback/"
 	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
@@ -122,9 +122,14 @@ lint: $(STAMP)
 notebooks: $(STAMP)
 	$(RUN) $(VPY) tools/execute_notebooks.py $(NOTEBOOKS)
 
+# The benchmark record (benchmarks/record.py): notebooks (REPEAT runs each), explorer latency
+# in the kernel and in headless Chromium, and make test-fast / make test timed, written with
+# the machine's description to benchmarks/RECORD.md (commit it to compare the next change).
+# BENCH_ARGS=--skip-suite leaves out the test suite. The parts alone:
+#   .venv/bin/python benchmarks/notebooks.py [NB ...]   .venv/bin/python benchmarks/widget_latency.py
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(RUN) $(VPY) benchmarks/widget_latency.py
-	$(RUN) $(VPY) benchmarks/notebooks.py --repeat $(REPEAT) $(NOTEBOOKS)
+	$(RUN) $(VPY) benchmarks/record.py --repeat $(REPEAT) $(BENCH_ARGS)
 
 # Instructors: student versions (solutions stubbed, hidden tests removed, outputs cleared,
 # cells locked and checksummed by nbgrader's preprocessors), then grading of submissions.

@@ -686,6 +686,27 @@ def _run_and_check(row: ExplorerRow, page, lab, deadline: Deadline, tmp_path: Pa
     )
     print(_targets(results))
     print(f"screenshot before: {before_png}\nscreenshot after:  {after_png}")
+    _record(row, results)
+
+
+def _record(row: ExplorerRow, results: dict) -> None:
+    """Append the moves' times to ``$COURSE_BENCH_BROWSER_JSON`` (JSON lines), if it is set:
+    ``benchmarks/record.py`` (``make bench``) collects them into the benchmark record."""
+    path = os.environ.get("COURSE_BENCH_BROWSER_JSON")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as out:
+        for control, r in results.items():
+            target = TARGET_CONTINUOUS_MS if control.continuous else TARGET_ANY_MS
+            line = {
+                "notebook": Path(row.notebook).stem,
+                "control": control.label,
+                "kind": control.kind + (", continuous" if control.continuous else ""),
+                "p50_ms": round(r["p50"], 1),
+                "max_ms": round(max(r["ms"]), 1),
+                "target_ms": target,
+            }
+            out.write(json.dumps(line) + "\n")
 
 
 # The page event a move is timed from.
