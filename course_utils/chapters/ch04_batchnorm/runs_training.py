@@ -166,6 +166,13 @@ def _one_thread():
     return threadpool_limits(limits=1)
 
 
+def _total_steps(n: int, batch_size: int, epochs: int, batchnorm: bool) -> int:
+    """The steps :func:`course_utils.training.train` takes: one per batch, but it skips a
+    last batch of one example when the model has Batch Norm."""
+    per_epoch = math.ceil(n / batch_size) - (1 if batchnorm and n % batch_size == 1 else 0)
+    return max(1, epochs * per_epoch)
+
+
 def init_comparison(
     stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
     depth: int = 4,
@@ -214,6 +221,9 @@ def init_comparison(
                     epochs=epochs,
                     batch_size=batch_size,
                     seed=seed,
+                    # evaluated at the start and after the last step only: the same final
+                    # accuracy as evaluating after every epoch, without the epochs between
+                    eval_every=_total_steps(len(data.x_train), batch_size, epochs, bn),
                     progress=False,
                 )
                 statuses.append(h.status)
