@@ -191,6 +191,7 @@ def _erf(x):
 
     return erf(x)
 
+
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
