@@ -34,7 +34,6 @@ import math
 from typing import Callable
 
 import numpy as np
-from scipy.special import erf as _erf
 
 from course_utils.references import reference_answer
 from course_utils.validation import check_array, check_elements, check_real, check_work
@@ -183,6 +182,16 @@ def _exp_nonpositive(z: np.ndarray) -> np.ndarray:
 
 
 _SQRT_HALF = math.sqrt(0.5)
+
+
+def _erf(x):
+    """scipy.special.erf, imported on first use: importing scipy.special costs about 0.2 s,
+    which every notebook that imports course_utils.network would otherwise pay."""
+    from scipy.special import erf
+
+    return erf(x)
+
+
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 

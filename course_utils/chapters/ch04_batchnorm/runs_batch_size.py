@@ -128,6 +128,7 @@ def batch_size_effect(
     keep = x.std(axis=0) > 0
     x = x[:, keep]
     mu, var = x.mean(axis=0), x.var(axis=0)
+    ideal_all = (x - mu) / np.sqrt(var + eps)  # eval mode with the data's statistics, per row
     rng = np.random.default_rng(seed)
     mean_spread, gap = [], []
     for b in sizes:
@@ -135,12 +136,16 @@ def batch_size_effect(
         chunk = max(1, _CHUNK_ELEMENTS // (b * x.shape[1]))  # bounded memory per step
         means, gaps = [], []
         for start in range(0, n_batches, chunk):
-            batches = x[index[start : start + chunk]]  # (chunk, b, D)
-            b_mean, b_var = batches.mean(axis=1), batches.var(axis=1)
-            train_out = (batches - b_mean[:, None]) / np.sqrt(b_var[:, None] + eps)
-            ideal = (batches - mu) / np.sqrt(var + eps)
+            rows = index[start : start + chunk]
+            batches = x[rows]  # (chunk, b, D)
+            b_mean = batches.mean(axis=1)
+            # train mode, in place: the same operations as batches.var and the division
+            out = np.subtract(batches, b_mean[:, None], out=batches)
+            b_var = np.multiply(out, out).mean(axis=1)
+            out /= np.sqrt(b_var[:, None] + eps)
+            out -= ideal_all[rows]
             means.append(b_mean)
-            gaps.append(np.abs(train_out - ideal).mean(axis=(1, 2)))
+            gaps.append(np.abs(out, out=out).mean(axis=(1, 2)))
         mean_spread.append((np.concatenate(means).std(axis=0) / np.sqrt(var)).mean())
         gap.append(np.concatenate(gaps).mean())
     return BatchSizeEffect(sizes, n_batches, len(x), np.array(mean_spread), np.array(gap))

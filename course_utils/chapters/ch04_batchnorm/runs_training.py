@@ -166,6 +166,13 @@ def _one_thread():
     return threadpool_limits(limits=1)
 
 
+def _total_steps(n: int, batch_size: int, epochs: int, batchnorm: bool) -> int:
+    """The steps :func:`course_utils.training.train` takes: one per batch, but it skips a
+    last batch of one example when the model has Batch Norm."""
+    per_epoch = math.ceil(n / batch_size) - (1 if batchnorm and n % batch_size == 1 else 0)
+    return max(1, epochs * per_epoch)
+
+
 def init_comparison(
     stds: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
     depth: int = 4,
@@ -214,6 +221,9 @@ def init_comparison(
                     epochs=epochs,
                     batch_size=batch_size,
                     seed=seed,
+                    # evaluated at the start and after the last step only: the same final
+                    # accuracy as evaluating after every epoch, without the epochs between
+                    eval_every=_total_steps(len(data.x_train), batch_size, epochs, bn),
                     progress=False,
                 )
                 statuses.append(h.status)
@@ -297,10 +307,8 @@ def running_stats_lag(
     Defaults: batches of 128, lr 0.1, 2 epochs (22 steps), where the runs are stable (a
     longer run at this learning rate becomes chaotic: its decimals depend on the CPU).
     """
-    import torch
-
+    from course_utils.chapters.ch04_batchnorm.runs_lag import _train_bn_stack
     from course_utils.data import load_digits
-    from course_utils.training import evaluate, train
 
     stds = _check_stds(stds)
     seeds = tuple(check_sequence("seeds", seeds, _check_seed, max_len=32))
@@ -308,37 +316,33 @@ def running_stats_lag(
     epochs = check_int("epochs", epochs, 1, MAX_TRAIN_EPOCHS)
     batch_size = check_int("batch_size", batch_size, 2, N_DIGITS_TRAIN)
     data = load_digits(seed=0) if data is None else data
-    steps = epochs * math.ceil(len(data.x_train) / batch_size)
-    acc, recal, ratio = (np.empty((len(stds), len(seeds))) for _ in range(3))
-    with _one_thread():  # torch's own threads: train() runs on one
-        for i, std in enumerate(stds):
-            for j, seed in enumerate(seeds):
-                model = bad_init_mlp(std, True, seed=seed)
-                h = train(
-                    model,
-                    data,
-                    lean_optimizer("sgd", lr),
-                    epochs=epochs,
-                    batch_size=batch_size,
-                    seed=seed,
-                    eval_every=steps,
-                    progress=False,
-                )
-                if h.diverged:
-                    raise ValueError(
-                        f"the run std={std:g}, seed={seed} diverged "
-                        f"({h.message}); choose a smaller lr"
-                    )
-                fresh = recalibrated(model, data.x_train)
-                acc[i, j] = h.final()["val_acc"]
-                recal[i, j] = evaluate(fresh, data.x_val, data.y_val)[1]
-                pairs = [
-                    (a.running_var, b.running_var)
-                    for a, b in zip(_bn_layers(model), _bn_layers(fresh))
-                ]
-                ratio[i, j] = float(torch.median(torch.cat([a / b for a, b in pairs])))
+    runs = [(std, seed) for std in stds for seed in seeds]
+    with _one_thread():  # torch's own threads: _train_bn_stack runs on one
+        result = _train_bn_stack(
+            [bad_init_mlp(std, True, seed=seed) for std, seed in runs],
+            [seed for _, seed in runs],
+            data,
+            lr,
+            epochs,
+            batch_size,
+        )
+    for (std, seed), bad in zip(runs, result.diverged):
+        if bad:
+            raise ValueError(f"the run std={std:g}, seed={seed} diverged; choose a smaller lr")
+    shape = (len(stds), len(seeds))
+    ratio = np.concatenate(
+        [r / t for r, t in zip(result.running_var, result.true_var)], axis=1
+    )  # (runs, BN units)
     settings = dict(optimizer="sgd", lr=lr, epochs=epochs, batch_size=batch_size)
-    return RunningStatsLag(stds, seeds, steps, acc, recal, ratio, settings)
+    return RunningStatsLag(
+        stds,
+        seeds,
+        result.steps,
+        result.val_acc.reshape(shape),
+        result.recalibrated_acc.reshape(shape),
+        np.median(ratio, axis=1).reshape(shape),
+        settings,
+    )
 
 
 def _bn_layers(model) -> list:

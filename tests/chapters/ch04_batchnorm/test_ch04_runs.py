@@ -142,6 +142,37 @@ def test_running_statistics_lag_behind_a_network_started_from_tiny_weights(digit
     ]
 
 
+def test_the_stacked_lag_runs_are_train_runs(digits):
+    """running_stats_lag trains its networks side by side: each is the run train() makes
+    (LeanSGD, the same minibatches), with torch's running statistics and recalibration."""
+    from course_utils.chapters.ch04_batchnorm.runs_lag import _train_bn_stack
+    from course_utils.lean_sgd import lean_optimizer
+    from course_utils.training import evaluate, train
+
+    runs_ = [(0.01, 3), (0.18, 5)]
+    stack = _train_bn_stack(
+        [runs_training.bad_init_mlp(std, True, seed=seed) for std, seed in runs_],
+        [seed for _, seed in runs_],
+        digits,
+        0.1,
+        1,
+        128,
+    )
+    assert stack.steps == 11 and not stack.diverged.any()
+    for s, (std, seed) in enumerate(runs_):
+        model = runs_training.bad_init_mlp(std, True, seed=seed)
+        train(model, digits, lean_optimizer("sgd", 0.1), epochs=1, batch_size=128, seed=seed,
+              progress=False)  # fmt: skip
+        fresh = runs_training.recalibrated(model, digits.x_train)
+        assert stack.val_acc[s] == evaluate(model, digits.x_val, digits.y_val)[1]
+        assert stack.recalibrated_acc[s] == evaluate(fresh, digits.x_val, digits.y_val)[1]
+        for k, (a, b) in enumerate(
+            zip(runs_training._bn_layers(model), runs_training._bn_layers(fresh))
+        ):
+            np.testing.assert_allclose(stack.running_var[k][s], a.running_var.numpy(), rtol=1e-3)
+            np.testing.assert_allclose(stack.true_var[k][s], b.running_var.numpy(), rtol=1e-3)
+
+
 def test_running_stats_lag_checks_its_arguments():
     with pytest.raises(ValueError, match="seeds must have between 1 and 32 items"):
         runs_training.running_stats_lag(seeds=())
