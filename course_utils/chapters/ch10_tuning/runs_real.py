@@ -155,7 +155,6 @@ class TrainingObjective:
             optimizer, extra = lean_optimizer(self.optimizer, lr, weight_decay), {}
         else:
             optimizer, extra = self.optimizer, {"weight_decay": weight_decay}
-        steps = epochs * -(-len(self.data.x_train) // self.batch_size)
         history = training.train(
             model,
             self.data,
@@ -164,7 +163,7 @@ class TrainingObjective:
             epochs=epochs,
             batch_size=self.batch_size,
             seed=seed,
-            eval_every=steps,  # only the last evaluation is read: skip the ones in between
+            eval_every="end",  # only the last evaluation is read: skip the others
             progress=False,
             threads=self.threads,
             **extra,
@@ -214,6 +213,7 @@ class TrainingObjective:
                 epochs=1,
                 batch_size=self.batch_size,
                 seed=self.seed + epoch,
+                eval_every="end",  # the pruner reads the score after the epoch only
                 progress=False,
                 threads=self.threads,
             )
