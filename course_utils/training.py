@@ -289,8 +289,10 @@ def train(
         optimisation step (not per epoch).
     penalty : callable, optional
         ``penalty(model) -> scalar tensor`` added to each minibatch loss (e.g. an L2 term).
-    eval_every : int, optional
-        Evaluate every this many steps instead of at the end of each epoch.
+    eval_every : int or "end", optional
+        Evaluate every this many steps instead of at the end of each epoch; ``"end"``: only
+        after the last step (no evaluation at step 0 either), for runs that read the final
+        scores alone.
     callback : callable, optional
         ``callback(history, model)`` after every step (live plots, monitoring).
     progress : bool
@@ -314,7 +316,8 @@ def train(
     epochs = _check_int("epochs", epochs, 1)
     batch_size = _check_int("batch_size", batch_size, 1)
     seed = _check_int("seed", seed, 0, 2**32 - 1)
-    if eval_every is not None:
+    at_end = isinstance(eval_every, str) and eval_every == "end"
+    if eval_every is not None and not at_end:
         eval_every = _check_int("eval_every", eval_every, 1)
     if threads is not None:
         threads = _check_int("threads", threads, 1, 64)  # checked before any work
@@ -387,7 +390,8 @@ def train(
                     seed=seed,
                     lr_schedule=lr_schedule,
                     penalty=penalty,
-                    eval_every=eval_every,
+                    eval_every=None if at_end else eval_every,
+                    at_end=at_end,
                     callback=callback,
                     has_batchnorm=has_batchnorm,
                 ),
@@ -417,6 +421,7 @@ class _LoopSetup:
     lr_schedule: np.ndarray | None
     penalty: Callable | None
     eval_every: int | None
+    at_end: bool
     callback: Callable | None
     has_batchnorm: bool
 
@@ -430,7 +435,8 @@ def _loop(run: _LoopSetup, history: History, record_eval: Callable, bar) -> None
         torch.manual_seed(run.seed)
         n = len(run.x_train)
         shuffle = torch.Generator().manual_seed(run.seed)
-        record_eval(0)
+        if not run.at_end:
+            record_eval(0)
         step = 0
         for _ in range(run.epochs):
             order = torch.randperm(n, generator=shuffle)
@@ -463,6 +469,8 @@ def _loop(run: _LoopSetup, history: History, record_eval: Callable, bar) -> None
                     run.callback(history, run.model)
             if history.diverged:
                 break
-            if run.eval_every is None:
+            if run.eval_every is None and not run.at_end:
                 record_eval(step)
                 bar.set_postfix(val_acc=f"{history.val_acc[-1]:.3f}")
+        if run.at_end and not history.diverged:
+            record_eval(step)

@@ -197,6 +197,20 @@ def test_penalty_callback_eval_every_and_callable_optimizer():
     assert history.eval_step == [0, 2, 4, 6]
 
 
+def test_eval_every_end_evaluates_once_after_the_last_step_and_trains_the_same():
+    data = small_data()
+    runs = [
+        training.train(
+            training.build_mlp(8, 3), data, epochs=2, batch_size=50, progress=False, **kw
+        )
+        for kw in ({}, {"eval_every": "end"})
+    ]
+    assert runs[0].eval_step == [0, 3, 6] and runs[1].eval_step == [6]
+    assert runs[1].step_loss == runs[0].step_loss and runs[1].final() == runs[0].final()
+    with pytest.raises((ValueError, TypeError), match="eval_every"):
+        training.train(training.build_mlp(8, 3), data, eval_every="start", progress=False)
+
+
 def test_progress_bar_can_be_turned_off(capsys):
     training.train(training.build_mlp(8, 3), small_data(), epochs=1, progress=False)
     captured = capsys.readouterr()

@@ -127,14 +127,59 @@ def pruned_search(
     return Pruned(result, np.array(epochs), np.array(pruned), max_epochs)
 
 
+class _SklearnOnUse:
+    """Stands in for one of ``optuna.importance``'s deferred scikit-learn imports (its
+    ``_imports``): imports ``RandomForestRegressor`` into that module when an evaluator that
+    needs it (fANOVA, mean decrease impurity) is first built, as if the import had run."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def is_successful(self) -> bool:
+        return True
+
+    def check(self) -> None:
+        from sklearn.ensemble import RandomForestRegressor
+
+        self._module.RandomForestRegressor = RandomForestRegressor
+
+
+def _optuna_importance():
+    """``optuna.importance``, imported without scikit-learn.
+
+    The package imports its fANOVA and mean-decrease-impurity evaluators, which import
+    ``sklearn.ensemble`` at once (about 0.9 s); the default PED-ANOVA evaluator needs none of
+    it. So the first import runs with scikit-learn hidden (Optuna defers a failed import of
+    it), and the deferred imports are then replaced by ones that run on first use: every
+    evaluator works as before, and scikit-learn is loaded only by the ones that use it.
+    """
+    if "optuna.importance" in sys.modules or "sklearn" in sys.modules:
+        import optuna.importance
+
+        return optuna.importance
+    sys.modules["sklearn"] = None  # "import sklearn..." raises ImportError while this is here
+    try:
+        import optuna.importance
+    finally:
+        del sys.modules["sklearn"]
+    for name in ("optuna.importance._fanova._fanova", "optuna.importance._mean_decrease_impurity"):
+        module = sys.modules.get(name)
+        deferred = getattr(module, "_imports", None)
+        if deferred is not None and not deferred.is_successful():
+            module._imports = _SklearnOnUse(module)
+    return optuna.importance
+
+
 def importances(result: SearchResult, space) -> dict:
     """``optuna.importance.get_param_importances`` of a finished search's trials (failed
     ones left out), with the pinned Optuna's default evaluator (PED-ANOVA, Watanabe et al.,
     IJCAI 2023: how differently a hyperparameter is distributed among the best 10% of the
-    trials than among all of them). Shares sum to 1, largest first."""
+    trials than among all of them). Shares sum to 1, largest first. Imports no scikit-learn
+    (:func:`_optuna_importance`)."""
     import optuna
     from optuna.distributions import FloatDistribution
 
+    importance = _optuna_importance()
     space = check_space(space)
     if not isinstance(result, SearchResult):
         raise ValueError(f"result must be a SearchResult; got {type(result).__name__}")
@@ -155,7 +200,7 @@ def importances(result: SearchResult, space) -> dict:
             )
         if len(study.trials) < 2:
             raise ValueError("importances needs at least 2 finished trials")
-        return dict(optuna.importance.get_param_importances(study))
+        return dict(importance.get_param_importances(study))
     finally:
         optuna.logging.set_verbosity(level)
 

@@ -111,6 +111,33 @@ def test_importance_of_the_search(notebook):
     assert {k: round(v, 2) for k, v in shares.items()} == {"lr": 0.82, "weight_decay": 0.18}
 
 
+def test_importances_import_no_sklearn_and_leave_optunas_other_evaluators_working():
+    """PED-ANOVA needs no scikit-learn (0.9 s to import); fANOVA, which does, still works."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+import optuna
+from course_utils import tuning
+from course_utils.chapters.ch10_tuning import runs_optuna
+space = {"x": tuning.Param(0.0, 1.0), "y": tuning.Param(0.0, 1.0)}
+configs = tuple({"x": i / 9, "y": (3 * i % 10) / 9} for i in range(10))
+result = tuning.SearchResult(configs, np.array([c["x"] for c in configs]), "grid")
+shares = runs_optuna.importances(result, space)
+assert list(shares) == ["x", "y"] and "sklearn" not in sys.modules, (shares, "sklearn")
+from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+study = optuna.create_study(direction="maximize")
+study.optimize(lambda t: t.suggest_float("x", 0, 1) + 0 * t.suggest_float("y", 0, 1), 12)
+fanova = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+assert "sklearn" in sys.modules and list(fanova)[0] == "x", fanova
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_two_processes_share_one_study(tmp_path):
     shared = runs_optuna.shared_study(tmp_path, workers=2, trials_each=4, seed=0)
     assert shared.per_worker == {0: 4, 1: 4} and shared.trials == 8

@@ -289,6 +289,21 @@ def test_training_objective_is_the_shared_training_loop(digits_dataset):
     assert evaluate.calls == 2
 
 
+def test_float32_split_trains_exactly_as_the_float64_data(split):
+    """hold_out_test's float32 features are what training rounds float64 ones to: every
+    score and recorded probability is the same bit for bit (no printed number moves)."""
+    import dataclasses
+
+    wide = dataclasses.replace(
+        split, **{k: getattr(split, k).astype(np.float64) for k in ("x_train", "x_val", "x_test")}
+    )
+    config = {"lr": 0.2, "weight_decay": 1e-4}
+    runs = [ch10.training_objective(d, epochs=1, batch_size=128, seed=SEED) for d in (split, wide)]
+    assert runs[0](config) == runs[1](config)
+    for key in ("test_acc", "val_proba", "test_proba", "losses"):
+        np.testing.assert_array_equal(runs[0].records[0][key], runs[1].records[0][key])
+
+
 def test_training_objective_reports_divergence_as_nan_and_restores_threads(digits_dataset):
     import torch
 
@@ -308,13 +323,17 @@ def test_hold_out_test_splits_validation_data_stratified_and_disjoint(digits_dat
     split = ch10.hold_out_test(digits_dataset, test_share=0.5, seed=0)
     assert len(split.x_val) + len(split.x_test) == len(digits_dataset.x_val)
     assert abs(len(split.x_val) - len(split.x_test)) <= 10
-    np.testing.assert_array_equal(split.x_train, digits_dataset.x_train)
+    # float32, as training rounds them: the same values, converted once instead of per trial
+    assert split.x_train.dtype == split.x_val.dtype == split.x_test.dtype == np.float32
+    np.testing.assert_array_equal(split.x_train, digits_dataset.x_train.astype(np.float32))
     counts_val = np.bincount(split.y_val, minlength=10)
     counts_test = np.bincount(split.y_test, minlength=10)
     assert np.all(np.abs(counts_val - counts_test) <= 1)
     # every validation example lands in exactly one part
     together = np.concatenate([split.x_val, split.x_test])
-    assert sorted(map(bytes, together)) == sorted(map(bytes, np.asarray(digits_dataset.x_val)))
+    assert sorted(map(bytes, together)) == sorted(
+        map(bytes, np.asarray(digits_dataset.x_val, dtype=np.float32))
+    )
     with pytest.raises(ValueError, match="test_share must be strictly between 0 and 1"):
         ch10.hold_out_test(digits_dataset, test_share=1.0)
 
