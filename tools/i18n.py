@@ -345,9 +345,7 @@ def readme_table(rows: list[tuple[Path, object, polib.POFile]]) -> str:
     lines = ["| 章 | 标题 | 笔记本 | 翻译状态 | Binder | Colab |", "|---|---|---|---|---|---|"]
     for path, notebook, po in rows:
         c = counts(po)
-        status = (
-            "已完成" if complete(po) else f"未完成（{c['translated']}/{c['total']} 段已译）"
-        )
+        status = "已完成" if complete(po) else f"未完成（{c['translated']}/{c['total']} 段已译）"
         binder = launch_links.binder_url(repository, branch, f"{LANG}/{path.name}")
         colab = launch_links.colab_url(repository, branch, f"{LANG}/{path.name}")
         lines.append(
