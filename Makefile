@@ -53,7 +53,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help install lab lab-instructor test lint notebooks bench assignments release grade clean
+.PHONY: help install lab lab-instructor test lint notebooks bench assignments release grade clean zh
 
 help:
 	@echo "make lab        create .venv if needed, install the runtime pins, open a student's JupyterLab"
@@ -62,6 +62,7 @@ help:
 	@echo "make lint       ruff: lint rules and formatting of the package, tests, tools, benchmarks"
 	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make bench      the benchmark record: notebooks, explorers (kernel, browser), test suite -> benchmarks/RECORD.md"
+	@echo "make zh         the Chinese edition: update i18n/zh/*.po from the English notebooks, write notebooks/zh/"
 	@echo "make assignments  student versions of every notebook (nbgrader) into release/"
 	@echo "make grade SUBMISSIONS=dir  autograde submitted notebooks (sandboxed) -> grades.csv + feedback/"
 	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
@@ -121,6 +122,13 @@ lint: $(STAMP)
 
 notebooks: $(STAMP)
 	$(RUN) $(VPY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+# The Chinese edition (tools/i18n.py): each English notebook's markdown, paragraph by paragraph,
+# into its catalogue i18n/zh/NN_name.po (changed English -> fuzzy entries), then notebooks/zh/:
+# the translations over a copy of the English notebook, code cells WITH their outputs (no
+# second execution), and README.zh.md's chapter table. Run twice, it changes nothing.
+zh: $(STAMP)
+	$(RUN) $(VPY) tools/i18n.py
 
 # The benchmark record (benchmarks/record.py): notebooks (REPEAT runs each), explorer latency
 # in the kernel and in headless Chromium, and make test-fast / make test timed, written with
