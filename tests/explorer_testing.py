@@ -1,9 +1,9 @@
 """Helpers shared by the explorer tests (a plain module: pytest puts tests/ on sys.path)."""
 
+import contextlib
 import threading
 
 import numpy as np
-import pytest
 
 from course_utils.widgets import prefetch
 
@@ -20,10 +20,11 @@ def pixels(ex):
     return np.asarray(ex.canvas.get_renderer().buffer_rgba()).copy()
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def hold_worker():
     """Keeps the explorers' background worker busy until the test sets the returned event
-    (or ends): an explorer built meanwhile shows its "preparing" state for sure, no timing."""
+    (or the block ends): an explorer built meanwhile shows its "preparing" state for sure,
+    with no timing."""
     release, running = threading.Event(), threading.Event()
 
     def hold():

@@ -5,7 +5,7 @@ import threading
 import ipywidgets
 import numpy as np
 import pytest
-from explorer_testing import count_full_draws, hold_worker  # noqa: F401 - a fixture
+from explorer_testing import count_full_draws, hold_worker
 
 from course_utils import weight_cache
 from course_utils.chapters.ch03_initialization import runs
@@ -217,13 +217,14 @@ def test_std_control_is_disabled_when_the_scheme_derives_it(explorer):
     assert not explorer.controls["std"].disabled
 
 
-def test_building_draws_the_weights_in_the_background_and_shows_preparing(hold_worker):
-    """The build returns before any weight is drawn (the worker is held), saying so; a move
-    meanwhile waits for the weights it needs; the result is then the synchronous one."""
-    ex = init_explorer(width=256, depth=2)
-    assert ex.result is None and not ex.ready  # prepare() waits behind the held worker
-    assert ex.message.startswith("preparing: drawing the network's random weights")
-    hold_worker.set()
+def test_building_draws_the_weights_in_the_background_and_shows_preparing():
+    """The build returns before any weight is drawn (the worker is held), saying so; the
+    result is then the synchronous one."""
+    with hold_worker() as release:
+        ex = init_explorer(width=256, depth=2)
+        assert ex.result is None and not ex.ready  # prepare() waits behind the held worker
+        assert ex.message.startswith("preparing: drawing the network's random weights")
+        release.set()
     assert ex.wait_ready()
     assert ex.message == "" and ex.summary.startswith("W ~ N(0, ")
     assert_result_matches(ex)
@@ -231,11 +232,12 @@ def test_building_draws_the_weights_in_the_background_and_shows_preparing(hold_w
     assert_result_matches(ex)
 
 
-def test_a_move_during_the_preparation_waits_for_it(hold_worker):
-    ex = init_explorer(**SMALL)
-    assert ex.result is None
-    threading.Timer(0.05, hold_worker.set).start()  # the worker is freed while the move waits
-    ex.controls["std"].value = 0.05
+def test_a_move_during_the_preparation_waits_for_it():
+    with hold_worker() as release:
+        ex = init_explorer(**SMALL)
+        assert ex.result is None
+        threading.Timer(0.05, release.set).start()  # freed while the move waits
+        ex.controls["std"].value = 0.05
     assert ex.ready and ex.message == ""
     assert_result_matches(ex)
 
