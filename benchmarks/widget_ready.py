@@ -36,7 +36,8 @@ FIRST_MOVE_TARGET_MS = 300.0
 
 
 def other_value(control):
-    """A valid value of ``control`` different from its current one (the slider's far end)."""
+    """A valid value of ``control`` different from its current one (an int or log slider's
+    far end, a float slider's half way to it, a dropdown's next option)."""
     import ipywidgets
 
     if isinstance(control, ipywidgets.Checkbox):
@@ -48,7 +49,10 @@ def other_value(control):
     if isinstance(control, ipywidgets.FloatLogSlider):
         lo, hi = control.base**control.min, control.base**control.max
         return hi if not math.isclose(control.value, hi) else lo
-    return control.max if control.value != control.max else control.min
+    if isinstance(control, ipywidgets.FloatSlider):  # half way: a far end may be invalid (±1)
+        end = control.max if control.value != control.max else control.min
+        return round((control.value + end) / 2 / control.step) * control.step
+    return control.max if control.value != control.max else control.min  # depth 6 -> 10
 
 
 def _warm_matplotlib():
