@@ -47,6 +47,7 @@ __all__ = [
     "MAX_LR",
     "build_mlp",
     "check_data",
+    "check_data_arrays",
     "check_batch",
     "make_optimizer",
     "History",
@@ -174,6 +175,18 @@ def check_data(data):
     finite values, matching features. :func:`train` and the seed runs use it."""
     import torch
 
+    x_train, y_train, x_val, y_val = check_data_arrays(data)
+    return (
+        torch.as_tensor(x_train, dtype=torch.float32),
+        torch.as_tensor(y_train, dtype=torch.int64),
+        torch.as_tensor(x_val, dtype=torch.float32),
+        torch.as_tensor(y_val, dtype=torch.int64),
+    )
+
+
+def check_data_arrays(data) -> tuple:
+    """:func:`check_data`'s checks without torch: ``data``'s four arrays (x_train, y_train,
+    x_val, y_val) as NumPy arrays (chapter 09's dashboard checks them before torch is imported)."""
     arrays = []
     for name in ("x_train", "y_train", "x_val", "y_val"):
         if not hasattr(data, name):
@@ -196,12 +209,7 @@ def check_data(data):
         raise ValueError(
             f"x_train has {x_train.shape[1]} features and x_val {x_val.shape[1]}; they must agree"
         )
-    return (
-        torch.as_tensor(x_train, dtype=torch.float32),
-        torch.as_tensor(y_train, dtype=torch.int64),
-        torch.as_tensor(x_val, dtype=torch.float32),
-        torch.as_tensor(y_val, dtype=torch.int64),
-    )
+    return x_train, y_train, x_val, y_val
 
 
 def _check_parameters(params) -> list:

@@ -79,6 +79,31 @@ def test_value_errors_are_kept_and_raised_again():
         cache.get(-1, {"x": -1})
 
 
+def test_a_preparation_runs_in_the_background_then_computes_the_first_result():
+    gate = threading.Event()
+    compute = Counting()
+    cache = ResultCache(compute)
+    future = cache.prepare(lambda: gate.wait(10), key=1, values={"x": 1})
+    assert not future.done() and 1 not in cache  # prepare returned before the work ran
+    cache.get(5, {"x": 5})  # a move cancels pending prefetches, never a preparation
+    gate.set()
+    assert cache.join() and future.done() and future.exception() is None
+    assert 1 in cache and cache.get(1, {"x": 1}) == [10]
+    assert compute.calls.count(1) == 1  # computed once, by the preparation
+    assert any(name.startswith("explorer-prefetch") for name in compute.threads)
+
+
+def test_a_failed_preparation_keeps_its_error_in_the_future():
+    cache = ResultCache(Counting())
+
+    def broken():
+        raise RuntimeError("no memory")
+
+    future = cache.prepare(broken)
+    assert cache.join()
+    assert isinstance(future.exception(), RuntimeError)
+
+
 def test_init_explorer_prefetches_one_keyboard_step_of_every_control():
     explorer = init_explorer(width=256, depth=4)
     steps = explorer.neighbours(**explorer.values)
@@ -97,6 +122,7 @@ def test_init_explorer_prefetches_one_keyboard_step_of_every_control():
 
 def test_explorer_results_are_read_only_and_new_objects():
     explorer = init_explorer(width=256, depth=4)
+    explorer.wait_ready()
     first = explorer.result
     explorer.controls["std"].value = 0.02
     explorer.controls["std"].value = 0.01  # back: the kept result

@@ -54,7 +54,8 @@ Adding an explorer (``course_utils/chapters/chNN_*/explorer.py``; chapter 05's
    part of the figure depends on: its bitmap is then kept per key, so going back to a
    layout seen before is a blit, not a full draw), and ``cache_key`` with ``neighbours``
    (results kept by key, and the likely next values computed in the background while the
-   student looks: see :mod:`course_utils.widgets.prefetch`).
+   student looks: see :mod:`course_utils.widgets.prefetch`), and ``prepare`` (heavy work
+   the first result needs, e.g. random weights: see "Ready at once" below).
 4. **Register** a factory (``my_explorer(**start) -> MyExplorer``) as an ``Entry`` in
    :mod:`course_utils.widgets.registry`: the contract test
    (``tests/widgets/test_explorer_contract.py``), the browser test and the benchmark read
@@ -63,13 +64,30 @@ Adding an explorer (``course_utils/chapters/chNN_*/explorer.py``; chapter 05's
    scenarios to ``benchmarks/widget_latency.py``.
 
 Heavy controls (a new layout, a big recompute) take ``continuous_update=False``.
+
+Ready at once
+-------------
+Building an explorer must take well under a second (issue 20; ``benchmarks/widget_latency.py``
+times it). Work its first result needs that costs more (drawing 384 MiB of weights, importing
+torch) goes in ``prepare``: the base starts it on the background worker of
+:mod:`~course_utils.widgets.prefetch` as the explorer is built (followed by the first result's
+``compute`` when ``cache_key`` gives a key), and shows ``preparing_message`` as ``.message``
+(``.result`` is ``None``) until it is done; then the explorer redraws itself (in a kernel, on
+its event loop; elsewhere, at the next move). Setting a control meanwhile waits for it (the
+contract: the assignment returns with the result). :meth:`Explorer.wait_ready` waits for it
+and everything it started (tests and scripts). The static PNG of a notebook's output waits for
+it too unless a live front end shows the widget (a notebook run by nbclient or nbval stores
+the real picture). With ``result_needs_preparation = False`` the results never wait (e.g. a
+dashboard whose Start button is what needs the preparation) and the message stays free.
 """
 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import html
 import io
+import sys
 import textwrap
 
 import ipywidgets
@@ -135,7 +153,14 @@ class Explorer:
             [self._control_box(), self._status, self._summary, self.canvas],
             layout=ipywidgets.Layout(width="auto"),
         )
-        self.update()
+        self._preparation = None  # Future of prepare() (and the first result), if any
+        self._preparing_shown = self._stale = False
+        if type(self).prepare is not Explorer.prepare:
+            values = self.values
+            key = self.cache_key(**values) if self.result_needs_preparation else None
+            self._preparation = self._results.prepare(self.prepare, key, values)
+            self._preparation.add_done_callback(self._when_prepared)
+        self._update(wait=False)
 
     # ------------------------------------------------------------------ to override
     def compute(self, **values):  # pragma: no cover - abstract
@@ -174,6 +199,15 @@ class Explorer:
         control values); their results are computed in the background once idle."""
         return []
 
+    def prepare(self):
+        """Heavy work the first result needs (weights, an import): run in the background
+        from the moment the explorer is built (see "Ready at once" above). None by default."""
+
+    #: ``.message`` while :meth:`prepare` runs.
+    preparing_message = "preparing..."
+    #: False: results never wait for :meth:`prepare` (only what the subclass makes wait).
+    result_needs_preparation = True
+
     def background_key(self, **values):
         """What the non-animated part of the figure depends on (hashable), or ``None``.
 
@@ -192,8 +226,39 @@ class Explorer:
         """Current value of every control, by name."""
         return {name: control.value for name, control in self.controls.items()}
 
+    @property
+    def ready(self) -> bool:
+        """True once :meth:`prepare` (if any) is done."""
+        return self._preparation is None or self._preparation.done()
+
+    def wait_ready(self, timeout: float = 300.0) -> bool:
+        """Wait (at most ``timeout`` s) until :meth:`prepare` and the background work it and
+        the moves started are done, and show the result; True if all of it is done."""
+        idle = self._results.join(timeout)
+        if self._stale and self.ready:
+            self.update()
+        return idle and self.ready
+
     def update(self):
-        """Recompute from the controls and redraw; never raises for bad control values."""
+        """Recompute from the controls and redraw; never raises for bad control values.
+
+        Waits for :meth:`prepare` if it is still running (what the values need)."""
+        self._update(wait=True)
+
+    def _update(self, wait: bool):
+        preparation = self._preparation
+        if preparation is not None and self.result_needs_preparation:
+            if not preparation.done() and not wait:
+                self._show_preparing()
+                return
+            concurrent.futures.wait([preparation])
+            error = preparation.exception()
+            if error is not None:  # shown, never raised: the explorer stays usable
+                self.result, self._preparing_shown, self._stale = None, False, False
+                self._set_message(f"preparing failed: {type(error).__name__}: {error}", "error")
+                return
+        self._preparing_shown = False
+        self._stale = not self.ready  # shown before the preparation was done: refresh then
         values = self.values
         ignored = self.ignored_controls(**values)
         for name in self.may_ignore:
@@ -209,6 +274,8 @@ class Explorer:
         self._full_draw_requested = self._background is None
         self._animated = self.render(result, **values)
         self._set_message(self.warning(result), "warning")
+        if self._stale and not self.message:
+            self._set_message(self.preparing_message, "info")
         self.summary = self.describe(result, **values)
         self._summary.value = f"<code>{html.escape(self.summary)}</code>" if self.summary else ""
         layout = self.background_key(**values)
@@ -221,6 +288,24 @@ class Explorer:
             self._blit()
         if key is not None:
             self._results.prefetch([(self.cache_key(**v), v) for v in self.neighbours(**values)])
+
+    def _show_preparing(self):
+        """The state while :meth:`prepare` runs: the figure's layout, no result yet."""
+        self.result, self._preparing_shown, self._stale = None, True, True
+        self._set_message(self.preparing_message, "info")
+        self.summary, self._summary.value = "", ""
+        self.canvas.draw()
+
+    def _when_prepared(self, future):
+        # On the background worker: in a kernel, redraw on its event loop (the main thread,
+        # between two messages); elsewhere the next move or wait_ready() shows the result.
+        loop = _kernel_loop()
+        if loop is not None:
+            loop.add_callback(self._refresh_if_preparing)
+
+    def _refresh_if_preparing(self):
+        if self._stale and self.ready:
+            self.update()
 
     def request_full_draw(self):
         """Ask the current update to redraw the whole figure instead of blitting."""
@@ -248,9 +333,10 @@ class Explorer:
         self._text, self._level = text, level
         lines = self._clamp_notes() + ([text] if text else [])
         self.message = "\n".join(lines)
-        colour = {"error": "#b00020", "warning": "#8a5a00"}[level]
+        colour = {"error": "#b00020", "warning": "#8a5a00", "info": "#555555"}[level]
+        sign = "&#8987;" if level == "info" else "&#9888;"
         self._status.value = "".join(
-            f'<div style="color:{colour}">&#9888; {html.escape(line)}</div>' for line in lines
+            f'<div style="color:{colour}">{sign} {html.escape(line)}</div>' for line in lines
         )
 
     # ------------------------------------------------------------------ drawing
@@ -286,6 +372,8 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs):
         # The live widget in JupyterLab; a PNG of the figure where widgets cannot run
         # (GitHub, nbviewer); a stable text for nbval and terminals.
+        if not self.ready and not _live_front_end():
+            self.wait_ready()  # a stored notebook keeps this PNG: the real picture, every run
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
         bundle["text/plain"] = repr(self)
@@ -322,3 +410,22 @@ class Explorer:
         out = io.BytesIO()
         sheet.savefig(out, format="png", dpi=dpi)
         return out.getvalue()
+
+
+def _kernel():
+    """The running IPython kernel, or None (a plain Python process, a terminal IPython)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None)
+
+
+def _kernel_loop():
+    """The kernel's event loop (tornado's ``add_callback`` is thread-safe), or None."""
+    return getattr(_kernel(), "io_loop", None)
+
+
+def _live_front_end() -> bool:
+    """True if the cell runs in a front end a student works in (JupyterLab, Notebook, VS Code:
+    they allow input), False under nbclient and nbval (they refuse input) and outside a
+    kernel: only those wait for the real picture before the output is stored."""
+    return bool(getattr(_kernel(), "_allow_stdin", False))

@@ -8,6 +8,11 @@ key press that lands on one of them then costs no computation. A new move cancel
 started, so prefetching never delays a move by more than the one computation in flight;
 back-to-back moves (a fast drag, a benchmark) start none at all.
 
+The same worker also runs an explorer's *preparation* (:meth:`ResultCache.prepare`): the heavy
+work its first result needs (random weights, an import), started when the explorer is built so
+that building returns at once. A preparation is never cancelled by a move; a move that needs it
+waits for it.
+
 The compute function must be pure and thread-safe (NumPy releases the GIL, so the kernel stays
 responsive while it runs).
 """
@@ -56,6 +61,7 @@ class ResultCache:
         self._futures: OrderedDict = OrderedDict()  # key -> Future
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._preparations: list = []  # Futures of prepare(), never cancelled
 
     def get(self, key, values: dict):
         """The result for ``values`` (whose key is ``key``): from the cache, from the
@@ -90,13 +96,41 @@ class ResultCache:
             self._timer = timer
         timer.start()
 
+    def prepare(self, work, key=None, values: dict | None = None) -> Future:
+        """Run ``work()`` in the background now, then (with a ``key``) compute ``values``'s
+        result into the cache; return the Future of both.
+
+        For the heavy work an explorer's first result needs (weights, an import): building
+        the explorer then returns at once. Moves never cancel it; :meth:`join` waits for it.
+        An exception of ``work`` stays in the Future (the explorer shows it as a message).
+        """
+
+        def run():
+            work()
+            if key is not None:
+                result = Future()
+                try:
+                    result.set_result(self.compute(**values))
+                except ValueError as error:
+                    result.set_exception(error)
+                self._store(key, result)
+
+        future = _executor().submit(run)
+        with self._lock:
+            self._preparations = [f for f in self._preparations if not f.done()] + [future]
+        return future
+
     def join(self, timeout: float = 10.0) -> bool:
-        """Wait until no prefetch is pending or running (at most ``timeout`` s); True if idle.
+        """Wait until no preparation or prefetch is pending or running (at most ``timeout``
+        s); True if idle.
 
         Tests and benchmarks use it instead of sleeping: a cancelled prefetch returns at
         once, a pending one is waited for, then everything it started.
         """
         end = time.monotonic() + timeout
+        with self._lock:
+            preparations = list(self._preparations)
+        concurrent.futures.wait(preparations, timeout=max(0.0, end - time.monotonic()))
         with self._lock:
             timer = self._timer
         if timer is not None:
@@ -104,7 +138,7 @@ class ResultCache:
         with self._lock:
             futures = list(self._futures.values())
         concurrent.futures.wait(futures, timeout=max(0.0, end - time.monotonic()))
-        return all(future.done() for future in futures)
+        return all(future.done() for future in futures + preparations)
 
     def __contains__(self, key) -> bool:
         with self._lock:

@@ -137,6 +137,7 @@ CASES = [
         ),
     ),
     (training.check_data, dict(data=_DATA)),
+    (training.check_data_arrays, dict(data=_DATA)),
     (
         lean_sgd.LeanSGD,
         dict(params=list(_MODEL.parameters()), lr=0.1, momentum=0.9, weight_decay=0.0),

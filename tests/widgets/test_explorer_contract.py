@@ -8,13 +8,14 @@ chapter's ``tests/chapters/chNN_*/test_chNN_explorer.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 
 import ipywidgets
 import numpy as np
 import pytest
-from explorer_testing import count_full_draws, pixels
+from explorer_testing import count_full_draws, hold_worker, pixels
 from matplotlib.figure import Figure
 
 from course_utils.widgets.registry import CHECKBOX, DROPDOWN, EXPLORERS, SLIDER
@@ -31,6 +32,7 @@ KINDS = {
 def case(request):
     entry = request.param
     explorer = entry.load()()
+    assert explorer.wait_ready()  # what it prepares in the background (issue 20)
     yield entry, explorer
     ipywidgets.Widget.close_all()
 
@@ -61,6 +63,45 @@ def test_contract_attributes(case):
     assert isinstance(explorer.figure, Figure) and explorer.canvas.figure is explorer.figure
     assert explorer.result is not None, explorer.message
     assert isinstance(explorer.message, str) and isinstance(explorer.summary, str)
+
+
+def _plain(value):
+    """A result as nested lists and dicts of its fields, for np.testing.assert_equal."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if type(value).__module__.startswith("course_utils"):  # a plain result class
+        names = getattr(value, "__dict__", None) or getattr(type(value), "__slots__", ())
+        return {k: _plain(getattr(value, k)) for k in names}
+    return value
+
+
+@pytest.mark.parametrize("entry", EXPLORERS, ids=lambda e: e.name)
+def test_building_leaves_heavy_work_to_the_background(entry):
+    """Issue 20: building returns without the heavy work. With the background worker held,
+    an explorer that prepares something shows its "preparing" state (and its result, if the
+    result needs it, is None); the others are complete at once. Either way the result, once
+    ready, is the synchronous computation's. (Times are benchmarks/widget_ready.py's.)"""
+    from course_utils.widgets.base import Explorer
+
+    with hold_worker() as release:
+        explorer = entry.load()()
+        if type(explorer).prepare is not Explorer.prepare:
+            assert not explorer.ready
+            assert explorer.message == explorer.preparing_message
+            assert explorer.message.startswith("preparing")
+            if explorer.result_needs_preparation:
+                assert explorer.result is None
+        else:
+            assert explorer.ready and explorer.result is not None
+        release.set()
+    assert explorer.wait_ready()
+    assert explorer.ready and explorer.message != explorer.preparing_message
+    np.testing.assert_equal(_plain(explorer.result), _plain(explorer.compute(**explorer.values)))
+    ipywidgets.Widget.close_all()
 
 
 def test_controls_are_the_registered_ones(case):

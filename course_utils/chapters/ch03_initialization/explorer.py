@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import ipywidgets
 import numpy as np
 
@@ -63,7 +65,8 @@ class InitExplorer(Explorer):
         start = dict(scheme=scheme, std=std, activation=activation, depth=depth, width=width)
         check_start(controls, start)  # before the figure: a mistake costs no drawing
         self.n_samples, self.seed = n_samples, seed
-        self.prefetch_thread = None  # started by on_display
+        self._start_depth = depth  # prepare() draws these layers in the background
+        self._deeper = None  # the deeper layers' drawing, started by on_display
         # All MAX_DEPTH panels are laid out once (the contract: axes are never rebuilt); the
         # panels beyond the current depth are hidden, so no picture shows empty panels.
         self.view = self._new_view(new_figure(figsize, dpi), MAX_DEPTH, activation)
@@ -76,6 +79,24 @@ class InitExplorer(Explorer):
         )
         tidy_std_axis(view.std_axes)
         return view
+
+    preparing_message = (
+        "preparing: drawing the network's random weights (4096 x 4096 per layer); "
+        "the histograms appear in a moment"
+    )
+
+    def prepare(self):
+        # The start's layers (384 MiB for the lecture's six), two at a time, on the
+        # background worker; the base then computes the first result there too.
+        weight_cache.draw_layers(self.seed, max(WIDTHS), self._start_depth)
+
+    def update(self):
+        # A move deeper than the start waits for the deeper layers being drawn (on_display)
+        # instead of drawing them a second time (the move's thread never runs on the worker).
+        deeper = self._deeper
+        if deeper is not None and self.controls["depth"].value > self._start_depth:
+            concurrent.futures.wait([deeper])
+        super().update()
 
     may_ignore = ("std",)
 
@@ -174,8 +195,12 @@ class InitExplorer(Explorer):
     def on_display(self):
         # Draw the deepest network's weights in the background, once a student can see
         # the explorer: a new depth then costs no new weights (640 MiB for 10 x 4096).
-        if self.prefetch_thread is None:
-            self.prefetch_thread = weight_cache.prefetch(self.seed, max(WIDTHS), MAX_DEPTH)
+        # After prepare() on the same worker; wait_ready() waits for it too.
+        if self._deeper is None:
+            seed, width = self.seed, max(WIDTHS)
+            self._deeper = self._results.prepare(
+                lambda: weight_cache.draw_layers(seed, width, MAX_DEPTH)
+            )
 
 
 def init_explorer(**start) -> InitExplorer:

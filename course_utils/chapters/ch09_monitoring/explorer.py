@@ -18,18 +18,18 @@ updates the readout ("press Start to train with lr=...") before returning, and
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 from dataclasses import dataclass
 
 import ipywidgets
 import numpy as np
 
-from course_utils import monitoring
 from course_utils.chapters.ch09_monitoring.figures import TrainingCurves
 from course_utils.chapters.ch09_monitoring.runs import evaluation_interval, monitored_run
 from course_utils.lean_sgd import lean_optimizer
 from course_utils.seed_runs import base_model
-from course_utils.training import OPTIMIZERS
+from course_utils.training import OPTIMIZERS, check_data_arrays
 from course_utils.validation import (
     MAX_SEED,
     check_choice,
@@ -135,12 +135,19 @@ class TrainingDashboard(Explorer):
             from course_utils.data import load_dataset
 
             data = load_dataset(dataset)
-        # built once now: the data's and the network's checks, and the layers for the legend
-        layers = monitoring.linear_layers(base_model(data, depth=depth, width=width, seed=seed))
-        n_train = len(data.x_train)
+        # checked now without torch (its import takes seconds: prepare() does it in the
+        # background and builds the network once, with the rest of its checks)
+        try:
+            y_train = check_data_arrays(data)[1]
+        except ValueError as error:
+            raise ValueError(f"data: {error}") from None
+        depth = check_int("depth", depth, 0, 100)  # build_mlp's ranges
+        width = check_int("width", width, 1, 8192)
+        layers = tuple(f"W{i}" for i in range(1, depth + 2))  # monitoring.linear_layers' names
+        n_train = len(y_train)
         batch_size = check_int("batch_size", batch_size, 1, n_train)
         self.data = data
-        self.num_classes = int(getattr(data, "num_classes", 0) or np.max(data.y_train) + 1)
+        self.num_classes = int(getattr(data, "num_classes", 0) or np.max(y_train) + 1)
         self.settings = dict(
             depth=depth, width=width, optimizer=optimizer, batch_size=batch_size, seed=seed
         )
@@ -163,6 +170,14 @@ class TrainingDashboard(Explorer):
         self.start_button.on_click(self.start)
         box, *rest = self.widget.children
         self.widget.children = (ipywidgets.HBox([box, self.start_button]), self._bar_slot, *rest)
+
+    preparing_message = "preparing: importing torch (Start waits for it)"
+    result_needs_preparation = False  # the sliders only plan the next run
+
+    def prepare(self):
+        # torch's import and the network (its remaining checks), off the cell's thread
+        base_model(self.data, **self.settings)
+        from tqdm.auto import tqdm  # noqa: F401 - the progress bar's import, warmed
 
     @property
     def history(self):
@@ -213,6 +228,16 @@ class TrainingDashboard(Explorer):
         """Train with the controls' settings, redrawing at every evaluation; return the
         History (``None`` if the settings were rejected: see ``.message``)."""
         if self._running:
+            return None
+        concurrent.futures.wait([self._preparation])  # torch and the network's checks
+        if self._preparation.exception() is not None:
+            error = self._preparation.exception()
+            self._set_message(
+                f"{type(error).__name__}: {error}"
+                if not isinstance(error, ValueError)
+                else str(error),
+                "error",
+            )
             return None
         values = self.values
         try:

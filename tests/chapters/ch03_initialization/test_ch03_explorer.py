@@ -1,9 +1,11 @@
 """The init explorer, driven in a plain Python process as a student's browser would."""
 
+import threading
+
 import ipywidgets
 import numpy as np
 import pytest
-from explorer_testing import count_full_draws
+from explorer_testing import count_full_draws, hold_worker
 
 from course_utils import weight_cache
 from course_utils.chapters.ch03_initialization import runs
@@ -16,7 +18,9 @@ SMALL = dict(width=256, depth=4)  # a small network: fast tests, same code path
 
 @pytest.fixture
 def explorer():
-    return init_explorer(**SMALL)
+    built = init_explorer(**SMALL)
+    assert built.wait_ready()  # the weights, drawn in the background since the build
+    return built
 
 
 def direct_call(ex):
@@ -48,6 +52,7 @@ def test_contract(explorer):
 
 def test_defaults_are_the_lecture_and_equal_forward_activations():
     ex = init_explorer()
+    ex.wait_ready()
     assert ex.values == dict(scheme="normal", std=0.01, activation="tanh", depth=6, width=4096)
     assert (ex.n_samples, ex.seed) == (16, 0)
     # Bit for bit: forward_activations runs the same cached weights through the same code.
@@ -60,6 +65,7 @@ def test_defaults_are_the_lecture_and_equal_forward_activations():
 
 def test_narrower_widths_have_the_lectures_statistics():
     ex = init_explorer(width=1024, scheme="xavier")
+    ex.wait_ready()
     ours = layer_stats(ex.result).std
     own_draw = layer_stats(runs.forward_activations(width=1024, scheme="xavier")).std
     np.testing.assert_allclose(ours, own_draw, rtol=0.05)
@@ -211,10 +217,35 @@ def test_std_control_is_disabled_when_the_scheme_derives_it(explorer):
     assert not explorer.controls["std"].disabled
 
 
+def test_building_draws_the_weights_in_the_background_and_shows_preparing():
+    """The build returns before any weight is drawn (the worker is held), saying so; the
+    result is then the synchronous one."""
+    with hold_worker() as release:
+        ex = init_explorer(width=256, depth=2)
+        assert ex.result is None and not ex.ready  # prepare() waits behind the held worker
+        assert ex.message.startswith("preparing: drawing the network's random weights")
+        release.set()
+    assert ex.wait_ready()
+    assert ex.message == "" and ex.summary.startswith("W ~ N(0, ")
+    assert_result_matches(ex)
+    ex.controls["depth"].value = 1
+    assert_result_matches(ex)
+
+
+def test_a_move_during_the_preparation_waits_for_it():
+    with hold_worker() as release:
+        ex = init_explorer(**SMALL)
+        assert ex.result is None
+        threading.Timer(0.05, release.set).start()  # freed while the move waits
+        ex.controls["std"].value = 0.05
+    assert ex.ready and ex.message == ""
+    assert_result_matches(ex)
+
+
 def test_a_browser_showing_it_prefetches_the_deepest_network(explorer):
-    assert explorer.prefetch_thread is None  # nothing big happens without a browser
+    assert explorer._deeper is None  # nothing more is drawn without a browser
     explorer.on_display()  # the hook the explorer's canvas calls once a browser shows it
-    explorer.prefetch_thread.join(timeout=60)
+    assert explorer.wait_ready()
     assert all(weight_cache.is_cached(0, 4096, layer) for layer in range(10))
 
 

@@ -20,7 +20,9 @@ from course_utils.training import build_mlp, train
 
 @pytest.fixture
 def dashboard(digits_dataset):
-    return training_dashboard(data=digits_dataset, epochs=2)
+    built = training_dashboard(data=digits_dataset, epochs=2)
+    assert built.wait_ready()  # torch's import, in the background since the build
+    return built
 
 
 def test_contract_before_any_run(dashboard):
