@@ -5,6 +5,8 @@ the CPU's rounding; what holds over seeds, median and range, is what the noteboo
 
 - :func:`train_seeds` -> :class:`SeedRuns`: S networks stacked, batched matrix products,
   every step's loss and update-to-weight ratio recorded;
+- :func:`train_settings`: several settings (learning rates, initialisations) in one loop,
+  each with the numbers of its own :func:`train_seeds` call (the loop: ``_seed_loop``);
 - :data:`BASE_RUN`, :func:`base_model`: the MLP it trains by default (chapter 09's runs);
 - :func:`median_range`: ``"median (min to max)"`` of a number over seeds.
 
@@ -23,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils._seed_loop import train_stacked
 from course_utils.lean_sgd import LeanSGD, lean_optimizer  # noqa: F401 - ch09 imports them here
 from course_utils.monitoring import linear_layers
-from course_utils.seed_runs_loop import train_stacked
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
 from course_utils.validation import (
     MAX_SEED,
@@ -298,10 +300,18 @@ def _prepare(data, seeds, lr, optimizer, batch_size, epochs, eval_every, build, 
         raise ValueError(f"data gives {len(per_seed)} data sets for {len(seeds)} seeds")
     for i, d in enumerate(per_seed[:1] if not isinstance(data, (list, tuple)) else per_seed):
         _check_data(d, f"data[{i}]" if isinstance(data, (list, tuple)) else "data")
-    xt = torch.from_numpy(_stack(per_seed, "x_train", np.float32))
-    yt = torch.from_numpy(_stack(per_seed, "y_train", np.int64))
-    xv = torch.from_numpy(_stack(per_seed, "x_val", np.float32))
-    yv = torch.from_numpy(_stack(per_seed, "y_val", np.int64))
+    shared = not isinstance(data, (list, tuple))  # one copy, seen by every seed
+    xt, yt, xv, yv = (
+        torch.from_numpy(_stack(per_seed[:1] if shared else per_seed, name, dtype)).expand(
+            len(seeds), -1, *([-1] * (name[0] == "x"))
+        )
+        for name, dtype in (
+            ("x_train", np.float32),
+            ("y_train", np.int64),
+            ("x_val", np.float32),
+            ("y_val", np.int64),
+        )
+    )
     S, n = xt.shape[:2]
     batch = n if batch_size is None else check_int("batch_size", batch_size, 1, MAX_SEED_STEPS)
     steps_per_epoch = math.ceil(n / batch)
@@ -377,6 +387,8 @@ def train_settings(
     slice of the stack: the same numbers, at the cost of one loop). All settings must give
     networks of one shape (``depth``, ``width``). ``data`` is shared by all of them.
     """
+    import torch
+
     check_mapping("settings", settings, dict, "a dict of training settings", MAX_SEEDS)
     if not settings:
         raise ValueError("settings must name at least one setting")
@@ -403,8 +415,17 @@ def train_settings(
         raise ValueError(
             f"{k} settings of {len(seeds)} seeds is too many networks; at most {MAX_SEEDS}"
         )
+    steps = prepared["epochs"] * math.ceil(prepared["tensors"][0].shape[1] / prepared["batch"])
+    if steps * len(models) > MAX_SEED_STEPS:
+        raise ValueError(
+            f"{len(models)} networks of {steps} steps is too much; at most "
+            f"{MAX_SEED_STEPS:,} network-steps"
+        )
     out = train_stacked(
-        *(t.repeat(k, *([1] * (t.ndim - 1))) for t in prepared["tensors"]),
+        *(
+            t[:1].expand(len(models), *t.shape[1:]) if t.stride(0) == 0 else torch.cat([t] * k)
+            for t in prepared["tensors"]
+        ),
         models,
         seeds * k,
         groups,

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from course_utils.chapters.ch09_monitoring.runs_seeds import check_paired
 from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
@@ -156,6 +156,7 @@ def plot_update_ratios(
             ax.plot(steps, ema(r, smoothing, nonfinite="pass"), color=colour, lw=1.2, label=name)
         ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8)
         ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # decades only: minor ticks cost half the draw
         ax.set_ylim(*ylim)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
@@ -356,6 +357,7 @@ class TrainingCurves:
         ]
         ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8)
         ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # decades only: minor ticks cost half the draw
         ax.set_ylim(*RATIO_YLIM)
         ax.set_title("||Δw|| / ||w|| per step", fontsize=10)
         ax.legend(loc="upper right", fontsize=7, ncol=2)

@@ -67,11 +67,8 @@ def test_early_stopping_on_other_seeds_stops_before_the_end(data):
         assert s.best < s.stopped < 40 and s.val_loss[-1] > s.val_loss[s.best - 1]
 
 
-def test_first_layer_roughness_table(data):
-    runs = {
-        name: ch09.train_seeds(data, seeds=ch09.SEEDS, **ch09.DIAGNOSES[name])
-        for name in ("lr too low", "good lr", "bad init")
-    }
+def test_first_layer_roughness_table(data, ch09_trained):
+    runs = {name: ch09_trained[name] for name in ("lr too low", "good lr", "bad init")}
     table = practice.first_layer_change(runs, data).splitlines()
     assert table[2:] == [
         "lr too low          1.99  1.99    0.71                 0.02",

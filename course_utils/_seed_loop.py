@@ -14,7 +14,11 @@ import numpy as np
 from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as one_torch_thread
 
-__all__ = ["train_stacked"]
+__all__ = ["train_stacked", "EVAL_ELEMENTS"]  # internal: seed_runs checks the arguments
+
+#: Activations held at once when evaluating (networks x examples x units): small enough for
+#: the CPU's cache.
+EVAL_ELEMENTS = 2**17
 
 
 def train_stacked(
@@ -64,22 +68,39 @@ def train_stacked(
     for start, stop, lr in groups:
         lr_column[start:stop] = lr
 
-    def forward(x, dead=None):
+    def forward(x, silent=None):
         h = x
         for k, (w, b) in enumerate(zip(weights, biases)):
             h = torch.baddbmm(b, h, w)
             if k < len(weights) - 1:
                 h = act(h)
-                if dead is not None:  # units silent on every example, per network: (S,)
-                    dead.append((h == 0).all(1).double().mean(1).numpy())
+                if silent is not None:  # units silent on every example so far: (S, units)
+                    zero = (h == 0).all(1)
+                    silent[k] = zero if k >= len(silent) or silent[k] is None else silent[k] & zero
         return h
 
+    # Evaluated a slice of examples at a time: the activations of all S networks stay in the
+    # cache (each example's scores are the same as from one big product).
+    chunk = max(16, EVAL_ELEMENTS // (S * max(w.shape[2] for w in weights)))
+
     def evaluate(x, y, dead=None):
+        silent = [None] * (len(weights) - 1) if dead is not None else None
+        losses, hits = [], []
         with torch.no_grad():
-            scores = forward(x, dead)
-            loss = F.cross_entropy(scores.flatten(0, 1), y.flatten(), reduction="none")
-            acc = (scores.argmax(-1) == y).double().mean(1)
-        return loss.view(S, -1).double().mean(1).numpy(), acc.numpy()
+            for start in range(0, x.shape[1], chunk):
+                scores = forward(x[:, start : start + chunk], silent)
+                part = y[:, start : start + chunk]
+                losses.append(
+                    F.cross_entropy(scores.flatten(0, 1), part.flatten(), reduction="none").view(
+                        S, -1
+                    )
+                )
+                hits.append(scores.argmax(-1) == part)
+            loss = torch.cat(losses, 1).double().mean(1)
+            acc = torch.cat(hits, 1).double().mean(1)
+        if dead is not None:  # per hidden layer, the share of units silent on every example
+            dead.extend(z.double().mean(1).numpy() for z in silent)
+        return loss.numpy(), acc.numpy()
 
     L = len(weights)
     nan = float("nan")
@@ -121,13 +142,13 @@ def train_stacked(
         record(0)
         step = 0
         for order in minibatch_orders(seeds, n, epochs):
-            x_epoch, y_epoch = xt[rows, order], yt[rows, order]  # each seed's order, as train's
             for start in range(0, n, batch):
-                scores = forward(x_epoch[:, start : start + batch])
+                picked = order[:, start : start + batch]  # each seed's order, as train's
+                scores = forward(xt[rows, picked])
                 loss = (
                     F.cross_entropy(
                         scores.flatten(0, 1),
-                        y_epoch[:, start : start + batch].flatten(),
+                        yt[rows, picked].flatten(),
                         reduction="none",
                     )
                     .view(S, -1)
