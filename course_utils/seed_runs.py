@@ -384,8 +384,10 @@ def train_settings(
     init, std`` (e.g. chapter 09's ``DIAGNOSES``); the networks of every setting and seed are
     stacked and trained side by side, each setting with its own rate and taking the steps of
     ``train_seeds(data, seeds, **setting, optimizer=..., ...)`` (the same operations on its
-    slice of the stack: the same numbers, at the cost of one loop). All settings must give
-    networks of one shape (``depth``, ``width``). ``data`` is shared by all of them.
+    slice of the stack: the same numbers, at the cost of one loop; only a setting whose every
+    run diverged is evaluated on, NaN, at the others' evaluation steps, where alone its loop
+    would have ended). All settings must give networks of one shape (``depth``, ``width``).
+    ``data`` is shared by all of them.
     """
     import torch
 

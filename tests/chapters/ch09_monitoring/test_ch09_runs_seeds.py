@@ -50,15 +50,21 @@ def test_train_settings_gives_each_setting_its_own_train_seeds_run(digits_datase
     for name, setting in settings.items():
         alone = train_seeds(digits_dataset, seeds=(0, 3), epochs=2, **setting)
         assert together[name].settings == alone.settings
-        for field in fields:
+        same = fields if name != "nan" else ("step_loss", "ratios", "diverged_at")
+        for field in same:
             np.testing.assert_array_equal(getattr(together[name], field), getattr(alone, field))
         for a, b in zip(together[name].models, alone.models):
             for p, q in zip(a.parameters(), b.parameters()):
                 assert (p == q).all()
+    # alone, a setting whose every run diverged stops there; with the others it is evaluated
+    # when they are, and has no numbers after step 0 (as a diverged seed of any run)
+    nan = together["nan"]
+    np.testing.assert_array_equal(nan.eval_step, together["good"].eval_step)
+    assert np.isnan(nan.val_acc[:, 1:]).all() and not np.isnan(nan.val_acc[:, 0]).any()
 
 
 def test_train_settings_checks_its_arguments(digits_dataset):
-    with pytest.raises(ValueError, match="at least one setting"):
+    with pytest.raises(ValueError, match="settings must be a dict of 1 to"):
         ch09.train_settings(digits_dataset, {})
     with pytest.raises(ValueError, match="must give lr"):
         ch09.train_settings(digits_dataset, {"a": dict(std=0.1)})
