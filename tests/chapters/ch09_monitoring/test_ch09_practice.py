@@ -75,8 +75,19 @@ def test_first_layer_roughness_table(data, ch09_trained):
         "good lr             1.99  1.92    1.20                 0.20",
         "bad init            1.99  1.85    1.02                 0.31",
     ]
-    figure = figures.plot_first_layer(runs["good lr"].models[0], ch09.base_model(data, seed=SEED))
-    assert len(figure.axes) == 16 and figure.axes[0].get_ylabel() == "W (trained)"
+    trained, initial = runs["good lr"].models[0], ch09.base_model(data, seed=SEED)
+    figure = figures.plot_first_layer(trained, initial)
+    assert len(figure.axes) == 2 and figure.axes[0].get_ylabel() == "W (trained)"
+    # each row: units 1-8 as 8 x 8 images, one blank column apart, each scaled to |max| = 1
+    w, w0 = (next(iter(m.parameters())).detach().double().numpy() for m in (trained, initial))
+    for ax, values in zip(figure.axes, (w, w - w0)):
+        mosaic = ax.get_images()[0].get_array()
+        assert mosaic.shape == (8, 8 * 9 - 1)
+        for u in range(8):
+            unit = values[u].reshape(8, 8)
+            np.testing.assert_allclose(mosaic[:, 9 * u : 9 * u + 8], unit / np.abs(unit).max())
+            assert u == 7 or mosaic.mask[:, 9 * u + 8].all()  # the blank column
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()][:2] == ["unit 1", "unit 2"]
 
 
 def test_the_tensorboard_event_file_holds_the_run(data, tmp_path):
