@@ -14,11 +14,12 @@ import numpy as np
 from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as one_torch_thread
 
-__all__ = ["train_stacked", "EVAL_ELEMENTS"]  # internal: seed_runs checks the arguments
+__all__ = ["train_stacked", "EVAL_CHUNK"]  # internal: seed_runs checks the arguments
 
-#: Activations held at once when evaluating (networks x examples x units): small enough for
-#: the CPU's cache.
-EVAL_ELEMENTS = 2**17
+#: Examples evaluated at once (all networks side by side): their activations fit the CPU's
+#: cache. Fixed, so each network's numbers are the same in any company (on some CPUs a
+#: product's rounding depends on how many rows it has).
+EVAL_CHUNK = 128
 
 
 def train_stacked(
@@ -79,9 +80,9 @@ def train_stacked(
                     silent[k] = zero if k >= len(silent) or silent[k] is None else silent[k] & zero
         return h
 
-    # Evaluated a slice of examples at a time: the activations of all S networks stay in the
-    # cache (each example's scores are the same as from one big product).
-    chunk = max(16, EVAL_ELEMENTS // (S * max(w.shape[2] for w in weights)))
+    # Evaluated EVAL_CHUNK examples at a time, whatever the number of networks: their
+    # activations stay in the cache, and a network's numbers do not depend on the others.
+    chunk = EVAL_CHUNK
 
     def evaluate(x, y, dead=None):
         silent = [None] * (len(weights) - 1) if dead is not None else None
