@@ -5,6 +5,8 @@ the CPU's rounding; what holds over seeds, median and range, is what the noteboo
 
 - :func:`train_seeds` -> :class:`SeedRuns`: S networks stacked, batched matrix products,
   every step's loss and update-to-weight ratio recorded;
+- :func:`train_settings`: several settings (learning rates, initialisations) in one loop,
+  each with the numbers of its own :func:`train_seeds` call (the loop: ``_seed_loop``);
 - :data:`BASE_RUN`, :func:`base_model`: the MLP it trains by default (chapter 09's runs);
 - :func:`median_range`: ``"median (min to max)"`` of a number over seeds.
 
@@ -23,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils._seed_loop import train_stacked
 from course_utils.lean_sgd import LeanSGD, lean_optimizer  # noqa: F401 - ch09 imports them here
 from course_utils.monitoring import linear_layers
-from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
 from course_utils.validation import (
     MAX_SEED,
@@ -33,6 +35,7 @@ from course_utils.validation import (
     check_bool,
     check_choice,
     check_int,
+    check_mapping,
     check_real,
     check_sequence,
 )
@@ -43,6 +46,7 @@ __all__ = [
     "SEEDS",
     "SeedRuns",
     "train_seeds",
+    "train_settings",
     "median_range",
     "one_torch_thread",
     "MAX_SEED_STEPS",
@@ -84,16 +88,21 @@ def _check_data(data, name: str = "data"):
 def base_model(data, **settings):
     """:data:`BASE_RUN`'s MLP for ``data`` (input size and classes from it), with any of
     ``depth, width, activation, init, std, seed`` changed (other keys are ignored)."""
-    from course_utils.training import build_mlp
-
     unknown = set(settings) - set(BASE_RUN) - {"lr"}
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: lr, {', '.join(BASE_RUN)}")
-    s = {**BASE_RUN, **settings}
-    x_train, y_train = (t.numpy() for t in _check_data(data)[:2])
-    num_classes = getattr(data, "num_classes", None) or int(np.max(y_train)) + 1
+    _check_data(data)
+    return _base_model(data, {**BASE_RUN, **settings})
+
+
+def _base_model(data, s: dict):
+    """:func:`base_model` of checked ``data`` and complete settings ``s``."""
+    from course_utils.training import build_mlp
+
+    features = np.shape(data.x_train)[1]
+    num_classes = getattr(data, "num_classes", None) or int(np.max(data.y_train)) + 1
     return build_mlp(
-        x_train.shape[1],
+        features,
         num_classes,
         s["depth"],
         s["width"],
@@ -250,8 +259,24 @@ def train_seeds(
     SeedRuns
         Its ``models`` are the S networks (built as above), holding the trained weights.
     """
+    p = _prepare(data, seeds, lr, optimizer, batch_size, epochs, eval_every, build, network)
+    out = train_stacked(
+        *p["tensors"],
+        p["models"],
+        p["seeds"],
+        [(0, len(p["seeds"]), p["lr"])],
+        optimizer,
+        p["batch"],
+        p["epochs"],
+        p["eval_every"],
+    )
+    return _seed_runs(out, p["seeds"], p["settings"], p["models"])
+
+
+def _prepare(data, seeds, lr, optimizer, batch_size, epochs, eval_every, build, network) -> dict:
+    """:func:`train_seeds`'s arguments checked; the data stacked (one copy per seed) and the
+    networks built, for :func:`train_stacked`."""
     import torch
-    import torch.nn.functional as F
 
     from course_utils.training import MAX_LR
 
@@ -275,10 +300,18 @@ def train_seeds(
         raise ValueError(f"data gives {len(per_seed)} data sets for {len(seeds)} seeds")
     for i, d in enumerate(per_seed[:1] if not isinstance(data, (list, tuple)) else per_seed):
         _check_data(d, f"data[{i}]" if isinstance(data, (list, tuple)) else "data")
-    xt = torch.from_numpy(_stack(per_seed, "x_train", np.float32))
-    yt = torch.from_numpy(_stack(per_seed, "y_train", np.int64))
-    xv = torch.from_numpy(_stack(per_seed, "x_val", np.float32))
-    yv = torch.from_numpy(_stack(per_seed, "y_val", np.int64))
+    shared = not isinstance(data, (list, tuple))  # one copy, seen by every seed
+    xt, yt, xv, yv = (
+        torch.from_numpy(_stack(per_seed[:1] if shared else per_seed, name, dtype)).expand(
+            len(seeds), -1, *([-1] * (name[0] == "x"))
+        )
+        for name, dtype in (
+            ("x_train", np.float32),
+            ("y_train", np.int64),
+            ("x_val", np.float32),
+            ("y_val", np.int64),
+        )
+    )
     S, n = xt.shape[:2]
     batch = n if batch_size is None else check_int("batch_size", batch_size, 1, MAX_SEED_STEPS)
     steps_per_epoch = math.ceil(n / batch)
@@ -294,7 +327,7 @@ def train_seeds(
             k: network.get(k, BASE_RUN[k]) for k in ("depth", "width", "activation", "init", "std")
         }
         settings.update(arch)
-        models = [base_model(d, seed=s, **arch) for d, s in zip(per_seed, seeds)]
+        models = [_base_model(d, {**arch, "seed": s}) for d, s in zip(per_seed, seeds)]
     elif network:
         raise ValueError(f"give either build or network settings, not both; got {sorted(network)}")
     elif not callable(build):
@@ -324,143 +357,106 @@ def train_seeds(
             "each model must be a torch.nn.Sequential of Linear layers, each but "
             "the last followed by one activation (no Batch Norm, no dropout)"
         )
-    act = others[0] if others else None
-    with torch.no_grad():
-        weights = [
-            torch.stack([ls[k].weight.T for ls in linear]).contiguous()
-            for k in range(len(linear[0]))
-        ]  # (S, in, out)
-        biases = [
-            torch.stack([ls[k].bias for ls in linear])[:, None, :].contiguous()
-            for k in range(len(linear[0]))
-        ]  # (S, 1, out)
-    params = [p.requires_grad_() for pair in zip(weights, biases) for p in pair]
+    return dict(
+        seeds=seeds,
+        tensors=(xt, yt, xv, yv),
+        models=models,
+        lr=lr,
+        batch=batch,
+        epochs=epochs,
+        eval_every=eval_every,
+        settings=settings,
+    )
 
-    def forward(x, dead=None):
-        h = x
-        for k, (w, b) in enumerate(zip(weights, biases)):
-            h = torch.baddbmm(b, h, w)
-            if k < len(weights) - 1:
-                h = act(h)
-                if dead is not None:  # units silent on every example, per seed: (S,)
-                    dead.append((h == 0).all(1).double().mean(1).numpy())
-        return h
 
-    def evaluate(x, y, dead=None):
-        with torch.no_grad():
-            scores = forward(x, dead)
-            loss = F.cross_entropy(scores.flatten(0, 1), y.flatten(), reduction="none")
-            acc = (scores.argmax(-1) == y).double().mean(1)
-        return loss.view(S, -1).double().mean(1).numpy(), acc.numpy()
+def train_settings(
+    data,
+    settings: dict,
+    seeds=SEEDS,
+    optimizer: str = "momentum",
+    batch_size: int | None = 64,
+    epochs: int = 8,
+    eval_every=None,
+) -> dict:
+    """:func:`train_seeds` for several settings in one loop: ``{name: SeedRuns}``.
 
-    L = len(weights)
-    nan = float("nan")
-    step_loss = torch.full((total, S), nan, dtype=torch.float64)
-    ratios = torch.full((total, L, S), nan, dtype=torch.float64)
-    evals, tl, ta, vl, va, ds = [], [], [], [], [], []
-    diverged_at = torch.zeros(S, dtype=torch.int64)
-    alive = torch.ones(S, dtype=torch.bool)
+    ``settings`` maps a name to a dict with ``lr`` and any of ``depth, width, activation,
+    init, std`` (e.g. chapter 09's ``DIAGNOSES``); the networks of every setting and seed are
+    stacked and trained side by side, each setting with its own rate and taking the steps of
+    ``train_seeds(data, seeds, **setting, optimizer=..., ...)`` (the same operations on its
+    slice of the stack: the same numbers, at the cost of one loop; only a setting whose every
+    run diverged is evaluated on, NaN, at the others' evaluation steps, where alone its loop
+    would have ended). All settings must give networks of one shape (``depth``, ``width``).
+    ``data`` is shared by all of them.
+    """
+    import torch
 
-    def record(step):
-        loss_t, acc_t = evaluate(xt, yt)
-        silent = []
-        loss_v, acc_v = evaluate(xv, yv, silent)
-        dead = ~alive.numpy()
-        for arr, values in ((tl, loss_t), (ta, acc_t), (vl, loss_v), (va, acc_v)):
-            arr.append(np.where(dead, np.nan, values))
-        ds.append(
-            np.where(dead[:, None], np.nan, np.stack(silent, 1) if silent else np.zeros((S, 0)))
+    check_mapping("settings", settings, dict, "a dict of training settings", MAX_SEEDS)
+    if not settings:
+        raise ValueError("settings must name at least one setting")
+    names = list(settings)
+    models, groups, kept, prepared = [], [], {}, None
+    for name in names:
+        setting = dict(settings[name])
+        if "lr" not in setting:
+            raise ValueError(f"settings[{name!r}] must give lr, the learning rate")
+        lr = setting.pop("lr")
+        prepared = _prepare(
+            data, seeds, lr, optimizer, batch_size, epochs, eval_every, None, setting
         )
-        evals.append(step)
+        built = prepared["models"]
+        if models and [tuple(p.shape) for p in models[0].parameters()] != [
+            tuple(p.shape) for p in built[0].parameters()
+        ]:
+            raise ValueError("every setting must give networks of one shape (depth, width)")
+        kept[name] = prepared["settings"]
+        groups.append((len(models), len(models) + len(built), prepared["lr"]))
+        models.extend(built)
+    seeds, k = prepared["seeds"], len(names)
+    if len(models) > MAX_SEEDS:
+        raise ValueError(
+            f"{k} settings of {len(seeds)} seeds is too many networks; at most {MAX_SEEDS}"
+        )
+    steps = prepared["epochs"] * math.ceil(prepared["tensors"][0].shape[1] / prepared["batch"])
+    if steps * len(models) > MAX_SEED_STEPS:
+        raise ValueError(
+            f"{len(models)} networks of {steps} steps is too much; at most "
+            f"{MAX_SEED_STEPS:,} network-steps"
+        )
+    out = train_stacked(
+        *(
+            t[:1].expand(len(models), *t.shape[1:]) if t.stride(0) == 0 else torch.cat([t] * k)
+            for t in prepared["tensors"]
+        ),
+        models,
+        seeds * k,
+        groups,
+        optimizer,
+        prepared["batch"],
+        prepared["epochs"],
+        prepared["eval_every"],
+    )
+    return {
+        name: _seed_runs(out, seeds, kept[name], models[a:b], slice(a, b))
+        for name, (a, b, _) in zip(names, groups)
+    }
 
-    rows = torch.arange(S)[:, None]
-    buffers = None
-    with one_torch_thread():
-        record(0)
-        step = 0
-        for order in minibatch_orders(seeds, n, epochs):
-            x_epoch, y_epoch = xt[rows, order], yt[rows, order]  # each seed's order, as train's
-            for start in range(0, n, batch):
-                scores = forward(x_epoch[:, start : start + batch])
-                loss = (
-                    F.cross_entropy(
-                        scores.flatten(0, 1),
-                        y_epoch[:, start : start + batch].flatten(),
-                        reduction="none",
-                    )
-                    .view(S, -1)
-                    .mean(1)
-                )
-                value = loss.detach()
-                step_loss[step] = torch.where(alive, value.double(), nan)
-                step += 1
-                bad = alive & ~torch.isfinite(value)
-                if bool(bad.any()):  # as train(): a NaN or inf loss ends that seed's run
-                    diverged_at[bad] = step
-                    alive &= ~bad
-                    if not bool(alive.any()):
-                        break
-                everyone = bool(alive.all())
-                objective = loss.sum() if everyone else torch.where(alive, loss, 0.0).sum()
-                grads = torch.autograd.grad(objective, params)
-                with torch.no_grad():
-                    if optimizer == "sgd":
-                        updates = grads
-                    elif buffers is None:
-                        updates = buffers = [g.clone() for g in grads]
-                    else:
-                        torch._foreach_mul_(buffers, 0.9)
-                        torch._foreach_add_(buffers, grads)
-                        updates = buffers
-                    # ||ΔW|| / ||W|| with ΔW = -lr * update and W before the step
-                    ratios[step - 1] = torch.where(
-                        alive,
-                        torch.stack(
-                            [
-                                lr
-                                * torch.linalg.vector_norm(u, dim=(1, 2))
-                                / torch.linalg.vector_norm(w, dim=(1, 2))
-                                for u, w in zip(updates[0::2], weights)
-                            ]
-                        ).double(),
-                        nan,
-                    )
-                    if everyone:
-                        torch._foreach_add_(params, updates, alpha=-lr)
-                    else:  # a diverged seed's weights stay as they were
-                        for p, u in zip(params, updates):
-                            keep = alive.view(S, *([1] * (p.ndim - 1)))
-                            p.sub_(torch.where(keep, lr * u, 0.0))
-                if isinstance(eval_every, int) and step % eval_every == 0:
-                    record(step)
-            if not bool(alive.any()):
-                break
-            if eval_every is None:
-                record(step)
-        if eval_every == "end" or evals[-1] != step:
-            record(step)  # the last step is always evaluated
-    with torch.no_grad():  # the trained weights, back into one nn.Module per seed
-        for i, layers in enumerate(linear):
-            for layer, w, b in zip(layers, weights, biases):
-                layer.weight.copy_(w[i].T)
-                layer.bias.copy_(b[i, 0])
-    step_loss = step_loss.T.numpy()
-    ratios = ratios.permute(2, 0, 1).numpy()
-    diverged_at = diverged_at.numpy()
-    train_loss, train_acc, val_loss, val_acc = (np.array(a).T for a in (tl, ta, vl, va))
+
+def _seed_runs(out: dict, seeds, settings, models, part=slice(None)) -> SeedRuns:
+    """The networks ``part`` of :func:`train_stacked`'s result as a :class:`SeedRuns`."""
     return SeedRuns(
-        seeds,
-        step_loss,
-        np.array(evals, dtype=np.int64),
-        train_loss,
-        train_acc,
-        val_loss,
-        val_acc,
-        ratios,
-        diverged_at,
+        tuple(seeds),
+        out["step_loss"][part],
+        out["eval_step"],
+        out["train_loss"][part],
+        out["train_acc"][part],
+        out["val_loss"][part],
+        out["val_acc"][part],
+        out["ratios"][part],
+        out["diverged_at"][part],
         settings,
         tuple(models),
-        np.stack(ds, 1),
+        out["dead_share"][part],
     )
 
 

@@ -142,6 +142,18 @@ CASES = [
         S.train_seeds,
         dict(data=_Data, seeds=(0,), lr=0.05, epochs=1, eval_every="end", build=_build),
     ),
+    (
+        S.train_settings,
+        dict(
+            data=_Data,
+            settings={"a": dict(lr=0.05, depth=1, width=8), "b": dict(lr=0.5, depth=1, width=8)},
+            seeds=[0, 1],
+            optimizer="momentum",
+            batch_size=32,
+            epochs=1,
+            eval_every=None,
+        ),
+    ),
     (S.median_range, dict(values=[3.0, 1.0, 2.0], fmt=".1f", percent=False)),
     (S.one_torch_thread, dict()),
     (_SEED_RUNS.history, dict(i=0)),

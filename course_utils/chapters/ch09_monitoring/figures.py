@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from course_utils.chapters.ch09_monitoring.runs_seeds import check_paired
 from course_utils.monitoring import HEALTHY_RATIO, Monitor, ema
@@ -156,6 +157,7 @@ def plot_update_ratios(
             ax.plot(steps, ema(r, smoothing, nonfinite="pass"), color=colour, lw=1.2, label=name)
         ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8)
         ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # decades only: minor ticks cost half the draw
         ax.set_ylim(*ylim)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
@@ -266,20 +268,25 @@ def plot_first_layer(
             f"least {units} units; got {w.shape} and {w0.shape}"
         )
     figure = _figure(figsize, dpi, figure)
-    axes = figure.subplots(2, units, squeeze=False)
-    for row, (label, values) in enumerate((("W (trained)", w), ("W - W0 (change)", w - w0))):
+    # one image per row: the units side by side, a blank column between them, each unit
+    # divided by its own largest |weight| (so colours compare patterns, as separate panels would)
+    axes = figure.subplots(2, 1, squeeze=False)[:, 0]
+    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
+    centres = [u * (side + 1) + (side - 1) / 2 for u in range(units)]
+    for ax, (label, values) in zip(axes, (("W (trained)", w), ("W - W0 (change)", w - w0))):
+        mosaic = np.full((side, units * (side + 1) - 1), np.nan)
         for u in range(units):
-            ax = axes[row, u]
             image = values[u].reshape(side, side)
             limit = float(np.abs(image).max()) or 1.0
-            ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(f"unit {u + 1}", fontsize=8)
-            if u == 0:
-                ax.set_ylabel(label, fontsize=8)
-    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.03, top=0.88, wspace=0.1, hspace=0.12)
+            mosaic[:, u * (side + 1) : u * (side + 1) + side] = image / limit
+        ax.imshow(mosaic, cmap=cmap, vmin=-1.0, vmax=1.0, interpolation="nearest")
+        ax.set_yticks([])
+        ax.set_ylabel(label, fontsize=8)
+        ax.set_xticks(centres, [f"unit {u + 1}" for u in range(units)] if ax is axes[0] else [])
+        ax.tick_params(length=0, labelsize=8, labeltop=True, labelbottom=False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.03, top=0.88, hspace=0.12)
     return figure
 
 
@@ -356,6 +363,7 @@ class TrainingCurves:
         ]
         ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8)
         ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # decades only: minor ticks cost half the draw
         ax.set_ylim(*RATIO_YLIM)
         ax.set_title("||Δw|| / ||w|| per step", fontsize=10)
         ax.legend(loc="upper right", fontsize=7, ncol=2)

@@ -6,8 +6,8 @@ initialisation's plateau), read from real runs and summarised over seeds.
   trains (evaluated every :func:`evaluation_interval` steps);
 - :func:`curve_summary`, :func:`plateau_steps`: the numbers that tell the curves apart;
 - :func:`seed_metrics`, :func:`seed_table`: the same over :data:`SEEDS`, from
-  :func:`~course_utils.seed_runs.train_seeds` (re-exported here with :func:`base_model` and
-  :func:`median_range`, as the notebook uses them);
+  :func:`~course_utils.seed_runs.train_seeds` and ``train_settings`` (re-exported here with
+  :func:`base_model` and :func:`median_range`, as the notebook uses them);
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from course_utils.seed_runs import (
     median_range,
     one_torch_thread,
     train_seeds,
+    train_settings,
 )
 from course_utils.tables import format_table
 from course_utils.training import MAX_TRAIN_STEPS
@@ -44,6 +45,7 @@ __all__ = [
     "SEEDS",
     "base_model",
     "train_seeds",
+    "train_settings",
     "median_range",
     "DiagnosisRun",
     "monitored_run",

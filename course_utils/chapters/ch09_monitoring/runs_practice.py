@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.seed_runs import BASE_RUN, SeedRuns, base_model
+from course_utils.seed_runs import BASE_RUN, SeedRuns, _base_model, base_model
 from course_utils.tables import format_table
 from course_utils.validation import check_array, check_directory, check_int, check_real
 
@@ -63,12 +63,13 @@ def first_layer_change(runs: dict, data) -> str:
     initial weights are rebuilt from each seed (the same :func:`base_model`)."""
     if not isinstance(runs, dict) or not all(isinstance(r, SeedRuns) for r in runs.values()):
         raise ValueError("runs must be a dict of name -> SeedRuns (from train_seeds)")
+    base_model(data)  # checks data (once: the networks below are built from checked data)
     columns = {"W0": [], "W": [], "W - W0": [], "||W - W0|| / ||W0||": []}
     for run in runs.values():
         rows = []
         for i, seed in enumerate(run.seeds):
             settings = {k: v for k, v in run.settings.items() if k in ("init", "std")}
-            w0 = _first_weights(base_model(data, seed=seed, **settings))
+            w0 = _first_weights(_base_model(data, {**BASE_RUN, **settings, "seed": seed}))
             w = _first_weights(run.models[i])
             rows.append(
                 (

@@ -67,19 +67,27 @@ def test_early_stopping_on_other_seeds_stops_before_the_end(data):
         assert s.best < s.stopped < 40 and s.val_loss[-1] > s.val_loss[s.best - 1]
 
 
-def test_first_layer_roughness_table(data):
-    runs = {
-        name: ch09.train_seeds(data, seeds=ch09.SEEDS, **ch09.DIAGNOSES[name])
-        for name in ("lr too low", "good lr", "bad init")
-    }
+def test_first_layer_roughness_table(data, ch09_trained):
+    runs = {name: ch09_trained[name] for name in ("lr too low", "good lr", "bad init")}
     table = practice.first_layer_change(runs, data).splitlines()
     assert table[2:] == [
         "lr too low          1.99  1.99    0.71                 0.02",
         "good lr             1.99  1.92    1.20                 0.20",
         "bad init            1.99  1.85    1.02                 0.31",
     ]
-    figure = figures.plot_first_layer(runs["good lr"].models[0], ch09.base_model(data, seed=SEED))
-    assert len(figure.axes) == 16 and figure.axes[0].get_ylabel() == "W (trained)"
+    trained, initial = runs["good lr"].models[0], ch09.base_model(data, seed=SEED)
+    figure = figures.plot_first_layer(trained, initial)
+    assert len(figure.axes) == 2 and figure.axes[0].get_ylabel() == "W (trained)"
+    # each row: units 1-8 as 8 x 8 images, one blank column apart, each scaled to |max| = 1
+    w, w0 = (next(iter(m.parameters())).detach().double().numpy() for m in (trained, initial))
+    for ax, values in zip(figure.axes, (w, w - w0)):
+        mosaic = ax.get_images()[0].get_array()
+        assert mosaic.shape == (8, 8 * 9 - 1)
+        for u in range(8):
+            unit = values[u].reshape(8, 8)
+            np.testing.assert_allclose(mosaic[:, 9 * u : 9 * u + 8], unit / np.abs(unit).max())
+            assert u == 7 or mosaic.mask[:, 9 * u + 8].all()  # the blank column
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()][:2] == ["unit 1", "unit 2"]
 
 
 def test_the_tensorboard_event_file_holds_the_run(data, tmp_path):

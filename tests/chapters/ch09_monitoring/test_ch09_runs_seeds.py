@@ -16,17 +16,62 @@ from course_utils.training import build_mlp
 
 
 @pytest.fixture(scope="module")
-def runs(digits_dataset):
+def runs(ch09_trained):
     names = ("good lr", "lr too high", "lr too low", "bad init")
-    return {
-        name: ch09.train_seeds(digits_dataset, seeds=ch09.SEEDS, **ch09.DIAGNOSES[name])
-        for name in names
-    }
+    return {name: ch09_trained[name] for name in names}
 
 
 @pytest.fixture(scope="module")
-def high(digits_dataset):
-    return ch09.train_seeds(digits_dataset, seeds=ch09.SEEDS, **ch09_seeds.HIGH_LR)
+def high(ch09_trained):
+    return ch09_trained["lr 0.1"]
+
+
+def test_train_settings_gives_each_setting_its_own_train_seeds_run(digits_dataset):
+    """Several settings in one loop, one of them diverging: each setting's numbers are those of
+    its own train_seeds call, bit for bit (the notebook trains its five settings this way)."""
+    settings = {
+        "good": dict(lr=0.01),
+        "nan": dict(lr=10.0),
+        "bad init": dict(lr=0.05, std=0.1, init="normal"),
+    }
+    together = ch09.train_settings(digits_dataset, settings, seeds=(0, 3), epochs=2)
+    assert together["nan"].diverged.all() and not together["good"].diverged.any()
+    fields = (
+        "step_loss",
+        "eval_step",
+        "train_loss",
+        "train_acc",
+        "val_loss",
+        "val_acc",
+        "ratios",
+        "diverged_at",
+        "dead_share",
+    )
+    for name, setting in settings.items():
+        alone = train_seeds(digits_dataset, seeds=(0, 3), epochs=2, **setting)
+        assert together[name].settings == alone.settings
+        same = fields if name != "nan" else ("step_loss", "ratios", "diverged_at")
+        for field in same:
+            np.testing.assert_array_equal(getattr(together[name], field), getattr(alone, field))
+        for a, b in zip(together[name].models, alone.models):
+            for p, q in zip(a.parameters(), b.parameters()):
+                assert (p == q).all()
+    # alone, a setting whose every run diverged stops there; with the others it is evaluated
+    # when they are, and has no numbers after step 0 (as a diverged seed of any run)
+    nan = together["nan"]
+    np.testing.assert_array_equal(nan.eval_step, together["good"].eval_step)
+    assert np.isnan(nan.val_acc[:, 1:]).all() and not np.isnan(nan.val_acc[:, 0]).any()
+
+
+def test_train_settings_checks_its_arguments(digits_dataset):
+    with pytest.raises(ValueError, match="settings must be a dict of 1 to"):
+        ch09.train_settings(digits_dataset, {})
+    with pytest.raises(ValueError, match="must give lr"):
+        ch09.train_settings(digits_dataset, {"a": dict(std=0.1)})
+    with pytest.raises(ValueError, match="one shape"):
+        ch09.train_settings(digits_dataset, {"a": dict(lr=0.1), "b": dict(lr=0.1, width=8)})
+    with pytest.raises(ValueError, match="too many networks"):
+        ch09.train_settings(digits_dataset, {str(i): dict(lr=0.1) for i in range(21)})
 
 
 def test_high_lr_is_ten_times_the_good_rate():
