@@ -29,6 +29,7 @@ notebook that builds an explorer must have a row, and one committed notebook is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -456,6 +457,34 @@ def test_explorer_is_live_in_jupyterlab(row: ExplorerRow, lab, browser, tmp_path
             print("browser console (errors and warnings):", *console[:30], sep="\n  ")
         context.close()
         lab.shutdown_kernels()  # the next row starts its own kernel
+
+
+#: The Chinese edition (notebooks/zh/, ``make zh``) shares every code cell with the English one;
+#: one explorer row, run from its zh notebook, shows that it opens and its explorer works.
+ZH_ROW = "04_batch_norm.ipynb"
+
+
+def test_chinese_edition_explorer_is_live_in_jupyterlab(lab, browser, tmp_path):
+    row = next(r for r in EXPLORERS if r.notebook == ZH_ROW)
+    zh = dataclasses.replace(row, notebook=f"zh/{row.notebook}")
+    if not (NOTEBOOKS / zh.notebook).exists():
+        pytest.fail(f"{zh.notebook} is missing from {NOTEBOOKS}: run make zh")
+    deadline = Deadline(
+        OPEN_BUDGET + CONTROL_BUDGET * len(zh.controls), f"the browser test of {zh.notebook}"
+    )
+    context, page, console = _new_page(browser, deadline)
+    try:
+        _run_and_check(zh, page, lab, deadline, tmp_path, console)
+        text = "".join(page.locator(".jp-RenderedMarkdown").all_text_contents())
+        chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+        latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+        print(f"{zh.notebook}: {chinese} Chinese characters, {latin} Latin letters in its text")
+        assert chinese > latin / 2, "the zh notebook's text does not read as Chinese"
+    finally:
+        if console:
+            print("browser console (errors and warnings):", *console[:30], sep="\n  ")
+        context.close()
+        lab.shutdown_kernels()
 
 
 def _open_and_run_all(page, lab, notebook: str, deadline: Deadline) -> tuple:
