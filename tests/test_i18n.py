@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools import i18n, launch_links  # noqa: E402
 
-NOT_YET_TRANSLATED = ["05", "08"]
+NOT_YET_TRANSLATED: list = []
 
 ENGLISH = i18n.english_notebooks()
 CHAPTERS = [p.name[:2] for p in ENGLISH]
