@@ -30,6 +30,25 @@ FIRST = (
 )
 
 
+#: Chapter tests marked ``slow`` here (their files belong to the chapters; a chapter may mark
+#: them itself instead): each took over 15 s on the loaded 2-core machine of issue 20 (about
+#: 3 s or more on a quiet one), alone or through its module's shared runs, so together they
+#: would push ``make test-fast`` past its 2 minutes. ``make test`` runs them all. Prefix of the
+#: node id: a whole module when its cost is a module-scoped fixture, else one test function.
+SLOW = (
+    "tests/chapters/ch01_activations/test_ch01_compare.py",
+    "tests/chapters/ch03_initialization/test_ch03_runs.py",
+    "tests/chapters/ch03_initialization/test_ch03_checks.py::test_wrong_answers_fail_the_",
+    "tests/chapters/ch03_initialization/test_ch03_checks.py::test_plausible_wrong_answer_",
+    "tests/chapters/ch04_batchnorm/test_ch04_additions.py::test_train_stack_takes_torch_sgds",
+    "tests/chapters/ch07_regularization/test_ch07_checks.py::test_wrong_dropout_answers_fail",
+    "tests/chapters/ch07_regularization/test_ch07_runs.py",
+    "tests/chapters/ch09_monitoring/test_ch09_practice.py",
+    "tests/chapters/ch09_monitoring/test_ch09_runs.py",
+    "tests/chapters/ch09_monitoring/test_ch09_runs_seeds.py",
+)
+
+
 @pytest.fixture(scope="session")
 def digits():
     """The digits as every chapter splits them (``load_digits()``: stratified 75/25, seed 0)."""
@@ -50,9 +69,12 @@ def _rank(nodeid: str) -> int:
 
 
 def pytest_collection_modifyitems(config, items):
-    """nbval's notebook cells carry the ``notebook`` marker too (``-m "not notebook"``); the
-    longest scopes go first (stable: each scope stays whole and in its own order)."""
+    """nbval's notebook cells carry the ``notebook`` marker too (``-m "not notebook"``), the
+    tests of ``SLOW`` the ``slow`` marker; the longest scopes go first (a stable sort: each
+    scope stays whole and in its own order)."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebook)
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: _rank(item.nodeid))
