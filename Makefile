@@ -213,7 +213,7 @@ $(OLD_STAMP): constraints-oldest.txt requirements-dev.txt pyproject.toml | $(OLD
 test-oldest: $(OLD_STAMP)
 	$(OLD_PY) -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation --force-reinstall .
 	$(OLD_PY) -m pip check
-	PATH="$(CURDIR)/$(OLD_BIN):$$PATH" $(OLD_PY) -m pytest -n 2 --dist loadscope \
+	PATH="$(CURDIR)/$(OLD_BIN):$$PATH" $(OLD_PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder \
 	    -m "not browser" --nbval-lax --nbval-current-env \
 	    -W "ignore::pyparsing.warnings.PyparsingDeprecationWarning" \
 	    --deselect tests/test_canvas.py::test_patches_were_written_for_the_installed_versions \
