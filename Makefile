@@ -2,6 +2,7 @@
 #
 #   make lab        set up .venv (first run only) and open JupyterLab on notebooks/ (students)
 #   make test       set up .venv (first run only) and run every test (unit + nbval)
+#   make test-fast  the quick loop while editing: unit tests and checks, no notebook, no slow test
 #
 # The environment is a plain venv in .venv with this repository's course_utils in editable
 # mode. `make lab` installs only what a student needs, the runtime pins of requirements.txt
@@ -53,12 +54,13 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help install lab lab-instructor test lint notebooks bench assignments release grade clean zh
+.PHONY: help install lab lab-instructor test test-fast lint notebooks bench assignments release grade clean zh
 
 help:
 	@echo "make lab        create .venv if needed, install the runtime pins, open a student's JupyterLab"
 	@echo "make lab-instructor  JupyterLab with the instructor tools (nbgrader's menu and panels)"
 	@echo "make test       create .venv if needed, install pins, run unit tests + nbval on notebooks"
+	@echo "make test-fast  unit tests and quick checks only (no notebook, nothing marked slow): < 2 min"
 	@echo "make lint       ruff: lint rules and formatting of the package, tests, tools, benchmarks"
 	@echo "make notebooks  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make bench      the benchmark record: notebooks, explorers (kernel, browser), test suite -> benchmarks/RECORD.md"
@@ -110,9 +112,20 @@ lab-instructor: $(STAMP)
 	$(RUN) $(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/
 
 # nbval runs in strict mode: every stored output is compared, except cells marked
-# `# NBVAL_IGNORE_OUTPUT`. pytest exits 5 when it collects nothing; make fails on it.
+# `# NBVAL_IGNORE_OUTPUT`. Two workers, each scope (a module, a test class, a notebook) kept
+# whole on one worker, in the order tests/conftest.py gives (longest first): hence
+# --no-loadscope-reorder, which keeps that order instead of xdist's (most tests first).
+# pytest exits 5 when it collects nothing (or `-m` deselects everything); make fails on any
+# non-zero status, so that counts as a failure, never as a pass.
+PYTEST_2 := $(VPY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder
 test: lint
-	$(RUN) $(VPY) -m pytest -n 2 --dist loadscope --nbval --nbval-current-env tests notebooks
+	$(RUN) $(PYTEST_2) --nbval --nbval-current-env tests notebooks
+
+# What a contributor runs while editing: the unit tests and quick checks, under 2 minutes on
+# 2 cores. No notebook (nbval, grading), nothing marked slow (fuzz, nbgrader's course, the
+# hostile class), no browser; `make test` (and CI) runs all of them.
+test-fast: lint
+	$(RUN) $(PYTEST_2) -m "not slow and not notebook and not browser" tests
 
 # ruff (configured in pyproject.toml): lint rules and the formatter, checked, never applied
 # here (`.venv/bin/ruff format . && .venv/bin/ruff check --fix .` applies them).
@@ -213,7 +226,7 @@ $(OLD_STAMP): constraints-oldest.txt requirements-dev.txt pyproject.toml | $(OLD
 test-oldest: $(OLD_STAMP)
 	$(OLD_PY) -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation --force-reinstall .
 	$(OLD_PY) -m pip check
-	PATH="$(CURDIR)/$(OLD_BIN):$$PATH" $(OLD_PY) -m pytest -n 2 --dist loadscope \
+	PATH="$(CURDIR)/$(OLD_BIN):$$PATH" $(OLD_PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder \
 	    -m "not browser" --nbval-lax --nbval-current-env \
 	    -W "ignore::pyparsing.warnings.PyparsingDeprecationWarning" \
 	    --deselect tests/test_canvas.py::test_patches_were_written_for_the_installed_versions \

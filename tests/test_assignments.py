@@ -15,7 +15,9 @@ For each instructor notebook in ``notebooks/``:
   exactly that exercise's points (the grader never runs test cells from a submission).
 
 Each notebook's class is one test class, so ``pytest -n 2 --dist loadscope`` spreads the
-notebooks over both workers. Hostile submissions: ``tests/test_grading_hostile.py``.
+notebooks over both workers; the classes execute notebooks and take 40-75 s each (markers
+``notebook`` and ``slow``: ``make test-fast`` leaves them out, and runs the checks above them,
+which execute nothing). Hostile submissions: ``tests/test_grading_hostile.py``.
 """
 
 from __future__ import annotations
@@ -37,8 +39,6 @@ from tools import grade as grading  # noqa: E402
 from tools.grading.exercises import spec_for  # noqa: E402
 from tools.grading.sandbox import find_bwrap  # noqa: E402
 from tools.make_student_versions import student_version  # noqa: E402
-
-pytestmark = pytest.mark.notebook  # executes notebooks (see tests/conftest.py)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MARKERS = (
@@ -212,6 +212,8 @@ def graded(request, tmp_path_factory):
     }
 
 
+@pytest.mark.notebook  # executes notebooks (see tests/conftest.py)
+@pytest.mark.slow
 class GradingSuite:
     """A class of three graded by ``tools/grade.py`` 's ``grade_all`` (one kernel each)."""
 

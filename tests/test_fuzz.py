@@ -52,6 +52,7 @@ def _public_modules() -> list:
     return names
 
 
+@pytest.mark.slow  # 10-25 s a file: the valid calls among the probes train and plot
 @pytest.mark.parametrize(
     "path", CASE_FILES, ids=[p.stem.removeprefix("cases_") for p in CASE_FILES]
 )

@@ -346,6 +346,8 @@ def graded_class(tmp_path_factory):
     return {"process": process, "rows": rows, "before": before, "tmp": tmp}
 
 
+@pytest.mark.notebook  # grades notebooks in kernels
+@pytest.mark.slow
 class TestHostileClass:
     """30 submissions, isolated by bubblewrap."""
 
@@ -414,6 +416,8 @@ SAFE_WITHOUT_SANDBOX = [
 ]
 
 
+@pytest.mark.notebook  # grades notebooks in kernels
+@pytest.mark.slow
 class TestWithoutSandbox:
     """The same grader with ``--isolation none``: it still grades, and says it is not safe."""
 

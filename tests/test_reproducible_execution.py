@@ -22,7 +22,8 @@ import pytest
 
 from tools.test_portable import CPUS
 
-pytestmark = pytest.mark.notebook  # executes notebooks (see tests/conftest.py)
+# executes a notebook twice (about a minute): see tests/conftest.py
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Chapter 06 trains the most (step decay, warm-up over seeds): the one most exposed to
