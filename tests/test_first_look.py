@@ -11,11 +11,14 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Both editions: the English notebooks and the Chinese ones (notebooks/zh/, make zh).
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
+    (ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb")
+)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_committed_outputs_show_snapshots_not_missing_widgets(path):
     notebook = nbformat.read(path, as_version=4)
     assert "widgets" not in notebook.metadata
@@ -35,7 +38,7 @@ def test_committed_outputs_show_snapshots_not_missing_widgets(path):
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_static_figures_are_stored_as_png_not_html(path):
     # nbval compares text/html byte for byte but not images: a figure stored as HTML (an
     # ipympl canvas's static view) would make the test compare pixels, which differ

@@ -166,6 +166,36 @@ def test_code_cells_and_outputs_are_the_english_ones(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_versions_grade_alike(chapter):
+    """make assignments gives the zh edition the English student version's code cells, with
+    the same nbgrader metadata (grade ids, points, checksums): one autograder grades both."""
+    pytest.importorskip("nbgrader")
+    from tools.make_student_versions import student_version
+
+    en_path = next(p for p in ENGLISH if p.name.startswith(chapter))
+    en, zh = student_version(en_path), student_version(i18n.zh_notebook_path(en_path))
+    assert [c.id for c in zh.cells] == [c.id for c in en.cells]
+    graded = 0
+    for e, z in zip(en.cells, zh.cells, strict=True):
+        assert z.metadata.get("nbgrader") == e.metadata.get("nbgrader"), e.id
+        if e.cell_type == "code":
+            assert z.source == e.source, f"student code cell {e.id} differs"
+        graded += bool(e.metadata.get("nbgrader", {}).get("grade"))
+    assert graded, f"chapter {chapter} has no graded cell"
+
+
+def test_make_assignments_writes_both_editions(tmp_path):
+    from tools import make_student_versions
+
+    en_path = ENGLISH[0]
+    make_student_versions.main(
+        [str(en_path), str(i18n.zh_notebook_path(en_path)), "--output-dir", str(tmp_path)]
+    )
+    assert (tmp_path / en_path.name).exists()
+    assert (tmp_path / "zh" / en_path.name).exists()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_launch_badges_open_the_zh_notebook(chapter):
     repository, branch = launch_links.setting()
     name = ENGLISH[CHAPTERS.index(chapter)].name

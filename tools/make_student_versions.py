@@ -5,6 +5,10 @@ Usage::
     .venv/bin/python tools/make_student_versions.py [NB ...] [--output-dir release]
     make release
 
+Both editions by default: notebooks/NN_*.ipynb -> release/NN_*.ipynb and the Chinese edition
+notebooks/zh/NN_*.ipynb (make zh) -> release/zh/NN_*.ipynb. The zh notebooks share the code
+cells, nbgrader metadata and grade ids of the English ones, so one autograder grades both.
+
 The instructor notebook in notebooks/ is the one source of truth. Its student version has
 every ``### BEGIN SOLUTION`` / ``### END SOLUTION`` region replaced by a stub that raises
 ``NotImplementedError("Exercise: ...")``, every ``### BEGIN HIDDEN TESTS`` region removed,
@@ -30,6 +34,7 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
 
 
@@ -65,7 +70,8 @@ def main(argv=None) -> int:
         "notebooks",
         nargs="*",
         type=Path,
-        default=sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+        default=sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+        + sorted((NOTEBOOKS / "zh").glob("[0-9][0-9]_*.ipynb")),
     )
     parser.add_argument("--output-dir", type=Path, default=ROOT / "release")
     args = parser.parse_args(argv)
@@ -74,7 +80,14 @@ def main(argv=None) -> int:
         if not has_exercises(nbformat.read(path, as_version=4)):
             print(f"{path.name}: no nbgrader cells, skipped")
             continue
-        target = args.output_dir / path.name
+        # notebooks/zh/X.ipynb -> <output>/zh/X.ipynb; anything else -> <output>/X.ipynb
+        edition = (
+            path.resolve().parent.relative_to(NOTEBOOKS)
+            if path.resolve().parent.is_relative_to(NOTEBOOKS)
+            else Path()
+        )
+        target = args.output_dir / edition / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(student_version(path), target)
         print(f"{path.name} -> {target}")
     return 0
