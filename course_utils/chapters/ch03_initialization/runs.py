@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from course_utils import activations as _activations
 from course_utils import network, weight_cache
@@ -33,6 +36,7 @@ __all__ = [
     "MAX_ACTIVATION_BYTES",
     "MAX_FORWARD_MULTIPLY_ADDS",
     "Experiment",
+    "MAX_RECORD_CACHE_BYTES",
     "forward_pass",
     "forward_activations",
     "SMALL_LOCAL_GRAD",
@@ -167,6 +171,29 @@ class Experiment:
         return dataclasses.replace(self, **changes)
 
 
+#: Bytes of forward records :func:`forward_pass` keeps (about 4.5 MiB each at the lecture's
+#: size): enough for the notebook's eight lecture-size networks, which several cells reuse.
+MAX_RECORD_CACHE_BYTES = 48 * 2**20
+_records: OrderedDict = OrderedDict()
+_records_lock = threading.Lock()
+
+
+def _record_bytes(record: network.Forward) -> int:
+    return sum(a.nbytes for a in record.pre_activations + record.activations)
+
+
+def _copy_record(record: network.Forward) -> network.Forward:
+    """Fresh per-layer arrays (the caller may change them); ``inputs[0]`` stays the shared
+    read-only batch and ``inputs[l]`` is ``activations[l - 1]``, as in a new run."""
+    activations = [a.copy() for a in record.activations]
+    return network.Forward(
+        inputs=[record.inputs[0], *activations[:-1]],
+        pre_activations=[z.copy() for z in record.pre_activations],
+        activations=activations,
+        step_caches=list(record.step_caches),
+    )
+
+
 def forward_pass(experiment: Experiment, full_width: int | None = None) -> network.Forward:
     """Run the lecture's experiment and keep every layer's input, :math:`z_l` and :math:`a_l`.
 
@@ -174,15 +201,37 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
     the top-left corner of the ``full_width`` network's: the explorer's networks of every
     width then share one cache of weights. At ``full_width == width`` nothing changes.
 
+    The notebook asks for the same few networks in many cells (figure, statistics,
+    gradients, the summary table): the last records (at most
+    :data:`MAX_RECORD_CACHE_BYTES`) are kept in memory and a repeated call returns a copy.
+
     Returns
     -------
     course_utils.network.Forward
-        float32 arrays of shape ``(n_samples, width)``; ``inputs[0]``, the batch, is
+        Fresh float32 arrays of shape ``(n_samples, width)``; ``inputs[0]``, the batch, is
         read-only (shared with the weight cache).
     """
     if not isinstance(experiment, Experiment):
         raise ValueError(f"experiment must be an Experiment; got {experiment!r}")
-    return weight_cache.run(experiment, full_width)
+    if full_width is not None:  # checked here too: it is part of the key
+        full_width = check_int("full_width", full_width, 1, weight_cache.MAX_CACHED_WIDTH)
+    key = (experiment, experiment.width if full_width is None else full_width)
+    with _records_lock:
+        record = _records.get(key)
+        if record is not None:
+            _records.move_to_end(key)
+    if record is None:
+        # 16 rows times a matrix: memory-bound, so a second BLAS thread adds no speed, and on
+        # a busy machine its waiting costs 5-25x the CPU time of one thread (same results).
+        with threadpool_limits(1):
+            record = weight_cache.run(experiment, full_width)
+        if _record_bytes(record) <= MAX_RECORD_CACHE_BYTES:
+            with _records_lock:
+                _records[key] = record
+                _records.move_to_end(key)
+                while sum(map(_record_bytes, _records.values())) > MAX_RECORD_CACHE_BYTES:
+                    _records.popitem(last=False)
+    return _copy_record(record)
 
 
 def forward_activations(
@@ -296,7 +345,7 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
     weights = weight_cache.weights(experiment)
     rng = np.random.default_rng([experiment.seed, 2, upstream_seed])
     upstream = rng.standard_normal(run.output.shape, dtype=np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):  # as forward_pass
         grads = network.backward(run, weights, upstream, experiment.activation)
         _, df = _activations.get(experiment.activation)
         return GradientSizes(
