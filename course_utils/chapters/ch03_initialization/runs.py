@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from course_utils import activations as _activations
 from course_utils import network, weight_cache
+from course_utils.chapters.ch03_initialization import _records
 from course_utils.init import SCHEMES, init_std, sample_weights
 from course_utils.stats import layer_stats
 from course_utils.tables import format_table
@@ -36,7 +35,6 @@ __all__ = [
     "MAX_ACTIVATION_BYTES",
     "MAX_FORWARD_MULTIPLY_ADDS",
     "Experiment",
-    "MAX_RECORD_CACHE_BYTES",
     "forward_pass",
     "forward_activations",
     "SMALL_LOCAL_GRAD",
@@ -171,29 +169,6 @@ class Experiment:
         return dataclasses.replace(self, **changes)
 
 
-#: Bytes of forward records :func:`forward_pass` keeps (about 4.5 MiB each at the lecture's
-#: size): enough for the notebook's eight lecture-size networks, which several cells reuse.
-MAX_RECORD_CACHE_BYTES = 48 * 2**20
-_records: OrderedDict = OrderedDict()
-_records_lock = threading.Lock()
-
-
-def _record_bytes(record: network.Forward) -> int:
-    return sum(a.nbytes for a in record.pre_activations + record.activations)
-
-
-def _copy_record(record: network.Forward) -> network.Forward:
-    """Fresh per-layer arrays (the caller may change them); ``inputs[0]`` stays the shared
-    read-only batch and ``inputs[l]`` is ``activations[l - 1]``, as in a new run."""
-    activations = [a.copy() for a in record.activations]
-    return network.Forward(
-        inputs=[record.inputs[0], *activations[:-1]],
-        pre_activations=[z.copy() for z in record.pre_activations],
-        activations=activations,
-        step_caches=list(record.step_caches),
-    )
-
-
 def forward_pass(experiment: Experiment, full_width: int | None = None) -> network.Forward:
     """Run the lecture's experiment and keep every layer's input, :math:`z_l` and :math:`a_l`.
 
@@ -202,8 +177,8 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
     width then share one cache of weights. At ``full_width == width`` nothing changes.
 
     The notebook asks for the same few networks in many cells (figure, statistics,
-    gradients, the summary table): the last records (at most
-    :data:`MAX_RECORD_CACHE_BYTES`) are kept in memory and a repeated call returns a copy.
+    gradients, the summary table): the last records are kept in memory
+    (:mod:`._records`) and a repeated call returns a copy.
 
     Returns
     -------
@@ -216,22 +191,14 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
     if full_width is not None:  # checked here too: it is part of the key
         full_width = check_int("full_width", full_width, 1, weight_cache.MAX_CACHED_WIDTH)
     key = (experiment, experiment.width if full_width is None else full_width)
-    with _records_lock:
-        record = _records.get(key)
-        if record is not None:
-            _records.move_to_end(key)
-    if record is None:
+
+    def run():
         # 16 rows times a matrix: memory-bound, so a second BLAS thread adds no speed, and on
         # a busy machine its waiting costs 5-25x the CPU time of one thread (same results).
         with threadpool_limits(1):
-            record = weight_cache.run(experiment, full_width)
-        if _record_bytes(record) <= MAX_RECORD_CACHE_BYTES:
-            with _records_lock:
-                _records[key] = record
-                _records.move_to_end(key)
-                while sum(map(_record_bytes, _records.values())) > MAX_RECORD_CACHE_BYTES:
-                    _records.popitem(last=False)
-    return _copy_record(record)
+            return weight_cache.run(experiment, full_width)
+
+    return _records.cached_forward(key, run)
 
 
 def forward_activations(
