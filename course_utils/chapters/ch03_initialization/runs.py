@@ -18,11 +18,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils import activations as _activations
 from course_utils import network, weight_cache
-from course_utils.chapters.ch03_initialization import _records
+from course_utils.chapters.ch03_initialization import _fast_path
 from course_utils.init import SCHEMES, init_std, sample_weights
 from course_utils.stats import layer_stats
 from course_utils.tables import format_table
@@ -178,7 +177,7 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
 
     The notebook asks for the same few networks in many cells (figure, statistics,
     gradients, the summary table): the last records are kept in memory
-    (:mod:`._records`) and a repeated call returns a copy.
+    (:mod:`._fast_path`) and a repeated call returns a copy.
 
     Returns
     -------
@@ -193,12 +192,10 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
     key = (experiment, experiment.width if full_width is None else full_width)
 
     def run():
-        # 16 rows times a matrix: memory-bound, so a second BLAS thread adds no speed, and on
-        # a busy machine its waiting costs 5-25x the CPU time of one thread (same results).
-        with threadpool_limits(1):
+        with _fast_path.one_blas_thread():
             return weight_cache.run(experiment, full_width)
 
-    return _records.cached_forward(key, run)
+    return _fast_path.cached_forward(key, run)
 
 
 def forward_activations(
@@ -312,7 +309,7 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
     weights = weight_cache.weights(experiment)
     rng = np.random.default_rng([experiment.seed, 2, upstream_seed])
     upstream = rng.standard_normal(run.output.shape, dtype=np.float32)
-    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):  # as forward_pass
+    with _fast_path.one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
         grads = network.backward(run, weights, upstream, experiment.activation)
         _, df = _activations.get(experiment.activation)
         return GradientSizes(

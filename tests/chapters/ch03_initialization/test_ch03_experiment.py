@@ -215,7 +215,7 @@ def test_forward_activations_is_the_experiment_and_fresh_on_every_call():
 
 def test_a_repeated_forward_pass_is_a_fresh_copy_of_the_first():
     from course_utils import weight_cache
-    from course_utils.chapters.ch03_initialization import _records
+    from course_utils.chapters.ch03_initialization import _fast_path as _records
 
     exp = runs.Experiment(depth=3, width=96, n_samples=5, std=0.2, seed=4)
     _records.clear()
@@ -237,7 +237,7 @@ def test_a_repeated_forward_pass_is_a_fresh_copy_of_the_first():
 
 
 def test_kept_forward_records_are_bounded(monkeypatch):
-    from course_utils.chapters.ch03_initialization import _records
+    from course_utils.chapters.ch03_initialization import _fast_path as _records
 
     _records.clear()
     # each record: 2 layers x (z, a) x 16 x 64 float32 = 16 KiB; room for two

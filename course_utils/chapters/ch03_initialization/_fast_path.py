@@ -1,8 +1,9 @@
-"""The last forward records of :func:`.runs.forward_pass`, kept in memory.
+"""What keeps chapter 03's forward passes cheap: one BLAS thread, and the last records kept.
 
-The notebook asks for the same few lecture-size networks in many cells (a figure, its
-statistics, the gradient tables, the summary table): each is run once and a repeated call
-gets a copy. Nothing is written to disk; a fresh kernel starts empty.
+:func:`.runs.forward_pass` multiplies 16 rows by 4096 x 4096 matrices: memory-bound work,
+which it runs on one BLAS thread (:func:`one_blas_thread`). And the notebook asks for the
+same few lecture-size networks in many cells (a figure, its statistics, the gradient
+tables, the summary table): each is run once and a repeated call gets a copy. Nothing is written to disk; a fresh kernel starts empty.
 """
 
 from __future__ import annotations
@@ -11,14 +12,33 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
+from threadpoolctl import ThreadpoolController
+
 from course_utils import network
 
-__all__ = ["MAX_RECORD_CACHE_BYTES", "cached_forward", "clear"]
+__all__ = ["one_blas_thread", "MAX_RECORD_CACHE_BYTES", "cached_forward", "clear"]
+
+_blas_controller: ThreadpoolController | None = None
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread.
+
+    16 rows times a matrix is memory-bound: a second thread adds no speed, and on a busy
+    machine its waiting costs 5-25x the CPU time of one thread (the results are the same).
+    One controller, found once: ``threadpool_limits`` looks the libraries up on every call.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")
+
 
 #: Bytes of records kept (about 4.5 MiB each at the lecture's 6 x 16 x 4096 size): room for
 #: the notebook's eight lecture-size networks; the least recently used go first.
 MAX_RECORD_CACHE_BYTES = 48 * 2**20
 _records: OrderedDict = OrderedDict()
+_kept_bytes = 0  # sum of _nbytes over _records
 _lock = threading.Lock()
 
 
@@ -50,16 +70,27 @@ def cached_forward(key: Hashable, run: Callable[[], network.Forward]) -> network
             _records.move_to_end(key)
     if record is None:
         record = run()
-        if _nbytes(record) <= MAX_RECORD_CACHE_BYTES:
-            with _lock:
-                _records[key] = record
-                _records.move_to_end(key)
-                while sum(map(_nbytes, _records.values())) > MAX_RECORD_CACHE_BYTES:
-                    _records.popitem(last=False)
+        _keep(key, record)
     return _copy(record)
+
+
+def _keep(key, record) -> None:
+    global _kept_bytes
+    size = _nbytes(record)
+    if size > MAX_RECORD_CACHE_BYTES:
+        return
+    with _lock:
+        if key in _records:  # another thread ran it too
+            return
+        _records[key] = record
+        _kept_bytes += size
+        while _kept_bytes > MAX_RECORD_CACHE_BYTES:
+            _kept_bytes -= _nbytes(_records.popitem(last=False)[1])
 
 
 def clear() -> None:
     """Forget every record (tests use it to time or check a first run)."""
+    global _kept_bytes
     with _lock:
         _records.clear()
+        _kept_bytes = 0
