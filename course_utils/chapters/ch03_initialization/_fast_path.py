@@ -25,7 +25,8 @@ def one_blas_thread():
     """A context in which NumPy's BLAS uses one thread.
 
     16 rows times a matrix is memory-bound: a second thread adds no speed, and on a busy
-    machine its waiting costs 5-25x the CPU time of one thread (the results are the same).
+    machine its waiting costs 5-25x the CPU time of one thread. On some CPUs (OpenBLAS's
+    Haswell kernels) the thread count changes the last bits: compare with a run made here.
     One controller, found once: ``threadpool_limits`` looks the libraries up on every call.
     """
     global _blas_controller
