@@ -21,6 +21,7 @@ import numpy as np
 
 from course_utils import activations as _activations
 from course_utils import network, weight_cache
+from course_utils.chapters.ch03_initialization import _fast_path
 from course_utils.init import SCHEMES, init_std, sample_weights
 from course_utils.stats import layer_stats
 from course_utils.tables import format_table
@@ -174,15 +175,27 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
     the top-left corner of the ``full_width`` network's: the explorer's networks of every
     width then share one cache of weights. At ``full_width == width`` nothing changes.
 
+    The notebook asks for the same few networks in many cells (figure, statistics,
+    gradients, the summary table): the last records are kept in memory
+    (:mod:`._fast_path`) and a repeated call returns a copy.
+
     Returns
     -------
     course_utils.network.Forward
-        float32 arrays of shape ``(n_samples, width)``; ``inputs[0]``, the batch, is
+        Fresh float32 arrays of shape ``(n_samples, width)``; ``inputs[0]``, the batch, is
         read-only (shared with the weight cache).
     """
     if not isinstance(experiment, Experiment):
         raise ValueError(f"experiment must be an Experiment; got {experiment!r}")
-    return weight_cache.run(experiment, full_width)
+    if full_width is not None:  # checked here too: it is part of the key
+        full_width = check_int("full_width", full_width, 1, weight_cache.MAX_CACHED_WIDTH)
+    key = (experiment, experiment.width if full_width is None else full_width)
+
+    def run():
+        with _fast_path.one_blas_thread():
+            return weight_cache.run(experiment, full_width)
+
+    return _fast_path.cached_forward(key, run)
 
 
 def forward_activations(
@@ -296,7 +309,7 @@ def gradient_sizes(experiment: Experiment, upstream_seed: int = 1) -> GradientSi
     weights = weight_cache.weights(experiment)
     rng = np.random.default_rng([experiment.seed, 2, upstream_seed])
     upstream = rng.standard_normal(run.output.shape, dtype=np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with _fast_path.one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
         grads = network.backward(run, weights, upstream, experiment.activation)
         _, df = _activations.get(experiment.activation)
         return GradientSizes(

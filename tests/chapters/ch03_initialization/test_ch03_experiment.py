@@ -213,6 +213,46 @@ def test_forward_activations_is_the_experiment_and_fresh_on_every_call():
     np.testing.assert_array_equal(c[0], b[0])
 
 
+def test_a_repeated_forward_pass_is_a_fresh_copy_of_the_first():
+    from course_utils import weight_cache
+    from course_utils.chapters.ch03_initialization import _fast_path as _records
+
+    exp = runs.Experiment(depth=3, width=96, n_samples=5, std=0.2, seed=4)
+    _records.clear()
+    first = runs.forward_pass(exp)
+    for array in first.pre_activations + first.activations:
+        array[:] = -7.0  # the caller owns its arrays: the kept record is not touched
+    again = runs.forward_pass(exp)
+    with _records.one_blas_thread():  # as forward_pass runs it (the bits may depend on it)
+        uncached = weight_cache.run(exp)
+    for name in ("pre_activations", "activations"):
+        for x, y in zip(getattr(again, name), getattr(uncached, name)):
+            np.testing.assert_array_equal(x, y)
+    # the batch is the weight cache's read-only one, shared, not copied
+    assert np.shares_memory(again.inputs[0], uncached.inputs[0])
+    assert not again.inputs[0].flags.writeable
+    assert all(again.inputs[l] is again.activations[l - 1] for l in range(1, 3))
+    assert again.step_caches == [None] * 3
+    # the same network asked for as its own corner is the same record
+    assert np.array_equal(runs.forward_pass(exp, full_width=96).output, uncached.output)
+
+
+def test_kept_forward_records_are_bounded(monkeypatch):
+    from course_utils.chapters.ch03_initialization import _fast_path as _records
+
+    _records.clear()
+    # each record: 2 layers x (z, a) x 16 x 64 float32 = 16 KiB; room for two
+    monkeypatch.setattr(_records, "MAX_RECORD_CACHE_BYTES", 40 * 2**10)
+    exps = [runs.Experiment(depth=2, width=64, seed=seed) for seed in range(4)]
+    for exp in exps:
+        runs.forward_pass(exp)
+    assert [key[0] for key in _records._records] == exps[2:]  # the least recent went first
+    big = runs.Experiment(depth=2, width=256, seed=0)  # 64 KiB: run, never kept
+    runs.forward_pass(big)
+    assert [key[0] for key in _records._records] == exps[2:]
+    _records.clear()
+
+
 def test_cached_fast_path_equals_the_readable_network_with_explicit_weights():
     from course_utils import network, weight_cache
 

@@ -8,7 +8,7 @@ import pytest
 from explorer_testing import count_full_draws, hold_worker
 
 from course_utils import weight_cache
-from course_utils.chapters.ch03_initialization import runs
+from course_utils.chapters.ch03_initialization import _fast_path, runs
 from course_utils.chapters.ch03_initialization.explorer import init_explorer
 from course_utils.plots import histogram
 from course_utils.stats import layer_stats
@@ -30,7 +30,10 @@ def direct_call(ex):
         v["depth"], v["width"], ex.n_samples, v["activation"], v["scheme"], v["std"], ex.seed
     )
     assert ex.experiment == experiment
-    return weight_cache.run(experiment, full_width=4096).activations
+    # Run afresh (not runs.forward_pass's kept record), on one BLAS thread as forward_pass
+    # runs: on some CPUs (OpenBLAS's Haswell kernels) two threads differ in the last bits.
+    with _fast_path.one_blas_thread():
+        return weight_cache.run(experiment, full_width=4096).activations
 
 
 def assert_result_matches(ex):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils import optim
 from course_utils.chapters.ch05_optimizers import runs as R
 from course_utils.chapters.ch05_optimizers import surfaces as S
 
@@ -150,3 +151,29 @@ def test_explore_maps_the_controls():
         S.explore(optimizer="Nesterov", momentum=0.0)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         S.explore(optimizer="LBFGS")
+
+
+@pytest.mark.parametrize("surface", sorted(S.SURFACES))
+@pytest.mark.parametrize(
+    "optimizer, kwargs",
+    [
+        ("SGD", dict(lr=1e-3, momentum=0.9, nesterov=True)),
+        ("SGD", dict(lr=0.5)),  # diverges on every surface
+        ("Adam", dict(lr=0.02)),
+        ("Adadelta", dict(lr=1.0)),
+        ("AdamW", dict(lr=0.02, weight_decay=0.1)),
+    ],
+)
+def test_run_steps_exactly_as_the_checked_optimizer_step(surface, optimizer, kwargs):
+    # run() skips Optimizer.step's input checks for its own gradients: the same points
+    own = S.SURFACES[surface]
+    x = np.array(own.start, dtype=float)
+    opt = optim.OPTIMIZERS[optimizer]([x], **kwargs)
+    points = [x.copy()]
+    with np.errstate(all="ignore"):
+        for _ in range(300):
+            opt.step([own.grad(x)])
+            if not (abs(x[0]) <= own.bound and abs(x[1]) <= own.bound):
+                break
+            points.append(x.copy())
+    np.testing.assert_array_equal(S.run(surface, optimizer, steps=300, **kwargs).points, points)
