@@ -82,6 +82,7 @@ CASES = [
     (runs.identity_table, dict(X=_X, eps_values=[1e-5])),
     (runs.sklearn_whitening_scale, dict(n=100)),
     (runs.sklearn_difference, dict(X=_X, eps=1e-12)),
+    (runs.sklearn_difference, dict(X=_X, eps=1e-12, fit=P.Whitener("decorrelate").fit(_X))),
     (runs_images.test_offsets_over_splits, dict(images=_ALL, test_share=0.25, seeds=[0, 1])),
     (runs_images.offsets_table, dict(offsets=_OFFSETS)),
     (runs_leakage.leakage_over_splits, dict(x=_X, y=_Y, test_share=0.25, n_splits=2, seed=0)),

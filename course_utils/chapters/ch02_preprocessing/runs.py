@@ -232,14 +232,23 @@ def sklearn_whitening_scale(n: int) -> float:
     return float(np.sqrt(n / (n - 1)))
 
 
-def sklearn_difference(X, eps: float = 1e-12) -> float:
+def sklearn_difference(X, eps: float = 1e-12, fit=None) -> float:
     """Largest difference between our PCA whitening of ``X`` and scikit-learn's
     ``PCA(whiten=True)`` rescaled by :func:`sklearn_whitening_scale` (its ddof=1), each
-    component's sign aligned with ours."""
+    component's sign aligned with ours.
+
+    ``fit``, optional: a :class:`~course_utils.preprocessing.Whitener` already fit on ``X``
+    (any method), whose eigendecomposition is reused instead of computed again.
+    """
     from sklearn.decomposition import PCA
 
     X = check_matrix(X, min_rows=2)
-    ours = Whitener("pca", eps).fit_transform(X)
+    if fit is None:
+        ours = Whitener("pca", eps).fit_transform(X)
+    else:
+        if not isinstance(fit, Whitener) or fit.mean_ is None or fit.mean_.shape != X.shape[1:]:
+            raise ValueError(f"fit must be a Whitener fit on X ({X.shape[1]} columns); got {fit!r}")
+        ours = fit.with_method("pca", eps).transform(X)
     theirs = PCA(whiten=True).fit_transform(X) * sklearn_whitening_scale(len(X))
     theirs *= np.sign((ours * theirs).sum(axis=0))
     return float(np.abs(ours - theirs).max())
