@@ -99,9 +99,7 @@ def test_dead_at_init_over_200_seeds():
     )
 
 
-@pytest.fixture(scope="module")
-def by_lr():
-    return runs_dead_relu.train_over_seeds(lrs=(1.0, 10.0), seeds=range(5), hidden=128, steps=50)
+# by_lr: tests/chapters/ch01_activations/conftest.py (shared with test_ch01_compare.py)
 
 
 def test_runs_over_seeds_start_with_the_seed_0_table(by_lr):
