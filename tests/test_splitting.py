@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from course_utils.splitting import stratified_split
+from course_utils.splitting import stratified_split, stratified_splits
 
 
 def _sklearn(y, validation, seed):
@@ -64,3 +64,29 @@ def test_bad_arguments(kwargs, message):
     kwargs = {"validation": 0.5, "seed": 0, **kwargs}
     with pytest.raises(ValueError, match=message):
         stratified_split(**kwargs)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 2**32 - 1])
+@pytest.mark.parametrize("validation", [0.25, 0.4])
+def test_several_splits_equal_stratified_shuffle_splits(seed, validation):
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    # uneven classes, so the tie-breaking draws differ from split to split
+    y = np.random.default_rng(seed % 7).integers(0, 5, size=203)
+    y = np.concatenate([y, np.arange(5), np.arange(5)])
+    splitter = StratifiedShuffleSplit(n_splits=12, test_size=validation, random_state=seed)
+    ours = stratified_splits(y, validation, seed, n_splits=12)
+    assert len(ours) == 12
+    for (train, val), (their_train, their_val) in zip(ours, splitter.split(np.zeros(len(y)), y)):
+        np.testing.assert_array_equal(train, their_train)
+        np.testing.assert_array_equal(val, their_val)
+        assert train.dtype == val.dtype == np.int64
+    # the first of them is the single split
+    for a, b in zip(ours[0], stratified_split(y, validation, seed)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_several_splits_bad_count():
+    for n_splits in (0, 1001, 2.5):
+        with pytest.raises((ValueError, TypeError), match="n_splits"):
+            stratified_splits([0, 0, 1, 1], 0.5, 0, n_splits=n_splits)

@@ -90,6 +90,10 @@ CASES = [
     (torch_state.torch_state, dict(threads=1, seed=0, dtype="float32")),
     (torch_state.global_torch_state, dict()),
     (splitting.stratified_split, dict(y=np.repeat(np.arange(3), 4), validation=0.5, seed=0)),
+    (
+        splitting.stratified_splits,
+        dict(y=np.repeat(np.arange(3), 4), validation=0.5, seed=0, n_splits=3),
+    ),
     (network.forward, dict(x=_X, weights=_W, activation="tanh")),
     (
         network.backward,

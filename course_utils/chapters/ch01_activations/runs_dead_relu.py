@@ -59,8 +59,7 @@ FIX_ACTIVATIONS = ("relu", "leaky_relu", "elu")
 #: Hidden units of the dead-ReLU network: 4096 columns of float64 weights per seed block
 #: (50 seeds) is 50 x 65 x 4096 x 8 bytes = 106 MB, what a 2 GB server holds beside the rest.
 MAX_HIDDEN_UNITS = 4096
-#: Training runs one call may start: each takes about 0.1 s at the notebook's sizes, so 100
-#: runs keep a cell under half a minute on two busy cores.
+#: Training runs one call may start (about 0.1 s each at the notebook's sizes).
 MAX_RUNS = 100
 
 
@@ -150,12 +149,85 @@ def _softmax_loss(scores: np.ndarray, y: np.ndarray):
     return loss, dscores / len(y)
 
 
+def _softmax_grad(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`_softmax_loss`'s gradient alone, computed the same way (the same numbers)."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    dscores = np.exp(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))
+    dscores[np.arange(len(y)), y] -= 1
+    dscores /= len(y)
+    return dscores
+
+
 def _initial_weights(seed, d_in: int, hidden: int, classes: int):
     """W1 (Kaiming, std sqrt(2/d_in)) and W2 (std 1/sqrt(hidden)), drawn in this order."""
     rng = make_rng(seed)
     W1 = rng.normal(0.0, math.sqrt(2.0 / d_in), size=(d_in, hidden))
     W2 = rng.normal(0.0, 1 / math.sqrt(hidden), size=(hidden, classes))
     return W1, W2
+
+
+#: :func:`_relu_steps` leaves dead units out in blocks of this many columns, at least two:
+#: OpenBLAS computes each entry the same whichever columns it is given only in whole blocks of
+#: its kernels (AVX2, SSE4) and above its small-matrix size (AVX-512), checked on all three.
+COLUMN_BLOCK = 8
+
+
+def _relu_steps(x, y, W1, W2, lr, steps, x_all) -> float:
+    """``steps`` full-batch gradient steps of the ReLU network, updating W1 and W2 in place;
+    returns the share of units dead (on ``x_all``) after the first step.
+
+    A unit dead on the training images (:math:`z \\le 0` on each) gets exactly 0 as the
+    gradient of its column of W1 and its row of W2, so they never change again: its columns
+    are left out of the products for W1 from then on (the same numbers for the others, bit for
+    bit: a unit test compares), while the gradients are finite (inf times the mask's 0 is nan).
+    """
+    hidden = W1.shape[1]
+    x_t = np.ascontiguousarray(x.T)  # the same products as x.T, a quarter faster
+    trained = np.arange(hidden)  # the columns of W1 the products compute
+    h = np.zeros((len(x), hidden))
+    dead_after_first = float("nan")
+    for step in range(steps):
+        every = len(trained) == hidden
+        # network.forward / network.backward's arithmetic, written out: they would also compute
+        # the gradient for the input x, a third of the work, which nobody needs here. The loss
+        # itself is computed once, after training: its gradient is all a step needs.
+        z = x @ (W1 if every else W1[:, trained])
+        if every:
+            h = np.maximum(z, 0)  # relu(z) without its input checks
+        else:  # the left-out columns stay 0
+            h[:, trained] = np.maximum(z, 0)
+        dscores = _softmax_grad(h @ W2, y)
+        if not every and not np.isfinite(dscores).all():
+            trained, every = np.arange(hidden), True  # the left-out gradients would be nan
+            z = x @ W1
+        active = z > 0
+        dz = dscores @ (W2 if every else W2[trained]).T
+        dz *= active.astype(np.float64)  # relu_grad(z); a bool mask is 10x slower to multiply
+        W2 -= lr * (h.T @ dscores)  # in place: the same numbers as W2 - lr * (...)
+        if every:
+            W1 -= lr * (x_t @ dz)
+        else:
+            W1[:, trained] -= lr * (x_t @ dz)
+        if step == 0:
+            dead_after_first = dead_units(x_all, W1).mean()
+        trained = _still_trained(trained, ~active.any(axis=0), hidden, dscores, W2)
+    return dead_after_first
+
+
+def _still_trained(trained, dead, hidden, dscores, W2) -> np.ndarray:
+    """The columns :func:`_relu_steps` trains next: ``trained`` without those ``dead`` on the
+    training images, padded with dead ones to whole blocks of :data:`COLUMN_BLOCK` (at least
+    two); all of them while the gradients may overflow or the width is not whole blocks."""
+    if hidden % COLUMN_BLOCK or not dead.any() or not np.isfinite(dscores).all():
+        return trained
+    frozen = trained[dead]
+    if not np.abs(W2[frozen]).max() < 1e300:  # dscores @ W2.T could overflow on them
+        return trained
+    keep = trained[~dead]
+    size = max(2, -(-len(keep) // COLUMN_BLOCK)) * COLUMN_BLOCK
+    if size >= len(trained):
+        return trained
+    return np.union1d(keep, frozen[: size - len(keep)])
 
 
 def train_relu_classifier(
@@ -202,21 +274,19 @@ def train_relu_classifier(
     x_t = np.ascontiguousarray(x.T)  # the same products as x.T, a quarter faster
     W1, W2 = _initial_weights(seed, x.shape[1], hidden, data.num_classes)
     dead_at_init = dead_units(x_all, W1).mean()
-    dead_after_first = dead_at_init
-    loss = float("nan")
     # Small matrices: one BLAS thread is fastest, and several threads on a busy 2-core machine
     # were 10x slower (threadpoolctl comes with scikit-learn).
     with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):  # huge lr: nan
-        for step in range(steps):
-            # network.forward / network.backward's arithmetic, written out: they would also
-            # compute the gradient for the input x, a third of the work, which nobody needs here.
-            z = x @ W1
+        if activation == "relu":
+            dead_after_first = _relu_steps(x, y, W1, W2, lr, steps, x_all)
+        for step in range(steps if activation != "relu" else 0):
+            z = x @ W1  # _relu_steps' arithmetic, with f and df
             h = f(z)
-            loss, dscores = _softmax_loss(h @ W2, y)
-            # ReLU: times the mask itself, which is what times relu_grad(z) (its 0/1) computes
-            dz = (dscores @ W2.T) * ((z > 0) if activation == "relu" else df(z))
-            W2 = W2 - lr * (h.T @ dscores)
-            W1 = W1 - lr * (x_t @ dz)
+            dscores = _softmax_grad(h @ W2, y)
+            dz = dscores @ W2.T
+            dz *= df(z)
+            W2 -= lr * (h.T @ dscores)  # in place: the same numbers as W2 - lr * (...)
+            W1 -= lr * (x_t @ dz)
             if step == 0:
                 dead_after_first = dead_units(x_all, W1).mean()
         h_val = f(_with_bias(data.x_val) @ W1)
@@ -224,11 +294,12 @@ def train_relu_classifier(
         z_all = x_all @ W1
         final_loss = _softmax_loss(f(z_all[: len(x)]) @ W2, y)[0]
         no_gradient = float((np.abs(df(z_all)) < 0.01).all(axis=0).mean())
+        dead = ~(z_all > 0).any(axis=0)  # dead_units(x_all, W1): its float64 product
     return TrainResult(
         lr,
         float(dead_at_init),
         float(dead_after_first),
-        float(dead_units(x_all, W1).mean()),
+        float(dead.mean()),
         float(final_loss) if np.isfinite(final_loss) else float("nan"),
         accuracy,
         activation,
@@ -267,8 +338,9 @@ def dead_relu_table(
     """Train once per learning rate (at most :data:`MAX_RUNS`); return the printed table and
     the results."""
     lrs = check_sequence("lrs", lrs, _check_lr, max_len=MAX_RUNS)
-    _check_training(hidden, steps, load_digits(), runs=len(lrs))
-    results = [train_relu_classifier(lr, hidden, steps, seed) for lr in lrs]
+    digits = load_digits()  # once, for every run
+    _check_training(hidden, steps, digits, runs=len(lrs))
+    results = [train_relu_classifier(lr, hidden, steps, seed, digits) for lr in lrs]
     return runs_table(results, steps), results
 
 
@@ -331,12 +403,11 @@ def train_over_seeds(
             f"at most {MAX_RUNS} runs (each takes ~0.1 s); got {len(lrs)} learning "
             f"rates x {len(seeds)} seeds"
         )
-    _check_training(hidden, steps, load_digits(), runs=len(seeds) * len(lrs))
+    digits = load_digits()  # once, for every run
+    _check_training(hidden, steps, digits, runs=len(seeds) * len(lrs))
     check_choice("activation", activation, FIX_ACTIVATIONS)
     return {
-        float(lr): [
-            train_relu_classifier(lr, hidden, steps, s, activation=activation) for s in seeds
-        ]
+        float(lr): [train_relu_classifier(lr, hidden, steps, s, digits, activation) for s in seeds]
         for lr in lrs
     }
 

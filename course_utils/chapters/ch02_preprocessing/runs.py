@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from course_utils.preprocessing import (
     Whitener,
@@ -37,7 +38,7 @@ __all__ = [
     "identity_table",
     "turned_cloud_check",
     "sklearn_whitening_scale",
-    "sklearn_difference",
+    "svd_difference",
 ]
 
 #: Points of the 2-D demo: 100,000 points draw in about a second in the explorer's panels.
@@ -232,14 +233,36 @@ def sklearn_whitening_scale(n: int) -> float:
     return float(np.sqrt(n / (n - 1)))
 
 
-def sklearn_difference(X, eps: float = 1e-12) -> float:
-    """Largest difference between our PCA whitening of ``X`` and scikit-learn's
-    ``PCA(whiten=True)`` rescaled by :func:`sklearn_whitening_scale` (its ddof=1), each
-    component's sign aligned with ours."""
-    from sklearn.decomposition import PCA
+def svd_difference(X, eps: float = 1e-12, fit=None) -> float:
+    r"""Largest difference between our PCA whitening of ``X`` (N, D) and one computed from
+    scratch by a singular value decomposition of the covariance, each component's sign aligned
+    with ours.
 
+    The reference: :math:`\Sigma = X_c^\top X_c / N = U S U^\top` by ``numpy.linalg.svd``
+    (for a symmetric positive semi-definite matrix the SVD is its eigendecomposition, found by
+    another LAPACK routine than our ``eigh``), then :math:`X_c U (S + \epsilon)^{-1/2}`.
+    The agreement with scikit-learn's ``PCA(whiten=True)`` is a unit test's
+    (``tests/chapters/ch02_preprocessing/test_ch02_runs.py``), which keeps scikit-learn's
+    import out of the notebook.
+
+    ``fit``, optional: a :class:`~course_utils.preprocessing.Whitener` already fit on ``X``
+    (any method), whose eigendecomposition is reused instead of computed again.
+    """
     X = check_matrix(X, min_rows=2)
-    ours = Whitener("pca", eps).fit_transform(X)
-    theirs = PCA(whiten=True).fit_transform(X) * sklearn_whitening_scale(len(X))
+    eps = check_real("eps", eps, low=0, low_open=True)
+    if fit is not None and (
+        not isinstance(fit, Whitener) or fit.mean_ is None or fit.mean_.shape != X.shape[1:]
+    ):
+        raise ValueError(f"fit must be a Whitener fit on X ({X.shape[1]} columns); got {fit!r}")
+    check_work("the two whitenings", 4 * X.size * X.shape[1] + 2 * X.shape[1] ** 3)
+    # small products: one BLAS thread, as several only wait for each other on a busy machine
+    with threadpool_limits(1):
+        if fit is None:
+            ours = Whitener("pca", eps).fit_transform(X)
+        else:
+            ours = fit.with_method("pca", eps).transform(X)
+        centred = X - X.mean(axis=0)
+        U, S, _ = np.linalg.svd(centred.T @ centred / len(X))
+        theirs = centred @ (U / np.sqrt(S + eps))
     theirs *= np.sign((ours * theirs).sum(axis=0))
     return float(np.abs(ours - theirs).max())

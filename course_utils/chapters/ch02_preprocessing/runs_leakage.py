@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils.preprocessing import Standardizer, check_matrix
+from course_utils.splitting import stratified_splits
 from course_utils.stats import spread
 from course_utils.tables import format_table
 from course_utils.validation import (
@@ -172,11 +173,9 @@ def leakage_over_splits(
     n_splits : int
         1 to 1000.
     seed : int or numpy.random.Generator
-        Fixes the splits (scikit-learn's ``StratifiedShuffleSplit``; a Generator gives it an
-        integer seed).
+        Fixes the splits (:func:`course_utils.splitting.stratified_splits`, scikit-learn's
+        ``StratifiedShuffleSplit`` without importing it; a Generator gives it an integer seed).
     """
-    from sklearn.model_selection import StratifiedShuffleSplit
-
     x = check_matrix(x, min_rows=4)
     y = check_array("y", y, dtype=None)
     if y.shape != (len(x),):
@@ -184,7 +183,7 @@ def leakage_over_splits(
     n_splits = check_int("n_splits", n_splits, 1, 1000)
     test_share = check_real("test_share", test_share, low=0, high=1, low_open=True, high_open=True)
     seed = fixed_seed("seed", seed)  # the same draws on every call
-    classes, counts = np.unique(y, return_counts=True)
+    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     n_test = int(np.ceil(test_share * len(x)))
     if counts.min() < 2 or not len(classes) <= n_test <= len(x) - len(classes):
         raise ValueError(
@@ -193,9 +192,9 @@ def leakage_over_splits(
             f"smallest {counts.min()} rows, test_share {test_share:g}"
         )
     check_work("the splits", n_splits * x.size * 10)
-    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=test_share, random_state=seed)
     columns = [[], [], [], []]
-    for train, test in splitter.split(x, y):
+    # the class codes (0, 1, ... in np.unique's order) split as the labels themselves would
+    for train, test in stratified_splits(codes, test_share, seed, n_splits):
         right = Standardizer().fit(x[train])
         leak = Standardizer().fit(x)  # train + test: every row
         columns[0].append(np.abs(leak.mean_ - right.mean_).max())

@@ -2,6 +2,8 @@
 (:mod:`course_utils.chapters.ch01_activations.runs` and ``runs_dead_relu``; the exercise is
 tested in test_ch01_checks.py, the figure in test_ch01_figures.py)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -99,9 +101,7 @@ def test_dead_at_init_over_200_seeds():
     )
 
 
-@pytest.fixture(scope="module")
-def by_lr():
-    return runs_dead_relu.train_over_seeds(lrs=(1.0, 10.0), seeds=range(5), hidden=128, steps=50)
+# by_lr: tests/chapters/ch01_activations/conftest.py (shared with test_ch01_compare.py)
 
 
 def test_runs_over_seeds_start_with_the_seed_0_table(by_lr):
@@ -127,6 +127,36 @@ def test_dead_relu_claims_hold_in_every_seed(by_lr):
     assert all(r.train_loss == pytest.approx(np.log(10), abs=0.1) for r in large)
     table = runs_dead_relu.over_seeds_table(by_lr)
     assert "96.9% (95.3% to 97.7%)" in table and "0.0% (0.0% to 0.8%)" in table
+
+
+def _bits(result):
+    return [v.hex() if isinstance(v, float) else v for v in dataclasses.astuple(result)]
+
+
+def test_dead_columns_left_out_change_no_bit(by_lr, monkeypatch):
+    """_relu_steps leaves the columns of dead units out of its products: the runs are the same,
+    bit for bit, as with every column trained (a width not in whole blocks trains them all)."""
+    seen = []
+    real = runs_dead_relu._still_trained
+
+    def spy(trained, *args):
+        kept = real(trained, *args)
+        seen.append(len(kept))
+        return kept
+
+    monkeypatch.setattr(runs_dead_relu, "_still_trained", spy)
+    assert _bits(runs_dead_relu.train_relu_classifier(10.0, seed=0)) == _bits(by_lr[10.0][0])
+    assert min(seen) == 16  # 4 of 128 units alive at the end: two blocks of 8 columns
+    monkeypatch.setattr(runs_dead_relu, "COLUMN_BLOCK", 3)  # 128 % 3: every column trained
+    every = runs_dead_relu.train_over_seeds(lrs=(10.0,), seeds=range(5))[10.0]
+    assert [_bits(r) for r in every] == [_bits(r) for r in by_lr[10.0]]
+    # an overflow (nan) on the way: every column is trained again from there on
+    for lr, hidden in ((300.0, 32), (1000.0, 64)):
+        monkeypatch.setattr(runs_dead_relu, "COLUMN_BLOCK", 8)
+        left_out = runs_dead_relu.train_relu_classifier(lr, hidden=hidden, steps=20, seed=1)
+        monkeypatch.setattr(runs_dead_relu, "COLUMN_BLOCK", 3 if hidden % 3 else 5)
+        everything = runs_dead_relu.train_relu_classifier(lr, hidden=hidden, steps=20, seed=1)
+        assert _bits(left_out) == _bits(everything)
 
 
 def test_sign_mixing_over_200_seeds():
