@@ -54,7 +54,7 @@ class StepView:
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {figure!r:.60}")
         self.figure = figure
-        ax = figure.add_axes((0.1, 0.16, 0.86, 0.74))
+        ax = figure.add_axes((0.115, 0.16, 0.85, 0.74))
         ax.set(
             xscale="log",
             yscale="log",
