@@ -118,7 +118,12 @@ def initial_loss_sweep(
         "seeds", seeds, max_len=50, item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)
     )
     x = check_array("x", x, ndim=2)
-    check_array("y", y, shape=(len(x),), dtype=np.int64)
+    y = check_array("y", y, shape=(len(x),), dtype=np.int64)
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(
+            f"y must hold class indices 0..{num_classes - 1}; got values from {y.min()} to "
+            f"{y.max()}"
+        )
     check_work("initial_loss_sweep", len(stds) * len(seeds) * x.size * width * (depth + 1))
     # (K, S) losses and score stds. Only the output layer depends on output_std: each seed's
     # network is built once and its hidden layers run once; the output layer is redrawn per

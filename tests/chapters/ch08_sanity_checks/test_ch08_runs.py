@@ -530,3 +530,10 @@ def test_initial_loss_sweep_is_initial_loss_of_each_model_bit_for_bit(data, dept
         assert (sweep.min_loss[k], sweep.max_loss[k]) == (min(losses), max(losses))
         assert sweep.mean_loss[k] == np.mean(losses)
         assert sweep.score_std[k] == np.mean([r.score_std for r in single])
+
+
+def test_initial_loss_sweep_rejects_labels_out_of_range(data):
+    with pytest.raises(
+        ValueError, match=r"y must hold class indices 0..9; got values from 0 to 10"
+    ):
+        runs.initial_loss_sweep(data.x_train[:3], [0, 10, 2], 10, [0.1], seeds=[0])
