@@ -118,22 +118,21 @@ def initial_loss_sweep(
         "seeds", seeds, max_len=50, item=lambda n, s: check_int(n, s, 0, MAX_SEED - 1)
     )
     x = check_array("x", x, ndim=2)
-    check_array("y", y, shape=(len(x),), dtype=np.int64)
+    y = check_array("y", y, shape=(len(x),), dtype=np.int64)
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(
+            f"y must hold class indices 0..{num_classes - 1}; got values from {y.min()} to "
+            f"{y.max()}"
+        )
     check_work("initial_loss_sweep", len(stds) * len(seeds) * x.size * width * (depth + 1))
+    # (K, S) losses and score stds. Only the output layer depends on output_std: each seed's
+    # network is built once and its hidden layers run once; the output layer is redrawn per
+    # std exactly as fresh_classifier draws it, so every number is initial_loss's, bit for bit.
+    per_seed = [_losses_over_output_stds(x, y, num_classes, stds, s, depth, width) for s in seeds]
     rows = []
-    for std in stds:
-        runs = [
-            initial_loss(
-                fresh_classifier(
-                    x.shape[1], num_classes, depth=depth, width=width, output_std=std, seed=seed
-                ),
-                x,
-                y,
-            )
-            for seed in seeds
-        ]
-        losses = np.array([r.data_loss for r in runs])
-        score = float(np.mean([r.score_std for r in runs]))
+    for k in range(len(stds)):
+        losses = np.array([runs[k][0] for runs in per_seed])
+        score = float(np.mean([runs[k][1] for runs in per_seed]))
         sem = losses.std(ddof=1) / math.sqrt(len(losses)) if len(losses) > 1 else math.nan
         rows.append(
             (
@@ -147,6 +146,33 @@ def initial_loss_sweep(
         )
     cols = np.array(rows).T
     return LossSweep(np.array(stds), *cols)
+
+
+def _losses_over_output_stds(x, y, num_classes, stds, seed, depth, width) -> list:
+    """``[(data_loss, score_std)]`` of ``initial_loss(fresh_classifier(..., output_std=std,
+    seed=seed), x, y)`` for each std, the same floats: one build, one pass of the hidden layers."""
+    import torch
+    import torch.nn.functional as F
+
+    from course_utils.training import single_torch_thread
+
+    model = fresh_classifier(
+        x.shape[1], num_classes, depth=depth, width=width, output_std=stds[0], seed=seed
+    )
+    last = model[-1]
+    model.eval()
+    out = []
+    with single_torch_thread(), torch.no_grad():  # as initial_loss and training.evaluate
+        hidden = model[:-1](torch.as_tensor(x, dtype=torch.float32))
+        targets = torch.as_tensor(y, dtype=torch.int64)
+        for std in stds:
+            # fresh_classifier's output layer for this std: N(0, std²) from seed + 1, bias 0
+            last.weight.normal_(0.0, float(std), generator=torch.Generator().manual_seed(seed + 1))
+            last.bias.zero_()
+            scores = last(hidden)
+            loss = F.cross_entropy(scores, targets).item()
+            out.append((loss, float(scores.double().std(unbiased=False))))
+    return out
 
 
 @dataclass(frozen=True)

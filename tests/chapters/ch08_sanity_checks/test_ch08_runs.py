@@ -508,3 +508,32 @@ def test_step_tradeoff_models_and_measurement():
 def test_step_tradeoff_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         runs_step_tradeoff.step_tradeoff(**kwargs)
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_initial_loss_sweep_is_initial_loss_of_each_model_bit_for_bit(data, depth):
+    # the sweep builds each seed's network once and redraws only its output layer per std
+    stds, seeds = [1e-2, 1.0, 0.3], [0, 3]
+    sweep = runs.initial_loss_sweep(
+        data.x_train, data.y_train, 10, stds, seeds=seeds, depth=depth, width=16
+    )
+    for k, std in enumerate(stds):
+        single = [
+            sanity.initial_loss(
+                sanity.fresh_classifier(64, 10, depth=depth, width=16, output_std=std, seed=s),
+                data.x_train,
+                data.y_train,
+            )
+            for s in seeds
+        ]
+        losses = [r.data_loss for r in single]
+        assert (sweep.min_loss[k], sweep.max_loss[k]) == (min(losses), max(losses))
+        assert sweep.mean_loss[k] == np.mean(losses)
+        assert sweep.score_std[k] == np.mean([r.score_std for r in single])
+
+
+def test_initial_loss_sweep_rejects_labels_out_of_range(data):
+    with pytest.raises(
+        ValueError, match=r"y must hold class indices 0..9; got values from 0 to 10"
+    ):
+        runs.initial_loss_sweep(data.x_train[:3], [0, 10, 2], 10, [0.1], seeds=[0])
