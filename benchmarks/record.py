@@ -14,8 +14,9 @@ Usage::
 3. the browser test's explorer rows (``tests/browser``, headless Chromium): input -> new pixels,
    p50 per control (targets: 150 ms continuous, 300 ms any), when ``/usr/bin/chromium`` and
    playwright are there;
-4. the test suite: ``make test-fast`` and ``make test`` timed end to end (targets 2 and 8
-   minutes on 2 cores), with pytest's summary line.
+4. the test suite: ``make test-fast`` and ``make test-core`` (``make test`` without its browser
+   tests, which step 3 times) end to end (targets 2 and 8 minutes on 2 cores), with pytest's
+   summary line.
 
 and writes them as one Markdown file (default ``benchmarks/RECORD.md``, which the README links)
 headed by the machine it ran on (CPU model, cores, memory, the CPU kernels torch and numpy
@@ -40,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_SECONDS, COURSE_SECONDS, NOTEBOOK_MB = 6.0, 60.0, 700.0
-SUITE_MINUTES = {"test-fast": 2.0, "test": 8.0}
+SUITE_MINUTES = {"test-fast": 2.0, "test-core": 8.0}
 
 
 def _run(command, env=None, timeout=None) -> tuple[int, str, float]:
@@ -196,7 +197,12 @@ def suite() -> tuple[bool, list[str]]:
             f"| make {target} | {seconds / 60:.1f} min | {said} | <= {minutes:g} min: "
             f"{'PASS' if good else 'FAIL'} |"
         )
-    return ok, ["From a warm environment (.venv installed), one after the other.", "", *rows]
+    note = (
+        "From a warm environment (.venv installed), one after the other. `make test` is "
+        "`make test-core` followed by the browser tests (tests/browser, serial; their explorer "
+        "rows are timed above)."
+    )
+    return ok, [note, "", *rows]
 
 
 def main(argv=None) -> int:

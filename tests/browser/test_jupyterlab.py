@@ -728,7 +728,7 @@ def _record(row: ExplorerRow, results: dict) -> None:
         for control, r in results.items():
             target = TARGET_CONTINUOUS_MS if control.continuous else TARGET_ANY_MS
             line = {
-                "notebook": Path(row.notebook).stem,
+                "notebook": row.notebook.removesuffix(".ipynb"),
                 "control": control.label,
                 "kind": control.kind + (", continuous" if control.continuous else ""),
                 "p50_ms": round(r["p50"], 1),
