@@ -67,6 +67,7 @@ help:
 	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
 	@echo "make test-portable  notebooks (nbval) + claim tests under three CPUs: native, AVX2, SSE4"
 	@echo "make test-oldest  .venv-oldest at the lowest versions pyproject.toml allows; unit tests + notebooks"
+	@echo "make classroom-load STUDENTS=N  a real JupyterHub on localhost, N simulated students: latency, memory"
 	@echo "make clean      remove .venv and caches"
 
 # --- environment -------------------------------------------------------------------------
@@ -210,3 +211,21 @@ test-oldest: $(OLD_STAMP)
 	    -W "ignore::pyparsing.warnings.PyparsingDeprecationWarning" \
 	    --deselect tests/test_canvas.py::test_patches_were_written_for_the_installed_versions \
 	    tests notebooks
+
+# --- a class on JupyterHub ---------------------------------------------------------------
+# A real JupyterHub on localhost (jupyterhub from requirements-dev.txt; configurable-http-proxy
+# from npm, pinned by tools/classroom/package-lock.json, installed once into
+# .venv/classroom-proxy) and STUDENTS simulated students who start servers, run chapter 03 and
+# move its explorer; prints a table per student (tools/classroom_load.py --help for
+# CLASSROOM_ARGS: --stagger, --moves, --think, --timeout, --json FILE). Needs Node.js 20+.
+STUDENTS ?= 10
+CLASSROOM_ARGS ?=
+CLASSROOM_PROXY := $(VENV)/classroom-proxy/installed-version
+.PHONY: classroom-load classroom-proxy
+$(CLASSROOM_PROXY): tools/classroom/package.json tools/classroom/package-lock.json | $(VPY)
+	$(VPY) -c "import sys; sys.path.insert(0, '.'); from tools.classroom.hub import install_proxy; install_proxy('$(VENV)/classroom-proxy')"
+
+classroom-proxy: $(CLASSROOM_PROXY)
+
+classroom-load: $(STAMP) $(CLASSROOM_PROXY)
+	$(RUN) $(VPY) tools/classroom_load.py --students $(STUDENTS) --proxy-prefix $(VENV)/classroom-proxy $(CLASSROOM_ARGS)
