@@ -104,7 +104,11 @@ c.SystemdSpawner.readwrite_paths = [sizing.EXCHANGE_ROOT]
 c.SystemdSpawner.extra_paths = [str(COURSE_ENV / "bin")]
 
 c.Spawner.cmd = [str(COURSE_ENV / "bin" / "python"), str(HERE / "singleuser_start.py")]
-c.Spawner.environment = {"COURSE_NOTEBOOKS": COURSE_NOTEBOOKS, "COURSE_FOLDER": "nn-course"}
+c.Spawner.environment = {
+    "COURSE_NOTEBOOKS": COURSE_NOTEBOOKS,
+    "COURSE_FOLDER": "nn-course",
+    **sizing.THREAD_ENVIRONMENT,
+}
 c.Spawner.default_url = "/lab/tree/nn-course"
 c.Spawner.start_timeout = sizing.START_TIMEOUT_S
 c.Spawner.http_timeout = 120

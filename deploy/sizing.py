@@ -27,6 +27,13 @@ MEMORY_LIMIT = "2G"  # hard cap: the server is killed (OOM) above it
 MEMORY_GUARANTEE = "1G"  # reserved per student; what the sizing counts
 CPU_LIMIT = 1.0  # cores: at most one core per student
 CPU_GUARANTEE = 0.25  # cores reserved per student under contention (Kubernetes requests)
+# Threads of torch, OpenBLAS and MKL in a kernel. Left alone, each library starts one thread
+# per core of the NODE (64 on a big one) inside a one-core quota, and their spinning threads
+# fight each other and every other student's: one thread per core of the limit.
+THREAD_ENVIRONMENT = {
+    name: str(max(1, int(CPU_LIMIT)))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+}
 
 # --- idle culling (jupyterhub-idle-culler) --------------------------------------------------
 CULL_TIMEOUT_S = 3600  # a server without activity for an hour is stopped (files stay)

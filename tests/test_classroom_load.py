@@ -48,7 +48,10 @@ def test_percentile():
 
 
 def test_the_hub_config_is_local_dummy_and_loads(tmp_path):
-    hub = hub_module.LocalHub(tmp_path, tmp_path / "chp", ROOT / "notebooks")
+    threads = classroom_load.sizing.THREAD_ENVIRONMENT
+    hub = hub_module.LocalHub(
+        tmp_path, tmp_path / "chp", ROOT / "notebooks", extra_environment=threads
+    )
     path = hub._write_config()
     config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     assert config.JupyterHub.bind_url.startswith("http://127.0.0.1:")
@@ -58,6 +61,8 @@ def test_the_hub_config_is_local_dummy_and_loads(tmp_path):
     assert config.JupyterHub.spawner_class == "simple"
     assert config.SimpleLocalProcessSpawner.home_dir_template.startswith(str(tmp_path))
     assert config.Spawner.cmd[-1] == str(ROOT / "deploy" / "singleuser_start.py")
+    # the deployment's kernel threads (deploy/sizing.py), as make classroom-load runs by default
+    assert {k: config.Spawner.environment[k] for k in threads} == threads
     (service,) = config.JupyterHub.services
     assert service["api_token"] == hub.token
     from jupyterhub.app import JupyterHub

@@ -95,6 +95,8 @@ def test_single_node_config_uses_a_spawner_that_enforces_the_limits(hub_config):
         in hub_config.Spawner.args
     )
     assert hub_config.Spawner.cmd[-1].endswith("deploy/singleuser_start.py")
+    environment = hub_config.Spawner.environment
+    assert {k: environment[k] for k in sizing.THREAD_ENVIRONMENT} == sizing.THREAD_ENVIRONMENT
 
 
 def test_single_node_config_limits_are_valid_byte_sizes():
@@ -189,6 +191,8 @@ def test_values_limits_and_culling_are_the_sizing_ones(values):
         sizing.CULL_EVERY_S,
         sizing.CULL_CONCURRENCY,
     )
+    threads = {k: user["extraEnv"].get(k) for k in sizing.THREAD_ENVIRONMENT}
+    assert threads == sizing.THREAD_ENVIRONMENT
     kernels = user["extraFiles"]["kernel-culling"]["data"]["MappingKernelManager"]
     assert kernels["cull_idle_timeout"] == sizing.KERNEL_CULL_IDLE_S
 

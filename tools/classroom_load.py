@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from deploy import sizing  # noqa: E402
 from tools.classroom.hub import LocalHub, install_proxy  # noqa: E402
 from tools.classroom.student import Student, percentile  # noqa: E402
 
@@ -191,6 +192,7 @@ def report(results, sampler: Sampler, wall: float, args, load_before, load_after
             "moves": args.moves,
             "think_s": args.think,
             "notebook": Path(args.notebook).name,
+            "thread_environment": {} if args.library_threads else sizing.THREAD_ENVIRONMENT,
         },
     }
     print("-" * len(header))
@@ -207,6 +209,8 @@ def report(results, sampler: Sampler, wall: float, args, load_before, load_after
         f"available memory fell to {summary['min_available_mb']} MB of "
         f"{summary['memory_total_mb']} MB (swap used {summary['max_swap_used_mb']} MB)"
     )
+    threads = summary["settings"]["thread_environment"] or "library defaults"
+    print(f"kernel threads: {threads}")
     print(
         f"machine: {summary['cpus']} CPUs, load average {summary['load_average_before']} "
         f"before, {summary['load_average_after']} after"
@@ -232,6 +236,12 @@ def parse_args(argv=None):
         default=ROOT / ".venv" / "classroom-proxy",
         help="where configurable-http-proxy is installed (npm ci, first run only)",
     )
+    parser.add_argument(
+        "--library-threads",
+        action="store_true",
+        help="leave torch/BLAS threads at their defaults (one per core of the machine) instead "
+        "of the deployment's THREAD_ENVIRONMENT (deploy/sizing.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     if not 1 <= args.students <= args.max_students:
@@ -251,7 +261,8 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="classroom-load-"))
     # SIGTERM (make interrupted, CI cancelled) unwinds like Ctrl-C: the finally stops the hub.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    hub = LocalHub(workdir, proxy, args.notebook.parent)
+    threads = {} if args.library_threads else sizing.THREAD_ENVIRONMENT
+    hub = LocalHub(workdir, proxy, args.notebook.parent, extra_environment=threads)
     load_before = os.getloadavg()
     try:
         with hub:

@@ -115,7 +115,15 @@ STUDENT_SERVER_CONFIG = {
 class LocalHub:
     """`with LocalHub(workdir, proxy) as hub:` a hub at hub.url with an admin hub.token."""
 
-    def __init__(self, workdir: Path, proxy: Path, notebooks: Path, start_timeout: int = 300):
+    def __init__(
+        self,
+        workdir: Path,
+        proxy: Path,
+        notebooks: Path,
+        start_timeout: int = 300,
+        extra_environment: dict | None = None,
+    ):
+        self.extra_environment = dict(extra_environment or {})
         self.workdir = Path(workdir)
         self.proxy = Path(proxy)
         self.notebooks = Path(notebooks)
@@ -145,6 +153,7 @@ class LocalHub:
             "PYTHONPATH": str(ROOT),
             "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "JUPYTER_CONFIG_DIR": str(student_config),
+            **self.extra_environment,
         }
         args = ["--allow-root"] if os.geteuid() == 0 else []
         text = CONFIG.format(
