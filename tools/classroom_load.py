@@ -58,8 +58,11 @@ def code_cells(notebook: Path) -> list[str]:
 class Sampler:
     """Peak memory of every server and kernel under the hub, and of the machine, every 0.5 s."""
 
-    def __init__(self, hub: LocalHub):
+    def __init__(self, hub: LocalHub, min_available_mb: float = 0):
         self.hub = hub
+        self.floor_mb = min_available_mb
+        self.out_of_memory = asyncio.Event()
+        self.cpu_s: dict[int, tuple[str, float]] = {}  # pid -> (user, CPU seconds so far)
         self.owner: dict[int, tuple[str, str]] = {}  # pid -> (user, "server" | "kernel")
         self.peak: dict[tuple[str, str], float] = {}
         self.total_peak_mb = 0.0
@@ -92,9 +95,21 @@ class Sampler:
             if user:
                 key = (user, kind)
                 self.peak[key] = max(self.peak.get(key, 0.0), rss)
+                try:
+                    times = proc.cpu_times()
+                    self.cpu_s[proc.pid] = (user, times.user + times.system)
+                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    pass
         self.total_peak_mb = max(self.total_peak_mb, total)
-        self.min_available_mb = min(self.min_available_mb, psutil.virtual_memory().available / MB)
+        available = psutil.virtual_memory().available / MB
+        self.min_available_mb = min(self.min_available_mb, available)
+        if available < self.floor_mb:
+            self.out_of_memory.set()
         self.max_swap_used_mb = max(self.max_swap_used_mb, psutil.swap_memory().used / MB)
+
+    def cpu_seconds(self, user: str) -> float | None:
+        seconds = [s for u, s in self.cpu_s.values() if u == user]
+        return sum(seconds) if seconds else None
 
     async def run(self):
         while True:
@@ -118,7 +133,7 @@ async def run_class(hub: LocalHub, args, cells: list[str]) -> tuple[list, Sample
     students = [Student(n, hub.url, hub.token, path, cells, options) for n in names]
     admin = Student("admin", hub.url, hub.token, path, cells, options)
     await admin.api("POST", "/hub/api/users", token=hub.token, body={"usernames": names})
-    sampler = Sampler(hub)
+    sampler = Sampler(hub, args.min_available_mb)
     sampling = asyncio.ensure_future(sampler.run())
     started = time.monotonic()
 
@@ -128,13 +143,24 @@ async def run_class(hub: LocalHub, args, cells: list[str]) -> tuple[list, Sample
 
     tasks = [asyncio.ensure_future(arrive(i, s)) for i, s in enumerate(students)]
     remaining = args.timeout - (time.monotonic() - args.t0)
-    done, pending = await asyncio.wait(tasks, timeout=max(remaining, 1))
+    memory_watch = asyncio.ensure_future(sampler.out_of_memory.wait())
+    everyone = asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.wait(
+        [everyone, memory_watch], timeout=max(remaining, 1), return_when=asyncio.FIRST_COMPLETED
+    )
+    memory_watch.cancel()
+    pending = [task for task in tasks if not task.done()]
     for task in pending:
         task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for student in students:
-        if not student.result.failures and student.result.kernel_peak_mb is None:
-            student.result.failures.append("did not finish before --timeout")
+    await everyone
+    why = (
+        f"stopped: the machine's available memory fell below {args.min_available_mb} MB"
+        if sampler.out_of_memory.is_set()
+        else "did not finish before --timeout"
+    )
+    for student, task in zip(students, tasks):
+        if task in pending:  # its own failure (the step it was at) follows the reason
+            student.result.failures.insert(0, why)
     sampling.cancel()
     sampler.sample()
     return [s.result for s in students], sampler, time.monotonic() - started
@@ -147,7 +173,8 @@ def _fmt(value, spec=".1f"):
 def report(results, sampler: Sampler, wall: float, args, load_before, load_after) -> dict:
     header = (
         f"{'student':<10} {'server s':>8} {'1st cell s':>10} {'cells s':>8} "
-        f"{'move p50':>8} {'move p95':>8} {'kernel MB':>9} {'server MB':>9}  failures"
+        f"{'move p50':>8} {'move p95':>8} {'kernel MB':>9} {'server MB':>9} {'CPU s':>6}  "
+        "failures"
     )
     print(header)
     print("-" * len(header))
@@ -156,13 +183,22 @@ def report(results, sampler: Sampler, wall: float, args, load_before, load_after
         server_mb = sampler.peak.get((r.name, "server"))
         sampled_kernel = sampler.peak.get((r.name, "kernel"))
         kernel_mb = r.kernel_peak_mb if r.kernel_peak_mb is not None else sampled_kernel
+        cpu_s = sampler.cpu_seconds(r.name)
         print(
             f"{r.name:<10} {_fmt(r.server_ready_s):>8} {_fmt(r.first_cell_s):>10} "
             f"{_fmt(r.cells_s):>8} {_fmt(r.percentile(50), '.0f'):>8} "
             f"{_fmt(r.percentile(95), '.0f'):>8} {_fmt(kernel_mb, '.0f'):>9} "
-            f"{_fmt(server_mb, '.0f'):>9}  {'; '.join(r.failures) or 'none'}"
+            f"{_fmt(server_mb, '.0f'):>9} {_fmt(cpu_s, '.0f'):>6}  "
+            f"{'; '.join(r.failures) or 'none'}"
         )
-        rows.append({**r.as_dict(), "kernel_peak_mb": kernel_mb, "server_peak_mb": server_mb})
+        rows.append(
+            {
+                **r.as_dict(),
+                "kernel_peak_mb": kernel_mb,
+                "server_peak_mb": server_mb,
+                "cpu_s": cpu_s,
+            }
+        )
     moves = [m for r in results for m in r.move_ms]
     kernels = [row["kernel_peak_mb"] for row in rows if row["kernel_peak_mb"] is not None]
     servers = [row["server_peak_mb"] for row in rows if row["server_peak_mb"] is not None]
@@ -180,6 +216,8 @@ def report(results, sampler: Sampler, wall: float, args, load_before, load_after
         "kernel_peak_max_mb": max(kernels, default=None),
         "server_peak_max_mb": max(servers, default=None),
         "all_processes_peak_mb": round(sampler.total_peak_mb),
+        "cpu_s_total": round(sum(row["cpu_s"] or 0 for row in rows), 1),
+        "stopped_for_memory": sampler.out_of_memory.is_set(),
         "min_available_mb": round(sampler.min_available_mb),
         "max_swap_used_mb": round(sampler.max_swap_used_mb),
         "cpus": os.cpu_count(),
@@ -208,6 +246,11 @@ def report(results, sampler: Sampler, wall: float, args, load_before, load_after
         f"kernels at most {summary['all_processes_peak_mb']} MB together; the machine's "
         f"available memory fell to {summary['min_available_mb']} MB of "
         f"{summary['memory_total_mb']} MB (swap used {summary['max_swap_used_mb']} MB)"
+        + (" -- the run was STOPPED there" if summary["stopped_for_memory"] else "")
+    )
+    print(
+        f"CPU: students' servers and kernels used {summary['cpu_s_total']:.0f} CPU s in "
+        f"{wall:.0f} s ({summary['cpu_s_total'] / max(wall, 1e-9):.2f} cores on average)"
     )
     threads = summary["settings"]["thread_environment"] or "library defaults"
     print(f"kernel threads: {threads}")
@@ -230,6 +273,13 @@ def parse_args(argv=None):
     parser.add_argument("--cell-timeout", type=float, default=180)
     parser.add_argument("--start-timeout", type=int, default=300)
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--min-available-mb",
+        type=float,
+        default=1024,
+        help="stop the run (every student fails) when the machine's available memory falls "
+        "below this, before the kernel's OOM killer picks a victim",
+    )
     parser.add_argument(
         "--proxy-prefix",
         type=Path,

@@ -266,7 +266,7 @@ class Student:
             await self.api("DELETE", f"{base}/sessions/{session['id']}")
             await self.api("DELETE", f"/hub/api/users/{self.name}/server")
         except asyncio.CancelledError:
-            r.failures.append(f"{step}: stopped by the run's --timeout")
+            r.failures.append(f"stopped at: {step}")
             raise
         except Exception as error:  # noqa: BLE001 -- every failure is recorded per student
             r.failures.append(f"{step}: {type(error).__name__}: {error}"[:300])
