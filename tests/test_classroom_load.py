@@ -119,3 +119,21 @@ def test_one_student_on_a_real_hub(tmp_path, capsys):
     # everything the run started is gone
     after = {p.pid for p in psutil.Process().children(recursive=True)}
     assert after <= before
+
+
+def test_the_sizing_table_reads_runs_and_the_readme_shows_the_model(tmp_path):
+    from tools.classroom import sizing_table
+
+    def run(students, p95, failed=0):
+        student = {"kernel_peak_mb": 800.0, "server_peak_mb": 150.0}
+        summary = {"students": students, "cpus": 2, "failed": failed, "move_p95_ms": p95}
+        return {"summary": summary, "students": [student] * students}
+
+    figures = sizing_table.measured([run(5, 120.0), run(10, 290.0), run(20, 900.0)])
+    assert figures == {"memory_per_student_mb": 950.0, "students_per_core_within_300ms": 5.0}
+    assert sizing_table.measured([run(5, 400.0)])["students_per_core_within_300ms"] is None
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert sizing_table.markdown_table() in readme, (
+        "README's sizing table differs from deploy/sizing.py's model: paste "
+        "`python -m tools.classroom.sizing_table RUNS.json` into 'Running a class'"
+    )

@@ -39,7 +39,7 @@ def proxy_version() -> str:
 
 def install_proxy(prefix: Path, log=print) -> Path:
     """configurable-http-proxy at the pinned version in `prefix` (npm ci once); its path."""
-    prefix = Path(prefix)
+    prefix = Path(prefix).resolve()  # the hub runs in another folder
     executable = prefix / PROXY_BIN
     stamp = prefix / "installed-version"
     lock = hashlib.sha256((HERE / "package-lock.json").read_bytes()).hexdigest()[:16]
@@ -125,7 +125,7 @@ class LocalHub:
     ):
         self.extra_environment = dict(extra_environment or {})
         self.workdir = Path(workdir)
-        self.proxy = Path(proxy)
+        self.proxy = Path(proxy).resolve()
         self.notebooks = Path(notebooks)
         self.start_timeout = start_timeout
         self.port = free_port()
