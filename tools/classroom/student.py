@@ -109,10 +109,18 @@ class KernelChannel:
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
 
-    async def send(self, channel: str, msg_type: str, content: dict, wait: str, timeout: float):
+    async def send(
+        self, channel: str, msg_type: str, content: dict, wait: str, timeout: float, idle=False
+    ):
+        """Send a message; wait for its reply or the kernel's idle after it (or, with idle,
+        for both: iopub output may arrive after the shell reply, never after the idle)."""
         msg_id = uuid.uuid4().hex
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self.waiters[(msg_id, wait)] = future
+        if idle:
+            idle_future = loop.create_future()
+            self.waiters[(msg_id, "idle")] = idle_future
         header = {
             "msg_id": msg_id,
             "msg_type": msg_type,
@@ -132,15 +140,20 @@ class KernelChannel:
         await self.connection.write_message(json.dumps(message))
         try:
             reply = await asyncio.wait_for(future, timeout)
+            if idle:
+                await asyncio.wait_for(idle_future, timeout)
         except asyncio.TimeoutError:
             raise StepFailed(f"{msg_type}: no {wait} in {timeout:.0f} s") from None
         finally:
             self.waiters.pop((msg_id, wait), None)
+            self.waiters.pop((msg_id, "idle"), None)
         return msg_id, reply
 
     async def execute(self, code: str, timeout: float) -> str:
         content = {"code": code, "silent": False, "store_history": True, "allow_stdin": False}
-        msg_id, reply = await self.send("shell", "execute_request", content, "reply", timeout)
+        msg_id, reply = await self.send(
+            "shell", "execute_request", content, "reply", timeout, idle=True
+        )
         if reply["content"]["status"] != "ok":
             raise StepFailed(self.errors.get(msg_id, reply["content"].get("ename", "error")))
         return "".join(self.outputs.pop(msg_id, []))
