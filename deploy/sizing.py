@@ -14,8 +14,9 @@ deployments cannot drift apart. The figures come from measurements:
   highest measured peak (680 MB) plus the server, rounded up to 1 GB. Sizing a node by the
   guarantee is what the README's table does (`students_per_node`).
 - one core at most per student (CPU quota): torch and OpenBLAS would otherwise spread one
-  student's cell over every core of the node; the guarantee (a share under contention) is
-  what `make classroom-load` measured per active student, see CPU_PER_ACTIVE_STUDENT.
+  student's cell over every core of the node; the guarantee is a share under contention
+  (a student working alone uses 0.63 core, CPU_PER_ACTIVE_STUDENT, but a class is rarely all
+  at work in the same second; the README's sizing table assumes it is).
 """
 
 from __future__ import annotations
@@ -61,10 +62,11 @@ def bytes_of(size: str) -> int:
 
 
 # --- the sizing model (README "Running a class") ----------------------------------------------
-# Filled from `make classroom-load` on a 2-core, 24 GB machine (see the README for the runs):
-# the CPU one active student keeps busy (cells + explorer moves as the load test plays them),
-# and the memory one student's server holds at its peak (kernel peak + server).
-CPU_PER_ACTIVE_STUDENT = 0.25  # cores
+# Measured by `make classroom-load` on a 2-core, 24 GB machine (README, "Running a class"):
+# one student alone used 31 CPU s in 49 s working through chapter 03 at the load test's pace
+# (cells back to back, then an explorer move every 0.5 s): 0.63 cores while active; a
+# student's server peaked at 844 MB (kernel) + 146 MB (server).
+CPU_PER_ACTIVE_STUDENT = 0.63  # cores
 MEMORY_PER_STUDENT_GB = 1.0  # the guarantee: peak kernel + server, rounded up
 SYSTEM_RESERVE_GB = 2.0  # the OS, JupyterHub, the proxy, page cache for the environment
 SYSTEM_RESERVE_CORES = 0.5
