@@ -71,6 +71,7 @@ help:
 	@echo "make e2e        every notebook and explorer in JupyterLab + headless Chromium"
 	@echo "make test-portable  notebooks (nbval) + claim tests under three CPUs: native, AVX2, SSE4"
 	@echo "make test-oldest  .venv-oldest at the lowest versions pyproject.toml allows; unit tests + notebooks"
+	@echo "make classroom-load STUDENTS=N  a real JupyterHub on localhost, N simulated students: latency, memory"
 	@echo "make clean      remove .venv and caches"
 
 # --- environment -------------------------------------------------------------------------
@@ -126,7 +127,7 @@ PYTEST_2 := $(VPY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder
 test: test-core
 	$(RUN) $(VPY) -m pytest tests/browser -p no:xdist -q -rs
 
-test-core: lint
+test-core: lint proxy-if-npm
 	$(RUN) $(PYTEST_2) --nbval --nbval-current-env --ignore=tests/browser tests notebooks
 
 # What a contributor runs while editing: the unit tests and quick checks, under 2 minutes on
@@ -138,8 +139,8 @@ test-fast: lint
 # ruff (configured in pyproject.toml): lint rules and the formatter, checked, never applied
 # here (`.venv/bin/ruff format . && .venv/bin/ruff check --fix .` applies them).
 lint: $(STAMP)
-	$(BIN)/ruff check course_utils tests tools benchmarks
-	$(BIN)/ruff format --check course_utils tests tools benchmarks
+	$(BIN)/ruff check course_utils tests tools benchmarks deploy
+	$(BIN)/ruff format --check course_utils tests tools benchmarks deploy
 
 notebooks: $(STAMP)
 	$(RUN) $(VPY) tools/execute_notebooks.py $(NOTEBOOKS)
@@ -239,3 +240,28 @@ test-oldest: $(OLD_STAMP)
 	    -W "ignore::pyparsing.warnings.PyparsingDeprecationWarning" \
 	    --deselect tests/test_canvas.py::test_patches_were_written_for_the_installed_versions \
 	    tests notebooks
+
+# --- a class on JupyterHub ---------------------------------------------------------------
+# A real JupyterHub on localhost (jupyterhub from requirements-dev.txt; configurable-http-proxy
+# from npm, pinned by tools/classroom/package-lock.json, installed once into
+# .venv/classroom-proxy) and STUDENTS simulated students who start servers, run chapter 03 and
+# move its explorer; prints a table per student (tools/classroom_load.py --help for
+# CLASSROOM_ARGS: --stagger, --moves, --think, --timeout, --json FILE). Needs Node.js 20+.
+STUDENTS ?= 10
+CLASSROOM_ARGS ?=
+CLASSROOM_PROXY := $(VENV)/classroom-proxy/installed-version
+.PHONY: classroom-load classroom-proxy
+$(CLASSROOM_PROXY): tools/classroom/package.json tools/classroom/package-lock.json | $(VPY)
+	$(VPY) -c "import sys; sys.path.insert(0, '.'); from tools.classroom.hub import install_proxy; install_proxy('$(VENV)/classroom-proxy')"
+
+classroom-proxy: $(CLASSROOM_PROXY)
+
+# make test installs the proxy too where npm is there (CI machines have Node.js), so the hub's
+# smoke test runs; without npm that test skips (and fails under CI=true, as the browser test).
+.PHONY: proxy-if-npm
+proxy-if-npm: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory classroom-proxy; \
+	else echo "npm not found: tests/test_classroom_load.py's real-hub test will skip"; fi
+
+classroom-load: $(STAMP) $(CLASSROOM_PROXY)
+	$(RUN) $(VPY) tools/classroom_load.py --students $(STUDENTS) --proxy-prefix $(VENV)/classroom-proxy $(CLASSROOM_ARGS)
