@@ -224,6 +224,11 @@ class TrainingDashboard(Explorer):
         return ""
 
     # ------------------------------------------------------------------ training
+    def _show_error(self, error: BaseException) -> None:
+        """A refused value (ValueError) as its message; anything else with its type."""
+        text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+        self._set_message(text, "error")
+
     def start(self, button=None):
         """Train with the controls' settings, redrawing at every evaluation; return the
         History (``None`` if the settings were rejected: see ``.message``)."""
@@ -232,12 +237,7 @@ class TrainingDashboard(Explorer):
         concurrent.futures.wait([self._preparation])  # torch and the network's checks
         if self._preparation.exception() is not None:
             error = self._preparation.exception()
-            self._set_message(
-                f"{type(error).__name__}: {error}"
-                if not isinstance(error, ValueError)
-                else str(error),
-                "error",
-            )
+            self._show_error(error)
             return None
         values = self.values
         try:
@@ -269,12 +269,7 @@ class TrainingDashboard(Explorer):
             )
             bar.close()
         except Exception as error:  # noqa: BLE001 - a click handler shows, never raises
-            self._set_message(
-                f"{type(error).__name__}: {error}"
-                if not isinstance(error, ValueError)
-                else str(error),
-                "error",
-            )
+            self._show_error(error)
             return None
         finally:
             self._running = False
