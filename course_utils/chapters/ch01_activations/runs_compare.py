@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils import activations
 from course_utils.data import check_digits
 from course_utils.stats import spread
 from course_utils.tables import format_table
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_SEED,
     check_choice,
@@ -171,7 +171,7 @@ def _train(name, seeds, epochs, lr, batch, sizes, steps, data, report):
     orders = np.stack([[r.permutation(len(x)) for _ in range(epochs)] for r in rngs], axis=1)
     rows, columns = np.arange(len(seeds))[:, None], np.arange(batch)[None, :]
     accuracy = {}
-    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):
+    with one_thread(), np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             if epoch in report:
                 accuracy[epoch] = _accuracy(data.x_val, data.y_val, weights, biases, f)

@@ -18,12 +18,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils import activations
 from course_utils.data import Digits, check_digits, load_digits
 from course_utils.stats import Spread, spread
 from course_utils.tables import format_table
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_SEED,
     check_array,
@@ -276,7 +276,7 @@ def train_relu_classifier(
     dead_at_init = dead_units(x_all, W1).mean()
     # Small matrices: one BLAS thread is fastest, and several threads on a busy 2-core machine
     # were 10x slower (threadpoolctl comes with scikit-learn).
-    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):  # huge lr: nan
+    with one_thread(), np.errstate(over="ignore", invalid="ignore"):  # huge lr: nan
         if activation == "relu":
             dead_after_first = _relu_steps(x, y, W1, W2, lr, steps, x_all)
         for step in range(steps if activation != "relu" else 0):
@@ -379,7 +379,7 @@ def dead_at_init_over_seeds(seeds=range(200), hidden: int = 128, digits=None) ->
         W1 = np.hstack(
             [_initial_weights(s, x_all.shape[1], hidden, data.num_classes)[0] for s in block]
         )
-        with threadpool_limits(1):  # as in training: one thread is fastest on a busy machine
+        with one_thread():  # as in training: one thread is fastest on a busy machine
             dead = dead_units(x_all, W1).reshape(len(block), hidden)
         shares.extend(dead.mean(axis=1))
     return spread(shares)

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import log_ndtr, ndtr
-from threadpoolctl import threadpool_limits
 
 from course_utils import activations, network
 from course_utils.stats import Spread, spread
 from course_utils.tables import format_table
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_SEED,
     check_choice,
@@ -142,7 +142,7 @@ def layer_gradient_norms(
     """
     pair = _pair(activation)
     x, weights, rng = _stack(activation, depth, width, batch, seed)
-    with threadpool_limits(1):  # small products: one thread is fastest on a busy machine
+    with one_thread():  # small products: one thread is fastest on a busy machine
         record = network.forward(x, weights, pair)
         upstream = rng.standard_normal(record.output.shape)
         grads = network.backward(record, weights, upstream, pair)
@@ -263,7 +263,7 @@ def deep_activation_stats(
     pair = _pair(activation)
     input_std = check_real("input_std", input_std, low=0, high=100, low_open=True)
     x, weights, _ = _stack(activation, depth, width, batch, seed)
-    with threadpool_limits(1):
+    with one_thread():
         record = network.forward(x * input_std, weights, pair)
     return np.array([(a.mean(), a.std()) for a in record.activations])
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils.preprocessing import (
     Whitener,
@@ -21,6 +20,7 @@ from course_utils.preprocessing import (
     whiten,
 )
 from course_utils.tables import format_table
+from course_utils.threads import one_thread
 from course_utils.validation import (
     check_array,
     check_int,
@@ -256,7 +256,7 @@ def svd_difference(X, eps: float = 1e-12, fit=None) -> float:
         raise ValueError(f"fit must be a Whitener fit on X ({X.shape[1]} columns); got {fit!r}")
     check_work("the two whitenings", 4 * X.size * X.shape[1] + 2 * X.shape[1] ** 3)
     # small products: one BLAS thread, as several only wait for each other on a busy machine
-    with threadpool_limits(1):
+    with one_thread():
         if fit is None:
             ours = Whitener("pca", eps).fit_transform(X)
         else:

@@ -187,9 +187,9 @@ def least_squares_conditioning(variants: dict, y, tol: float = 0.01) -> LeastSqu
             f"preprocessed_variants); got {type(variants).__name__}"
         )
     tol = check_real("tol", tol, low=0, high=10, low_open=True)
-    from threadpoolctl import threadpool_limits
+    from course_utils.threads import one_blas_thread
 
-    with threadpool_limits(1, user_api="blas"):  # (D+1)² matrices: threads cost more than they save
+    with one_blas_thread():  # (D+1)² matrices: threads cost more than they save
         return _least_squares_conditioning(variants, y, tol)
 
 
@@ -425,11 +425,11 @@ def network_epochs(
     b1, b2 = np.zeros((R, 1, hidden)), np.zeros((R, 1, classes))
     Y = np.eye(classes)[y_train]
     accuracy = np.zeros((R, epochs))
-    from threadpoolctl import threadpool_limits
+    from course_utils.threads import one_blas_thread
 
     # Small products: BLAS threads cost more than they save (measured 5x slower with 2).
     # A too-large rate diverges to inf/nan: its accuracy says so.
-    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+    with np.errstate(all="ignore"), one_blas_thread():
         for epoch in range(epochs):
             orders = np.stack([np.random.default_rng([s, epoch]).permutation(n) for s in seeds])
             order = orders[seed_of]

@@ -8,64 +8,14 @@ tables, the summary table): each is run once and a repeated call gets a copy. No
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
-import threadpoolctl
-from threadpoolctl import ThreadpoolController
-
 from course_utils import network
+from course_utils.threads import one_blas_thread
 
 __all__ = ["one_blas_thread", "MAX_RECORD_CACHE_BYTES", "cached_forward", "clear"]
-
-_blas_controller: ThreadpoolController | None = None
-_blas_users = 0  # threads inside one_blas_thread(); the limit is process-wide
-_blas_limiter = None
-_blas_lock = threading.Lock()
-
-
-def _take_openblas_control():
-    """Let the next OpenBLAS limit set by any thread take effect (threadpoolctl >= 3.6)."""
-    clear = getattr(threadpoolctl.OpenBLASController, "clear_controlling_thread", None)
-    if clear is not None:
-        clear(force=True)
-
-
-@contextlib.contextmanager
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread.
-
-    16 rows times a matrix is memory-bound: a second thread adds no speed, and on a busy
-    machine its waiting costs 5-25x the CPU time of one thread. On some CPUs (OpenBLAS's
-    Haswell kernels) the thread count changes the last bits: compare with a run made here.
-    The limit is process-wide and an explorer computes in a background thread too: it is
-    set by the first thread in and restored by the last one out. threadpoolctl (3.8) lets
-    only one "controlling" thread change OpenBLAS and silently ignores the others, so each
-    change here takes that role first. One controller, found once: ``threadpool_limits``
-    looks the libraries up on every call.
-    """
-    global _blas_controller, _blas_users, _blas_limiter
-    with _blas_lock:
-        if _blas_users == 0:
-            if _blas_controller is None:
-                _blas_controller = ThreadpoolController()
-            _take_openblas_control()
-            _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
-            _take_openblas_control()
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _take_openblas_control()
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
-                _take_openblas_control()
-
 
 #: Bytes of records kept (about 4.5 MiB each at the lecture's 6 x 16 x 4096 size): room for
 #: the notebook's eight lecture-size networks; the least recently used go first.

@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils.chapters.ch03_initialization.runs import Experiment, gradient_sizes
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_SEED,
     check_int,
@@ -100,7 +100,7 @@ def deeper_gradients(
     check_work("these backward passes", len(values) * sum(depths) * n_samples * width * width * 3)
     first = np.empty((len(values), len(depths)))
     last = np.empty_like(first)
-    with threadpool_limits(1):  # small matrices: one thread is fastest on a busy machine
+    with one_thread():  # small matrices: one thread is fastest on a busy machine
         _fill(values, depths, width, n_samples, seed, first, last)
     return DeeperGradients(tuple(gains), depths, first, last)
 
@@ -151,7 +151,7 @@ def matrix_product_norms(
     rngs = [np.random.default_rng([s, 5, size]) for s in seeds]
     product = np.stack([np.eye(size)] * len(seeds))
     log10_scale = np.zeros(len(seeds))
-    with threadpool_limits(1):
+    with one_thread():
         for _ in range(n_matrices):
             product, log10_scale = _multiply(product, log10_scale, rngs, size, std)
     return log10_scale
@@ -203,7 +203,7 @@ def residual_stream_std(
     rng = np.random.default_rng([seed, 6, width])
     x = rng.standard_normal((n_samples, width))
     stds = [x.std()]
-    with threadpool_limits(1):
+    with one_thread():
         for _ in range(n_branches):
             w1 = rng.standard_normal((width, width)) * math.sqrt(2 / width)
             w2 = rng.standard_normal((width, width)) / math.sqrt(width)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils.data import check_digits
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_SEED,
     check_int,
@@ -158,7 +158,7 @@ def train_inits(
     data = check_digits(data)
     check_work("this training", n_runs * steps * batch_size * width * width * (depth + 1))
     # Small matrices: one BLAS thread is fastest, and 10x faster than two on a busy machine.
-    with threadpool_limits(1):
+    with one_thread():
         return _train(
             gains, gain_values, seeds, depth, width, steps, lr, batch_size, record_every, data
         )

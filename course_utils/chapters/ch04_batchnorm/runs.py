@@ -30,6 +30,7 @@ from course_utils.batchnorm import (
     check_batch,
 )
 from course_utils.data import N_DIGITS_TRAIN
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_SEED,
     check_bool,
@@ -245,7 +246,7 @@ def eps_effect(
     sizes = [x.shape[1]] + [width] * depth
     weights = [std * rng.standard_normal((i, o)) for i, o in zip(sizes[:-1], sizes[1:])]
     step = BatchNormStep(eps=eps)
-    with _threads().limit(limits=1):  # small matrices: two BLAS threads only wait (7x the CPU)
+    with one_thread():  # small matrices: two BLAS threads only wait (7x the CPU)
         record = network.forward(x, weights, "relu", step=step)
     var_z = np.array([c.batch_var.mean() for c in record.step_caches])
     bn_std = np.array([z.std(axis=0).mean() for z in record.pre_activations])
@@ -293,14 +294,6 @@ EXPLORER_MAX_BATCH = 256
 #: are 48 MiB and a forward pass of 256 rows stays under a second.
 EXPLORER_MAX_DEPTH = 12
 EXPLORER_MAX_WIDTH = 1024
-
-
-@lru_cache(maxsize=1)
-def _threads():
-    """A ThreadpoolController, inspected once (a new threadpool_limits costs ~3.5 ms)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
 
 
 @lru_cache(maxsize=2)
@@ -351,7 +344,7 @@ def explorer_run(
     step = BatchNormStep(eps=eps) if batchnorm else None
     # One BLAS thread: fastest for these small matrices on a busy 2-core machine, and the
     # same summation order (hence the same float32 result) in the explorer and a direct call.
-    with _threads().limit(limits=1), np.errstate(over="ignore", invalid="ignore"):
+    with one_thread(), np.errstate(over="ignore", invalid="ignore"):
         record = network.forward(x[:batch_size], weights, activation, step=step)
         if batchnorm:
             var_z = np.array([c.batch_var.mean(dtype=np.float64) for c in record.step_caches])

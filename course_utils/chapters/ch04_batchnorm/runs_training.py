@@ -161,9 +161,9 @@ class InitComparison:
 
 def _one_thread():
     """Train with one BLAS thread: the matrices are small (see course_utils.dead_relu)."""
-    from threadpoolctl import threadpool_limits
+    from course_utils.threads import one_thread
 
-    return threadpool_limits(limits=1)
+    return one_thread()
 
 
 def _total_steps(n: int, batch_size: int, epochs: int, batchnorm: bool) -> int:

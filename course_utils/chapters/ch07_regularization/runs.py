@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils.references import reference_answer
 from course_utils.regularization import (
@@ -32,6 +31,7 @@ from course_utils.regularization import (
     dropout_penalty,
     linear_survival,
 )
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_ELEMENTS,
     check_array,
@@ -175,7 +175,7 @@ def expectation_gaps(
     survival = linear_survival(12, 0.5)
     h0 = np.tanh(a[:4] @ W / 2)  # the residual stack's input: 4 samples of 16 features
     keep = 1.0 - p
-    with threadpool_limits(1):  # small products: one BLAS thread is faster on a busy machine
+    with one_thread():  # small products: one BLAS thread is faster on a busy machine
         means = _expectation_means(a, W, blocks_W, survival, h0, p, keep, n_draws, chunk, rng)
 
     def rel(mean, test):
@@ -402,7 +402,7 @@ def noise_injection(p: float = 0.5, sigma: float = 0.5, n_draws: int = 2000, see
     }
     pairs = ~np.eye(8, dtype=bool)
     out = {}
-    with threadpool_limits(1):
+    with one_thread():
         for name, draw in kinds.items():
             total, products, done = 0.0, np.zeros((len(a), 8, 8)), 0
             while done < n_draws:

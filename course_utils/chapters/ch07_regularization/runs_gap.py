@@ -15,10 +15,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from course_utils.chapters.ch07_regularization.runs_studies import GapStudy, PenaltyStudy
 from course_utils.regularization import check_drop_probability
+from course_utils.threads import one_thread
 from course_utils.validation import (
     MAX_ELEMENTS,
     check_array,
@@ -276,7 +276,7 @@ def _train_side_by_side(runs, data, width, depth, activation, lr, epochs, batch_
 
     runs = [run if len(run) == 5 else (*run, True) for run in runs]  # (x, y, setting, seed, track)
     order = sorted(range(len(runs)), key=lambda i: runs[i][2].get("dropout", 0.0) == 0)
-    with threadpool_limits(1), single_torch_thread():  # small products: one thread is fastest
+    with one_thread(), single_torch_thread():  # small products: one thread is fastest
         train_acc, val_acc, weights, history = _stacked_sgd(
             [runs[i] for i in order],
             data,
