@@ -14,7 +14,11 @@ import numpy as np
 from course_utils.stacked import minibatch_orders
 from course_utils.training import single_torch_thread as one_torch_thread
 
-__all__ = ["train_stacked", "EVAL_CHUNK"]  # internal: seed_runs checks the arguments
+__all__ = [
+    "train_stacked",
+    "train_groups",
+    "EVAL_CHUNK",
+]  # internal: seed_runs checks the arguments
 
 #: Examples evaluated at once (all networks side by side): their activations fit the CPU's
 #: cache. Fixed, so each network's numbers are the same in any company (on some CPUs a
@@ -214,3 +218,89 @@ def train_stacked(
         diverged_at=diverged_at.numpy(),
         dead_share=np.stack(ds, 1),
     )
+
+
+def _cores() -> int:
+    """CPU cores this process may use."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _halves(groups) -> list:
+    """``groups`` cut in two runs of consecutive whole groups, at the boundary nearest half
+    of the networks: ``[(0, cut), (cut, total)]`` (one run if there is one group)."""
+    total = groups[-1][1]
+    if len(groups) < 2:
+        return [(0, total)]
+    cut = min((stop for _, stop, _ in groups[:-1]), key=lambda stop: abs(2 * stop - total))
+    return [(0, cut), (cut, total)]
+
+
+def _merge(outs: list) -> dict:
+    """One :func:`train_stacked` result from those of consecutive parts of the networks.
+
+    The parts' networks are independent, so each part has the numbers it would have had in
+    one stack; only the evaluation steps differ when a part's every network diverged (its
+    loop ended there). Together, the loop runs as long as its longest part, and evaluates
+    when that part does: a part that ended earlier is NaN at those later steps (as every
+    diverged network is), and its own last evaluation, at the step where it ended, is all
+    NaN and left out.
+    """
+    steps = max((o["eval_step"] for o in outs), key=lambda s: s[-1])
+    merged = {
+        key: np.concatenate([o[key] for o in outs])
+        for key in ("step_loss", "ratios", "diverged_at")
+    }
+    merged["eval_step"] = steps
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "dead_share"):
+        parts = []
+        for o in outs:
+            own = {int(s): i for i, s in enumerate(o["eval_step"])}
+            values = o[key]
+            part = np.full((values.shape[0], len(steps), *values.shape[2:]), np.nan)
+            for j, s in enumerate(steps):
+                if int(s) in own:
+                    part[:, j] = values[:, own[int(s)]]
+            left_out = [i for s, i in own.items() if s not in set(steps.tolist())]
+            if not np.isnan(values[:, left_out]).all():  # by construction; never silently
+                raise RuntimeError("a part's evaluation outside the merged steps is not NaN")
+            parts.append(part)
+        merged[key] = np.concatenate(parts)
+    return merged
+
+
+def train_groups(tensors, models, seeds, groups, optimizer, batch, epochs, eval_every) -> dict:
+    """:func:`train_stacked` with its groups split over the machine's cores (at most two).
+
+    Each core trains a run of whole groups on one torch thread (a network's numbers do not
+    depend on the other networks of its stack, but a group's updates are applied together,
+    so a group is never cut); the results are merged as one stack would have given them.
+    One core, or one group: :func:`train_stacked` itself.
+    """
+    parts = _halves(groups) if _cores() >= 2 else [(0, len(models))]
+
+    def run(start, stop):
+        sub = [(a - start, b - start, lr) for a, b, lr in groups if start <= a and b <= stop]
+        return train_stacked(
+            *(t[start:stop] for t in tensors),
+            models[start:stop],
+            tuple(seeds[start:stop]),
+            sub,
+            optimizer,
+            batch,
+            epochs,
+            eval_every,
+        )
+
+    if len(parts) == 1:
+        return run(*parts[0])
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(parts) - 1) as pool:
+        others = [pool.submit(run, *part) for part in parts[1:]]
+        first = run(*parts[0])  # this thread takes the first part
+        return _merge([first] + [f.result() for f in others])

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from course_utils.torch_state import seed_cpu
 from course_utils.validation import check_array
 from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
@@ -164,7 +165,7 @@ def build_mlp(
         "identity": "linear",
     }[activation]
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        seed_cpu(seed)
         layers: list = []
         for fan_in in sizes[:-2]:
             layers.append(nn.Linear(fan_in, width, bias=not batchnorm))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_utils._seed_loop import train_stacked
+from course_utils._seed_loop import train_groups, train_stacked
 from course_utils.lean_sgd import LeanSGD, lean_optimizer  # noqa: F401 - ch09 imports them here
 from course_utils.monitoring import linear_layers
 from course_utils.training import single_torch_thread as one_torch_thread  # one copy
@@ -384,7 +384,8 @@ def train_settings(
     init, std`` (e.g. chapter 09's ``DIAGNOSES``); the networks of every setting and seed are
     stacked and trained side by side, each setting with its own rate and taking the steps of
     ``train_seeds(data, seeds, **setting, optimizer=..., ...)`` (the same operations on its
-    slice of the stack: the same numbers, at the cost of one loop; only a setting whose every
+    slice of the stack: the same numbers, at the cost of one loop, split over two cores
+    where the machine has them; only a setting whose every
     run diverged is evaluated on, NaN, at the others' evaluation steps, where alone its loop
     would have ended). All settings must give networks of one shape (``depth``, ``width``).
     ``data`` is shared by all of them.
@@ -423,11 +424,11 @@ def train_settings(
             f"{len(models)} networks of {steps} steps is too much; at most "
             f"{MAX_SEED_STEPS:,} network-steps"
         )
-    out = train_stacked(
-        *(
+    out = train_groups(
+        [
             t[:1].expand(len(models), *t.shape[1:]) if t.stride(0) == 0 else torch.cat([t] * k)
             for t in prepared["tensors"]
-        ),
+        ],
         models,
         seeds * k,
         groups,

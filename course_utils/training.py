@@ -34,6 +34,7 @@ from course_utils.models import (
     single_torch_thread,
     torch_threads,
 )
+from course_utils.torch_state import seed_cpu
 from course_utils.validation import check_array, check_sequence, check_work
 from course_utils.validation import check_int as _check_int
 from course_utils.validation import check_real as _check_real
@@ -440,7 +441,7 @@ def _loop(run: _LoopSetup, history: History, record_eval: Callable, bar) -> None
     import torch.nn.functional as F
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(run.seed)
+        seed_cpu(run.seed)
         n = len(run.x_train)
         shuffle = torch.Generator().manual_seed(run.seed)
         if not run.at_end:

@@ -47,3 +47,17 @@ def test_torch_state_restores_threads_dtype_and_generator():
     with pytest.raises(ValueError, match="dtype must be one of"):
         with torch_state(dtype="int8"):
             pass
+
+
+def test_seed_cpu_is_torch_manual_seed_on_the_cpu():
+    from course_utils.torch_state import seed_cpu
+
+    with torch_state():
+        torch.manual_seed(123)
+        expected = torch.randn(5)
+        seed_cpu(123)
+        assert torch.equal(torch.randn(5), expected)
+        seed_cpu(2**64 - 1)  # as torch accepts
+    for bad in (-1, 2**64, 1.5, "1"):
+        with pytest.raises(ValueError, match="seed"):
+            seed_cpu(bad)

@@ -91,6 +91,7 @@ CASES = [
     (data.load_dataset, dict(name="digits", max_train=64, max_val=32, seed=0)),
     (torch_state.torch_state, dict(threads=1, seed=0, dtype="float32")),
     (torch_state.global_torch_state, dict()),
+    (torch_state.seed_cpu, dict(seed=0)),
     (threads.one_thread, dict(openmp=True)),
     (threads.one_blas_thread, dict()),
     (splitting.stratified_split, dict(y=np.repeat(np.arange(3), 4), validation=0.5, seed=0)),

@@ -16,6 +16,7 @@ import numpy as np
 
 from course_utils.batchnorm import batchnorm2d_backward, batchnorm2d_forward, fold_batchnorm
 from course_utils.data import N_DIGITS_TRAIN
+from course_utils.torch_state import seed_cpu
 from course_utils.validation import MAX_SEED, check_array, check_int
 
 __all__ = ["ConvCheck", "conv_batchnorm_check"]
@@ -75,7 +76,7 @@ def _run(images, channels, batch_size, steps, rng) -> ConvCheck:
 
     seed = int(rng.integers(2**31))
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # the convolution's init, from the numpy seed
+        seed_cpu(seed)  # the convolution's init, from the numpy seed
         conv = nn.Conv2d(1, channels, 3, bias=False).double()
     norm = nn.BatchNorm2d(channels).double()
     gamma, beta = rng.uniform(0.5, 2.0, channels), rng.normal(0.0, 1.0, channels)

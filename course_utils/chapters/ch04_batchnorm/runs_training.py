@@ -18,6 +18,7 @@ import numpy as np
 from course_utils.data import N_DIGITS_TRAIN
 from course_utils.lean_sgd import lean_optimizer
 from course_utils.tables import format_table
+from course_utils.torch_state import seed_cpu
 from course_utils.training import OPTIMIZERS
 from course_utils.validation import (
     MAX_SEED,
@@ -103,7 +104,7 @@ def bad_init_mlp(
     )
     if not bad_output:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed + 1)
+            seed_cpu(seed + 1)
             model[-1].reset_parameters()
     return model
 

@@ -63,6 +63,51 @@ def test_train_settings_gives_each_setting_its_own_train_seeds_run(digits_datase
     assert np.isnan(nan.val_acc[:, 1:]).all() and not np.isnan(nan.val_acc[:, 0]).any()
 
 
+FIELDS = (
+    "step_loss",
+    "eval_step",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "ratios",
+    "diverged_at",
+    "dead_share",
+)
+
+
+@pytest.mark.parametrize("order", [("nan", "good"), ("good", "nan"), ("good", "nan", "good2")])
+def test_train_settings_on_two_cores_gives_the_one_core_numbers(digits_dataset, monkeypatch, order):
+    """Issue 20: on two cores the settings are split in two stacks trained side by side; the
+    numbers are those of one stack, bit for bit, also when one half's every run diverged
+    early (its loop ends there, the other goes on)."""
+    import course_utils._seed_loop as loop
+
+    every = {"good": dict(lr=0.01), "nan": dict(lr=10.0), "good2": dict(lr=0.02)}
+    settings = {name: every[name] for name in order}
+    assert loop._halves([(0, 2, 0.1), (2, 4, 0.1)]) == [(0, 2), (2, 4)]
+    monkeypatch.setattr(loop, "_cores", lambda: 2)
+    two = ch09.train_settings(digits_dataset, settings, seeds=(0, 3), epochs=2)
+    monkeypatch.setattr(loop, "_cores", lambda: 1)
+    one = ch09.train_settings(digits_dataset, settings, seeds=(0, 3), epochs=2)
+    assert two["nan"].diverged.all() and len(two["nan"].eval_step) == 3
+    for name in settings:
+        for field in FIELDS:
+            np.testing.assert_array_equal(getattr(two[name], field), getattr(one[name], field))
+        for a, b in zip(two[name].models, one[name].models):
+            for p, q in zip(a.parameters(), b.parameters()):
+                assert (p == q).all()
+
+
+def test_halves_cut_between_whole_groups_nearest_the_middle():
+    import course_utils._seed_loop as loop
+
+    groups = [(0, 10, 1), (10, 20, 1), (20, 30, 1), (30, 40, 1), (40, 50, 1)]
+    assert loop._halves(groups) == [(0, 20), (20, 50)]
+    assert loop._halves([(0, 7, 1)]) == [(0, 7)]
+    assert loop._halves([(0, 1, 1), (1, 9, 1)]) == [(0, 1), (1, 9)]
+
+
 def test_train_settings_checks_its_arguments(digits_dataset):
     with pytest.raises(ValueError, match="settings must be a dict of 1 to"):
         ch09.train_settings(digits_dataset, {})
