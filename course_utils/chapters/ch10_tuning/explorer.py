@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import StrMethodFormatter
 
 from course_utils.chapters.ch10_tuning.figures import SearchView
 from course_utils.chapters.ch10_tuning.runs import (
@@ -51,11 +52,15 @@ class SearchExplorer(Explorer):
             figure, (0.07, 0.13, 0.5, 0.8), peak=peak, width=width, weight=weight, animated=True
         )
         self.ax_best = figure.add_axes((0.68, 0.13, 0.3, 0.62))
-        self.ax_best.set_xlim(0.5, START["budget"] + 0.5)  # fitted to the budget in render
+        # One axis for every budget, on a log scale: a larger budget extends the curve to the
+        # right (9 trials fill half the panel), and a budget move is a blit, not a new axis.
+        self.ax_best.set_xscale("log")
+        self.ax_best.set_xlim(1, MAX_BUDGET + 1)
+        self.ax_best.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # 1, 10, 100
         self.ax_best.set_ylim(0, 1.25)
         self.ax_best.set_ylabel("best score", fontsize=8)
         self.ax_best.axhline(1 + weight, color="0.6", lw=0.8, ls="--")
-        self.ax_best.set_xlabel("trial", fontsize=8)
+        self.ax_best.set_xlabel("trial (log scale)", fontsize=8)
         self.ax_best.set_title("best score so far", fontsize=9)
         self.ax_best.tick_params(labelsize=7)
         (self.curve,) = self.ax_best.step([], [], where="post", color="C3", animated=True)
@@ -68,10 +73,6 @@ class SearchExplorer(Explorer):
         best = np.maximum.accumulate(result.scores)
         trials = np.arange(1, len(best) + 1)
         self.curve.set_data(np.append(trials, len(best) + 1), np.append(best, best[-1]))
-        wanted = (0.5, budget + 0.5)  # the axis fits the trials: 9 of them fill the panel
-        if self.ax_best.get_xlim() != wanted:
-            self.ax_best.set_xlim(*wanted)
-            self.request_full_draw()
         return self.view.update(result) + [self.curve]
 
     def describe(self, result, strategy, budget, seed) -> str:
@@ -85,9 +86,6 @@ class SearchExplorer(Explorer):
             f"{strategy}: {used}, {result.distinct_x} distinct values of x, best score "
             f"{result.best_score:.3f} (the maximum is {1 + self.weight:.3f})"
         )
-
-    def background_key(self, strategy, budget, seed):
-        return budget  # the best-score axis spans the budget; points and the curve move
 
 
 def search_explorer(**start) -> SearchExplorer:

@@ -9,7 +9,7 @@ from explorer_testing import count_full_draws, hold_worker
 
 from course_utils import weight_cache
 from course_utils.chapters.ch03_initialization import _fast_path, runs
-from course_utils.chapters.ch03_initialization.explorer import init_explorer
+from course_utils.chapters.ch03_initialization.explorer import MAX_DEPTH, init_explorer
 from course_utils.plots import histogram
 from course_utils.stats import layer_stats
 
@@ -287,3 +287,15 @@ def test_summary_gives_the_weight_std_and_every_layers_std_as_text(explorer):
     shown = explorer.summary
     explorer.controls["std"].value = float("nan")  # an error keeps the figure and its numbers
     assert explorer.result is None and explorer.summary == shown
+
+
+def test_prefetched_neighbours_include_the_depth_sliders_ends(explorer):
+    """Issue 20: a jump to the slider's end (a click there, End, Home) is prefetched too."""
+    depths = lambda values: [v["depth"] for v in explorer.neighbours(**values) if v != values]  # noqa: E731
+    now = explorer.values
+    d = now["depth"]
+    assert sorted(set(x for x in depths(now) if x != d)) == [1, d - 1, d + 1, MAX_DEPTH]
+    for depth in (1, 2, 9, MAX_DEPTH):
+        found = [d for d in depths(dict(now, depth=depth)) if d != depth]
+        assert len(found) == len(set(found)) and all(1 <= d <= MAX_DEPTH for d in found)
+        assert {1, MAX_DEPTH} - {depth} <= set(found)
