@@ -256,6 +256,31 @@ def run(experiment, full_width: int | None = None) -> network.Forward:
         return network.forward(x, ws, experiment.activation)
 
 
+def resume(experiment, full_width: int | None, shallower: network.Forward) -> network.Forward:
+    """:func:`run` for ``experiment``, continued from ``shallower``, its first layers' record.
+
+    ``shallower`` is :func:`run`'s record of the same network cut to fewer layers (a
+    shallower network is a prefix of a deeper one): only the layers after it are computed,
+    each by the same operations as in a full run, so the record is :func:`run`'s, bit for
+    bit. Its arrays are shared with ``shallower``'s (records are never changed).
+    """
+    done = len(shallower.activations)
+    if not 0 < done < experiment.depth:
+        raise ValueError(f"shallower has {done} layers; resume needs 1 to {experiment.depth - 1}")
+    last = shallower.activations[-1]
+    if not np.isfinite(last).all():  # overflowed: forward() takes finite inputs only
+        return run(experiment, full_width)
+    ws = weights(experiment, full_width)[done:]
+    with np.errstate(over="ignore", invalid="ignore"):
+        rest = network.forward(last, ws, experiment.activation)
+    return network.Forward(
+        inputs=shallower.inputs + rest.inputs,
+        pre_activations=shallower.pre_activations + rest.pre_activations,
+        activations=shallower.activations + rest.activations,
+        step_caches=shallower.step_caches + rest.step_caches,
+    )
+
+
 def prefetch(seed: int, width: int, depth: int) -> threading.Thread:
     """Draw layers ``0..depth-1`` of the ``width`` network in a background thread.
 

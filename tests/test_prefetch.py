@@ -113,7 +113,8 @@ def test_init_explorer_prefetches_one_keyboard_step_of_every_control():
     assert [s["depth"] for s in steps[2:4]] == [5, 3]
     assert [s["width"] for s in steps[4:6]] == [1024, 64]
     assert {s["scheme"] for s in steps[6:8]} == {"xavier", "kaiming"}
-    assert {s["activation"] for s in steps[8:]} == {"sigmoid", "relu"}
+    assert {s["activation"] for s in steps[8:10]} == {"sigmoid", "relu"}
+    assert [s["depth"] for s in steps[10:]] == [10, 1]  # the slider's ends, least likely
     # equal keys give identical results: Xavier ignores the std slider
     xavier = dict(explorer.values, scheme="xavier")
     assert explorer.cache_key(**xavier) == explorer.cache_key(**dict(xavier, std=0.5))

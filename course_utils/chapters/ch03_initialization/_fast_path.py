@@ -15,7 +15,7 @@ from typing import Callable, Hashable
 from course_utils import network
 from course_utils.threads import one_blas_thread
 
-__all__ = ["one_blas_thread", "MAX_RECORD_CACHE_BYTES", "cached_forward", "clear"]
+__all__ = ["one_blas_thread", "MAX_RECORD_CACHE_BYTES", "cached_forward", "peek", "clear"]
 
 #: Bytes of records kept (about 4.5 MiB each at the lecture's 6 x 16 x 4096 size): room for
 #: the notebook's eight lecture-size networks; the least recently used go first.
@@ -55,6 +55,12 @@ def cached_forward(key: Hashable, run: Callable[[], network.Forward]) -> network
         record = run()
         _keep(key, record)
     return _copy(record)
+
+
+def peek(key: Hashable) -> network.Forward | None:
+    """The record stored under ``key`` itself (never to be changed), or None."""
+    with _lock:
+        return _records.get(key)
 
 
 def _keep(key, record) -> None:

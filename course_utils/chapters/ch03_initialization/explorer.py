@@ -127,7 +127,7 @@ class InitExplorer(Explorer):
         return (activation, depth, width, sigma)
 
     def neighbours(self, scheme, std, activation, depth, width) -> list:
-        """One keyboard step of each slider (and depth's ends), then the dropdowns' other options."""
+        """One keyboard step of each slider, the dropdowns' other options, then depth's ends."""
         now = dict(scheme=scheme, std=std, activation=activation, depth=depth, width=width)
         steps = []
         if scheme == "normal" and np.isfinite(std) and std > 0:
@@ -139,12 +139,12 @@ class InitExplorer(Explorer):
                 if control.min <= exponent + d * control.step <= control.max
             ]
         steps += [dict(now, depth=d) for d in (depth + 1, depth - 1) if 1 <= d <= MAX_DEPTH]
-        # the slider's ends: a click there, or End / Home, jumps straight to them
-        steps += [dict(now, depth=d) for d in (MAX_DEPTH, 1) if abs(d - depth) > 1]
         i = WIDTHS.index(width) if width in WIDTHS else -1
         steps += [dict(now, width=WIDTHS[j]) for j in (i + 1, i - 1) if 0 <= j < len(WIDTHS)]
         steps += [dict(now, scheme=s) for s in SCHEMES if s != scheme]
         steps += [dict(now, activation=a) for a in ACTIVATIONS if a != activation]
+        # the slider's ends, last: a click there, or End / Home, jumps straight to them
+        steps += [dict(now, depth=d) for d in (MAX_DEPTH, 1) if abs(d - depth) > 1]
         return steps
 
     def render(self, result, scheme, std, activation, depth, width) -> list:

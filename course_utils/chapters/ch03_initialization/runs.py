@@ -192,7 +192,13 @@ def forward_pass(experiment: Experiment, full_width: int | None = None) -> netwo
     key = (experiment, experiment.width if full_width is None else full_width)
 
     def run():
+        # A deeper network continues from the deepest shallower one computed already (the
+        # explorer's depth slider): only the new layers, the same bits as a full run.
         with _fast_path.one_blas_thread():
+            for depth in range(experiment.depth - 1, 0, -1):
+                shallower = _fast_path.peek((dataclasses.replace(experiment, depth=depth), key[1]))
+                if shallower is not None:
+                    return weight_cache.resume(experiment, full_width, shallower)
             return weight_cache.run(experiment, full_width)
 
     return _fast_path.cached_forward(key, run)

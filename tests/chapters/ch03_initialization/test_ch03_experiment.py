@@ -398,3 +398,45 @@ def test_layers_drawn_in_parallel_are_the_layers_drawn_one_by_one():
     for layer in range(4):
         alone = np.random.default_rng([7, 1, 96, layer]).standard_normal((96, 96), dtype=np.float32)
         np.testing.assert_array_equal(weight_cache.unit_weights(7, 96, layer), alone)
+
+
+@pytest.mark.parametrize(
+    "activation, scheme, std, width, full_width",
+    [
+        ("tanh", "normal", 0.01, 4096, 4096),
+        ("relu", "kaiming", 0.01, 256, 4096),
+        ("sigmoid", "xavier", 0.01, 64, None),
+        ("tanh", "normal", 1.0, 1024, 4096),
+        ("relu", "normal", 10.0, 2048, 4096),  # overflows float32: a full run instead
+    ],
+)
+def test_a_deeper_network_continues_from_a_shallower_one_bit_for_bit(
+    activation, scheme, std, width, full_width
+):
+    """Issue 20 (the explorer's depth slider): depth 10 after depth 6 computes layers 7-10
+    only, and gives exactly the record of a fresh depth-10 run."""
+    from course_utils import weight_cache
+    from course_utils.chapters.ch03_initialization import _fast_path
+    from course_utils.chapters.ch03_initialization.runs import Experiment, forward_pass
+
+    def experiment(depth):
+        return Experiment(depth, width, 16, activation, scheme, std, 0)
+
+    _fast_path.clear()
+    fresh = forward_pass(experiment(10), full_width)
+    _fast_path.clear()
+    forward_pass(experiment(6), full_width)
+    calls = []
+    real = weight_cache.resume
+    weight_cache.resume = lambda *a: calls.append(a) or real(*a)
+    try:
+        resumed = forward_pass(experiment(10), full_width)
+    finally:
+        weight_cache.resume = real
+        _fast_path.clear()
+    assert len(calls) == 1 and len(calls[0][2].activations) == 6
+    for field in ("inputs", "pre_activations", "activations"):
+        got, want = getattr(resumed, field), getattr(fresh, field)
+        assert len(got) == len(want) == 10
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
