@@ -120,22 +120,15 @@ lab-instructor: $(STAMP)
 # pytest exits 5 when it collects nothing (or `-m` deselects everything); make fails on any
 # non-zero status, so that counts as a failure, never as a pass.
 PYTEST_2 := $(VPY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder
-# make test = make test-core (unit tests, nbval, grading, fuzz: 2 workers) and the browser
+# make test = make test-core (unit tests, nbval, grading, fuzz: 2 workers) and then the browser
 # tests (tests/browser, one JupyterLab + Chromium, serial; they skip without /usr/bin/chromium,
-# except in CI where they fail), run side by side: the browser tests mostly wait for pages and
-# settle times (about 2 of their 6 minutes are CPU), so they overlap the core's 5. Their output
-# is printed after the core's; either failing fails make test. Their latencies are printed for
-# humans and never asserted; make bench measures them alone on a quiet machine.
-BROWSER_LOG := $(VENV)/browser-tests.log
-BROWSER_WORKERS := -p no:xdist
-test: lint proxy-if-npm
-	@( $(RUN) $(VPY) -m pytest tests/browser $(BROWSER_WORKERS) -q -rs > $(BROWSER_LOG) 2>&1; \
-	   echo $$? > $(BROWSER_LOG).rc ) & \
-	$(RUN) $(PYTEST_2) --nbval --nbval-current-env --ignore=tests/browser tests notebooks; \
-	core=$$?; wait; \
-	echo "=== tests/browser (ran beside the tests above) ==="; cat $(BROWSER_LOG); \
-	browser=$$(cat $(BROWSER_LOG).rc); \
-	if [ $$core -ne 0 ]; then exit $$core; fi; exit $$browser
+# except in CI where they fail). test-core is the part that must stay under 8 minutes on 2
+# cores (5.3 min on a quiet machine); the browser part (about 6 min, mostly waiting for pages
+# and settled canvases) is timed on its own (make bench). Run side by side they took 8.3 and
+# 10.3 min: Chromium's rendering takes most of a core, and moves timed under that load would
+# make the browser rows' timings (and any late frame) depend on the machine, so they stay serial.
+test: test-core
+	$(RUN) $(VPY) -m pytest tests/browser -p no:xdist -q -rs
 
 test-core: lint proxy-if-npm
 	$(RUN) $(PYTEST_2) --nbval --nbval-current-env --ignore=tests/browser tests notebooks
