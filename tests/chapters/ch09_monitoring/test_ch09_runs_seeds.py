@@ -14,6 +14,18 @@ from course_utils.chapters.ch09_monitoring import runs_seeds as ch09_seeds
 from course_utils.seed_runs import train_seeds
 from course_utils.training import build_mlp
 
+FIELDS = (
+    "step_loss",
+    "eval_step",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "ratios",
+    "diverged_at",
+    "dead_share",
+)
+
 
 @pytest.fixture(scope="module")
 def runs(ch09_trained):
@@ -36,21 +48,10 @@ def test_train_settings_gives_each_setting_its_own_train_seeds_run(digits_datase
     }
     together = ch09.train_settings(digits_dataset, settings, seeds=(0, 3), epochs=2)
     assert together["nan"].diverged.all() and not together["good"].diverged.any()
-    fields = (
-        "step_loss",
-        "eval_step",
-        "train_loss",
-        "train_acc",
-        "val_loss",
-        "val_acc",
-        "ratios",
-        "diverged_at",
-        "dead_share",
-    )
     for name, setting in settings.items():
         alone = train_seeds(digits_dataset, seeds=(0, 3), epochs=2, **setting)
         assert together[name].settings == alone.settings
-        same = fields if name != "nan" else ("step_loss", "ratios", "diverged_at")
+        same = FIELDS if name != "nan" else ("step_loss", "ratios", "diverged_at")
         for field in same:
             np.testing.assert_array_equal(getattr(together[name], field), getattr(alone, field))
         for a, b in zip(together[name].models, alone.models):
@@ -61,19 +62,6 @@ def test_train_settings_gives_each_setting_its_own_train_seeds_run(digits_datase
     nan = together["nan"]
     np.testing.assert_array_equal(nan.eval_step, together["good"].eval_step)
     assert np.isnan(nan.val_acc[:, 1:]).all() and not np.isnan(nan.val_acc[:, 0]).any()
-
-
-FIELDS = (
-    "step_loss",
-    "eval_step",
-    "train_loss",
-    "train_acc",
-    "val_loss",
-    "val_acc",
-    "ratios",
-    "diverged_at",
-    "dead_share",
-)
 
 
 @pytest.mark.parametrize("order", [("nan", "good"), ("good", "nan"), ("good", "nan", "good2")])
