@@ -17,12 +17,14 @@ main one:
 :func:`one_thread` is the one place that changes the limit: set by the first thread in,
 restored by the last one out, under a lock, each change made as the controlling thread. The
 OpenMP limit (torch's libgomp, when ``openmp``) is per thread and is set per block. One
-controller, found once: ``threadpool_limits`` looks the libraries up on every call (~3.5 ms).
+controller, looked up again only when torch, scipy or scikit-learn has been imported since:
+``threadpool_limits`` looks the libraries up on every call (~3.5 ms).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 
 from course_utils.validation import check_bool
@@ -35,12 +37,20 @@ _blas_limiter = None
 _lock = threading.Lock()
 
 
+#: Packages that bring their own BLAS or OpenMP library: once one of them is imported, the
+#: controller is looked up again, so that its library is limited too (torch's libgomp,
+#: scipy's and scikit-learn's bundled OpenBLAS and OpenMP).
+_BRING_LIBRARIES = ("torch", "scipy", "sklearn")
+_controller_for = None  # which of them were imported when the controller was made
+
+
 def _threadpools():
-    global _controller
-    if _controller is None:
+    global _controller, _controller_for
+    imported = tuple(name in sys.modules for name in _BRING_LIBRARIES)
+    if _controller is None or imported != _controller_for:
         from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController()
+        _controller, _controller_for = ThreadpoolController(), imported
     return _controller
 
 

@@ -95,3 +95,12 @@ def test_same_bits_in_both_threads():
 def test_bad_argument():
     with pytest.raises(ValueError, match="openmp must be True or False"):
         one_thread(openmp="yes")
+
+
+def test_a_library_imported_later_is_limited_too():
+    """The controller is looked up again once torch (its own OpenMP) is imported, so a block
+    entered after the import limits torch's OpenMP as threadpool_limits(1) did."""
+    import torch  # noqa: F401 - brings libgomp
+
+    with one_thread():
+        assert set(_openmp_threads()) == {1}
