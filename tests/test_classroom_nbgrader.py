@@ -28,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_testing import run_nbgrader
 
 pytest.importorskip("nbgrader")
 
@@ -48,24 +49,13 @@ pytestmark = pytest.mark.slow
 
 
 def _nbgrader(cwd: Path, home: Path, *args) -> subprocess.CompletedProcess:
+    # only the config written in `home` (plus the working folder's), never the machine's
     env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(home),
-        # only the config written in `home` (plus the working folder's), never the machine's
         "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
         "JUPYTER_CONFIG_PATH": "",
     }
-    process = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-4000:]
-    return process
+    return run_nbgrader(cwd, *args, env=env)
 
 
 def _config(home: Path, exchange: Path, **extra) -> None:

@@ -10,14 +10,13 @@ hands in the untouched release (0). Marked ``slow`` (about a minute): ``-m "not 
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_testing import run_nbgrader
 
 pytest.importorskip("nbgrader")
 
@@ -36,17 +35,7 @@ pytestmark = pytest.mark.slow
 
 
 def _nbgrader(course: Path, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    process = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-4000:]
-    return process
+    return run_nbgrader(course, *args)
 
 
 def _points(notebook) -> dict:
