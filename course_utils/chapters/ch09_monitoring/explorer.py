@@ -158,6 +158,8 @@ class TrainingDashboard(Explorer):
         self._history = None
         self._running = False
         self.view = TrainingCurves(figure, tuple(layers), self.num_classes, animated=True)
+        # the axes span the planned run: its Start then blits instead of a full draw
+        self.view.set_steps(int(epochs) * self.steps_per_epoch)  # epochs: checked above
         self._bar_slot = ipywidgets.Box()
         #: Trains with the sliders' settings (not a control: it has no value).
         self.start_button = ipywidgets.Button(
@@ -280,14 +282,17 @@ class TrainingDashboard(Explorer):
 
     def _clear_for_run(self, values, total: int):
         """Empty the panels for a run of ``total`` steps; return its new progress bar."""
-        self.view.set_steps(total)
+        new_axes = self.view.set_steps(total)
         self._history = None
         self._set_message("", "warning")
         self.summary = f"training with lr={values['lr']:.3g}, epochs={values['epochs']}"
         self._summary.value = f"<code>{self.summary}</code>"
         self._animated = self.view.update(None)
         self.view.plan.set_text(f"training: lr = {values['lr']:.3g}, {_epochs(values['epochs'])}")
-        self.canvas.draw()  # new x limits: a full draw (keeps the background)
+        if new_axes:
+            self.canvas.draw()  # new x limits: a full draw (keeps the background)
+        else:
+            self._blit()  # same axes as the background: only the (emptied) curves change
         self.progress = bar = _progress_bar(total)
         if hasattr(bar, "container"):
             self._bar_slot.children = (bar.container,)

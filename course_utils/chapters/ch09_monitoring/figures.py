@@ -397,10 +397,15 @@ class TrainingCurves:
             self.plan,
         ]
 
-    def set_steps(self, total: int) -> None:
-        """Fix the x axes to a run of ``total`` steps (changes the axes: a full draw)."""
+    def set_steps(self, total: int) -> bool:
+        """Fix the x axes to a run of ``total`` steps; return whether they changed (then the
+        figure needs a full draw; otherwise the animated artists can be blitted)."""
+        right = max(int(total), 1)
+        if self.loss_ax.get_xlim() == (0.0, float(right)):
+            return False
         for ax in (self.loss_ax, self.acc_ax, self.ratio_ax):
-            ax.set_xlim(0, max(int(total), 1))
+            ax.set_xlim(0, right)
+        return True
 
     def update(self, history=None, monitor=None) -> list:
         """Show ``history`` (and ``monitor``'s ratios); ``None`` empties the panels."""

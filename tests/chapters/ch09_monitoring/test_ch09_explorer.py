@@ -114,10 +114,25 @@ def test_curves_redraw_in_place_at_each_evaluation_while_training(dashboard):
     dashboard.start_button.click()
     n_evals = len(dashboard.history.eval_step)
     assert dashboard.history.eval_step[-1] == dashboard.history.steps  # the end is evaluated
-    assert frames[:-1] == list(range(1, n_evals + 1))  # one frame per evaluation, in order
+    assert frames[0] == 0  # Start empties the panels first
+    assert frames[1:-1] == list(range(1, n_evals + 1))  # one frame per evaluation, in order
     assert frames[-1] == n_evals  # and the finished run
-    assert full["n"] == 1  # one full draw (new x limits) at Start, then only blits
+    # the build drew the axes for the planned run: Start only blits
+    assert full["n"] == 0
     assert dashboard.figure.axes == axes
+
+
+def test_start_redraws_the_axes_only_when_the_run_length_changes(dashboard):
+    full = count_full_draws(dashboard)
+    planned = dashboard.values["epochs"] * dashboard.steps_per_epoch
+    assert dashboard.view.loss_ax.get_xlim() == (0, planned)  # built for the planned run
+    dashboard.controls["epochs"].value = 3  # moving the slider only plans the next run
+    assert full["n"] == 0 and dashboard.view.loss_ax.get_xlim() == (0, planned)
+    dashboard.start_button.click()
+    assert full["n"] == 1  # a longer run: new x limits, one full draw
+    assert dashboard.view.loss_ax.get_xlim() == (0, 3 * dashboard.steps_per_epoch)
+    dashboard.start_button.click()
+    assert full["n"] == 1  # the same length again: blits only
 
 
 def test_after_a_run_moving_a_slider_says_what_start_will_do(dashboard):
