@@ -24,6 +24,13 @@ The table shows, per notebook, the median seconds, the median and maximum peak M
 PASS/FAIL against the targets (median seconds <= 6 and max peak MB <= 700; a notebook
 that raises an error FAILs). The exit status is 1 when any notebook fails, else 0.
 ``--json FILE`` also writes every individual run.
+
+How fast the machine itself was during the runs is printed below the table: a fixed
+single-threaded reference workload (pure Python and NumPy, :func:`reference_seconds`) is
+timed before each notebook and after the last, and on Linux the share of CPU time stolen
+by the hypervisor is read from /proc/stat. The same code takes 20-30% longer on a busy
+shared machine; a reference time well above the machine's quiet value (0.12 s on the
+2-core machine of ``benchmarks/RECORD.md``) says the notebook times are inflated too.
 """
 
 from __future__ import annotations
@@ -51,6 +58,58 @@ TARGET_MB = 700.0
 POLL_SECONDS = 0.020
 MB = 1e6
 CURRENT_ENV_KERNEL = "course-bench-current-env"
+
+
+def _reference_workload() -> None:
+    d: dict = {}
+    for i in range(600_000):  # pure Python: what imports, plotting and training loops do
+        d[i % 1000] = d.get(i % 1000, 0) + i
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal(1_000_000, dtype=np.float32)
+    for _ in range(10):  # NumPy on one thread: what the experiments do
+        a = np.sort(a)[::-1].copy()
+
+
+def reference_seconds(repeat: int = 5) -> float:
+    """Median seconds of a fixed single-threaded workload: this machine's speed right now.
+
+    It does not change with the course's code, so it tells a slow machine from slow
+    notebooks (about 0.12 s on a quiet machine of ``benchmarks/RECORD.md``).
+    """
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        _reference_workload()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cpu_times() -> tuple[int, int] | None:
+    """(stolen, total) CPU jiffies since boot from /proc/stat; ``None`` where there is none."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is counted in user)
+    return (fields[7], sum(fields[:8])) if len(fields) >= 8 else None
+
+
+def steal_share(before, after) -> float | None:
+    """The share of CPU time the hypervisor took between two :func:`cpu_times` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
+def format_machine(references: list[float], steal: float | None) -> str:
+    """One line on the machine's speed during the runs (see the module's docstring)."""
+    text = (
+        f"machine during the runs: reference workload median {statistics.median(references):.3f} s "
+        f"({min(references):.3f} to {max(references):.3f}, {len(references)} "
+        f"check{'' if len(references) == 1 else 's'})"
+    )
+    return text + ("" if steal is None else f"; CPU time stolen by the hypervisor {steal:.1%}")
 
 
 class CurrentEnvKernelSpecManager(KernelSpecManager):
@@ -235,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"not found: {', '.join(map(str, missing))}")
 
-    results = []
+    results, references, start_times = [], [], cpu_times()
     for path in paths:
+        references.append(reference_seconds())
         result = Result(notebook=path.name)
         for i in range(args.repeat):
             run = asyncio.run(run_once(path.resolve(), args.timeout))
@@ -250,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         results.append(result)
 
+    references.append(reference_seconds())
+    steal = steal_share(start_times, cpu_times())
     print(format_table(results, args.repeat))
+    print(format_machine(references, steal))
     if args.json:
 
         def num(x: float) -> float | None:
@@ -260,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = {
             "targets": {"seconds": TARGET_SECONDS, "peak_mb": TARGET_MB},
             "python": sys.executable,
+            "machine": {"reference_seconds": [round(x, 4) for x in references], "steal": steal},
             "results": [
                 {
                     "notebook": r.notebook,

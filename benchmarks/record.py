@@ -128,6 +128,11 @@ def notebooks(repeat: int) -> tuple[bool, list[str]]:
         f"included). Targets: {NOTEBOOK_SECONDS:g} s and {NOTEBOOK_MB:g} MB per notebook, "
         f"{COURSE_SECONDS:g} s for the course."
     )
+    machine = payload.get("machine")
+    if machine and machine.get("reference_seconds"):
+        from notebooks import format_machine  # benchmarks/ is the script's folder
+
+        rows += ["", format_machine(machine["reference_seconds"], machine.get("steal")) + "."]
     return ok and course_ok, [head, "", *rows]
 
 

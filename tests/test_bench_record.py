@@ -82,3 +82,40 @@ def test_the_record_names_the_machine():
 def test_repeat_must_be_positive():
     with pytest.raises(SystemExit):
         record.main(["--repeat", "0"])
+
+
+def test_the_record_says_how_fast_the_machine_was_during_the_runs(monkeypatch):
+    payload = _notebook_payload([5.0] * 10)
+    payload["machine"] = {"reference_seconds": [0.12, 0.15, 0.13], "steal": 0.021}
+    monkeypatch.setattr(record, "_run", _fake_run(payload))
+    ok, lines = record.notebooks(3)
+    assert ok
+    assert lines[-1] == (
+        "machine during the runs: reference workload median 0.130 s (0.120 to 0.150, "
+        "3 checks); CPU time stolen by the hypervisor 2.1%."
+    )
+
+
+def test_a_payload_without_the_machine_still_makes_a_record(monkeypatch):
+    monkeypatch.setattr(record, "_run", _fake_run(_notebook_payload([5.0] * 10)))
+    ok, lines = record.notebooks(3)
+    assert ok and lines[-1] == "| **course** | **50.0** | | PASS |"
+
+
+def test_steal_is_the_stolen_share_of_the_cpu_time_between_two_readings():
+    import notebooks
+
+    assert notebooks.steal_share((10, 1000), (30, 2000)) == 0.02
+    assert notebooks.steal_share(None, (30, 2000)) is None
+    assert notebooks.steal_share((10, 1000), (10, 1000)) is None  # no time passed
+    reading = notebooks.cpu_times()
+    if Path("/proc/stat").exists():
+        stolen, total = reading
+        assert 0 <= stolen <= total
+
+
+def test_the_reference_workload_is_timed():
+    import notebooks
+
+    seconds = notebooks.reference_seconds(repeat=1)
+    assert 0 < seconds < 60
