@@ -239,6 +239,14 @@ class Explorer:
             self.update()
         return idle and self.ready
 
+    def _show_prepared(self):
+        """Wait for :meth:`prepare` (not for the prefetched neighbours) and show the result
+        if the figure still shows the "preparing" state."""
+        if self._preparation is not None:
+            concurrent.futures.wait([self._preparation])
+        if self._stale and self.ready:
+            self.update()
+
     def update(self):
         """Recompute from the controls and redraw; never raises for bad control values.
 
@@ -372,8 +380,10 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs):
         # The live widget in JupyterLab; a PNG of the figure where widgets cannot run
         # (GitHub, nbviewer); a stable text for nbval and terminals.
-        if not self.ready and not _live_front_end():
-            self.wait_ready()  # a stored notebook keeps this PNG: the real picture, every run
+        if (not self.ready or self._stale) and not _live_front_end():
+            # a stored notebook keeps this PNG: the real picture, every run, also when the
+            # preparation ended after the build but before the kernel's loop refreshed it
+            self._show_prepared()
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
         bundle["text/plain"] = repr(self)

@@ -8,6 +8,7 @@ chapter's ``tests/chapters/chNN_*/test_chNN_explorer.py``.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import math
@@ -101,6 +102,30 @@ def test_building_leaves_heavy_work_to_the_background(entry):
     assert explorer.wait_ready()
     assert explorer.ready and explorer.message != explorer.preparing_message
     np.testing.assert_equal(_plain(explorer.result), _plain(explorer.compute(**explorer.values)))
+    ipywidgets.Widget.close_all()
+
+
+@pytest.mark.parametrize("entry", EXPLORERS, ids=lambda e: e.name)
+def test_a_stored_output_shows_the_result_when_the_preparation_ended_before_display(entry):
+    """Under nbclient and nbval the PNG of the output is what a notebook stores (and GitHub
+    shows). The preparation can end after the build but before the kernel's loop redraws the
+    figure: the display must then show the result, never the "preparing" state."""
+    import concurrent.futures
+
+    from course_utils.widgets.base import Explorer
+
+    with hold_worker() as release:
+        explorer = entry.load()()
+        release.set()
+    if type(explorer).prepare is not Explorer.prepare:
+        concurrent.futures.wait([explorer._preparation])
+        assert explorer.ready and explorer.message == explorer.preparing_message  # stale
+    bundle = explorer._repr_mimebundle_()
+    assert explorer.message != explorer.preparing_message
+    if explorer.result_needs_preparation:
+        assert explorer.result is not None
+    np.testing.assert_equal(_plain(explorer.result), _plain(explorer.compute(**explorer.values)))
+    assert bundle["image/png"] == base64.b64encode(explorer.snapshot_png()).decode("ascii")
     ipywidgets.Widget.close_all()
 
 
