@@ -1,10 +1,11 @@
 """The loop of :func:`course_utils.seed_runs.train_seeds` and ``train_settings``: N small MLPs
 stacked, trained side by side with batched matrix products, every step recorded.
 
-The N networks form consecutive *groups* (one per setting, each with its own learning rate):
-every group takes exactly the steps it would take alone (the same operations on its slice of
-the stacked weights), so training several settings at once gives each the numbers of its own
-call, at the cost of one loop.
+The N networks form consecutive *groups* (one per setting, each with its own learning rate).
+Every network takes exactly the steps it would take alone (the same operations on its slice
+of the stacked weights, whatever the other networks of its stack or group do, diverging
+included), so training several settings at once gives each the numbers of its own call, at
+the cost of one loop, and the loop can be split over cores anywhere.
 """
 
 from __future__ import annotations
@@ -128,18 +129,21 @@ def train_stacked(
         evals.append(step)
 
     def apply(updates):
-        """``W <- W - lr * update`` per group, as a lone run of that group would do it."""
+        """``W <- W + (-lr) * update`` for every network, as it would be alone: the same
+        operation whether or not other networks of its group diverged, whose weights stay as
+        they were (their update is 0: ``W + (-lr) * 0`` is ``W``, bit for bit)."""
         for start, stop, lr in groups:
             part = slice(start, stop)
-            if bool(alive[part].all()):
-                torch._foreach_add_(
-                    [p[part] for p in params], [u[part] for u in updates], alpha=-lr
-                )
-            else:  # a diverged network's weights stay as they were
-                keep = alive[part]
-                for p, u in zip(params, updates):
-                    mask = keep.view(-1, *([1] * (p.ndim - 1)))
-                    p[part].sub_(torch.where(mask, lr * u[part], 0.0))
+            keep = alive[part]
+            if bool(keep.all()):
+                moves = [u[part] for u in updates]
+            elif bool(keep.any()):
+                moves = [
+                    torch.where(keep.view(-1, *([1] * (u.ndim - 1))), u[part], 0.0) for u in updates
+                ]
+            else:
+                continue
+            torch._foreach_add_([p[part] for p in params], moves, alpha=-lr)
 
     rows = torch.arange(S)[:, None]
     buffers = None
@@ -231,12 +235,13 @@ def _cores() -> int:
 
 
 def _halves(groups) -> list:
-    """``groups`` cut in two runs of consecutive whole groups, at the boundary nearest half
-    of the networks: ``[(0, cut), (cut, total)]`` (one run if there is one group)."""
+    """The networks of ``groups`` cut in two halves, ``[(0, cut), (cut, total)]`` (one part
+    for a single network). A network's numbers do not depend on the others of its stack or
+    group, so the cut may split a group."""
     total = groups[-1][1]
-    if len(groups) < 2:
+    if total < 2:
         return [(0, total)]
-    cut = min((stop for _, stop, _ in groups[:-1]), key=lambda stop: abs(2 * stop - total))
+    cut = (total + 1) // 2
     return [(0, cut), (cut, total)]
 
 
@@ -274,17 +279,20 @@ def _merge(outs: list) -> dict:
 
 
 def train_groups(tensors, models, seeds, groups, optimizer, batch, epochs, eval_every) -> dict:
-    """:func:`train_stacked` with its groups split over the machine's cores (at most two).
+    """:func:`train_stacked` with its networks split over the machine's cores (at most two).
 
-    Each core trains a run of whole groups on one torch thread (a network's numbers do not
-    depend on the other networks of its stack, but a group's updates are applied together,
-    so a group is never cut); the results are merged as one stack would have given them.
-    One core, or one group: :func:`train_stacked` itself.
+    Each core trains half of the networks on one torch thread (a network's numbers do not
+    depend on the other networks of its stack or group, so a group may be cut); the results
+    are merged as one stack would have given them. One core: :func:`train_stacked` itself.
     """
     parts = _halves(groups) if _cores() >= 2 else [(0, len(models))]
 
     def run(start, stop):
-        sub = [(a - start, b - start, lr) for a, b, lr in groups if start <= a and b <= stop]
+        sub = [
+            (max(a, start) - start, min(b, stop) - start, lr)
+            for a, b, lr in groups
+            if max(a, start) < min(b, stop)
+        ]
         return train_stacked(
             *(t[start:stop] for t in tensors),
             models[start:stop],

@@ -106,3 +106,71 @@ def test_train_seeds_checks_its_arguments(digits_dataset):
 
 def test_seed_runs_still_offers_lean_sgd_to_chapter_09():
     assert S.LeanSGD is lean_sgd.LeanSGD and S.lean_optimizer is lean_sgd.lean_optimizer
+
+
+FIELDS = ("step_loss", "eval_step", "train_loss", "train_acc", "val_loss", "val_acc", "ratios")
+
+
+def _mixed_data():
+    """Six seeds' data, seeds 1 and 4 made to diverge at once (inputs 10^20 times larger)."""
+    data = [small_data(seed=s) for s in range(6)]
+    for i in (1, 4):
+        data[i].x_train = data[i].x_train * 1e20
+    return data
+
+
+def _run(data, seeds):
+    return S.train_seeds(
+        data,
+        seeds=seeds,
+        lr=0.3,  # not a power of 2: lr * u rounds
+        optimizer="momentum",
+        batch_size=30,
+        epochs=3,
+        build=lambda s: build_mlp(6, 3, depth=1, width=8, seed=s),
+    )
+
+
+def test_a_network_takes_its_own_steps_whatever_its_group_mates_do():
+    """Each seed's numbers are those of its run alone, bit for bit, also when other seeds of
+    its group diverged (their weights stay as they were; the others' updates are unchanged)."""
+    data, seeds = _mixed_data(), (0, 1, 2, 3, 4, 5)
+    together = _run(data, seeds)
+    assert together.diverged.tolist() == [False, True, False, False, True, False]
+    for i, s in enumerate(seeds):
+        alone = _run([data[i]], (s,))
+        if not alone.diverged[0]:  # evaluated at the same steps, with the same numbers
+            np.testing.assert_array_equal(together.eval_step, alone.eval_step)
+            same = [f for f in FIELDS if f != "eval_step"] + ["dead_share"]
+        else:  # alone, its loop ended where it diverged
+            same = ["step_loss", "ratios"]
+        for field in same + ["diverged_at"]:
+            np.testing.assert_array_equal(getattr(together, field)[i], getattr(alone, field)[0])
+        for p, q in zip(together.models[i].parameters(), alone.models[0].parameters()):
+            assert (p == q).all()
+
+
+def test_one_setting_on_two_cores_gives_the_one_core_numbers(monkeypatch):
+    """Issue 20: train_settings splits the networks over two cores, the cut falling inside a
+    setting's group (here between diverging and calm seeds); the numbers are one stack's, bit
+    for bit."""
+    import course_utils._seed_loop as loop
+
+    data, runs = _mixed_data(), {}
+    for cores in (1, 2):
+        monkeypatch.setattr(loop, "_cores", lambda: cores)
+        runs[cores] = S.train_settings(
+            data,
+            {"a": dict(lr=0.3, depth=1, width=8)},
+            seeds=tuple(range(6)),
+            epochs=3,
+            batch_size=30,
+        )["a"]
+    one, two = runs[1], runs[2]
+    assert one.diverged.tolist() == [False, True, False, False, True, False]
+    assert loop._halves([(0, 6, 0.3)]) == [(0, 3), (3, 6)]
+    for field in FIELDS + ("diverged_at", "dead_share"):
+        np.testing.assert_array_equal(getattr(two, field), getattr(one, field))
+    for a, b in zip(two.models, one.models):
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert (p == q).all()

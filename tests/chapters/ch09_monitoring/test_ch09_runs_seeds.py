@@ -73,7 +73,7 @@ def test_train_settings_on_two_cores_gives_the_one_core_numbers(digits_dataset, 
 
     every = {"good": dict(lr=0.01), "nan": dict(lr=10.0), "good2": dict(lr=0.02)}
     settings = {name: every[name] for name in order}
-    assert loop._halves([(0, 2, 0.1), (2, 4, 0.1)]) == [(0, 2), (2, 4)]
+    assert loop._halves([(0, 2, 0.1), (2, 4, 0.1)]) == [(0, 2), (2, 4)]  # in 3 orders
     monkeypatch.setattr(loop, "_cores", lambda: 2)
     two = ch09.train_settings(digits_dataset, settings, seeds=(0, 3), epochs=2)
     monkeypatch.setattr(loop, "_cores", lambda: 1)
@@ -87,13 +87,14 @@ def test_train_settings_on_two_cores_gives_the_one_core_numbers(digits_dataset, 
                 assert (p == q).all()
 
 
-def test_halves_cut_between_whole_groups_nearest_the_middle():
+def test_halves_cut_the_networks_in_the_middle_even_inside_a_group():
     import course_utils._seed_loop as loop
 
     groups = [(0, 10, 1), (10, 20, 1), (20, 30, 1), (30, 40, 1), (40, 50, 1)]
-    assert loop._halves(groups) == [(0, 20), (20, 50)]
-    assert loop._halves([(0, 7, 1)]) == [(0, 7)]
-    assert loop._halves([(0, 1, 1), (1, 9, 1)]) == [(0, 1), (1, 9)]
+    assert loop._halves(groups) == [(0, 25), (25, 50)]
+    assert loop._halves([(0, 7, 1)]) == [(0, 4), (4, 7)]
+    assert loop._halves([(0, 1, 1), (1, 9, 1)]) == [(0, 5), (5, 9)]
+    assert loop._halves([(0, 1, 1)]) == [(0, 1)]
 
 
 def test_train_settings_checks_its_arguments(digits_dataset):
