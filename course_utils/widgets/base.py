@@ -235,17 +235,8 @@ class Explorer:
         """Wait (at most ``timeout`` s) until :meth:`prepare` and the background work it and
         the moves started are done, and show the result; True if all of it is done."""
         idle = self._results.join(timeout)
-        if self._stale and self.ready:
-            self.update()
+        self._refresh_if_preparing()
         return idle and self.ready
-
-    def _show_prepared(self):
-        """Wait for :meth:`prepare` (not for the prefetched neighbours) and show the result
-        if the figure still shows the "preparing" state."""
-        if self._preparation is not None:
-            concurrent.futures.wait([self._preparation])
-        if self._stale and self.ready:
-            self.update()
 
     def update(self):
         """Recompute from the controls and redraw; never raises for bad control values.
@@ -380,10 +371,12 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs):
         # The live widget in JupyterLab; a PNG of the figure where widgets cannot run
         # (GitHub, nbviewer); a stable text for nbval and terminals.
-        if (not self.ready or self._stale) and not _live_front_end():
-            # a stored notebook keeps this PNG: the real picture, every run, also when the
-            # preparation ended after the build but before the kernel's loop refreshed it
-            self._show_prepared()
+        if self._stale and not _live_front_end():
+            # A stored notebook keeps this PNG: the real picture, every run. Wait for prepare()
+            # (not the prefetches) and redraw, also when it ended after the build but before
+            # the kernel's loop redrew the figure.
+            concurrent.futures.wait([self._preparation])
+            self._refresh_if_preparing()
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
         bundle["text/plain"] = repr(self)
