@@ -30,7 +30,8 @@ single-threaded reference workload (pure Python and NumPy, :func:`reference_seco
 timed before each notebook and after the last, and on Linux the share of CPU time stolen
 by the hypervisor is read from /proc/stat. The same code takes 20-30% longer on a busy
 shared machine; a reference time well above the machine's quiet value (0.12 s on the
-2-core machine of ``benchmarks/RECORD.md``) says the notebook times are inflated too.
+2-core machine of ``benchmarks/RECORD.md``) says the notebook times are inflated too. The
+converse does not hold: imports slowed by a cold page cache leave the reference unchanged.
 """
 
 from __future__ import annotations
