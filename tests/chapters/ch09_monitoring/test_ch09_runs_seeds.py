@@ -73,7 +73,7 @@ def test_train_settings_on_two_cores_gives_the_one_core_numbers(digits_dataset, 
 
     every = {"good": dict(lr=0.01), "nan": dict(lr=10.0), "good2": dict(lr=0.02)}
     settings = {name: every[name] for name in order}
-    assert loop._halves([(0, 2, 0.1), (2, 4, 0.1)]) == [(0, 2), (2, 4)]  # in 3 orders
+    assert loop._halves([(0, 2, 0.1), (2, 4, 0.1)]) == [(0, 2), (2, 4)]
     monkeypatch.setattr(loop, "_cores", lambda: 2)
     two = ch09.train_settings(digits_dataset, settings, seeds=(0, 3), epochs=2)
     monkeypatch.setattr(loop, "_cores", lambda: 1)
